@@ -1,0 +1,291 @@
+package sim
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"strconv"
+	"time"
+)
+
+// MaxAttrs is the number of attributes a Record holds inline.
+const MaxAttrs = 8
+
+// Attr is one named field of a trace record: a string, an integer or a float.
+type Attr struct {
+	Key  string
+	Str  string
+	Num  float64
+	kind uint8 // 0 string, 1 int, 2 float
+}
+
+// S is a string attribute.
+func S(key, val string) Attr { return Attr{Key: key, Str: val} }
+
+// I is an integer attribute.
+func I(key string, val int64) Attr { return Attr{Key: key, Num: float64(val), kind: 1} }
+
+// F is a float attribute.
+func F(key string, val float64) Attr { return Attr{Key: key, Num: val, kind: 2} }
+
+// IsNum reports whether the attribute holds a number.
+func (a Attr) IsNum() bool { return a.kind != 0 }
+
+// Value renders the attribute's value as text.
+func (a Attr) Value() string {
+	switch a.kind {
+	case 1:
+		return strconv.FormatInt(int64(a.Num), 10)
+	case 2:
+		return strconv.FormatFloat(a.Num, 'g', -1, 64)
+	}
+	return a.Str
+}
+
+// Record is one typed trace record: when, what kind, and up to MaxAttrs fields in a
+// fixed order. Quiet records (lease renewals, status patches, log lines) are kept only
+// when the trace is verbose.
+type Record struct {
+	T     time.Duration
+	Kind  string
+	Quiet bool
+	attrs [MaxAttrs]Attr
+	n     uint8
+}
+
+// NewRecord builds a record; attributes past MaxAttrs are dropped.
+func NewRecord(t time.Duration, kind string, quiet bool, attrs ...Attr) Record {
+	r := Record{T: t, Kind: kind, Quiet: quiet}
+	r.n = uint8(copy(r.attrs[:], attrs))
+	return r
+}
+
+// Attrs returns the record's attributes in order.
+func (r *Record) Attrs() []Attr { return r.attrs[:r.n] }
+
+// Get returns the value of the attribute named key as text.
+func (r *Record) Get(key string) (string, bool) {
+	for i := 0; i < int(r.n); i++ {
+		if r.attrs[i].Key == key {
+			return r.attrs[i].Value(), true
+		}
+	}
+	return "", false
+}
+
+// Str returns the attribute named key, or "" when absent.
+func (r *Record) Str(key string) string {
+	v, _ := r.Get(key)
+	return v
+}
+
+// Trace collects records in simulation order. Records can be retained in memory,
+// streamed to a sink, or both.
+type Trace struct {
+	Verbose bool
+	// Retain keeps every record in memory (Records); on by default with NewTrace.
+	Retain bool
+	recs   []Record
+	sink   func(*Record)
+}
+
+// NewTrace returns a trace that retains records; verbose keeps quiet records too.
+func NewTrace(verbose bool) *Trace { return &Trace{Verbose: verbose, Retain: true} }
+
+// SetSink streams every kept record to fn as it is added (nil removes the sink).
+func (tr *Trace) SetSink(fn func(*Record)) { tr.sink = fn }
+
+// Wants reports whether a record of that quietness would be kept. Callers use it to
+// skip building quiet records at all.
+func (tr *Trace) Wants(quiet bool) bool { return tr != nil && (!quiet || tr.Verbose) }
+
+// Add appends a record built from its parts (see NewRecord).
+func (tr *Trace) Add(t time.Duration, kind string, attrs ...Attr) {
+	if tr == nil {
+		return
+	}
+	r := NewRecord(t, kind, false, attrs...)
+	tr.Append(&r)
+}
+
+// AddQuiet appends a quiet record (kept only when Verbose).
+func (tr *Trace) AddQuiet(t time.Duration, kind string, attrs ...Attr) {
+	if !tr.Wants(true) {
+		return
+	}
+	r := NewRecord(t, kind, true, attrs...)
+	tr.Append(&r)
+}
+
+// Append adds r if the trace wants it.
+func (tr *Trace) Append(r *Record) {
+	if !tr.Wants(r.Quiet) {
+		return
+	}
+	if tr.sink != nil {
+		tr.sink(r)
+	}
+	if tr.Retain {
+		tr.recs = append(tr.recs, *r)
+	}
+}
+
+// Records returns the retained records in order. The slice is the trace's own.
+func (tr *Trace) Records() []Record { return tr.recs }
+
+// Len is the number of retained records.
+func (tr *Trace) Len() int { return len(tr.recs) }
+
+// Seconds renders a virtual time as seconds with up to nanosecond precision and no
+// trailing zeros ("50", "50.1", "0.000001"), using integer arithmetic so the text is
+// identical on every platform.
+func Seconds(t time.Duration) string { return string(AppendSeconds(nil, t)) }
+
+// AppendSeconds appends Seconds(t) to b.
+func AppendSeconds(b []byte, t time.Duration) []byte {
+	if t < 0 {
+		b = append(b, '-')
+		t = -t
+	}
+	sec := int64(t / time.Second)
+	frac := int64(t % time.Second)
+	b = strconv.AppendInt(b, sec, 10)
+	if frac == 0 {
+		return b
+	}
+	var digits [9]byte
+	for i := 8; i >= 0; i-- {
+		digits[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	end := 9
+	for end > 0 && digits[end-1] == '0' {
+		end--
+	}
+	b = append(b, '.')
+	return append(b, digits[:end]...)
+}
+
+// AppendJSON appends the record as one JSON object (no newline): "t" in seconds,
+// "kind", then the attributes in order.
+func (r *Record) AppendJSON(b []byte) []byte {
+	b = append(b, `{"t":`...)
+	b = AppendSeconds(b, r.T)
+	b = append(b, `,"kind":`...)
+	b = appendJSONString(b, r.Kind)
+	for _, a := range r.Attrs() {
+		b = append(b, ',')
+		b = appendJSONString(b, a.Key)
+		b = append(b, ':')
+		if a.IsNum() {
+			b = append(b, a.Value()...)
+		} else {
+			b = appendJSONString(b, a.Str)
+		}
+	}
+	return append(b, '}')
+}
+
+// AppendText appends the record's stable one-line text form:
+// "  50.1s  NodeCondition  node=a type=Ready from=True to=Unknown".
+func (r *Record) AppendText(b []byte) []byte {
+	start := len(b)
+	b = AppendSeconds(b, r.T)
+	b = append(b, 's')
+	for len(b)-start < 12 {
+		b = append(b, ' ')
+	}
+	b = append(b, ' ')
+	b = append(b, r.Kind...)
+	for _, a := range r.Attrs() {
+		b = append(b, ' ')
+		b = append(b, a.Key...)
+		b = append(b, '=')
+		v := a.Value()
+		if needsQuote(v) {
+			b = strconv.AppendQuote(b, v)
+		} else {
+			b = append(b, v...)
+		}
+	}
+	return b
+}
+
+func needsQuote(s string) bool {
+	if s == "" {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c == '"' || c == '\\' || c >= 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+const hexDigits = "0123456789abcdef"
+
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// WriteJSONL writes records as JSON lines.
+func WriteJSONL(w io.Writer, recs []Record) error {
+	bw := bufio.NewWriter(w)
+	var buf []byte
+	for i := range recs {
+		buf = recs[i].AppendJSON(buf[:0])
+		buf = append(buf, '\n')
+		if _, err := bw.Write(buf); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// WriteText writes records in their text form, one per line.
+func WriteText(w io.Writer, recs []Record) error {
+	bw := bufio.NewWriter(w)
+	var buf []byte
+	for i := range recs {
+		buf = recs[i].AppendText(buf[:0])
+		buf = append(buf, '\n')
+		if _, err := bw.Write(buf); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// Digest is the SHA-256 of the records' JSONL form, in hex: two runs are identical
+// exactly when their digests are.
+func Digest(recs []Record) string {
+	h := sha256.New()
+	var buf []byte
+	for i := range recs {
+		buf = recs[i].AppendJSON(buf[:0])
+		buf = append(buf, '\n')
+		h.Write(buf)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
