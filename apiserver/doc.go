@@ -1,0 +1,50 @@
+// Package apiserver is the simulated kube-apiserver: the only way nodesim's
+// components talk to each other, as in a real cluster.
+//
+// # Model
+//
+// Objects (Node, Lease, Pod, ReplicaSet, Deployment, DaemonSet, PodDisruptionBudget)
+// are lean structs of this package, not k8s.io/api types. Each kind is a Kind[T]: a
+// store keyed by "namespace/name" with a global resourceVersion counter (etcd's
+// revision), create / get / list / update (with the resourceVersion precondition, so a
+// stale update gets Conflict) / patch (no precondition, like a strategic-merge patch of
+// status) / delete, and watches. Errors carry upstream's reasons and messages
+// (NotFound, AlreadyExists, Conflict, TooManyRequests).
+//
+// Stored objects are immutable: a write stores a new copy. Watch notifications are
+// delivered as engine events after the watcher's latency, in change order; an Informer
+// is a client-side cache fed by a watch, which is what controllers read, and so it can
+// lag the server exactly as a real informer lags behind a slow watch.
+//
+// # Admission and server-side behaviour
+//
+//   - TaintNodesByCondition (plugin/pkg/admission/nodetaint): every new Node gets
+//     node.kubernetes.io/not-ready:NoSchedule.
+//   - DefaultTolerationSeconds (plugin/pkg/admission/defaulttolerationseconds): pods get
+//     the not-ready and unreachable NoExecute tolerations for 300 s unless they already
+//     tolerate those taints (Config sets the seconds).
+//   - Priority: system-node-critical and system-cluster-critical resolve to their
+//     fixed priorities.
+//   - Graceful deletion (pkg/registry/core/pod/strategy.go): deleting a scheduled,
+//     non-terminal pod with a positive grace period only sets its deletion timestamp;
+//     the kubelet's final delete removes it. A grace period of 0 (force) removes it.
+//   - Garbage collection of a deleted Node's dependents: Leases whose owner reference
+//     names the Node's UID are deleted right after it (the kube-node-lease cleanup).
+//   - The eviction subresource (Server.Evict) with PodDisruptionBudgets.
+//
+// # Faults
+//
+// Every request goes through a Client, and faults attach there: SetPartitioned makes
+// the client's requests fail with a timeout after its Timeout (the caller learns how
+// long it waited from the error, see Took) and holds its watch notifications until it
+// heals; Server.SetOutage makes every request fail at once with "connection refused";
+// Client.Latency is added time per request. Requests take effect at the instant they
+// are made; the caller places its next step after Took.
+//
+// # Trace
+//
+// The server writes the trace records that describe changes: NodeRegistered,
+// NodeDeleted, NodeCondition, TaintAdded, TaintRemoved, PodCreated, PodScheduled,
+// PodReady, PodDeleted, and the quiet LeaseRenewed and RequestFailed. Components add
+// the records only they can know (PodEvicted with its reason, ZoneState, Leader, …).
+package apiserver

@@ -1,0 +1,179 @@
+package apiserver
+
+import (
+	"time"
+
+	"github.com/nodesim/nodesim/sim"
+	"github.com/nodesim/nodesim/taint"
+)
+
+// The hooks below are the server side of the model: admission plugins that are on by
+// default in kube-apiserver, the parts of the garbage collector and graceful deletion
+// that behave like the API server, and the trace records that describe each change.
+
+func (s *Server) installNodeHooks() {
+	k := s.Nodes
+	k.Hooks.Admit = func(n *Node) error {
+		// TaintNodesByCondition (plugin/pkg/admission/nodetaint): every new Node starts
+		// with not-ready:NoSchedule until the node lifecycle controller sees it Ready.
+		if !n.HasTaint(taint.NotReadyNoSchedule) {
+			n.Taints = append(n.Taints, taint.Taint{Key: taint.NotReady, Effect: taint.NoSchedule})
+		}
+		return nil
+	}
+	k.Hooks.Changed = func(ev Event[*Node]) {
+		now := s.Now()
+		tr := s.Trace
+		switch ev.Type {
+		case Added:
+			tr.Add(now, "NodeRegistered", sim.S("node", ev.New.Name))
+			diffNode(tr, now, nil, ev.New)
+		case Modified:
+			diffNode(tr, now, ev.Old, ev.New)
+		case Deleted:
+			tr.Add(now, "NodeDeleted", sim.S("node", ev.Old.Name))
+			s.collectNodeDependents(ev.Old)
+		}
+	}
+}
+
+// diffNode records condition and taint changes between two versions of a node.
+func diffNode(tr *sim.Trace, t time.Duration, old, n *Node) {
+	for _, c := range n.Conditions {
+		var from ConditionStatus
+		if old != nil {
+			if oc := old.Condition(c.Type); oc != nil {
+				from = oc.Status
+			}
+		}
+		if from != c.Status {
+			tr.Add(t, "NodeCondition", sim.S("node", n.Name), sim.S("type", string(c.Type)),
+				sim.S("from", string(from)), sim.S("to", string(c.Status)), sim.S("reason", c.Reason))
+		}
+	}
+	if old != nil {
+		for _, ot := range old.Taints {
+			if !n.HasTaint(ot) {
+				tr.Add(t, "TaintRemoved", sim.S("node", n.Name), sim.S("taint", ot.String()))
+			}
+		}
+	}
+	for _, nt := range n.Taints {
+		if old == nil || !old.HasTaint(nt) {
+			tr.Add(t, "TaintAdded", sim.S("node", n.Name), sim.S("taint", nt.String()))
+		}
+	}
+}
+
+// collectNodeDependents is the garbage collector's part for a deleted Node: objects
+// whose owner reference names the Node's UID (its Lease) are deleted. The real
+// collector runs in kube-controller-manager and takes milliseconds; it is modelled as
+// the next event.
+func (s *Server) collectNodeDependents(n *Node) {
+	uid := n.UID
+	_, _ = s.Engine.At(s.Now(), func() {
+		for _, key := range append([]string(nil), s.Leases.keys...) {
+			l := s.Leases.items[key]
+			for _, r := range l.OwnerReferences {
+				if r.Kind == "Node" && r.UID == uid {
+					s.Leases.remove(key, l)
+					break
+				}
+			}
+		}
+	})
+}
+
+func (s *Server) installLeaseHooks() {
+	s.Leases.Hooks.Changed = func(ev Event[*Lease]) {
+		if ev.Type == Deleted || !s.Trace.Wants(true) {
+			return
+		}
+		if ev.Old != nil && ev.Old.RenewTime == ev.New.RenewTime {
+			return
+		}
+		attr := "node"
+		if ev.New.Namespace != "kube-node-lease" {
+			attr = "holder"
+		}
+		who := ev.New.Name
+		if attr == "holder" {
+			who = ev.New.HolderIdentity
+		}
+		s.Trace.AddQuiet(s.Now(), "LeaseRenewed", sim.S(attr, who))
+	}
+}
+
+func (s *Server) installPodHooks() {
+	k := s.Pods
+	k.Hooks.Admit = func(p *Pod) error {
+		// Priority admission: the two system classes resolve to their fixed values.
+		switch p.PriorityClassName {
+		case SystemNodeCritical:
+			p.Priority = SystemNodeCriticalPriority
+		case SystemClusterCritical:
+			p.Priority = SystemClusterCriticalPriority
+		}
+		s.admitTolerations(p)
+		if p.Phase == "" {
+			p.Phase = PodPending
+		}
+		return nil
+	}
+	k.Hooks.AdmitUpdate = func(_, p *Pod) error {
+		s.admitTolerations(p)
+		return nil
+	}
+	k.Hooks.GracefulDelete = func(p *Pod, grace *int64, now time.Duration) (*Pod, bool) {
+		// pkg/registry/core/pod/strategy.go CheckGracefulDelete: an unscheduled pod or a
+		// terminated one is deleted at once; otherwise the grace period is the request's,
+		// or the pod's terminationGracePeriodSeconds.
+		g := p.TerminationGracePeriodSeconds
+		if grace != nil {
+			g = *grace
+		}
+		if p.NodeName == "" || p.Terminal() || g <= 0 {
+			return p, false
+		}
+		p.Deleting = true
+		p.DeletionTimestamp = now + secondsToDuration(g)
+		p.DeletionGracePeriodSeconds = g
+		return p, true
+	}
+	k.Hooks.Changed = func(ev Event[*Pod]) {
+		now := s.Now()
+		tr := s.Trace
+		switch ev.Type {
+		case Added:
+			tr.Add(now, "PodCreated", sim.S("pod", ev.New.Key()), sim.S("node", ev.New.NodeName))
+			if ev.New.IsReady() {
+				tr.Add(now, "PodReady", sim.S("pod", ev.New.Key()), sim.S("node", ev.New.NodeName), sim.S("from", ""), sim.S("to", "True"))
+			}
+		case Modified:
+			o, n := ev.Old, ev.New
+			if o.NodeName == "" && n.NodeName != "" {
+				tr.Add(now, "PodScheduled", sim.S("pod", n.Key()), sim.S("node", n.NodeName))
+			}
+			var from, to ConditionStatus
+			if c := o.Condition(PodReady); c != nil {
+				from = c.Status
+			}
+			if c := n.Condition(PodReady); c != nil {
+				to = c.Status
+			}
+			if from != to {
+				tr.Add(now, "PodReady", sim.S("pod", n.Key()), sim.S("node", n.NodeName), sim.S("from", string(from)), sim.S("to", string(to)))
+			}
+		case Deleted:
+			tr.Add(now, "PodDeleted", sim.S("pod", ev.Old.Key()), sim.S("node", ev.Old.NodeName))
+		}
+	}
+}
+
+// admitTolerations is the DefaultTolerationSeconds admission plugin.
+func (s *Server) admitTolerations(p *Pod) {
+	p.Tolerations = taint.AddDefaultTolerationSeconds(p.Tolerations,
+		s.Config.DefaultNotReadyTolerationSeconds, s.Config.DefaultUnreachableTolerationSeconds)
+}
+
+func secondsToDuration(s int64) time.Duration { return time.Duration(s) * time.Second }

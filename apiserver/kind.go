@@ -1,0 +1,258 @@
+package apiserver
+
+import (
+	"time"
+)
+
+// Obj is what a stored kind must provide: its metadata and a deep copy.
+type Obj[T any] interface {
+	Meta() *ObjectMeta
+	DeepCopy() T
+}
+
+// EventType is the type of a watch event.
+type EventType uint8
+
+// Watch event types.
+const (
+	Added EventType = iota
+	Modified
+	Deleted
+)
+
+func (t EventType) String() string {
+	return [...]string{"ADDED", "MODIFIED", "DELETED"}[t]
+}
+
+// Event is one watch notification. Old is the previous version (zero for Added),
+// New the new one (for Deleted: the last version).
+type Event[T any] struct {
+	Type EventType
+	Old  T
+	New  T
+}
+
+// Hooks let a kind's owner add admission and bookkeeping. All are optional.
+type Hooks[T any] struct {
+	// Admit runs on create (mutating admission), after metadata is set.
+	Admit func(obj T) error
+	// AdmitUpdate runs on update and patch.
+	AdmitUpdate func(old, obj T) error
+	// Changed runs after every stored change, before watchers are notified; the trace
+	// records are written here.
+	Changed func(ev Event[T])
+	// GracefulDelete decides how a delete proceeds: it returns the object with its
+	// deletion timestamp set and true if the object must stay until a final delete,
+	// or false to remove it at once. grace is nil when the caller gave none.
+	GracefulDelete func(obj T, grace *int64, now time.Duration) (T, bool)
+}
+
+// Kind is the store of one resource: objects by key, kept in key order, with watches.
+// Stored objects are never mutated: every write stores a new copy, so a watcher or an
+// informer may keep the pointers it was given.
+type Kind[T Obj[T]] struct {
+	s          *Server
+	Resource   string
+	namespaced bool
+	items      map[string]T
+	keys       []string
+	watchers   []*watcher[T]
+	Hooks      Hooks[T]
+}
+
+// NewKind registers a resource with the server. Packages that model more kinds
+// (workloads, budgets) register them this way.
+func NewKind[T Obj[T]](s *Server, resource string, namespaced bool) *Kind[T] {
+	return &Kind[T]{s: s, Resource: resource, namespaced: namespaced, items: map[string]T{}}
+}
+
+// Len is the number of stored objects.
+func (k *Kind[T]) Len() int { return len(k.items) }
+
+// Peek returns the stored object without going through a client (no faults apply).
+// Reports and tests use it; components read through informers or clients.
+func (k *Kind[T]) Peek(key string) (T, bool) {
+	o, ok := k.items[key]
+	return o, ok
+}
+
+// Keys returns the stored keys in order (the slice is the store's own; do not modify).
+func (k *Kind[T]) Keys() []string { return k.keys }
+
+// Each calls fn for every stored object in key order (no faults apply; for reports).
+func (k *Kind[T]) Each(fn func(T)) {
+	for _, key := range k.keys {
+		fn(k.items[key])
+	}
+}
+
+// Get reads an object.
+func (k *Kind[T]) Get(c *Client, key string) (T, error) {
+	var zero T
+	if err := c.check("get", k.Resource); err != nil {
+		return zero, err
+	}
+	o, ok := k.items[key]
+	if !ok {
+		return zero, notFound(k.Resource, nameOf(key))
+	}
+	return o, nil
+}
+
+// List returns every object in key order.
+func (k *Kind[T]) List(c *Client) ([]T, error) {
+	if err := c.check("list", k.Resource); err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(k.keys))
+	for _, key := range k.keys {
+		out = append(out, k.items[key])
+	}
+	return out, nil
+}
+
+func nameOf(key string) string {
+	for i := len(key) - 1; i >= 0; i-- {
+		if key[i] == '/' {
+			return key[i+1:]
+		}
+	}
+	return key
+}
+
+// Create stores a new object. The server sets UID, resourceVersion and creation
+// timestamp; admission runs first.
+func (k *Kind[T]) Create(c *Client, obj T) (T, error) {
+	var zero T
+	if err := c.check("create", k.Resource); err != nil {
+		return zero, err
+	}
+	obj = obj.DeepCopy()
+	m := obj.Meta()
+	key := m.Key()
+	if _, ok := k.items[key]; ok {
+		return zero, alreadyExists(k.Resource, m.Name)
+	}
+	m.UID = k.s.nextUID()
+	m.CreationTimestamp = k.s.Now()
+	m.Deleting = false
+	if k.Hooks.Admit != nil {
+		if err := k.Hooks.Admit(obj); err != nil {
+			return zero, err
+		}
+	}
+	m.ResourceVersion = k.s.nextRV()
+	k.items[key] = obj
+	k.keys = sortedInsert(k.keys, key)
+	k.changed(Event[T]{Type: Added, New: obj})
+	return obj, nil
+}
+
+// Update replaces an object; obj's resourceVersion must match the stored one
+// (optimistic concurrency), else Conflict.
+func (k *Kind[T]) Update(c *Client, obj T) (T, error) {
+	var zero T
+	if err := c.check("update", k.Resource); err != nil {
+		return zero, err
+	}
+	m := obj.Meta()
+	key := m.Key()
+	old, ok := k.items[key]
+	if !ok {
+		return zero, notFound(k.Resource, m.Name)
+	}
+	if m.ResourceVersion != old.Meta().ResourceVersion {
+		return zero, conflict(k.Resource, m.Name)
+	}
+	return k.store(old, obj.DeepCopy())
+}
+
+// Patch applies fn to a copy of the current object and stores the result, with no
+// resourceVersion precondition (a strategic-merge or JSON patch in effect). fn may
+// return an error to abandon the patch.
+func (k *Kind[T]) Patch(c *Client, key string, fn func(obj T) error) (T, error) {
+	var zero T
+	if err := c.check("patch", k.Resource); err != nil {
+		return zero, err
+	}
+	old, ok := k.items[key]
+	if !ok {
+		return zero, notFound(k.Resource, nameOf(key))
+	}
+	obj := old.DeepCopy()
+	if err := fn(obj); err != nil {
+		return zero, err
+	}
+	return k.store(old, obj)
+}
+
+func (k *Kind[T]) store(old, obj T) (T, error) {
+	var zero T
+	m := obj.Meta()
+	om := old.Meta()
+	// Identity and server-owned fields cannot change through an update.
+	m.UID, m.CreationTimestamp, m.Namespace, m.Name = om.UID, om.CreationTimestamp, om.Namespace, om.Name
+	m.Deleting, m.DeletionTimestamp, m.DeletionGracePeriodSeconds = om.Deleting, om.DeletionTimestamp, om.DeletionGracePeriodSeconds
+	if k.Hooks.AdmitUpdate != nil {
+		if err := k.Hooks.AdmitUpdate(old, obj); err != nil {
+			return zero, err
+		}
+	}
+	m.ResourceVersion = k.s.nextRV()
+	k.items[m.Key()] = obj
+	k.changed(Event[T]{Type: Modified, Old: old, New: obj})
+	return obj, nil
+}
+
+// DeleteOptions are the options of a DELETE.
+type DeleteOptions struct {
+	// GracePeriodSeconds: nil uses the object's default; 0 deletes at once (force).
+	GracePeriodSeconds *int64
+	// Preconditions: if non-zero, the stored UID must match.
+	UID uint64
+}
+
+// Delete deletes an object. For kinds with graceful deletion (pods), the object may
+// only get a deletion timestamp and stay until a final delete.
+func (k *Kind[T]) Delete(c *Client, key string, opts DeleteOptions) error {
+	if err := c.check("delete", k.Resource); err != nil {
+		return err
+	}
+	old, ok := k.items[key]
+	if !ok {
+		return notFound(k.Resource, nameOf(key))
+	}
+	if opts.UID != 0 && old.Meta().UID != opts.UID {
+		return conflict(k.Resource, nameOf(key))
+	}
+	if k.Hooks.GracefulDelete != nil {
+		if obj, keep := k.Hooks.GracefulDelete(old.DeepCopy(), opts.GracePeriodSeconds, k.s.Now()); keep {
+			if old.Meta().Deleting && obj.Meta().DeletionTimestamp >= old.Meta().DeletionTimestamp {
+				return nil // a longer or equal grace period never extends a deletion
+			}
+			obj.Meta().ResourceVersion = k.s.nextRV()
+			k.items[key] = obj
+			k.changed(Event[T]{Type: Modified, Old: old, New: obj})
+			return nil
+		}
+	}
+	k.remove(key, old)
+	return nil
+}
+
+// remove drops the object and notifies.
+func (k *Kind[T]) remove(key string, old T) {
+	delete(k.items, key)
+	k.keys = sortedRemove(k.keys, key)
+	k.s.nextRV()
+	k.changed(Event[T]{Type: Deleted, Old: old, New: old})
+}
+
+func (k *Kind[T]) changed(ev Event[T]) {
+	if k.Hooks.Changed != nil {
+		k.Hooks.Changed(ev)
+	}
+	for _, w := range k.watchers {
+		w.send(ev)
+	}
+}

@@ -1,0 +1,182 @@
+package apiserver
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/nodesim/nodesim/sim"
+)
+
+// Server is the simulated API server: typed collections of objects with
+// resourceVersions, watches delivered as engine events, admission on create, and the
+// fault points every client goes through.
+type Server struct {
+	Engine *sim.Engine
+	Trace  *sim.Trace
+	Config Config
+
+	Nodes  *Kind[*Node]
+	Leases *Kind[*Lease]
+	Pods   *Kind[*Pod]
+
+	ReplicaSets *Kind[*ReplicaSet]
+	Deployments *Kind[*Deployment]
+	DaemonSets  *Kind[*DaemonSet]
+	PDBs        *Kind[*PodDisruptionBudget]
+
+	rv      uint64
+	uid     uint64
+	outage  bool
+	clients []*Client
+}
+
+// Config holds the kube-apiserver settings the model uses.
+type Config struct {
+	// DefaultNotReadyTolerationSeconds and DefaultUnreachableTolerationSeconds are the
+	// DefaultTolerationSeconds admission plugin's values (kube-apiserver flags
+	// --default-not-ready-toleration-seconds / --default-unreachable-toleration-seconds).
+	DefaultNotReadyTolerationSeconds    int64
+	DefaultUnreachableTolerationSeconds int64
+	// ComparisonOperators is the TaintTolerationComparisonOperators feature gate.
+	ComparisonOperators bool
+}
+
+// DefaultConfig is kube-apiserver's default: 300 s for both default tolerations.
+func DefaultConfig() Config {
+	return Config{DefaultNotReadyTolerationSeconds: 300, DefaultUnreachableTolerationSeconds: 300}
+}
+
+// New returns an empty API server on engine e, recording into tr (which may be nil).
+func New(e *sim.Engine, tr *sim.Trace, cfg Config) *Server {
+	s := &Server{Engine: e, Trace: tr, Config: cfg}
+	s.Nodes = NewKind[*Node](s, "nodes", false)
+	s.Leases = NewKind[*Lease](s, "leases", true)
+	s.Pods = NewKind[*Pod](s, "pods", true)
+	s.ReplicaSets = NewKind[*ReplicaSet](s, "replicasets", true)
+	s.Deployments = NewKind[*Deployment](s, "deployments", true)
+	s.DaemonSets = NewKind[*DaemonSet](s, "daemonsets", true)
+	s.PDBs = NewKind[*PodDisruptionBudget](s, "poddisruptionbudgets", true)
+	s.installNodeHooks()
+	s.installLeaseHooks()
+	s.installPodHooks()
+	return s
+}
+
+// Now is the engine's current time.
+func (s *Server) Now() time.Duration { return s.Engine.Now() }
+
+func (s *Server) nextRV() uint64  { s.rv++; return s.rv }
+func (s *Server) nextUID() uint64 { s.uid++; return s.uid }
+
+// ResourceVersion is the latest resourceVersion handed out (etcd's revision).
+func (s *Server) ResourceVersion() uint64 { return s.rv }
+
+// SetOutage takes the whole API server down (every request fails at once with
+// "connection refused") or brings it back.
+func (s *Server) SetOutage(down bool) { s.outage = down }
+
+// Down reports whether the API server is in an outage.
+func (s *Server) Down() bool { return s.outage }
+
+// Client is one API client (a kubelet, a controller-manager instance, an operator's
+// kubectl). Faults attach to clients: a partitioned client's requests time out after
+// its Timeout; a client with Latency takes that long per request. Requests take effect
+// at the instant they are made; Took tells the caller how long the call lasted so the
+// caller can place its next step.
+type Client struct {
+	s           *Server
+	Name        string
+	Timeout     time.Duration
+	Latency     time.Duration
+	partitioned bool
+	watchers    []*watchState
+	lastTook    time.Duration
+}
+
+// NewClient registers a client. timeout bounds each request (the kubelet's heartbeat
+// client uses 10 s; client-go's default is no timeout, modelled here as 30 s).
+func (s *Server) NewClient(name string, timeout time.Duration) *Client {
+	c := &Client{s: s, Name: name, Timeout: timeout}
+	s.clients = append(s.clients, c)
+	return c
+}
+
+// Server returns the API server this client talks to.
+func (c *Client) Server() *Server { return c.s }
+
+// SetPartitioned cuts the client off from the API server or heals it. On heal, the
+// watch notifications it missed are delivered (as an informer's resumed watch would).
+func (c *Client) SetPartitioned(p bool) {
+	if c.partitioned == p {
+		return
+	}
+	c.partitioned = p
+	if !p {
+		for _, w := range c.watchers {
+			w.flush()
+		}
+	}
+}
+
+// Partitioned reports whether the client is cut off.
+func (c *Client) Partitioned() bool { return c.partitioned }
+
+// Took is how long the client's last request took.
+func (c *Client) Took() time.Duration { return c.lastTook }
+
+// check applies the fault points to one request.
+func (c *Client) check(verb, resource string) error {
+	s := c.s
+	switch {
+	case s.outage:
+		c.lastTook = 0
+		err := &StatusError{Reason: ReasonServiceUnavailable, Code: 503,
+			Message: fmt.Sprintf("Get \"https://kube-apiserver:6443/api/v1/%s\": dial tcp 10.96.0.1:6443: connect: connection refused", resource)}
+		c.traceFailure(verb, resource, err)
+		return err
+	case c.partitioned:
+		c.lastTook = c.Timeout
+		err := &StatusError{Reason: ReasonTimeout, Code: 504, Took: c.Timeout,
+			Message: fmt.Sprintf("Get \"https://kube-apiserver:6443/api/v1/%s\": net/http: request canceled (Client.Timeout exceeded while awaiting headers)", resource)}
+		c.traceFailure(verb, resource, err)
+		return err
+	}
+	c.lastTook = c.Latency
+	return nil
+}
+
+func (c *Client) traceFailure(verb, resource string, err error) {
+	tr := c.s.Trace
+	if tr.Wants(true) {
+		tr.AddQuiet(c.s.Now(), "RequestFailed", sim.S("client", c.Name), sim.S("verb", verb),
+			sim.S("resource", resource), sim.S("error", err.Error()))
+	}
+}
+
+// TraceError records a failed request that the caller saw (NotFound, Conflict, …) as a
+// quiet RequestFailed record. Fault errors are recorded by the server itself.
+func (c *Client) TraceError(verb, resource string, err error) {
+	if err == nil || IsTimeout(err) || IsUnavailable(err) {
+		return
+	}
+	c.traceFailure(verb, resource, err)
+}
+
+// sortedInsert keeps keys sorted; lists are then in name order with no map iteration.
+func sortedInsert(keys []string, k string) []string {
+	i := sort.SearchStrings(keys, k)
+	keys = append(keys, "")
+	copy(keys[i+1:], keys[i:])
+	keys[i] = k
+	return keys
+}
+
+func sortedRemove(keys []string, k string) []string {
+	i := sort.SearchStrings(keys, k)
+	if i < len(keys) && keys[i] == k {
+		copy(keys[i:], keys[i+1:])
+		keys = keys[:len(keys)-1]
+	}
+	return keys
+}

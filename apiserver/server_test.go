@@ -1,0 +1,147 @@
+package apiserver
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nodesim/nodesim/sim"
+	"github.com/nodesim/nodesim/taint"
+)
+
+func newTestServer(t *testing.T) (*Server, *sim.Engine, *sim.Trace) {
+	t.Helper()
+	e := sim.New()
+	tr := sim.NewTrace(true)
+	return New(e, tr, DefaultConfig()), e, tr
+}
+
+func kinds(tr *sim.Trace) []string {
+	var out []string
+	for _, r := range tr.Records() {
+		out = append(out, r.Kind)
+	}
+	return out
+}
+
+func TestNodeCreateAdmissionAndTrace(t *testing.T) {
+	s, _, tr := newTestServer(t)
+	c := s.NewClient("kubelet/a", 10*time.Second)
+	n, err := s.Nodes.Create(c, &Node{ObjectMeta: ObjectMeta{Name: "a"},
+		Conditions: []NodeCondition{{Type: NodeReady, Status: ConditionTrue, Reason: "KubeletReady"}}})
+	require.NoError(t, err)
+	// TaintNodesByCondition: every new node starts with not-ready:NoSchedule.
+	require.True(t, n.HasTaint(taint.NotReadyNoSchedule))
+	require.NotZero(t, n.UID)
+	require.Equal(t, []string{"NodeRegistered", "NodeCondition", "TaintAdded"}, kinds(tr))
+
+	_, err = s.Nodes.Create(c, &Node{ObjectMeta: ObjectMeta{Name: "a"}})
+	require.True(t, IsAlreadyExists(err))
+	require.EqualError(t, err, `nodes "a" already exists`)
+
+	stale := n.DeepCopy()
+	_, err = s.Nodes.Patch(c, "a", func(n *Node) error { n.Unschedulable = true; return nil })
+	require.NoError(t, err)
+	_, err = s.Nodes.Update(c, stale)
+	require.True(t, IsConflict(err))
+
+	require.NoError(t, s.Nodes.Delete(c, "a", DeleteOptions{}))
+	_, err = s.Nodes.Get(c, "a")
+	require.True(t, IsNotFound(err))
+	require.EqualError(t, err, `nodes "a" not found`)
+}
+
+func TestPodGracefulDeleteAndDefaultTolerations(t *testing.T) {
+	s, e, _ := newTestServer(t)
+	c := s.NewClient("test", 30*time.Second)
+	p, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "web"}, NodeName: "a", TerminationGracePeriodSeconds: 30})
+	require.NoError(t, err)
+	require.Len(t, p.Tolerations, 2, "DefaultTolerationSeconds adds not-ready and unreachable")
+	require.Equal(t, int64(300), *p.Tolerations[0].TolerationSeconds)
+
+	require.NoError(t, e.RunUntil(5*time.Second))
+	require.NoError(t, s.Pods.Delete(c, "default/web", DeleteOptions{}))
+	p, ok := s.Pods.Peek("default/web")
+	require.True(t, ok, "a scheduled pod stays until the kubelet's final delete")
+	require.True(t, p.Deleting)
+	require.Equal(t, 35*time.Second, p.DeletionTimestamp)
+
+	zero := int64(0)
+	require.NoError(t, s.Pods.Delete(c, "default/web", DeleteOptions{GracePeriodSeconds: &zero}))
+	_, ok = s.Pods.Peek("default/web")
+	require.False(t, ok)
+
+	// An unscheduled pod is deleted at once.
+	_, err = s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "pending"}, TerminationGracePeriodSeconds: 30})
+	require.NoError(t, err)
+	require.NoError(t, s.Pods.Delete(c, "default/pending", DeleteOptions{}))
+	_, ok = s.Pods.Peek("default/pending")
+	require.False(t, ok)
+}
+
+func TestInformerLatencyAndPartition(t *testing.T) {
+	s, e, _ := newTestServer(t)
+	writer := s.NewClient("writer", 30*time.Second)
+	reader := s.NewClient("reader", 10*time.Second)
+	inf := NewInformer(s.Nodes, reader, 2*time.Second)
+	var seen []time.Duration
+	inf.AddHandler(func(Event[*Node]) { seen = append(seen, e.Now()) })
+
+	_, err := s.Nodes.Create(writer, &Node{ObjectMeta: ObjectMeta{Name: "a"}})
+	require.NoError(t, err)
+	_, ok := inf.Get("a")
+	require.False(t, ok, "the watch has not delivered yet")
+	require.NoError(t, e.RunUntil(2*time.Second))
+	_, ok = inf.Get("a")
+	require.True(t, ok)
+
+	reader.SetPartitioned(true)
+	_, err = s.Nodes.Get(reader, "a")
+	require.True(t, IsTimeout(err))
+	require.Equal(t, 10*time.Second, Took(err))
+	require.NoError(t, s.Nodes.Delete(writer, "a", DeleteOptions{}))
+	require.NoError(t, e.RunUntil(20*time.Second))
+	_, ok = inf.Get("a")
+	require.True(t, ok, "a partitioned informer does not see the deletion")
+	reader.SetPartitioned(false)
+	require.NoError(t, e.RunUntil(22*time.Second))
+	_, ok = inf.Get("a")
+	require.False(t, ok, "after heal the held notification is delivered")
+	require.Equal(t, []time.Duration{2 * time.Second, 22 * time.Second}, seen)
+
+	s.SetOutage(true)
+	_, err = s.Nodes.Get(writer, "a")
+	require.True(t, IsUnavailable(err))
+	require.Zero(t, Took(err))
+}
+
+func TestNodeDeletionCollectsLease(t *testing.T) {
+	s, e, _ := newTestServer(t)
+	c := s.NewClient("kubelet/a", 10*time.Second)
+	n, err := s.Nodes.Create(c, &Node{ObjectMeta: ObjectMeta{Name: "a"}})
+	require.NoError(t, err)
+	_, err = s.Leases.Create(c, &Lease{ObjectMeta: ObjectMeta{Namespace: "kube-node-lease", Name: "a",
+		OwnerReferences: []OwnerReference{{Kind: "Node", Name: "a", UID: n.UID}}}})
+	require.NoError(t, err)
+	require.NoError(t, s.Nodes.Delete(c, "a", DeleteOptions{}))
+	require.NoError(t, e.RunUntil(time.Millisecond))
+	_, ok := s.Leases.Peek("kube-node-lease/a")
+	require.False(t, ok, "the garbage collector deletes a deleted Node's Lease")
+}
+
+func TestEvictRespectsBudget(t *testing.T) {
+	s, _, _ := newTestServer(t)
+	c := s.NewClient("kubectl", 30*time.Second)
+	for _, name := range []string{"w1", "w2"} {
+		_, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: name, Labels: map[string]string{"app": "w"}},
+			NodeName: "a", Phase: PodRunning, TerminationGracePeriodSeconds: 30})
+		require.NoError(t, err)
+	}
+	_, err := s.PDBs.Create(c, &PodDisruptionBudget{ObjectMeta: ObjectMeta{Namespace: "default", Name: "w"},
+		Selector: LabelSelector{"app": "w"}, DisruptionsAllowed: 1})
+	require.NoError(t, err)
+	require.NoError(t, s.Evict(c, "default/w1", nil))
+	err = s.Evict(c, "default/w2", nil)
+	require.True(t, IsTooManyRequests(err), "%v", err)
+}

@@ -1,0 +1,322 @@
+package apiserver
+
+import (
+	"time"
+
+	"github.com/nodesim/nodesim/taint"
+)
+
+// ObjectMeta is the lean subset of metav1.ObjectMeta the simulation needs. Times are
+// virtual (time since scenario start).
+type ObjectMeta struct {
+	Namespace string
+	Name      string
+	// UID is unique per object instance: a Node deleted and created again gets a new one.
+	UID               uint64
+	ResourceVersion   uint64
+	CreationTimestamp time.Duration
+	// DeletionTimestamp is set (with Deleting) when a graceful deletion was requested;
+	// it is the instant the grace period ends.
+	DeletionTimestamp          time.Duration
+	Deleting                   bool
+	DeletionGracePeriodSeconds int64
+	Labels                     map[string]string
+	Annotations                map[string]string
+	OwnerReferences            []OwnerReference
+}
+
+// Key is "namespace/name", or "name" for cluster-scoped objects.
+func (m *ObjectMeta) Key() string {
+	if m.Namespace == "" {
+		return m.Name
+	}
+	return m.Namespace + "/" + m.Name
+}
+
+// ControllerRef returns the owner reference with Controller set, if any.
+func (m *ObjectMeta) ControllerRef() (OwnerReference, bool) {
+	for _, r := range m.OwnerReferences {
+		if r.Controller {
+			return r, true
+		}
+	}
+	return OwnerReference{}, false
+}
+
+// OwnerReference points at an owning object (metav1.OwnerReference).
+type OwnerReference struct {
+	Kind       string
+	Name       string
+	UID        uint64
+	Controller bool
+}
+
+// ConditionStatus is True, False or Unknown.
+type ConditionStatus string
+
+// Condition statuses.
+const (
+	ConditionTrue    ConditionStatus = "True"
+	ConditionFalse   ConditionStatus = "False"
+	ConditionUnknown ConditionStatus = "Unknown"
+)
+
+// NodeConditionType names a node condition.
+type NodeConditionType string
+
+// Node condition types the kubelet reports.
+const (
+	NodeReady              NodeConditionType = "Ready"
+	NodeMemoryPressure     NodeConditionType = "MemoryPressure"
+	NodeDiskPressure       NodeConditionType = "DiskPressure"
+	NodePIDPressure        NodeConditionType = "PIDPressure"
+	NodeNetworkUnavailable NodeConditionType = "NetworkUnavailable"
+)
+
+// NodeCondition is one entry of node.status.conditions.
+type NodeCondition struct {
+	Type               NodeConditionType
+	Status             ConditionStatus
+	Reason             string
+	Message            string
+	LastHeartbeatTime  time.Duration
+	LastTransitionTime time.Duration
+}
+
+// Resources are quantities in the units the scheduler compares: milli-CPU, bytes and
+// a pod count.
+type Resources struct {
+	MilliCPU int64
+	Memory   int64
+	Pods     int64
+}
+
+// Well-known labels.
+const (
+	LabelHostname   = "kubernetes.io/hostname"
+	LabelOS         = "kubernetes.io/os"
+	LabelArch       = "kubernetes.io/arch"
+	LabelZone       = "topology.kubernetes.io/zone"
+	LabelRegion     = "topology.kubernetes.io/region"
+	LabelZoneBeta   = "failure-domain.beta.kubernetes.io/zone"
+	LabelRegionBeta = "failure-domain.beta.kubernetes.io/region"
+)
+
+// Node is a Node object.
+type Node struct {
+	ObjectMeta
+	Unschedulable bool
+	Taints        []taint.Taint
+	Conditions    []NodeCondition
+	Capacity      Resources
+	Allocatable   Resources
+}
+
+// Condition returns a pointer to the condition of that type, or nil.
+func (n *Node) Condition(t NodeConditionType) *NodeCondition {
+	for i := range n.Conditions {
+		if n.Conditions[i].Type == t {
+			return &n.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// ReadyStatus is the Ready condition's status, or "" when the node has none.
+func (n *Node) ReadyStatus() ConditionStatus {
+	if c := n.Condition(NodeReady); c != nil {
+		return c.Status
+	}
+	return ""
+}
+
+// HasTaint reports whether the node has a taint with t's key and effect.
+func (n *Node) HasTaint(t taint.Taint) bool {
+	for _, x := range n.Taints {
+		if x.MatchTaint(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// DeepCopy returns a copy that shares nothing mutable with n.
+func (n *Node) DeepCopy() *Node {
+	c := *n
+	c.ObjectMeta = n.ObjectMeta.deepCopy()
+	c.Taints = append([]taint.Taint(nil), n.Taints...)
+	c.Conditions = append([]NodeCondition(nil), n.Conditions...)
+	return &c
+}
+
+func (m ObjectMeta) deepCopy() ObjectMeta {
+	m.Labels = copyMap(m.Labels)
+	m.Annotations = copyMap(m.Annotations)
+	m.OwnerReferences = append([]OwnerReference(nil), m.OwnerReferences...)
+	return m
+}
+
+func copyMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// Lease is a coordination.k8s.io/v1 Lease.
+type Lease struct {
+	ObjectMeta
+	HolderIdentity       string
+	LeaseDurationSeconds int32
+	AcquireTime          time.Duration
+	RenewTime            time.Duration
+	LeaseTransitions     int32
+}
+
+// DeepCopy returns a copy that shares nothing mutable with l.
+func (l *Lease) DeepCopy() *Lease {
+	c := *l
+	c.ObjectMeta = l.ObjectMeta.deepCopy()
+	return &c
+}
+
+// PodPhase is the pod's lifecycle phase.
+type PodPhase string
+
+// Pod phases.
+const (
+	PodPending   PodPhase = "Pending"
+	PodRunning   PodPhase = "Running"
+	PodSucceeded PodPhase = "Succeeded"
+	PodFailed    PodPhase = "Failed"
+)
+
+// PodConditionType names a pod condition.
+type PodConditionType string
+
+// Pod condition types.
+const (
+	PodReady            PodConditionType = "Ready"
+	PodScheduled        PodConditionType = "PodScheduled"
+	PodDisruptionTarget PodConditionType = "DisruptionTarget"
+)
+
+// PodCondition is one entry of pod.status.conditions.
+type PodCondition struct {
+	Type               PodConditionType
+	Status             ConditionStatus
+	Reason             string
+	Message            string
+	LastTransitionTime time.Duration
+}
+
+// NodeSelectorRequirement is one expression of a required node affinity term.
+type NodeSelectorRequirement struct {
+	Key      string
+	Operator string // In, NotIn, Exists, DoesNotExist, Gt, Lt
+	Values   []string
+}
+
+// NodeSelectorTerm is a conjunction of requirements; terms are ORed.
+type NodeSelectorTerm struct {
+	MatchExpressions []NodeSelectorRequirement
+}
+
+// Priorities of the two system priority classes (scheduling.k8s.io).
+const (
+	SystemClusterCritical         = "system-cluster-critical"
+	SystemNodeCritical            = "system-node-critical"
+	SystemClusterCriticalPriority = 2000000000
+	SystemNodeCriticalPriority    = 2000001000
+)
+
+// Pod is a Pod object.
+type Pod struct {
+	ObjectMeta
+	NodeName                      string
+	Tolerations                   []taint.Toleration
+	NodeSelector                  map[string]string
+	RequiredNodeAffinity          []NodeSelectorTerm
+	PriorityClassName             string
+	Priority                      int32
+	TerminationGracePeriodSeconds int64
+	Requests                      Resources
+	HostNetwork                   bool
+	// ReadinessDelay is how long after the containers start the pod turns Ready
+	// (a readiness probe's initial delay, in effect).
+	ReadinessDelay time.Duration
+
+	Phase      PodPhase
+	Reason     string
+	Message    string
+	Conditions []PodCondition
+}
+
+// Condition returns a pointer to the condition of that type, or nil.
+func (p *Pod) Condition(t PodConditionType) *PodCondition {
+	for i := range p.Conditions {
+		if p.Conditions[i].Type == t {
+			return &p.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// IsReady reports whether the pod's Ready condition is True.
+func (p *Pod) IsReady() bool {
+	c := p.Condition(PodReady)
+	return c != nil && c.Status == ConditionTrue
+}
+
+// SetCondition sets or adds a condition, stamping LastTransitionTime = now when the
+// status changes (as the pod condition helpers upstream do). It reports whether
+// anything changed.
+func (p *Pod) SetCondition(c PodCondition, now time.Duration) bool {
+	if old := p.Condition(c.Type); old != nil {
+		if old.Status == c.Status && old.Reason == c.Reason && old.Message == c.Message {
+			return false
+		}
+		if old.Status != c.Status {
+			c.LastTransitionTime = now
+		} else {
+			c.LastTransitionTime = old.LastTransitionTime
+		}
+		*old = c
+		return true
+	}
+	c.LastTransitionTime = now
+	p.Conditions = append(p.Conditions, c)
+	return true
+}
+
+// Terminal reports whether the pod is Succeeded or Failed.
+func (p *Pod) Terminal() bool { return p.Phase == PodSucceeded || p.Phase == PodFailed }
+
+// DeepCopy returns a copy that shares nothing mutable with p.
+func (p *Pod) DeepCopy() *Pod {
+	c := *p
+	c.ObjectMeta = p.ObjectMeta.deepCopy()
+	c.Tolerations = append([]taint.Toleration(nil), p.Tolerations...)
+	c.NodeSelector = copyMap(p.NodeSelector)
+	c.RequiredNodeAffinity = append([]NodeSelectorTerm(nil), p.RequiredNodeAffinity...)
+	c.Conditions = append([]PodCondition(nil), p.Conditions...)
+	return &c
+}
+
+// Object is implemented by every stored kind.
+type Object interface {
+	Meta() *ObjectMeta
+}
+
+// Meta returns the object's metadata.
+func (n *Node) Meta() *ObjectMeta { return &n.ObjectMeta }
+
+// Meta returns the object's metadata.
+func (l *Lease) Meta() *ObjectMeta { return &l.ObjectMeta }
+
+// Meta returns the object's metadata.
+func (p *Pod) Meta() *ObjectMeta { return &p.ObjectMeta }

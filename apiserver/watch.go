@@ -1,0 +1,218 @@
+package apiserver
+
+import (
+	"time"
+)
+
+// watchState is the part of a watch the client needs to resume it after a partition.
+type watchState struct{ flush func() }
+
+type watcher[T any] struct {
+	c       *Client
+	latency time.Duration
+	fn      func(Event[T])
+	held    []Event[T]
+	lastAt  time.Duration
+	stopped bool
+}
+
+func (w *watcher[T]) send(ev Event[T]) {
+	if w.stopped {
+		return
+	}
+	if w.c.partitioned {
+		w.held = append(w.held, ev)
+		return
+	}
+	w.schedule(ev)
+}
+
+func (w *watcher[T]) schedule(ev Event[T]) {
+	e := w.c.s.Engine
+	at := e.Now() + w.latency
+	if at < w.lastAt { // a watch delivers in order even if its latency shrank
+		at = w.lastAt
+	}
+	w.lastAt = at
+	_, _ = e.At(at, func() {
+		if !w.stopped {
+			w.fn(ev)
+		}
+	})
+}
+
+func (w *watcher[T]) flushHeld() {
+	held := w.held
+	w.held = nil
+	for _, ev := range held {
+		w.schedule(ev)
+	}
+}
+
+// Watch is a running watch; Stop ends it.
+type Watch struct{ stop func() }
+
+// Stop ends the watch; notifications not yet delivered are dropped.
+func (w *Watch) Stop() { w.stop() }
+
+// Watch delivers every change of the kind to fn, as engine events latency after the
+// change (in change order). While the client is partitioned, notifications are held
+// and delivered when it heals.
+func (k *Kind[T]) Watch(c *Client, latency time.Duration, fn func(Event[T])) *Watch {
+	w := &watcher[T]{c: c, latency: latency, fn: fn}
+	k.watchers = append(k.watchers, w)
+	c.watchers = append(c.watchers, &watchState{flush: w.flushHeld})
+	return &Watch{stop: func() { w.stopped = true }}
+}
+
+// Informer is a client-side cache of one kind, filled by a watch: what a component
+// sees of the cluster. It may lag the API server by its watch latency, and while its
+// client is partitioned it does not change at all.
+type Informer[T Obj[T]] struct {
+	k        *Kind[T]
+	items    map[string]T
+	keys     []string
+	handlers []func(Event[T])
+	indexes  []*index[T]
+	watch    *Watch
+}
+
+type index[T any] struct {
+	name string
+	fn   func(T) string
+	by   map[string][]string
+}
+
+// NewInformer lists the kind (as an informer's initial LIST, which always succeeds in
+// this model) and keeps the cache current through a watch with the given latency.
+func NewInformer[T Obj[T]](k *Kind[T], c *Client, latency time.Duration) *Informer[T] {
+	inf := &Informer[T]{k: k, items: make(map[string]T, len(k.items))}
+	for _, key := range k.keys {
+		inf.items[key] = k.items[key]
+	}
+	inf.keys = append([]string(nil), k.keys...)
+	inf.watch = k.Watch(c, latency, inf.apply)
+	return inf
+}
+
+// Stop ends the informer's watch.
+func (inf *Informer[T]) Stop() { inf.watch.Stop() }
+
+// AddHandler registers fn for every change the informer applies, after the cache is
+// updated (as a shared informer's event handler).
+func (inf *Informer[T]) AddHandler(fn func(Event[T])) { inf.handlers = append(inf.handlers, fn) }
+
+// AddIndex indexes the cache by fn (e.g. pods by node name). Objects for which fn
+// returns "" are not indexed.
+func (inf *Informer[T]) AddIndex(name string, fn func(T) string) {
+	ix := &index[T]{name: name, fn: fn, by: map[string][]string{}}
+	for _, key := range inf.keys {
+		if v := fn(inf.items[key]); v != "" {
+			ix.by[v] = sortedInsert(ix.by[v], key)
+		}
+	}
+	inf.indexes = append(inf.indexes, ix)
+}
+
+// ByIndex returns the objects whose index value is v, in key order.
+func (inf *Informer[T]) ByIndex(name, v string) []T {
+	for _, ix := range inf.indexes {
+		if ix.name == name {
+			keys := ix.by[v]
+			out := make([]T, 0, len(keys))
+			for _, key := range keys {
+				out = append(out, inf.items[key])
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+// CountByIndex returns how many objects have index value v.
+func (inf *Informer[T]) CountByIndex(name, v string) int {
+	for _, ix := range inf.indexes {
+		if ix.name == name {
+			return len(ix.by[v])
+		}
+	}
+	return 0
+}
+
+func (inf *Informer[T]) apply(ev Event[T]) {
+	key := ev.New.Meta().Key()
+	old, had := inf.items[key]
+	switch ev.Type {
+	case Deleted:
+		if !had {
+			return
+		}
+		delete(inf.items, key)
+		inf.keys = sortedRemove(inf.keys, key)
+		for _, ix := range inf.indexes {
+			if v := ix.fn(old); v != "" {
+				ix.by[v] = sortedRemove(ix.by[v], key)
+				if len(ix.by[v]) == 0 {
+					delete(ix.by, v)
+				}
+			}
+		}
+	default:
+		if had && old.Meta().ResourceVersion >= ev.New.Meta().ResourceVersion {
+			return
+		}
+		inf.items[key] = ev.New
+		if !had {
+			inf.keys = sortedInsert(inf.keys, key)
+		}
+		for _, ix := range inf.indexes {
+			var ov string
+			if had {
+				ov = ix.fn(old)
+			}
+			nv := ix.fn(ev.New)
+			if had && ov == nv {
+				continue
+			}
+			if had && ov != "" {
+				ix.by[ov] = sortedRemove(ix.by[ov], key)
+				if len(ix.by[ov]) == 0 {
+					delete(ix.by, ov)
+				}
+			}
+			if nv != "" {
+				ix.by[nv] = sortedInsert(ix.by[nv], key)
+			}
+		}
+		if had {
+			ev.Old = old
+			ev.Type = Modified
+		} else {
+			ev.Type = Added
+		}
+	}
+	for _, h := range inf.handlers {
+		h(ev)
+	}
+}
+
+// Get returns the cached object.
+func (inf *Informer[T]) Get(key string) (T, bool) {
+	o, ok := inf.items[key]
+	return o, ok
+}
+
+// Len is the number of cached objects.
+func (inf *Informer[T]) Len() int { return len(inf.items) }
+
+// Keys returns the cached keys in order (the informer's own slice; do not modify).
+func (inf *Informer[T]) Keys() []string { return inf.keys }
+
+// List returns the cached objects in key order.
+func (inf *Informer[T]) List() []T {
+	out := make([]T, 0, len(inf.keys))
+	for _, key := range inf.keys {
+		out = append(out, inf.items[key])
+	}
+	return out
+}

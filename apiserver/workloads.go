@@ -1,0 +1,186 @@
+package apiserver
+
+import (
+	"fmt"
+
+	"time"
+)
+
+// LabelSelector is a matchLabels selector (matchExpressions are not modelled).
+type LabelSelector map[string]string
+
+// Matches reports whether labels satisfy the selector. An empty selector matches
+// everything, as metav1's does.
+func (sel LabelSelector) Matches(labels map[string]string) bool {
+	for k, v := range sel {
+		if got, ok := labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+// PodTemplate is what a workload stamps its pods from.
+type PodTemplate struct {
+	Labels map[string]string
+	// Spec is a pod used as a template: its metadata other than Labels is ignored.
+	Spec Pod
+}
+
+// ReplicaSet is an apps/v1 ReplicaSet.
+type ReplicaSet struct {
+	ObjectMeta
+	Replicas int32
+	Selector LabelSelector
+	Template PodTemplate
+	// Status
+	StatusReplicas      int32
+	ReadyReplicas       int32
+	AvailableReplicas   int32
+	ObservedGeneration  int64
+	MinReadySeconds     int32
+	TemplateFingerprint string
+}
+
+// DeepCopy returns a copy that shares nothing mutable.
+func (r *ReplicaSet) DeepCopy() *ReplicaSet {
+	c := *r
+	c.ObjectMeta = r.ObjectMeta.deepCopy()
+	c.Selector = LabelSelector(copyMap(r.Selector))
+	c.Template = r.Template.deepCopy()
+	return &c
+}
+
+// Meta returns the object's metadata.
+func (r *ReplicaSet) Meta() *ObjectMeta { return &r.ObjectMeta }
+
+func (t PodTemplate) deepCopy() PodTemplate {
+	return PodTemplate{Labels: copyMap(t.Labels), Spec: *t.Spec.DeepCopy()}
+}
+
+// Deployment is an apps/v1 Deployment (replica control only; rollouts between
+// templates are not modelled).
+type Deployment struct {
+	ObjectMeta
+	Replicas      int32
+	Selector      LabelSelector
+	Template      PodTemplate
+	ReadyReplicas int32
+}
+
+// DeepCopy returns a copy that shares nothing mutable.
+func (d *Deployment) DeepCopy() *Deployment {
+	c := *d
+	c.ObjectMeta = d.ObjectMeta.deepCopy()
+	c.Selector = LabelSelector(copyMap(d.Selector))
+	c.Template = d.Template.deepCopy()
+	return &c
+}
+
+// Meta returns the object's metadata.
+func (d *Deployment) Meta() *ObjectMeta { return &d.ObjectMeta }
+
+// DaemonSet is an apps/v1 DaemonSet.
+type DaemonSet struct {
+	ObjectMeta
+	Selector               LabelSelector
+	Template               PodTemplate
+	DesiredNumberScheduled int32
+	NumberReady            int32
+}
+
+// DeepCopy returns a copy that shares nothing mutable.
+func (d *DaemonSet) DeepCopy() *DaemonSet {
+	c := *d
+	c.ObjectMeta = d.ObjectMeta.deepCopy()
+	c.Selector = LabelSelector(copyMap(d.Selector))
+	c.Template = d.Template.deepCopy()
+	return &c
+}
+
+// Meta returns the object's metadata.
+func (d *DaemonSet) Meta() *ObjectMeta { return &d.ObjectMeta }
+
+// IntOrPercent is an intstr.IntOrString for budgets: an absolute number or a percent.
+type IntOrPercent struct {
+	Set       bool
+	Value     int32
+	IsPercent bool
+}
+
+// PodDisruptionBudget is a policy/v1 PodDisruptionBudget. Its status is maintained by
+// the disruption controller; the eviction API reads DisruptionsAllowed.
+type PodDisruptionBudget struct {
+	ObjectMeta
+	Selector       LabelSelector
+	MinAvailable   IntOrPercent
+	MaxUnavailable IntOrPercent
+	// Status
+	CurrentHealthy     int32
+	DesiredHealthy     int32
+	ExpectedPods       int32
+	DisruptionsAllowed int32
+	ObservedGeneration int64
+	// DisruptedPods are pods the eviction API let go but that have not yet disappeared
+	// from the controller's count (pod key → eviction time), as upstream tracks them.
+	DisruptedPods map[string]time.Duration
+}
+
+// DeepCopy returns a copy that shares nothing mutable.
+func (p *PodDisruptionBudget) DeepCopy() *PodDisruptionBudget {
+	c := *p
+	c.ObjectMeta = p.ObjectMeta.deepCopy()
+	c.Selector = LabelSelector(copyMap(p.Selector))
+	if p.DisruptedPods != nil {
+		c.DisruptedPods = make(map[string]time.Duration, len(p.DisruptedPods))
+		for k, v := range p.DisruptedPods {
+			c.DisruptedPods[k] = v
+		}
+	}
+	return &c
+}
+
+// Meta returns the object's metadata.
+func (p *PodDisruptionBudget) Meta() *ObjectMeta { return &p.ObjectMeta }
+
+// Evict is the pods/eviction subresource (pkg/registry/core/pod/storage/eviction.go):
+// it refuses with 429 TooManyRequests when a PodDisruptionBudget covering the pod has
+// no disruption left, otherwise it decrements the budget's DisruptionsAllowed and
+// deletes the pod gracefully. A pod that is already terminating, or not Running, is
+// deleted without consulting budgets (upstream lets those through). More than one
+// budget covering a pod is an error, as upstream.
+func (s *Server) Evict(c *Client, podKey string, grace *int64) error {
+	p, err := s.Pods.Get(c, podKey)
+	if err != nil {
+		return err
+	}
+	if p.Deleting || p.Phase != PodRunning {
+		return s.Pods.Delete(c, podKey, DeleteOptions{GracePeriodSeconds: grace})
+	}
+	var pdbs []*PodDisruptionBudget
+	s.PDBs.Each(func(b *PodDisruptionBudget) {
+		if b.Namespace == p.Namespace && len(b.Selector) > 0 && b.Selector.Matches(p.Labels) {
+			pdbs = append(pdbs, b)
+		}
+	})
+	if len(pdbs) > 1 {
+		return NewInvalid("This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.")
+	}
+	if len(pdbs) == 1 {
+		b := pdbs[0]
+		if b.DisruptionsAllowed <= 0 {
+			return NewTooManyRequests(fmt.Sprintf("Cannot evict pod as it would violate the pod's disruption budget. The disruption budget %s needs %d healthy pods and has %d currently", b.Name, b.DesiredHealthy, b.CurrentHealthy))
+		}
+		if _, err := s.PDBs.Patch(c, b.Key(), func(nb *PodDisruptionBudget) error {
+			nb.DisruptionsAllowed--
+			if nb.DisruptedPods == nil {
+				nb.DisruptedPods = map[string]time.Duration{}
+			}
+			nb.DisruptedPods[p.Name] = s.Now()
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return s.Pods.Delete(c, podKey, DeleteOptions{GracePeriodSeconds: grace})
+}
