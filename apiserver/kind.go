@@ -58,7 +58,13 @@ type Kind[T Obj[T]] struct {
 	keys       []string
 	watchers   []*watcher[T]
 	Hooks      Hooks[T]
+	// selective watches: index name → function, and (index, value) → watchers
+	watchIndex map[string]func(T) string
+	selective  map[selKey][]*watcher[T]
+	selNames   []string
 }
+
+type selKey struct{ index, value string }
 
 // NewKind registers a resource with the server. Packages that model more kinds
 // (workloads, budgets) register them this way.
@@ -254,5 +260,23 @@ func (k *Kind[T]) changed(ev Event[T]) {
 	}
 	for _, w := range k.watchers {
 		w.send(ev)
+	}
+	for _, name := range k.selNames {
+		fn := k.watchIndex[name]
+		ov := ""
+		if ev.Type != Added {
+			ov = fn(ev.Old)
+		}
+		nv := fn(ev.New)
+		if ov != "" {
+			for _, w := range k.selective[selKey{name, ov}] {
+				w.send(ev)
+			}
+		}
+		if nv != "" && nv != ov {
+			for _, w := range k.selective[selKey{name, nv}] {
+				w.send(ev)
+			}
+		}
 	}
 }

@@ -57,11 +57,22 @@ func New(e *sim.Engine, tr *sim.Trace, cfg Config) *Server {
 	s.Deployments = NewKind[*Deployment](s, "deployments", true)
 	s.DaemonSets = NewKind[*DaemonSet](s, "daemonsets", true)
 	s.PDBs = NewKind[*PodDisruptionBudget](s, "poddisruptionbudgets", true)
+	s.Pods.AddWatchIndex(IndexNodeName, func(p *Pod) string { return p.NodeName })
+	s.Nodes.AddWatchIndex(IndexName, func(n *Node) string { return n.Name })
+	s.Leases.AddWatchIndex(IndexName, func(l *Lease) string { return l.Namespace + "/" + l.Name })
 	s.installNodeHooks()
 	s.installLeaseHooks()
 	s.installPodHooks()
 	return s
 }
+
+// Index names for selective watches (field selectors).
+const (
+	// IndexNodeName selects pods by spec.nodeName.
+	IndexNodeName = "spec.nodeName"
+	// IndexName selects nodes by name and leases by "namespace/name".
+	IndexName = "metadata.name"
+)
 
 // Now is the engine's current time.
 func (s *Server) Now() time.Duration { return s.Engine.Now() }

@@ -145,3 +145,21 @@ func TestEvictRespectsBudget(t *testing.T) {
 	err = s.Evict(c, "default/w2", nil)
 	require.True(t, IsTooManyRequests(err), "%v", err)
 }
+
+func TestSelectedInformer(t *testing.T) {
+	s, e, _ := newTestServer(t)
+	c := s.NewClient("kubelet/a", 10*time.Second)
+	inf := NewSelectedInformer(s.Pods, c, 0, IndexNodeName, "a")
+	_, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "d", Name: "on-a"}, NodeName: "a"})
+	require.NoError(t, err)
+	_, err = s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "d", Name: "on-b"}, NodeName: "b"})
+	require.NoError(t, err)
+	_, err = s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "d", Name: "pending"}})
+	require.NoError(t, err)
+	require.NoError(t, e.RunUntil(0))
+	require.Equal(t, []string{"d/on-a"}, inf.Keys())
+	_, err = s.Pods.Patch(c, "d/pending", func(p *Pod) error { p.NodeName = "a"; return nil })
+	require.NoError(t, err)
+	require.NoError(t, e.RunUntil(0))
+	require.Equal(t, []string{"d/on-a", "d/pending"}, inf.Keys())
+}

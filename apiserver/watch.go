@@ -65,6 +65,58 @@ func (k *Kind[T]) Watch(c *Client, latency time.Duration, fn func(Event[T])) *Wa
 	return &Watch{stop: func() { w.stopped = true }}
 }
 
+// AddWatchIndex lets clients watch only the objects whose fn value equals a given
+// string, as a field selector does (pods by spec.nodeName, a node by metadata.name).
+// A change is delivered to the watchers of the old and of the new value.
+func (k *Kind[T]) AddWatchIndex(name string, fn func(T) string) {
+	if k.watchIndex == nil {
+		k.watchIndex = map[string]func(T) string{}
+		k.selective = map[selKey][]*watcher[T]{}
+	}
+	if _, ok := k.watchIndex[name]; !ok {
+		k.selNames = append(k.selNames, name)
+	}
+	k.watchIndex[name] = fn
+}
+
+// WatchSelected is Watch restricted to objects whose index value is value (see
+// AddWatchIndex). Its cost per change does not grow with the number of such watches.
+func (k *Kind[T]) WatchSelected(c *Client, latency time.Duration, index, value string, fn func(Event[T])) *Watch {
+	w := &watcher[T]{c: c, latency: latency, fn: fn}
+	sk := selKey{index, value}
+	k.selective[sk] = append(k.selective[sk], w)
+	c.watchers = append(c.watchers, &watchState{flush: w.flushHeld})
+	return &Watch{stop: func() {
+		w.stopped = true
+		ws := k.selective[sk]
+		for i, x := range ws {
+			if x == w {
+				k.selective[sk] = append(ws[:i:i], ws[i+1:]...)
+				break
+			}
+		}
+		if len(k.selective[sk]) == 0 {
+			delete(k.selective, sk)
+		}
+	}}
+}
+
+// NewSelectedInformer is an informer over the objects whose index value is value,
+// like an informer with a field selector (the kubelet's pods and its own Node).
+func NewSelectedInformer[T Obj[T]](k *Kind[T], c *Client, latency time.Duration, index, value string) *Informer[T] {
+	inf := &Informer[T]{k: k, items: map[string]T{}}
+	fn := k.watchIndex[index]
+	for _, key := range k.keys {
+		if o := k.items[key]; fn(o) == value {
+			inf.items[key] = o
+			inf.keys = append(inf.keys, key)
+		}
+	}
+	inf.selIndex, inf.selValue = fn, value
+	inf.watch = k.WatchSelected(c, latency, index, value, inf.apply)
+	return inf
+}
+
 // Informer is a client-side cache of one kind, filled by a watch: what a component
 // sees of the cluster. It may lag the API server by its watch latency, and while its
 // client is partitioned it does not change at all.
@@ -75,6 +127,9 @@ type Informer[T Obj[T]] struct {
 	handlers []func(Event[T])
 	indexes  []*index[T]
 	watch    *Watch
+	// a selected informer drops objects that leave its selection
+	selIndex func(T) string
+	selValue string
 }
 
 type index[T any] struct {
@@ -142,6 +197,9 @@ func (inf *Informer[T]) CountByIndex(name, v string) int {
 func (inf *Informer[T]) apply(ev Event[T]) {
 	key := ev.New.Meta().Key()
 	old, had := inf.items[key]
+	if inf.selIndex != nil && ev.Type != Deleted && inf.selIndex(ev.New) != inf.selValue {
+		ev.Type = Deleted // it left the selection: a field-selected watch reports a deletion
+	}
 	switch ev.Type {
 	case Deleted:
 		if !had {
