@@ -175,6 +175,11 @@ type Lease struct {
 	AcquireTime          time.Duration
 	RenewTime            time.Duration
 	LeaseTransitions     int32
+	// Steady is nodesim's own field (lazy mode, docs/ARCHITECTURE.md): the holder keeps
+	// renewing on its schedule without writing until it writes the Lease again with
+	// Steady false and the last renewal's RenewTime. Observers treat a steady lease as
+	// renewed continuously. Exact mode never sets it.
+	Steady bool
 }
 
 // DeepCopy returns a copy that shares nothing mutable with l.
