@@ -1,0 +1,506 @@
+package lease
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/sim"
+)
+
+// Upstream constants of the lease controller
+// (staging/src/k8s.io/component-helpers/apimachinery/lease/controller.go) and of the
+// kubelet's use of it (pkg/kubelet/kubelet.go).
+const (
+	// NodeLeaseNamespace is the namespace of node Leases.
+	NodeLeaseNamespace = "kube-node-lease"
+	// RenewIntervalFraction is nodeLeaseRenewIntervalFraction: the renew interval is this
+	// fraction of nodeLeaseDurationSeconds (0.25 × 40 s = 10 s).
+	RenewIntervalFraction = 0.25
+	// JitterFactor is the jitter of the renew loop (wait.JitterUntil(sync, renewInterval, 0.04, true)).
+	JitterFactor = 0.04
+	// MaxUpdateRetries is maxUpdateRetries: immediate UPDATE attempts per renewal.
+	MaxUpdateRetries = 5
+	// InitialBackoff is the starting value of backoffEnsureLease's sleep; it is doubled
+	// before the first sleep, so the sleeps are 200 ms, 400 ms, … .
+	InitialBackoff = 100 * time.Millisecond
+	// MaxBackoff is maxBackoff: the cap of backoffEnsureLease's sleep.
+	MaxBackoff = 7 * time.Second
+	// DefaultLeaseDurationSeconds is the kubelet's nodeLeaseDurationSeconds default.
+	DefaultLeaseDurationSeconds = 40
+)
+
+// Upstream source files the log lines point at, with the line numbers of the release
+// named in the package doc.
+const (
+	controllerFile = "controller.go"
+	nodeleaseFile  = "nodelease.go"
+)
+
+// LogEntry is one log line the controller would write through klog. The kubelet renders
+// it in klog's text format.
+type LogEntry struct {
+	// Severity is 'I', 'W' or 'E'.
+	Severity byte
+	// File and Line are the upstream source position of the log call.
+	File string
+	Line int
+	// Msg is the structured message; Err the error (empty if none).
+	Msg string
+	Err string
+	// KV are extra key/value pairs, already quoted where klog would quote them.
+	KV []string
+}
+
+// Config configures a Controller. Zero values take upstream's defaults.
+type Config struct {
+	// HolderIdentity is the Lease name and spec.holderIdentity: the node name.
+	HolderIdentity string
+	// Namespace of the Lease; default kube-node-lease.
+	Namespace string
+	// LeaseDurationSeconds is nodeLeaseDurationSeconds (default 40), written into
+	// spec.leaseDurationSeconds.
+	LeaseDurationSeconds int32
+	// RenewInterval defaults to RenewIntervalFraction × LeaseDurationSeconds.
+	RenewInterval time.Duration
+	// JitterFactor of the renew loop; default 0.04. NoJitter turns it off.
+	JitterFactor float64
+	// NoJitter turns the renew loop's jitter off (for arithmetic schedules in tests and
+	// for the lazy/exact comparison).
+	NoJitter bool
+	// OnRepeatedHeartbeatFailure is called after each failed UPDATE attempt with index ≥ 1
+	// (the kubelet closes its heartbeat connections there).
+	OnRepeatedHeartbeatFailure func()
+	// Log receives the controller's log lines (nil: discarded).
+	Log func(LogEntry)
+	// WantSteady is asked before each fast-path renewal; if it returns true the renewal
+	// is written with Steady = true and, once it succeeds, the controller stops writing
+	// and renews virtually (lazy mode, docs/ARCHITECTURE.md). Nil: never steady.
+	WantSteady func() bool
+	// OnSteady is called right after a Steady write succeeded.
+	OnSteady func()
+}
+
+// Controller is the kubelet's node-lease controller: it creates the node's Lease and
+// renews it every renew interval (see the package doc).
+type Controller struct {
+	s      *apiserver.Server
+	c      *apiserver.Client
+	r      *sim.Rand
+	cfg    Config
+	key    string
+	timer  *sim.Timer
+	period time.Duration
+
+	running bool
+	latest  *apiserver.Lease
+
+	// the sync in progress
+	phase     phase
+	syncStart time.Duration
+	wait      time.Duration
+	attempt   int
+	base      *apiserver.Lease
+	slowRetry bool // the retryUpdateLease after backoffEnsureLease
+	fromRetry bool // backoffEnsureLease called for a Conflict inside retryUpdateLease
+	sleep     time.Duration
+	steadyReq bool
+
+	// lazy mode
+	steady    bool
+	virtLast  time.Duration // renewTime of the last (virtual) renewal
+	virtNext  time.Duration // when the next renewal is due
+	virtTook  time.Duration // modelled duration of a healthy renewal
+	renewals  uint64
+	lastRenew time.Duration
+}
+
+type phase uint8
+
+const (
+	phaseIdle phase = iota
+	phaseUpdate
+	phaseEnsure
+)
+
+// New returns a stopped controller. r supplies the loop's jitter draws; it must be the
+// controller's own stream (e.g. sim.NewRand(seed, "kubelet/"+node+"/lease")).
+func New(s *apiserver.Server, c *apiserver.Client, r *sim.Rand, cfg Config) (*Controller, error) {
+	if s == nil || c == nil {
+		return nil, errors.New("lease: server and client are required")
+	}
+	if cfg.HolderIdentity == "" {
+		return nil, errors.New("lease: HolderIdentity must be set (the node name)")
+	}
+	if cfg.Namespace == "" {
+		cfg.Namespace = NodeLeaseNamespace
+	}
+	if cfg.LeaseDurationSeconds < 0 {
+		return nil, fmt.Errorf("lease: LeaseDurationSeconds must be positive, got %d", cfg.LeaseDurationSeconds)
+	}
+	if cfg.LeaseDurationSeconds == 0 {
+		cfg.LeaseDurationSeconds = DefaultLeaseDurationSeconds
+	}
+	if cfg.RenewInterval < 0 {
+		return nil, fmt.Errorf("lease: RenewInterval must not be negative, got %v", cfg.RenewInterval)
+	}
+	if cfg.RenewInterval == 0 {
+		cfg.RenewInterval = time.Duration(float64(time.Duration(cfg.LeaseDurationSeconds)*time.Second) * RenewIntervalFraction)
+	}
+	if cfg.JitterFactor < 0 {
+		return nil, fmt.Errorf("lease: JitterFactor must be zero or positive, got %v", cfg.JitterFactor)
+	}
+	if cfg.JitterFactor == 0 {
+		cfg.JitterFactor = JitterFactor
+	}
+	if cfg.NoJitter {
+		cfg.JitterFactor = 0
+	}
+	if cfg.JitterFactor > 0 && r == nil {
+		return nil, errors.New("lease: a jittered loop needs a Rand")
+	}
+	ctl := &Controller{s: s, c: c, r: r, cfg: cfg, period: cfg.RenewInterval,
+		key: cfg.Namespace + "/" + cfg.HolderIdentity}
+	t, err := s.Engine.NewTimer(ctl.step)
+	if err != nil {
+		return nil, err
+	}
+	ctl.timer = t
+	return ctl, nil
+}
+
+// RenewInterval is the loop period (25 % of the lease duration by default).
+func (ctl *Controller) RenewInterval() time.Duration { return ctl.period }
+
+// Key is the Lease's "namespace/name".
+func (ctl *Controller) Key() string { return ctl.key }
+
+// Running reports whether the controller is started.
+func (ctl *Controller) Running() bool { return ctl.running }
+
+// Steady reports whether the controller renews virtually (lazy mode).
+func (ctl *Controller) Steady() bool { return ctl.steady }
+
+// Renewals is the number of successful renewals written so far (creates included).
+func (ctl *Controller) Renewals() uint64 { return ctl.renewals }
+
+// Start starts the loop with an empty cache, as a new process does: the first sync
+// runs now (after the events already due now).
+func (ctl *Controller) Start() {
+	ctl.Stop()
+	ctl.running = true
+	ctl.latest = nil
+	_ = ctl.timer.Schedule(ctl.s.Now())
+}
+
+// Stop stops the controller (the process is gone): nothing more is sent. A steady
+// controller stops renewing virtually too; call Unsteady first to materialise its
+// last renewal.
+func (ctl *Controller) Stop() {
+	ctl.running = false
+	ctl.steady = false
+	ctl.phase = phaseIdle
+	ctl.timer.Stop()
+}
+
+func (ctl *Controller) drawWait() time.Duration {
+	if ctl.cfg.JitterFactor > 0 {
+		return ctl.r.Jitter(ctl.period, ctl.cfg.JitterFactor)
+	}
+	return ctl.period
+}
+
+// step runs whatever is due: a new sync, the next UPDATE attempt or the next
+// ensure-lease attempt.
+func (ctl *Controller) step() {
+	if !ctl.running {
+		return
+	}
+	switch ctl.phase {
+	case phaseIdle:
+		ctl.sync()
+	case phaseUpdate:
+		ctl.tryUpdate(0)
+	case phaseEnsure:
+		ctl.tryEnsure(0)
+	}
+}
+
+// sync is one run of the JitterUntil loop.
+func (ctl *Controller) sync() {
+	now := ctl.s.Now()
+	ctl.syncStart = now
+	// sim.Loop draws the wait before the run; the same order keeps the per-node
+	// stream of draws identical to a sim.Loop's.
+	ctl.wait = ctl.drawWait()
+	ctl.steadyReq = false
+	ctl.attempt = 0
+	if ctl.latest != nil {
+		if ctl.cfg.WantSteady != nil && ctl.cfg.WantSteady() {
+			ctl.steadyReq = true
+		}
+		ctl.slowRetry = false
+		ctl.base = ctl.latest
+		ctl.phase = phaseUpdate
+		ctl.tryUpdate(0)
+		return
+	}
+	ctl.startEnsure(false, 0)
+}
+
+// tryUpdate is one attempt of retryUpdateLease; spent is the time already used in this
+// step (requests earlier in the same instant).
+func (ctl *Controller) tryUpdate(spent time.Duration) {
+	l := ctl.base.DeepCopy()
+	l.RenewTime = ctl.s.Now()
+	l.HolderIdentity = ctl.cfg.HolderIdentity
+	l.LeaseDurationSeconds = ctl.cfg.LeaseDurationSeconds
+	l.Steady = ctl.steadyReq
+	took := spent
+	err := ctl.setOwner(l, &took)
+	if err == nil {
+		var got *apiserver.Lease
+		got, err = ctl.s.Leases.Update(ctl.c, l)
+		took += ctl.took(err)
+		if err == nil {
+			ctl.latest = got
+			ctl.renewals++
+			ctl.lastRenew = got.RenewTime
+			ctl.finish(took)
+			return
+		}
+		ctl.c.TraceError("update", "leases", err)
+		ctl.log('E', 109, "Failed to update lease", err)
+	}
+	if apiserver.IsConflict(err) {
+		// OptimisticLockError: re-fetch through backoffEnsureLease and go on.
+		ctl.startEnsure(true, took)
+		return
+	}
+	if ctl.attempt > 0 && ctl.cfg.OnRepeatedHeartbeatFailure != nil {
+		ctl.cfg.OnRepeatedHeartbeatFailure()
+	}
+	ctl.nextAttempt(took)
+}
+
+// nextAttempt moves retryUpdateLease to its next attempt, or gives up.
+func (ctl *Controller) nextAttempt(took time.Duration) {
+	ctl.attempt++
+	if ctl.attempt < MaxUpdateRetries {
+		ctl.phase = phaseUpdate
+		ctl.after(took)
+		return
+	}
+	ctl.attempt = 0
+	err := fmt.Errorf("failed %d attempts to update lease", MaxUpdateRetries)
+	if ctl.slowRetry {
+		ctl.log('E', 95, err.Error()+", will retry after "+ctl.period.String(), nil)
+		ctl.finish(took)
+		return
+	}
+	ctl.log('I', 82, "Failed to update lease using latest lease, fallback to ensure lease", err)
+	ctl.startEnsure(false, took)
+}
+
+func (ctl *Controller) startEnsure(fromRetry bool, spent time.Duration) {
+	ctl.phase = phaseEnsure
+	ctl.fromRetry = fromRetry
+	ctl.sleep = InitialBackoff
+	if spent > 0 {
+		ctl.after(spent)
+		return
+	}
+	ctl.tryEnsure(0)
+}
+
+// tryEnsure is one attempt of backoffEnsureLease (GET, then CREATE if absent).
+func (ctl *Controller) tryEnsure(spent time.Duration) {
+	took := spent
+	l, created, err := ctl.ensure(&took)
+	if err != nil {
+		ctl.sleep = min(2*ctl.sleep, MaxBackoff)
+		ctl.log('E', 124, "Failed to ensure lease exists, will retry", err, "interval", fmt.Sprintf("%q", ctl.sleep.String()))
+		ctl.after(took + ctl.sleep)
+		return
+	}
+	if ctl.fromRetry {
+		// back inside retryUpdateLease, after a Conflict: continue with the next attempt.
+		ctl.fromRetry = false
+		if l != nil {
+			ctl.base = l
+		}
+		ctl.nextAttempt(took)
+		return
+	}
+	ctl.latest = l
+	if created {
+		ctl.renewals++
+		ctl.lastRenew = l.RenewTime
+	}
+	if created || l == nil {
+		ctl.finish(took)
+		return
+	}
+	ctl.slowRetry = true
+	ctl.attempt = 0
+	ctl.base = l
+	ctl.phase = phaseUpdate
+	if took > 0 {
+		ctl.after(took)
+		return
+	}
+	ctl.tryUpdate(0)
+}
+
+// ensure is ensureLease: the lease, whether this call created it, and an error.
+func (ctl *Controller) ensure(took *time.Duration) (*apiserver.Lease, bool, error) {
+	got, err := ctl.s.Leases.Get(ctl.c, ctl.key)
+	*took += ctl.took(err)
+	if apiserver.IsNotFound(err) {
+		l := &apiserver.Lease{
+			ObjectMeta:           apiserver.ObjectMeta{Namespace: ctl.cfg.Namespace, Name: ctl.cfg.HolderIdentity},
+			HolderIdentity:       ctl.cfg.HolderIdentity,
+			LeaseDurationSeconds: ctl.cfg.LeaseDurationSeconds,
+			RenewTime:            ctl.s.Now(),
+		}
+		if ctl.setOwner(l, took) != nil {
+			// the owner reference could not be set: skip the create this time.
+			return nil, false, nil
+		}
+		created, err := ctl.s.Leases.Create(ctl.c, l)
+		*took += ctl.took(err)
+		if err != nil {
+			ctl.c.TraceError("create", "leases", err)
+			return nil, false, err
+		}
+		return created, true, nil
+	}
+	if err != nil {
+		ctl.c.TraceError("get", "leases", err)
+		return nil, false, err
+	}
+	return got, false, nil
+}
+
+// setOwner is the kubelet's SetNodeOwnerFunc (pkg/kubelet/util/nodelease.go): a lease
+// without owner references gets one to the Node, whose UID it must GET.
+func (ctl *Controller) setOwner(l *apiserver.Lease, took *time.Duration) error {
+	if len(l.OwnerReferences) > 0 {
+		return nil
+	}
+	n, err := ctl.s.Nodes.Get(ctl.c, ctl.cfg.HolderIdentity)
+	*took += ctl.took(err)
+	if err != nil {
+		ctl.c.TraceError("get", "nodes", err)
+		ctl.logTo('E', nodeleaseFile, 44, "Failed to get node when trying to set owner ref to the node lease", err,
+			"node", fmt.Sprintf("%q", ctl.cfg.HolderIdentity))
+		return err
+	}
+	l.OwnerReferences = []apiserver.OwnerReference{{Kind: "Node", Name: ctl.cfg.HolderIdentity, UID: n.UID}}
+	return nil
+}
+
+// took is how long one request lasted.
+func (ctl *Controller) took(err error) time.Duration {
+	if err != nil {
+		return apiserver.Took(err)
+	}
+	return ctl.c.Took()
+}
+
+func (ctl *Controller) after(d time.Duration) {
+	_ = ctl.timer.Schedule(ctl.s.Now() + d)
+}
+
+// finish ends the sync: the next one is due a drawn wait after it ends (sliding).
+func (ctl *Controller) finish(took time.Duration) {
+	ctl.phase = phaseIdle
+	ctl.attempt = 0
+	next := ctl.s.Now() + took + ctl.wait
+	if ctl.steadyReq && ctl.latest != nil && ctl.latest.Steady {
+		ctl.steadyReq = false
+		ctl.steady = true
+		ctl.virtLast = ctl.latest.RenewTime
+		ctl.virtNext = next
+		ctl.virtTook = took
+		ctl.timer.Stop()
+		if ctl.cfg.OnSteady != nil {
+			ctl.cfg.OnSteady()
+		}
+		return
+	}
+	_ = ctl.timer.Schedule(next)
+}
+
+// LastRenewal is the renewTime of the latest renewal, virtual ones included: what an
+// exact-mode controller would have written last, as of now.
+func (ctl *Controller) LastRenewal() time.Duration {
+	if ctl.steady {
+		last, _ := ctl.catchUp(false)
+		return last
+	}
+	return ctl.lastRenew
+}
+
+// catchUp walks the virtual schedule to now: the last renewal strictly before now and
+// the next one due. With draw set it consumes the jitter draws exact mode would have
+// made; otherwise it only peeks (no jitter: exact; with jitter: an estimate).
+func (ctl *Controller) catchUp(draw bool) (last, next time.Duration) {
+	now := ctl.s.Now()
+	last, next = ctl.virtLast, ctl.virtNext
+	for next < now {
+		last = next
+		var w time.Duration
+		switch {
+		case ctl.cfg.JitterFactor == 0:
+			w = ctl.period
+		case draw:
+			w = ctl.r.Jitter(ctl.period, ctl.cfg.JitterFactor)
+		default:
+			w = ctl.period + time.Duration(float64(ctl.period)*ctl.cfg.JitterFactor/2)
+		}
+		next = last + ctl.virtTook + w
+	}
+	return last, next
+}
+
+// Unsteady leaves lazy mode at the current instant: it writes the Lease with the last
+// virtual renewal's renewTime and Steady = false, and resumes the loop where exact mode
+// would be. It does nothing if the controller is not steady.
+func (ctl *Controller) Unsteady() {
+	if !ctl.steady {
+		return
+	}
+	last, next := ctl.catchUp(true)
+	ctl.steady = false
+	if ctl.latest != nil {
+		l := ctl.latest.DeepCopy()
+		l.RenewTime = last
+		l.Steady = false
+		got, err := ctl.s.Leases.Update(ctl.c, l)
+		if err == nil {
+			ctl.latest = got
+			ctl.lastRenew = last
+		} else {
+			ctl.c.TraceError("update", "leases", err)
+		}
+	}
+	ctl.phase = phaseIdle
+	_ = ctl.timer.Schedule(next)
+}
+
+func (ctl *Controller) log(sev byte, line int, msg string, err error, kv ...string) {
+	ctl.logTo(sev, controllerFile, line, msg, err, kv...)
+}
+
+func (ctl *Controller) logTo(sev byte, file string, line int, msg string, err error, kv ...string) {
+	if ctl.cfg.Log == nil {
+		return
+	}
+	e := LogEntry{Severity: sev, File: file, Line: line, Msg: msg, KV: kv}
+	if err != nil {
+		e.Err = err.Error()
+	}
+	ctl.cfg.Log(e)
+}

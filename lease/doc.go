@@ -1,0 +1,2 @@
+// Package lease is the kubelet's node-lease controller.
+package lease

@@ -1,0 +1,2 @@
+// Package kubelet is nodesim's kubelet: one per node. (Full documentation below.)
+package kubelet

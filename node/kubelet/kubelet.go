@@ -1,0 +1,324 @@
+package kubelet
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/lease"
+	"github.com/nodesim/nodesim/sim"
+)
+
+// Option adjusts a Kubelet at construction.
+type Option func(*Kubelet)
+
+// WithWatchLatency sets the latency of the kubelet's Node and Pod informers (default 0:
+// a change reaches the kubelet as the next event at the same instant).
+func WithWatchLatency(d time.Duration) Option {
+	return func(k *Kubelet) {
+		if d > 0 {
+			k.watchLatency = d
+		}
+	}
+}
+
+// Kubelet is the node agent of one node: registration, the status loop, the node
+// Lease, the pods bound to the node, restart and graceful shutdown (see the package doc).
+type Kubelet struct {
+	s      *apiserver.Server
+	name   string
+	cfg    Config
+	client *apiserver.Client
+	lease  *lease.Controller
+	exact  bool
+
+	pid          int
+	statusRand   *sim.Rand
+	reportRand   *sim.Rand
+	watchLatency time.Duration
+
+	// process and machine state
+	running      bool // the kubelet process runs
+	poweredOff   bool // the machine is down (containers gone)
+	registered   bool // registrationCompleted: never reset until restart
+	runtimeReady bool // the first container runtime status check succeeded
+	fastDone     bool // fastStatusUpdateOnce finished
+
+	nodeInf *apiserver.Informer[*apiserver.Node]
+	podInf  *apiserver.Informer[*apiserver.Pod]
+
+	statusTimer  *sim.Timer
+	fastTimer    *sim.Timer
+	runtimeTimer *sim.Timer
+	podTimer     *sim.Timer // status manager resync of failed pod writes
+	startedAt    time.Duration
+
+	// status loop state
+	sphase     statusPhase
+	sWait      time.Duration
+	sTook      time.Duration
+	sTry       int
+	regStep    time.Duration
+	oobNext    time.Duration // the loop's own next run, kept across an out-of-band sync
+	oob        bool
+	lastReport time.Duration
+	reported   bool          // lastStatusReportTime is set
+	delay      time.Duration // delayAfterNodeStatusChange (1.34+)
+	lastSyncOK bool
+
+	// injected causes (SetCondition)
+	readyCause   string
+	pressure     [3]condOverride // MemoryPressure, DiskPressure, PIDPressure
+	netUnavail   *condOverride
+	shuttingDown bool
+
+	// pods
+	pods      map[string]*podState
+	shutdownG []shutdownGroupState
+
+	// lazy mode
+	steady        bool
+	statusVirtual time.Duration // next virtual status sync while steady
+}
+
+type statusPhase uint8
+
+const (
+	phaseIdle statusPhase = iota
+	phaseRegister
+	phaseUpdate
+)
+
+type condOverride struct {
+	set     bool
+	status  apiserver.ConditionStatus
+	reason  string
+	message string
+}
+
+// New builds the kubelet of node nodeName on server s; it is stopped until Start.
+// cfg is validated and defaulted; errors name the field.
+func New(s *apiserver.Server, nodeName string, cfg Config, opts ...Option) (*Kubelet, error) {
+	if s == nil {
+		return nil, errors.New("kubelet: server is required")
+	}
+	if nodeName == "" {
+		return nil, errors.New("kubelet: nodeName must not be empty")
+	}
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	k := &Kubelet{s: s, name: nodeName, cfg: c, pods: map[string]*podState{}}
+	k.exact = c.Exact || (s.Trace != nil && s.Trace.Verbose)
+	seed := s.Engine.Seed()
+	base := sim.NewRand(seed, "kubelet/"+nodeName)
+	k.pid = 100 + int(base.Int64N(9900))
+	k.statusRand = sim.NewRand(seed, "kubelet/"+nodeName+"/status")
+	k.reportRand = sim.NewRand(seed, "kubelet/"+nodeName+"/report")
+	for _, o := range opts {
+		o(k)
+	}
+	// The heartbeat client's timeout is min(nodeStatusUpdateFrequency, nodeLeaseDuration).
+	timeout := min(c.NodeStatusUpdateFrequency, time.Duration(c.NodeLeaseDurationSeconds)*time.Second)
+	k.client = s.NewClient("kubelet/"+nodeName, timeout)
+	k.lease, err = lease.New(s, k.client, sim.NewRand(seed, "kubelet/"+nodeName+"/lease"), lease.Config{
+		HolderIdentity:       nodeName,
+		LeaseDurationSeconds: c.NodeLeaseDurationSeconds,
+		NoJitter:             c.NoJitter,
+		Log:                  k.leaseLog,
+		WantSteady:           k.canBeSteady,
+		OnSteady:             k.enterSteady,
+	})
+	if err != nil {
+		return nil, err
+	}
+	e := s.Engine
+	k.statusTimer, _ = e.NewTimer(k.statusStep)
+	k.fastTimer, _ = e.NewTimer(k.fastStep)
+	k.runtimeTimer, _ = e.NewTimer(func() { k.runtimeReady = true })
+	k.podTimer, _ = e.NewTimer(k.resyncPods)
+	return k, nil
+}
+
+// Name is the node name.
+func (k *Kubelet) Name() string { return k.name }
+
+// Client is the kubelet's API client (the heartbeat client): partition it to cut the
+// node off.
+func (k *Kubelet) Client() *apiserver.Client { return k.client }
+
+// Lease is the kubelet's node-lease controller.
+func (k *Kubelet) Lease() *lease.Controller { return k.lease }
+
+// Running reports whether the kubelet process runs.
+func (k *Kubelet) Running() bool { return k.running }
+
+// Registered reports whether this kubelet process has registered its Node.
+func (k *Kubelet) Registered() bool { return k.registered }
+
+// Steady reports whether the kubelet is in lazy steady mode.
+func (k *Kubelet) Steady() bool { return k.steady }
+
+// Config returns the effective configuration (defaults applied).
+func (k *Kubelet) Config() Config { return k.cfg }
+
+// Configz is the effective KubeletConfiguration as the kubelet's /configz endpoint
+// serves it: {"kubeletconfig": {...}} with camelCase fields.
+func (k *Kubelet) Configz() []byte { return k.cfg.configz() }
+
+// Start starts the kubelet process: a fresh process that has registered nothing,
+// reported nothing, and has no cached Lease. It also powers the machine on.
+func (k *Kubelet) Start() {
+	if k.running {
+		return
+	}
+	now := k.s.Now()
+	k.running = true
+	k.poweredOff = false
+	k.registered = false
+	k.runtimeReady = false
+	k.fastDone = false
+	k.reported = false
+	k.lastReport = 0
+	k.delay = 0
+	k.lastSyncOK = false
+	k.shuttingDown = false
+	k.shutdownG = nil
+	k.sphase = phaseIdle
+	k.oob = false
+	k.startedAt = now
+	if !*k.cfg.RegisterNode {
+		k.registered = false
+	}
+	k.nodeInf = apiserver.NewSelectedInformer(k.s.Nodes, k.client, k.watchLatency, apiserver.IndexName, k.name)
+	k.nodeInf.AddHandler(k.onNode)
+	k.podInf = apiserver.NewSelectedInformer(k.s.Pods, k.client, k.watchLatency, apiserver.IndexNodeName, k.name)
+	k.podInf.AddHandler(k.onPod)
+	_ = k.runtimeTimer.Schedule(now + k.cfg.RuntimeCheckDelay)
+	// kubelet Run: the status loop, fastStatusUpdateOnce and the lease controller start together.
+	_ = k.statusTimer.Schedule(now)
+	_ = k.fastTimer.Schedule(now)
+	k.lease.Start()
+	// pods already bound to the node (the informer's initial list)
+	for _, p := range k.podInf.List() {
+		k.syncPod(p)
+	}
+}
+
+// Stop stops the kubelet process: no more requests; the containers keep running.
+func (k *Kubelet) Stop() {
+	if !k.running {
+		return
+	}
+	k.Unsteady()
+	k.running = false
+	k.steady = false
+	k.lease.Stop()
+	k.statusTimer.Stop()
+	k.fastTimer.Stop()
+	k.runtimeTimer.Stop()
+	k.podTimer.Stop()
+	k.nodeInf.Stop()
+	k.podInf.Stop()
+	for _, key := range sortedKeys(k.pods) {
+		k.pods[key].stopTimers()
+	}
+	for i := range k.shutdownG {
+		k.shutdownG[i].timer.Cancel()
+	}
+	k.shutdownG = nil
+}
+
+// Crash is the kubelet process dying: for the API it is the same as Stop.
+func (k *Kubelet) Crash() { k.Stop() }
+
+// Restart stops the process and starts a new one at the same instant.
+func (k *Kubelet) Restart() {
+	k.Stop()
+	k.Start()
+}
+
+// PowerOff turns the machine off: the kubelet and every container are gone.
+func (k *Kubelet) PowerOff() {
+	k.Stop()
+	k.poweredOff = true
+	for _, key := range sortedKeys(k.pods) {
+		k.pods[key].stopTimers()
+		delete(k.pods, key)
+	}
+}
+
+// PowerOn turns the machine on; the kubelet starts and the pods' containers start again.
+func (k *Kubelet) PowerOn() {
+	k.poweredOff = false
+	k.Start()
+}
+
+// Condition messages the kubelet reports (pkg/kubelet/runtime.go,
+// pkg/kubelet/nodestatus/setters.go, pkg/kubelet/nodeshutdown).
+const (
+	MsgRuntimeNotChecked = "container runtime status check may not have completed yet"
+	MsgRuntimeDown       = "container runtime is down"
+	MsgNetworkNotReady   = "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized"
+	MsgShuttingDown      = "node is shutting down"
+	MsgKubeletReady      = "kubelet is posting ready status"
+	ReasonKubeletReady   = "KubeletReady"
+	ReasonKubeletNotRdy  = "KubeletNotReady"
+)
+
+// SetCondition injects a cause the kubelet itself would report:
+//
+//   - Ready False (reason ignored, always KubeletNotReady) with a message such as
+//     MsgRuntimeDown or MsgNetworkNotReady; Ready True clears the injected cause.
+//   - MemoryPressure, DiskPressure, PIDPressure True or False; an empty reason or
+//     message takes upstream's (KubeletHasInsufficientMemory, …).
+//   - NetworkUnavailable True or False: reported from then on.
+//
+// The change is posted at the next status sync, as the kubelet would. Unknown is never
+// reported by a kubelet and is refused.
+func (k *Kubelet) SetCondition(t apiserver.NodeConditionType, status apiserver.ConditionStatus, reason, message string) error {
+	if status != apiserver.ConditionTrue && status != apiserver.ConditionFalse {
+		return fmt.Errorf("kubelet: condition status must be True or False, got %q", status)
+	}
+	k.Unsteady()
+	switch t {
+	case apiserver.NodeReady:
+		if status == apiserver.ConditionTrue {
+			k.readyCause = ""
+			return nil
+		}
+		if message == "" {
+			message = MsgRuntimeDown
+		}
+		k.readyCause = message
+	case apiserver.NodeMemoryPressure, apiserver.NodeDiskPressure, apiserver.NodePIDPressure:
+		k.pressure[pressureIndex(t)] = condOverride{set: true, status: status, reason: reason, message: message}
+	case apiserver.NodeNetworkUnavailable:
+		if reason == "" {
+			reason = "NetworkUnavailable"
+		}
+		k.netUnavail = &condOverride{set: true, status: status, reason: reason, message: message}
+	default:
+		return fmt.Errorf("kubelet: condition type must be Ready, MemoryPressure, DiskPressure, PIDPressure or NetworkUnavailable, got %q", t)
+	}
+	return nil
+}
+
+func pressureIndex(t apiserver.NodeConditionType) int {
+	switch t {
+	case apiserver.NodeMemoryPressure:
+		return 0
+	case apiserver.NodeDiskPressure:
+		return 1
+	}
+	return 2
+}
+
+func (k *Kubelet) onNode(ev apiserver.Event[*apiserver.Node]) {
+	if ev.Type == apiserver.Deleted && k.steady {
+		// defensive: the scenario should have called Unsteady before deleting the Node.
+		k.Unsteady()
+	}
+}

@@ -1,0 +1,231 @@
+package kubelet
+
+import (
+	"slices"
+	"time"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/sim"
+)
+
+// Pod condition types the kubelet writes besides those apiserver names.
+const (
+	PodInitialized     apiserver.PodConditionType = "Initialized"
+	PodContainersReady apiserver.PodConditionType = "ContainersReady"
+)
+
+// Shutdown reasons and messages (pkg/kubelet/nodeshutdown).
+const (
+	ReasonNodeShutdown         = "NodeShutdown"
+	ReasonTerminated           = "Terminated"
+	ReasonTerminationByKubelet = "TerminationByKubelet"
+	MsgShutdownTerminated      = "Pod was terminated in response to imminent node shutdown."
+	MsgShutdownRejected        = "Pod was rejected as the node is shutting down."
+)
+
+// podState is the kubelet's (and the machine's) view of one pod.
+type podState struct {
+	uid     uint64
+	running bool          // containers run (survives a kubelet restart, not a power-off)
+	readyAt time.Duration // when the readiness delay has passed
+	killed  bool          // containers stopped by the kubelet
+	start   sim.Handle
+	ready   sim.Handle
+	final   sim.Handle
+	dirty   bool // a status write failed; the status manager retries
+}
+
+func (ps *podState) stopTimers() {
+	ps.start.Cancel()
+	ps.ready.Cancel()
+	ps.final.Cancel()
+}
+
+func (k *Kubelet) onPod(ev apiserver.Event[*apiserver.Pod]) {
+	if !k.running {
+		return
+	}
+	if ev.Type == apiserver.Deleted {
+		key := ev.Old.Key()
+		if ps := k.pods[key]; ps != nil {
+			ps.stopTimers()
+			delete(k.pods, key)
+		}
+		return
+	}
+	k.syncPod(ev.New)
+}
+
+// syncPod is the pod worker and the status manager for one pod.
+func (k *Kubelet) syncPod(p *apiserver.Pod) {
+	if !k.running {
+		return
+	}
+	key := p.Key()
+	now := k.s.Now()
+	ps := k.pods[key]
+	if ps != nil && ps.uid != p.UID {
+		ps.stopTimers()
+		ps = nil
+		delete(k.pods, key)
+	}
+	if p.Deleting {
+		if ps == nil {
+			ps = &podState{uid: p.UID}
+			k.pods[key] = ps
+		}
+		ps.start.Cancel()
+		ps.ready.Cancel()
+		ps.running = false
+		ps.killed = true
+		if !ps.final.Pending() {
+			at := max(now, p.DeletionTimestamp)
+			if p.Terminal() {
+				at = now
+			}
+			ps.final, _ = k.s.Engine.At(at, func() { k.finalDelete(key, p.UID) })
+		}
+		return
+	}
+	if p.Terminal() {
+		return
+	}
+	if ps == nil {
+		ps = &podState{uid: p.UID}
+		k.pods[key] = ps
+	}
+	if ps.killed {
+		return
+	}
+	if !ps.running {
+		if k.shuttingDown {
+			k.rejectPod(key)
+			return
+		}
+		if !ps.start.Pending() {
+			ps.start, _ = k.s.Engine.At(now+k.cfg.PodStartDelay, func() { k.startPod(key) })
+		}
+		return
+	}
+	// status manager: the containers run; make the API agree.
+	wantReady := now >= ps.readyAt
+	if p.Phase != apiserver.PodRunning || p.IsReady() != wantReady {
+		k.writePodStatus(key, func(q *apiserver.Pod) { k.setRunning(q, wantReady, now) })
+	}
+}
+
+func (k *Kubelet) setRunning(q *apiserver.Pod, ready bool, now time.Duration) {
+	q.Phase = apiserver.PodRunning
+	st := apiserver.ConditionFalse
+	if ready {
+		st = apiserver.ConditionTrue
+	}
+	q.SetCondition(apiserver.PodCondition{Type: PodInitialized, Status: apiserver.ConditionTrue}, now)
+	q.SetCondition(apiserver.PodCondition{Type: PodContainersReady, Status: st}, now)
+	q.SetCondition(apiserver.PodCondition{Type: apiserver.PodReady, Status: st}, now)
+	q.SetCondition(apiserver.PodCondition{Type: apiserver.PodScheduled, Status: apiserver.ConditionTrue}, now)
+}
+
+// startPod: the containers run now; Ready follows after the pod's readiness delay.
+func (k *Kubelet) startPod(key string) {
+	ps := k.pods[key]
+	p, ok := k.podInf.Get(key)
+	if ps == nil || !ok || !k.running {
+		return
+	}
+	now := k.s.Now()
+	ps.running = true
+	ps.readyAt = now + p.ReadinessDelay
+	ready := p.ReadinessDelay <= 0
+	k.writePodStatus(key, func(q *apiserver.Pod) { k.setRunning(q, ready, now) })
+	if !ready {
+		ps.ready, _ = k.s.Engine.At(ps.readyAt, func() {
+			k.writePodStatus(key, func(q *apiserver.Pod) { k.setRunning(q, true, k.s.Now()) })
+		})
+	}
+}
+
+// writePodStatus PATCHes a pod's status; a failure is retried at the status manager's
+// next resync.
+func (k *Kubelet) writePodStatus(key string, fn func(*apiserver.Pod)) {
+	ps := k.pods[key]
+	_, err := k.s.Pods.Patch(k.client, key, func(q *apiserver.Pod) error {
+		fn(q)
+		return nil
+	})
+	if err != nil {
+		k.client.TraceError("patch", "pods", err)
+		if ps != nil {
+			ps.dirty = true
+		}
+		if !k.podTimer.Pending() && !apiserver.IsNotFound(err) {
+			_ = k.podTimer.Schedule(k.s.Now() + PodStatusSyncPeriod)
+		}
+		return
+	}
+	if ps != nil {
+		ps.dirty = false
+	}
+}
+
+// resyncPods is the status manager's periodic resync, scheduled only while a write
+// is pending.
+func (k *Kubelet) resyncPods() {
+	if !k.running {
+		return
+	}
+	for _, p := range k.podInf.List() {
+		k.syncPod(p)
+	}
+}
+
+// finalDelete is the kubelet's final DELETE (grace 0) once the pod's containers are
+// stopped and its grace period is over.
+func (k *Kubelet) finalDelete(key string, uid uint64) {
+	if !k.running {
+		return
+	}
+	zero := int64(0)
+	err := k.s.Pods.Delete(k.client, key, apiserver.DeleteOptions{GracePeriodSeconds: &zero, UID: uid})
+	if err == nil || apiserver.IsNotFound(err) || apiserver.IsConflict(err) {
+		return
+	}
+	k.client.TraceError("delete", "pods", err)
+	if ps := k.pods[key]; ps != nil {
+		ps.final, _ = k.s.Engine.At(k.s.Now()+PodStatusSyncPeriod, func() { k.finalDelete(key, uid) })
+	}
+}
+
+// rejectPod is admission refusing a pod while the node shuts down.
+func (k *Kubelet) rejectPod(key string) {
+	ps := k.pods[key]
+	if ps != nil {
+		ps.killed = true
+	}
+	k.logLine('I', posPodAdmitRejected, "Pod admission denied", "", "podUID", quote(key), "reason", quote(ReasonNodeShutdown), "message", quote(MsgShutdownRejected))
+	k.writePodStatus(key, func(q *apiserver.Pod) {
+		q.Phase = apiserver.PodFailed
+		q.Reason = ReasonNodeShutdown
+		q.Message = MsgShutdownRejected
+	})
+}
+
+// podsPending reports whether some pod work is in flight (lazy mode waits for none).
+func (k *Kubelet) podsPending() bool {
+	// an any-of over the map: its order cannot reach the output.
+	for _, ps := range k.pods {
+		if ps.start.Pending() || ps.ready.Pending() || ps.final.Pending() || ps.dirty {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for key := range m {
+		keys = append(keys, key)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,86 @@
+package kubelet
+
+import (
+	"time"
+
+	"github.com/nodesim/nodesim/apiserver"
+)
+
+// canBeSteady is asked by the lease controller before each renewal: a kubelet may stop
+// writing when it runs, is registered, reachable, past its start-up work, idle in its
+// status loop, its last sync succeeded, and what it would report equals what is stored.
+func (k *Kubelet) canBeSteady() bool {
+	if k.exact || !k.running || k.shuttingDown || !k.fastDone || !k.runtimeReady || !k.reported {
+		return false
+	}
+	if *k.cfg.RegisterNode && !k.registered {
+		return false
+	}
+	if k.client.Partitioned() || k.s.Down() || k.sphase != phaseIdle || !k.lastSyncOK || !k.statusTimer.Pending() {
+		return false
+	}
+	n, ok := k.nodeInf.Get(k.name)
+	if !ok {
+		return false
+	}
+	if stored, live := k.s.Nodes.Peek(k.name); !live || stored != n {
+		return false // the kubelet's view lags the server
+	}
+	_, changed := k.computeConditions(n)
+	if changed || k.capacityChanged(n) {
+		return false
+	}
+	return !k.podsPending()
+}
+
+// enterSteady runs right after the Lease was written with Steady = true: the status
+// loop stops too and both continue virtually.
+func (k *Kubelet) enterSteady() {
+	k.steady = true
+	k.statusVirtual = k.statusTimer.When()
+	k.statusTimer.Stop()
+}
+
+// Unsteady leaves lazy steady mode at the current instant (docs/ARCHITECTURE.md): it
+// writes the Node status with the last virtual report's lastHeartbeatTime (if newer than
+// the stored one) and the Lease with the last virtual renewal's renewTime and Steady =
+// false, then resumes both loops where exact mode would be. The scenario calls it
+// before anything that may change what others observe of this node; the kubelet's own
+// fault methods call it themselves. It does nothing when the kubelet is not steady.
+func (k *Kubelet) Unsteady() {
+	if !k.steady {
+		return
+	}
+	k.steady = false
+	now := k.s.Now()
+	// the status loop: walk the virtual syncs before now, drawing as exact mode did.
+	t := k.statusVirtual
+	lastReport, delay := k.lastReport, k.delay
+	lat := k.client.Latency
+	for t < now {
+		var took time.Duration
+		if t-lastReport >= k.cfg.NodeStatusReportFrequency+delay {
+			lastReport, delay = t, 0
+			took = lat
+		}
+		t += took + k.drawStatusWait()
+	}
+	if lastReport > k.lastReport {
+		hb := lastReport
+		_, err := k.s.Nodes.Patch(k.client, k.name, func(n *apiserver.Node) error {
+			for i := range n.Conditions {
+				c := &n.Conditions[i]
+				if c.Type != apiserver.NodeNetworkUnavailable || k.netUnavail != nil {
+					c.LastHeartbeatTime = max(c.LastHeartbeatTime, hb)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			k.client.TraceError("patch", "nodes", err)
+		}
+		k.lastReport, k.delay = lastReport, delay
+	}
+	_ = k.statusTimer.Schedule(t)
+	k.lease.Unsteady()
+}
