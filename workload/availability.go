@@ -1,0 +1,305 @@
+package workload
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/sim"
+)
+
+// Sample is one step of a workload's ready series: from T on, Ready of Desired
+// replicas were ready.
+type Sample struct {
+	T              time.Duration
+	Ready, Desired int32
+}
+
+// Disruption is one maximal interval during which a workload had fewer ready
+// replicas than desired, after it had first been fully ready.
+type Disruption struct {
+	Start time.Duration
+	// End is when it was fully ready again; Recovered is false while it is not
+	// (End is then the instant the summary was taken).
+	End       time.Duration
+	Recovered bool
+	// MinReady is the fewest ready replicas during the interval.
+	MinReady int32
+}
+
+// Duration is how long the disruption lasted (so far).
+func (d Disruption) Duration() time.Duration { return d.End - d.Start }
+
+// Summary condenses a workload's series.
+type Summary struct {
+	Workload string
+	// FirstFullyReady is when ready first reached desired (Settled false: never).
+	FirstFullyReady time.Duration
+	Settled         bool
+	// MinReady is the fewest ready replicas after the workload first settled (the
+	// initial rollout does not count); -1 when it never settled.
+	MinReady int32
+	// BelowDesired is the total time below desired after settling.
+	BelowDesired time.Duration
+	Disruptions  []Disruption
+}
+
+// TrackerConfig configures the availability tracker.
+type TrackerConfig struct {
+	// WatchLatency is how long after a change its informers see it (0: the tracker
+	// sees the API server's state as it changes, which is what reports want).
+	WatchLatency time.Duration
+	// Trace enables the WorkloadReady record (workload, ready, desired) on every
+	// change.
+	Trace bool
+}
+
+// Tracker records, per workload (Deployment, ReplicaSet not owned by a Deployment,
+// DaemonSet), how many of its replicas are ready over time. A replica is ready
+// when its pod's Ready condition is True and it is not terminating, the count
+// behind readyReplicas. Desired is spec.replicas, or a DaemonSet's
+// desiredNumberScheduled. It is read by reports at the end of a run.
+type Tracker struct {
+	s   *apiserver.Server
+	c   *apiserver.Client
+	cfg TrackerConfig
+
+	podInf *apiserver.Informer[*apiserver.Pod]
+	rsInf  *apiserver.Informer[*apiserver.ReplicaSet]
+	dInf   *apiserver.Informer[*apiserver.Deployment]
+	dsInf  *apiserver.Informer[*apiserver.DaemonSet]
+
+	series  map[string]*wlSeries
+	names   []string // workload names in first-seen order, sorted on read
+	podWl   map[string]podContribution
+	started bool
+}
+
+type podContribution struct {
+	wl    string
+	ready bool
+}
+
+type wlSeries struct {
+	ready, desired int32
+	samples        []Sample
+}
+
+// NewTracker builds a stopped tracker.
+func NewTracker(s *apiserver.Server, c *apiserver.Client, cfg TrackerConfig) (*Tracker, error) {
+	if s == nil || c == nil {
+		return nil, fmt.Errorf("workload: NewTracker needs a server and a client")
+	}
+	if cfg.WatchLatency < 0 {
+		return nil, fmt.Errorf("workload: TrackerConfig.WatchLatency %v is negative; it must be zero or positive", cfg.WatchLatency)
+	}
+	return &Tracker{s: s, c: c, cfg: cfg, series: map[string]*wlSeries{}, podWl: map[string]podContribution{}}, nil
+}
+
+// WorkloadName renders a workload as "kind/namespace/name" with the kind in lower
+// case, as the WorkloadReady record and Summary name it.
+func WorkloadName(kind, ns, name string) string {
+	return strings.ToLower(kind) + "/" + nsKey(ns, name)
+}
+
+// Start lists and watches pods and workloads.
+func (t *Tracker) Start() {
+	if t.started {
+		return
+	}
+	t.started = true
+	lat := t.cfg.WatchLatency
+	t.rsInf = apiserver.NewInformer(t.s.ReplicaSets, t.c, lat)
+	t.dInf = apiserver.NewInformer(t.s.Deployments, t.c, lat)
+	t.dsInf = apiserver.NewInformer(t.s.DaemonSets, t.c, lat)
+	t.podInf = apiserver.NewInformer(t.s.Pods, t.c, lat)
+	for _, d := range t.dInf.List() {
+		t.setDesired(WorkloadName(KindDeployment, d.Namespace, d.Name), d.Replicas)
+	}
+	for _, rs := range t.rsInf.List() {
+		t.onRS(apiserver.Event[*apiserver.ReplicaSet]{Type: apiserver.Added, New: rs})
+	}
+	for _, ds := range t.dsInf.List() {
+		t.setDesired(WorkloadName(KindDaemonSet, ds.Namespace, ds.Name), ds.DesiredNumberScheduled)
+	}
+	for _, p := range t.podInf.List() {
+		t.onPod(apiserver.Event[*apiserver.Pod]{Type: apiserver.Added, New: p})
+	}
+	t.dInf.AddHandler(func(ev apiserver.Event[*apiserver.Deployment]) {
+		if ev.Type != apiserver.Deleted {
+			t.setDesired(WorkloadName(KindDeployment, ev.New.Namespace, ev.New.Name), ev.New.Replicas)
+		}
+	})
+	t.rsInf.AddHandler(t.onRS)
+	t.dsInf.AddHandler(func(ev apiserver.Event[*apiserver.DaemonSet]) {
+		if ev.Type != apiserver.Deleted {
+			t.setDesired(WorkloadName(KindDaemonSet, ev.New.Namespace, ev.New.Name), ev.New.DesiredNumberScheduled)
+		}
+	})
+	t.podInf.AddHandler(t.onPod)
+}
+
+// Stop ends the watches; the recorded series stay readable.
+func (t *Tracker) Stop() {
+	if !t.started {
+		return
+	}
+	t.started = false
+	t.podInf.Stop()
+	t.rsInf.Stop()
+	t.dInf.Stop()
+	t.dsInf.Stop()
+}
+
+func (t *Tracker) onRS(ev apiserver.Event[*apiserver.ReplicaSet]) {
+	rs := ev.New
+	if ev.Type == apiserver.Deleted {
+		return
+	}
+	if ref, ok := rs.ControllerRef(); ok && ref.Kind == KindDeployment {
+		return
+	}
+	t.setDesired(WorkloadName(KindReplicaSet, rs.Namespace, rs.Name), rs.Replicas)
+}
+
+// workloadOf resolves a pod to its workload name, or "".
+func (t *Tracker) workloadOf(p *apiserver.Pod) string {
+	ref, ok := p.ControllerRef()
+	if !ok {
+		return ""
+	}
+	switch ref.Kind {
+	case KindDaemonSet:
+		return WorkloadName(KindDaemonSet, p.Namespace, ref.Name)
+	case KindReplicaSet:
+		if rs, ok := t.rsInf.Get(nsKey(p.Namespace, ref.Name)); ok {
+			if dref, ok := rs.ControllerRef(); ok && dref.Kind == KindDeployment {
+				return WorkloadName(KindDeployment, p.Namespace, dref.Name)
+			}
+		}
+		return WorkloadName(KindReplicaSet, p.Namespace, ref.Name)
+	}
+	return ""
+}
+
+func (t *Tracker) onPod(ev apiserver.Event[*apiserver.Pod]) {
+	p := ev.New
+	key := p.Key()
+	old, had := t.podWl[key]
+	var now podContribution
+	if ev.Type != apiserver.Deleted {
+		if had {
+			now.wl = old.wl
+		} else {
+			now.wl = t.workloadOf(p)
+		}
+		now.ready = p.IsReady() && !p.Deleting
+	}
+	if had && old == now {
+		return
+	}
+	if had && old.ready {
+		t.addReady(old.wl, -1)
+	}
+	if ev.Type == apiserver.Deleted || now.wl == "" {
+		delete(t.podWl, key)
+		return
+	}
+	t.podWl[key] = now
+	if now.ready {
+		t.addReady(now.wl, 1)
+	}
+}
+
+func (t *Tracker) get(wl string) *wlSeries {
+	s := t.series[wl]
+	if s == nil {
+		s = &wlSeries{}
+		t.series[wl] = s
+		t.names = append(t.names, wl)
+	}
+	return s
+}
+
+func (t *Tracker) addReady(wl string, d int32) {
+	s := t.get(wl)
+	t.record(wl, s, s.ready+d, s.desired)
+}
+
+func (t *Tracker) setDesired(wl string, desired int32) {
+	s := t.get(wl)
+	t.record(wl, s, s.ready, desired)
+}
+
+func (t *Tracker) record(wl string, s *wlSeries, ready, desired int32) {
+	if len(s.samples) > 0 && s.ready == ready && s.desired == desired {
+		return
+	}
+	s.ready, s.desired = ready, desired
+	now := t.s.Now()
+	if n := len(s.samples); n > 0 && s.samples[n-1].T == now {
+		s.samples[n-1].Ready, s.samples[n-1].Desired = ready, desired
+	} else {
+		s.samples = append(s.samples, Sample{T: now, Ready: ready, Desired: desired})
+	}
+	if t.cfg.Trace {
+		t.s.Trace.Add(now, "WorkloadReady", sim.S("workload", wl), sim.I("ready", int64(ready)), sim.I("desired", int64(desired)))
+	}
+}
+
+// Workloads returns the names of every workload seen, sorted.
+func (t *Tracker) Workloads() []string {
+	out := append([]string(nil), t.names...)
+	sortStrings(out)
+	return out
+}
+
+// Series returns the workload's step series (a copy).
+func (t *Tracker) Series(wl string) []Sample {
+	if s := t.series[wl]; s != nil {
+		return append([]Sample(nil), s.samples...)
+	}
+	return nil
+}
+
+// Summary condenses the workload's series up to the current time.
+func (t *Tracker) Summary(wl string) Summary {
+	return Summarize(wl, t.Series(wl), t.s.Now())
+}
+
+// Summarize condenses a step series observed until end: time below desired and
+// disruptions count only after the workload first had all desired replicas ready.
+func Summarize(wl string, samples []Sample, end time.Duration) Summary {
+	sum := Summary{Workload: wl, MinReady: -1}
+	var cur *Disruption
+	for i, s := range samples {
+		next := end
+		if i+1 < len(samples) {
+			next = samples[i+1].T
+		}
+		below := s.Ready < s.Desired
+		if !sum.Settled {
+			if below {
+				continue
+			}
+			sum.Settled, sum.FirstFullyReady, sum.MinReady = true, s.T, s.Ready
+		}
+		if s.Ready < sum.MinReady {
+			sum.MinReady = s.Ready
+		}
+		if below {
+			sum.BelowDesired += next - s.T
+			if cur == nil {
+				sum.Disruptions = append(sum.Disruptions, Disruption{Start: s.T, MinReady: s.Ready})
+				cur = &sum.Disruptions[len(sum.Disruptions)-1]
+			}
+			cur.MinReady = min(cur.MinReady, s.Ready)
+			cur.End = next
+		} else if cur != nil {
+			cur.End, cur.Recovered = s.T, true
+			cur = nil
+		}
+	}
+	return sum
+}

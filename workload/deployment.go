@@ -1,0 +1,204 @@
+package workload
+
+import (
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/nodesim/nodesim/apiserver"
+)
+
+// LabelPodTemplateHash is the label the Deployment controller adds to the
+// ReplicaSets it owns and to their pods (apps/v1 DefaultDeploymentUniqueLabelKey).
+const LabelPodTemplateHash = "pod-template-hash"
+
+// DeploymentConfig configures the Deployment controller.
+type DeploymentConfig struct {
+	// WatchLatency is how long after a change its informers see it.
+	WatchLatency time.Duration
+}
+
+// DeploymentController gives each Deployment one ReplicaSet "<deployment>-<hash>"
+// with the Deployment's replicas, and reports the ReplicaSet's ready replicas back
+// (replica control of pkg/controller/deployment; rollouts are not modelled).
+type DeploymentController struct {
+	s     *apiserver.Server
+	c     *apiserver.Client
+	cfg   DeploymentConfig
+	dInf  *apiserver.Informer[*apiserver.Deployment]
+	rsInf *apiserver.Informer[*apiserver.ReplicaSet]
+	q     *workQueue
+	// created remembers ReplicaSets this controller created that its informer has
+	// not shown yet, so that a second sync does not create them again.
+	created map[string]bool
+	started bool
+}
+
+// NewDeploymentController builds a stopped Deployment controller.
+func NewDeploymentController(s *apiserver.Server, c *apiserver.Client, cfg DeploymentConfig) (*DeploymentController, error) {
+	if s == nil || c == nil {
+		return nil, fmt.Errorf("workload: NewDeploymentController needs a server and a client")
+	}
+	if cfg.WatchLatency < 0 {
+		return nil, fmt.Errorf("workload: DeploymentConfig.WatchLatency %v is negative; it must be zero or positive", cfg.WatchLatency)
+	}
+	return &DeploymentController{s: s, c: c, cfg: cfg, created: map[string]bool{}}, nil
+}
+
+// Start lists and watches Deployments and ReplicaSets and syncs every Deployment.
+func (dc *DeploymentController) Start() {
+	if dc.started {
+		return
+	}
+	dc.started = true
+	dc.q = newWorkQueue(dc.s.Engine, dc.sync)
+	dc.dInf = apiserver.NewInformer(dc.s.Deployments, dc.c, dc.cfg.WatchLatency)
+	dc.rsInf = apiserver.NewInformer(dc.s.ReplicaSets, dc.c, dc.cfg.WatchLatency)
+	dc.rsInf.AddIndex(indexOwner, func(r *apiserver.ReplicaSet) string { return ownerIndexValue(&r.ObjectMeta) })
+	dc.dInf.AddHandler(func(ev apiserver.Event[*apiserver.Deployment]) { dc.q.add(ev.New.Key()) })
+	dc.rsInf.AddHandler(func(ev apiserver.Event[*apiserver.ReplicaSet]) {
+		rs := ev.New
+		delete(dc.created, rs.Key())
+		if ref, ok := rs.ControllerRef(); ok && ref.Kind == KindDeployment {
+			dc.q.add(nsKey(rs.Namespace, ref.Name))
+		}
+	})
+	for _, k := range dc.dInf.Keys() {
+		dc.q.add(k)
+	}
+}
+
+// Stop ends the watches and cancels every timer.
+func (dc *DeploymentController) Stop() {
+	if !dc.started {
+		return
+	}
+	dc.started = false
+	dc.q.stop()
+	dc.dInf.Stop()
+	dc.rsInf.Stop()
+}
+
+func nsKey(ns, name string) string {
+	if ns == "" {
+		return name
+	}
+	return ns + "/" + name
+}
+
+// PodTemplateHash is the value of the pod-template-hash label for a template: an
+// FNV-32a hash of the template, rendered as upstream renders it (the decimal hash
+// with every digit mapped into the safe alphabet, rand.SafeEncodeString). The input
+// serialisation is nodesim's own, so values differ from a real cluster's.
+func PodTemplateHash(t *apiserver.PodTemplate) string {
+	h := fnv.New32a()
+	w := func(s string) { _, _ = h.Write([]byte(s)); _, _ = h.Write([]byte{0}) }
+	keys := make([]string, 0, len(t.Labels))
+	for k := range t.Labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		w(k)
+		w(t.Labels[k])
+	}
+	sp := &t.Spec
+	w(sp.NodeName)
+	for _, tol := range sp.Tolerations {
+		w(tol.String())
+	}
+	keys = keys[:0]
+	for k := range sp.NodeSelector {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		w(k)
+		w(sp.NodeSelector[k])
+	}
+	for _, term := range sp.RequiredNodeAffinity {
+		w("term")
+		for _, r := range term.MatchExpressions {
+			w(r.Key)
+			w(r.Operator)
+			for _, v := range r.Values {
+				w(v)
+			}
+		}
+	}
+	w(sp.PriorityClassName)
+	w(strconv.FormatInt(sp.TerminationGracePeriodSeconds, 10))
+	w(fmt.Sprint(sp.Requests.MilliCPU, sp.Requests.Memory, sp.Requests.Pods, sp.HostNetwork, int64(sp.ReadinessDelay)))
+	dec := strconv.FormatUint(uint64(h.Sum32()), 10)
+	b := []byte(dec)
+	for i, c := range b {
+		b[i] = nameAlphabet[int(c)%len(nameAlphabet)]
+	}
+	return string(b)
+}
+
+func (dc *DeploymentController) sync(key string) error {
+	d, ok := dc.dInf.Get(key)
+	if !ok || d.Deleting {
+		return nil
+	}
+	hash := PodTemplateHash(&d.Template)
+	name := d.Name + "-" + hash
+	owned := dc.rsInf.ByIndex(indexOwner, uidKey(d.UID))
+	var cur *apiserver.ReplicaSet
+	var ready int32
+	for _, rs := range owned {
+		if rs.Name == name {
+			cur = rs
+		} else if rs.Replicas != 0 {
+			// An older template's ReplicaSet: without rollouts, it is scaled to zero.
+			if _, err := dc.s.ReplicaSets.Patch(dc.c, rs.Key(), func(x *apiserver.ReplicaSet) error { x.Replicas = 0; return nil }); err != nil && !apiserver.IsNotFound(err) {
+				dc.c.TraceError("patch", "replicasets", err)
+				return err
+			}
+		}
+		ready += rs.ReadyReplicas
+	}
+	rsKey := nsKey(d.Namespace, name)
+	switch {
+	case cur == nil && !dc.created[rsKey]:
+		labels := copyLabels(d.Template.Labels)
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels[LabelPodTemplateHash] = hash
+		sel := apiserver.LabelSelector(copyLabels(d.Selector))
+		if sel == nil {
+			sel = apiserver.LabelSelector{}
+		}
+		sel[LabelPodTemplateHash] = hash
+		tmpl := apiserver.PodTemplate{Labels: labels, Spec: *d.Template.Spec.DeepCopy()}
+		rs := &apiserver.ReplicaSet{
+			ObjectMeta: apiserver.ObjectMeta{Namespace: d.Namespace, Name: name, Labels: copyLabels(labels),
+				OwnerReferences: []apiserver.OwnerReference{{Kind: KindDeployment, Name: d.Name, UID: d.UID, Controller: true}}},
+			Replicas: d.Replicas, Selector: sel, Template: tmpl,
+		}
+		if _, err := dc.s.ReplicaSets.Create(dc.c, rs); err != nil {
+			if apiserver.IsAlreadyExists(err) {
+				return nil // someone else's; upstream bumps collisionCount, not modelled
+			}
+			dc.c.TraceError("create", "replicasets", err)
+			return err
+		}
+		dc.created[rsKey] = true
+	case cur != nil && cur.Replicas != d.Replicas:
+		if _, err := dc.s.ReplicaSets.Patch(dc.c, cur.Key(), func(x *apiserver.ReplicaSet) error { x.Replicas = d.Replicas; return nil }); err != nil && !apiserver.IsNotFound(err) {
+			dc.c.TraceError("patch", "replicasets", err)
+			return err
+		}
+	}
+	if d.ReadyReplicas != ready {
+		if _, err := dc.s.Deployments.Patch(dc.c, key, func(x *apiserver.Deployment) error { x.ReadyReplicas = ready; return nil }); err != nil && !apiserver.IsNotFound(err) {
+			dc.c.TraceError("patch", "deployments", err)
+			return err
+		}
+	}
+	return nil
+}

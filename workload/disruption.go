@@ -1,0 +1,328 @@
+package workload
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/nodesim/nodesim/apiserver"
+)
+
+// DeletionTimeout is how long the disruption controller keeps counting a pod the
+// eviction API let go as already gone, waiting for its deletion to show
+// (pkg/controller/disruption DeletionTimeout, 2 minutes).
+const DeletionTimeout = 2 * time.Minute
+
+// ScaledValue is apimachinery's intstr.GetScaledValueFromIntOrPercent for a budget
+// value: an absolute number as is, a percent of total rounded up when roundUp
+// (the disruption controller always rounds up, for minAvailable and for
+// maxUnavailable alike) or down otherwise. A negative value is an error.
+func ScaledValue(v apiserver.IntOrPercent, total int32, roundUp bool) (int32, error) {
+	if v.Value < 0 {
+		return 0, fmt.Errorf("workload: invalid budget value %d; it must be zero or positive", v.Value)
+	}
+	if !v.IsPercent {
+		return v.Value, nil
+	}
+	n := int64(v.Value) * int64(total)
+	if roundUp {
+		return int32((n + 99) / 100), nil
+	}
+	return int32(n / 100), nil
+}
+
+// BudgetInput is what the disruption controller knows about one budget's pods.
+type BudgetInput struct {
+	MinAvailable   apiserver.IntOrPercent
+	MaxUnavailable apiserver.IntOrPercent
+	// MatchedPods is how many pods the selector matches (any state).
+	MatchedPods int32
+	// ControllersScale is the sum of the replicas of the controllers of those pods
+	// (a Deployment counts, not its ReplicaSet); used for percentages and
+	// maxUnavailable.
+	ControllersScale int32
+	// CurrentHealthy is the number of matched pods that are Ready, not terminating
+	// and not recently evicted.
+	CurrentHealthy int32
+}
+
+// BudgetStatus is the computed status of a budget.
+type BudgetStatus struct {
+	ExpectedPods, DesiredHealthy, CurrentHealthy, DisruptionsAllowed int32
+}
+
+// ComputeBudget is the disruption controller's arithmetic (disruption.go
+// getExpectedPodCount and updatePdbStatus):
+//   - maxUnavailable (int or percent of the controllers' scale, percent rounded up):
+//     expected = scale, desiredHealthy = max(0, expected - maxUnavailable);
+//   - minAvailable int: desiredHealthy = minAvailable, expected = matched pods;
+//   - minAvailable percent: expected = scale, desiredHealthy = ceil(percent·expected);
+//   - disruptionsAllowed = currentHealthy - desiredHealthy, or 0 when that is
+//     negative or when expected is 0.
+//
+// Neither set (which the API rejects) gives desiredHealthy 0.
+func ComputeBudget(in BudgetInput) (BudgetStatus, error) {
+	var st BudgetStatus
+	switch {
+	case in.MaxUnavailable.Set:
+		st.ExpectedPods = in.ControllersScale
+		mu, err := ScaledValue(in.MaxUnavailable, st.ExpectedPods, true)
+		if err != nil {
+			return st, fmt.Errorf("maxUnavailable: %w", err)
+		}
+		st.DesiredHealthy = max(st.ExpectedPods-mu, 0)
+	case in.MinAvailable.Set && !in.MinAvailable.IsPercent:
+		if in.MinAvailable.Value < 0 {
+			return st, fmt.Errorf("minAvailable: invalid budget value %d; it must be zero or positive", in.MinAvailable.Value)
+		}
+		st.DesiredHealthy = in.MinAvailable.Value
+		st.ExpectedPods = in.MatchedPods
+	case in.MinAvailable.Set:
+		st.ExpectedPods = in.ControllersScale
+		ma, err := ScaledValue(in.MinAvailable, st.ExpectedPods, true)
+		if err != nil {
+			return st, fmt.Errorf("minAvailable: %w", err)
+		}
+		st.DesiredHealthy = ma
+	}
+	st.CurrentHealthy = in.CurrentHealthy
+	st.DisruptionsAllowed = st.CurrentHealthy - st.DesiredHealthy
+	if st.ExpectedPods <= 0 || st.DisruptionsAllowed <= 0 {
+		st.DisruptionsAllowed = 0
+	}
+	return st, nil
+}
+
+// DisruptionConfig configures the disruption controller.
+type DisruptionConfig struct {
+	// WatchLatency is how long after a change its informers see it.
+	WatchLatency time.Duration
+}
+
+// DisruptionController keeps every PodDisruptionBudget's status current: expected
+// pods, current and desired healthy, disruptions allowed, and the evicted pods it
+// still counts as gone (pkg/controller/disruption/disruption.go).
+type DisruptionController struct {
+	s       *apiserver.Server
+	c       *apiserver.Client
+	cfg     DisruptionConfig
+	pdbInf  *apiserver.Informer[*apiserver.PodDisruptionBudget]
+	podInf  *apiserver.Informer[*apiserver.Pod]
+	rsInf   *apiserver.Informer[*apiserver.ReplicaSet]
+	dInf    *apiserver.Informer[*apiserver.Deployment]
+	q       *workQueue
+	started bool
+}
+
+const indexNamespace = "namespace"
+
+// NewDisruptionController builds a stopped disruption controller.
+func NewDisruptionController(s *apiserver.Server, c *apiserver.Client, cfg DisruptionConfig) (*DisruptionController, error) {
+	if s == nil || c == nil {
+		return nil, fmt.Errorf("workload: NewDisruptionController needs a server and a client")
+	}
+	if cfg.WatchLatency < 0 {
+		return nil, fmt.Errorf("workload: DisruptionConfig.WatchLatency %v is negative; it must be zero or positive", cfg.WatchLatency)
+	}
+	return &DisruptionController{s: s, c: c, cfg: cfg}, nil
+}
+
+// Start lists and watches budgets, pods, ReplicaSets and Deployments and syncs every
+// budget.
+func (dc *DisruptionController) Start() {
+	if dc.started {
+		return
+	}
+	dc.started = true
+	dc.q = newWorkQueue(dc.s.Engine, dc.sync)
+	lat := dc.cfg.WatchLatency
+	dc.pdbInf = apiserver.NewInformer(dc.s.PDBs, dc.c, lat)
+	dc.podInf = apiserver.NewInformer(dc.s.Pods, dc.c, lat)
+	dc.rsInf = apiserver.NewInformer(dc.s.ReplicaSets, dc.c, lat)
+	dc.dInf = apiserver.NewInformer(dc.s.Deployments, dc.c, lat)
+	dc.podInf.AddIndex(indexNamespace, func(p *apiserver.Pod) string { return p.Namespace + "/" })
+	dc.pdbInf.AddIndex(indexNamespace, func(b *apiserver.PodDisruptionBudget) string { return b.Namespace + "/" })
+	dc.pdbInf.AddHandler(func(ev apiserver.Event[*apiserver.PodDisruptionBudget]) { dc.q.add(ev.New.Key()) })
+	dc.podInf.AddHandler(func(ev apiserver.Event[*apiserver.Pod]) {
+		dc.enqueueFor(ev.New)
+		if ev.Type == apiserver.Modified && !sameLabels(ev.Old.Labels, ev.New.Labels) {
+			dc.enqueueFor(ev.Old)
+		}
+	})
+	dc.rsInf.AddHandler(func(ev apiserver.Event[*apiserver.ReplicaSet]) { dc.enqueueNamespace(ev.New.Namespace) })
+	dc.dInf.AddHandler(func(ev apiserver.Event[*apiserver.Deployment]) { dc.enqueueNamespace(ev.New.Namespace) })
+	for _, k := range dc.pdbInf.Keys() {
+		dc.q.add(k)
+	}
+}
+
+// Stop ends the watches and cancels every timer (including budget rechecks).
+func (dc *DisruptionController) Stop() {
+	if !dc.started {
+		return
+	}
+	dc.started = false
+	dc.q.stop()
+	dc.pdbInf.Stop()
+	dc.podInf.Stop()
+	dc.rsInf.Stop()
+	dc.dInf.Stop()
+}
+
+func sameLabels(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+func (dc *DisruptionController) enqueueFor(p *apiserver.Pod) {
+	for _, b := range dc.pdbInf.ByIndex(indexNamespace, p.Namespace+"/") {
+		if b.Selector.Matches(p.Labels) {
+			dc.q.add(b.Key())
+		}
+	}
+}
+
+func (dc *DisruptionController) enqueueNamespace(ns string) {
+	for _, b := range dc.pdbInf.ByIndex(indexNamespace, ns+"/") {
+		dc.q.add(b.Key())
+	}
+}
+
+// controllersScale sums the scale of the controllers of pods (disruption.go
+// getExpectedScale): a ReplicaSet owned by a Deployment counts as the Deployment.
+// Pods without a controller are skipped; a pod whose controller has no scale
+// (a DaemonSet, or one not found) is an error.
+func (dc *DisruptionController) controllersScale(pods []*apiserver.Pod) (int32, error) {
+	seen := map[uint64]bool{}
+	var total int32
+	for _, p := range pods {
+		ref, ok := p.ControllerRef()
+		if !ok || seen[ref.UID] {
+			continue
+		}
+		found := false
+		if ref.Kind == KindReplicaSet {
+			if rs, ok := dc.rsInf.Get(nsKey(p.Namespace, ref.Name)); ok && rs.UID == ref.UID {
+				found = true
+				seen[ref.UID] = true
+				if dref, ok := rs.ControllerRef(); ok && dref.Kind == KindDeployment {
+					if d, ok := dc.dInf.Get(nsKey(p.Namespace, dref.Name)); ok && d.UID == dref.UID {
+						if !seen[d.UID] {
+							seen[d.UID] = true
+							total += d.Replicas
+						}
+					}
+				} else {
+					total += rs.Replicas
+				}
+			}
+		}
+		if !found {
+			return 0, fmt.Errorf("found no controllers for pod %q", p.Name)
+		}
+	}
+	return total, nil
+}
+
+func (dc *DisruptionController) sync(key string) error {
+	b, ok := dc.pdbInf.Get(key)
+	if !ok {
+		return nil
+	}
+	now := dc.s.Now()
+	var pods []*apiserver.Pod
+	for _, p := range dc.podInf.ByIndex(indexNamespace, b.Namespace+"/") {
+		if b.Selector.Matches(p.Labels) {
+			pods = append(pods, p)
+		}
+	}
+	in := BudgetInput{MinAvailable: b.MinAvailable, MaxUnavailable: b.MaxUnavailable, MatchedPods: int32(len(pods))}
+	var err error
+	if b.MaxUnavailable.Set || (b.MinAvailable.Set && b.MinAvailable.IsPercent) {
+		in.ControllersScale, err = dc.controllersScale(pods)
+	}
+	// disrupted pods: keep those still present, not terminating, within the timeout
+	disrupted := map[string]time.Duration{}
+	recheck := time.Duration(-1)
+	for _, p := range pods {
+		if p.Deleting {
+			continue
+		}
+		t, ok := b.DisruptedPods[p.Name]
+		if !ok {
+			continue
+		}
+		if exp := t + DeletionTimeout; exp >= now {
+			disrupted[p.Name] = t
+			if recheck < 0 || exp < recheck {
+				recheck = exp
+			}
+		}
+	}
+	for _, p := range pods {
+		if p.Deleting {
+			continue
+		}
+		if t, ok := disrupted[p.Name]; ok && t+DeletionTimeout > now {
+			continue
+		}
+		if p.IsReady() {
+			in.CurrentHealthy++
+		}
+	}
+	var st BudgetStatus
+	if err == nil {
+		st, err = ComputeBudget(in)
+	}
+	if err != nil {
+		// failSafe: allow no disruption when the status cannot be computed
+		st = BudgetStatus{ExpectedPods: b.ExpectedPods, DesiredHealthy: b.DesiredHealthy, CurrentHealthy: b.CurrentHealthy}
+		disrupted = b.DisruptedPods
+		recheck = -1
+	}
+	if recheck >= 0 {
+		dc.q.addAfter(key, recheck-now+time.Nanosecond)
+	}
+	if b.ExpectedPods == st.ExpectedPods && b.DesiredHealthy == st.DesiredHealthy && b.CurrentHealthy == st.CurrentHealthy &&
+		b.DisruptionsAllowed == st.DisruptionsAllowed && sameDisrupted(b.DisruptedPods, disrupted) {
+		return nil
+	}
+	nb := b.DeepCopy()
+	nb.ExpectedPods, nb.DesiredHealthy, nb.CurrentHealthy, nb.DisruptionsAllowed = st.ExpectedPods, st.DesiredHealthy, st.CurrentHealthy, st.DisruptionsAllowed
+	if len(disrupted) == 0 {
+		nb.DisruptedPods = nil
+	} else {
+		nb.DisruptedPods = disrupted
+	}
+	// UpdateStatus with the informer's resourceVersion: an eviction that changed the
+	// budget meanwhile makes this a Conflict, and the sync is retried.
+	if _, uerr := dc.s.PDBs.Update(dc.c, nb); uerr != nil && !apiserver.IsNotFound(uerr) {
+		dc.c.TraceError("update", "poddisruptionbudgets", uerr)
+		return uerr
+	}
+	return nil
+}
+
+func sameDisrupted(a, b map[string]time.Duration) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	keys := make([]string, 0, len(a))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if w, ok := b[k]; !ok || w != a[k] {
+			return false
+		}
+	}
+	return true
+}

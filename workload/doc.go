@@ -1,0 +1,147 @@
+// Package workload runs the workloads on nodesim's nodes: the ReplicaSet,
+// Deployment and DaemonSet controllers, a small kube-scheduler, the disruption
+// controller that keeps PodDisruptionBudget status current, and an availability
+// Tracker that records how many replicas of each workload are ready over time.
+//
+// # Model
+//
+// Every component is built with the API server, its own client and a config
+// (New…(s, c, cfg)), reads the cluster through informers and writes through its
+// client; Start lists and watches, Stop ends the watches and cancels every timer the
+// component owns. Controllers process their work queue as upstream workers do: a
+// key queued by an informer event is synced at that instant (keys queued together
+// are synced together, in key order), and a failed sync is retried with the default
+// controller rate limiter's per-item backoff (5 ms doubling to 1000 s).
+//
+//   - ReplicaSetController (pkg/controller/replicaset/replica_set.go): counts the
+//     active pods it controls (IsPodActive), creates the missing ones from the
+//     template with a Controller=true owner reference and a generated name
+//     "<rs>-<5 chars>" (apimachinery's rand alphabet, drawn from the controller's own
+//     sim.Rand stream), deletes the surplus in upstream's ActivePods order
+//     (controller_utils.go), at most BurstReplicas per sync, and writes
+//     replicas/readyReplicas/availableReplicas. Expectations (controller_utils.go
+//     ControllerExpectations) stop it from acting again before its informer has
+//     shown its own creations and deletions.
+//   - DeploymentController (pkg/controller/deployment, replica control only): owns
+//     one ReplicaSet "<deployment>-<pod-template-hash>" with the Deployment's replicas
+//     and the pod-template-hash label; a scale propagates; readyReplicas comes from
+//     its ReplicaSets. Rollouts are not modelled: a ReplicaSet of an older template
+//     is scaled to zero.
+//   - DaemonSetController (pkg/controller/daemon): one pod per eligible node, per
+//     NodeShouldRunDaemonPod: the template's nodeName, nodeSelector and required node
+//     affinity must match, and every NoSchedule/NoExecute taint must be tolerated by
+//     the template's tolerations plus taint.DaemonSetTolerations (not-ready and
+//     unreachable NoExecute forever, the pressure and unschedulable NoSchedule
+//     taints). A node whose only untolerated taints are NoSchedule keeps its pod;
+//     an untolerated NoExecute taint or a selector mismatch removes it. A new node
+//     gets its pod when it becomes eligible (new nodes carry
+//     node.kubernetes.io/not-ready:NoSchedule until the node lifecycle controller
+//     removes it, and the DaemonSet tolerations do not cover that taint, as upstream).
+//     A deleted node's pods are left to pod GC. Work is per (DaemonSet, node), so a
+//     node change costs one node's worth of work per DaemonSet.
+//   - Scheduler (pkg/scheduler, default profile, reduced): pods with no nodeName
+//     that are not terminating are queued by priority, then arrival
+//     (PrioritySort). One cycle takes SchedulingLatency and handles one pod.
+//     Filters in the default profile's order, the first failing one deciding a
+//     node's reason: NodeUnschedulable (spec.unschedulable unless the pod tolerates
+//     node.kubernetes.io/unschedulable:NoSchedule), TaintToleration (every
+//     NoSchedule/NoExecute taint tolerated, taint.FindUntoleratedTaint),
+//     NodeAffinity (nodeSelector and required node affinity with In, NotIn, Exists,
+//     DoesNotExist, Gt, Lt), NodeResourcesFit (pods < allocatable.pods; cpu and
+//     memory requests, when non-zero, within allocatable minus the requests of the
+//     pods already on the node, terminating ones included). Scores:
+//     NodeResourcesFit LeastAllocated (cpu and memory, weight 1, with the default
+//     100m / 200Mi for pods that request nothing) and TaintToleration's
+//     PreferNoSchedule score (weight 3); the highest total wins, ties go to the
+//     first node in name order. Binding patches spec.nodeName and PodScheduled=True
+//     (the API server traces PodScheduled). A pod that fits nowhere gets a
+//     FailedScheduling trace record (pod, reason Unschedulable, message in
+//     upstream's form "0/3 nodes are available: 1 node(s) had untolerated taint
+//     {node.kubernetes.io/unreachable: }, 2 node(s) were unschedulable.") and the
+//     PodScheduled=False condition, and waits in the unschedulable queue; a node
+//     added or changed (labels, taints, unschedulable, allocatable), an assigned pod
+//     deleted or finished, or a change to the pod's own scheduling fields moves it
+//     back, after its backoff (1 s doubling to 10 s per attempt, kube-scheduler's
+//     podInitialBackoffSeconds and podMaxBackoffSeconds).
+//   - DisruptionController (pkg/controller/disruption/disruption.go): on every change
+//     of a budget, of a pod it selects, or of a ReplicaSet or Deployment in its
+//     namespace, recomputes ExpectedPods, CurrentHealthy, DesiredHealthy and
+//     DisruptionsAllowed (ComputeBudget), keeps DisruptedPods entries written by
+//     the eviction API for DeletionTimeout (2 min) and rechecks when the first one
+//     expires. The status is written with the resourceVersion it was computed from,
+//     so an eviction in between makes it retry.
+//   - Tracker: per workload, the step series (t, ready, desired) and a Summary:
+//     minimum ready, time below desired and each disruption (maximal interval
+//     below desired) with its recovery time. The initial rollout, before the
+//     workload is first fully ready, is not counted as a disruption. With
+//     TrackerConfig.Trace it adds a WorkloadReady record (workload, ready, desired)
+//     on each change.
+//
+// # What upstream does that was checked, and choices where it leaves room
+//
+// FilterActivePods and replacement timing (upstream-semantics §11 Q8). upstream's
+// IsPodActive is phase not Succeeded/Failed and no deletion timestamp, and the
+// ReplicaSet controller's pod update handler treats a pod that gets a deletion
+// timestamp as deleted (it records the deletion expectation and queues the
+// ReplicaSet at once, with no delay). So a pod that starts terminating stops
+// counting the moment the controller's informer sees the deletion timestamp and
+// its replacement is created in that same sync: on an unreachable node the
+// replacement runs beside the Terminating pod for as long as the latter stays. This
+// package does the same; the replacement's delay is the informer's watch latency.
+// (The Deployment feature that reports terminating replicas, KEP-3973, does not
+// change when ReplicaSets replace pods.)
+//
+// Scale-down order follows ActivePodsWithRanks.Less with the LogarithmicScaleDown
+// comparison (on by default since 1.22): unassigned, then Pending before Running,
+// not ready before ready, more co-located active pods of the same controller first,
+// more recently ready first (log2 buckets), more recently created first (log2
+// buckets), ties by UID. Restart counts and pod-deletion-cost are not modelled.
+//
+// DaemonSet pods and the scheduler: since 1.12 upstream creates DaemonSet pods with
+// a node affinity term matching metadata.name of the target node and lets the
+// default scheduler bind them. nodesim's node selector terms have no matchFields, so
+// the DaemonSet controller sets spec.nodeName directly, which has the same outcome
+// for the eligible node; what is lost is the scheduler's resource check for
+// DaemonSet pods (a full node still gets the pod) and the scheduling latency. The
+// pod's PodCreated record therefore names the node and there is no PodScheduled.
+//
+// Disruption budgets: percentages round up for minAvailable and for maxUnavailable
+// alike (both call intstr.GetScaledValueFromIntOrPercent with roundUp = true); for
+// maxUnavailable and for a percentage minAvailable the expected count is the sum of
+// the controllers' replicas (a Deployment, not its ReplicaSet); for an integer
+// minAvailable it is the number of selected pods. CurrentHealthy counts selected
+// pods that are Ready, not terminating and not in DisruptedPods within the
+// timeout. DisruptionsAllowed is 0 when negative or when no pod is expected.
+// Pods without a controller are skipped; a pod whose controller has no scale
+// (a DaemonSet) makes the sync fail and, as upstream's failSafe does, leaves
+// DisruptionsAllowed at 0. An empty selector matches every pod in the namespace
+// (policy/v1).
+//
+// Scheduler simplifications: no preemption (upstream appends "preemption: …" to
+// the FailedScheduling message; this package does not), every node is evaluated
+// (percentageOfNodesToScore is not modelled), ties go to the first node by name
+// rather than a random one among the best, and only the scores named above run
+// (no BalancedAllocation, PodTopologySpread or ImageLocality). The periodic flush
+// of pods unschedulable for 5 minutes is not modelled because every event that
+// can make a pod schedulable already moves it. A FailedScheduling record is
+// written when the message for a pod changes, not on every retry (Kubernetes
+// events aggregate repeated messages the same way).
+//
+// SchedulingLatency defaults to 10 ms, nodesim's figure for a cycle plus the
+// binding call on a small cluster (kube-scheduler's own latency metrics are in
+// the milliseconds); it is not an upstream setting.
+//
+// # Upstream files followed
+//
+//   - pkg/controller/replicaset/replica_set.go
+//   - pkg/controller/controller_utils.go (IsPodActive, FilterActivePods,
+//     ActivePodsWithRanks, ControllerExpectations)
+//   - pkg/controller/deployment/sync.go, util/deployment_util.go (replica control,
+//     pod-template-hash)
+//   - pkg/controller/daemon/daemon_controller.go, util/daemonset_util.go
+//   - pkg/controller/disruption/disruption.go
+//   - pkg/scheduler/framework/plugins/{nodeunschedulable,tainttoleration,
+//     nodeaffinity,noderesources}, pkg/scheduler/internal/queue
+//     (backoff, unschedulable pods), pkg/scheduler/framework/types.go (FitError)
+//   - staging/src/k8s.io/apimachinery/pkg/util/intstr (GetScaledValueFromIntOrPercent)
+package workload

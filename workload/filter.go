@@ -1,0 +1,248 @@
+package workload
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/taint"
+)
+
+// Scheduler filter failure reasons, upstream's messages.
+const (
+	// ErrReasonUnschedulable is the NodeUnschedulable plugin's reason.
+	ErrReasonUnschedulable = "node(s) were unschedulable"
+	// ErrReasonAffinity is the NodeAffinity plugin's reason (selector or required affinity).
+	ErrReasonAffinity = "node(s) didn't match Pod's node affinity/selector"
+	// ErrReasonTooManyPods is NodeResourcesFit's reason when the pod count is at allocatable.
+	ErrReasonTooManyPods = "Too many pods"
+	// ErrReasonNoNodes is the error when the cluster has no nodes at all.
+	ErrReasonNoNodes = "no nodes available to schedule pods"
+)
+
+// Default requests the scheduler assumes for scoring a pod that requests nothing
+// (pkg/scheduler/util DefaultMilliCPURequest / DefaultMemoryRequest).
+const (
+	DefaultMilliCPURequest int64 = 100
+	DefaultMemoryRequest   int64 = 200 * 1024 * 1024
+)
+
+// MaxNodeScore is the framework's highest node score.
+const MaxNodeScore = 100
+
+type failCode uint8
+
+const (
+	fitOK failCode = iota
+	failUnschedulable
+	failTaint
+	failAffinity
+	failResources
+)
+
+// insufficient resources bits
+const (
+	insPods = 1 << iota
+	insCPU
+	insMemory
+)
+
+// filterResult is why one node does not fit a pod: the first failing plugin in the
+// default profile's order (NodeUnschedulable, TaintToleration, NodeAffinity,
+// NodeResourcesFit) with its details.
+type filterResult struct {
+	code  failCode
+	taint taint.Taint
+	ins   uint8
+}
+
+var unschedulableTaint = taint.Taint{Key: taint.Unschedulable, Effect: taint.NoSchedule}
+
+func noScheduleOrExecute(t taint.Taint) bool {
+	return t.Effect == taint.NoSchedule || t.Effect == taint.NoExecute
+}
+
+// filterNode runs the filters of one pod against one node; requested is the sum of
+// the requests of the pods already on it and pods their number. It does not allocate.
+func filterNode(p *apiserver.Pod, n *apiserver.Node, requested apiserver.Resources, podCount int64, cmpOps bool) filterResult {
+	// NodeUnschedulable: spec.unschedulable unless the pod tolerates the
+	// unschedulable:NoSchedule taint.
+	if n.Unschedulable && !taint.TolerationsTolerateTaint(p.Tolerations, unschedulableTaint, cmpOps) {
+		return filterResult{code: failUnschedulable}
+	}
+	// TaintToleration: NoSchedule and NoExecute taints must be tolerated.
+	if t, bad := taint.FindUntoleratedTaint(n.Taints, p.Tolerations, noScheduleOrExecute, cmpOps); bad {
+		return filterResult{code: failTaint, taint: t}
+	}
+	// NodeAffinity: nodeSelector and required node affinity.
+	if !MatchesNodeSelector(p.NodeSelector, n.Labels) || !MatchesNodeSelectorTerms(p.RequiredNodeAffinity, n.Labels) {
+		return filterResult{code: failAffinity}
+	}
+	// NodeResourcesFit.
+	var ins uint8
+	a := n.Allocatable
+	if podCount+1 > a.Pods {
+		ins |= insPods
+	}
+	if r := p.Requests.MilliCPU; r > 0 && r > a.MilliCPU-requested.MilliCPU {
+		ins |= insCPU
+	}
+	if r := p.Requests.Memory; r > 0 && r > a.Memory-requested.Memory {
+		ins |= insMemory
+	}
+	if ins != 0 {
+		return filterResult{code: failResources, ins: ins}
+	}
+	return filterResult{}
+}
+
+// MatchesNodeSelector reports whether labels have every key/value of a pod's
+// spec.nodeSelector.
+func MatchesNodeSelector(sel map[string]string, labels map[string]string) bool {
+	for k, v := range sel {
+		if got, ok := labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+// MatchesNodeSelectorTerms reports whether labels satisfy required node affinity
+// (component-helpers scheduling/corev1/nodeaffinity): terms are ORed, a term's
+// expressions ANDed, an empty list of terms does not constrain, and a term without
+// expressions matches nothing.
+func MatchesNodeSelectorTerms(terms []apiserver.NodeSelectorTerm, labels map[string]string) bool {
+	if len(terms) == 0 {
+		return true
+	}
+	for i := range terms {
+		if matchTerm(&terms[i], labels) {
+			return true
+		}
+	}
+	return false
+}
+
+func matchTerm(t *apiserver.NodeSelectorTerm, labels map[string]string) bool {
+	if len(t.MatchExpressions) == 0 {
+		return false
+	}
+	for i := range t.MatchExpressions {
+		if !MatchesRequirement(&t.MatchExpressions[i], labels) {
+			return false
+		}
+	}
+	return true
+}
+
+// MatchesRequirement evaluates one node selector requirement as apimachinery's
+// labels.Requirement does: In and NotIn compare the label value with the values
+// (NotIn also matches when the label is absent), Exists and DoesNotExist look only
+// at the key, Gt and Lt parse the single value and the label value as integers
+// and match only when both parse. An unknown operator matches nothing.
+func MatchesRequirement(r *apiserver.NodeSelectorRequirement, labels map[string]string) bool {
+	v, has := labels[r.Key]
+	switch r.Operator {
+	case "In":
+		if !has {
+			return false
+		}
+		for _, x := range r.Values {
+			if x == v {
+				return true
+			}
+		}
+		return false
+	case "NotIn":
+		if !has {
+			return true
+		}
+		for _, x := range r.Values {
+			if x == v {
+				return false
+			}
+		}
+		return true
+	case "Exists":
+		return has
+	case "DoesNotExist":
+		return !has
+	case "Gt", "Lt":
+		if !has || len(r.Values) != 1 {
+			return false
+		}
+		lv, err1 := strconv.ParseInt(v, 10, 64)
+		rv, err2 := strconv.ParseInt(r.Values[0], 10, 64)
+		if err1 != nil || err2 != nil {
+			return false
+		}
+		if r.Operator == "Gt" {
+			return lv > rv
+		}
+		return lv < rv
+	}
+	return false
+}
+
+// leastAllocatedScore is NodeResourcesFit's LeastAllocated strategy with the default
+// cpu and memory weights of 1: per resource (allocatable - requested) * 100 /
+// allocatable, where requested counts default requests for pods that set none and
+// includes the pod itself; 0 when allocatable is 0 or exceeded.
+func leastAllocatedScore(alloc apiserver.Resources, nzCPU, nzMem int64) int64 {
+	return (leastAllocated(nzCPU, alloc.MilliCPU) + leastAllocated(nzMem, alloc.Memory)) / 2
+}
+
+func leastAllocated(requested, capacity int64) int64 {
+	if capacity == 0 || requested > capacity {
+		return 0
+	}
+	return (capacity - requested) * MaxNodeScore / capacity
+}
+
+func nonZero(r apiserver.Resources) (cpu, mem int64) {
+	cpu, mem = r.MilliCPU, r.Memory
+	if cpu == 0 {
+		cpu = DefaultMilliCPURequest
+	}
+	if mem == 0 {
+		mem = DefaultMemoryRequest
+	}
+	return cpu, mem
+}
+
+// fitErrorMessage renders upstream's FitError: "0/N nodes are available: " and the
+// sorted histogram of reasons, "C reason", joined by ", ", and a final ".".
+func fitErrorMessage(total int, results []filterResult) string {
+	if total == 0 {
+		return ErrReasonNoNodes
+	}
+	hist := map[string]int{}
+	for _, r := range results {
+		switch r.code {
+		case failUnschedulable:
+			hist[ErrReasonUnschedulable]++
+		case failTaint:
+			hist[fmt.Sprintf("node(s) had untolerated taint {%s: %s}", r.taint.Key, r.taint.Value)]++
+		case failAffinity:
+			hist[ErrReasonAffinity]++
+		case failResources:
+			if r.ins&insPods != 0 {
+				hist[ErrReasonTooManyPods]++
+			}
+			if r.ins&insCPU != 0 {
+				hist["Insufficient cpu"]++
+			}
+			if r.ins&insMemory != 0 {
+				hist["Insufficient memory"]++
+			}
+		}
+	}
+	parts := make([]string, 0, len(hist))
+	for reason, n := range hist {
+		parts = append(parts, strconv.Itoa(n)+" "+reason)
+	}
+	sort.Strings(parts)
+	return fmt.Sprintf("0/%d nodes are available: %s.", total, strings.Join(parts, ", "))
+}

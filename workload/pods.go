@@ -1,0 +1,168 @@
+package workload
+
+import (
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/sim"
+)
+
+// Owner kinds written into controller references.
+const (
+	KindReplicaSet = "ReplicaSet"
+	KindDeployment = "Deployment"
+	KindDaemonSet  = "DaemonSet"
+)
+
+// indexOwner indexes pods (and ReplicaSets) by the UID of their controller.
+const indexOwner = "controllerUID"
+
+func ownerIndexValue(m *apiserver.ObjectMeta) string {
+	if r, ok := m.ControllerRef(); ok {
+		return strconv.FormatUint(r.UID, 10)
+	}
+	return ""
+}
+
+func uidKey(uid uint64) string { return strconv.FormatUint(uid, 10) }
+
+// IsPodActive is upstream's controller.IsPodActive: a pod counts towards a
+// controller's replicas while it is neither Succeeded nor Failed and has no
+// deletion timestamp. A terminating pod therefore no longer counts, and its
+// replacement is created as soon as the deletion is requested.
+func IsPodActive(p *apiserver.Pod) bool {
+	return p.Phase != apiserver.PodSucceeded && p.Phase != apiserver.PodFailed && !p.Deleting
+}
+
+// nameAlphabet is apimachinery's util/rand alphabet (no vowels, no 0, 1, 3), which
+// GenerateName suffixes are drawn from.
+const nameAlphabet = "bcdfghjklmnpqrstvwxz2456789"
+
+// maxGeneratedNameLength is 63 - 5: a base name is truncated so that the suffix fits
+// (apiserver's names.SimpleNameGenerator).
+const maxGeneratedNameLength = 58
+
+// generateName is metadata.generateName + 5 random characters, drawn from r.
+func generateName(base string, r *sim.Rand) string {
+	if len(base) > maxGeneratedNameLength {
+		base = base[:maxGeneratedNameLength]
+	}
+	b := make([]byte, 0, len(base)+5)
+	b = append(b, base...)
+	for range 5 {
+		b = append(b, nameAlphabet[r.Int64N(int64(len(nameAlphabet)))])
+	}
+	return string(b)
+}
+
+// podFromTemplate stamps a pod from a template, owned by the given controller.
+func podFromTemplate(t *apiserver.PodTemplate, ns, name string, owner apiserver.OwnerReference) *apiserver.Pod {
+	p := t.Spec.DeepCopy()
+	p.ObjectMeta = apiserver.ObjectMeta{Namespace: ns, Name: name, Labels: copyLabels(t.Labels),
+		OwnerReferences: []apiserver.OwnerReference{owner}}
+	p.Phase = ""
+	p.Reason, p.Message = "", ""
+	p.Conditions = nil
+	return p
+}
+
+func copyLabels(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// podReadyTime is the last transition time of a True Ready condition.
+func podReadyTime(p *apiserver.Pod) (time.Duration, bool) {
+	if c := p.Condition(apiserver.PodReady); c != nil && c.Status == apiserver.ConditionTrue {
+		return c.LastTransitionTime, true
+	}
+	return 0, false
+}
+
+func phaseOrdinal(p apiserver.PodPhase) int {
+	// upstream's podPhaseToOrdinal: Pending 0, Unknown 1, Running 2; phases missing
+	// from its map read as 0. nodesim has no Unknown phase.
+	if p == apiserver.PodRunning {
+		return 2
+	}
+	return 0
+}
+
+// rankPodsForDeletion sorts pods so that the ones upstream prefers to delete on
+// scale-down come first (controller_utils.go ActivePodsWithRanks with the ranks of
+// replica_set.go getPodsRankedByRelatedPodsOnSameNode, LogarithmicScaleDown on):
+//  1. unassigned before assigned;
+//  2. Pending before Unknown before Running;
+//  3. not ready before ready;
+//  4. more active pods of the same controller on the same node before fewer
+//     ("doubled up" first);
+//  5. both ready: ready more recently first, compared in log2 buckets of the time
+//     since (ties broken by UID);
+//  6. (restart counts are not modelled);
+//  7. created more recently first, in log2 buckets (ties by UID).
+func rankPodsForDeletion(pods []*apiserver.Pod, related []*apiserver.Pod, now time.Duration) {
+	onNode := map[string]int{}
+	for _, p := range related {
+		if IsPodActive(p) {
+			onNode[p.NodeName]++
+		}
+	}
+	sort.SliceStable(pods, func(i, j int) bool {
+		a, b := pods[i], pods[j]
+		if a.NodeName != b.NodeName && (a.NodeName == "" || b.NodeName == "") {
+			return a.NodeName == ""
+		}
+		if oa, ob := phaseOrdinal(a.Phase), phaseOrdinal(b.Phase); oa != ob {
+			return oa < ob
+		}
+		if ra, rb := a.IsReady(), b.IsReady(); ra != rb {
+			return !ra
+		}
+		if ka, kb := onNode[a.NodeName], onNode[b.NodeName]; ka != kb {
+			return ka > kb
+		}
+		if a.IsReady() && b.IsReady() {
+			ta, _ := podReadyTime(a)
+			tb, _ := podReadyTime(b)
+			if ta != tb {
+				if d := logRankDiff(ta, tb, now); d != 0 {
+					return d < 0
+				}
+				return a.UID < b.UID
+			}
+		}
+		if a.CreationTimestamp != b.CreationTimestamp {
+			if d := logRankDiff(a.CreationTimestamp, b.CreationTimestamp, now); d != 0 {
+				return d < 0
+			}
+			return a.UID < b.UID
+		}
+		return false
+	})
+}
+
+// logRankDiff compares how long ago t1 and t2 were in whole powers of two of
+// nanoseconds (upstream logarithmicRankDiff); a negative result means t1 is more
+// recent.
+func logRankDiff(t1, t2, now time.Duration) int {
+	return log2Bucket(now-t1) - log2Bucket(now-t2)
+}
+
+func log2Bucket(d time.Duration) int {
+	if d <= 0 {
+		return -1
+	}
+	n := -1
+	for v := uint64(d); v > 0; v >>= 1 {
+		n++
+	}
+	return n
+}

@@ -1,0 +1,558 @@
+package workload
+
+import (
+	"container/heap"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/sim"
+	"github.com/nodesim/nodesim/taint"
+)
+
+// SchedulerConfig configures the scheduler.
+type SchedulerConfig struct {
+	// WatchLatency is how long after a change its informers see it.
+	WatchLatency time.Duration
+	// SchedulingLatency is how long one scheduling cycle takes (nodesim's model, not
+	// an upstream setting): a pod is bound SchedulingLatency after the scheduler
+	// starts on it, and the scheduler handles one pod at a time. Default 10 ms.
+	SchedulingLatency time.Duration
+	// PodInitialBackoff and PodMaxBackoff are kube-scheduler's
+	// podInitialBackoffSeconds (1 s) and podMaxBackoffSeconds (10 s): after n failed
+	// attempts a pod waits min(initial·2^(n-1), max) before it is tried again.
+	PodInitialBackoff time.Duration
+	PodMaxBackoff     time.Duration
+}
+
+// DefaultSchedulerConfig is the default: no watch latency, 10 ms per cycle, and
+// kube-scheduler's 1 s / 10 s backoff.
+func DefaultSchedulerConfig() SchedulerConfig {
+	return SchedulerConfig{SchedulingLatency: 10 * time.Millisecond, PodInitialBackoff: time.Second, PodMaxBackoff: 10 * time.Second}
+}
+
+// Validate reports the first invalid field.
+func (c SchedulerConfig) Validate() error {
+	switch {
+	case c.WatchLatency < 0:
+		return fmt.Errorf("workload: SchedulerConfig.WatchLatency %v is negative; it must be zero or positive", c.WatchLatency)
+	case c.SchedulingLatency < 0:
+		return fmt.Errorf("workload: SchedulerConfig.SchedulingLatency %v is negative; it must be zero or positive", c.SchedulingLatency)
+	case c.PodInitialBackoff < 0:
+		return fmt.Errorf("workload: SchedulerConfig.PodInitialBackoff %v is negative; it must be zero or positive", c.PodInitialBackoff)
+	case c.PodMaxBackoff < c.PodInitialBackoff:
+		return fmt.Errorf("workload: SchedulerConfig.PodMaxBackoff %v is below PodInitialBackoff %v; it must be at least that", c.PodMaxBackoff, c.PodInitialBackoff)
+	}
+	return nil
+}
+
+type nodeInfo struct {
+	name      string
+	node      *apiserver.Node // nil while the node does not exist
+	requested apiserver.Resources
+	nzCPU     int64
+	nzMem     int64
+	pods      int64
+}
+
+type podAcct struct {
+	node         string
+	req          apiserver.Resources
+	nzCPU, nzMem int64
+}
+
+const (
+	qNone uint8 = iota
+	qActive
+	qBackoff
+	qUnschedulable
+)
+
+type qpod struct {
+	key      string
+	prio     int32
+	seq      uint64
+	attempts int
+	state    uint8
+	until    time.Duration // end of backoff
+	lastMsg  string
+	idx      int
+}
+
+type activeQ []*qpod
+
+func (q activeQ) Len() int { return len(q) }
+func (q activeQ) Less(i, j int) bool {
+	if q[i].prio != q[j].prio {
+		return q[i].prio > q[j].prio
+	}
+	return q[i].seq < q[j].seq
+}
+func (q activeQ) Swap(i, j int) { q[i], q[j] = q[j], q[i]; q[i].idx = i; q[j].idx = j }
+func (q *activeQ) Push(x any)   { p := x.(*qpod); p.idx = len(*q); *q = append(*q, p) }
+func (q *activeQ) Pop() any {
+	old := *q
+	p := old[len(old)-1]
+	old[len(old)-1] = nil
+	*q = old[:len(old)-1]
+	p.idx = -1
+	return p
+}
+
+// Scheduler places pending pods (spec.nodeName empty) on nodes: filters
+// NodeUnschedulable, TaintToleration, NodeAffinity (selector and required
+// affinity) and NodeResourcesFit, scores LeastAllocated (with TaintToleration's
+// PreferNoSchedule score), and binds by patching spec.nodeName. Pods that fit
+// nowhere stay Pending with a FailedScheduling record and are retried when a node
+// or an assigned pod changes, after their backoff.
+type Scheduler struct {
+	s   *apiserver.Server
+	c   *apiserver.Client
+	cfg SchedulerConfig
+
+	nodeInf *apiserver.Informer[*apiserver.Node]
+	podInf  *apiserver.Informer[*apiserver.Pod]
+
+	infos  map[string]*nodeInfo
+	nodes  []*nodeInfo // existing nodes in name order
+	acct   map[string]podAcct
+	queued map[string]*qpod
+	active activeQ
+	backq  []*qpod // sorted by (until, seq)
+	seq    uint64
+
+	cycle, backTimer *sim.Timer
+	started          bool
+
+	scores  []int64 // scratch: per node index, -1 = infeasible
+	results []filterResult
+
+	// Attempts counts scheduling cycles run; Bound counts successful bindings.
+	Attempts, Bound uint64
+}
+
+// NewScheduler builds a stopped scheduler.
+func NewScheduler(s *apiserver.Server, c *apiserver.Client, cfg SchedulerConfig) (*Scheduler, error) {
+	if s == nil || c == nil {
+		return nil, fmt.Errorf("workload: NewScheduler needs a server and a client")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Scheduler{s: s, c: c, cfg: cfg}, nil
+}
+
+// Start lists nodes and pods, starts watching them and queues every pending pod.
+func (sc *Scheduler) Start() {
+	if sc.started {
+		return
+	}
+	sc.started = true
+	e := sc.s.Engine
+	sc.infos, sc.nodes, sc.acct, sc.queued = map[string]*nodeInfo{}, nil, map[string]podAcct{}, map[string]*qpod{}
+	sc.active, sc.backq = nil, nil
+	sc.cycle, _ = e.NewTimer(sc.runCycle)
+	sc.backTimer, _ = e.NewTimer(sc.flushBackoff)
+	sc.nodeInf = apiserver.NewInformer(sc.s.Nodes, sc.c, sc.cfg.WatchLatency)
+	sc.podInf = apiserver.NewInformer(sc.s.Pods, sc.c, sc.cfg.WatchLatency)
+	for _, n := range sc.nodeInf.List() {
+		sc.setNode(n)
+	}
+	for _, p := range sc.podInf.List() {
+		sc.account(p)
+		if pending(p) {
+			sc.enqueue(p)
+		}
+	}
+	sc.nodeInf.AddHandler(sc.onNode)
+	sc.podInf.AddHandler(sc.onPod)
+}
+
+// Stop ends the watches and cancels the scheduler's timers.
+func (sc *Scheduler) Stop() {
+	if !sc.started {
+		return
+	}
+	sc.started = false
+	sc.cycle.Stop()
+	sc.backTimer.Stop()
+	sc.nodeInf.Stop()
+	sc.podInf.Stop()
+}
+
+func pending(p *apiserver.Pod) bool {
+	return p.NodeName == "" && !p.Deleting && !p.Terminal()
+}
+
+func (sc *Scheduler) info(name string) *nodeInfo {
+	ni := sc.infos[name]
+	if ni == nil {
+		ni = &nodeInfo{name: name}
+		sc.infos[name] = ni
+	}
+	return ni
+}
+
+func (sc *Scheduler) setNode(n *apiserver.Node) {
+	ni := sc.info(n.Name)
+	if ni.node == nil {
+		i := sort.Search(len(sc.nodes), func(i int) bool { return sc.nodes[i].name >= n.Name })
+		sc.nodes = append(sc.nodes, nil)
+		copy(sc.nodes[i+1:], sc.nodes[i:])
+		sc.nodes[i] = ni
+	}
+	ni.node = n
+}
+
+func (sc *Scheduler) onNode(ev apiserver.Event[*apiserver.Node]) {
+	n := ev.New
+	switch ev.Type {
+	case apiserver.Deleted:
+		if ni := sc.infos[n.Name]; ni != nil && ni.node != nil {
+			ni.node = nil
+			i := sort.Search(len(sc.nodes), func(i int) bool { return sc.nodes[i].name >= n.Name })
+			sc.nodes = append(sc.nodes[:i], sc.nodes[i+1:]...)
+		}
+	case apiserver.Added:
+		sc.setNode(n)
+		sc.moveAllToActive()
+	case apiserver.Modified:
+		sc.setNode(n)
+		if nodeSchedulingChanged(ev.Old, n) {
+			sc.moveAllToActive()
+		}
+	}
+}
+
+func nodeSchedulingChanged(o, n *apiserver.Node) bool {
+	if o.Unschedulable != n.Unschedulable || o.Allocatable != n.Allocatable || len(o.Taints) != len(n.Taints) || len(o.Labels) != len(n.Labels) {
+		return true
+	}
+	for i := range o.Taints {
+		if o.Taints[i].Key != n.Taints[i].Key || o.Taints[i].Value != n.Taints[i].Value || o.Taints[i].Effect != n.Taints[i].Effect {
+			return true
+		}
+	}
+	for k, v := range o.Labels {
+		if nv, ok := n.Labels[k]; !ok || nv != v {
+			return true
+		}
+	}
+	return false
+}
+
+// account keeps the per-node sums of requests in step with the pod's current state:
+// a pod counts on its node from binding until it is deleted or terminal.
+func (sc *Scheduler) account(p *apiserver.Pod) (freed bool) {
+	key := p.Key()
+	old, had := sc.acct[key]
+	var want podAcct
+	counts := p.NodeName != "" && !p.Terminal()
+	if counts {
+		want.node, want.req = p.NodeName, p.Requests
+		want.nzCPU, want.nzMem = nonZero(p.Requests)
+	}
+	if had && counts && old == want {
+		return false
+	}
+	if had {
+		ni := sc.info(old.node)
+		ni.requested.MilliCPU -= old.req.MilliCPU
+		ni.requested.Memory -= old.req.Memory
+		ni.nzCPU -= old.nzCPU
+		ni.nzMem -= old.nzMem
+		ni.pods--
+		delete(sc.acct, key)
+		freed = true
+	}
+	if counts {
+		ni := sc.info(want.node)
+		ni.requested.MilliCPU += want.req.MilliCPU
+		ni.requested.Memory += want.req.Memory
+		ni.nzCPU += want.nzCPU
+		ni.nzMem += want.nzMem
+		ni.pods++
+		sc.acct[key] = want
+	}
+	return freed
+}
+
+func (sc *Scheduler) onPod(ev apiserver.Event[*apiserver.Pod]) {
+	p := ev.New
+	if ev.Type == apiserver.Deleted {
+		key := p.Key()
+		if old, ok := sc.acct[key]; ok {
+			ni := sc.info(old.node)
+			ni.requested.MilliCPU -= old.req.MilliCPU
+			ni.requested.Memory -= old.req.Memory
+			ni.nzCPU -= old.nzCPU
+			ni.nzMem -= old.nzMem
+			ni.pods--
+			delete(sc.acct, key)
+			sc.moveAllToActive()
+		}
+		sc.dequeue(key)
+		return
+	}
+	if sc.account(p) {
+		sc.moveAllToActive()
+	}
+	if !pending(p) {
+		sc.dequeue(p.Key())
+		return
+	}
+	qp := sc.queued[p.Key()]
+	if qp == nil {
+		sc.enqueue(p)
+		return
+	}
+	if ev.Type == apiserver.Modified && qp.state == qUnschedulable && podSchedulingChanged(ev.Old, p) {
+		sc.toActiveOrBackoff(qp)
+	}
+}
+
+func podSchedulingChanged(o, n *apiserver.Pod) bool {
+	if len(o.Tolerations) != len(n.Tolerations) || len(o.NodeSelector) != len(n.NodeSelector) ||
+		len(o.RequiredNodeAffinity) != len(n.RequiredNodeAffinity) || o.Requests != n.Requests {
+		return true
+	}
+	for i := range o.Tolerations {
+		if !o.Tolerations[i].Equal(n.Tolerations[i]) {
+			return true
+		}
+	}
+	for k, v := range o.NodeSelector {
+		if n.NodeSelector[k] != v {
+			return true
+		}
+	}
+	return false
+}
+
+func (sc *Scheduler) enqueue(p *apiserver.Pod) {
+	qp := &qpod{key: p.Key(), prio: p.Priority, idx: -1}
+	sc.queued[qp.key] = qp
+	sc.pushActive(qp)
+}
+
+func (sc *Scheduler) pushActive(qp *qpod) {
+	sc.seq++
+	qp.seq = sc.seq
+	qp.state = qActive
+	heap.Push(&sc.active, qp)
+	if !sc.cycle.Pending() {
+		_ = sc.cycle.Schedule(sc.s.Now() + sc.cfg.SchedulingLatency)
+	}
+}
+
+func (sc *Scheduler) dequeue(key string) {
+	qp := sc.queued[key]
+	if qp == nil {
+		return
+	}
+	delete(sc.queued, key)
+	switch qp.state {
+	case qActive:
+		heap.Remove(&sc.active, qp.idx)
+	case qBackoff:
+		for i, x := range sc.backq {
+			if x == qp {
+				sc.backq = append(sc.backq[:i], sc.backq[i+1:]...)
+				break
+			}
+		}
+	}
+	qp.state = qNone
+}
+
+// moveAllToActive is the scheduling queue's MoveAllToActiveOrBackoffQueue on a
+// cluster event that may make unschedulable pods schedulable.
+func (sc *Scheduler) moveAllToActive() {
+	var keys []string
+	for k, qp := range sc.queued {
+		if qp.state == qUnschedulable {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		sc.toActiveOrBackoff(sc.queued[k])
+	}
+}
+
+func (sc *Scheduler) toActiveOrBackoff(qp *qpod) {
+	now := sc.s.Now()
+	if qp.until <= now {
+		sc.pushActive(qp)
+		return
+	}
+	qp.state = qBackoff
+	sc.seq++
+	qp.seq = sc.seq
+	i := sort.Search(len(sc.backq), func(i int) bool {
+		b := sc.backq[i]
+		return b.until > qp.until || (b.until == qp.until && b.seq > qp.seq)
+	})
+	sc.backq = append(sc.backq, nil)
+	copy(sc.backq[i+1:], sc.backq[i:])
+	sc.backq[i] = qp
+	if !sc.backTimer.Pending() || sc.backTimer.When() > sc.backq[0].until {
+		_ = sc.backTimer.Schedule(sc.backq[0].until)
+	}
+}
+
+func (sc *Scheduler) flushBackoff() {
+	now := sc.s.Now()
+	n := 0
+	for n < len(sc.backq) && sc.backq[n].until <= now {
+		n++
+	}
+	due := append([]*qpod(nil), sc.backq[:n]...)
+	sc.backq = append(sc.backq[:0], sc.backq[n:]...)
+	for _, qp := range due {
+		sc.pushActive(qp)
+	}
+	if len(sc.backq) > 0 {
+		_ = sc.backTimer.Schedule(sc.backq[0].until)
+	}
+}
+
+func (sc *Scheduler) backoff(attempts int) time.Duration {
+	d := sc.cfg.PodInitialBackoff
+	for i := 1; i < attempts && d < sc.cfg.PodMaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, sc.cfg.PodMaxBackoff)
+}
+
+func (sc *Scheduler) runCycle() {
+	if sc.active.Len() == 0 {
+		return
+	}
+	qp := heap.Pop(&sc.active).(*qpod)
+	qp.state = qNone
+	if sc.active.Len() > 0 {
+		_ = sc.cycle.Schedule(sc.s.Now() + sc.cfg.SchedulingLatency)
+	}
+	p, ok := sc.podInf.Get(qp.key)
+	if !ok || !pending(p) {
+		delete(sc.queued, qp.key)
+		return
+	}
+	sc.Attempts++
+	qp.attempts++
+	best := sc.selectNode(p)
+	if best == nil {
+		sc.unschedulable(qp, p)
+		return
+	}
+	sc.bind(qp, p, best)
+}
+
+// selectNode filters and scores every node; it returns nil when none fits. It does
+// not allocate once its scratch space has grown to the cluster's size.
+func (sc *Scheduler) selectNode(p *apiserver.Pod) *nodeInfo {
+	cmpOps := sc.s.Config.ComparisonOperators
+	if cap(sc.scores) < len(sc.nodes) {
+		sc.scores = make([]int64, len(sc.nodes))
+	}
+	scores := sc.scores[:len(sc.nodes)]
+	pCPU, pMem := nonZero(p.Requests)
+	maxPrefer := int64(0)
+	feasible := 0
+	for i, ni := range sc.nodes {
+		if filterNode(p, ni.node, ni.requested, ni.pods, cmpOps).code != fitOK {
+			scores[i] = -1
+			continue
+		}
+		feasible++
+		prefer := countPreferNoSchedule(ni.node.Taints, p.Tolerations, cmpOps)
+		if prefer > maxPrefer {
+			maxPrefer = prefer
+		}
+		// keep the raw counts packed until the maximum is known
+		scores[i] = leastAllocatedScore(ni.node.Allocatable, ni.nzCPU+pCPU, ni.nzMem+pMem)<<32 | prefer
+	}
+	if feasible == 0 {
+		return nil
+	}
+	var best *nodeInfo
+	bestScore := int64(-1)
+	for i, ni := range sc.nodes {
+		raw := scores[i]
+		if raw < 0 {
+			continue
+		}
+		fit, prefer := raw>>32, raw&(1<<32-1)
+		taintScore := int64(MaxNodeScore)
+		if maxPrefer > 0 {
+			taintScore = MaxNodeScore - prefer*MaxNodeScore/maxPrefer
+		}
+		// default plugin weights: NodeResourcesFit 1, TaintToleration 3
+		total := fit*1 + taintScore*3
+		if total > bestScore {
+			best, bestScore = ni, total
+		}
+	}
+	return best
+}
+
+func countPreferNoSchedule(taints []taint.Taint, tols []taint.Toleration, cmpOps bool) int64 {
+	var n int64
+	for _, t := range taints {
+		if t.Effect == taint.PreferNoSchedule && !taint.TolerationsTolerateTaint(tols, t, cmpOps) {
+			n++
+		}
+	}
+	return n
+}
+
+func (sc *Scheduler) bind(qp *qpod, p *apiserver.Pod, ni *nodeInfo) {
+	now := sc.s.Now()
+	node := ni.name
+	bound, err := sc.s.Pods.Patch(sc.c, qp.key, func(x *apiserver.Pod) error {
+		if x.NodeName != "" {
+			return errAlreadyBound
+		}
+		x.NodeName = node
+		x.SetCondition(apiserver.PodCondition{Type: apiserver.PodScheduled, Status: apiserver.ConditionTrue}, now)
+		return nil
+	})
+	switch {
+	case err == nil:
+		sc.Bound++
+		delete(sc.queued, qp.key)
+		sc.account(bound) // assume: count it before the informer shows it
+	case apiserver.IsNotFound(err) || err == errAlreadyBound:
+		delete(sc.queued, qp.key)
+	default:
+		// the API call failed (partition, outage): try again after the backoff
+		qp.until = now + sc.backoff(qp.attempts)
+		sc.toActiveOrBackoff(qp)
+	}
+}
+
+var errAlreadyBound = fmt.Errorf("pod is already bound")
+
+func (sc *Scheduler) unschedulable(qp *qpod, p *apiserver.Pod) {
+	now := sc.s.Now()
+	sc.results = sc.results[:0]
+	cmpOps := sc.s.Config.ComparisonOperators
+	for _, ni := range sc.nodes {
+		sc.results = append(sc.results, filterNode(p, ni.node, ni.requested, ni.pods, cmpOps))
+	}
+	msg := fitErrorMessage(len(sc.nodes), sc.results)
+	qp.until = now + sc.backoff(qp.attempts)
+	qp.state = qUnschedulable
+	if msg == qp.lastMsg {
+		return
+	}
+	qp.lastMsg = msg
+	sc.s.Trace.Add(now, "FailedScheduling", sim.S("pod", qp.key), sim.S("reason", "Unschedulable"), sim.S("message", msg))
+	_, err := sc.s.Pods.Patch(sc.c, qp.key, func(x *apiserver.Pod) error {
+		x.SetCondition(apiserver.PodCondition{Type: apiserver.PodScheduled, Status: apiserver.ConditionFalse, Reason: "Unschedulable", Message: msg}, now)
+		return nil
+	})
+	sc.c.TraceError("patch", "pods", err)
+}

@@ -1,0 +1,5 @@
+package workload
+
+import "sort"
+
+func sortStrings(s []string) { sort.Strings(s) }
