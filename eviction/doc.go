@@ -1,0 +1,115 @@
+// Package eviction removes pods from nodes the way a cluster does: the taint eviction
+// controller (NoExecute taints), the pod garbage collector (pods of deleted nodes,
+// terminating pods on out-of-service nodes, terminated pods over a threshold) and
+// kubectl drain / cordon / uncordon.
+//
+// Every component talks to the cluster only through the simulated API server: it
+// reads through informers and writes through its own *apiserver.Client, so faults
+// attached to that client (partition, latency) and API-server outages apply to it.
+// Controllers are built stopped (NewTaintEvictionController, NewPodGC), started with
+// Start and stopped with Stop, which cancels every timer they own; a new
+// controller-manager leader builds fresh instances, which start with empty memory.
+//
+// # Taint eviction controller
+//
+// Followed: pkg/controller/tainteviction/taint_eviction.go and timed_workers.go
+// (upstream-semantics §5).
+//
+// The node informer queues a node whenever its list of NoExecute taints changes
+// (compared field by field, in order, including value and timeAdded); the pod
+// informer queues a pod when it is added or deleted or when its tolerations or node
+// name change. Queued items are processed as the next engine event after the informer
+// delivered them (in reality the workers take milliseconds), nodes before pods, as
+// upstream's workers prefer node updates. That processing instant is the "now" of the
+// decision, not the taint's timeAdded.
+//
+// Decision per pod (processPodOnNode): for each NoExecute taint of the node the first
+// toleration, in pod-spec order, that tolerates it (taint.AppendMatchingTolerations,
+// with the TaintTolerationComparisonOperators gate from
+// TaintEvictionConfig.ComparisonOperators). Some taint untolerated: any scheduled
+// eviction is cancelled and the pod is deleted now. Otherwise the minimum
+// tolerationSeconds over the tolerations used (taint.MinTolerationTime): nil is
+// forever (cancel any scheduled eviction), ≤ 0 is now. A pod that already has a
+// scheduled eviction keeps it unchanged: a running timer is never moved, earlier or
+// later, only cancelled (taints gone, pod gone, tolerated forever) or replaced by an
+// immediate deletion (an untolerated taint).
+//
+// Upstream replaces an existing timer only when it was created at the very instant of
+// the new decision (it compares createdAt+min with now+min), which a real nanosecond
+// clock never repeats across two decisions. In virtual time two decisions can share
+// an instant; nodesim keeps the existing timer then too, which is what a real cluster
+// shows. As upstream, an eviction whose deletion succeeded stays recorded (the
+// TimedWorkerQueue keeps the key with a nil worker), so a tolerated update does not
+// delete the pod twice; cancelling drops it silently, and an untolerated taint cancels
+// and deletes again.
+//
+// An eviction (deletePodHandler) records the Kubernetes event TaintManagerEviction
+// "Marking for deletion Pod ns/name", then tries up to DeletionRetries (5) times,
+// DeletionRetryInterval (10 ms) apart (after the failed request's own duration): GET
+// the pod, PATCH its status with DisruptionTarget=True reason DeletionByTaintManager
+// "Taint manager: deleting due to NoExecute taint" (only if not already so), then a
+// DELETE with empty options, so the pod's terminationGracePeriodSeconds applies: the
+// pod becomes Terminating and stays so until a kubelet confirms, PodGC force-deletes
+// it, or forever. On success it records PodEvicted (reason TaintManagerEviction).
+// Cancelling a scheduled eviction records the event "Cancelling deletion of Pod
+// ns/name". A deleted Node only drops the controller's record of its taints; its pods'
+// timers keep running (§1.4). Pending evictions are kept in one heap behind one engine
+// timer, so scheduling and cancelling cost O(log n) and no engine event per pod.
+//
+// # Pod garbage collector
+//
+// Followed: pkg/controller/podgc/gc_controller.go and config/v1alpha1/defaults.go
+// (upstream-semantics §7).
+//
+// A sliding loop of GCCheckPeriod (20 s) whose first pass runs at Start; a pass's
+// modelled duration is the time its requests took (zero unless the client is slow or
+// cut off). Each pass, in upstream's order:
+//
+//   - terminated pods (phase Succeeded or Failed) above TerminatedPodGCThreshold
+//     (12500; ≤ 0 disables) are force-deleted, evicted ones (Failed, reason Evicted)
+//     first, then the oldest, then by name (and namespace, so the order is total);
+//   - pods with a deletion timestamp on a node that is not Ready and carries any taint
+//     with key node.kubernetes.io/out-of-service are marked Failed and force-deleted;
+//   - orphans: a node name that pods refer to but the node cache lacks enters a
+//     delaying queue for QuarantineTime (40 s; adding it again does not extend the
+//     wait). In the first pass after the wait, if the cache still lacks it, a live GET
+//     decides: NotFound ⇒ every pod of that node is PATCHed to phase Failed with
+//     DisruptionTarget=True DeletionByPodGC "PodGC: node no longer exists" (if not
+//     terminal) and force-deleted (grace 0); any other error ⇒ the name is dropped and
+//     re-queued for a fresh quarantine, as upstream's queue does. So a Node deleted at
+//     D loses its pods 40–60 s later;
+//   - terminating pods with no node are force-deleted.
+//
+// Every deletion is recorded as PodEvicted with reason PodGC, after the API server's
+// PodDeleted record of the same instant (the record is written once the DELETE
+// succeeded). A pass costs what there is to collect, not the number of pods: the
+// informers' handlers keep the sets of terminating pods, terminal pods and node names
+// missing from the cache, and a pass visits only those.
+//
+// # Drain, cordon, uncordon
+//
+// Followed: staging/src/k8s.io/kubectl/pkg/drain/drain.go and cordon.go,
+// staging/src/k8s.io/kubectl/pkg/cmd/drain/drain.go.
+//
+// Cordon and Uncordon set spec.unschedulable (no write if it already has that value).
+// Drain behaves like kubectl drain --ignore-daemonsets --delete-emptydir-data
+// --force: it records DrainStarted, cordons, LISTs the node's pods, skips pods
+// controlled by a DaemonSet and mirror pods (annotation kubernetes.io/config.mirror),
+// and for every other pod, all at once as kubectl's goroutines do, runs kubectl's
+// loop: evict through the eviction API (Server.Evict, or a DELETE with
+// DisableEviction) with --grace-period (DrainOptions.GracePeriodSeconds); success
+// records PodEvicted (reason Drain) and starts polling every second (GET: gone when
+// NotFound or another UID); 429 records EvictionRefused (pod, node, message) and
+// retries after 5 s; NotFound counts as done; any other error fails that pod. Pods
+// already terminating are evicted too (the eviction API deletes them without asking
+// budgets) and waited for. With a Timeout, a pod waiting for its deletion fails at
+// the deadline, and a pod sleeping after a 429 fails when it wakes (kubectl's 5 s sleep
+// is not interruptible), so a drain blocked by a budget ends at the first retry at or
+// after the deadline. When every pod has finished, DrainFinished records the outcome:
+// Drained, Timeout (the error wraps ErrDrainTimeout) or Error (with the error text),
+// and onDone is called with the joined errors.
+//
+// Trace kinds written by this package: PodEvicted (pod, node, reason), Event (object,
+// reason, message), DrainStarted (node), EvictionRefused (pod, node, message),
+// DrainFinished (node, outcome[, error]).
+package eviction

@@ -1,0 +1,366 @@
+package eviction
+
+import (
+	"sort"
+	"time"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/sim"
+	"github.com/nodesim/nodesim/taint"
+)
+
+// Upstream defaults of pkg/controller/podgc.
+const (
+	// DefaultGCCheckPeriod is gcCheckPeriod: PodGC runs a pass every 20 s (sliding).
+	DefaultGCCheckPeriod = 20 * time.Second
+	// DefaultQuarantineTime is quarantineTime: a node missing from the cache is
+	// confirmed deleted only 40 s after PodGC first noticed it.
+	DefaultQuarantineTime = 40 * time.Second
+	// DefaultTerminatedPodGCThreshold is --terminated-pod-gc-threshold.
+	DefaultTerminatedPodGCThreshold = 12500
+)
+
+// PodGCConfig configures a PodGC.
+type PodGCConfig struct {
+	// TerminatedPodGCThreshold is --terminated-pod-gc-threshold: when more pods than
+	// this are Succeeded or Failed, the excess is deleted. Zero or negative disables
+	// terminated-pod GC, as upstream.
+	TerminatedPodGCThreshold int
+	// GCCheckPeriod is the pass period (upstream's constant gcCheckPeriod, 20 s).
+	GCCheckPeriod time.Duration
+	// QuarantineTime is how long a node must have been missing before a live GET
+	// decides it is deleted (upstream's constant quarantineTime, 40 s).
+	QuarantineTime time.Duration
+	// WatchLatency is how long after a change the informers see it.
+	WatchLatency time.Duration
+}
+
+// DefaultPodGCConfig is PodGC's configuration in a default kube-controller-manager.
+func DefaultPodGCConfig() PodGCConfig {
+	return PodGCConfig{
+		TerminatedPodGCThreshold: DefaultTerminatedPodGCThreshold,
+		GCCheckPeriod:            DefaultGCCheckPeriod,
+		QuarantineTime:           DefaultQuarantineTime,
+	}
+}
+
+func (cfg PodGCConfig) validate() error {
+	switch {
+	case cfg.GCCheckPeriod <= 0:
+		return errField("PodGCConfig", "GCCheckPeriod", cfg.GCCheckPeriod, "must be positive (upstream: 20s)")
+	case cfg.QuarantineTime < 0:
+		return errField("PodGCConfig", "QuarantineTime", cfg.QuarantineTime, "must be zero or positive (upstream: 40s)")
+	case cfg.WatchLatency < 0:
+		return errField("PodGCConfig", "WatchLatency", cfg.WatchLatency, "must be zero or positive")
+	}
+	return nil
+}
+
+// PodGC is the pod garbage collector (pkg/controller/podgc). See the package
+// documentation for the model.
+type PodGC struct {
+	s   *apiserver.Server
+	c   *apiserver.Client
+	cfg PodGCConfig
+
+	nodes *apiserver.Informer[*apiserver.Node]
+	pods  *apiserver.Informer[*apiserver.Pod]
+	loop  *sim.Loop
+
+	// Candidate sets fed by the pod and node informers, so that a pass costs what is
+	// there to collect, not the number of pods.
+	terminating  map[string]bool // pods with a deletion timestamp
+	terminated   map[string]bool // pods in phase Succeeded or Failed
+	missingNodes map[string]bool // node names pods refer to that the node cache lacks
+	// quarantine is the delaying queue: node name → instant it becomes ready.
+	quarantine map[string]time.Duration
+
+	running bool
+	took    time.Duration
+	keys    []string
+	podsBuf []*apiserver.Pod
+}
+
+// NewPodGC builds a stopped pod garbage collector that uses client c.
+func NewPodGC(s *apiserver.Server, c *apiserver.Client, cfg PodGCConfig) (*PodGC, error) {
+	if err := checkWiring(s, c); err != nil {
+		return nil, err
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	g := &PodGC{s: s, c: c, cfg: cfg}
+	loop, err := s.Engine.NewLoop(sim.LoopConfig{Period: cfg.GCCheckPeriod, Sliding: true}, g.gc)
+	if err != nil {
+		return nil, err
+	}
+	g.loop = loop
+	return g, nil
+}
+
+// Start starts the informers and the pass loop; the first pass runs now (after the
+// events already due), as wait.UntilWithContext runs its first call at once.
+func (g *PodGC) Start() {
+	if g.running {
+		return
+	}
+	g.running = true
+	g.terminating = map[string]bool{}
+	g.terminated = map[string]bool{}
+	g.missingNodes = map[string]bool{}
+	g.quarantine = map[string]time.Duration{}
+	g.nodes = apiserver.NewInformer(g.s.Nodes, g.c, g.cfg.WatchLatency)
+	g.pods = apiserver.NewInformer(g.s.Pods, g.c, g.cfg.WatchLatency)
+	g.pods.AddIndex(apiserver.IndexNodeName, func(p *apiserver.Pod) string { return p.NodeName })
+	for _, p := range g.pods.List() {
+		g.track(p)
+	}
+	g.pods.AddHandler(g.podChanged)
+	g.nodes.AddHandler(g.nodeChanged)
+	g.loop.Start()
+}
+
+// Stop stops the pass loop and the informers.
+func (g *PodGC) Stop() {
+	if !g.running {
+		return
+	}
+	g.running = false
+	g.loop.Stop()
+	g.nodes.Stop()
+	g.pods.Stop()
+}
+
+// NextPass is the instant of the next pass (meaningful while started).
+func (g *PodGC) NextPass() time.Duration { return g.loop.Next() }
+
+func (g *PodGC) track(p *apiserver.Pod) {
+	key := p.Key()
+	setBool(g.terminating, key, p.Deleting)
+	setBool(g.terminated, key, p.Terminal())
+	if p.NodeName != "" {
+		if _, ok := g.nodes.Get(p.NodeName); !ok {
+			g.missingNodes[p.NodeName] = true
+		}
+	}
+}
+
+func setBool(m map[string]bool, key string, v bool) {
+	if v {
+		m[key] = true
+	} else if m[key] {
+		delete(m, key)
+	}
+}
+
+func (g *PodGC) podChanged(ev apiserver.Event[*apiserver.Pod]) {
+	if ev.Type == apiserver.Deleted {
+		key := ev.Old.Key()
+		delete(g.terminating, key)
+		delete(g.terminated, key)
+		return
+	}
+	g.track(ev.New)
+}
+
+func (g *PodGC) nodeChanged(ev apiserver.Event[*apiserver.Node]) {
+	switch ev.Type {
+	case apiserver.Deleted:
+		if g.pods.CountByIndex(apiserver.IndexNodeName, ev.Old.Name) > 0 {
+			g.missingNodes[ev.Old.Name] = true
+		}
+	case apiserver.Added:
+		delete(g.missingNodes, ev.New.Name)
+	}
+}
+
+// gc is one pass, in upstream's order.
+func (g *PodGC) gc() time.Duration {
+	if !g.running {
+		return 0
+	}
+	g.took = 0
+	if g.cfg.TerminatedPodGCThreshold > 0 {
+		g.gcTerminated()
+	}
+	g.gcTerminating()
+	g.gcOrphaned()
+	g.gcUnscheduledTerminating()
+	return g.took
+}
+
+// sortedKeys returns the keys of m in order, in a buffer the PodGC reuses.
+func (g *PodGC) sortedKeys(m map[string]bool) []string {
+	g.keys = g.keys[:0]
+	for k := range m {
+		g.keys = append(g.keys, k)
+	}
+	sort.Strings(g.keys)
+	return g.keys
+}
+
+// isEvicted is upstream's eviction.PodIsEvicted: Failed with reason Evicted.
+func isEvicted(p *apiserver.Pod) bool { return p.Phase == apiserver.PodFailed && p.Reason == "Evicted" }
+
+// sortByEvictionAndCreation orders pods evicted first, then oldest first, then by name
+// (upstream byEvictionAndCreationTimestamp), with the namespace as the last tiebreak.
+func sortByEvictionAndCreation(pods []*apiserver.Pod) {
+	sort.SliceStable(pods, func(i, j int) bool {
+		a, b := pods[i], pods[j]
+		if ea, eb := isEvicted(a), isEvicted(b); ea != eb {
+			return ea
+		}
+		if a.CreationTimestamp != b.CreationTimestamp {
+			return a.CreationTimestamp < b.CreationTimestamp
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Namespace < b.Namespace
+	})
+}
+
+func (g *PodGC) collect(m map[string]bool, keep func(*apiserver.Pod) bool) []*apiserver.Pod {
+	g.podsBuf = g.podsBuf[:0]
+	if len(m) == 0 {
+		return g.podsBuf
+	}
+	for _, key := range g.sortedKeys(m) {
+		if p, ok := g.pods.Get(key); ok && (keep == nil || keep(p)) {
+			g.podsBuf = append(g.podsBuf, p)
+		}
+	}
+	return g.podsBuf
+}
+
+// gcTerminated deletes the terminated pods over the threshold.
+func (g *PodGC) gcTerminated() {
+	excess := len(g.terminated) - g.cfg.TerminatedPodGCThreshold
+	if excess <= 0 {
+		return
+	}
+	pods := g.collect(g.terminated, nil)
+	sortByEvictionAndCreation(pods)
+	if excess > len(pods) {
+		excess = len(pods)
+	}
+	for _, p := range pods[:excess] {
+		g.markFailedAndDelete(p, false)
+	}
+}
+
+// gcTerminating force-deletes terminating pods on nodes that are not Ready and carry
+// the out-of-service taint (non-graceful node shutdown).
+func (g *PodGC) gcTerminating() {
+	pods := g.collect(g.terminating, func(p *apiserver.Pod) bool {
+		n, ok := g.nodes.Get(p.NodeName)
+		return ok && n.ReadyStatus() != apiserver.ConditionTrue && hasTaintKey(n.Taints, taint.OutOfService)
+	})
+	if len(pods) == 0 {
+		return
+	}
+	sortByEvictionAndCreation(pods)
+	for _, p := range pods {
+		g.markFailedAndDelete(p, false)
+	}
+}
+
+func hasTaintKey(ts []taint.Taint, key string) bool {
+	for i := range ts {
+		if ts[i].Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// gcOrphaned deletes the pods of nodes that are gone: a missing node waits in
+// quarantine, then a live GET confirms the deletion.
+func (g *PodGC) gcOrphaned() {
+	if len(g.missingNodes) == 0 && len(g.quarantine) == 0 {
+		return
+	}
+	now := g.s.Now()
+	// Names whose quarantine is over leave the delaying queue (they were moved to the
+	// work queue when their time came).
+	var ready []string
+	for name, at := range g.quarantine {
+		if at <= now {
+			ready = append(ready, name)
+		}
+	}
+	sort.Strings(ready)
+	for _, name := range ready {
+		delete(g.quarantine, name)
+	}
+	// Every node still missing with pods is added after the quarantine time; adding a
+	// name already waiting does not extend its wait.
+	for _, name := range g.sortedKeys(g.missingNodes) {
+		if _, ok := g.nodes.Get(name); ok || g.pods.CountByIndex(apiserver.IndexNodeName, name) == 0 {
+			delete(g.missingNodes, name)
+			continue
+		}
+		if _, waiting := g.quarantine[name]; !waiting {
+			g.quarantine[name] = now + g.cfg.QuarantineTime
+		}
+	}
+	for _, name := range ready {
+		if _, ok := g.nodes.Get(name); ok {
+			continue
+		}
+		_, err := g.s.Nodes.Get(g.c, name)
+		g.took += g.c.Took()
+		if err == nil {
+			continue
+		}
+		if !apiserver.IsNotFound(err) {
+			g.c.TraceError("get", "nodes", err)
+			continue
+		}
+		for _, p := range g.pods.ByIndex(apiserver.IndexNodeName, name) {
+			g.markFailedAndDelete(p, true)
+		}
+	}
+}
+
+// gcUnscheduledTerminating force-deletes terminating pods that were never scheduled.
+func (g *PodGC) gcUnscheduledTerminating() {
+	pods := g.collect(g.terminating, func(p *apiserver.Pod) bool { return p.NodeName == "" })
+	if len(pods) == 0 {
+		return
+	}
+	sortByEvictionAndCreation(pods)
+	for _, p := range pods {
+		g.markFailedAndDelete(p, false)
+	}
+}
+
+// markFailedAndDelete is markFailedAndDeletePodWithCondition: a pod that is not
+// terminal gets phase Failed (and, for a deleted node, DisruptionTarget
+// DeletionByPodGC) by a status patch, then a DELETE with grace period 0.
+func (g *PodGC) markFailedAndDelete(p *apiserver.Pod, nodeGone bool) {
+	key := p.Key()
+	if !p.Terminal() {
+		_, err := g.s.Pods.Patch(g.c, key, func(np *apiserver.Pod) error {
+			np.Phase = apiserver.PodFailed
+			if nodeGone {
+				np.SetCondition(apiserver.PodCondition{Type: apiserver.PodDisruptionTarget, Status: apiserver.ConditionTrue,
+					Reason: DeletionByPodGC, Message: DeletionByPodGCMessage}, g.s.Now())
+			}
+			return nil
+		})
+		g.took += g.c.Took()
+		if err != nil {
+			g.c.TraceError("patch", "pods", err)
+			return
+		}
+	}
+	zero := int64(0)
+	err := g.s.Pods.Delete(g.c, key, apiserver.DeleteOptions{GracePeriodSeconds: &zero})
+	g.took += g.c.Took()
+	if err != nil {
+		g.c.TraceError("delete", "pods", err)
+		return
+	}
+	recordEvicted(g.s.Trace, g.s.Now(), key, p.NodeName, ReasonPodGC)
+}

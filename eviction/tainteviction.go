@@ -1,0 +1,572 @@
+package eviction
+
+import (
+	"time"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/sim"
+	"github.com/nodesim/nodesim/taint"
+)
+
+// TaintEvictionControllerName is the controller's name in kube-controller-manager
+// (--controllers=-taint-eviction-controller disables it).
+const TaintEvictionControllerName = "taint-eviction-controller"
+
+// Upstream constants of pkg/controller/tainteviction.
+const (
+	// DeletionRetries is how many times the controller tries to mark and delete a pod
+	// (upstream retries = 5).
+	DeletionRetries = 5
+	// DeletionRetryInterval is the pause between two failed attempts (upstream sleeps
+	// 10 ms).
+	DeletionRetryInterval = 10 * time.Millisecond
+)
+
+// TaintEvictionConfig configures a TaintEvictionController.
+type TaintEvictionConfig struct {
+	// ComparisonOperators is the TaintTolerationComparisonOperators feature gate
+	// (alpha in 1.35, off by default): whether Lt and Gt tolerations match.
+	ComparisonOperators bool
+	// WatchLatency is how long after a change the controller's informers see it.
+	// Zero (the default) delivers changes as the next event, as a real watch does
+	// within milliseconds.
+	WatchLatency time.Duration
+}
+
+// DefaultTaintEvictionConfig is the controller's configuration in a default
+// kube-controller-manager.
+func DefaultTaintEvictionConfig() TaintEvictionConfig { return TaintEvictionConfig{} }
+
+func (cfg TaintEvictionConfig) validate() error {
+	if cfg.WatchLatency < 0 {
+		return errField("TaintEvictionConfig", "WatchLatency", cfg.WatchLatency, "must be zero or positive")
+	}
+	return nil
+}
+
+// TaintEvictionController deletes pods from nodes with NoExecute taints they do not
+// tolerate, or tolerate only for a while (pkg/controller/tainteviction). See the
+// package documentation for the model.
+type TaintEvictionController struct {
+	s   *apiserver.Server
+	c   *apiserver.Client
+	cfg TaintEvictionConfig
+
+	nodes *apiserver.Informer[*apiserver.Node]
+	pods  *apiserver.Informer[*apiserver.Pod]
+
+	// taintedNodes holds the NoExecute taints of every node that has some.
+	taintedNodes map[string][]taint.Taint
+
+	// The work queues: node names and pod items waiting to be processed, drained by
+	// one processing event (node items first, as upstream's workers do).
+	nodeQueue  []string
+	nodeQueued map[string]bool
+	podQueue   []podItem
+	podQueued  map[podItem]bool
+	process    *sim.Timer
+
+	// Scheduled evictions (upstream's TimedWorkerQueue), by pod key, and the heap of
+	// pending ones by fire time.
+	work   map[string]*podWork
+	heap   workHeap
+	fire   *sim.Timer
+	seq    uint64
+	free   []*podWork
+	usedBf []taint.Toleration
+
+	running bool
+	gen     uint64 // bumped by Stop: retries of an older generation do nothing
+}
+
+type podItem struct{ key, node string }
+
+// podWork is one scheduled eviction. After a successful eviction the entry stays with
+// done set (upstream keeps the key with a nil worker) so that the pod is not deleted
+// twice until something cancels the work.
+type podWork struct {
+	key       string
+	createdAt time.Duration
+	fireAt    time.Duration
+	seq       uint64
+	index     int // position in the heap, -1 when not pending
+	running   bool
+	done      bool
+}
+
+// NewTaintEvictionController builds a stopped controller that uses client c.
+func NewTaintEvictionController(s *apiserver.Server, c *apiserver.Client, cfg TaintEvictionConfig) (*TaintEvictionController, error) {
+	if err := checkWiring(s, c); err != nil {
+		return nil, err
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	tc := &TaintEvictionController{s: s, c: c, cfg: cfg}
+	var err error
+	if tc.process, err = s.Engine.NewTimer(tc.processQueues); err != nil {
+		return nil, err
+	}
+	if tc.fire, err = s.Engine.NewTimer(tc.fireDue); err != nil {
+		return nil, err
+	}
+	return tc, nil
+}
+
+// Start starts the informers (an initial list, then watches) and processes every
+// node that already carries NoExecute taints, as the informers' initial Add events do
+// upstream. A started controller starts with empty memory; starting a running one
+// does nothing.
+func (tc *TaintEvictionController) Start() {
+	if tc.running {
+		return
+	}
+	tc.running = true
+	tc.taintedNodes = map[string][]taint.Taint{}
+	tc.nodeQueued = map[string]bool{}
+	tc.podQueued = map[podItem]bool{}
+	tc.work = map[string]*podWork{}
+	tc.heap = tc.heap[:0]
+	tc.nodeQueue, tc.podQueue = tc.nodeQueue[:0], tc.podQueue[:0]
+
+	tc.nodes = apiserver.NewInformer(tc.s.Nodes, tc.c, tc.cfg.WatchLatency)
+	tc.pods = apiserver.NewInformer(tc.s.Pods, tc.c, tc.cfg.WatchLatency)
+	tc.pods.AddIndex(apiserver.IndexNodeName, func(p *apiserver.Pod) string { return p.NodeName })
+	tc.nodes.AddHandler(tc.nodeUpdated)
+	tc.pods.AddHandler(tc.podUpdated)
+	for _, n := range tc.nodes.List() {
+		if hasNoExecute(n.Taints) {
+			tc.enqueueNode(n.Name)
+		}
+	}
+}
+
+// Stop stops the informers and cancels every timer the controller owns, including
+// scheduled evictions and deletion retries.
+func (tc *TaintEvictionController) Stop() {
+	if !tc.running {
+		return
+	}
+	tc.running = false
+	tc.gen++
+	tc.nodes.Stop()
+	tc.pods.Stop()
+	tc.process.Stop()
+	tc.fire.Stop()
+	for _, w := range tc.heap {
+		w.index = -1
+	}
+	tc.heap = tc.heap[:0]
+	tc.work = nil
+}
+
+// Scheduled reports when the eviction of the pod (namespace/name) is due, and whether
+// one is pending.
+func (tc *TaintEvictionController) Scheduled(podKey string) (time.Duration, bool) {
+	w := tc.work[podKey]
+	if w == nil || w.index < 0 {
+		return 0, false
+	}
+	return w.fireAt, true
+}
+
+// Pending is the number of scheduled evictions that have not fired yet.
+func (tc *TaintEvictionController) Pending() int { return len(tc.heap) }
+
+func hasNoExecute(ts []taint.Taint) bool {
+	for i := range ts {
+		if ts[i].Effect == taint.NoExecute {
+			return true
+		}
+	}
+	return false
+}
+
+// sameNoExecute compares the NoExecute taints of two lists, in order, field by field
+// (upstream compares the filtered lists with semantic deep equality).
+func sameNoExecute(a, b []taint.Taint) bool {
+	i, j := 0, 0
+	for {
+		for i < len(a) && a[i].Effect != taint.NoExecute {
+			i++
+		}
+		for j < len(b) && b[j].Effect != taint.NoExecute {
+			j++
+		}
+		if i == len(a) || j == len(b) {
+			return i == len(a) && j == len(b)
+		}
+		if a[i] != b[j] {
+			return false
+		}
+		i++
+		j++
+	}
+}
+
+func sameTolerations(a, b []taint.Toleration) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !a[i].Equal(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// nodeUpdated is the node informer's handler (upstream NodeUpdated).
+func (tc *TaintEvictionController) nodeUpdated(ev apiserver.Event[*apiserver.Node]) {
+	if ev.Type == apiserver.Modified && sameNoExecute(ev.Old.Taints, ev.New.Taints) {
+		return
+	}
+	tc.enqueueNode(ev.New.Name)
+}
+
+// podUpdated is the pod informer's handler (upstream PodUpdated): additions, deletions
+// and changes of tolerations or node name are queued.
+func (tc *TaintEvictionController) podUpdated(ev apiserver.Event[*apiserver.Pod]) {
+	if ev.Type == apiserver.Modified && ev.Old.NodeName == ev.New.NodeName &&
+		sameTolerations(ev.Old.Tolerations, ev.New.Tolerations) {
+		return
+	}
+	tc.enqueuePod(podItem{key: ev.New.Key(), node: ev.New.NodeName})
+}
+
+func (tc *TaintEvictionController) enqueueNode(name string) {
+	if !tc.nodeQueued[name] {
+		tc.nodeQueued[name] = true
+		tc.nodeQueue = append(tc.nodeQueue, name)
+	}
+	tc.wake()
+}
+
+func (tc *TaintEvictionController) enqueuePod(it podItem) {
+	if !tc.podQueued[it] {
+		tc.podQueued[it] = true
+		tc.podQueue = append(tc.podQueue, it)
+	}
+	tc.wake()
+}
+
+// wake schedules the processing event: the controller's workers pick up queued items
+// as the next event (milliseconds in reality).
+func (tc *TaintEvictionController) wake() {
+	if !tc.process.Pending() {
+		_ = tc.process.Schedule(tc.s.Now())
+	}
+}
+
+func (tc *TaintEvictionController) processQueues() {
+	if !tc.running {
+		return
+	}
+	for len(tc.nodeQueue) > 0 || len(tc.podQueue) > 0 {
+		for i := 0; i < len(tc.nodeQueue); i++ {
+			name := tc.nodeQueue[i]
+			delete(tc.nodeQueued, name)
+			tc.handleNodeUpdate(name)
+		}
+		tc.nodeQueue = tc.nodeQueue[:0]
+		for i := 0; i < len(tc.podQueue); i++ {
+			it := tc.podQueue[i]
+			delete(tc.podQueued, it)
+			tc.handlePodUpdate(it)
+		}
+		tc.podQueue = tc.podQueue[:0]
+	}
+}
+
+func (tc *TaintEvictionController) handleNodeUpdate(name string) {
+	n, ok := tc.nodes.Get(name)
+	if !ok {
+		// Node deleted: forget its taints; scheduled evictions keep running.
+		delete(tc.taintedNodes, name)
+		return
+	}
+	taints := tc.taintedNodes[name][:0]
+	for _, t := range n.Taints {
+		if t.Effect == taint.NoExecute {
+			taints = append(taints, t)
+		}
+	}
+	if len(taints) == 0 {
+		delete(tc.taintedNodes, name)
+	} else {
+		tc.taintedNodes[name] = taints
+	}
+	if tc.pods.CountByIndex(apiserver.IndexNodeName, name) == 0 {
+		return
+	}
+	pods := tc.pods.ByIndex(apiserver.IndexNodeName, name)
+	if len(taints) == 0 {
+		for _, p := range pods {
+			tc.cancelWithEvent(p.Key())
+		}
+		return
+	}
+	now := tc.s.Now()
+	for _, p := range pods {
+		tc.processPodOnNode(p.Key(), p.Tolerations, taints, now)
+	}
+}
+
+func (tc *TaintEvictionController) handlePodUpdate(it podItem) {
+	p, ok := tc.pods.Get(it.key)
+	if !ok {
+		tc.cancelWithEvent(it.key)
+		return
+	}
+	if p.NodeName != it.node || p.NodeName == "" {
+		return
+	}
+	taints, ok := tc.taintedNodes[p.NodeName]
+	if !ok {
+		return
+	}
+	tc.processPodOnNode(it.key, p.Tolerations, taints, tc.s.Now())
+}
+
+// processPodOnNode is the decision for one pod (upstream processPodOnNode).
+func (tc *TaintEvictionController) processPodOnNode(key string, tols []taint.Toleration, taints []taint.Taint, now time.Duration) {
+	if len(taints) == 0 {
+		tc.cancelWithEvent(key)
+		return
+	}
+	ok, used := taint.AppendMatchingTolerations(tc.usedBf[:0], taints, tols, tc.cfg.ComparisonOperators)
+	tc.usedBf = used[:0]
+	if !ok {
+		// Some taint is not tolerated: any scheduled deletion is replaced by one now.
+		tc.cancelWithEvent(key)
+		tc.addWork(key, now, now)
+		return
+	}
+	minTime, forever := taint.MinTolerationTime(used)
+	if forever {
+		tc.cancelWithEvent(key)
+		return
+	}
+	if w := tc.work[key]; w != nil {
+		// An existing eviction is never moved: upstream replaces it only when it was
+		// created at the very instant of this decision, which a real clock never
+		// repeats (see the package documentation).
+		return
+	}
+	tc.addWork(key, now, now+minTime)
+}
+
+// addWork schedules an eviction unless one exists for the pod (upstream AddWork
+// ignores a key it already holds, including one whose eviction already ran).
+func (tc *TaintEvictionController) addWork(key string, createdAt, fireAt time.Duration) {
+	if _, ok := tc.work[key]; ok {
+		return
+	}
+	var w *podWork
+	if n := len(tc.free); n > 0 {
+		w = tc.free[n-1]
+		tc.free = tc.free[:n-1]
+		*w = podWork{}
+	} else {
+		w = &podWork{}
+	}
+	tc.seq++
+	w.key, w.createdAt, w.fireAt, w.seq = key, createdAt, fireAt, tc.seq
+	tc.work[key] = w
+	tc.heap.push(w)
+	if top := tc.heap[0]; top == w {
+		_ = tc.fire.Schedule(w.fireAt)
+	}
+}
+
+// cancelWithEvent cancels the pod's work and, when it had not completed, records the
+// "Cancelling deletion" event (upstream cancelWorkWithEvent).
+func (tc *TaintEvictionController) cancelWithEvent(key string) {
+	w, ok := tc.work[key]
+	if !ok {
+		return
+	}
+	delete(tc.work, key)
+	if w.done {
+		tc.free = append(tc.free, w)
+		return
+	}
+	if w.index >= 0 {
+		tc.heap.remove(w.index)
+		tc.rearm()
+		if !w.running {
+			tc.free = append(tc.free, w)
+		}
+	}
+	recordEvent(tc.s.Trace, tc.s.Now(), key, ReasonTaintManagerEviction, "Cancelling deletion of Pod "+key)
+}
+
+func (tc *TaintEvictionController) rearm() {
+	if len(tc.heap) == 0 {
+		tc.fire.Stop()
+		return
+	}
+	if at := tc.heap[0].fireAt; !tc.fire.Pending() || tc.fire.When() != at {
+		_ = tc.fire.Schedule(at)
+	}
+}
+
+// fireDue runs every eviction that is due, in (fire time, scheduling order).
+func (tc *TaintEvictionController) fireDue() {
+	if !tc.running {
+		return
+	}
+	now := tc.s.Now()
+	for len(tc.heap) > 0 && tc.heap[0].fireAt <= now {
+		w := tc.heap.pop()
+		w.running = true
+		tc.evict(w, 1)
+	}
+	tc.rearm()
+}
+
+// evict is upstream's deletePodHandler: the event, then up to DeletionRetries
+// attempts of addConditionAndDeletePod, DeletionRetryInterval apart.
+func (tc *TaintEvictionController) evict(w *podWork, attempt int) {
+	now := tc.s.Now()
+	if attempt == 1 {
+		recordEvent(tc.s.Trace, now, w.key, ReasonTaintManagerEviction, "Marking for deletion Pod "+w.key)
+	}
+	node, err := tc.markAndDelete(w.key)
+	if err == nil {
+		recordEvicted(tc.s.Trace, now, w.key, node, ReasonTaintManagerEviction)
+		tc.finish(w, true)
+		return
+	}
+	if attempt >= DeletionRetries {
+		tc.finish(w, false)
+		return
+	}
+	gen := tc.gen
+	_, _ = tc.s.Engine.At(now+tc.c.Took()+DeletionRetryInterval, func() {
+		if tc.gen == gen && tc.running {
+			tc.evict(w, attempt+1)
+		}
+	})
+}
+
+// finish records the outcome (upstream's wrapped worker function): success keeps the
+// key so the pod is not deleted again, failure forgets it so a later update retries.
+func (tc *TaintEvictionController) finish(w *podWork, ok bool) {
+	w.running = false
+	if tc.work[w.key] != w {
+		return // cancelled while running
+	}
+	if ok {
+		w.done = true
+		return
+	}
+	delete(tc.work, w.key)
+	tc.free = append(tc.free, w)
+}
+
+// markAndDelete is addConditionAndDeletePod: GET the pod, add DisruptionTarget=True
+// (DeletionByTaintManager) by a status patch if it is not there yet, then DELETE with
+// no options, so the pod's own terminationGracePeriodSeconds applies.
+func (tc *TaintEvictionController) markAndDelete(key string) (string, error) {
+	p, err := tc.s.Pods.Get(tc.c, key)
+	if err != nil {
+		tc.c.TraceError("get", "pods", err)
+		return "", err
+	}
+	if needsCondition(p, DeletionByTaintManager, DeletionByTaintManagerMessage) {
+		if _, err := tc.s.Pods.Patch(tc.c, key, func(np *apiserver.Pod) error {
+			np.SetCondition(apiserver.PodCondition{Type: apiserver.PodDisruptionTarget, Status: apiserver.ConditionTrue,
+				Reason: DeletionByTaintManager, Message: DeletionByTaintManagerMessage}, tc.s.Now())
+			return nil
+		}); err != nil {
+			tc.c.TraceError("patch", "pods", err)
+			return "", err
+		}
+	}
+	if err := tc.s.Pods.Delete(tc.c, key, apiserver.DeleteOptions{}); err != nil {
+		tc.c.TraceError("delete", "pods", err)
+		return "", err
+	}
+	return p.NodeName, nil
+}
+
+// needsCondition reports whether setting DisruptionTarget=True with reason and message
+// would change the pod (upstream UpdatePodCondition reports no update otherwise).
+func needsCondition(p *apiserver.Pod, reason, message string) bool {
+	c := p.Condition(apiserver.PodDisruptionTarget)
+	return c == nil || c.Status != apiserver.ConditionTrue || c.Reason != reason || c.Message != message
+}
+
+// workHeap is a binary min-heap of pending evictions by (fireAt, seq).
+type workHeap []*podWork
+
+func (h workHeap) less(i, j int) bool {
+	if h[i].fireAt != h[j].fireAt {
+		return h[i].fireAt < h[j].fireAt
+	}
+	return h[i].seq < h[j].seq
+}
+
+func (h workHeap) swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index = i
+	h[j].index = j
+}
+
+func (h *workHeap) push(w *podWork) {
+	w.index = len(*h)
+	*h = append(*h, w)
+	h.up(w.index)
+}
+
+func (h *workHeap) pop() *podWork {
+	return h.remove(0)
+}
+
+func (h *workHeap) remove(i int) *podWork {
+	old := *h
+	n := len(old) - 1
+	w := old[i]
+	if i != n {
+		old.swap(i, n)
+	}
+	old[n] = nil
+	*h = old[:n]
+	if i != n {
+		h.down(i)
+		h.up(i)
+	}
+	w.index = -1
+	return w
+}
+
+func (h workHeap) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !h.less(i, p) {
+			return
+		}
+		h.swap(i, p)
+		i = p
+	}
+}
+
+func (h workHeap) down(i int) {
+	n := len(h)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && h.less(r, l) {
+			m = r
+		}
+		if !h.less(m, i) {
+			return
+		}
+		h.swap(i, m)
+		i = m
+	}
+}
