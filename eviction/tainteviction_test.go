@@ -34,7 +34,7 @@ func TestTaintEvictionTimeline(t *testing.T) {
 
 	ev := w.evictions(ReasonTaintManagerEviction)
 	require.Equal(t, map[string][]time.Duration{
-		"default/fast": {n + 60*time.Second}, // tolerationSeconds 60
+		"default/fast": {n + 60*time.Second},  // tolerationSeconds 60
 		"default/web":  {n + 300*time.Second}, // DefaultTolerationSeconds 300
 	}, ev)
 	p, ok := w.s.Pods.Peek("default/web")
@@ -97,12 +97,16 @@ func TestTaintEvictionDecisions(t *testing.T) {
 				{at: 150, add: []taint.Taint{taint.UnreachableNoExecute}}},
 			want: []float64{450}, cancels: 1},
 		{name: "Lt toleration ignored with the gate off",
-			opts:  []podOpt{func(p *apiserver.Pod) { p.Tolerations = append(p.Tolerations, taint.Toleration{Key: "example.com/level", Operator: taint.OpLt, Value: "5", Effect: taint.NoExecute}) }},
+			opts: []podOpt{func(p *apiserver.Pod) {
+				p.Tolerations = append(p.Tolerations, taint.Toleration{Key: "example.com/level", Operator: taint.OpLt, Value: "5", Effect: taint.NoExecute})
+			}},
 			steps: []step{{at: 10, add: []taint.Taint{{Key: "example.com/level", Value: "3", Effect: taint.NoExecute}}}},
 			want:  []float64{10}},
 		{name: "Lt toleration matches with ComparisonOperators",
-			cfg:   TaintEvictionConfig{ComparisonOperators: true},
-			opts:  []podOpt{func(p *apiserver.Pod) { p.Tolerations = append(p.Tolerations, taint.Toleration{Key: "example.com/level", Operator: taint.OpLt, Value: "5", Effect: taint.NoExecute}) }},
+			cfg: TaintEvictionConfig{ComparisonOperators: true},
+			opts: []podOpt{func(p *apiserver.Pod) {
+				p.Tolerations = append(p.Tolerations, taint.Toleration{Key: "example.com/level", Operator: taint.OpLt, Value: "5", Effect: taint.NoExecute})
+			}},
 			steps: []step{{at: 10, add: []taint.Taint{{Key: "example.com/level", Value: "3", Effect: taint.NoExecute}}}}},
 	}
 	for _, tc := range cases {
