@@ -76,6 +76,26 @@ func (w *world) text(kinds ...string) string {
 	return b.String()
 }
 
+// textFor renders the records about one node (attribute node=name), minus the kinds given.
+func (w *world) textFor(node string, without ...string) string {
+	var recs []sim.Record
+	for _, r := range w.tr.Records() {
+		if r.Str("node") != node {
+			continue
+		}
+		skip := false
+		for _, k := range without {
+			skip = skip || r.Kind == k
+		}
+		if !skip {
+			recs = append(recs, r)
+		}
+	}
+	var b bytes.Buffer
+	require.NoError(w.t, sim.WriteText(&b, recs))
+	return b.String()
+}
+
 // golden compares got with testdata/name.golden (rewritten with -update).
 func golden(t *testing.T, name, got string) {
 	t.Helper()
