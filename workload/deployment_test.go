@@ -61,4 +61,3 @@ func TestDeploymentNodeDiesReplacement(t *testing.T) {
 	require.Equal(t, 0, w.e.Pending(), "Stop cancels every timer")
 	golden(t, "deployment_node_dies", w.tr.Records())
 }
-

@@ -1,0 +1,135 @@
+package workload
+
+import (
+	"testing"
+	"time"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/stretchr/testify/require"
+)
+
+func num(v int32) apiserver.IntOrPercent { return apiserver.IntOrPercent{Set: true, Value: v} }
+func pct(v int32) apiserver.IntOrPercent {
+	return apiserver.IntOrPercent{Set: true, Value: v, IsPercent: true}
+}
+
+// Upstream: pkg/controller/disruption/disruption.go getExpectedPodCount and
+// updatePdbStatus; percentages via intstr.GetScaledValueFromIntOrPercent(…, true),
+// i.e. rounded up for minAvailable and maxUnavailable alike.
+func TestComputeBudget(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   BudgetInput
+		want BudgetStatus
+	}{
+		{"minAvailable int: expected = matched pods",
+			BudgetInput{MinAvailable: num(2), MatchedPods: 3, ControllersScale: 5, CurrentHealthy: 3},
+			BudgetStatus{ExpectedPods: 3, DesiredHealthy: 2, CurrentHealthy: 3, DisruptionsAllowed: 1}},
+		{"minAvailable int: not enough healthy gives 0, never negative",
+			BudgetInput{MinAvailable: num(2), MatchedPods: 3, CurrentHealthy: 1},
+			BudgetStatus{ExpectedPods: 3, DesiredHealthy: 2, CurrentHealthy: 1, DisruptionsAllowed: 0}},
+		{"minAvailable 50% of 3 rounds up to 2",
+			BudgetInput{MinAvailable: pct(50), MatchedPods: 3, ControllersScale: 3, CurrentHealthy: 3},
+			BudgetStatus{ExpectedPods: 3, DesiredHealthy: 2, CurrentHealthy: 3, DisruptionsAllowed: 1}},
+		{"minAvailable 34% of 3 rounds up to 2 (1.02)",
+			BudgetInput{MinAvailable: pct(34), ControllersScale: 3, CurrentHealthy: 3},
+			BudgetStatus{ExpectedPods: 3, DesiredHealthy: 2, CurrentHealthy: 3, DisruptionsAllowed: 1}},
+		{"minAvailable percent uses the controllers' scale, not matched pods",
+			BudgetInput{MinAvailable: pct(100), MatchedPods: 2, ControllersScale: 4, CurrentHealthy: 2},
+			BudgetStatus{ExpectedPods: 4, DesiredHealthy: 4, CurrentHealthy: 2, DisruptionsAllowed: 0}},
+		{"maxUnavailable int",
+			BudgetInput{MaxUnavailable: num(1), MatchedPods: 3, ControllersScale: 3, CurrentHealthy: 3},
+			BudgetStatus{ExpectedPods: 3, DesiredHealthy: 2, CurrentHealthy: 3, DisruptionsAllowed: 1}},
+		{"maxUnavailable 50% of 3 rounds up to 2 unavailable",
+			BudgetInput{MaxUnavailable: pct(50), ControllersScale: 3, CurrentHealthy: 3},
+			BudgetStatus{ExpectedPods: 3, DesiredHealthy: 1, CurrentHealthy: 3, DisruptionsAllowed: 2}},
+		{"maxUnavailable 10% of 5 rounds up to 1",
+			BudgetInput{MaxUnavailable: pct(10), ControllersScale: 5, CurrentHealthy: 5},
+			BudgetStatus{ExpectedPods: 5, DesiredHealthy: 4, CurrentHealthy: 5, DisruptionsAllowed: 1}},
+		{"maxUnavailable above scale: desiredHealthy clamps at 0",
+			BudgetInput{MaxUnavailable: num(5), ControllersScale: 3, CurrentHealthy: 3},
+			BudgetStatus{ExpectedPods: 3, DesiredHealthy: 0, CurrentHealthy: 3, DisruptionsAllowed: 3}},
+		{"maxUnavailable 0",
+			BudgetInput{MaxUnavailable: num(0), ControllersScale: 3, CurrentHealthy: 3},
+			BudgetStatus{ExpectedPods: 3, DesiredHealthy: 3, CurrentHealthy: 3, DisruptionsAllowed: 0}},
+		{"no expected pods allows nothing",
+			BudgetInput{MinAvailable: num(0), MatchedPods: 0, CurrentHealthy: 0},
+			BudgetStatus{}},
+		{"maxUnavailable wins when both are set",
+			BudgetInput{MinAvailable: num(3), MaxUnavailable: num(2), MatchedPods: 3, ControllersScale: 3, CurrentHealthy: 3},
+			BudgetStatus{ExpectedPods: 3, DesiredHealthy: 1, CurrentHealthy: 3, DisruptionsAllowed: 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ComputeBudget(tc.in)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, got)
+		})
+	}
+	_, err := ComputeBudget(BudgetInput{MinAvailable: num(-1)})
+	require.ErrorContains(t, err, "minAvailable")
+	_, err = ComputeBudget(BudgetInput{MaxUnavailable: pct(-5)})
+	require.ErrorContains(t, err, "maxUnavailable")
+}
+
+func TestScaledValue(t *testing.T) {
+	for _, tc := range []struct {
+		v       apiserver.IntOrPercent
+		total   int32
+		roundUp bool
+		want    int32
+	}{
+		{num(3), 10, true, 3},
+		{pct(25), 10, true, 3},
+		{pct(25), 10, false, 2},
+		{pct(100), 7, true, 7},
+		{pct(0), 7, true, 0},
+	} {
+		got, err := ScaledValue(tc.v, tc.total, tc.roundUp)
+		require.NoError(t, err)
+		require.Equal(t, tc.want, got, "%+v of %d", tc.v, tc.total)
+	}
+}
+
+func TestDisruptionControllerStatus(t *testing.T) {
+	w := newWorld(t, 1)
+	for _, n := range []string{"n1", "n2", "n3"} {
+		w.addNode(n, nil)
+	}
+	_, err := w.s.Deployments.Create(w.c, webDeployment(3))
+	require.NoError(t, err)
+	_, err = w.s.PDBs.Create(w.c, &apiserver.PodDisruptionBudget{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "web"},
+		Selector: apiserver.LabelSelector{"app": "web"}, MaxUnavailable: pct(50)})
+	require.NoError(t, err)
+	w.run(10 * time.Second)
+	b, _ := w.s.PDBs.Peek("default/web")
+	require.Equal(t, BudgetStatus{ExpectedPods: 3, DesiredHealthy: 1, CurrentHealthy: 3, DisruptionsAllowed: 2},
+		BudgetStatus{b.ExpectedPods, b.DesiredHealthy, b.CurrentHealthy, b.DisruptionsAllowed})
+
+	// An eviction: the pod counts as gone at once (DisruptedPods), then terminates.
+	victim := w.podsOn("n1")[0]
+	w.at(20*time.Second, func() { require.NoError(t, w.s.Evict(w.c, victim.Key(), nil)) })
+	w.run(20*time.Second + time.Millisecond)
+	b, _ = w.s.PDBs.Peek("default/web")
+	require.Equal(t, int32(2), b.CurrentHealthy)
+	require.Empty(t, b.DisruptedPods, "the pod is terminating, so its entry is dropped")
+	w.run(40 * time.Second)
+	b, _ = w.s.PDBs.Peek("default/web")
+	require.Equal(t, int32(3), b.CurrentHealthy, "replacement Ready")
+	require.Equal(t, int32(2), b.DisruptionsAllowed)
+	w.stop()
+	require.Equal(t, 0, w.e.Pending())
+}
+
+func TestDisruptionControllerDaemonSetPercentFailsSafe(t *testing.T) {
+	w := newWorld(t, 1)
+	w.addNode("n1", map[string]string{"agent": "yes"})
+	_, err := w.s.DaemonSets.Create(w.c, agentDaemonSet())
+	require.NoError(t, err)
+	_, err = w.s.PDBs.Create(w.c, &apiserver.PodDisruptionBudget{ObjectMeta: apiserver.ObjectMeta{Namespace: "kube-system", Name: "agent"},
+		Selector: apiserver.LabelSelector{"app": "agent"}, MaxUnavailable: num(1)})
+	require.NoError(t, err)
+	w.run(10 * time.Second)
+	b, _ := w.s.PDBs.Peek("kube-system/agent")
+	require.Equal(t, int32(0), b.DisruptionsAllowed, "a DaemonSet has no scale: failSafe")
+	w.stop()
+}

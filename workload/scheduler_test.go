@@ -1,0 +1,238 @@
+package workload
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/sim"
+	"github.com/nodesim/nodesim/taint"
+	"github.com/stretchr/testify/require"
+)
+
+func req(key, op string, vals ...string) apiserver.NodeSelectorRequirement {
+	return apiserver.NodeSelectorRequirement{Key: key, Operator: op, Values: vals}
+}
+
+func TestMatchesRequirement(t *testing.T) {
+	labels := map[string]string{"zone": "a", "gen": "5"}
+	for _, tc := range []struct {
+		name string
+		r    apiserver.NodeSelectorRequirement
+		want bool
+	}{
+		{"In match", req("zone", "In", "b", "a"), true},
+		{"In no match", req("zone", "In", "b"), false},
+		{"In absent", req("disk", "In", "ssd"), false},
+		{"NotIn match", req("zone", "NotIn", "a"), false},
+		{"NotIn other", req("zone", "NotIn", "b"), true},
+		{"NotIn absent matches", req("disk", "NotIn", "ssd"), true},
+		{"Exists", req("zone", "Exists"), true},
+		{"Exists absent", req("disk", "Exists"), false},
+		{"DoesNotExist", req("disk", "DoesNotExist"), true},
+		{"DoesNotExist present", req("zone", "DoesNotExist"), false},
+		{"Gt", req("gen", "Gt", "4"), true},
+		{"Gt equal", req("gen", "Gt", "5"), false},
+		{"Lt", req("gen", "Lt", "6"), true},
+		{"Lt not", req("gen", "Lt", "5"), false},
+		{"Gt label not int", req("zone", "Gt", "1"), false},
+		{"Gt value not int", req("gen", "Gt", "x"), false},
+		{"Gt two values", req("gen", "Gt", "1", "2"), false},
+		{"Gt absent", req("disk", "Gt", "1"), false},
+		{"unknown operator", req("zone", "Equals", "a"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, MatchesRequirement(&tc.r, labels))
+		})
+	}
+}
+
+func TestMatchesNodeSelectorTerms(t *testing.T) {
+	labels := map[string]string{"zone": "a"}
+	term := func(rs ...apiserver.NodeSelectorRequirement) apiserver.NodeSelectorTerm {
+		return apiserver.NodeSelectorTerm{MatchExpressions: rs}
+	}
+	for _, tc := range []struct {
+		name  string
+		terms []apiserver.NodeSelectorTerm
+		want  bool
+	}{
+		{"no terms: unconstrained", nil, true},
+		{"empty term matches nothing", []apiserver.NodeSelectorTerm{term()}, false},
+		{"terms are ORed", []apiserver.NodeSelectorTerm{term(req("zone", "In", "b")), term(req("zone", "In", "a"))}, true},
+		{"expressions are ANDed", []apiserver.NodeSelectorTerm{term(req("zone", "In", "a"), req("disk", "Exists"))}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, MatchesNodeSelectorTerms(tc.terms, labels))
+		})
+	}
+}
+
+func TestFilterNode(t *testing.T) {
+	alloc := apiserver.Resources{MilliCPU: 1000, Memory: 1000, Pods: 3}
+	node := func(mod func(*apiserver.Node)) *apiserver.Node {
+		n := &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: "n", Labels: map[string]string{"zone": "a"}}, Allocatable: alloc}
+		if mod != nil {
+			mod(n)
+		}
+		return n
+	}
+	unreach := taint.Taint{Key: taint.Unreachable, Effect: taint.NoExecute}
+	for _, tc := range []struct {
+		name      string
+		pod       apiserver.Pod
+		node      *apiserver.Node
+		requested apiserver.Resources
+		pods      int64
+		want      failCode
+		ins       uint8
+	}{
+		{"fits", apiserver.Pod{}, node(nil), apiserver.Resources{}, 0, fitOK, 0},
+		{"cordoned", apiserver.Pod{}, node(func(n *apiserver.Node) { n.Unschedulable = true }), apiserver.Resources{}, 0, failUnschedulable, 0},
+		{"cordoned but tolerates unschedulable (NodeUnschedulable)", apiserver.Pod{Tolerations: []taint.Toleration{{Key: taint.Unschedulable, Operator: taint.OpExists, Effect: taint.NoSchedule}}},
+			node(func(n *apiserver.Node) { n.Unschedulable = true }), apiserver.Resources{}, 0, fitOK, 0},
+		{"NoExecute taint untolerated", apiserver.Pod{}, node(func(n *apiserver.Node) { n.Taints = []taint.Taint{unreach} }), apiserver.Resources{}, 0, failTaint, 0},
+		{"NoSchedule taint untolerated", apiserver.Pod{}, node(func(n *apiserver.Node) { n.Taints = []taint.Taint{{Key: "k", Effect: taint.NoSchedule}} }), apiserver.Resources{}, 0, failTaint, 0},
+		{"PreferNoSchedule does not filter", apiserver.Pod{}, node(func(n *apiserver.Node) { n.Taints = []taint.Taint{{Key: "k", Effect: taint.PreferNoSchedule}} }), apiserver.Resources{}, 0, fitOK, 0},
+		{"tolerated taint", apiserver.Pod{Tolerations: []taint.Toleration{{Key: taint.Unreachable, Operator: taint.OpExists}}},
+			node(func(n *apiserver.Node) { n.Taints = []taint.Taint{unreach} }), apiserver.Resources{}, 0, fitOK, 0},
+		{"nodeSelector mismatch", apiserver.Pod{NodeSelector: map[string]string{"zone": "b"}}, node(nil), apiserver.Resources{}, 0, failAffinity, 0},
+		{"nodeSelector match", apiserver.Pod{NodeSelector: map[string]string{"zone": "a"}}, node(nil), apiserver.Resources{}, 0, fitOK, 0},
+		{"affinity mismatch", apiserver.Pod{RequiredNodeAffinity: []apiserver.NodeSelectorTerm{{MatchExpressions: []apiserver.NodeSelectorRequirement{req("zone", "NotIn", "a")}}}}, node(nil), apiserver.Resources{}, 0, failAffinity, 0},
+		{"too many pods (allocatable.pods)", apiserver.Pod{}, node(nil), apiserver.Resources{}, 3, failResources, insPods},
+		{"insufficient cpu", apiserver.Pod{Requests: apiserver.Resources{MilliCPU: 600}}, node(nil), apiserver.Resources{MilliCPU: 500}, 1, failResources, insCPU},
+		{"cpu exactly fits", apiserver.Pod{Requests: apiserver.Resources{MilliCPU: 500}}, node(nil), apiserver.Resources{MilliCPU: 500}, 1, fitOK, 0},
+		{"insufficient cpu and memory", apiserver.Pod{Requests: apiserver.Resources{MilliCPU: 600, Memory: 600}}, node(nil), apiserver.Resources{MilliCPU: 500, Memory: 500}, 3, failResources, insPods | insCPU | insMemory},
+		{"zero request ignores full cpu", apiserver.Pod{}, node(nil), apiserver.Resources{MilliCPU: 1000, Memory: 1000}, 1, fitOK, 0},
+		{"unschedulable is checked before taints", apiserver.Pod{}, node(func(n *apiserver.Node) { n.Unschedulable = true; n.Taints = []taint.Taint{unreach} }), apiserver.Resources{}, 0, failUnschedulable, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := filterNode(&tc.pod, tc.node, tc.requested, tc.pods, false)
+			require.Equal(t, tc.want, r.code)
+			require.Equal(t, tc.ins, r.ins)
+		})
+	}
+}
+
+func TestFitErrorMessage(t *testing.T) {
+	msg := fitErrorMessage(3, []filterResult{
+		{code: failTaint, taint: taint.Taint{Key: taint.Unreachable, Effect: taint.NoExecute}},
+		{code: failUnschedulable}, {code: failUnschedulable},
+	})
+	require.Equal(t, "0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 2 node(s) were unschedulable.", msg)
+	msg = fitErrorMessage(2, []filterResult{{code: failResources, ins: insCPU | insMemory}, {code: failAffinity}})
+	require.Equal(t, "0/2 nodes are available: 1 Insufficient cpu, 1 Insufficient memory, 1 node(s) didn't match Pod's node affinity/selector.", msg)
+	require.Equal(t, ErrReasonNoNodes, fitErrorMessage(0, nil))
+}
+
+func TestLeastAllocatedScore(t *testing.T) {
+	a := apiserver.Resources{MilliCPU: 1000, Memory: 1000}
+	require.Equal(t, int64(50), leastAllocatedScore(a, 500, 500))
+	require.Equal(t, int64(75), leastAllocatedScore(a, 0, 500))
+	require.Equal(t, int64(0), leastAllocatedScore(a, 2000, 2000), "over capacity scores 0")
+	require.Equal(t, int64(0), leastAllocatedScore(apiserver.Resources{}, 1, 1))
+	cpu, mem := nonZero(apiserver.Resources{})
+	require.Equal(t, int64(100), cpu, "DefaultMilliCPURequest")
+	require.Equal(t, int64(200<<20), mem, "DefaultMemoryRequest")
+}
+
+// Scoring is deterministic: equal nodes fill in name order one at a time (least
+// allocated), a bigger node takes pods first, PreferNoSchedule is avoided.
+func TestSchedulerScoringDeterministic(t *testing.T) {
+	w := newWorld(t, 1)
+	w.addNode("b", nil)
+	w.addNode("a", nil)
+	w.addNode("c", nil)
+	_, err := w.s.Nodes.Patch(w.c, "c", func(n *apiserver.Node) error {
+		n.Taints = append(n.Taints, taint.Taint{Key: "avoid", Effect: taint.PreferNoSchedule})
+		return nil
+	})
+	require.NoError(t, err)
+	for i := range 4 {
+		_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: fmt.Sprintf("p%d", i)},
+			Requests: apiserver.Resources{MilliCPU: 1000, Memory: 1 << 30}})
+		require.NoError(t, err)
+	}
+	w.run(time.Second)
+	got := []string{}
+	for i := range 4 {
+		got = append(got, w.podNode(fmt.Sprintf("default/p%d", i)))
+	}
+	require.Equal(t, []string{"a", "b", "a", "b"}, got)
+	require.Equal(t, uint64(4), w.sched.Bound)
+}
+
+// Unschedulable pods stay Pending with FailedScheduling and are retried when a node
+// changes (after the backoff), not on a timer grid.
+func TestSchedulerUnschedulableRetriedOnNodeChange(t *testing.T) {
+	w := newWorld(t, 1)
+	w.addNode("n1", nil)
+	w.addNode("n2", nil)
+	w.addNode("n3", nil)
+	_, err := w.s.Nodes.Patch(w.c, "n1", func(n *apiserver.Node) error {
+		n.Taints = append(n.Taints, taint.UnreachableNoSchedule)
+		return nil
+	})
+	require.NoError(t, err)
+	for _, n := range []string{"n2", "n3"} {
+		_, err := w.s.Nodes.Patch(w.c, n, func(n *apiserver.Node) error { n.Unschedulable = true; return nil })
+		require.NoError(t, err)
+	}
+	_, err = w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "p"}})
+	require.NoError(t, err)
+	w.run(time.Minute)
+	p, _ := w.s.Pods.Peek("default/p")
+	require.Equal(t, "", p.NodeName)
+	require.Equal(t, apiserver.PodPending, p.Phase)
+	c := p.Condition(apiserver.PodScheduled)
+	require.NotNil(t, c)
+	require.Equal(t, "Unschedulable", c.Reason)
+	require.Equal(t, uint64(1), w.sched.Attempts, "no retries without a cluster change")
+	require.Equal(t, 0, w.e.Pending(), "nothing scheduled while the pod waits")
+
+	w.at(70*time.Second, func() {
+		_, err := w.s.Nodes.Patch(w.c, "n2", func(n *apiserver.Node) error { n.Unschedulable = false; return nil })
+		require.NoError(t, err)
+	})
+	w.run(80 * time.Second)
+	golden(t, "unschedulable", filterKinds(w.tr.Records(), "FailedScheduling", "PodCreated", "PodScheduled", "PodReady"))
+}
+
+func filterKinds(recs []sim.Record, kinds ...string) []sim.Record {
+	var out []sim.Record
+	for _, r := range recs {
+		for _, k := range kinds {
+			if r.Kind == k {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+func TestSchedulerBackoff(t *testing.T) {
+	sc := &Scheduler{cfg: DefaultSchedulerConfig()}
+	// kube-scheduler podInitialBackoffSeconds 1, podMaxBackoffSeconds 10
+	for attempts, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 4: 8 * time.Second, 5: 10 * time.Second, 50: 10 * time.Second} {
+		require.Equal(t, want, sc.backoff(attempts), "attempts %d", attempts)
+	}
+}
+
+func TestSchedulerConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		mod   func(*SchedulerConfig)
+		field string
+	}{
+		{func(c *SchedulerConfig) { c.WatchLatency = -1 }, "WatchLatency"},
+		{func(c *SchedulerConfig) { c.SchedulingLatency = -1 }, "SchedulingLatency"},
+		{func(c *SchedulerConfig) { c.PodInitialBackoff = -1 }, "PodInitialBackoff"},
+		{func(c *SchedulerConfig) { c.PodMaxBackoff = time.Millisecond }, "PodMaxBackoff"},
+	} {
+		c := DefaultSchedulerConfig()
+		tc.mod(&c)
+		err := c.Validate()
+		require.ErrorContains(t, err, tc.field)
+	}
+	require.NoError(t, DefaultSchedulerConfig().Validate())
+}
