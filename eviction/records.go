@@ -65,8 +65,6 @@ func checkWiring(s *apiserver.Server, c *apiserver.Client) error {
 	return nil
 }
 
-func secondsToDuration(s int64) time.Duration { return time.Duration(s) * time.Second }
-
 func traceAdd(tr *sim.Trace, now time.Duration, kind string, attrs ...sim.Attr) {
 	if tr != nil {
 		tr.Add(now, kind, attrs...)
