@@ -269,3 +269,15 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, 5*time.Second, DrainEvictionRetryInterval, "kubectl drain retries a 429 after 5 s")
 	require.Equal(t, 1*time.Second, DrainPollInterval, "kubectl drain polls for deletion every 1 s")
 }
+
+// The timer starts when the controller processes the change: with a slow watch the
+// eviction moves by the watch latency.
+func TestTaintEvictionWatchLatency(t *testing.T) {
+	w := newWorld(t)
+	w.addNode("a", false)
+	w.addPod("default/p", "a", tolerate(taint.Unreachable, taint.Seconds(60)))
+	startTEC(t, w, TaintEvictionConfig{WatchLatency: 2 * time.Second})
+	w.at(secs(10), func() { w.taintNode("a", taint.UnreachableNoExecute) })
+	w.runUntil(200 * time.Second)
+	require.Equal(t, []time.Duration{secs(72)}, w.evictions(ReasonTaintManagerEviction)["default/p"])
+}
