@@ -1,0 +1,170 @@
+package kubelet
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nodesim/nodesim/apiserver"
+)
+
+func (w *world) createPod(name, node string, tgps int64, readiness time.Duration, class string) {
+	_, err := w.s.Pods.Create(w.kc, &apiserver.Pod{
+		ObjectMeta:                    apiserver.ObjectMeta{Namespace: "default", Name: name},
+		NodeName:                      node,
+		TerminationGracePeriodSeconds: tgps,
+		ReadinessDelay:                readiness,
+		PriorityClassName:             class,
+	})
+	require.NoError(w.t, err)
+}
+
+func (w *world) pod(name string) *apiserver.Pod {
+	p, _ := w.s.Pods.Peek("default/" + name)
+	return p
+}
+
+func TestPodLifecycle(t *testing.T) {
+	w := newWorld(t, false, Config{NoJitter: true}, "n")
+	w.startAll("n")
+	w.at(5*time.Second, func() { w.createPod("p", "n", 30, 5*time.Second, "") })
+	w.run(5500 * time.Millisecond)
+	require.Equal(t, apiserver.PodPending, w.pod("p").Phase)
+	w.run(6 * time.Second) // DefaultPodStartDelay after the kubelet saw it
+	require.Equal(t, apiserver.PodRunning, w.pod("p").Phase)
+	require.False(t, w.pod("p").IsReady())
+	w.run(11 * time.Second) // + ReadinessDelay
+	require.True(t, w.pod("p").IsReady())
+
+	// graceful delete: the kubelet's final delete when the grace period is over.
+	w.at(20*time.Second, func() { require.NoError(t, w.s.Pods.Delete(w.kc, "default/p", apiserver.DeleteOptions{})) })
+	w.run(49 * time.Second)
+	require.True(t, w.pod("p").Deleting)
+	w.run(50 * time.Second)
+	require.Nil(t, w.pod("p"))
+}
+
+func TestPodTerminatingWhilePartitionedThenHeal(t *testing.T) {
+	w := newWorld(t, false, Config{NoJitter: true}, "n")
+	k := w.k["n"]
+	w.startAll("n")
+	w.at(5*time.Second, func() {
+		w.createPod("a", "n", 30, 0, "")
+		w.createPod("b", "n", 30, 0, "")
+	})
+	w.run(10 * time.Second)
+	require.True(t, w.pod("b").IsReady())
+	w.at(20*time.Second, func() { k.Unsteady(); k.Client().SetPartitioned(true) })
+	w.at(30*time.Second, func() {
+		require.NoError(t, w.s.Pods.Delete(w.kc, "default/a", apiserver.DeleteOptions{}))
+		// the node lifecycle controller's MarkPodsNotReady
+		_, err := w.s.Pods.Patch(w.kc, "default/b", func(p *apiserver.Pod) error {
+			p.SetCondition(apiserver.PodCondition{Type: apiserver.PodReady, Status: apiserver.ConditionFalse}, w.e.Now())
+			return nil
+		})
+		require.NoError(t, err)
+	})
+	w.run(200 * time.Second)
+	require.True(t, w.pod("a").Deleting, "a partitioned kubelet cannot confirm: the pod stays Terminating")
+	require.False(t, w.pod("b").IsReady())
+	w.at(200*time.Second, func() { k.Client().SetPartitioned(false) })
+	w.run(201 * time.Second)
+	require.Nil(t, w.pod("a"))
+	require.True(t, w.pod("b").IsReady(), "the status manager sets Ready again")
+}
+
+func TestPodsAcrossStopAndPowerCycle(t *testing.T) {
+	w := newWorld(t, false, Config{NoJitter: true}, "n")
+	k := w.k["n"]
+	w.startAll("n")
+	w.at(2*time.Second, func() { w.createPod("p", "n", 30, 3*time.Second, "") })
+	w.run(10 * time.Second)
+	require.True(t, w.pod("p").IsReady())
+
+	// a stopped kubelet: containers keep running; a delete stays Terminating.
+	k.Stop()
+	require.NoError(t, w.s.Pods.Delete(w.kc, "default/p", apiserver.DeleteOptions{}))
+	w.run(100 * time.Second)
+	require.True(t, w.pod("p").Deleting)
+	k.Start()
+	w.run(101 * time.Second)
+	require.Nil(t, w.pod("p"), "the restarted kubelet finishes the deletion")
+
+	// power cycle: the containers restart (Running, Ready after the delay again)
+	w.createPod("q", "n", 30, 3*time.Second, "")
+	w.run(110 * time.Second)
+	require.True(t, w.pod("q").IsReady())
+	k.PowerOff()
+	w.run(120 * time.Second)
+	require.True(t, w.pod("q").IsReady(), "nobody updates a dead node's pods")
+	k.PowerOn()
+	w.run(121 * time.Second)
+	require.False(t, w.pod("q").IsReady())
+	w.run(124 * time.Second)
+	require.True(t, w.pod("q").IsReady())
+}
+
+func TestGracefulShutdown(t *testing.T) {
+	// §8: shutdownGracePeriod 30 s, shutdownGracePeriodCriticalPods 10 s ⇒ regular pods
+	// get min(20 s, terminationGracePeriodSeconds), critical pods min(10 s, …) after them.
+	w := newWorld(t, false, Config{NoJitter: true, ShutdownGracePeriod: 30 * time.Second, ShutdownGracePeriodCriticalPods: 10 * time.Second}, "n")
+	k := w.k["n"]
+	w.startAll("n")
+	w.at(2*time.Second, func() {
+		w.createPod("web", "n", 30, 0, "")
+		w.createPod("quick", "n", 5, 0, "")
+		w.createPod("proxy", "n", 30, 0, "system-node-critical")
+	})
+	w.at(60*time.Second, func() { require.NoError(t, k.Shutdown()) })
+	w.at(70*time.Second, func() { w.createPod("late", "n", 30, 0, "") })
+	w.run(3 * time.Minute)
+	require.False(t, k.Running())
+	for _, name := range []string{"web", "quick", "proxy"} {
+		p := w.pod(name)
+		require.Equal(t, apiserver.PodFailed, p.Phase, name)
+		require.Equal(t, "Terminated", p.Reason)
+		require.Equal(t, "Pod was terminated in response to imminent node shutdown.", p.Message)
+		dt := p.Condition(apiserver.PodDisruptionTarget)
+		require.NotNil(t, dt)
+		require.Equal(t, "TerminationByKubelet", dt.Reason)
+	}
+	require.Equal(t, "NodeShutdown", w.pod("late").Reason)
+	require.Equal(t, apiserver.PodFailed, w.pod("late").Phase)
+	golden(t, "graceful_shutdown", w.text())
+}
+
+func TestShutdownImmediateWithoutGracePeriod(t *testing.T) {
+	w := newWorld(t, false, Config{}, "n")
+	k := w.k["n"]
+	w.startAll("n")
+	w.at(2*time.Second, func() { w.createPod("p", "n", 30, 0, "") })
+	w.run(10 * time.Second)
+	require.NoError(t, k.Shutdown())
+	require.False(t, k.Running())
+	require.Equal(t, apiserver.PodRunning, w.pod("p").Phase)
+	require.Error(t, k.Shutdown())
+}
+
+func TestShutdownByPodPriority(t *testing.T) {
+	w := newWorld(t, false, Config{NoJitter: true, ShutdownGracePeriodByPodPriority: []ShutdownGracePeriodByPodPriority{
+		{Priority: 100000, ShutdownGracePeriodSeconds: 4},
+		{Priority: 0, ShutdownGracePeriodSeconds: 7},
+	}}, "n")
+	k := w.k["n"]
+	w.startAll("n")
+	w.at(2*time.Second, func() {
+		w.createPod("low", "n", 30, 0, "")
+		w.createPod("high", "n", 30, 0, "system-cluster-critical")
+	})
+	w.at(20*time.Second, func() { require.NoError(t, k.Shutdown()) })
+	var failedAt = map[string]time.Duration{}
+	w.s.Pods.Watch(w.kc, 0, func(ev apiserver.Event[*apiserver.Pod]) {
+		if ev.New.Phase == apiserver.PodFailed && ev.Old != nil && ev.Old.Phase != apiserver.PodFailed {
+			failedAt[ev.New.Name] = w.e.Now()
+		}
+	})
+	w.run(time.Minute)
+	require.Equal(t, 27*time.Second, failedAt["low"])
+	require.Equal(t, 31*time.Second, failedAt["high"])
+}
