@@ -1,0 +1,50 @@
+package workload
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/sim"
+)
+
+// BenchmarkScheduler places 10k pods on 1k nodes; ns/pod and allocs/pod are the
+// figures (allocations include the API server's copy of each bound pod and the
+// informer deliveries).
+func BenchmarkScheduler(b *testing.B) {
+	const nodes, pods = 1000, 10000
+	b.ReportAllocs()
+	var total time.Duration
+	for range b.N {
+		b.StopTimer()
+		e := sim.New()
+		s := apiserver.New(e, nil, apiserver.DefaultConfig())
+		c := s.NewClient("bench", 30*time.Second)
+		for i := range nodes {
+			_, _ = s.Nodes.Create(c, &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: fmt.Sprintf("node-%04d", i)},
+				Allocatable: apiserver.Resources{MilliCPU: 32000, Memory: 128 << 30, Pods: 110}})
+		}
+		s.Nodes.Each(func(n *apiserver.Node) {
+			_, _ = s.Nodes.Patch(c, n.Name, func(n *apiserver.Node) error { n.Taints = nil; return nil })
+		})
+		sc, err := NewScheduler(s, s.NewClient("kube-scheduler", 30*time.Second), DefaultSchedulerConfig())
+		if err != nil {
+			b.Fatal(err)
+		}
+		sc.Start()
+		for i := range pods {
+			_, _ = s.Pods.Create(c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: fmt.Sprintf("p-%05d", i)},
+				Requests: apiserver.Resources{MilliCPU: 100, Memory: 128 << 20}})
+		}
+		b.StartTimer()
+		start := time.Now()
+		e.Run()
+		total += time.Since(start)
+		if sc.Bound != pods {
+			b.Fatalf("bound %d of %d", sc.Bound, pods)
+		}
+		sc.Stop()
+	}
+	b.ReportMetric(float64(total.Nanoseconds())/float64(b.N*pods), "ns/pod")
+}
