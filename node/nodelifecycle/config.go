@@ -1,0 +1,136 @@
+package nodelifecycle
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Supported Kubernetes minor versions.
+const (
+	MinVersion = 31
+	MaxVersion = 37
+)
+
+// Upstream defaults (kube-controller-manager flags; pkg/controller/nodelifecycle/config/v1alpha1
+// and cloud-provider config defaults).
+const (
+	// DefaultNodeMonitorPeriod is --node-monitor-period.
+	DefaultNodeMonitorPeriod = 5 * time.Second
+	// DefaultNodeMonitorGracePeriod is --node-monitor-grace-period from 1.32 on (PR #126287).
+	DefaultNodeMonitorGracePeriod = 50 * time.Second
+	// DefaultNodeMonitorGracePeriod131 is --node-monitor-grace-period in 1.31.
+	DefaultNodeMonitorGracePeriod131 = 40 * time.Second
+	// DefaultNodeStartupGracePeriod is --node-startup-grace-period.
+	DefaultNodeStartupGracePeriod = 60 * time.Second
+	// DefaultNodeEvictionRate is --node-eviction-rate (nodes per second per zone).
+	DefaultNodeEvictionRate float32 = 0.1
+	// DefaultSecondaryNodeEvictionRate is --secondary-node-eviction-rate.
+	DefaultSecondaryNodeEvictionRate float32 = 0.01
+	// DefaultLargeClusterSizeThreshold is --large-cluster-size-threshold.
+	DefaultLargeClusterSizeThreshold int32 = 50
+	// DefaultUnhealthyZoneThreshold is --unhealthy-zone-threshold.
+	DefaultUnhealthyZoneThreshold float32 = 0.55
+	// DefaultPassDuration is the modelled duration of one monitorNodeHealth pass. Real
+	// passes take a few milliseconds and the loop is sliding (wait.UntilWithContext), which
+	// is why Ready goes Unknown at the 10th pass after the probe, not the 11th.
+	DefaultPassDuration = 5 * time.Millisecond
+
+	// NodeEvictionPeriod is the period of doNoExecuteTaintingPass (scheduler.NodeEvictionPeriod).
+	NodeEvictionPeriod = 100 * time.Millisecond
+	// EvictionRateLimiterBurst is the burst of every zone's token bucket.
+	EvictionRateLimiterBurst = 1
+	// NodeHealthUpdateRetry is how often a failed node health update is retried in a pass.
+	NodeHealthUpdateRetry = 5
+	// LeaseCircuitBreakerVersion is the first minor version in which the
+	// NodeControllerLeaseCircuitBreaker feature gate is on by default (beta).
+	LeaseCircuitBreakerVersion = 37
+	// CurrentReadyVersion is the first minor version whose monitor pass decides NoExecute
+	// tainting on the Ready condition after its own write (current) rather than the one it
+	// read (observed).
+	CurrentReadyVersion = 34
+)
+
+// Config is the node lifecycle controller's configuration, with kube-controller-manager's
+// names. Build one with DefaultConfig and change what you need.
+type Config struct {
+	// Version is the Kubernetes minor version (31…37). It picks the NoExecute decision rule
+	// (observed Ready up to 33, current Ready from 34) and the lease circuit breaker (37).
+	Version int
+	// NodeMonitorPeriod is --node-monitor-period: the monitor pass period.
+	NodeMonitorPeriod time.Duration
+	// NodeMonitorGracePeriod is --node-monitor-grace-period.
+	NodeMonitorGracePeriod time.Duration
+	// NodeStartupGracePeriod is --node-startup-grace-period (nodes without a Ready condition).
+	NodeStartupGracePeriod time.Duration
+	// NodeEvictionRate is --node-eviction-rate: NoExecute taints per second per healthy zone.
+	NodeEvictionRate float32
+	// SecondaryNodeEvictionRate is --secondary-node-eviction-rate (large partially disrupted zone).
+	SecondaryNodeEvictionRate float32
+	// LargeClusterSizeThreshold is --large-cluster-size-threshold.
+	LargeClusterSizeThreshold int32
+	// UnhealthyZoneThreshold is --unhealthy-zone-threshold.
+	UnhealthyZoneThreshold float32
+	// LeaseCircuitBreaker is the NodeControllerLeaseCircuitBreaker feature gate. DefaultConfig
+	// turns it on for 1.37.
+	LeaseCircuitBreaker bool
+	// PassDuration is the modelled duration of one monitor pass (see DefaultPassDuration).
+	PassDuration time.Duration
+	// WatchLatency is the latency of the controller's informers.
+	WatchLatency time.Duration
+	// Exact makes every monitor pass visit every node (no lazy skipping of steady nodes).
+	Exact bool
+}
+
+// DefaultConfig returns kube-controller-manager's defaults for the minor version
+// (31…37; other values are kept and rejected by New).
+func DefaultConfig(version int) Config {
+	grace := DefaultNodeMonitorGracePeriod
+	if version <= 31 {
+		grace = DefaultNodeMonitorGracePeriod131
+	}
+	return Config{
+		Version:                   version,
+		NodeMonitorPeriod:         DefaultNodeMonitorPeriod,
+		NodeMonitorGracePeriod:    grace,
+		NodeStartupGracePeriod:    DefaultNodeStartupGracePeriod,
+		NodeEvictionRate:          DefaultNodeEvictionRate,
+		SecondaryNodeEvictionRate: DefaultSecondaryNodeEvictionRate,
+		LargeClusterSizeThreshold: DefaultLargeClusterSizeThreshold,
+		UnhealthyZoneThreshold:    DefaultUnhealthyZoneThreshold,
+		LeaseCircuitBreaker:       version >= LeaseCircuitBreakerVersion,
+		PassDuration:              DefaultPassDuration,
+	}
+}
+
+// Validate reports the first invalid field, naming it and what is allowed.
+func (c Config) Validate() error {
+	bad := func(field string, got any, allowed string) error {
+		return fmt.Errorf("nodelifecycle: %s: got %v, must be %s", field, got, allowed)
+	}
+	switch {
+	case c.Version < MinVersion || c.Version > MaxVersion:
+		return bad("Version", c.Version, fmt.Sprintf("a minor version from %d to %d", MinVersion, MaxVersion))
+	case c.NodeMonitorPeriod <= 0:
+		return bad("NodeMonitorPeriod", c.NodeMonitorPeriod, "positive")
+	case c.NodeMonitorGracePeriod <= 0:
+		return bad("NodeMonitorGracePeriod", c.NodeMonitorGracePeriod, "positive")
+	case c.NodeStartupGracePeriod <= 0:
+		return bad("NodeStartupGracePeriod", c.NodeStartupGracePeriod, "positive")
+	case !finite(c.NodeEvictionRate) || c.NodeEvictionRate < 0:
+		return bad("NodeEvictionRate", c.NodeEvictionRate, "zero or positive")
+	case !finite(c.SecondaryNodeEvictionRate) || c.SecondaryNodeEvictionRate < 0:
+		return bad("SecondaryNodeEvictionRate", c.SecondaryNodeEvictionRate, "zero or positive")
+	case c.LargeClusterSizeThreshold < 0:
+		return bad("LargeClusterSizeThreshold", c.LargeClusterSizeThreshold, "zero or positive")
+	case !finite(c.UnhealthyZoneThreshold) || c.UnhealthyZoneThreshold < 0 || c.UnhealthyZoneThreshold > 1:
+		return bad("UnhealthyZoneThreshold", c.UnhealthyZoneThreshold, "between 0 and 1")
+	case c.PassDuration < 0 || c.PassDuration >= c.NodeMonitorPeriod:
+		return bad("PassDuration", c.PassDuration, "zero or positive and shorter than NodeMonitorPeriod")
+	case c.WatchLatency < 0:
+		return bad("WatchLatency", c.WatchLatency, "zero or positive")
+	}
+	return nil
+}
+
+func finite(f float32) bool { return !math.IsNaN(float64(f)) && !math.IsInf(float64(f), 0) }

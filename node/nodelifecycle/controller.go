@@ -1,0 +1,552 @@
+package nodelifecycle
+
+import (
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/sim"
+	"github.com/nodesim/nodesim/taint"
+)
+
+// NodeLeaseNamespace is where the kubelets' Leases live.
+const NodeLeaseNamespace = "kube-node-lease"
+
+// Reasons and messages the controller writes (upstream's).
+const (
+	ReasonNodeStatusUnknown      = "NodeStatusUnknown"
+	MessageNodeStatusUnknown     = "Kubelet stopped posting node status."
+	ReasonNodeStatusNeverUpdated = "NodeStatusNeverUpdated"
+	MessageNodeStatusNeverUpd    = "Kubelet never posted node status."
+	EventRegisteredNode          = "RegisteredNode"
+	EventRemovingNode            = "RemovingNode"
+	EventNodeNotReady            = "NodeNotReady"
+)
+
+// ZoneState is a zone's disruption state.
+type ZoneState string
+
+// Zone states (handleDisruption).
+const (
+	StateInitial           ZoneState = "Initial"
+	StateNormal            ZoneState = "Normal"
+	StatePartialDisruption ZoneState = "PartialDisruption"
+	StateFullDisruption    ZoneState = "FullDisruption"
+)
+
+// nodeHealth is everything the controller keeps about one node name: the upstream
+// nodeHealthData record (probe timestamp, saved Ready condition and Lease) and the
+// bookkeeping of the lazy mode.
+type nodeHealth struct {
+	name string
+
+	// informer and known-set membership
+	inCache    bool
+	known      bool
+	memberMark bool
+	zoneKey    string // zone key of the cached node (for member counts)
+
+	// nodeHealthData
+	hasRecord        bool
+	probe            time.Duration
+	probeFloor       time.Duration // last time probe was set to "now" for a reason other than a heartbeat
+	readyTransition  time.Duration
+	savedReady       bool
+	savedStatus      apiserver.ConditionStatus
+	savedHB, savedLT time.Duration
+	hasSavedLease    bool
+	savedLeaseRenew  time.Duration
+	savedLeaseRV     uint64
+	retry            bool // nodesToRetry
+	leaseSteady      bool
+	active           bool
+	counted          bool
+	countedZone      string
+	countedReady     bool
+	visitOK          bool
+}
+
+// zone is one zone key's tainting queue and disruption accounting.
+type zone struct {
+	key, label string
+	state      ZoneState
+	inStates   bool
+	q          *rateLimitedTimedQueue
+	members    int // cached nodes with this zone key (excluded ones too)
+	total      int // counted (visited, not excluded) nodes
+	notReady   int
+}
+
+// Controller is the node lifecycle controller (pkg/controller/nodelifecycle).
+type Controller struct {
+	s   *apiserver.Server
+	c   *apiserver.Client
+	cfg Config
+	e   *sim.Engine
+	tr  *sim.Trace
+
+	nodeInf  *apiserver.Informer[*apiserver.Node]
+	leaseInf *apiserver.Informer[*apiserver.Lease]
+	podInf   *apiserver.Informer[*apiserver.Pod]
+
+	loop *sim.Loop
+	tick *sim.Timer
+	// tickTarget is the grid instant the tainting tick is for.
+	tickTarget time.Duration
+	running    bool
+	origin     time.Duration // grid origin: Start time
+	step       time.Duration // monitor period + pass duration
+
+	nodes       map[string]*nodeHealth
+	active      []*nodeHealth // sorted by name; lazy mode's visit set
+	memberDirty []*nodeHealth
+	zones       map[string]*zone
+	zoneKeys    []string // sorted
+
+	leaseCacheRV uint64
+	breakerRV    uint64
+
+	visit []*nodeHealth // scratch
+}
+
+// New returns a stopped controller that reads through informers on c and writes through c.
+func New(s *apiserver.Server, c *apiserver.Client, cfg Config) (*Controller, error) {
+	if s == nil || c == nil {
+		return nil, errors.New("nodelifecycle: New needs a server and a client")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	nc := &Controller{s: s, c: c, cfg: cfg, e: s.Engine, tr: s.Trace,
+		step:  cfg.NodeMonitorPeriod + cfg.PassDuration,
+		nodes: map[string]*nodeHealth{}, zones: map[string]*zone{}}
+	var err error
+	nc.loop, err = nc.e.NewLoop(sim.LoopConfig{Period: cfg.NodeMonitorPeriod, Sliding: true}, nc.monitorPass)
+	if err != nil {
+		return nil, err
+	}
+	nc.tick, err = nc.e.NewTimer(nc.taintingTick)
+	if err != nil {
+		return nil, err
+	}
+	return nc, nil
+}
+
+// Config returns the controller's configuration.
+func (nc *Controller) Config() Config { return nc.cfg }
+
+// Running reports whether the controller is started.
+func (nc *Controller) Running() bool { return nc.running }
+
+// Start lists the cluster through fresh informers and starts the monitor loop (first pass
+// now) and the tainting tick grid (100 ms from now). A controller starts with empty memory.
+func (nc *Controller) Start() {
+	if nc.running {
+		return
+	}
+	nc.running = true
+	nc.origin = nc.s.Now()
+	lat := nc.cfg.WatchLatency
+	nc.nodeInf = apiserver.NewInformer(nc.s.Nodes, nc.c, lat)
+	nc.leaseInf = apiserver.NewInformer(nc.s.Leases, nc.c, lat)
+	nc.podInf = apiserver.NewInformer(nc.s.Pods, nc.c, lat)
+	nc.podInf.AddIndex(apiserver.IndexNodeName, func(p *apiserver.Pod) string { return p.NodeName })
+	for _, l := range nc.leaseInf.List() {
+		nc.leaseCacheRV = max(nc.leaseCacheRV, l.ResourceVersion)
+		if l.Namespace == NodeLeaseNamespace {
+			nc.health(l.Name).leaseSteady = l.Steady
+		}
+	}
+	for _, n := range nc.nodeInf.List() {
+		nc.nodeSeen(n)
+	}
+	nc.nodeInf.AddHandler(nc.onNode)
+	nc.leaseInf.AddHandler(nc.onLease)
+	nc.podInf.AddHandler(nc.onPod)
+	for _, key := range nc.nodeInf.Keys() {
+		nc.doNoScheduleTaintingPass(key)
+	}
+	nc.loop.Start()
+}
+
+// Stop stops the loops, cancels every timer and stops the informers.
+func (nc *Controller) Stop() {
+	if !nc.running {
+		return
+	}
+	nc.running = false
+	nc.loop.Stop()
+	nc.tick.Stop()
+	nc.nodeInf.Stop()
+	nc.leaseInf.Stop()
+	nc.podInf.Stop()
+}
+
+// ZoneStates returns the zones' states by zone label value (for reports and tests).
+func (nc *Controller) ZoneStates() map[string]ZoneState {
+	out := map[string]ZoneState{}
+	for _, k := range nc.zoneKeys {
+		if z := nc.zones[k]; z.inStates {
+			out[z.label] = z.state
+		}
+	}
+	return out
+}
+
+// Passes is the number of monitor passes run so far.
+func (nc *Controller) Passes() uint64 { return nc.loop.Runs() }
+
+func (nc *Controller) health(name string) *nodeHealth {
+	n := nc.nodes[name]
+	if n == nil {
+		n = &nodeHealth{name: name}
+		nc.nodes[name] = n
+	}
+	return n
+}
+
+func (nc *Controller) markActive(n *nodeHealth) {
+	if n.active {
+		return
+	}
+	n.active = true
+	i, _ := slices.BinarySearchFunc(nc.active, n.name, func(a *nodeHealth, name string) int {
+		return cmpString(a.name, name)
+	})
+	nc.active = slices.Insert(nc.active, i, n)
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// zoneOf returns the zone key (region + ":\x00:" + zone, beta labels first, "" when
+// unlabelled) and the zone label value.
+func zoneOf(n *apiserver.Node) (key, label string) {
+	l := n.Labels
+	if l == nil {
+		return "", ""
+	}
+	z, ok := l[apiserver.LabelZoneBeta]
+	if !ok {
+		z = l[apiserver.LabelZone]
+	}
+	r, ok := l[apiserver.LabelRegionBeta]
+	if !ok {
+		r = l[apiserver.LabelRegion]
+	}
+	if r == "" && z == "" {
+		return "", ""
+	}
+	return r + ":\x00:" + z, z
+}
+
+func excluded(n *apiserver.Node) bool {
+	_, ok := n.Labels[taint.ExcludeDisruptionLabel]
+	return ok
+}
+
+func (nc *Controller) zone(key, label string) *zone {
+	z := nc.zones[key]
+	if z == nil {
+		z = &zone{key: key, label: label}
+		nc.zones[key] = z
+		i, _ := slices.BinarySearch(nc.zoneKeys, key)
+		nc.zoneKeys = slices.Insert(nc.zoneKeys, i, key)
+	}
+	return z
+}
+
+// nodeSeen records a node present in the cache.
+func (nc *Controller) nodeSeen(node *apiserver.Node) {
+	n := nc.health(node.Name)
+	key, label := zoneOf(node)
+	if !n.inCache {
+		n.inCache = true
+		nc.zone(key, label).members++
+		n.zoneKey = key
+		nc.memberChanged(n)
+	} else if key != n.zoneKey {
+		nc.zones[n.zoneKey].members--
+		nc.zone(key, label).members++
+		n.zoneKey = key
+	}
+	nc.markActive(n)
+}
+
+func (nc *Controller) memberChanged(n *nodeHealth) {
+	if !n.memberMark {
+		n.memberMark = true
+		nc.memberDirty = append(nc.memberDirty, n)
+	}
+}
+
+func (nc *Controller) onNode(ev apiserver.Event[*apiserver.Node]) {
+	if ev.Type == apiserver.Deleted {
+		n := nc.health(ev.Old.Name)
+		if n.inCache {
+			n.inCache = false
+			nc.zones[n.zoneKey].members--
+			nc.memberChanged(n)
+		}
+		n.retry = false
+		nc.markActive(n)
+		return
+	}
+	nc.nodeSeen(ev.New)
+	nc.doNoScheduleTaintingPass(ev.New.Name)
+}
+
+func (nc *Controller) onLease(ev apiserver.Event[*apiserver.Lease]) {
+	l := ev.New
+	nc.leaseCacheRV = max(nc.leaseCacheRV, l.ResourceVersion)
+	if l.Namespace != NodeLeaseNamespace {
+		return
+	}
+	n := nc.health(l.Name)
+	nc.markActive(n)
+	if ev.Type == apiserver.Deleted {
+		n.leaseSteady = false
+		return
+	}
+	if n.leaseSteady && !l.Steady && n.hasRecord {
+		nc.leaveSteady(n, l)
+	}
+	n.leaseSteady = l.Steady
+}
+
+// leaveSteady sets the probe of a node whose Lease stops being steady to what exact mode
+// would hold: the first monitor pass after the latest heartbeat (the written renewTime or
+// the Ready condition's lastHeartbeatTime) reached the informer, but never before the last
+// time the record was created or reset.
+func (nc *Controller) leaveSteady(n *nodeHealth, l *apiserver.Lease) {
+	lat := nc.cfg.WatchLatency
+	probe := nc.firstPassAfter(l.RenewTime + lat)
+	if node, ok := nc.nodeInf.Get(n.name); ok {
+		if r := node.Condition(apiserver.NodeReady); r != nil {
+			// The pass that saw the last status heartbeat drops the saved Lease unless it
+			// also saw a renewal; the next pass then records the Lease again (probe = now).
+			if ph := nc.firstPassAfter(r.LastHeartbeatTime + lat); ph > probe {
+				probe = ph + nc.step
+			}
+			if n.savedReady {
+				n.savedHB, n.savedLT, n.savedStatus = r.LastHeartbeatTime, r.LastTransitionTime, r.Status
+			}
+		}
+	}
+	n.probe = max(n.probeFloor, probe)
+	n.hasSavedLease, n.savedLeaseRenew, n.savedLeaseRV = true, l.RenewTime, l.ResourceVersion
+}
+
+// firstPassAfter is the first monitor pass strictly after t (a change delivered at the
+// instant of a pass is seen by the next one).
+func (nc *Controller) firstPassAfter(t time.Duration) time.Duration {
+	if t < nc.origin {
+		return nc.origin
+	}
+	k := (t-nc.origin)/nc.step + 1
+	return nc.origin + k*nc.step
+}
+
+func (nc *Controller) onPod(ev apiserver.Event[*apiserver.Pod]) {
+	if ev.Type == apiserver.Deleted {
+		return
+	}
+	p := ev.New
+	if p.NodeName == "" || (ev.Type == apiserver.Modified && ev.Old.NodeName == p.NodeName) {
+		return
+	}
+	// processPod: a pod newly bound to a node whose recorded Ready is not True.
+	n := nc.nodes[p.NodeName]
+	if n == nil || !n.hasRecord || !n.inCache || !n.savedReady {
+		return
+	}
+	if n.savedStatus != apiserver.ConditionTrue {
+		_ = nc.markPodsNotReady([]*apiserver.Pod{p}, p.NodeName)
+	}
+}
+
+func (nc *Controller) event(object, reason, message string) {
+	nc.tr.Add(nc.s.Now(), "Event", sim.S("object", object), sim.S("reason", reason), sim.S("message", message))
+}
+
+func (nc *Controller) recordZone(z *zone, to ZoneState) {
+	if z.state == to {
+		return
+	}
+	from := z.state
+	z.state = to
+	if from != "" {
+		nc.tr.Add(nc.s.Now(), "ZoneState", sim.S("zone", z.label), sim.S("from", string(from)), sim.S("to", string(to)))
+	}
+}
+
+var errNoChange = errors.New("no change")
+
+// addTaints is AddOrUpdateTaintOnNode (a patch), stamping timeAdded = now.
+func (nc *Controller) addTaints(name string, ts ...taint.Taint) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	now := nc.s.Now()
+	_, err := nc.s.Nodes.Patch(nc.c, name, func(n *apiserver.Node) error {
+		changed := false
+		for _, t := range ts {
+			t.TimeAdded = now
+			found := false
+			for i := range n.Taints {
+				if n.Taints[i].Key == t.Key && n.Taints[i].Effect == t.Effect {
+					found = true
+					if n.Taints[i] != t {
+						n.Taints[i] = t
+						changed = true
+					}
+				}
+			}
+			if !found {
+				n.Taints = append(n.Taints, t)
+				changed = true
+			}
+		}
+		if !changed {
+			return errNoChange
+		}
+		return nil
+	})
+	if errors.Is(err, errNoChange) {
+		return nil
+	}
+	return err
+}
+
+// removeTaints is RemoveTaintOffNode: no request unless the given copy has one of the taints.
+func (nc *Controller) removeTaints(name string, node *apiserver.Node, ts ...taint.Taint) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	if node != nil {
+		match := false
+		for _, t := range ts {
+			if node.HasTaint(t) {
+				match = true
+				break
+			}
+		}
+		if !match {
+			return nil
+		}
+	}
+	_, err := nc.s.Nodes.Patch(nc.c, name, func(n *apiserver.Node) error {
+		kept := n.Taints[:0]
+		for _, have := range n.Taints {
+			drop := false
+			for _, t := range ts {
+				if have.Key == t.Key && have.Effect == t.Effect {
+					drop = true
+				}
+			}
+			if !drop {
+				kept = append(kept, have)
+			}
+		}
+		if len(kept) == len(n.Taints) {
+			return errNoChange
+		}
+		n.Taints = kept
+		return nil
+	})
+	if errors.Is(err, errNoChange) || apiserver.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// swapTaints is SwapNodeControllerTaint: add, then remove, as two patches.
+func (nc *Controller) swapTaints(node *apiserver.Node, add []taint.Taint, remove []taint.Taint) bool {
+	if err := nc.addTaints(node.Name, add...); err != nil {
+		return false
+	}
+	return nc.removeTaints(node.Name, node, remove...) == nil
+}
+
+// conditionTaint maps a condition to its NoSchedule taint key (TaintNodesByCondition).
+func conditionTaint(c apiserver.NodeCondition) string {
+	switch c.Type {
+	case apiserver.NodeReady:
+		switch c.Status {
+		case apiserver.ConditionFalse:
+			return taint.NotReady
+		case apiserver.ConditionUnknown:
+			return taint.Unreachable
+		}
+	case apiserver.NodeMemoryPressure:
+		if c.Status == apiserver.ConditionTrue {
+			return taint.MemoryPressure
+		}
+	case apiserver.NodeDiskPressure:
+		if c.Status == apiserver.ConditionTrue {
+			return taint.DiskPressure
+		}
+	case apiserver.NodePIDPressure:
+		if c.Status == apiserver.ConditionTrue {
+			return taint.PIDPressure
+		}
+	case apiserver.NodeNetworkUnavailable:
+		if c.Status == apiserver.ConditionTrue {
+			return taint.NetworkUnavailable
+		}
+	}
+	return ""
+}
+
+func isConditionTaintKey(k string) bool {
+	switch k {
+	case taint.NotReady, taint.Unreachable, taint.MemoryPressure, taint.DiskPressure,
+		taint.PIDPressure, taint.NetworkUnavailable, taint.Unschedulable:
+		return true
+	}
+	return false
+}
+
+// doNoScheduleTaintingPass keeps the node's condition NoSchedule taints in line with its
+// conditions, adding before removing so a swap leaves no gap.
+func (nc *Controller) doNoScheduleTaintingPass(name string) {
+	node, ok := nc.nodeInf.Get(name)
+	if !ok {
+		return
+	}
+	var want []taint.Taint
+	for _, c := range node.Conditions {
+		if k := conditionTaint(c); k != "" {
+			want = append(want, taint.Taint{Key: k, Effect: taint.NoSchedule})
+		}
+	}
+	if node.Unschedulable {
+		want = append(want, taint.Taint{Key: taint.Unschedulable, Effect: taint.NoSchedule})
+	}
+	var add, del []taint.Taint
+	for _, w := range want {
+		if !node.HasTaint(w) {
+			add = append(add, w)
+		}
+	}
+	for _, have := range node.Taints {
+		if have.Effect != taint.NoSchedule || !isConditionTaintKey(have.Key) {
+			continue
+		}
+		if !slices.ContainsFunc(want, func(w taint.Taint) bool { return w.Key == have.Key }) {
+			del = append(del, have)
+		}
+	}
+	if len(add) == 0 && len(del) == 0 {
+		return
+	}
+	nc.swapTaints(node, add, del)
+}

@@ -1,0 +1,96 @@
+// Package nodelifecycle is the node lifecycle controller of kube-controller-manager
+// (pkg/controller/nodelifecycle): it notices nodes whose kubelet stopped heartbeating, marks
+// them Unknown, taints them, and slows or stops NoExecute tainting when a zone, or the
+// whole cluster, looks disrupted.
+//
+// # Model
+//
+// A Controller reads Nodes, Leases (kube-node-lease) and Pods through informers on its own
+// client and writes through that client. Start lists the cluster and runs:
+//
+//   - the monitor pass (monitorNodeHealth) every NodeMonitorPeriod, as a sliding loop whose
+//     modelled pass takes PassDuration, first pass at Start;
+//   - the NoExecute tainting tick (doNoExecuteTaintingPass) on a 100 ms grid from Start;
+//   - the NoSchedule condition taints (doNoScheduleTaintingPass), event-driven from the node
+//     informer.
+//
+// A pass classifies nodes (Event RegisteredNode / RemovingNode; a newly seen node has its
+// NoExecute taints removed), then per node runs tryUpdateNodeHealth: the controller keeps its
+// own probe timestamp, refreshed at the first pass that sees a changed Ready
+// lastHeartbeatTime or a Lease renewTime strictly later than the one it recorded. A node is
+// stale when now > probe + grace, grace being NodeMonitorGracePeriod, or
+// NodeStartupGracePeriod while the Node has no Ready condition. A stale node gets Ready,
+// MemoryPressure, DiskPressure and PIDPressure set to Unknown (NodeStatusUnknown "Kubelet
+// stopped posting node status.", or NodeStatusNeverUpdated "Kubelet never posted node
+// status." for a missing condition); the controller never writes True or False. When it
+// flips Ready from True it records Event NodeNotReady and sets its pods' Ready to False
+// (MarkPodsNotReady). The Ready status then decides NoExecute tainting
+// (processTaintBaseEviction): False or Unknown swaps an existing opposite taint at once or
+// queues the node in its zone's rate-limited queue; True removes the NoExecute taints.
+// Up to 1.33 that decision uses the Ready condition read at the start of the pass
+// (observed), from 1.34 the one after the controller's own write (current): the
+// unreachable:NoExecute taint lands one pass (≈5 s) after Unknown up to 1.33 and on the
+// next 100 ms tick from 1.34.
+//
+// Each zone (topology labels, beta labels first; "" when unlabelled) has a queue and a
+// token bucket of burst 1 that starts full; QPS is a float32 as upstream, so 0.01 QPS on
+// the 100 ms grid taints every 100.1 s. Zone states (ZoneState records) are computed after
+// every pass from the current Ready of the nodes visited: FullDisruption when none is
+// ready, PartialDisruption when more than 2 and at least UnhealthyZoneThreshold are not,
+// else Normal; nodes labelled node.kubernetes.io/exclude-disruption do not count. Normal
+// and FullDisruption use NodeEvictionRate; PartialDisruption uses
+// SecondaryNodeEvictionRate in zones larger than LargeClusterSizeThreshold, else stops
+// tainting. When every zone is FullDisruption the controller removes every NoExecute taint
+// and stops tainting; when that ends every node gets a fresh grace period.
+//
+// With LeaseCircuitBreaker (1.37), before writing Unknown the controller GETs the live
+// Lease; if its resourceVersion differs from the one it recorded, the lease cache is
+// stale and every node is skipped (not counted in its zone either) until the lease
+// informer has caught up with that resourceVersion. With WatchLatency > 0 this happens
+// when a renewal lands within the latency before the pass.
+//
+// # Cost
+//
+// In lazy mode (Exact false) a pass visits only nodes that may need work: those whose
+// Node or Lease changed since their last visit, whose Lease is not Steady, that are not
+// Ready, carry a NoExecute taint, are queued or await a retry. A node whose Lease is
+// Steady is treated as heartbeating continuously; when a Steady=false write arrives the
+// controller sets its probe to the value exact mode would hold: the first pass after the
+// written renewTime (+ WatchLatency), or, when the materialised status heartbeat is newer
+// than that renewal, the pass after the pass that saw the heartbeat (see below). Zone
+// counts are kept incrementally. Tainting ticks are scheduled only for the grid instants
+// at which some zone with queued nodes has a token. Exact mode visits every node every
+// pass; a property test shows both give the same trace.
+//
+// # Decisions where upstream leaves room
+//
+//   - Order: upstream runs 8 workers over the nodes; here nodes are processed in name
+//     order, as the oracle does, so which node gets which rate-limited slot is
+//     reproducible. Zones are handled in key order, queue ties in insertion order.
+//   - "Strictly after": a change delivered at the instant of a pass is seen by the next
+//     pass, because the pass was scheduled first.
+//   - A status heartbeat seen in a pass that sees no Lease renewal makes upstream forget its
+//     recorded Lease (a new nodeHealthData without it), so the next pass records the Lease
+//     again and refreshes the probe. This is kept.
+//   - Zones with no counted node are removed from the zone states every pass (upstream
+//     stops removing at the first zone not FullDisruption, in map order).
+//   - Events are trace records "Event" with object "node/NAME"; the per-pod NodeNotReady
+//     event of MarkPodsNotReady is not recorded (PodReady records show the change).
+//   - The NoSchedule pass runs synchronously in the informer handler (upstream: a work
+//     queue with 8 workers, milliseconds later).
+//   - Retries of a failed health update happen at once (upstream polls every 20 ms for up
+//     to 100 ms).
+//
+// # Upstream files followed
+//
+//   - pkg/controller/nodelifecycle/node_lifecycle_controller.go (monitorNodeHealth,
+//     tryUpdateNodeHealth, processTaintBaseEviction, handleDisruption,
+//     doNoScheduleTaintingPass, doNoExecuteTaintingPass, processPod, ComputeZoneState)
+//   - pkg/controller/nodelifecycle/scheduler/rate_limited_queue.go
+//   - pkg/controller/util/node/controller_utils.go (MarkPodsNotReady,
+//     SwapNodeControllerTaint, RecordNodeStatusChange)
+//   - pkg/controller/controller_utils.go (AddOrUpdateTaintOnNode, RemoveTaintOffNode)
+//   - staging/src/k8s.io/client-go/util/flowcontrol/throttle.go and golang.org/x/time/rate
+//   - staging/src/k8s.io/component-helpers/node/topology/helpers.go (GetZoneKey)
+//   - pkg/controller/nodelifecycle/config/v1alpha1/defaults.go (defaults per version)
+package nodelifecycle

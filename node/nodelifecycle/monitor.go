@@ -1,0 +1,581 @@
+package nodelifecycle
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/taint"
+)
+
+var errShortCircuit = errors.New("nodelifecycle: lease cache is stale (NodeControllerLeaseCircuitBreaker)")
+
+var unknownConditionTypes = [...]apiserver.NodeConditionType{
+	apiserver.NodeReady, apiserver.NodeMemoryPressure, apiserver.NodeDiskPressure, apiserver.NodePIDPressure,
+}
+
+// monitorPass is monitorNodeHealth: classify nodes, update each visited node's health,
+// taint or untaint it, then handle zone disruption. It returns the modelled pass duration.
+func (nc *Controller) monitorPass() time.Duration {
+	now := nc.s.Now()
+	// classifyNodes
+	slices.SortFunc(nc.memberDirty, func(a, b *nodeHealth) int { return cmpString(a.name, b.name) })
+	var added, deleted []*nodeHealth
+	for _, n := range nc.memberDirty {
+		n.memberMark = false
+		switch {
+		case n.inCache && !n.known:
+			added = append(added, n)
+		case !n.inCache && n.known:
+			deleted = append(deleted, n)
+		}
+	}
+	nc.memberDirty = nc.memberDirty[:0]
+	for _, k := range nc.zoneKeys {
+		if z := nc.zones[k]; z.members > 0 && !z.inStates {
+			nc.addEvictor(z)
+		}
+	}
+	for _, n := range added {
+		nc.event("node/"+n.name, EventRegisteredNode, fmt.Sprintf("Registered Node %s in Controller", n.name))
+		n.known = true
+		if node, ok := nc.nodeInf.Get(n.name); ok {
+			_ = nc.markNodeAsReachable(node)
+		}
+	}
+	for _, n := range deleted {
+		nc.event("node/"+n.name, EventRemovingNode, fmt.Sprintf("Removing Node %s from Controller", n.name))
+		n.known = false
+		nc.uncount(n)
+	}
+
+	visit := nc.visit[:0]
+	if nc.cfg.Exact {
+		for _, key := range nc.nodeInf.Keys() {
+			visit = append(visit, nc.nodes[key])
+		}
+		for _, n := range nc.active {
+			n.active = false
+		}
+		nc.active = nc.active[:0]
+	} else {
+		visit = append(visit, nc.active...)
+	}
+	tripped, tripName := false, ""
+	for _, n := range visit {
+		n.visitOK = false
+		if !n.inCache {
+			nc.uncount(n)
+			n.visitOK = true
+			continue
+		}
+		short := nc.updateNode(n, now)
+		if short && !tripped {
+			tripped, tripName = true, n.name
+		}
+	}
+	if tripped && !nc.cfg.Exact {
+		// Exact mode would have skipped every later node of this pass, steady ones too.
+		for _, key := range nc.nodeInf.Keys() {
+			if key > tripName {
+				if n := nc.nodes[key]; !n.active {
+					nc.uncount(n)
+					nc.markActive(n)
+				}
+			}
+		}
+	}
+	nc.visit = visit[:0]
+	nc.handleDisruption(now)
+	if !nc.cfg.Exact {
+		kept := nc.active[:0]
+		for _, n := range nc.active {
+			if nc.clean(n) {
+				n.active = false
+			} else {
+				kept = append(kept, n)
+			}
+		}
+		clear(nc.active[len(kept):])
+		nc.active = kept
+	}
+	return nc.cfg.PassDuration
+}
+
+// clean reports whether a lazy pass may skip the node until something about it changes:
+// its Lease is steady (heartbeats continuously), it is Ready, untainted, not queued.
+func (nc *Controller) clean(n *nodeHealth) bool {
+	if !n.visitOK {
+		return false
+	}
+	if !n.inCache {
+		return !n.known && !n.counted
+	}
+	if !n.known || !n.hasRecord || !n.leaseSteady || n.retry {
+		return false
+	}
+	node, ok := nc.nodeInf.Get(n.name)
+	if !ok || node.ReadyStatus() != apiserver.ConditionTrue ||
+		node.HasTaint(taint.UnreachableNoExecute) || node.HasTaint(taint.NotReadyNoExecute) {
+		return false
+	}
+	for _, k := range nc.zoneKeys {
+		if q := nc.zones[k].q; q != nil && q.has(n.name) {
+			return false
+		}
+	}
+	return true
+}
+
+func (nc *Controller) addEvictor(z *zone) {
+	z.inStates = true
+	z.state = StateInitial
+	z.q = newRateLimitedTimedQueue(nc.cfg.NodeEvictionRate)
+}
+
+func (nc *Controller) zoneForNode(node *apiserver.Node) *zone {
+	key, label := zoneOf(node)
+	z := nc.zone(key, label)
+	if z.q == nil {
+		z.q = newRateLimitedTimedQueue(nc.cfg.NodeEvictionRate)
+	}
+	return z
+}
+
+func (nc *Controller) uncount(n *nodeHealth) {
+	if !n.counted {
+		return
+	}
+	z := nc.zones[n.countedZone]
+	z.total--
+	if !n.countedReady {
+		z.notReady--
+	}
+	n.counted = false
+}
+
+func (nc *Controller) count(n *nodeHealth, node *apiserver.Node, ready bool) {
+	key, label := zoneOf(node)
+	if n.counted && n.countedZone == key && n.countedReady == ready {
+		return
+	}
+	nc.uncount(n)
+	z := nc.zone(key, label)
+	z.total++
+	if !ready {
+		z.notReady++
+	}
+	n.counted, n.countedZone, n.countedReady = true, key, ready
+}
+
+// updateNode is monitorNodeHealth's per-node work. It reports whether the node was skipped
+// by the lease circuit breaker.
+func (nc *Controller) updateNode(n *nodeHealth, now time.Duration) (short bool) {
+	node, _ := nc.nodeInf.Get(n.name)
+	var observed, current apiserver.NodeCondition
+	var hasCurrent bool
+	for attempt := 0; ; attempt++ {
+		var err error
+		var nn *apiserver.Node
+		observed, current, hasCurrent, nn, err = nc.tryUpdateNodeHealth(n, node, now)
+		if err == nil {
+			node = nn
+			break
+		}
+		// "Update health of Node from Controller error, Skipping - no pods will be evicted"
+		if errors.Is(err, errShortCircuit) || attempt >= NodeHealthUpdateRetry {
+			nc.uncount(n)
+			return errors.Is(err, errShortCircuit)
+		}
+		node, err = nc.s.Nodes.Get(nc.c, n.name)
+		if err != nil {
+			nc.uncount(n)
+			return false
+		}
+	}
+	n.visitOK = true
+	if excluded(node) {
+		nc.uncount(n)
+	} else {
+		nc.count(n, node, hasCurrent && current.Status == apiserver.ConditionTrue)
+	}
+	if !hasCurrent {
+		n.retry = false
+		return false
+	}
+	decision := current.Status
+	if nc.cfg.Version < CurrentReadyVersion {
+		decision = observed.Status
+	}
+	nc.processTaintBaseEviction(node, decision)
+	flipped := current.Status != apiserver.ConditionTrue && observed.Status == apiserver.ConditionTrue
+	if flipped {
+		nc.event("node/"+n.name, EventNodeNotReady, fmt.Sprintf("Node %s status is now: %s", n.name, EventNodeNotReady))
+	}
+	if flipped || (n.retry && observed.Status != apiserver.ConditionTrue) {
+		pods := nc.podInf.ByIndex(apiserver.IndexNodeName, n.name)
+		if err := nc.markPodsNotReady(pods, n.name); err != nil {
+			n.retry = true
+			n.visitOK = false
+			return false
+		}
+	}
+	n.retry = false
+	return false
+}
+
+// tryUpdateNodeHealth is upstream's staleness decision. It returns the observed Ready
+// condition, the current one (after the controller's own write), and the node to go on with.
+func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, now time.Duration) (
+	observed, current apiserver.NodeCondition, hasCurrent bool, out *apiserver.Node, err error) {
+	if nc.cfg.LeaseCircuitBreaker && nc.breakerRV > nc.leaseCacheRV {
+		return observed, current, false, node, errShortCircuit
+	}
+	var grace time.Duration
+	ready := node.Condition(apiserver.NodeReady)
+	if ready == nil {
+		created := node.CreationTimestamp
+		observed = apiserver.NodeCondition{Type: apiserver.NodeReady, Status: apiserver.ConditionUnknown,
+			LastHeartbeatTime: created, LastTransitionTime: created}
+		grace = nc.cfg.NodeStartupGracePeriod
+		if !n.hasRecord {
+			n.hasRecord = true
+			n.probe, n.readyTransition, n.probeFloor = created, created, created
+			n.hasSavedLease = false
+		}
+		n.savedReady = false
+	} else {
+		observed = *ready
+		grace = nc.cfg.NodeMonitorGracePeriod
+	}
+	hadLease, oldRenew := n.hasSavedLease, n.savedLeaseRenew
+	save := func(transition time.Duration) {
+		n.hasRecord = true
+		n.savedReady = true
+		n.savedStatus, n.savedHB, n.savedLT = ready.Status, ready.LastHeartbeatTime, ready.LastTransitionTime
+		n.probe = now
+		n.readyTransition = transition
+		n.hasSavedLease = false
+	}
+	switch {
+	case !n.hasRecord:
+		// "Missing timestamp for Node. Assuming now as a timestamp"
+		n.hasRecord = true
+		n.probe, n.readyTransition, n.probeFloor = now, now, now
+		n.hasSavedLease = false
+		if ready != nil {
+			n.savedReady = true
+			n.savedStatus, n.savedHB, n.savedLT = ready.Status, ready.LastHeartbeatTime, ready.LastTransitionTime
+		}
+	case !n.savedReady && ready != nil:
+		save(now)
+		n.probeFloor = now
+	case n.savedReady && ready != nil && n.savedHB != ready.LastHeartbeatTime:
+		transition := n.readyTransition
+		if n.savedLT != ready.LastTransitionTime {
+			transition = now
+		}
+		save(transition)
+	}
+	lease, _ := nc.leaseInf.Get(NodeLeaseNamespace + "/" + n.name)
+	if lease != nil && (!hadLease || oldRenew < lease.RenewTime || lease.Steady) {
+		n.hasSavedLease, n.savedLeaseRenew, n.savedLeaseRV = true, lease.RenewTime, lease.ResourceVersion
+		n.probe = now
+	}
+	if ready != nil {
+		current, hasCurrent = *ready, true
+	}
+	if !(now > n.probe+grace) {
+		return observed, current, hasCurrent, node, nil
+	}
+	if nc.cfg.LeaseCircuitBreaker {
+		live, gerr := nc.s.Leases.Get(nc.c, NodeLeaseNamespace+"/"+n.name)
+		switch {
+		case gerr == nil:
+			var savedRV uint64
+			if n.hasSavedLease {
+				savedRV = n.savedLeaseRV
+			}
+			if live.ResourceVersion != savedRV {
+				nc.breakerRV = max(nc.breakerRV, live.ResourceVersion)
+				return observed, current, false, node, errShortCircuit
+			}
+		case !apiserver.IsNotFound(gerr):
+			return observed, current, false, node, errShortCircuit
+		}
+	}
+	// Stale: Ready, MemoryPressure, DiskPressure and PIDPressure become Unknown.
+	nn := node.DeepCopy()
+	for _, t := range unknownConditionTypes {
+		c := nn.Condition(t)
+		if c == nil {
+			nn.Conditions = append(nn.Conditions, apiserver.NodeCondition{Type: t, Status: apiserver.ConditionUnknown,
+				Reason: ReasonNodeStatusNeverUpdated, Message: MessageNodeStatusNeverUpd,
+				LastHeartbeatTime: nn.CreationTimestamp, LastTransitionTime: now})
+		} else if c.Status != apiserver.ConditionUnknown {
+			c.Status = apiserver.ConditionUnknown
+			c.Reason = ReasonNodeStatusUnknown
+			c.Message = MessageNodeStatusUnknown
+			c.LastTransitionTime = now
+		}
+	}
+	cur := *nn.Condition(apiserver.NodeReady)
+	if cur == observed {
+		return observed, cur, true, nn, nil
+	}
+	if _, err := nc.s.Nodes.Update(nc.c, nn); err != nil {
+		return observed, cur, true, node, err
+	}
+	n.savedReady = true
+	n.savedStatus, n.savedHB, n.savedLT = cur.Status, cur.LastHeartbeatTime, cur.LastTransitionTime
+	n.readyTransition = now
+	n.hasSavedLease = lease != nil
+	if lease != nil {
+		n.savedLeaseRenew, n.savedLeaseRV = lease.RenewTime, lease.ResourceVersion
+	}
+	return observed, cur, true, nn, nil
+}
+
+// processTaintBaseEviction swaps or queues NoExecute taints by the given Ready status.
+func (nc *Controller) processTaintBaseEviction(node *apiserver.Node, status apiserver.ConditionStatus) {
+	switch status {
+	case apiserver.ConditionFalse:
+		if node.HasTaint(taint.UnreachableNoExecute) {
+			nc.swapTaints(node, []taint.Taint{taint.NotReadyNoExecute}, []taint.Taint{taint.UnreachableNoExecute})
+		} else {
+			nc.markNodeForTainting(node, status)
+		}
+	case apiserver.ConditionUnknown:
+		if node.HasTaint(taint.NotReadyNoExecute) {
+			nc.swapTaints(node, []taint.Taint{taint.UnreachableNoExecute}, []taint.Taint{taint.NotReadyNoExecute})
+		} else {
+			nc.markNodeForTainting(node, status)
+		}
+	case apiserver.ConditionTrue:
+		_ = nc.markNodeAsReachable(node)
+	}
+}
+
+func (nc *Controller) markNodeForTainting(node *apiserver.Node, status apiserver.ConditionStatus) {
+	q := nc.zoneForNode(node).q
+	if status == apiserver.ConditionFalse && !node.HasTaint(taint.NotReadyNoExecute) {
+		q.remove(node.Name)
+	}
+	if status == apiserver.ConditionUnknown && !node.HasTaint(taint.UnreachableNoExecute) {
+		q.remove(node.Name)
+	}
+	if q.add(node.Name, node.UID, nc.s.Now()) {
+		nc.scheduleTick(nc.s.Now())
+	}
+}
+
+func (nc *Controller) markNodeAsReachable(node *apiserver.Node) error {
+	if err := nc.removeTaints(node.Name, node, taint.UnreachableNoExecute); err != nil {
+		return err
+	}
+	if err := nc.removeTaints(node.Name, node, taint.NotReadyNoExecute); err != nil {
+		return err
+	}
+	nc.zoneForNode(node).q.remove(node.Name)
+	return nil
+}
+
+// markPodsNotReady is MarkPodsNotReady: every pod on the node with a Ready condition that is
+// not False gets Ready=False.
+func (nc *Controller) markPodsNotReady(pods []*apiserver.Pod, nodeName string) error {
+	var errs error
+	now := nc.s.Now()
+	for _, p := range pods {
+		if p.NodeName != nodeName {
+			continue
+		}
+		c := p.Condition(apiserver.PodReady)
+		if c == nil || c.Status == apiserver.ConditionFalse {
+			continue
+		}
+		np := p.DeepCopy()
+		nc2 := *c
+		nc2.Status = apiserver.ConditionFalse
+		np.SetCondition(nc2, now)
+		if _, err := nc.s.Pods.Update(nc.c, np); err != nil && !apiserver.IsNotFound(err) {
+			errs = err
+		}
+	}
+	return errs
+}
+
+func (nc *Controller) computeZoneState(z *zone) ZoneState {
+	ready := z.total - z.notReady
+	switch {
+	case ready == 0 && z.notReady > 0:
+		return StateFullDisruption
+	case z.notReady > 2 && float32(z.notReady)/float32(z.total) >= nc.cfg.UnhealthyZoneThreshold:
+		return StatePartialDisruption
+	}
+	return StateNormal
+}
+
+func (nc *Controller) setLimiterInZone(z *zone, state ZoneState) {
+	now := nc.s.Now()
+	switch state {
+	case StateNormal, StateFullDisruption:
+		z.q.swapLimiter(nc.cfg.NodeEvictionRate, now)
+	case StatePartialDisruption:
+		qps := float32(0)
+		if int32(z.total) > nc.cfg.LargeClusterSizeThreshold {
+			qps = nc.cfg.SecondaryNodeEvictionRate
+		}
+		z.q.swapLimiter(qps, now)
+	}
+}
+
+// handleDisruption computes zone states and swaps the zones' limiters; when every zone is
+// fully disrupted it removes every NoExecute taint and stops tainting ("master disruption
+// mode"), and on leaving it gives every node a fresh grace period.
+func (nc *Controller) handleDisruption(now time.Duration) {
+	allAre := true
+	newState := func(z *zone) ZoneState { return nc.computeZoneState(z) }
+	for _, k := range nc.zoneKeys {
+		z := nc.zones[k]
+		if z.total == 0 {
+			continue
+		}
+		if newState(z) != StateFullDisruption {
+			allAre = false
+		}
+		if !z.inStates {
+			z.inStates, z.state = true, StateInitial
+			if z.q == nil {
+				z.q = newRateLimitedTimedQueue(nc.cfg.NodeEvictionRate)
+			}
+		}
+	}
+	allWas := true
+	for _, k := range nc.zoneKeys {
+		z := nc.zones[k]
+		if z.inStates && z.total == 0 {
+			z.inStates, z.state = false, ""
+		}
+	}
+	for _, k := range nc.zoneKeys {
+		if z := nc.zones[k]; z.inStates && z.state != StateFullDisruption {
+			allWas = false
+			break
+		}
+	}
+	if allAre && allWas {
+		return
+	}
+	switch {
+	case allAre:
+		// "Controller detected that all Nodes are not-Ready. Entering master disruption mode"
+		for _, node := range nc.nodeInf.List() {
+			_ = nc.markNodeAsReachable(node)
+		}
+		for _, k := range nc.zoneKeys {
+			if z := nc.zones[k]; z.inStates {
+				z.q.swapLimiter(0, now)
+			}
+		}
+		for _, k := range nc.zoneKeys {
+			if z := nc.zones[k]; z.inStates {
+				nc.recordZone(z, StateFullDisruption)
+			}
+		}
+	case allWas:
+		// "Controller detected that some Nodes are Ready. Exiting master disruption mode"
+		for _, key := range nc.nodeInf.Keys() {
+			if n := nc.nodes[key]; n.hasRecord {
+				n.probe, n.readyTransition, n.probeFloor = now, now, now
+			}
+		}
+		for _, k := range nc.zoneKeys {
+			if z := nc.zones[k]; z.inStates {
+				s := newState(z)
+				nc.setLimiterInZone(z, s)
+				nc.recordZone(z, s)
+			}
+		}
+	default:
+		for _, k := range nc.zoneKeys {
+			z := nc.zones[k]
+			if !z.inStates {
+				continue
+			}
+			if s := newState(z); s != z.state {
+				nc.setLimiterInZone(z, s)
+				nc.recordZone(z, s)
+			}
+		}
+	}
+	nc.scheduleTick(now)
+}
+
+// scheduleTick places the tainting tick at the first instant of the 100 ms grid (from
+// Start) at or after from at which some zone with queued nodes has a token, so that idle
+// and rate-limited periods cost nothing. A far tick is first placed one period early and
+// moved from there, as an always-running tick would be scheduled.
+func (nc *Controller) scheduleTick(from time.Duration) {
+	if !nc.running {
+		return
+	}
+	next, ok := time.Duration(0), false
+	for _, k := range nc.zoneKeys {
+		z := nc.zones[k]
+		if z.q == nil || len(z.q.heap) == 0 {
+			continue
+		}
+		if t, has := z.q.limiter.firstAcceptTick(from, nc.origin, NodeEvictionPeriod); has && (!ok || t < next) {
+			next, ok = t, true
+		}
+	}
+	if !ok {
+		return
+	}
+	nc.tickTarget = next
+	at := next
+	if pre := next - NodeEvictionPeriod; pre > nc.s.Now() {
+		at = pre
+	}
+	if nc.tick.Pending() && nc.tick.When() <= at {
+		return
+	}
+	_ = nc.tick.Schedule(at)
+}
+
+// taintingTick is doNoExecuteTaintingPass.
+func (nc *Controller) taintingTick() {
+	now := nc.s.Now()
+	if now < nc.tickTarget {
+		_ = nc.tick.Schedule(nc.tickTarget)
+		return
+	}
+	for _, k := range nc.zoneKeys {
+		z := nc.zones[k]
+		if z.q == nil || len(z.q.heap) == 0 {
+			continue
+		}
+		z.q.try(now, nc.taintAction)
+	}
+	nc.scheduleTick(now + NodeEvictionPeriod)
+}
+
+func (nc *Controller) taintAction(v timedValue) (bool, time.Duration) {
+	node, ok := nc.nodeInf.Get(v.name)
+	if !ok {
+		return true, 0 // "Node no longer present in nodeLister"
+	}
+	r := node.Condition(apiserver.NodeReady)
+	if r == nil {
+		return false, 50 * time.Millisecond
+	}
+	switch r.Status {
+	case apiserver.ConditionFalse:
+		return nc.swapTaints(node, []taint.Taint{taint.NotReadyNoExecute}, []taint.Taint{taint.UnreachableNoExecute}), 0
+	case apiserver.ConditionUnknown:
+		return nc.swapTaints(node, []taint.Taint{taint.UnreachableNoExecute}, []taint.Taint{taint.NotReadyNoExecute}), 0
+	}
+	return true, 0 // "Node was in a taint queue, but it's ready now"
+}

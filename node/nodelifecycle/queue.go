@@ -1,0 +1,223 @@
+package nodelifecycle
+
+import (
+	"math"
+	"time"
+)
+
+// tokenBucket is client-go's flowcontrol token bucket (golang.org/x/time/rate underneath)
+// with burst 1, or the never-accepting limiter when qps is zero. The QPS is a float32 as in
+// kube-controller-manager's configuration, widened to float64 as rate.Limit does: 0.01 is
+// then slightly below 0.01, which is why a 0.01 QPS bucket refills on the 100 ms grid after
+// 100.1 s, not 100 s.
+type tokenBucket struct {
+	qps     float32
+	tokens  float64
+	last    time.Duration
+	hasLast bool
+}
+
+func newTokenBucket(qps float32) tokenBucket {
+	if qps <= 0 {
+		return tokenBucket{}
+	}
+	return tokenBucket{qps: qps, tokens: EvictionRateLimiterBurst} // starts full
+}
+
+func (b *tokenBucket) never() bool { return b.qps <= 0 }
+
+// available is rate.Limiter's advance: the tokens the bucket would hold at t.
+func (b *tokenBucket) available(t time.Duration) float64 {
+	if !b.hasLast {
+		return EvictionRateLimiterBurst
+	}
+	last := b.last
+	if t < last {
+		last = t
+	}
+	tok := b.tokens + (t-last).Seconds()*float64(b.qps)
+	if tok > EvictionRateLimiterBurst {
+		tok = EvictionRateLimiterBurst
+	}
+	return tok
+}
+
+// accepts reports whether TryAccept at t would succeed (rate.Limiter.AllowN with n = 1:
+// a deficit worth less than a nanosecond of refill is accepted, as upstream).
+func (b *tokenBucket) accepts(t time.Duration) (bool, float64) {
+	if b.never() {
+		return false, 0
+	}
+	rem := b.available(t) - 1
+	if rem < 0 {
+		wait := time.Duration(float64(time.Second) * (-rem / float64(b.qps)))
+		if wait > 0 {
+			return false, rem
+		}
+	}
+	return true, rem
+}
+
+// tryAccept takes a token at t if there is one.
+func (b *tokenBucket) tryAccept(t time.Duration) bool {
+	ok, rem := b.accepts(t)
+	if ok {
+		b.tokens, b.last, b.hasLast = rem, t, true
+	}
+	return ok
+}
+
+// firstAcceptTick returns the first instant origin + k·period ≥ from at which tryAccept
+// would succeed, and false if it never will (qps zero or a refill longer than ~30 years).
+func (b *tokenBucket) firstAcceptTick(from, origin, period time.Duration) (time.Duration, bool) {
+	if b.never() {
+		return 0, false
+	}
+	g := gridAtOrAfter(from, origin, period)
+	if ok, _ := b.accepts(g); ok {
+		return g, true
+	}
+	need := (1 - b.available(b.last)) / float64(b.qps) // seconds after last
+	if need > 1e9 || math.IsNaN(need) {
+		return 0, false
+	}
+	est := b.last + time.Duration(need*float64(time.Second)) - 2*period
+	if est > g {
+		g = gridAtOrAfter(est, origin, period)
+	}
+	for i := 0; i < 1000; i++ {
+		if ok, _ := b.accepts(g); ok {
+			return g, true
+		}
+		g += period
+	}
+	return 0, false
+}
+
+// gridAtOrAfter is the first origin + k·period ≥ t (k ≥ 0).
+func gridAtOrAfter(t, origin, period time.Duration) time.Duration {
+	if t <= origin {
+		return origin
+	}
+	k := (t - origin + period - 1) / period
+	return origin + k*period
+}
+
+// timedValue is one entry of a zone's tainting queue (scheduler.TimedValue).
+type timedValue struct {
+	name      string
+	uid       uint64
+	addedAt   time.Duration
+	processAt time.Duration
+	seq       uint64
+}
+
+// rateLimitedTimedQueue is scheduler.RateLimitedTimedQueue: a unique set of node names,
+// processed in processAt order (ties in insertion order), at most as fast as its token
+// bucket allows. After a successful action an entry leaves the heap but stays in the set,
+// so re-adding it is a no-op until Remove.
+type rateLimitedTimedQueue struct {
+	heap    []timedValue // sorted by (processAt, seq)
+	set     map[string]struct{}
+	limiter tokenBucket
+	seq     uint64
+}
+
+func newRateLimitedTimedQueue(qps float32) *rateLimitedTimedQueue {
+	return &rateLimitedTimedQueue{set: map[string]struct{}{}, limiter: newTokenBucket(qps)}
+}
+
+func (q *rateLimitedTimedQueue) has(name string) bool {
+	_, ok := q.set[name]
+	return ok
+}
+
+func (q *rateLimitedTimedQueue) push(v timedValue) {
+	q.seq++
+	v.seq = q.seq
+	i := len(q.heap)
+	for i > 0 && q.heap[i-1].processAt > v.processAt {
+		i--
+	}
+	q.heap = append(q.heap, timedValue{})
+	copy(q.heap[i+1:], q.heap[i:])
+	q.heap[i] = v
+}
+
+func (q *rateLimitedTimedQueue) index(name string) int {
+	for i := range q.heap {
+		if q.heap[i].name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func (q *rateLimitedTimedQueue) removeAt(i int) {
+	copy(q.heap[i:], q.heap[i+1:])
+	q.heap = q.heap[:len(q.heap)-1]
+}
+
+// add enqueues name with processAt = now unless it is already in the set.
+func (q *rateLimitedTimedQueue) add(name string, uid uint64, now time.Duration) bool {
+	if q.has(name) {
+		return false
+	}
+	q.set[name] = struct{}{}
+	q.push(timedValue{name: name, uid: uid, addedAt: now, processAt: now})
+	return true
+}
+
+// remove deletes name from the set and the heap; it reports whether it was in the set.
+func (q *rateLimitedTimedQueue) remove(name string) bool {
+	if !q.has(name) {
+		return false
+	}
+	delete(q.set, name)
+	if i := q.index(name); i >= 0 {
+		q.removeAt(i)
+	}
+	return true
+}
+
+// try is RateLimitedTimedQueue.Try at now: while there is a head, take a token (stop if
+// none), stop if the head is not due, else run fn; on failure the head is retried after
+// wait + 1 ns, on success it leaves the heap (but not the set).
+func (q *rateLimitedTimedQueue) try(now time.Duration, fn func(v timedValue) (bool, time.Duration)) {
+	for len(q.heap) > 0 {
+		if !q.limiter.tryAccept(now) {
+			return
+		}
+		v := q.heap[0]
+		if now < v.processAt {
+			return
+		}
+		ok, wait := fn(v)
+		i := q.index(v.name)
+		if i < 0 {
+			continue // fn removed it
+		}
+		q.removeAt(i)
+		if !ok {
+			v.processAt = now + wait + 1
+			q.push(v)
+		}
+	}
+}
+
+// swapLimiter is RateLimitedTimedQueue.SwapLimiter: a new bucket (full, or drained when the
+// old one had no token left), or the never limiter for qps ≤ 0.
+func (q *rateLimitedTimedQueue) swapLimiter(qps float32, now time.Duration) {
+	if q.limiter.qps == qps || (qps <= 0 && q.limiter.never()) {
+		return
+	}
+	if qps <= 0 {
+		q.limiter = tokenBucket{}
+		return
+	}
+	nb := newTokenBucket(qps)
+	if !q.limiter.tryAccept(now) {
+		nb.tryAccept(now)
+	}
+	q.limiter = nb
+}
