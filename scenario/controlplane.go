@@ -1,0 +1,167 @@
+package scenario
+
+import (
+	"fmt"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/eviction"
+	"github.com/nodesim/nodesim/node/kubelet"
+	"github.com/nodesim/nodesim/node/nodelifecycle"
+	"github.com/nodesim/nodesim/scenario/spec"
+	"github.com/nodesim/nodesim/sim"
+	"github.com/nodesim/nodesim/taint"
+	"github.com/nodesim/nodesim/workload"
+)
+
+// Kubelet is what the world needs of a node agent.
+type Kubelet interface {
+	Start()
+	Stop()
+	Restart()
+	PowerOff()
+	PowerOn()
+	SetCondition(t apiserver.NodeConditionType, status apiserver.ConditionStatus, reason, message string) error
+	Shutdown() error
+	Unsteady()
+	Client() *apiserver.Client
+	Configz() []byte
+}
+
+func newKubelet(w *World, n spec.Node) (Kubelet, error) {
+	kc := n.Kubelet
+	register := kc.RegisterNode
+	cfg := kubelet.Config{
+		RegisterNode:                    &register,
+		NodeStatusUpdateFrequency:       kc.NodeStatusUpdateFrequency,
+		NodeStatusReportFrequency:       kc.NodeStatusReportFrequency,
+		NodeLeaseDurationSeconds:        kc.NodeLeaseDurationSeconds,
+		ShutdownGracePeriod:             kc.ShutdownGracePeriod,
+		ShutdownGracePeriodCriticalPods: kc.ShutdownGracePeriodCriticalPods,
+		MaxPods:                         int32(kc.MaxPods),
+		Labels:                          n.Labels,
+		Zone:                            n.Zone,
+		Version:                         w.version,
+		Exact:                           w.opts.Exact,
+		Capacity: apiserver.Resources{MilliCPU: n.CPU.MilliValue(), Memory: n.Memory.Value(),
+			Pods: int64(kc.MaxPods)},
+	}
+	for _, t := range kc.RegisterWithTaints {
+		cfg.RegisterWithTaints = append(cfg.RegisterWithTaints, taint.Taint{Key: t.Key, Value: t.Value, Effect: taint.Effect(t.Effect)})
+	}
+	for _, p := range kc.ShutdownGracePeriodByPodPriority {
+		cfg.ShutdownGracePeriodByPodPriority = append(cfg.ShutdownGracePeriodByPodPriority,
+			kubelet.ShutdownGracePeriodByPodPriority{Priority: p.Priority, ShutdownGracePeriodSeconds: p.ShutdownGracePeriodSeconds})
+	}
+	return kubelet.New(w.Server, n.Name, cfg)
+}
+
+// controller is what the controller-manager runs.
+type controller interface {
+	Start()
+	Stop()
+}
+
+// controlPlane is kube-controller-manager (leader-elected instances running the node
+// lifecycle, taint eviction, pod GC, ReplicaSet, Deployment, DaemonSet and disruption
+// controllers), kube-scheduler, and an observer that tracks workload availability.
+type controlPlane struct {
+	w         *World
+	cm        spec.ControllerManager
+	running   []controller
+	leader    int // instance index of the current leader, -1 when none
+	instances int
+	scheduler *workload.Scheduler
+	tracker   *workload.Tracker
+}
+
+func newControlPlane(w *World) (*controlPlane, error) {
+	cp := &controlPlane{w: w, cm: w.Spec.ControllerManager, leader: -1, instances: w.Spec.ControllerManager.Instances}
+	if cp.instances < 1 {
+		cp.instances = 1
+	}
+	s := w.Server
+	var err error
+	cp.scheduler, err = workload.NewScheduler(s, s.NewClient("kube-scheduler", controllerTimeout), workload.DefaultSchedulerConfig())
+	if err != nil {
+		return nil, err
+	}
+	cp.tracker, err = workload.NewTracker(s, s.NewClient("observer", controllerTimeout), workload.TrackerConfig{Trace: true})
+	if err != nil {
+		return nil, err
+	}
+	return cp, nil
+}
+
+func (cp *controlPlane) start() {
+	cp.tracker.Start()
+	cp.scheduler.Start()
+	cp.lead(0)
+}
+
+// lead makes instance i the leader: it records the Leader event and starts every
+// controller with empty memory (a new process's informers and queues).
+func (cp *controlPlane) lead(i int) {
+	w := cp.w
+	s := w.Server
+	cp.leader = i
+	holder := fmt.Sprintf("kube-controller-manager-%d", i)
+	w.Trace.Add(w.Engine.Now(), "Leader", sim.S("holder", holder))
+	c := s.NewClient(holder, controllerTimeout)
+	seed := w.Engine.Seed()
+	gen := fmt.Sprintf("%s/%d", holder, w.Engine.Now())
+	cm := cp.cm
+	nlcCfg := nodelifecycle.DefaultConfig(w.version)
+	nlcCfg.NodeMonitorPeriod = cm.NodeMonitorPeriod
+	nlcCfg.NodeMonitorGracePeriod = cm.NodeMonitorGracePeriod
+	nlcCfg.NodeStartupGracePeriod = cm.NodeStartupGracePeriod
+	nlcCfg.NodeEvictionRate = float32(cm.NodeEvictionRate)
+	nlcCfg.SecondaryNodeEvictionRate = float32(cm.SecondaryNodeEvictionRate)
+	nlcCfg.LargeClusterSizeThreshold = int32(cm.LargeClusterSizeThreshold)
+	nlcCfg.UnhealthyZoneThreshold = float32(cm.UnhealthyZoneThreshold)
+	nlcCfg.Exact = w.opts.Exact
+	gcCfg := eviction.DefaultPodGCConfig()
+	gcCfg.TerminatedPodGCThreshold = cm.TerminatedPodGCThreshold
+	var ctrls []controller
+	add := func(c controller, err error) {
+		if err != nil {
+			w.Trace.Add(w.Engine.Now(), "ControllerFailed", sim.S("holder", holder), sim.S("error", err.Error()))
+			return
+		}
+		ctrls = append(ctrls, c)
+	}
+	add(nodelifecycle.New(s, c, nlcCfg))
+	add(eviction.NewTaintEvictionController(s, c, eviction.DefaultTaintEvictionConfig()))
+	add(eviction.NewPodGC(s, c, gcCfg))
+	add(workload.NewReplicaSetController(s, c, workload.ReplicaSetConfig{Rand: sim.NewRand(seed, gen+"/replicaset")}))
+	add(workload.NewDeploymentController(s, c, workload.DeploymentConfig{}))
+	add(workload.NewDaemonSetController(s, c, workload.DaemonSetConfig{Rand: sim.NewRand(seed, gen+"/daemonset")}))
+	add(workload.NewDisruptionController(s, c, workload.DisruptionConfig{}))
+	for _, ctl := range ctrls {
+		ctl.Start()
+	}
+	cp.running = ctrls
+}
+
+func (cp *controlPlane) stopControllers() {
+	for _, c := range cp.running {
+		c.Stop()
+	}
+	cp.running = nil
+	cp.leader = -1
+}
+
+// failover kills the leader (no lease release, as kube-controller-manager exits);
+// another instance — a standby, or the same one restarted — acquires the lease once
+// it has seen the old record unchanged for leaseDuration.
+func (cp *controlPlane) failover() {
+	old := cp.leader
+	cp.stopControllers()
+	next := 0
+	if old >= 0 {
+		next = (old + 1) % cp.instances
+	}
+	_, _ = cp.w.Engine.After(cp.cm.LeaderElection.LeaseDuration, func() { cp.lead(next) })
+}
+
+// unsteady is called before an API outage.
+func (cp *controlPlane) unsteady() {}

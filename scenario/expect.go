@@ -1,0 +1,236 @@
+package scenario
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nodesim/nodesim/scenario/spec"
+	"github.com/nodesim/nodesim/sim"
+)
+
+// Expectation is one entry of a scenario's expect: list (see spec.Expectation).
+type Expectation = spec.Expectation
+
+// Expectation modes.
+const (
+	At    = spec.ModeAt
+	By    = spec.ModeBy
+	After = spec.ModeAfter
+)
+
+// describe renders the expectation as a scenario file would.
+func describe(x *Expectation) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %ss: ", x.Mode, sim.Seconds(x.Time))
+	switch {
+	case x.Node != "":
+		fmt.Fprintf(&b, "node %s", x.Node)
+	case x.Pod != "":
+		fmt.Fprintf(&b, "pod %s", x.Pod)
+	case x.Deployment != "":
+		fmt.Fprintf(&b, "deployment %s", x.Deployment)
+	}
+	switch {
+	case x.Ready != nil:
+		fmt.Fprintf(&b, " ready: %s", *x.Ready)
+	case x.Taint != nil:
+		fmt.Fprintf(&b, " taint: %s", x.Taint)
+	case x.Deleted != nil:
+		fmt.Fprintf(&b, " deleted: %t", *x.Deleted)
+	case x.Evicted != nil:
+		fmt.Fprintf(&b, " evicted: %t", *x.Evicted)
+	case x.ReadyReplicasMin != nil:
+		fmt.Fprintf(&b, " readyReplicas.min: %d", *x.ReadyReplicasMin)
+	case x.ReadyReplicasMax != nil:
+		fmt.Fprintf(&b, " readyReplicas.max: %d", *x.ReadyReplicasMax)
+	}
+	return b.String()
+}
+
+// ExpectationResult says whether an expectation held, and why not.
+type ExpectationResult struct {
+	Expectation
+	OK bool
+	// Detail explains a failure: what was observed instead, and when.
+	Detail string
+}
+
+// observed is the state the trace describes, replayed record by record. Expectations
+// are judged against it, so they only ever see what the trace shows.
+type observed struct {
+	nodeReady   map[string]string
+	nodeTaints  map[string]map[string]bool
+	nodeDeleted map[string]bool
+	podReady    map[string]string
+	podDeleted  map[string]bool
+	podEvicted  map[string]bool
+	podSeen     map[string]bool
+	workReady   map[string]int
+}
+
+func newObserved() *observed {
+	return &observed{
+		nodeReady: map[string]string{}, nodeTaints: map[string]map[string]bool{}, nodeDeleted: map[string]bool{},
+		podReady: map[string]string{}, podDeleted: map[string]bool{}, podEvicted: map[string]bool{},
+		podSeen: map[string]bool{}, workReady: map[string]int{},
+	}
+}
+
+func (o *observed) apply(r *sim.Record) {
+	switch r.Kind {
+	case "NodeRegistered":
+		n := r.Str("node")
+		o.nodeDeleted[n] = false
+	case "NodeDeleted":
+		n := r.Str("node")
+		o.nodeDeleted[n] = true
+		delete(o.nodeReady, n)
+		delete(o.nodeTaints, n)
+	case "NodeCondition":
+		if r.Str("type") == "Ready" {
+			o.nodeReady[r.Str("node")] = r.Str("to")
+		}
+	case "TaintAdded":
+		n := r.Str("node")
+		if o.nodeTaints[n] == nil {
+			o.nodeTaints[n] = map[string]bool{}
+		}
+		o.nodeTaints[n][r.Str("taint")] = true
+	case "TaintRemoved":
+		delete(o.nodeTaints[r.Str("node")], r.Str("taint"))
+	case "PodCreated":
+		p := r.Str("pod")
+		o.podSeen[p] = true
+		o.podDeleted[p] = false
+		o.podEvicted[p] = false
+		delete(o.podReady, p)
+	case "PodReady":
+		o.podReady[r.Str("pod")] = r.Str("to")
+	case "PodEvicted":
+		o.podEvicted[r.Str("pod")] = true
+	case "PodDeleted":
+		o.podDeleted[r.Str("pod")] = true
+	case "WorkloadReady":
+		if v, err := strconv.Atoi(r.Str("ready")); err == nil {
+			o.workReady[r.Str("workload")] = v
+		}
+	}
+}
+
+// holds evaluates the expectation's predicate on the current state.
+func (o *observed) holds(x *Expectation) (bool, string) {
+	switch {
+	case x.Node != "":
+		n := x.Node
+		switch {
+		case x.Ready != nil:
+			got := o.nodeReady[n]
+			return got == *x.Ready, "Ready=" + orNone(got)
+		case x.Taint != nil:
+			has := o.nodeTaints[n][x.Taint.String()]
+			return has, fmt.Sprintf("taint present=%t", has)
+		case x.Deleted != nil:
+			return o.nodeDeleted[n] == *x.Deleted, fmt.Sprintf("deleted=%t", o.nodeDeleted[n])
+		}
+	case x.Pod != "":
+		p := x.Pod
+		switch {
+		case x.Ready != nil:
+			got := o.podReady[p]
+			return got == *x.Ready, "Ready=" + orNone(got)
+		case x.Deleted != nil:
+			return o.podDeleted[p] == *x.Deleted, fmt.Sprintf("deleted=%t", o.podDeleted[p])
+		case x.Evicted != nil:
+			return o.podEvicted[p] == *x.Evicted, fmt.Sprintf("evicted=%t", o.podEvicted[p])
+		}
+	case x.Deployment != "":
+		got := o.workReady["Deployment/"+x.Deployment]
+		switch {
+		case x.ReadyReplicasMin != nil:
+			return got >= *x.ReadyReplicasMin, fmt.Sprintf("readyReplicas=%d", got)
+		case x.ReadyReplicasMax != nil:
+			return got <= *x.ReadyReplicasMax, fmt.Sprintf("readyReplicas=%d", got)
+		}
+	}
+	return false, "expectation has no predicate"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	return s
+}
+
+// Evaluate judges expectations against a trace (records in time order).
+func Evaluate(recs []sim.Record, exps []Expectation) []ExpectationResult {
+	out := make([]ExpectationResult, len(exps))
+	type status struct {
+		done    bool
+		ok      bool
+		detail  string
+		firstAt time.Duration
+	}
+	st := make([]status, len(exps))
+	o := newObserved()
+	check := func(now time.Duration, final bool) {
+		for i := range exps {
+			x := &exps[i]
+			s := &st[i]
+			if s.done {
+				continue
+			}
+			switch x.Mode {
+			case At:
+				if now >= x.Time || final {
+					ok, d := o.holds(x)
+					s.done, s.ok, s.detail = true, ok, fmt.Sprintf("at %ss: %s", sim.Seconds(x.Time), d)
+				}
+			case By:
+				if now > x.Time {
+					_, d := o.holds(x)
+					s.done, s.ok, s.detail = true, false, fmt.Sprintf("not true by %ss (at %ss: %s)", sim.Seconds(x.Time), sim.Seconds(x.Time), d)
+					continue
+				}
+				if ok, _ := o.holds(x); ok {
+					s.done, s.ok = true, true
+				} else if final {
+					_, d := o.holds(x)
+					s.done, s.detail = true, fmt.Sprintf("never true by %ss (%s)", sim.Seconds(x.Time), d)
+				}
+			case After:
+				if now >= x.Time {
+					s.done, s.ok = true, true
+					continue
+				}
+				if ok, d := o.holds(x); ok {
+					s.done, s.ok, s.detail = true, false, fmt.Sprintf("already true at %ss (%s)", sim.Seconds(now), d)
+				} else if final {
+					s.done, s.ok = true, true
+				}
+			}
+		}
+	}
+	// State is judged after all records of an instant are applied. "At" times that fall
+	// between records are judged on the state before the next record.
+	i := 0
+	for i < len(recs) {
+		now := recs[i].T
+		check(now-1, false) // state just before this instant, for At/By/After boundaries
+		for i < len(recs) && recs[i].T == now {
+			o.apply(&recs[i])
+			i++
+		}
+		check(now, false)
+	}
+	check(1<<62, true)
+	for i := range exps {
+		out[i] = ExpectationResult{Expectation: exps[i], OK: st[i].ok, Detail: st[i].detail}
+		if out[i].OK {
+			out[i].Detail = ""
+		}
+	}
+	return out
+}

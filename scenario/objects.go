@@ -1,0 +1,173 @@
+package scenario
+
+import (
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/taint"
+)
+
+// The conversions below are the only place where k8s.io/api types meet the engine's
+// lean types: manifests are decoded as real API objects by scenario/spec, and turned
+// into apiserver objects here. Fields that change behaviour and are not modelled are
+// rejected by spec's validation before they get here.
+
+// defaultGracePeriod is the API default of terminationGracePeriodSeconds.
+const defaultGracePeriod = 30
+
+func convertTolerations(in []corev1.Toleration) []taint.Toleration {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]taint.Toleration, len(in))
+	for i, t := range in {
+		out[i] = taint.Toleration{Key: t.Key, Operator: taint.Operator(t.Operator), Value: t.Value,
+			Effect: taint.Effect(t.Effect), TolerationSeconds: t.TolerationSeconds}
+		if out[i].TolerationSeconds != nil {
+			v := *out[i].TolerationSeconds
+			out[i].TolerationSeconds = &v
+		}
+	}
+	return out
+}
+
+func convertAffinity(a *corev1.Affinity) []apiserver.NodeSelectorTerm {
+	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return nil
+	}
+	var terms []apiserver.NodeSelectorTerm
+	for _, t := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+		var term apiserver.NodeSelectorTerm
+		for _, r := range t.MatchExpressions {
+			term.MatchExpressions = append(term.MatchExpressions, apiserver.NodeSelectorRequirement{
+				Key: r.Key, Operator: string(r.Operator), Values: append([]string(nil), r.Values...)})
+		}
+		terms = append(terms, term)
+	}
+	return terms
+}
+
+// podFromSpec converts a pod spec (of a Pod or a workload template).
+func podFromSpec(meta apiserver.ObjectMeta, ps *corev1.PodSpec) *apiserver.Pod {
+	p := &apiserver.Pod{
+		ObjectMeta:                    meta,
+		NodeName:                      ps.NodeName,
+		Tolerations:                   convertTolerations(ps.Tolerations),
+		NodeSelector:                  copyLabels(ps.NodeSelector),
+		RequiredNodeAffinity:          convertAffinity(ps.Affinity),
+		PriorityClassName:             ps.PriorityClassName,
+		TerminationGracePeriodSeconds: defaultGracePeriod,
+		HostNetwork:                   ps.HostNetwork,
+	}
+	if ps.Priority != nil {
+		p.Priority = *ps.Priority
+	}
+	if ps.TerminationGracePeriodSeconds != nil {
+		p.TerminationGracePeriodSeconds = *ps.TerminationGracePeriodSeconds
+	}
+	for _, c := range ps.Containers {
+		if q, ok := c.Resources.Requests[corev1.ResourceCPU]; ok {
+			p.Requests.MilliCPU += q.MilliValue()
+		}
+		if q, ok := c.Resources.Requests[corev1.ResourceMemory]; ok {
+			p.Requests.Memory += q.Value()
+		}
+		// The first readiness probe's initial delay is when the pod turns Ready after
+		// its containers start.
+		if c.ReadinessProbe != nil && p.ReadinessDelay == 0 {
+			p.ReadinessDelay = time.Duration(c.ReadinessProbe.InitialDelaySeconds) * time.Second
+		}
+	}
+	return p
+}
+
+func copyLabels(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+func metaOf(ns, name string, labels map[string]string) apiserver.ObjectMeta {
+	if ns == "" {
+		ns = "default"
+	}
+	return apiserver.ObjectMeta{Namespace: ns, Name: name, Labels: copyLabels(labels)}
+}
+
+func convertPod(p *corev1.Pod) *apiserver.Pod {
+	return podFromSpec(metaOf(p.Namespace, p.Name, p.Labels), &p.Spec)
+}
+
+func convertTemplate(t *corev1.PodTemplateSpec) apiserver.PodTemplate {
+	return apiserver.PodTemplate{Labels: copyLabels(t.Labels),
+		Spec: *podFromSpec(apiserver.ObjectMeta{Labels: copyLabels(t.Labels)}, &t.Spec)}
+}
+
+func replicas(r *int32) int32 {
+	if r == nil {
+		return 1
+	}
+	return *r
+}
+
+// selectorOf converts a label selector (matchLabels; spec rejects matchExpressions).
+func selectorOf(s *metav1.LabelSelector) apiserver.LabelSelector {
+	if s == nil {
+		return nil
+	}
+	return apiserver.LabelSelector(copyLabels(s.MatchLabels))
+}
+
+func convertDeployment(d *appsv1.Deployment) *apiserver.Deployment {
+	return &apiserver.Deployment{ObjectMeta: metaOf(d.Namespace, d.Name, d.Labels), Replicas: replicas(d.Spec.Replicas),
+		Selector: selectorOf(d.Spec.Selector), Template: convertTemplate(&d.Spec.Template)}
+}
+
+func convertReplicaSet(r *appsv1.ReplicaSet) *apiserver.ReplicaSet {
+	return &apiserver.ReplicaSet{ObjectMeta: metaOf(r.Namespace, r.Name, r.Labels), Replicas: replicas(r.Spec.Replicas),
+		Selector: selectorOf(r.Spec.Selector), Template: convertTemplate(&r.Spec.Template), MinReadySeconds: r.Spec.MinReadySeconds}
+}
+
+func convertDaemonSet(d *appsv1.DaemonSet) *apiserver.DaemonSet {
+	return &apiserver.DaemonSet{ObjectMeta: metaOf(d.Namespace, d.Name, d.Labels),
+		Selector: selectorOf(d.Spec.Selector), Template: convertTemplate(&d.Spec.Template)}
+}
+
+func intOrPercent(v *intstr.IntOrString) (apiserver.IntOrPercent, error) {
+	if v == nil {
+		return apiserver.IntOrPercent{}, nil
+	}
+	if v.Type == intstr.Int {
+		return apiserver.IntOrPercent{Set: true, Value: v.IntVal}, nil
+	}
+	var n int32
+	if _, err := fmt.Sscanf(v.StrVal, "%d%%", &n); err != nil {
+		return apiserver.IntOrPercent{}, fmt.Errorf("%q is not an integer or a percentage", v.StrVal)
+	}
+	return apiserver.IntOrPercent{Set: true, Value: n, IsPercent: true}, nil
+}
+
+func convertPDB(p *policyv1.PodDisruptionBudget) (*apiserver.PodDisruptionBudget, error) {
+	minA, err := intOrPercent(p.Spec.MinAvailable)
+	if err != nil {
+		return nil, fmt.Errorf("PodDisruptionBudget %s/%s: minAvailable: %w", p.Namespace, p.Name, err)
+	}
+	maxU, err := intOrPercent(p.Spec.MaxUnavailable)
+	if err != nil {
+		return nil, fmt.Errorf("PodDisruptionBudget %s/%s: maxUnavailable: %w", p.Namespace, p.Name, err)
+	}
+	return &apiserver.PodDisruptionBudget{ObjectMeta: metaOf(p.Namespace, p.Name, p.Labels), Selector: selectorOf(p.Spec.Selector),
+		MinAvailable: minA, MaxUnavailable: maxU}, nil
+}

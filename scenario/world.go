@@ -1,0 +1,396 @@
+package scenario
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/eviction"
+	"github.com/nodesim/nodesim/scenario/spec"
+	"github.com/nodesim/nodesim/sim"
+	"github.com/nodesim/nodesim/taint"
+)
+
+// RunOptions change how a scenario runs, not what it describes.
+type RunOptions struct {
+	// Verbose keeps the quiet trace kinds (lease renewals, status patches, kubelet
+	// log lines, failed requests). It implies Exact: renewals must exist to be traced.
+	Verbose bool
+	// Exact materialises every lease renewal, status report and monitor pass instead
+	// of the steady-state shortcut; the (non-verbose) trace is the same.
+	Exact bool
+	// Seed overrides spec.seed.
+	Seed *uint64
+	// Until stops the run early (0: the scenario's duration).
+	Until time.Duration
+	// Sink, when set, receives every record as it is produced.
+	Sink func(*sim.Record)
+	// NoRetain drops records after the sink saw them (for very long runs); the
+	// expectations are then judged on nothing and the Result has no Records.
+	NoRetain bool
+}
+
+// Clients' request timeouts: the kubelet's heartbeat client uses 10 s
+// (pkg/kubelet/kubelet.go); controllers and kubectl have no timeout by default, which
+// a partition then turns into a long hang — modelled as 30 s.
+const (
+	kubeletTimeout    = 10 * time.Second
+	controllerTimeout = 30 * time.Second
+)
+
+// World is one simulated cluster: the engine, the API server, a kubelet per node,
+// the control plane, and the scenario's actions scheduled on the engine.
+type World struct {
+	Engine *sim.Engine
+	Server *apiserver.Server
+	Trace  *sim.Trace
+	Spec   *spec.Spec
+
+	opts      RunOptions
+	version   int // minor version, 31..37
+	nodes     map[string]*worldNode
+	nodeOrder []string // names in creation order
+	operator  *apiserver.Client
+	cp        *controlPlane
+}
+
+// worldNode is one machine of the scenario.
+type worldNode struct {
+	spec    spec.Node
+	kubelet Kubelet
+}
+
+// Minor returns the minor version of a "1.NN" Kubernetes version string.
+func Minor(v string) (int, error) {
+	var major, minor int
+	if _, err := fmt.Sscanf(v, "%d.%d", &major, &minor); err != nil || major != 1 {
+		return 0, fmt.Errorf("kubernetesVersion %q: want 1.31 … 1.37", v)
+	}
+	return minor, nil
+}
+
+// Build creates the world for a scenario at virtual time zero and schedules its
+// events; nothing has run yet.
+func Build(sc *Scenario, opts RunOptions) (*World, error) {
+	sp := &sc.Spec
+	minor, err := Minor(sp.KubernetesVersion)
+	if err != nil {
+		return nil, err
+	}
+	seed := sp.Seed
+	if opts.Seed != nil {
+		seed = *opts.Seed
+	}
+	if opts.Verbose {
+		opts.Exact = true
+	}
+	e := sim.New(sim.WithSeed(seed))
+	tr := sim.NewTrace(opts.Verbose)
+	tr.Retain = !opts.NoRetain
+	if opts.Sink != nil {
+		tr.SetSink(opts.Sink)
+	}
+	cfg := apiserver.DefaultConfig()
+	cfg.DefaultNotReadyTolerationSeconds = sp.APIServer.DefaultNotReadyTolerationSeconds
+	cfg.DefaultUnreachableTolerationSeconds = sp.APIServer.DefaultUnreachableTolerationSeconds
+	s := apiserver.New(e, tr, cfg)
+	w := &World{Engine: e, Server: s, Trace: tr, Spec: sp, opts: opts, version: minor,
+		nodes: map[string]*worldNode{}, operator: s.NewClient("kubectl", controllerTimeout)}
+	if w.cp, err = newControlPlane(w); err != nil {
+		return nil, err
+	}
+	// Objects are applied first (kubectl apply at t=0), then the machines boot.
+	if err := w.applyObjects(sp.Objects); err != nil {
+		return nil, err
+	}
+	for _, n := range sp.Nodes {
+		if err := w.addNode(n, true); err != nil {
+			return nil, err
+		}
+	}
+	w.cp.start()
+	for i := range sp.Events {
+		ev := sp.Events[i]
+		if _, err := e.At(ev.At, func() { w.do(&ev) }); err != nil {
+			return nil, fmt.Errorf("event at %s: %w", ev.At, err)
+		}
+	}
+	return w, nil
+}
+
+// addNode creates the node's kubelet. At boot the kubelets start at a random phase
+// within the first status period (each node's own stream), so that heartbeats are
+// spread as on a real cluster; nodes added later start at once.
+func (w *World) addNode(n spec.Node, boot bool) error {
+	if _, dup := w.nodes[n.Name]; dup {
+		return fmt.Errorf("node %q already exists", n.Name)
+	}
+	k, err := newKubelet(w, n)
+	if err != nil {
+		return fmt.Errorf("node %q: %w", n.Name, err)
+	}
+	w.nodes[n.Name] = &worldNode{spec: n, kubelet: k}
+	w.nodeOrder = append(w.nodeOrder, n.Name)
+	start := time.Duration(0)
+	if boot {
+		start = sim.NewRand(w.Engine.Seed(), "boot/"+n.Name).Uniform(0, n.Kubelet.NodeStatusUpdateFrequency)
+	}
+	_, err = w.Engine.At(w.Engine.Now()+start, k.Start)
+	return err
+}
+
+func (w *World) applyObjects(objs []spec.Object) error {
+	c := w.operator
+	s := w.Server
+	for _, o := range objs {
+		var err error
+		switch {
+		case o.Pod != nil:
+			_, err = s.Pods.Create(c, convertPod(o.Pod))
+		case o.Deployment != nil:
+			_, err = s.Deployments.Create(c, convertDeployment(o.Deployment))
+		case o.ReplicaSet != nil:
+			_, err = s.ReplicaSets.Create(c, convertReplicaSet(o.ReplicaSet))
+		case o.DaemonSet != nil:
+			_, err = s.DaemonSets.Create(c, convertDaemonSet(o.DaemonSet))
+		case o.PDB != nil:
+			var pdb *apiserver.PodDisruptionBudget
+			if pdb, err = convertPDB(o.PDB); err == nil {
+				_, err = s.PDBs.Create(c, pdb)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("%s %s (line %d): %w", o.Kind, o.Key(), o.Line, err)
+		}
+	}
+	return nil
+}
+
+// targets resolves an action's target to node names, in name order (Count keeps the
+// first N of that order).
+func (w *World) targets(t spec.Target) []string {
+	var names []string
+	switch {
+	case t.Node != "":
+		names = []string{t.Node}
+	case len(t.Nodes) > 0:
+		names = append(names, t.Nodes...)
+	default:
+		for _, name := range w.nodeOrder {
+			n := w.nodes[name].spec
+			if t.Zone != "" && n.Zone == t.Zone {
+				names = append(names, name)
+			} else if t.Selector != nil && apiserver.LabelSelector(t.Selector).Matches(n.Labels) {
+				names = append(names, name)
+			}
+		}
+	}
+	sort.Strings(names)
+	if t.Count > 0 && t.Count < len(names) {
+		names = names[:t.Count]
+	}
+	return names
+}
+
+func (w *World) traceAction(ev *spec.Event, names []string) {
+	attrs := []sim.Attr{sim.S("action", string(ev.Action))}
+	switch {
+	case ev.Action.TakesTarget() && ev.Target.Node != "":
+		attrs = append(attrs, sim.S("target", ev.Target.Node))
+	case ev.Action.TakesTarget():
+		attrs = append(attrs, sim.S("target", ev.Target.String()), sim.S("nodes", strings.Join(names, ",")))
+	case ev.Action == spec.ActionScale:
+		attrs = append(attrs, sim.S("target", ev.Scale.Kind+"/"+ev.Scale.Namespace+"/"+ev.Scale.Name), sim.I("replicas", int64(ev.Scale.Replicas)))
+	case ev.Action == spec.ActionAddNodes:
+		var added []string
+		for _, n := range ev.AddNodes {
+			added = append(added, n.Name)
+		}
+		attrs = append(attrs, sim.S("target", strings.Join(added, ",")))
+	default:
+		attrs = append(attrs, sim.S("target", ""))
+	}
+	if ev.For > 0 {
+		attrs = append(attrs, sim.S("for", ev.For.String()))
+	}
+	w.Trace.Add(w.Engine.Now(), "Action", attrs...)
+}
+
+// do carries out one action.
+func (w *World) do(ev *spec.Event) {
+	var names []string
+	if ev.Action.TakesTarget() {
+		names = w.targets(ev.Target)
+	}
+	w.traceAction(ev, names)
+	each := func(fn func(k Kubelet)) {
+		for _, name := range names {
+			if n, ok := w.nodes[name]; ok {
+				fn(n.kubelet)
+			}
+		}
+	}
+	now := w.Engine.Now()
+	switch ev.Action {
+	case spec.ActionStopKubelet:
+		each(func(k Kubelet) { k.Unsteady(); k.Stop() })
+	case spec.ActionStartKubelet:
+		each(func(k Kubelet) { k.Start() })
+	case spec.ActionRestartKubelet:
+		each(func(k Kubelet) { k.Unsteady(); k.Restart() })
+	case spec.ActionPowerOff:
+		each(func(k Kubelet) { k.Unsteady(); k.PowerOff() })
+	case spec.ActionPowerOn:
+		each(func(k Kubelet) { k.PowerOn() })
+	case spec.ActionPartition:
+		each(func(k Kubelet) { k.Unsteady(); k.Client().SetPartitioned(true) })
+		if ev.For > 0 {
+			_, _ = w.Engine.At(now+ev.For, func() {
+				w.Trace.Add(w.Engine.Now(), "Action", sim.S("action", "heal"), sim.S("target", ev.Target.String()), sim.S("nodes", strings.Join(names, ",")))
+				each(func(k Kubelet) { k.Client().SetPartitioned(false) })
+			})
+		}
+	case spec.ActionHeal:
+		each(func(k Kubelet) { k.Client().SetPartitioned(false) })
+	case spec.ActionAPIServerOutage:
+		for _, name := range w.nodeOrder {
+			w.nodes[name].kubelet.Unsteady()
+		}
+		w.cp.unsteady()
+		w.Server.SetOutage(true)
+		_, _ = w.Engine.At(now+ev.For, func() {
+			w.Trace.Add(w.Engine.Now(), "Action", sim.S("action", "apiServerRecovered"), sim.S("target", ""))
+			w.Server.SetOutage(false)
+		})
+	case spec.ActionSetCondition:
+		c := ev.Condition
+		each(func(k Kubelet) {
+			k.Unsteady()
+			k.SetCondition(apiserver.NodeConditionType(c.Type), apiserver.ConditionStatus(c.Status), c.Reason, c.Message)
+		})
+	case spec.ActionDeleteNode:
+		for _, name := range names {
+			w.nodes[name].kubelet.Unsteady()
+			_ = w.Server.Nodes.Delete(w.operator, name, apiserver.DeleteOptions{})
+		}
+	case spec.ActionCordon, spec.ActionUncordon:
+		for _, name := range names {
+			w.cordon(name, ev.Action == spec.ActionCordon)
+		}
+	case spec.ActionDrain:
+		for _, name := range names {
+			w.drain(name, ev.Drain)
+		}
+	case spec.ActionShutdown:
+		each(func(k Kubelet) { k.Unsteady(); k.Shutdown() })
+	case spec.ActionTaint, spec.ActionUntaint:
+		for _, name := range names {
+			w.taint(name, ev.Taint, ev.Action == spec.ActionTaint)
+		}
+	case spec.ActionAddNodes:
+		for _, n := range ev.AddNodes {
+			if err := w.addNode(n, false); err != nil {
+				w.Trace.Add(now, "ActionFailed", sim.S("action", string(ev.Action)), sim.S("error", err.Error()))
+			}
+		}
+	case spec.ActionScale:
+		w.scale(ev.Scale)
+	case spec.ActionFailoverControllerManager:
+		w.cp.failover()
+	}
+}
+
+func (w *World) cordon(name string, on bool) {
+	var err error
+	if on {
+		err = eviction.Cordon(w.Server, w.operator, name)
+	} else {
+		err = eviction.Uncordon(w.Server, w.operator, name)
+	}
+	if err != nil {
+		w.Trace.Add(w.Engine.Now(), "ActionFailed", sim.S("node", name), sim.S("error", err.Error()))
+	}
+}
+
+// drain runs kubectl drain NODE --ignore-daemonsets --delete-emptydir-data --force.
+func (w *World) drain(name string, d spec.Drain) {
+	opts := eviction.DrainOptions{Timeout: d.Timeout}
+	if d.GracePeriod != nil {
+		g := int64(*d.GracePeriod / time.Second)
+		opts.GracePeriodSeconds = &g
+	}
+	if _, err := eviction.Drain(w.Server, w.operator, name, opts, nil); err != nil {
+		w.Trace.Add(w.Engine.Now(), "ActionFailed", sim.S("action", "drain"), sim.S("node", name), sim.S("error", err.Error()))
+	}
+}
+
+// taint adds or removes a taint as `kubectl taint` does. An added NoExecute taint gets
+// its timeAdded from the API server's clock.
+func (w *World) taint(name string, t spec.Taint, add bool) {
+	now := w.Engine.Now()
+	_, _ = w.Server.Nodes.Patch(w.operator, name, func(n *apiserver.Node) error {
+		if add {
+			nt := taint.Taint{Key: t.Key, Value: t.Value, Effect: taint.Effect(t.Effect)}
+			if nt.Effect == taint.NoExecute {
+				nt.TimeAdded = now
+			}
+			for i, x := range n.Taints {
+				if x.MatchTaint(nt) {
+					n.Taints[i] = nt
+					return nil
+				}
+			}
+			n.Taints = append(n.Taints, nt)
+			return nil
+		}
+		kept := n.Taints[:0]
+		for _, x := range n.Taints {
+			if x.Key == t.Key && (t.Effect == "" || string(x.Effect) == t.Effect) {
+				continue
+			}
+			kept = append(kept, x)
+		}
+		n.Taints = kept
+		return nil
+	})
+}
+
+func (w *World) scale(sc spec.Scale) {
+	key := sc.Namespace + "/" + sc.Name
+	switch sc.Kind {
+	case "Deployment":
+		_, _ = w.Server.Deployments.Patch(w.operator, key, func(d *apiserver.Deployment) error { d.Replicas = sc.Replicas; return nil })
+	case "ReplicaSet":
+		_, _ = w.Server.ReplicaSets.Patch(w.operator, key, func(r *apiserver.ReplicaSet) error { r.Replicas = sc.Replicas; return nil })
+	}
+}
+
+// Configz returns the node's effective KubeletConfiguration as JSON.
+func (w *World) Configz(node string) ([]byte, error) {
+	n, ok := w.nodes[node]
+	if !ok {
+		return nil, fmt.Errorf("no node %q in this scenario", node)
+	}
+	return n.kubelet.Configz(), nil
+}
+
+// Run builds the world and runs it to the end (or opts.Until), then judges the
+// expectations against the trace.
+func Run(sc *Scenario, opts RunOptions) (*Result, error) {
+	w, err := Build(sc, opts)
+	if err != nil {
+		return nil, err
+	}
+	end := sc.Spec.Duration
+	if opts.Until > 0 && opts.Until < end {
+		end = opts.Until
+	}
+	if err := w.Engine.RunUntil(end); err != nil {
+		return nil, err
+	}
+	res := &Result{Scenario: sc, Seed: w.Engine.Seed(), End: end, Records: w.Trace.Records(), World: w}
+	res.Expectations = Evaluate(res.Records, sc.Spec.Expect)
+	return res, nil
+}
