@@ -96,7 +96,7 @@ func (q *workQueue) run() {
 				d = retryMaxDelay
 			}
 			q.addAfter(k, d)
-		} else if _, ok := q.failures[k]; ok {
+		} else {
 			delete(q.failures, k)
 		}
 	}
