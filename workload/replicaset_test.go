@@ -161,4 +161,3 @@ func TestSummarize(t *testing.T) {
 	}
 	require.Equal(t, 5*time.Second, Disruption{Start: time.Second, End: 6 * time.Second}.Duration())
 }
-
