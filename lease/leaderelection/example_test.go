@@ -1,0 +1,40 @@
+package leaderelection_test
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/lease/leaderelection"
+	"github.com/nodesim/nodesim/sim"
+)
+
+// Two kube-controller-manager instances; the leader crashes at 60 s and the standby takes
+// over once the old lease has expired on its own clock.
+func Example() {
+	e := sim.New(sim.WithSeed(1))
+	tr := sim.NewTrace(false)
+	s := apiserver.New(e, tr, apiserver.DefaultConfig())
+	cfg := leaderelection.DefaultProcessConfig(func(i int, c *apiserver.Client) (func(), error) {
+		fmt.Printf("%v: kube-controller-manager-%d starts its controllers\n", e.Now(), i)
+		return func() {}, nil
+	})
+	cfg.Instances = 2
+	p, err := leaderelection.NewProcess(s, cfg)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	p.Start()
+	_ = e.RunUntil(time.Minute)
+	fmt.Println("killed", p.Failover())
+	_ = e.RunUntil(2 * time.Minute)
+	_ = sim.WriteText(os.Stdout, tr.Records())
+	// Output:
+	// 0s: kube-controller-manager-0 starts its controllers
+	// killed kube-controller-manager-0
+	// 1m21.00249818s: kube-controller-manager-1 starts its controllers
+	// 0s           Leader holder=kube-controller-manager-0
+	// 81.00249818s Leader holder=kube-controller-manager-1
+}
