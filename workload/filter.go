@@ -101,6 +101,9 @@ func filterNode(p *apiserver.Pod, n *apiserver.Node, requested apiserver.Resourc
 // MatchesNodeSelector reports whether labels have every key/value of a pod's
 // spec.nodeSelector.
 func MatchesNodeSelector(sel map[string]string, labels map[string]string) bool {
+	if len(sel) == 0 {
+		return true
+	}
 	for k, v := range sel {
 		if got, ok := labels[k]; !ok || got != v {
 			return false
