@@ -95,6 +95,7 @@ type Controller struct {
 
 	running bool
 	latest  *apiserver.Lease
+	scratch apiserver.Lease
 
 	// the sync in progress
 	phase     phase
@@ -252,7 +253,10 @@ func (ctl *Controller) sync() {
 // tryUpdate is one attempt of retryUpdateLease; spent is the time already used in this
 // step (requests earlier in the same instant).
 func (ctl *Controller) tryUpdate(spent time.Duration) {
-	l := ctl.base.DeepCopy()
+	// a shallow scratch copy: Update deep-copies what it stores, and nothing shared is
+	// mutated here (setOwner assigns a new slice), so a renewal allocates nothing of ours.
+	ctl.scratch = *ctl.base
+	l := &ctl.scratch
 	l.RenewTime = ctl.s.Now()
 	l.HolderIdentity = ctl.cfg.HolderIdentity
 	l.LeaseDurationSeconds = ctl.cfg.LeaseDurationSeconds

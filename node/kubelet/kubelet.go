@@ -77,6 +77,8 @@ type Kubelet struct {
 	pods      map[string]*podState
 	shutdownG []shutdownGroupState
 
+	condBuf []apiserver.NodeCondition
+
 	// lazy mode
 	steady        bool
 	statusVirtual time.Duration // next virtual status sync while steady

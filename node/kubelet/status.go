@@ -2,6 +2,7 @@ package kubelet
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -73,7 +74,8 @@ func (k *Kubelet) initialNode() *apiserver.Node {
 	if n.Unschedulable && !n.HasTaint(us) {
 		n.Taints = append(n.Taints, us)
 	}
-	n.Conditions, _ = k.computeConditions(nil)
+	conds, _ := k.computeConditions(nil)
+	n.Conditions = slices.Clone(conds)
 	n.Capacity, n.Allocatable = k.cfg.Capacity, k.cfg.Allocatable
 	return n
 }
@@ -386,7 +388,9 @@ func (k *Kubelet) desiredConditions(buf []apiserver.NodeCondition) []apiserver.N
 // current conditions and reports whether anything but the heartbeat differs.
 func (k *Kubelet) computeConditions(orig *apiserver.Node) ([]apiserver.NodeCondition, bool) {
 	now := k.s.Now()
-	conds := k.desiredConditions(make([]apiserver.NodeCondition, 0, 5))
+	// the buffer is reused: callers use the result before the next call (a PATCH copies it).
+	conds := k.desiredConditions(k.condBuf[:0])
+	k.condBuf = conds
 	changed := false
 	for i := range conds {
 		c := &conds[i]

@@ -1,0 +1,189 @@
+package kubelet
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/sim"
+)
+
+type faultKind int
+
+const (
+	fStop faultKind = iota
+	fStart
+	fRestart
+	fPartition
+	fHeal
+	fOutage
+	fOutageEnd
+	fPressure
+	fNumKinds
+)
+
+type fault struct {
+	at   time.Duration
+	kind faultKind
+	node int
+}
+
+// observe is what an outside watcher of Leases and Nodes sees: per node, the latest
+// renewTime and Ready lastHeartbeatTime, and whether the objects exist.
+func observe(s *apiserver.Server, names []string) string {
+	out := ""
+	for _, n := range names {
+		l, lok := s.Leases.Peek("kube-node-lease/" + n)
+		nd, nok := s.Nodes.Peek(n)
+		out += n + ":"
+		if lok {
+			out += " renew=" + sim.Seconds(l.RenewTime)
+		}
+		if nok {
+			if c := nd.Condition(apiserver.NodeReady); c != nil {
+				out += " hb=" + sim.Seconds(c.LastHeartbeatTime) + " ready=" + string(c.Status)
+			}
+		}
+		out += "\n"
+	}
+	return out
+}
+
+// runSchedule builds a world of kubelets only, applies the faults (calling Unsteady
+// first, as the scenario does) and returns the non-quiet trace digest, its text, and
+// what the observer saw at every fault instant.
+func runSchedule(t require.TestingT, exact, jitter bool, nodes int, faults []fault, until time.Duration) (string, string, []string) {
+	e := sim.New(sim.WithSeed(11))
+	tr := sim.NewTrace(false)
+	s := apiserver.New(e, tr, apiserver.DefaultConfig())
+	var names []string
+	var ks []*Kubelet
+	for i := range nodes {
+		name := fmt.Sprintf("node-%d", i)
+		k, err := New(s, name, Config{Exact: exact, NoJitter: !jitter})
+		require.NoError(t, err)
+		names = append(names, name)
+		ks = append(ks, k)
+		k.Start()
+	}
+	var seen []string
+	for _, f := range faults {
+		_, err := e.At(f.at, func() {
+			k := ks[f.node]
+			// the observer looks at every node, so every node materialises its state
+			// (the scenario itself would only unsteady the nodes the fault touches).
+			for _, k := range ks {
+				k.Unsteady()
+			}
+			seen = append(seen, sim.Seconds(e.Now())+"\n"+observe(s, names))
+			switch f.kind {
+			case fStop:
+				k.Stop()
+			case fStart:
+				k.Start()
+			case fRestart:
+				k.Restart()
+			case fPartition:
+				k.Client().SetPartitioned(true)
+			case fHeal:
+				k.Client().SetPartitioned(false)
+			case fOutage:
+				s.SetOutage(true)
+			case fOutageEnd:
+				s.SetOutage(false)
+			case fPressure:
+				_ = k.SetCondition(apiserver.NodeDiskPressure, apiserver.ConditionTrue, "", "")
+			}
+		})
+		require.NoError(t, err)
+	}
+	// the final look is an event scheduled up front, like the faults: at its instant it
+	// runs before the loops' timers.
+	_, err := e.At(until, func() {
+		for _, k := range ks {
+			k.Unsteady()
+		}
+		seen = append(seen, "end\n"+observe(s, names))
+	})
+	require.NoError(t, err)
+	require.NoError(t, e.RunUntil(until))
+	var text []byte
+	for _, r := range tr.Records() {
+		text = r.AppendText(text)
+		text = append(text, '\n')
+	}
+	return sim.Digest(tr.Records()), string(text), seen
+}
+
+func genFaults(t *rapid.T, nodes int, horizon time.Duration) []fault {
+	n := rapid.IntRange(0, 10).Draw(t, "faults")
+	fs := make([]fault, 0, n)
+	for i := range n {
+		// whole seconds, so faults often coincide with renewals and syncs (jitter off)
+		at := time.Duration(rapid.Int64Range(1, int64(horizon/time.Second)).Draw(t, fmt.Sprint("at", i))) * time.Second
+		if rapid.Bool().Draw(t, fmt.Sprint("frac", i)) {
+			at += time.Duration(rapid.Int64Range(0, 999).Draw(t, fmt.Sprint("ms", i))) * time.Millisecond
+		}
+		fs = append(fs, fault{
+			at:   at,
+			kind: faultKind(rapid.IntRange(0, int(fNumKinds)-1).Draw(t, fmt.Sprint("kind", i))),
+			node: rapid.IntRange(0, nodes-1).Draw(t, fmt.Sprint("node", i)),
+		})
+	}
+	return fs
+}
+
+// Exact and lazy mode give the same observable trace, and an observer of Leases and
+// Nodes sees the same renewTime and lastHeartbeatTime at every fault instant.
+func TestExactLazyEquivalence(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		nodes := rapid.IntRange(1, 3).Draw(t, "nodes")
+		horizon := time.Duration(rapid.IntRange(60, 3*3600).Draw(t, "horizon")) * time.Second
+		faults := genFaults(t, nodes, horizon)
+		d1, t1, o1 := runSchedule(t, true, false, nodes, faults, horizon+10*time.Minute)
+		d2, t2, o2 := runSchedule(t, false, false, nodes, faults, horizon+10*time.Minute)
+		require.Equal(t, o1, o2)
+		require.Equal(t, t1, t2)
+		require.Equal(t, d1, d2)
+	})
+}
+
+// With jitter on, lazy mode catches up by drawing from the same per-node streams, so
+// the two modes still agree.
+func TestExactLazyEquivalenceWithJitter(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		nodes := rapid.IntRange(1, 3).Draw(t, "nodes")
+		horizon := time.Duration(rapid.IntRange(60, 3*3600).Draw(t, "horizon")) * time.Second
+		faults := genFaults(t, nodes, horizon)
+		d1, t1, o1 := runSchedule(t, true, true, nodes, faults, horizon+10*time.Minute)
+		d2, t2, o2 := runSchedule(t, false, true, nodes, faults, horizon+10*time.Minute)
+		require.Equal(t, o1, o2)
+		require.Equal(t, t1, t2)
+		require.Equal(t, d1, d2)
+	})
+}
+
+// Lazy mode really is lazy: a healthy fleet goes steady and schedules nothing more.
+func TestLazyGoesSteady(t *testing.T) {
+	e := sim.New()
+	s := apiserver.New(e, sim.NewTrace(false), apiserver.DefaultConfig())
+	k, err := New(s, "n", Config{})
+	require.NoError(t, err)
+	k.Start()
+	require.NoError(t, e.RunUntil(time.Minute))
+	require.True(t, k.Steady())
+	l, _ := s.Leases.Peek("kube-node-lease/n")
+	require.True(t, l.Steady)
+	require.Zero(t, e.Pending())
+	require.NoError(t, e.RunUntil(30*24*time.Hour))
+	k.Unsteady()
+	l, _ = s.Leases.Peek("kube-node-lease/n")
+	require.False(t, l.Steady)
+	require.Greater(t, l.RenewTime, 30*24*time.Hour-10400*time.Millisecond)
+	n, _ := s.Nodes.Peek("n")
+	require.Greater(t, n.Condition(apiserver.NodeReady).LastHeartbeatTime, 30*24*time.Hour-8*time.Minute)
+}
