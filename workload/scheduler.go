@@ -118,7 +118,9 @@ type Scheduler struct {
 	nodes  []*nodeInfo // existing nodes in name order
 	acct   map[string]podAcct
 	queued map[string]*qpod
-	active activeQ
+	// unsched holds the pods waiting for a cluster change
+	unsched map[string]*qpod
+	active  activeQ
 	backq  []*qpod // sorted by (until, seq)
 	seq    uint64
 
@@ -151,6 +153,7 @@ func (sc *Scheduler) Start() {
 	sc.started = true
 	e := sc.s.Engine
 	sc.infos, sc.nodes, sc.acct, sc.queued = map[string]*nodeInfo{}, nil, map[string]podAcct{}, map[string]*qpod{}
+	sc.unsched = map[string]*qpod{}
 	sc.active, sc.backq = nil, nil
 	sc.cycle, _ = e.NewTimer(sc.runCycle)
 	sc.backTimer, _ = e.NewTimer(sc.flushBackoff)
@@ -352,6 +355,7 @@ func (sc *Scheduler) dequeue(key string) {
 		return
 	}
 	delete(sc.queued, key)
+	delete(sc.unsched, key)
 	switch qp.state {
 	case qActive:
 		heap.Remove(&sc.active, qp.idx)
@@ -369,19 +373,21 @@ func (sc *Scheduler) dequeue(key string) {
 // moveAllToActive is the scheduling queue's MoveAllToActiveOrBackoffQueue on a
 // cluster event that may make unschedulable pods schedulable.
 func (sc *Scheduler) moveAllToActive() {
-	var keys []string
-	for k, qp := range sc.queued {
-		if qp.state == qUnschedulable {
-			keys = append(keys, k)
-		}
+	if len(sc.unsched) == 0 {
+		return
+	}
+	keys := make([]string, 0, len(sc.unsched))
+	for k := range sc.unsched {
+		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		sc.toActiveOrBackoff(sc.queued[k])
+		sc.toActiveOrBackoff(sc.unsched[k])
 	}
 }
 
 func (sc *Scheduler) toActiveOrBackoff(qp *qpod) {
+	delete(sc.unsched, qp.key)
 	now := sc.s.Now()
 	if qp.until <= now {
 		sc.pushActive(qp)
@@ -545,6 +551,7 @@ func (sc *Scheduler) unschedulable(qp *qpod, p *apiserver.Pod) {
 	msg := fitErrorMessage(len(sc.nodes), sc.results)
 	qp.until = now + sc.backoff(qp.attempts)
 	qp.state = qUnschedulable
+	sc.unsched[qp.key] = qp
 	if msg == qp.lastMsg {
 		return
 	}

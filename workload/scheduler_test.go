@@ -236,3 +236,21 @@ func TestSchedulerConfigValidate(t *testing.T) {
 	}
 	require.NoError(t, DefaultSchedulerConfig().Validate())
 }
+
+// The filter and score pass over the nodes does not allocate.
+func TestSelectNodeAllocationFree(t *testing.T) {
+	w := newWorld(t, 1)
+	for _, n := range []string{"a", "b", "c", "d"} {
+		w.addNode(n, map[string]string{"zone": n})
+	}
+	w.run(time.Second)
+	p := &apiserver.Pod{NodeSelector: map[string]string{"zone": "c"}, Requests: apiserver.Resources{MilliCPU: 100},
+		Tolerations: []taint.Toleration{{Key: "x", Operator: taint.OpExists}}}
+	w.sched.selectNode(p)
+	allocs := testing.AllocsPerRun(100, func() {
+		if w.sched.selectNode(p) == nil {
+			t.Fatal("no node")
+		}
+	})
+	require.Zero(t, allocs)
+}
