@@ -142,7 +142,7 @@ func genFaults(t *rapid.T, nodes int, horizon time.Duration) []fault {
 func TestExactLazyEquivalence(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		nodes := rapid.IntRange(1, 3).Draw(t, "nodes")
-		horizon := time.Duration(rapid.IntRange(60, 3*3600).Draw(t, "horizon")) * time.Second
+		horizon := time.Duration(rapid.IntRange(60, 1800).Draw(t, "horizon")) * time.Second
 		faults := genFaults(t, nodes, horizon)
 		d1, t1, o1 := runSchedule(t, true, false, nodes, faults, horizon+10*time.Minute)
 		d2, t2, o2 := runSchedule(t, false, false, nodes, faults, horizon+10*time.Minute)
@@ -157,7 +157,7 @@ func TestExactLazyEquivalence(t *testing.T) {
 func TestExactLazyEquivalenceWithJitter(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		nodes := rapid.IntRange(1, 3).Draw(t, "nodes")
-		horizon := time.Duration(rapid.IntRange(60, 3*3600).Draw(t, "horizon")) * time.Second
+		horizon := time.Duration(rapid.IntRange(60, 1800).Draw(t, "horizon")) * time.Second
 		faults := genFaults(t, nodes, horizon)
 		d1, t1, o1 := runSchedule(t, true, true, nodes, faults, horizon+10*time.Minute)
 		d2, t2, o2 := runSchedule(t, false, true, nodes, faults, horizon+10*time.Minute)
