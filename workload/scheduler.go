@@ -121,8 +121,8 @@ type Scheduler struct {
 	// unsched holds the pods waiting for a cluster change
 	unsched map[string]*qpod
 	active  activeQ
-	backq  []*qpod // sorted by (until, seq)
-	seq    uint64
+	backq   []*qpod // sorted by (until, seq)
+	seq     uint64
 
 	cycle, backTimer *sim.Timer
 	started          bool
