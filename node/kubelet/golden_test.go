@@ -60,3 +60,30 @@ func TestRegisterNodeFalse(t *testing.T) {
 	require.Zero(t, w.s.Leases.Len())
 	require.NotContains(t, w.text("KubeletLog"), "Attempting to register node")
 }
+
+// Lease renewal through an API-server outage (30–75 s: renewed within 7 s of the server
+// coming back) and a partition of the kubelet (120–200 s: requests time out after 10 s).
+func TestGoldenOutageAndPartition(t *testing.T) {
+	w := newWorld(t, true, Config{NoJitter: true}, "test-worker")
+	k := w.k["test-worker"]
+	w.startAll("test-worker")
+	w.at(30*time.Second, func() { k.Unsteady(); w.s.SetOutage(true) })
+	w.at(75*time.Second, func() { w.s.SetOutage(false) })
+	w.at(120*time.Second, func() { k.Unsteady(); k.Client().SetPartitioned(true) })
+	w.at(200*time.Second, func() { k.Client().SetPartitioned(false) })
+	w.run(230 * time.Second)
+	var renews []time.Duration
+	for _, r := range w.tr.Records() {
+		if r.Kind == "LeaseRenewed" {
+			renews = append(renews, r.T)
+		}
+	}
+	// outage: the sync at 30 fails; backoff GETs at 30, 30.2, 30.6, 31.4, 33, 36.2, 42.6,
+	// 49.6, 56.6, 63.6, 70.6, 77.6 — the last finds the server back (≤ 7 s after 75).
+	require.Contains(t, renews, 77600*time.Millisecond)
+	require.LessOrEqual(t, 77600*time.Millisecond-75*time.Second, 7*time.Second)
+	// partition: the sync at 127.6 makes five UPDATEs of 10 s each, then ensure GETs at
+	// 177.6, 187.8, 198.2 (sent while partitioned: fails at 208.2), 209 (healed).
+	require.Contains(t, renews, 209*time.Second)
+	golden(t, "outage_partition", w.textFor("test-worker", "NodeCondition", "NodeRegistered", "TaintAdded"))
+}
