@@ -8,7 +8,9 @@
 // Every component is built with the API server, its own client and a config
 // (New…(s, c, cfg)), reads the cluster through informers and writes through its
 // client; Start lists and watches, Stop ends the watches and cancels every timer the
-// component owns. Controllers process their work queue as upstream workers do: a
+// component owns. Every config has a WatchLatency (default 0: an informer sees a
+// change as the next event at the same instant); the scenario sets the cluster-wide
+// figure. Controllers process their work queue as upstream workers do: a
 // key queued by an informer event is synced at that instant (keys queued together
 // are synced together, in key order), and a failed sync is retried with the default
 // controller rate limiter's per-item backoff (5 ms doubling to 1000 s).

@@ -254,3 +254,43 @@ func TestSelectNodeAllocationFree(t *testing.T) {
 	})
 	require.Zero(t, allocs)
 }
+
+// A pod that does not fit is retried when an assigned pod is deleted, once its
+// backoff has passed; Stop cancels the pending backoff timer.
+func TestSchedulerRetriedOnPodDeletion(t *testing.T) {
+	w := newWorld(t, 1)
+	w.addNode("n1", nil)
+	_, err := w.s.Nodes.Patch(w.c, "n1", func(n *apiserver.Node) error { n.Allocatable.Pods = 1; return nil })
+	require.NoError(t, err)
+	for _, name := range []string{"first", "second"} {
+		_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name}})
+		require.NoError(t, err)
+	}
+	w.run(10 * time.Second)
+	require.Equal(t, "n1", w.podNode("default/first"))
+	require.Equal(t, "", w.podNode("default/second"))
+	// deleted at 0.3 s after the second attempt's failure at 0.02 s: the 1 s backoff
+	// holds it until 1.02 s
+	w.at(10*time.Second+300*time.Millisecond, func() {
+		require.NoError(t, w.s.Pods.Delete(w.c, "default/first", apiserver.DeleteOptions{GracePeriodSeconds: taint.Seconds(0)}))
+	})
+	w.run(20 * time.Second)
+	require.Equal(t, "n1", w.podNode("default/second"))
+	recs := filterKinds(w.tr.Records(), "FailedScheduling", "PodScheduled")
+	require.Len(t, recs, 3)
+	require.Equal(t, "0/1 nodes are available: 1 Too many pods.", recs[1].Str("message"))
+	require.Equal(t, 10*time.Second+300*time.Millisecond+10*time.Millisecond, recs[2].T, "backoff long over: next cycle")
+
+	// backoff still running at Stop
+	_, err = w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "third"}})
+	require.NoError(t, err)
+	w.run(21 * time.Second)
+	w.at(21*time.Second, func() {
+		_, err := w.s.Nodes.Patch(w.c, "n1", func(n *apiserver.Node) error { n.Labels["x"] = "y"; return nil })
+		require.NoError(t, err)
+	})
+	w.run(21*time.Second + time.Millisecond)
+	require.True(t, w.sched.backTimer.Pending(), "in backoff after the node change")
+	w.stop()
+	require.Equal(t, 0, w.e.Pending())
+}
