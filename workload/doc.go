@@ -93,6 +93,10 @@
 // (The Deployment feature that reports terminating replicas, KEP-3973, does not
 // change when ReplicaSets replace pods.)
 //
+// Ownership: a pod or ReplicaSet belongs to the controller its Controller=true owner
+// reference names (by UID). Adoption of orphans that match a selector and release
+// of pods whose labels stop matching (ClaimPods) are not modelled.
+//
 // Scale-down order follows ActivePodsWithRanks.Less with the LogarithmicScaleDown
 // comparison (on by default since 1.22): unassigned, then Pending before Running,
 // not ready before ready, more co-located active pods of the same controller first,
