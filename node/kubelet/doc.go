@@ -1,2 +1,141 @@
-// Package kubelet is nodesim's kubelet: one per node. (Full documentation below.)
+// Package kubelet is nodesim's kubelet: one per node, built with New from the API server,
+// the node name and a KubeletConfiguration-shaped Config. It talks to the cluster only
+// through its own client (Client; partition it to cut the node off) and informers.
+//
+// # Model
+//
+// Start is a new kubelet process (kubelet Run): the status loop, fastStatusUpdateOnce,
+// the node-lease controller (package lease) and the first container runtime check start
+// at that instant. Stop and Crash end the process (no more requests; containers keep
+// running); Restart is Stop then Start; PowerOff also stops the containers; PowerOn
+// starts everything again. A restarted process has forgotten everything: it registers
+// again, its first status sync always PATCHes, and its lease controller has no cached
+// Lease.
+//
+// Registration (registerWithAPIServer) runs inside the first status sync and blocks it:
+// sleep 100 ms, attempt, doubling the sleep up to 7 s, forever. An attempt POSTs the
+// initial Node (default labels hostname/os/arch and their beta twins, topology labels from
+// Zone/Region, --node-labels, the attach/detach annotation, RegisterWithTaints, the
+// unschedulable taint if RegisterSchedulable is false, and a full status). AlreadyExists
+// means GET and reconcile the default labels and the annotation only (taints,
+// unschedulable and custom labels of an existing Node are left alone). Once registered, a
+// process never registers again: a Node deleted under a running kubelet stays deleted.
+//
+// The status loop is wait.JitterUntil(syncNodeStatus, nodeStatusUpdateFrequency, 0.04,
+// sliding): waits of 10–10.4 s drawn at the start of each sync from the node's own
+// stream. Each sync makes up to nodeStatusUpdateRetry (5) tries, back to back: try 0
+// reads the Node from the kubelet's Node informer, later tries GET it. The status is
+// computed by the setters (MemoryPressure, DiskPressure, PIDPressure, Ready, and
+// NetworkUnavailable only once set): heartbeat = now, transition time kept while the
+// status is unchanged, upstream's reasons and messages (KubeletReady "kubelet is posting
+// ready status", KubeletNotReady with the aggregated errors, KubeletHasSufficientMemory,
+// …). It is PATCHed if anything but the heartbeat changed, on the process's first sync,
+// or when nodeStatusReportFrequency (5 m) has passed since the last report. A failed try
+// logs "Error updating node status, will retry" (tries ≥ 1 also call
+// onRepeatedHeartbeatFailure); after five, "Unable to update node status". Each request
+// takes the client's latency, or its 10 s timeout when partitioned (min of
+// nodeStatusUpdateFrequency and the lease duration, as the heartbeat client), and the
+// next step is placed after it.
+//
+// fastStatusUpdateOnce polls every 100 ms from start: as soon as the locally computed
+// status turns Ready while the Node it sees is not, it PATCHes at once ("Fast updating
+// node status as it just became ready"); it gives up after nodeReadyGracePeriod (120 s).
+//
+// Pods: a field-selected informer on spec.nodeName. A pod seen by a running kubelet runs
+// PodStartDelay (1 s) later (PATCH phase Running, Initialized, ContainersReady and Ready —
+// False until pod.ReadinessDelay has passed, then True). A pod with a deletion timestamp
+// is killed and, when its grace period is over, the kubelet sends the final DELETE (grace
+// 0) — only while it runs and reaches the API server, so on a dead or partitioned node the
+// pod stays Terminating. The status manager puts the API in line with the running
+// containers: pods the node lifecycle controller marked Ready=False become Ready again
+// when the kubelet sees them (after a heal, the held watch events arrive; after a restart,
+// the informer's initial list). A failed pod status write is retried every 10 s
+// (the status manager's syncPeriod). After PowerOn the containers start again.
+//
+// Injected causes (SetCondition) stand for what the kubelet itself would detect: runtime
+// down (Ready False, "container runtime is down"), network not ready, pressure
+// conditions. They are posted at the next status sync.
+//
+// Graceful node shutdown (Shutdown, §8 of the reference): the "node is shutting down"
+// error turns Ready False and a status sync runs at once; admission rejects new pods
+// (phase Failed, reason NodeShutdown); pods are killed by priority group, lowest first,
+// each with min(group period, terminationGracePeriodSeconds) — the legacy settings make
+// two groups, non-critical pods with shutdownGracePeriod − shutdownGracePeriodCriticalPods
+// and pods at or above system-cluster-critical with shutdownGracePeriodCriticalPods. Each
+// pod is recorded PodEvicted (reason NodeShutdown) when its kill starts and ends phase
+// Failed, reason Terminated, with DisruptionTarget (TerminationByKubelet). In this model a
+// pod takes its whole grace period to stop, so a group lasts its longest pod grace. Then
+// the machine goes down (PowerOff). With no grace period configured the shutdown is
+// immediate: PowerOff at once.
+//
+// # Log lines
+//
+// The kubelet's log lines are quiet KubeletLog records (node, line) in klog's text
+// format, for example:
+//
+//	I1102 09:04:12.877102     214 kubelet_node_status.go:72] "Attempting to register node" node="test-worker"
+//
+// The date and time come from the engine's wall clock (Engine.Wall), the thread id is a
+// fixed number per node drawn from its stream, and file:line name the upstream log call.
+// Line numbers follow release v1.34 as far as they could be checked
+// (kubelet_node_status.go:72 and :75 for the registration pair); the others are close
+// approximations and are kept in one table (klog.go) so they can be corrected in one place.
+//
+// # Lazy steady mode
+//
+// As docs/ARCHITECTURE.md specifies: unless Exact is set (or the trace is verbose), a
+// kubelet that runs, is registered, reachable, past its start-up work, whose last status
+// sync succeeded, whose computed status equals the stored one and whose pods have no
+// work pending, writes its next Lease renewal with Steady = true and then schedules
+// nothing: its renewals and status syncs continue virtually on the schedule exact mode
+// would follow. Unsteady walks both schedules to now, drawing the same jitter from the
+// same streams as exact mode would, writes the Node status with the last virtual report's
+// lastHeartbeatTime (if newer) and the Lease with the last virtual renewTime and Steady =
+// false, and resumes both loops. Virtual runs due exactly now are left to the resumed
+// loops, so they follow whatever fault the caller applies next, as in exact mode, where
+// the fault event was scheduled before the loop's timer. Stop, Crash, PowerOff,
+// SetCondition and Shutdown call Unsteady themselves; the scenario calls it before a
+// partition, an outage or a Node deletion. Pods do not prevent steady mode: pod work is
+// event-driven and needs no loop.
+//
+// # Decisions where upstream was open or not modelled
+//
+//   - Q1 (1.34+ report offset): after a status change, and after the first sync of a
+//     process, delayAfterNodeStatusChange is drawn uniformly in [−0.5, 0.5) ×
+//     nodeStatusReportFrequency; the next no-change PATCH is due at lastReport +
+//     frequency + delay; a no-change report resets the delay to 0, so later reports are
+//     plain 5 m apart. Version < 34 draws nothing. The reference's version table (§0a,
+//     read from released modules) puts the first release with the offset at 1.34.
+//   - "Error updating node status, will retry" once after a restart that re-registers: the
+//     first try of the first status sync reads the kubelet's Node informer, which has not
+//     yet seen the Node the kubelet created a moment before (its watch event is delivered
+//     as a later event), so try 0 fails NotFound and try 1 (a GET) succeeds. A fresh
+//     kubelet shows the same line, as real ones do. A restart with the Node still present
+//     finds it in the informer's initial list and logs nothing.
+//   - Runtime check: the first container runtime status check succeeds RuntimeCheckDelay
+//     (default 1 s) after start. Registration at 0.1 s therefore creates the Node with
+//     Ready=False "container runtime status check may not have completed yet", and
+//     fastStatusUpdateOnce posts Ready=True at about 1 s, the order a real kubelet shows
+//     (updateRuntimeUp runs every 5 s from start and its first CRI Status call takes about
+//     that long on a cold node).
+//   - Pod start: PodStartDelay (default 1 s) stands for sandbox and container start.
+//   - onRepeatedHeartbeatFailure closes connections upstream; there are none to close here.
+//   - Requests take effect at the instant they are made; a partitioned request fails after
+//     the client timeout and the kubelet's next step follows then.
+//
+// # Upstream files followed
+//
+//   - pkg/kubelet/kubelet_node_status.go (registerWithAPIServer, tryRegisterWithAPIServer,
+//     reconcile of default labels, syncNodeStatus, updateNodeStatus, tryUpdateNodeStatus,
+//     fastStatusUpdateOnce / fastNodeStatusUpdate)
+//   - pkg/kubelet/nodestatus/setters.go (ReadyCondition, MemoryPressureCondition,
+//     DiskPressureCondition, PIDPressureCondition)
+//   - pkg/kubelet/kubelet.go (Run: the loops; nodeStatusUpdateRetry, nodeReadyGracePeriod,
+//     the heartbeat client and the node lease controller)
+//   - pkg/kubelet/runtime.go (runtime and network errors)
+//   - pkg/kubelet/apis/config/v1beta1/defaults.go (defaults)
+//   - pkg/kubelet/nodeshutdown/nodeshutdown_manager_linux.go (graceful shutdown)
+//   - pkg/kubelet/status/status_manager.go (pod status sync, final delete)
+//   - staging/src/k8s.io/component-helpers/apimachinery/lease/controller.go, through
+//     package lease
 package kubelet

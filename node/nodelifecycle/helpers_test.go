@@ -17,9 +17,15 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
+// tb is what helpers need of *testing.T and *rapid.T.
+type tb interface {
+	require.TestingT
+	Helper()
+}
+
 // world is a small cluster: an engine, an API server and the controller.
 type world struct {
-	t  testing.TB
+	t  tb
 	e  *sim.Engine
 	tr *sim.Trace
 	s  *apiserver.Server
@@ -27,7 +33,7 @@ type world struct {
 	kl map[string]*fakeKubelet
 }
 
-func newWorld(t testing.TB, cfg Config) *world {
+func newWorld(t tb, cfg Config) *world {
 	t.Helper()
 	e := sim.New(sim.WithSeed(1))
 	tr := sim.NewTrace(false)
@@ -198,7 +204,7 @@ func (k *fakeKubelet) SetReady(st apiserver.ConditionStatus) {
 }
 
 // text renders the trace's non-quiet records.
-func text(t testing.TB, recs []sim.Record) string {
+func text(t tb, recs []sim.Record) string {
 	var b bytes.Buffer
 	require.NoError(t, sim.WriteText(&b, recs))
 	return b.String()

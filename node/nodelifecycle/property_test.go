@@ -1,0 +1,98 @@
+package nodelifecycle
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/nodesim/nodesim/apiserver"
+)
+
+type action struct {
+	at   time.Duration
+	node int
+	kind int // 0 stop, 1 start, 2 Ready=False, 3 Ready=True
+}
+
+type clusterSpec struct {
+	version int
+	latency time.Duration
+	zones   []int // zone index per node
+	actions []action
+}
+
+func genCluster(t *rapid.T) clusterSpec {
+	n := rapid.IntRange(1, 30).Draw(t, "nodes")
+	nz := rapid.IntRange(1, 3).Draw(t, "zones")
+	spec := clusterSpec{
+		version: rapid.SampledFrom([]int{31, 33, 34, 37}).Draw(t, "version"),
+		latency: time.Duration(rapid.SampledFrom([]int{0, 0, 3}).Draw(t, "latencyMs")) * time.Millisecond,
+	}
+	for i := 0; i < n; i++ {
+		spec.zones = append(spec.zones, rapid.IntRange(0, nz-1).Draw(t, "zone"))
+	}
+	na := rapid.IntRange(0, 3*n).Draw(t, "actions")
+	for i := 0; i < na; i++ {
+		spec.actions = append(spec.actions, action{
+			// whole milliseconds plus 0.3 ms keep actions off the kubelets' 10 s grid
+			at:   time.Duration(rapid.IntRange(1, 400_000).Draw(t, "atMs"))*time.Millisecond + 300*time.Microsecond,
+			node: rapid.IntRange(0, n-1).Draw(t, "node"),
+			kind: rapid.IntRange(0, 3).Draw(t, "kind"),
+		})
+	}
+	return spec
+}
+
+// runCluster builds the cluster with exact or lazy kubelets and an exact or lazy controller
+// and returns the (non-verbose) trace text.
+func runCluster(t *rapid.T, spec clusterSpec, lazyKubelets, exactController bool) string {
+	cfg := DefaultConfig(spec.version)
+	cfg.WatchLatency = spec.latency
+	cfg.Exact = exactController
+	w := newWorld(t, cfg)
+	for i, z := range spec.zones {
+		labels := map[string]string{apiserver.LabelZone: fmt.Sprintf("z%d", z)}
+		if z == 0 {
+			labels = nil // the unlabelled zone ""
+		}
+		w.kubelet(fmt.Sprintf("n%02d", i), labels, lazyKubelets).Start()
+	}
+	w.run(time.Millisecond)
+	w.nc.Start()
+	for _, a := range spec.actions {
+		k := w.kl[fmt.Sprintf("n%02d", a.node)]
+		a := a
+		w.at(a.at, func() {
+			switch a.kind {
+			case 0:
+				if k.running {
+					k.Stop()
+				}
+			case 1:
+				if !k.running {
+					k.Start()
+				}
+			case 2:
+				k.SetReady(apiserver.ConditionFalse)
+			case 3:
+				k.SetReady(apiserver.ConditionTrue)
+			}
+		})
+	}
+	w.run(10 * time.Minute)
+	return text(t, w.tr.Records())
+}
+
+// Lazy mode (steady kubelets, a controller that skips steady nodes) gives the same trace as
+// exact mode (every renewal written, every node visited every pass).
+func TestLazyEqualsExact(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		spec := genCluster(t)
+		exact := runCluster(t, spec, false, true)
+		lazy := runCluster(t, spec, true, false)
+		require.Equal(t, exact, lazy)
+	})
+}
