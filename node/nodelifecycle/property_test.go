@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
+	"github.com/google/go-cmp/cmp"
 	"pgregory.net/rapid"
 
 	"github.com/nodesim/nodesim/apiserver"
@@ -93,6 +93,9 @@ func TestLazyEqualsExact(t *testing.T) {
 		spec := genCluster(t)
 		exact := runCluster(t, spec, false, true)
 		lazy := runCluster(t, spec, true, false)
-		require.Equal(t, exact, lazy)
+		if d := cmp.Diff(exact, lazy); d != "" {
+			t.Fatalf("version 1.%d latency %v zones %v actions %+v\nlazy differs from exact (-exact +lazy):\n%s",
+				spec.version, spec.latency, spec.zones, spec.actions, d)
+		}
 	})
 }
