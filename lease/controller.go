@@ -107,6 +107,7 @@ type Controller struct {
 	fromRetry bool // backoffEnsureLease called for a Conflict inside retryUpdateLease
 	sleep     time.Duration
 	steadyReq bool
+	failErr   error
 
 	// lazy mode
 	steady    bool
@@ -123,6 +124,8 @@ const (
 	phaseIdle phase = iota
 	phaseUpdate
 	phaseEnsure
+	phaseUpdateFailed // a failed UPDATE's answer arrives (after its request time)
+	phaseEnsureFailed // a failed ensure-lease's answer arrives
 )
 
 // New returns a stopped controller. r supplies the loop's jitter draws; it must be the
@@ -225,6 +228,10 @@ func (ctl *Controller) step() {
 		ctl.tryUpdate(0)
 	case phaseEnsure:
 		ctl.tryEnsure(0)
+	case phaseUpdateFailed:
+		ctl.updateFailed(ctl.failErr, 0)
+	case phaseEnsureFailed:
+		ctl.ensureFailed(ctl.failErr, 0)
 	}
 }
 
@@ -275,8 +282,21 @@ func (ctl *Controller) tryUpdate(spent time.Duration) {
 			return
 		}
 		ctl.c.TraceError("update", "leases", err)
-		ctl.log('E', 109, "Failed to update lease", err)
 	}
+	if took > 0 {
+		// the failure is known (and logged) when the request returns.
+		ctl.failErr = err
+		ctl.phase = phaseUpdateFailed
+		ctl.after(took)
+		return
+	}
+	ctl.updateFailed(err, 0)
+}
+
+// updateFailed handles a failed UPDATE attempt at the instant its answer arrived.
+func (ctl *Controller) updateFailed(err error, took time.Duration) {
+	ctl.failErr = nil
+	ctl.log('E', 109, "Failed to update lease", err)
 	if apiserver.IsConflict(err) {
 		// OptimisticLockError: re-fetch through backoffEnsureLease and go on.
 		ctl.startEnsure(true, took)
@@ -323,9 +343,13 @@ func (ctl *Controller) tryEnsure(spent time.Duration) {
 	took := spent
 	l, created, err := ctl.ensure(&took)
 	if err != nil {
-		ctl.sleep = min(2*ctl.sleep, MaxBackoff)
-		ctl.log('E', 124, "Failed to ensure lease exists, will retry", err, "interval", fmt.Sprintf("%q", ctl.sleep.String()))
-		ctl.after(took + ctl.sleep)
+		if took > 0 {
+			ctl.failErr = err
+			ctl.phase = phaseEnsureFailed
+			ctl.after(took)
+			return
+		}
+		ctl.ensureFailed(err, 0)
 		return
 	}
 	if ctl.fromRetry {
@@ -355,6 +379,15 @@ func (ctl *Controller) tryEnsure(spent time.Duration) {
 		return
 	}
 	ctl.tryUpdate(0)
+}
+
+// ensureFailed logs a failed ensure-lease attempt and sleeps before the next one.
+func (ctl *Controller) ensureFailed(err error, took time.Duration) {
+	ctl.failErr = nil
+	ctl.phase = phaseEnsure
+	ctl.sleep = min(2*ctl.sleep, MaxBackoff)
+	ctl.log('E', 124, "Failed to ensure lease exists, will retry", err, "interval", fmt.Sprintf("%q", ctl.sleep.String()))
+	ctl.after(took + ctl.sleep)
 }
 
 // ensure is ensureLease: the lease, whether this call created it, and an error.

@@ -160,7 +160,9 @@ func TestPartitionUsesTimeout(t *testing.T) {
 	r.run(t, 5*time.Second)
 	r.c.SetPartitioned(true)
 	r.run(t, 59*time.Second)
-	require.Equal(t, 4, r.hb) // attempts at 10, 20, 30, 40, 50
+	require.Equal(t, 3, r.hb) // attempts at 10, 20, 30, 40, 50 fail 10 s later; the hook runs for 1–4
+	r.run(t, 60*time.Second)
+	require.Equal(t, 4, r.hb)
 	r.run(t, 61*time.Second)
 	fallback := 0
 	for _, e := range r.logs {

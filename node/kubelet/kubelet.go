@@ -66,6 +66,8 @@ type Kubelet struct {
 	reported   bool          // lastStatusReportTime is set
 	delay      time.Duration // delayAfterNodeStatusChange (1.34+)
 	lastSyncOK bool
+	failErr    error
+	failMsg    string
 
 	// injected causes (SetCondition)
 	readyCause   string
@@ -90,6 +92,8 @@ const (
 	phaseIdle statusPhase = iota
 	phaseRegister
 	phaseUpdate
+	phaseUpdateFailed
+	phaseRegisterFailed
 )
 
 type condOverride struct {

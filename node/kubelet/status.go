@@ -31,6 +31,10 @@ func (k *Kubelet) statusStep() {
 		k.tryRegister()
 	case phaseUpdate:
 		k.tryUpdateNodeStatus()
+	case phaseUpdateFailed:
+		k.statusTryFailed(k.failErr, 0)
+	case phaseRegisterFailed:
+		k.registerFailed(0)
 	}
 }
 
@@ -122,8 +126,23 @@ func (k *Kubelet) tryRegister() {
 		k.tryUpdateNodeStatus()
 		return
 	}
+	if took > 0 {
+		k.sphase = phaseRegisterFailed
+		_ = k.statusTimer.Schedule(now + took)
+		return
+	}
+	k.registerFailed(0)
+}
+
+// registerFailed logs a failed attempt when its answer arrived and sleeps before the next.
+func (k *Kubelet) registerFailed(took time.Duration) {
+	if k.failMsg != "" {
+		k.logLine('E', posUnableRegister, k.failMsg, k.failErr.Error(), k.nodeKV()...)
+	}
+	k.failMsg, k.failErr = "", nil
+	k.sphase = phaseRegister
 	k.regStep = min(2*k.regStep, RegisterMaxStep)
-	_ = k.statusTimer.Schedule(now + took + k.regStep)
+	_ = k.statusTimer.Schedule(k.s.Now() + took + k.regStep)
 }
 
 func (k *Kubelet) tryRegisterWithAPIServer(n *apiserver.Node) (time.Duration, bool) {
@@ -134,14 +153,14 @@ func (k *Kubelet) tryRegisterWithAPIServer(n *apiserver.Node) (time.Duration, bo
 	}
 	if !apiserver.IsAlreadyExists(err) {
 		k.client.TraceError("create", "nodes", err)
-		k.logLine('E', posUnableRegister, "Unable to register node with API server", err.Error(), k.nodeKV()...)
+		k.failMsg, k.failErr = "Unable to register node with API server", err
 		return took, false
 	}
 	existing, err := k.s.Nodes.Get(k.client, k.name)
 	took += k.took(err)
 	if err != nil {
 		k.client.TraceError("get", "nodes", err)
-		k.logLine('E', posUnableRegister, "Unable to register node with API server, error getting existing node", err.Error(), k.nodeKV()...)
+		k.failMsg, k.failErr = "Unable to register node with API server, error getting existing node", err
 		return took, false
 	}
 	k.logLine('I', posPreviouslyReg, "Node was previously registered", "", k.nodeKV()...)
@@ -155,7 +174,7 @@ func (k *Kubelet) tryRegisterWithAPIServer(n *apiserver.Node) (time.Duration, bo
 	took += k.took(err)
 	if err != nil {
 		k.client.TraceError("patch", "nodes", err)
-		k.logLine('E', posUnableRegister, "Unable to reconcile node with API server,error updating node", err.Error(), k.nodeKV()...)
+		k.failMsg, k.failErr = "Unable to reconcile node with API server,error updating node", err
 		return took, false
 	}
 	return took, true
@@ -208,17 +227,31 @@ func (k *Kubelet) tryUpdateNodeStatus() {
 		return
 	}
 	k.lastSyncOK = false
+	if took > 0 {
+		// the failure is known (and logged) when the request returns.
+		k.failErr = err
+		k.sphase = phaseUpdateFailed
+		_ = k.statusTimer.Schedule(now + took)
+		return
+	}
+	k.statusTryFailed(err, 0)
+}
+
+// statusTryFailed handles a failed try at the instant its answer arrived.
+func (k *Kubelet) statusTryFailed(err error, took time.Duration) {
+	k.failErr = nil
+	k.sphase = phaseUpdate
 	if k.sTry > 0 {
 		k.onRepeatedHeartbeatFailure()
 	}
 	k.logLine('E', posErrorUpdating, "Error updating node status, will retry", err.Error())
 	k.sTry++
 	if k.sTry < NodeStatusUpdateRetry {
-		_ = k.statusTimer.Schedule(now + took)
+		_ = k.statusTimer.Schedule(k.s.Now() + took)
 		return
 	}
 	k.logLine('E', posUnableUpdate, "Unable to update node status", "update node status exceeds retry count")
-	k.finishStatus(now + took)
+	k.finishStatus(k.s.Now() + took)
 }
 
 // onRepeatedHeartbeatFailure closes the heartbeat client's connections upstream; the
