@@ -62,6 +62,9 @@ type Kind[T Obj[T]] struct {
 	watchIndex map[string]func(T) string
 	selective  map[selKey][]*watcher[T]
 	selNames   []string
+	// selKeys lists, per (index, value), the stored keys with that value (sorted), so
+	// that a selected informer's initial list costs what it returns.
+	selKeys map[selKey][]string
 }
 
 type selKey struct{ index, value string }
@@ -268,6 +271,25 @@ func (k *Kind[T]) changed(ev Event[T]) {
 			ov = fn(ev.Old)
 		}
 		nv := fn(ev.New)
+		if ev.Type == Deleted {
+			nv = ""
+		}
+		if ov != nv {
+			key := ev.New.Meta().Key()
+			if ov != "" {
+				sk := selKey{name, ov}
+				if k.selKeys[sk] = sortedRemove(k.selKeys[sk], key); len(k.selKeys[sk]) == 0 {
+					delete(k.selKeys, sk)
+				}
+			}
+			if nv != "" {
+				sk := selKey{name, nv}
+				k.selKeys[sk] = sortedInsert(k.selKeys[sk], key)
+			}
+		}
+		if ev.Type == Deleted {
+			nv = fn(ev.New)
+		}
 		if ov != "" {
 			for _, w := range k.selective[selKey{name, ov}] {
 				w.send(ev)

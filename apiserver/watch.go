@@ -72,6 +72,13 @@ func (k *Kind[T]) AddWatchIndex(name string, fn func(T) string) {
 	if k.watchIndex == nil {
 		k.watchIndex = map[string]func(T) string{}
 		k.selective = map[selKey][]*watcher[T]{}
+		k.selKeys = map[selKey][]string{}
+	}
+	for _, key := range k.keys {
+		if v := fn(k.items[key]); v != "" {
+			sk := selKey{name, v}
+			k.selKeys[sk] = append(k.selKeys[sk], key)
+		}
 	}
 	if _, ok := k.watchIndex[name]; !ok {
 		k.selNames = append(k.selNames, name)
@@ -106,11 +113,9 @@ func (k *Kind[T]) WatchSelected(c *Client, latency time.Duration, index, value s
 func NewSelectedInformer[T Obj[T]](k *Kind[T], c *Client, latency time.Duration, index, value string) *Informer[T] {
 	inf := &Informer[T]{k: k, items: map[string]T{}}
 	fn := k.watchIndex[index]
-	for _, key := range k.keys {
-		if o := k.items[key]; fn(o) == value {
-			inf.items[key] = o
-			inf.keys = append(inf.keys, key)
-		}
+	for _, key := range k.selKeys[selKey{index, value}] {
+		inf.items[key] = k.items[key]
+		inf.keys = append(inf.keys, key)
 	}
 	inf.selIndex, inf.selValue = fn, value
 	inf.watch = k.WatchSelected(c, latency, index, value, inf.apply)
