@@ -14,21 +14,19 @@ type srcPos struct {
 }
 
 var (
-	posAttemptRegister     = srcPos{"kubelet_node_status.go", 72}
-	posRegistered          = srcPos{"kubelet_node_status.go", 75}
-	posPreviouslyReg       = srcPos{"kubelet_node_status.go", 147}
-	posUnableRegister      = srcPos{"kubelet_node_status.go", 108}
-	posErrorUpdating       = srcPos{"kubelet_node_status.go", 594}
-	posUnableUpdate        = srcPos{"kubelet_node_status.go", 581}
-	posFastUpdate          = srcPos{"kubelet_node_status.go", 667}
-	posFastUpdateErr       = srcPos{"kubelet_node_status.go", 672}
-	posNotReadyInTime      = srcPos{"kubelet_node_status.go", 629}
-	posShutdownDetected    = srcPos{"nodeshutdown_manager_linux.go", 279}
-	posShutdownPod         = srcPos{"nodeshutdown_manager.go", 297}
-	posShutdownDone        = srcPos{"nodeshutdown_manager_linux.go", 304}
-	posPodAdmitRejected    = srcPos{"kubelet.go", 2463}
-	posStartingKubelet     = srcPos{"kubelet.go", 1717}
-	posKillingPodFinalSync = srcPos{"status_manager.go", 1010}
+	posAttemptRegister  = srcPos{"kubelet_node_status.go", 72}
+	posRegistered       = srcPos{"kubelet_node_status.go", 75}
+	posPreviouslyReg    = srcPos{"kubelet_node_status.go", 147}
+	posUnableRegister   = srcPos{"kubelet_node_status.go", 108}
+	posErrorUpdating    = srcPos{"kubelet_node_status.go", 594}
+	posUnableUpdate     = srcPos{"kubelet_node_status.go", 581}
+	posFastUpdate       = srcPos{"kubelet_node_status.go", 667}
+	posFastUpdateErr    = srcPos{"kubelet_node_status.go", 672}
+	posNotReadyInTime   = srcPos{"kubelet_node_status.go", 629}
+	posShutdownDetected = srcPos{"nodeshutdown_manager_linux.go", 279}
+	posShutdownPod      = srcPos{"nodeshutdown_manager.go", 297}
+	posShutdownDone     = srcPos{"nodeshutdown_manager_linux.go", 304}
+	posPodAdmitRejected = srcPos{"kubelet.go", 2463}
 )
 
 // logLine writes one klog-format line as a quiet KubeletLog record:
