@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/nodesim/nodesim/scenario"
@@ -125,9 +126,20 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Int64("seed", -1, "override spec.seed")
 	exact := fs.Bool("exact", false, "materialise every renewal and monitor pass (slower; same trace)")
 	det := fs.Bool("check-determinism", false, "run twice and compare trace digests")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	if len(pos) != 1 {
 		return invalid("run takes one FILE")

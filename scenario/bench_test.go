@@ -1,0 +1,164 @@
+package scenario_test
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nodesim/nodesim/scenario"
+)
+
+func fleet(b *testing.B, nodes, zones int, duration time.Duration, extra string) *scenario.Scenario {
+	b.Helper()
+	y := fmt.Sprintf(`
+apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: fleet}
+spec:
+  duration: %s
+  nodes:
+`, duration)
+	for z := 0; z < zones; z++ {
+		y += fmt.Sprintf("    - {namePrefix: z%d-, count: %d, zone: zone-%d}\n", z, nodes/zones, z)
+	}
+	y += extra
+	sc, err := scenario.Parse("fleet.yaml", []byte(y))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return sc
+}
+
+// BenchmarkFleetHealthy: a healthy fleet for 1 and 30 virtual days. The cost of a
+// healthy node must not grow with virtual time (node-hours/s).
+func BenchmarkFleetHealthy(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		for _, days := range []int{1, 30} {
+			b.Run(fmt.Sprintf("nodes=%d/days=%d", n, days), func(b *testing.B) {
+				d := time.Duration(days) * 24 * time.Hour
+				sc := fleet(b, n, 3, d, "")
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if _, err := scenario.Run(sc, scenario.RunOptions{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(n)*d.Hours()*float64(b.N)/b.Elapsed().Seconds(), "node-hours/s")
+			})
+		}
+	}
+}
+
+// BenchmarkZoneOutage: 10k nodes in 3 zones, pods in Deployments and a DaemonSet, one
+// zone partitioned for 10 minutes within a 24-hour run.
+func BenchmarkZoneOutage(b *testing.B) {
+	for _, pods := range []int{30_000, 300_000} {
+		b.Run(fmt.Sprintf("pods=%d", pods), func(b *testing.B) {
+			deployments := 100
+			per := (pods - 10_000) / deployments
+			extra := "  objects:\n"
+			extra += `    - apiVersion: apps/v1
+      kind: DaemonSet
+      metadata: {name: agent}
+      spec:
+        selector: {matchLabels: {app: agent}}
+        template:
+          metadata: {labels: {app: agent}}
+          spec: {containers: [{name: a, image: agent}]}
+`
+			for i := 0; i < deployments; i++ {
+				extra += fmt.Sprintf(`    - apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web-%d}
+      spec:
+        replicas: %d
+        selector: {matchLabels: {app: web-%d}}
+        template:
+          metadata: {labels: {app: web-%d}}
+          spec: {containers: [{name: w, image: nginx}]}
+`, i, per, i, i)
+			}
+			extra += "  events:\n    - at: 12h\n      partition: {zone: zone-1, for: 10m}\n"
+			sc := fleet(b, 10_000, 3, 24*time.Hour, extra)
+			b.ReportAllocs()
+			b.ResetTimer()
+			var peak uint64
+			for i := 0; i < b.N; i++ {
+				res, err := scenario.Run(sc, scenario.RunOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				if ms.HeapInuse > peak {
+					peak = ms.HeapInuse
+				}
+				runtime.KeepAlive(res)
+			}
+			b.ReportMetric(float64(peak)/(1<<20), "heap-MiB")
+		})
+	}
+}
+
+// BenchmarkBuild: building the world for 100k nodes and 1M pods (bytes per node/pod
+// via -benchmem).
+func BenchmarkBuild(b *testing.B) {
+	extra := "  objects:\n"
+	for i := 0; i < 100; i++ {
+		extra += fmt.Sprintf(`    - apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web-%d}
+      spec:
+        replicas: 10000
+        selector: {matchLabels: {app: web-%d}}
+        template:
+          metadata: {labels: {app: web-%d}}
+          spec: {containers: [{name: w, image: nginx}]}
+`, i, i, i)
+	}
+	sc := fleet(b, 100_000, 3, time.Minute, extra)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		// Two minutes: the kubelets boot, the controllers create 1M pods and the
+		// scheduler places them.
+		if _, err := scenario.Run(sc, scenario.RunOptions{Until: time.Minute}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSeedSweep: 1,000 seeds of the kubelet-stops example on all cores.
+func BenchmarkSeedSweep(b *testing.B) {
+	sc, err := scenario.Load("../examples/kubelet-stops.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	const seeds = 1000
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var wg sync.WaitGroup
+		next := make(chan uint64)
+		for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for s := range next {
+					seed := s
+					if _, err := scenario.Run(sc, scenario.RunOptions{Seed: &seed}); err != nil {
+						b.Error(err)
+					}
+				}
+			}()
+		}
+		for s := uint64(1); s <= seeds; s++ {
+			next <- s
+		}
+		close(next)
+		wg.Wait()
+	}
+	b.ReportMetric(float64(seeds*b.N)/b.Elapsed().Seconds(), "runs/s")
+}
