@@ -168,3 +168,22 @@ func TestShutdownByPodPriority(t *testing.T) {
 	require.Equal(t, 27*time.Second, failedAt["low"])
 	require.Equal(t, 31*time.Second, failedAt["high"])
 }
+
+func TestRestartFixesPodsMarkedNotReady(t *testing.T) {
+	w := newWorld(t, false, Config{NoJitter: true}, "n")
+	k := w.k["n"]
+	w.startAll("n")
+	w.at(2*time.Second, func() { w.createPod("p", "n", 30, 0, "") })
+	w.run(10 * time.Second)
+	k.Stop()
+	// the node lifecycle controller's MarkPodsNotReady while the kubelet is down
+	_, err := w.s.Pods.Patch(w.kc, "default/p", func(p *apiserver.Pod) error {
+		p.SetCondition(apiserver.PodCondition{Type: apiserver.PodReady, Status: apiserver.ConditionFalse}, w.e.Now())
+		return nil
+	})
+	require.NoError(t, err)
+	w.run(100 * time.Second)
+	require.False(t, w.pod("p").IsReady())
+	k.Start() // containers kept running: the status manager reports Ready at once
+	require.True(t, w.pod("p").IsReady())
+}
