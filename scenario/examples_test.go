@@ -1,19 +1,53 @@
 package scenario_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/nodesim/nodesim/scenario"
+	"github.com/nodesim/nodesim/sim"
+	"github.com/nodesim/nodesim/workload"
 )
 
-// knownBugs maps an example file to the reason its upstream-correct expectations do not
-// hold yet. The file's expectations encode what the real controllers do; the test is
-// skipped, not weakened.
-var knownBugs = map[string]string{}
+// knownBug is a reason an example's upstream-correct expectations cannot hold yet, and a
+// probe that reports whether the bug is still there. The example is skipped, never
+// weakened; once the probe says the bug is fixed, the example runs again by itself.
+type knownBug struct {
+	why     string
+	present func() bool
+	// affects selects the expectations the bug breaks (nil: all of them). The others
+	// must still hold.
+	affects func(x *scenario.ExpectationResult) bool
+}
+
+// deploymentKeyBug: workload.WorkloadName traces WorkloadReady with a lower-case kind
+// ("deployment/default/web") while scenario/expect.go looks up "Deployment/"+name, so every
+// deployment: readyReplicas expectation sees 0 ready replicas.
+var deploymentKeyBug = knownBug{
+	why: "deployment: expectations never see WorkloadReady (scenario/expect.go looks up \"Deployment/ns/name\", " +
+		"workload traces \"deployment/ns/name\"); readyReplicas is always 0",
+	present: func() bool {
+		rec := sim.NewRecord(time.Second, "WorkloadReady", false,
+			sim.S("workload", workload.WorkloadName(workload.KindDeployment, "default", "web")),
+			sim.I("ready", 1), sim.I("desired", 1))
+		one := 1
+		res := scenario.Evaluate([]sim.Record{rec}, []scenario.Expectation{
+			{Mode: scenario.At, Time: 2 * time.Second, Deployment: "default/web", ReadyReplicasMin: &one},
+		})
+		return !res[0].OK
+	},
+	affects: func(x *scenario.ExpectationResult) bool { return x.Deployment != "" },
+}
+
+// knownBugs maps an example file to the bug that keeps its expectations from holding.
+var knownBugs = map[string]knownBug{
+	"zone-outage.yaml": deploymentKeyBug,
+}
 
 func exampleFiles(t *testing.T) []string {
 	t.Helper()
@@ -29,15 +63,26 @@ func TestExamples(t *testing.T) {
 		name := filepath.Base(f)
 		t.Run(strings.TrimSuffix(name, ".yaml"), func(t *testing.T) {
 			t.Parallel()
-			if why, ok := knownBugs[name]; ok {
-				t.Skip("known bug: " + why)
-			}
 			sc, err := scenario.Load(f)
 			require.NoError(t, err)
 			require.NotEmpty(t, sc.Spec.Expect, "an example must state its answer as expectations")
 			res, err := scenario.Run(sc, scenario.RunOptions{})
 			require.NoError(t, err)
 			require.Len(t, res.Expectations, len(sc.Spec.Expect))
+			if bug, ok := knownBugs[name]; ok && !res.OK() && bug.present() {
+				var broken []string
+				for i := range res.Expectations {
+					x := &res.Expectations[i]
+					if x.OK {
+						continue
+					}
+					if bug.affects != nil && !bug.affects(x) {
+						require.Failf(t, "expectation failed", "line %d: %s (not explained by the known bug)", x.Line, x.Detail)
+					}
+					broken = append(broken, fmt.Sprintf("line %d: %s", x.Line, x.Detail))
+				}
+				t.Skipf("known bug: %s\n%s", bug.why, strings.Join(broken, "\n"))
+			}
 			require.Empty(t, res.Failed(), "failed expectations in %s", name)
 			require.True(t, res.OK())
 		})
