@@ -106,6 +106,8 @@ type Controller struct {
 
 	leaseCacheRV uint64
 	breakerRV    uint64
+	lastPass     time.Duration // start of the latest monitor pass
+	passRan      bool
 
 	visit []*nodeHealth // scratch
 }
@@ -147,6 +149,7 @@ func (nc *Controller) Start() {
 	}
 	nc.running = true
 	nc.origin = nc.s.Now()
+	nc.passRan = false
 	lat := nc.cfg.WatchLatency
 	nc.nodeInf = apiserver.NewInformer(nc.s.Nodes, nc.c, lat)
 	nc.leaseInf = apiserver.NewInformer(nc.s.Leases, nc.c, lat)
@@ -322,35 +325,58 @@ func (nc *Controller) onLease(ev apiserver.Event[*apiserver.Lease]) {
 	n.leaseSteady = l.Steady
 }
 
-// leaveSteady sets the probe of a node whose Lease stops being steady to what exact mode
-// would hold: the first monitor pass after the latest heartbeat (the written renewTime or
-// the Ready condition's lastHeartbeatTime) reached the informer, but never before the last
-// time the record was created or reset.
+// leaveSteady brings the record of a node whose Lease stops being steady to the state exact
+// mode would hold after the last pass L: a renewal R (the written renewTime) was recorded
+// by the first pass that saw it, pR, if pR ≤ L; the last status heartbeat H likewise at ph;
+// a pass that saw a new heartbeat but no new renewal (ph > pR) forgot the Lease, and the
+// pass after it recorded the Lease again. What falls after L is left to the coming passes,
+// which see exactly what exact mode's passes would.
 func (nc *Controller) leaveSteady(n *nodeHealth, l *apiserver.Lease) {
-	lat := nc.cfg.WatchLatency
-	probe := nc.firstPassAfter(l.RenewTime + lat)
+	L, ran := nc.lastPass, nc.passRan
+	if !ran {
+		return
+	}
+	probe, has := time.Duration(0), false
+	bump := func(t time.Duration) {
+		if !has || t > probe {
+			probe, has = t, true
+		}
+	}
+	pR := nc.firstPassSeeing(l.RenewTime)
+	if pR <= L {
+		n.hasSavedLease, n.savedLeaseRenew, n.savedLeaseRV = true, l.RenewTime, l.ResourceVersion
+		bump(pR)
+	}
 	if node, ok := nc.nodeInf.Get(n.name); ok {
-		if r := node.Condition(apiserver.NodeReady); r != nil {
-			// The pass that saw the last status heartbeat drops the saved Lease unless it
-			// also saw a renewal; the next pass then records the Lease again (probe = now).
-			if ph := nc.firstPassAfter(r.LastHeartbeatTime + lat); ph > probe {
-				probe = ph + nc.step
-			}
-			if n.savedReady {
+		if r := node.Condition(apiserver.NodeReady); r != nil && n.savedReady {
+			if ph := nc.firstPassSeeing(r.LastHeartbeatTime); ph <= L {
 				n.savedHB, n.savedLT, n.savedStatus = r.LastHeartbeatTime, r.LastTransitionTime, r.Status
+				bump(ph)
+				if ph > pR { // no new renewal in that pass: the Lease was forgotten
+					if ph+nc.step <= L {
+						n.hasSavedLease, n.savedLeaseRenew, n.savedLeaseRV = true, l.RenewTime, l.ResourceVersion
+						bump(ph + nc.step)
+					} else {
+						n.hasSavedLease = false
+					}
+				}
 			}
 		}
 	}
-	n.probe = max(n.probeFloor, probe)
-	n.hasSavedLease, n.savedLeaseRenew, n.savedLeaseRV = true, l.RenewTime, l.ResourceVersion
+	if has {
+		n.probe = max(n.probeFloor, probe)
+	}
 }
 
-// firstPassAfter is the first monitor pass strictly after t (a change delivered at the
-// instant of a pass is seen by the next one).
-func (nc *Controller) firstPassAfter(t time.Duration) time.Duration {
+// firstPassSeeing is the first monitor pass that saw a write made at t: the first pass
+// (at Start) for writes before Start, which the informers listed; otherwise the first pass
+// strictly after t + WatchLatency (a change delivered at the instant of a pass is seen by
+// the next one, the pass having been scheduled first).
+func (nc *Controller) firstPassSeeing(t time.Duration) time.Duration {
 	if t < nc.origin {
 		return nc.origin
 	}
+	t += nc.cfg.WatchLatency
 	k := (t-nc.origin)/nc.step + 1
 	return nc.origin + k*nc.step
 }

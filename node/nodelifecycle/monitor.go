@@ -20,6 +20,7 @@ var unknownConditionTypes = [...]apiserver.NodeConditionType{
 // taint or untaint it, then handle zone disruption. It returns the modelled pass duration.
 func (nc *Controller) monitorPass() time.Duration {
 	now := nc.s.Now()
+	nc.lastPass, nc.passRan = now, true
 	// classifyNodes
 	slices.SortFunc(nc.memberDirty, func(a, b *nodeHealth) int { return cmpString(a.name, b.name) })
 	var added, deleted []*nodeHealth

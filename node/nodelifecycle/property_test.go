@@ -48,7 +48,7 @@ func genCluster(t *rapid.T) clusterSpec {
 
 // runCluster builds the cluster with exact or lazy kubelets and an exact or lazy controller
 // and returns the (non-verbose) trace text.
-func runCluster(t *rapid.T, spec clusterSpec, lazyKubelets, exactController bool) string {
+func runCluster(t tb, spec clusterSpec, lazyKubelets, exactController bool) string {
 	cfg := DefaultConfig(spec.version)
 	cfg.WatchLatency = spec.latency
 	cfg.Exact = exactController

@@ -1,0 +1,31 @@
+package nodelifecycle
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// Cases the property once found, kept as regressions.
+func TestLazyEqualsExactRegressions(t *testing.T) {
+	ms := func(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
+	tests := []struct {
+		name string
+		spec clusterSpec
+	}{
+		{"stop before the controller's first event (write listed at Start)", clusterSpec{version: 31, latency: 3 * time.Millisecond,
+			zones: []int{0, 0, 0, 0}, actions: []action{{at: ms(1.3), node: 0, kind: 0}}}},
+		{"restart, status write while steady, stop before the pass that sees them", clusterSpec{version: 31, zones: []int{0, 0},
+			actions: []action{{at: ms(1.3), node: 1, kind: 0}, {at: ms(8.3), node: 1, kind: 1}, {at: ms(12.3), node: 1, kind: 3}, {at: ms(327.3), node: 1, kind: 0}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			exact := runCluster(t, tt.spec, false, true)
+			lazy := runCluster(t, tt.spec, true, false)
+			if d := cmp.Diff(exact, lazy); d != "" {
+				t.Fatal(d)
+			}
+		})
+	}
+}
