@@ -146,7 +146,7 @@ func (o *observed) holds(x *Expectation) (bool, string) {
 			return o.podEvicted[p] == *x.Evicted, fmt.Sprintf("evicted=%t", o.podEvicted[p])
 		}
 	case x.Deployment != "":
-		got := o.workReady["Deployment/"+x.Deployment]
+		got := o.workReady["deployment/"+x.Deployment]
 		switch {
 		case x.ReadyReplicasMin != nil:
 			return got >= *x.ReadyReplicasMin, fmt.Sprintf("readyReplicas=%d", got)
@@ -171,7 +171,6 @@ func Evaluate(recs []sim.Record, exps []Expectation) []ExpectationResult {
 		done    bool
 		ok      bool
 		detail  string
-		firstAt time.Duration
 	}
 	st := make([]status, len(exps))
 	o := newObserved()

@@ -99,7 +99,7 @@ func Measure(res *Result) Outcome {
 			}
 		case "WorkloadReady":
 			name := r.Str("workload")
-			if !strings.HasPrefix(name, "Deployment/") {
+			if !strings.HasPrefix(name, "deployment/") {
 				continue
 			}
 			x := work[name]
