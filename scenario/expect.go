@@ -168,9 +168,9 @@ func orNone(s string) string {
 func Evaluate(recs []sim.Record, exps []Expectation) []ExpectationResult {
 	out := make([]ExpectationResult, len(exps))
 	type status struct {
-		done    bool
-		ok      bool
-		detail  string
+		done   bool
+		ok     bool
+		detail string
 	}
 	st := make([]status, len(exps))
 	o := newObserved()
