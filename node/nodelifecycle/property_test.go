@@ -25,7 +25,11 @@ type clusterSpec struct {
 }
 
 func genCluster(t *rapid.T) clusterSpec {
-	n := rapid.IntRange(1, 30).Draw(t, "nodes")
+	maxNodes := 30
+	if raceEnabled {
+		maxNodes = 6
+	}
+	n := rapid.IntRange(1, maxNodes).Draw(t, "nodes")
 	nz := rapid.IntRange(1, 3).Draw(t, "zones")
 	spec := clusterSpec{
 		version: rapid.SampledFrom([]int{31, 33, 34, 37}).Draw(t, "version"),

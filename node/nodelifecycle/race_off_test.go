@@ -1,0 +1,5 @@
+//go:build !race
+
+package nodelifecycle
+
+const raceEnabled = false
