@@ -56,6 +56,7 @@ var leaderElectionSimplified = knownBug{
 // knownBugs maps an example file to the bug that keeps its expectations from holding.
 var knownBugs = map[string]knownBug{
 	"zone-outage.yaml":      deploymentKeyBug,
+	"drain-pdb.yaml":        deploymentKeyBug,
 	"apiserver-outage.yaml": leaderElectionSimplified,
 }
 
