@@ -1,0 +1,152 @@
+package nodelifecycle
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/taint"
+)
+
+// NodeControllerLeaseCircuitBreaker (1.37): a renewal that is in the API server but not yet in
+// the controller's lease cache (watch latency) keeps the node from going Unknown; without
+// the breaker (1.34) the stale cache wins.
+func TestLeaseCircuitBreaker(t *testing.T) {
+	for _, tt := range []struct {
+		version int
+		unknown bool
+	}{{34, true}, {37, false}} {
+		t.Run(fmt.Sprint("1.", tt.version), func(t *testing.T) {
+			cfg := DefaultConfig(tt.version)
+			cfg.WatchLatency = time.Second
+			w := newWorld(t, cfg)
+			w.kubelet("n0", nil, true).Start()
+			w.kubelet("n1", nil, false).Start()
+			w.kubelet("n2", nil, true).Start()
+			w.run(time.Millisecond)
+			w.nc.Start()
+			w.at(500*time.Millisecond, func() { w.kl["n1"].Stop() })
+			// Only the Lease is renewed, 0.25 s before the pass that finds n1 stale
+			// (50.051 s); the cache has it 1 s later.
+			w.at(49800*time.Millisecond, func() {
+				_, err := w.s.Leases.Patch(w.kl["n1"].c, NodeLeaseNamespace+"/n1", func(l *apiserver.Lease) error {
+					l.RenewTime = 49800 * time.Millisecond
+					return nil
+				})
+				require.NoError(t, err)
+			})
+			w.run(80 * time.Second)
+			u, ok := find(w.tr.Records(), "NodeCondition", "node", "n1", "type", "Ready", "to", "Unknown")
+			require.Equal(t, tt.unknown, ok)
+			if ok {
+				require.Equal(t, 50051*time.Millisecond, u.T)
+			}
+		})
+	}
+}
+
+// Nodes labelled node.kubernetes.io/exclude-disruption do not count in their zone.
+func TestExcludeDisruption(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		excluded bool
+		state    ZoneState
+		tainted  int
+	}{
+		{"counted: 1 ready of 3 is Normal", false, StateNormal, 2},
+		{"excluded: 0 ready of 2 is FullDisruption (every zone)", true, StateFullDisruption, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, DefaultConfig(37))
+			labels := map[string]string{apiserver.LabelZone: "a"}
+			if tt.excluded {
+				labels = map[string]string{apiserver.LabelZone: "a", taint.ExcludeDisruptionLabel: ""}
+			}
+			w.kubelet("a-00", labels, true).Start()
+			w.kubelet("a-01", map[string]string{apiserver.LabelZone: "a"}, true).Start()
+			w.kubelet("a-02", map[string]string{apiserver.LabelZone: "a"}, true).Start()
+			w.run(time.Millisecond)
+			w.nc.Start()
+			w.at(3*time.Second, func() { w.stopAll("a", 3); w.kl["a-00"].Start() })
+			w.run(3 * time.Minute)
+			require.Equal(t, map[string]ZoneState{"a": tt.state}, w.nc.ZoneStates())
+			require.Len(t, findAll(w.tr.Records(), "TaintAdded", "taint", unreachNE), tt.tainted)
+		})
+	}
+}
+
+// A Node without a Ready condition and without a Lease gets nodeStartupGracePeriod (60 s)
+// from its creation, then every condition is added as Unknown / NodeStatusNeverUpdated.
+func TestStartupGraceNeverUpdated(t *testing.T) {
+	w := newWorld(t, DefaultConfig(37))
+	w.kubelet("healthy", nil, true).Start()
+	_, err := w.s.Nodes.Create(w.s.NewClient("admin", time.Second), &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: "silent"}})
+	require.NoError(t, err)
+	w.run(time.Millisecond)
+	w.nc.Start()
+	w.run(2 * time.Minute)
+	recs := findAll(w.tr.Records(), "NodeCondition", "node", "silent")
+	require.Len(t, recs, 4)
+	for _, r := range recs {
+		require.Equal(t, ReasonNodeStatusNeverUpdated, r.Str("reason"))
+		require.Equal(t, "", r.Str("from"))
+		require.Equal(t, "Unknown", r.Str("to"))
+		// passes at 0.001 + k·5.005 s; the first strictly after 0 + 60 s is k = 12
+		require.Equal(t, time.Millisecond+12*(DefaultNodeMonitorPeriod+DefaultPassDuration), r.T)
+	}
+	n, _ := w.s.Nodes.Peek("silent")
+	require.Equal(t, MessageNodeStatusNeverUpd, n.Condition(apiserver.NodeReady).Message)
+	require.True(t, n.HasTaint(taint.UnreachableNoSchedule))
+	_, ok := find(w.tr.Records(), "Event", "object", "node/silent", "reason", EventNodeNotReady)
+	require.False(t, ok, "observed Ready was never True: no NodeNotReady event")
+}
+
+// MarkPodsNotReady: the pods on a node the controller flips to Unknown get Ready=False in
+// the same pass; a pod bound later to that node gets it when it is bound (processPod).
+func TestMarkPodsNotReady(t *testing.T) {
+	w := newWorld(t, DefaultConfig(37))
+	w.kubelet("a", nil, true).Start()
+	w.kubelet("b", nil, true).Start()
+	admin := w.s.NewClient("admin", time.Second)
+	mkPod := func(name, node string) {
+		_, err := w.s.Pods.Create(admin, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name},
+			NodeName: node, Phase: apiserver.PodRunning,
+			Conditions: []apiserver.PodCondition{{Type: apiserver.PodReady, Status: apiserver.ConditionTrue}}})
+		require.NoError(t, err)
+	}
+	mkPod("p1", "b")
+	mkPod("p2", "b")
+	mkPod("q", "a")
+	w.run(time.Millisecond)
+	w.nc.Start()
+	w.at(time.Second, func() { w.kl["b"].Stop() })
+	w.at(70*time.Second, func() { mkPod("late", "b") })
+	w.run(2 * time.Minute)
+	recs := w.tr.Records()
+	u, ok := find(recs, "NodeCondition", "node", "b", "type", "Ready", "to", "Unknown")
+	require.True(t, ok)
+	for _, p := range []string{"default/p1", "default/p2"} {
+		r, ok := find(recs, "PodReady", "pod", p, "to", "False")
+		require.True(t, ok, p)
+		require.Equal(t, u.T, r.T)
+	}
+	_, ok = find(recs, "PodReady", "pod", "default/q", "to", "False")
+	require.False(t, ok)
+	r, ok := find(recs, "PodReady", "pod", "default/late", "to", "False")
+	require.True(t, ok)
+	require.Equal(t, 70*time.Second, r.T)
+}
+
+// Stop cancels every timer the controller owns.
+func TestStopCancelsTimers(t *testing.T) {
+	w := newWorld(t, DefaultConfig(37))
+	w.nc.Start()
+	w.run(time.Second)
+	require.True(t, w.nc.Running())
+	w.nc.Stop()
+	require.Equal(t, 0, w.e.Pending())
+	require.False(t, w.nc.Running())
+}
