@@ -5,13 +5,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/nodesim/nodesim/scenario"
-	"github.com/nodesim/nodesim/sim"
-	"github.com/nodesim/nodesim/workload"
 )
 
 // knownBug is a reason an example's upstream-correct expectations cannot hold yet, and a
@@ -26,25 +23,6 @@ type knownBug struct {
 	affects func(x *scenario.ExpectationResult) bool
 }
 
-// deploymentKeyBug: workload.WorkloadName traces WorkloadReady with a lower-case kind
-// ("deployment/default/web") while scenario/expect.go looks up "Deployment/"+name, so every
-// deployment: readyReplicas expectation sees 0 ready replicas.
-var deploymentKeyBug = knownBug{
-	why: "deployment: expectations never see WorkloadReady (scenario/expect.go looks up \"Deployment/ns/name\", " +
-		"workload traces \"deployment/ns/name\"); readyReplicas is always 0",
-	present: func() bool {
-		rec := sim.NewRecord(time.Second, "WorkloadReady", false,
-			sim.S("workload", workload.WorkloadName(workload.KindDeployment, "default", "web")),
-			sim.I("ready", 1), sim.I("desired", 1))
-		one := 1
-		res := scenario.Evaluate([]sim.Record{rec}, []scenario.Expectation{
-			{Mode: scenario.At, Time: 2 * time.Second, Deployment: "default/web", ReadyReplicasMin: &one},
-		})
-		return !res[0].OK
-	},
-	affects: func(x *scenario.ExpectationResult) bool { return x.Deployment != "" },
-}
-
 // leaderElectionSimplified: an API-server outage does not yet restart the controller-manager
 // (upstream it exits after renewDeadline and its successor starts with a fresh grace period
 // for every node), and a failover only delays the new leader by leaseDuration.
@@ -55,8 +33,6 @@ var leaderElectionSimplified = knownBug{
 
 // knownBugs maps an example file to the bug that keeps its expectations from holding.
 var knownBugs = map[string]knownBug{
-	"zone-outage.yaml":      deploymentKeyBug,
-	"drain-pdb.yaml":        deploymentKeyBug,
 	"apiserver-outage.yaml": leaderElectionSimplified,
 }
 
