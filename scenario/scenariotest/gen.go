@@ -1,0 +1,350 @@
+// Package scenariotest helps test nodesim and scenarios built on it: rapid
+// generators of valid scenario files, an invariant library over traces with each
+// rule's upstream source, and a property helper that runs random scenarios, checks
+// the invariants and, on failure, writes the minimal scenario as a YAML file that
+// `nodesim run` reproduces.
+//
+// Generated scenarios go through scenario.Parse, so every one is validated exactly
+// as a file on disk would be.
+package scenariotest
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nodesim/nodesim/scenario"
+	"pgregory.net/rapid"
+)
+
+// Zones are the zone names generated scenarios use.
+var Zones = []string{"zone-a", "zone-b", "zone-c"}
+
+// Versions are the Kubernetes versions generated scenarios use.
+var Versions = []string{"1.31", "1.32", "1.33", "1.34", "1.35", "1.36", "1.37"}
+
+// GenOptions bound the size of generated scenarios.
+type GenOptions struct {
+	// MaxNodes is the largest fleet at the start (1 … 30; 0 means 30).
+	MaxNodes int
+	// MaxEvents is the most events (0 means 8).
+	MaxEvents int
+	// MaxObjects is the most objects (0 means 5).
+	MaxObjects int
+	// Verbose is passed through by Check: run with the quiet trace kinds.
+	Verbose bool
+}
+
+func (o GenOptions) withDefaults() GenOptions {
+	if o.MaxNodes <= 0 || o.MaxNodes > 30 {
+		o.MaxNodes = 30
+	}
+	if o.MaxEvents <= 0 {
+		o.MaxEvents = 8
+	}
+	if o.MaxObjects <= 0 {
+		o.MaxObjects = 5
+	}
+	return o
+}
+
+// genNode is one node entry of a generated file.
+type genNode struct {
+	name, zone string
+	exclude    bool
+	noRegister bool
+}
+
+// ScenarioYAML returns a generator of valid scenario files as YAML text.
+func ScenarioYAML(o GenOptions) *rapid.Generator[string] {
+	o = o.withDefaults()
+	return rapid.Custom(func(t *rapid.T) string { return genYAML(t, o) })
+}
+
+// Scenario returns a generator of parsed, validated scenarios. A generated file that
+// does not validate fails the test: the generators promise valid input.
+func Scenario(o GenOptions) *rapid.Generator[*scenario.Scenario] {
+	o = o.withDefaults()
+	return rapid.Custom(func(t *rapid.T) *scenario.Scenario {
+		text := genYAML(t, o)
+		sc, err := scenario.Parse("generated.yaml", []byte(text))
+		if err != nil {
+			t.Fatalf("generator produced an invalid scenario: %v\n%s", err, text)
+		}
+		return sc
+	})
+}
+
+func genYAML(t *rapid.T, o GenOptions) string {
+	var b strings.Builder
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
+	version := rapid.SampledFrom(Versions).Draw(t, "kubernetesVersion")
+	durSec := rapid.IntRange(60, 600).Draw(t, "durationSeconds")
+	p("apiVersion: nodesim.dev/v1alpha1")
+	p("kind: Scenario")
+	p("metadata: {name: generated}")
+	p("spec:")
+	p("  seed: %d", rapid.Uint64Range(1, 1<<20).Draw(t, "seed"))
+	p("  duration: %ds", durSec)
+	p("  kubernetesVersion: %q", version)
+	if rapid.Bool().Draw(t, "customControllerManager") {
+		period := rapid.IntRange(1, 10).Draw(t, "nodeMonitorPeriod")
+		grace := rapid.IntRange(35, 90).Draw(t, "nodeMonitorGracePeriod")
+		p("  controllerManager:")
+		p("    nodeMonitorPeriod: %ds", period)
+		p("    nodeMonitorGracePeriod: %ds", grace)
+		p("    nodeStartupGracePeriod: %ds", rapid.IntRange(grace, 120).Draw(t, "nodeStartupGracePeriod"))
+		p("    nodeEvictionRate: %s", rapid.SampledFrom([]string{"0.1", "0.5", "1", "0.02"}).Draw(t, "nodeEvictionRate"))
+		p("    secondaryNodeEvictionRate: %s", rapid.SampledFrom([]string{"0.01", "0.1", "0"}).Draw(t, "secondaryNodeEvictionRate"))
+		p("    largeClusterSizeThreshold: %d", rapid.IntRange(1, 60).Draw(t, "largeClusterSizeThreshold"))
+		p("    unhealthyZoneThreshold: %s", rapid.SampledFrom([]string{"0.55", "0.3", "0.9"}).Draw(t, "unhealthyZoneThreshold"))
+		p("    instances: %d", rapid.IntRange(1, 3).Draw(t, "instances"))
+	}
+	if rapid.Bool().Draw(t, "customAPIServer") {
+		p("  apiServer:")
+		p("    defaultNotReadyTolerationSeconds: %d", rapid.SampledFrom([]int{0, 30, 60, 300}).Draw(t, "defaultNotReadyTolerationSeconds"))
+		p("    defaultUnreachableTolerationSeconds: %d", rapid.SampledFrom([]int{0, 30, 60, 300}).Draw(t, "defaultUnreachableTolerationSeconds"))
+	}
+	if rapid.Bool().Draw(t, "customKubelet") {
+		p("  kubelet:")
+		p("    nodeStatusUpdateFrequency: %ds", rapid.IntRange(2, 15).Draw(t, "nodeStatusUpdateFrequency"))
+		p("    nodeLeaseDurationSeconds: %d", rapid.IntRange(10, 60).Draw(t, "nodeLeaseDurationSeconds"))
+		sgp := rapid.IntRange(0, 30).Draw(t, "shutdownGracePeriod")
+		p("    shutdownGracePeriod: %ds", sgp)
+		p("    shutdownGracePeriodCriticalPods: %ds", rapid.IntRange(0, sgp).Draw(t, "shutdownGracePeriodCriticalPods"))
+	}
+	// Nodes.
+	nNodes := rapid.IntRange(1, o.MaxNodes).Draw(t, "nodes")
+	useZones := rapid.Bool().Draw(t, "zoned")
+	var nodes []genNode
+	for i := 0; i < nNodes; i++ {
+		n := genNode{name: fmt.Sprintf("node-%d", i)}
+		if useZones {
+			n.zone = rapid.SampledFrom(Zones).Draw(t, "zone")
+		}
+		n.exclude = rapid.IntRange(0, 9).Draw(t, "excludeDisruption") == 0
+		n.noRegister = i > 0 && rapid.IntRange(0, 19).Draw(t, "noRegister") == 0
+		nodes = append(nodes, n)
+	}
+	p("  nodes:")
+	for _, n := range nodes {
+		p("    - name: %s", n.name)
+		if n.zone != "" {
+			p("      zone: %s", n.zone)
+		}
+		if n.exclude {
+			p("      labels: {node.kubernetes.io/exclude-disruption: \"\", tier: edge}")
+		} else {
+			p("      labels: {tier: core}")
+		}
+		if n.noRegister {
+			p("      kubelet: {registerNode: false}")
+		}
+	}
+	// Objects.
+	nObj := rapid.IntRange(0, o.MaxObjects).Draw(t, "objects")
+	var deployments []string
+	var objs []string
+	for i := 0; i < nObj; i++ {
+		kind := rapid.SampledFrom([]string{"Pod", "Deployment", "DaemonSet"}).Draw(t, "kind")
+		tols := genTolerations(t, version)
+		switch kind {
+		case "Pod":
+			node := nodes[rapid.IntRange(0, len(nodes)-1).Draw(t, "podNode")].name
+			objs = append(objs, fmt.Sprintf(`    - apiVersion: v1
+      kind: Pod
+      metadata: {name: pod-%d, namespace: default, labels: {app: pod-%d}}
+      spec:
+        nodeName: %s
+        containers: [{name: app, image: nginx}]%s`, i, i, node, tols))
+		case "Deployment":
+			name := fmt.Sprintf("web-%d", i)
+			deployments = append(deployments, name)
+			replicas := rapid.IntRange(1, 5).Draw(t, "replicas")
+			objs = append(objs, fmt.Sprintf(`    - apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: %s, namespace: default}
+      spec:
+        replicas: %d
+        selector: {matchLabels: {app: %s}}
+        template:
+          metadata: {labels: {app: %s}}
+          spec:
+            containers: [{name: app, image: nginx}]%s`, name, replicas, name, name, indent(tols, 4)))
+			if rapid.Bool().Draw(t, "pdb") {
+				objs = append(objs, fmt.Sprintf(`    - apiVersion: policy/v1
+      kind: PodDisruptionBudget
+      metadata: {name: %s, namespace: default}
+      spec:
+        minAvailable: %d
+        selector: {matchLabels: {app: %s}}`, name, rapid.IntRange(0, replicas).Draw(t, "minAvailable"), name))
+			}
+		case "DaemonSet":
+			name := fmt.Sprintf("ds-%d", i)
+			objs = append(objs, fmt.Sprintf(`    - apiVersion: apps/v1
+      kind: DaemonSet
+      metadata: {name: %s, namespace: default}
+      spec:
+        selector: {matchLabels: {app: %s}}
+        template:
+          metadata: {labels: {app: %s}}
+          spec:
+            containers: [{name: app, image: nginx}]%s`, name, name, name, indent(tols, 4)))
+		}
+	}
+	if len(objs) > 0 {
+		p("  objects:")
+		for _, s := range objs {
+			p("%s", s)
+		}
+	}
+	// Events.
+	nEv := rapid.IntRange(0, o.MaxEvents).Draw(t, "events")
+	if nEv > 0 {
+		p("  events:")
+	}
+	added := 0
+	for i := 0; i < nEv; i++ {
+		at := rapid.IntRange(0, durSec).Draw(t, "at")
+		action := rapid.SampledFrom(actions).Draw(t, "action")
+		target := genTarget(t, nodes, useZones)
+		var body string
+		switch action {
+		case "partition":
+			if rapid.Bool().Draw(t, "partitionFor") {
+				body = fmt.Sprintf("{%s, for: %ds}", target, rapid.IntRange(1, 300).Draw(t, "for"))
+			} else {
+				body = "{" + target + "}"
+			}
+		case "apiServerOutage":
+			body = fmt.Sprintf("{for: %ds}", rapid.IntRange(1, 120).Draw(t, "for"))
+		case "setCondition":
+			typ := rapid.SampledFrom([]string{"Ready", "MemoryPressure", "DiskPressure", "NetworkUnavailable"}).Draw(t, "conditionType")
+			status := rapid.SampledFrom([]string{"True", "False"}).Draw(t, "conditionStatus")
+			if typ == "Ready" {
+				status = "False"
+			}
+			body = fmt.Sprintf("{%s, type: %s, status: %q, reason: ContainerRuntimeDown}", target, typ, status)
+		case "drain":
+			body = fmt.Sprintf("{%s, timeout: %ds}", target, rapid.IntRange(0, 120).Draw(t, "drainTimeout"))
+		case "taint", "untaint":
+			tt := rapid.SampledFrom([]string{
+				"node.kubernetes.io/out-of-service=nodeshutdown:NoExecute",
+				"example.com/maintenance=true:NoExecute",
+				"example.com/maintenance:NoSchedule",
+				"dedicated=gpu:PreferNoSchedule",
+			}).Draw(t, "taint")
+			body = fmt.Sprintf("{%s, taint: %q}", target, tt)
+		case "addNodes":
+			body = fmt.Sprintf("{name: extra-%d}", added)
+			if useZones {
+				body = fmt.Sprintf("{name: extra-%d, zone: %s}", added, rapid.SampledFrom(Zones).Draw(t, "zone"))
+			}
+			added++
+		case "scale":
+			if len(deployments) == 0 {
+				action, body = "failoverControllerManager", "{}"
+				break
+			}
+			d := rapid.SampledFrom(deployments).Draw(t, "scaleDeployment")
+			body = fmt.Sprintf("{deployment: default/%s, replicas: %d}", d, rapid.IntRange(0, 6).Draw(t, "scaleReplicas"))
+		case "failoverControllerManager":
+			body = "{}"
+		default:
+			body = "{" + target + "}"
+		}
+		p("    - at: %ds", at)
+		p("      %s: %s", action, body)
+	}
+	return b.String()
+}
+
+// actions are every action of SCENARIOS.md.
+var actions = []string{
+	"stopKubelet", "startKubelet", "restartKubelet", "powerOff", "powerOn",
+	"partition", "heal", "apiServerOutage", "setCondition", "deleteNode",
+	"cordon", "uncordon", "drain", "shutdown", "taint", "untaint",
+	"addNodes", "scale", "failoverControllerManager",
+}
+
+func genTarget(t *rapid.T, nodes []genNode, zoned bool) string {
+	kinds := []string{"node", "nodes", "selector"}
+	if zoned {
+		kinds = append(kinds, "zone")
+	}
+	var s string
+	switch rapid.SampledFrom(kinds).Draw(t, "targetKind") {
+	case "node":
+		s = "node: " + nodes[rapid.IntRange(0, len(nodes)-1).Draw(t, "targetNode")].name
+	case "nodes":
+		i := rapid.IntRange(0, len(nodes)-1).Draw(t, "targetFrom")
+		j := rapid.IntRange(i, min(len(nodes)-1, i+3)).Draw(t, "targetTo")
+		var names []string
+		for _, n := range nodes[i : j+1] {
+			names = append(names, n.name)
+		}
+		s = "nodes: [" + strings.Join(names, ", ") + "]"
+	case "zone":
+		s = "zone: " + nodes[rapid.IntRange(0, len(nodes)-1).Draw(t, "targetZoneOf")].zone
+	case "selector":
+		tier := "core"
+		if nodes[rapid.IntRange(0, len(nodes)-1).Draw(t, "targetTierOf")].exclude {
+			tier = "edge"
+		}
+		s = "selector: {tier: " + tier + "}"
+	}
+	if rapid.IntRange(0, 3).Draw(t, "withCount") == 0 {
+		s += fmt.Sprintf(", count: %d", rapid.IntRange(1, 3).Draw(t, "count"))
+	}
+	return s
+}
+
+// genTolerations returns "" or a "\n        tolerations: [...]" suffix for a pod spec at
+// indentation 8, covering the edge cases: empty key with Exists, tolerationSeconds
+// 0, negative and nil, Equal with values.
+func genTolerations(t *rapid.T, version string) string {
+	n := rapid.IntRange(0, 3).Draw(t, "tolerations")
+	if n == 0 {
+		return ""
+	}
+	var items []string
+	for i := 0; i < n; i++ {
+		var tol string
+		switch rapid.IntRange(0, 5).Draw(t, "tolerationKind") {
+		case 0:
+			tol = "{operator: Exists}"
+		case 1:
+			tol = "{operator: Exists, effect: NoExecute" + secs(t) + "}"
+		case 2:
+			key := rapid.SampledFrom([]string{"node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready"}).Draw(t, "tolerationKey")
+			tol = "{key: " + key + ", operator: Exists, effect: NoExecute" + secs(t) + "}"
+		case 3:
+			tol = "{key: node.kubernetes.io/out-of-service, operator: Equal, value: nodeshutdown, effect: NoExecute" + secs(t) + "}"
+		case 4:
+			tol = "{key: example.com/maintenance, operator: Equal, value: \"true\", effect: NoExecute" + secs(t) + "}"
+		case 5:
+			tol = "{key: dedicated, operator: Equal, value: gpu}"
+		}
+		items = append(items, "          - "+tol)
+	}
+	_ = version
+	return "\n        tolerations:\n" + strings.Join(items, "\n")
+}
+
+func secs(t *rapid.T) string {
+	switch rapid.IntRange(0, 3).Draw(t, "tolerationSeconds") {
+	case 0:
+		return ""
+	case 1:
+		return ", tolerationSeconds: 0"
+	case 2:
+		return fmt.Sprintf(", tolerationSeconds: %d", -rapid.IntRange(1, 100).Draw(t, "negativeSeconds"))
+	}
+	return fmt.Sprintf(", tolerationSeconds: %d", rapid.IntRange(1, 600).Draw(t, "seconds"))
+}
+
+func indent(s string, n int) string {
+	if s == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, "\n", "\n"+strings.Repeat(" ", n))
+}

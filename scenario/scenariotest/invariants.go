@@ -1,0 +1,574 @@
+package scenariotest
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nodesim/nodesim/scenario"
+	"github.com/nodesim/nodesim/scenario/spec"
+	"github.com/nodesim/nodesim/sim"
+	"github.com/nodesim/nodesim/taint"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Invariant checks one rule over a run's trace; nil means it held.
+type Invariant func(res *scenario.Result) error
+
+// Named is an invariant with its name, for reports.
+type Named struct {
+	Name  string
+	Check Invariant
+}
+
+// All returns every invariant of the library, in a fixed order. NoUnknownWithinGrace
+// needs the quiet heartbeat records: it passes vacuously on a non-verbose run.
+func All() []Named {
+	return []Named{
+		{"TimeMonotonic", TimeMonotonic},
+		{"NoUnknownWithinGrace", NoUnknownWithinGrace},
+		{"ControllerNeverWritesReadyTrueFalse", ControllerNeverWritesReadyTrueFalse},
+		{"NoEarlyTaintEviction", NoEarlyTaintEviction},
+		{"ForeverTolerantNeverEvicted", ForeverTolerantNeverEvicted},
+		{"NoNoExecuteWhileAllZonesFullyDisrupted", NoNoExecuteWhileAllZonesFullyDisrupted},
+		{"NoExecuteRateLimited", NoExecuteRateLimited},
+		{"NoReRegistrationWithoutRestart", NoReRegistrationWithoutRestart},
+		{"DrainsRespectPDB", DrainsRespectPDB},
+		{"PodGCDeletionJustified", PodGCDeletionJustified},
+	}
+}
+
+// CheckAll runs every invariant and joins the failures, each prefixed by its name.
+func CheckAll(res *scenario.Result) error {
+	var errs []error
+	for _, inv := range All() {
+		if err := inv.Check(res); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", inv.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+const (
+	reasonKubeletReady    = "KubeletReady"
+	reasonKubeletNotReady = "KubeletNotReady"
+	reasonUnknown         = "NodeStatusUnknown"
+	reasonNeverUpdated    = "NodeStatusNeverUpdated"
+	// tickSlack is the rate limiter's polling tick (upstream's doEvictionPass runs
+	// every 100 ms, NodeEvictionPeriod).
+	tickSlack = 100 * time.Millisecond
+)
+
+func at(r *sim.Record) string { return sim.Seconds(r.T) + "s" }
+
+// TimeMonotonic: records are in simulation order, so their times never go back
+// (SCENARIOS.md: "One JSON object per line, in simulation order").
+func TimeMonotonic(res *scenario.Result) error {
+	for i := 1; i < len(res.Records); i++ {
+		if res.Records[i].T < res.Records[i-1].T {
+			return fmt.Errorf("record %d (%s at %s) is before record %d at %s", i, res.Records[i].Kind, at(&res.Records[i]), i-1, at(&res.Records[i-1]))
+		}
+	}
+	return nil
+}
+
+// NoUnknownWithinGrace: the node lifecycle controller marks a node's conditions
+// Unknown only when it has seen no heartbeat (Lease renewal or NodeStatus update)
+// for longer than the grace period: pkg/controller/nodelifecycle
+// node_lifecycle_controller.go tryUpdateNodeHealth, `if nc.now().After(
+// nodeHealth.probeTimestamp.Add(gracePeriod))`, where probeTimestamp is never
+// earlier than the heartbeat it records. It uses the quiet LeaseRenewed and
+// NodeStatusPatched records, so it only bites on a verbose run.
+func NoUnknownWithinGrace(res *scenario.Result) error {
+	cm := res.Scenario.Spec.ControllerManager
+	grace := min(cm.NodeMonitorGracePeriod, cm.NodeStartupGracePeriod)
+	last := map[string]time.Duration{}
+	for i := range res.Records {
+		r := &res.Records[i]
+		switch r.Kind {
+		case "LeaseRenewed", "NodeStatusPatched":
+			if n := r.Str("node"); n != "" {
+				last[n] = r.T
+			}
+		case "NodeCondition":
+			if r.Str("type") != "Ready" || r.Str("to") != "Unknown" {
+				continue
+			}
+			if rs := r.Str("reason"); rs != reasonUnknown && rs != reasonNeverUpdated {
+				continue
+			}
+			n := r.Str("node")
+			if h, ok := last[n]; ok && r.T-h <= grace {
+				return fmt.Errorf("node %s went Unknown at %s, %s after a heartbeat at %s (grace %s)", n, at(r), r.T-h, sim.Seconds(h)+"s", grace)
+			}
+		}
+	}
+	return nil
+}
+
+// ControllerNeverWritesReadyTrueFalse: Ready True and False come only from the
+// kubelet (pkg/kubelet/nodestatus setters.go ReadyCondition: reasons KubeletReady,
+// KubeletNotReady, or what it was made to report); the node lifecycle controller only
+// ever writes Unknown, with NodeStatusUnknown or NodeStatusNeverUpdated
+// (node_lifecycle_controller.go tryUpdateNodeHealth).
+func ControllerNeverWritesReadyTrueFalse(res *scenario.Result) error {
+	injected := map[string]bool{}
+	for _, ev := range res.Scenario.Spec.Events {
+		if ev.Action == spec.ActionSetCondition && ev.Condition.Type == "Ready" {
+			injected[ev.Condition.Status+"/"+ev.Condition.Reason] = true
+		}
+	}
+	for i := range res.Records {
+		r := &res.Records[i]
+		if r.Kind != "NodeCondition" || r.Str("type") != "Ready" {
+			continue
+		}
+		to, reason := r.Str("to"), r.Str("reason")
+		switch to {
+		case "True", "False":
+			if reason == reasonUnknown || reason == reasonNeverUpdated {
+				return fmt.Errorf("node %s Ready=%s at %s with the controller's reason %s", r.Str("node"), to, at(r), reason)
+			}
+			ok := (to == "True" && reason == reasonKubeletReady) || (to == "False" && reason == reasonKubeletNotReady) || injected[to+"/"+reason]
+			if !ok {
+				return fmt.Errorf("node %s Ready=%s at %s with reason %q: not the kubelet's", r.Str("node"), to, at(r), reason)
+			}
+		case "Unknown":
+			if reason != reasonUnknown && reason != reasonNeverUpdated && !injected["Unknown/"+reason] {
+				return fmt.Errorf("node %s Ready=Unknown at %s with reason %q", r.Str("node"), to, reason)
+			}
+		}
+	}
+	return nil
+}
+
+// nodeTaints tracks each node's taints (with the time each was added) through the trace.
+type nodeTaints map[string]map[string]time.Duration
+
+func (nt nodeTaints) apply(r *sim.Record) {
+	n := r.Str("node")
+	switch r.Kind {
+	case "TaintAdded":
+		if nt[n] == nil {
+			nt[n] = map[string]time.Duration{}
+		}
+		nt[n][r.Str("taint")] = r.T
+	case "TaintRemoved":
+		delete(nt[n], r.Str("taint"))
+	case "NodeDeleted":
+		delete(nt, n)
+	}
+}
+
+// noExecute returns the node's NoExecute taints, parsed, with TimeAdded set.
+func (nt nodeTaints) noExecute(n string) []taint.Taint {
+	var out []taint.Taint
+	for s, t := range nt[n] {
+		if !strings.HasSuffix(s, ":NoExecute") {
+			continue
+		}
+		if tt, err := taint.Parse(s); err == nil {
+			tt.TimeAdded = t
+			out = append(out, tt)
+		}
+	}
+	return out
+}
+
+// PodTolerations returns the tolerations a pod of the scenario has once admitted: its
+// manifest's (or its workload template's, matched by name prefix) plus the
+// DefaultTolerationSeconds admission plugin's, plus the DaemonSet controller's for
+// DaemonSet pods. ok is false for a pod the scenario does not describe.
+func PodTolerations(sc *scenario.Scenario, pod string) (tols []taint.Toleration, ok bool) {
+	ns, name, _ := strings.Cut(pod, "/")
+	var ds bool
+	for _, o := range sc.Spec.Objects {
+		m := o.Meta()
+		if m.Namespace != ns {
+			continue
+		}
+		switch {
+		case o.Pod != nil && m.Name == name:
+			tols, ok = convert(o.Pod.Spec.Tolerations), true
+		case o.Deployment != nil && strings.HasPrefix(name, m.Name+"-"):
+			tols, ok = convert(o.Deployment.Spec.Template.Spec.Tolerations), true
+		case o.ReplicaSet != nil && strings.HasPrefix(name, m.Name+"-"):
+			tols, ok = convert(o.ReplicaSet.Spec.Template.Spec.Tolerations), true
+		case o.DaemonSet != nil && strings.HasPrefix(name, m.Name+"-"):
+			tols, ok, ds = convert(o.DaemonSet.Spec.Template.Spec.Tolerations), true, true
+		}
+		if ok {
+			break
+		}
+	}
+	if !ok {
+		return nil, false
+	}
+	if ds {
+		tols = taint.DaemonSetTolerations(tols, false)
+	}
+	a := sc.Spec.APIServer
+	return taint.AddDefaultTolerationSeconds(tols, a.DefaultNotReadyTolerationSeconds, a.DefaultUnreachableTolerationSeconds), true
+}
+
+func convert(in []corev1Toleration) []taint.Toleration {
+	out := make([]taint.Toleration, len(in))
+	for i, t := range in {
+		out[i] = taint.Toleration{Key: t.Key, Operator: taint.Operator(t.Operator), Value: t.Value, Effect: taint.Effect(t.Effect), TolerationSeconds: t.TolerationSeconds}
+	}
+	return out
+}
+
+// NoEarlyTaintEviction: the taint eviction controller deletes a pod for NoExecute
+// taints no earlier than the minimum tolerationSeconds of the tolerations it uses,
+// counted from when it saw the taints (pkg/controller/tainteviction
+// taint_eviction.go processPodOnNode: triggerTime = now + minTolerationTime;
+// getMinTolerationTime; ≤ 0 seconds and untolerated taints evict at once). Since it
+// cannot see a taint before it is added, eviction ≥ earliest NoExecute taint's
+// addition + min toleration.
+func NoEarlyTaintEviction(res *scenario.Result) error {
+	nt := nodeTaints{}
+	for i := range res.Records {
+		r := &res.Records[i]
+		nt.apply(r)
+		if r.Kind != "PodEvicted" || r.Str("reason") != "TaintManagerEviction" {
+			continue
+		}
+		tols, ok := PodTolerations(res.Scenario, r.Str("pod"))
+		if !ok {
+			continue
+		}
+		taints := nt.noExecute(r.Str("node"))
+		if len(taints) == 0 {
+			return fmt.Errorf("pod %s evicted by the taint manager at %s but node %s has no NoExecute taint", r.Str("pod"), at(r), r.Str("node"))
+		}
+		all, used := taint.GetMatchingTolerations(taints, tols, false)
+		if !all {
+			continue // an untolerated taint evicts at once
+		}
+		d, forever := taint.MinTolerationTime(used)
+		if forever {
+			return fmt.Errorf("pod %s evicted at %s though it tolerates every NoExecute taint of %s forever", r.Str("pod"), at(r), r.Str("node"))
+		}
+		earliest := taints[0].TimeAdded
+		for _, t := range taints {
+			earliest = min(earliest, t.TimeAdded)
+		}
+		if r.T < earliest+d {
+			return fmt.Errorf("pod %s evicted at %s, before its toleration of %s ran out (taints since %s)", r.Str("pod"), at(r), d, sim.Seconds(earliest)+"s")
+		}
+	}
+	return nil
+}
+
+// foreverTolerant reports whether tolerations tolerate every NoExecute taint forever
+// (an empty-key Exists toleration with no tolerationSeconds for NoExecute or every effect).
+func foreverTolerant(tols []taint.Toleration) bool {
+	for _, t := range tols {
+		if t.Key == "" && t.Operator == taint.Operator("Exists") && (t.Effect == "" || t.Effect == taint.NoExecute) && t.TolerationSeconds == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// ForeverTolerantNeverEvicted: a pod that tolerates every NoExecute taint with no
+// tolerationSeconds is never deleted by the taint eviction controller
+// (taint_eviction.go processPodOnNode: `if minTolerationTime < 0 { ... no eviction }`,
+// getMinTolerationTime returns -1 when no toleration has tolerationSeconds).
+func ForeverTolerantNeverEvicted(res *scenario.Result) error {
+	for i := range res.Records {
+		r := &res.Records[i]
+		if r.Kind != "PodEvicted" || r.Str("reason") != "TaintManagerEviction" {
+			continue
+		}
+		if tols, ok := PodTolerations(res.Scenario, r.Str("pod")); ok && foreverTolerant(tols) {
+			return fmt.Errorf("pod %s tolerates every NoExecute taint forever but was evicted at %s", r.Str("pod"), at(r))
+		}
+	}
+	return nil
+}
+
+// controllerNoExecute are the NoExecute taints the node lifecycle controller manages.
+var controllerNoExecute = map[string]bool{
+	"node.kubernetes.io/unreachable:NoExecute": true,
+	"node.kubernetes.io/not-ready:NoExecute":   true,
+}
+
+// actionNodes returns the nodes an Action record applied to.
+func actionNodes(r *sim.Record) []string {
+	if ns := r.Str("nodes"); ns != "" {
+		return strings.Split(ns, ",")
+	}
+	if t := r.Str("target"); t != "" && !strings.Contains(t, "=") {
+		return strings.Split(t, ",")
+	}
+	return nil
+}
+
+// freshControllerTaints returns the indexes of TaintAdded records that are the node
+// lifecycle controller's rate-limited NoExecute taints: not an operator's taint
+// (an Action taint on that node at the same instant), and not a swap of not-ready for
+// unreachable (SwapNodeControllerTaint, which does not go through the limiter).
+func freshControllerTaints(recs []sim.Record) map[int]bool {
+	out := map[int]bool{}
+	operator := map[string]time.Duration{} // node → time of the last operator taint action
+	nt := nodeTaints{}
+	removedAt := map[string]time.Duration{}
+	for i := range recs {
+		r := &recs[i]
+		if r.Kind == "Action" && r.Str("action") == "taint" {
+			for _, n := range actionNodes(r) {
+				operator[n] = r.T
+			}
+		}
+		if r.Kind == "TaintRemoved" && controllerNoExecute[r.Str("taint")] {
+			removedAt[r.Str("node")] = r.T
+		}
+		if r.Kind == "TaintAdded" && controllerNoExecute[r.Str("taint")] {
+			n := r.Str("node")
+			if t, ok := operator[n]; ok && t == r.T {
+				nt.apply(r)
+				continue
+			}
+			swap := false
+			for k := range nt[n] {
+				if controllerNoExecute[k] && k != r.Str("taint") {
+					swap = true
+				}
+			}
+			if t, ok := removedAt[n]; ok && t == r.T {
+				swap = true
+			}
+			if !swap {
+				out[i] = true
+			}
+		}
+		nt.apply(r)
+	}
+	return out
+}
+
+// NoNoExecuteWhileAllZonesFullyDisrupted: when every zone is in FullDisruption the
+// node lifecycle controller assumes its own connectivity is broken and stops tainting
+// (node_lifecycle_controller.go handleDisruption: allAreFullyDisrupted → "Controller
+// detected that all Nodes are not-Ready. Entering master disruption mode", every
+// zone's limiter swapped to rate 0).
+func NoNoExecuteWhileAllZonesFullyDisrupted(res *scenario.Result) error {
+	fresh := freshControllerTaints(res.Records)
+	zones := map[string]string{}
+	for i := range res.Records {
+		r := &res.Records[i]
+		if r.Kind == "ZoneState" {
+			zones[r.Str("zone")] = r.Str("to")
+		}
+		if !fresh[i] || len(zones) == 0 {
+			continue
+		}
+		all := true
+		for _, s := range zones {
+			all = all && s == "FullDisruption"
+		}
+		if all {
+			return fmt.Errorf("node %s tainted %s at %s while every zone is in FullDisruption", r.Str("node"), r.Str("taint"), at(r))
+		}
+	}
+	return nil
+}
+
+// NoExecuteRateLimited: per zone, the controller adds NoExecute taints through a
+// token-bucket limiter of burst 1 at nodeEvictionRate (or the secondary rate)
+// (node_lifecycle_controller.go zoneNoExecuteTainter, NewRateLimitedTimedQueue with
+// flowcontrol.NewTokenBucketRateLimiter(rate, 1), drained every NodeEvictionPeriod =
+// 100 ms). So, once the burst is used, two taints in one zone are at least 1/rate
+// apart, less the 100 ms tick. A new leader, a zone state change (SwapLimiter), or a
+// zone re-created after it had no counted (non-excluded) node (handleDisruption drops
+// it from zoneStates; addPodEvictorForNewZone makes a new queue) starts a fresh burst.
+func NoExecuteRateLimited(res *scenario.Result) error {
+	cm := res.Scenario.Spec.ControllerManager
+	rate := max(cm.NodeEvictionRate, cm.SecondaryNodeEvictionRate)
+	if rate <= 0 {
+		rate = 1e-9
+	}
+	gap := time.Duration(float64(time.Second)/rate) - tickSlack
+	fresh := freshControllerTaints(res.Records)
+	zoneOf := map[string]string{}
+	excluded := map[string]bool{}
+	for _, n := range res.Scenario.Spec.Nodes {
+		zoneOf[n.Name] = n.Zone
+		_, excluded[n.Name] = n.Labels[taint.ExcludeDisruptionLabel]
+	}
+	for _, ev := range res.Scenario.Spec.Events {
+		for _, n := range ev.AddNodes {
+			zoneOf[n.Name] = n.Zone
+			_, excluded[n.Name] = n.Labels[taint.ExcludeDisruptionLabel]
+		}
+	}
+	members := map[string]map[string]bool{} // zone → registered nodes
+	last := map[string]time.Duration{}
+	for i := range res.Records {
+		r := &res.Records[i]
+		switch {
+		case r.Kind == "NodeRegistered":
+			n := r.Str("node")
+			z := zoneOf[n]
+			counted := false
+			for m := range members[z] {
+				counted = counted || !excluded[m]
+			}
+			if !counted {
+				// A zone with no counted node leaves the controller's zone states;
+				// its next node brings a new evictor with a full bucket.
+				delete(last, z)
+			}
+			if members[z] == nil {
+				members[z] = map[string]bool{}
+			}
+			members[z][n] = true
+		case r.Kind == "NodeDeleted":
+			delete(members[zoneOf[r.Str("node")]], r.Str("node"))
+		case r.Kind == "Leader":
+			last = map[string]time.Duration{}
+		case r.Kind == "ZoneState":
+			delete(last, r.Str("zone"))
+		case fresh[i]:
+			z := zoneOf[r.Str("node")]
+			if t, ok := last[z]; ok && r.T-t < gap {
+				return fmt.Errorf("zone %q: NoExecute taint on %s at %s only %s after the previous one at %s (limit %s)", z, r.Str("node"), at(r), r.T-t, sim.Seconds(t)+"s", gap)
+			}
+			last[z] = r.T
+		}
+	}
+	return nil
+}
+
+// NoReRegistrationWithoutRestart: the kubelet registers its Node once per process
+// start (pkg/kubelet/kubelet_node_status.go registerWithAPIServer, guarded by
+// kl.registrationCompleted); a second NodeRegistered for a node needs a kubelet
+// start, restart or power-on of that node in between.
+func NoReRegistrationWithoutRestart(res *scenario.Result) error {
+	registered := map[string]bool{}
+	restarted := map[string]bool{}
+	for i := range res.Records {
+		r := &res.Records[i]
+		switch r.Kind {
+		case "Action":
+			switch r.Str("action") {
+			case "startKubelet", "restartKubelet", "powerOn":
+				for _, n := range actionNodes(r) {
+					restarted[n] = true
+				}
+			}
+		case "NodeRegistered":
+			n := r.Str("node")
+			if registered[n] && !restarted[n] {
+				return fmt.Errorf("node %s registered again at %s without a kubelet restart", n, at(r))
+			}
+			registered[n], restarted[n] = true, false
+		}
+	}
+	return nil
+}
+
+// DrainsRespectPDB: kubectl drain evicts through the eviction API, which refuses an
+// eviction that would take a PodDisruptionBudget's healthy pods below minAvailable
+// (pkg/registry/core/pod/storage/eviction.go checkAndDecrement: DisruptionsAllowed
+// must be > 0). The ready pods matching each budget are counted from the trace.
+func DrainsRespectPDB(res *scenario.Result) error {
+	type budget struct {
+		app string
+		min int
+	}
+	var budgets []budget
+	for _, o := range res.Scenario.Spec.Objects {
+		if o.PDB == nil || o.PDB.Spec.MinAvailable == nil || o.PDB.Spec.Selector == nil {
+			continue
+		}
+		budgets = append(budgets, budget{o.PDB.Spec.Selector.MatchLabels["app"], o.PDB.Spec.MinAvailable.IntValue()})
+	}
+	if len(budgets) == 0 {
+		return nil
+	}
+	ready := map[string]bool{}
+	for i := range res.Records {
+		r := &res.Records[i]
+		p := r.Str("pod")
+		switch r.Kind {
+		case "PodReady":
+			ready[p] = r.Str("to") == "True"
+		case "PodDeleted":
+			delete(ready, p)
+		case "PodEvicted":
+			if r.Str("reason") == "Drain" {
+				for _, b := range budgets {
+					_, name, _ := strings.Cut(p, "/")
+					if !strings.HasPrefix(name, b.app+"-") {
+						continue
+					}
+					healthy := 0
+					for q, ok := range ready {
+						_, qn, _ := strings.Cut(q, "/")
+						if ok && strings.HasPrefix(qn, b.app+"-") {
+							healthy++
+						}
+					}
+					if ready[p] && healthy-1 < b.min {
+						return fmt.Errorf("drain evicted %s at %s leaving %d healthy pods of %s (minAvailable %d)", p, at(r), healthy-1, b.app, b.min)
+					}
+				}
+			}
+			delete(ready, p)
+		}
+	}
+	return nil
+}
+
+// PodGCDeletionJustified: pod GC deletes a pod only under one of its four rules
+// (pkg/controller/podgc gc_controller.go gc): gcTerminated (terminated pods over
+// --terminated-pod-gc-threshold), gcOrphaned (the pod's node does not exist),
+// gcUnscheduledTerminating (terminating and never scheduled), gcTerminating
+// (terminating on a not-ready node with the out-of-service taint). From the trace:
+// the node is gone, or the pod is unscheduled, or the node carries out-of-service and
+// is not Ready, or the pod is not running Ready (terminated) and the threshold is on.
+func PodGCDeletionJustified(res *scenario.Result) error {
+	exists := map[string]bool{}
+	readyNode := map[string]bool{}
+	podReady := map[string]bool{}
+	nt := nodeTaints{}
+	for i := range res.Records {
+		r := &res.Records[i]
+		nt.apply(r)
+		switch r.Kind {
+		case "NodeRegistered":
+			exists[r.Str("node")] = true
+		case "NodeDeleted":
+			exists[r.Str("node")] = false
+		case "NodeCondition":
+			if r.Str("type") == "Ready" {
+				readyNode[r.Str("node")] = r.Str("to") == "True"
+			}
+		case "PodReady":
+			podReady[r.Str("pod")] = r.Str("to") == "True"
+		case "PodEvicted":
+			if r.Str("reason") != "PodGC" {
+				continue
+			}
+			n, p := r.Str("node"), r.Str("pod")
+			oos := false
+			for k := range nt[n] {
+				oos = oos || strings.HasPrefix(k, "node.kubernetes.io/out-of-service")
+			}
+			switch {
+			case n == "" || !exists[n]:
+			case oos && !readyNode[n]:
+			case !podReady[p] && res.Scenario.Spec.ControllerManager.TerminatedPodGCThreshold > 0:
+			default:
+				return fmt.Errorf("pod GC deleted %s on %s at %s under none of its rules", p, n, at(r))
+			}
+		}
+	}
+	return nil
+}
+
+type corev1Toleration = corev1.Toleration

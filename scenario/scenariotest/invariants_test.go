@@ -1,0 +1,132 @@
+package scenariotest_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/nodesim/nodesim/scenario"
+	"github.com/nodesim/nodesim/scenario/scenariotest"
+	"github.com/nodesim/nodesim/sim"
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+)
+
+const base = `apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: broken}
+spec:
+  duration: 10m
+  kubernetesVersion: "1.37"
+  nodes:
+    - {name: a, zone: z1}
+    - {name: b, zone: z1}
+  objects:
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: p, namespace: default}
+      spec:
+        nodeName: a
+        containers: [{name: c, image: nginx}]
+        tolerations:
+          - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 60}
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: forever, namespace: default}
+      spec:
+        nodeName: a
+        containers: [{name: c, image: nginx}]
+        tolerations: [{operator: Exists}]
+    - apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web, namespace: default}
+      spec:
+        replicas: 2
+        selector: {matchLabels: {app: web}}
+        template:
+          metadata: {labels: {app: web}}
+          spec: {containers: [{name: c, image: nginx}]}
+    - apiVersion: policy/v1
+      kind: PodDisruptionBudget
+      metadata: {name: web, namespace: default}
+      spec:
+        minAvailable: 2
+        selector: {matchLabels: {app: web}}
+`
+
+func result(t *testing.T, recs ...sim.Record) *scenario.Result {
+	t.Helper()
+	sc, err := scenario.Parse("broken.yaml", []byte(base))
+	require.NoError(t, err)
+	return &scenario.Result{Scenario: sc, Records: recs}
+}
+
+func rec(sec float64, kind string, kv ...string) sim.Record {
+	var attrs []sim.Attr
+	for i := 0; i+1 < len(kv); i += 2 {
+		attrs = append(attrs, sim.S(kv[i], kv[i+1]))
+	}
+	quiet := kind == "LeaseRenewed" || kind == "NodeStatusPatched"
+	return sim.NewRecord(time.Duration(sec*float64(time.Second)), kind, quiet, attrs...)
+}
+
+func TestInvariantsFailOnBrokenTraces(t *testing.T) {
+	cases := []struct {
+		name string
+		inv  scenariotest.Invariant
+		good []sim.Record
+		bad  []sim.Record
+	}{
+		{"TimeMonotonic", scenariotest.TimeMonotonic,
+			[]sim.Record{rec(1, "Leader", "holder", "x"), rec(2, "Leader", "holder", "y")},
+			[]sim.Record{rec(2, "Leader", "holder", "x"), rec(1, "Leader", "holder", "y")}},
+		{"NoUnknownWithinGrace", scenariotest.NoUnknownWithinGrace,
+			[]sim.Record{rec(10, "LeaseRenewed", "node", "a"), rec(60.5, "NodeCondition", "node", "a", "type", "Ready", "from", "True", "to", "Unknown", "reason", "NodeStatusUnknown")},
+			[]sim.Record{rec(10, "LeaseRenewed", "node", "a"), rec(30, "NodeStatusPatched", "node", "a"), rec(60.5, "NodeCondition", "node", "a", "type", "Ready", "from", "True", "to", "Unknown", "reason", "NodeStatusUnknown")}},
+		{"ControllerNeverWritesReadyTrueFalse", scenariotest.ControllerNeverWritesReadyTrueFalse,
+			[]sim.Record{rec(1, "NodeCondition", "node", "a", "type", "Ready", "from", "", "to", "False", "reason", "KubeletNotReady")},
+			[]sim.Record{rec(1, "NodeCondition", "node", "a", "type", "Ready", "from", "Unknown", "to", "False", "reason", "NodeStatusUnknown")}},
+		{"NoEarlyTaintEviction", scenariotest.NoEarlyTaintEviction,
+			[]sim.Record{rec(100, "TaintAdded", "node", "a", "taint", "node.kubernetes.io/unreachable:NoExecute"), rec(160, "PodEvicted", "pod", "default/p", "node", "a", "reason", "TaintManagerEviction")},
+			[]sim.Record{rec(100, "TaintAdded", "node", "a", "taint", "node.kubernetes.io/unreachable:NoExecute"), rec(159, "PodEvicted", "pod", "default/p", "node", "a", "reason", "TaintManagerEviction")}},
+		{"ForeverTolerantNeverEvicted", scenariotest.ForeverTolerantNeverEvicted,
+			[]sim.Record{rec(160, "PodEvicted", "pod", "default/p", "node", "a", "reason", "TaintManagerEviction")},
+			[]sim.Record{rec(160, "PodEvicted", "pod", "default/forever", "node", "a", "reason", "TaintManagerEviction")}},
+		{"NoNoExecuteWhileAllZonesFullyDisrupted", scenariotest.NoNoExecuteWhileAllZonesFullyDisrupted,
+			[]sim.Record{rec(5, "ZoneState", "zone", "z1", "from", "Initial", "to", "PartialDisruption"), rec(6, "TaintAdded", "node", "a", "taint", "node.kubernetes.io/unreachable:NoExecute")},
+			[]sim.Record{rec(5, "ZoneState", "zone", "z1", "from", "Initial", "to", "FullDisruption"), rec(6, "TaintAdded", "node", "a", "taint", "node.kubernetes.io/unreachable:NoExecute")}},
+		{"NoExecuteRateLimited", scenariotest.NoExecuteRateLimited,
+			[]sim.Record{rec(1, "NodeRegistered", "node", "a"), rec(1, "NodeRegistered", "node", "b"), rec(6, "TaintAdded", "node", "a", "taint", "node.kubernetes.io/unreachable:NoExecute"), rec(15.95, "TaintAdded", "node", "b", "taint", "node.kubernetes.io/unreachable:NoExecute")},
+			[]sim.Record{rec(1, "NodeRegistered", "node", "a"), rec(1, "NodeRegistered", "node", "b"), rec(6, "TaintAdded", "node", "a", "taint", "node.kubernetes.io/unreachable:NoExecute"), rec(7, "TaintAdded", "node", "b", "taint", "node.kubernetes.io/unreachable:NoExecute")}},
+		{"NoReRegistrationWithoutRestart", scenariotest.NoReRegistrationWithoutRestart,
+			[]sim.Record{rec(1, "NodeRegistered", "node", "a"), rec(5, "NodeDeleted", "node", "a"), rec(6, "Action", "action", "restartKubelet", "target", "a"), rec(7, "NodeRegistered", "node", "a")},
+			[]sim.Record{rec(1, "NodeRegistered", "node", "a"), rec(5, "NodeDeleted", "node", "a"), rec(7, "NodeRegistered", "node", "a")}},
+		{"DrainsRespectPDB", scenariotest.DrainsRespectPDB,
+			[]sim.Record{rec(1, "PodReady", "pod", "default/web-1", "to", "True"), rec(1, "PodReady", "pod", "default/web-2", "to", "True"), rec(2, "PodReady", "pod", "default/web-3", "to", "True"), rec(3, "PodEvicted", "pod", "default/web-1", "node", "a", "reason", "Drain")},
+			[]sim.Record{rec(1, "PodReady", "pod", "default/web-1", "to", "True"), rec(1, "PodReady", "pod", "default/web-2", "to", "True"), rec(3, "PodEvicted", "pod", "default/web-1", "node", "a", "reason", "Drain")}},
+		{"PodGCDeletionJustified", scenariotest.PodGCDeletionJustified,
+			[]sim.Record{rec(1, "NodeRegistered", "node", "a"), rec(2, "PodReady", "pod", "default/p", "to", "True"), rec(3, "NodeDeleted", "node", "a"), rec(60, "PodEvicted", "pod", "default/p", "node", "a", "reason", "PodGC")},
+			[]sim.Record{rec(1, "NodeRegistered", "node", "a"), rec(1, "NodeCondition", "node", "a", "type", "Ready", "to", "True", "reason", "KubeletReady"), rec(2, "PodReady", "pod", "default/p", "to", "True"), rec(60, "PodEvicted", "pod", "default/p", "node", "a", "reason", "PodGC")}},
+	}
+	require.Len(t, cases, len(scenariotest.All()), "every invariant has a broken-trace case")
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			require.NoError(t, c.inv(result(t, c.good...)), "the well-formed trace holds")
+			require.Error(t, c.inv(result(t, c.bad...)), "the hand-broken trace must fail")
+		})
+	}
+}
+
+func TestGeneratorProducesValidScenarios(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		sc := scenariotest.Scenario(scenariotest.GenOptions{MaxNodes: 30, MaxEvents: 10}).Draw(t, "scenario")
+		if sc.Spec.Duration <= 0 || len(sc.Spec.Nodes) == 0 {
+			t.Fatalf("bad scenario %+v", sc.Spec)
+		}
+	})
+}
+
+func TestCheckRunsSmallScenarios(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		scenariotest.Check(t, scenariotest.GenOptions{MaxNodes: 4, MaxEvents: 3, MaxObjects: 2})
+	})
+}
