@@ -163,3 +163,31 @@ func TestSelectedInformer(t *testing.T) {
 	require.NoError(t, e.RunUntil(0))
 	require.Equal(t, []string{"d/on-a", "d/pending"}, inf.Keys())
 }
+
+func TestEvictUnhealthyPodAndNegativeBudget(t *testing.T) {
+	s, _, _ := newTestServer(t)
+	c := s.NewClient("kubectl", 30*time.Second)
+	_, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "sick", Labels: map[string]string{"app": "w"}},
+		NodeName: "a", Phase: PodRunning, TerminationGracePeriodSeconds: 30})
+	require.NoError(t, err)
+	// IfHealthyBudget: a not-Ready pod of a satisfied budget goes without a disruption.
+	_, err = s.PDBs.Create(c, &PodDisruptionBudget{ObjectMeta: ObjectMeta{Namespace: "default", Name: "w"},
+		Selector: LabelSelector{"app": "w"}, CurrentHealthy: 2, DesiredHealthy: 2})
+	require.NoError(t, err)
+	require.NoError(t, s.Evict(c, "default/sick", nil))
+	p, _ := s.Pods.Peek("default/sick")
+	require.True(t, p.Deleting)
+	require.Equal(t, "EvictionByEvictionAPI", p.Condition(PodDisruptionTarget).Reason)
+	b, _ := s.PDBs.Peek("default/w")
+	require.Zero(t, b.DisruptionsAllowed, "no disruption used")
+
+	_, err = s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "ok", Labels: map[string]string{"app": "w"}},
+		NodeName: "a", Phase: PodRunning, Conditions: []PodCondition{{Type: PodReady, Status: ConditionTrue}}})
+	require.NoError(t, err)
+	err = s.Evict(c, "default/ok", nil)
+	require.True(t, IsTooManyRequests(err))
+	require.EqualError(t, err, "Cannot evict pod as it would violate the pod's disruption budget.")
+	_, err = s.PDBs.Patch(c, "default/w", func(b *PodDisruptionBudget) error { b.DisruptionsAllowed = -1; return nil })
+	require.NoError(t, err)
+	require.EqualError(t, s.Evict(c, "default/ok", nil), "pdb disruptions allowed is negative")
+}

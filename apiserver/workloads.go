@@ -1,8 +1,6 @@
 package apiserver
 
 import (
-	"fmt"
-
 	"time"
 )
 
@@ -143,44 +141,75 @@ func (p *PodDisruptionBudget) DeepCopy() *PodDisruptionBudget {
 // Meta returns the object's metadata.
 func (p *PodDisruptionBudget) Meta() *ObjectMeta { return &p.ObjectMeta }
 
-// Evict is the pods/eviction subresource (pkg/registry/core/pod/storage/eviction.go):
-// it refuses with 429 TooManyRequests when a PodDisruptionBudget covering the pod has
-// no disruption left, otherwise it decrements the budget's DisruptionsAllowed and
-// deletes the pod gracefully. A pod that is already terminating, or not Running, is
-// deleted without consulting budgets (upstream lets those through). More than one
-// budget covering a pod is an error, as upstream.
+// Evict is the pods/eviction subresource (pkg/registry/core/pod/storage/eviction.go).
+//
+//   - A pod that is terminating, terminal or Pending is deleted without consulting
+//     budgets (canIgnorePDB).
+//   - More than one budget covering the pod is a 500, as upstream.
+//   - A budget with negative DisruptionsAllowed is a 403 Forbidden.
+//   - A pod that is not Ready may go without using a disruption while the budget is
+//     satisfied (CurrentHealthy ≥ DesiredHealthy; the default unhealthyPodEvictionPolicy
+//     IfHealthyBudget).
+//   - Otherwise DisruptionsAllowed must be positive: it is decremented (and the pod
+//     recorded in DisruptedPods), else the eviction is refused with 429
+//     TooManyRequests "Cannot evict pod as it would violate the pod's disruption budget.".
+//
+// Before the delete the pod gets the DisruptionTarget condition with reason
+// EvictionByEvictionAPI. An empty selector selects every pod of the namespace
+// (policy/v1).
 func (s *Server) Evict(c *Client, podKey string, grace *int64) error {
 	p, err := s.Pods.Get(c, podKey)
 	if err != nil {
 		return err
 	}
-	if p.Deleting || p.Phase != PodRunning {
-		return s.Pods.Delete(c, podKey, DeleteOptions{GracePeriodSeconds: grace})
+	if p.Deleting || p.Terminal() || p.Phase == PodPending {
+		return s.evictDelete(c, podKey, grace)
 	}
 	var pdbs []*PodDisruptionBudget
 	s.PDBs.Each(func(b *PodDisruptionBudget) {
-		if b.Namespace == p.Namespace && len(b.Selector) > 0 && b.Selector.Matches(p.Labels) {
+		if b.Namespace == p.Namespace && b.Selector.Matches(p.Labels) {
 			pdbs = append(pdbs, b)
 		}
 	})
 	if len(pdbs) > 1 {
-		return NewInvalid("This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.")
+		return &StatusError{Reason: "InternalError", Code: 500,
+			Message: "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."}
 	}
 	if len(pdbs) == 1 {
 		b := pdbs[0]
-		if b.DisruptionsAllowed <= 0 {
-			return NewTooManyRequests(fmt.Sprintf("Cannot evict pod as it would violate the pod's disruption budget. The disruption budget %s needs %d healthy pods and has %d currently", b.Name, b.DesiredHealthy, b.CurrentHealthy))
-		}
-		if _, err := s.PDBs.Patch(c, b.Key(), func(nb *PodDisruptionBudget) error {
-			nb.DisruptionsAllowed--
-			if nb.DisruptedPods == nil {
-				nb.DisruptedPods = map[string]time.Duration{}
+		switch {
+		case b.DisruptionsAllowed < 0:
+			return &StatusError{Reason: "Forbidden", Code: 403, Message: "pdb disruptions allowed is negative"}
+		case !p.IsReady() && b.CurrentHealthy >= b.DesiredHealthy && b.DesiredHealthy > 0:
+			// an unhealthy pod of a healthy budget: no disruption is used
+		case b.DisruptionsAllowed == 0:
+			return NewTooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.")
+		default:
+			if _, err := s.PDBs.Patch(c, b.Key(), func(nb *PodDisruptionBudget) error {
+				nb.DisruptionsAllowed--
+				if nb.DisruptedPods == nil {
+					nb.DisruptedPods = map[string]time.Duration{}
+				}
+				nb.DisruptedPods[p.Name] = s.Now()
+				return nil
+			}); err != nil {
+				return err
 			}
-			nb.DisruptedPods[p.Name] = s.Now()
-			return nil
-		}); err != nil {
-			return err
 		}
+	}
+	return s.evictDelete(c, podKey, grace)
+}
+
+func (s *Server) evictDelete(c *Client, podKey string, grace *int64) error {
+	now := s.Now()
+	if _, err := s.Pods.Patch(c, podKey, func(p *Pod) error {
+		if !p.Deleting && !p.Terminal() {
+			p.SetCondition(PodCondition{Type: PodDisruptionTarget, Status: ConditionTrue, Reason: "EvictionByEvictionAPI",
+				Message: "Eviction API: evicting"}, now)
+		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	return s.Pods.Delete(c, podKey, DeleteOptions{GracePeriodSeconds: grace})
 }
