@@ -355,12 +355,13 @@ func (g *PodGC) markFailedAndDelete(p *apiserver.Pod, nodeGone bool) {
 			return
 		}
 	}
+	// PodEvicted means "deletion was requested": it is recorded before the DELETE so
+	// that it precedes the API server's PodDeleted at the same instant.
+	recordEvicted(g.s.Trace, g.s.Now(), key, p.NodeName, ReasonPodGC)
 	zero := int64(0)
 	err := g.s.Pods.Delete(g.c, key, apiserver.DeleteOptions{GracePeriodSeconds: &zero})
 	g.took += g.c.Took()
 	if err != nil {
 		g.c.TraceError("delete", "pods", err)
-		return
 	}
-	recordEvicted(g.s.Trace, g.s.Now(), key, p.NodeName, ReasonPodGC)
 }
