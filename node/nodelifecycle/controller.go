@@ -108,6 +108,8 @@ type Controller struct {
 	breakerRV    uint64
 	lastPass     time.Duration // start of the latest monitor pass
 	passRan      bool
+	inPass       bool
+	tickNow      bool // a tainting tick is due at the instant of the running pass
 
 	visit []*nodeHealth // scratch
 }
@@ -149,7 +151,7 @@ func (nc *Controller) Start() {
 	}
 	nc.running = true
 	nc.origin = nc.s.Now()
-	nc.passRan = false
+	nc.passRan, nc.inPass, nc.tickNow = false, false, false
 	lat := nc.cfg.WatchLatency
 	nc.nodeInf = apiserver.NewInformer(nc.s.Nodes, nc.c, lat)
 	nc.leaseInf = apiserver.NewInformer(nc.s.Leases, nc.c, lat)

@@ -21,6 +21,7 @@ var unknownConditionTypes = [...]apiserver.NodeConditionType{
 func (nc *Controller) monitorPass() time.Duration {
 	now := nc.s.Now()
 	nc.lastPass, nc.passRan = now, true
+	nc.inPass = true
 	// classifyNodes
 	slices.SortFunc(nc.memberDirty, func(a, b *nodeHealth) int { return cmpString(a.name, b.name) })
 	var added, deleted []*nodeHealth
@@ -101,6 +102,15 @@ func (nc *Controller) monitorPass() time.Duration {
 		}
 		clear(nc.active[len(kept):])
 		nc.active = kept
+	}
+	nc.inPass = false
+	if nc.tickNow {
+		// An always-running tick due now would fire right after this pass, before anything
+		// the pass scheduled for this instant (its own watch notifications): run it here.
+		nc.tickNow = false
+		nc.tick.Stop()
+		nc.tickTarget = now
+		nc.taintingTick()
 	}
 	return nc.cfg.PassDuration
 }
@@ -533,6 +543,10 @@ func (nc *Controller) scheduleTick(from time.Duration) {
 		}
 	}
 	if !ok {
+		return
+	}
+	if next == nc.s.Now() && nc.inPass {
+		nc.tickNow = true
 		return
 	}
 	nc.tickTarget = next

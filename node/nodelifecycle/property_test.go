@@ -50,22 +50,27 @@ func genCluster(t *rapid.T) clusterSpec {
 	return spec
 }
 
-// runCluster builds the cluster with exact or lazy kubelets and an exact or lazy controller
-// and returns the (non-verbose) trace text.
-func runCluster(t tb, spec clusterSpec, lazyKubelets, exactController bool) string {
+// runReference runs the cluster with exact kubelets under the reference controller.
+func runReference(t tb, spec clusterSpec) string {
 	cfg := DefaultConfig(spec.version)
 	cfg.WatchLatency = spec.latency
-	cfg.Exact = exactController
 	w := newWorld(t, cfg)
+	ref := newRef(w.s, w.s.NewClient("kube-controller-manager", 30*time.Second), cfg)
 	for i, z := range spec.zones {
 		labels := map[string]string{apiserver.LabelZone: fmt.Sprintf("z%d", z)}
 		if z == 0 {
-			labels = nil // the unlabelled zone ""
+			labels = nil
 		}
-		w.kubelet(fmt.Sprintf("n%02d", i), labels, lazyKubelets).Start()
+		w.kubelet(fmt.Sprintf("n%02d", i), labels, false).Start()
 	}
 	w.run(time.Millisecond)
-	w.nc.Start()
+	ref.Start()
+	schedule(w, spec)
+	w.run(10 * time.Minute)
+	return text(t, w.tr.Records())
+}
+
+func schedule(w *world, spec clusterSpec) {
 	for _, a := range spec.actions {
 		k := w.kl[fmt.Sprintf("n%02d", a.node)]
 		a := a
@@ -86,16 +91,40 @@ func runCluster(t tb, spec clusterSpec, lazyKubelets, exactController bool) stri
 			}
 		})
 	}
+}
+
+// runCluster builds the cluster with exact or lazy kubelets and an exact or lazy controller
+// and returns the (non-verbose) trace text.
+func runCluster(t tb, spec clusterSpec, lazyKubelets, exactController bool) string {
+	cfg := DefaultConfig(spec.version)
+	cfg.WatchLatency = spec.latency
+	cfg.Exact = exactController
+	w := newWorld(t, cfg)
+	for i, z := range spec.zones {
+		labels := map[string]string{apiserver.LabelZone: fmt.Sprintf("z%d", z)}
+		if z == 0 {
+			labels = nil // the unlabelled zone ""
+		}
+		w.kubelet(fmt.Sprintf("n%02d", i), labels, lazyKubelets).Start()
+	}
+	w.run(time.Millisecond)
+	w.nc.Start()
+	schedule(w, spec)
 	w.run(10 * time.Minute)
 	return text(t, w.tr.Records())
 }
 
 // Lazy mode (steady kubelets, a controller that skips steady nodes) gives the same trace as
-// exact mode (every renewal written, every node visited every pass).
+// the straightforward per-pass reference (every renewal written, every node visited every
+// pass, a tick every 100 ms) and as the controller's own exact mode.
 func TestLazyEqualsExact(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		spec := genCluster(t)
-		exact := runCluster(t, spec, false, true)
+		exact := runReference(t, spec)
+		if d := cmp.Diff(exact, runCluster(t, spec, false, true)); d != "" {
+			t.Fatalf("version 1.%d latency %v zones %v actions %+v\nexact mode differs from the reference (-reference +exact):\n%s",
+				spec.version, spec.latency, spec.zones, spec.actions, d)
+		}
 		lazy := runCluster(t, spec, true, false)
 		if d := cmp.Diff(exact, lazy); d != "" {
 			t.Fatalf("version 1.%d latency %v zones %v actions %+v\nlazy differs from exact (-exact +lazy):\n%s",

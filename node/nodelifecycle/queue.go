@@ -94,10 +94,11 @@ func (b *tokenBucket) firstAcceptTick(from, origin, period time.Duration) (time.
 	return 0, false
 }
 
-// gridAtOrAfter is the first origin + k·period ≥ t (k ≥ 0).
+// gridAtOrAfter is the first origin + k·period ≥ t with k ≥ 1: the tick at origin itself
+// runs when the loop starts, before the first monitor pass, when every queue is empty.
 func gridAtOrAfter(t, origin, period time.Duration) time.Duration {
-	if t <= origin {
-		return origin
+	if t <= origin+period {
+		return origin + period
 	}
 	k := (t - origin + period - 1) / period
 	return origin + k*period
