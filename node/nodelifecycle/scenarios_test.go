@@ -272,3 +272,25 @@ func TestFailoverRestartsTaintClock(t *testing.T) {
 	require.Equal(t, 97*time.Second+10*(DefaultNodeMonitorPeriod+DefaultPassDuration), u.T)
 	require.Equal(t, 2, len(findAll(recs, "Event", "object", "node/node-01", "reason", EventRegisteredNode)))
 }
+
+// Up to 1.33 the NoExecute taint waits one pass after Unknown; a leader change in between
+// leaves the node Unknown and untainted until the new leader's first pass queues it (its
+// observed Ready is already Unknown) and its first tick taints it.
+func TestFailoverBetweenUnknownAndNoExecute133(t *testing.T) {
+	w := fleet(t, DefaultConfig(33), map[string]int{"": 3})
+	w.at(300*time.Millisecond, func() { w.kl["node-01"].Stop() })
+	w.at(52*time.Second, func() { w.nc.Stop() })
+	w.at(67*time.Second, func() {
+		nc2, err := New(w.s, w.s.NewClient("kube-controller-manager-1", 30*time.Second), DefaultConfig(33))
+		require.NoError(t, err)
+		nc2.Start()
+	})
+	w.run(3 * time.Minute)
+	recs := w.tr.Records()
+	u, ok := find(recs, "NodeCondition", "node", "node-01", "type", "Ready", "to", "Unknown")
+	require.True(t, ok)
+	require.Less(t, u.T, 52*time.Second)
+	ne := findAll(recs, "TaintAdded", "node", "node-01", "taint", unreachNE)
+	require.Len(t, ne, 1)
+	require.Equal(t, 67100*time.Millisecond, ne[0].T)
+}
