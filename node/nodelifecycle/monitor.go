@@ -74,7 +74,7 @@ func (nc *Controller) monitorPass() time.Duration {
 			continue
 		}
 		short := nc.updateNode(n, now)
-		if short && !tripped {
+		if short && !tripped && nc.breakerRV > nc.leaseCacheRV {
 			tripped, tripName = true, n.name
 		}
 	}

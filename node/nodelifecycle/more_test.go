@@ -150,3 +150,21 @@ func TestStopCancelsTimers(t *testing.T) {
 	require.Equal(t, 0, w.e.Pending())
 	require.False(t, w.nc.Running())
 }
+
+// A deleted Node is forgotten at the next pass (Event RemovingNode) and leaves its zone.
+func TestNodeDeleted(t *testing.T) {
+	w := fleet(t, DefaultConfig(37), map[string]int{"a": 2, "b": 1})
+	w.at(10*time.Second, func() {
+		w.kl["b-00"].Stop()
+		require.NoError(t, w.s.Nodes.Delete(w.s.NewClient("admin", time.Second), "b-00", apiserver.DeleteOptions{}))
+	})
+	w.run(2 * time.Minute)
+	recs := w.tr.Records()
+	r, ok := find(recs, "Event", "object", "node/b-00", "reason", EventRemovingNode)
+	require.True(t, ok)
+	require.Equal(t, "Removing Node b-00 from Controller", r.Str("message"))
+	require.Equal(t, time.Millisecond+2*(DefaultNodeMonitorPeriod+DefaultPassDuration), r.T)
+	require.Equal(t, map[string]ZoneState{"a": StateNormal}, w.nc.ZoneStates(), "a zone with no node left is dropped")
+	_, ok = find(recs, "NodeCondition", "node", "b-00", "to", "Unknown")
+	require.False(t, ok)
+}

@@ -257,11 +257,10 @@ func (r *refController) monitor() {
 		delete(r.known, name)
 	}
 	total, notReady := map[string]int{}, map[string]int{}
-	tripped := false
 	for _, n := range nodes {
 		var observed, current apiserver.NodeCondition
 		var hasCur, ok bool
-		for attempt := 0; attempt <= NodeHealthUpdateRetry && !tripped; attempt++ {
+		for attempt := 0; attempt <= NodeHealthUpdateRetry; attempt++ {
 			var err error
 			var nn *apiserver.Node
 			observed, current, hasCur, nn, err = r.tryUpdate(n, now)
@@ -270,7 +269,6 @@ func (r *refController) monitor() {
 				break
 			}
 			if err == errShortCircuit {
-				tripped = true
 				break
 			}
 			if n, err = r.s.Nodes.Get(r.c, n.Name); err != nil {

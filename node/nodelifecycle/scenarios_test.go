@@ -294,3 +294,22 @@ func TestFailoverBetweenUnknownAndNoExecute133(t *testing.T) {
 	require.Len(t, ne, 1)
 	require.Equal(t, 67100*time.Millisecond, ne[0].T)
 }
+
+// An API server outage: the controller cannot write Unknown (the node is skipped and not
+// counted in its zone, "no pods will be evicted"); once the API is back it writes it.
+func TestOutageDelaysUnknown(t *testing.T) {
+	for _, v := range []int{34, 37} {
+		t.Run(fmt.Sprint("1.", v), func(t *testing.T) {
+			w := fleet(t, DefaultConfig(v), map[string]int{"": 3})
+			w.at(300*time.Millisecond, func() { w.kl["node-01"].Stop() })
+			w.at(45*time.Second, func() { w.s.SetOutage(true) })
+			w.at(62*time.Second, func() { w.s.SetOutage(false) })
+			w.run(2 * time.Minute)
+			u, ok := find(w.tr.Records(), "NodeCondition", "node", "node-01", "type", "Ready", "to", "Unknown")
+			require.True(t, ok)
+			// passes at 0.001 + k·5.005 s: 50.051 … 60.061 fail; 65.066 is the first after the outage
+			require.Equal(t, time.Millisecond+13*(DefaultNodeMonitorPeriod+DefaultPassDuration), u.T)
+			require.Equal(t, map[string]ZoneState{"": StateNormal}, w.nc.ZoneStates())
+		})
+	}
+}
