@@ -154,10 +154,40 @@ func (nt nodeTaints) apply(r *sim.Record) {
 			nt[n] = map[string]time.Duration{}
 		}
 		nt[n][r.Str("taint")] = r.T
+		nt.track(n, r.T)
 	case "TaintRemoved":
 		delete(nt[n], r.Str("taint"))
+		if nt[n] != nil {
+			nt.track(n, r.T)
+		}
 	case "NodeDeleted":
 		delete(nt, n)
+	}
+}
+
+// noExecuteSince returns since when the node has carried at least one NoExecute taint
+// without a break: the taint eviction controller keeps a pod's scheduled eviction (and
+// its CreatedAt) while the taints change, and cancels it when none is left.
+func (nt nodeTaints) noExecuteSince(n string) time.Duration {
+	return nt[n][sinceKey]
+}
+
+// sinceKey holds, in a node's map, the start of its current NoExecute period.
+const sinceKey = "\x00since"
+
+func (nt nodeTaints) track(n string, t time.Duration) {
+	count := 0
+	for k := range nt[n] {
+		if k != sinceKey && strings.HasSuffix(k, ":NoExecute") {
+			count++
+		}
+	}
+	_, had := nt[n][sinceKey]
+	switch {
+	case count > 0 && !had:
+		nt[n][sinceKey] = t
+	case count == 0 && had:
+		delete(nt[n], sinceKey)
 	}
 }
 
@@ -224,9 +254,9 @@ func convert(in []corev1Toleration) []taint.Toleration {
 // taints no earlier than the minimum tolerationSeconds of the tolerations it uses,
 // counted from when it saw the taints (pkg/controller/tainteviction
 // taint_eviction.go processPodOnNode: triggerTime = now + minTolerationTime;
-// getMinTolerationTime; ≤ 0 seconds and untolerated taints evict at once). Since it
-// cannot see a taint before it is added, eviction ≥ earliest NoExecute taint's
-// addition + min toleration.
+// getMinTolerationTime; ≤ 0 seconds and untolerated taints evict at once; an already
+// scheduled eviction keeps its CreatedAt while the taints change). So eviction ≥ the
+// start of the node's current unbroken NoExecute period + the min toleration.
 func NoEarlyTaintEviction(res *scenario.Result) error {
 	nt := nodeTaints{}
 	for i := range res.Records {
@@ -251,10 +281,7 @@ func NoEarlyTaintEviction(res *scenario.Result) error {
 		if forever {
 			return fmt.Errorf("pod %s evicted at %s though it tolerates every NoExecute taint of %s forever", r.Str("pod"), at(r), r.Str("node"))
 		}
-		earliest := taints[0].TimeAdded
-		for _, t := range taints {
-			earliest = min(earliest, t.TimeAdded)
-		}
+		earliest := nt.noExecuteSince(r.Str("node"))
 		if r.T < earliest+d {
 			return fmt.Errorf("pod %s evicted at %s, before its toleration of %s ran out (taints since %s)", r.Str("pod"), at(r), d, sim.Seconds(earliest)+"s")
 		}
