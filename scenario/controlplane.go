@@ -1,10 +1,12 @@
 package scenario
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/nodesim/nodesim/apiserver"
 	"github.com/nodesim/nodesim/eviction"
+	"github.com/nodesim/nodesim/lease/leaderelection"
 	"github.com/nodesim/nodesim/node/kubelet"
 	"github.com/nodesim/nodesim/node/nodelifecycle"
 	"github.com/nodesim/nodesim/scenario/spec"
@@ -66,20 +68,16 @@ type controller interface {
 // controllers), kube-scheduler, and an observer that tracks workload availability.
 type controlPlane struct {
 	w         *World
-	cm        spec.ControllerManager
-	running   []controller
-	leader    int // instance index of the current leader, -1 when none
-	instances int
+	kcm       *leaderelection.Process
 	scheduler *workload.Scheduler
 	tracker   *workload.Tracker
+	runs      int
 }
 
 func newControlPlane(w *World) (*controlPlane, error) {
-	cp := &controlPlane{w: w, cm: w.Spec.ControllerManager, leader: -1, instances: w.Spec.ControllerManager.Instances}
-	if cp.instances < 1 {
-		cp.instances = 1
-	}
+	cp := &controlPlane{w: w}
 	s := w.Server
+	cm := w.Spec.ControllerManager
 	var err error
 	cp.scheduler, err = workload.NewScheduler(s, s.NewClient("kube-scheduler", controllerTimeout), workload.DefaultSchedulerConfig())
 	if err != nil {
@@ -89,27 +87,37 @@ func newControlPlane(w *World) (*controlPlane, error) {
 	if err != nil {
 		return nil, err
 	}
+	instances := cm.Instances
+	if instances < 1 {
+		instances = 1
+	}
+	pc := leaderelection.DefaultProcessConfig(cp.controllers)
+	pc.Instances = instances
+	pc.ClientTimeout = controllerTimeout
+	le := cm.LeaderElection
+	pc.Election.LeaseDuration, pc.Election.RenewDeadline, pc.Election.RetryPeriod = le.LeaseDuration, le.RenewDeadline, le.RetryPeriod
+	cp.kcm, err = leaderelection.NewProcess(s, pc)
+	if err != nil {
+		return nil, err
+	}
 	return cp, nil
 }
 
 func (cp *controlPlane) start() {
 	cp.tracker.Start()
 	cp.scheduler.Start()
-	cp.lead(0)
+	cp.kcm.Start()
 }
 
-// lead makes instance i the leader: it records the Leader event and starts every
-// controller with empty memory (a new process's informers and queues).
-func (cp *controlPlane) lead(i int) {
+// controllers builds and starts a new leader's controllers, with empty memory (a new
+// process's informers and queues), and returns how to stop them.
+func (cp *controlPlane) controllers(instance int, c *apiserver.Client) (func(), error) {
 	w := cp.w
 	s := w.Server
-	cp.leader = i
-	holder := fmt.Sprintf("kube-controller-manager-%d", i)
-	w.Trace.Add(w.Engine.Now(), "Leader", sim.S("holder", holder))
-	c := s.NewClient(holder, controllerTimeout)
+	cp.runs++
+	gen := fmt.Sprintf("kube-controller-manager-%d/%d", instance, cp.runs)
 	seed := w.Engine.Seed()
-	gen := fmt.Sprintf("%s/%d", holder, w.Engine.Now())
-	cm := cp.cm
+	cm := w.Spec.ControllerManager
 	nlcCfg := nodelifecycle.DefaultConfig(w.version)
 	nlcCfg.NodeMonitorPeriod = cm.NodeMonitorPeriod
 	nlcCfg.NodeMonitorGracePeriod = cm.NodeMonitorGracePeriod
@@ -122,46 +130,38 @@ func (cp *controlPlane) lead(i int) {
 	gcCfg := eviction.DefaultPodGCConfig()
 	gcCfg.TerminatedPodGCThreshold = cm.TerminatedPodGCThreshold
 	var ctrls []controller
-	add := func(c controller, err error) {
+	add := func(c controller, err error) error {
 		if err != nil {
-			w.Trace.Add(w.Engine.Now(), "ControllerFailed", sim.S("holder", holder), sim.S("error", err.Error()))
-			return
+			return err
 		}
 		ctrls = append(ctrls, c)
+		return nil
 	}
-	add(nodelifecycle.New(s, c, nlcCfg))
-	add(eviction.NewTaintEvictionController(s, c, eviction.DefaultTaintEvictionConfig()))
-	add(eviction.NewPodGC(s, c, gcCfg))
-	add(workload.NewReplicaSetController(s, c, workload.ReplicaSetConfig{Rand: sim.NewRand(seed, gen+"/replicaset")}))
-	add(workload.NewDeploymentController(s, c, workload.DeploymentConfig{}))
-	add(workload.NewDaemonSetController(s, c, workload.DaemonSetConfig{Rand: sim.NewRand(seed, gen+"/daemonset")}))
-	add(workload.NewDisruptionController(s, c, workload.DisruptionConfig{}))
+	if err := errors.Join(
+		add(nodelifecycle.New(s, c, nlcCfg)),
+		add(eviction.NewTaintEvictionController(s, c, eviction.DefaultTaintEvictionConfig())),
+		add(eviction.NewPodGC(s, c, gcCfg)),
+		add(workload.NewReplicaSetController(s, c, workload.ReplicaSetConfig{Rand: sim.NewRand(seed, gen+"/replicaset")})),
+		add(workload.NewDeploymentController(s, c, workload.DeploymentConfig{})),
+		add(workload.NewDaemonSetController(s, c, workload.DaemonSetConfig{Rand: sim.NewRand(seed, gen+"/daemonset")})),
+		add(workload.NewDisruptionController(s, c, workload.DisruptionConfig{})),
+	); err != nil {
+		return nil, err
+	}
 	for _, ctl := range ctrls {
 		ctl.Start()
 	}
-	cp.running = ctrls
-}
-
-func (cp *controlPlane) stopControllers() {
-	for _, c := range cp.running {
-		c.Stop()
-	}
-	cp.running = nil
-	cp.leader = -1
+	return func() {
+		for _, ctl := range ctrls {
+			ctl.Stop()
+		}
+	}, nil
 }
 
 // failover kills the leader (no lease release, as kube-controller-manager exits);
 // another instance — a standby, or the same one restarted — acquires the lease once
 // it has seen the old record unchanged for leaseDuration.
-func (cp *controlPlane) failover() {
-	old := cp.leader
-	cp.stopControllers()
-	next := 0
-	if old >= 0 {
-		next = (old + 1) % cp.instances
-	}
-	_, _ = cp.w.Engine.After(cp.cm.LeaderElection.LeaseDuration, func() { cp.lead(next) })
-}
+func (cp *controlPlane) failover() { cp.kcm.Failover() }
 
-// unsteady is called before an API outage.
+// unsteady is called before an API outage (the controller-manager has no lazy state).
 func (cp *controlPlane) unsteady() {}

@@ -94,9 +94,11 @@ type Controller struct {
 	tick *sim.Timer
 	// tickTarget is the grid instant the tainting tick is for.
 	tickTarget time.Duration
-	running    bool
-	origin     time.Duration // grid origin: Start time
-	step       time.Duration // monitor period + pass duration
+	// tickDeferred: this instant's tick already yielded once to the pass's deliveries.
+	tickDeferred bool
+	running      bool
+	origin       time.Duration // grid origin: Start time
+	step         time.Duration // monitor period + pass duration
 
 	nodes       map[string]*nodeHealth
 	active      []*nodeHealth // sorted by name; lazy mode's visit set

@@ -567,6 +567,17 @@ func (nc *Controller) taintingTick() {
 		_ = nc.tick.Schedule(nc.tickTarget)
 		return
 	}
+	if nc.passRan && nc.lastPass == now && !nc.tickDeferred {
+		// A real pass takes milliseconds and the tainting goroutine runs beside it: an
+		// item the pass enqueues is taken by a tick that sees the pass's own writes in
+		// the informer (they arrive within milliseconds). On the model's exact grid the
+		// two can fall on the same instant; run the tick after the informer deliveries
+		// the pass caused (they are already queued at this instant).
+		nc.tickDeferred = true
+		_ = nc.tick.Schedule(now)
+		return
+	}
+	nc.tickDeferred = false
 	for _, k := range nc.zoneKeys {
 		z := nc.zones[k]
 		if z.q == nil || len(z.q.heap) == 0 {

@@ -22,6 +22,10 @@ type refController struct {
 	leases *apiserver.Informer[*apiserver.Lease]
 	pass   *sim.Loop
 	tick   *sim.Loop
+	// lastPassAt and passRan: when the last monitor pass ran; deferred: this instant's
+	// tick already yielded to that pass's informer deliveries.
+	lastPassAt        time.Duration
+	passRan, deferred bool
 
 	known      map[string]bool
 	health     map[string]*refHealth
@@ -99,6 +103,7 @@ func newRef(s *apiserver.Server, c *apiserver.Client, cfg Config) *refController
 	r := &refController{s: s, c: c, cfg: cfg, known: map[string]bool{}, health: map[string]*refHealth{},
 		zoneStates: map[string]ZoneState{}, queues: map[string]*refQueue{}, labels: map[string]string{}, retry: map[string]bool{}}
 	r.pass, _ = s.Engine.NewLoop(sim.LoopConfig{Period: cfg.NodeMonitorPeriod, Sliding: true}, func() time.Duration {
+		r.lastPassAt, r.passRan = s.Engine.Now(), true
 		r.monitor()
 		return cfg.PassDuration
 	})
@@ -488,6 +493,15 @@ func (r *refController) disruption(now time.Duration, nodes []*apiserver.Node, t
 
 func (r *refController) taintPass() {
 	now := r.s.Now()
+	// A tick on the instant of a pass runs after the informer deliveries the pass
+	// caused (a real pass takes milliseconds; its writes reach the cache before a tick
+	// takes what it enqueued).
+	if r.passRan && r.lastPassAt == now && !r.deferred {
+		r.deferred = true
+		_, _ = r.s.Engine.At(now, r.taintPass)
+		return
+	}
+	r.deferred = false
 	var keys []string
 	for k, q := range r.queues {
 		if q != nil {
