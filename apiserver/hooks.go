@@ -72,7 +72,7 @@ func diffNode(tr *sim.Trace, t time.Duration, old, n *Node) {
 func (s *Server) collectNodeDependents(n *Node) {
 	uid := n.UID
 	_, _ = s.Engine.At(s.Now(), func() {
-		for _, key := range append([]string(nil), s.Leases.keys...) {
+		for _, key := range append([]string(nil), s.Leases.keys.sorted()...) {
 			l := s.Leases.items[key]
 			for _, r := range l.OwnerReferences {
 				if r.Kind == "Node" && r.UID == uid {

@@ -55,7 +55,7 @@ type Kind[T Obj[T]] struct {
 	Resource   string
 	namespaced bool
 	items      map[string]T
-	keys       []string
+	keys       keyList
 	watchers   []*watcher[T]
 	Hooks      Hooks[T]
 	// selective watches: index name → function, and (index, value) → watchers
@@ -86,11 +86,11 @@ func (k *Kind[T]) Peek(key string) (T, bool) {
 }
 
 // Keys returns the stored keys in order (the slice is the store's own; do not modify).
-func (k *Kind[T]) Keys() []string { return k.keys }
+func (k *Kind[T]) Keys() []string { return k.keys.sorted() }
 
 // Each calls fn for every stored object in key order (no faults apply; for reports).
 func (k *Kind[T]) Each(fn func(T)) {
-	for _, key := range k.keys {
+	for _, key := range k.keys.sorted() {
 		fn(k.items[key])
 	}
 }
@@ -113,8 +113,9 @@ func (k *Kind[T]) List(c *Client) ([]T, error) {
 	if err := c.check("list", k.Resource); err != nil {
 		return nil, err
 	}
-	out := make([]T, 0, len(k.keys))
-	for _, key := range k.keys {
+	keys := k.keys.sorted()
+	out := make([]T, 0, len(keys))
+	for _, key := range keys {
 		out = append(out, k.items[key])
 	}
 	return out, nil
@@ -152,7 +153,7 @@ func (k *Kind[T]) Create(c *Client, obj T) (T, error) {
 	}
 	m.ResourceVersion = k.s.nextRV()
 	k.items[key] = obj
-	k.keys = sortedInsert(k.keys, key)
+	k.keys.add(key)
 	k.changed(Event[T]{Type: Added, New: obj})
 	return obj, nil
 }
@@ -252,7 +253,7 @@ func (k *Kind[T]) Delete(c *Client, key string, opts DeleteOptions) error {
 // remove drops the object and notifies.
 func (k *Kind[T]) remove(key string, old T) {
 	delete(k.items, key)
-	k.keys = sortedRemove(k.keys, key)
+	k.keys.remove(key)
 	k.s.nextRV()
 	k.changed(Event[T]{Type: Deleted, Old: old, New: old})
 }

@@ -74,7 +74,7 @@ func (k *Kind[T]) AddWatchIndex(name string, fn func(T) string) {
 		k.selective = map[selKey][]*watcher[T]{}
 		k.selKeys = map[selKey][]string{}
 	}
-	for _, key := range k.keys {
+	for _, key := range k.keys.sorted() {
 		if v := fn(k.items[key]); v != "" {
 			sk := selKey{name, v}
 			k.selKeys[sk] = append(k.selKeys[sk], key)
@@ -115,7 +115,7 @@ func NewSelectedInformer[T Obj[T]](k *Kind[T], c *Client, latency time.Duration,
 	fn := k.watchIndex[index]
 	for _, key := range k.selKeys[selKey{index, value}] {
 		inf.items[key] = k.items[key]
-		inf.keys = append(inf.keys, key)
+		inf.keys.add(key)
 	}
 	inf.selIndex, inf.selValue = fn, value
 	inf.watch = k.WatchSelected(c, latency, index, value, inf.apply)
@@ -128,7 +128,7 @@ func NewSelectedInformer[T Obj[T]](k *Kind[T], c *Client, latency time.Duration,
 type Informer[T Obj[T]] struct {
 	k        *Kind[T]
 	items    map[string]T
-	keys     []string
+	keys     keyList
 	handlers []func(Event[T])
 	indexes  []*index[T]
 	watch    *Watch
@@ -147,10 +147,10 @@ type index[T any] struct {
 // this model) and keeps the cache current through a watch with the given latency.
 func NewInformer[T Obj[T]](k *Kind[T], c *Client, latency time.Duration) *Informer[T] {
 	inf := &Informer[T]{k: k, items: make(map[string]T, len(k.items))}
-	for _, key := range k.keys {
+	for _, key := range k.keys.sorted() {
 		inf.items[key] = k.items[key]
+		inf.keys.add(key)
 	}
-	inf.keys = append([]string(nil), k.keys...)
 	inf.watch = k.Watch(c, latency, inf.apply)
 	return inf
 }
@@ -166,7 +166,7 @@ func (inf *Informer[T]) AddHandler(fn func(Event[T])) { inf.handlers = append(in
 // returns "" are not indexed.
 func (inf *Informer[T]) AddIndex(name string, fn func(T) string) {
 	ix := &index[T]{name: name, fn: fn, by: map[string][]string{}}
-	for _, key := range inf.keys {
+	for _, key := range inf.keys.sorted() {
 		if v := fn(inf.items[key]); v != "" {
 			ix.by[v] = sortedInsert(ix.by[v], key)
 		}
@@ -211,7 +211,7 @@ func (inf *Informer[T]) apply(ev Event[T]) {
 			return
 		}
 		delete(inf.items, key)
-		inf.keys = sortedRemove(inf.keys, key)
+		inf.keys.remove(key)
 		for _, ix := range inf.indexes {
 			if v := ix.fn(old); v != "" {
 				ix.by[v] = sortedRemove(ix.by[v], key)
@@ -226,7 +226,7 @@ func (inf *Informer[T]) apply(ev Event[T]) {
 		}
 		inf.items[key] = ev.New
 		if !had {
-			inf.keys = sortedInsert(inf.keys, key)
+			inf.keys.add(key)
 		}
 		for _, ix := range inf.indexes {
 			var ov string
@@ -269,12 +269,13 @@ func (inf *Informer[T]) Get(key string) (T, bool) {
 func (inf *Informer[T]) Len() int { return len(inf.items) }
 
 // Keys returns the cached keys in order (the informer's own slice; do not modify).
-func (inf *Informer[T]) Keys() []string { return inf.keys }
+func (inf *Informer[T]) Keys() []string { return inf.keys.sorted() }
 
 // List returns the cached objects in key order.
 func (inf *Informer[T]) List() []T {
-	out := make([]T, 0, len(inf.keys))
-	for _, key := range inf.keys {
+	keys := inf.keys.sorted()
+	out := make([]T, 0, len(keys))
+	for _, key := range keys {
 		out = append(out, inf.items[key])
 	}
 	return out

@@ -1,0 +1,45 @@
+package apiserver
+
+import (
+	"sort"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+)
+
+// keyList must behave as a sorted set under any sequence of adds, removes and reads.
+func TestKeyListMatchesSortedSet(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var l keyList
+		model := map[string]bool{}
+		for i, n := 0, rapid.IntRange(0, 200).Draw(t, "ops"); i < n; i++ {
+			k := rapid.SampledFrom([]string{"a", "b", "c", "d", "e", "f", "g", "h"}).Draw(t, "key")
+			switch rapid.IntRange(0, 2).Draw(t, "op") {
+			case 0:
+				if !model[k] {
+					l.add(k)
+					model[k] = true
+				}
+			case 1:
+				l.remove(k)
+				delete(model, k)
+			case 2:
+				var want []string
+				for k := range model {
+					want = append(want, k)
+				}
+				sort.Strings(want)
+				got := append([]string(nil), l.sorted()...)
+				if len(want) == 0 {
+					want = nil
+				}
+				if len(got) == 0 {
+					got = nil
+				}
+				require.Equal(t, want, got)
+				require.Equal(t, len(want), l.len())
+			}
+		}
+	})
+}
