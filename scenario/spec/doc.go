@@ -1,0 +1,94 @@
+// Package spec turns a nodesim scenario file into a validated, defaulted Go value.
+//
+// It is the pure "file → [Scenario]" layer of nodesim: it knows the file format
+// (SCENARIOS.md, the project's public contract, "A scenario file"), the Kubernetes defaults of every
+// supported version, and the validation rules of the components it models, and
+// nothing of the simulation engine. A later step turns a [Spec] into a running world.
+//
+//	s, err := spec.Load("kubelet-stops.yaml")
+//	if err != nil {
+//		fmt.Fprintln(os.Stderr, err) // every problem, one per line, sorted by line
+//		os.Exit(2)
+//	}
+//	run(s.Spec)
+//
+// # What a Spec holds
+//
+// Every value a run needs, with nothing left to default: the seed and duration, the
+// kube-controller-manager, kube-apiserver and kubelet settings of the chosen
+// kubernetesVersion ([Profile] gives the upstream defaults of 1.31 … 1.37) overlaid
+// with the file's, the nodes (count forms expanded, each with its effective
+// KubeletConfiguration: spec.kubelet merged field by field with the entry's own
+// kubelet:, then defaulted as the kubelet defaults it), the objects as k8s.io/api
+// values, the events (one [Event] struct for every [Action]; each action uses the
+// fields its constant names), the expectations and the sweep.
+//
+// # Strictness
+//
+// Loading never stops at the first problem: it reports all of them as an
+// [ErrorList] of [FieldError], each rendered as
+//
+//	FILE:LINE: FIELD.PATH: what is wrong; allowed: what would be accepted
+//
+// and returns no Scenario. Rejected: malformed YAML, more than one document, duplicate
+// keys, alias cycles and alias bombs; unknown fields anywhere, Kubernetes manifests
+// included (decoded like `kubectl apply --validate=strict`: case-sensitive field
+// names, no coercion of numbers to strings, every unknown field reported at its line
+// with the fields the type has); wrong types; negative durations, a missing or zero
+// duration, events or expectations after its end; negative counts; unknown or
+// duplicate nodes, zones, objects; zero or two actions in one event; zero or two
+// subjects, modes or predicates in one expectation; unsupported kubernetesVersion;
+// malformed taints and tolerations; unsupported kinds and fields (below).
+//
+// Values upstream accepts are accepted, with upstream's meaning: a zero
+// nodeLeaseDurationSeconds or maxPods means the default, negative toleration seconds
+// evict at once, a non-positive eviction rate never evicts, Lt/Gt tolerations are
+// valid from 1.35 when their value is a canonical integer. The cross-field rules of
+// the kubelet (pkg/kubelet/apis/config/validation), of leader election (client-go's
+// NewLeaderElector) and of the API server (pkg/apis/core/validation: names, labels,
+// tolerations, selectors matching templates, PodDisruptionBudget values) are applied
+// as upstream applies them. Where a stricter rule exists it is the format's own:
+// no negative duration anywhere (upstream leaves some unchecked), a positive
+// nodeMonitorPeriod (a zero period would never let time advance), at most
+// 1,000,000 nodes, seed counts up to 1,000,000, 1000 values per varied path,
+// aliases expanding to at most 100,000 more nodes.
+//
+// # Objects
+//
+// spec.objects takes Pod (v1), Deployment, ReplicaSet, DaemonSet (apps/v1) and
+// PodDisruptionBudget (policy/v1). Metadata is defaulted (namespace "default",
+// replicas 1) and server-set fields (uid, creationTimestamp, status, …) are dropped.
+// Fields that would change what happens to pods in ways nodesim does not model are
+// rejected rather than silently ignored: inter-pod (anti-)affinity, preferred node
+// affinity, topologySpreadConstraints, schedulingGates, readinessGates,
+// resourceClaims, overhead, runtimeClassName, activeDeadlineSeconds,
+// ephemeralContainers, pod-level resources, a schedulerName other than
+// default-scheduler, persistentVolumeClaim and ephemeral volumes, a
+// priorityClassName other than the built-in system ones, ownerReferences,
+// finalizers, generateName, and a bare Pod (or ReplicaSet) that a ReplicaSet or
+// DaemonSet (or Deployment) would adopt. Everything else is accepted and left to
+// the engine: nodeName, nodeSelector and required node affinity, tolerations,
+// priority, terminationGracePeriodSeconds, hostNetwork, container resources; and
+// cosmetic fields (images, ports, env, probes, volumes without storage, Deployment
+// strategy, minReadySeconds, annotations). Default tolerations are not added here:
+// that is the simulated API server's DefaultTolerationSeconds admission.
+//
+// # References
+//
+// Nodes are named by events, expectations and pods' nodeName; any node declared in
+// spec.nodes or by an addNodes event anywhere in the file may be named (the engine
+// decides what naming a node that does not exist yet does). A zone must be the zone
+// of a declared node. A pod expectation names a bare Pod of spec.objects exactly, or
+// a pod a Deployment, ReplicaSet or DaemonSet creates: its name must then start with
+// the workload's name and "-" (pod names come from the trace, as in
+// default/web-5d4f8b7c9-x7k2p). Deployments and scale targets must exist.
+//
+// # Sweeps and With
+//
+// [Scenario.With] returns a copy of the scenario with one field set by its path
+// ([Paths]), validated as if the file had said so: it re-reads the file with the
+// value put in place, so a changed kubernetesVersion re-picks the defaults the file
+// leaves unset, and a changed kubelet field reaches every node that does not
+// override it. sweep.vary lists such paths in file order; every value is checked
+// when the file loads, and a bad one is reported at its own line.
+package spec

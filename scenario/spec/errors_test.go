@@ -1,0 +1,633 @@
+package spec
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// One test per class of bad input: each asserts the exact line, field path and
+// allowed text of every error.
+
+var allActions = "stopKubelet, startKubelet, restartKubelet, powerOff, powerOn, partition, heal, apiServerOutage, setCondition, deleteNode, cordon, uncordon, drain, shutdown, taint, untaint, addNodes, scale, failoverControllerManager"
+
+func TestFieldErrorFormat(t *testing.T) {
+	e := &FieldError{File: "f.yaml", Line: 7, Path: "spec.events[0].at", Problem: "negative duration -1s", Allowed: "a duration"}
+	require.Equal(t, "f.yaml:7: spec.events[0].at: negative duration -1s; allowed: a duration", e.Error())
+	e.Line = 0
+	require.Equal(t, "f.yaml: spec.events[0].at: negative duration -1s; allowed: a duration", e.Error())
+	list := ErrorList{e, {File: "f.yaml", Line: 1, Problem: "malformed YAML: x", Allowed: "well-formed YAML"}}
+	require.Equal(t, "f.yaml: spec.events[0].at: negative duration -1s; allowed: a duration\nf.yaml:1: malformed YAML: x; allowed: well-formed YAML", list.Error())
+	var fe *FieldError
+	require.ErrorAs(t, error(list), &fe)
+	require.Same(t, e, fe)
+}
+
+func TestMalformedYAML(t *testing.T) {
+	laughs := "a: &a [x, x, x, x, x, x, x, x, x, x] #1\n"
+	for i, prev := 'b', 'a'; i <= 'f'; i, prev = i+1, i {
+		laughs += string(i) + ": &" + string(i) + " [" + strings.Repeat("*"+string(prev)+", ", 9) + "*" + string(prev) + "]\n"
+	}
+	laughs += "spec: *f\n"
+	runErrCases(t, []errCase{
+		{"unclosed flow sequence", scenario("  events: [ #1\n"), []want{
+			{"1", "", "malformed YAML: did not find expected node content", "well-formed YAML"}}},
+		{"tab indentation", "apiVersion: nodesim.dev/v1alpha1\nkind: Scenario\nspec:\n\tduration: 1m #1\n", []want{
+			{"1", "", "malformed YAML: found character that cannot start any token", "well-formed YAML"}}},
+		{"unterminated string", scenario("  events:\n    - at: \"1m #1\n"), []want{
+			{"1", "", "malformed YAML: found unexpected end of stream", "well-formed YAML"}}},
+		{"two documents", scenario("---  #1\napiVersion: v1\n"), []want{
+			{"1", "", "a second YAML document", "exactly one YAML document"}}},
+		{"empty file", "#1\n", []want{
+			{"1", "", "empty file", "a Scenario document (apiVersion: nodesim.dev/v1alpha1, kind: Scenario)"}}},
+		{"duplicate key", scenario("  duration: 5m #1\n"), []want{
+			{"1", "spec.duration", "duplicate key (first at line 5)", "each key once per mapping"}}},
+		{"alias cycle", "a: &a [*a] #1\n", []want{
+			{"1", "", "an alias refers to a node that contains it", "aliases to earlier, complete anchors"}}},
+		{"billion laughs", laughs, []want{
+			{"1", "", "the document contains excessive aliasing", "aliases that add at most 100000 nodes to the document"}}},
+		{"not a mapping", "- a #1\n", []want{
+			{"1", "", "got a list, want a mapping", "a mapping"}}},
+	})
+}
+
+func TestUnknownFields(t *testing.T) {
+	runErrCases(t, []errCase{
+		{"top level", scenario("foo: 1 #1\n"), []want{
+			{"1", "foo", "unknown field", "apiVersion, kind, metadata, spec"}}},
+		{"spec", scenario("  durationn: 5m #1\n"), []want{
+			{"1", "spec.durationn", "unknown field", "seed, duration, kubernetesVersion, controllerManager, apiServer, kubelet, nodes, objects, events, expect, sweep"}}},
+		{"metadata", strings.Replace(scenario(""), "metadata: {name: t}", "metadata: {name: t, labels: {}} #1", 1), []want{
+			{"1", "metadata.labels", "unknown field", "name"}}},
+		{"leader election", scenario("  controllerManager:\n    leaderElection: {leaseDurationn: 5s} #1\n"), []want{
+			{"1", "spec.controllerManager.leaderElection.leaseDurationn", "unknown field", "leaseDuration, renewDeadline, retryPeriod"}}},
+		{"kubelet", scenario("  kubelet: {nodeStatusUpdateFrequncy: 5s} #1\n"), []want{
+			{"1", "spec.kubelet.nodeStatusUpdateFrequncy", "unknown field", "registerNode, registerWithTaints, nodeStatusUpdateFrequency, nodeStatusReportFrequency, nodeLeaseDurationSeconds, shutdownGracePeriod, shutdownGracePeriodCriticalPods, shutdownGracePeriodByPodPriority, maxPods"}}},
+	})
+	// Node entries (kept apart: the base file's nodes list is extended in place).
+	requireErrors(t, strings.Replace(header, "    - {name: b, zone: z2}", "    - {name: b, zones: z2} #1", 1),
+		want{"1", "spec.nodes[1].zones", "unknown field", "name, namePrefix, count, zone, labels, kubelet, cpu, memory"})
+	runErrCases(t, []errCase{
+		{"unknown action", scenario("  events:\n    - at: 1m\n      explode: {node: a} #1\n"), []want{
+			{"1", "spec.events[0].explode", "unknown field", "at, and exactly one action: " + allActions}}},
+		{"action field", scenario("  events:\n    - at: 1m\n      stopKubelet: {node: a, for: 1m} #1\n"), []want{
+			{"1", "spec.events[0].stopKubelet.for", "unknown field", "node, nodes, zone, selector, count"}}},
+		{"action without fields", scenario("  events:\n    - at: 1m\n      failoverControllerManager: {leader: x} #1\n"), []want{
+			{"1", "spec.events[0].failoverControllerManager.leader", "unknown field", "no fields: {}"}}},
+		{"expectation", scenario("  expect:\n    - at: 1m\n      node: a\n      ready: \"True\"\n      within: 5s #1\n"), []want{
+			{"1", "spec.expect[0].within", "unknown field", "at, by, after, node, pod, deployment, ready, taint, deleted, evicted, readyReplicas"}}},
+		{"sweep", scenario("  sweep: {seeds: 2, grid: {}} #1\n"), []want{
+			{"1", "spec.sweep.grid", "unknown field", "seeds, vary"}}},
+		{"manifest top level", scenario(`  objects:
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: p}
+      specs: {} #1
+`), []want{{"1", "spec.objects[0].specs", "unknown field", "apiVersion, kind, metadata, spec, status"}}},
+		{"manifest container", scenario(`  objects:
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: p}
+      spec:
+        containers:
+          - name: app
+            image: nginx
+            imagee: nginx #1
+`), []want{{"1", "spec.objects[0].spec.containers[0].imagee", "unknown field", "args, command, env, envFrom, image, imagePullPolicy, lifecycle, livenessProbe, name, ports, readinessProbe, resizePolicy, resources, restartPolicy, restartPolicyRules, securityContext, startupProbe, stdin, stdinOnce, terminationMessagePath, terminationMessagePolicy, tty, volumeDevices, volumeMounts, workingDir"}}},
+		{"manifest field names are case-sensitive", scenario(`  objects:
+    - apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web}
+      spec:
+        Replicas: 3 #1
+        selector: {matchLabels: {app: web}}
+        template:
+          metadata: {labels: {app: web}}
+          spec: {containers: [{name: app, image: nginx}]}
+`), []want{{"1", "spec.objects[0].spec.Replicas", "unknown field", "minReadySeconds, paused, progressDeadlineSeconds, replicas, revisionHistoryLimit, selector, strategy, template"}}},
+		{"manifest duplicate field", scenario(`  objects:
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: p, name: q} #1
+      spec: {containers: [{name: app, image: nginx}]}
+`), []want{{"1", "spec.objects[0].metadata.name", "duplicate key (first at line 13)", "each key once per mapping"}}},
+	})
+}
+
+func TestWrongTypes(t *testing.T) {
+	pod := func(field string) string {
+		return scenario(`  objects:
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: p}
+      spec:
+        containers: [{name: app, image: nginx}]
+` + field)
+	}
+	runErrCases(t, []errCase{
+		{"seed", scenario("  seed: abc #1\n"), []want{
+			{"1", "spec.seed", `got the string "abc", want an integer`, "an integer from 0 to 18446744073709551615"}}},
+		{"duration without unit", strings.Replace(header, "duration: 10m", "duration: 600 #1", 1), []want{
+			{"1", "spec.duration", `"600" is not a duration`, "a duration such as 100s, 5m or 1h30m (≥ 0)"}}},
+		{"integer as string", scenario("  controllerManager: {instances: \"2\"} #1\n"), []want{
+			{"1", "spec.controllerManager.instances", `got the string "2", want an integer`, "an integer ≥ 1 (at most 1000)"}}},
+		{"number", scenario("  controllerManager: {nodeEvictionRate: fast} #1\n"), []want{
+			{"1", "spec.controllerManager.nodeEvictionRate", `got the string "fast", want a number`, "a number such as 0.1 (≤ 0 never evicts)"}}},
+		{"boolean", scenario("  kubelet: {registerNode: yes} #1\n"), []want{
+			{"1", "spec.kubelet.registerNode", `got the string "yes", want a boolean`, "true or false"}}},
+		{"list expected", scenario("  events: {at: 1m} #1\n"), []want{
+			{"1", "spec.events", "got a mapping, want a list", "a list of events {at, ACTION: {…}}"}}},
+		{"mapping expected", scenario("  apiServer: [300] #1\n"), []want{
+			{"1", "spec.apiServer", "got a list, want a mapping", "a mapping"}}},
+		{"string expected", scenario("  events:\n    - at: 1m\n      stopKubelet: {node: 42} #1\n"), []want{
+			{"1", "spec.events[0].stopKubelet.node", "got the integer 42, want a string (quote it)", "a node name"}}},
+		{"expectation boolean", scenario("  expect:\n    - at: 1m\n      node: a\n      deleted: \"yes\" #1\n"), []want{
+			{"1", "spec.expect[0].deleted", `got the string "yes", want a boolean`, "true or false"}}},
+		{"manifest integer", scenario(`  objects:
+    - apiVersion: apps/v1
+      kind: ReplicaSet
+      metadata: {name: web}
+      spec:
+        replicas: "3" #1
+        selector: {matchLabels: {app: web}}
+        template:
+          metadata: {labels: {app: web}}
+          spec: {containers: [{name: app, image: nginx}]}
+`), []want{{"1", "spec.objects[0].spec.replicas", `got the string "3", want an integer (int32)`, "an integer (int32)"}}},
+		{"manifest label value", strings.Replace(pod(""), "metadata: {name: p}", "metadata: {name: p, labels: {version: 1}} #1", 1), []want{
+			{"1", "spec.objects[0].metadata.labels[version]", "got the integer 1, want a string", "a string"}}},
+		{"manifest list", pod("        tolerations: {key: a} #1\n"), []want{
+			{"1", "spec.objects[0].spec.tolerations", "got a mapping, want a list", "a list"}}},
+		{"manifest integer overflow", pod("        priority: 3000000000 #1\n"), []want{
+			{"1", "spec.objects[0].spec.priority", "3000000000 is out of range", "an integer (int32)"}}},
+		{"manifest integer too large for YAML", pod("        terminationGracePeriodSeconds: 99999999999999999999 #1\n"), []want{
+			{"1", "spec.objects[0].spec.terminationGracePeriodSeconds", "got the number 99999999999999999999, want an integer (int64)", "an integer (int64)"}}},
+	})
+	requireErrors(t, strings.Replace(pod(""), "containers: [{name: app, image: nginx}]", "containers: [{name: app, image: nginx, resources: {requests: {cpu: 2x}}}] #1", 1),
+		want{"1", "spec.objects[0].spec.containers[0].resources.requests[cpu]", "quantities must match the regular expression", "a quantity such as 500m, 2 or 1Gi"})
+	requireErrors(t, scenario(`  objects:
+    - apiVersion: policy/v1
+      kind: PodDisruptionBudget
+      metadata: {name: pdb}
+      spec: {minAvailable: [1]} #1
+`), want{"1", "spec.objects[0].spec.minAvailable", "", `an integer or a string such as "25%"`})
+}
+
+func TestUnknownAndDuplicateNodes(t *testing.T) {
+	pod := func(nodeName string) string {
+		return `  objects:
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: p}
+      spec:
+        nodeName: ` + nodeName + `
+        containers: [{name: app, image: nginx}]
+`
+	}
+	runErrCases(t, []errCase{
+		{"target node", scenario("  events:\n    - at: 1m\n      stopKubelet: {node: x} #1\n"), []want{
+			{"1", "spec.events[0].stopKubelet.node", `unknown node "x"`, "a, b, c"}}},
+		{"target nodes", scenario("  events:\n    - at: 1m\n      powerOff:\n        nodes:\n          - a\n          - y #1\n"), []want{
+			{"1", "spec.events[0].powerOff.nodes[1]", `unknown node "y"`, "a, b, c"}}},
+		{"target nodes duplicate", scenario("  events:\n    - at: 1m\n      powerOff: {nodes: [a, a]} #1\n"), []want{
+			{"1", "spec.events[0].powerOff.nodes[1]", `duplicate node "a"`, "each node once"}}},
+		{"target zone", scenario("  events:\n    - at: 1m\n      partition: {zone: z9} #1\n"), []want{
+			{"1", "spec.events[0].partition.zone", `unknown zone "z9"`, "z1, z2"}}},
+		{"pod nodeName", scenario(strings.Replace(pod("x"), "nodeName: x", "nodeName: x #1", 1)), []want{
+			{"1", "spec.objects[0].spec.nodeName", `unknown node "x"`, "a, b, c"}}},
+		{"expectation node", scenario("  expect:\n    - at: 1m\n      node: x #1\n      ready: Unknown\n"), []want{
+			{"1", "spec.expect[0].node", `unknown node "x"`, "a, b, c"}}},
+		{"duplicate name", strings.Replace(header, "    - {name: b, zone: z2}", "    - {name: a} #1", 1), []want{
+			{"1", "spec.nodes[1]", `duplicate node name "a" (first defined at line 7)`, "unique node names"}}},
+		{"duplicate from count form", scenario("  events:\n    - at: 1m\n      addNodes: [{namePrefix: w-, count: 3}, {name: w-2}] #1\n"), []want{
+			{"1", "spec.events[0].addNodes[1]", `duplicate node name "w-2"`, "unique node names"}}},
+		{"invalid name", strings.Replace(header, "{name: b, zone: z2}", "{name: B_2, zone: z2} #1", 1), []want{
+			{"1", "spec.nodes[1].name", `invalid node name "B_2"`, allowNodeName}}},
+	})
+	// Forward references to nodes an addNodes event brings are fine.
+	s := mustParse(t, scenario(pod("late")+"  events:\n    - at: 1m\n      cordon: {node: late}\n    - at: 2m\n      addNodes: {name: late, zone: z3}\n    - at: 3m\n      partition: {zone: z3}\n"))
+	require.Equal(t, "late", s.Spec.Events[1].AddNodes[0].Name)
+}
+
+func TestUnknownObjects(t *testing.T) {
+	objects := `  objects:
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: pinned, namespace: team}
+      spec: {nodeName: a, containers: [{name: app, image: nginx}]}
+    - apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web}
+      spec:
+        selector: {matchLabels: {app: web}}
+        template:
+          metadata: {labels: {app: web}}
+          spec: {containers: [{name: app, image: nginx}]}
+`
+	podAllowed := "a Pod of spec.objects (team/pinned), or a pod of a workload, named after it (default/web-…), as namespace/name"
+	runErrCases(t, []errCase{
+		{"pod expectation in the wrong namespace", scenario(objects + "  expect:\n    - at: 1m\n      pod: pinned #1\n      deleted: true\n"), []want{
+			{"1", "spec.expect[0].pod", `unknown pod "pinned"`, podAllowed}}},
+		{"pod of no workload", scenario(objects + "  expect:\n    - at: 1m\n      pod: default/api-7d9f-x2x #1\n      deleted: true\n"), []want{
+			{"1", "spec.expect[0].pod", `unknown pod "default/api-7d9f-x2x"`, podAllowed}}},
+		{"deployment expectation", scenario(objects + "  expect:\n    - at: 1m\n      deployment: default/api #1\n      readyReplicas: {min: 1}\n"), []want{
+			{"1", "spec.expect[0].deployment", `unknown Deployment "default/api"`, "a Deployment of spec.objects, as namespace/name: default/web"}}},
+		{"scale", scenario(objects + "  events:\n    - at: 1m\n      scale: {replicaset: web, replicas: 2} #1\n"), []want{
+			{"1", "spec.events[0].scale.replicaset", `unknown ReplicaSet "web"`, "a ReplicaSet of spec.objects, as namespace/name (there is none)"}}},
+	})
+	s := mustParse(t, scenario(objects+`  events:
+    - {at: 1m, scale: {deployment: web, replicas: 5}}
+  expect:
+    - {at: 1m, pod: team/pinned, ready: "True"}
+    - {at: 1m, pod: default/web-5d4f8b7c9-x7k2p, evicted: false}
+    - {by: 2m, deployment: web, readyReplicas: {min: 5, max: 5}}
+`))
+	require.Equal(t, Scale{Kind: "Deployment", Namespace: "default", Name: "web", Replicas: 5}, s.Spec.Events[0].Scale)
+	require.Equal(t, "team/pinned", s.Spec.Expect[0].Pod)
+	require.Equal(t, "default/web-5d4f8b7c9-x7k2p", s.Spec.Expect[1].Pod)
+	require.Equal(t, "default/web", s.Spec.Expect[2].Deployment)
+}
+
+func TestDurations(t *testing.T) {
+	runErrCases(t, []errCase{
+		{"missing duration", "apiVersion: nodesim.dev/v1alpha1\nkind: Scenario\nspec:\n  seed: 2 #1\n", []want{
+			{"1", "spec.duration", "missing duration", "a duration > 0 such as 100s, 5m or 1h30m"}}},
+		{"zero duration", strings.Replace(header, "duration: 10m", "duration: 0s #1", 1), []want{
+			{"1", "spec.duration", "must be greater than 0", "a duration > 0 such as 100s, 5m or 1h30m"}}},
+		{"negative at", scenario("  events:\n    - at: -1m #1\n      stopKubelet: {node: a}\n"), []want{
+			{"1", "spec.events[0].at", "negative duration -1m", "a duration such as 100s, 5m or 1h30m (≥ 0)"}}},
+		{"missing at", scenario("  events:\n    - stopKubelet: {node: a} #1\n"), []want{
+			{"1", "spec.events[0].at", "missing at", "a duration such as 100s, 5m or 1h30m (≥ 0)"}}},
+		{"at after the end", scenario("  events:\n    - at: 11m #1\n      stopKubelet: {node: a}\n"), []want{
+			{"1", "spec.events[0].at", "11m0s is after the end of the run", "a time ≤ spec.duration (10m0s)"}}},
+		{"negative for", scenario("  events:\n    - at: 1m\n      partition: {zone: z1, for: -3m} #1\n"), []want{
+			{"1", "spec.events[0].partition.for", "negative duration -3m", "a duration such as 100s, 5m or 1h30m (≥ 0)"}}},
+		{"missing for", scenario("  events:\n    - at: 1m\n      apiServerOutage: {} #1\n"), []want{
+			{"1", "spec.events[0].apiServerOutage.for", "missing for", "a duration > 0 such as 100s, 5m or 1h30m"}}},
+		{"zero for", scenario("  events:\n    - at: 1m\n      apiServerOutage: {for: 0s} #1\n"), []want{
+			{"1", "spec.events[0].apiServerOutage.for", "must be greater than 0", "a duration > 0 such as 100s, 5m or 1h30m"}}},
+		{"negative drain timeout", scenario("  events:\n    - at: 1m\n      drain: {node: a, timeout: -1s} #1\n"), []want{
+			{"1", "spec.events[0].drain.timeout", "negative duration -1s", "a duration such as 100s, 5m or 1h30m (≥ 0)"}}},
+		{"expectation after the end", scenario("  expect:\n    - by: 1h #1\n      node: a\n      ready: \"False\"\n"), []want{
+			{"1", "spec.expect[0].by", "1h0m0s is after the end of the run", "a time ≤ spec.duration (10m0s)"}}},
+		{"negative controller setting", scenario("  controllerManager: {nodeMonitorGracePeriod: -40s} #1\n"), []want{
+			{"1", "spec.controllerManager.nodeMonitorGracePeriod", "negative duration -40s", "a duration such as 100s, 5m or 1h30m (≥ 0)"}}},
+		{"zero monitor period", scenario("  controllerManager: {nodeMonitorPeriod: 0s} #1\n"), []want{
+			{"1", "spec.controllerManager.nodeMonitorPeriod", "must be greater than 0", "a duration > 0 such as 100s, 5m or 1h30m"}}},
+		{"kubelet sub-second shutdown", scenario("  kubelet: {shutdownGracePeriod: 500ms} #1\n"), []want{
+			{"1", "spec.kubelet.shutdownGracePeriod", "shutdownGracePeriod 500ms must be either zero or otherwise >= 1 sec", "0s, or a duration ≥ 1s"}}},
+		{"leader election order", scenario("  controllerManager:\n    leaderElection: {leaseDuration: 10s} #1\n"), []want{
+			{"1", "spec.controllerManager.leaderElection.leaseDuration", "leaseDuration 10s must be greater than renewDeadline 10s", "leaseDuration > renewDeadline, as client-go requires"}}},
+		{"leader election jitter", scenario("  controllerManager:\n    leaderElection: {retryPeriod: 9s} #1\n"), []want{
+			{"1", "spec.controllerManager.leaderElection.retryPeriod", "renewDeadline 10s must be greater than retryPeriod × 1.2 = 10.8s", "renewDeadline > retryPeriod × 1.2 (client-go's JitterFactor)"}}},
+	})
+}
+
+func TestCounts(t *testing.T) {
+	runErrCases(t, []errCase{
+		{"negative node count", scenario("  events:\n    - at: 1m\n      addNodes: {namePrefix: w-, count: -1} #1\n"), []want{
+			{"1", "spec.events[0].addNodes.count", "-1 is out of range", "an integer from 0 to 1000000"}}},
+		{"count without namePrefix", scenario("  events:\n    - at: 1m\n      addNodes: {name: w, count: 2} #1\n"), []want{
+			{"1", "spec.events[0].addNodes.count", "count without namePrefix", "count only with namePrefix"}}},
+		{"namePrefix without count", scenario("  events:\n    - at: 1m\n      addNodes: {namePrefix: w-} #1\n"), []want{
+			{"1", "spec.events[0].addNodes.count", "missing count", "an integer ≥ 0 with namePrefix"}}},
+		{"zero target count", scenario("  events:\n    - at: 1m\n      powerOff: {zone: z2, count: 0} #1\n"), []want{
+			{"1", "spec.events[0].powerOff.count", "0 is out of range", "an integer ≥ 1 (the first N of the set, in name order)"}}},
+		{"negative replicas", scenario("  objects:\n    - {apiVersion: apps/v1, kind: Deployment, metadata: {name: web}, spec: {replicas: 1, selector: {matchLabels: {app: web}}, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: app, image: nginx}]}}}}\n  events:\n    - at: 1m\n      scale: {deployment: web, replicas: -2} #1\n"), []want{
+			{"1", "spec.events[0].scale.replicas", "-2 is out of range", "an integer ≥ 0"}}},
+		{"negative manifest replicas", scenario("  objects:\n    - {apiVersion: apps/v1, kind: Deployment, metadata: {name: web}, spec: {replicas: -1, selector: {matchLabels: {app: web}}, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: app, image: nginx}]}}}} #1\n"), []want{
+			{"1", "spec.objects[0].spec.replicas", "negative replicas -1", "an integer ≥ 0"}}},
+		{"zero seeds", scenario("  sweep: {seeds: 0} #1\n"), []want{
+			{"1", "spec.sweep.seeds", "0 is out of range", "a count N (seeds 1…N) or a list of seeds such as [3, 7, 11] (N from 1 to 1000000)"}}},
+		{"negative maxPods", scenario("  kubelet: {maxPods: -1} #1\n"), []want{
+			{"1", "spec.kubelet.maxPods", "maxPods must not be negative", "an integer (int32) ≥ 0 (0 means the default, 110)"}}},
+		{"negative lease duration", scenario("  kubelet: {nodeLeaseDurationSeconds: -40} #1\n"), []want{
+			{"1", "spec.kubelet.nodeLeaseDurationSeconds", "nodeLeaseDurationSeconds must be greater than 0", "an integer (int32) > 0 (0 means the default, 40)"}}},
+		{"zero instances", scenario("  controllerManager: {instances: 0} #1\n"), []want{
+			{"1", "spec.controllerManager.instances", "0 is out of range", "an integer ≥ 1 (at most 1000)"}}},
+	})
+}
+
+func TestOneActionPerEntry(t *testing.T) {
+	runErrCases(t, []errCase{
+		{"two actions", scenario("  events:\n    - at: 1m\n      stopKubelet: {node: a}\n      powerOff: {node: b} #1\n"), []want{
+			{"1", "spec.events[0].powerOff", "two actions in one entry (stopKubelet and powerOff)", "exactly one action per entry (write two entries with the same at:)"}}},
+		{"no action", scenario("  events:\n    - at: 1m #1\n"), []want{
+			{"1", "spec.events[0]", "no action", "one action: " + allActions}}},
+		{"empty entry", scenario("  events:\n    - {} #1\n"), []want{
+			{"1", "spec.events[0]", "empty event", "at, and exactly one action: " + allActions}}},
+		{"no target", scenario("  events:\n    - at: 1m\n      heal: {} #1\n"), []want{
+			{"1", "spec.events[0].heal", "missing target", "one of node, nodes, zone, selector"}}},
+		{"two targets", scenario("  events:\n    - at: 1m\n      cordon:\n        node: a\n        zone: z1 #1\n"), []want{
+			{"1", "spec.events[0].cordon.zone", "two targets (node and zone)", "exactly one of node, nodes, zone, selector"}}},
+		{"two subjects", scenario("  expect:\n    - at: 1m\n      node: a\n      pod: default/x #1\n      deleted: true\n"), []want{
+			{"1", "spec.expect[0].pod", "two subjects (node and pod)", "exactly one of node, pod, deployment"}}},
+		{"two predicates", scenario("  expect:\n    - at: 1m\n      node: a\n      deleted: true\n      ready: Unknown #1\n"), []want{
+			{"1", "spec.expect[0].ready", "two predicates (deleted and ready)", "exactly one of ready, taint, deleted"}}},
+		{"predicate of another subject", scenario("  expect:\n    - at: 1m\n      node: a\n      evicted: true #1\n"), []want{
+			{"1", "spec.expect[0].evicted", "not a node predicate", "ready, taint, deleted (for node)"}}},
+		{"two modes", scenario("  expect:\n    - at: 1m\n      by: 2m #1\n      node: a\n      deleted: true\n"), []want{
+			{"1", "spec.expect[0].by", "two time (mode)s (at and by)", "exactly one of at, by, after"}}},
+		{"pod ready Unknown", scenario("  objects: [{apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: c, image: i}]}}]\n  expect:\n    - at: 1m\n      pod: default/p\n      ready: Unknown #1\n"), []want{
+			{"1", "spec.expect[0].ready", `unknown status "Unknown"`, "True, False"}}},
+	})
+}
+
+func TestKubernetesVersion(t *testing.T) {
+	const allowed = "1.31, 1.32, 1.33, 1.34, 1.35, 1.36, 1.37"
+	for _, v := range []string{`"1.30"`, `"1.38"`, `v1.37`, `"1.37.2"`, `1.3`} {
+		requireErrors(t, scenario("  kubernetesVersion: "+v+" #1\n"),
+			want{"1", "spec.kubernetesVersion", "unsupported Kubernetes version", allowed})
+	}
+	requireErrors(t, scenario("  kubernetesVersion: 137 #1\n"),
+		want{"1", "spec.kubernetesVersion", "got the integer 137, want a string (quote it)", allowed})
+	// An unquoted 1.31 is a YAML number whose text is still 1.31: accepted.
+	require.Equal(t, "1.31", mustParse(t, scenario("  kubernetesVersion: 1.31\n")).Spec.KubernetesVersion)
+	require.Equal(t, "1.37", mustParse(t, scenario("")).Spec.KubernetesVersion)
+}
+
+func TestTaints(t *testing.T) {
+	taint := func(action, value string) string {
+		return scenario("  events:\n    - at: 1m\n      " + action + ": {node: a, taint: " + value + "} #1\n")
+	}
+	runErrCases(t, []errCase{
+		{"no effect", taint("taint", `"k=v"`), []want{
+			{"1", "spec.events[0].taint.taint", `invalid taint "k=v": no effect`, allowTaint}}},
+		{"unknown effect", taint("taint", `"k:NoEvict"`), []want{
+			{"1", "spec.events[0].taint.taint", `invalid taint "k:NoEvict": unknown effect "NoEvict"`, allowTaint}}},
+		{"empty key", taint("taint", `"=v:NoSchedule"`), []want{
+			{"1", "spec.events[0].taint.taint", "empty key", allowTaint}}},
+		{"bad key", taint("taint", `"-k:NoSchedule"`), []want{
+			{"1", "spec.events[0].taint.taint", `key "-k"`, allowTaint}}},
+		{"bad value", taint("taint", `"k=v=w:NoSchedule"`), []want{
+			{"1", "spec.events[0].taint.taint", `value "v=w"`, allowTaint}}},
+		{"two colons", taint("taint", `"k:NoSchedule:x"`), []want{
+			{"1", "spec.events[0].taint.taint", "more than one ':'", allowTaint}}},
+		{"object without effect", taint("taint", `{key: k}`), []want{
+			{"1", "spec.events[0].taint.taint", "invalid taint: no effect", allowTaint}}},
+		{"untaint bad effect", taint("untaint", `"k:Bad"`), []want{
+			{"1", "spec.events[0].untaint.taint", `unknown effect "Bad"`, allowTaint}}},
+		{"expectation taint without effect", scenario("  expect:\n    - at: 1m\n      node: a\n      taint: node.kubernetes.io/unreachable #1\n"), []want{
+			{"1", "spec.expect[0].taint", "no effect", allowTaint}}},
+		{"registerWithTaints timeAdded", scenario("  kubelet:\n    registerWithTaints: [{key: k, effect: NoSchedule, timeAdded: \"2025-01-01T00:00:00Z\"}] #1\n"), []want{
+			{"1", "spec.kubelet.registerWithTaints[0].timeAdded", "the kubelet rejects a registerWithTaints taint with timeAdded", "no timeAdded"}}},
+		{"registerWithTaints duplicate", scenario("  kubelet:\n    registerWithTaints: [\"k=a:NoSchedule\", {key: k, value: b, effect: NoSchedule}] #1\n"), []want{
+			{"1", "spec.kubelet.registerWithTaints[1]", "duplicate taint k=b:NoSchedule", "one taint per key and effect"}}},
+	})
+	s := mustParse(t, scenario(`  kubelet:
+    registerWithTaints: ["dedicated=db:NoSchedule", {key: gpu, effect: PreferNoSchedule}]
+  events:
+    - {at: 1m, taint: {node: a, taint: "node.kubernetes.io/out-of-service=nodeshutdown:NoExecute"}}
+    - {at: 2m, untaint: {node: a, taint: node.kubernetes.io/out-of-service}}
+    - {at: 3m, untaint: {node: a, taint: "k:NoSchedule"}}
+  expect:
+    - {by: 2m, node: a, taint: "node.kubernetes.io/out-of-service=nodeshutdown:NoExecute"}
+`))
+	require.Equal(t, []Taint{{Key: "dedicated", Value: "db", Effect: "NoSchedule"}, {Key: "gpu", Effect: "PreferNoSchedule"}}, s.Spec.Kubelet.RegisterWithTaints)
+	require.Equal(t, Taint{Key: "node.kubernetes.io/out-of-service", Value: "nodeshutdown", Effect: "NoExecute"}, s.Spec.Events[0].Taint)
+	require.Equal(t, Taint{Key: "node.kubernetes.io/out-of-service"}, s.Spec.Events[1].Taint)
+	require.Equal(t, "k:NoSchedule", s.Spec.Events[2].Taint.String())
+	require.Equal(t, "node.kubernetes.io/out-of-service=nodeshutdown:NoExecute", s.Spec.Expect[0].Taint.String())
+
+	tt, err := ParseTaint("node.kubernetes.io/unreachable:NoExecute")
+	require.NoError(t, err)
+	require.Equal(t, Taint{Key: "node.kubernetes.io/unreachable", Effect: "NoExecute"}, tt)
+	_, err = ParseTaint("k=v")
+	require.EqualError(t, err, `invalid taint "k=v": no effect; allowed: "key[=value]:Effect" with Effect NoSchedule, PreferNoSchedule or NoExecute`)
+}
+
+func TestTolerations(t *testing.T) {
+	pod := func(version, toleration string) string {
+		return scenario(`  kubernetesVersion: "` + version + `"
+  objects:
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: p}
+      spec:
+        containers: [{name: app, image: nginx}]
+        tolerations:
+          - ` + toleration + ` #1
+`)
+	}
+	runErrCases(t, []errCase{
+		{"empty key needs Exists", pod("1.37", "{operator: Equal, value: x}"), []want{
+			{"1", "spec.objects[0].spec.tolerations[0].operator", `operator "Equal" with an empty key`, "operator Exists when key is empty (which matches every taint)"}}},
+		{"empty key and operator", pod("1.37", "{effect: NoExecute}"), []want{
+			{"1", "spec.objects[0].spec.tolerations[0].operator", `operator "" with an empty key`, "operator Exists when key is empty (which matches every taint)"}}},
+		{"Exists with a value", pod("1.37", "{key: k, operator: Exists, value: v}"), []want{
+			{"1", "spec.objects[0].spec.tolerations[0].value", `value "v" with operator Exists`, "an empty value when operator is Exists"}}},
+		{"unknown effect", pod("1.37", "{key: k, operator: Exists, effect: NoEvict}"), []want{
+			{"1", "spec.objects[0].spec.tolerations[0].effect", `unknown effect "NoEvict"`, "NoSchedule, PreferNoSchedule, NoExecute, or empty (every effect)"}}},
+		{"tolerationSeconds needs NoExecute", pod("1.37", "{key: k, operator: Exists, effect: NoSchedule, tolerationSeconds: 5}"), []want{
+			{"1", "spec.objects[0].spec.tolerations[0].effect", `effect "NoSchedule" with tolerationSeconds`, "effect NoExecute when tolerationSeconds is set"}}},
+		{"unknown operator", pod("1.37", "{key: k, operator: In, value: v}"), []want{
+			{"1", "spec.objects[0].spec.tolerations[0].operator", `unknown operator "In"`, "Equal, Exists, Lt, Gt"}}},
+		{"Lt before 1.35", pod("1.34", "{key: k, operator: Lt, value: \"5\"}"), []want{
+			{"1", "spec.objects[0].spec.tolerations[0].operator", `operator "Lt" needs Kubernetes 1.35 or later`, "Equal, Exists"}}},
+		{"Gt with a leading zero", pod("1.35", "{key: k, operator: Gt, value: \"05\"}"), []want{
+			{"1", "spec.objects[0].spec.tolerations[0].value", `value "05" with operator Gt`, "a decimal 64-bit integer without leading zeros or '+', such as 5 or -5"}}},
+		{"bad value", pod("1.37", "{key: k, value: \"a b\"}"), []want{
+			{"1", "spec.objects[0].spec.tolerations[0].value", `invalid value "a b"`, "a label value (63 characters at most, alphanumerics, '-', '_', '.')"}}},
+		{"bad key", pod("1.37", "{key: \"a b\", operator: Exists}"), []want{
+			{"1", "spec.objects[0].spec.tolerations[0].key", `invalid key "a b"`, "a qualified name such as node.kubernetes.io/unreachable, or empty with operator Exists"}}},
+		{"in a template", scenario(`  objects:
+    - apiVersion: apps/v1
+      kind: DaemonSet
+      metadata: {name: ds}
+      spec:
+        selector: {matchLabels: {app: ds}}
+        template:
+          metadata: {labels: {app: ds}}
+          spec:
+            containers: [{name: app, image: nginx}]
+            tolerations: [{key: "", operator: Equal}] #1
+`), []want{{"1", "spec.objects[0].spec.template.spec.tolerations[0].operator", `operator "Equal" with an empty key`, "operator Exists when key is empty (which matches every taint)"}}},
+	})
+	// What the API server accepts is accepted.
+	for _, tol := range []string{
+		"{operator: Exists}",
+		"{key: k, operator: Equal}",
+		"{key: k, value: v, effect: PreferNoSchedule}",
+		"{key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: -5}",
+		"{key: k, operator: Lt, value: \"-5\"}",
+		"{key: k, operator: Gt, value: \"0\"}",
+	} {
+		mustParse(t, strings.Replace(pod("1.35", tol), "#1", "", 1))
+	}
+}
+
+func TestUnsupportedKinds(t *testing.T) {
+	runErrCases(t, []errCase{
+		{"Service", scenario("  objects:\n    - apiVersion: v1\n      kind: Service #1\n      metadata: {name: s}\n"), []want{
+			{"1", "spec.objects[0].kind", `unsupported kind "Service"`, allowKinds}}},
+		{"wrong group", scenario("  objects:\n    - apiVersion: apps/v1 #1\n      kind: Pod\n      metadata: {name: s}\n"), []want{
+			{"1", "spec.objects[0].apiVersion", `Pod is not served as "apps/v1"`, "v1"}}},
+		{"old version", scenario("  objects:\n    - apiVersion: policy/v1beta1 #1\n      kind: PodDisruptionBudget\n      metadata: {name: s}\n"), []want{
+			{"1", "spec.objects[0].apiVersion", `PodDisruptionBudget is not served as "policy/v1beta1"`, "policy/v1"}}},
+		{"missing kind", scenario("  objects:\n    - apiVersion: v1 #1\n      metadata: {name: s}\n"), []want{
+			{"1", "spec.objects[0].kind", "missing kind", allowKinds}}},
+		{"not a manifest", scenario("  objects:\n    - nginx #1\n"), []want{
+			{"1", "spec.objects[0]", `got the string "nginx", want a manifest`, "a Kubernetes manifest: " + allowKinds}}},
+	})
+}
+
+func TestUnsupportedFields(t *testing.T) {
+	pod := func(extra string) string {
+		return scenario(`  objects:
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: p}
+      spec:
+        containers: [{name: app, image: nginx}]
+` + extra)
+	}
+	const scheduling = "nodeSelector, nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
+	runErrCases(t, []errCase{
+		{"pod anti-affinity", pod("        affinity:\n          podAntiAffinity: #1\n            requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: kubernetes.io/hostname}]\n"), []want{
+			{"1", "spec.objects[0].spec.affinity.podAntiAffinity", "not supported: inter-pod anti-affinity", scheduling}}},
+		{"preferred node affinity", pod("        affinity:\n          nodeAffinity:\n            preferredDuringSchedulingIgnoredDuringExecution: #1\n              - {weight: 1, preference: {matchExpressions: [{key: a, operator: Exists}]}}\n"), []want{
+			{"1", "spec.objects[0].spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution", "not supported: scheduling preferences", "nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"}}},
+		{"topology spread", pod("        topologySpreadConstraints: #1\n          - {maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule}\n"), []want{
+			{"1", "spec.objects[0].spec.topologySpreadConstraints", "not supported: topology spread", scheduling}}},
+		{"scheduler", pod("        schedulerName: my-scheduler #1\n"), []want{
+			{"1", "spec.objects[0].spec.schedulerName", `scheduler "my-scheduler" is not modelled`, "default-scheduler"}}},
+		{"persistent volume", pod("        volumes:\n          - name: data #1\n            persistentVolumeClaim: {claimName: data}\n"), []want{
+			{"1", "spec.objects[0].spec.volumes[0]", "persistent volumes are not modelled", "volumes without persistent storage (emptyDir, configMap, secret, hostPath, projected, downwardAPI)"}}},
+		{"priority class", pod("        priorityClassName: high #1\n"), []want{
+			{"1", "spec.objects[0].spec.priorityClassName", `PriorityClass "high" is not defined`, "system-node-critical, system-cluster-critical, or none"}}},
+		{"priority", pod("        priority: 100 #1\n"), []want{
+			{"1", "spec.objects[0].spec.priority", "the integer value of priority (100) must not be provided", "unset, or 0 (from priorityClassName)"}}},
+		{"readiness gates", pod("        readinessGates: [{conditionType: x}] #1\n"), []want{
+			{"1", "spec.objects[0].spec.readinessGates", "not supported: readiness gates", "leave it unset"}}},
+		{"owner references", strings.Replace(pod(""), "metadata: {name: p}", "metadata: {name: p, ownerReferences: [{apiVersion: v1, kind: Node, name: a, uid: x}]} #1", 1), []want{
+			{"1", "spec.objects[0].metadata.ownerReferences", "ownerReferences are not supported", "leave it unset (workloads own the pods they create)"}}},
+		{"finalizers", strings.Replace(pod(""), "metadata: {name: p}", "metadata: {name: p, finalizers: [example.com/x]} #1", 1), []want{
+			{"1", "spec.objects[0].metadata.finalizers", "finalizers are not supported", "leave it unset"}}},
+		{"generateName", strings.Replace(pod(""), "metadata: {name: p}", "metadata: {generateName: p-} #1", 1), []want{
+			{"1", "spec.objects[0].metadata.generateName", "generateName is not supported", "metadata.name"}}},
+		{"resourceVersion", strings.Replace(pod(""), "metadata: {name: p}", "metadata: {name: p, resourceVersion: \"5\"} #1", 1), []want{
+			{"1", "spec.objects[0].metadata.resourceVersion", "resourceVersion should not be set on objects to be created", "leave it unset"}}},
+	})
+	adopt := strings.Replace(pod(""), "metadata: {name: p}", "metadata: {name: p, labels: {app: x}} #1", 1) + `    - apiVersion: apps/v1
+      kind: ReplicaSet
+      metadata: {name: rs}
+      spec:
+        selector: {matchLabels: {app: x}}
+        template: {metadata: {labels: {app: x}}, spec: {containers: [{name: app, image: nginx}]}}
+`
+	requireErrors(t, adopt, want{"1", "spec.objects[0].metadata.labels", "Pod default/p would be adopted by ReplicaSet default/rs (adoption is not modelled)", "labels that no workload's selector matches"})
+
+	// Cosmetic fields are accepted; server-set fields and status are dropped.
+	s := mustParse(t, scenario(`  objects:
+    - apiVersion: v1
+      kind: Pod
+      metadata:
+        name: p
+        uid: 0a1b
+        creationTimestamp: null
+        annotations: {example.com/note: hi}
+      spec:
+        hostNetwork: true
+        nodeSelector: {kubernetes.io/os: linux}
+        affinity:
+          nodeAffinity:
+            requiredDuringSchedulingIgnoredDuringExecution:
+              nodeSelectorTerms: [{matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [z1]}]}]
+        priorityClassName: system-node-critical
+        terminationGracePeriodSeconds: 10
+        initContainers: [{name: init, image: busybox, command: [sh, -c, "true"]}]
+        containers:
+          - name: app
+            image: nginx:1.27
+            ports: [{containerPort: 80, protocol: TCP}]
+            env: [{name: A, value: "1"}]
+            resources: {requests: {cpu: 500m, memory: 128Mi}, limits: {memory: 1Gi}}
+            readinessProbe: {httpGet: {path: /, port: 80}, initialDelaySeconds: 5}
+        volumes: [{name: tmp, emptyDir: {}}]
+      status: {phase: Running}
+    - apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web, labels: {app: web}}
+      spec:
+        replicas: 3
+        minReadySeconds: 10
+        revisionHistoryLimit: 2
+        strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 25%, maxUnavailable: 1}}
+        selector: {matchLabels: {app: web}}
+        template:
+          metadata: {labels: {app: web}}
+          spec: {containers: [{name: app, image: nginx}]}
+    - apiVersion: policy/v1
+      kind: PodDisruptionBudget
+      metadata: {name: web}
+      spec: {maxUnavailable: "50%", selector: {matchLabels: {app: web}}, unhealthyPodEvictionPolicy: AlwaysAllow}
+`))
+	p := s.Spec.Objects[0].Pod
+	require.Empty(t, p.UID)
+	require.Equal(t, "default", p.Namespace)
+	require.Empty(t, p.Status.Phase)
+	require.Equal(t, "500m", p.Spec.Containers[0].Resources.Requests.Cpu().String())
+	require.Equal(t, int32(3), *s.Spec.Objects[1].Deployment.Spec.Replicas)
+	require.Equal(t, "50%", s.Spec.Objects[2].PDB.Spec.MaxUnavailable.StrVal)
+}
+
+func TestObjectValidation(t *testing.T) {
+	deployment := func(spec string) string {
+		return scenario(`  objects:
+    - apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web}
+      spec:
+` + spec)
+	}
+	runErrCases(t, []errCase{
+		{"selector mismatch", deployment("        selector: {matchLabels: {app: web}}\n        template:\n          metadata: {labels: {app: api}} #1\n          spec: {containers: [{name: app, image: nginx}]}\n"), []want{
+			{"1", "spec.objects[0].spec.template.metadata.labels", "selector does not match template labels", "a label selector such as {matchLabels: {app: web}} that matches the template's labels"}}},
+		{"missing selector", strings.Replace(deployment("        template:\n          metadata: {labels: {app: api}}\n          spec: {containers: [{name: app, image: nginx}]}\n"), "      spec:\n", "      spec: #1\n", 1), []want{
+			{"1", "spec.objects[0].spec.selector", "missing selector", "a label selector such as {matchLabels: {app: web}} that matches the template's labels"}}},
+		{"missing containers", deployment("        selector: {matchLabels: {app: web}}\n        template:\n          metadata: {labels: {app: web}}\n          spec: {} #1\n"), []want{
+			{"1", "spec.objects[0].spec.template.spec.containers", "missing containers", "at least one container with a name and an image"}}},
+		{"missing image", deployment("        selector: {matchLabels: {app: web}}\n        template:\n          metadata: {labels: {app: web}}\n          spec: {containers: [{name: app}]} #1\n"), []want{
+			{"1", "spec.objects[0].spec.template.spec.containers[0].image", "missing image", "a container image such as nginx"}}},
+		{"restartPolicy in a template", deployment("        selector: {matchLabels: {app: web}}\n        template:\n          metadata: {labels: {app: web}}\n          spec: {restartPolicy: Never, containers: [{name: app, image: i}]} #1\n"), []want{
+			{"1", "spec.objects[0].spec.template.spec.restartPolicy", `restartPolicy "Never" in a workload's pod template`, "Always"}}},
+		{"strategy", deployment("        strategy: {type: BlueGreen} #1\n        selector: {matchLabels: {app: web}}\n        template:\n          metadata: {labels: {app: web}}\n          spec: {containers: [{name: app, image: i}]}\n"), []want{
+			{"1", "spec.objects[0].spec.strategy.type", `unknown strategy type "BlueGreen"`, "RollingUpdate, Recreate"}}},
+		{"PDB with both", scenario("  objects:\n    - apiVersion: policy/v1\n      kind: PodDisruptionBudget\n      metadata: {name: b}\n      spec:\n        minAvailable: 1\n        maxUnavailable: 1 #1\n"), []want{
+			{"1", "spec.objects[0].spec.maxUnavailable", "minAvailable and maxUnavailable cannot be both set", "either minAvailable or maxUnavailable"}}},
+		{"PDB percentage", scenario("  objects:\n    - apiVersion: policy/v1\n      kind: PodDisruptionBudget\n      metadata: {name: b}\n      spec: {minAvailable: 150%} #1\n"), []want{
+			{"1", "spec.objects[0].spec.minAvailable", `invalid value "150%"`, `an integer ≥ 0 or a percentage from "0%" to "100%"`}}},
+		{"duplicate object", scenario("  objects:\n    - {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: c, image: i}]}}\n    - {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: default}, spec: {containers: [{name: c, image: i}]}} #1\n"), []want{
+			{"1", "spec.objects[1].metadata.name", "duplicate Pod default/p (first at line 11)", "unique kind, namespace and name"}}},
+		{"missing name", scenario("  objects:\n    - {apiVersion: v1, kind: Pod, metadata: {namespace: x}, spec: {containers: [{name: c, image: i}]}} #1\n"), []want{
+			{"1", "spec.objects[0].metadata.name", "missing name", "a DNS subdomain name (lower-case alphanumerics, '-', '.')"}}},
+		{"invalid label", scenario("  objects:\n    - {apiVersion: v1, kind: Pod, metadata: {name: p, labels: {app: \"a b\"}}, spec: {containers: [{name: c, image: i}]}} #1\n"), []want{
+			{"1", "spec.objects[0].metadata.labels[app]", `invalid label value "a b"`, "a label value (at most 63 characters: alphanumerics, '-', '_', '.')"}}},
+	})
+}
+
+func TestAllErrorsCollectedAndSorted(t *testing.T) {
+	src := scenario(`  seed: -3 #1
+  events:
+    - at: 1m
+      stopKubelet: {node: ghost} #2
+    - at: -1s #3
+      cordon: {node: a}
+  objects:
+    - {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {nodeName: ghost, containers: [{name: c, image: i}]}} #4
+  controllerManager: {instances: 0} #5
+`)
+	requireErrors(t, src,
+		want{"1", "spec.seed", "-3 is out of range", "an integer from 0 to 18446744073709551615"},
+		want{"2", "spec.events[0].stopKubelet.node", `unknown node "ghost"`, "a, b, c"},
+		want{"3", "spec.events[1].at", "negative duration -1s", "a duration such as 100s, 5m or 1h30m (≥ 0)"},
+		want{"4", "spec.objects[0].spec.nodeName", `unknown node "ghost"`, "a, b, c"},
+		want{"5", "spec.controllerManager.instances", "0 is out of range", "an integer ≥ 1 (at most 1000)"},
+	)
+	_, err := Load("testdata/does-not-exist.yaml")
+	var list ErrorList
+	require.True(t, errors.As(err, &list))
+	require.Contains(t, list[0].Error(), "testdata/does-not-exist.yaml: cannot read the file")
+}

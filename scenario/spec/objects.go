@@ -1,0 +1,529 @@
+package spec
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/validate/content"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// The manifests spec.objects accepts: kind → apiVersion.
+var objectKinds = map[string]string{
+	"Pod":                 "v1",
+	"Deployment":          "apps/v1",
+	"ReplicaSet":          "apps/v1",
+	"DaemonSet":           "apps/v1",
+	"PodDisruptionBudget": "policy/v1",
+}
+
+const allowKinds = "Pod (v1), Deployment (apps/v1), ReplicaSet (apps/v1), DaemonSet (apps/v1), PodDisruptionBudget (policy/v1)"
+
+// Values of the built-in PriorityClasses (pkg/apis/scheduling).
+var systemPriorities = map[string]int32{
+	"":                        0,
+	"system-cluster-critical": 2000000000,
+	"system-node-critical":    2000001000,
+}
+
+// unsupportedPodFields are pod spec fields that would change what happens to pods
+// during node failures in ways nodesim does not model; they are rejected rather
+// than silently ignored. Field path (below the pod spec) → why.
+var unsupportedPodFields = []struct {
+	field, why, allowed string
+}{
+	{"affinity.podAffinity", "inter-pod affinity is not modelled by the scheduler", "nodeSelector, nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
+	{"affinity.podAntiAffinity", "inter-pod anti-affinity is not modelled by the scheduler", "nodeSelector, nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
+	{"affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution", "scheduling preferences are not modelled", "nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
+	{"topologySpreadConstraints", "topology spread is not modelled by the scheduler", "nodeSelector, nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
+	{"schedulingGates", "scheduling gates are not modelled (nothing would remove them)", "leave it unset"},
+	{"readinessGates", "readiness gates are not modelled (nothing would set them)", "leave it unset"},
+	{"resourceClaims", "dynamic resource allocation is not modelled", "leave it unset"},
+	{"overhead", "pod overhead comes from a RuntimeClass, which is not modelled", "leave it unset"},
+	{"runtimeClassName", "RuntimeClasses are not modelled", "leave it unset"},
+	{"activeDeadlineSeconds", "pod deadlines are not modelled", "leave it unset"},
+	{"ephemeralContainers", "ephemeral containers cannot be set when a pod is created", "leave it unset"},
+	{"resources", "pod-level resources are not modelled", "container resources"},
+}
+
+// objCheck validates one decoded manifest, blaming lines found by field path.
+type objCheck struct {
+	p       *parser
+	root    *yaml.Node // the manifest
+	prefix  string     // path of the manifest, e.g. spec.objects[3]
+	version string
+	reg     *registry
+}
+
+// fail reports a problem with field fpath (a Kubernetes field path inside the
+// manifest) at the line of the deepest node of that path present in the file.
+func (c *objCheck) fail(fpath, allowed, format string, args ...any) {
+	c.p.fail(nodeAt(c.root, fpath), child(c.prefix, fpath), allowed, format, args...)
+}
+
+// objects decodes and validates spec.objects.
+func (p *parser) objects(items []*yaml.Node, version string, reg *registry) []Object {
+	var out []Object
+	var paths []string
+	var roots []*yaml.Node
+	seen := map[string]int{}
+	for i, item := range items {
+		path := index("spec.objects", i)
+		root := resolve(item)
+		if root == nil || root.Kind != yaml.MappingNode {
+			p.fail(root, path, "a Kubernetes manifest: "+allowKinds, "got %s, want a manifest", describe(root))
+			continue
+		}
+		c := &objCheck{p: p, root: root, prefix: path, version: version, reg: reg}
+		kindNode, apiNode := lookup(root, "kind", false), lookup(root, "apiVersion", false)
+		if kindNode == nil {
+			p.fail(root, child(path, "kind"), allowKinds, "missing kind")
+			continue
+		}
+		kind, ok := p.str(kindNode, child(path, "kind"), allowKinds)
+		if !ok {
+			continue
+		}
+		want, supported := objectKinds[kind]
+		if !supported {
+			p.fail(resolve(kindNode), child(path, "kind"), allowKinds, "unsupported kind %q", kind)
+			continue
+		}
+		if apiNode == nil {
+			p.fail(root, child(path, "apiVersion"), want, "missing apiVersion")
+			continue
+		}
+		if api, ok := p.str(apiNode, child(path, "apiVersion"), want); ok && api != want {
+			p.fail(resolve(apiNode), child(path, "apiVersion"), want, "%s is not served as %q", kind, api)
+			continue
+		}
+		o := Object{Kind: kind, Line: root.Line}
+		var target any
+		switch kind {
+		case "Pod":
+			o.Pod = &corev1.Pod{}
+			target = o.Pod
+		case "Deployment":
+			o.Deployment = &appsv1.Deployment{}
+			target = o.Deployment
+		case "ReplicaSet":
+			o.ReplicaSet = &appsv1.ReplicaSet{}
+			target = o.ReplicaSet
+		case "DaemonSet":
+			o.DaemonSet = &appsv1.DaemonSet{}
+			target = o.DaemonSet
+		case "PodDisruptionBudget":
+			o.PDB = &policyv1.PodDisruptionBudget{}
+			target = o.PDB
+		}
+		before := len(p.errs)
+		p.decodeK8s(root, path, reflect.ValueOf(target).Elem())
+		if len(p.errs) > before {
+			continue // a manifest that does not decode is not validated further
+		}
+		c.meta(o.Meta(), "metadata")
+		switch kind {
+		case "Pod":
+			o.Pod.Status = corev1.PodStatus{}
+			c.podSpec(&o.Pod.Spec, "spec", false)
+		case "Deployment":
+			d := o.Deployment
+			d.Status = appsv1.DeploymentStatus{}
+			c.replicas(&d.Spec.Replicas)
+			c.workload(d.Spec.Selector, &d.Spec.Template, true)
+			switch d.Spec.Strategy.Type {
+			case "", appsv1.RollingUpdateDeploymentStrategyType:
+			case appsv1.RecreateDeploymentStrategyType:
+				if d.Spec.Strategy.RollingUpdate != nil {
+					c.fail("spec.strategy.rollingUpdate", "no rollingUpdate with type Recreate", "may not be specified when strategy type is 'Recreate'")
+				}
+			default:
+				c.fail("spec.strategy.type", "RollingUpdate, Recreate", "unknown strategy type %q", d.Spec.Strategy.Type)
+			}
+		case "ReplicaSet":
+			rs := o.ReplicaSet
+			rs.Status = appsv1.ReplicaSetStatus{}
+			c.replicas(&rs.Spec.Replicas)
+			c.workload(rs.Spec.Selector, &rs.Spec.Template, true)
+		case "DaemonSet":
+			ds := o.DaemonSet
+			ds.Status = appsv1.DaemonSetStatus{}
+			c.workload(ds.Spec.Selector, &ds.Spec.Template, true)
+		case "PodDisruptionBudget":
+			o.PDB.Status = policyv1.PodDisruptionBudgetStatus{}
+			c.pdb(o.PDB)
+		}
+		key := kind + " " + o.Key()
+		if first, dup := seen[key]; dup {
+			c.fail("metadata.name", "unique kind, namespace and name", "duplicate %s %s (first at line %d)", kind, o.Key(), first)
+			continue
+		}
+		seen[key] = o.Line
+		out = append(out, o)
+		paths = append(paths, path)
+		roots = append(roots, root)
+	}
+	p.checkAdoption(out, paths, roots)
+	return out
+}
+
+// meta validates and defaults metadata as the API server does on create. Fields the
+// server sets itself are cleared.
+func (c *objCheck) meta(m *metav1.ObjectMeta, at string) {
+	const allowName = "a DNS subdomain name (lower-case alphanumerics, '-', '.')"
+	switch {
+	case m.GenerateName != "":
+		c.fail(at+".generateName", "metadata.name", "generateName is not supported: expectations and the trace need fixed names")
+	case m.Name == "":
+		c.fail(at+".name", allowName, "missing name")
+	default:
+		if msgs := content.IsDNS1123Subdomain(m.Name); len(msgs) > 0 {
+			c.fail(at+".name", allowName, "invalid name %q: %s", m.Name, strings.Join(msgs, "; "))
+		}
+	}
+	if m.Namespace == "" {
+		m.Namespace = metav1.NamespaceDefault
+	} else if msgs := content.IsDNS1123Label(m.Namespace); len(msgs) > 0 {
+		c.fail(at+".namespace", "a DNS label (lower-case alphanumerics and '-', at most 63 characters)", "invalid namespace %q: %s", m.Namespace, strings.Join(msgs, "; "))
+	}
+	c.labels(m.Labels, at+".labels")
+	for _, k := range sortedKeys(m.Annotations) {
+		if msgs := content.IsLabelKey(strings.ToLower(k)); len(msgs) > 0 {
+			c.fail(mapKey(at+".annotations", k), "a qualified name such as example.com/note", "invalid annotation key: %s", strings.Join(msgs, "; "))
+		}
+	}
+	if len(m.OwnerReferences) > 0 {
+		c.fail(at+".ownerReferences", "leave it unset (workloads own the pods they create)", "ownerReferences are not supported")
+	}
+	if len(m.Finalizers) > 0 {
+		c.fail(at+".finalizers", "leave it unset", "finalizers are not supported: nothing would remove them")
+	}
+	if m.ResourceVersion != "" {
+		c.fail(at+".resourceVersion", "leave it unset", "resourceVersion should not be set on objects to be created")
+	}
+	// Keep what a create keeps; the rest is set by the server (uid, timestamps, …).
+	*m = metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, Labels: m.Labels, Annotations: m.Annotations}
+}
+
+func (c *objCheck) labels(l map[string]string, at string) {
+	for _, k := range sortedKeys(l) {
+		if msgs := content.IsLabelKey(k); len(msgs) > 0 {
+			c.fail(mapKey(at, k), "a qualified name such as app or example.com/tier", "invalid label key %q: %s", k, strings.Join(msgs, "; "))
+		}
+		if msgs := content.IsLabelValue(l[k]); len(msgs) > 0 {
+			c.fail(mapKey(at, k), "a label value (at most 63 characters: alphanumerics, '-', '_', '.')", "invalid label value %q: %s", l[k], strings.Join(msgs, "; "))
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// replicas defaults spec.replicas to 1 and rejects negative values.
+func (c *objCheck) replicas(r **int32) {
+	if *r == nil {
+		one := int32(1)
+		*r = &one
+		return
+	}
+	if **r < 0 {
+		c.fail("spec.replicas", "an integer ≥ 0", "negative replicas %d", **r)
+	}
+}
+
+// workload validates a controller's selector and pod template.
+func (c *objCheck) workload(sel *metav1.LabelSelector, tpl *corev1.PodTemplateSpec, nonEmpty bool) {
+	const allowSel = "a label selector such as {matchLabels: {app: web}} that matches the template's labels"
+	c.labels(tpl.Labels, "spec.template.metadata.labels")
+	c.podSpec(&tpl.Spec, "spec.template.spec", true)
+	if sel == nil {
+		c.fail("spec.selector", allowSel, "missing selector")
+		return
+	}
+	if nonEmpty && len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0 {
+		c.fail("spec.selector", allowSel, "empty selector")
+		return
+	}
+	s, ok := c.selector(sel, "spec.selector")
+	if ok && !s.Matches(labels.Set(tpl.Labels)) {
+		c.fail("spec.template.metadata.labels", allowSel, "selector does not match template labels")
+	}
+}
+
+// selector validates a label selector as the API server does.
+func (c *objCheck) selector(sel *metav1.LabelSelector, at string) (labels.Selector, bool) {
+	before := len(c.p.errs)
+	c.labels(sel.MatchLabels, at+".matchLabels")
+	for i, r := range sel.MatchExpressions {
+		ra := index(at+".matchExpressions", i)
+		switch r.Operator {
+		case metav1.LabelSelectorOpIn, metav1.LabelSelectorOpNotIn:
+			if len(r.Values) == 0 {
+				c.fail(ra+".values", "at least one value with In or NotIn", "missing values")
+			}
+		case metav1.LabelSelectorOpExists, metav1.LabelSelectorOpDoesNotExist:
+			if len(r.Values) > 0 {
+				c.fail(ra+".values", "no values with Exists or DoesNotExist", "values with operator %s", r.Operator)
+			}
+		default:
+			c.fail(ra+".operator", "In, NotIn, Exists, DoesNotExist", "not a valid selector operator %q", r.Operator)
+		}
+		if msgs := content.IsLabelKey(r.Key); len(msgs) > 0 {
+			c.fail(ra+".key", "a label key", "invalid key %q: %s", r.Key, strings.Join(msgs, "; "))
+		}
+		for j, v := range r.Values {
+			if msgs := content.IsLabelValue(v); len(msgs) > 0 {
+				c.fail(index(ra+".values", j), "a label value", "invalid value %q: %s", v, strings.Join(msgs, "; "))
+			}
+		}
+	}
+	if len(c.p.errs) > before {
+		return nil, false
+	}
+	s, err := metav1.LabelSelectorAsSelector(sel)
+	if err != nil {
+		c.fail(at, "a valid label selector", "%v", err)
+		return nil, false
+	}
+	return s, true
+}
+
+// podSpec validates a pod's spec (at is "spec" or "spec.template.spec").
+func (c *objCheck) podSpec(s *corev1.PodSpec, at string, template bool) {
+	// What nodesim does not model.
+	sv := reflect.ValueOf(s).Elem()
+	for _, u := range unsupportedPodFields {
+		if set(sv, u.field) {
+			c.fail(at+"."+u.field, u.allowed, "not supported: %s", u.why)
+		}
+	}
+	if s.SchedulerName != "" && s.SchedulerName != corev1.DefaultSchedulerName {
+		c.fail(at+".schedulerName", corev1.DefaultSchedulerName, "scheduler %q is not modelled", s.SchedulerName)
+	}
+	for i, v := range s.Volumes {
+		if v.PersistentVolumeClaim != nil || v.Ephemeral != nil {
+			c.fail(index(at+".volumes", i), "volumes without persistent storage (emptyDir, configMap, secret, hostPath, projected, downwardAPI)", "persistent volumes are not modelled (no attach/detach)")
+		}
+	}
+	if want, ok := systemPriorities[s.PriorityClassName]; !ok {
+		c.fail(at+".priorityClassName", "system-node-critical, system-cluster-critical, or none", "PriorityClass %q is not defined (PriorityClass objects are not supported)", s.PriorityClassName)
+	} else if s.Priority != nil && *s.Priority != want {
+		c.fail(at+".priority", fmt.Sprintf("unset, or %d (from priorityClassName)", want), "the integer value of priority (%d) must not be provided in pod spec; priority admission computes %d", *s.Priority, want)
+	}
+
+	// Containers, as the API server requires them.
+	if len(s.Containers) == 0 {
+		c.fail(at+".containers", "at least one container with a name and an image", "missing containers")
+	}
+	names := map[string]bool{}
+	for _, group := range []struct {
+		field string
+		list  []corev1.Container
+	}{{"initContainers", s.InitContainers}, {"containers", s.Containers}} {
+		for i, ctr := range group.list {
+			ca := index(at+"."+group.field, i)
+			switch {
+			case ctr.Name == "":
+				c.fail(ca+".name", "a DNS label", "missing container name")
+			case len(content.IsDNS1123Label(ctr.Name)) > 0:
+				c.fail(ca+".name", "a DNS label (lower-case alphanumerics and '-', at most 63 characters)", "invalid container name %q", ctr.Name)
+			case names[ctr.Name]:
+				c.fail(ca+".name", "unique container names", "duplicate container name %q", ctr.Name)
+			}
+			names[ctr.Name] = true
+			if ctr.Image == "" {
+				c.fail(ca+".image", "a container image such as nginx", "missing image")
+			}
+		}
+	}
+	switch s.RestartPolicy {
+	case "", corev1.RestartPolicyAlways:
+	case corev1.RestartPolicyOnFailure, corev1.RestartPolicyNever:
+		if template {
+			c.fail(at+".restartPolicy", "Always", "restartPolicy %q in a workload's pod template", s.RestartPolicy)
+		}
+	default:
+		c.fail(at+".restartPolicy", "Always, OnFailure, Never", "unknown restartPolicy %q", s.RestartPolicy)
+	}
+
+	// Where the pod may run.
+	if s.NodeName != "" {
+		name, fpath := s.NodeName, at+".nodeName"
+		c.p.later(func() {
+			if _, ok := c.reg.nodes[name]; !ok {
+				c.fail(fpath, c.reg.allowNodes(), "unknown node %q", name)
+			}
+		})
+	}
+	c.labels(s.NodeSelector, at+".nodeSelector")
+	if s.Affinity != nil && s.Affinity.NodeAffinity != nil && s.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil {
+		c.nodeSelector(s.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution, at+".affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution")
+	}
+	comparison := comparisonOperators(c.version)
+	for i, t := range s.Tolerations {
+		if field, problem, allowed := tolerationProblem(t, comparison); problem != "" {
+			c.fail(index(at+".tolerations", i)+"."+field, allowed, "%s", problem)
+		}
+	}
+}
+
+// nodeSelector validates required node affinity as the API server does.
+func (c *objCheck) nodeSelector(ns *corev1.NodeSelector, at string) {
+	if len(ns.NodeSelectorTerms) == 0 {
+		c.fail(at+".nodeSelectorTerms", "at least one term", "must have at least one node selector term")
+	}
+	for i, term := range ns.NodeSelectorTerms {
+		ta := index(at+".nodeSelectorTerms", i)
+		for j, r := range term.MatchExpressions {
+			ra := index(ta+".matchExpressions", j)
+			switch r.Operator {
+			case corev1.NodeSelectorOpIn, corev1.NodeSelectorOpNotIn:
+				if len(r.Values) == 0 {
+					c.fail(ra+".values", "at least one value with In or NotIn", "missing values")
+				}
+			case corev1.NodeSelectorOpExists, corev1.NodeSelectorOpDoesNotExist:
+				if len(r.Values) > 0 {
+					c.fail(ra+".values", "no values with Exists or DoesNotExist", "values with operator %s", r.Operator)
+				}
+			case corev1.NodeSelectorOpGt, corev1.NodeSelectorOpLt:
+				if len(r.Values) != 1 || len(content.IsDecimalInteger(r.Values[0])) > 0 {
+					c.fail(ra+".values", "exactly one integer value with Gt or Lt", "values %q with operator %s", r.Values, r.Operator)
+				}
+			default:
+				c.fail(ra+".operator", "In, NotIn, Exists, DoesNotExist, Gt, Lt", "not a valid selector operator %q", r.Operator)
+			}
+			if msgs := content.IsLabelKey(r.Key); len(msgs) > 0 {
+				c.fail(ra+".key", "a label key", "invalid key %q: %s", r.Key, strings.Join(msgs, "; "))
+			}
+		}
+		for j, r := range term.MatchFields {
+			ra := index(ta+".matchFields", j)
+			if r.Key != "metadata.name" {
+				c.fail(ra+".key", "metadata.name", "not a supported field selector key %q", r.Key)
+			}
+			if (r.Operator != corev1.NodeSelectorOpIn && r.Operator != corev1.NodeSelectorOpNotIn) || len(r.Values) != 1 {
+				c.fail(ra, "operator In or NotIn with exactly one value", "invalid field selector requirement")
+			}
+		}
+	}
+}
+
+// pdb validates a PodDisruptionBudget as the API server does.
+func (c *objCheck) pdb(b *policyv1.PodDisruptionBudget) {
+	const allowBudget = `an integer ≥ 0 or a percentage from "0%" to "100%"`
+	if b.Spec.MinAvailable != nil && b.Spec.MaxUnavailable != nil {
+		c.fail("spec.maxUnavailable", "either minAvailable or maxUnavailable", "minAvailable and maxUnavailable cannot be both set")
+	}
+	for _, f := range []struct {
+		name string
+		v    *intstr.IntOrString
+	}{{"minAvailable", b.Spec.MinAvailable}, {"maxUnavailable", b.Spec.MaxUnavailable}} {
+		if f.v == nil {
+			continue
+		}
+		switch f.v.Type {
+		case intstr.Int:
+			if f.v.IntVal < 0 {
+				c.fail("spec."+f.name, allowBudget, "negative value %d", f.v.IntVal)
+			}
+		case intstr.String:
+			pct, err := strconv.Atoi(strings.TrimSuffix(f.v.StrVal, "%"))
+			if len(validation.IsValidPercent(f.v.StrVal)) > 0 || err != nil || pct > 100 {
+				c.fail("spec."+f.name, allowBudget, "invalid value %q", f.v.StrVal)
+			}
+		}
+	}
+	if b.Spec.Selector != nil {
+		c.selector(b.Spec.Selector, "spec.selector")
+	}
+	switch p := b.Spec.UnhealthyPodEvictionPolicy; {
+	case p == nil, *p == policyv1.IfHealthyBudget, *p == policyv1.AlwaysAllow:
+	default:
+		c.fail("spec.unhealthyPodEvictionPolicy", "IfHealthyBudget, AlwaysAllow", "unknown policy %q", *p)
+	}
+}
+
+// set reports whether the field at a dotted Go-json path below v is non-zero
+// (following pointers; a nil pointer on the way means unset).
+func set(v reflect.Value, fpath string) bool {
+	for _, name := range strings.Split(fpath, ".") {
+		for v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return false
+			}
+			v = v.Elem()
+		}
+		idx, ok := fieldsOf(v.Type()).byName[name]
+		if !ok {
+			panic("spec: no field " + name + " in " + v.Type().String())
+		}
+		v = v.FieldByIndex(idx)
+	}
+	return !v.IsZero()
+}
+
+// checkAdoption rejects objects a controller would adopt (a bare Pod matched by a
+// ReplicaSet's or DaemonSet's selector, a ReplicaSet matched by a Deployment's):
+// adoption is not modelled, and the pod would no longer be bare.
+func (p *parser) checkAdoption(objs []Object, paths []string, roots []*yaml.Node) {
+	type owner struct {
+		kind, ns, name string
+		sel            labels.Selector
+	}
+	var podOwners, rsOwners []owner
+	for _, o := range objs {
+		var sel *metav1.LabelSelector
+		switch {
+		case o.ReplicaSet != nil:
+			sel = o.ReplicaSet.Spec.Selector
+		case o.DaemonSet != nil:
+			sel = o.DaemonSet.Spec.Selector
+		case o.Deployment != nil:
+			sel = o.Deployment.Spec.Selector
+		default:
+			continue
+		}
+		s, err := metav1.LabelSelectorAsSelector(sel)
+		if err != nil || s.Empty() {
+			continue
+		}
+		m := o.Meta()
+		w := owner{o.Kind, m.Namespace, m.Name, s}
+		if o.Deployment != nil {
+			rsOwners = append(rsOwners, w)
+		} else {
+			podOwners = append(podOwners, w)
+		}
+	}
+	for i, o := range objs {
+		owners := podOwners
+		if o.ReplicaSet != nil {
+			owners = rsOwners
+		} else if o.Pod == nil {
+			continue
+		}
+		m := o.Meta()
+		for _, w := range owners {
+			if w.ns == m.Namespace && w.sel.Matches(labels.Set(m.Labels)) {
+				p.fail(nodeAt(roots[i], "metadata.labels"), child(paths[i], "metadata.labels"), "labels that no workload's selector matches", "%s %s would be adopted by %s %s/%s (adoption is not modelled)", o.Kind, o.Key(), w.kind, w.ns, w.name)
+				break
+			}
+		}
+	}
+}
