@@ -16,7 +16,7 @@
 // Engine.At and Engine.After schedule one-shot callbacks and return a Handle that can
 // cancel or move the event. Components that wake repeatedly own a Timer (NewTimer)
 // and move it with Schedule; one-shot events come from a pool. Both keep the steady
-// state free of allocations. The queue is a 4-ary heap.
+// state free of allocations. The queue is a radix heap (see engine.go).
 //
 // Run controls follow SimPy: Step fires one event, Peek tells when the next is due,
 // RunUntil and RunFor advance to an instant, Run fires until the queue is empty, and

@@ -61,10 +61,14 @@ func (l *Loop) Start() {
 	_ = l.timer.Schedule(l.timer.e.now)
 }
 
-// StartAt schedules the first run at the instant at (≥ now).
+// StartAt schedules the first run at the instant at (≥ now). On error the loop is
+// left as it was.
 func (l *Loop) StartAt(at time.Duration) error {
+	if err := l.timer.Schedule(at); err != nil {
+		return err
+	}
 	l.halted = false
-	return l.timer.Schedule(at)
+	return nil
 }
 
 // Stop stops the loop; it reports whether a run was pending.

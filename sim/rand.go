@@ -63,12 +63,16 @@ func (r *Rand) Int64N(n int64) int64 {
 	if n <= 0 {
 		return 0
 	}
+	return int64(r.uint64N(uint64(n)))
+}
+
+// uint64N returns a uniformly distributed value in [0, n); n must not be 0.
+func (r *Rand) uint64N(n uint64) uint64 {
 	// Lemire's multiply-shift with rejection, unbiased.
-	un := uint64(n)
 	for {
-		hi, lo := mul64(r.Uint64(), un)
-		if lo >= un || lo >= (-un)%un {
-			return int64(hi)
+		hi, lo := mul64(r.Uint64(), n)
+		if lo >= n || lo >= (-n)%n {
+			return hi
 		}
 	}
 }
@@ -88,7 +92,9 @@ func (r *Rand) Uniform(lo, hi time.Duration) time.Duration {
 	if hi <= lo {
 		return lo
 	}
-	return lo + time.Duration(r.Int64N(int64(hi-lo)))
+	// The span is computed in uint64: hi-lo overflows int64 when the range is wider
+	// than half of int64's (the draws for narrower ranges are the same either way).
+	return lo + time.Duration(r.uint64N(uint64(hi)-uint64(lo)))
 }
 
 // Jitter returns d + U[0,1)·factor·d, the jittered wait that

@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"math"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // MaxAttrs is the number of attributes a Record holds inline.
@@ -16,15 +18,16 @@ const MaxAttrs = 8
 type Attr struct {
 	Key  string
 	Str  string
-	Num  float64
-	kind uint8 // 0 string, 1 int, 2 float
+	Num  float64 // the value of a number attribute (an integer's, rounded to float64)
+	i    int64   // the exact value of an integer attribute
+	kind uint8   // 0 string, 1 int, 2 float
 }
 
 // S is a string attribute.
 func S(key, val string) Attr { return Attr{Key: key, Str: val} }
 
 // I is an integer attribute.
-func I(key string, val int64) Attr { return Attr{Key: key, Num: float64(val), kind: 1} }
+func I(key string, val int64) Attr { return Attr{Key: key, Num: float64(val), i: val, kind: 1} }
 
 // F is a float attribute.
 func F(key string, val float64) Attr { return Attr{Key: key, Num: val, kind: 2} }
@@ -36,7 +39,7 @@ func (a Attr) IsNum() bool { return a.kind != 0 }
 func (a Attr) Value() string {
 	switch a.kind {
 	case 1:
-		return strconv.FormatInt(int64(a.Num), 10)
+		return strconv.FormatInt(a.i, 10)
 	case 2:
 		return strconv.FormatFloat(a.Num, 'g', -1, 64)
 	}
@@ -144,13 +147,14 @@ func Seconds(t time.Duration) string { return string(AppendSeconds(nil, t)) }
 
 // AppendSeconds appends Seconds(t) to b.
 func AppendSeconds(b []byte, t time.Duration) []byte {
+	u := uint64(t) // the magnitude, in uint64 so that -minInt64 does not overflow
 	if t < 0 {
 		b = append(b, '-')
-		t = -t
+		u = -u
 	}
-	sec := int64(t / time.Second)
-	frac := int64(t % time.Second)
-	b = strconv.AppendInt(b, sec, 10)
+	sec := u / uint64(time.Second)
+	frac := u % uint64(time.Second)
+	b = strconv.AppendUint(b, sec, 10)
 	if frac == 0 {
 		return b
 	}
@@ -168,7 +172,9 @@ func AppendSeconds(b []byte, t time.Duration) []byte {
 }
 
 // AppendJSON appends the record as one JSON object (no newline): "t" in seconds,
-// "kind", then the attributes in order.
+// "kind", then the attributes in order. Numbers are JSON numbers, except floats that
+// JSON cannot represent (NaN, ±Inf), which are written as the strings "NaN", "+Inf"
+// and "-Inf"; invalid UTF-8 in strings becomes U+FFFD, as encoding/json does.
 func (r *Record) AppendJSON(b []byte) []byte {
 	b = append(b, `{"t":`...)
 	b = AppendSeconds(b, r.T)
@@ -178,17 +184,26 @@ func (r *Record) AppendJSON(b []byte) []byte {
 		b = append(b, ',')
 		b = appendJSONString(b, a.Key)
 		b = append(b, ':')
-		if a.IsNum() {
-			b = append(b, a.Value()...)
-		} else {
+		switch {
+		case a.kind == 1:
+			b = strconv.AppendInt(b, a.i, 10)
+		case a.kind == 2 && (math.IsNaN(a.Num) || math.IsInf(a.Num, 0)):
+			b = append(b, '"')
+			b = strconv.AppendFloat(b, a.Num, 'g', -1, 64)
+			b = append(b, '"')
+		case a.kind == 2:
+			b = strconv.AppendFloat(b, a.Num, 'g', -1, 64)
+		default:
 			b = appendJSONString(b, a.Str)
 		}
 	}
 	return append(b, '}')
 }
 
-// AppendText appends the record's stable one-line text form:
-// "  50.1s  NodeCondition  node=a type=Ready from=True to=Unknown".
+// AppendText appends the record's stable one-line text form: the time in seconds,
+// padded to 12 columns, a space, the kind, then key=value pairs (values quoted when
+// they are empty or hold spaces, quotes, backslashes or non-ASCII bytes):
+// "50.1s        NodeCondition node=a type=Ready from=True to=Unknown".
 func (r *Record) AppendText(b []byte) []byte {
 	start := len(b)
 	b = AppendSeconds(b, r.T)
@@ -242,8 +257,16 @@ func appendJSONString(b []byte, s string) []byte {
 			b = append(b, '\\', 'r')
 		case c < 0x20:
 			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		default:
+		case c < utf8.RuneSelf:
 			b = append(b, c)
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = append(b, `\ufffd`...)
+			} else {
+				b = append(b, s[i:i+size]...)
+			}
+			i += size - 1
 		}
 	}
 	return append(b, '"')
