@@ -13,6 +13,9 @@ import (
 // Expectation is one entry of a scenario's expect: list (see spec.Expectation).
 type Expectation = spec.Expectation
 
+// Mode says how an expectation's time is read (At, By or After).
+type Mode = spec.Mode
+
 // Expectation modes.
 const (
 	At    = spec.ModeAt
