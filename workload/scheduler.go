@@ -54,6 +54,7 @@ type nodeInfo struct {
 	nzCPU     int64
 	nzMem     int64
 	pods      int64
+	idx       int // position in Scheduler.nodes while the node exists
 }
 
 type podAcct struct {
@@ -200,10 +201,10 @@ func (sc *Scheduler) info(name string) *nodeInfo {
 func (sc *Scheduler) setNode(n *apiserver.Node) {
 	ni := sc.info(n.Name)
 	if ni.node == nil {
-		i := sort.Search(len(sc.nodes), func(i int) bool { return sc.nodes[i].name >= n.Name })
-		sc.nodes = append(sc.nodes, nil)
-		copy(sc.nodes[i+1:], sc.nodes[i:])
-		sc.nodes[i] = ni
+		// Nodes are kept in arrival order (O(1) per node: a sorted insert made booting a
+		// large fleet quadratic); ties between equal scores go to the smaller name.
+		ni.idx = len(sc.nodes)
+		sc.nodes = append(sc.nodes, ni)
 	}
 	ni.node = n
 }
@@ -214,8 +215,11 @@ func (sc *Scheduler) onNode(ev apiserver.Event[*apiserver.Node]) {
 	case apiserver.Deleted:
 		if ni := sc.infos[n.Name]; ni != nil && ni.node != nil {
 			ni.node = nil
-			i := sort.Search(len(sc.nodes), func(i int) bool { return sc.nodes[i].name >= n.Name })
-			sc.nodes = append(sc.nodes[:i], sc.nodes[i+1:]...)
+			last := len(sc.nodes) - 1
+			sc.nodes[ni.idx] = sc.nodes[last]
+			sc.nodes[ni.idx].idx = ni.idx
+			sc.nodes[last] = nil
+			sc.nodes = sc.nodes[:last]
 		}
 	case apiserver.Added:
 		sc.setNode(n)
@@ -497,7 +501,7 @@ func (sc *Scheduler) selectNode(p *apiserver.Pod) *nodeInfo {
 		}
 		// default plugin weights: NodeResourcesFit 1, TaintToleration 3
 		total := fit*1 + taintScore*3
-		if total > bestScore {
+		if total > bestScore || (total == bestScore && ni.name < best.name) {
 			best, bestScore = ni, total
 		}
 	}

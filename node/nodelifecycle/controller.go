@@ -94,6 +94,8 @@ type Controller struct {
 	tick *sim.Timer
 	// tickTarget is the grid instant the tainting tick is for.
 	tickTarget time.Duration
+	// activeUnsorted: nodes were added to active since it was last sorted by name.
+	activeUnsorted bool
 	// tickDeferred: this instant's tick already yielded once to the pass's deliveries.
 	tickDeferred bool
 	running      bool
@@ -218,10 +220,10 @@ func (nc *Controller) markActive(n *nodeHealth) {
 		return
 	}
 	n.active = true
-	i, _ := slices.BinarySearchFunc(nc.active, n.name, func(a *nodeHealth, name string) int {
-		return cmpString(a.name, name)
-	})
-	nc.active = slices.Insert(nc.active, i, n)
+	// Appended, and sorted by name once at the next pass: a sorted insert per node made
+	// booting a large fleet quadratic.
+	nc.active = append(nc.active, n)
+	nc.activeUnsorted = true
 }
 
 func cmpString(a, b string) int {

@@ -63,6 +63,10 @@ func (nc *Controller) monitorPass() time.Duration {
 		}
 		nc.active = nc.active[:0]
 	} else {
+		if nc.activeUnsorted {
+			slices.SortFunc(nc.active, func(a, b *nodeHealth) int { return cmpString(a.name, b.name) })
+			nc.activeUnsorted = false
+		}
 		visit = append(visit, nc.active...)
 	}
 	tripped, tripName := false, ""
