@@ -35,7 +35,8 @@
 // included (decoded like `kubectl apply --validate=strict`: case-sensitive field
 // names, no coercion of numbers to strings, every unknown field reported at its line
 // with the fields the type has); wrong types; negative durations, a missing or zero
-// duration, events or expectations after its end; negative counts; unknown or
+// duration, expectations after its end (an event after it is valid and never
+// happens); negative counts; unknown or
 // duplicate nodes, zones, objects; zero or two actions in one event; zero or two
 // subjects, modes or predicates in one expectation; unsupported kubernetesVersion;
 // malformed taints and tolerations; unsupported kinds and fields (below).

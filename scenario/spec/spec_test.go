@@ -251,9 +251,10 @@ spec:
 
 func TestWith(t *testing.T) {
 	base := mustParse(t, scenario(`  apiServer: {defaultUnreachableTolerationSeconds: 120}
-  events:
+  expect:
     - at: 9m
-      cordon: {node: a}
+      node: a
+      ready: "True"
   sweep: {seeds: 2}
 `))
 
@@ -303,7 +304,7 @@ func TestWith(t *testing.T) {
 		{"controllerManager.nodeMonitorGracePeriod", "abc", `t.yaml: spec.controllerManager.nodeMonitorGracePeriod: "abc" is not a duration; allowed: a duration such as 100s, 5m or 1h30m (≥ 0)`},
 		{"controllerManager.leaderElection.leaseDuration", "5s", "t.yaml: spec.controllerManager.leaderElection.leaseDuration: leaseDuration 5s must be greater than renewDeadline 10s; allowed: leaseDuration > renewDeadline, as client-go requires"},
 		{"kubernetesVersion", "1.30", `t.yaml: spec.kubernetesVersion: unsupported Kubernetes version "1.30"; allowed: 1.31, 1.32, 1.33, 1.34, 1.35, 1.36, 1.37`},
-		{"duration", "5m", "t.yaml:12: spec.events[0].at: 9m0s is after the end of the run; allowed: a time ≤ spec.duration (5m0s)"},
+		{"duration", "5m", "t.yaml:12: spec.expect[0].at: 9m0s is after the end of the run; allowed: a time ≤ spec.duration (5m0s)"},
 		{"seed", "[1", `t.yaml: spec.seed: malformed value "[1": yaml: line 1: did not find expected ',' or ']'; allowed: a YAML value`},
 	} {
 		s, err := base.With(c.path, c.value)
@@ -343,8 +344,8 @@ func TestSweep(t *testing.T) {
 	runErrCases(t, []errCase{
 		{"bad value", scenario("  sweep:\n    vary:\n      controllerManager.nodeMonitorGracePeriod:\n        - 40s\n        - -5s #1\n"), []want{
 			{"1", "spec.sweep.vary[controllerManager.nodeMonitorGracePeriod][1]", "negative duration -5s", "a duration such as 100s, 5m or 1h30m (≥ 0)"}}},
-		{"value invalid with the rest of the file", scenario("  events:\n    - {at: 9m, cordon: {node: a}}\n  sweep:\n    vary:\n      duration: [20m, 5m] #1\n"), []want{
-			{"1", "spec.sweep.vary[duration][1]", "with this value, spec.events[0].at (line 11): 9m0s is after the end of the run", "a time ≤ spec.duration (5m0s)"}}},
+		{"value invalid with the rest of the file", scenario("  expect:\n    - {at: 9m, node: a, ready: \"True\"}\n  sweep:\n    vary:\n      duration: [20m, 5m] #1\n"), []want{
+			{"1", "spec.sweep.vary[duration][1]", "with this value, spec.expect[0].at (line 11): 9m0s is after the end of the run", "a time ≤ spec.duration (5m0s)"}}},
 		{"unknown path", scenario("  sweep:\n    vary:\n      nodes: [[]] #1\n"), []want{
 			{"1", "spec.sweep.vary[nodes]", "unknown path", strings.Join(Paths()[1:], ", ")}}},
 		{"seed", scenario("  sweep:\n    vary: {seed: [1, 2]} #1\n"), []want{

@@ -62,9 +62,11 @@ type Spec struct {
 	// strictly and defaulted (namespace "default", replicas 1).
 	Objects []Object
 	// Events are the actions of spec.events in file order (not sorted by time: run
-	// them ordered by (At, index)).
+	// them ordered by (At, index)). An event after Duration is valid and never
+	// happens (generators of random scenarios rely on that).
 	Events []Event
-	// Expect are the expectations of spec.expect, in file order.
+	// Expect are the expectations of spec.expect, in file order; none is after
+	// Duration.
 	Expect []Expectation
 	// Sweep is spec.sweep, or nil when the file has none.
 	Sweep *Sweep
