@@ -9,21 +9,29 @@ import (
 	"github.com/nodesim/nodesim/sim"
 )
 
-// steadyEvents is how many events each allocation check fires, after as many again
-// to warm up (testing.AllocsPerRun runs the function once before measuring). One run
-// of that many events makes the result the exact number of allocations in the run,
-// not an average rounded down.
+// steadyEvents is how many events each allocation check fires, after warm and as
+// many again to warm up (testing.AllocsPerRun runs the function once before
+// measuring). One run of that many events makes the result the exact number of
+// allocations in the run, not an average rounded down.
 const steadyEvents = 100_000
 
-func requireNoAllocs(t *testing.T, what string, f func()) {
+func skipAllocChecks(t *testing.T) {
 	t.Helper()
 	if testing.CoverMode() != "" {
 		t.Skip("coverage instrumentation allocates")
 	}
+	if raceEnabled {
+		t.Skip("the race detector makes this slow; allocations are checked without it")
+	}
+}
+
+func requireNoAllocs(t *testing.T, what string, f func()) {
+	t.Helper()
 	require.Zero(t, testing.AllocsPerRun(1, f), "%s allocates in steady state", what)
 }
 
 func TestNoAllocsPerEventTimers(t *testing.T) {
+	skipAllocChecks(t)
 	k := newTimerKernel(t, 10_000)
 	warm(k.e, 10_000)
 	requireNoAllocs(t, "Timer.Schedule reuse", func() {
@@ -34,6 +42,7 @@ func TestNoAllocsPerEventTimers(t *testing.T) {
 }
 
 func TestNoAllocsPerEventOneShots(t *testing.T) {
+	skipAllocChecks(t)
 	k := newAtKernel(t, 10_000)
 	warm(k.e, 10_000)
 	requireNoAllocs(t, "Engine.At with pooled one-shots", func() {
@@ -44,6 +53,7 @@ func TestNoAllocsPerEventOneShots(t *testing.T) {
 }
 
 func TestNoAllocsPerEventRunUntil(t *testing.T) {
+	skipAllocChecks(t)
 	k := newAtKernel(t, 1_000)
 	warm(k.e, 1_000)
 	requireNoAllocs(t, "RunFor", func() {
@@ -55,6 +65,7 @@ func TestNoAllocsPerEventRunUntil(t *testing.T) {
 }
 
 func TestNoAllocsPerEventLoops(t *testing.T) {
+	skipAllocChecks(t)
 	e := sim.New()
 	r := e.Rand("loops")
 	for i := range 1000 {
@@ -74,6 +85,7 @@ func TestNoAllocsPerEventLoops(t *testing.T) {
 // Churn: handles moved and cancelled, timers moved and stopped far more often than
 // anything fires, so that stale entries pile up and the queue is compacted.
 func TestNoAllocsPerEventChurn(t *testing.T) {
+	skipAllocChecks(t)
 	e := sim.New()
 	var off offsets = 12345
 	fire := func() {}

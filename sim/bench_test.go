@@ -37,22 +37,32 @@ func (o *offsets) next() time.Duration {
 	return 1 + time.Duration(x%uint64(2*meanOffset-1))
 }
 
-// timerKernel is the steady state of components that own their timers: n Timers,
-// each of which reschedules itself when it fires (Timer.Schedule reuse).
+// timerKernel is the steady state of components that own their timers: n
+// components, each with a Timer that its callback, a method, reschedules when it
+// fires (Timer.Schedule reuse).
 type timerKernel struct {
-	e   *sim.Engine
-	off offsets
+	e     *sim.Engine
+	off   offsets
+	comps []component
 }
 
+type component struct {
+	k *timerKernel
+	t *sim.Timer
+}
+
+func (c *component) fire() { _ = c.t.Schedule(c.k.e.Now() + c.k.off.next()) }
+
 func newTimerKernel(tb testing.TB, n int) *timerKernel {
-	k := &timerKernel{e: sim.New(), off: 0x9E3779B97F4A7C15}
-	for range n {
-		var t *sim.Timer
-		t, err := k.e.NewTimer(func() { _ = t.Schedule(k.e.Now() + k.off.next()) })
-		if err != nil {
+	k := &timerKernel{e: sim.New(), off: 0x9E3779B97F4A7C15, comps: make([]component, n)}
+	for i := range k.comps {
+		c := &k.comps[i]
+		c.k = k
+		var err error
+		if c.t, err = k.e.NewTimer(c.fire); err != nil {
 			tb.Fatal(err)
 		}
-		if err := t.Schedule(k.off.next()); err != nil {
+		if err := c.t.Schedule(k.off.next()); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -80,10 +90,12 @@ func newAtKernel(tb testing.TB, n int) *atKernel {
 
 func (k *atKernel) onFire() { _, _ = k.e.At(k.e.Now()+k.off.next(), k.fire) }
 
-// warm fires events until every timer has been moved at least about twice, so the
-// heap has its steady-state shape and the pool its steady-state size.
+// warm fires events until every timer has been moved at least about twice and at
+// least a million events have fired, so that the queue has its steady-state shape
+// and its pools (one-shot timers, queue chunks, entry indices) their steady-state
+// sizes: they grow only when the queue reaches a size it never had before.
 func warm(e *sim.Engine, n int) {
-	for range 2 * n {
+	for range max(2*n, 1_000_000) {
 		e.Step()
 	}
 }

@@ -25,6 +25,7 @@ type Engine struct {
 	start   time.Time
 	stopped bool
 	fired   uint64
+	touch   uint64 // see ahead
 }
 
 // Option configures an Engine.
@@ -252,7 +253,25 @@ func (e *Engine) fire(t *Timer, p pos) {
 	if t.pooled {
 		t.release()
 	}
+	e.ahead()
 	fn()
+}
+
+// ahead finds the next event before the callback runs (add keeps it up to date
+// if the callback schedules an earlier one) and touches its timer, so that the
+// cache miss on the timer overlaps with the callback instead of stalling next.
+func (e *Engine) ahead() {
+	q := &e.q
+	b := q.first()
+	if b < 0 {
+		return
+	}
+	q.least, q.cached = q.leastOf(b), true
+	// A load and a branch that is never taken: unlike a store of the loaded value,
+	// it lets the callback run while the load is outstanding.
+	if e.refs[q.least.c.s[q.least.j].ref].seq == 0 {
+		e.touch++
+	}
 }
 
 // Halt makes the current Run, RunUntil or RunFor call return after the event being
@@ -296,31 +315,34 @@ func (e *Engine) Run() {
 // The queue is a radix heap (Ahuja, Mehlhorn, Orlin and Tarjan), the monotone
 // priority queue that suits a discrete-event simulation: an entry's key is (at, seq)
 // read as one 128-bit number, and keys only grow, because nothing is scheduled before
-// now and every schedule takes a new seq. Keys are read in base 16: an entry's bucket
-// is the first digit in which its key differs from the last fired key (the level)
-// and its own value of that digit, so every entry in a lower bucket is smaller than
-// every entry in a higher one. Firing takes the least entry of the first non-empty
-// bucket, makes it the last fired key and moves the rest of that bucket into lower
-// buckets. An entry only ever moves down, a level or more at a time, so an event
-// costs a few sequential appends, whatever the queue size.
+// now and every schedule takes a new seq. Keys are read in base 256: an entry's
+// bucket is the first digit in which its key differs from the last fired key (the
+// level) and its own value of that digit, so every entry in a lower bucket is smaller
+// than every entry in a higher one. Firing takes the least entry of the first
+// non-empty bucket, makes it the last fired key and moves the rest of that bucket to
+// lower levels. An entry only ever moves down, so an event costs a few sequential
+// copies whatever the queue size: in BenchmarkKernel about 2 moves and 3 entries
+// scanned per event at 10k pending, 3 and 4 at 1M.
 //
 // Entries hold no pointer (a timer is named by an index into Engine.refs), so moving
 // them needs no GC write barrier and the GC does not scan the queue's contents.
 //
-// This replaced a 4-ary heap. Profiles of BenchmarkKernel at 10k pending events put
-// the heap's time in its sift-down: first in cache misses on the Timers (the heap
-// held *Timer and each Timer its index), then, with keys inline, in bounds checks,
-// write barriers and mispredicted comparisons, and at 1M pending in a cache miss per
-// level. A binary radix heap moved each entry about 7 times; base 16 moves it about 3.
+// This replaced a 4-ary heap of *Timer. Profiles of BenchmarkKernel at 10k pending
+// events put the heap's time in its sift-down: first in cache misses on the Timers
+// (each compare dereferenced one, and each move wrote the Timer's index), then, with
+// keys inline, in bounds checks, write barriers and mispredicted comparisons over
+// about 7 levels, and at 1M pending in a cache miss per level. A binary radix heap
+// moved each entry about 7 times; base 16 about 3; base 256 about 2.
 //
 // Removal is lazy, as in the Go runtime's timer heaps. Stop only marks the timer not
 // pending, and Schedule on a pending timer adds a new entry; an entry is stale when
 // its timer is no longer pending or has been rescheduled since (its seq differs).
-// Stale entries are dropped when they come up as the least, and the queue is rebuilt
-// without them when they outnumber the live ones, which keeps memory within about
-// twice the live entries. Each pending timer has exactly one live entry, so
-// q.n = live + stale. Which entries are stale never affects the order in which live
-// entries fire: that is (at, seq), a total order, and seq is unique to each entry.
+// Stale entries are dropped when one comes up as the least (its whole bucket is
+// swept), and the queue is swept when they outnumber the live ones, which keeps
+// memory within about twice the live entries. Each pending timer has exactly one live
+// entry, so q.n = live + stale. Which entries are stale never affects the order in
+// which live entries fire: that is (at, seq), a total order, and seq is unique to
+// each entry.
 
 type slot struct {
 	at  time.Duration // ≥ 0, so it compares the same as a uint64
@@ -336,11 +358,13 @@ type queue struct {
 	last slot                 // key of the last fired entry
 	n    int                  // entries in all buckets
 	full [buckets / 64]uint64 // bit k set when bucket k is not empty
+	any  uint64               // bit w set when full[w] is not 0
 	bkt  [buckets]*chunk
 	free *chunk // unused chunks, linked by next
 	made int    // chunks allocated
-	// The least entry's position while cached is set, so that Peek, and RunUntil
-	// with nothing due, cost O(1).
+	// The least entry's position while cached is set: computed before a callback
+	// runs (Engine.ahead) and kept up to date by add, so that next, Peek, and
+	// RunUntil with nothing due cost O(1).
 	cached bool
 	least  pos
 }
@@ -350,8 +374,8 @@ type queue struct {
 // allocated in batches of a quarter of those made so far (at least 4), so the queue
 // stops allocating once it has held its largest number of entries: a bucket's
 // chunks number at most len/chunkLen + 1, and the batches absorb the fluctuation in
-// partly filled chunks.
-const chunkLen = 64
+// partly filled chunks. Small chunks keep that slack small with 4096 buckets.
+const chunkLen = 16
 
 type chunk struct {
 	next *chunk // first, so that the GC scans a single word of the chunk
@@ -370,7 +394,7 @@ type pos struct {
 // an entry is given by the first digit in which its key differs from the last fired
 // key (its level) and its value there.
 const (
-	digitBits = 4
+	digitBits = 8
 	digits    = 1 << digitBits
 	levels    = 128 / digitBits
 	buckets   = levels * digits
@@ -380,12 +404,14 @@ const (
 func (q *queue) bucket(at time.Duration, seq uint64) int { return bucketOf(at, seq, &q.last) }
 
 func bucketOf(at time.Duration, seq uint64, last *slot) int {
+	// sh is the level times digitBits: the shift that brings the digit down. Keys
+	// in the queue differ from the last fired key, so the length is never 0.
 	if x := uint64(at ^ last.at); x != 0 {
-		d := (bits.Len64(x) - 1) / digitBits
-		return (levels/2+d)*digits + int(uint64(at)>>(d*digitBits))&(digits-1)
+		sh := uint(bits.Len64(x)-1) &^ (digitBits - 1)
+		return levels/2*digits + int(sh)*(digits/digitBits) + int(uint64(at)>>sh)&(digits-1)
 	}
-	d := (bits.Len64(seq^last.seq) - 1) / digitBits
-	return d*digits + int(seq>>(d*digitBits))&(digits-1)
+	sh := uint(bits.Len64(seq^last.seq)-1) &^ (digitBits - 1)
+	return int(sh)*(digits/digitBits) + int(seq>>sh)&(digits-1)
 }
 
 // add queues s and keeps the cached least entry, if any, up to date.
@@ -395,7 +421,7 @@ func (q *queue) add(s slot) {
 	if c == nil || c.n == chunkLen {
 		c = q.newChunk(c)
 		q.bkt[b] = c
-		q.full[b>>6] |= 1 << (b & 63)
+		q.setFull(b)
 	}
 	c.s[c.n] = s
 	c.n++
@@ -427,22 +453,36 @@ func (q *queue) freeChunk(c *chunk) {
 	q.free = c
 }
 
+func (q *queue) setFull(b int) {
+	q.full[b>>6] |= 1 << (b & 63)
+	q.any |= 1 << (b >> 6)
+}
+
+func (q *queue) clearFull(b int) {
+	q.full[b>>6] &^= 1 << (b & 63)
+	if q.full[b>>6] == 0 {
+		q.any &^= 1 << (b >> 6)
+	}
+}
+
 // first is the first non-empty bucket, or -1.
 func (q *queue) first() int {
-	for w, m := range q.full {
-		if m != 0 {
-			return w<<6 + bits.TrailingZeros64(m)
-		}
+	if q.any == 0 {
+		return -1
 	}
-	return -1
+	w := bits.TrailingZeros64(q.any)
+	return w<<6 + bits.TrailingZeros64(q.full[w&(len(q.full)-1)])
 }
 
 // leastOf is the position of the least entry in bucket b, which must not be empty.
 func (q *queue) leastOf(b int) pos {
 	p := pos{b: b, c: q.bkt[b]}
+	at, seq := p.c.s[0].at, p.c.s[0].seq
 	for c := p.c; c != nil; c = c.next {
-		for k := range c.s[:c.n] {
-			if c.s[k].less(&p.c.s[p.j]) {
+		s := c.s[:c.n]
+		for k := range s {
+			if x := &s[k]; x.at < at || x.at == at && x.seq < seq {
+				at, seq = x.at, x.seq
 				p.c, p.j = c, k
 			}
 		}
@@ -485,21 +525,22 @@ func (e *Engine) take(p pos) {
 	q.n--
 	c := q.bkt[p.b]
 	q.bkt[p.b] = nil
-	q.full[p.b>>6] &^= 1 << (p.b & 63)
-	p.c.s[p.j].ref = noRef // skipped below
+	q.clearFull(p.b)
+	// Remove the entry taken, as drop would: the bucket's most recent entry fills
+	// its place (the first chunk may be left empty).
+	c.n--
+	p.c.s[p.j] = c.s[c.n]
 	for c != nil {
 		// This loop is where the queue spends its time: q.add, inlined by hand.
-		for k := range c.s[:c.n] {
-			x := &c.s[k]
-			if x.ref == noRef {
-				continue
-			}
-			b := bucketOf(x.at, x.seq, &s) & (buckets - 1)
+		s := c.s[:c.n]
+		for k := range s {
+			x := &s[k]
+			b := bucketOf(x.at, x.seq, &q.last) & (buckets - 1)
 			h := q.bkt[b]
 			if h == nil || h.n == chunkLen {
 				h = q.newChunk(h)
 				q.bkt[b] = h
-				q.full[b>>6] |= 1 << (b & 63)
+				q.setFull(b)
 			}
 			h.s[h.n&(chunkLen-1)] = *x
 			h.n++
@@ -509,9 +550,6 @@ func (e *Engine) take(p pos) {
 		c = next
 	}
 }
-
-// noRef marks the entry take removes while it redistributes the others.
-const noRef = ^uint32(0)
 
 func (e *Engine) push(t *Timer) {
 	var ref uint32
@@ -554,7 +592,7 @@ func (e *Engine) sweep(b int) {
 	q.cached = false
 	c := q.bkt[b]
 	q.bkt[b] = nil
-	q.full[b>>6] &^= 1 << (b & 63)
+	q.clearFull(b)
 	for c != nil {
 		q.n -= c.n
 		for k := range c.s[:c.n] {

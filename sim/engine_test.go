@@ -494,8 +494,8 @@ func TestLargeRandomWorkoutAgainstSortedSlice(t *testing.T) {
 	find := func(k key) int { return sort.Search(len(ref), func(i int) bool { return !less(ref[i], k) }) }
 	insert := func(k key) { ref = slices.Insert(ref, find(k), k) }
 	spans := []time.Duration{0, 1, time.Microsecond, time.Second, time.Hour, 1 << 56}
-	for round := range 20 {
-		for range 2000 {
+	for round := range 12 {
+		for range 1500 {
 			seq++
 			ev := &event{k: key{e.Now() + r.Uniform(0, spans[r.Int64N(int64(len(spans)))]+1), seq}}
 			ev.h = mustAt(t, e, ev.k.at, func() {

@@ -55,6 +55,11 @@ func CheckQueue(e *Engine) error {
 			}
 		}
 	}
+	for w, m := range q.full {
+		if (m != 0) != (q.any>>w&1 == 1) {
+			return fmt.Errorf("summary bit %d is %d for word %#x", w, q.any>>w&1, m)
+		}
+	}
 	for c := q.free; c != nil; c = c.next {
 		if c.n != 0 {
 			return fmt.Errorf("a free chunk holds %d entries", c.n)
