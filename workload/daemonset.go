@@ -37,8 +37,21 @@ type DaemonSetController struct {
 	state     map[string]*dsState // by DaemonSet key
 	expCreate map[string]string   // pair key → pod key created, not yet seen
 	expDelete map[string]bool     // pod keys deleted, not yet seen terminating
-	started   bool
+	// failedBackoff is upstream's failedPodsBackoff (1 s doubling to 15 min per
+	// DaemonSet and node): a node that keeps failing its daemon pod (a kubelet that
+	// rejects pods while shutting down) is retried after the backoff, not at once.
+	failedBackoff map[string]failedBackoff
+	started       bool
 }
+
+type failedBackoff struct{ delay, until time.Duration }
+
+// Upstream's failedPodsBackoff bounds (pkg/controller/daemon: BackoffGCInterval,
+// flowcontrol.NewBackOff(1*time.Second, 15*time.Minute)).
+const (
+	failedPodsBackoffInitial = time.Second
+	failedPodsBackoffMax     = 15 * time.Minute
+)
 
 type dsState struct {
 	uid     uint64
@@ -81,7 +94,7 @@ func (dc *DaemonSetController) Start() {
 		return
 	}
 	dc.started = true
-	dc.state, dc.expCreate, dc.expDelete = map[string]*dsState{}, map[string]string{}, map[string]bool{}
+	dc.state, dc.expCreate, dc.expDelete, dc.failedBackoff = map[string]*dsState{}, map[string]string{}, map[string]bool{}, map[string]failedBackoff{}
 	dc.q = newWorkQueue(dc.s.Engine, dc.sync)
 	dc.dsInf = apiserver.NewInformer(dc.s.DaemonSets, dc.c, dc.cfg.WatchLatency)
 	dc.nodeInf = apiserver.NewInformer(dc.s.Nodes, dc.c, dc.cfg.WatchLatency)
@@ -238,13 +251,12 @@ func (dc *DaemonSetController) syncNode(ds *apiserver.DaemonSet, st *dsState, no
 	}
 	shouldRun, shouldContinue := NodeShouldRunDaemonPod(st.tmpl, n, dc.s.Config.ComparisonOperators)
 	pods := dc.podInf.ByIndex(indexOwnerNode, uidKey(ds.UID)+"|"+node)
-	var running []*apiserver.Pod
-	var toDelete []*apiserver.Pod
+	var running, toDelete, failed []*apiserver.Pod
 	for _, p := range pods {
 		switch {
 		case p.Deleting:
 		case p.Phase == apiserver.PodFailed:
-			toDelete = append(toDelete, p) // failed daemon pods are deleted and replaced
+			failed = append(failed, p) // failed daemon pods are deleted and replaced, with backoff
 		case p.Phase == apiserver.PodSucceeded:
 		default:
 			running = append(running, p)
@@ -265,6 +277,23 @@ func (dc *DaemonSetController) syncNode(ds *apiserver.DaemonSet, st *dsState, no
 	}
 	dc.setNodeState(st, node, v)
 	pair := ds.Key() + "|" + node
+	if len(failed) > 0 {
+		now := dc.s.Now()
+		b := dc.failedBackoff[pair]
+		if now < b.until {
+			dc.q.addAfter(pair, b.until-now)
+			return nil
+		}
+		switch {
+		case b.delay == 0:
+			b.delay = failedPodsBackoffInitial
+		case b.delay < failedPodsBackoffMax:
+			b.delay = min(2*b.delay, failedPodsBackoffMax)
+		}
+		b.until = now + b.delay
+		dc.failedBackoff[pair] = b
+		toDelete = append(toDelete, failed...)
+	}
 	if _, waiting := dc.expCreate[pair]; waiting {
 		return nil
 	}

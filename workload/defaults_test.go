@@ -49,8 +49,8 @@ func TestReplicaSetBurstReplicas(t *testing.T) {
 	for w.s.Pods.Len() == 0 && w.e.Step() {
 	}
 	require.Equal(t, BurstReplicas, w.s.Pods.Len())
-	require.NoError(t, w.e.RunUntil(0))
-	require.Equal(t, 600, w.s.Pods.Len(), "the rest once the informer has shown the first burst")
+	require.NoError(t, w.e.RunUntil(syncDuration))
+	require.Equal(t, 600, w.s.Pods.Len(), "the rest once the informer has shown the first burst (the next sync, syncDuration later)")
 	w.stop()
 }
 

@@ -14,6 +14,13 @@ const (
 	retryMaxDelay  = 1000 * time.Second
 )
 
+// syncDuration is how long a batch of syncs keeps the worker busy: a real sync makes
+// API calls and takes about a millisecond. Without it, two controllers undoing each
+// other's work (a DaemonSet pod the taint eviction controller deletes at once because
+// its first matching toleration has tolerationSeconds 0) would loop forever at one
+// virtual instant; with it they loop at the pace a real cluster would.
+const syncDuration = time.Millisecond
+
 // workQueue is a controller's work queue: keys added while a batch is pending are
 // processed together, in key order, at the instant they were added (a worker picking
 // them up at once), each key at most once per batch. A sync that fails is retried with
@@ -28,6 +35,8 @@ type workQueue struct {
 	later    map[string]sim.Handle
 	stopped  bool
 	batch    []string
+	// busyUntil is when the worker is free again after the last batch.
+	busyUntil time.Duration
 }
 
 func newWorkQueue(e *sim.Engine, sync func(string) error) *workQueue {
@@ -47,7 +56,7 @@ func (q *workQueue) add(key string) {
 	q.dirty[key] = struct{}{}
 	q.keys = append(q.keys, key)
 	if !q.timer.Pending() {
-		_ = q.timer.Schedule(q.e.Now())
+		_ = q.timer.Schedule(max(q.e.Now(), q.busyUntil))
 	}
 }
 
@@ -78,6 +87,7 @@ func (q *workQueue) addAfter(key string, d time.Duration) {
 }
 
 func (q *workQueue) run() {
+	q.busyUntil = q.e.Now() + syncDuration
 	batch := q.keys
 	q.keys = q.batch[:0]
 	sort.Strings(batch)

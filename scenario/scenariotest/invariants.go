@@ -291,27 +291,33 @@ func NoEarlyTaintEviction(res *scenario.Result) error {
 
 // foreverTolerant reports whether tolerations tolerate every NoExecute taint forever
 // (an empty-key Exists toleration with no tolerationSeconds for NoExecute or every effect).
-func foreverTolerant(tols []taint.Toleration) bool {
-	for _, t := range tols {
-		if t.Key == "" && t.Operator == taint.Operator("Exists") && (t.Effect == "" || t.Effect == taint.NoExecute) && t.TolerationSeconds == nil {
-			return true
-		}
-	}
-	return false
-}
-
-// ForeverTolerantNeverEvicted: a pod that tolerates every NoExecute taint with no
-// tolerationSeconds is never deleted by the taint eviction controller
-// (taint_eviction.go processPodOnNode: `if minTolerationTime < 0 { ... no eviction }`,
-// getMinTolerationTime returns -1 when no toleration has tolerationSeconds).
+// ForeverTolerantNeverEvicted: a pod is never deleted by the taint eviction
+// controller while, for every NoExecute taint on its node, the first toleration (in
+// pod-spec order) that tolerates it has no tolerationSeconds
+// (taint_eviction.go processPodOnNode with GetMatchingTolerations and
+// getMinTolerationTime: all-nil seconds ⇒ minTolerationTime < 0 ⇒ no eviction). The
+// first matching toleration decides: {operator: Exists, tolerationSeconds: 0} listed
+// before a tolerate-forever one evicts at once, as upstream.
 func ForeverTolerantNeverEvicted(res *scenario.Result) error {
+	nt := nodeTaints{}
 	for i := range res.Records {
 		r := &res.Records[i]
+		nt.apply(r)
 		if r.Kind != "PodEvicted" || r.Str("reason") != "TaintManagerEviction" {
 			continue
 		}
-		if tols, ok := PodTolerations(res.Scenario, r.Str("pod")); ok && foreverTolerant(tols) {
-			return fmt.Errorf("pod %s tolerates every NoExecute taint forever but was evicted at %s", r.Str("pod"), at(r))
+		tols, ok := PodTolerations(res.Scenario, r.Str("pod"))
+		if !ok {
+			continue
+		}
+		taints := nt.noExecute(r.Str("node"))
+		if len(taints) == 0 {
+			continue
+		}
+		if matched, used := taint.GetMatchingTolerations(taints, tols, false); matched {
+			if _, forever := taint.MinTolerationTime(used); forever {
+				return fmt.Errorf("pod %s tolerates every NoExecute taint of node %s forever but was evicted at %s", r.Str("pod"), r.Str("node"), at(r))
+			}
 		}
 	}
 	return nil
