@@ -252,9 +252,11 @@ func (dc *DaemonSetController) syncNode(ds *apiserver.DaemonSet, st *dsState, no
 	shouldRun, shouldContinue := NodeShouldRunDaemonPod(st.tmpl, n, dc.s.Config.ComparisonOperators)
 	pods := dc.podInf.ByIndex(indexOwnerNode, uidKey(ds.UID)+"|"+node)
 	var running, toDelete, failed []*apiserver.Pod
+	terminating := 0
 	for _, p := range pods {
 		switch {
 		case p.Deleting:
+			terminating++
 		case p.Phase == apiserver.PodFailed:
 			failed = append(failed, p) // failed daemon pods are deleted and replaced, with backoff
 		case p.Phase == apiserver.PodSucceeded:
@@ -302,7 +304,11 @@ func (dc *DaemonSetController) syncNode(ds *apiserver.DaemonSet, st *dsState, no
 		toDelete = append(toDelete, running...)
 	case len(running) > 1:
 		toDelete = append(toDelete, running[1:]...) // keep the oldest
-	case len(running) == 0 && shouldRun:
+	case len(running) == 0 && shouldRun && terminating == 0:
+		// Upstream counts terminating daemon pods as existing (podsShouldBeOnNode:
+		// exists := len(daemonPods) > 0): a replacement waits until the old pod is
+		// gone, so a pod the taint eviction controller deletes at once is not
+		// recreated in a storm.
 		if err := dc.createPod(ds, st, node, pair); err != nil {
 			return err
 		}
