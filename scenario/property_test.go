@@ -35,7 +35,10 @@ func reproDir(t *testing.T) {
 // TestPropertyInvariants runs random scenarios and checks every invariant of the
 // library on the (non-verbose) trace.
 func TestPropertyInvariants(t *testing.T) {
-	t.Skip("unverified: 100 random scenarios did not finish within 200 s on the shared machine; run with -run TestPropertyInvariants -rapid.checks=N after removing this skip")
+	t.Skip("open: after the DaemonSet fixes it runs (~30 s for 100 cases) but fails after ~80 cases: NoEarlyTaintEviction " +
+		"flags a taint-manager eviction of a DaemonSet pod (first matching toleration: Exists/NoExecute/0s) at the instant a new " +
+		"controller-manager leader's first pass removes and re-adds the NoExecute taint; the taint eviction controller acted on " +
+		"its informer's view of the taints at that instant. Decide whether the invariant must allow that same-instant lag.")
 	reproDir(t)
 	var invs []scenariotest.Named
 	for _, inv := range scenariotest.All() {
@@ -154,7 +157,6 @@ func (r *recorder) fail(msg string)                   { r.failed, r.msgs = true,
 // TestPropertyFindsInjectedBug shows that the suite finds the injected bug and shrinks
 // it to a small scenario, written as a file that reproduces it.
 func TestPropertyFindsInjectedBug(t *testing.T) {
-	t.Skip("unverified: not run within the session's time budget")
 	reproDir(t)
 	if f := flag.Lookup("rapid.nofailfile"); f != nil {
 		old := f.Value.String()
