@@ -128,8 +128,11 @@ type Scheduler struct {
 	cycle, backTimer *sim.Timer
 	started          bool
 
-	scores  []int64 // scratch: per node index, -1 = infeasible
-	results []filterResult
+	scores []int64     // scratch: scores of the feasible nodes of one cycle
+	order  []*nodeInfo // scratch: the feasible nodes, in the order filtered
+	// nextStart is where the next cycle starts filtering (upstream nextStartNodeIndex).
+	nextStart int
+	results   []filterResult
 
 	// Attempts counts scheduling cycles run; Bound counts successful bindings.
 	Attempts, Bound uint64
@@ -464,36 +467,42 @@ func (sc *Scheduler) runCycle() {
 // not allocate once its scratch space has grown to the cluster's size.
 func (sc *Scheduler) selectNode(p *apiserver.Pod) *nodeInfo {
 	cmpOps := sc.s.Config.ComparisonOperators
-	if cap(sc.scores) < len(sc.nodes) {
-		sc.scores = make([]int64, len(sc.nodes))
+	n := len(sc.nodes)
+	if n == 0 {
+		return nil
 	}
-	scores := sc.scores[:len(sc.nodes)]
+	if cap(sc.scores) < n {
+		sc.scores = make([]int64, n)
+		sc.order = make([]*nodeInfo, n)
+	}
+	scores, order := sc.scores[:0], sc.order[:0]
 	pCPU, pMem := nonZero(p.Requests)
 	maxPrefer := int64(0)
-	feasible := 0
-	for i, ni := range sc.nodes {
+	want := numFeasibleNodesToFind(n)
+	processed := 0
+	// Like the scheduler framework, filter from where the previous cycle stopped and
+	// stop once enough feasible nodes are found (percentageOfNodesToScore).
+	for ; processed < n && len(order) < want; processed++ {
+		ni := sc.nodes[(sc.nextStart+processed)%n]
 		if filterNode(p, ni.node, ni.requested, ni.pods, cmpOps).code != fitOK {
-			scores[i] = -1
 			continue
 		}
-		feasible++
 		prefer := countPreferNoSchedule(ni.node.Taints, p.Tolerations, cmpOps)
 		if prefer > maxPrefer {
 			maxPrefer = prefer
 		}
 		// keep the raw counts packed until the maximum is known
-		scores[i] = leastAllocatedScore(ni.node.Allocatable, ni.nzCPU+pCPU, ni.nzMem+pMem)<<32 | prefer
+		order = append(order, ni)
+		scores = append(scores, leastAllocatedScore(ni.node.Allocatable, ni.nzCPU+pCPU, ni.nzMem+pMem)<<32|prefer)
 	}
-	if feasible == 0 {
+	sc.nextStart = (sc.nextStart + processed) % n
+	if len(order) == 0 {
 		return nil
 	}
 	var best *nodeInfo
 	bestScore := int64(-1)
-	for i, ni := range sc.nodes {
+	for i, ni := range order {
 		raw := scores[i]
-		if raw < 0 {
-			continue
-		}
 		fit, prefer := raw>>32, raw&(1<<32-1)
 		taintScore := int64(MaxNodeScore)
 		if maxPrefer > 0 {
@@ -506,6 +515,25 @@ func (sc *Scheduler) selectNode(p *apiserver.Pod) *nodeInfo {
 		}
 	}
 	return best
+}
+
+// numFeasibleNodesToFind is the scheduler's percentageOfNodesToScore rule with the
+// default (adaptive) percentage (pkg/scheduler/schedule_one.go): every node below 100
+// nodes; otherwise 50 % − nodes/125, at least 5 %, and at least 100 nodes.
+func numFeasibleNodesToFind(n int) int {
+	const minFeasibleNodesToFind, minFeasibleNodesPercentageToFind = 100, 5
+	if n < minFeasibleNodesToFind {
+		return n
+	}
+	pct := 50 - n/125
+	if pct < minFeasibleNodesPercentageToFind {
+		pct = minFeasibleNodesPercentageToFind
+	}
+	k := n * pct / 100
+	if k < minFeasibleNodesToFind {
+		return minFeasibleNodesToFind
+	}
+	return k
 }
 
 func countPreferNoSchedule(taints []taint.Taint, tols []taint.Toleration, cmpOps bool) int64 {

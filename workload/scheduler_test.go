@@ -294,3 +294,14 @@ func TestSchedulerRetriedOnPodDeletion(t *testing.T) {
 	w.stop()
 	require.Equal(t, 0, w.e.Pending())
 }
+
+// pkg/scheduler/schedule_one.go numFeasibleNodesToFind with the default adaptive
+// percentageOfNodesToScore: all nodes below 100; 50 % − n/125, at least 5 % and at
+// least 100 nodes.
+func TestNumFeasibleNodesToFind(t *testing.T) {
+	for _, c := range []struct{ nodes, want int }{
+		{1, 1}, {99, 99}, {100, 100}, {150, 100}, {1000, 420}, {5000, 500}, {10000, 500}, {100000, 5000},
+	} {
+		require.Equal(t, c.want, numFeasibleNodesToFind(c.nodes), "nodes=%d", c.nodes)
+	}
+}
