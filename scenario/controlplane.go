@@ -162,6 +162,3 @@ func (cp *controlPlane) controllers(instance int, c *apiserver.Client) (func(), 
 // another instance — a standby, or the same one restarted — acquires the lease once
 // it has seen the old record unchanged for leaseDuration.
 func (cp *controlPlane) failover() { cp.kcm.Failover() }
-
-// unsteady is called before an API outage (the controller-manager has no lazy state).
-func (cp *controlPlane) unsteady() {}

@@ -258,7 +258,6 @@ func (w *World) do(ev *spec.Event) {
 		for _, name := range w.nodeOrder {
 			w.nodes[name].kubelet.Unsteady()
 		}
-		w.cp.unsteady()
 		w.Server.SetOutage(true)
 		_, _ = w.Engine.At(now+ev.For, func() {
 			w.Trace.Add(w.Engine.Now(), "Action", sim.S("action", "apiServerRecovered"), sim.S("target", ""))
