@@ -156,10 +156,14 @@ func (nt nodeTaints) apply(r *sim.Record) {
 		nt[n][r.Str("taint")] = r.T
 		nt.track(n, r.T)
 	case "TaintRemoved":
-		delete(nt[n], r.Str("taint"))
-		if nt[n] != nil {
-			nt.track(n, r.T)
+		if nt[n] == nil {
+			return
 		}
+		if _, ok := nt[n][r.Str("taint")]; ok {
+			delete(nt[n], r.Str("taint"))
+			nt[n][goneKey+r.Str("taint")] = r.T
+		}
+		nt.track(n, r.T)
 	case "NodeDeleted":
 		delete(nt, n)
 	}
@@ -167,34 +171,64 @@ func (nt nodeTaints) apply(r *sim.Record) {
 
 // noExecuteSince returns since when the node has carried at least one NoExecute taint
 // without a break: the taint eviction controller keeps a pod's scheduled eviction (and
-// its CreatedAt) while the taints change, and cancels it when none is left.
-func (nt nodeTaints) noExecuteSince(n string) time.Duration {
-	return nt[n][sinceKey]
+// its CreatedAt) while the taints change, and cancels it when none is left. A period
+// that ended at now still counts (see noExecute).
+func (nt nodeTaints) noExecuteSince(n string, now time.Duration) time.Duration {
+	if s, ok := nt[n][sinceKey]; ok {
+		return s
+	}
+	if end, ok := nt[n][endKey]; ok && end == now {
+		return nt[n][lastSinceKey]
+	}
+	return 0
 }
 
-// sinceKey holds, in a node's map, the start of its current NoExecute period.
-const sinceKey = "\x00since"
+// Special keys in a node's map: the start of its current NoExecute period, the start
+// and end of the last period, and taints removed (goneKey+taint → removal time).
+const (
+	sinceKey     = "\x00since"
+	lastSinceKey = "\x00lastSince"
+	endKey       = "\x00end"
+	goneKey      = "\x00gone:"
+)
 
 func (nt nodeTaints) track(n string, t time.Duration) {
 	count := 0
 	for k := range nt[n] {
-		if k != sinceKey && strings.HasSuffix(k, ":NoExecute") {
+		if !strings.HasPrefix(k, "\x00") && strings.HasSuffix(k, ":NoExecute") {
 			count++
 		}
 	}
-	_, had := nt[n][sinceKey]
+	since, had := nt[n][sinceKey]
 	switch {
 	case count > 0 && !had:
-		nt[n][sinceKey] = t
+		if end, ok := nt[n][endKey]; ok && end == t {
+			nt[n][sinceKey] = nt[n][lastSinceKey] // removed and re-added at one instant
+		} else {
+			nt[n][sinceKey] = t
+		}
 	case count == 0 && had:
 		delete(nt[n], sinceKey)
+		nt[n][lastSinceKey], nt[n][endKey] = since, t
 	}
 }
 
-// noExecute returns the node's NoExecute taints, parsed, with TimeAdded set.
-func (nt nodeTaints) noExecute(n string) []taint.Taint {
+// noExecute returns the node's NoExecute taints, parsed, with TimeAdded set, plus
+// those removed at now: controllers act on their informers, which see a change made
+// at an instant only after the other events of that instant (the taint eviction
+// controller of a new leader may evict on the taint the new node lifecycle controller
+// is removing at that same instant, as upstream's can within milliseconds).
+func (nt nodeTaints) noExecute(n string, now time.Duration) []taint.Taint {
 	var out []taint.Taint
 	for s, t := range nt[n] {
+		if gone, ok := strings.CutPrefix(s, goneKey); ok {
+			if t != now {
+				continue
+			}
+			s = gone
+		} else if strings.HasPrefix(s, "\x00") {
+			continue
+		}
 		if !strings.HasSuffix(s, ":NoExecute") {
 			continue
 		}
@@ -269,7 +303,7 @@ func NoEarlyTaintEviction(res *scenario.Result) error {
 		if !ok {
 			continue
 		}
-		taints := nt.noExecute(r.Str("node"))
+		taints := nt.noExecute(r.Str("node"), r.T)
 		if len(taints) == 0 {
 			return fmt.Errorf("pod %s evicted by the taint manager at %s but node %s has no NoExecute taint", r.Str("pod"), at(r), r.Str("node"))
 		}
@@ -281,7 +315,7 @@ func NoEarlyTaintEviction(res *scenario.Result) error {
 		if forever {
 			return fmt.Errorf("pod %s evicted at %s though it tolerates every NoExecute taint of %s forever", r.Str("pod"), at(r), r.Str("node"))
 		}
-		earliest := nt.noExecuteSince(r.Str("node"))
+		earliest := nt.noExecuteSince(r.Str("node"), r.T)
 		if r.T < earliest+d {
 			return fmt.Errorf("pod %s evicted at %s, before its toleration of %s ran out (taints since %s)", r.Str("pod"), at(r), d, sim.Seconds(earliest)+"s")
 		}
@@ -310,7 +344,7 @@ func ForeverTolerantNeverEvicted(res *scenario.Result) error {
 		if !ok {
 			continue
 		}
-		taints := nt.noExecute(r.Str("node"))
+		taints := nt.noExecute(r.Str("node"), r.T)
 		if len(taints) == 0 {
 			continue
 		}
