@@ -23,18 +23,9 @@ type knownBug struct {
 	affects func(x *scenario.ExpectationResult) bool
 }
 
-// leaderElectionSimplified: an API-server outage does not yet restart the controller-manager
-// (upstream it exits after renewDeadline and its successor starts with a fresh grace period
-// for every node), and a failover only delays the new leader by leaseDuration.
-var leaderElectionSimplified = knownBug{
-	why: "leader election is simplified: an API-server outage does not restart kube-controller-manager, " +
-		"so the old leader marks every node Unknown when the API server returns",
-}
-
-// knownBugs maps an example file to the bug that keeps its expectations from holding.
-var knownBugs = map[string]knownBug{
-	"apiserver-outage.yaml": leaderElectionSimplified,
-}
+// knownBugs maps an example file to the bug that keeps its expectations from holding
+// (none at present).
+var knownBugs = map[string]knownBug{}
 
 func exampleFiles(t *testing.T) []string {
 	t.Helper()
