@@ -35,8 +35,11 @@ func (nc *Controller) monitorPass() time.Duration {
 		}
 	}
 	nc.memberDirty = nc.memberDirty[:0]
-	for _, k := range nc.zoneKeys {
-		if z := nc.zones[k]; z.members > 0 && !z.inStates {
+	// addPodEvictorForNewZone runs for added nodes only: a zone that dropped out of the
+	// zone states (no counted node) keeps its tainting queue and limiter until a node is
+	// added to it again, as upstream's zoneNoExecuteTainter entries are never deleted.
+	for _, n := range added {
+		if z := nc.zones[n.zoneKey]; z != nil && !z.inStates {
 			nc.addEvictor(z)
 		}
 	}
