@@ -91,6 +91,8 @@ type Trace struct {
 	Retain bool
 	recs   []Record
 	sink   func(*Record)
+	// scratch holds the record being added when records are not retained.
+	scratch Record
 }
 
 // NewTrace returns a trace that retains records; verbose keeps quiet records too.
@@ -105,20 +107,33 @@ func (tr *Trace) Wants(quiet bool) bool { return tr != nil && (!quiet || tr.Verb
 
 // Add appends a record built from its parts (see NewRecord).
 func (tr *Trace) Add(t time.Duration, kind string, attrs ...Attr) {
-	if tr == nil {
-		return
-	}
-	r := NewRecord(t, kind, false, attrs...)
-	tr.Append(&r)
+	tr.add(t, kind, false, attrs)
 }
 
 // AddQuiet appends a quiet record (kept only when Verbose).
 func (tr *Trace) AddQuiet(t time.Duration, kind string, attrs ...Attr) {
-	if !tr.Wants(true) {
+	tr.add(t, kind, true, attrs)
+}
+
+// add builds the record in place — in the retained slice, or in a reused scratch
+// record when nothing is retained — so that adding a record does not allocate one on
+// the heap (a record built on the stack and passed to the sink by pointer would).
+// The sink sees it before the next record is added, as with Append.
+func (tr *Trace) add(t time.Duration, kind string, quiet bool, attrs []Attr) {
+	if !tr.Wants(quiet) {
 		return
 	}
-	r := NewRecord(t, kind, true, attrs...)
-	tr.Append(&r)
+	var r *Record
+	if tr.Retain {
+		tr.recs = append(tr.recs, Record{})
+		r = &tr.recs[len(tr.recs)-1]
+	} else {
+		r = &tr.scratch
+	}
+	*r = NewRecord(t, kind, quiet, attrs...)
+	if tr.sink != nil {
+		tr.sink(r)
+	}
 }
 
 // Append adds r if the trace wants it.
