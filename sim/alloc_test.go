@@ -133,9 +133,9 @@ func TestNoAllocsPerEventChurn(t *testing.T) {
 // Adding a record to a streaming trace (a sink, nothing retained) allocates nothing:
 // the record is built in place, not on the heap.
 func TestNoAllocsPerTraceRecord(t *testing.T) {
-	tr := &Trace{Verbose: true}
-	tr.SetSink(func(*Record) {})
-	if n := testing.AllocsPerRun(1000, func() { tr.Add(1, "K", S("a", "b"), I("n", 3)) }); n != 0 {
+	tr := &sim.Trace{Verbose: true}
+	tr.SetSink(func(*sim.Record) {})
+	if n := testing.AllocsPerRun(1000, func() { tr.Add(1, "K", sim.S("a", "b"), sim.I("n", 3)) }); n != 0 {
 		t.Fatalf("Trace.Add allocated %v times per record", n)
 	}
 }
