@@ -158,6 +158,28 @@ func (k *Kind[T]) Create(c *Client, obj T) (T, error) {
 	return obj, nil
 }
 
+// Restore stores an object that already existed when the simulation started, for a
+// cluster that starts out running rather than booting: the object keeps its
+// CreationTimestamp (usually before time zero) and gets a UID and a resourceVersion;
+// neither admission nor the change hooks run, so nothing is traced — nothing happened
+// now. Watchers already running see it as created. Restore takes ownership of obj, and
+// objects restored together may share maps and slices: stored objects are never
+// mutated (every write stores a new copy).
+func (k *Kind[T]) Restore(obj T) (T, error) {
+	var zero T
+	m := obj.Meta()
+	key := m.Key()
+	if _, ok := k.items[key]; ok {
+		return zero, alreadyExists(k.Resource, m.Name)
+	}
+	m.UID = k.s.nextUID()
+	m.ResourceVersion = k.s.nextRV()
+	k.items[key] = obj
+	k.keys.add(key)
+	k.notify(Event[T]{Type: Added, New: obj})
+	return obj, nil
+}
+
 // Update replaces an object; obj's resourceVersion must match the stored one
 // (optimistic concurrency), else Conflict.
 func (k *Kind[T]) Update(c *Client, obj T) (T, error) {
@@ -262,6 +284,11 @@ func (k *Kind[T]) changed(ev Event[T]) {
 	if k.Hooks.Changed != nil {
 		k.Hooks.Changed(ev)
 	}
+	k.notify(ev)
+}
+
+// notify delivers a change to the kind's watchers and keeps the selection indexes.
+func (k *Kind[T]) notify(ev Event[T]) {
 	for _, w := range k.watchers {
 		w.send(ev)
 	}

@@ -191,3 +191,25 @@ func TestEvictUnhealthyPodAndNegativeBudget(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualError(t, s.Evict(c, "default/ok", nil), "pdb disruptions allowed is negative")
 }
+
+func TestRestoreKeepsCreationTimeAndTracesNothing(t *testing.T) {
+	s, e, tr := newTestServer(t)
+	c := s.NewClient("observer", 30*time.Second)
+	var seen []EventType
+	s.Nodes.Watch(c, 0, func(ev Event[*Node]) { seen = append(seen, ev.Type) })
+	n, err := s.Nodes.Restore(&Node{ObjectMeta: ObjectMeta{Name: "a", CreationTimestamp: -time.Hour},
+		Conditions: []NodeCondition{{Type: NodeReady, Status: ConditionTrue, Reason: "KubeletReady"}}})
+	require.NoError(t, err)
+	require.Equal(t, -time.Hour, n.CreationTimestamp)
+	require.NotZero(t, n.UID)
+	require.NotZero(t, n.ResourceVersion)
+	require.False(t, n.HasTaint(taint.NotReadyNoSchedule), "no admission: the node was admitted long ago")
+	require.Empty(t, tr.Records(), "nothing happened now")
+	_, err = s.Nodes.Restore(&Node{ObjectMeta: ObjectMeta{Name: "a"}})
+	require.True(t, IsAlreadyExists(err))
+	e.Run()
+	require.Equal(t, []EventType{Added}, seen, "a running watch sees it as created")
+	got, err := s.Nodes.Get(c, "a")
+	require.NoError(t, err)
+	require.Same(t, n, got)
+}
