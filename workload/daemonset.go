@@ -173,9 +173,7 @@ func (dc *DaemonSetController) sync(item string) error {
 		dc.state[dsKey] = st
 	}
 	if st.tmpl == nil || st.tmplRV != ds.ResourceVersion {
-		t := podFromTemplate(&ds.Template, ds.Namespace, "", apiserver.OwnerReference{})
-		t.Tolerations = taint.DaemonSetTolerations(t.Tolerations, t.HostNetwork)
-		st.tmpl, st.tmplRV = t, ds.ResourceVersion
+		st.tmpl, st.tmplRV = daemonPodTemplate(ds), ds.ResourceVersion
 	}
 	var err error
 	if pair {
@@ -201,6 +199,14 @@ func (dc *DaemonSetController) sync(item string) error {
 		err = e
 	}
 	return err
+}
+
+// daemonPodTemplate is the pod a DaemonSet's pods are stamped from: its template
+// with the DaemonSet tolerations added (no name, no owner, no node yet).
+func daemonPodTemplate(ds *apiserver.DaemonSet) *apiserver.Pod {
+	t := podFromTemplate(&ds.Template, ds.Namespace, "", apiserver.OwnerReference{})
+	t.Tolerations = taint.DaemonSetTolerations(t.Tolerations, t.HostNetwork)
+	return t
 }
 
 // NodeShouldRunDaemonPod is upstream's decision for one node and a DaemonSet's pod
@@ -331,7 +337,7 @@ func (dc *DaemonSetController) syncNode(ds *apiserver.DaemonSet, st *dsState, no
 }
 
 func (dc *DaemonSetController) createPod(ds *apiserver.DaemonSet, st *dsState, node, pair string) error {
-	owner := apiserver.OwnerReference{Kind: KindDaemonSet, Name: ds.Name, UID: ds.UID, Controller: true}
+	owner := controllerRef(KindDaemonSet, &ds.ObjectMeta)
 	var err error
 	for range 10 {
 		p := st.tmpl.DeepCopy()

@@ -139,6 +139,28 @@ func PodTemplateHash(t *apiserver.PodTemplate) string {
 	return string(b)
 }
 
+// newReplicaSet is the ReplicaSet the Deployment controller creates for d's current
+// template (hash = PodTemplateHash(&d.Template)): "<deployment>-<hash>", the
+// pod-template-hash label on it, its selector and its template, owned by d.
+func newReplicaSet(d *apiserver.Deployment, hash string) *apiserver.ReplicaSet {
+	labels := copyLabels(d.Template.Labels)
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[LabelPodTemplateHash] = hash
+	sel := apiserver.LabelSelector(copyLabels(d.Selector))
+	if sel == nil {
+		sel = apiserver.LabelSelector{}
+	}
+	sel[LabelPodTemplateHash] = hash
+	tmpl := apiserver.PodTemplate{Labels: labels, Spec: *d.Template.Spec.DeepCopy()}
+	return &apiserver.ReplicaSet{
+		ObjectMeta: apiserver.ObjectMeta{Namespace: d.Namespace, Name: d.Name + "-" + hash, Labels: copyLabels(labels),
+			OwnerReferences: []apiserver.OwnerReference{controllerRef(KindDeployment, &d.ObjectMeta)}},
+		Replicas: d.Replicas, Selector: sel, Template: tmpl,
+	}
+}
+
 func (dc *DeploymentController) sync(key string) error {
 	d, ok := dc.dInf.Get(key)
 	if !ok || d.Deleting {
@@ -164,22 +186,7 @@ func (dc *DeploymentController) sync(key string) error {
 	rsKey := nsKey(d.Namespace, name)
 	switch {
 	case cur == nil && !dc.created[rsKey]:
-		labels := copyLabels(d.Template.Labels)
-		if labels == nil {
-			labels = map[string]string{}
-		}
-		labels[LabelPodTemplateHash] = hash
-		sel := apiserver.LabelSelector(copyLabels(d.Selector))
-		if sel == nil {
-			sel = apiserver.LabelSelector{}
-		}
-		sel[LabelPodTemplateHash] = hash
-		tmpl := apiserver.PodTemplate{Labels: labels, Spec: *d.Template.Spec.DeepCopy()}
-		rs := &apiserver.ReplicaSet{
-			ObjectMeta: apiserver.ObjectMeta{Namespace: d.Namespace, Name: name, Labels: copyLabels(labels),
-				OwnerReferences: []apiserver.OwnerReference{{Kind: KindDeployment, Name: d.Name, UID: d.UID, Controller: true}}},
-			Replicas: d.Replicas, Selector: sel, Template: tmpl,
-		}
+		rs := newReplicaSet(d, hash)
 		if _, err := dc.s.ReplicaSets.Create(dc.c, rs); err != nil {
 			if apiserver.IsAlreadyExists(err) {
 				return nil // someone else's; upstream bumps collisionCount, not modelled

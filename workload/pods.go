@@ -46,15 +46,25 @@ const maxGeneratedNameLength = 58
 
 // generateName is metadata.generateName + 5 random characters, drawn from r.
 func generateName(base string, r *sim.Rand) string {
+	return string(appendGeneratedName(make([]byte, 0, min(len(base), maxGeneratedNameLength)+5), base, r))
+}
+
+// appendGeneratedName appends generateName(base, r) to dst.
+func appendGeneratedName(dst []byte, base string, r *sim.Rand) []byte {
 	if len(base) > maxGeneratedNameLength {
 		base = base[:maxGeneratedNameLength]
 	}
-	b := make([]byte, 0, len(base)+5)
-	b = append(b, base...)
+	dst = append(dst, base...)
 	for range 5 {
-		b = append(b, nameAlphabet[r.Int64N(int64(len(nameAlphabet)))])
+		dst = append(dst, nameAlphabet[r.Int64N(int64(len(nameAlphabet)))])
 	}
-	return string(b)
+	return dst
+}
+
+// controllerRef is the Controller=true owner reference a controller sets on what it
+// creates.
+func controllerRef(kind string, m *apiserver.ObjectMeta) apiserver.OwnerReference {
+	return apiserver.OwnerReference{Kind: kind, Name: m.Name, UID: m.UID, Controller: true}
 }
 
 // podFromTemplate stamps a pod from a template, owned by the given controller.

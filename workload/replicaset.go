@@ -144,7 +144,7 @@ func (rc *ReplicaSetController) manageReplicas(key string, rs *apiserver.Replica
 	switch {
 	case diff < 0:
 		n := min(-diff, BurstReplicas)
-		owner := apiserver.OwnerReference{Kind: KindReplicaSet, Name: rs.Name, UID: rs.UID, Controller: true}
+		owner := controllerRef(KindReplicaSet, &rs.ObjectMeta)
 		for range n {
 			if err := rc.createPod(key, rs, owner); err != nil {
 				return err
@@ -201,9 +201,9 @@ func (rc *ReplicaSetController) updateStatus(rs *apiserver.ReplicaSet, active []
 	for _, p := range active {
 		if t, ok := podReadyTime(p); ok {
 			ready++
-			if mr := time.Duration(rs.MinReadySeconds) * time.Second; mr == 0 || t+mr < now {
+			if ok, d := podAvailable(t, rs.MinReadySeconds, now); ok {
 				avail++
-			} else if d := t + mr - now + time.Nanosecond; recheck == 0 || d < recheck {
+			} else if recheck == 0 || d < recheck {
 				recheck = d
 			}
 		}
@@ -224,4 +224,15 @@ func (rc *ReplicaSetController) updateStatus(rs *apiserver.ReplicaSet, active []
 	}
 	rc.c.TraceError("patch", "replicasets", err)
 	return err
+}
+
+// podAvailable reports whether a pod Ready since readyAt counts as available at now
+// under minReadySeconds (podutil.IsPodAvailable); if not, wait is how long until it
+// does.
+func podAvailable(readyAt time.Duration, minReadySeconds int32, now time.Duration) (ok bool, wait time.Duration) {
+	mr := time.Duration(minReadySeconds) * time.Second
+	if mr == 0 || readyAt+mr < now {
+		return true, 0
+	}
+	return false, readyAt + mr - now + time.Nanosecond
 }
