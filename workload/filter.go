@@ -81,8 +81,17 @@ func filterNode(p *apiserver.Pod, n *apiserver.Node, requested apiserver.Resourc
 		return filterResult{code: failAffinity}
 	}
 	// NodeResourcesFit.
+	if ins := insufficientResources(p, n.Allocatable, requested, podCount); ins != 0 {
+		return filterResult{code: failResources, ins: ins}
+	}
+	return filterResult{}
+}
+
+// insufficientResources is NodeResourcesFit's check: the ins* bits of what is short
+// on a node with allocatable a, requested already requested by podCount pods (0: the
+// pod fits).
+func insufficientResources(p *apiserver.Pod, a, requested apiserver.Resources, podCount int64) uint8 {
 	var ins uint8
-	a := n.Allocatable
 	if podCount+1 > a.Pods {
 		ins |= insPods
 	}
@@ -92,10 +101,7 @@ func filterNode(p *apiserver.Pod, n *apiserver.Node, requested apiserver.Resourc
 	if r := p.Requests.Memory; r > 0 && r > a.Memory-requested.Memory {
 		ins |= insMemory
 	}
-	if ins != 0 {
-		return filterResult{code: failResources, ins: ins}
-	}
-	return filterResult{}
+	return ins
 }
 
 // MatchesNodeSelector reports whether labels have every key/value of a pod's
