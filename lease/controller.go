@@ -198,6 +198,26 @@ func (ctl *Controller) Start() {
 	_ = ctl.timer.Schedule(ctl.s.Now())
 }
 
+// Resume starts the loop of a process that has been running since before now: its
+// cache holds latest (the Lease as stored, renewed by this controller at
+// latest.RenewTime) and its next renewal is due at next. With steady set (latest must
+// then be stored with Steady = true) it continues in lazy mode at once, as if that
+// renewal had been its Steady write; otherwise the renewal at next is real.
+func (ctl *Controller) Resume(latest *apiserver.Lease, next time.Duration, steady bool) {
+	ctl.Stop()
+	ctl.running = true
+	ctl.latest = latest
+	ctl.lastRenew = latest.RenewTime
+	if steady {
+		ctl.steady = true
+		ctl.virtLast = latest.RenewTime
+		ctl.virtNext = next
+		ctl.virtTook = ctl.c.Took()
+		return
+	}
+	_ = ctl.timer.Schedule(next)
+}
+
 // Stop stops the controller (the process is gone): nothing more is sent. A steady
 // controller stops renewing virtually too; call Unsteady first to materialise its
 // last renewal.

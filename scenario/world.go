@@ -8,6 +8,7 @@ import (
 
 	"github.com/nodesim/nodesim/apiserver"
 	"github.com/nodesim/nodesim/eviction"
+	"github.com/nodesim/nodesim/node/kubelet"
 	"github.com/nodesim/nodesim/scenario/spec"
 	"github.com/nodesim/nodesim/sim"
 	"github.com/nodesim/nodesim/taint"
@@ -101,13 +102,19 @@ func Build(sc *Scenario, opts RunOptions) (*World, error) {
 	if w.cp, err = newControlPlane(w); err != nil {
 		return nil, err
 	}
-	// Objects are applied first (kubectl apply at t=0), then the machines boot.
-	if err := w.applyObjects(sp.Objects); err != nil {
-		return nil, err
-	}
-	for _, n := range sp.Nodes {
-		if err := w.addNode(n, true); err != nil {
+	if sp.Start == spec.StartRunning {
+		if err := w.restore(); err != nil {
 			return nil, err
+		}
+	} else {
+		// Objects are applied first (kubectl apply at t=0), then the machines boot.
+		if err := w.applyObjects(sp.Objects); err != nil {
+			return nil, err
+		}
+		for _, n := range sp.Nodes {
+			if err := w.addNode(n, true); err != nil {
+				return nil, err
+			}
 		}
 	}
 	w.cp.start()
@@ -139,6 +146,86 @@ func (w *World) addNode(n spec.Node, boot bool) error {
 	}
 	_, err = w.Engine.At(w.Engine.Now()+start, k.Start)
 	return err
+}
+
+// runningSince is when the objects of a cluster that starts out running were created.
+const runningSince = -time.Hour
+
+// runningKubelet is a kubelet that can start out running (spec.start: running).
+type runningKubelet interface {
+	Restore(since time.Duration) error
+	StartRunning()
+}
+
+// restore builds a cluster that has been running since runningSince: the kubelets'
+// Nodes and Leases, the objects (workloads settled as their controllers and the
+// scheduler leave them; bare pods bound to a node running there), then the kubelets
+// continue. Pods that are not bound are applied at t=0, as in a booting cluster.
+func (w *World) restore() error {
+	var kubelets []runningKubelet
+	for _, n := range w.Spec.Nodes {
+		k, err := newKubelet(w, n)
+		if err != nil {
+			return fmt.Errorf("node %q: %w", n.Name, err)
+		}
+		w.nodes[n.Name] = &worldNode{spec: n, kubelet: k}
+		w.nodeOrder = append(w.nodeOrder, n.Name)
+		rk, ok := k.(runningKubelet)
+		if !ok {
+			return fmt.Errorf("node %q: its kubelet cannot start out running", n.Name)
+		}
+		if err := rk.Restore(runningSince); err != nil {
+			return fmt.Errorf("node %q: %w", n.Name, err)
+		}
+		kubelets = append(kubelets, rk)
+	}
+	s := w.Server
+	var later []spec.Object
+	for _, o := range w.Spec.Objects {
+		var err error
+		switch {
+		case o.Pod != nil && o.Pod.Spec.NodeName != "":
+			p := convertPod(o.Pod)
+			if admit := s.Pods.Hooks.Admit; admit != nil {
+				err = admit(p)
+			}
+			if err == nil {
+				p.CreationTimestamp = runningSince
+				kubelet.SetRunning(p, true, runningSince)
+				_, err = s.Pods.Restore(p)
+			}
+		case o.Pod != nil:
+			later = append(later, o)
+		case o.Deployment != nil:
+			d := convertDeployment(o.Deployment)
+			d.CreationTimestamp = runningSince
+			_, err = s.Deployments.Restore(d)
+		case o.ReplicaSet != nil:
+			rs := convertReplicaSet(o.ReplicaSet)
+			rs.CreationTimestamp = runningSince
+			_, err = s.ReplicaSets.Restore(rs)
+		case o.DaemonSet != nil:
+			ds := convertDaemonSet(o.DaemonSet)
+			ds.CreationTimestamp = runningSince
+			_, err = s.DaemonSets.Restore(ds)
+		case o.PDB != nil:
+			var pdb *apiserver.PodDisruptionBudget
+			if pdb, err = convertPDB(o.PDB); err == nil {
+				pdb.CreationTimestamp = runningSince
+				_, err = s.PDBs.Restore(pdb)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("%s %s (line %d): %w", o.Kind, o.Key(), o.Line, err)
+		}
+	}
+	// TODO(settle) if err := workload.Settle(s, workload.SettleConfig{Since: runningSince, Rand: sim.NewRand(w.Engine.Seed(), "settle")}); err != nil {
+	//	return err
+	// }
+	for _, k := range kubelets {
+		k.StartRunning()
+	}
+	return w.applyObjects(later)
 }
 
 func (w *World) applyObjects(objs []spec.Object) error {

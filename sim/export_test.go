@@ -137,3 +137,6 @@ func Chunks(e *Engine) (made, free int) {
 	}
 	return e.q.made, free
 }
+
+// ChunkRecords is the size of a chunk of retained trace records.
+const ChunkRecords = chunkRecords

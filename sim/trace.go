@@ -89,8 +89,13 @@ type Trace struct {
 	Verbose bool
 	// Retain keeps every record in memory (Records); on by default with NewTrace.
 	Retain bool
-	recs   []Record
-	sink   func(*Record)
+	// Retained records are kept in fixed-size chunks (full ones in done, the current
+	// one in recs), so that a long trace never copies what it already holds as it
+	// grows; Records joins them once when asked.
+	recs  []Record
+	done  [][]Record
+	ndone int
+	sink  func(*Record)
 	// scratch holds the record being added when records are not retained.
 	scratch Record
 }
@@ -125,8 +130,7 @@ func (tr *Trace) add(t time.Duration, kind string, quiet bool, attrs []Attr) {
 	}
 	var r *Record
 	if tr.Retain {
-		tr.recs = append(tr.recs, Record{})
-		r = &tr.recs[len(tr.recs)-1]
+		r = tr.next()
 	} else {
 		r = &tr.scratch
 	}
@@ -145,15 +149,39 @@ func (tr *Trace) Append(r *Record) {
 		tr.sink(r)
 	}
 	if tr.Retain {
-		tr.recs = append(tr.recs, *r)
+		*tr.next() = *r
 	}
 }
 
+// chunkRecords is the size of a chunk of retained records (about 0.5 MB).
+const chunkRecords = 1024
+
+// next returns the slot of the next retained record.
+func (tr *Trace) next() *Record {
+	if len(tr.recs) == cap(tr.recs) && len(tr.recs) >= chunkRecords {
+		tr.done = append(tr.done, tr.recs)
+		tr.ndone += len(tr.recs)
+		tr.recs = make([]Record, 0, chunkRecords)
+	}
+	tr.recs = append(tr.recs, Record{})
+	return &tr.recs[len(tr.recs)-1]
+}
+
 // Records returns the retained records in order. The slice is the trace's own.
-func (tr *Trace) Records() []Record { return tr.recs }
+func (tr *Trace) Records() []Record {
+	if len(tr.done) > 0 {
+		all := make([]Record, 0, tr.ndone+len(tr.recs))
+		for _, c := range tr.done {
+			all = append(all, c...)
+		}
+		tr.recs = append(all, tr.recs...)
+		tr.done, tr.ndone = nil, 0
+	}
+	return tr.recs
+}
 
 // Len is the number of retained records.
-func (tr *Trace) Len() int { return len(tr.recs) }
+func (tr *Trace) Len() int { return tr.ndone + len(tr.recs) }
 
 // Seconds renders a virtual time as seconds with up to nanosecond precision and no
 // trailing zeros ("50", "50.1", "0.000001"), using integer arithmetic so the text is

@@ -341,3 +341,21 @@ func TestTraceAppendIsStableAcrossCopies(t *testing.T) {
 	c := r
 	require.Equal(t, jsonOf(r), jsonOf(c))
 }
+
+func TestTraceChunksKeepOrder(t *testing.T) {
+	tr := sim.NewTrace(false)
+	const n = 3*sim.ChunkRecords + 17
+	for i := 0; i < n; i++ {
+		tr.Add(time.Duration(i), "K", sim.I("i", int64(i)))
+		if i == sim.ChunkRecords+5 {
+			require.Len(t, tr.Records(), i+1, "Records joins the chunks")
+		}
+	}
+	require.Equal(t, n, tr.Len())
+	recs := tr.Records()
+	require.Len(t, recs, n)
+	for i, r := range recs {
+		require.Equal(t, time.Duration(i), r.T)
+	}
+	require.Len(t, tr.Records(), n, "a second call returns the same records")
+}

@@ -84,6 +84,11 @@ type Kubelet struct {
 	// lazy mode
 	steady        bool
 	statusVirtual time.Duration // next virtual status sync while steady
+
+	// a running start (Restore, StartRunning)
+	resumeStatus  time.Duration
+	resumeLease   time.Duration
+	restoredLease *apiserver.Lease
 }
 
 type statusPhase uint8
@@ -198,10 +203,7 @@ func (k *Kubelet) Start() {
 	if !*k.cfg.RegisterNode {
 		k.registered = false
 	}
-	k.nodeInf = apiserver.NewSelectedInformer(k.s.Nodes, k.client, k.watchLatency, apiserver.IndexName, k.name)
-	k.nodeInf.AddHandler(k.onNode)
-	k.podInf = apiserver.NewSelectedInformer(k.s.Pods, k.client, k.watchLatency, apiserver.IndexNodeName, k.name)
-	k.podInf.AddHandler(k.onPod)
+	k.startInformers()
 	_ = k.runtimeTimer.Schedule(now + k.cfg.RuntimeCheckDelay)
 	// kubelet Run: the status loop, fastStatusUpdateOnce and the lease controller start together.
 	_ = k.statusTimer.Schedule(now)
@@ -211,6 +213,14 @@ func (k *Kubelet) Start() {
 	for _, p := range k.podInf.List() {
 		k.syncPod(p)
 	}
+}
+
+// startInformers starts the informers of the kubelet's own Node and of its pods.
+func (k *Kubelet) startInformers() {
+	k.nodeInf = apiserver.NewSelectedInformer(k.s.Nodes, k.client, k.watchLatency, apiserver.IndexName, k.name)
+	k.nodeInf.AddHandler(k.onNode)
+	k.podInf = apiserver.NewSelectedInformer(k.s.Pods, k.client, k.watchLatency, apiserver.IndexNodeName, k.name)
+	k.podInf.AddHandler(k.onPod)
 }
 
 // Stop stops the kubelet process: no more requests; the containers keep running.

@@ -115,6 +115,13 @@ func (k *Kubelet) syncPod(p *apiserver.Pod) {
 }
 
 func (k *Kubelet) setRunning(q *apiserver.Pod, ready bool, now time.Duration) {
+	SetRunning(q, ready, now)
+}
+
+// SetRunning writes the status the kubelet reports for a pod whose containers run:
+// phase Running, Initialized and PodScheduled True, ContainersReady and Ready as
+// ready, transition times now where a status changes.
+func SetRunning(q *apiserver.Pod, ready bool, now time.Duration) {
 	q.Phase = apiserver.PodRunning
 	st := apiserver.ConditionFalse
 	if ready {

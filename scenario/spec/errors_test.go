@@ -59,7 +59,9 @@ func TestUnknownFields(t *testing.T) {
 		{"top level", scenario("foo: 1 #1\n"), []want{
 			{"1", "foo", "unknown field", "apiVersion, kind, metadata, spec"}}},
 		{"spec", scenario("  durationn: 5m #1\n"), []want{
-			{"1", "spec.durationn", "unknown field", "seed, duration, kubernetesVersion, controllerManager, apiServer, kubelet, nodes, objects, events, expect, sweep"}}},
+			{"1", "spec.durationn", "unknown field", "seed, duration, kubernetesVersion, start, controllerManager, apiServer, kubelet, nodes, objects, events, expect, sweep"}}},
+		{"start", scenario("  start: warm #1\n"), []want{
+			{"1", "spec.start", `unknown start "warm"`, "booting, running"}}},
 		{"metadata", strings.Replace(scenario(""), "metadata: {name: t}", "metadata: {name: t, labels: {}} #1", 1), []want{
 			{"1", "metadata.labels", "unknown field", "name"}}},
 		{"leader election", scenario("  controllerManager:\n    leaderElection: {leaseDurationn: 5s} #1\n"), []want{

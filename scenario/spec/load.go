@@ -15,7 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-var specFields = []string{"seed", "duration", "kubernetesVersion", "controllerManager", "apiServer", "kubelet", "nodes", "objects", "events", "expect", "sweep"}
+var specFields = []string{"seed", "duration", "kubernetesVersion", "start", "controllerManager", "apiServer", "kubelet", "nodes", "objects", "events", "expect", "sweep"}
 
 // aliasBudget is how many nodes alias expansion may add to a document.
 const aliasBudget = 100_000
@@ -171,6 +171,17 @@ func (p *parser) spec(n *yaml.Node, s *Spec, src []byte) {
 				s.KubernetesVersion = v.Value
 			} else {
 				p.fail(v, f.at("kubernetesVersion"), allowed, "unsupported Kubernetes version %q", v.Value)
+			}
+		}
+	}
+	s.Start = StartBooting
+	if f.has("start") {
+		allowed := StartBooting + ", " + StartRunning
+		if v, ok := p.str(f.get("start"), f.at("start"), allowed); ok {
+			if v == StartBooting || v == StartRunning {
+				s.Start = v
+			} else {
+				p.fail(resolve(f.get("start")), f.at("start"), allowed, "unknown start %q", v)
 			}
 		}
 	}

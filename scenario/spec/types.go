@@ -36,6 +36,20 @@ type Scenario struct {
 	overrides []override // the values set by With so far
 }
 
+// Values of spec.start.
+const (
+	// StartBooting: every machine boots at time zero — its kubelet registers the
+	// Node, reports its first status and turns Ready; the workload controllers create
+	// the pods and the scheduler places them.
+	StartBooting = "booting"
+	// StartRunning: the cluster has been running for a while at time zero — every
+	// Node exists and is Ready with a current Lease, the pods of the workloads run on
+	// their nodes and are Ready, the controllers' statuses are settled. Nothing of
+	// that past is traced. This is the state the real controllers' tests (and the
+	// oracle) start from, and it costs a fraction of a simulated boot.
+	StartRunning = "running"
+)
+
 // Spec is the content of a scenario file's spec: with every default applied.
 type Spec struct {
 	// Seed seeds every random stream of the run (spec.seed, default 1).
@@ -46,6 +60,9 @@ type Spec struct {
 	// it picks the defaults of ControllerManager, APIServer and Kubelet (see [Profile])
 	// and which API values are accepted (tolerations with Lt/Gt only from 1.35).
 	KubernetesVersion string
+	// Start is how the cluster stands at time zero: [StartBooting] (default) or
+	// [StartRunning].
+	Start string
 
 	// ControllerManager holds the kube-controller-manager settings.
 	ControllerManager ControllerManager
