@@ -57,6 +57,12 @@ func observe(s *apiserver.Server, names []string) string {
 // first, as the scenario does) and returns the non-quiet trace digest, its text, and
 // what the observer saw at every fault instant.
 func runSchedule(t require.TestingT, exact, jitter bool, nodes int, faults []fault, until time.Duration) (string, string, []string) {
+	return runScheduleFrom(t, exact, jitter, false, nodes, faults, until)
+}
+
+// runScheduleFrom is runSchedule with the kubelets booting at time zero, or (running)
+// restored as running since an hour before.
+func runScheduleFrom(t require.TestingT, exact, jitter, running bool, nodes int, faults []fault, until time.Duration) (string, string, []string) {
 	e := sim.New(sim.WithSeed(11))
 	tr := sim.NewTrace(false)
 	s := apiserver.New(e, tr, apiserver.DefaultConfig())
@@ -68,7 +74,16 @@ func runSchedule(t require.TestingT, exact, jitter bool, nodes int, faults []fau
 		require.NoError(t, err)
 		names = append(names, name)
 		ks = append(ks, k)
+		if running {
+			require.NoError(t, k.Restore(-time.Hour))
+			continue
+		}
 		k.Start()
+	}
+	if running {
+		for _, k := range ks {
+			k.StartRunning()
+		}
 	}
 	var seen []string
 	for _, f := range faults {
@@ -165,6 +180,51 @@ func TestExactLazyEquivalenceWithJitter(t *testing.T) {
 		require.Equal(t, t1, t2)
 		require.Equal(t, d1, d2)
 	})
+}
+
+// A kubelet that starts out running is steady from time zero in lazy mode, and the two
+// modes agree from there, faults included.
+func TestExactLazyEquivalenceRunningStart(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		nodes := rapid.IntRange(1, 3).Draw(t, "nodes")
+		jitter := rapid.Bool().Draw(t, "jitter")
+		horizon := time.Duration(rapid.IntRange(60, 1800).Draw(t, "horizon")) * time.Second
+		faults := genFaults(t, nodes, horizon)
+		d1, t1, o1 := runScheduleFrom(t, true, jitter, true, nodes, faults, horizon+10*time.Minute)
+		d2, t2, o2 := runScheduleFrom(t, false, jitter, true, nodes, faults, horizon+10*time.Minute)
+		require.Equal(t, o1, o2)
+		require.Equal(t, t1, t2)
+		require.Equal(t, d1, d2)
+	})
+}
+
+// A running start restores a Ready Node and a current Lease, traces nothing, and (lazy)
+// schedules nothing at all.
+func TestRunningStartIsSteadyAndQuiet(t *testing.T) {
+	e := sim.New()
+	tr := sim.NewTrace(false) // a verbose trace would make the kubelet exact
+	s := apiserver.New(e, tr, apiserver.DefaultConfig())
+	k, err := New(s, "n", Config{})
+	require.NoError(t, err)
+	require.NoError(t, k.Restore(-time.Hour))
+	k.StartRunning()
+	require.True(t, k.Running())
+	require.True(t, k.Registered())
+	n, ok := s.Nodes.Peek("n")
+	require.True(t, ok)
+	require.Equal(t, -time.Hour, n.CreationTimestamp)
+	require.Equal(t, apiserver.ConditionTrue, n.ReadyStatus())
+	require.Empty(t, n.Taints, "the not-ready taint was removed long ago")
+	hb := n.Condition(apiserver.NodeReady).LastHeartbeatTime
+	require.True(t, hb <= 0 && hb > -5*time.Minute, "last report within nodeStatusReportFrequency: %v", hb)
+	l, ok := s.Leases.Peek("kube-node-lease/n")
+	require.True(t, ok)
+	require.True(t, l.RenewTime <= 0 && l.RenewTime > -10*time.Second, "renewed within the renew interval: %v", l.RenewTime)
+	require.Equal(t, n.UID, l.OwnerReferences[0].UID)
+	require.True(t, k.Steady())
+	require.Zero(t, e.Pending())
+	require.Empty(t, tr.Records())
+	require.Error(t, k.Restore(-time.Hour), "a running kubelet cannot be restored")
 }
 
 // Lazy mode really is lazy: a healthy fleet goes steady and schedules nothing more.
