@@ -56,6 +56,7 @@ spec:
   duration: 8m
   seed: %d
   kubernetesVersion: "%s"
+  start: %s
   nodes:
     - name: control-plane
     - name: worker
@@ -77,7 +78,8 @@ spec:
 // unreachable:NoSchedule taint at once, unreachable:NoExecute one monitor pass (≈5 s)
 // later up to 1.33 (the observed Ready) and within the 100 ms tainting tick from 1.34
 // (the current Ready), and the default-toleration pod is evicted exactly 300 s
-// (DefaultTolerationSeconds) after the NoExecute taint.
+// (DefaultTolerationSeconds) after the NoExecute taint. The same holds whether the
+// cluster boots at time zero or starts out running.
 func TestKubeletStopsPerVersion(t *testing.T) {
 	cases := []struct {
 		version            string
@@ -90,26 +92,28 @@ func TestKubeletStopsPerVersion(t *testing.T) {
 		{"1.37", 50 * time.Second, 0, 100 * time.Millisecond},
 	}
 	for _, c := range cases {
-		for seed := 1; seed <= 5; seed++ {
-			t.Run(fmt.Sprintf("%s/seed%d", c.version, seed), func(t *testing.T) {
-				res := run(t, "stop.yaml", fmt.Sprintf(stopScenario, seed, c.version), scenario.RunOptions{})
-				stop := 60 * time.Second
-				unknown, ok := first(res.Records, "NodeCondition", "node", "worker", "type", "Ready", "to", "Unknown")
-				require.True(t, ok, "worker never went Unknown")
-				// R ∈ (S−10.4, S]; the probe pass is within 5 s (+pass durations) after R.
-				require.Greater(t, unknown-stop, c.grace-10400*time.Millisecond)
-				require.LessOrEqual(t, unknown-stop, c.grace+5200*time.Millisecond)
-				ns, ok := first(res.Records, "TaintAdded", "node", "worker", "taint", "node.kubernetes.io/unreachable:NoSchedule")
-				require.True(t, ok)
-				require.Equal(t, unknown, ns, "unreachable:NoSchedule is added as soon as the controller's Unknown write is seen")
-				ne, ok := first(res.Records, "TaintAdded", "node", "worker", "taint", "node.kubernetes.io/unreachable:NoExecute")
-				require.True(t, ok)
-				require.GreaterOrEqual(t, ne-unknown, c.noExecLo)
-				require.LessOrEqual(t, ne-unknown, c.noExecHi)
-				ev, ok := first(res.Records, "PodEvicted", "pod", "default/web")
-				require.True(t, ok)
-				require.Equal(t, 300*time.Second, ev-ne, "default tolerationSeconds 300 from the NoExecute taint")
-			})
+		for _, start := range []string{"booting", "running"} {
+			for seed := 1; seed <= 5; seed++ {
+				t.Run(fmt.Sprintf("%s/%s/seed%d", c.version, start, seed), func(t *testing.T) {
+					res := run(t, "stop.yaml", fmt.Sprintf(stopScenario, seed, c.version, start), scenario.RunOptions{})
+					stop := 60 * time.Second
+					unknown, ok := first(res.Records, "NodeCondition", "node", "worker", "type", "Ready", "to", "Unknown")
+					require.True(t, ok, "worker never went Unknown")
+					// R ∈ (S−10.4, S]; the probe pass is within 5 s (+pass durations) after R.
+					require.Greater(t, unknown-stop, c.grace-10400*time.Millisecond)
+					require.LessOrEqual(t, unknown-stop, c.grace+5200*time.Millisecond)
+					ns, ok := first(res.Records, "TaintAdded", "node", "worker", "taint", "node.kubernetes.io/unreachable:NoSchedule")
+					require.True(t, ok)
+					require.Equal(t, unknown, ns, "unreachable:NoSchedule is added as soon as the controller's Unknown write is seen")
+					ne, ok := first(res.Records, "TaintAdded", "node", "worker", "taint", "node.kubernetes.io/unreachable:NoExecute")
+					require.True(t, ok)
+					require.GreaterOrEqual(t, ne-unknown, c.noExecLo)
+					require.LessOrEqual(t, ne-unknown, c.noExecHi)
+					ev, ok := first(res.Records, "PodEvicted", "pod", "default/web")
+					require.True(t, ok)
+					require.Equal(t, 300*time.Second, ev-ne, "default tolerationSeconds 300 from the NoExecute taint")
+				})
+			}
 		}
 	}
 }
@@ -125,6 +129,17 @@ func TestDeterminismAndLazyEqualsExact(t *testing.T) {
 	exact, err := scenario.Run(sc, scenario.RunOptions{Exact: true})
 	require.NoError(t, err)
 	require.Equal(t, a.Digest(), exact.Digest(), "the steady-state shortcut must not change the trace")
+	running, err := sc.With("start", "running")
+	require.NoError(t, err)
+	r1, err := scenario.Run(running, scenario.RunOptions{})
+	require.NoError(t, err)
+	r2, err := scenario.Run(running, scenario.RunOptions{})
+	require.NoError(t, err)
+	require.Equal(t, r1.Digest(), r2.Digest(), "a running start is deterministic too")
+	rx, err := scenario.Run(running, scenario.RunOptions{Exact: true})
+	require.NoError(t, err)
+	require.Equal(t, r1.Digest(), rx.Digest(), "a running start: exact == lazy")
+	require.NotEqual(t, a.Digest(), r1.Digest(), "a running start has no boot")
 	seed := uint64(99)
 	other, err := scenario.Run(sc, scenario.RunOptions{Seed: &seed})
 	require.NoError(t, err)

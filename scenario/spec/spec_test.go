@@ -361,7 +361,7 @@ func TestSweep(t *testing.T) {
 
 func TestPathsAndActions(t *testing.T) {
 	require.Equal(t, []string{
-		"seed", "duration", "kubernetesVersion",
+		"seed", "duration", "kubernetesVersion", "start",
 		"controllerManager.nodeMonitorPeriod", "controllerManager.nodeMonitorGracePeriod", "controllerManager.nodeStartupGracePeriod",
 		"controllerManager.nodeEvictionRate", "controllerManager.secondaryNodeEvictionRate", "controllerManager.largeClusterSizeThreshold",
 		"controllerManager.unhealthyZoneThreshold", "controllerManager.terminatedPodGCThreshold", "controllerManager.instances",

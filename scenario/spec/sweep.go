@@ -18,7 +18,7 @@ const (
 
 // withPaths are the paths With and sweep.vary accept, relative to spec.
 var withPaths = func() []string {
-	out := []string{"seed", "duration", "kubernetesVersion"}
+	out := []string{"seed", "duration", "kubernetesVersion", "start"}
 	for _, f := range controllerManagerFields {
 		if f == "leaderElection" {
 			for _, g := range leaderElectionFields {
@@ -38,7 +38,7 @@ var withPaths = func() []string {
 }()
 
 // Paths returns every path [Scenario.With] and sweep.vary accept (relative to spec;
-// a leading "spec." is also accepted): seed, duration, kubernetesVersion, and each
+// a leading "spec." is also accepted): seed, duration, kubernetesVersion, start, and each
 // field of controllerManager (leaderElection.* included), apiServer and kubelet.
 func Paths() []string { return slices.Clone(withPaths) }
 
