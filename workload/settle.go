@@ -1,0 +1,590 @@
+package workload
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/sim"
+)
+
+// Pod condition types the kubelet writes besides those apiserver names (node/kubelet
+// names them too; workload does not import node).
+const (
+	podInitialized     apiserver.PodConditionType = "Initialized"
+	podContainersReady apiserver.PodConditionType = "ContainersReady"
+)
+
+// settleSlab is how many restored pods share one allocation. Larger slabs allocate
+// less but keep a slab's memory alive until its last pod (or the last stored copy
+// of it) is gone.
+const settleSlab = 64
+
+// SettleConfig configures Settle.
+type SettleConfig struct {
+	// Since is the creation time of the settled objects and the transition time of
+	// their pods' conditions (negative: before time zero).
+	Since time.Duration
+	// Rand draws the pod-name suffixes; the caller passes its own named stream.
+	Rand *sim.Rand
+}
+
+// Settle restores what the ReplicaSet, Deployment and DaemonSet controllers and the
+// scheduler leave behind once they have settled, for a cluster that starts out
+// running: each Deployment's current ReplicaSet, each ReplicaSet's pods bound and
+// Running and Ready, one Running and Ready pod of each DaemonSet on every node that
+// should run it, and the three kinds' statuses, so that the controllers' first syncs
+// find nothing to create, delete or write. Objects are stored with Kind.Restore (no
+// admission beyond the pod admission Settle runs itself, no trace); statuses of
+// objects already in the store are written with Patch through a client named
+// "settle" (workload kinds have no trace hooks).
+//
+// Precondition: the Nodes and the user's workload objects are in the store, and no
+// controller or scheduler has started. Pods already in the store may be bare pods:
+// bound ones count against their node's capacity; unbound ones are left to the
+// scheduler, which binds them at its first cycles. A pod controlled by a stored
+// ReplicaSet or DaemonSet is an error (call Settle once).
+//
+// Everything is visited in key order and names are drawn from cfg.Rand, so the
+// same store and stream give the same names and placement. See the package
+// documentation ("Starting out running") for the placement policy.
+func Settle(s *apiserver.Server, cfg SettleConfig) error {
+	if s == nil {
+		return fmt.Errorf("workload: Settle needs a server")
+	}
+	if cfg.Rand == nil {
+		return fmt.Errorf("workload: SettleConfig.Rand is nil; pass the stream pod-name suffixes are drawn from")
+	}
+	st := &settler{s: s, cfg: cfg, now: s.Now(), cmpOps: s.Config.ComparisonOperators,
+		groups: map[string]*placeGroup{}, names: map[string]map[uint32]struct{}{}}
+	st.c = s.NewClient("settle", 30*time.Second)
+	st.conds()
+	st.indexNodes()
+	if err := st.accountPods(); err != nil {
+		return err
+	}
+	for _, key := range append([]string(nil), s.DaemonSets.Keys()...) {
+		ds, _ := s.DaemonSets.Peek(key)
+		if err := st.daemonSet(ds); err != nil {
+			return err
+		}
+	}
+	for _, key := range append([]string(nil), s.Deployments.Keys()...) {
+		d, _ := s.Deployments.Peek(key)
+		if err := st.deploymentReplicaSet(d); err != nil {
+			return err
+		}
+	}
+	for _, key := range append([]string(nil), s.ReplicaSets.Keys()...) {
+		rs, _ := s.ReplicaSets.Peek(key)
+		if err := st.replicaSet(rs); err != nil {
+			return err
+		}
+	}
+	return st.deploymentStatuses()
+}
+
+type settler struct {
+	s      *apiserver.Server
+	c      *apiserver.Client
+	cfg    SettleConfig
+	now    time.Duration
+	cmpOps bool
+
+	nodes []*apiserver.Node // key order
+	index map[string]int32  // node name → position in nodes
+	order []int32           // positions in nodes, in the order placement considers them
+	req   []apiserver.Resources
+	npods []int64
+
+	groups map[string]*placeGroup
+	next   []int32 // scratch: per-ReplicaSet circular list over a group's nodes
+
+	// bindConds are the conditions of a pod the scheduler bound, directConds of one
+	// created with spec.nodeName set (DaemonSet pods): the kubelet appends
+	// PodScheduled last there.
+	bindConds, directConds []apiserver.PodCondition
+	buf                    []byte
+	slab                   []apiserver.Pod
+	prior                  []*apiserver.Pod               // pods stored before Settle
+	names                  map[string]map[uint32]struct{} // see takenSuffixes
+	lastNS, lastBase       string
+	lastNames              map[uint32]struct{}
+	sizeHint               int // pods the current owner makes
+}
+
+// placeGroup is the set of nodes that pass the static filters (unschedulable,
+// taints, node selector, required affinity) for pods with the same scheduling
+// constraints, and the round-robin cursor shared by their ReplicaSets.
+type placeGroup struct {
+	nodes  []int32 // positions in settler.nodes, in placement order
+	cursor int
+}
+
+// conds builds the conditions every settled pod shares: what the scheduler's bind
+// (PodScheduled, ReplicaSet pods only) and the kubelet's status manager
+// (Initialized, ContainersReady, Ready, PodScheduled) write, in their order.
+func (st *settler) conds() {
+	t := st.cfg.Since
+	c := func(ty apiserver.PodConditionType) apiserver.PodCondition {
+		return apiserver.PodCondition{Type: ty, Status: apiserver.ConditionTrue, LastTransitionTime: t}
+	}
+	st.bindConds = []apiserver.PodCondition{c(apiserver.PodScheduled), c(podInitialized), c(podContainersReady), c(apiserver.PodReady)}
+	st.directConds = []apiserver.PodCondition{c(podInitialized), c(podContainersReady), c(apiserver.PodReady), c(apiserver.PodScheduled)}
+}
+
+// indexNodes lists the nodes and orders them as upstream's scheduler cache lists
+// them (pkg/scheduler/backend/cache/node_tree.go): one node of each zone in turn,
+// zones in order of first appearance, nodes of a zone in arrival (here: key) order.
+func (st *settler) indexNodes() {
+	keys := st.s.Nodes.Keys()
+	st.nodes = make([]*apiserver.Node, len(keys))
+	st.index = make(map[string]int32, len(keys))
+	st.req = make([]apiserver.Resources, len(keys))
+	st.npods = make([]int64, len(keys))
+	zoneOf := map[string]int{}
+	var zones [][]int32
+	for i, k := range keys {
+		n, _ := st.s.Nodes.Peek(k)
+		st.nodes[i] = n
+		st.index[n.Name] = int32(i)
+		z := zoneKey(n.Labels)
+		zi, ok := zoneOf[z]
+		if !ok {
+			zi = len(zones)
+			zoneOf[z] = zi
+			zones = append(zones, nil)
+		}
+		zones[zi] = append(zones[zi], int32(i))
+	}
+	st.order = make([]int32, 0, len(keys))
+	for depth := 0; len(st.order) < len(keys); depth++ {
+		for _, z := range zones {
+			if depth < len(z) {
+				st.order = append(st.order, z[depth])
+			}
+		}
+	}
+}
+
+// zoneKey is upstream's utilnode.GetZoneKey: region and zone (GA labels, else beta),
+// "" when the node has neither.
+func zoneKey(l map[string]string) string {
+	zone, ok := l[apiserver.LabelZone]
+	if !ok {
+		zone = l[apiserver.LabelZoneBeta]
+	}
+	region, ok := l[apiserver.LabelRegion]
+	if !ok {
+		region = l[apiserver.LabelRegionBeta]
+	}
+	if region == "" && zone == "" {
+		return ""
+	}
+	return region + ":\x00:" + zone
+}
+
+// accountPods counts the bound pods already stored against their nodes, as the
+// scheduler does (bound and not terminal), and rejects pods the controllers would
+// count as theirs.
+func (st *settler) accountPods() error {
+	if st.s.Pods.Len() == 0 {
+		return nil
+	}
+	owners := map[uint64]bool{}
+	st.s.ReplicaSets.Each(func(rs *apiserver.ReplicaSet) { owners[rs.UID] = true })
+	st.s.DaemonSets.Each(func(ds *apiserver.DaemonSet) { owners[ds.UID] = true })
+	var err error
+	st.s.Pods.Each(func(p *apiserver.Pod) {
+		st.prior = append(st.prior, p)
+		if ref, ok := p.ControllerRef(); ok && owners[ref.UID] && err == nil {
+			err = fmt.Errorf("workload: Settle: pod %s already belongs to %s %s; Settle expects only bare pods", p.Key(), ref.Kind, ref.Name)
+		}
+		if i, ok := st.index[p.NodeName]; ok && p.NodeName != "" && !p.Terminal() {
+			st.add(i, p)
+		}
+	})
+	return err
+}
+
+func (st *settler) add(i int32, p *apiserver.Pod) {
+	st.req[i].MilliCPU += p.Requests.MilliCPU
+	st.req[i].Memory += p.Requests.Memory
+	st.npods[i]++
+}
+
+// admit runs the API server's pod admission on a prototype pod. nodesim's admission
+// (priority classes, DefaultTolerationSeconds) depends on the spec alone, so the
+// result is shared by every pod stamped from the prototype.
+func (st *settler) admit(p *apiserver.Pod) error {
+	if a := st.s.Pods.Hooks.Admit; a != nil {
+		if err := a(p); err != nil {
+			return err
+		}
+	}
+	if p.Phase == "" {
+		p.Phase = apiserver.PodPending
+	}
+	return nil
+}
+
+// newPod returns a copy of proto with a name "<base><5 chars>" not yet taken in
+// namespace ns, as generateName draws it (ten tries, as the controllers make).
+func (st *settler) newPod(proto *apiserver.Pod, ns, base string) (*apiserver.Pod, error) {
+	taken := st.takenSuffixes(ns, base)
+	for range 10 {
+		b := appendGeneratedName(st.buf[:0], base, st.cfg.Rand)
+		st.buf = b
+		code := suffixCode(b[len(b)-5:])
+		if _, dup := taken[code]; dup {
+			continue
+		}
+		taken[code] = struct{}{}
+		if len(st.slab) == 0 {
+			st.slab = make([]apiserver.Pod, settleSlab)
+		}
+		p := &st.slab[0]
+		st.slab = st.slab[1:]
+		*p = *proto
+		p.Name = string(b)
+		return p, nil
+	}
+	return nil, fmt.Errorf("workload: Settle: no free pod name %s<suffix> in %q after 10 draws", base, ns)
+}
+
+// takenSuffixes is the set of the name suffixes in use after base in namespace ns:
+// those of the pods that were stored before Settle and those Settle has named. A set
+// per base costs less than a lookup in the whole store per pod.
+func (st *settler) takenSuffixes(ns, base string) map[uint32]struct{} {
+	base = base[:min(len(base), maxGeneratedNameLength)]
+	if st.lastNames != nil && st.lastNS == ns && st.lastBase == base {
+		return st.lastNames
+	}
+	k := ns + "/" + base
+	m := st.names[k]
+	if m != nil {
+		st.lastNS, st.lastBase, st.lastNames = ns, base, m
+		return m
+	}
+	m = make(map[uint32]struct{}, st.sizeHint)
+	defer func() { st.lastNS, st.lastBase, st.lastNames = ns, base, m }()
+	for _, p := range st.prior {
+		if n := p.Name; p.Namespace == ns && len(n) == len(base)+5 && n[:len(base)] == base {
+			if code := suffixCode([]byte(n[len(base):])); code != noSuffix {
+				m[code] = struct{}{}
+			}
+		}
+	}
+	st.names[k] = m
+	return m
+}
+
+const noSuffix = ^uint32(0)
+
+// suffixDigit maps a byte to 1 + its index in nameAlphabet, 0 for other bytes.
+var suffixDigit = func() (t [256]uint8) {
+	for i := range len(nameAlphabet) {
+		t[nameAlphabet[i]] = uint8(i + 1)
+	}
+	return t
+}()
+
+// suffixCode numbers a 5-character generated suffix (noSuffix if it is not one).
+func suffixCode(b []byte) uint32 {
+	var code uint32
+	for _, c := range b {
+		d := suffixDigit[c]
+		if d == 0 {
+			return noSuffix
+		}
+		code = code*uint32(len(nameAlphabet)) + uint32(d-1)
+	}
+	return code
+}
+
+// daemonSet restores a Running, Ready pod on every node the DaemonSet controller
+// would run one on, built as its createPod builds them, and the status its sync
+// writes.
+func (st *settler) daemonSet(ds *apiserver.DaemonSet) error {
+	if ds.Deleting {
+		return nil
+	}
+	tmpl := daemonPodTemplate(ds)
+	proto := *tmpl
+	proto.ObjectMeta = apiserver.ObjectMeta{Namespace: ds.Namespace, Labels: copyLabels(ds.Template.Labels),
+		OwnerReferences:   []apiserver.OwnerReference{controllerRef(KindDaemonSet, &ds.ObjectMeta)},
+		CreationTimestamp: st.cfg.Since}
+	if err := st.admit(&proto); err != nil {
+		return err
+	}
+	proto.Phase = apiserver.PodRunning
+	proto.Conditions = st.directConds
+	base := ds.Name + "-"
+	st.sizeHint = len(st.nodes)
+	var desired int32
+	for i, n := range st.nodes {
+		if shouldRun, _ := NodeShouldRunDaemonPod(tmpl, n, st.cmpOps); !shouldRun {
+			continue
+		}
+		desired++
+		p, err := st.newPod(&proto, ds.Namespace, base)
+		if err != nil {
+			return err
+		}
+		p.NodeName = n.Name
+		if _, err := st.s.Pods.Restore(p); err != nil {
+			return err
+		}
+		st.add(int32(i), p)
+	}
+	if ds.DesiredNumberScheduled == desired && ds.NumberReady == desired {
+		return nil
+	}
+	_, err := st.s.DaemonSets.Patch(st.c, ds.Key(), func(x *apiserver.DaemonSet) error {
+		x.DesiredNumberScheduled, x.NumberReady = desired, desired
+		return nil
+	})
+	return err
+}
+
+// deploymentReplicaSet restores the ReplicaSet the Deployment controller creates for
+// the Deployment's template, unless one of that name exists.
+func (st *settler) deploymentReplicaSet(d *apiserver.Deployment) error {
+	if d.Deleting {
+		return nil
+	}
+	rs := newReplicaSet(d, PodTemplateHash(&d.Template))
+	if _, ok := st.s.ReplicaSets.Peek(rs.Key()); ok {
+		return nil
+	}
+	rs.CreationTimestamp = st.cfg.Since
+	_, err := st.s.ReplicaSets.Restore(rs)
+	return err
+}
+
+// replicaSet restores the ReplicaSet's pods as its controller creates them, placed
+// round-robin (see placeGroup), and the status its sync writes.
+func (st *settler) replicaSet(rs *apiserver.ReplicaSet) error {
+	if rs.Deleting {
+		return nil
+	}
+	need := int(rs.Replicas)
+	if need <= 0 {
+		return st.replicaSetStatus(rs, 0, 0)
+	}
+	proto := podFromTemplate(&rs.Template, rs.Namespace, "", controllerRef(KindReplicaSet, &rs.ObjectMeta))
+	proto.CreationTimestamp = st.cfg.Since
+	if err := st.admit(proto); err != nil {
+		return err
+	}
+	pending := *proto
+	running := *proto
+	running.Phase = apiserver.PodRunning
+	running.Conditions = st.bindConds
+	base := rs.Name + "-"
+	st.sizeHint = need
+	if proto.NodeName != "" {
+		return st.pinnedReplicaSet(rs, proto, need, base)
+	}
+	g := st.group(proto)
+
+	// Round-robin from the group's cursor. Within one ReplicaSet every pod asks for
+	// the same resources and nodes only fill up, so a node that does not fit one pod
+	// fits none of the later ones: on the first misfit the group's nodes become a
+	// circular list this ReplicaSet drops misfits from, and each node is tried at most
+	// once more than it is chosen.
+	nodes := g.nodes
+	n := len(nodes)
+	left := n // nodes still in the list
+	pos := 0
+	if n > 0 {
+		pos = g.cursor % n
+	}
+	linked := false
+	prev := int32(0)
+	last := -1
+	placed := 0
+	for range need {
+		chosen := int32(-1)
+		for left > 0 {
+			var k int32
+			if linked {
+				k = st.next[prev]
+			} else {
+				k = int32(pos)
+			}
+			i := nodes[k]
+			if insufficientResources(&running, st.nodes[i].Allocatable, st.req[i], st.npods[i]) == 0 {
+				chosen = k
+				if linked {
+					prev = k
+				} else {
+					pos = (pos + 1) % n
+				}
+				break
+			}
+			if !linked {
+				// switch to the circular list, positioned before k
+				if cap(st.next) < n {
+					st.next = make([]int32, n)
+				}
+				st.next = st.next[:n]
+				for j := range n {
+					st.next[j] = int32((j + 1) % n)
+				}
+				prev = int32((pos + n - 1) % n)
+				linked = true
+			}
+			st.next[prev] = st.next[k] // drop k
+			left--
+		}
+		var p *apiserver.Pod
+		var err error
+		if chosen < 0 {
+			p, err = st.newPod(&pending, rs.Namespace, base)
+		} else {
+			p, err = st.newPod(&running, rs.Namespace, base)
+		}
+		if err != nil {
+			return err
+		}
+		if chosen >= 0 {
+			i := nodes[chosen]
+			p.NodeName = st.nodes[i].Name
+			st.add(i, p)
+			last = int(chosen)
+			placed++
+		}
+		if _, err := st.s.Pods.Restore(p); err != nil {
+			return err
+		}
+	}
+	if last >= 0 {
+		g.cursor = (last + 1) % n
+	}
+	return st.replicaSetStatus(rs, int32(need), int32(placed))
+}
+
+// pinnedReplicaSet restores the pods of a ReplicaSet whose template names a node:
+// the scheduler leaves them alone and the kubelet of that node runs them (its
+// conditions only, no PodScheduled from a bind); with no such node they stay
+// Pending.
+func (st *settler) pinnedReplicaSet(rs *apiserver.ReplicaSet, proto *apiserver.Pod, need int, base string) error {
+	i, ok := st.index[proto.NodeName]
+	p := *proto
+	if ok {
+		p.Phase = apiserver.PodRunning
+		p.Conditions = st.directConds
+	}
+	for range need {
+		q, err := st.newPod(&p, rs.Namespace, base)
+		if err != nil {
+			return err
+		}
+		if _, err := st.s.Pods.Restore(q); err != nil {
+			return err
+		}
+		if ok {
+			st.add(i, q)
+		}
+	}
+	ready := int32(0)
+	if ok {
+		ready = int32(need)
+	}
+	return st.replicaSetStatus(rs, int32(need), ready)
+}
+
+// replicaSetStatus writes what the ReplicaSet controller's updateStatus writes for n
+// active pods of which ready have been Ready since cfg.Since.
+func (st *settler) replicaSetStatus(rs *apiserver.ReplicaSet, n, ready int32) error {
+	avail := int32(0)
+	if ok, _ := podAvailable(st.cfg.Since, rs.MinReadySeconds, st.now); ok {
+		avail = ready
+	}
+	if rs.StatusReplicas == n && rs.ReadyReplicas == ready && rs.AvailableReplicas == avail {
+		return nil
+	}
+	_, err := st.s.ReplicaSets.Patch(st.c, rs.Key(), func(x *apiserver.ReplicaSet) error {
+		x.StatusReplicas, x.ReadyReplicas, x.AvailableReplicas = n, ready, avail
+		return nil
+	})
+	return err
+}
+
+// deploymentStatuses writes each Deployment's readyReplicas, the sum over the
+// ReplicaSets it controls, as the Deployment controller's sync does.
+func (st *settler) deploymentStatuses() error {
+	ready := map[uint64]int32{}
+	st.s.ReplicaSets.Each(func(rs *apiserver.ReplicaSet) {
+		if ref, ok := rs.ControllerRef(); ok && ref.Kind == KindDeployment {
+			ready[ref.UID] += rs.ReadyReplicas
+		}
+	})
+	for _, key := range append([]string(nil), st.s.Deployments.Keys()...) {
+		d, _ := st.s.Deployments.Peek(key)
+		if d.Deleting || d.ReadyReplicas == ready[d.UID] {
+			continue
+		}
+		r := ready[d.UID]
+		if _, err := st.s.Deployments.Patch(st.c, key, func(x *apiserver.Deployment) error { x.ReadyReplicas = r; return nil }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// group returns the placement group of pods with p's scheduling constraints: the
+// nodes that pass filterNode's checks other than resources, in placement order.
+func (st *settler) group(p *apiserver.Pod) *placeGroup {
+	sig := schedulingSignature(p)
+	if g := st.groups[sig]; g != nil {
+		return g
+	}
+	g := &placeGroup{}
+	for _, i := range st.order {
+		switch filterNode(p, st.nodes[i], apiserver.Resources{}, 0, st.cmpOps).code {
+		case fitOK, failResources:
+			g.nodes = append(g.nodes, i)
+		}
+	}
+	st.groups[sig] = g
+	return g
+}
+
+// schedulingSignature encodes what filterNode reads of a pod besides its requests:
+// tolerations, node selector and required node affinity.
+func schedulingSignature(p *apiserver.Pod) string {
+	var b []byte
+	w := func(s string) { b = strconv.AppendInt(b, int64(len(s)), 10); b = append(b, ':'); b = append(b, s...) }
+	for _, t := range p.Tolerations {
+		w("t")
+		w(t.Key)
+		w(string(t.Operator))
+		w(t.Value)
+		w(string(t.Effect))
+	}
+	keys := make([]string, 0, len(p.NodeSelector))
+	for k := range p.NodeSelector {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	for _, k := range keys {
+		w("s")
+		w(k)
+		w(p.NodeSelector[k])
+	}
+	for _, term := range p.RequiredNodeAffinity {
+		w("a")
+		for _, r := range term.MatchExpressions {
+			w("r")
+			w(r.Key)
+			w(r.Operator)
+			for _, v := range r.Values {
+				w(v)
+			}
+		}
+	}
+	return string(b)
+}
