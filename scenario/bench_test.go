@@ -31,23 +31,26 @@ spec:
 	return sc
 }
 
-// BenchmarkFleetHealthy: a healthy fleet for 1 and 30 virtual days. The cost of a
-// healthy node must not grow with virtual time (node-hours/s).
+// BenchmarkFleetHealthy: a healthy fleet for 1 and 30 virtual days, booting at time
+// zero or starting out running (spec.start). The cost of a healthy node must not grow
+// with virtual time (node-hours/s).
 func BenchmarkFleetHealthy(b *testing.B) {
-	for _, n := range []int{10_000, 100_000} {
-		for _, days := range []int{1, 30} {
-			b.Run(fmt.Sprintf("nodes=%d/days=%d", n, days), func(b *testing.B) {
-				d := time.Duration(days) * 24 * time.Hour
-				sc := fleet(b, n, 3, d, "")
-				b.ReportAllocs()
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					if _, err := scenario.Run(sc, scenario.RunOptions{}); err != nil {
-						b.Fatal(err)
+	for _, start := range []string{"running", "booting"} {
+		for _, n := range []int{10_000, 100_000} {
+			for _, days := range []int{1, 30} {
+				b.Run(fmt.Sprintf("start=%s/nodes=%d/days=%d", start, n, days), func(b *testing.B) {
+					d := time.Duration(days) * 24 * time.Hour
+					sc := fleet(b, n, 3, d, "  start: "+start+"\n")
+					b.ReportAllocs()
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						if _, err := scenario.Run(sc, scenario.RunOptions{}); err != nil {
+							b.Fatal(err)
+						}
 					}
-				}
-				b.ReportMetric(float64(n)*d.Hours()*float64(b.N)/b.Elapsed().Seconds(), "node-hours/s")
-			})
+					b.ReportMetric(float64(n)*d.Hours()*float64(b.N)/b.Elapsed().Seconds(), "node-hours/s")
+				})
+			}
 		}
 	}
 }

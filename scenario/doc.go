@@ -26,6 +26,25 @@
 // in the first seconds. Actions at an instant run in file order after everything
 // already due at that instant.
 //
+// # Starting out running
+//
+// With spec.start: running (an extension of the contract; default booting) the
+// cluster at time zero is one that has been running for an hour: every Node exists,
+// Ready, without the not-ready taint, its Lease renewed within the last renew
+// interval and its last status report within nodeStatusReportFrequency (phases drawn
+// per node, see node/kubelet); the workloads' ReplicaSets and pods exist as their
+// controllers and the scheduler leave them, running and Ready (workload.Settle); bare
+// pods bound to a node run there; PodDisruptionBudgets are computed by the
+// disruption controller at its start. Nothing of that past is traced, and pods
+// without a node are applied at time zero as in a booting cluster. The controllers
+// start with empty memory, as after a kube-controller-manager restart: the node
+// lifecycle controller registers every node in its first pass ("Registered Node …
+// in Controller") and, seeing a current Ready condition, applies the monitor grace
+// period rather than the startup one. This is the starting point of upstream's own
+// controller tests and of the oracle (nodes created an hour earlier), and it costs a
+// fraction of a simulated boot: use it for large fleets and for questions that are not
+// about the boot.
+//
 // Actions map to the components' own fault points: stopKubelet stops the kubelet
 // process (containers keep running); powerOff also stops the containers; partition
 // makes the kubelet's requests time out after its 10 s client timeout and freezes
