@@ -64,6 +64,10 @@ func (b *Builder) Duration(d time.Duration) *Builder { return b.Set("duration", 
 // Version sets spec.kubernetesVersion ("1.31" … "1.37").
 func (b *Builder) Version(v string) *Builder { return b.Set("kubernetesVersion", v) }
 
+// StartRunning sets spec.start: running — the cluster starts out running instead of
+// booting at time zero (see the package doc).
+func (b *Builder) StartRunning() *Builder { return b.Set("start", "running") }
+
 // NodeOption adds a field to a node entry.
 type NodeOption func(map[string]any)
 

@@ -60,3 +60,14 @@ func TestBuilderErrorsAreValidationErrors(t *testing.T) {
 	_, err = scenario.New("bad").Object(42).Build()
 	require.ErrorContains(t, err, "unsupported type int")
 }
+
+func TestBuilderStartRunning(t *testing.T) {
+	sc, err := scenario.New("running").Duration(2 * time.Minute).StartRunning().Node("a").Build()
+	require.NoError(t, err)
+	require.Equal(t, "running", sc.Spec.Start)
+	res, err := scenario.Run(sc, scenario.RunOptions{})
+	require.NoError(t, err)
+	for _, r := range res.Records {
+		require.NotEqual(t, "NodeRegistered", r.Kind, "a running cluster does not boot")
+	}
+}
