@@ -137,6 +137,63 @@
 // binding call on a small cluster (kube-scheduler's own latency metrics are in
 // the milliseconds); it is not an upstream setting.
 //
+// # Starting out running
+//
+// A scenario may start from a cluster that has been running for a while instead of
+// booting it. The Nodes, Leases and the user's objects are then restored straight
+// into the store (apiserver Kind.Restore: no admission, no trace), and Settle adds
+// what the ReplicaSet, Deployment and DaemonSet controllers and the scheduler would
+// have left behind, created at SettleConfig.Since (before time zero), so that their
+// first syncs after Start find nothing to create, delete or write:
+//
+//   - each Deployment's current ReplicaSet, as the Deployment controller creates it
+//     (newReplicaSet: "<deployment>-<pod-template-hash>", the label, the selector,
+//     the template, the owner reference, the replicas), unless one of that name
+//     exists;
+//   - one pod per node of each DaemonSet where NodeShouldRunDaemonPod says it
+//     should run, built as the DaemonSet controller builds it (DaemonSet
+//     tolerations, spec.nodeName);
+//   - each ReplicaSet's replicas, stamped by podFromTemplate with generated names
+//     (drawn from SettleConfig.Rand, checked against the names in use) and admitted
+//     as the API server admits them (the pod Admit hook, run once per template);
+//   - pods Running, with the conditions the scheduler's bind and the kubelet write
+//     (PodScheduled, Initialized, ContainersReady, Ready; a DaemonSet pod has no bind
+//     and gets PodScheduled last, as from the kubelet), all True since Since;
+//   - statuses as the controllers write them: ReplicaSet replicas, readyReplicas and
+//     availableReplicas (available when Since + minReadySeconds is before now, as
+//     podAvailable decides; otherwise the ReplicaSet controller writes it when the
+//     time comes), Deployment readyReplicas (the sum over its ReplicaSets),
+//     DaemonSet desiredNumberScheduled and numberReady. ObservedGeneration is not
+//     written by these controllers and stays as restored.
+//
+// Placement is the state a least-allocated scheduler converges to, computed in
+// O(pods + nodes) rather than by running it: a ReplicaSet's pods go round-robin over
+// the nodes in the order upstream's scheduler cache lists them (node_tree.go: one
+// node of each zone in turn, zones in order of first appearance, nodes of a zone in
+// name order), each to the next node that passes filterNode: unschedulable,
+// taints and tolerations, nodeSelector and required node affinity, then
+// NodeResourcesFit against the DaemonSet pods, bound bare pods and pods already
+// placed there, and allocatable pods. Nodes with untolerated PreferNoSchedule
+// taints come last, fewest first (TaintToleration's score, weight 3, outweighs
+// LeastAllocated's, so the scheduler turns to them only when the others are full).
+// The static filters are evaluated once per distinct set of scheduling
+// constraints; ReplicaSets with the same constraints continue from where the
+// previous one stopped, so while no node is full their pods per node differ by at
+// most one, and a small Deployment lands one pod per zone.
+// Within a ReplicaSet a node that does not fit one pod fits none of the later ones
+// (same requests, nodes only fill up), so it is dropped from that ReplicaSet's
+// round. A pod that fits nowhere is stored Pending and unbound, as a booted
+// cluster leaves it; the scheduler reports FailedScheduling at its first cycle.
+// Bare pods that are already bound count against their node; unbound bare pods are
+// left to the scheduler, which binds them in its first cycles (with the usual
+// PodScheduled trace records). What this does not reproduce of a scheduled history:
+// per-node scores (a node's share follows from the round-robin, not from its
+// capacity or from the requests of what already runs there), and the scheduler's
+// tie-breaking. Pods of one template share their labels, tolerations,
+// selector, affinity, owner references and conditions, and are allocated in slabs
+// of 64: stored objects are never mutated, so sharing is safe, and a slab is freed
+// when its last pod is.
+//
 // # Upstream files followed
 //
 //   - pkg/controller/replicaset/replica_set.go

@@ -99,7 +99,6 @@ type settler struct {
 	npods []int64
 
 	groups map[string]*placeGroup
-	next   []int32 // scratch: per-ReplicaSet circular list over a group's nodes
 
 	// bindConds are the conditions of a pod the scheduler bound, directConds of one
 	// created with spec.nodeName set (DaemonSet pods): the kubelet appends
@@ -116,10 +115,74 @@ type settler struct {
 
 // placeGroup is the set of nodes that pass the static filters (unschedulable,
 // taints, node selector, required affinity) for pods with the same scheduling
-// constraints, and the round-robin cursor shared by their ReplicaSets.
+// constraints, in tiers by the number of PreferNoSchedule taints they do not
+// tolerate (fewest first: TaintToleration's score, weight 3, outweighs
+// LeastAllocated's, so the scheduler turns to such nodes only when the others are
+// full).
 type placeGroup struct {
+	tiers []placeTier
+}
+
+// placeTier is one tier's nodes and the round-robin cursor its ReplicaSets share.
+type placeTier struct {
+	prefer int64
 	nodes  []int32 // positions in settler.nodes, in placement order
 	cursor int
+	next   []int32 // scratch: circular list for roundRobin
+}
+
+// roundRobin is one ReplicaSet's round over a tier. Within a ReplicaSet every pod
+// asks for the same resources and nodes only fill up, so a node that does not fit
+// one pod fits none of the later ones: on the first misfit the tier's nodes become a
+// circular list the round drops misfits from, and each node is tried at most once
+// more than it is chosen.
+type roundRobin struct {
+	tier   *placeTier
+	left   int // nodes still in the round
+	pos    int // next index into tier.nodes while not linked
+	linked bool
+	prev   int32 // while linked: the index before the next one
+	last   int   // index of the last node chosen, -1 for none
+}
+
+// pick returns the next node of the round that fits p, or -1 when none does.
+func (st *settler) pick(r *roundRobin, p *apiserver.Pod) int32 {
+	nodes := r.tier.nodes
+	n := len(nodes)
+	for r.left > 0 {
+		var k int32
+		if r.linked {
+			k = r.tier.next[r.prev]
+		} else {
+			k = int32(r.pos)
+		}
+		i := nodes[k]
+		if insufficientResources(p, st.nodes[i].Allocatable, st.req[i], st.npods[i]) == 0 {
+			if r.linked {
+				r.prev = k
+			} else {
+				r.pos = (r.pos + 1) % n
+			}
+			r.last = int(k)
+			return i
+		}
+		if !r.linked {
+			// switch to the circular list, positioned before k
+			if cap(r.tier.next) < n {
+				r.tier.next = make([]int32, n)
+			}
+			next := r.tier.next[:n]
+			for j := range n {
+				next[j] = int32((j + 1) % n)
+			}
+			r.tier.next = next
+			r.prev = int32((r.pos + n - 1) % n)
+			r.linked = true
+		}
+		r.tier.next[r.prev] = r.tier.next[k] // drop k
+		r.left--
+	}
+	return -1
 }
 
 // conds builds the conditions every settled pod shares: what the scheduler's bind
@@ -388,60 +451,24 @@ func (st *settler) replicaSet(rs *apiserver.ReplicaSet) error {
 		return st.pinnedReplicaSet(rs, proto, need, base)
 	}
 	g := st.group(proto)
-
-	// Round-robin from the group's cursor. Within one ReplicaSet every pod asks for
-	// the same resources and nodes only fill up, so a node that does not fit one pod
-	// fits none of the later ones: on the first misfit the group's nodes become a
-	// circular list this ReplicaSet drops misfits from, and each node is tried at most
-	// once more than it is chosen.
-	nodes := g.nodes
-	n := len(nodes)
-	left := n // nodes still in the list
-	pos := 0
-	if n > 0 {
-		pos = g.cursor % n
+	rounds := make([]roundRobin, len(g.tiers))
+	for t := range g.tiers {
+		rounds[t] = roundRobin{tier: &g.tiers[t], left: len(g.tiers[t].nodes), last: -1}
+		if n := len(g.tiers[t].nodes); n > 0 {
+			rounds[t].pos = g.tiers[t].cursor % n
+		}
 	}
-	linked := false
-	prev := int32(0)
-	last := -1
 	placed := 0
 	for range need {
-		chosen := int32(-1)
-		for left > 0 {
-			var k int32
-			if linked {
-				k = st.next[prev]
-			} else {
-				k = int32(pos)
-			}
-			i := nodes[k]
-			if insufficientResources(&running, st.nodes[i].Allocatable, st.req[i], st.npods[i]) == 0 {
-				chosen = k
-				if linked {
-					prev = k
-				} else {
-					pos = (pos + 1) % n
-				}
+		i := int32(-1)
+		for t := range rounds {
+			if i = st.pick(&rounds[t], &running); i >= 0 {
 				break
 			}
-			if !linked {
-				// switch to the circular list, positioned before k
-				if cap(st.next) < n {
-					st.next = make([]int32, n)
-				}
-				st.next = st.next[:n]
-				for j := range n {
-					st.next[j] = int32((j + 1) % n)
-				}
-				prev = int32((pos + n - 1) % n)
-				linked = true
-			}
-			st.next[prev] = st.next[k] // drop k
-			left--
 		}
 		var p *apiserver.Pod
 		var err error
-		if chosen < 0 {
+		if i < 0 {
 			p, err = st.newPod(&pending, rs.Namespace, base)
 		} else {
 			p, err = st.newPod(&running, rs.Namespace, base)
@@ -449,19 +476,19 @@ func (st *settler) replicaSet(rs *apiserver.ReplicaSet) error {
 		if err != nil {
 			return err
 		}
-		if chosen >= 0 {
-			i := nodes[chosen]
+		if i >= 0 {
 			p.NodeName = st.nodes[i].Name
 			st.add(i, p)
-			last = int(chosen)
 			placed++
 		}
 		if _, err := st.s.Pods.Restore(p); err != nil {
 			return err
 		}
 	}
-	if last >= 0 {
-		g.cursor = (last + 1) % n
+	for t := range rounds {
+		if r := &rounds[t]; r.last >= 0 {
+			r.tier.cursor = (r.last + 1) % len(r.tier.nodes)
+		}
 	}
 	return st.replicaSetStatus(rs, int32(need), int32(placed))
 }
@@ -544,10 +571,23 @@ func (st *settler) group(p *apiserver.Pod) *placeGroup {
 	}
 	g := &placeGroup{}
 	for _, i := range st.order {
-		switch filterNode(p, st.nodes[i], apiserver.Resources{}, 0, st.cmpOps).code {
+		n := st.nodes[i]
+		switch filterNode(p, n, apiserver.Resources{}, 0, st.cmpOps).code {
 		case fitOK, failResources:
-			g.nodes = append(g.nodes, i)
+		default:
+			continue
 		}
+		prefer := countPreferNoSchedule(n.Taints, p.Tolerations, st.cmpOps)
+		t := 0
+		for t < len(g.tiers) && g.tiers[t].prefer < prefer {
+			t++
+		}
+		if t == len(g.tiers) || g.tiers[t].prefer != prefer {
+			g.tiers = append(g.tiers, placeTier{})
+			copy(g.tiers[t+1:], g.tiers[t:])
+			g.tiers[t] = placeTier{prefer: prefer}
+		}
+		g.tiers[t].nodes = append(g.tiers[t].nodes, i)
 	}
 	st.groups[sig] = g
 	return g

@@ -398,6 +398,20 @@ func TestSettleSpread(t *testing.T) {
 	}
 }
 
+// TestSettlePreferNoSchedule: nodes with an untolerated PreferNoSchedule taint are
+// used only once the others are full.
+func TestSettlePreferNoSchedule(t *testing.T) {
+	w := newSettleWorld(t, 1)
+	w.node("n1", "", defaultAllocatable, nil, taint.Taint{Key: "spot", Effect: taint.PreferNoSchedule})
+	w.node("n2", "", apiserver.Resources{MilliCPU: 4000, Memory: 8 << 30, Pods: 2}, nil)
+	w.node("n3", "", apiserver.Resources{MilliCPU: 4000, Memory: 8 << 30, Pods: 1}, nil)
+	w.restore(webDeployment(5))
+	w.settle()
+	perNode := map[string]int{}
+	w.s.Pods.Each(func(p *apiserver.Pod) { perNode[p.NodeName]++ })
+	require.Equal(t, map[string]int{"n1": 2, "n2": 2, "n3": 1}, perNode)
+}
+
 // TestSettleDeterministic: the same seed gives the same names and placement, another
 // seed other names.
 func TestSettleDeterministic(t *testing.T) {
