@@ -35,11 +35,16 @@ func (nc *Controller) monitorPass() time.Duration {
 		}
 	}
 	nc.memberDirty = nc.memberDirty[:0]
-	// addPodEvictorForNewZone runs for added nodes only: a zone that dropped out of the
-	// zone states (no counted node) keeps its tainting queue and limiter until a node is
-	// added to it again, as upstream's zoneNoExecuteTainter entries are never deleted.
-	for _, n := range added {
-		if z := nc.zones[n.zoneKey]; z != nil && !z.inStates {
+	// addPodEvictorForNewZone, for added nodes and for newZoneRepresentatives: every zone
+	// with a cached node that is not in the zone states gets a new tainting queue with a
+	// full bucket. handleDisruption drops a zone with no counted node (only
+	// exclude-disruption nodes, or every node skipped) from the states at the end of each
+	// pass, so such a zone gets a fresh queue and burst at every pass: its NoExecute taints
+	// are limited per pass, not by nodeEvictionRate, and a node that is already tainted
+	// and re-queued first can take the pass's only token every time (upstream does this
+	// too; see TestExcludedZoneTainterRecreatedEachPass).
+	for _, k := range nc.zoneKeys {
+		if z := nc.zones[k]; z.members > 0 && !z.inStates {
 			nc.addEvictor(z)
 		}
 	}
