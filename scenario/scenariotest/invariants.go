@@ -165,7 +165,29 @@ func (nt nodeTaints) apply(r *sim.Record) {
 		}
 		nt.track(n, r.T)
 	case "NodeDeleted":
-		delete(nt, n)
+		// The taint eviction controller only forgets the node (handleNodeUpdate on
+		// NotFound: delete(tc.taintedNodes, name)); evictions it has scheduled for the
+		// node's pods still fire. Keep the taints as they were until a new Node of that
+		// name registers.
+		if nt[n] == nil {
+			nt[n] = map[string]time.Duration{}
+		}
+		nt[n][deletedKey] = r.T
+	case "NodeRegistered":
+		if _, ok := nt[n][deletedKey]; !ok {
+			return
+		}
+		// A new Node object: its taints are its own (TaintAdded records follow); the
+		// old ones end here, which cancels evictions unless NoExecute taints come back
+		// at this instant.
+		delete(nt[n], deletedKey)
+		for k := range nt[n] {
+			if !strings.HasPrefix(k, "\x00") {
+				delete(nt[n], k)
+				nt[n][goneKey+k] = r.T
+			}
+		}
+		nt.track(n, r.T)
 	}
 }
 
@@ -190,6 +212,7 @@ const (
 	lastSinceKey = "\x00lastSince"
 	endKey       = "\x00end"
 	goneKey      = "\x00gone:"
+	deletedKey   = "\x00deleted"
 )
 
 func (nt nodeTaints) track(n string, t time.Duration) {
@@ -286,26 +309,54 @@ func convert(in []corev1Toleration) []taint.Toleration {
 
 // NoEarlyTaintEviction: the taint eviction controller deletes a pod for NoExecute
 // taints no earlier than the minimum tolerationSeconds of the tolerations it uses,
-// counted from when it saw the taints (pkg/controller/tainteviction
-// taint_eviction.go processPodOnNode: triggerTime = now + minTolerationTime;
-// getMinTolerationTime; ≤ 0 seconds and untolerated taints evict at once; an already
-// scheduled eviction keeps its CreatedAt while the taints change). So eviction ≥ the
-// start of the node's current unbroken NoExecute period + the min toleration.
+// counted from when it saw the taints (pkg/controller/tainteviction taint_eviction.go
+// processPodOnNode: triggerTime = now + getMinTolerationTime; ≤ 0 seconds and
+// untolerated taints evict at once). Once an eviction is scheduled, later taint changes
+// do not move it: processPodOnNode keeps the scheduled work whenever its CreatedAt plus
+// the new minimum is before now plus the new minimum, that is whenever it was created
+// earlier (so a pod tolerating unreachable for 20 s is still evicted 20 s after the
+// unreachable taint when it is swapped for not-ready, which it tolerates for 300 s). So
+// the eviction comes no earlier than the start of the node's current unbroken NoExecute
+// period plus the smallest minimum toleration of any set of NoExecute taints the node
+// had during that period.
 func NoEarlyTaintEviction(res *scenario.Result) error {
 	nt := nodeTaints{}
+	type period struct {
+		since time.Duration
+		sets  [][]taint.Taint // the node's NoExecute taint sets during the period
+	}
+	periods := map[string]*period{}
 	for i := range res.Records {
 		r := &res.Records[i]
 		nt.apply(r)
-		if r.Kind != "PodEvicted" || r.Str("reason") != "TaintManagerEviction" {
+		switch r.Kind {
+		case "TaintAdded", "TaintRemoved", "NodeRegistered":
+			n := r.Str("node")
+			cur := nt.noExecute(n, r.T)
+			if len(cur) == 0 {
+				continue
+			}
+			since := nt.noExecuteSince(n, r.T)
+			if p := periods[n]; p == nil || p.since != since {
+				periods[n] = &period{since: since}
+			}
+			periods[n].sets = append(periods[n].sets, cur)
+			continue
+		case "PodEvicted":
+		default:
+			continue
+		}
+		if r.Str("reason") != "TaintManagerEviction" {
 			continue
 		}
 		tols, ok := PodTolerations(res.Scenario, r.Str("pod"))
 		if !ok {
 			continue
 		}
-		taints := nt.noExecute(r.Str("node"), r.T)
+		n := r.Str("node")
+		taints := nt.noExecute(n, r.T)
 		if len(taints) == 0 {
-			return fmt.Errorf("pod %s evicted by the taint manager at %s but node %s has no NoExecute taint", r.Str("pod"), at(r), r.Str("node"))
+			return fmt.Errorf("pod %s evicted by the taint manager at %s but node %s has no NoExecute taint", r.Str("pod"), at(r), n)
 		}
 		all, used := taint.GetMatchingTolerations(taints, tols, false)
 		if !all {
@@ -313,9 +364,21 @@ func NoEarlyTaintEviction(res *scenario.Result) error {
 		}
 		d, forever := taint.MinTolerationTime(used)
 		if forever {
-			return fmt.Errorf("pod %s evicted at %s though it tolerates every NoExecute taint of %s forever", r.Str("pod"), at(r), r.Str("node"))
+			return fmt.Errorf("pod %s evicted at %s though it tolerates every NoExecute taint of %s forever", r.Str("pod"), at(r), n)
 		}
-		earliest := nt.noExecuteSince(r.Str("node"), r.T)
+		earliest := nt.noExecuteSince(n, r.T)
+		if p := periods[n]; p != nil && p.since == earliest {
+			for _, set := range p.sets {
+				all, used := taint.GetMatchingTolerations(set, tols, false)
+				if !all {
+					d = 0 // evicted at once when this set was seen
+					break
+				}
+				if ds, forever := taint.MinTolerationTime(used); !forever {
+					d = min(d, ds)
+				}
+			}
+		}
 		if r.T < earliest+d {
 			return fmt.Errorf("pod %s evicted at %s, before its toleration of %s ran out (taints since %s)", r.Str("pod"), at(r), d, sim.Seconds(earliest)+"s")
 		}
@@ -417,27 +480,88 @@ func freshControllerTaints(recs []sim.Record) map[int]bool {
 	return out
 }
 
+// zoneMembers follows, from the trace, which registered nodes each zone has and how many
+// of them count for disruption (those without the node.kubernetes.io/exclude-disruption
+// label): the node lifecycle controller's zoneToNodeConditions.
+type zoneMembers struct {
+	zoneOf   map[string]string
+	excluded map[string]bool
+	members  map[string]map[string]bool // zone → registered nodes
+}
+
+func newZoneMembers(sc *scenario.Scenario) *zoneMembers {
+	zm := &zoneMembers{zoneOf: map[string]string{}, excluded: map[string]bool{}, members: map[string]map[string]bool{}}
+	for _, n := range sc.Spec.Nodes {
+		zm.zoneOf[n.Name] = n.Zone
+		_, zm.excluded[n.Name] = n.Labels[taint.ExcludeDisruptionLabel]
+	}
+	for _, ev := range sc.Spec.Events {
+		for _, n := range ev.AddNodes {
+			zm.zoneOf[n.Name] = n.Zone
+			_, zm.excluded[n.Name] = n.Labels[taint.ExcludeDisruptionLabel]
+		}
+	}
+	return zm
+}
+
+// apply follows NodeRegistered and NodeDeleted records.
+func (zm *zoneMembers) apply(r *sim.Record) {
+	n := r.Str("node")
+	switch r.Kind {
+	case "NodeRegistered":
+		z := zm.zoneOf[n]
+		if zm.members[z] == nil {
+			zm.members[z] = map[string]bool{}
+		}
+		zm.members[z][n] = true
+	case "NodeDeleted":
+		delete(zm.members[zm.zoneOf[n]], n)
+	}
+}
+
+// counted reports whether zone z has a registered node that counts for disruption.
+func (zm *zoneMembers) counted(z string) bool {
+	for m := range zm.members[z] {
+		if !zm.excluded[m] {
+			return true
+		}
+	}
+	return false
+}
+
 // NoNoExecuteWhileAllZonesFullyDisrupted: when every zone is in FullDisruption the
 // node lifecycle controller assumes its own connectivity is broken and stops tainting
 // (node_lifecycle_controller.go handleDisruption: allAreFullyDisrupted → "Controller
-// detected that all Nodes are not-Ready. Entering master disruption mode", every
-// zone's limiter swapped to rate 0).
+// detected that all Nodes are not-Ready. Entering master disruption mode", the tainter
+// of every zone in nc.zoneStates swapped to rate 0).
+//
+// A zone with no counted node (every node labelled node.kubernetes.io/exclude-disruption)
+// is not part of that: isNodeExcludedFromDisruptionChecks keeps its nodes out of
+// zoneToNodeConditions, so handleDisruption neither weighs the zone in
+// allAreFullyDisrupted nor keeps it in zoneStates, and at the next pass
+// addPodEvictorForNewZone (for classifyNodes' newZoneRepresentatives) gives it a new
+// tainter at nodeEvictionRate. Taints of nodes in such a zone are allowed, and the
+// check considers only the zones that have counted nodes.
 func NoNoExecuteWhileAllZonesFullyDisrupted(res *scenario.Result) error {
 	fresh := freshControllerTaints(res.Records)
+	zm := newZoneMembers(res.Scenario)
 	zones := map[string]string{}
 	for i := range res.Records {
 		r := &res.Records[i]
+		zm.apply(r)
 		if r.Kind == "ZoneState" {
 			zones[r.Str("zone")] = r.Str("to")
 		}
-		if !fresh[i] || len(zones) == 0 {
+		if !fresh[i] || !zm.counted(zm.zoneOf[r.Str("node")]) {
 			continue
 		}
-		all := true
-		for _, s := range zones {
-			all = all && s == "FullDisruption"
+		all, any := true, false
+		for z, s := range zones {
+			if zm.counted(z) {
+				all, any = all && s == "FullDisruption", true
+			}
 		}
-		if all {
+		if any && all {
 			return fmt.Errorf("node %s tainted %s at %s while every zone is in FullDisruption", r.Str("node"), r.Str("taint"), at(r))
 		}
 	}
@@ -450,8 +574,13 @@ func NoNoExecuteWhileAllZonesFullyDisrupted(res *scenario.Result) error {
 // flowcontrol.NewTokenBucketRateLimiter(rate, 1), drained every NodeEvictionPeriod =
 // 100 ms). So, once the burst is used, two taints in one zone are at least 1/rate
 // apart, less the 100 ms tick. A new leader, a zone state change (SwapLimiter), or a
-// zone re-created after it had no counted (non-excluded) node (handleDisruption drops
-// it from zoneStates; addPodEvictorForNewZone makes a new queue) starts a fresh burst.
+// zone that gets a counted node again starts a fresh burst.
+//
+// A zone with no counted node (only exclude-disruption nodes) is not rate limited
+// this way: handleDisruption drops it from zoneStates at the end of every monitor pass
+// (it is not in zoneToNodeConditions) and addPodEvictorForNewZone replaces its tainter,
+// bucket full, at the start of the next one, so it may taint once per pass. Its taints
+// are not checked.
 func NoExecuteRateLimited(res *scenario.Result) error {
 	cm := res.Scenario.Spec.ControllerManager
 	rate := max(cm.NodeEvictionRate, cm.SecondaryNodeEvictionRate)
@@ -460,52 +589,32 @@ func NoExecuteRateLimited(res *scenario.Result) error {
 	}
 	gap := time.Duration(float64(time.Second)/rate) - tickSlack
 	fresh := freshControllerTaints(res.Records)
-	zoneOf := map[string]string{}
-	excluded := map[string]bool{}
-	for _, n := range res.Scenario.Spec.Nodes {
-		zoneOf[n.Name] = n.Zone
-		_, excluded[n.Name] = n.Labels[taint.ExcludeDisruptionLabel]
-	}
-	for _, ev := range res.Scenario.Spec.Events {
-		for _, n := range ev.AddNodes {
-			zoneOf[n.Name] = n.Zone
-			_, excluded[n.Name] = n.Labels[taint.ExcludeDisruptionLabel]
-		}
-	}
-	members := map[string]map[string]bool{} // zone → registered nodes
+	zm := newZoneMembers(res.Scenario)
 	last := map[string]time.Duration{}
 	for i := range res.Records {
 		r := &res.Records[i]
 		switch {
 		case r.Kind == "NodeRegistered":
-			n := r.Str("node")
-			z := zoneOf[n]
-			counted := false
-			for m := range members[z] {
-				counted = counted || !excluded[m]
-			}
-			if !counted {
-				// A zone with no counted node leaves the controller's zone states;
-				// its next node brings a new evictor with a full bucket.
+			if z := zm.zoneOf[r.Str("node")]; !zm.counted(z) {
+				// The zone had no counted node: its next pass brings a new tainter.
 				delete(last, z)
 			}
-			if members[z] == nil {
-				members[z] = map[string]bool{}
-			}
-			members[z][n] = true
-		case r.Kind == "NodeDeleted":
-			delete(members[zoneOf[r.Str("node")]], r.Str("node"))
 		case r.Kind == "Leader":
 			last = map[string]time.Duration{}
 		case r.Kind == "ZoneState":
 			delete(last, r.Str("zone"))
 		case fresh[i]:
-			z := zoneOf[r.Str("node")]
+			z := zm.zoneOf[r.Str("node")]
+			if !zm.counted(z) {
+				delete(last, z)
+				break
+			}
 			if t, ok := last[z]; ok && r.T-t < gap {
 				return fmt.Errorf("zone %q: NoExecute taint on %s at %s only %s after the previous one at %s (limit %s)", z, r.Str("node"), at(r), r.T-t, sim.Seconds(t)+"s", gap)
 			}
 			last[z] = r.T
 		}
+		zm.apply(r)
 	}
 	return nil
 }
@@ -514,9 +623,20 @@ func NoExecuteRateLimited(res *scenario.Result) error {
 // start (pkg/kubelet/kubelet_node_status.go registerWithAPIServer, guarded by
 // kl.registrationCompleted); a second NodeRegistered for a node needs a kubelet
 // start, restart or power-on of that node in between.
+//
+// Besides those actions, a node of spec.nodes starts its kubelet once by itself when
+// its machine boots, at a random instant within its first nodeStatusUpdateFrequency
+// (scenario World.addNode; no trace record). That start may come after a registration
+// that an earlier startKubelet (or powerOn) caused, so one further registration is allowed per
+// such node after a registration that happened inside its boot window.
 func NoReRegistrationWithoutRestart(res *scenario.Result) error {
 	registered := map[string]bool{}
 	restarted := map[string]bool{}
+	lastReg := map[string]time.Duration{}
+	bootWindow := map[string]time.Duration{} // nodes whose boot start may still come
+	for _, n := range res.Scenario.Spec.Nodes {
+		bootWindow[n.Name] = n.Kubelet.NodeStatusUpdateFrequency
+	}
 	for i := range res.Records {
 		r := &res.Records[i]
 		switch r.Kind {
@@ -530,9 +650,13 @@ func NoReRegistrationWithoutRestart(res *scenario.Result) error {
 		case "NodeRegistered":
 			n := r.Str("node")
 			if registered[n] && !restarted[n] {
-				return fmt.Errorf("node %s registered again at %s without a kubelet restart", n, at(r))
+				w, boot := bootWindow[n]
+				if !boot || lastReg[n] >= w {
+					return fmt.Errorf("node %s registered again at %s without a kubelet restart", n, at(r))
+				}
+				delete(bootWindow, n) // this was the boot start's registration
 			}
-			registered[n], restarted[n] = true, false
+			registered[n], restarted[n], lastReg[n] = true, false, r.T
 		}
 	}
 	return nil
