@@ -25,10 +25,11 @@ type Server struct {
 	DaemonSets  *Kind[*DaemonSet]
 	PDBs        *Kind[*PodDisruptionBudget]
 
-	rv      uint64
-	uid     uint64
-	outage  bool
-	clients []*Client
+	rv          uint64
+	uid         uint64
+	outage      bool
+	clients     []*Client
+	beforeFault []func(c *Client)
 }
 
 // Config holds the kube-apiserver settings the model uses.
@@ -85,7 +86,23 @@ func (s *Server) ResourceVersion() uint64 { return s.rv }
 
 // SetOutage takes the whole API server down (every request fails at once with
 // "connection refused") or brings it back.
-func (s *Server) SetOutage(down bool) { s.outage = down }
+func (s *Server) SetOutage(down bool) {
+	if down && !s.outage {
+		s.faultStarts(nil)
+	}
+	s.outage = down
+}
+
+// BeforeFault registers fn to run just before a fault starts: an outage (c is nil) or the
+// partition of client c. Components that skip requests while nothing changes (lazy mode,
+// docs/ARCHITECTURE.md) materialise them there, while the server still answers.
+func (s *Server) BeforeFault(fn func(c *Client)) { s.beforeFault = append(s.beforeFault, fn) }
+
+func (s *Server) faultStarts(c *Client) {
+	for _, fn := range s.beforeFault {
+		fn(c)
+	}
+}
 
 // Down reports whether the API server is in an outage.
 func (s *Server) Down() bool { return s.outage }
@@ -101,7 +118,7 @@ type Client struct {
 	Timeout     time.Duration
 	Latency     time.Duration
 	partitioned bool
-	watchers    []*watchState
+	watchers    []watchState
 	lastTook    time.Duration
 }
 
@@ -122,10 +139,13 @@ func (c *Client) SetPartitioned(p bool) {
 	if c.partitioned == p {
 		return
 	}
+	if p {
+		c.s.faultStarts(c)
+	}
 	c.partitioned = p
 	if !p {
 		for _, w := range c.watchers {
-			w.flush()
+			w.flushHeld()
 		}
 	}
 }

@@ -1,19 +1,44 @@
 package apiserver
 
 import (
+	"slices"
 	"time"
 )
 
 // watchState is the part of a watch the client needs to resume it after a partition.
-type watchState struct{ flush func() }
+type watchState interface{ flushHeld() }
 
-type watcher[T any] struct {
+// stopper ends a watch.
+type stopper interface{ stop() }
+
+type watcher[T Obj[T]] struct {
 	c       *Client
 	latency time.Duration
 	fn      func(Event[T])
 	held    []Event[T]
 	lastAt  time.Duration
 	stopped bool
+	// a selected watch: its kind and selection, to leave it on stop
+	k  *Kind[T]
+	sk selKey
+}
+
+func (w *watcher[T]) stop() {
+	w.stopped = true
+	if w.k == nil {
+		return
+	}
+	k, sk := w.k, w.sk
+	ws := k.selective[sk]
+	for i, x := range ws {
+		if x == w {
+			k.selective[sk] = append(ws[:i:i], ws[i+1:]...)
+			break
+		}
+	}
+	if len(k.selective[sk]) == 0 {
+		delete(k.selective, sk)
+	}
 }
 
 func (w *watcher[T]) send(ev Event[T]) {
@@ -50,10 +75,10 @@ func (w *watcher[T]) flushHeld() {
 }
 
 // Watch is a running watch; Stop ends it.
-type Watch struct{ stop func() }
+type Watch struct{ s stopper }
 
 // Stop ends the watch; notifications not yet delivered are dropped.
-func (w *Watch) Stop() { w.stop() }
+func (w *Watch) Stop() { w.s.stop() }
 
 // Watch delivers every change of the kind to fn, as engine events latency after the
 // change (in change order). While the client is partitioned, notifications are held
@@ -61,8 +86,8 @@ func (w *Watch) Stop() { w.stop() }
 func (k *Kind[T]) Watch(c *Client, latency time.Duration, fn func(Event[T])) *Watch {
 	w := &watcher[T]{c: c, latency: latency, fn: fn}
 	k.watchers = append(k.watchers, w)
-	c.watchers = append(c.watchers, &watchState{flush: w.flushHeld})
-	return &Watch{stop: func() { w.stopped = true }}
+	c.watchers = append(c.watchers, w)
+	return &Watch{s: w}
 }
 
 // AddWatchIndex lets clients watch only the objects whose fn value equals a given
@@ -89,34 +114,22 @@ func (k *Kind[T]) AddWatchIndex(name string, fn func(T) string) {
 // WatchSelected is Watch restricted to objects whose index value is value (see
 // AddWatchIndex). Its cost per change does not grow with the number of such watches.
 func (k *Kind[T]) WatchSelected(c *Client, latency time.Duration, index, value string, fn func(Event[T])) *Watch {
-	w := &watcher[T]{c: c, latency: latency, fn: fn}
-	sk := selKey{index, value}
-	k.selective[sk] = append(k.selective[sk], w)
-	c.watchers = append(c.watchers, &watchState{flush: w.flushHeld})
-	return &Watch{stop: func() {
-		w.stopped = true
-		ws := k.selective[sk]
-		for i, x := range ws {
-			if x == w {
-				k.selective[sk] = append(ws[:i:i], ws[i+1:]...)
-				break
-			}
-		}
-		if len(k.selective[sk]) == 0 {
-			delete(k.selective, sk)
-		}
-	}}
+	w := &watcher[T]{c: c, latency: latency, fn: fn, k: k, sk: selKey{index, value}}
+	k.selective[w.sk] = append(k.selective[w.sk], w)
+	c.watchers = append(c.watchers, w)
+	return &Watch{s: w}
 }
 
 // NewSelectedInformer is an informer over the objects whose index value is value,
 // like an informer with a field selector (the kubelet's pods and its own Node).
 func NewSelectedInformer[T Obj[T]](k *Kind[T], c *Client, latency time.Duration, index, value string) *Informer[T] {
-	inf := &Informer[T]{k: k, items: map[string]T{}}
+	keys := k.selKeys[selKey{index, value}]
+	inf := &Informer[T]{k: k, items: make(map[string]T, len(keys))}
 	fn := k.watchIndex[index]
-	for _, key := range k.selKeys[selKey{index, value}] {
+	for _, key := range keys {
 		inf.items[key] = k.items[key]
-		inf.keys.add(key)
 	}
+	inf.keys = keyList{keys: slices.Clone(keys), nsorted: len(keys), dead: make([]bool, len(keys))}
 	inf.selIndex, inf.selValue = fn, value
 	inf.watch = k.WatchSelected(c, latency, index, value, inf.apply)
 	return inf
@@ -147,10 +160,11 @@ type index[T any] struct {
 // this model) and keeps the cache current through a watch with the given latency.
 func NewInformer[T Obj[T]](k *Kind[T], c *Client, latency time.Duration) *Informer[T] {
 	inf := &Informer[T]{k: k, items: make(map[string]T, len(k.items))}
-	for _, key := range k.keys.sorted() {
+	keys := k.keys.sorted()
+	for _, key := range keys {
 		inf.items[key] = k.items[key]
-		inf.keys.add(key)
 	}
+	inf.keys = keyList{keys: slices.Clone(keys), nsorted: len(keys), dead: make([]bool, len(keys))}
 	inf.watch = k.Watch(c, latency, inf.apply)
 	return inf
 }

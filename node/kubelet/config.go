@@ -3,7 +3,6 @@ package kubelet
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -89,7 +88,8 @@ type Config struct {
 	// MaxPods (default 110) is the pods capacity when Capacity.Pods is zero.
 	MaxPods int32
 
-	// Labels are the kubelet's --node-labels.
+	// Labels are the kubelet's --node-labels. The kubelet keeps the map: do not change
+	// it afterwards.
 	Labels map[string]string
 	// Zone and Region become the topology.kubernetes.io (and beta failure-domain) labels.
 	Zone   string
@@ -188,7 +188,6 @@ func (c Config) withDefaults() (Config, error) {
 	if c.PodStartDelay == 0 {
 		c.PodStartDelay = DefaultPodStartDelay
 	}
-	c.Labels = maps.Clone(c.Labels)
 	c.RegisterWithTaints = slices.Clone(c.RegisterWithTaints)
 	c.ShutdownGracePeriodByPodPriority = slices.Clone(c.ShutdownGracePeriodByPodPriority)
 	return c, nil

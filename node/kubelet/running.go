@@ -54,6 +54,7 @@ func (k *Kubelet) Restore(since time.Duration) error {
 		c.LastTransitionTime = since
 		c.LastHeartbeatTime = k.lastReport
 	}
+	k.condBuf = nil // a steady kubelet need not keep its status buffer
 	n, err := k.s.Nodes.Restore(n)
 	if err != nil {
 		return err

@@ -68,8 +68,8 @@ func (k *Kubelet) syncNodeStatus() {
 func (k *Kubelet) initialNode() *apiserver.Node {
 	n := &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: k.name}}
 	n.Labels = k.defaultLabels()
-	for _, key := range sortedKeys(k.cfg.Labels) {
-		n.Labels[key] = k.cfg.Labels[key]
+	for key, v := range k.cfg.Labels { // builds a map: the order cannot show
+		n.Labels[key] = v
 	}
 	n.Annotations = map[string]string{AnnotationControllerManagedAttach: "true"}
 	n.Unschedulable = !*k.cfg.RegisterSchedulable
