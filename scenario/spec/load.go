@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -55,14 +56,15 @@ func parse(file string, src []byte, ovs []override, checkSweep bool) (*Scenario,
 	return s, nil
 }
 
-// yamlLine matches the line number of a yaml.v3 syntax error.
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+// yamlLine matches the line number of a yaml.v3 syntax error. It is compiled on first
+// use (only files with a syntax error need it), not at package init.
+var yamlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 // document parses the single YAML document of src.
 func (p *parser) document(src []byte) (root *yaml.Node) {
 	syntax := func(err error) {
 		msg, line := err.Error(), 1
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		if m := yamlLine().FindStringSubmatch(msg); m != nil {
 			line, _ = strconv.Atoi(m[1])
 			msg = m[2]
 		} else {
