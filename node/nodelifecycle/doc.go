@@ -41,7 +41,10 @@
 // and FullDisruption use NodeEvictionRate; PartialDisruption uses
 // SecondaryNodeEvictionRate in zones larger than LargeClusterSizeThreshold, else stops
 // tainting. When every zone is FullDisruption the controller removes every NoExecute taint
-// and stops tainting; when that ends every node gets a fresh grace period.
+// and stops tainting; when that ends every node gets a fresh grace period. A zone with no
+// counted node (all excluded) has no state: it is left out of that decision, its tainter
+// is never stopped, and it gets a new queue with a full bucket at every pass (upstream's
+// newZoneRepresentatives), so it taints up to once per pass.
 //
 // With LeaseCircuitBreaker (1.37), before writing Unknown the controller GETs the live
 // Lease; if its resourceVersion differs from the one it recorded, the lease cache is
