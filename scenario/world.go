@@ -12,6 +12,7 @@ import (
 	"github.com/nodesim/nodesim/scenario/spec"
 	"github.com/nodesim/nodesim/sim"
 	"github.com/nodesim/nodesim/taint"
+	"github.com/nodesim/nodesim/workload"
 )
 
 // RunOptions change how a scenario runs, not what it describes.
@@ -219,9 +220,9 @@ func (w *World) restore() error {
 			return fmt.Errorf("%s %s (line %d): %w", o.Kind, o.Key(), o.Line, err)
 		}
 	}
-	// TODO(settle) if err := workload.Settle(s, workload.SettleConfig{Since: runningSince, Rand: sim.NewRand(w.Engine.Seed(), "settle")}); err != nil {
-	//	return err
-	// }
+	if err := workload.Settle(s, workload.SettleConfig{Since: runningSince, Rand: sim.NewRand(w.Engine.Seed(), "settle")}); err != nil {
+		return err
+	}
 	for _, k := range kubelets {
 		k.StartRunning()
 	}
