@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"slices"
 	"time"
 )
 
@@ -156,6 +157,18 @@ func (k *Kind[T]) Create(c *Client, obj T) (T, error) {
 	k.keys.add(key)
 	k.changed(Event[T]{Type: Added, New: obj})
 	return obj, nil
+}
+
+// Reserve makes room for n more objects, so that restoring a large cluster does not
+// regrow the store as it fills. It changes nothing observable.
+func (k *Kind[T]) Reserve(n int) {
+	if n <= 0 {
+		return
+	}
+	if len(k.items) == 0 {
+		k.items = make(map[string]T, n)
+	}
+	k.keys.keys = slices.Grow(k.keys.keys, n)
 }
 
 // Restore stores an object that already existed when the simulation started, for a

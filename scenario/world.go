@@ -164,6 +164,8 @@ type runningKubelet interface {
 // continue. Pods that are not bound are applied at t=0, as in a booting cluster.
 func (w *World) restore() error {
 	var kubelets []runningKubelet
+	w.Server.Nodes.Reserve(len(w.Spec.Nodes))
+	w.Server.Leases.Reserve(len(w.Spec.Nodes))
 	for _, n := range w.Spec.Nodes {
 		k, err := newKubelet(w, n)
 		if err != nil {

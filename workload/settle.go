@@ -64,6 +64,7 @@ func Settle(s *apiserver.Server, cfg SettleConfig) error {
 	if err := st.accountPods(); err != nil {
 		return err
 	}
+	st.reserve()
 	for _, key := range append([]string(nil), s.DaemonSets.Keys()...) {
 		ds, _ := s.DaemonSets.Peek(key)
 		if err := st.daemonSet(ds); err != nil {
@@ -83,6 +84,15 @@ func Settle(s *apiserver.Server, cfg SettleConfig) error {
 		}
 	}
 	return st.deploymentStatuses()
+}
+
+// reserve makes room in the store for the pods about to be restored (at most one
+// per node and DaemonSet, and the replicas of every Deployment and ReplicaSet).
+func (st *settler) reserve() {
+	n := st.s.Nodes.Len() * st.s.DaemonSets.Len()
+	st.s.Deployments.Each(func(d *apiserver.Deployment) { n += int(d.Replicas) })
+	st.s.ReplicaSets.Each(func(rs *apiserver.ReplicaSet) { n += int(rs.Replicas) })
+	st.s.Pods.Reserve(n)
 }
 
 type settler struct {
