@@ -94,6 +94,7 @@ func newControlPlane(w *World) (*controlPlane, error) {
 	pc := leaderelection.DefaultProcessConfig(cp.controllers)
 	pc.Instances = instances
 	pc.ClientTimeout = controllerTimeout
+	pc.Exact = w.opts.Exact
 	le := cm.LeaderElection
 	pc.Election.LeaseDuration, pc.Election.RenewDeadline, pc.Election.RetryPeriod = le.LeaseDuration, le.RenewDeadline, le.RetryPeriod
 	cp.kcm, err = leaderelection.NewProcess(s, pc)

@@ -24,6 +24,7 @@ type Engine struct {
 	seed    uint64
 	start   time.Time
 	stopped bool
+	firing  bool
 	fired   uint64
 	touch   uint64 // see ahead
 }
@@ -75,6 +76,12 @@ func (e *Engine) Start() time.Time { return e.start }
 
 // Fired is the number of timers fired so far.
 func (e *Engine) Fired() uint64 { return e.fired }
+
+// Firing reports whether a timer's callback is running. Outside one (between RunUntil
+// calls, say) every event due at or before Now has fired; inside one, events due at Now
+// may still be waiting. Components that skip events (lazy modes) use it to tell whether
+// an event of theirs due exactly now would already have run.
+func (e *Engine) Firing() bool { return e.firing }
 
 // Pending is the number of timers waiting to fire.
 func (e *Engine) Pending() int { return e.live }
@@ -254,7 +261,10 @@ func (e *Engine) fire(t *Timer, p pos) {
 		t.release()
 	}
 	e.ahead()
+	was := e.firing
+	e.firing = true
 	fn()
+	e.firing = was
 }
 
 // ahead finds the next event before the callback runs (add keeps it up to date

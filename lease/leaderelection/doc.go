@@ -26,6 +26,22 @@
 // ("leaderelection lost"), and its container runs again after RestartDelay. Failover
 // crashes the leader without releasing the lock.
 //
+// # Lazy mode
+//
+// Unless ProcessConfig.Exact is set (or the trace is verbose), a Process follows the
+// steady-state contract of docs/ARCHITECTURE.md: a healthy leader writes one renewal with
+// apiserver.Lease.Steady set and then renews virtually, every RetryPeriod, and its
+// standbys, which would only see those renewals, poll virtually on their jittered
+// schedules. Nothing is scheduled while that lasts. Before anything that could make the
+// outcome differ — an API-server outage or the partition of an instance's client (the
+// server's BeforeFault hook), Failover, Stop — Process.Unsteady replays the virtual
+// renewals and polls in exact mode's order, with the jitter draws exact mode would make,
+// writes the Lease with the last renewal's renewTime, and resumes the real loops where
+// exact mode's would be. Lazy mode assumes that nobody else writes the lock and that the
+// instances' client latencies do not change while the leader is steady; it is off when
+// an instance could miss the lock's renewals for leaseDuration between two polls, and
+// when Callbacks.OnNewLeader is set.
+//
 // Defaults: LeaseDuration 15 s, RenewDeadline 10 s, RetryPeriod 2 s (component-base
 // leader election defaults), JitterFactor 1.2.
 //

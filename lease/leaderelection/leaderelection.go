@@ -103,6 +103,7 @@ func recordOf(l *apiserver.Lease) record {
 type LeaderElector struct {
 	s   *apiserver.Server
 	c   *apiserver.Client
+	r   *sim.Rand
 	cfg Config
 	key string
 
@@ -117,6 +118,21 @@ type LeaderElector struct {
 	leading      bool
 	running      bool
 	roundStart   time.Duration
+
+	// Lazy mode, driven by a Process (see lazy.go). wantSteady is asked before each
+	// renewal; onSteady runs once a steady renewal was written. Both nil: exact.
+	wantSteady func() bool
+	onSteady   func()
+	steady     bool          // leader: renewing virtually since steadyRec.renew
+	steadyRec  record        // the record of the steady write
+	virtual    bool          // standby: polling virtually
+	vNext      time.Duration // when the next (virtual) poll is due
+	// seq numbers the schedulings of the acquire loop and of renewT, in the order the
+	// engine takes them, on a counter shared by a Process's electors: the order of their
+	// events due at the same instant (see lazy.go).
+	seq      *uint64
+	pollSeq  uint64 // of the pending (or virtual) poll
+	renewSeq uint64 // of the pending renewal
 }
 
 // New returns a stopped candidate. r supplies the acquire loop's jitter (a stream of its
@@ -131,7 +147,7 @@ func New(s *apiserver.Server, c *apiserver.Client, r *sim.Rand, cfg Config) (*Le
 	if cfg.JitterFactor > 0 && r == nil {
 		return nil, errors.New("leaderelection: a jittered acquire loop needs a *sim.Rand")
 	}
-	le := &LeaderElector{s: s, c: c, cfg: cfg, key: cfg.LeaseName}
+	le := &LeaderElector{s: s, c: c, r: r, cfg: cfg, key: cfg.LeaseName, seq: new(uint64)}
 	if cfg.LeaseNamespace != "" {
 		le.key = cfg.LeaseNamespace + "/" + cfg.LeaseName
 	}
@@ -152,6 +168,13 @@ func (le *LeaderElector) Start() {
 	}
 	le.running = true
 	le.acquire.Start()
+	le.pollSeq = le.next()
+}
+
+// next takes the next sequence number of the elector's schedulings.
+func (le *LeaderElector) next() uint64 {
+	*le.seq++
+	return *le.seq
 }
 
 // Stop ends the candidate without releasing the lock (a crash, or ReleaseOnCancel off):
@@ -159,6 +182,8 @@ func (le *LeaderElector) Start() {
 func (le *LeaderElector) Stop() {
 	le.running = false
 	le.leading = false
+	le.steady = false
+	le.virtual = false
 	le.acquire.Stop()
 	le.renewT.Stop()
 	le.lostT.Stop()
@@ -174,7 +199,7 @@ func (le *LeaderElector) Leader() string { return le.observed.holder }
 func (le *LeaderElector) Identity() string { return le.cfg.Identity }
 
 func (le *LeaderElector) tryAcquire() time.Duration {
-	if le.tryAcquireOrRenew() {
+	if le.tryAcquireOrRenew(false) {
 		le.acquire.Stop()
 		le.leading = true
 		name := le.cfg.Name
@@ -187,10 +212,12 @@ func (le *LeaderElector) tryAcquire() time.Duration {
 		}
 		if le.running && le.leading {
 			_ = le.renewT.Schedule(le.s.Now() + le.cfg.RetryPeriod)
+			le.renewSeq = le.next()
 			le.roundStart = -1
 		}
 		return 0
 	}
+	le.pollSeq = le.next() // the loop schedules its next run right after this returns
 	return le.c.Took()
 }
 
@@ -202,15 +229,26 @@ func (le *LeaderElector) renewAttempt() {
 		le.roundStart = now
 		_ = le.lostT.Schedule(now + le.cfg.RenewDeadline)
 	}
-	if le.tryAcquireOrRenew() {
+	steady := le.wantSteady != nil && le.wantSteady()
+	if le.tryAcquireOrRenew(steady) {
 		le.lostT.Stop()
 		le.roundStart = -1
+		le.renewSeq = le.next()
+		if steady {
+			// lazy mode: the next renewals are virtual, every RetryPeriod from now.
+			le.steady, le.steadyRec = true, le.observed
+			if le.onSteady != nil {
+				le.onSteady()
+			}
+			return
+		}
 		_ = le.renewT.Schedule(now + le.cfg.RetryPeriod)
 		return
 	}
 	next := now + max(le.cfg.RetryPeriod, le.c.Took())
 	if next < le.roundStart+le.cfg.RenewDeadline {
 		_ = le.renewT.Schedule(next)
+		le.renewSeq = le.next()
 	}
 }
 
@@ -226,8 +264,9 @@ func (le *LeaderElector) lose() {
 
 // tryAcquireOrRenew is client-go's: create the lock if missing; remember when the record was
 // last seen changing (observedTime, the local clock); give up while another holder's lease
-// has not expired on that clock; otherwise write ourselves as holder.
-func (le *LeaderElector) tryAcquireOrRenew() bool {
+// has not expired on that clock; otherwise write ourselves as holder. steady marks the
+// write as lazy mode's steady renewal (apiserver.Lease.Steady).
+func (le *LeaderElector) tryAcquireOrRenew(steady bool) bool {
 	now := le.s.Now()
 	want := record{holder: le.cfg.Identity, durationSec: int32(le.cfg.LeaseDuration / time.Second), acquire: now, renew: now}
 	old, err := le.s.Leases.Get(le.c, le.key)
@@ -260,6 +299,7 @@ func (le *LeaderElector) tryAcquireOrRenew() bool {
 	nl := old.DeepCopy()
 	nl.HolderIdentity, nl.LeaseDurationSeconds, nl.AcquireTime, nl.RenewTime, nl.LeaseTransitions =
 		want.holder, want.durationSec, want.acquire, want.renew, want.transitions
+	nl.Steady = steady
 	if _, err := le.s.Leases.Update(le.c, nl); err != nil {
 		return false
 	}

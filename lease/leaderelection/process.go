@@ -34,6 +34,12 @@ type ProcessConfig struct {
 	ClientTimeout time.Duration
 	// Controllers builds the controllers of a new leader (required).
 	Controllers ControllersFunc
+	// Exact renews the leader's Lease for real every RetryPeriod and polls it for real
+	// from every standby. Otherwise (lazy mode, see Process.Unsteady) a healthy leader
+	// writes one steady renewal and then renews virtually, and its standbys poll
+	// virtually, with the same outcome. A verbose trace (sim.Trace.Wants(true)) always
+	// gets exact mode: its renewals must exist to be traced.
+	Exact bool
 }
 
 // DefaultProcessConfig is one instance with kube-controller-manager's defaults.
@@ -67,6 +73,12 @@ type Process struct {
 	s    *apiserver.Server
 	cfg  ProcessConfig
 	inst []*instance
+	seq  uint64 // the electors' scheduling counter (LeaderElector.seq)
+	// lazy mode (lazy.go)
+	steady    *instance     // the leader renewing virtually, or nil
+	vLast     time.Duration // its last virtual renewal replayed so far
+	vRenew    time.Duration // its next virtual renewal
+	vRenewSeq uint64
 }
 
 // NewProcess validates cfg and returns stopped instances.
@@ -96,13 +108,17 @@ func NewProcess(s *apiserver.Server, cfg ProcessConfig) (*Process, error) {
 		in.restart, _ = s.Engine.NewTimer(in.start)
 		p.inst = append(p.inst, in)
 	}
+	if !cfg.Exact {
+		s.BeforeFault(p.beforeFault)
+	}
 	return p, nil
 }
 
-// Start starts every instance now.
+// Start starts every instance that is not running now (a pending restart is then moot).
 func (p *Process) Start() {
 	for _, in := range p.inst {
 		if !in.alive {
+			in.restart.Stop()
 			in.start()
 		}
 	}
@@ -110,6 +126,7 @@ func (p *Process) Start() {
 
 // Stop stops every instance and its controllers (no restart).
 func (p *Process) Stop() {
+	p.Unsteady()
 	for _, in := range p.inst {
 		in.restart.Stop()
 		in.kill()
@@ -148,6 +165,7 @@ func (p *Process) Err() error {
 // restarted process, takes over through leader election. It returns the identity killed,
 // or "" when no instance leads.
 func (p *Process) Failover() string {
+	p.Unsteady()
 	for _, in := range p.inst {
 		if in.alive && in.le.IsLeader() {
 			in.kill()
@@ -170,9 +188,22 @@ func (in *instance) start() {
 		in.err = err
 		return
 	}
+	p := in.p
+	le.seq = &p.seq
+	if p.steady != nil {
+		// virtual events until now come first (they were scheduled before this start)
+		p.advance(p.s.Now(), p.through())
+	}
+	if !p.cfg.Exact {
+		le.wantSteady = func() bool { return p.wantSteady(in) }
+		le.onSteady = func() { p.onSteady(in) }
+	}
 	in.le = le
 	in.alive = true
 	le.Start()
+	if p.steady != nil {
+		p.joinSteady(in)
+	}
 }
 
 func (in *instance) startedLeading() {

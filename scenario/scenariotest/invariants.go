@@ -3,6 +3,7 @@ package scenariotest
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -666,13 +667,27 @@ func NoReRegistrationWithoutRestart(res *scenario.Result) error {
 // eviction that would take a PodDisruptionBudget's healthy pods below minAvailable
 // (pkg/registry/core/pod/storage/eviction.go checkAndDecrement: DisruptionsAllowed
 // must be > 0). The ready pods matching each budget are counted from the trace.
+//
+// The API skips the budget for a pod that is already terminating or not running
+// (eviction.go canIgnorePDB: phase Succeeded, Failed or Pending, or a deletionTimestamp),
+// so an eviction of a pod someone had already deleted is not checked: one with an
+// earlier PodEvicted record, or one of a Deployment scaled down since it was created
+// (its ReplicaSet controller deletes pods without a record of its own).
 func DrainsRespectPDB(res *scenario.Result) error {
 	type budget struct {
 		app string
 		min int
 	}
 	var budgets []budget
+	replicas := map[string]int32{} // "Deployment/ns/name" → spec.replicas
 	for _, o := range res.Scenario.Spec.Objects {
+		if o.Deployment != nil {
+			r := int32(1)
+			if o.Deployment.Spec.Replicas != nil {
+				r = *o.Deployment.Spec.Replicas
+			}
+			replicas["Deployment/"+o.Deployment.Namespace+"/"+o.Deployment.Name] = r
+		}
 		if o.PDB == nil || o.PDB.Spec.MinAvailable == nil || o.PDB.Spec.Selector == nil {
 			continue
 		}
@@ -682,16 +697,39 @@ func DrainsRespectPDB(res *scenario.Result) error {
 		return nil
 	}
 	ready := map[string]bool{}
+	exists := map[string]bool{}
+	deleted := map[string]bool{} // pods whose deletion someone may have requested
 	for i := range res.Records {
 		r := &res.Records[i]
 		p := r.Str("pod")
 		switch r.Kind {
+		case "PodCreated":
+			exists[p] = true
+		case "Action":
+			if r.Str("action") != "scale" {
+				continue
+			}
+			target := r.Str("target")
+			n, err := strconv.Atoi(r.Str("replicas"))
+			if err != nil {
+				continue
+			}
+			if old, ok := replicas[target]; !ok || int32(n) < old {
+				_, key, _ := strings.Cut(target, "/") // namespace/name
+				for q := range exists {
+					if strings.HasPrefix(q, key+"-") {
+						deleted[q] = true
+					}
+				}
+			}
+			replicas[target] = int32(n)
 		case "PodReady":
 			ready[p] = r.Str("to") == "True"
 		case "PodDeleted":
 			delete(ready, p)
+			delete(exists, p)
 		case "PodEvicted":
-			if r.Str("reason") == "Drain" {
+			if r.Str("reason") == "Drain" && !deleted[p] {
 				for _, b := range budgets {
 					_, name, _ := strings.Cut(p, "/")
 					if !strings.HasPrefix(name, b.app+"-") {
@@ -710,6 +748,7 @@ func DrainsRespectPDB(res *scenario.Result) error {
 				}
 			}
 			delete(ready, p)
+			deleted[p] = true
 		}
 	}
 	return nil

@@ -120,6 +120,19 @@ func TestInvariantRegressions(t *testing.T) {
 			"boot-start-after-early-actions.yaml",
 			nil,
 		},
+		{
+			// Property: DrainsRespectPDB (verbose, after ~350 random cases). The
+			// Deployment is scaled to 0 as the drain starts: the drain's first eviction is
+			// refused (minAvailable 1), the ReplicaSet controller deletes the pod (no
+			// record of its own), and the retry 5 s later evicts it, because the eviction
+			// API does not apply budgets to a terminating pod (canIgnorePDB).
+			"drain-evicts-pod-deleted-by-scale-down.yaml",
+			func(t *testing.T, recs []sim.Record) {
+				refused := first(t, recs, "EvictionRefused", "node", "node-0")
+				ev := first(t, recs, "PodEvicted", "reason", "Drain")
+				require.Equal(t, 5*time.Second, ev.T-refused.T)
+			},
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
