@@ -23,8 +23,11 @@
 // Virtual time zero is when the objects of spec.objects are applied and the machines
 // boot: each kubelet starts at a random instant in its first status period (its own
 // seeded stream), so heartbeat phases are spread as on a real cluster; nodes register
-// in the first seconds. Actions at an instant run in file order after everything
-// already due at that instant.
+// in the first seconds. An action on the kubelet process or the machine (stopKubelet,
+// startKubelet, restartKubelet, powerOff, powerOn, shutdown) that comes before a
+// node's boot instant decides its state: the boot no longer starts that kubelet.
+// Actions at an instant run in file order after everything already due at that
+// instant.
 //
 // # Starting out running
 //

@@ -165,3 +165,22 @@ func TestKubeletStopsGolden(t *testing.T) {
 		t.Fatalf("timeline differs from %s (-want +got); rerun with -update if intended:\n%s", golden, d)
 	}
 }
+
+// An action on the kubelet before the node's boot instant decides its state: a
+// kubelet started early, its Node deleted, then stopped, is not started (and does not
+// register again) when its boot instant comes.
+func TestEarlyActionsReplaceTheBoot(t *testing.T) {
+	sc, err := scenario.Load("scenariotest/testdata/regressions/boot-start-after-early-actions.yaml")
+	require.NoError(t, err)
+	res, err := scenario.Run(sc, scenario.RunOptions{})
+	require.NoError(t, err)
+	registered := 0
+	for _, r := range res.Records {
+		if r.Kind == "NodeRegistered" && r.Str("node") == "node-9" {
+			registered++
+		}
+	}
+	require.Equal(t, 1, registered, "node-9 registers once, at its early start")
+	_, stillThere := res.World.Server.Nodes.Peek("node-9")
+	require.False(t, stillThere)
+}

@@ -62,6 +62,7 @@ type World struct {
 type worldNode struct {
 	spec    spec.Node
 	kubelet Kubelet
+	boot    sim.Handle // the kubelet's start at boot, until it happens
 }
 
 // Minor returns the minor version of a "1.NN" Kubernetes version string.
@@ -139,13 +140,14 @@ func (w *World) addNode(n spec.Node, boot bool) error {
 	if err != nil {
 		return fmt.Errorf("node %q: %w", n.Name, err)
 	}
-	w.nodes[n.Name] = &worldNode{spec: n, kubelet: k}
+	wn := &worldNode{spec: n, kubelet: k}
+	w.nodes[n.Name] = wn
 	w.nodeOrder = append(w.nodeOrder, n.Name)
 	start := time.Duration(0)
 	if boot {
 		start = sim.NewRand(w.Engine.Seed(), "boot/"+n.Name).Uniform(0, n.Kubelet.NodeStatusUpdateFrequency)
 	}
-	_, err = w.Engine.At(w.Engine.Now()+start, k.Start)
+	wn.boot, err = w.Engine.At(w.Engine.Now()+start, k.Start)
 	return err
 }
 
@@ -323,6 +325,17 @@ func (w *World) do(ev *spec.Event) {
 		}
 	}
 	now := w.Engine.Now()
+	switch ev.Action {
+	case spec.ActionStopKubelet, spec.ActionStartKubelet, spec.ActionRestartKubelet,
+		spec.ActionPowerOff, spec.ActionPowerOn, spec.ActionShutdown:
+		// An action on the kubelet process or the machine before the node's boot
+		// instant decides its state: the boot does not start the kubelet afterwards.
+		for _, name := range names {
+			if n, ok := w.nodes[name]; ok {
+				n.boot.Cancel()
+			}
+		}
+	}
 	switch ev.Action {
 	case spec.ActionStopKubelet:
 		each(func(k Kubelet) { k.Unsteady(); k.Stop() })
