@@ -144,6 +144,7 @@ func (k *Kind[T]) Create(c *Client, obj T) (T, error) {
 	if _, ok := k.items[key]; ok {
 		return zero, alreadyExists(k.Resource, m.Name)
 	}
+	m.key = key
 	m.UID = k.s.nextUID()
 	m.CreationTimestamp = k.s.Now()
 	m.Deleting = false
@@ -185,6 +186,7 @@ func (k *Kind[T]) Restore(obj T) (T, error) {
 	if _, ok := k.items[key]; ok {
 		return zero, alreadyExists(k.Resource, m.Name)
 	}
+	m.key = key
 	m.UID = k.s.nextUID()
 	m.ResourceVersion = k.s.nextRV()
 	k.items[key] = obj
@@ -236,7 +238,7 @@ func (k *Kind[T]) store(old, obj T) (T, error) {
 	m := obj.Meta()
 	om := old.Meta()
 	// Identity and server-owned fields cannot change through an update.
-	m.UID, m.CreationTimestamp, m.Namespace, m.Name = om.UID, om.CreationTimestamp, om.Namespace, om.Name
+	m.UID, m.CreationTimestamp, m.Namespace, m.Name, m.key = om.UID, om.CreationTimestamp, om.Namespace, om.Name, om.key
 	m.Deleting, m.DeletionTimestamp, m.DeletionGracePeriodSeconds = om.Deleting, om.DeletionTimestamp, om.DeletionGracePeriodSeconds
 	if k.Hooks.AdmitUpdate != nil {
 		if err := k.Hooks.AdmitUpdate(old, obj); err != nil {

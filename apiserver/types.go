@@ -23,10 +23,17 @@ type ObjectMeta struct {
 	Labels                     map[string]string
 	Annotations                map[string]string
 	OwnerReferences            []OwnerReference
+
+	// key caches Key once the object is stored (its name can no longer change), so
+	// that the store, the informers and the components share one string per object.
+	key string
 }
 
 // Key is "namespace/name", or "name" for cluster-scoped objects.
 func (m *ObjectMeta) Key() string {
+	if m.key != "" {
+		return m.key
+	}
 	if m.Namespace == "" {
 		return m.Name
 	}

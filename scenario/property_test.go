@@ -166,7 +166,10 @@ func TestPropertyFindsInjectedBug(t *testing.T) {
 	require.NoError(t, err)
 	if !raceEnabled { // under -race rapid's shrink time budget may run out first
 		require.LessOrEqual(t, len(sc.Spec.Nodes), 2, "shrunk to at most two nodes")
-		require.LessOrEqual(t, len(sc.Spec.Events), 1, "shrunk to at most one event")
+		// One stopKubelet after the boot is enough, but rapid shrinks times towards 0,
+		// where a stop before the boot instant replaces the boot; it may then keep a
+		// startKubelet and a stop instead (three events on one node).
+		require.LessOrEqual(t, len(sc.Spec.Events), 3, "shrunk to at most three events")
 	}
 	res, err := scenario.Run(sc, scenario.RunOptions{Verbose: true})
 	require.NoError(t, err)

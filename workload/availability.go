@@ -74,6 +74,11 @@ type Tracker struct {
 	names   []string // workload names in first-seen order, sorted on read
 	podWl   map[string]podContribution
 	started bool
+	// listing: the initial list is being applied; its changes are traced once per
+	// workload when it is done, not once per pod.
+	listing bool
+	// wlOf caches the workload name of a controller UID.
+	wlOf map[uint64]string
 }
 
 type podContribution struct {
@@ -114,6 +119,7 @@ func (t *Tracker) Start() {
 	t.dInf = apiserver.NewInformer(t.s.Deployments, t.c, lat)
 	t.dsInf = apiserver.NewInformer(t.s.DaemonSets, t.c, lat)
 	t.podInf = apiserver.NewInformer(t.s.Pods, t.c, lat)
+	t.listing = true
 	for _, d := range t.dInf.List() {
 		t.setDesired(WorkloadName(KindDeployment, d.Namespace, d.Name), d.Replicas)
 	}
@@ -125,6 +131,14 @@ func (t *Tracker) Start() {
 	}
 	for _, p := range t.podInf.List() {
 		t.onPod(apiserver.Event[*apiserver.Pod]{Type: apiserver.Added, New: p})
+	}
+	t.listing = false
+	if t.cfg.Trace {
+		for _, wl := range t.names {
+			if s := t.series[wl]; len(s.samples) > 0 {
+				t.trace(wl, s.ready, s.desired)
+			}
+		}
 	}
 	t.dInf.AddHandler(func(ev apiserver.Event[*apiserver.Deployment]) {
 		if ev.Type != apiserver.Deleted {
@@ -169,18 +183,35 @@ func (t *Tracker) workloadOf(p *apiserver.Pod) string {
 	if !ok {
 		return ""
 	}
+	if wl, ok := t.wlOf[ref.UID]; ok {
+		return wl // a controller's pods share its name (the owner chain never changes)
+	}
+	wl, known := t.resolve(p, ref)
+	if known {
+		if t.wlOf == nil {
+			t.wlOf = map[uint64]string{}
+		}
+		t.wlOf[ref.UID] = wl
+	}
+	return wl
+}
+
+// resolve names the workload of a pod's controller; known reports whether the answer
+// is final (a ReplicaSet not yet in the cache may still turn out to be a Deployment's).
+func (t *Tracker) resolve(p *apiserver.Pod, ref apiserver.OwnerReference) (wl string, known bool) {
 	switch ref.Kind {
 	case KindDaemonSet:
-		return WorkloadName(KindDaemonSet, p.Namespace, ref.Name)
+		return WorkloadName(KindDaemonSet, p.Namespace, ref.Name), true
 	case KindReplicaSet:
 		if rs, ok := t.rsInf.Get(nsKey(p.Namespace, ref.Name)); ok {
 			if dref, ok := rs.ControllerRef(); ok && dref.Kind == KindDeployment {
-				return WorkloadName(KindDeployment, p.Namespace, dref.Name)
+				return WorkloadName(KindDeployment, p.Namespace, dref.Name), true
 			}
+			return WorkloadName(KindReplicaSet, p.Namespace, ref.Name), true
 		}
-		return WorkloadName(KindReplicaSet, p.Namespace, ref.Name)
+		return WorkloadName(KindReplicaSet, p.Namespace, ref.Name), false
 	}
-	return ""
+	return "", false
 }
 
 func (t *Tracker) onPod(ev apiserver.Event[*apiserver.Pod]) {
@@ -243,9 +274,13 @@ func (t *Tracker) record(wl string, s *wlSeries, ready, desired int32) {
 	} else {
 		s.samples = append(s.samples, Sample{T: now, Ready: ready, Desired: desired})
 	}
-	if t.cfg.Trace {
-		t.s.Trace.Add(now, "WorkloadReady", sim.S("workload", wl), sim.I("ready", int64(ready)), sim.I("desired", int64(desired)))
+	if t.cfg.Trace && !t.listing {
+		t.trace(wl, ready, desired)
 	}
+}
+
+func (t *Tracker) trace(wl string, ready, desired int32) {
+	t.s.Trace.Add(t.s.Now(), "WorkloadReady", sim.S("workload", wl), sim.I("ready", int64(ready)), sim.I("desired", int64(desired)))
 }
 
 // Workloads returns the names of every workload seen, sorted.
