@@ -66,6 +66,13 @@ type Kind[T Obj[T]] struct {
 	// selKeys lists, per (index, value), the stored keys with that value (sorted), so
 	// that a selected informer's initial list costs what it returns.
 	selKeys map[selKey][]string
+
+	// SelectMiss, when set, is called before a change is delivered to the selected
+	// watches of an index value that has none, so that its owner can start one on
+	// demand (a component materialised when something first concerns it). A watch
+	// started in SelectMiss receives this change; an informer started there should
+	// first be rewound to before it (Informer.Rewind).
+	SelectMiss func(index, value string, ev Event[T])
 }
 
 type selKey struct{ index, value string }
@@ -334,14 +341,26 @@ func (k *Kind[T]) notify(ev Event[T]) {
 			nv = fn(ev.New)
 		}
 		if ov != "" {
-			for _, w := range k.selective[selKey{name, ov}] {
+			for _, w := range k.selected(name, ov, ev) {
 				w.send(ev)
 			}
 		}
 		if nv != "" && nv != ov {
-			for _, w := range k.selective[selKey{name, nv}] {
+			for _, w := range k.selected(name, nv, ev) {
 				w.send(ev)
 			}
 		}
 	}
+}
+
+// selected returns the selected watches of an index value, giving SelectMiss its
+// chance to start one first.
+func (k *Kind[T]) selected(index, value string, ev Event[T]) []*watcher[T] {
+	sk := selKey{index, value}
+	ws := k.selective[sk]
+	if len(ws) == 0 && k.SelectMiss != nil {
+		k.SelectMiss(index, value, ev)
+		ws = k.selective[sk]
+	}
+	return ws
 }

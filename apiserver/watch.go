@@ -203,6 +203,19 @@ func (inf *Informer[T]) ByIndex(name, v string) []T {
 	return nil
 }
 
+// EachByIndex calls fn for each object whose index value is v, in key order: ByIndex
+// without allocating a slice. fn must not change the informer.
+func (inf *Informer[T]) EachByIndex(name, v string, fn func(T)) {
+	for _, ix := range inf.indexes {
+		if ix.name == name {
+			for _, key := range ix.by[v] {
+				fn(inf.items[key])
+			}
+			return
+		}
+	}
+}
+
 // CountByIndex returns how many objects have index value v.
 func (inf *Informer[T]) CountByIndex(name, v string) int {
 	for _, ix := range inf.indexes {
@@ -270,6 +283,39 @@ func (inf *Informer[T]) apply(ev Event[T]) {
 	}
 	for _, h := range inf.handlers {
 		h(ev)
+	}
+}
+
+// Rewind undoes ev in the cache without calling the handlers: for an informer started
+// in a SelectMiss hook (its initial list already holds the change), so that the change
+// then arrives through its watch as it would have if the informer had been there
+// before.
+func (inf *Informer[T]) Rewind(ev Event[T]) {
+	key := ev.New.Meta().Key()
+	before := ev.Type != Added && (inf.selIndex == nil || inf.selIndex(ev.Old) == inf.selValue)
+	cur, had := inf.items[key]
+	if before {
+		inf.items[key] = ev.Old
+		if !had {
+			inf.keys.add(key)
+		}
+	} else if had {
+		delete(inf.items, key)
+		inf.keys.remove(key)
+	}
+	for _, ix := range inf.indexes {
+		if had {
+			if v := ix.fn(cur); v != "" {
+				if ix.by[v] = sortedRemove(ix.by[v], key); len(ix.by[v]) == 0 {
+					delete(ix.by, v)
+				}
+			}
+		}
+		if before {
+			if v := ix.fn(ev.Old); v != "" {
+				ix.by[v] = sortedInsert(ix.by[v], key)
+			}
+		}
 	}
 }
 

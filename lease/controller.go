@@ -82,6 +82,12 @@ type Config struct {
 	OnSteady func()
 }
 
+// DefaultRenewInterval is the renew interval for a lease duration: RenewIntervalFraction
+// of it (10 s for 40 s).
+func DefaultRenewInterval(leaseDurationSeconds int32) time.Duration {
+	return time.Duration(float64(time.Duration(leaseDurationSeconds)*time.Second) * RenewIntervalFraction)
+}
+
 // Controller is the kubelet's node-lease controller: it creates the node's Lease and
 // renews it every renew interval (see the package doc).
 type Controller struct {
@@ -150,7 +156,7 @@ func New(s *apiserver.Server, c *apiserver.Client, r *sim.Rand, cfg Config) (*Co
 		return nil, fmt.Errorf("lease: RenewInterval must not be negative, got %v", cfg.RenewInterval)
 	}
 	if cfg.RenewInterval == 0 {
-		cfg.RenewInterval = time.Duration(float64(time.Duration(cfg.LeaseDurationSeconds)*time.Second) * RenewIntervalFraction)
+		cfg.RenewInterval = DefaultRenewInterval(cfg.LeaseDurationSeconds)
 	}
 	if cfg.JitterFactor < 0 {
 		return nil, fmt.Errorf("lease: JitterFactor must be zero or positive, got %v", cfg.JitterFactor)

@@ -30,6 +30,11 @@ type Kubelet interface {
 }
 
 func newKubelet(w *World, n spec.Node) (Kubelet, error) {
+	return kubelet.New(w.Server, n.Name, kubeletConfig(w, n))
+}
+
+// kubeletConfig is the node's kubelet configuration.
+func kubeletConfig(w *World, n spec.Node) kubelet.Config {
 	kc := n.Kubelet
 	register := kc.RegisterNode
 	cfg := kubelet.Config{
@@ -54,7 +59,7 @@ func newKubelet(w *World, n spec.Node) (Kubelet, error) {
 		cfg.ShutdownGracePeriodByPodPriority = append(cfg.ShutdownGracePeriodByPodPriority,
 			kubelet.ShutdownGracePeriodByPodPriority{Priority: p.Priority, ShutdownGracePeriodSeconds: p.ShutdownGracePeriodSeconds})
 	}
-	return kubelet.New(w.Server, n.Name, cfg)
+	return cfg
 }
 
 // controller is what the controller-manager runs.

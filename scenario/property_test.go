@@ -183,3 +183,26 @@ func mustRead(t *testing.T, path string) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// TestPropertyLazyEqualsExact: the steady-state shortcuts (lazy kubelets and leader
+// lease, lazy monitor passes, and in a running start kubelets built only when something
+// concerns their node) give the same trace as exact mode, on random scenarios.
+func TestPropertyLazyEqualsExact(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		sc := scenariotest.Scenario(scenariotest.GenOptions{MaxNodes: 8, MaxEvents: 5, MaxObjects: 3}).Draw(rt, "scenario")
+		lazy, err := scenario.Run(sc, scenario.RunOptions{})
+		if err != nil {
+			rt.Fatalf("run: %v", err)
+		}
+		exact, err := scenario.Run(sc, scenario.RunOptions{Exact: true})
+		if err != nil {
+			rt.Fatalf("run: %v", err)
+		}
+		if lazy.Digest() != exact.Digest() {
+			var a, b strings.Builder
+			_ = lazy.WriteText(&a)
+			_ = exact.WriteText(&b)
+			rt.Fatalf("lazy and exact traces differ:\nlazy:\n%s\nexact:\n%s", a.String(), b.String())
+		}
+	})
+}

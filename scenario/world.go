@@ -61,7 +61,8 @@ type World struct {
 // worldNode is one machine of the scenario.
 type worldNode struct {
 	spec    spec.Node
-	kubelet Kubelet
+	kubelet Kubelet    // nil until built (see World.kubelet)
+	resume  kubelet.Resume
 	boot    sim.Handle // the kubelet's start at boot, until it happens
 }
 
@@ -154,37 +155,35 @@ func (w *World) addNode(n spec.Node, boot bool) error {
 // runningSince is when the objects of a cluster that starts out running were created.
 const runningSince = -time.Hour
 
-// runningKubelet is a kubelet that can start out running (spec.start: running).
-type runningKubelet interface {
-	Restore(since time.Duration) error
-	StartRunning()
+// adopter is a kubelet that can continue from a running start's Resume point.
+type adopter interface {
+	Adopt(r kubelet.Resume, nodeEv *apiserver.Event[*apiserver.Node], podEv *apiserver.Event[*apiserver.Pod])
 }
 
 // restore builds a cluster that has been running since runningSince: the kubelets'
 // Nodes and Leases, the objects (workloads settled as their controllers and the
 // scheduler leave them; bare pods bound to a node running there), then the kubelets
 // continue. Pods that are not bound are applied at t=0, as in a booting cluster.
+//
+// In lazy mode a steady kubelet does nothing observable, so none is built: the node
+// keeps its Resume point, and its kubelet is built and adopted when something first
+// concerns it (World.kubelet) — an action on the node, or a change of its Node or of a
+// pod bound to it, caught as the change is delivered (SelectMiss) so that the new
+// kubelet receives it through its own watch, as one that had always been there.
+// Exact mode builds them all at once; the trace is the same.
 func (w *World) restore() error {
-	var kubelets []runningKubelet
-	w.Server.Nodes.Reserve(len(w.Spec.Nodes))
-	w.Server.Leases.Reserve(len(w.Spec.Nodes))
+	s := w.Server
+	lazy := !w.opts.Exact
+	s.Nodes.Reserve(len(w.Spec.Nodes))
+	s.Leases.Reserve(len(w.Spec.Nodes))
 	for _, n := range w.Spec.Nodes {
-		k, err := newKubelet(w, n)
+		res, err := kubelet.RestoreNode(s, n.Name, kubeletConfig(w, n), runningSince)
 		if err != nil {
 			return fmt.Errorf("node %q: %w", n.Name, err)
 		}
-		w.nodes[n.Name] = &worldNode{spec: n, kubelet: k}
+		w.nodes[n.Name] = &worldNode{spec: n, resume: res}
 		w.nodeOrder = append(w.nodeOrder, n.Name)
-		rk, ok := k.(runningKubelet)
-		if !ok {
-			return fmt.Errorf("node %q: its kubelet cannot start out running", n.Name)
-		}
-		if err := rk.Restore(runningSince); err != nil {
-			return fmt.Errorf("node %q: %w", n.Name, err)
-		}
-		kubelets = append(kubelets, rk)
 	}
-	s := w.Server
 	var later []spec.Object
 	for _, o := range w.Spec.Objects {
 		var err error
@@ -227,10 +226,53 @@ func (w *World) restore() error {
 	if err := workload.Settle(s, workload.SettleConfig{Since: runningSince, Rand: sim.NewRand(w.Engine.Seed(), "settle")}); err != nil {
 		return err
 	}
-	for _, k := range kubelets {
-		k.StartRunning()
+	for _, name := range w.nodeOrder {
+		if n := w.nodes[name]; !lazy || !n.resume.Steady {
+			if _, err := w.build(n, nil, nil); err != nil {
+				return err
+			}
+		}
+	}
+	if lazy {
+		s.Nodes.SelectMiss = func(index, value string, ev apiserver.Event[*apiserver.Node]) {
+			if n := w.nodes[value]; index == apiserver.IndexName && n != nil && n.kubelet == nil {
+				_, _ = w.build(n, &ev, nil)
+			}
+		}
+		s.Pods.SelectMiss = func(index, value string, ev apiserver.Event[*apiserver.Pod]) {
+			if n := w.nodes[value]; index == apiserver.IndexNodeName && n != nil && n.kubelet == nil {
+				_, _ = w.build(n, nil, &ev)
+			}
+		}
 	}
 	return w.applyObjects(later)
+}
+
+// kubelet returns the node's kubelet, building it first if need be.
+func (w *World) kubelet(n *worldNode) Kubelet {
+	if n.kubelet == nil {
+		if _, err := w.build(n, nil, nil); err != nil {
+			// the configuration was valid when the node was restored: unreachable
+			panic(fmt.Sprintf("node %q: %v", n.spec.Name, err))
+		}
+	}
+	return n.kubelet
+}
+
+// build builds the kubelet of a restored node and adopts it at its Resume point; the
+// events are the change being delivered, if that is what built it.
+func (w *World) build(n *worldNode, nodeEv *apiserver.Event[*apiserver.Node], podEv *apiserver.Event[*apiserver.Pod]) (Kubelet, error) {
+	k, err := newKubelet(w, n.spec)
+	if err != nil {
+		return nil, fmt.Errorf("node %q: %w", n.spec.Name, err)
+	}
+	a, ok := k.(adopter)
+	if !ok {
+		return nil, fmt.Errorf("node %q: its kubelet cannot start out running", n.spec.Name)
+	}
+	n.kubelet = k
+	a.Adopt(n.resume, nodeEv, podEv)
+	return k, nil
 }
 
 func (w *World) applyObjects(objs []spec.Object) error {
@@ -320,7 +362,7 @@ func (w *World) do(ev *spec.Event) {
 	each := func(fn func(k Kubelet)) {
 		for _, name := range names {
 			if n, ok := w.nodes[name]; ok {
-				fn(n.kubelet)
+				fn(w.kubelet(n))
 			}
 		}
 	}
@@ -359,7 +401,7 @@ func (w *World) do(ev *spec.Event) {
 		each(func(k Kubelet) { k.Client().SetPartitioned(false) })
 	case spec.ActionAPIServerOutage:
 		for _, name := range w.nodeOrder {
-			w.nodes[name].kubelet.Unsteady()
+			w.kubelet(w.nodes[name]).Unsteady()
 		}
 		w.Server.SetOutage(true)
 		_, _ = w.Engine.At(now+ev.For, func() {
@@ -374,7 +416,7 @@ func (w *World) do(ev *spec.Event) {
 		})
 	case spec.ActionDeleteNode:
 		for _, name := range names {
-			w.nodes[name].kubelet.Unsteady()
+			w.kubelet(w.nodes[name]).Unsteady()
 			_ = w.Server.Nodes.Delete(w.operator, name, apiserver.DeleteOptions{})
 		}
 	case spec.ActionCordon, spec.ActionUncordon:
@@ -475,7 +517,7 @@ func (w *World) Configz(node string) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("no node %q in this scenario", node)
 	}
-	return n.kubelet.Configz(), nil
+	return w.kubelet(n).Configz(), nil
 }
 
 // Run builds the world and runs it to the end (or opts.Until), then judges the

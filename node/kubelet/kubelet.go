@@ -86,9 +86,7 @@ type Kubelet struct {
 	statusVirtual time.Duration // next virtual status sync while steady
 
 	// a running start (Restore, StartRunning)
-	resumeStatus  time.Duration
-	resumeLease   time.Duration
-	restoredLease *apiserver.Lease
+	resume Resume
 }
 
 type statusPhase uint8

@@ -24,27 +24,51 @@ import (
 // Conditions have been in their state since the node was created (since). In lazy
 // mode the kubelet is steady from the start; in exact mode its loops run from those
 // phases, and both modes give the same trace, as for a booting cluster.
+//
+// Because a steady kubelet does nothing observable, it need not exist until something
+// concerns its node: RestoreNode restores the objects and returns the Resume point
+// without building a Kubelet; Adopt, called on a kubelet built later (when an action
+// targets the node or a change of its Node or of a pod bound to it is delivered), puts
+// it exactly where it would be had it been adopted at time zero.
 
-// Restore puts the node's Node and Lease in the store as this kubelet, running since
-// since (< 0), would have left them, and draws the phases its loops continue from. It
-// starts nothing: restore the pods bound to the node, then call StartRunning. A kubelet
-// with registerNode false has nothing to restore.
-func (k *Kubelet) Restore(since time.Duration) error {
-	if k.running {
-		return errors.New("kubelet: Restore of a running kubelet")
+// Resume is where a kubelet running since before time zero continues from.
+type Resume struct {
+	Since      time.Duration // when the node was created
+	Status     time.Duration // the status loop's next sync
+	LastReport time.Duration // the last status report
+	Lease      time.Duration // the Lease's next renewal
+	// Steady: the kubelet continues in lazy steady mode, so it does nothing observable
+	// until something concerns its node (otherwise its loops run from time zero).
+	Steady   bool
+	restored bool // the Node and Lease were restored (registerNode)
+}
+
+// RestoreNode puts in the store the Node and the Lease that a kubelet of nodeName with
+// configuration cfg, running since since (< now), would have left, and returns where
+// that kubelet continues from (see Adopt). A kubelet with registerNode false has
+// nothing to restore.
+func RestoreNode(s *apiserver.Server, nodeName string, cfg Config, since time.Duration) (Resume, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return Resume{}, err
 	}
+	k := &Kubelet{s: s, name: nodeName, cfg: c, exact: c.Exact || (s.Trace != nil && s.Trace.Verbose)}
+	return k.restoreObjects(since)
+}
+
+func (k *Kubelet) restoreObjects(since time.Duration) (Resume, error) {
 	now := k.s.Now()
 	if since >= now {
-		return errors.New("kubelet: Restore needs a start time before now")
+		return Resume{}, errors.New("kubelet: a running start needs a start time before now")
 	}
 	r := sim.NewRand(k.s.Engine.Seed(), "kubelet/"+k.name+"/running")
-	k.resumeStatus = now + r.Uniform(0, k.cfg.NodeStatusUpdateFrequency)
-	k.lastReport = now - r.Uniform(0, k.cfg.NodeStatusReportFrequency)
-	period := k.lease.RenewInterval()
-	k.resumeLease = now + r.Uniform(0, period)
-	k.startedAt = since
+	period := lease.DefaultRenewInterval(k.cfg.NodeLeaseDurationSeconds)
+	res := Resume{Since: since}
+	res.Status = now + r.Uniform(0, k.cfg.NodeStatusUpdateFrequency)
+	res.LastReport = now - r.Uniform(0, k.cfg.NodeStatusReportFrequency)
+	res.Lease = now + r.Uniform(0, period)
 	if !*k.cfg.RegisterNode {
-		return nil
+		return res, nil
 	}
 	k.runtimeReady = true
 	n := k.initialNode()
@@ -52,33 +76,52 @@ func (k *Kubelet) Restore(since time.Duration) error {
 	for i := range n.Conditions {
 		c := &n.Conditions[i]
 		c.LastTransitionTime = since
-		c.LastHeartbeatTime = k.lastReport
+		c.LastHeartbeatTime = res.LastReport
 	}
-	k.condBuf = nil // a steady kubelet need not keep its status buffer
 	n, err := k.s.Nodes.Restore(n)
 	if err != nil {
-		return err
+		return Resume{}, err
 	}
-	l := &apiserver.Lease{
+	_, err = k.s.Leases.Restore(&apiserver.Lease{
 		ObjectMeta: apiserver.ObjectMeta{Namespace: lease.NodeLeaseNamespace, Name: k.name, CreationTimestamp: since,
 			OwnerReferences: []apiserver.OwnerReference{{Kind: "Node", Name: k.name, UID: n.UID}}},
 		HolderIdentity:       k.name,
 		LeaseDurationSeconds: k.cfg.NodeLeaseDurationSeconds,
-		RenewTime:            k.resumeLease - period,
-		Steady:               !k.exact,
+		RenewTime:            res.Lease - period,
+		Steady:               k.lazy(),
+	})
+	res.restored = err == nil
+	res.Steady = res.restored && k.lazy()
+	return res, err
+}
+
+// Restore is RestoreNode for this kubelet: it restores the objects and keeps the
+// Resume point for StartRunning.
+func (k *Kubelet) Restore(since time.Duration) error {
+	if k.running {
+		return errors.New("kubelet: Restore of a running kubelet")
 	}
-	k.restoredLease, err = k.s.Leases.Restore(l)
+	res, err := k.restoreObjects(since)
+	k.condBuf = nil // a steady kubelet need not keep its status buffer
+	k.resume = res
 	return err
 }
 
-// StartRunning starts the kubelet restored by Restore: registered, its runtime
-// checked, its last status sync successful, its pods' containers running (pods
-// stored Running are adopted; others are synced as at a start).
-func (k *Kubelet) StartRunning() {
+// StartRunning starts the kubelet restored by Restore (Adopt of its Resume point).
+func (k *Kubelet) StartRunning() { k.Adopt(k.resume, nil, nil) }
+
+// Adopt starts this kubelet as the process of Resume point r, now or later: registered,
+// its runtime checked, its last status sync successful, the containers of its pods
+// running (pods stored Running are adopted; others are synced as at a start), its loops
+// steady (lazy) or due at their phases (exact). When it is built because a change of
+// its Node (nodeEv) or of one of its pods (podEv) is being delivered, that change is
+// rewound from its informers' initial lists and then arrives through its watch.
+func (k *Kubelet) Adopt(r Resume, nodeEv *apiserver.Event[*apiserver.Node], podEv *apiserver.Event[*apiserver.Pod]) {
 	if k.running {
 		return
 	}
-	if !*k.cfg.RegisterNode || k.restoredLease == nil {
+	l, ok := k.s.Leases.Peek(lease.NodeLeaseNamespace + "/" + k.name)
+	if !r.restored || !ok {
 		k.Start()
 		return
 	}
@@ -88,10 +131,18 @@ func (k *Kubelet) StartRunning() {
 	k.runtimeReady = true
 	k.fastDone = true
 	k.reported = true
+	k.lastReport = r.LastReport
 	k.delay = 0
 	k.lastSyncOK = true
 	k.sphase = phaseIdle
+	k.startedAt = r.Since
 	k.startInformers()
+	if nodeEv != nil {
+		k.nodeInf.Rewind(*nodeEv)
+	}
+	if podEv != nil {
+		k.podInf.Rewind(*podEv)
+	}
 	for _, p := range k.podInf.List() {
 		if p.Phase == apiserver.PodRunning && !p.Deleting {
 			k.pods[p.Key()] = &podState{uid: p.UID, running: true, readyAt: p.CreationTimestamp}
@@ -99,14 +150,12 @@ func (k *Kubelet) StartRunning() {
 		}
 		k.syncPod(p)
 	}
-	l := k.restoredLease
-	k.restoredLease = nil
-	if k.exact {
-		_ = k.statusTimer.Schedule(k.resumeStatus)
-		k.lease.Resume(l, k.resumeLease, false)
+	if !k.lazy() {
+		_ = k.statusTimer.Schedule(r.Status)
+		k.lease.Resume(l, r.Lease, false)
 		return
 	}
 	k.steady = true
-	k.statusVirtual = k.resumeStatus
-	k.lease.Resume(l, k.resumeLease, true)
+	k.statusVirtual = r.Status
+	k.lease.Resume(l, r.Lease, true)
 }

@@ -4,13 +4,14 @@ import (
 	"time"
 
 	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/lease"
 )
 
 // canBeSteady is asked by the lease controller before each renewal: a kubelet may stop
 // writing when it runs, is registered, reachable, past its start-up work, idle in its
 // status loop, its last sync succeeded, and what it would report equals what is stored.
 func (k *Kubelet) canBeSteady() bool {
-	if k.exact || !k.running || k.shuttingDown || !k.fastDone || !k.runtimeReady || !k.reported {
+	if !k.lazy() || !k.running || k.shuttingDown || !k.fastDone || !k.runtimeReady || !k.reported {
 		return false
 	}
 	if *k.cfg.RegisterNode && !k.registered {
@@ -31,6 +32,16 @@ func (k *Kubelet) canBeSteady() bool {
 		return false
 	}
 	return !k.podsPending()
+}
+
+// lazy reports whether this kubelet may use the steady shortcut at all. Besides
+// exact mode, it may not when its status reports come less than two renew intervals
+// apart: the node lifecycle controller, when a Lease leaves steady mode, rebuilds what
+// its passes saw from the last renewal and the last heartbeat only, which is exact
+// only if every earlier heartbeat came before the last renewal (the default reports
+// every 5 minutes against renewals every 10 s). Such a kubelet reports often anyway.
+func (k *Kubelet) lazy() bool {
+	return !k.exact && k.cfg.NodeStatusReportFrequency >= 2*lease.DefaultRenewInterval(k.cfg.NodeLeaseDurationSeconds)
 }
 
 // enterSteady runs right after the Lease was written with Steady = true: the status

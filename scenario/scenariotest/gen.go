@@ -86,6 +86,9 @@ func genYAML(t *rapid.T, o GenOptions) string {
 	p("  seed: %d", rapid.Uint64Range(1, 1<<20).Draw(t, "seed"))
 	p("  duration: %ds", durSec)
 	p("  kubernetesVersion: %q", version)
+	if rapid.Bool().Draw(t, "startRunning") {
+		p("  start: running")
+	}
 	if rapid.Bool().Draw(t, "customControllerManager") {
 		period := rapid.IntRange(1, 10).Draw(t, "nodeMonitorPeriod")
 		grace := rapid.IntRange(35, 90).Draw(t, "nodeMonitorGracePeriod")
