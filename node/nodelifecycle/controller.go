@@ -106,7 +106,7 @@ type Controller struct {
 	active      []*nodeHealth // sorted by name; lazy mode's visit set
 	memberDirty []*nodeHealth
 	zones       map[string]*zone
-	zoneKeys    []string // sorted
+	zoneList    []*zone // sorted by key
 
 	leaseCacheRV uint64
 	breakerRV    uint64
@@ -195,8 +195,8 @@ func (nc *Controller) Stop() {
 // ZoneStates returns the zones' states by zone label value (for reports and tests).
 func (nc *Controller) ZoneStates() map[string]ZoneState {
 	out := map[string]ZoneState{}
-	for _, k := range nc.zoneKeys {
-		if z := nc.zones[k]; z.inStates {
+	for _, z := range nc.zoneList {
+		if z.inStates {
 			out[z.label] = z.state
 		}
 	}
@@ -267,8 +267,8 @@ func (nc *Controller) zone(key, label string) *zone {
 	if z == nil {
 		z = &zone{key: key, label: label}
 		nc.zones[key] = z
-		i, _ := slices.BinarySearch(nc.zoneKeys, key)
-		nc.zoneKeys = slices.Insert(nc.zoneKeys, i, key)
+		i, _ := slices.BinarySearchFunc(nc.zoneList, key, func(z *zone, k string) int { return cmpString(z.key, k) })
+		nc.zoneList = slices.Insert(nc.zoneList, i, z)
 	}
 	return z
 }

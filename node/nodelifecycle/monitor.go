@@ -43,8 +43,8 @@ func (nc *Controller) monitorPass() time.Duration {
 	// are limited per pass, not by nodeEvictionRate, and a node that is already tainted
 	// and re-queued first can take the pass's only token every time (upstream does this
 	// too; see TestExcludedZoneTainterRecreatedEachPass).
-	for _, k := range nc.zoneKeys {
-		if z := nc.zones[k]; z.members > 0 && !z.inStates {
+	for _, z := range nc.zoneList {
+		if z.members > 0 && !z.inStates {
 			nc.addEvictor(z)
 		}
 	}
@@ -144,8 +144,8 @@ func (nc *Controller) clean(n *nodeHealth) bool {
 		node.HasTaint(taint.UnreachableNoExecute) || node.HasTaint(taint.NotReadyNoExecute) {
 		return false
 	}
-	for _, k := range nc.zoneKeys {
-		if q := nc.zones[k].q; q != nil && q.has(n.name) {
+	for _, z := range nc.zoneList {
+		if q := z.q; q != nil && q.has(n.name) {
 			return false
 		}
 	}
@@ -460,8 +460,7 @@ func (nc *Controller) setLimiterInZone(z *zone, state ZoneState) {
 func (nc *Controller) handleDisruption(now time.Duration) {
 	allAre := true
 	newState := func(z *zone) ZoneState { return nc.computeZoneState(z) }
-	for _, k := range nc.zoneKeys {
-		z := nc.zones[k]
+	for _, z := range nc.zoneList {
 		if z.total == 0 {
 			continue
 		}
@@ -476,14 +475,13 @@ func (nc *Controller) handleDisruption(now time.Duration) {
 		}
 	}
 	allWas := true
-	for _, k := range nc.zoneKeys {
-		z := nc.zones[k]
+	for _, z := range nc.zoneList {
 		if z.inStates && z.total == 0 {
 			z.inStates, z.state = false, ""
 		}
 	}
-	for _, k := range nc.zoneKeys {
-		if z := nc.zones[k]; z.inStates && z.state != StateFullDisruption {
+	for _, z := range nc.zoneList {
+		if z.inStates && z.state != StateFullDisruption {
 			allWas = false
 			break
 		}
@@ -497,13 +495,13 @@ func (nc *Controller) handleDisruption(now time.Duration) {
 		for _, node := range nc.nodeInf.List() {
 			_ = nc.markNodeAsReachable(node)
 		}
-		for _, k := range nc.zoneKeys {
-			if z := nc.zones[k]; z.inStates {
+		for _, z := range nc.zoneList {
+			if z.inStates {
 				z.q.swapLimiter(0, now)
 			}
 		}
-		for _, k := range nc.zoneKeys {
-			if z := nc.zones[k]; z.inStates {
+		for _, z := range nc.zoneList {
+			if z.inStates {
 				nc.recordZone(z, StateFullDisruption)
 			}
 		}
@@ -514,16 +512,15 @@ func (nc *Controller) handleDisruption(now time.Duration) {
 				n.probe, n.readyTransition, n.probeFloor = now, now, now
 			}
 		}
-		for _, k := range nc.zoneKeys {
-			if z := nc.zones[k]; z.inStates {
+		for _, z := range nc.zoneList {
+			if z.inStates {
 				s := newState(z)
 				nc.setLimiterInZone(z, s)
 				nc.recordZone(z, s)
 			}
 		}
 	default:
-		for _, k := range nc.zoneKeys {
-			z := nc.zones[k]
+		for _, z := range nc.zoneList {
 			if !z.inStates {
 				continue
 			}
@@ -545,8 +542,7 @@ func (nc *Controller) scheduleTick(from time.Duration) {
 		return
 	}
 	next, ok := time.Duration(0), false
-	for _, k := range nc.zoneKeys {
-		z := nc.zones[k]
+	for _, z := range nc.zoneList {
 		if z.q == nil || len(z.q.heap) == 0 {
 			continue
 		}
@@ -590,8 +586,7 @@ func (nc *Controller) taintingTick() {
 		return
 	}
 	nc.tickDeferred = false
-	for _, k := range nc.zoneKeys {
-		z := nc.zones[k]
+	for _, z := range nc.zoneList {
 		if z.q == nil || len(z.q.heap) == 0 {
 			continue
 		}
