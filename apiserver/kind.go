@@ -66,6 +66,8 @@ type Kind[T Obj[T]] struct {
 	// selKeys lists, per (index, value), the stored keys with that value (sorted), so
 	// that a selected informer's initial list costs what it returns.
 	selKeys map[selKey][]string
+	// keyIndex names the watch indexes whose value is the object's key (no selKeys).
+	keyIndex map[string]bool
 
 	// SelectMiss, when set, is called before a change is delivered to the selected
 	// watches of an index value that has none, so that its owner can start one on
@@ -324,7 +326,7 @@ func (k *Kind[T]) notify(ev Event[T]) {
 		if ev.Type == Deleted {
 			nv = ""
 		}
-		if ov != nv {
+		if ov != nv && !k.keyIndex[name] {
 			key := ev.New.Meta().Key()
 			if ov != "" {
 				sk := selKey{name, ov}

@@ -99,16 +99,39 @@ func (k *Kind[T]) AddWatchIndex(name string, fn func(T) string) {
 		k.selective = map[selKey][]*watcher[T]{}
 		k.selKeys = map[selKey][]string{}
 	}
-	for _, key := range k.keys.sorted() {
-		if v := fn(k.items[key]); v != "" {
-			sk := selKey{name, v}
-			k.selKeys[sk] = append(k.selKeys[sk], key)
+	if !k.keyIndex[name] {
+		for _, key := range k.keys.sorted() {
+			if v := fn(k.items[key]); v != "" {
+				sk := selKey{name, v}
+				k.selKeys[sk] = append(k.selKeys[sk], key)
+			}
 		}
 	}
 	if _, ok := k.watchIndex[name]; !ok {
 		k.selNames = append(k.selNames, name)
 	}
 	k.watchIndex[name] = fn
+}
+
+// AddKeyWatchIndex is AddWatchIndex for an index whose value is the object's key
+// (a Node by name, a Lease by namespace/name): it needs no list of keys per value.
+func (k *Kind[T]) AddKeyWatchIndex(name string) {
+	if k.keyIndex == nil {
+		k.keyIndex = map[string]bool{}
+	}
+	k.keyIndex[name] = true
+	k.AddWatchIndex(name, func(o T) string { return o.Meta().Key() })
+}
+
+// selectedKeys are the stored keys whose index value is value, sorted.
+func (k *Kind[T]) selectedKeys(index, value string) []string {
+	if k.keyIndex[index] {
+		if _, ok := k.items[value]; ok {
+			return []string{value}
+		}
+		return nil
+	}
+	return k.selKeys[selKey{index, value}]
 }
 
 // WatchSelected is Watch restricted to objects whose index value is value (see
@@ -123,7 +146,7 @@ func (k *Kind[T]) WatchSelected(c *Client, latency time.Duration, index, value s
 // NewSelectedInformer is an informer over the objects whose index value is value,
 // like an informer with a field selector (the kubelet's pods and its own Node).
 func NewSelectedInformer[T Obj[T]](k *Kind[T], c *Client, latency time.Duration, index, value string) *Informer[T] {
-	keys := k.selKeys[selKey{index, value}]
+	keys := k.selectedKeys(index, value)
 	inf := &Informer[T]{k: k, items: make(map[string]T, len(keys))}
 	fn := k.watchIndex[index]
 	for _, key := range keys {

@@ -169,7 +169,8 @@ func TestPropertyFindsInjectedBug(t *testing.T) {
 		// One stopKubelet after the boot is enough, but rapid shrinks times towards 0,
 		// where a stop before the boot instant replaces the boot; it may then keep a
 		// startKubelet and a stop instead (three events on one node).
-		require.LessOrEqual(t, len(sc.Spec.Events), 3, "shrunk to at most three events")
+		// (On a loaded machine rapid's shrink time budget may leave one more.)
+		require.LessOrEqual(t, len(sc.Spec.Events), 4, "shrunk to at most four events")
 	}
 	res, err := scenario.Run(sc, scenario.RunOptions{Verbose: true})
 	require.NoError(t, err)

@@ -71,7 +71,7 @@ func (k *Kubelet) initialNode() *apiserver.Node {
 	for key, v := range k.cfg.Labels { // builds a map: the order cannot show
 		n.Labels[key] = v
 	}
-	n.Annotations = map[string]string{AnnotationControllerManagedAttach: "true"}
+	n.Annotations = initialAnnotations // shared: stored objects are never changed in place
 	n.Unschedulable = !*k.cfg.RegisterSchedulable
 	n.Taints = append(n.Taints, k.cfg.RegisterWithTaints...)
 	us := taint.Taint{Key: taint.Unschedulable, Effect: taint.NoSchedule}
@@ -84,14 +84,14 @@ func (k *Kubelet) initialNode() *apiserver.Node {
 	return n
 }
 
+// initialAnnotations are the annotations of a registered Node (read only).
+var initialAnnotations = map[string]string{AnnotationControllerManagedAttach: "true"}
+
 func (k *Kubelet) defaultLabels() map[string]string {
-	l := map[string]string{
-		apiserver.LabelHostname: k.name,
-		apiserver.LabelOS:       "linux",
-		apiserver.LabelArch:     "amd64",
-		LabelOSBeta:             "linux",
-		LabelArchBeta:           "amd64",
-	}
+	l := make(map[string]string, 9+len(k.cfg.Labels)) // the --node-labels join them
+	l[apiserver.LabelHostname] = k.name
+	l[apiserver.LabelOS], l[apiserver.LabelArch] = "linux", "amd64"
+	l[LabelOSBeta], l[LabelArchBeta] = "linux", "amd64"
 	if k.cfg.Zone != "" {
 		l[apiserver.LabelZone] = k.cfg.Zone
 		l[apiserver.LabelZoneBeta] = k.cfg.Zone
@@ -422,6 +422,9 @@ func (k *Kubelet) desiredConditions(buf []apiserver.NodeCondition) []apiserver.N
 func (k *Kubelet) computeConditions(orig *apiserver.Node) ([]apiserver.NodeCondition, bool) {
 	now := k.s.Now()
 	// the buffer is reused: callers use the result before the next call (a PATCH copies it).
+	if k.condBuf == nil {
+		k.condBuf = make([]apiserver.NodeCondition, 0, 5)
+	}
 	conds := k.desiredConditions(k.condBuf[:0])
 	k.condBuf = conds
 	changed := false

@@ -106,7 +106,8 @@ type Controller struct {
 	active      []*nodeHealth // sorted by name; lazy mode's visit set
 	memberDirty []*nodeHealth
 	zones       map[string]*zone
-	zoneList    []*zone // sorted by key
+	zoneList    []*zone              // sorted by key
+	zoneKeys    map[[2]string]string // interned zone keys by (region, zone)
 
 	leaseCacheRV uint64
 	breakerRV    uint64
@@ -239,6 +240,15 @@ func cmpString(a, b string) int {
 // zoneOf returns the zone key (region + ":\x00:" + zone, beta labels first, "" when
 // unlabelled) and the zone label value.
 func zoneOf(n *apiserver.Node) (key, label string) {
+	r, z := regionZone(n)
+	if r == "" && z == "" {
+		return "", ""
+	}
+	return zoneKeyOf(r, z), z
+}
+
+// regionZone reads a node's region and zone labels (the beta ones first, as upstream).
+func regionZone(n *apiserver.Node) (region, zone string) {
 	l := n.Labels
 	if l == nil {
 		return "", ""
@@ -251,10 +261,29 @@ func zoneOf(n *apiserver.Node) (key, label string) {
 	if !ok {
 		r = l[apiserver.LabelRegion]
 	}
+	return r, z
+}
+
+// zoneKeyOf is utilnode.GetZoneKey's key for a region and a zone.
+func zoneKeyOf(r, z string) string { return r + ":\x00:" + z }
+
+// zoneOf is the package zoneOf with the keys interned: a pass or an update of a node in a known
+// zone allocates nothing.
+func (nc *Controller) zoneOf(n *apiserver.Node) (key, label string) {
+	r, z := regionZone(n)
 	if r == "" && z == "" {
 		return "", ""
 	}
-	return r + ":\x00:" + z, z
+	rz := [2]string{r, z}
+	if k, ok := nc.zoneKeys[rz]; ok {
+		return k, z
+	}
+	if nc.zoneKeys == nil {
+		nc.zoneKeys = map[[2]string]string{}
+	}
+	k := zoneKeyOf(r, z)
+	nc.zoneKeys[rz] = k
+	return k, z
 }
 
 func excluded(n *apiserver.Node) bool {
@@ -276,7 +305,7 @@ func (nc *Controller) zone(key, label string) *zone {
 // nodeSeen records a node present in the cache.
 func (nc *Controller) nodeSeen(node *apiserver.Node) {
 	n := nc.health(node.Name)
-	key, label := zoneOf(node)
+	key, label := nc.zoneOf(node)
 	if !n.inCache {
 		n.inCache = true
 		nc.zone(key, label).members++
