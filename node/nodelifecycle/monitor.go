@@ -159,7 +159,7 @@ func (nc *Controller) addEvictor(z *zone) {
 }
 
 func (nc *Controller) zoneForNode(node *apiserver.Node) *zone {
-	key, label := zoneOf(node)
+	key, label := nc.zoneOf(node)
 	z := nc.zone(key, label)
 	if z.q == nil {
 		z.q = newRateLimitedTimedQueue(nc.cfg.NodeEvictionRate)
@@ -180,7 +180,7 @@ func (nc *Controller) uncount(n *nodeHealth) {
 }
 
 func (nc *Controller) count(n *nodeHealth, node *apiserver.Node, ready bool) {
-	key, label := zoneOf(node)
+	key, label := nc.zoneOf(node)
 	if n.counted && n.countedZone == key && n.countedReady == ready {
 		return
 	}
