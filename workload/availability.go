@@ -119,6 +119,9 @@ func (t *Tracker) Start() {
 	t.dInf = apiserver.NewInformer(t.s.Deployments, t.c, lat)
 	t.dsInf = apiserver.NewInformer(t.s.DaemonSets, t.c, lat)
 	t.podInf = apiserver.NewInformer(t.s.Pods, t.c, lat)
+	if len(t.podWl) == 0 {
+		t.podWl = make(map[string]podContribution, t.podInf.Len())
+	}
 	t.listing = true
 	for _, d := range t.dInf.List() {
 		t.setDesired(WorkloadName(KindDeployment, d.Namespace, d.Name), d.Replicas)

@@ -163,6 +163,8 @@ func (sc *Scheduler) Start() {
 	sc.backTimer, _ = e.NewTimer(sc.flushBackoff)
 	sc.nodeInf = apiserver.NewInformer(sc.s.Nodes, sc.c, sc.cfg.WatchLatency)
 	sc.podInf = apiserver.NewInformer(sc.s.Pods, sc.c, sc.cfg.WatchLatency)
+	sc.infos = make(map[string]*nodeInfo, sc.nodeInf.Len())
+	sc.acct = make(map[string]podAcct, sc.podInf.Len())
 	for _, n := range sc.nodeInf.List() {
 		sc.setNode(n)
 	}
