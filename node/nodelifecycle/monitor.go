@@ -329,7 +329,13 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 			return observed, current, false, node, errShortCircuit
 		}
 	}
-	// Stale: Ready, MemoryPressure, DiskPressure and PIDPressure become Unknown.
+	// Stale: Ready, MemoryPressure, DiskPressure and PIDPressure become Unknown. A node
+	// already marked so by an earlier pass needs no copy (every pass until it recovers).
+	if allUnknown(node) {
+		if cur := *node.Condition(apiserver.NodeReady); cur == observed {
+			return observed, cur, true, node, nil
+		}
+	}
 	nn := node.DeepCopy()
 	for _, t := range unknownConditionTypes {
 		c := nn.Condition(t)
@@ -359,6 +365,16 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 		n.savedLeaseRenew, n.savedLeaseRV = lease.RenewTime, lease.ResourceVersion
 	}
 	return observed, cur, true, nn, nil
+}
+
+// allUnknown reports whether the four conditions a stale node gets exist and are Unknown.
+func allUnknown(node *apiserver.Node) bool {
+	for _, t := range unknownConditionTypes {
+		if c := node.Condition(t); c == nil || c.Status != apiserver.ConditionUnknown {
+			return false
+		}
+	}
+	return true
 }
 
 // processTaintBaseEviction swaps or queues NoExecute taints by the given Ready status.
