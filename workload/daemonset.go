@@ -1,7 +1,10 @@
 package workload
 
 import (
+	"cmp"
 	"fmt"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -42,6 +45,19 @@ type DaemonSetController struct {
 	// rejects pods while shutting down) is retried after the backoff, not at once.
 	failedBackoff map[string]failedBackoff
 	started       bool
+
+	// byUID finds a DaemonSet's state from its pods' controller reference.
+	byUID map[uint64]*dsState
+	// scratch space of syncNode and sync, reused so that a sync allocates nothing
+	// per node
+	running, failed, toDelete []*apiserver.Pod
+	pairBuf                   []byte
+	names                     []string
+
+	// fullSync (tests only) makes every sync of a whole DaemonSet visit every node,
+	// as before syncs were incremental; nodeSyncs counts syncNode calls.
+	fullSync  bool
+	nodeSyncs int
 }
 
 type failedBackoff struct{ delay, until time.Duration }
@@ -53,13 +69,38 @@ const (
 	failedPodsBackoffMax     = 15 * time.Minute
 )
 
+// dsState is what the controller keeps of one DaemonSet between syncs.
+//
+// A sync of the whole DaemonSet (its key in the queue: the DaemonSet changed, which
+// includes every status write of this controller, or the controller started) visits
+// only the nodes whose result may differ from the one kept in nodes: the dirty
+// nodes. A node is dirty from the moment one of the inputs of syncNode for it
+// changes (its Node is added, deleted or changes in a way nodeSchedulingChanged
+// reports, which covers all NodeShouldRunDaemonPod reads: name, labels, taints; a
+// pod indexed under the DaemonSet and the node is added, changes or is deleted) until a syncNode for it takes no action. A syncNode that acts (creates or
+// deletes a pod, waits for a failed pod's backoff, fails) leaves the node dirty, so
+// that the next sync of the whole DaemonSet calls it again, as a sync over every node
+// would. Every node is dirty (allDirty) when the state is new or the pod template
+// (with the DaemonSet tolerations) or the comparison operators gate changed.
+//
+// The other inputs of syncNode need no marking: expCreate and expDelete entries go
+// only through syncNode itself (an action) or a pod event (which marks the pair);
+// the failed-pod backoff and the clock matter only while a node has failed pods
+// that are not being deleted, and such a node acts on every syncNode. A node that
+// took no action, with unchanged inputs, would take none again and keep its result
+// (nodes[node]); so the status computed from the kept results and the actions taken
+// are those of a sync over every node, in the same node order.
 type dsState struct {
-	uid     uint64
-	tmpl    *apiserver.Pod // template pod with the DaemonSet tolerations
-	tmplRV  uint64
-	nodes   map[string]uint8 // bit 1: should run; bit 2: has a ready pod
-	desired int32
-	ready   int32
+	uid       uint64
+	idxPrefix string         // uidKey(uid) + "|": the prefix of its pods' index values
+	tmpl      *apiserver.Pod // template pod with the DaemonSet tolerations
+	tmplRV    uint64
+	cmpOps    bool             // the comparison operators gate tmpl was judged with
+	nodes     map[string]uint8 // bit 1: should run; bit 2: has a ready pod
+	desired   int32
+	ready     int32
+	dirty     map[string]struct{} // nodes the next sync of the whole DaemonSet visits
+	allDirty  bool                // it visits every node
 	// the status last written, so that a stale informer copy does not cause the
 	// same write twice
 	wrote          bool
@@ -95,6 +136,7 @@ func (dc *DaemonSetController) Start() {
 	}
 	dc.started = true
 	dc.state, dc.expCreate, dc.expDelete, dc.failedBackoff = map[string]*dsState{}, map[string]string{}, map[string]bool{}, map[string]failedBackoff{}
+	dc.byUID = map[uint64]*dsState{}
 	dc.q = newWorkQueue(dc.s.Engine, dc.sync)
 	dc.dsInf = apiserver.NewInformer(dc.s.DaemonSets, dc.c, dc.cfg.WatchLatency)
 	dc.nodeInf = apiserver.NewInformer(dc.s.Nodes, dc.c, dc.cfg.WatchLatency)
@@ -107,6 +149,9 @@ func (dc *DaemonSetController) Start() {
 	})
 	dc.dsInf.AddHandler(func(ev apiserver.Event[*apiserver.DaemonSet]) {
 		if ev.Type == apiserver.Deleted {
+			if st := dc.state[ev.New.Key()]; st != nil {
+				delete(dc.byUID, st.uid)
+			}
 			delete(dc.state, ev.New.Key())
 			return
 		}
@@ -136,11 +181,29 @@ func (dc *DaemonSetController) onNode(ev apiserver.Event[*apiserver.Node]) {
 		return
 	}
 	for _, k := range dc.dsInf.Keys() {
+		if st := dc.state[k]; st != nil {
+			st.dirty[ev.New.Name] = struct{}{}
+		}
 		dc.q.add(k + "|" + ev.New.Name)
 	}
 }
 
+// markPod marks dirty the node of p for the DaemonSet the pod is indexed under
+// (indexOwnerNode: its controller's UID, whatever the kind).
+func (dc *DaemonSetController) markPod(p *apiserver.Pod) {
+	if p == nil {
+		return
+	}
+	if r, ok := p.ControllerRef(); ok {
+		if st := dc.byUID[r.UID]; st != nil {
+			st.dirty[p.NodeName] = struct{}{}
+		}
+	}
+}
+
 func (dc *DaemonSetController) onPod(ev apiserver.Event[*apiserver.Pod]) {
+	dc.markPod(ev.Old)
+	dc.markPod(ev.New)
 	p := ev.New
 	ref, ok := p.ControllerRef()
 	if !ok || ref.Kind != KindDaemonSet {
@@ -169,22 +232,50 @@ func (dc *DaemonSetController) sync(item string) error {
 	}
 	st := dc.state[dsKey]
 	if st == nil || st.uid != ds.UID {
-		st = &dsState{uid: ds.UID, nodes: map[string]uint8{}}
+		if st != nil {
+			delete(dc.byUID, st.uid)
+		}
+		st = &dsState{uid: ds.UID, idxPrefix: uidKey(ds.UID) + "|", nodes: map[string]uint8{},
+			dirty: map[string]struct{}{}, allDirty: true}
 		dc.state[dsKey] = st
+		dc.byUID[ds.UID] = st
 	}
-	if st.tmpl == nil || st.tmplRV != ds.ResourceVersion {
-		st.tmpl, st.tmplRV = daemonPodTemplate(ds), ds.ResourceVersion
+	cmpOps := dc.s.Config.ComparisonOperators
+	if st.tmpl == nil || st.tmplRV != ds.ResourceVersion || st.cmpOps != cmpOps {
+		// Most changes of a DaemonSet are its status (written by this controller):
+		// the nodes' results depend on the template only.
+		t := daemonPodTemplate(ds)
+		if st.tmpl == nil || st.cmpOps != cmpOps || !reflect.DeepEqual(t, st.tmpl) {
+			st.allDirty = true
+		}
+		st.tmpl, st.tmplRV, st.cmpOps = t, ds.ResourceVersion, cmpOps
 	}
 	var err error
 	if pair {
-		err = dc.syncNode(ds, st, node)
+		err = dc.syncNode(ds, st, dsKey, node)
 	} else {
+		err = dc.syncNodes(ds, st, dsKey)
+	}
+	if e := dc.updateStatus(ds, st); err == nil {
+		err = e
+	}
+	return err
+}
+
+// syncNodes is the node part of a sync of the whole DaemonSet: syncNode for every
+// dirty node (every node if allDirty), in node name order, and the result of a
+// deleted node dropped; it returns the first error.
+func (dc *DaemonSetController) syncNodes(ds *apiserver.DaemonSet, st *dsState, dsKey string) error {
+	var err error
+	if st.allDirty || dc.fullSync {
+		st.allDirty = false
+		clear(st.dirty)
 		for _, n := range dc.nodeInf.Keys() {
-			if e := dc.syncNode(ds, st, n); e != nil && err == nil {
+			if e := dc.syncNode(ds, st, dsKey, n); e != nil && err == nil {
 				err = e
 			}
 		}
-		var gone []string
+		gone := dc.names[:0]
 		for n := range st.nodes {
 			if _, ok := dc.nodeInf.Get(n); !ok {
 				gone = append(gone, n)
@@ -194,10 +285,27 @@ func (dc *DaemonSetController) sync(item string) error {
 		for _, n := range gone {
 			dc.setNodeState(st, n, 0)
 		}
+		clear(gone)
+		dc.names = gone[:0]
+		return err
 	}
-	if e := dc.updateStatus(ds, st); err == nil {
-		err = e
+	if len(st.dirty) == 0 {
+		return nil
 	}
+	names := dc.names[:0]
+	for n := range st.dirty {
+		names = append(names, n)
+	}
+	sort.Strings(names) // the order of nodeInf.Keys()
+	for _, n := range names {
+		// syncNode of a deleted node drops its result, as the loop over gone
+		// nodes above does.
+		if e := dc.syncNode(ds, st, dsKey, n); e != nil && err == nil {
+			err = e
+		}
+	}
+	clear(names)
+	dc.names = names[:0]
 	return err
 }
 
@@ -249,17 +357,45 @@ func (dc *DaemonSetController) setNodeState(st *dsState, node string, v uint8) {
 	}
 }
 
-func (dc *DaemonSetController) syncNode(ds *apiserver.DaemonSet, st *dsState, node string) error {
+// syncNode brings one node of a DaemonSet in line and keeps its result, and keeps
+// the node dirty if it acted (see dsState).
+func (dc *DaemonSetController) syncNode(ds *apiserver.DaemonSet, st *dsState, dsKey, node string) error {
+	dc.nodeSyncs++
+	acted, err := dc.syncNodeOnce(ds, st, dsKey, node)
+	if acted || err != nil {
+		st.dirty[node] = struct{}{}
+	} else {
+		delete(st.dirty, node)
+	}
+	return err
+}
+
+// byCreation orders a node's daemon pods oldest first (ties by name).
+func byCreation(a, b *apiserver.Pod) int {
+	if a.CreationTimestamp != b.CreationTimestamp {
+		return cmp.Compare(a.CreationTimestamp, b.CreationTimestamp)
+	}
+	return strings.Compare(a.Name, b.Name)
+}
+
+// syncNodeOnce is syncNode's work; acted reports whether it created or deleted a
+// pod (or tried to) or waits for a failed pod's backoff.
+func (dc *DaemonSetController) syncNodeOnce(ds *apiserver.DaemonSet, st *dsState, dsKey, node string) (acted bool, err error) {
 	n, ok := dc.nodeInf.Get(node)
 	if !ok {
 		dc.setNodeState(st, node, 0) // the node's pods are left to pod GC
-		return nil
+		return false, nil
 	}
-	shouldRun, shouldContinue := NodeShouldRunDaemonPod(st.tmpl, n, dc.s.Config.ComparisonOperators)
-	pods := dc.podInf.ByIndex(indexOwnerNode, uidKey(ds.UID)+"|"+node)
-	var running, toDelete, failed []*apiserver.Pod
+	shouldRun, shouldContinue := NodeShouldRunDaemonPod(st.tmpl, n, st.cmpOps)
+	running, failed, toDelete := dc.running[:0], dc.failed[:0], dc.toDelete[:0]
+	defer func() {
+		clear(running)
+		clear(failed)
+		clear(toDelete)
+		dc.running, dc.failed, dc.toDelete = running[:0], failed[:0], toDelete[:0]
+	}()
 	terminating := 0
-	for _, p := range pods {
+	dc.podInf.EachByIndex(indexOwnerNode, st.idxPrefix+node, func(p *apiserver.Pod) {
 		switch {
 		case p.Deleting:
 			terminating++
@@ -269,13 +405,10 @@ func (dc *DaemonSetController) syncNode(ds *apiserver.DaemonSet, st *dsState, no
 		default:
 			running = append(running, p)
 		}
-	}
-	sort.SliceStable(running, func(i, j int) bool {
-		if running[i].CreationTimestamp != running[j].CreationTimestamp {
-			return running[i].CreationTimestamp < running[j].CreationTimestamp
-		}
-		return running[i].Name < running[j].Name
 	})
+	if len(running) > 1 {
+		slices.SortStableFunc(running, byCreation)
+	}
 	var v uint8
 	if shouldRun {
 		v |= dsShouldRun
@@ -284,13 +417,16 @@ func (dc *DaemonSetController) syncNode(ds *apiserver.DaemonSet, st *dsState, no
 		}
 	}
 	dc.setNodeState(st, node, v)
-	pair := ds.Key() + "|" + node
+	pb := append(append(append(dc.pairBuf[:0], dsKey...), '|'), node...)
+	dc.pairBuf = pb
 	if len(failed) > 0 {
+		acted = true
+		pair := string(pb)
 		now := dc.s.Now()
 		b := dc.failedBackoff[pair]
 		if now < b.until {
 			dc.q.addAfter(pair, b.until-now)
-			return nil
+			return acted, nil
 		}
 		switch {
 		case b.delay == 0:
@@ -302,8 +438,8 @@ func (dc *DaemonSetController) syncNode(ds *apiserver.DaemonSet, st *dsState, no
 		dc.failedBackoff[pair] = b
 		toDelete = append(toDelete, failed...)
 	}
-	if _, waiting := dc.expCreate[pair]; waiting {
-		return nil
+	if _, waiting := dc.expCreate[string(pb)]; waiting {
+		return acted, nil
 	}
 	switch {
 	case !shouldContinue:
@@ -315,8 +451,9 @@ func (dc *DaemonSetController) syncNode(ds *apiserver.DaemonSet, st *dsState, no
 		// exists := len(daemonPods) > 0): a replacement waits until the old pod is
 		// gone, so a pod the taint eviction controller deletes at once is not
 		// recreated in a storm.
-		if err := dc.createPod(ds, st, node, pair); err != nil {
-			return err
+		acted = true
+		if err := dc.createPod(ds, st, node, string(pb)); err != nil {
+			return acted, err
 		}
 	}
 	for _, p := range toDelete {
@@ -324,16 +461,17 @@ func (dc *DaemonSetController) syncNode(ds *apiserver.DaemonSet, st *dsState, no
 		if dc.expDelete[pk] {
 			continue
 		}
+		acted = true
 		dc.expDelete[pk] = true
 		if err := dc.s.Pods.Delete(dc.c, pk, apiserver.DeleteOptions{UID: p.UID}); err != nil {
 			delete(dc.expDelete, pk)
 			if !apiserver.IsNotFound(err) && !apiserver.IsConflict(err) {
 				dc.c.TraceError("delete", "pods", err)
-				return err
+				return acted, err
 			}
 		}
 	}
-	return nil
+	return acted, nil
 }
 
 func (dc *DaemonSetController) createPod(ds *apiserver.DaemonSet, st *dsState, node, pair string) error {
