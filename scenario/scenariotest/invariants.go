@@ -496,6 +496,13 @@ func newZoneMembers(sc *scenario.Scenario) *zoneMembers {
 		zm.zoneOf[n.Name] = n.Zone
 		_, zm.excluded[n.Name] = n.Labels[taint.ExcludeDisruptionLabel]
 	}
+	for _, name := range restoredNodes(sc) {
+		z := zm.zoneOf[name]
+		if zm.members[z] == nil {
+			zm.members[z] = map[string]bool{}
+		}
+		zm.members[z][name] = true
+	}
 	for _, ev := range sc.Spec.Events {
 		for _, n := range ev.AddNodes {
 			zm.zoneOf[n.Name] = n.Zone
@@ -503,6 +510,21 @@ func newZoneMembers(sc *scenario.Scenario) *zoneMembers {
 		}
 	}
 	return zm
+}
+
+// restoredNodes are the nodes a running start (spec.start: running) restores at time
+// zero, registered and Ready, without any trace record.
+func restoredNodes(sc *scenario.Scenario) []string {
+	if sc.Spec.Start != spec.StartRunning {
+		return nil
+	}
+	var out []string
+	for _, n := range sc.Spec.Nodes {
+		if n.Kubelet.RegisterNode {
+			out = append(out, n.Name)
+		}
+	}
+	return out
 }
 
 // apply follows NodeRegistered and NodeDeleted records.
@@ -765,6 +787,9 @@ func PodGCDeletionJustified(res *scenario.Result) error {
 	exists := map[string]bool{}
 	readyNode := map[string]bool{}
 	podReady := map[string]bool{}
+	for _, n := range restoredNodes(res.Scenario) {
+		exists[n], readyNode[n] = true, true
+	}
 	nt := nodeTaints{}
 	for i := range res.Records {
 		r := &res.Records[i]
