@@ -559,7 +559,7 @@ func (nc *Controller) scheduleTick(from time.Duration) {
 	}
 	next, ok := time.Duration(0), false
 	for _, z := range nc.zoneList {
-		if z.q == nil || len(z.q.heap) == 0 {
+		if z.q == nil || !z.q.waiting() {
 			continue
 		}
 		if t, has := z.q.limiter.firstAcceptTick(from, nc.origin, NodeEvictionPeriod); has && (!ok || t < next) {
@@ -603,7 +603,7 @@ func (nc *Controller) taintingTick() {
 	}
 	nc.tickDeferred = false
 	for _, z := range nc.zoneList {
-		if z.q == nil || len(z.q.heap) == 0 {
+		if z.q == nil || !z.q.waiting() {
 			continue
 		}
 		z.q.try(now, nc.taintAction)

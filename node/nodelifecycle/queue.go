@@ -117,15 +117,22 @@ type timedValue struct {
 // processed in processAt order (ties in insertion order), at most as fast as its token
 // bucket allows. After a successful action an entry leaves the heap but stays in the set,
 // so re-adding it is a no-op until Remove.
+//
+// The heap is a slice sorted by (processAt, seq). The controller removes and re-adds
+// every waiting node of a zone on every monitor pass (markNodeForTainting, as upstream),
+// so removal is lazy: a removed entry stays in the slice, dead (its seq is no longer the
+// name's live one), until it reaches the head or the slice is compacted. That keeps a
+// pass over n waiting nodes O(n) instead of O(n²).
 type rateLimitedTimedQueue struct {
-	heap    []timedValue // sorted by (processAt, seq)
+	heap    []timedValue // sorted by (processAt, seq); dead entries included
+	live    map[string]uint64
 	set     map[string]struct{}
 	limiter tokenBucket
 	seq     uint64
 }
 
 func newRateLimitedTimedQueue(qps float32) *rateLimitedTimedQueue {
-	return &rateLimitedTimedQueue{set: map[string]struct{}{}, limiter: newTokenBucket(qps)}
+	return &rateLimitedTimedQueue{set: map[string]struct{}{}, live: map[string]uint64{}, limiter: newTokenBucket(qps)}
 }
 
 func (q *rateLimitedTimedQueue) has(name string) bool {
@@ -133,9 +140,15 @@ func (q *rateLimitedTimedQueue) has(name string) bool {
 	return ok
 }
 
+// waiting reports whether the heap holds a live entry.
+func (q *rateLimitedTimedQueue) waiting() bool { return len(q.live) > 0 }
+
+func (q *rateLimitedTimedQueue) dead(v *timedValue) bool { return q.live[v.name] != v.seq }
+
 func (q *rateLimitedTimedQueue) push(v timedValue) {
 	q.seq++
 	v.seq = q.seq
+	q.live[v.name] = v.seq
 	i := len(q.heap)
 	for i > 0 && q.heap[i-1].processAt > v.processAt {
 		i--
@@ -145,18 +158,34 @@ func (q *rateLimitedTimedQueue) push(v timedValue) {
 	q.heap[i] = v
 }
 
-func (q *rateLimitedTimedQueue) index(name string) int {
-	for i := range q.heap {
-		if q.heap[i].name == name {
-			return i
-		}
+// drop makes name's entry dead; the slice is compacted when most of it is dead.
+func (q *rateLimitedTimedQueue) drop(name string) {
+	if _, ok := q.live[name]; !ok {
+		return
 	}
-	return -1
+	delete(q.live, name)
+	if len(q.heap) > 32 && len(q.heap) > 2*len(q.live) {
+		kept := q.heap[:0]
+		for _, v := range q.heap {
+			if !q.dead(&v) {
+				kept = append(kept, v)
+			}
+		}
+		clear(q.heap[len(kept):])
+		q.heap = kept
+	}
 }
 
-func (q *rateLimitedTimedQueue) removeAt(i int) {
-	copy(q.heap[i:], q.heap[i+1:])
-	q.heap = q.heap[:len(q.heap)-1]
+// head returns the first live entry, dropping dead ones before it.
+func (q *rateLimitedTimedQueue) head() (timedValue, bool) {
+	for len(q.heap) > 0 {
+		if v := q.heap[0]; !q.dead(&v) {
+			return v, true
+		}
+		q.heap[0] = timedValue{}
+		q.heap = q.heap[1:]
+	}
+	return timedValue{}, false
 }
 
 // add enqueues name with processAt = now unless it is already in the set.
@@ -175,9 +204,7 @@ func (q *rateLimitedTimedQueue) remove(name string) bool {
 		return false
 	}
 	delete(q.set, name)
-	if i := q.index(name); i >= 0 {
-		q.removeAt(i)
-	}
+	q.drop(name)
 	return true
 }
 
@@ -185,20 +212,22 @@ func (q *rateLimitedTimedQueue) remove(name string) bool {
 // none), stop if the head is not due, else run fn; on failure the head is retried after
 // wait + 1 ns, on success it leaves the heap (but not the set).
 func (q *rateLimitedTimedQueue) try(now time.Duration, fn func(v timedValue) (bool, time.Duration)) {
-	for len(q.heap) > 0 {
+	for {
+		if _, ok := q.head(); !ok {
+			return
+		}
 		if !q.limiter.tryAccept(now) {
 			return
 		}
-		v := q.heap[0]
+		v, _ := q.head()
 		if now < v.processAt {
 			return
 		}
 		ok, wait := fn(v)
-		i := q.index(v.name)
-		if i < 0 {
+		if q.live[v.name] != v.seq {
 			continue // fn removed it
 		}
-		q.removeAt(i)
+		q.drop(v.name)
 		if !ok {
 			v.processAt = now + wait + 1
 			q.push(v)
