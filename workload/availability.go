@@ -50,8 +50,9 @@ type TrackerConfig struct {
 	// WatchLatency is how long after a change its informers see it (0: the tracker
 	// sees the API server's state as it changes, which is what reports want).
 	WatchLatency time.Duration
-	// Trace enables the WorkloadReady record (workload, ready, desired) on every
-	// change.
+	// Trace enables the WorkloadReady record (workload, ready, desired): one per
+	// workload per instant at which its counts changed, with the counts once that
+	// instant's changes are in (traced after them).
 	Trace bool
 }
 
@@ -79,6 +80,10 @@ type Tracker struct {
 	listing bool
 	// wlOf caches the workload name of a controller UID.
 	wlOf map[uint64]string
+	// pending lists the workloads changed at this instant, in order of first change;
+	// flush traces them once the instant's other work is done.
+	pending []string
+	flushAt sim.Handle
 }
 
 type podContribution struct {
@@ -89,6 +94,10 @@ type podContribution struct {
 type wlSeries struct {
 	ready, desired int32
 	samples        []Sample
+	// the values of the last WorkloadReady record, and whether this instant's changes
+	// still await their record
+	tracedReady, tracedDesired int32
+	traced, pending            bool
 }
 
 // NewTracker builds a stopped tracker.
@@ -139,7 +148,7 @@ func (t *Tracker) Start() {
 	if t.cfg.Trace {
 		for _, wl := range t.names {
 			if s := t.series[wl]; len(s.samples) > 0 {
-				t.trace(wl, s.ready, s.desired)
+				t.trace(wl, s)
 			}
 		}
 	}
@@ -277,13 +286,33 @@ func (t *Tracker) record(wl string, s *wlSeries, ready, desired int32) {
 	} else {
 		s.samples = append(s.samples, Sample{T: now, Ready: ready, Desired: desired})
 	}
-	if t.cfg.Trace && !t.listing {
-		t.trace(wl, ready, desired)
+	if t.cfg.Trace && !t.listing && !s.pending {
+		s.pending = true
+		t.pending = append(t.pending, wl)
+		if !t.flushAt.Pending() {
+			t.flushAt, _ = t.s.Engine.At(now, t.flush)
+		}
 	}
 }
 
-func (t *Tracker) trace(wl string, ready, desired int32) {
-	t.s.Trace.Add(t.s.Now(), "WorkloadReady", sim.S("workload", wl), sim.I("ready", int64(ready)), sim.I("desired", int64(desired)))
+// flush traces one WorkloadReady record per workload changed at this instant, with
+// its count once the instant's changes are in (a pass that marks 100 pods NotReady
+// gives one record, not 100), unless it is back to what was last traced.
+func (t *Tracker) flush() {
+	pending := t.pending
+	t.pending = t.pending[:0]
+	for _, wl := range pending {
+		s := t.series[wl]
+		s.pending = false
+		if !s.traced || s.ready != s.tracedReady || s.desired != s.tracedDesired {
+			t.trace(wl, s)
+		}
+	}
+}
+
+func (t *Tracker) trace(wl string, s *wlSeries) {
+	s.traced, s.tracedReady, s.tracedDesired = true, s.ready, s.desired
+	t.s.Trace.Add(t.s.Now(), "WorkloadReady", sim.S("workload", wl), sim.I("ready", int64(s.ready)), sim.I("desired", int64(s.desired)))
 }
 
 // Workloads returns the names of every workload seen, sorted.

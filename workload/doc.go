@@ -77,7 +77,8 @@
 //     below desired) with its recovery time. The initial rollout, before the
 //     workload is first fully ready, is not counted as a disruption. With
 //     TrackerConfig.Trace it adds a WorkloadReady record (workload, ready, desired)
-//     on each change.
+//     per instant at which the counts changed, after that instant's changes (a
+//     monitor pass that marks 3,000 pods NotReady gives one record, not 3,000).
 //
 // # What upstream does that was checked, and choices where it leaves room
 //
