@@ -11,26 +11,38 @@ import (
 	"unicode/utf8"
 )
 
-// MaxAttrs is the number of attributes a Record holds inline.
-const MaxAttrs = 8
+// MaxAttrs is the number of attributes a Record holds inline (the most any record of
+// nodesim's has is 6; a long trace is mostly these records, so they are kept small).
+const MaxAttrs = 6
 
 // Attr is one named field of a trace record: a string, an integer or a float.
 type Attr struct {
 	Key  string
 	Str  string
-	Num  float64 // the value of a number attribute (an integer's, rounded to float64)
-	i    int64   // the exact value of an integer attribute
-	kind uint8   // 0 string, 1 int, 2 float
+	i    int64 // an integer's value, or a float's bits
+	kind uint8 // 0 string, 1 int, 2 float
 }
 
 // S is a string attribute.
 func S(key, val string) Attr { return Attr{Key: key, Str: val} }
 
 // I is an integer attribute.
-func I(key string, val int64) Attr { return Attr{Key: key, Num: float64(val), i: val, kind: 1} }
+func I(key string, val int64) Attr { return Attr{Key: key, i: val, kind: 1} }
 
 // F is a float attribute.
-func F(key string, val float64) Attr { return Attr{Key: key, Num: val, kind: 2} }
+func F(key string, val float64) Attr { return Attr{Key: key, i: int64(math.Float64bits(val)), kind: 2} }
+
+// Num is the value of a number attribute (an integer's rounded to float64); 0 for a
+// string.
+func (a Attr) Num() float64 {
+	switch a.kind {
+	case 1:
+		return float64(a.i)
+	case 2:
+		return math.Float64frombits(uint64(a.i))
+	}
+	return 0
+}
 
 // IsNum reports whether the attribute holds a number.
 func (a Attr) IsNum() bool { return a.kind != 0 }
@@ -41,7 +53,7 @@ func (a Attr) Value() string {
 	case 1:
 		return strconv.FormatInt(a.i, 10)
 	case 2:
-		return strconv.FormatFloat(a.Num, 'g', -1, 64)
+		return strconv.FormatFloat(a.Num(), 'g', -1, 64)
 	}
 	return a.Str
 }
@@ -52,8 +64,8 @@ func (a Attr) Value() string {
 type Record struct {
 	T     time.Duration
 	Kind  string
-	Quiet bool
 	attrs [MaxAttrs]Attr
+	Quiet bool
 	n     uint8
 }
 
@@ -230,12 +242,12 @@ func (r *Record) AppendJSON(b []byte) []byte {
 		switch {
 		case a.kind == 1:
 			b = strconv.AppendInt(b, a.i, 10)
-		case a.kind == 2 && (math.IsNaN(a.Num) || math.IsInf(a.Num, 0)):
+		case a.kind == 2 && (math.IsNaN(a.Num()) || math.IsInf(a.Num(), 0)):
 			b = append(b, '"')
-			b = strconv.AppendFloat(b, a.Num, 'g', -1, 64)
+			b = strconv.AppendFloat(b, a.Num(), 'g', -1, 64)
 			b = append(b, '"')
 		case a.kind == 2:
-			b = strconv.AppendFloat(b, a.Num, 'g', -1, 64)
+			b = strconv.AppendFloat(b, a.Num(), 'g', -1, 64)
 		default:
 			b = appendJSONString(b, a.Str)
 		}
