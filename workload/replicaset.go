@@ -37,6 +37,81 @@ type ReplicaSetController struct {
 	expCreate map[string]map[string]bool
 	expDelete map[string]map[string]bool
 	started   bool
+
+	// counts are the pods indexed under each ReplicaSet's UID, kept from the pod
+	// informer's events once a sync has counted them (see rsCounts).
+	counts map[uint64]*rsCounts
+	// scratch slices of a full sync, reused.
+	scratchAll, scratchActive []*apiserver.Pod
+
+	// fullSync (tests only) makes every sync list the ReplicaSet's pods, as before
+	// syncs used counts; podVisits counts the pods syncs visit.
+	fullSync  bool
+	podVisits int
+}
+
+// rsCounts is what a sync needs of a ReplicaSet's pods when it creates none and
+// deletes none: how many are active, how many of these are Ready and, under
+// minReadySeconds, which of these are available. It is the state of the pods
+// indexed under the ReplicaSet's UID in the pod informer, counted by a walk over them
+// and kept up to date from the informer's events (each change removes the old
+// version's contribution and adds the new one's, whatever their owners).
+//
+// Availability depends on time: a pod Ready since r is available from the first
+// instant after r+minReady. The pods Ready at the last count (at) are split into
+// avail (r+minReady < at, available from then on) and pending (the others), with
+// pendingMin the earliest r+minReady among pending. Until now passes pendingMin no
+// pending pod is available and pendingMin-now+1ns is the wait; once it passes, or
+// when a pod with r+minReady == pendingMin leaves (stale: the earliest is unknown),
+// or minReadySeconds changes, the next sync counts again.
+type rsCounts struct {
+	active, ready int32
+	minReady      time.Duration // the minReadySeconds avail and pending were split by
+	at            time.Duration
+	avail         int32
+	pending       int32
+	pendingMin    time.Duration
+	stale         bool
+}
+
+// account adds (sign 1) or removes (sign -1) one pod version's contribution.
+func (c *rsCounts) account(p *apiserver.Pod, sign int32) {
+	if !IsPodActive(p) {
+		return
+	}
+	c.active += sign
+	r, ok := podReadyTime(p)
+	if !ok {
+		return
+	}
+	c.ready += sign
+	if c.minReady == 0 {
+		return
+	}
+	switch t := r + c.minReady; {
+	case t < c.at:
+		c.avail += sign
+	case sign > 0:
+		if c.pending == 0 || t < c.pendingMin {
+			if c.pending == 0 {
+				c.stale = false
+			}
+			c.pendingMin = t
+		}
+		c.pending++
+	default:
+		c.pending--
+		if c.pending == 0 {
+			c.stale = false
+		} else if t <= c.pendingMin {
+			c.stale = true
+		}
+	}
+}
+
+// reset empties c for a walk at now.
+func (c *rsCounts) reset(minReady, now time.Duration) {
+	*c = rsCounts{minReady: minReady, at: now}
 }
 
 // NewReplicaSetController builds a stopped ReplicaSet controller.
@@ -62,6 +137,7 @@ func (rc *ReplicaSetController) Start() {
 		return
 	}
 	rc.started = true
+	rc.counts = map[uint64]*rsCounts{}
 	rc.q = newWorkQueue(rc.s.Engine, rc.sync)
 	rc.rsInf = apiserver.NewInformer(rc.s.ReplicaSets, rc.c, rc.cfg.WatchLatency)
 	rc.podInf = apiserver.NewInformer(rc.s.Pods, rc.c, rc.cfg.WatchLatency)
@@ -71,6 +147,7 @@ func (rc *ReplicaSetController) Start() {
 		if ev.Type == apiserver.Deleted {
 			delete(rc.expCreate, key)
 			delete(rc.expDelete, key)
+			delete(rc.counts, ev.New.UID)
 		}
 		rc.q.add(key)
 	})
@@ -93,6 +170,17 @@ func (rc *ReplicaSetController) Stop() {
 
 func (rc *ReplicaSetController) onPod(ev apiserver.Event[*apiserver.Pod]) {
 	p := ev.New
+	// The informer passes, for Modified, the version it had as Old; for Deleted, the
+	// last version (the one it had) as New.
+	switch ev.Type {
+	case apiserver.Added:
+		rc.account(p, 1)
+	case apiserver.Modified:
+		rc.account(ev.Old, -1)
+		rc.account(p, 1)
+	case apiserver.Deleted:
+		rc.account(p, -1)
+	}
 	ref, ok := p.ControllerRef()
 	if !ok || ref.Kind != KindReplicaSet {
 		return
@@ -113,6 +201,17 @@ func (rc *ReplicaSetController) onPod(ev apiserver.Event[*apiserver.Pod]) {
 	rc.q.add(rsKey)
 }
 
+// account updates the counts of the ReplicaSet (if counted) p is indexed under.
+func (rc *ReplicaSetController) account(p *apiserver.Pod, sign int32) {
+	ref, ok := p.ControllerRef()
+	if !ok {
+		return
+	}
+	if c := rc.counts[ref.UID]; c != nil {
+		c.account(p, sign)
+	}
+}
+
 func (rc *ReplicaSetController) satisfied(key string) bool {
 	return len(rc.expCreate[key]) == 0 && len(rc.expDelete[key]) == 0
 }
@@ -122,20 +221,72 @@ func (rc *ReplicaSetController) sync(key string) error {
 	if !ok {
 		return nil
 	}
-	all := rc.podInf.ByIndex(indexOwner, uidKey(rs.UID))
-	active := make([]*apiserver.Pod, 0, len(all))
-	for _, p := range all {
+	manage := rc.satisfied(key) && !rs.Deleting
+	c := rc.counts[rs.UID]
+	if c == nil || rc.fullSync || (manage && c.active > rs.Replicas) {
+		return rc.syncListed(key, rs, manage)
+	}
+	// Nothing to delete: no pod needs to be looked at.
+	var err error
+	if manage && c.active < rs.Replicas {
+		err = rc.createPods(key, rs, int(rs.Replicas-c.active))
+	}
+	now := rc.s.Now()
+	mr := time.Duration(rs.MinReadySeconds) * time.Second
+	if mr != 0 && (c.minReady != mr || c.pending > 0 && (c.stale || now > c.pendingMin)) {
+		rc.count(rs, c, mr, now)
+	}
+	avail, recheck := c.ready, time.Duration(0)
+	if mr != 0 {
+		avail = c.avail
+		if c.pending > 0 {
+			recheck = c.pendingMin - now + time.Nanosecond
+		}
+	}
+	if serr := rc.writeStatus(rs, c.active, c.ready, avail, recheck); err == nil {
+		err = serr
+	}
+	return err
+}
+
+// count walks the pods indexed under rs's UID and sets c from them at now.
+func (rc *ReplicaSetController) count(rs *apiserver.ReplicaSet, c *rsCounts, minReady, now time.Duration) {
+	c.reset(minReady, now)
+	rc.podInf.EachByIndex(indexOwner, uidKey(rs.UID), func(p *apiserver.Pod) {
+		rc.podVisits++
+		c.account(p, 1)
+	})
+}
+
+// syncListed is a sync that lists the ReplicaSet's pods, as every sync did before
+// counts: for deletions (which pods to delete depends on them) and to (re)count.
+func (rc *ReplicaSetController) syncListed(key string, rs *apiserver.ReplicaSet, manage bool) error {
+	now := rc.s.Now()
+	c := rc.counts[rs.UID]
+	if c == nil {
+		c = &rsCounts{}
+		rc.counts[rs.UID] = c
+	}
+	c.reset(time.Duration(rs.MinReadySeconds)*time.Second, now)
+	all, active := rc.scratchAll[:0], rc.scratchActive[:0]
+	rc.podInf.EachByIndex(indexOwner, uidKey(rs.UID), func(p *apiserver.Pod) {
+		rc.podVisits++
+		c.account(p, 1)
+		all = append(all, p)
 		if IsPodActive(p) {
 			active = append(active, p)
 		}
-	}
+	})
 	var err error
-	if rc.satisfied(key) && !rs.Deleting {
+	if manage {
 		err = rc.manageReplicas(key, rs, active, all)
 	}
 	if serr := rc.updateStatus(rs, active); err == nil {
 		err = serr
 	}
+	clear(all)
+	clear(active)
+	rc.scratchAll, rc.scratchActive = all[:0], active[:0]
 	return err
 }
 
@@ -143,13 +294,7 @@ func (rc *ReplicaSetController) manageReplicas(key string, rs *apiserver.Replica
 	diff := len(active) - int(rs.Replicas)
 	switch {
 	case diff < 0:
-		n := min(-diff, BurstReplicas)
-		owner := controllerRef(KindReplicaSet, &rs.ObjectMeta)
-		for range n {
-			if err := rc.createPod(key, rs, owner); err != nil {
-				return err
-			}
-		}
+		return rc.createPods(key, rs, -diff)
 	case diff > 0:
 		n := min(diff, BurstReplicas)
 		cand := append([]*apiserver.Pod(nil), active...)
@@ -167,6 +312,18 @@ func (rc *ReplicaSetController) manageReplicas(key string, rs *apiserver.Replica
 					return err
 				}
 			}
+		}
+	}
+	return nil
+}
+
+// createPods creates up to BurstReplicas of the missing pods, one after the other.
+func (rc *ReplicaSetController) createPods(key string, rs *apiserver.ReplicaSet, missing int) error {
+	n := min(missing, BurstReplicas)
+	owner := controllerRef(KindReplicaSet, &rs.ObjectMeta)
+	for range n {
+		if err := rc.createPod(key, rs, owner); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -208,10 +365,15 @@ func (rc *ReplicaSetController) updateStatus(rs *apiserver.ReplicaSet, active []
 			}
 		}
 	}
+	return rc.writeStatus(rs, int32(len(active)), ready, avail, recheck)
+}
+
+// writeStatus queues a sync recheck from now (if positive) and writes the status if it
+// changed.
+func (rc *ReplicaSetController) writeStatus(rs *apiserver.ReplicaSet, n, ready, avail int32, recheck time.Duration) error {
 	if recheck > 0 {
 		rc.q.addAfter(rs.Key(), recheck)
 	}
-	n := int32(len(active))
 	if rs.StatusReplicas == n && rs.ReadyReplicas == ready && rs.AvailableReplicas == avail {
 		return nil
 	}
