@@ -60,7 +60,7 @@ type World struct {
 
 // worldNode is one machine of the scenario.
 type worldNode struct {
-	spec    spec.Node
+	spec    *spec.Node // the scenario's (read only)
 	kubelet Kubelet // nil until built (see World.kubelet)
 	resume  kubelet.Resume
 	boot    sim.Handle // the kubelet's start at boot, until it happens
@@ -114,8 +114,8 @@ func Build(sc *Scenario, opts RunOptions) (*World, error) {
 		if err := w.applyObjects(sp.Objects); err != nil {
 			return nil, err
 		}
-		for _, n := range sp.Nodes {
-			if err := w.addNode(n, true); err != nil {
+		for i := range sp.Nodes {
+			if err := w.addNode(&sp.Nodes[i], true); err != nil {
 				return nil, err
 			}
 		}
@@ -133,11 +133,11 @@ func Build(sc *Scenario, opts RunOptions) (*World, error) {
 // addNode creates the node's kubelet. At boot the kubelets start at a random phase
 // within the first status period (each node's own stream), so that heartbeats are
 // spread as on a real cluster; nodes added later start at once.
-func (w *World) addNode(n spec.Node, boot bool) error {
+func (w *World) addNode(n *spec.Node, boot bool) error {
 	if _, dup := w.nodes[n.Name]; dup {
 		return fmt.Errorf("node %q already exists", n.Name)
 	}
-	k, err := newKubelet(w, n)
+	k, err := newKubelet(w, *n)
 	if err != nil {
 		return fmt.Errorf("node %q: %w", n.Name, err)
 	}
@@ -176,8 +176,9 @@ func (w *World) restore() error {
 	lazy := !w.opts.Exact
 	s.Nodes.Reserve(len(w.Spec.Nodes))
 	s.Leases.Reserve(len(w.Spec.Nodes))
-	for _, n := range w.Spec.Nodes {
-		res, err := kubelet.RestoreNode(s, n.Name, kubeletConfig(w, n), runningSince)
+	for i := range w.Spec.Nodes {
+		n := &w.Spec.Nodes[i]
+		res, err := kubelet.RestoreNode(s, n.Name, kubeletConfig(w, *n), runningSince)
 		if err != nil {
 			return fmt.Errorf("node %q: %w", n.Name, err)
 		}
@@ -262,7 +263,7 @@ func (w *World) kubelet(n *worldNode) Kubelet {
 // build builds the kubelet of a restored node and adopts it at its Resume point; the
 // events are the change being delivered, if that is what built it.
 func (w *World) build(n *worldNode, nodeEv *apiserver.Event[*apiserver.Node], podEv *apiserver.Event[*apiserver.Pod]) (Kubelet, error) {
-	k, err := newKubelet(w, n.spec)
+	k, err := newKubelet(w, *n.spec)
 	if err != nil {
 		return nil, fmt.Errorf("node %q: %w", n.spec.Name, err)
 	}
@@ -434,8 +435,8 @@ func (w *World) do(ev *spec.Event) {
 			w.taint(name, ev.Taint, ev.Action == spec.ActionTaint)
 		}
 	case spec.ActionAddNodes:
-		for _, n := range ev.AddNodes {
-			if err := w.addNode(n, false); err != nil {
+		for i := range ev.AddNodes {
+			if err := w.addNode(&ev.AddNodes[i], false); err != nil {
 				w.Trace.Add(now, "ActionFailed", sim.S("action", string(ev.Action)), sim.S("error", err.Error()))
 			}
 		}

@@ -88,7 +88,14 @@ func (k *Kubelet) initialNode() *apiserver.Node {
 var initialAnnotations = map[string]string{AnnotationControllerManagedAttach: "true"}
 
 func (k *Kubelet) defaultLabels() map[string]string {
-	l := make(map[string]string, 9+len(k.cfg.Labels)) // the --node-labels join them
+	n := 5 + len(k.cfg.Labels) // the --node-labels join them; an exact size keeps a small map small
+	if k.cfg.Zone != "" {
+		n += 2
+	}
+	if k.cfg.Region != "" {
+		n += 2
+	}
+	l := make(map[string]string, n)
 	l[apiserver.LabelHostname] = k.name
 	l[apiserver.LabelOS], l[apiserver.LabelArch] = "linux", "amd64"
 	l[LabelOSBeta], l[LabelArchBeta] = "linux", "amd64"

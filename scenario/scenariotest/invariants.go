@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nodesim/nodesim/apiserver"
 	"github.com/nodesim/nodesim/scenario"
 	"github.com/nodesim/nodesim/scenario/spec"
 	"github.com/nodesim/nodesim/sim"
@@ -527,6 +528,37 @@ func restoredNodes(sc *scenario.Scenario) []string {
 	return out
 }
 
+// restoredPods are the pods a running start restores at time zero, running and Ready
+// (workload.Settle places them), without any trace record: those still stored at the
+// end with a creation time before zero, and those the trace names without ever
+// recording their creation.
+func restoredPods(res *scenario.Result) map[string]bool {
+	out := map[string]bool{}
+	if res.Scenario.Spec.Start != spec.StartRunning {
+		return out
+	}
+	if res.World != nil {
+		res.World.Server.Pods.Each(func(p *apiserver.Pod) {
+			if p.CreationTimestamp < 0 {
+				out[p.Key()] = true
+			}
+		})
+	}
+	created := map[string]bool{}
+	for i := range res.Records {
+		r := &res.Records[i]
+		p := r.Str("pod")
+		switch {
+		case p == "":
+		case r.Kind == "PodCreated":
+			created[p] = true
+		case !created[p]:
+			out[p] = true
+		}
+	}
+	return out
+}
+
 // apply follows NodeRegistered and NodeDeleted records.
 func (zm *zoneMembers) apply(r *sim.Record) {
 	n := r.Str("node")
@@ -720,6 +752,9 @@ func DrainsRespectPDB(res *scenario.Result) error {
 	}
 	ready := map[string]bool{}
 	exists := map[string]bool{}
+	for p := range restoredPods(res) {
+		ready[p], exists[p] = true, true
+	}
 	deleted := map[string]bool{} // pods whose deletion someone may have requested
 	for i := range res.Records {
 		r := &res.Records[i]
