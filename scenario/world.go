@@ -61,7 +61,7 @@ type World struct {
 // worldNode is one machine of the scenario.
 type worldNode struct {
 	spec    *spec.Node // the scenario's (read only)
-	kubelet Kubelet // nil until built (see World.kubelet)
+	kubelet Kubelet    // nil until built (see World.kubelet)
 	resume  kubelet.Resume
 	boot    sim.Handle // the kubelet's start at boot, until it happens
 }
