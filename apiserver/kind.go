@@ -149,12 +149,10 @@ func (k *Kind[T]) Create(c *Client, obj T) (T, error) {
 	}
 	obj = obj.DeepCopy()
 	m := obj.Meta()
-	key := m.Key()
-	if _, ok := k.items[key]; ok {
-		return zero, alreadyExists(k.Resource, m.Name)
+	key, err := k.claim(m)
+	if err != nil {
+		return zero, err
 	}
-	m.key = key
-	m.UID = k.s.nextUID()
 	m.CreationTimestamp = k.s.Now()
 	m.Deleting = false
 	if k.Hooks.Admit != nil {
@@ -181,6 +179,18 @@ func (k *Kind[T]) Reserve(n int) {
 	k.keys.keys = slices.Grow(k.keys.keys, n)
 }
 
+// claim checks that a new object's key is free, caches the key and gives the object
+// its UID.
+func (k *Kind[T]) claim(m *ObjectMeta) (string, error) {
+	key := m.Key()
+	if _, ok := k.items[key]; ok {
+		return "", alreadyExists(k.Resource, m.Name)
+	}
+	m.key = key
+	m.UID = k.s.nextUID()
+	return key, nil
+}
+
 // Restore stores an object that already existed when the simulation started, for a
 // cluster that starts out running rather than booting: the object keeps its
 // CreationTimestamp (usually before time zero) and gets a UID and a resourceVersion;
@@ -191,12 +201,10 @@ func (k *Kind[T]) Reserve(n int) {
 func (k *Kind[T]) Restore(obj T) (T, error) {
 	var zero T
 	m := obj.Meta()
-	key := m.Key()
-	if _, ok := k.items[key]; ok {
-		return zero, alreadyExists(k.Resource, m.Name)
+	key, err := k.claim(m)
+	if err != nil {
+		return zero, err
 	}
-	m.key = key
-	m.UID = k.s.nextUID()
 	m.ResourceVersion = k.s.nextRV()
 	k.items[key] = obj
 	k.keys.add(key)
