@@ -206,9 +206,9 @@ func (inf *Informer[T]) AddHandler(fn func(Event[T])) { inf.handlers = append(in
 // returns "" are not indexed.
 func (inf *Informer[T]) AddIndex(name string, fn func(T) string) {
 	ix := &index[T]{name: name, fn: fn, by: map[string][]string{}}
-	for _, key := range inf.keys.sorted() {
+	for _, key := range inf.keys.sorted() { // in key order: each value's list stays sorted
 		if v := fn(inf.items[key]); v != "" {
-			ix.by[v] = sortedInsert(ix.by[v], key)
+			ix.by[v] = append(ix.by[v], key)
 		}
 	}
 	inf.indexes = append(inf.indexes, ix)
