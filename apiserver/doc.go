@@ -16,6 +16,11 @@
 // is a client-side cache fed by a watch, which is what controllers read, and so it can
 // lag the server exactly as a real informer lags behind a slow watch.
 //
+// Kind.Restore stores an object that existed before time zero (a cluster that starts
+// out running): no admission, no trace. Kind.SelectMiss lets the owner of a selected
+// watch (a kubelet's own Node and pods) be created on demand when a change for it is
+// delivered; Informer.Rewind puts its initial list back to before that change.
+//
 // # Admission and server-side behaviour
 //
 //   - TaintNodesByCondition (plugin/pkg/admission/nodetaint): every new Node gets

@@ -96,7 +96,21 @@
 // the fault event was scheduled before the loop's timer. Stop, Crash, PowerOff,
 // SetCondition and Shutdown call Unsteady themselves; the scenario calls it before a
 // partition, an outage or a Node deletion. Pods do not prevent steady mode: pod work is
-// event-driven and needs no loop.
+// event-driven and needs no loop. A kubelet whose status reports come less than two
+// renew intervals apart never takes the shortcut (see lazy in steady.go).
+//
+// # Starting out running
+//
+// For a cluster that starts out running (scenario spec.start: running), RestoreNode
+// puts in the store the Node (Ready since creation, no not-ready taint, last report
+// within nodeStatusReportFrequency) and the Lease (last renewal within the renew
+// interval) that a kubelet running for a while leaves, with phases drawn from the
+// node's stream "kubelet/NODE/running", and returns the Resume point. Adopt starts a
+// kubelet there, now or later: steady from the start in lazy mode, loops due at their
+// phases in exact mode; the traces agree (TestExactLazyEquivalenceRunningStart). A
+// world may build the kubelet only when something first concerns its node: Adopt then
+// rewinds its informers to before the change that caused it, so the change arrives
+// through its own watch as it would have.
 //
 // # Decisions where upstream was open or not modelled
 //
