@@ -19,6 +19,8 @@ type watcher[T Obj[T]] struct {
 	held    []Event[T]
 	lastAt  time.Duration
 	stopped bool
+	// undelivered counts notifications sent but not yet delivered (scheduled or held)
+	undelivered int
 	// a selected watch: its kind and selection, to leave it on stop
 	k  *Kind[T]
 	sk selKey
@@ -46,6 +48,7 @@ func (w *watcher[T]) send(ev Event[T]) {
 	if w.stopped {
 		return
 	}
+	w.undelivered++
 	if w.c.partitioned {
 		w.held = append(w.held, ev)
 		return
@@ -61,6 +64,7 @@ func (w *watcher[T]) schedule(ev Event[T]) {
 	}
 	w.lastAt = at
 	_, _ = e.At(at, func() {
+		w.undelivered--
 		if !w.stopped {
 			w.fn(ev)
 		}
@@ -203,8 +207,14 @@ func (inf *Informer[T]) Stop() { inf.watch.Stop() }
 func (inf *Informer[T]) AddHandler(fn func(Event[T])) { inf.handlers = append(inf.handlers, fn) }
 
 // AddIndex indexes the cache by fn (e.g. pods by node name). Objects for which fn
-// returns "" are not indexed.
+// returns "" are not indexed. Adding an index name the informer already has does
+// nothing (as for a shared informer's indexers, the same name must mean the same fn).
 func (inf *Informer[T]) AddIndex(name string, fn func(T) string) {
+	for _, ix := range inf.indexes {
+		if ix.name == name {
+			return
+		}
+	}
 	ix := &index[T]{name: name, fn: fn, by: map[string][]string{}}
 	for _, key := range inf.keys.sorted() { // in key order: each value's list stays sorted
 		if v := fn(inf.items[key]); v != "" {

@@ -33,6 +33,10 @@ type PodGCConfig struct {
 	QuarantineTime time.Duration
 	// WatchLatency is how long after a change the informers see it.
 	WatchLatency time.Duration
+	// Informers, when set and serving the controller's client and WatchLatency, is the
+	// shared informer factory of the controller's process: the controller takes its
+	// informers from it and does not stop them (nil: informers of its own).
+	Informers *apiserver.Informers
 }
 
 // DefaultPodGCConfig is PodGC's configuration in a default kube-controller-manager.
@@ -66,6 +70,10 @@ type PodGC struct {
 	nodes *apiserver.Informer[*apiserver.Node]
 	pods  *apiserver.Informer[*apiserver.Pod]
 	loop  *sim.Loop
+	// shared: the informers are the factory's (see PodGCConfig.Informers); run numbers
+	// the Starts, so that handlers left on a shared informer by an earlier run do nothing
+	shared bool
+	run    uint64
 
 	// Candidate sets fed by the pod and node informers, so that a pass costs what is
 	// there to collect, not the number of pods.
@@ -109,14 +117,23 @@ func (g *PodGC) Start() {
 	g.terminated = map[string]bool{}
 	g.missingNodes = map[string]bool{}
 	g.quarantine = map[string]time.Duration{}
-	g.nodes = apiserver.NewInformer(g.s.Nodes, g.c, g.cfg.WatchLatency)
-	g.pods = apiserver.NewInformer(g.s.Pods, g.c, g.cfg.WatchLatency)
+	f, lat := g.cfg.Informers, g.cfg.WatchLatency
+	g.nodes, g.shared = apiserver.InformerFor(f, g.s.Nodes, g.c, lat)
+	g.pods, _ = apiserver.InformerFor(f, g.s.Pods, g.c, lat)
 	g.pods.AddIndex(apiserver.IndexNodeName, func(p *apiserver.Pod) string { return p.NodeName })
 	for _, p := range g.pods.List() {
 		g.track(p)
 	}
-	g.pods.AddHandler(g.podChanged)
-	g.nodes.AddHandler(g.nodeChanged)
+	if g.shared {
+		g.run++
+		run := g.run
+		live := func() bool { return g.running && g.run == run }
+		g.pods.AddHandlerWhile(live, g.podChanged)
+		g.nodes.AddHandlerWhile(live, g.nodeChanged)
+	} else {
+		g.pods.AddHandler(g.podChanged)
+		g.nodes.AddHandler(g.nodeChanged)
+	}
 	g.loop.Start()
 }
 
@@ -127,8 +144,10 @@ func (g *PodGC) Stop() {
 	}
 	g.running = false
 	g.loop.Stop()
-	g.nodes.Stop()
-	g.pods.Stop()
+	if !g.shared {
+		g.nodes.Stop()
+		g.pods.Stop()
+	}
 }
 
 // NextPass is the instant of the next pass (meaningful while started).

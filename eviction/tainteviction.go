@@ -31,6 +31,10 @@ type TaintEvictionConfig struct {
 	// Zero (the default) delivers changes as the next event, as a real watch does
 	// within milliseconds.
 	WatchLatency time.Duration
+	// Informers, when set and serving the controller's client and WatchLatency, is the
+	// shared informer factory of the controller's process: the controller takes its
+	// informers from it and does not stop them (nil: informers of its own).
+	Informers *apiserver.Informers
 }
 
 // DefaultTaintEvictionConfig is the controller's configuration in a default
@@ -54,6 +58,8 @@ type TaintEvictionController struct {
 
 	nodes *apiserver.Informer[*apiserver.Node]
 	pods  *apiserver.Informer[*apiserver.Pod]
+	// shared: the informers are the factory's (see TaintEvictionConfig.Informers)
+	shared bool
 
 	// taintedNodes holds the NoExecute taints of every node that has some.
 	taintedNodes map[string][]taint.Taint
@@ -129,11 +135,19 @@ func (tc *TaintEvictionController) Start() {
 	tc.heap = tc.heap[:0]
 	tc.nodeQueue, tc.podQueue = tc.nodeQueue[:0], tc.podQueue[:0]
 
-	tc.nodes = apiserver.NewInformer(tc.s.Nodes, tc.c, tc.cfg.WatchLatency)
-	tc.pods = apiserver.NewInformer(tc.s.Pods, tc.c, tc.cfg.WatchLatency)
+	f, lat := tc.cfg.Informers, tc.cfg.WatchLatency
+	tc.nodes, tc.shared = apiserver.InformerFor(f, tc.s.Nodes, tc.c, lat)
+	tc.pods, _ = apiserver.InformerFor(f, tc.s.Pods, tc.c, lat)
 	tc.pods.AddIndex(apiserver.IndexNodeName, func(p *apiserver.Pod) string { return p.NodeName })
-	tc.nodes.AddHandler(tc.nodeUpdated)
-	tc.pods.AddHandler(tc.podUpdated)
+	if tc.shared {
+		gen := tc.gen
+		live := func() bool { return tc.running && tc.gen == gen }
+		tc.nodes.AddHandlerWhile(live, tc.nodeUpdated)
+		tc.pods.AddHandlerWhile(live, tc.podUpdated)
+	} else {
+		tc.nodes.AddHandler(tc.nodeUpdated)
+		tc.pods.AddHandler(tc.podUpdated)
+	}
 	for _, n := range tc.nodes.List() {
 		if hasNoExecute(n.Taints) {
 			tc.enqueueNode(n.Name)
@@ -149,8 +163,10 @@ func (tc *TaintEvictionController) Stop() {
 	}
 	tc.running = false
 	tc.gen++
-	tc.nodes.Stop()
-	tc.pods.Stop()
+	if !tc.shared {
+		tc.nodes.Stop()
+		tc.pods.Stop()
+	}
 	tc.process.Stop()
 	tc.fire.Stop()
 	for _, w := range tc.heap {

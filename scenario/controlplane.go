@@ -133,8 +133,16 @@ func (cp *controlPlane) controllers(instance int, c *apiserver.Client) (func(), 
 	nlcCfg.LargeClusterSizeThreshold = int32(cm.LargeClusterSizeThreshold)
 	nlcCfg.UnhealthyZoneThreshold = float32(cm.UnhealthyZoneThreshold)
 	nlcCfg.Exact = w.opts.Exact
+	// One shared informer factory per run, as kube-controller-manager's: one informer
+	// per kind, on which every controller registers its handlers. The controllers'
+	// watch latency is the default (0).
+	inf := apiserver.NewInformers(c, nlcCfg.WatchLatency)
+	nlcCfg.Informers = inf
+	teCfg := eviction.DefaultTaintEvictionConfig()
+	teCfg.Informers = inf
 	gcCfg := eviction.DefaultPodGCConfig()
 	gcCfg.TerminatedPodGCThreshold = cm.TerminatedPodGCThreshold
+	gcCfg.Informers = inf
 	var ctrls []controller
 	add := func(c controller, err error) error {
 		if err != nil {
@@ -145,12 +153,12 @@ func (cp *controlPlane) controllers(instance int, c *apiserver.Client) (func(), 
 	}
 	if err := errors.Join(
 		add(nodelifecycle.New(s, c, nlcCfg)),
-		add(eviction.NewTaintEvictionController(s, c, eviction.DefaultTaintEvictionConfig())),
+		add(eviction.NewTaintEvictionController(s, c, teCfg)),
 		add(eviction.NewPodGC(s, c, gcCfg)),
-		add(workload.NewReplicaSetController(s, c, workload.ReplicaSetConfig{Rand: sim.NewRand(seed, gen+"/replicaset")})),
-		add(workload.NewDeploymentController(s, c, workload.DeploymentConfig{})),
-		add(workload.NewDaemonSetController(s, c, workload.DaemonSetConfig{Rand: sim.NewRand(seed, gen+"/daemonset")})),
-		add(workload.NewDisruptionController(s, c, workload.DisruptionConfig{})),
+		add(workload.NewReplicaSetController(s, c, workload.ReplicaSetConfig{Rand: sim.NewRand(seed, gen+"/replicaset"), Informers: inf})),
+		add(workload.NewDeploymentController(s, c, workload.DeploymentConfig{Informers: inf})),
+		add(workload.NewDaemonSetController(s, c, workload.DaemonSetConfig{Rand: sim.NewRand(seed, gen+"/daemonset"), Informers: inf})),
+		add(workload.NewDisruptionController(s, c, workload.DisruptionConfig{Informers: inf})),
 	); err != nil {
 		return nil, err
 	}
@@ -161,6 +169,7 @@ func (cp *controlPlane) controllers(instance int, c *apiserver.Client) (func(), 
 		for _, ctl := range ctrls {
 			ctl.Stop()
 		}
+		inf.Stop()
 	}, nil
 }
 

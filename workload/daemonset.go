@@ -18,6 +18,10 @@ import (
 type DaemonSetConfig struct {
 	// WatchLatency is how long after a change its informers see it.
 	WatchLatency time.Duration
+	// Informers, when set and serving the controller's client and WatchLatency, is the
+	// shared informer factory of the controller's process: the controller takes its
+	// informers from it and does not stop them (nil: informers of its own).
+	Informers *apiserver.Informers
 	// Rand is the stream pod name suffixes are drawn from; nil means
 	// sim.NewRand(seed, "daemonset-controller").
 	Rand *sim.Rand
@@ -35,7 +39,11 @@ type DaemonSetController struct {
 	dsInf   *apiserver.Informer[*apiserver.DaemonSet]
 	nodeInf *apiserver.Informer[*apiserver.Node]
 	podInf  *apiserver.Informer[*apiserver.Pod]
-	q       *workQueue
+	// shared: the informers are the factory's (see the config's Informers); run numbers
+	// the Starts, so that handlers left on a shared informer by an earlier run do nothing
+	shared bool
+	run    uint64
+	q      *workQueue
 
 	state     map[string]*dsState // by DaemonSet key
 	expCreate map[string]string   // pair key → pod key created, not yet seen
@@ -138,16 +146,20 @@ func (dc *DaemonSetController) Start() {
 	dc.state, dc.expCreate, dc.expDelete, dc.failedBackoff = map[string]*dsState{}, map[string]string{}, map[string]bool{}, map[string]failedBackoff{}
 	dc.byUID = map[uint64]*dsState{}
 	dc.q = newWorkQueue(dc.s.Engine, dc.sync)
-	dc.dsInf = apiserver.NewInformer(dc.s.DaemonSets, dc.c, dc.cfg.WatchLatency)
-	dc.nodeInf = apiserver.NewInformer(dc.s.Nodes, dc.c, dc.cfg.WatchLatency)
-	dc.podInf = apiserver.NewInformer(dc.s.Pods, dc.c, dc.cfg.WatchLatency)
+	f, lat := dc.cfg.Informers, dc.cfg.WatchLatency
+	dc.dsInf, dc.shared = apiserver.InformerFor(f, dc.s.DaemonSets, dc.c, lat)
+	dc.nodeInf, _ = apiserver.InformerFor(f, dc.s.Nodes, dc.c, lat)
+	dc.podInf, _ = apiserver.InformerFor(f, dc.s.Pods, dc.c, lat)
 	dc.podInf.AddIndex(indexOwnerNode, func(p *apiserver.Pod) string {
 		if v := ownerIndexValue(&p.ObjectMeta); v != "" {
 			return v + "|" + p.NodeName
 		}
 		return ""
 	})
-	dc.dsInf.AddHandler(func(ev apiserver.Event[*apiserver.DaemonSet]) {
+	dc.run++
+	run := dc.run
+	live := func() bool { return dc.started && dc.run == run }
+	addHandler(dc.dsInf, dc.shared, live, func(ev apiserver.Event[*apiserver.DaemonSet]) {
 		if ev.Type == apiserver.Deleted {
 			if st := dc.state[ev.New.Key()]; st != nil {
 				delete(dc.byUID, st.uid)
@@ -157,8 +169,8 @@ func (dc *DaemonSetController) Start() {
 		}
 		dc.q.add(ev.New.Key())
 	})
-	dc.nodeInf.AddHandler(dc.onNode)
-	dc.podInf.AddHandler(dc.onPod)
+	addHandler(dc.nodeInf, dc.shared, live, dc.onNode)
+	addHandler(dc.podInf, dc.shared, live, dc.onPod)
 	for _, k := range dc.dsInf.Keys() {
 		dc.q.add(k)
 	}
@@ -171,9 +183,11 @@ func (dc *DaemonSetController) Stop() {
 	}
 	dc.started = false
 	dc.q.stop()
-	dc.dsInf.Stop()
-	dc.nodeInf.Stop()
-	dc.podInf.Stop()
+	if !dc.shared {
+		dc.dsInf.Stop()
+		dc.nodeInf.Stop()
+		dc.podInf.Stop()
+	}
 }
 
 func (dc *DaemonSetController) onNode(ev apiserver.Event[*apiserver.Node]) {

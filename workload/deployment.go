@@ -18,6 +18,10 @@ const LabelPodTemplateHash = "pod-template-hash"
 type DeploymentConfig struct {
 	// WatchLatency is how long after a change its informers see it.
 	WatchLatency time.Duration
+	// Informers, when set and serving the controller's client and WatchLatency, is the
+	// shared informer factory of the controller's process: the controller takes its
+	// informers from it and does not stop them (nil: informers of its own).
+	Informers *apiserver.Informers
 }
 
 // DeploymentController gives each Deployment one ReplicaSet "<deployment>-<hash>"
@@ -29,7 +33,11 @@ type DeploymentController struct {
 	cfg   DeploymentConfig
 	dInf  *apiserver.Informer[*apiserver.Deployment]
 	rsInf *apiserver.Informer[*apiserver.ReplicaSet]
-	q     *workQueue
+	// shared: the informers are the factory's (see the config's Informers); run numbers
+	// the Starts, so that handlers left on a shared informer by an earlier run do nothing
+	shared bool
+	run    uint64
+	q      *workQueue
 	// created remembers ReplicaSets this controller created that its informer has
 	// not shown yet, so that a second sync does not create them again.
 	created map[string]bool
@@ -54,11 +62,15 @@ func (dc *DeploymentController) Start() {
 	}
 	dc.started = true
 	dc.q = newWorkQueue(dc.s.Engine, dc.sync)
-	dc.dInf = apiserver.NewInformer(dc.s.Deployments, dc.c, dc.cfg.WatchLatency)
-	dc.rsInf = apiserver.NewInformer(dc.s.ReplicaSets, dc.c, dc.cfg.WatchLatency)
+	f, lat := dc.cfg.Informers, dc.cfg.WatchLatency
+	dc.dInf, dc.shared = apiserver.InformerFor(f, dc.s.Deployments, dc.c, lat)
+	dc.rsInf, _ = apiserver.InformerFor(f, dc.s.ReplicaSets, dc.c, lat)
 	dc.rsInf.AddIndex(indexOwner, func(r *apiserver.ReplicaSet) string { return ownerIndexValue(&r.ObjectMeta) })
-	dc.dInf.AddHandler(func(ev apiserver.Event[*apiserver.Deployment]) { dc.q.add(ev.New.Key()) })
-	dc.rsInf.AddHandler(func(ev apiserver.Event[*apiserver.ReplicaSet]) {
+	dc.run++
+	run := dc.run
+	live := func() bool { return dc.started && dc.run == run }
+	addHandler(dc.dInf, dc.shared, live, func(ev apiserver.Event[*apiserver.Deployment]) { dc.q.add(ev.New.Key()) })
+	addHandler(dc.rsInf, dc.shared, live, func(ev apiserver.Event[*apiserver.ReplicaSet]) {
 		rs := ev.New
 		delete(dc.created, rs.Key())
 		if ref, ok := rs.ControllerRef(); ok && ref.Kind == KindDeployment {
@@ -77,8 +89,10 @@ func (dc *DeploymentController) Stop() {
 	}
 	dc.started = false
 	dc.q.stop()
-	dc.dInf.Stop()
-	dc.rsInf.Stop()
+	if !dc.shared {
+		dc.dInf.Stop()
+		dc.rsInf.Stop()
+	}
 }
 
 func nsKey(ns, name string) string {

@@ -97,19 +97,27 @@ func ComputeBudget(in BudgetInput) (BudgetStatus, error) {
 type DisruptionConfig struct {
 	// WatchLatency is how long after a change its informers see it.
 	WatchLatency time.Duration
+	// Informers, when set and serving the controller's client and WatchLatency, is the
+	// shared informer factory of the controller's process: the controller takes its
+	// informers from it and does not stop them (nil: informers of its own).
+	Informers *apiserver.Informers
 }
 
 // DisruptionController keeps every PodDisruptionBudget's status current: expected
 // pods, current and desired healthy, disruptions allowed, and the evicted pods it
 // still counts as gone (pkg/controller/disruption/disruption.go).
 type DisruptionController struct {
-	s       *apiserver.Server
-	c       *apiserver.Client
-	cfg     DisruptionConfig
-	pdbInf  *apiserver.Informer[*apiserver.PodDisruptionBudget]
-	podInf  *apiserver.Informer[*apiserver.Pod]
-	rsInf   *apiserver.Informer[*apiserver.ReplicaSet]
-	dInf    *apiserver.Informer[*apiserver.Deployment]
+	s      *apiserver.Server
+	c      *apiserver.Client
+	cfg    DisruptionConfig
+	pdbInf *apiserver.Informer[*apiserver.PodDisruptionBudget]
+	podInf *apiserver.Informer[*apiserver.Pod]
+	rsInf  *apiserver.Informer[*apiserver.ReplicaSet]
+	dInf   *apiserver.Informer[*apiserver.Deployment]
+	// shared: the informers are the factory's (see the config's Informers); run numbers
+	// the Starts, so that handlers left on a shared informer by an earlier run do nothing
+	shared  bool
+	run     uint64
 	q       *workQueue
 	started bool
 }
@@ -136,21 +144,25 @@ func (dc *DisruptionController) Start() {
 	dc.started = true
 	dc.q = newWorkQueue(dc.s.Engine, dc.sync)
 	lat := dc.cfg.WatchLatency
-	dc.pdbInf = apiserver.NewInformer(dc.s.PDBs, dc.c, lat)
-	dc.podInf = apiserver.NewInformer(dc.s.Pods, dc.c, lat)
-	dc.rsInf = apiserver.NewInformer(dc.s.ReplicaSets, dc.c, lat)
-	dc.dInf = apiserver.NewInformer(dc.s.Deployments, dc.c, lat)
+	f := dc.cfg.Informers
+	dc.pdbInf, dc.shared = apiserver.InformerFor(f, dc.s.PDBs, dc.c, lat)
+	dc.podInf, _ = apiserver.InformerFor(f, dc.s.Pods, dc.c, lat)
+	dc.rsInf, _ = apiserver.InformerFor(f, dc.s.ReplicaSets, dc.c, lat)
+	dc.dInf, _ = apiserver.InformerFor(f, dc.s.Deployments, dc.c, lat)
 	dc.podInf.AddIndex(indexNamespace, func(p *apiserver.Pod) string { return p.Namespace + "/" })
 	dc.pdbInf.AddIndex(indexNamespace, func(b *apiserver.PodDisruptionBudget) string { return b.Namespace + "/" })
-	dc.pdbInf.AddHandler(func(ev apiserver.Event[*apiserver.PodDisruptionBudget]) { dc.q.add(ev.New.Key()) })
-	dc.podInf.AddHandler(func(ev apiserver.Event[*apiserver.Pod]) {
+	dc.run++
+	run := dc.run
+	live := func() bool { return dc.started && dc.run == run }
+	addHandler(dc.pdbInf, dc.shared, live, func(ev apiserver.Event[*apiserver.PodDisruptionBudget]) { dc.q.add(ev.New.Key()) })
+	addHandler(dc.podInf, dc.shared, live, func(ev apiserver.Event[*apiserver.Pod]) {
 		dc.enqueueFor(ev.New)
 		if ev.Type == apiserver.Modified && !sameLabels(ev.Old.Labels, ev.New.Labels) {
 			dc.enqueueFor(ev.Old)
 		}
 	})
-	dc.rsInf.AddHandler(func(ev apiserver.Event[*apiserver.ReplicaSet]) { dc.enqueueNamespace(ev.New.Namespace) })
-	dc.dInf.AddHandler(func(ev apiserver.Event[*apiserver.Deployment]) { dc.enqueueNamespace(ev.New.Namespace) })
+	addHandler(dc.rsInf, dc.shared, live, func(ev apiserver.Event[*apiserver.ReplicaSet]) { dc.enqueueNamespace(ev.New.Namespace) })
+	addHandler(dc.dInf, dc.shared, live, func(ev apiserver.Event[*apiserver.Deployment]) { dc.enqueueNamespace(ev.New.Namespace) })
 	for _, k := range dc.pdbInf.Keys() {
 		dc.q.add(k)
 	}
@@ -163,10 +175,12 @@ func (dc *DisruptionController) Stop() {
 	}
 	dc.started = false
 	dc.q.stop()
-	dc.pdbInf.Stop()
-	dc.podInf.Stop()
-	dc.rsInf.Stop()
-	dc.dInf.Stop()
+	if !dc.shared {
+		dc.pdbInf.Stop()
+		dc.podInf.Stop()
+		dc.rsInf.Stop()
+		dc.dInf.Stop()
+	}
 }
 
 func sameLabels(a, b map[string]string) bool {

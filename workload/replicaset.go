@@ -16,6 +16,10 @@ const BurstReplicas = 500
 type ReplicaSetConfig struct {
 	// WatchLatency is how long after a change its informers see it.
 	WatchLatency time.Duration
+	// Informers, when set and serving the controller's client and WatchLatency, is the
+	// shared informer factory of the controller's process: the controller takes its
+	// informers from it and does not stop them (nil: informers of its own).
+	Informers *apiserver.Informers
 	// Rand is the stream pod name suffixes are drawn from; nil means
 	// sim.NewRand(seed, "replicaset-controller").
 	Rand *sim.Rand
@@ -31,6 +35,10 @@ type ReplicaSetController struct {
 
 	rsInf  *apiserver.Informer[*apiserver.ReplicaSet]
 	podInf *apiserver.Informer[*apiserver.Pod]
+	// shared: the informers are the factory's (see the config's Informers); run numbers
+	// the Starts, so that handlers left on a shared informer by an earlier run do nothing
+	shared bool
+	run    uint64
 	q      *workQueue
 	// expectations: pods this controller created or deleted that its informer has
 	// not yet shown (controller_utils.go ControllerExpectations), by ReplicaSet key.
@@ -139,10 +147,14 @@ func (rc *ReplicaSetController) Start() {
 	rc.started = true
 	rc.counts = map[uint64]*rsCounts{}
 	rc.q = newWorkQueue(rc.s.Engine, rc.sync)
-	rc.rsInf = apiserver.NewInformer(rc.s.ReplicaSets, rc.c, rc.cfg.WatchLatency)
-	rc.podInf = apiserver.NewInformer(rc.s.Pods, rc.c, rc.cfg.WatchLatency)
+	f, lat := rc.cfg.Informers, rc.cfg.WatchLatency
+	rc.rsInf, rc.shared = apiserver.InformerFor(f, rc.s.ReplicaSets, rc.c, lat)
+	rc.podInf, _ = apiserver.InformerFor(f, rc.s.Pods, rc.c, lat)
 	rc.podInf.AddIndex(indexOwner, func(p *apiserver.Pod) string { return ownerIndexValue(&p.ObjectMeta) })
-	rc.rsInf.AddHandler(func(ev apiserver.Event[*apiserver.ReplicaSet]) {
+	rc.run++
+	run := rc.run
+	live := func() bool { return rc.started && rc.run == run }
+	addHandler(rc.rsInf, rc.shared, live, func(ev apiserver.Event[*apiserver.ReplicaSet]) {
 		key := ev.New.Key()
 		if ev.Type == apiserver.Deleted {
 			delete(rc.expCreate, key)
@@ -151,7 +163,7 @@ func (rc *ReplicaSetController) Start() {
 		}
 		rc.q.add(key)
 	})
-	rc.podInf.AddHandler(rc.onPod)
+	addHandler(rc.podInf, rc.shared, live, rc.onPod)
 	for _, k := range rc.rsInf.Keys() {
 		rc.q.add(k)
 	}
@@ -164,8 +176,10 @@ func (rc *ReplicaSetController) Stop() {
 	}
 	rc.started = false
 	rc.q.stop()
-	rc.rsInf.Stop()
-	rc.podInf.Stop()
+	if !rc.shared {
+		rc.rsInf.Stop()
+		rc.podInf.Stop()
+	}
 }
 
 func (rc *ReplicaSetController) onPod(ev apiserver.Event[*apiserver.Pod]) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/nodesim/nodesim/apiserver"
 )
 
 // Supported Kubernetes minor versions.
@@ -78,6 +80,10 @@ type Config struct {
 	PassDuration time.Duration
 	// WatchLatency is the latency of the controller's informers.
 	WatchLatency time.Duration
+	// Informers, when set and serving the controller's client and WatchLatency, is the
+	// shared informer factory of the controller's process: the controller takes its
+	// informers from it and does not stop them (nil: informers of its own).
+	Informers *apiserver.Informers
 	// Exact makes every monitor pass visit every node (no lazy skipping of steady nodes).
 	Exact bool
 }

@@ -89,6 +89,10 @@ type Controller struct {
 	nodeInf  *apiserver.Informer[*apiserver.Node]
 	leaseInf *apiserver.Informer[*apiserver.Lease]
 	podInf   *apiserver.Informer[*apiserver.Pod]
+	// shared: the informers are the factory's (not stopped by Stop); run numbers the
+	// Starts, so that handlers left on a shared informer by an earlier run do nothing
+	shared bool
+	run    uint64
 
 	loop *sim.Loop
 	tick *sim.Timer
@@ -158,9 +162,12 @@ func (nc *Controller) Start() {
 	nc.origin = nc.s.Now()
 	nc.passRan, nc.inPass, nc.tickNow = false, false, false
 	lat := nc.cfg.WatchLatency
-	nc.nodeInf = apiserver.NewInformer(nc.s.Nodes, nc.c, lat)
-	nc.leaseInf = apiserver.NewInformer(nc.s.Leases, nc.c, lat)
-	nc.podInf = apiserver.NewInformer(nc.s.Pods, nc.c, lat)
+	f := nc.cfg.Informers
+	nc.shared = f.Serves(nc.c, lat)
+	nc.run++
+	nc.nodeInf, _ = apiserver.InformerFor(f, nc.s.Nodes, nc.c, lat)
+	nc.leaseInf, _ = apiserver.InformerFor(f, nc.s.Leases, nc.c, lat)
+	nc.podInf, _ = apiserver.InformerFor(f, nc.s.Pods, nc.c, lat)
 	nc.podInf.AddIndex(apiserver.IndexNodeName, func(p *apiserver.Pod) string { return p.NodeName })
 	for _, l := range nc.leaseInf.List() {
 		nc.leaseCacheRV = max(nc.leaseCacheRV, l.ResourceVersion)
@@ -171,16 +178,25 @@ func (nc *Controller) Start() {
 	for _, n := range nc.nodeInf.List() {
 		nc.nodeSeen(n)
 	}
-	nc.nodeInf.AddHandler(nc.onNode)
-	nc.leaseInf.AddHandler(nc.onLease)
-	nc.podInf.AddHandler(nc.onPod)
+	if nc.shared {
+		run := nc.run
+		live := func() bool { return nc.running && nc.run == run }
+		nc.nodeInf.AddHandlerWhile(live, nc.onNode)
+		nc.leaseInf.AddHandlerWhile(live, nc.onLease)
+		nc.podInf.AddHandlerWhile(live, nc.onPod)
+	} else {
+		nc.nodeInf.AddHandler(nc.onNode)
+		nc.leaseInf.AddHandler(nc.onLease)
+		nc.podInf.AddHandler(nc.onPod)
+	}
 	for _, key := range nc.nodeInf.Keys() {
 		nc.doNoScheduleTaintingPass(key)
 	}
 	nc.loop.Start()
 }
 
-// Stop stops the loops, cancels every timer and stops the informers.
+// Stop stops the loops, cancels every timer and stops the informers (unless they are
+// shared: see Config.Informers).
 func (nc *Controller) Stop() {
 	if !nc.running {
 		return
@@ -188,6 +204,9 @@ func (nc *Controller) Stop() {
 	nc.running = false
 	nc.loop.Stop()
 	nc.tick.Stop()
+	if nc.shared {
+		return
+	}
 	nc.nodeInf.Stop()
 	nc.leaseInf.Stop()
 	nc.podInf.Stop()
