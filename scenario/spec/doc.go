@@ -21,7 +21,9 @@
 // KubeletConfiguration: spec.kubelet merged field by field with the entry's own
 // kubelet:, then defaulted as the kubelet defaults it), the objects as k8s.io/api
 // values, the events (one [Event] struct for every [Action]; each action uses the
-// fields its constant names), the expectations and the sweep.
+// fields its constant names), the expectations and the sweep. One field extends the
+// contract: spec.start, "booting" (default: the machines boot at time zero) or "running"
+// (the cluster has been up for a while; see [StartRunning]).
 //
 // # Strictness
 //
