@@ -95,3 +95,14 @@ func (inf *Informer[T]) AddHandlerWhile(live func() bool, fn func(Event[T])) {
 		}
 	})
 }
+
+// AddComponentHandler registers a component's handler: on an informer it owns, as
+// AddHandler (it runs until the informer is stopped); on one it shares (shared, from
+// InformerFor), as AddHandlerWhile(live, fn), since the informer outlives it.
+func (inf *Informer[T]) AddComponentHandler(shared bool, live func() bool, fn func(Event[T])) {
+	if shared {
+		inf.AddHandlerWhile(live, fn)
+		return
+	}
+	inf.AddHandler(fn)
+}

@@ -124,16 +124,11 @@ func (g *PodGC) Start() {
 	for _, p := range g.pods.List() {
 		g.track(p)
 	}
-	if g.shared {
-		g.run++
-		run := g.run
-		live := func() bool { return g.running && g.run == run }
-		g.pods.AddHandlerWhile(live, g.podChanged)
-		g.nodes.AddHandlerWhile(live, g.nodeChanged)
-	} else {
-		g.pods.AddHandler(g.podChanged)
-		g.nodes.AddHandler(g.nodeChanged)
-	}
+	g.run++
+	run := g.run
+	live := func() bool { return g.running && g.run == run }
+	g.pods.AddComponentHandler(g.shared, live, g.podChanged)
+	g.nodes.AddComponentHandler(g.shared, live, g.nodeChanged)
 	g.loop.Start()
 }
 

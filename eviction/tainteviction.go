@@ -139,15 +139,10 @@ func (tc *TaintEvictionController) Start() {
 	tc.nodes, tc.shared = apiserver.InformerFor(f, tc.s.Nodes, tc.c, lat)
 	tc.pods, _ = apiserver.InformerFor(f, tc.s.Pods, tc.c, lat)
 	tc.pods.AddIndex(apiserver.IndexNodeName, func(p *apiserver.Pod) string { return p.NodeName })
-	if tc.shared {
-		gen := tc.gen
-		live := func() bool { return tc.running && tc.gen == gen }
-		tc.nodes.AddHandlerWhile(live, tc.nodeUpdated)
-		tc.pods.AddHandlerWhile(live, tc.podUpdated)
-	} else {
-		tc.nodes.AddHandler(tc.nodeUpdated)
-		tc.pods.AddHandler(tc.podUpdated)
-	}
+	gen := tc.gen
+	live := func() bool { return tc.running && tc.gen == gen }
+	tc.nodes.AddComponentHandler(tc.shared, live, tc.nodeUpdated)
+	tc.pods.AddComponentHandler(tc.shared, live, tc.podUpdated)
 	for _, n := range tc.nodes.List() {
 		if hasNoExecute(n.Taints) {
 			tc.enqueueNode(n.Name)

@@ -159,7 +159,7 @@ func (dc *DaemonSetController) Start() {
 	dc.run++
 	run := dc.run
 	live := func() bool { return dc.started && dc.run == run }
-	addHandler(dc.dsInf, dc.shared, live, func(ev apiserver.Event[*apiserver.DaemonSet]) {
+	dc.dsInf.AddComponentHandler(dc.shared, live, func(ev apiserver.Event[*apiserver.DaemonSet]) {
 		if ev.Type == apiserver.Deleted {
 			if st := dc.state[ev.New.Key()]; st != nil {
 				delete(dc.byUID, st.uid)
@@ -169,8 +169,8 @@ func (dc *DaemonSetController) Start() {
 		}
 		dc.q.add(ev.New.Key())
 	})
-	addHandler(dc.nodeInf, dc.shared, live, dc.onNode)
-	addHandler(dc.podInf, dc.shared, live, dc.onPod)
+	dc.nodeInf.AddComponentHandler(dc.shared, live, dc.onNode)
+	dc.podInf.AddComponentHandler(dc.shared, live, dc.onPod)
 	for _, k := range dc.dsInf.Keys() {
 		dc.q.add(k)
 	}

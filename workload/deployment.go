@@ -69,8 +69,8 @@ func (dc *DeploymentController) Start() {
 	dc.run++
 	run := dc.run
 	live := func() bool { return dc.started && dc.run == run }
-	addHandler(dc.dInf, dc.shared, live, func(ev apiserver.Event[*apiserver.Deployment]) { dc.q.add(ev.New.Key()) })
-	addHandler(dc.rsInf, dc.shared, live, func(ev apiserver.Event[*apiserver.ReplicaSet]) {
+	dc.dInf.AddComponentHandler(dc.shared, live, func(ev apiserver.Event[*apiserver.Deployment]) { dc.q.add(ev.New.Key()) })
+	dc.rsInf.AddComponentHandler(dc.shared, live, func(ev apiserver.Event[*apiserver.ReplicaSet]) {
 		rs := ev.New
 		delete(dc.created, rs.Key())
 		if ref, ok := rs.ControllerRef(); ok && ref.Kind == KindDeployment {

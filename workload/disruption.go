@@ -154,15 +154,15 @@ func (dc *DisruptionController) Start() {
 	dc.run++
 	run := dc.run
 	live := func() bool { return dc.started && dc.run == run }
-	addHandler(dc.pdbInf, dc.shared, live, func(ev apiserver.Event[*apiserver.PodDisruptionBudget]) { dc.q.add(ev.New.Key()) })
-	addHandler(dc.podInf, dc.shared, live, func(ev apiserver.Event[*apiserver.Pod]) {
+	dc.pdbInf.AddComponentHandler(dc.shared, live, func(ev apiserver.Event[*apiserver.PodDisruptionBudget]) { dc.q.add(ev.New.Key()) })
+	dc.podInf.AddComponentHandler(dc.shared, live, func(ev apiserver.Event[*apiserver.Pod]) {
 		dc.enqueueFor(ev.New)
 		if ev.Type == apiserver.Modified && !sameLabels(ev.Old.Labels, ev.New.Labels) {
 			dc.enqueueFor(ev.Old)
 		}
 	})
-	addHandler(dc.rsInf, dc.shared, live, func(ev apiserver.Event[*apiserver.ReplicaSet]) { dc.enqueueNamespace(ev.New.Namespace) })
-	addHandler(dc.dInf, dc.shared, live, func(ev apiserver.Event[*apiserver.Deployment]) { dc.enqueueNamespace(ev.New.Namespace) })
+	dc.rsInf.AddComponentHandler(dc.shared, live, func(ev apiserver.Event[*apiserver.ReplicaSet]) { dc.enqueueNamespace(ev.New.Namespace) })
+	dc.dInf.AddComponentHandler(dc.shared, live, func(ev apiserver.Event[*apiserver.Deployment]) { dc.enqueueNamespace(ev.New.Namespace) })
 	for _, k := range dc.pdbInf.Keys() {
 		dc.q.add(k)
 	}

@@ -154,7 +154,7 @@ func (rc *ReplicaSetController) Start() {
 	rc.run++
 	run := rc.run
 	live := func() bool { return rc.started && rc.run == run }
-	addHandler(rc.rsInf, rc.shared, live, func(ev apiserver.Event[*apiserver.ReplicaSet]) {
+	rc.rsInf.AddComponentHandler(rc.shared, live, func(ev apiserver.Event[*apiserver.ReplicaSet]) {
 		key := ev.New.Key()
 		if ev.Type == apiserver.Deleted {
 			delete(rc.expCreate, key)
@@ -163,7 +163,7 @@ func (rc *ReplicaSetController) Start() {
 		}
 		rc.q.add(key)
 	})
-	addHandler(rc.podInf, rc.shared, live, rc.onPod)
+	rc.podInf.AddComponentHandler(rc.shared, live, rc.onPod)
 	for _, k := range rc.rsInf.Keys() {
 		rc.q.add(k)
 	}

@@ -178,17 +178,11 @@ func (nc *Controller) Start() {
 	for _, n := range nc.nodeInf.List() {
 		nc.nodeSeen(n)
 	}
-	if nc.shared {
-		run := nc.run
-		live := func() bool { return nc.running && nc.run == run }
-		nc.nodeInf.AddHandlerWhile(live, nc.onNode)
-		nc.leaseInf.AddHandlerWhile(live, nc.onLease)
-		nc.podInf.AddHandlerWhile(live, nc.onPod)
-	} else {
-		nc.nodeInf.AddHandler(nc.onNode)
-		nc.leaseInf.AddHandler(nc.onLease)
-		nc.podInf.AddHandler(nc.onPod)
-	}
+	run := nc.run
+	live := func() bool { return nc.running && nc.run == run }
+	nc.nodeInf.AddComponentHandler(nc.shared, live, nc.onNode)
+	nc.leaseInf.AddComponentHandler(nc.shared, live, nc.onLease)
+	nc.podInf.AddComponentHandler(nc.shared, live, nc.onPod)
 	for _, key := range nc.nodeInf.Keys() {
 		nc.doNoScheduleTaintingPass(key)
 	}
