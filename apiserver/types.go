@@ -332,3 +332,25 @@ func (l *Lease) Meta() *ObjectMeta { return &l.ObjectMeta }
 
 // Meta returns the object's metadata.
 func (p *Pod) Meta() *ObjectMeta { return &p.ObjectMeta }
+
+// RegionZone reads a node's region and zone labels as upstream's
+// utilnode.GetZoneKey does: the beta (failure-domain) labels first, then the GA ones.
+func RegionZone(labels map[string]string) (region, zone string) {
+	zone, ok := labels[LabelZoneBeta]
+	if !ok {
+		zone = labels[LabelZone]
+	}
+	region, ok = labels[LabelRegionBeta]
+	if !ok {
+		region = labels[LabelRegion]
+	}
+	return region, zone
+}
+
+// ZoneKey is utilnode.GetZoneKey: "region:\x00:zone", or "" when a node has neither.
+func ZoneKey(region, zone string) string {
+	if region == "" && zone == "" {
+		return ""
+	}
+	return region + ":\x00:" + zone
+}

@@ -222,7 +222,7 @@ func (st *settler) indexNodes() {
 		n, _ := st.s.Nodes.Peek(k)
 		st.nodes[i] = n
 		st.index[n.Name] = int32(i)
-		z := zoneKey(n.Labels)
+		z := apiserver.ZoneKey(apiserver.RegionZone(n.Labels))
 		zi, ok := zoneOf[z]
 		if !ok {
 			zi = len(zones)
@@ -239,23 +239,6 @@ func (st *settler) indexNodes() {
 			}
 		}
 	}
-}
-
-// zoneKey is upstream's utilnode.GetZoneKey: region and zone (GA labels, else beta),
-// "" when the node has neither.
-func zoneKey(l map[string]string) string {
-	zone, ok := l[apiserver.LabelZone]
-	if !ok {
-		zone = l[apiserver.LabelZoneBeta]
-	}
-	region, ok := l[apiserver.LabelRegion]
-	if !ok {
-		region = l[apiserver.LabelRegionBeta]
-	}
-	if region == "" && zone == "" {
-		return ""
-	}
-	return region + ":\x00:" + zone
 }
 
 // accountPods counts the bound pods already stored against their nodes, as the

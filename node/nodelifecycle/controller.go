@@ -250,40 +250,16 @@ func cmpString(a, b string) int {
 	return 0
 }
 
-// zoneOf returns the zone key (region + ":\x00:" + zone, beta labels first, "" when
-// unlabelled) and the zone label value.
+// zoneOf is the node's zone key (utilnode.GetZoneKey) and its zone label value.
 func zoneOf(n *apiserver.Node) (key, label string) {
-	r, z := regionZone(n)
-	if r == "" && z == "" {
-		return "", ""
-	}
-	return zoneKeyOf(r, z), z
+	r, z := apiserver.RegionZone(n.Labels)
+	return apiserver.ZoneKey(r, z), z
 }
-
-// regionZone reads a node's region and zone labels (the beta ones first, as upstream).
-func regionZone(n *apiserver.Node) (region, zone string) {
-	l := n.Labels
-	if l == nil {
-		return "", ""
-	}
-	z, ok := l[apiserver.LabelZoneBeta]
-	if !ok {
-		z = l[apiserver.LabelZone]
-	}
-	r, ok := l[apiserver.LabelRegionBeta]
-	if !ok {
-		r = l[apiserver.LabelRegion]
-	}
-	return r, z
-}
-
-// zoneKeyOf is utilnode.GetZoneKey's key for a region and a zone.
-func zoneKeyOf(r, z string) string { return r + ":\x00:" + z }
 
 // zoneOf is the package zoneOf with the keys interned: a pass or an update of a node in a known
 // zone allocates nothing.
 func (nc *Controller) zoneOf(n *apiserver.Node) (key, label string) {
-	r, z := regionZone(n)
+	r, z := apiserver.RegionZone(n.Labels)
 	if r == "" && z == "" {
 		return "", ""
 	}
@@ -294,7 +270,7 @@ func (nc *Controller) zoneOf(n *apiserver.Node) (key, label string) {
 	if nc.zoneKeys == nil {
 		nc.zoneKeys = map[[2]string]string{}
 	}
-	k := zoneKeyOf(r, z)
+	k := apiserver.ZoneKey(r, z)
 	nc.zoneKeys[rz] = k
 	return k, z
 }
