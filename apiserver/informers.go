@@ -25,7 +25,7 @@ type Informers struct {
 	// current informer per kind (keyed by *Kind[T], looked up only, never iterated)
 	byKind map[any]any
 	// every informer made, in creation order, to stop them all
-	all     []*Watch
+	all     []interface{ Stop() }
 	stopped bool
 }
 
@@ -44,8 +44,8 @@ func (f *Informers) Latency() time.Duration { return f.latency }
 // that are never filled.
 func (f *Informers) Stop() {
 	f.stopped = true
-	for _, w := range f.all {
-		w.Stop()
+	for _, inf := range f.all {
+		inf.Stop()
 	}
 }
 
@@ -63,7 +63,7 @@ func SharedInformer[T Obj[T]](f *Informers, k *Kind[T]) *Informer[T] {
 	}
 	inf := NewInformer(k, f.c, f.latency)
 	f.byKind[k] = inf
-	f.all = append(f.all, inf.watch)
+	f.all = append(f.all, inf)
 	if f.stopped {
 		inf.Stop()
 	}

@@ -69,6 +69,10 @@ type Kind[T Obj[T]] struct {
 	// keyIndex names the watch indexes whose value is the object's key (no selKeys).
 	keyIndex map[string]bool
 
+	// views are the informers whose cache is this store seen through what they have
+	// not been delivered yet (see Informer); each store change is told to them first.
+	views []*Informer[T]
+
 	// SelectMiss, when set, is called before a change is delivered to the selected
 	// watches of an index value that has none, so that its owner can start one on
 	// demand (a component materialised when something first concerns it). A watch
@@ -161,7 +165,7 @@ func (k *Kind[T]) Create(c *Client, obj T) (T, error) {
 		}
 	}
 	m.ResourceVersion = k.s.nextRV()
-	k.items[key] = obj
+	k.put(key, obj)
 	k.keys.add(key)
 	k.changed(Event[T]{Type: Added, New: obj})
 	return obj, nil
@@ -206,7 +210,7 @@ func (k *Kind[T]) Restore(obj T) (T, error) {
 		return zero, err
 	}
 	m.ResourceVersion = k.s.nextRV()
-	k.items[key] = obj
+	k.put(key, obj)
 	k.keys.add(key)
 	k.notify(Event[T]{Type: Added, New: obj})
 	return obj, nil
@@ -263,7 +267,7 @@ func (k *Kind[T]) store(old, obj T) (T, error) {
 		}
 	}
 	m.ResourceVersion = k.s.nextRV()
-	k.items[m.Key()] = obj
+	k.put(m.Key(), obj)
 	k.changed(Event[T]{Type: Modified, Old: old, New: obj})
 	return obj, nil
 }
@@ -295,7 +299,7 @@ func (k *Kind[T]) Delete(c *Client, key string, opts DeleteOptions) error {
 				return nil // a longer or equal grace period never extends a deletion
 			}
 			obj.Meta().ResourceVersion = k.s.nextRV()
-			k.items[key] = obj
+			k.put(key, obj)
 			k.changed(Event[T]{Type: Modified, Old: old, New: obj})
 			return nil
 		}
@@ -304,8 +308,22 @@ func (k *Kind[T]) Delete(c *Client, key string, opts DeleteOptions) error {
 	return nil
 }
 
+// put stores obj under key, telling the informers that view the store first.
+func (k *Kind[T]) put(key string, obj T) {
+	if len(k.views) > 0 {
+		old, had := k.items[key]
+		for _, v := range k.views {
+			v.storeChanging(key, old, had, true)
+		}
+	}
+	k.items[key] = obj
+}
+
 // remove drops the object and notifies.
 func (k *Kind[T]) remove(key string, old T) {
+	for _, v := range k.views {
+		v.storeChanging(key, old, true, false)
+	}
 	delete(k.items, key)
 	k.keys.remove(key)
 	k.s.nextRV()

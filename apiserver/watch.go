@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"maps"
 	"slices"
 	"time"
 )
@@ -166,16 +165,41 @@ func NewSelectedInformer[T Obj[T]](k *Kind[T], c *Client, latency time.Duration,
 // Informer is a client-side cache of one kind, filled by a watch: what a component
 // sees of the cluster. It may lag the API server by its watch latency, and while its
 // client is partitioned it does not change at all.
+//
+// An informer over a whole kind does not copy the store: its cache is the store seen
+// through lag, the objects whose cached version is not the stored one (changes not
+// delivered yet). The store tells the informer of each change before it makes it, so
+// that the informer can keep what it had (Kind.put); a delivery that catches up with
+// the store drops the entry. A million pods then cost one map, not one per informer,
+// and lag holds only what is in flight. A selected informer, and an informer once
+// stopped (it must no longer follow the store), keep a private copy in items.
 type Informer[T Obj[T]] struct {
-	k        *Kind[T]
-	items    map[string]T
-	keys     keyList
+	k *Kind[T]
+	// private cache (items != nil): the objects and their keys
+	items map[string]T
+	keys  keyList
+	// shared cache (items == nil): what differs from the store, the number of cached
+	// objects, how many lag entries differ from the store in presence (not just in
+	// version), and the key list last merged for them
+	lag     map[string]lagged[T]
+	n       int
+	ndiff   int
+	merged  []string
+	mergeOK bool
+
 	handlers []func(Event[T])
 	indexes  []*index[T]
 	watch    *Watch
 	// a selected informer drops objects that leave its selection
 	selIndex func(T) string
 	selValue string
+}
+
+// lagged is an informer's cached version of an object that the store has changed
+// since: ok false if the informer does not have the object.
+type lagged[T any] struct {
+	obj T
+	ok  bool
 }
 
 type index[T any] struct {
@@ -187,20 +211,102 @@ type index[T any] struct {
 // NewInformer lists the kind (as an informer's initial LIST, which always succeeds in
 // this model) and keeps the cache current through a watch with the given latency.
 func NewInformer[T Obj[T]](k *Kind[T], c *Client, latency time.Duration) *Informer[T] {
-	// the initial list is the store itself: cloning the map copies its table wholesale,
-	// far faster than inserting a million keys one by one.
-	inf := &Informer[T]{k: k, items: maps.Clone(k.items)}
-	if inf.items == nil {
-		inf.items = map[string]T{}
-	}
-	keys := k.keys.sorted()
-	inf.keys = keyList{keys: slices.Clone(keys), nsorted: len(keys), dead: make([]bool, len(keys))}
+	inf := &Informer[T]{k: k, lag: map[string]lagged[T]{}, n: len(k.items)}
+	k.views = append(k.views, inf)
 	inf.watch = k.Watch(c, latency, inf.apply)
 	return inf
 }
 
-// Stop ends the informer's watch.
-func (inf *Informer[T]) Stop() { inf.watch.Stop() }
+// Stop ends the informer's watch. Its cache stays as it is: an informer that viewed
+// the store takes a private copy, since the store goes on changing.
+func (inf *Informer[T]) Stop() {
+	inf.watch.Stop()
+	if inf.items != nil {
+		return
+	}
+	keys := inf.Keys()
+	items := make(map[string]T, len(keys))
+	for _, key := range keys {
+		items[key], _ = inf.Get(key)
+	}
+	inf.items = items
+	inf.keys = keyList{keys: slices.Clone(keys), nsorted: len(keys), dead: make([]bool, len(keys))}
+	inf.lag, inf.merged = nil, nil
+	k := inf.k
+	k.views = slices.DeleteFunc(k.views, func(v *Informer[T]) bool { return v == inf })
+}
+
+// storeChanging is told by the store, before it changes key, what the key held (had:
+// whether it existed) and whether it will exist after the change.
+func (inf *Informer[T]) storeChanging(key string, old T, had, will bool) {
+	if e, ok := inf.lag[key]; ok {
+		// the informer is still behind on this key: it keeps its version; only whether
+		// that version's presence differs from the store's may change
+		if e.ok != had {
+			inf.ndiff--
+		}
+		if e.ok != will {
+			inf.ndiff++
+			inf.mergeOK = false
+		}
+		return
+	}
+	inf.lag[key] = lagged[T]{obj: old, ok: had}
+	if had != will {
+		inf.ndiff++
+		inf.mergeOK = false
+	}
+}
+
+// get returns the cached object.
+func (inf *Informer[T]) get(key string) (T, bool) {
+	if inf.items != nil {
+		o, ok := inf.items[key]
+		return o, ok
+	}
+	if e, ok := inf.lag[key]; ok {
+		return e.obj, e.ok
+	}
+	o, ok := inf.k.items[key]
+	return o, ok
+}
+
+// set caches obj (ok) or drops key (!ok); had says whether key was cached.
+func (inf *Informer[T]) set(key string, obj T, ok, had bool) {
+	if inf.items != nil {
+		switch {
+		case ok:
+			inf.items[key] = obj
+			if !had {
+				inf.keys.add(key)
+			}
+		case had:
+			delete(inf.items, key)
+			inf.keys.remove(key)
+		}
+		return
+	}
+	switch {
+	case ok && !had:
+		inf.n++
+	case had && !ok:
+		inf.n--
+	}
+	cur, inStore := inf.k.items[key]
+	if e, lagging := inf.lag[key]; lagging && e.ok != inStore {
+		inf.ndiff--
+		inf.mergeOK = false
+	}
+	if ok == inStore && (!ok || cur.Meta() == obj.Meta()) {
+		delete(inf.lag, key) // caught up with the store
+		return
+	}
+	inf.lag[key] = lagged[T]{obj: obj, ok: ok}
+	if ok != inStore {
+		inf.ndiff++
+		inf.mergeOK = false
+	}
+}
 
 // AddHandler registers fn for every change the informer applies, after the cache is
 // updated (as a shared informer's event handler).
@@ -216,8 +322,9 @@ func (inf *Informer[T]) AddIndex(name string, fn func(T) string) {
 		}
 	}
 	ix := &index[T]{name: name, fn: fn, by: map[string][]string{}}
-	for _, key := range inf.keys.sorted() { // in key order: each value's list stays sorted
-		if v := fn(inf.items[key]); v != "" {
+	for _, key := range inf.Keys() { // in key order: each value's list stays sorted
+		o, _ := inf.get(key)
+		if v := fn(o); v != "" {
 			ix.by[v] = append(ix.by[v], key)
 		}
 	}
@@ -231,7 +338,8 @@ func (inf *Informer[T]) ByIndex(name, v string) []T {
 			keys := ix.by[v]
 			out := make([]T, 0, len(keys))
 			for _, key := range keys {
-				out = append(out, inf.items[key])
+				o, _ := inf.get(key)
+				out = append(out, o)
 			}
 			return out
 		}
@@ -245,7 +353,8 @@ func (inf *Informer[T]) EachByIndex(name, v string, fn func(T)) {
 	for _, ix := range inf.indexes {
 		if ix.name == name {
 			for _, key := range ix.by[v] {
-				fn(inf.items[key])
+				o, _ := inf.get(key)
+				fn(o)
 			}
 			return
 		}
@@ -264,7 +373,7 @@ func (inf *Informer[T]) CountByIndex(name, v string) int {
 
 func (inf *Informer[T]) apply(ev Event[T]) {
 	key := ev.New.Meta().Key()
-	old, had := inf.items[key]
+	old, had := inf.get(key)
 	if inf.selIndex != nil && ev.Type != Deleted && inf.selIndex(ev.New) != inf.selValue {
 		ev.Type = Deleted // it left the selection: a field-selected watch reports a deletion
 	}
@@ -273,8 +382,7 @@ func (inf *Informer[T]) apply(ev Event[T]) {
 		if !had {
 			return
 		}
-		delete(inf.items, key)
-		inf.keys.remove(key)
+		inf.set(key, ev.New, false, true)
 		for _, ix := range inf.indexes {
 			if v := ix.fn(old); v != "" {
 				ix.by[v] = sortedRemove(ix.by[v], key)
@@ -287,10 +395,7 @@ func (inf *Informer[T]) apply(ev Event[T]) {
 		if had && old.Meta().ResourceVersion >= ev.New.Meta().ResourceVersion {
 			return
 		}
-		inf.items[key] = ev.New
-		if !had {
-			inf.keys.add(key)
-		}
+		inf.set(key, ev.New, true, had)
 		for _, ix := range inf.indexes {
 			var ov string
 			if had {
@@ -329,16 +434,8 @@ func (inf *Informer[T]) apply(ev Event[T]) {
 func (inf *Informer[T]) Rewind(ev Event[T]) {
 	key := ev.New.Meta().Key()
 	before := ev.Type != Added && (inf.selIndex == nil || inf.selIndex(ev.Old) == inf.selValue)
-	cur, had := inf.items[key]
-	if before {
-		inf.items[key] = ev.Old
-		if !had {
-			inf.keys.add(key)
-		}
-	} else if had {
-		delete(inf.items, key)
-		inf.keys.remove(key)
-	}
+	cur, had := inf.get(key)
+	inf.set(key, ev.Old, before, had)
 	for _, ix := range inf.indexes {
 		if had {
 			if v := ix.fn(cur); v != "" {
@@ -356,23 +453,66 @@ func (inf *Informer[T]) Rewind(ev Event[T]) {
 }
 
 // Get returns the cached object.
-func (inf *Informer[T]) Get(key string) (T, bool) {
-	o, ok := inf.items[key]
-	return o, ok
-}
+func (inf *Informer[T]) Get(key string) (T, bool) { return inf.get(key) }
 
 // Len is the number of cached objects.
-func (inf *Informer[T]) Len() int { return len(inf.items) }
+func (inf *Informer[T]) Len() int {
+	if inf.items != nil {
+		return len(inf.items)
+	}
+	return inf.n
+}
 
-// Keys returns the cached keys in order (the informer's own slice; do not modify).
-func (inf *Informer[T]) Keys() []string { return inf.keys.sorted() }
+// Keys returns the cached keys in order (the informer's own slice, or the store's;
+// do not modify).
+func (inf *Informer[T]) Keys() []string {
+	if inf.items != nil {
+		return inf.keys.sorted()
+	}
+	if inf.ndiff == 0 {
+		return inf.k.keys.sorted()
+	}
+	if !inf.mergeOK {
+		inf.merged = inf.mergeKeys()
+		inf.mergeOK = true
+	}
+	return inf.merged
+}
+
+// mergeKeys lists the keys of a shared cache whose key set differs from the store's:
+// the store's, less those the informer does not have yet, plus those the store no
+// longer has.
+func (inf *Informer[T]) mergeKeys() []string {
+	var gone []string
+	for key, e := range inf.lag {
+		if _, inStore := inf.k.items[key]; e.ok && !inStore {
+			gone = append(gone, key)
+		}
+	}
+	slices.Sort(gone) // map order must not leak
+	stored := inf.k.keys.sorted()
+	out := make([]string, 0, inf.n)
+	i := 0
+	for _, key := range stored {
+		for i < len(gone) && gone[i] < key {
+			out = append(out, gone[i])
+			i++
+		}
+		if e, ok := inf.lag[key]; ok && !e.ok {
+			continue
+		}
+		out = append(out, key)
+	}
+	return append(out, gone[i:]...)
+}
 
 // List returns the cached objects in key order.
 func (inf *Informer[T]) List() []T {
-	keys := inf.keys.sorted()
+	keys := inf.Keys()
 	out := make([]T, 0, len(keys))
 	for _, key := range keys {
-		out = append(out, inf.items[key])
+		o, _ := inf.get(key)
+		out = append(out, o)
 	}
 	return out
 }

@@ -1,0 +1,141 @@
+package apiserver
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/nodesim/nodesim/sim"
+)
+
+// refCache is the plain informer an Informer that views the store must equal: a map
+// filled by the same watch, applying each event as a private cache would.
+type refCache struct{ items map[string]*Pod }
+
+func (r *refCache) apply(ev Event[*Pod]) {
+	key := ev.New.Meta().Key()
+	old, had := r.items[key]
+	if ev.Type == Deleted {
+		delete(r.items, key)
+		return
+	}
+	if had && old.ResourceVersion >= ev.New.ResourceVersion {
+		return
+	}
+	r.items[key] = ev.New
+}
+
+// TestPropertyInformerViewEqualsCopy: an informer whose cache is the store seen through
+// what it has not been delivered yet holds, at every instant, exactly what a private
+// copy fed by the same watch holds — through creates, updates, graceful and final
+// deletes, re-creates, restores, partitions, index changes and a stop.
+func TestPropertyInformerViewEqualsCopy(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		e := sim.New()
+		s := New(e, sim.NewTrace(false), DefaultConfig())
+		w := s.NewClient("writer", time.Second)
+		r := s.NewClient("reader", time.Second)
+		lat := time.Duration(rapid.IntRange(0, 3).Draw(t, "latency")) * time.Second
+		// a view started now and one started later, as informers of a factory are
+		inf := NewInformer(s.Pods, r, lat)
+		inf.AddIndex("node", func(p *Pod) string { return p.NodeName })
+		ref := &refCache{items: map[string]*Pod{}}
+		s.Pods.Watch(r, lat, ref.apply)
+		var late *Informer[*Pod]
+		var lateRef *refCache
+		var lateWatch *Watch
+		stopped := false
+
+		names := []string{"a", "b", "c", "d"}
+		nodes := []string{"", "n1", "n2"}
+		check := func(label string) {
+			for _, c := range []struct {
+				inf *Informer[*Pod]
+				ref *refCache
+			}{{inf, ref}, {late, lateRef}} {
+				if c.inf == nil {
+					continue
+				}
+				want := make([]string, 0, len(c.ref.items))
+				for k := range c.ref.items {
+					want = append(want, k)
+				}
+				slices.Sort(want)
+				if got := c.inf.Keys(); !slices.Equal(got, want) {
+					t.Fatalf("%s: keys %v, want %v", label, got, want)
+				}
+				if c.inf.Len() != len(want) {
+					t.Fatalf("%s: len %d, want %d", label, c.inf.Len(), len(want))
+				}
+				for _, k := range append(want, "default/zz") {
+					got, ok := c.inf.Get(k)
+					exp, eok := c.ref.items[k]
+					if ok != eok || got != exp {
+						t.Fatalf("%s: Get(%s) = %v %v, want %v %v", label, k, got, ok, exp, eok)
+					}
+				}
+				if c.inf == inf {
+					for _, n := range nodes[1:] {
+						var exp []*Pod
+						for _, k := range want {
+							if c.ref.items[k].NodeName == n {
+								exp = append(exp, c.ref.items[k])
+							}
+						}
+						if got := inf.ByIndex("node", n); !slices.Equal(got, exp) {
+							t.Fatalf("%s: ByIndex(%s) wrong", label, n)
+						}
+					}
+				}
+			}
+		}
+		steps := rapid.IntRange(1, 60).Draw(t, "steps")
+		for i := 0; i < steps; i++ {
+			name := rapid.SampledFrom(names).Draw(t, "name")
+			key := "default/" + name
+			switch op := rapid.IntRange(0, 8).Draw(t, "op"); op {
+			case 0, 1:
+				_, _ = s.Pods.Create(w, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: name}, NodeName: rapid.SampledFrom(nodes).Draw(t, "node")})
+			case 2:
+				if _, ok := s.Pods.Peek(key); !ok {
+					_, _ = s.Pods.Restore(&Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: name}})
+				}
+			case 3:
+				n := rapid.SampledFrom(nodes).Draw(t, "node")
+				_, _ = s.Pods.Patch(w, key, func(p *Pod) error { p.NodeName = n; return nil })
+			case 4:
+				grace := int64(rapid.IntRange(0, 2).Draw(t, "grace"))
+				_ = s.Pods.Delete(w, key, DeleteOptions{GracePeriodSeconds: &grace})
+			case 5:
+				r.SetPartitioned(rapid.Bool().Draw(t, "partitioned"))
+			case 6:
+				if late == nil {
+					late = NewInformer(s.Pods, r, lat)
+					lateRef = &refCache{items: map[string]*Pod{}}
+					for _, k := range s.Pods.Keys() {
+						lateRef.items[k], _ = s.Pods.Peek(k)
+					}
+					lateWatch = s.Pods.Watch(r, lat, lateRef.apply)
+				} else if !stopped {
+					// a stopped informer keeps what it had while the store moves on
+					late.Stop()
+					lateWatch.Stop()
+					stopped = true
+				}
+			default:
+				if err := e.RunFor(time.Duration(rapid.IntRange(0, 2500).Draw(t, "ms")) * time.Millisecond); err != nil {
+					t.Fatal(err)
+				}
+			}
+			check(fmt.Sprintf("step %d", i))
+		}
+		r.SetPartitioned(false)
+		if err := e.RunFor(10 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+		check("end")
+	})
+}
