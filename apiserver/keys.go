@@ -9,7 +9,7 @@ import "sort"
 type keyList struct {
 	keys    []string
 	nsorted int    // keys[:nsorted] is sorted
-	dead    []bool // dead[i]: keys[i] was removed (only for the sorted prefix)
+	dead    []bool // dead[i]: keys[i] was removed (only for the sorted prefix; nil until then)
 	ndead   int
 }
 
@@ -22,7 +22,10 @@ func (l *keyList) add(k string) { l.keys = append(l.keys, k) }
 func (l *keyList) remove(k string) {
 	prefix := l.keys[:l.nsorted]
 	i := sort.SearchStrings(prefix, k)
-	if i < len(prefix) && prefix[i] == k && !l.dead[i] {
+	if i < len(prefix) && prefix[i] == k && (l.dead == nil || !l.dead[i]) {
+		if l.dead == nil {
+			l.dead = make([]bool, l.nsorted)
+		}
 		l.dead[i] = true
 		l.ndead++
 		return
@@ -48,7 +51,7 @@ func (l *keyList) sorted() []string {
 	out := make([]string, 0, l.len())
 	i, j := 0, 0
 	for i < l.nsorted || j < len(tail) {
-		if i < l.nsorted && l.dead[i] {
+		if i < l.nsorted && l.ndead > 0 && l.dead[i] {
 			i++
 			continue
 		}
@@ -66,7 +69,7 @@ func (l *keyList) sorted() []string {
 		l.dead = l.dead[:len(out)]
 		clear(l.dead)
 	} else {
-		l.dead = make([]bool, len(out))
+		l.dead = nil // made when something is removed
 	}
 	l.ndead = 0
 	return l.keys

@@ -156,7 +156,7 @@ func NewSelectedInformer[T Obj[T]](k *Kind[T], c *Client, latency time.Duration,
 	for _, key := range keys {
 		inf.items[key] = k.items[key]
 	}
-	inf.keys = keyList{keys: slices.Clone(keys), nsorted: len(keys), dead: make([]bool, len(keys))}
+	inf.keys = keyList{keys: slices.Clone(keys), nsorted: len(keys)}
 	inf.selIndex, inf.selValue = fn, value
 	inf.watch = k.WatchSelected(c, latency, index, value, inf.apply)
 	return inf
@@ -202,10 +202,38 @@ type lagged[T any] struct {
 	ok  bool
 }
 
+// index lists the keys per value of fn. A value's list sorts lazily (keyList): a
+// namespace index holds every pod under one value, and keeping that list sorted on
+// each pod created or deleted would move all of it.
 type index[T any] struct {
 	name string
 	fn   func(T) string
-	by   map[string][]string
+	by   map[string]*keyList
+}
+
+func (ix *index[T]) add(v, key string) {
+	l := ix.by[v]
+	if l == nil {
+		l = &keyList{}
+		ix.by[v] = l
+	}
+	l.add(key)
+}
+
+func (ix *index[T]) remove(v, key string) {
+	if l := ix.by[v]; l != nil {
+		if l.remove(key); l.len() == 0 {
+			delete(ix.by, v)
+		}
+	}
+}
+
+// keys are the keys with value v, in order (the index's own slice).
+func (ix *index[T]) keys(v string) []string {
+	if l := ix.by[v]; l != nil {
+		return l.sorted()
+	}
+	return nil
 }
 
 // NewInformer lists the kind (as an informer's initial LIST, which always succeeds in
@@ -230,7 +258,7 @@ func (inf *Informer[T]) Stop() {
 		items[key], _ = inf.Get(key)
 	}
 	inf.items = items
-	inf.keys = keyList{keys: slices.Clone(keys), nsorted: len(keys), dead: make([]bool, len(keys))}
+	inf.keys = keyList{keys: slices.Clone(keys), nsorted: len(keys)}
 	inf.lag, inf.merged = nil, nil
 	k := inf.k
 	k.views = slices.DeleteFunc(k.views, func(v *Informer[T]) bool { return v == inf })
@@ -321,12 +349,15 @@ func (inf *Informer[T]) AddIndex(name string, fn func(T) string) {
 			return
 		}
 	}
-	ix := &index[T]{name: name, fn: fn, by: map[string][]string{}}
-	for _, key := range inf.Keys() { // in key order: each value's list stays sorted
+	ix := &index[T]{name: name, fn: fn, by: map[string]*keyList{}}
+	for _, key := range inf.Keys() { // in key order: each value's list comes out sorted
 		o, _ := inf.get(key)
 		if v := fn(o); v != "" {
-			ix.by[v] = append(ix.by[v], key)
+			ix.add(v, key)
 		}
+	}
+	for _, l := range ix.by {
+		l.nsorted = len(l.keys)
 	}
 	inf.indexes = append(inf.indexes, ix)
 }
@@ -335,7 +366,7 @@ func (inf *Informer[T]) AddIndex(name string, fn func(T) string) {
 func (inf *Informer[T]) ByIndex(name, v string) []T {
 	for _, ix := range inf.indexes {
 		if ix.name == name {
-			keys := ix.by[v]
+			keys := ix.keys(v)
 			out := make([]T, 0, len(keys))
 			for _, key := range keys {
 				o, _ := inf.get(key)
@@ -352,7 +383,7 @@ func (inf *Informer[T]) ByIndex(name, v string) []T {
 func (inf *Informer[T]) EachByIndex(name, v string, fn func(T)) {
 	for _, ix := range inf.indexes {
 		if ix.name == name {
-			for _, key := range ix.by[v] {
+			for _, key := range ix.keys(v) {
 				o, _ := inf.get(key)
 				fn(o)
 			}
@@ -365,7 +396,10 @@ func (inf *Informer[T]) EachByIndex(name, v string, fn func(T)) {
 func (inf *Informer[T]) CountByIndex(name, v string) int {
 	for _, ix := range inf.indexes {
 		if ix.name == name {
-			return len(ix.by[v])
+			if l := ix.by[v]; l != nil {
+				return l.len()
+			}
+			return 0
 		}
 	}
 	return 0
@@ -385,10 +419,7 @@ func (inf *Informer[T]) apply(ev Event[T]) {
 		inf.set(key, ev.New, false, true)
 		for _, ix := range inf.indexes {
 			if v := ix.fn(old); v != "" {
-				ix.by[v] = sortedRemove(ix.by[v], key)
-				if len(ix.by[v]) == 0 {
-					delete(ix.by, v)
-				}
+				ix.remove(v, key)
 			}
 		}
 	default:
@@ -406,13 +437,10 @@ func (inf *Informer[T]) apply(ev Event[T]) {
 				continue
 			}
 			if had && ov != "" {
-				ix.by[ov] = sortedRemove(ix.by[ov], key)
-				if len(ix.by[ov]) == 0 {
-					delete(ix.by, ov)
-				}
+				ix.remove(ov, key)
 			}
 			if nv != "" {
-				ix.by[nv] = sortedInsert(ix.by[nv], key)
+				ix.add(nv, key)
 			}
 		}
 		if had {
@@ -439,14 +467,12 @@ func (inf *Informer[T]) Rewind(ev Event[T]) {
 	for _, ix := range inf.indexes {
 		if had {
 			if v := ix.fn(cur); v != "" {
-				if ix.by[v] = sortedRemove(ix.by[v], key); len(ix.by[v]) == 0 {
-					delete(ix.by, v)
-				}
+				ix.remove(v, key)
 			}
 		}
 		if before {
 			if v := ix.fn(ev.Old); v != "" {
-				ix.by[v] = sortedInsert(ix.by[v], key)
+				ix.add(v, key)
 			}
 		}
 	}
