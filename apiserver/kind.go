@@ -83,6 +83,10 @@ type Kind[T Obj[T]] struct {
 
 type selKey struct{ index, value string }
 
+// patchCopier is a kind whose Patch starts from a lighter copy than DeepCopy (see
+// Pod.patchCopy).
+type patchCopier[T any] interface{ patchCopy() T }
+
 // NewKind registers a resource with the server. Packages that model more kinds
 // (workloads, budgets) register them this way.
 func NewKind[T Obj[T]](s *Server, resource string, namespaced bool) *Kind[T] {
@@ -237,7 +241,9 @@ func (k *Kind[T]) Update(c *Client, obj T) (T, error) {
 
 // Patch applies fn to a copy of the current object and stores the result, with no
 // resourceVersion precondition (a strategic-merge or JSON patch in effect). fn may
-// return an error to abandon the patch.
+// return an error to abandon the patch. For a kind whose objects have a patch copy
+// (pods), fn gets that: it may set fields and replace maps and slices, but must
+// not change in place those the copy shares with the stored version.
 func (k *Kind[T]) Patch(c *Client, key string, fn func(obj T) error) (T, error) {
 	var zero T
 	if err := c.check("patch", k.Resource); err != nil {
@@ -247,7 +253,12 @@ func (k *Kind[T]) Patch(c *Client, key string, fn func(obj T) error) (T, error) 
 	if !ok {
 		return zero, notFound(k.Resource, nameOf(key))
 	}
-	obj := old.DeepCopy()
+	var obj T
+	if pc, ok := any(old).(patchCopier[T]); ok {
+		obj = pc.patchCopy()
+	} else {
+		obj = old.DeepCopy()
+	}
 	if err := fn(obj); err != nil {
 		return zero, err
 	}
