@@ -20,6 +20,13 @@ type watcher[T Obj[T]] struct {
 	stopped bool
 	// undelivered counts notifications sent but not yet delivered (scheduled or held)
 	undelivered int
+	// queue holds the scheduled notifications from queue[head] on. A watch's deliveries
+	// fire in the order they were scheduled (their instants never decrease), so each
+	// engine event delivers the head: one method value for all of them, instead of a
+	// closure allocated per notification.
+	queue   []Event[T]
+	head    int
+	deliver func()
 	// a selected watch: its kind and selection, to leave it on stop
 	k  *Kind[T]
 	sk selKey
@@ -62,12 +69,29 @@ func (w *watcher[T]) schedule(ev Event[T]) {
 		at = w.lastAt
 	}
 	w.lastAt = at
-	_, _ = e.At(at, func() {
-		w.undelivered--
-		if !w.stopped {
-			w.fn(ev)
-		}
-	})
+	if w.deliver == nil {
+		w.deliver = w.deliverHead
+	}
+	w.queue = append(w.queue, ev)
+	_, _ = e.At(at, w.deliver)
+}
+
+// deliverHead delivers the oldest scheduled notification.
+func (w *watcher[T]) deliverHead() {
+	ev := w.queue[w.head]
+	w.queue[w.head] = Event[T]{}
+	w.head++
+	if w.head == len(w.queue) {
+		w.queue, w.head = w.queue[:0], 0
+	} else if w.head >= 1024 && w.head*2 >= len(w.queue) {
+		n := copy(w.queue, w.queue[w.head:])
+		clear(w.queue[n:])
+		w.queue, w.head = w.queue[:n], 0
+	}
+	w.undelivered--
+	if !w.stopped {
+		w.fn(ev)
+	}
 }
 
 func (w *watcher[T]) flushHeld() {
