@@ -32,6 +32,9 @@ type StatusError struct {
 func (e *StatusError) Error() string { return e.Message }
 
 func reasonOf(err error) Reason {
+	if se, ok := err.(*StatusError); ok { // the common case, without errors.As's allocation
+		return se.Reason
+	}
 	var se *StatusError
 	if errors.As(err, &se) {
 		return se.Reason
@@ -59,6 +62,9 @@ func IsTooManyRequests(err error) bool { return reasonOf(err) == ReasonTooManyRe
 
 // Took returns how long the failed request took, or 0.
 func Took(err error) time.Duration {
+	if se, ok := err.(*StatusError); ok {
+		return se.Took
+	}
 	var se *StatusError
 	if errors.As(err, &se) {
 		return se.Took

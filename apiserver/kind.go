@@ -83,9 +83,17 @@ type Kind[T Obj[T]] struct {
 
 type selKey struct{ index, value string }
 
-// patchCopier is a kind whose Patch starts from a lighter copy than DeepCopy (see
-// Pod.patchCopy).
-type patchCopier[T any] interface{ patchCopy() T }
+// statusCopier is a kind whose writes store a lighter copy than DeepCopy (see
+// Pod.StatusCopy).
+type statusCopier[T any] interface{ StatusCopy() T }
+
+// writeCopy is the copy an update or a patch stores.
+func (k *Kind[T]) writeCopy(obj T) T {
+	if sc, ok := any(obj).(statusCopier[T]); ok {
+		return sc.StatusCopy()
+	}
+	return obj.DeepCopy()
+}
 
 // NewKind registers a resource with the server. Packages that model more kinds
 // (workloads, budgets) register them this way.
@@ -221,7 +229,9 @@ func (k *Kind[T]) Restore(obj T) (T, error) {
 }
 
 // Update replaces an object; obj's resourceVersion must match the stored one
-// (optimistic concurrency), else Conflict.
+// (optimistic concurrency), else Conflict. The server stores a copy of obj; for a
+// kind with a status copy (pods) that copy shares obj's maps and slices other than
+// the status, so the caller must not change those in place afterwards.
 func (k *Kind[T]) Update(c *Client, obj T) (T, error) {
 	var zero T
 	if err := c.check("update", k.Resource); err != nil {
@@ -236,14 +246,14 @@ func (k *Kind[T]) Update(c *Client, obj T) (T, error) {
 	if m.ResourceVersion != old.Meta().ResourceVersion {
 		return zero, conflict(k.Resource, m.Name)
 	}
-	return k.store(old, obj.DeepCopy())
+	return k.store(old, k.writeCopy(obj))
 }
 
 // Patch applies fn to a copy of the current object and stores the result, with no
 // resourceVersion precondition (a strategic-merge or JSON patch in effect). fn may
-// return an error to abandon the patch. For a kind whose objects have a patch copy
-// (pods), fn gets that: it may set fields and replace maps and slices, but must
-// not change in place those the copy shares with the stored version.
+// return an error to abandon the patch. For a kind with a status copy (pods), fn
+// gets that: it may set fields and replace maps and slices, but must not change in
+// place those the copy shares with the stored version.
 func (k *Kind[T]) Patch(c *Client, key string, fn func(obj T) error) (T, error) {
 	var zero T
 	if err := c.check("patch", k.Resource); err != nil {
@@ -254,11 +264,7 @@ func (k *Kind[T]) Patch(c *Client, key string, fn func(obj T) error) (T, error) 
 		return zero, notFound(k.Resource, nameOf(key))
 	}
 	var obj T
-	if pc, ok := any(old).(patchCopier[T]); ok {
-		obj = pc.patchCopy()
-	} else {
-		obj = old.DeepCopy()
-	}
+	obj = k.writeCopy(old)
 	if err := fn(obj); err != nil {
 		return zero, err
 	}

@@ -120,6 +120,7 @@ type Client struct {
 	partitioned bool
 	watchers    []watchState
 	lastTook    time.Duration
+	timeouts    map[string]*StatusError // by resource, see check
 }
 
 // NewClient registers a client. timeout bounds each request (the kubelet's heartbeat
@@ -168,8 +169,17 @@ func (c *Client) check(verb, resource string) error {
 		return err
 	case c.partitioned:
 		c.lastTook = c.Timeout
-		err := &StatusError{Reason: ReasonTimeout, Code: 504, Took: c.Timeout,
-			Message: fmt.Sprintf("Get \"https://kube-apiserver:6443/api/v1/%s\": net/http: request canceled (Client.Timeout exceeded while awaiting headers)", resource)}
+		// a partitioned kubelet retries every few seconds for as long as the partition
+		// lasts: its timeouts are built once per resource (errors are never changed)
+		err := c.timeouts[resource]
+		if err == nil || err.Took != c.Timeout {
+			err = &StatusError{Reason: ReasonTimeout, Code: 504, Took: c.Timeout,
+				Message: fmt.Sprintf("Get \"https://kube-apiserver:6443/api/v1/%s\": net/http: request canceled (Client.Timeout exceeded while awaiting headers)", resource)}
+			if c.timeouts == nil {
+				c.timeouts = map[string]*StatusError{}
+			}
+			c.timeouts[resource] = err
+		}
 		c.traceFailure(verb, resource, err)
 		return err
 	}

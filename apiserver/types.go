@@ -310,13 +310,14 @@ func (p *Pod) SetCondition(c PodCondition, now time.Duration) bool {
 func (p *Pod) Terminal() bool { return p.Phase == PodSucceeded || p.Phase == PodFailed }
 
 // DeepCopy returns a copy that shares nothing mutable with p.
-// patchCopy is the copy a PATCH of a stored pod starts from: its status conditions
-// are copied (writers change them in place), the rest is shared with the stored
-// version — labels, annotations, owner references, tolerations, node selector and
-// affinity, which nothing changes once the pod is stored (as upstream, where a pod's
-// spec is immutable but for a few fields and status writes leave metadata alone).
-// A status write of a pod then costs one struct and its conditions, not seven copies.
-func (p *Pod) patchCopy() *Pod {
+// StatusCopy is a copy for a status write: the struct and its conditions are copied
+// (writers change them in place), the rest is shared with p — labels, annotations,
+// owner references, tolerations, node selector and affinity, which nothing changes
+// once the pod is stored (as upstream, where a pod's spec is immutable but for a few
+// fields and status writes leave metadata alone). A status write of a pod then costs
+// one struct and its conditions, not seven copies. PATCH and UPDATE of pods store
+// such copies.
+func (p *Pod) StatusCopy() *Pod {
 	c := *p
 	c.Conditions = slices.Clone(p.Conditions)
 	return &c

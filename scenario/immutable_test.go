@@ -14,7 +14,7 @@ import (
 
 // stored remembers every version a kind stored and what it looked like then, so that
 // a test can check that nothing changed a stored object in place: informers, watch
-// events and patches share stored versions (a pod's patch copy shares its labels,
+// events and writes share stored versions (a pod's status copy shares its labels,
 // owner references and spec), which is only sound if no component writes into them.
 type stored[T apiserver.Obj[T]] struct {
 	seen map[any]string
