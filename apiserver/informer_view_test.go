@@ -48,6 +48,7 @@ func TestPropertyInformerViewEqualsCopy(t *testing.T) {
 		var lateRef *refCache
 		var lateWatch *Watch
 		stopped := false
+		lateIndexed := false // an index added to a view that lags the store
 
 		names := []string{"a", "b", "c", "d"}
 		nodes := []string{"", "n1", "n2"}
@@ -77,7 +78,7 @@ func TestPropertyInformerViewEqualsCopy(t *testing.T) {
 						t.Fatalf("%s: Get(%s) = %v %v, want %v %v", label, k, got, ok, exp, eok)
 					}
 				}
-				if c.inf == inf {
+				if c.inf == inf || lateIndexed {
 					for _, n := range nodes[1:] {
 						var exp []*Pod
 						for _, k := range want {
@@ -85,7 +86,7 @@ func TestPropertyInformerViewEqualsCopy(t *testing.T) {
 								exp = append(exp, c.ref.items[k])
 							}
 						}
-						if got := inf.ByIndex("node", n); !slices.Equal(got, exp) {
+						if got := c.inf.ByIndex("node", n); !slices.Equal(got, exp) {
 							t.Fatalf("%s: ByIndex(%s) wrong", label, n)
 						}
 					}
@@ -96,7 +97,12 @@ func TestPropertyInformerViewEqualsCopy(t *testing.T) {
 		for i := 0; i < steps; i++ {
 			name := rapid.SampledFrom(names).Draw(t, "name")
 			key := "default/" + name
-			switch op := rapid.IntRange(0, 8).Draw(t, "op"); op {
+			switch op := rapid.IntRange(0, 9).Draw(t, "op"); op {
+			case 7:
+				if late != nil && !lateIndexed {
+					late.AddIndex("node", func(p *Pod) string { return p.NodeName })
+					lateIndexed = true
+				}
 			case 0, 1:
 				_, _ = s.Pods.Create(w, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: name}, NodeName: rapid.SampledFrom(nodes).Draw(t, "node")})
 			case 2:

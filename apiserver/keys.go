@@ -20,6 +20,9 @@ func (l *keyList) add(k string) { l.keys = append(l.keys, k) }
 
 // remove deletes k if present.
 func (l *keyList) remove(k string) {
+	if len(l.keys)-l.nsorted > 256 {
+		l.sorted() // a long unsorted tail would be scanned on every removal
+	}
 	prefix := l.keys[:l.nsorted]
 	i := sort.SearchStrings(prefix, k)
 	if i < len(prefix) && prefix[i] == k && (l.dead == nil || !l.dead[i]) {
