@@ -63,9 +63,10 @@ type Kind[T Obj[T]] struct {
 	watchIndex map[string]func(T) string
 	selective  map[selKey][]*watcher[T]
 	selNames   []string
-	// selKeys lists, per (index, value), the stored keys with that value (sorted), so
+	// selKeys lists, per (index, value), the stored keys with that value (sorted when
+	// read: a restore of a million pods appends without sorting), so
 	// that a selected informer's initial list costs what it returns.
-	selKeys map[selKey][]string
+	selKeys map[selKey]*keyList
 	// keyIndex names the watch indexes whose value is the object's key (no selKeys).
 	keyIndex map[string]bool
 
@@ -373,13 +374,20 @@ func (k *Kind[T]) notify(ev Event[T]) {
 			key := ev.New.Meta().Key()
 			if ov != "" {
 				sk := selKey{name, ov}
-				if k.selKeys[sk] = sortedRemove(k.selKeys[sk], key); len(k.selKeys[sk]) == 0 {
-					delete(k.selKeys, sk)
+				if l := k.selKeys[sk]; l != nil {
+					if l.remove(key); l.len() == 0 {
+						delete(k.selKeys, sk)
+					}
 				}
 			}
 			if nv != "" {
 				sk := selKey{name, nv}
-				k.selKeys[sk] = sortedInsert(k.selKeys[sk], key)
+				l := k.selKeys[sk]
+				if l == nil {
+					l = &keyList{}
+					k.selKeys[sk] = l
+				}
+				l.add(key)
 			}
 		}
 		if ev.Type == Deleted {

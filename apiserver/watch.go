@@ -125,13 +125,18 @@ func (k *Kind[T]) AddWatchIndex(name string, fn func(T) string) {
 	if k.watchIndex == nil {
 		k.watchIndex = map[string]func(T) string{}
 		k.selective = map[selKey][]*watcher[T]{}
-		k.selKeys = map[selKey][]string{}
+		k.selKeys = map[selKey]*keyList{}
 	}
 	if !k.keyIndex[name] {
 		for _, key := range k.keys.sorted() {
 			if v := fn(k.items[key]); v != "" {
 				sk := selKey{name, v}
-				k.selKeys[sk] = append(k.selKeys[sk], key)
+				l := k.selKeys[sk]
+				if l == nil {
+					l = &keyList{}
+					k.selKeys[sk] = l
+				}
+				l.add(key)
 			}
 		}
 	}
@@ -159,7 +164,10 @@ func (k *Kind[T]) selectedKeys(index, value string) []string {
 		}
 		return nil
 	}
-	return k.selKeys[selKey{index, value}]
+	if l := k.selKeys[selKey{index, value}]; l != nil {
+		return l.sorted()
+	}
+	return nil
 }
 
 // WatchSelected is Watch restricted to objects whose index value is value (see
