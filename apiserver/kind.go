@@ -204,6 +204,10 @@ func (k *Kind[T]) claim(m *ObjectMeta) (string, error) {
 		return "", alreadyExists(k.Resource, m.Name)
 	}
 	m.key = key
+	if m.Namespace != "" {
+		// the name is the key's tail: one string per object instead of two
+		m.Name = key[len(m.Namespace)+1:]
+	}
 	m.UID = k.s.nextUID()
 	return key, nil
 }
