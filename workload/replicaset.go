@@ -49,6 +49,7 @@ type ReplicaSetController struct {
 	// counts are the pods indexed under each ReplicaSet's UID, kept from the pod
 	// informer's events once a sync has counted them (see rsCounts).
 	counts map[uint64]*rsCounts
+	uids   uidStrings
 	// scratch slices of a full sync, reused.
 	scratchAll, scratchActive []*apiserver.Pod
 
@@ -150,7 +151,7 @@ func (rc *ReplicaSetController) Start() {
 	f, lat := rc.cfg.Informers, rc.cfg.WatchLatency
 	rc.rsInf, rc.shared = apiserver.InformerFor(f, rc.s.ReplicaSets, rc.c, lat)
 	rc.podInf, _ = apiserver.InformerFor(f, rc.s.Pods, rc.c, lat)
-	rc.podInf.AddIndex(indexOwner, func(p *apiserver.Pod) string { return ownerIndexValue(&p.ObjectMeta) })
+	rc.podInf.AddIndex(indexOwner, func(p *apiserver.Pod) string { return rc.uids.ownerIndexValue(&p.ObjectMeta) })
 	rc.run++
 	run := rc.run
 	live := func() bool { return rc.started && rc.run == run }
@@ -266,7 +267,7 @@ func (rc *ReplicaSetController) sync(key string) error {
 // count walks the pods indexed under rs's UID and sets c from them at now.
 func (rc *ReplicaSetController) count(rs *apiserver.ReplicaSet, c *rsCounts, minReady, now time.Duration) {
 	c.reset(minReady, now)
-	rc.podInf.EachByIndex(indexOwner, uidKey(rs.UID), func(p *apiserver.Pod) {
+	rc.podInf.EachByIndex(indexOwner, rc.uids.of(rs.UID), func(p *apiserver.Pod) {
 		rc.podVisits++
 		c.account(p, 1)
 	})
@@ -283,7 +284,7 @@ func (rc *ReplicaSetController) syncListed(key string, rs *apiserver.ReplicaSet,
 	}
 	c.reset(time.Duration(rs.MinReadySeconds)*time.Second, now)
 	all, active := rc.scratchAll[:0], rc.scratchActive[:0]
-	rc.podInf.EachByIndex(indexOwner, uidKey(rs.UID), func(p *apiserver.Pod) {
+	rc.podInf.EachByIndex(indexOwner, rc.uids.of(rs.UID), func(p *apiserver.Pod) {
 		rc.podVisits++
 		c.account(p, 1)
 		all = append(all, p)
