@@ -305,3 +305,48 @@ func TestNumFeasibleNodesToFind(t *testing.T) {
 		require.Equal(t, c.want, numFeasibleNodesToFind(c.nodes), "nodes=%d", c.nodes)
 	}
 }
+
+// A pod the scheduler bound counts on its node before its informer shows the
+// binding (assumed), and is not counted twice once it does; an older change of the
+// pod that the informer shows in between replaces the assumption with that version.
+func TestSchedulerAssumesBoundPods(t *testing.T) {
+	// watch latency 100 ms: the pods show at 100 ms, the first is bound at 110 ms and
+	// shows bound at 210 ms; the second is tried at 120 ms.
+	run := func(t *testing.T, patchFirstAt time.Duration) (counted207ms int64, w *world) {
+		w = newWorld(t, 1)
+		w.sched.Stop()
+		cfg := DefaultSchedulerConfig()
+		cfg.WatchLatency = 100 * time.Millisecond
+		var err error
+		w.sched, err = NewScheduler(w.s, w.s.NewClient("kube-scheduler-2", 30*time.Second), cfg)
+		require.NoError(t, err)
+		w.sched.Start()
+		w.addNode("n1", nil)
+		_, err = w.s.Nodes.Patch(w.c, "n1", func(n *apiserver.Node) error { n.Allocatable.Pods = 1; return nil })
+		require.NoError(t, err)
+		for _, name := range []string{"first", "second"} {
+			_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name}})
+			require.NoError(t, err)
+		}
+		if patchFirstAt > 0 {
+			w.at(patchFirstAt, func() {
+				_, err := w.s.Pods.Patch(w.c, "default/first", func(p *apiserver.Pod) error { p.Labels = map[string]string{"x": "y"}; return nil })
+				require.NoError(t, err)
+			})
+		}
+		w.run(207 * time.Millisecond)
+		counted207ms = w.sched.infos["n1"].pods
+		w.run(5 * time.Second)
+		require.Equal(t, "n1", w.podNode("default/first"))
+		require.Equal(t, "", w.podNode("default/second"), "the second pod does not fit")
+		require.Equal(t, int64(1), w.sched.infos["n1"].pods, "the first pod is counted once")
+		require.Equal(t, uint64(1), w.sched.Bound)
+		return counted207ms, w
+	}
+	n, w := run(t, 0)
+	require.Equal(t, int64(1), n, "assumed")
+	require.Empty(t, w.sched.assumed)
+	n, w = run(t, 105*time.Millisecond)
+	require.Equal(t, int64(0), n, "the informer's unbound version of 105 ms replaced the assumption")
+	require.Empty(t, w.sched.assumed)
+}
