@@ -50,6 +50,9 @@ type ReplicaSetController struct {
 	// informer's events once a sync has counted them (see rsCounts).
 	counts map[uint64]*rsCounts
 	uids   uidStrings
+	// rsKeys caches, per controller UID, the ReplicaSet key its pods' events queue:
+	// building it allocated on every pod write.
+	rsKeys map[uint64]string
 	// scratch slices of a full sync, reused.
 	scratchAll, scratchActive []*apiserver.Pod
 
@@ -161,6 +164,7 @@ func (rc *ReplicaSetController) Start() {
 			delete(rc.expCreate, key)
 			delete(rc.expDelete, key)
 			delete(rc.counts, ev.New.UID)
+			delete(rc.rsKeys, ev.New.UID)
 		}
 		rc.q.add(key)
 	})
@@ -200,10 +204,7 @@ func (rc *ReplicaSetController) onPod(ev apiserver.Event[*apiserver.Pod]) {
 	if !ok || ref.Kind != KindReplicaSet {
 		return
 	}
-	rsKey := ref.Name
-	if p.Namespace != "" {
-		rsKey = p.Namespace + "/" + ref.Name
-	}
+	rsKey := rc.rsKey(p.Namespace, ref)
 	pk := p.Key()
 	if m := rc.expCreate[rsKey]; m != nil {
 		delete(m, pk)
@@ -214,6 +215,28 @@ func (rc *ReplicaSetController) onPod(ev apiserver.Event[*apiserver.Pod]) {
 		}
 	}
 	rc.q.add(rsKey)
+}
+
+// rsKey is nsKey(ns, ref.Name), the same string for every pod of a ReplicaSet.
+func (rc *ReplicaSetController) rsKey(ns string, ref apiserver.OwnerReference) string {
+	k, ok := rc.rsKeys[ref.UID]
+	if ok && isNsKey(k, ns, ref.Name) {
+		return k
+	}
+	k = nsKey(ns, ref.Name)
+	if rc.rsKeys == nil {
+		rc.rsKeys = map[uint64]string{}
+	}
+	rc.rsKeys[ref.UID] = k
+	return k
+}
+
+// isNsKey reports whether k == nsKey(ns, name).
+func isNsKey(k, ns, name string) bool {
+	if ns == "" {
+		return k == name
+	}
+	return len(k) == len(ns)+1+len(name) && k[len(ns)] == '/' && k[:len(ns)] == ns && k[len(ns)+1:] == name
 }
 
 // account updates the counts of the ReplicaSet (if counted) p is indexed under.
