@@ -9,6 +9,7 @@ import (
 	"github.com/nodesim/nodesim/sim"
 	"github.com/nodesim/nodesim/taint"
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 )
 
 func req(key, op string, vals ...string) apiserver.NodeSelectorRequirement {
@@ -349,4 +350,76 @@ func TestSchedulerAssumesBoundPods(t *testing.T) {
 	n, w = run(t, 105*time.Millisecond)
 	require.Equal(t, int64(0), n, "the informer's unbound version of 105 ms replaced the assumption")
 	require.Empty(t, w.sched.assumed)
+}
+
+// The scheduler's per-node sums, kept from the informer's events and its assumed
+// bindings, equal the sums over its informer's pods once every change is delivered,
+// whatever the watch latency and the order of binds, deletions, recreations under
+// the same name and pods turning terminal.
+func TestPropertySchedulerNodeSums(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		w := newWorld(t, 1)
+		w.sched.Stop()
+		cfg := DefaultSchedulerConfig()
+		cfg.WatchLatency = time.Duration(rapid.SampledFrom([]int{0, 5, 50, 150}).Draw(rt, "latencyMs")) * time.Millisecond
+		var err error
+		w.sched, err = NewScheduler(w.s, w.s.NewClient("kube-scheduler-2", 30*time.Second), cfg)
+		if err != nil {
+			rt.Fatal(err)
+		}
+		w.sched.Start()
+		for i := range 3 {
+			name := fmt.Sprintf("n%d", i)
+			w.addNode(name, nil)
+			_, _ = w.s.Nodes.Patch(w.c, name, func(n *apiserver.Node) error { n.Allocatable.Pods = 2; return nil })
+		}
+		names := []string{"a", "b", "c", "d", "e", "f", "g"}
+		steps := rapid.IntRange(1, 40).Draw(rt, "steps")
+		for range steps {
+			key := "default/" + rapid.SampledFrom(names).Draw(rt, "pod")
+			switch rapid.IntRange(0, 3).Draw(rt, "op") {
+			case 0:
+				_, _ = w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: key[len("default/"):]},
+					Requests: apiserver.Resources{MilliCPU: int64(rapid.IntRange(0, 2).Draw(rt, "cpu")) * 500}})
+			case 1:
+				_ = w.s.Pods.Delete(w.c, key, apiserver.DeleteOptions{GracePeriodSeconds: new(int64)})
+			case 2:
+				_, _ = w.s.Pods.Patch(w.c, key, func(p *apiserver.Pod) error { p.Phase = apiserver.PodFailed; return nil })
+			case 3:
+				_, _ = w.s.Pods.Patch(w.c, key, func(p *apiserver.Pod) error { p.Labels = map[string]string{"x": fmt.Sprint(len(p.Labels))}; return nil })
+			}
+			w.run(w.s.Now() + time.Duration(rapid.IntRange(0, 200).Draw(rt, "waitMs"))*time.Millisecond)
+		}
+		w.run(w.s.Now() + time.Minute)
+		if len(w.sched.assumed) != 0 {
+			rt.Fatalf("assumed pods left: %v", w.sched.assumed)
+		}
+		want := map[string]*nodeInfo{}
+		for _, p := range w.sched.podInf.List() {
+			if a, ok := acctOf(p); ok {
+				ni := want[a.node]
+				if ni == nil {
+					ni = &nodeInfo{}
+					want[a.node] = ni
+				}
+				cpu, mem := nonZero(a.req)
+				ni.requested.MilliCPU += a.req.MilliCPU
+				ni.requested.Memory += a.req.Memory
+				ni.nzCPU += cpu
+				ni.nzMem += mem
+				ni.pods++
+			}
+		}
+		for name, ni := range w.sched.infos {
+			got := nodeInfo{requested: ni.requested, nzCPU: ni.nzCPU, nzMem: ni.nzMem, pods: ni.pods}
+			exp := nodeInfo{}
+			if x := want[name]; x != nil {
+				exp = *x
+			}
+			if got != exp {
+				rt.Fatalf("node %s: sums %+v, want %+v", name, got, exp)
+			}
+		}
+		w.stop()
+	})
 }
