@@ -7,6 +7,7 @@ import (
 	"github.com/nodesim/nodesim/apiserver"
 	"github.com/nodesim/nodesim/sim"
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 )
 
 // trackerWorld is a server and a tracker with no controllers: the test writes pods
@@ -136,4 +137,143 @@ func TestTrackerPodKeepsFirstWorkload(t *testing.T) {
 	w.deletePod("bare")
 	w.deletePod("web-c")
 	require.Equal(t, int32(0), w.ready("deployment/default/web"))
+}
+
+// refContributions is the tracker's bookkeeping before it derived contributions from
+// the informer's versions: a map of every counted pod's first workload and readiness.
+type refContributions struct {
+	t     *Tracker
+	podWl map[string]podContribution
+	ready map[string]int32
+}
+
+func (r *refContributions) onPod(ev apiserver.Event[*apiserver.Pod]) {
+	p := ev.New
+	key := p.Key()
+	old, had := r.podWl[key]
+	var now podContribution
+	if ev.Type != apiserver.Deleted {
+		if had {
+			now.wl = old.wl
+		} else {
+			now.wl = r.t.workloadOf(p)
+		}
+		now.ready = p.IsReady() && !p.Deleting
+	}
+	if had && old == now {
+		return
+	}
+	if had && old.ready {
+		r.ready[old.wl]--
+	}
+	if ev.Type == apiserver.Deleted || now.wl == "" {
+		delete(r.podWl, key)
+		return
+	}
+	r.podWl[key] = now
+	if now.ready {
+		r.ready[now.wl]++
+	}
+}
+
+// The tracker's ready counts equal those of a per-pod map of first workloads, through
+// ReplicaSets deleted and recreated, pods whose controller is unknown, released or
+// adopted, terminating, deleted and recreated under the same name, and restarts.
+func TestPropertyTrackerContributions(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		e := sim.New()
+		s := apiserver.New(e, sim.NewTrace(false), apiserver.DefaultConfig())
+		c := s.NewClient("test", 30*time.Second)
+		lat := time.Duration(rapid.SampledFrom([]int{0, 50}).Draw(rt, "latencyMs")) * time.Millisecond
+		tk, err := NewTracker(s, s.NewClient("tracker", 30*time.Second), TrackerConfig{WatchLatency: lat})
+		if err != nil {
+			rt.Fatal(err)
+		}
+		ref := &refContributions{t: tk, podWl: map[string]podContribution{}, ready: map[string]int32{}}
+		start := func() {
+			tk.Start()
+			for _, p := range tk.podInf.List() {
+				ref.onPod(apiserver.Event[*apiserver.Pod]{Type: apiserver.Added, New: p})
+			}
+			tk.podInf.AddHandler(ref.onPod)
+		}
+		start()
+		rsNames := []string{"r1", "r2"}
+		podNames := []string{"a", "b", "c", "d"}
+		ownerRef := func() []apiserver.OwnerReference {
+			switch rapid.IntRange(0, 4).Draw(rt, "ref") {
+			case 0:
+				return nil
+			case 1:
+				return []apiserver.OwnerReference{{Kind: KindReplicaSet, Name: "gone", UID: 999, Controller: true}}
+			case 2:
+				return []apiserver.OwnerReference{{Kind: KindDaemonSet, Name: "ds", UID: 998, Controller: true}}
+			}
+			rs, ok := s.ReplicaSets.Peek("default/" + rapid.SampledFrom(rsNames).Draw(rt, "rs"))
+			if !ok {
+				return []apiserver.OwnerReference{{Kind: KindReplicaSet, Name: "r1", UID: 997, Controller: true}}
+			}
+			return []apiserver.OwnerReference{controllerRef(KindReplicaSet, &rs.ObjectMeta)}
+		}
+		stopped := false
+		for range rapid.IntRange(1, 50).Draw(rt, "steps") {
+			pod := "default/" + rapid.SampledFrom(podNames).Draw(rt, "pod")
+			switch rapid.IntRange(0, 7).Draw(rt, "op") {
+			case 0:
+				name := rapid.SampledFrom(rsNames).Draw(rt, "rs")
+				rs := &apiserver.ReplicaSet{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name}, Replicas: 2}
+				if rapid.Bool().Draw(rt, "owned") {
+					rs.OwnerReferences = []apiserver.OwnerReference{{Kind: KindDeployment, Name: "d-" + name, UID: 1000, Controller: true}}
+				}
+				_, _ = s.ReplicaSets.Create(c, rs)
+			case 1:
+				_ = s.ReplicaSets.Delete(c, "default/"+rapid.SampledFrom(rsNames).Draw(rt, "rs"), apiserver.DeleteOptions{})
+			case 2:
+				_, _ = s.Pods.Create(c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: pod[len("default/"):],
+					OwnerReferences: ownerRef()}, NodeName: "n"})
+			case 3:
+				st := apiserver.ConditionFalse
+				if rapid.Bool().Draw(rt, "ready") {
+					st = apiserver.ConditionTrue
+				}
+				_, _ = s.Pods.Patch(c, pod, func(p *apiserver.Pod) error {
+					p.SetCondition(apiserver.PodCondition{Type: apiserver.PodReady, Status: st}, s.Now())
+					return nil
+				})
+			case 4:
+				refs := ownerRef()
+				_, _ = s.Pods.Patch(c, pod, func(p *apiserver.Pod) error { p.OwnerReferences = refs; return nil })
+			case 5:
+				grace := int64(rapid.SampledFrom([]int{0, 30}).Draw(rt, "grace"))
+				_ = s.Pods.Delete(c, pod, apiserver.DeleteOptions{GracePeriodSeconds: &grace})
+			case 6:
+				if stopped {
+					start()
+				} else {
+					tk.Stop()
+				}
+				stopped = !stopped
+			case 7:
+				if err := e.RunUntil(e.Now() + time.Duration(rapid.IntRange(0, 100).Draw(rt, "waitMs"))*time.Millisecond); err != nil {
+					rt.Fatal(err)
+				}
+			}
+		}
+		if stopped {
+			start()
+		}
+		if err := e.RunUntil(e.Now() + time.Minute); err != nil {
+			rt.Fatal(err)
+		}
+		for _, wl := range tk.Workloads() {
+			if got, want := tk.series[wl].ready, ref.ready[wl]; got != want {
+				rt.Fatalf("%s: %d ready, want %d", wl, got, want)
+			}
+		}
+		for wl, n := range ref.ready {
+			if s := tk.series[wl]; n != 0 && (s == nil || s.ready != n) {
+				rt.Fatalf("%s: want %d ready, the tracker has %v", wl, n, s)
+			}
+		}
+	})
 }
