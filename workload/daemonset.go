@@ -85,10 +85,10 @@ const (
 // nodes. A node is dirty from the moment one of the inputs of syncNode for it
 // changes (its Node is added, deleted or changes in a way nodeSchedulingChanged
 // reports, which covers all NodeShouldRunDaemonPod reads: name, labels, taints; a
-// pod indexed under the DaemonSet and the node is added, changes or is deleted) until a syncNode for it takes no action. A syncNode that acts (creates or
-// deletes a pod, waits for a failed pod's backoff, fails) leaves the node dirty, so
-// that the next sync of the whole DaemonSet calls it again, as a sync over every node
-// would. Every node is dirty (allDirty) when the state is new or the pod template
+// pod of the DaemonSet on the node is added, changes or is deleted) until a syncNode
+// for it takes no action. A syncNode that acts (creates or deletes a pod, waits for
+// a failed pod's backoff, fails) leaves the node dirty, so that the next sync of the
+// whole DaemonSet calls it again, as a sync over every node would. Every node is dirty (allDirty) when the state is new or the pod template
 // (with the DaemonSet tolerations) or the comparison operators gate changed.
 //
 // The other inputs of syncNode need no marking: expCreate and expDelete entries go
