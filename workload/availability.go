@@ -71,9 +71,15 @@ type Tracker struct {
 	dInf   *apiserver.Informer[*apiserver.Deployment]
 	dsInf  *apiserver.Informer[*apiserver.DaemonSet]
 
-	series  map[string]*wlSeries
-	names   []string // workload names in first-seen order, sorted on read
-	podWl   map[string]podContribution
+	series map[string]*wlSeries
+	names  []string // workload names in first-seen order, sorted on read
+	// A pod's contribution is kept only where it cannot be derived from the version
+	// of the pod the informer holds (contributionOf): most pods' contribution is their
+	// controller's workload and their readiness, and each event carries the previous
+	// version as Old. except holds the others (wl "": not counted), e.g. a pod first
+	// seen before its ReplicaSet, or one released by its controller, which keeps
+	// counting for the workload it was first seen in.
+	except  map[string]podContribution
 	started bool
 	// listing: the initial list is being applied; its changes are traced once per
 	// workload when it is done, not once per pod.
@@ -108,7 +114,7 @@ func NewTracker(s *apiserver.Server, c *apiserver.Client, cfg TrackerConfig) (*T
 	if cfg.WatchLatency < 0 {
 		return nil, fmt.Errorf("workload: TrackerConfig.WatchLatency %v is negative; it must be zero or positive", cfg.WatchLatency)
 	}
-	return &Tracker{s: s, c: c, cfg: cfg, series: map[string]*wlSeries{}, podWl: map[string]podContribution{}}, nil
+	return &Tracker{s: s, c: c, cfg: cfg, series: map[string]*wlSeries{}, except: map[string]podContribution{}}, nil
 }
 
 // WorkloadName renders a workload as "kind/namespace/name" with the kind in lower
@@ -123,14 +129,14 @@ func (t *Tracker) Start() {
 		return
 	}
 	t.started = true
+	if t.podInf != nil {
+		t.keepContributions()
+	}
 	lat := t.cfg.WatchLatency
 	t.rsInf = apiserver.NewInformer(t.s.ReplicaSets, t.c, lat)
 	t.dInf = apiserver.NewInformer(t.s.Deployments, t.c, lat)
 	t.dsInf = apiserver.NewInformer(t.s.DaemonSets, t.c, lat)
 	t.podInf = apiserver.NewInformer(t.s.Pods, t.c, lat)
-	if len(t.podWl) == 0 {
-		t.podWl = make(map[string]podContribution, t.podInf.Len())
-	}
 	t.listing = true
 	for _, d := range t.dInf.List() {
 		t.setDesired(WorkloadName(KindDeployment, d.Namespace, d.Name), d.Replicas)
@@ -226,10 +232,54 @@ func (t *Tracker) resolve(p *apiserver.Pod, ref apiserver.OwnerReference) (wl st
 	return "", false
 }
 
+// contributionOf is the contribution derived from a version of a pod: the workload
+// its controller resolved to (once resolved for good) and its readiness.
+func (t *Tracker) contributionOf(p *apiserver.Pod) podContribution {
+	ref, ok := p.ControllerRef()
+	if !ok || (ref.Kind != KindReplicaSet && ref.Kind != KindDaemonSet) {
+		return podContribution{}
+	}
+	wl, ok := t.wlOf[ref.UID]
+	if !ok {
+		return podContribution{}
+	}
+	return podContribution{wl: wl, ready: p.IsReady() && !p.Deleting}
+}
+
+// contribution is what the pod counts for before ev is applied (wl "": nothing).
+func (t *Tracker) contribution(key string, ev apiserver.Event[*apiserver.Pod]) podContribution {
+	if c, ok := t.except[key]; ok {
+		return c
+	}
+	switch ev.Type {
+	case apiserver.Modified:
+		return t.contributionOf(ev.Old)
+	case apiserver.Deleted:
+		return t.contributionOf(ev.New)
+	}
+	return podContribution{}
+}
+
+// keepContributions moves the contributions derived from the informer's versions
+// into except, for a Start after Stop: the new informer's initial list arrives as
+// additions, and the old informer's versions are gone.
+func (t *Tracker) keepContributions() {
+	for _, key := range t.podInf.Keys() {
+		if _, ok := t.except[key]; ok {
+			continue
+		}
+		p, _ := t.podInf.Get(key)
+		if c := t.contributionOf(p); c.wl != "" {
+			t.except[key] = c
+		}
+	}
+}
+
 func (t *Tracker) onPod(ev apiserver.Event[*apiserver.Pod]) {
 	p := ev.New
 	key := p.Key()
-	old, had := t.podWl[key]
+	old := t.contribution(key, ev)
+	had := old.wl != ""
 	var now podContribution
 	if ev.Type != apiserver.Deleted {
 		if had {
@@ -237,19 +287,22 @@ func (t *Tracker) onPod(ev apiserver.Event[*apiserver.Pod]) {
 		} else {
 			now.wl = t.workloadOf(p)
 		}
-		now.ready = p.IsReady() && !p.Deleting
+		if now.wl != "" {
+			now.ready = p.IsReady() && !p.Deleting
+		}
 	}
-	if had && old == now {
+	// keep it in except unless the informer's new version gives it
+	if ev.Type == apiserver.Deleted || now == t.contributionOf(p) {
+		delete(t.except, key)
+	} else {
+		t.except[key] = now
+	}
+	if old == now {
 		return
 	}
-	if had && old.ready {
+	if old.ready {
 		t.addReady(old.wl, -1)
 	}
-	if ev.Type == apiserver.Deleted || now.wl == "" {
-		delete(t.podWl, key)
-		return
-	}
-	t.podWl[key] = now
 	if now.ready {
 		t.addReady(now.wl, 1)
 	}

@@ -85,10 +85,10 @@ const (
 // nodes. A node is dirty from the moment one of the inputs of syncNode for it
 // changes (its Node is added, deleted or changes in a way nodeSchedulingChanged
 // reports, which covers all NodeShouldRunDaemonPod reads: name, labels, taints; a
-// pod indexed under the DaemonSet and the node is added, changes or is deleted) until a syncNode for it takes no action. A syncNode that acts (creates or
-// deletes a pod, waits for a failed pod's backoff, fails) leaves the node dirty, so
-// that the next sync of the whole DaemonSet calls it again, as a sync over every node
-// would. Every node is dirty (allDirty) when the state is new or the pod template
+// pod of the DaemonSet on the node is added, changes or is deleted) until a syncNode
+// for it takes no action. A syncNode that acts (creates or deletes a pod, waits for
+// a failed pod's backoff, fails) leaves the node dirty, so that the next sync of the
+// whole DaemonSet calls it again, as a sync over every node would. Every node is dirty (allDirty) when the state is new or the pod template
 // (with the DaemonSet tolerations) or the comparison operators gate changed.
 //
 // The other inputs of syncNode need no marking: expCreate and expDelete entries go
@@ -99,16 +99,15 @@ const (
 // (nodes[node]); so the status computed from the kept results and the actions taken
 // are those of a sync over every node, in the same node order.
 type dsState struct {
-	uid       uint64
-	idxPrefix string         // uidKey(uid) + "|": the prefix of its pods' index values
-	tmpl      *apiserver.Pod // template pod with the DaemonSet tolerations
-	tmplRV    uint64
-	cmpOps    bool             // the comparison operators gate tmpl was judged with
-	nodes     map[string]uint8 // bit 1: should run; bit 2: has a ready pod
-	desired   int32
-	ready     int32
-	dirty     map[string]struct{} // nodes the next sync of the whole DaemonSet visits
-	allDirty  bool                // it visits every node
+	uid      uint64
+	tmpl     *apiserver.Pod // template pod with the DaemonSet tolerations
+	tmplRV   uint64
+	cmpOps   bool             // the comparison operators gate tmpl was judged with
+	nodes    map[string]uint8 // bit 1: should run; bit 2: has a ready pod
+	desired  int32
+	ready    int32
+	dirty    map[string]struct{} // nodes the next sync of the whole DaemonSet visits
+	allDirty bool                // it visits every node
 	// the status last written, so that a stale informer copy does not cause the
 	// same write twice
 	wrote          bool
@@ -120,7 +119,20 @@ const (
 	dsReady
 )
 
-const indexOwnerNode = "controllerUID|nodeName"
+// indexDaemonPodNode indexes the pods controlled by a DaemonSet by node name;
+// syncNodeOnce picks a DaemonSet's pods among them by UID. Only DaemonSet-kind
+// controller references are indexed: UIDs are unique across kinds, so a reference
+// with a DaemonSet's UID is of kind DaemonSet, and leaving the other pods out keeps
+// the index (and its cost per pod write) to the daemon pods. Its values are the
+// pods' own node names, so computing one allocates nothing.
+const indexDaemonPodNode = "daemonset:spec.nodeName"
+
+func daemonPodNode(p *apiserver.Pod) string {
+	if r, ok := p.ControllerRef(); ok && r.Kind == KindDaemonSet {
+		return p.NodeName
+	}
+	return ""
+}
 
 // NewDaemonSetController builds a stopped DaemonSet controller.
 func NewDaemonSetController(s *apiserver.Server, c *apiserver.Client, cfg DaemonSetConfig) (*DaemonSetController, error) {
@@ -150,12 +162,7 @@ func (dc *DaemonSetController) Start() {
 	dc.dsInf, dc.shared = apiserver.InformerFor(f, dc.s.DaemonSets, dc.c, lat)
 	dc.nodeInf, _ = apiserver.InformerFor(f, dc.s.Nodes, dc.c, lat)
 	dc.podInf, _ = apiserver.InformerFor(f, dc.s.Pods, dc.c, lat)
-	dc.podInf.AddIndex(indexOwnerNode, func(p *apiserver.Pod) string {
-		if v := ownerIndexValue(&p.ObjectMeta); v != "" {
-			return v + "|" + p.NodeName
-		}
-		return ""
-	})
+	dc.podInf.AddIndex(indexDaemonPodNode, daemonPodNode)
 	dc.run++
 	run := dc.run
 	live := func() bool { return dc.started && dc.run == run }
@@ -202,8 +209,7 @@ func (dc *DaemonSetController) onNode(ev apiserver.Event[*apiserver.Node]) {
 	}
 }
 
-// markPod marks dirty the node of p for the DaemonSet the pod is indexed under
-// (indexOwnerNode: its controller's UID, whatever the kind).
+// markPod marks dirty the node of p for the DaemonSet that controls it.
 func (dc *DaemonSetController) markPod(p *apiserver.Pod) {
 	if p == nil {
 		return
@@ -249,7 +255,7 @@ func (dc *DaemonSetController) sync(item string) error {
 		if st != nil {
 			delete(dc.byUID, st.uid)
 		}
-		st = &dsState{uid: ds.UID, idxPrefix: uidKey(ds.UID) + "|", nodes: map[string]uint8{},
+		st = &dsState{uid: ds.UID, nodes: map[string]uint8{},
 			dirty: map[string]struct{}{}, allDirty: true}
 		dc.state[dsKey] = st
 		dc.byUID[ds.UID] = st
@@ -409,7 +415,10 @@ func (dc *DaemonSetController) syncNodeOnce(ds *apiserver.DaemonSet, st *dsState
 		dc.running, dc.failed, dc.toDelete = running[:0], failed[:0], toDelete[:0]
 	}()
 	terminating := 0
-	dc.podInf.EachByIndex(indexOwnerNode, st.idxPrefix+node, func(p *apiserver.Pod) {
+	dc.podInf.EachByIndex(indexDaemonPodNode, node, func(p *apiserver.Pod) {
+		if ref, ok := p.ControllerRef(); !ok || ref.UID != st.uid {
+			return
+		}
 		switch {
 		case p.Deleting:
 			terminating++

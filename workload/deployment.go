@@ -42,6 +42,7 @@ type DeploymentController struct {
 	// not shown yet, so that a second sync does not create them again.
 	created map[string]bool
 	started bool
+	uids    uidStrings
 }
 
 // NewDeploymentController builds a stopped Deployment controller.
@@ -65,7 +66,7 @@ func (dc *DeploymentController) Start() {
 	f, lat := dc.cfg.Informers, dc.cfg.WatchLatency
 	dc.dInf, dc.shared = apiserver.InformerFor(f, dc.s.Deployments, dc.c, lat)
 	dc.rsInf, _ = apiserver.InformerFor(f, dc.s.ReplicaSets, dc.c, lat)
-	dc.rsInf.AddIndex(indexOwner, func(r *apiserver.ReplicaSet) string { return ownerIndexValue(&r.ObjectMeta) })
+	dc.rsInf.AddIndex(indexOwner, func(r *apiserver.ReplicaSet) string { return dc.uids.ownerIndexValue(&r.ObjectMeta) })
 	dc.run++
 	run := dc.run
 	live := func() bool { return dc.started && dc.run == run }
@@ -182,7 +183,7 @@ func (dc *DeploymentController) sync(key string) error {
 	}
 	hash := PodTemplateHash(&d.Template)
 	name := d.Name + "-" + hash
-	owned := dc.rsInf.ByIndex(indexOwner, uidKey(d.UID))
+	owned := dc.rsInf.ByIndex(indexOwner, dc.uids.of(d.UID))
 	var cur *apiserver.ReplicaSet
 	var ready int32
 	for _, rs := range owned {

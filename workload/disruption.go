@@ -122,7 +122,24 @@ type DisruptionController struct {
 	started bool
 }
 
+// indexNamespace indexes pods and budgets by namespace + "/" (so that the empty
+// namespace is indexed too).
 const indexNamespace = "namespace"
+
+func podNamespaceIndexValue(p *apiserver.Pod) string { return namespaceIndexValue(&p.ObjectMeta) }
+
+// namespaceIndexValue is m's indexNamespace value: a stored object's cached key
+// already starts with it, so that taking it allocates nothing.
+func namespaceIndexValue(m *apiserver.ObjectMeta) string {
+	ns := m.Namespace
+	if ns == "" {
+		return "/"
+	}
+	if k := m.Key(); len(k) > len(ns) && k[len(ns)] == '/' && k[:len(ns)] == ns {
+		return k[:len(ns)+1]
+	}
+	return ns + "/"
+}
 
 // NewDisruptionController builds a stopped disruption controller.
 func NewDisruptionController(s *apiserver.Server, c *apiserver.Client, cfg DisruptionConfig) (*DisruptionController, error) {
@@ -149,20 +166,22 @@ func (dc *DisruptionController) Start() {
 	dc.podInf, _ = apiserver.InformerFor(f, dc.s.Pods, dc.c, lat)
 	dc.rsInf, _ = apiserver.InformerFor(f, dc.s.ReplicaSets, dc.c, lat)
 	dc.dInf, _ = apiserver.InformerFor(f, dc.s.Deployments, dc.c, lat)
-	dc.podInf.AddIndex(indexNamespace, func(p *apiserver.Pod) string { return p.Namespace + "/" })
-	dc.pdbInf.AddIndex(indexNamespace, func(b *apiserver.PodDisruptionBudget) string { return b.Namespace + "/" })
+	dc.pdbInf.AddIndex(indexNamespace, func(b *apiserver.PodDisruptionBudget) string { return namespaceIndexValue(&b.ObjectMeta) })
 	dc.run++
 	run := dc.run
 	live := func() bool { return dc.started && dc.run == run }
 	dc.pdbInf.AddComponentHandler(dc.shared, live, func(ev apiserver.Event[*apiserver.PodDisruptionBudget]) { dc.q.add(ev.New.Key()) })
 	dc.podInf.AddComponentHandler(dc.shared, live, func(ev apiserver.Event[*apiserver.Pod]) {
+		if dc.pdbInf.Len() == 0 {
+			return // most clusters have no budget: skip comparing labels on every pod write
+		}
 		dc.enqueueFor(ev.New)
 		if ev.Type == apiserver.Modified && !sameLabels(ev.Old.Labels, ev.New.Labels) {
 			dc.enqueueFor(ev.Old)
 		}
 	})
-	dc.rsInf.AddComponentHandler(dc.shared, live, func(ev apiserver.Event[*apiserver.ReplicaSet]) { dc.enqueueNamespace(ev.New.Namespace) })
-	dc.dInf.AddComponentHandler(dc.shared, live, func(ev apiserver.Event[*apiserver.Deployment]) { dc.enqueueNamespace(ev.New.Namespace) })
+	dc.rsInf.AddComponentHandler(dc.shared, live, func(ev apiserver.Event[*apiserver.ReplicaSet]) { dc.enqueueNamespace(&ev.New.ObjectMeta) })
+	dc.dInf.AddComponentHandler(dc.shared, live, func(ev apiserver.Event[*apiserver.Deployment]) { dc.enqueueNamespace(&ev.New.ObjectMeta) })
 	for _, k := range dc.pdbInf.Keys() {
 		dc.q.add(k)
 	}
@@ -196,15 +215,16 @@ func sameLabels(a, b map[string]string) bool {
 }
 
 func (dc *DisruptionController) enqueueFor(p *apiserver.Pod) {
-	for _, b := range dc.pdbInf.ByIndex(indexNamespace, p.Namespace+"/") {
+	for _, b := range dc.pdbInf.ByIndex(indexNamespace, namespaceIndexValue(&p.ObjectMeta)) {
 		if b.Selector.Matches(p.Labels) {
 			dc.q.add(b.Key())
 		}
 	}
 }
 
-func (dc *DisruptionController) enqueueNamespace(ns string) {
-	for _, b := range dc.pdbInf.ByIndex(indexNamespace, ns+"/") {
+// enqueueNamespace queues every budget in the namespace of m.
+func (dc *DisruptionController) enqueueNamespace(m *apiserver.ObjectMeta) {
+	for _, b := range dc.pdbInf.ByIndex(indexNamespace, namespaceIndexValue(m)) {
 		dc.q.add(b.Key())
 	}
 }
@@ -251,8 +271,12 @@ func (dc *DisruptionController) sync(key string) error {
 		return nil
 	}
 	now := dc.s.Now()
+	// The pods are indexed by namespace from the first sync on, not at Start: without
+	// budgets the index is never read, and building it over every pod of a large
+	// cluster is much of what starting the controller costs.
+	dc.podInf.AddIndex(indexNamespace, podNamespaceIndexValue)
 	var pods []*apiserver.Pod
-	for _, p := range dc.podInf.ByIndex(indexNamespace, b.Namespace+"/") {
+	for _, p := range dc.podInf.ByIndex(indexNamespace, namespaceIndexValue(&b.ObjectMeta)) {
 		if b.Selector.Matches(p.Labels) {
 			pods = append(pods, p)
 		}

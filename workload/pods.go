@@ -19,14 +19,32 @@ const (
 // indexOwner indexes pods (and ReplicaSets) by the UID of their controller.
 const indexOwner = "controllerUID"
 
-func ownerIndexValue(m *apiserver.ObjectMeta) string {
+// uidStrings renders controller UIDs as indexOwner values, one string per UID: the
+// informer calls an index function for the old and the new version of every object it
+// applies, and formatting the UID each time allocated on every pod write. A controller
+// owns its table (simulations may run in parallel); entries are never dropped, which
+// costs one string per owner ever seen.
+type uidStrings struct{ m map[uint64]string }
+
+func (u *uidStrings) of(uid uint64) string {
+	if s, ok := u.m[uid]; ok {
+		return s
+	}
+	if u.m == nil {
+		u.m = map[uint64]string{}
+	}
+	s := strconv.FormatUint(uid, 10)
+	u.m[uid] = s
+	return s
+}
+
+// ownerIndexValue is the indexOwner value of an object: its controller's UID.
+func (u *uidStrings) ownerIndexValue(m *apiserver.ObjectMeta) string {
 	if r, ok := m.ControllerRef(); ok {
-		return strconv.FormatUint(r.UID, 10)
+		return u.of(r.UID)
 	}
 	return ""
 }
-
-func uidKey(uid uint64) string { return strconv.FormatUint(uid, 10) }
 
 // IsPodActive is upstream's controller.IsPodActive: a pod counts towards a
 // controller's replicas while it is neither Succeeded nor Failed and has no

@@ -49,6 +49,10 @@ type ReplicaSetController struct {
 	// counts are the pods indexed under each ReplicaSet's UID, kept from the pod
 	// informer's events once a sync has counted them (see rsCounts).
 	counts map[uint64]*rsCounts
+	uids   uidStrings
+	// rsKeys caches, per controller UID, the ReplicaSet key its pods' events queue:
+	// building it allocated on every pod write.
+	rsKeys map[uint64]string
 	// scratch slices of a full sync, reused.
 	scratchAll, scratchActive []*apiserver.Pod
 
@@ -150,7 +154,7 @@ func (rc *ReplicaSetController) Start() {
 	f, lat := rc.cfg.Informers, rc.cfg.WatchLatency
 	rc.rsInf, rc.shared = apiserver.InformerFor(f, rc.s.ReplicaSets, rc.c, lat)
 	rc.podInf, _ = apiserver.InformerFor(f, rc.s.Pods, rc.c, lat)
-	rc.podInf.AddIndex(indexOwner, func(p *apiserver.Pod) string { return ownerIndexValue(&p.ObjectMeta) })
+	rc.podInf.AddIndex(indexOwner, func(p *apiserver.Pod) string { return rc.uids.ownerIndexValue(&p.ObjectMeta) })
 	rc.run++
 	run := rc.run
 	live := func() bool { return rc.started && rc.run == run }
@@ -160,6 +164,7 @@ func (rc *ReplicaSetController) Start() {
 			delete(rc.expCreate, key)
 			delete(rc.expDelete, key)
 			delete(rc.counts, ev.New.UID)
+			delete(rc.rsKeys, ev.New.UID)
 		}
 		rc.q.add(key)
 	})
@@ -199,10 +204,7 @@ func (rc *ReplicaSetController) onPod(ev apiserver.Event[*apiserver.Pod]) {
 	if !ok || ref.Kind != KindReplicaSet {
 		return
 	}
-	rsKey := ref.Name
-	if p.Namespace != "" {
-		rsKey = p.Namespace + "/" + ref.Name
-	}
+	rsKey := rc.rsKey(p.Namespace, ref)
 	pk := p.Key()
 	if m := rc.expCreate[rsKey]; m != nil {
 		delete(m, pk)
@@ -213,6 +215,28 @@ func (rc *ReplicaSetController) onPod(ev apiserver.Event[*apiserver.Pod]) {
 		}
 	}
 	rc.q.add(rsKey)
+}
+
+// rsKey is nsKey(ns, ref.Name), the same string for every pod of a ReplicaSet.
+func (rc *ReplicaSetController) rsKey(ns string, ref apiserver.OwnerReference) string {
+	k, ok := rc.rsKeys[ref.UID]
+	if ok && isNsKey(k, ns, ref.Name) {
+		return k
+	}
+	k = nsKey(ns, ref.Name)
+	if rc.rsKeys == nil {
+		rc.rsKeys = map[uint64]string{}
+	}
+	rc.rsKeys[ref.UID] = k
+	return k
+}
+
+// isNsKey reports whether k == nsKey(ns, name).
+func isNsKey(k, ns, name string) bool {
+	if ns == "" {
+		return k == name
+	}
+	return len(k) == len(ns)+1+len(name) && k[len(ns)] == '/' && k[:len(ns)] == ns && k[len(ns)+1:] == name
 }
 
 // account updates the counts of the ReplicaSet (if counted) p is indexed under.
@@ -266,7 +290,7 @@ func (rc *ReplicaSetController) sync(key string) error {
 // count walks the pods indexed under rs's UID and sets c from them at now.
 func (rc *ReplicaSetController) count(rs *apiserver.ReplicaSet, c *rsCounts, minReady, now time.Duration) {
 	c.reset(minReady, now)
-	rc.podInf.EachByIndex(indexOwner, uidKey(rs.UID), func(p *apiserver.Pod) {
+	rc.podInf.EachByIndex(indexOwner, rc.uids.of(rs.UID), func(p *apiserver.Pod) {
 		rc.podVisits++
 		c.account(p, 1)
 	})
@@ -283,7 +307,7 @@ func (rc *ReplicaSetController) syncListed(key string, rs *apiserver.ReplicaSet,
 	}
 	c.reset(time.Duration(rs.MinReadySeconds)*time.Second, now)
 	all, active := rc.scratchAll[:0], rc.scratchActive[:0]
-	rc.podInf.EachByIndex(indexOwner, uidKey(rs.UID), func(p *apiserver.Pod) {
+	rc.podInf.EachByIndex(indexOwner, rc.uids.of(rs.UID), func(p *apiserver.Pod) {
 		rc.podVisits++
 		c.account(p, 1)
 		all = append(all, p)

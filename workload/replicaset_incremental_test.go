@@ -56,7 +56,7 @@ func (w *world) checkRSCounts(t require.TestingT) {
 			continue
 		}
 		want := rsCounts{minReady: c.minReady, at: c.at}
-		rc.podInf.EachByIndex(indexOwner, uidKey(rs.UID), func(p *apiserver.Pod) { want.account(p, 1) })
+		rc.podInf.EachByIndex(indexOwner, rc.uids.of(rs.UID), func(p *apiserver.Pod) { want.account(p, 1) })
 		got := *c
 		if got.stale { // the earliest pending instant may be lower than the true one
 			require.LessOrEqual(t, got.pendingMin, want.pendingMin, rs.Key())

@@ -57,10 +57,10 @@ type nodeInfo struct {
 	idx       int // position in Scheduler.nodes while the node exists
 }
 
+// podAcct is what a pod adds to its node's sums.
 type podAcct struct {
-	node         string
-	req          apiserver.Resources
-	nzCPU, nzMem int64
+	node string
+	req  apiserver.Resources
 }
 
 const (
@@ -115,10 +115,14 @@ type Scheduler struct {
 	nodeInf *apiserver.Informer[*apiserver.Node]
 	podInf  *apiserver.Informer[*apiserver.Pod]
 
-	infos  map[string]*nodeInfo
-	nodes  []*nodeInfo // existing nodes in name order
-	acct   map[string]podAcct
-	queued map[string]*qpod
+	infos map[string]*nodeInfo
+	nodes []*nodeInfo // existing nodes in name order
+	// assumed holds the pods this scheduler bound that its informer has not shown
+	// bound yet, with what they were counted as (the scheduler cache's assumed pods).
+	// Every other pod is counted as the informer's version of it, which each event
+	// carries as Old: no per-pod state is kept.
+	assumed map[string]podAcct
+	queued  map[string]*qpod
 	// unsched holds the pods waiting for a cluster change
 	unsched map[string]*qpod
 	active  activeQ
@@ -156,7 +160,7 @@ func (sc *Scheduler) Start() {
 	}
 	sc.started = true
 	e := sc.s.Engine
-	sc.infos, sc.nodes, sc.acct, sc.queued = map[string]*nodeInfo{}, nil, map[string]podAcct{}, map[string]*qpod{}
+	sc.infos, sc.nodes, sc.assumed, sc.queued = map[string]*nodeInfo{}, nil, map[string]podAcct{}, map[string]*qpod{}
 	sc.unsched = map[string]*qpod{}
 	sc.active, sc.backq = nil, nil
 	sc.cycle, _ = e.NewTimer(sc.runCycle)
@@ -164,12 +168,13 @@ func (sc *Scheduler) Start() {
 	sc.nodeInf = apiserver.NewInformer(sc.s.Nodes, sc.c, sc.cfg.WatchLatency)
 	sc.podInf = apiserver.NewInformer(sc.s.Pods, sc.c, sc.cfg.WatchLatency)
 	sc.infos = make(map[string]*nodeInfo, sc.nodeInf.Len())
-	sc.acct = make(map[string]podAcct, sc.podInf.Len())
 	for _, n := range sc.nodeInf.List() {
 		sc.setNode(n)
 	}
 	for _, p := range sc.podInf.List() {
-		sc.account(p)
+		if a, ok := acctOf(p); ok {
+			sc.count(a, 1)
+		}
 		if pending(p) {
 			sc.enqueue(p)
 		}
@@ -254,67 +259,80 @@ func nodeSchedulingChanged(o, n *apiserver.Node) bool {
 	return false
 }
 
-// account keeps the per-node sums of requests in step with the pod's current state:
-// a pod counts on its node from binding until it is deleted or terminal.
-func (sc *Scheduler) account(p *apiserver.Pod) (freed bool) {
-	key := p.Key()
-	old, had := sc.acct[key]
-	var want podAcct
-	counts := p.NodeName != "" && !p.Terminal()
-	if counts {
-		want.node, want.req = p.NodeName, p.Requests
-		want.nzCPU, want.nzMem = nonZero(p.Requests)
+// acctOf is what p counts for on its node: a pod counts from binding until it is
+// deleted or terminal.
+func acctOf(p *apiserver.Pod) (podAcct, bool) {
+	if p.NodeName == "" || p.Terminal() {
+		return podAcct{}, false
 	}
-	if had && counts && old == want {
+	return podAcct{node: p.NodeName, req: p.Requests}, true
+}
+
+// count adds (sign 1) or removes (-1) a pod's share of its node's sums.
+func (sc *Scheduler) count(a podAcct, sign int64) {
+	ni := sc.info(a.node)
+	nzCPU, nzMem := nonZero(a.req)
+	ni.requested.MilliCPU += sign * a.req.MilliCPU
+	ni.requested.Memory += sign * a.req.Memory
+	ni.nzCPU += sign * nzCPU
+	ni.nzMem += sign * nzMem
+	ni.pods += sign
+}
+
+// recount moves a pod's share from what it was counted as (was, if counted) to
+// what p counts for, and reports whether it freed anything (the old share was
+// taken off).
+func (sc *Scheduler) recount(was podAcct, counted bool, p *apiserver.Pod) (freed bool) {
+	now, counts := acctOf(p)
+	if counted && counts && was == now {
 		return false
 	}
-	if had {
-		ni := sc.info(old.node)
-		ni.requested.MilliCPU -= old.req.MilliCPU
-		ni.requested.Memory -= old.req.Memory
-		ni.nzCPU -= old.nzCPU
-		ni.nzMem -= old.nzMem
-		ni.pods--
-		delete(sc.acct, key)
-		freed = true
+	if counted {
+		sc.count(was, -1)
 	}
 	if counts {
-		ni := sc.info(want.node)
-		ni.requested.MilliCPU += want.req.MilliCPU
-		ni.requested.Memory += want.req.Memory
-		ni.nzCPU += want.nzCPU
-		ni.nzMem += want.nzMem
-		ni.pods++
-		sc.acct[key] = want
+		sc.count(now, 1)
 	}
-	return freed
+	return counted
+}
+
+// counted is what the pod with this key is counted as before ev is applied: its
+// assumed binding, else the informer's previous version of it (Old, or for Deleted
+// the last version, New).
+func (sc *Scheduler) counted(key string, ev apiserver.Event[*apiserver.Pod]) (podAcct, bool) {
+	if a, ok := sc.assumed[key]; ok {
+		delete(sc.assumed, key) // from now on, the informer's version is what counts
+		return a, true
+	}
+	switch ev.Type {
+	case apiserver.Modified:
+		return acctOf(ev.Old)
+	case apiserver.Deleted:
+		return acctOf(ev.New)
+	}
+	return podAcct{}, false
 }
 
 func (sc *Scheduler) onPod(ev apiserver.Event[*apiserver.Pod]) {
 	p := ev.New
+	key := p.Key()
+	was, counted := sc.counted(key, ev)
 	if ev.Type == apiserver.Deleted {
-		key := p.Key()
-		if old, ok := sc.acct[key]; ok {
-			ni := sc.info(old.node)
-			ni.requested.MilliCPU -= old.req.MilliCPU
-			ni.requested.Memory -= old.req.Memory
-			ni.nzCPU -= old.nzCPU
-			ni.nzMem -= old.nzMem
-			ni.pods--
-			delete(sc.acct, key)
+		if counted {
+			sc.count(was, -1)
 			sc.moveAllToActive()
 		}
 		sc.dequeue(key)
 		return
 	}
-	if sc.account(p) {
+	if sc.recount(was, counted, p) {
 		sc.moveAllToActive()
 	}
 	if !pending(p) {
-		sc.dequeue(p.Key())
+		sc.dequeue(key)
 		return
 	}
-	qp := sc.queued[p.Key()]
+	qp := sc.queued[key]
 	if qp == nil {
 		sc.enqueue(p)
 		return
@@ -563,7 +581,7 @@ func (sc *Scheduler) bind(qp *qpod, p *apiserver.Pod, ni *nodeInfo) {
 	case err == nil:
 		sc.Bound++
 		delete(sc.queued, qp.key)
-		sc.account(bound) // assume: count it before the informer shows it
+		sc.assume(qp.key, bound)
 	case apiserver.IsNotFound(err) || err == errAlreadyBound:
 		delete(sc.queued, qp.key)
 	default:
@@ -574,6 +592,23 @@ func (sc *Scheduler) bind(qp *qpod, p *apiserver.Pod, ni *nodeInfo) {
 }
 
 var errAlreadyBound = fmt.Errorf("pod is already bound")
+
+// assume counts a pod the scheduler just bound before its informer shows the
+// binding (upstream's AssumePod), until the informer's next event for the pod.
+func (sc *Scheduler) assume(key string, bound *apiserver.Pod) {
+	was, counted := sc.assumed[key]
+	if !counted {
+		if p, ok := sc.podInf.Get(key); ok {
+			was, counted = acctOf(p)
+		}
+	}
+	sc.recount(was, counted, bound)
+	if a, ok := acctOf(bound); ok {
+		sc.assumed[key] = a
+	} else {
+		delete(sc.assumed, key)
+	}
+}
 
 func (sc *Scheduler) unschedulable(qp *qpod, p *apiserver.Pod) {
 	now := sc.s.Now()

@@ -9,6 +9,7 @@ import (
 	"github.com/nodesim/nodesim/sim"
 	"github.com/nodesim/nodesim/taint"
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 )
 
 func req(key, op string, vals ...string) apiserver.NodeSelectorRequirement {
@@ -304,4 +305,121 @@ func TestNumFeasibleNodesToFind(t *testing.T) {
 	} {
 		require.Equal(t, c.want, numFeasibleNodesToFind(c.nodes), "nodes=%d", c.nodes)
 	}
+}
+
+// A pod the scheduler bound counts on its node before its informer shows the
+// binding (assumed), and is not counted twice once it does; an older change of the
+// pod that the informer shows in between replaces the assumption with that version.
+func TestSchedulerAssumesBoundPods(t *testing.T) {
+	// watch latency 100 ms: the pods show at 100 ms, the first is bound at 110 ms and
+	// shows bound at 210 ms; the second is tried at 120 ms.
+	run := func(t *testing.T, patchFirstAt time.Duration) (counted207ms int64, w *world) {
+		w = newWorld(t, 1)
+		w.sched.Stop()
+		cfg := DefaultSchedulerConfig()
+		cfg.WatchLatency = 100 * time.Millisecond
+		var err error
+		w.sched, err = NewScheduler(w.s, w.s.NewClient("kube-scheduler-2", 30*time.Second), cfg)
+		require.NoError(t, err)
+		w.sched.Start()
+		w.addNode("n1", nil)
+		_, err = w.s.Nodes.Patch(w.c, "n1", func(n *apiserver.Node) error { n.Allocatable.Pods = 1; return nil })
+		require.NoError(t, err)
+		for _, name := range []string{"first", "second"} {
+			_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name}})
+			require.NoError(t, err)
+		}
+		if patchFirstAt > 0 {
+			w.at(patchFirstAt, func() {
+				_, err := w.s.Pods.Patch(w.c, "default/first", func(p *apiserver.Pod) error { p.Labels = map[string]string{"x": "y"}; return nil })
+				require.NoError(t, err)
+			})
+		}
+		w.run(207 * time.Millisecond)
+		counted207ms = w.sched.infos["n1"].pods
+		w.run(5 * time.Second)
+		require.Equal(t, "n1", w.podNode("default/first"))
+		require.Equal(t, "", w.podNode("default/second"), "the second pod does not fit")
+		require.Equal(t, int64(1), w.sched.infos["n1"].pods, "the first pod is counted once")
+		require.Equal(t, uint64(1), w.sched.Bound)
+		return counted207ms, w
+	}
+	n, w := run(t, 0)
+	require.Equal(t, int64(1), n, "assumed")
+	require.Empty(t, w.sched.assumed)
+	n, w = run(t, 105*time.Millisecond)
+	require.Equal(t, int64(0), n, "the informer's unbound version of 105 ms replaced the assumption")
+	require.Empty(t, w.sched.assumed)
+}
+
+// The scheduler's per-node sums, kept from the informer's events and its assumed
+// bindings, equal the sums over its informer's pods once every change is delivered,
+// whatever the watch latency and the order of binds, deletions, recreations under
+// the same name and pods turning terminal.
+func TestPropertySchedulerNodeSums(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		w := newWorld(t, 1)
+		w.sched.Stop()
+		cfg := DefaultSchedulerConfig()
+		cfg.WatchLatency = time.Duration(rapid.SampledFrom([]int{0, 5, 50, 150}).Draw(rt, "latencyMs")) * time.Millisecond
+		var err error
+		w.sched, err = NewScheduler(w.s, w.s.NewClient("kube-scheduler-2", 30*time.Second), cfg)
+		if err != nil {
+			rt.Fatal(err)
+		}
+		w.sched.Start()
+		for i := range 3 {
+			name := fmt.Sprintf("n%d", i)
+			w.addNode(name, nil)
+			_, _ = w.s.Nodes.Patch(w.c, name, func(n *apiserver.Node) error { n.Allocatable.Pods = 2; return nil })
+		}
+		names := []string{"a", "b", "c", "d", "e", "f", "g"}
+		steps := rapid.IntRange(1, 40).Draw(rt, "steps")
+		for range steps {
+			key := "default/" + rapid.SampledFrom(names).Draw(rt, "pod")
+			switch rapid.IntRange(0, 3).Draw(rt, "op") {
+			case 0:
+				_, _ = w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: key[len("default/"):]},
+					Requests: apiserver.Resources{MilliCPU: int64(rapid.IntRange(0, 2).Draw(rt, "cpu")) * 500}})
+			case 1:
+				_ = w.s.Pods.Delete(w.c, key, apiserver.DeleteOptions{GracePeriodSeconds: new(int64)})
+			case 2:
+				_, _ = w.s.Pods.Patch(w.c, key, func(p *apiserver.Pod) error { p.Phase = apiserver.PodFailed; return nil })
+			case 3:
+				_, _ = w.s.Pods.Patch(w.c, key, func(p *apiserver.Pod) error { p.Labels = map[string]string{"x": fmt.Sprint(len(p.Labels))}; return nil })
+			}
+			w.run(w.s.Now() + time.Duration(rapid.IntRange(0, 200).Draw(rt, "waitMs"))*time.Millisecond)
+		}
+		w.run(w.s.Now() + time.Minute)
+		if len(w.sched.assumed) != 0 {
+			rt.Fatalf("assumed pods left: %v", w.sched.assumed)
+		}
+		want := map[string]*nodeInfo{}
+		for _, p := range w.sched.podInf.List() {
+			if a, ok := acctOf(p); ok {
+				ni := want[a.node]
+				if ni == nil {
+					ni = &nodeInfo{}
+					want[a.node] = ni
+				}
+				cpu, mem := nonZero(a.req)
+				ni.requested.MilliCPU += a.req.MilliCPU
+				ni.requested.Memory += a.req.Memory
+				ni.nzCPU += cpu
+				ni.nzMem += mem
+				ni.pods++
+			}
+		}
+		for name, ni := range w.sched.infos {
+			got := nodeInfo{requested: ni.requested, nzCPU: ni.nzCPU, nzMem: ni.nzMem, pods: ni.pods}
+			exp := nodeInfo{}
+			if x := want[name]; x != nil {
+				exp = *x
+			}
+			if got != exp {
+				rt.Fatalf("node %s: sums %+v, want %+v", name, got, exp)
+			}
+		}
+		w.stop()
+	})
 }

@@ -2,6 +2,7 @@ package workload
 
 import (
 	"fmt"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -16,10 +17,16 @@ const (
 	podContainersReady apiserver.PodConditionType = "ContainersReady"
 )
 
-// settleSlab is how many restored pods share one allocation. Larger slabs allocate
-// less but keep a slab's memory alive until its last pod (or the last stored copy
-// of it) is gone.
-const settleSlab = 64
+// settleSlab is how many restored pods share one allocation: the fewest whose size
+// is a whole number of 8 KiB pages, so that the slab is not rounded up to a larger
+// size class (64 pods of 352 bytes took a 24 KiB class, 9 % lost; 256 take 11 pages
+// exactly), at most 256. Larger slabs allocate less but keep a slab's memory alive
+// until its last pod (or the last stored copy of it) is gone.
+var settleSlab = func() int {
+	const page = 8192
+	size := int(reflect.TypeFor[apiserver.Pod]().Size())
+	return min(max(page/(size&-size), 1), 256) // size&-size: the largest power of two dividing size
+}()
 
 // SettleConfig configures Settle.
 type SettleConfig struct {
