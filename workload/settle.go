@@ -3,7 +3,9 @@ package workload
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nodesim/nodesim/apiserver"
@@ -295,6 +297,23 @@ func (st *settler) admit(p *apiserver.Pod) error {
 // newPod returns a copy of proto with a name "<base><5 chars>" not yet taken in
 // namespace ns, as generateName draws it (ten tries, as the controllers make).
 func (st *settler) newPod(proto *apiserver.Pod, ns, base string) (*apiserver.Pod, error) {
+	name, err := st.newName(ns, base)
+	if err != nil {
+		return nil, err
+	}
+	if len(st.slab) == 0 {
+		st.slab = make([]apiserver.Pod, settleSlab)
+	}
+	p := &st.slab[0]
+	st.slab = st.slab[1:]
+	*p = *proto
+	p.Name = name
+	return p, nil
+}
+
+// newName draws a free generated name after base, as the ReplicaSet controller's
+// generateName does.
+func (st *settler) newName(ns, base string) (string, error) {
 	taken := st.takenSuffixes(ns, base)
 	for range 10 {
 		b := appendGeneratedName(st.buf[:0], base, st.cfg.Rand)
@@ -304,16 +323,36 @@ func (st *settler) newPod(proto *apiserver.Pod, ns, base string) (*apiserver.Pod
 			continue
 		}
 		taken[code] = struct{}{}
-		if len(st.slab) == 0 {
-			st.slab = make([]apiserver.Pod, settleSlab)
-		}
-		p := &st.slab[0]
-		st.slab = st.slab[1:]
-		*p = *proto
-		p.Name = string(b)
-		return p, nil
+		return string(b), nil
 	}
-	return nil, fmt.Errorf("workload: Settle: no free pod name %s<suffix> in %q after 10 draws", base, ns)
+	return "", fmt.Errorf("workload: Settle: no free pod name %s<suffix> in %q after 10 draws", base, ns)
+}
+
+// podBlock names n pods after base and gives each its place in one allocation, in
+// name order: the pods of a large ReplicaSet then lie in memory in the order of
+// their keys, the order in which informers list them and controllers walk them,
+// instead of at random (the names end in random suffixes). The names are drawn in
+// the order newPod would draw them.
+func (st *settler) podBlock(ns, base string, n int) ([]*apiserver.Pod, error) {
+	names := make([]string, n)
+	for j := range names {
+		var err error
+		if names[j], err = st.newName(ns, base); err != nil {
+			return nil, err
+		}
+	}
+	order := make([]int32, n)
+	for j := range order {
+		order[j] = int32(j)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(names[a], names[b]) })
+	block := make([]apiserver.Pod, n)
+	pods := make([]*apiserver.Pod, n)
+	for r, j := range order {
+		pods[j] = &block[r]
+		pods[j].Name = names[j]
+	}
+	return pods, nil
 }
 
 // takenSuffixes is the set of the name suffixes in use after base in namespace ns:
@@ -458,23 +497,36 @@ func (st *settler) replicaSet(rs *apiserver.ReplicaSet) error {
 			rounds[t].pos = g.tiers[t].cursor % n
 		}
 	}
+	var block []*apiserver.Pod
+	if need >= settleSlab {
+		var err error
+		if block, err = st.podBlock(rs.Namespace, base, need); err != nil {
+			return err
+		}
+	}
 	placed := 0
-	for range need {
+	for j := range need {
 		i := int32(-1)
 		for t := range rounds {
 			if i = st.pick(&rounds[t], &running); i >= 0 {
 				break
 			}
 		}
-		var p *apiserver.Pod
-		var err error
+		proto := &running
 		if i < 0 {
-			p, err = st.newPod(&pending, rs.Namespace, base)
-		} else {
-			p, err = st.newPod(&running, rs.Namespace, base)
+			proto = &pending
 		}
-		if err != nil {
-			return err
+		var p *apiserver.Pod
+		if block != nil {
+			p = block[j]
+			name := p.Name
+			*p = *proto
+			p.Name = name
+		} else {
+			var err error
+			if p, err = st.newPod(proto, rs.Namespace, base); err != nil {
+				return err
+			}
 		}
 		if i >= 0 {
 			p.NodeName = st.nodes[i].Name
