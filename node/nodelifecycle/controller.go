@@ -68,6 +68,9 @@ type nodeHealth struct {
 
 	labels   nodeLabels
 	leaseKey string // "kube-node-lease/name", once a pass needed it
+	// the node's item in the tainting queue it was last re-added to
+	queue     *rateLimitedTimedQueue
+	queueItem *queueItem
 }
 
 // nodeLabels is what a pass needs of a node's labels, read from one version of the node:

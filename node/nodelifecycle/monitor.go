@@ -428,7 +428,10 @@ func (nc *Controller) markNodeForTainting(n *nodeHealth, node *apiserver.Node, s
 	// of the queue with a fresh timestamp at every pass.
 	if (status == apiserver.ConditionFalse && !node.HasTaint(taint.NotReadyNoExecute)) ||
 		(status == apiserver.ConditionUnknown && !node.HasTaint(taint.UnreachableNoExecute)) {
-		q.readd(node.Name, node.UID, now)
+		if n.queue != q {
+			n.queue, n.queueItem = q, q.item(n.name)
+		}
+		q.readd(n.queueItem, node.Name, node.UID, now)
 		nc.scheduleTick(now)
 		return
 	}

@@ -115,7 +115,8 @@ type timedValue struct {
 }
 
 // queueItem is a name's membership of a queue: in the set, and the seq of its live heap
-// entry (0: none).
+// entry (0: none). A queue keeps the item of every name it has seen (a zone's nodes at
+// most), so that a caller may hold on to it.
 type queueItem struct {
 	inSet bool
 	seq   uint64
@@ -188,13 +189,6 @@ func (q *rateLimitedTimedQueue) drop(it *queueItem) {
 	}
 }
 
-// forget deletes the name's item once it is neither in the set nor in the heap.
-func (q *rateLimitedTimedQueue) forget(name string, it *queueItem) {
-	if !it.inSet && it.seq == 0 {
-		delete(q.items, name)
-	}
-}
-
 // head returns the first live entry, dropping dead ones before it.
 func (q *rateLimitedTimedQueue) head() (timedValue, bool) {
 	for len(q.heap) > 0 {
@@ -207,13 +201,20 @@ func (q *rateLimitedTimedQueue) head() (timedValue, bool) {
 	return timedValue{}, false
 }
 
-// add enqueues name with processAt = now unless it is already in the set.
-func (q *rateLimitedTimedQueue) add(name string, uid uint64, now time.Duration) bool {
+// item returns name's item, creating it (not in the set).
+func (q *rateLimitedTimedQueue) item(name string) *queueItem {
 	it := q.items[name]
 	if it == nil {
 		it = &queueItem{}
 		q.items[name] = it
-	} else if it.inSet {
+	}
+	return it
+}
+
+// add enqueues name with processAt = now unless it is already in the set.
+func (q *rateLimitedTimedQueue) add(name string, uid uint64, now time.Duration) bool {
+	it := q.item(name)
+	if it.inSet {
 		return false
 	}
 	it.inSet = true
@@ -229,17 +230,12 @@ func (q *rateLimitedTimedQueue) remove(name string) bool {
 	}
 	it.inSet = false
 	q.drop(it)
-	q.forget(name, it)
 	return true
 }
 
-// readd is remove then add: the name goes to the back with processAt = now.
-func (q *rateLimitedTimedQueue) readd(name string, uid uint64, now time.Duration) {
-	it := q.items[name]
-	if it == nil {
-		it = &queueItem{}
-		q.items[name] = it
-	}
+// readd is remove then add of it, name's item: the name goes to the back with
+// processAt = now.
+func (q *rateLimitedTimedQueue) readd(it *queueItem, name string, uid uint64, now time.Duration) {
 	q.drop(it)
 	it.inSet = true
 	q.push(timedValue{name: name, uid: uid, addedAt: now, processAt: now, item: it})

@@ -86,7 +86,7 @@ func TestQueueMatchesModel(t *testing.T) {
 			case 2:
 				m.remove(name)
 				m.add(name, now)
-				q.readd(name, 0, now)
+				q.readd(q.item(name), name, 0, now)
 			case 3:
 				now += time.Duration(rapid.IntRange(0, 3).Draw(t, fmt.Sprint("dt", i))) * time.Second
 			case 4:
