@@ -74,6 +74,9 @@ type Config struct {
 	OnRepeatedHeartbeatFailure func()
 	// Log receives the controller's log lines (nil: discarded).
 	Log func(LogEntry)
+	// Logging reports whether Log wants lines now (nil: whenever Log is set). An entry's
+	// error and values are formatted only when it does.
+	Logging func() bool
 	// WantSteady is asked before each fast-path renewal; if it returns true the renewal
 	// is written with Steady = true and, once it succeeds, the controller stops writing
 	// and renews virtually (lazy mode, docs/ARCHITECTURE.md). Nil: never steady.
@@ -334,6 +337,8 @@ func (ctl *Controller) updateFailed(err error, took time.Duration) {
 	ctl.nextAttempt(took)
 }
 
+var errUpdateRetries = fmt.Errorf("failed %d attempts to update lease", MaxUpdateRetries)
+
 // nextAttempt moves retryUpdateLease to its next attempt, or gives up.
 func (ctl *Controller) nextAttempt(took time.Duration) {
 	ctl.attempt++
@@ -343,13 +348,14 @@ func (ctl *Controller) nextAttempt(took time.Duration) {
 		return
 	}
 	ctl.attempt = 0
-	err := fmt.Errorf("failed %d attempts to update lease", MaxUpdateRetries)
 	if ctl.slowRetry {
-		ctl.log('E', 95, err.Error()+", will retry after "+ctl.period.String(), nil)
+		if ctl.logging() {
+			ctl.log('E', 95, errUpdateRetries.Error()+", will retry after "+ctl.period.String(), nil)
+		}
 		ctl.finish(took)
 		return
 	}
-	ctl.log('I', 82, "Failed to update lease using latest lease, fallback to ensure lease", err)
+	ctl.log('I', 82, "Failed to update lease using latest lease, fallback to ensure lease", errUpdateRetries)
 	ctl.startEnsure(false, took)
 }
 
@@ -412,7 +418,9 @@ func (ctl *Controller) ensureFailed(err error, took time.Duration) {
 	ctl.failErr = nil
 	ctl.phase = phaseEnsure
 	ctl.sleep = min(2*ctl.sleep, MaxBackoff)
-	ctl.log('E', 124, "Failed to ensure lease exists, will retry", err, "interval", fmt.Sprintf("%q", ctl.sleep.String()))
+	if ctl.logging() { // every backoff step of a partitioned kubelet
+		ctl.log('E', 124, "Failed to ensure lease exists, will retry", err, "interval", fmt.Sprintf("%q", ctl.sleep.String()))
+	}
 	ctl.after(took + ctl.sleep)
 }
 
@@ -456,8 +464,10 @@ func (ctl *Controller) setOwner(l *apiserver.Lease, took *time.Duration) error {
 	*took += ctl.took(err)
 	if err != nil {
 		ctl.c.TraceError("get", "nodes", err)
-		ctl.logTo('E', nodeleaseFile, 44, "Failed to get node when trying to set owner ref to the node lease", err,
-			"node", fmt.Sprintf("%q", ctl.cfg.HolderIdentity))
+		if ctl.logging() {
+			ctl.logTo('E', nodeleaseFile, 44, "Failed to get node when trying to set owner ref to the node lease", err,
+				"node", fmt.Sprintf("%q", ctl.cfg.HolderIdentity))
+		}
 		return err
 	}
 	l.OwnerReferences = []apiserver.OwnerReference{{Kind: "Node", Name: ctl.cfg.HolderIdentity, UID: n.UID}}
@@ -557,8 +567,13 @@ func (ctl *Controller) log(sev byte, line int, msg string, err error, kv ...stri
 	ctl.logTo(sev, controllerFile, line, msg, err, kv...)
 }
 
+// logging reports whether a log line would reach Log.
+func (ctl *Controller) logging() bool {
+	return ctl.cfg.Log != nil && (ctl.cfg.Logging == nil || ctl.cfg.Logging())
+}
+
 func (ctl *Controller) logTo(sev byte, file string, line int, msg string, err error, kv ...string) {
-	if ctl.cfg.Log == nil {
+	if !ctl.logging() {
 		return
 	}
 	e := LogEntry{Severity: sev, File: file, Line: line, Msg: msg, KV: kv}

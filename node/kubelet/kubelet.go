@@ -137,6 +137,7 @@ func New(s *apiserver.Server, nodeName string, cfg Config, opts ...Option) (*Kub
 		LeaseDurationSeconds: c.NodeLeaseDurationSeconds,
 		NoJitter:             c.NoJitter,
 		Log:                  k.leaseLog,
+		Logging:              func() bool { return s.Trace.Wants(true) },
 		WantSteady:           k.canBeSteady,
 		OnSteady:             k.enterSteady,
 	})

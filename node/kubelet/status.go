@@ -251,7 +251,9 @@ func (k *Kubelet) statusTryFailed(err error, took time.Duration) {
 	if k.sTry > 0 {
 		k.onRepeatedHeartbeatFailure()
 	}
-	k.logLine('E', posErrorUpdating, "Error updating node status, will retry", err.Error())
+	if k.s.Trace.Wants(true) { // a partitioned kubelet fails here every few seconds
+		k.logLine('E', posErrorUpdating, "Error updating node status, will retry", err.Error())
+	}
 	k.sTry++
 	if k.sTry < NodeStatusUpdateRetry {
 		_ = k.statusTimer.Schedule(k.s.Now() + took)
@@ -292,7 +294,7 @@ func (k *Kubelet) tryUpdate(took *time.Duration) error {
 		*took += k.took(err)
 		if err != nil {
 			k.client.TraceError("get", "nodes", err)
-			return fmt.Errorf("error getting node %q: %v", k.name, err)
+			return &getNodeError{name: k.name, err: err}
 		}
 		orig = n
 	}
@@ -317,6 +319,16 @@ func (k *Kubelet) tryUpdate(took *time.Duration) error {
 	}
 	return nil
 }
+
+// getNodeError is updateNodeStatus's "error getting node" error. Its text is built only
+// when read: a partitioned kubelet fails such a GET on every retry, and with a quiet
+// trace nothing reads it.
+type getNodeError struct {
+	name string
+	err  error
+}
+
+func (e *getNodeError) Error() string { return fmt.Sprintf("error getting node %q: %v", e.name, e.err) }
 
 // drawDelay is delayAfterNodeStatusChange: from 1.34, U[-0.5, 0.5) × report frequency.
 func (k *Kubelet) drawDelay() time.Duration {

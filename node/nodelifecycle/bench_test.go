@@ -54,3 +54,58 @@ func BenchmarkMonitorPassHealthy(b *testing.B) {
 		})
 	}
 }
+
+// partitionedFleet is n nodes in 3 zones, nine kubelet labels each, whose first zone
+// stopped heartbeating at time zero (its Leases are not steady and never renewed) and
+// has gone Unknown and FullDisruption; the other zones' Leases are steady.
+func partitionedFleet(b *testing.B, n int) *Controller {
+	e := sim.New()
+	s := apiserver.New(e, sim.NewTrace(false), apiserver.DefaultConfig())
+	c := s.NewClient("kubelets", 10*time.Second)
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("node-%06d", i)
+		zone := fmt.Sprintf("zone-%d", i%3)
+		labels := map[string]string{
+			apiserver.LabelHostname: name, apiserver.LabelOS: "linux", apiserver.LabelArch: "amd64",
+			"beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": "amd64",
+			apiserver.LabelZone: zone, apiserver.LabelZoneBeta: zone,
+			apiserver.LabelRegion: "r", apiserver.LabelRegionBeta: "r",
+		}
+		var conds []apiserver.NodeCondition
+		for _, t := range []apiserver.NodeConditionType{apiserver.NodeMemoryPressure, apiserver.NodeDiskPressure, apiserver.NodePIDPressure} {
+			conds = append(conds, apiserver.NodeCondition{Type: t, Status: apiserver.ConditionFalse, Reason: "KubeletHasNoPressure"})
+		}
+		conds = append(conds, apiserver.NodeCondition{Type: apiserver.NodeReady, Status: apiserver.ConditionTrue, Reason: "KubeletReady"})
+		if _, err := s.Nodes.Create(c, &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: name, Labels: labels}, Conditions: conds}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Leases.Create(c, &apiserver.Lease{ObjectMeta: apiserver.ObjectMeta{Namespace: NodeLeaseNamespace, Name: name},
+			HolderIdentity: name, LeaseDurationSeconds: 40, Steady: i%3 != 0}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	nc, err := New(s, s.NewClient("kube-controller-manager", 30*time.Second), DefaultConfig(37))
+	if err != nil {
+		b.Fatal(err)
+	}
+	nc.Start()
+	if err := e.RunFor(2 * time.Minute); err != nil {
+		b.Fatal(err)
+	}
+	if got := nc.ZoneStates()["zone-0"]; got != StateFullDisruption {
+		b.Fatalf("zone-0 is %s, want %s", got, StateFullDisruption)
+	}
+	return nc
+}
+
+// BenchmarkMonitorPassPartitioned is one monitor pass while a third of the fleet is
+// partitioned: every pass visits each of its Unknown nodes (as upstream's does).
+func BenchmarkMonitorPassPartitioned(b *testing.B) {
+	nc := partitionedFleet(b, 10_000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		nc.monitorPass()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/3334, "ns/visit")
+}

@@ -65,6 +65,58 @@ type nodeHealth struct {
 	countedZone      string
 	countedReady     bool
 	visitOK          bool
+
+	labels   nodeLabels
+	leaseKey string // "kube-node-lease/name", once a pass needed it
+	// the node's item in the tainting queue it was last re-added to
+	queue     *rateLimitedTimedQueue
+	queueItem *queueItem
+}
+
+// nodeLabels is what a pass needs of a node's labels, read from one version of the node:
+// labels change rarely, and looking them up again at every visit of a stale node was a
+// fifth of the cost of the visit.
+type nodeLabels struct {
+	rv           uint64 // resourceVersion of the node they were read from; 0: none
+	key, label   string // zoneOf
+	z            *zone  // nc.zone(key, label), once something needed it
+	excluded     bool
+	excludedRead bool
+}
+
+// labelsOf returns node's nodeLabels; n must be node's record.
+func (nc *Controller) labelsOf(n *nodeHealth, node *apiserver.Node) *nodeLabels {
+	l := &n.labels
+	if l.rv == 0 || l.rv != node.ResourceVersion {
+		key, label := nc.zoneOf(node)
+		*l = nodeLabels{rv: node.ResourceVersion, key: key, label: label}
+	}
+	return l
+}
+
+// labelsZone is nc.zone(l.key, l.label).
+func (nc *Controller) labelsZone(l *nodeLabels) *zone {
+	if l.z == nil {
+		l.z = nc.zone(l.key, l.label)
+	}
+	return l.z
+}
+
+// isExcluded is excluded(node), n being node's record.
+func (nc *Controller) isExcluded(n *nodeHealth, node *apiserver.Node) bool {
+	l := nc.labelsOf(n, node)
+	if !l.excludedRead {
+		l.excluded, l.excludedRead = excluded(node), true
+	}
+	return l.excluded
+}
+
+// leaseKeyOf is the key of the node's Lease.
+func (n *nodeHealth) leaseKeyOf() string {
+	if n.leaseKey == "" {
+		n.leaseKey = NodeLeaseNamespace + "/" + n.name
+	}
+	return n.leaseKey
 }
 
 // zone is one zone key's tainting queue and disruption accounting.
@@ -294,7 +346,8 @@ func (nc *Controller) zone(key, label string) *zone {
 // nodeSeen records a node present in the cache.
 func (nc *Controller) nodeSeen(node *apiserver.Node) {
 	n := nc.health(node.Name)
-	key, label := nc.zoneOf(node)
+	l := nc.labelsOf(n, node)
+	key, label := l.key, l.label
 	if !n.inCache {
 		n.inCache = true
 		nc.zone(key, label).members++

@@ -52,7 +52,7 @@ func (nc *Controller) monitorPass() time.Duration {
 		nc.event("node/"+n.name, EventRegisteredNode, fmt.Sprintf("Registered Node %s in Controller", n.name))
 		n.known = true
 		if node, ok := nc.nodeInf.Get(n.name); ok {
-			_ = nc.markNodeAsReachable(node)
+			_ = nc.markNodeAsReachable(n, node)
 		}
 	}
 	for _, n := range deleted {
@@ -158,9 +158,14 @@ func (nc *Controller) addEvictor(z *zone) {
 	z.q = newRateLimitedTimedQueue(nc.cfg.NodeEvictionRate)
 }
 
-func (nc *Controller) zoneForNode(node *apiserver.Node) *zone {
-	key, label := nc.zoneOf(node)
-	z := nc.zone(key, label)
+// zoneForNode is the node's zone, with a tainting queue; n is node's record, or nil.
+func (nc *Controller) zoneForNode(n *nodeHealth, node *apiserver.Node) *zone {
+	var z *zone
+	if n == nil {
+		z = nc.zone(nc.zoneOf(node))
+	} else {
+		z = nc.labelsZone(nc.labelsOf(n, node))
+	}
 	if z.q == nil {
 		z.q = newRateLimitedTimedQueue(nc.cfg.NodeEvictionRate)
 	}
@@ -180,17 +185,17 @@ func (nc *Controller) uncount(n *nodeHealth) {
 }
 
 func (nc *Controller) count(n *nodeHealth, node *apiserver.Node, ready bool) {
-	key, label := nc.zoneOf(node)
-	if n.counted && n.countedZone == key && n.countedReady == ready {
+	l := nc.labelsOf(n, node)
+	if n.counted && n.countedZone == l.key && n.countedReady == ready {
 		return
 	}
 	nc.uncount(n)
-	z := nc.zone(key, label)
+	z := nc.labelsZone(l)
 	z.total++
 	if !ready {
 		z.notReady++
 	}
-	n.counted, n.countedZone, n.countedReady = true, key, ready
+	n.counted, n.countedZone, n.countedReady = true, l.key, ready
 }
 
 // updateNode is monitorNodeHealth's per-node work. It reports whether the node was skipped
@@ -219,7 +224,7 @@ func (nc *Controller) updateNode(n *nodeHealth, now time.Duration) (short bool) 
 		}
 	}
 	n.visitOK = true
-	if excluded(node) {
+	if nc.isExcluded(n, node) {
 		nc.uncount(n)
 	} else {
 		nc.count(n, node, hasCurrent && current.Status == apiserver.ConditionTrue)
@@ -232,7 +237,7 @@ func (nc *Controller) updateNode(n *nodeHealth, now time.Duration) (short bool) 
 	if nc.cfg.Version < CurrentReadyVersion {
 		decision = observed.Status
 	}
-	nc.processTaintBaseEviction(node, decision)
+	nc.processTaintBaseEviction(n, node, decision)
 	flipped := current.Status != apiserver.ConditionTrue && observed.Status == apiserver.ConditionTrue
 	if flipped {
 		nc.event("node/"+n.name, EventNodeNotReady, fmt.Sprintf("Node %s status is now: %s", n.name, EventNodeNotReady))
@@ -302,7 +307,7 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 		}
 		save(transition)
 	}
-	lease, _ := nc.leaseInf.Get(NodeLeaseNamespace + "/" + n.name)
+	lease, _ := nc.leaseInf.Get(n.leaseKeyOf())
 	if lease != nil && (!hadLease || oldRenew < lease.RenewTime || lease.Steady) {
 		n.hasSavedLease, n.savedLeaseRenew, n.savedLeaseRV = true, lease.RenewTime, lease.ResourceVersion
 		n.probe = now
@@ -314,7 +319,7 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 		return observed, current, hasCurrent, node, nil
 	}
 	if nc.cfg.LeaseCircuitBreaker {
-		live, gerr := nc.s.Leases.Get(nc.c, NodeLeaseNamespace+"/"+n.name)
+		live, gerr := nc.s.Leases.Get(nc.c, n.leaseKeyOf())
 		switch {
 		case gerr == nil:
 			var savedRV uint64
@@ -330,11 +335,10 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 		}
 	}
 	// Stale: Ready, MemoryPressure, DiskPressure and PIDPressure become Unknown. A node
-	// already marked so by an earlier pass needs no copy (every pass until it recovers).
-	if allUnknown(node) {
-		if cur := *node.Condition(apiserver.NodeReady); cur == observed {
-			return observed, cur, true, node, nil
-		}
+	// already marked so by an earlier pass needs no copy (every pass until it recovers);
+	// its Ready condition then is the observed one.
+	if ready != nil && allUnknown(node) {
+		return observed, observed, true, node, nil
 	}
 	nn := node.DeepCopy()
 	for _, t := range unknownConditionTypes {
@@ -367,57 +371,84 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 	return observed, cur, true, nn, nil
 }
 
-// allUnknown reports whether the four conditions a stale node gets exist and are Unknown.
+// allUnknown reports whether the four conditions a stale node gets exist and are Unknown
+// (the first of each type, as Node.Condition reads them), in one scan.
 func allUnknown(node *apiserver.Node) bool {
-	for _, t := range unknownConditionTypes {
-		if c := node.Condition(t); c == nil || c.Status != apiserver.ConditionUnknown {
+	var seen uint8
+	for i := range node.Conditions {
+		c := &node.Conditions[i]
+		var bit uint8
+		switch c.Type {
+		case apiserver.NodeReady:
+			bit = 1
+		case apiserver.NodeMemoryPressure:
+			bit = 2
+		case apiserver.NodeDiskPressure:
+			bit = 4
+		case apiserver.NodePIDPressure:
+			bit = 8
+		default:
+			continue
+		}
+		if seen&bit != 0 {
+			continue
+		}
+		if c.Status != apiserver.ConditionUnknown {
 			return false
 		}
+		seen |= bit
 	}
-	return true
+	return seen == 15
 }
 
 // processTaintBaseEviction swaps or queues NoExecute taints by the given Ready status.
-func (nc *Controller) processTaintBaseEviction(node *apiserver.Node, status apiserver.ConditionStatus) {
+func (nc *Controller) processTaintBaseEviction(n *nodeHealth, node *apiserver.Node, status apiserver.ConditionStatus) {
 	switch status {
 	case apiserver.ConditionFalse:
 		if node.HasTaint(taint.UnreachableNoExecute) {
 			nc.swapTaints(node, []taint.Taint{taint.NotReadyNoExecute}, []taint.Taint{taint.UnreachableNoExecute})
 		} else {
-			nc.markNodeForTainting(node, status)
+			nc.markNodeForTainting(n, node, status)
 		}
 	case apiserver.ConditionUnknown:
 		if node.HasTaint(taint.NotReadyNoExecute) {
 			nc.swapTaints(node, []taint.Taint{taint.UnreachableNoExecute}, []taint.Taint{taint.NotReadyNoExecute})
 		} else {
-			nc.markNodeForTainting(node, status)
+			nc.markNodeForTainting(n, node, status)
 		}
 	case apiserver.ConditionTrue:
-		_ = nc.markNodeAsReachable(node)
+		_ = nc.markNodeAsReachable(n, node)
 	}
 }
 
-func (nc *Controller) markNodeForTainting(node *apiserver.Node, status apiserver.ConditionStatus) {
-	q := nc.zoneForNode(node).q
-	if status == apiserver.ConditionFalse && !node.HasTaint(taint.NotReadyNoExecute) {
-		q.remove(node.Name)
+func (nc *Controller) markNodeForTainting(n *nodeHealth, node *apiserver.Node, status apiserver.ConditionStatus) {
+	q := nc.zoneForNode(n, node).q
+	now := nc.s.Now()
+	// Not yet tainted for this status: removed and added again, so it goes to the back
+	// of the queue with a fresh timestamp at every pass.
+	if (status == apiserver.ConditionFalse && !node.HasTaint(taint.NotReadyNoExecute)) ||
+		(status == apiserver.ConditionUnknown && !node.HasTaint(taint.UnreachableNoExecute)) {
+		if n.queue != q {
+			n.queue, n.queueItem = q, q.item(n.name)
+		}
+		q.readd(n.queueItem, node.Name, node.UID, now)
+		nc.scheduleTick(now)
+		return
 	}
-	if status == apiserver.ConditionUnknown && !node.HasTaint(taint.UnreachableNoExecute) {
-		q.remove(node.Name)
-	}
-	if q.add(node.Name, node.UID, nc.s.Now()) {
-		nc.scheduleTick(nc.s.Now())
+	if q.add(node.Name, node.UID, now) {
+		nc.scheduleTick(now)
 	}
 }
 
-func (nc *Controller) markNodeAsReachable(node *apiserver.Node) error {
+// markNodeAsReachable removes the NoExecute taints; n is node's record, or nil.
+func (nc *Controller) markNodeAsReachable(n *nodeHealth, node *apiserver.Node) error {
 	if err := nc.removeTaints(node.Name, node, taint.UnreachableNoExecute); err != nil {
 		return err
 	}
 	if err := nc.removeTaints(node.Name, node, taint.NotReadyNoExecute); err != nil {
 		return err
 	}
-	nc.zoneForNode(node).q.remove(node.Name)
+	nc.zoneForNode(n, node).q.remove(node.Name)
 	return nil
 }
 
@@ -434,11 +465,15 @@ func (nc *Controller) markPodsNotReady(pods []*apiserver.Pod, nodeName string) e
 		if c == nil || c.Status == apiserver.ConditionFalse {
 			continue
 		}
-		np := p.DeepCopy()
+		// Update stores its own deep copy and stored objects are never changed in place,
+		// so the request needs only its own conditions: copying the labels and the
+		// rest for each of a zone's pods was as costly as the write.
+		np := *p
+		np.Conditions = slices.Clone(p.Conditions)
 		nc2 := *c
 		nc2.Status = apiserver.ConditionFalse
 		np.SetCondition(nc2, now)
-		if _, err := nc.s.Pods.Update(nc.c, np); err != nil && !apiserver.IsNotFound(err) {
+		if _, err := nc.s.Pods.Update(nc.c, &np); err != nil && !apiserver.IsNotFound(err) {
 			errs = err
 		}
 	}
@@ -509,7 +544,7 @@ func (nc *Controller) handleDisruption(now time.Duration) {
 	case allAre:
 		// "Controller detected that all Nodes are not-Ready. Entering master disruption mode"
 		for _, node := range nc.nodeInf.List() {
-			_ = nc.markNodeAsReachable(node)
+			_ = nc.markNodeAsReachable(nil, node)
 		}
 		for _, z := range nc.zoneList {
 			if z.inStates {

@@ -111,6 +111,15 @@ type timedValue struct {
 	addedAt   time.Duration
 	processAt time.Duration
 	seq       uint64
+	item      *queueItem
+}
+
+// queueItem is a name's membership of a queue: in the set, and the seq of its live heap
+// entry (0: none). A queue keeps the item of every name it has seen (a zone's nodes at
+// most), so that a caller may hold on to it.
+type queueItem struct {
+	inSet bool
+	seq   uint64
 }
 
 // rateLimitedTimedQueue is scheduler.RateLimitedTimedQueue: a unique set of node names,
@@ -120,35 +129,38 @@ type timedValue struct {
 //
 // The heap is a slice sorted by (processAt, seq). The controller removes and re-adds
 // every waiting node of a zone on every monitor pass (markNodeForTainting, as upstream),
-// so removal is lazy: a removed entry stays in the slice, dead (its seq is no longer the
-// name's live one), until it reaches the head or the slice is compacted. That keeps a
-// pass over n waiting nodes O(n) instead of O(n²).
+// so removal is lazy: a removed entry stays in the slice, dead (its seq is no longer its
+// item's), until it reaches the head or the slice is compacted. That keeps a pass over n
+// waiting nodes O(n) instead of O(n²), with one map lookup per node.
 type rateLimitedTimedQueue struct {
 	heap    []timedValue // sorted by (processAt, seq); dead entries included
-	live    map[string]uint64
-	set     map[string]struct{}
+	items   map[string]*queueItem
+	live    int // entries of the heap that are not dead
 	limiter tokenBucket
 	seq     uint64
 }
 
 func newRateLimitedTimedQueue(qps float32) *rateLimitedTimedQueue {
-	return &rateLimitedTimedQueue{set: map[string]struct{}{}, live: map[string]uint64{}, limiter: newTokenBucket(qps)}
+	return &rateLimitedTimedQueue{items: map[string]*queueItem{}, limiter: newTokenBucket(qps)}
 }
 
 func (q *rateLimitedTimedQueue) has(name string) bool {
-	_, ok := q.set[name]
-	return ok
+	it := q.items[name]
+	return it != nil && it.inSet
 }
 
 // waiting reports whether the heap holds a live entry.
-func (q *rateLimitedTimedQueue) waiting() bool { return len(q.live) > 0 }
+func (q *rateLimitedTimedQueue) waiting() bool { return q.live > 0 }
 
-func (q *rateLimitedTimedQueue) dead(v *timedValue) bool { return q.live[v.name] != v.seq }
+func (q *rateLimitedTimedQueue) dead(v *timedValue) bool { return v.item.seq != v.seq }
 
 func (q *rateLimitedTimedQueue) push(v timedValue) {
 	q.seq++
 	v.seq = q.seq
-	q.live[v.name] = v.seq
+	if v.item.seq == 0 {
+		q.live++
+	}
+	v.item.seq = v.seq
 	i := len(q.heap)
 	for i > 0 && q.heap[i-1].processAt > v.processAt {
 		i--
@@ -158,13 +170,14 @@ func (q *rateLimitedTimedQueue) push(v timedValue) {
 	q.heap[i] = v
 }
 
-// drop makes name's entry dead; the slice is compacted when most of it is dead.
-func (q *rateLimitedTimedQueue) drop(name string) {
-	if _, ok := q.live[name]; !ok {
+// drop makes the item's heap entry dead; the slice is compacted when most of it is dead.
+func (q *rateLimitedTimedQueue) drop(it *queueItem) {
+	if it.seq == 0 {
 		return
 	}
-	delete(q.live, name)
-	if len(q.heap) > 32 && len(q.heap) > 2*len(q.live) {
+	it.seq = 0
+	q.live--
+	if len(q.heap) > 32 && len(q.heap) > 2*q.live {
 		kept := q.heap[:0]
 		for _, v := range q.heap {
 			if !q.dead(&v) {
@@ -188,24 +201,44 @@ func (q *rateLimitedTimedQueue) head() (timedValue, bool) {
 	return timedValue{}, false
 }
 
+// item returns name's item, creating it (not in the set).
+func (q *rateLimitedTimedQueue) item(name string) *queueItem {
+	it := q.items[name]
+	if it == nil {
+		it = &queueItem{}
+		q.items[name] = it
+	}
+	return it
+}
+
 // add enqueues name with processAt = now unless it is already in the set.
 func (q *rateLimitedTimedQueue) add(name string, uid uint64, now time.Duration) bool {
-	if q.has(name) {
+	it := q.item(name)
+	if it.inSet {
 		return false
 	}
-	q.set[name] = struct{}{}
-	q.push(timedValue{name: name, uid: uid, addedAt: now, processAt: now})
+	it.inSet = true
+	q.push(timedValue{name: name, uid: uid, addedAt: now, processAt: now, item: it})
 	return true
 }
 
 // remove deletes name from the set and the heap; it reports whether it was in the set.
 func (q *rateLimitedTimedQueue) remove(name string) bool {
-	if !q.has(name) {
+	it := q.items[name]
+	if it == nil || !it.inSet {
 		return false
 	}
-	delete(q.set, name)
-	q.drop(name)
+	it.inSet = false
+	q.drop(it)
 	return true
+}
+
+// readd is remove then add of it, name's item: the name goes to the back with
+// processAt = now.
+func (q *rateLimitedTimedQueue) readd(it *queueItem, name string, uid uint64, now time.Duration) {
+	q.drop(it)
+	it.inSet = true
+	q.push(timedValue{name: name, uid: uid, addedAt: now, processAt: now, item: it})
 }
 
 // try is RateLimitedTimedQueue.Try at now: while there is a head, take a token (stop if
@@ -224,10 +257,10 @@ func (q *rateLimitedTimedQueue) try(now time.Duration, fn func(v timedValue) (bo
 			return
 		}
 		ok, wait := fn(v)
-		if q.live[v.name] != v.seq {
+		if q.dead(&v) {
 			continue // fn removed it
 		}
-		q.drop(v.name)
+		q.drop(v.item)
 		if !ok {
 			v.processAt = now + wait + 1
 			q.push(v)
