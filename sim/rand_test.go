@@ -297,3 +297,17 @@ func TestRandJitter(t *testing.T) {
 		require.Equal(t, 10*time.Second+time.Duration(math.Floor(b.Float64()*0.04*float64(10*time.Second))), a.Jitter(10*time.Second, 0.04))
 	}
 }
+
+// Jitter is wait.Jitter's d + floor(U·factor·d): its truncating conversion must give
+// exactly the floor for every draw (the product is never negative).
+func TestRandJitterIsFloor(t *testing.T) {
+	a, b := sim.NewRand(7, "floor"), sim.NewRand(7, "floor")
+	for i := range 200_000 {
+		d := time.Duration(1 + i%50_000*7919)
+		factor := []float64{0.04, 0.1, 0.5, 1, 1.2}[i%5]
+		want := d + time.Duration(math.Floor(b.Float64()*factor*float64(d)))
+		if got := a.Jitter(d, factor); got != want {
+			t.Fatalf("draw %d: Jitter(%v, %v) = %v, want %v", i, d, factor, got, want)
+		}
+	}
+}
