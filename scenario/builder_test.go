@@ -67,7 +67,7 @@ func TestBuilderStartRunning(t *testing.T) {
 	require.Equal(t, "running", sc.Spec.Start)
 	res, err := scenario.Run(sc, scenario.RunOptions{})
 	require.NoError(t, err)
-	for _, r := range res.Records {
+	for _, r := range res.Records() {
 		require.NotEqual(t, "NodeRegistered", r.Kind, "a running cluster does not boot")
 	}
 }

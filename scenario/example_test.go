@@ -26,7 +26,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	for _, r := range res.Records {
+	for _, r := range res.Records() {
 		if r.Kind == "NodeCondition" && r.Str("type") == "Ready" && r.Str("to") == "Unknown" {
 			fmt.Printf("worker Unknown %.0fs after the stop\n", (r.T - time.Minute).Seconds())
 		}

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -169,6 +170,11 @@ func orNone(s string) string {
 
 // Evaluate judges expectations against a trace (records in time order).
 func Evaluate(recs []sim.Record, exps []Expectation) []ExpectationResult {
+	return evaluate(sim.Each(recs), exps)
+}
+
+// evaluate is Evaluate over records in order, however they are held.
+func evaluate(recs iter.Seq[*sim.Record], exps []Expectation) []ExpectationResult {
 	out := make([]ExpectationResult, len(exps))
 	type status struct {
 		done   bool
@@ -217,14 +223,19 @@ func Evaluate(recs []sim.Record, exps []Expectation) []ExpectationResult {
 	}
 	// State is judged after all records of an instant are applied. "At" times that fall
 	// between records are judged on the state before the next record.
-	i := 0
-	for i < len(recs) {
-		now := recs[i].T
-		check(now-1, false) // state just before this instant, for At/By/After boundaries
-		for i < len(recs) && recs[i].T == now {
-			o.apply(&recs[i])
-			i++
+	var now time.Duration
+	started := false
+	for r := range recs {
+		if !started || r.T != now {
+			if started {
+				check(now, false)
+			}
+			now, started = r.T, true
+			check(now-1, false) // state just before this instant, for At/By/After boundaries
 		}
+		o.apply(r)
+	}
+	if started {
 		check(now, false)
 	}
 	check(1<<62, true)

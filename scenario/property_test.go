@@ -112,13 +112,14 @@ func TestPropertyDeterminism(t *testing.T) {
 func shiftUnknownEarlier(res *scenario.Result) *scenario.Result {
 	period := res.Scenario.Spec.ControllerManager.NodeMonitorPeriod
 	out := *res
-	out.Records = make([]sim.Record, 0, len(res.Records))
-	for _, r := range res.Records {
+	recs := make([]sim.Record, 0, len(res.Records()))
+	for _, r := range res.Records() {
 		if r.Kind == "NodeCondition" && r.Str("to") == "Unknown" {
 			r = sim.NewRecord(r.T-period, r.Kind, r.Quiet, r.Attrs()...)
 		}
-		out.Records = append(out.Records, r)
+		recs = append(recs, r)
 	}
+	out.Trace = sim.TraceOf(recs)
 	return &out
 }
 

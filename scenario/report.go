@@ -293,8 +293,7 @@ func buildReportModel(r *Result) *reportModel {
 		n.cur, n.since = state, t
 		bump(n.zone, n.cur, +1)
 	}
-	for i := range r.Records {
-		rec := &r.Records[i]
+	for rec := range r.All() {
 		t := rec.T
 		if t > m.end {
 			t = m.end

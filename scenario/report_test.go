@@ -157,7 +157,7 @@ func TestReportNoBandBeforeRegistrationOrAfterDeletion(t *testing.T) {
 		sim.NewRecord(100*s, "NodeCondition", false, sim.S("node", "w1"), sim.S("type", "Ready"), sim.S("from", ""), sim.S("to", "True"), sim.S("reason", "KubeletReady")),
 		sim.NewRecord(200*s, "NodeDeleted", false, sim.S("node", "w1")),
 	}
-	res := &scenario.Result{Scenario: sc, Seed: 1, End: 480 * s, Records: recs}
+	res := &scenario.Result{Scenario: sc, Seed: 1, End: 480 * s, Trace: sim.TraceOf(recs)}
 	row := nodeRowText(t, reportHTML(t, res), "w1")
 	bands := regexp.MustCompile(`<rect class="band (\w+)" x="([0-9.]+)" y="[0-9.]+" width="([0-9.]+)"`).FindAllStringSubmatch(row, -1)
 	require.Len(t, bands, 1)
@@ -210,7 +210,7 @@ func TestReportEscapes(t *testing.T) {
 		sim.NewRecord(3*time.Second, "ZoneState", false, sim.S("zone", evil), sim.S("from", "Initial"), sim.S("to", `Normal"onload="x`)),
 		sim.NewRecord(4*time.Second, "WorkloadReady", false, sim.S("workload", evil), sim.I("ready", 1), sim.I("desired", 2)),
 	}
-	res := &scenario.Result{Scenario: sc, Seed: 1, End: time.Minute, Records: recs}
+	res := &scenario.Result{Scenario: sc, Seed: 1, End: time.Minute, Trace: sim.TraceOf(recs)}
 	res.Expectations = []scenario.ExpectationResult{{Expectation: sc.Spec.Expect[0], OK: false, Detail: evil}}
 	page := reportHTML(t, res)
 	require.NotContains(t, page, "<script")

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"strings"
 	"time"
 
@@ -19,14 +20,31 @@ type Result struct {
 	Seed uint64
 	// End is the virtual time the run stopped at.
 	End time.Duration
-	// Records is the trace, in simulation order.
-	Records []sim.Record
+	// Trace holds the records, in simulation order (see Records and All).
+	Trace *sim.Trace
 	// Expectations are the verdicts, in file order.
 	Expectations []ExpectationResult
 	// World is the simulated cluster at End.
 	World *World
 
 	digest string
+}
+
+// Records returns the records in one slice. For a long trace the first call joins
+// the trace's chunks into one copy; All does not copy.
+func (r *Result) Records() []sim.Record {
+	if r.Trace == nil {
+		return nil
+	}
+	return r.Trace.Records()
+}
+
+// All yields the records in order.
+func (r *Result) All() iter.Seq[*sim.Record] {
+	if r.Trace == nil {
+		return sim.Each(nil)
+	}
+	return r.Trace.All()
 }
 
 // OK reports whether every expectation held.
@@ -57,18 +75,18 @@ func (r *Result) Failed() []string {
 // Digest is the SHA-256 of the trace's JSONL form.
 func (r *Result) Digest() string {
 	if r.digest == "" {
-		r.digest = sim.Digest(r.Records)
+		r.digest = sim.DigestOf(r.All())
 	}
 	return r.digest
 }
 
 // WriteJSONL writes the trace as JSON lines (the scenario contract's trace format).
-func (r *Result) WriteJSONL(w io.Writer) error { return sim.WriteJSONL(w, r.Records) }
+func (r *Result) WriteJSONL(w io.Writer) error { return sim.WriteJSONLOf(w, r.All()) }
 
 // WriteJSON writes one JSON document: scenario, seed, expectations and the trace.
 func (r *Result) WriteJSON(w io.Writer) error {
 	var b strings.Builder
-	if err := sim.WriteJSONL(&b, r.Records); err != nil {
+	if err := sim.WriteJSONLOf(&b, r.All()); err != nil {
 		return err
 	}
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
@@ -102,7 +120,7 @@ func (r *Result) WriteJSON(w io.Writer) error {
 }
 
 // WriteTimeline writes the trace's readable text form, one record per line.
-func (r *Result) WriteTimeline(w io.Writer) error { return sim.WriteText(w, r.Records) }
+func (r *Result) WriteTimeline(w io.Writer) error { return sim.WriteTextOf(w, r.All()) }
 
 // WriteText writes what `nodesim run` prints by default: a header, the timeline, the
 // expectations' verdicts, then kubectl-style node and pod tables at the end.

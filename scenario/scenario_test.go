@@ -97,19 +97,19 @@ func TestKubeletStopsPerVersion(t *testing.T) {
 				t.Run(fmt.Sprintf("%s/%s/seed%d", c.version, start, seed), func(t *testing.T) {
 					res := run(t, "stop.yaml", fmt.Sprintf(stopScenario, seed, c.version, start), scenario.RunOptions{})
 					stop := 60 * time.Second
-					unknown, ok := first(res.Records, "NodeCondition", "node", "worker", "type", "Ready", "to", "Unknown")
+					unknown, ok := first(res.Records(), "NodeCondition", "node", "worker", "type", "Ready", "to", "Unknown")
 					require.True(t, ok, "worker never went Unknown")
 					// R ∈ (S−10.4, S]; the probe pass is within 5 s (+pass durations) after R.
 					require.Greater(t, unknown-stop, c.grace-10400*time.Millisecond)
 					require.LessOrEqual(t, unknown-stop, c.grace+5200*time.Millisecond)
-					ns, ok := first(res.Records, "TaintAdded", "node", "worker", "taint", "node.kubernetes.io/unreachable:NoSchedule")
+					ns, ok := first(res.Records(), "TaintAdded", "node", "worker", "taint", "node.kubernetes.io/unreachable:NoSchedule")
 					require.True(t, ok)
 					require.Equal(t, unknown, ns, "unreachable:NoSchedule is added as soon as the controller's Unknown write is seen")
-					ne, ok := first(res.Records, "TaintAdded", "node", "worker", "taint", "node.kubernetes.io/unreachable:NoExecute")
+					ne, ok := first(res.Records(), "TaintAdded", "node", "worker", "taint", "node.kubernetes.io/unreachable:NoExecute")
 					require.True(t, ok)
 					require.GreaterOrEqual(t, ne-unknown, c.noExecLo)
 					require.LessOrEqual(t, ne-unknown, c.noExecHi)
-					ev, ok := first(res.Records, "PodEvicted", "pod", "default/web")
+					ev, ok := first(res.Records(), "PodEvicted", "pod", "default/web")
 					require.True(t, ok)
 					require.Equal(t, 300*time.Second, ev-ne, "default tolerationSeconds 300 from the NoExecute taint")
 				})
@@ -175,7 +175,7 @@ func TestEarlyActionsReplaceTheBoot(t *testing.T) {
 	res, err := scenario.Run(sc, scenario.RunOptions{})
 	require.NoError(t, err)
 	registered := 0
-	for _, r := range res.Records {
+	for _, r := range res.Records() {
 		if r.Kind == "NodeRegistered" && r.Str("node") == "node-9" {
 			registered++
 		}

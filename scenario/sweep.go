@@ -76,8 +76,7 @@ func Measure(res *Result) Outcome {
 	}
 	work := map[string]*wl{}
 	var below time.Duration
-	for i := range res.Records {
-		r := &res.Records[i]
+	for r := range res.All() {
 		sec := r.T.Seconds()
 		switch r.Kind {
 		case "NodeCondition":

@@ -535,7 +535,7 @@ func Run(sc *Scenario, opts RunOptions) (*Result, error) {
 	if err := w.Engine.RunUntil(end); err != nil {
 		return nil, err
 	}
-	res := &Result{Scenario: sc, Seed: w.Engine.Seed(), End: end, Records: w.Trace.Records(), World: w}
-	res.Expectations = Evaluate(res.Records, sc.Spec.Expect)
+	res := &Result{Scenario: sc, Seed: w.Engine.Seed(), End: end, Trace: w.Trace, World: w}
+	res.Expectations = evaluate(res.All(), sc.Spec.Expect)
 	return res, nil
 }

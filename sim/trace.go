@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"iter"
 	"math"
 	"strconv"
 	"time"
@@ -179,7 +180,44 @@ func (tr *Trace) next() *Record {
 	return &tr.recs[len(tr.recs)-1]
 }
 
-// Records returns the retained records in order. The slice is the trace's own.
+// TraceOf returns a trace that retains recs (which it takes over), as if they had
+// been added to it: for building a result from records held elsewhere.
+func TraceOf(recs []Record) *Trace { return &Trace{Retain: true, recs: recs} }
+
+// All yields the retained records in order, without joining the trace's chunks into
+// one slice as Records does (which, for a long trace, copies all of it).
+func (tr *Trace) All() iter.Seq[*Record] {
+	return func(yield func(*Record) bool) {
+		for _, c := range tr.done {
+			for i := range c {
+				if !yield(&c[i]) {
+					return
+				}
+			}
+		}
+		for i := range tr.recs {
+			if !yield(&tr.recs[i]) {
+				return
+			}
+		}
+	}
+}
+
+// Each yields the records of a slice in order (to pass a slice where records in
+// order are expected).
+func Each(recs []Record) iter.Seq[*Record] {
+	return func(yield func(*Record) bool) {
+		for i := range recs {
+			if !yield(&recs[i]) {
+				return
+			}
+		}
+	}
+}
+
+// Records returns the retained records in order. The slice is the trace's own; a
+// trace longer than a chunk is joined into one slice on the first call (All does not
+// copy).
 func (tr *Trace) Records() []Record {
 	if len(tr.done) > 0 {
 		all := make([]Record, 0, tr.ndone+len(tr.recs))
@@ -328,11 +366,18 @@ func appendJSONString(b []byte, s string) []byte {
 }
 
 // WriteJSONL writes records as JSON lines.
-func WriteJSONL(w io.Writer, recs []Record) error {
+func WriteJSONL(w io.Writer, recs []Record) error { return WriteJSONLOf(w, Each(recs)) }
+
+// WriteJSONLOf is WriteJSONL for records however they are held (Trace.All).
+func WriteJSONLOf(w io.Writer, recs iter.Seq[*Record]) error {
+	return writeLines(w, recs, (*Record).AppendJSON)
+}
+
+func writeLines(w io.Writer, recs iter.Seq[*Record], line func(*Record, []byte) []byte) error {
 	bw := bufio.NewWriter(w)
 	var buf []byte
-	for i := range recs {
-		buf = recs[i].AppendJSON(buf[:0])
+	for r := range recs {
+		buf = line(r, buf[:0])
 		buf = append(buf, '\n')
 		if _, err := bw.Write(buf); err != nil {
 			return err
@@ -342,26 +387,23 @@ func WriteJSONL(w io.Writer, recs []Record) error {
 }
 
 // WriteText writes records in their text form, one per line.
-func WriteText(w io.Writer, recs []Record) error {
-	bw := bufio.NewWriter(w)
-	var buf []byte
-	for i := range recs {
-		buf = recs[i].AppendText(buf[:0])
-		buf = append(buf, '\n')
-		if _, err := bw.Write(buf); err != nil {
-			return err
-		}
-	}
-	return bw.Flush()
+func WriteText(w io.Writer, recs []Record) error { return WriteTextOf(w, Each(recs)) }
+
+// WriteTextOf is WriteText for records however they are held (Trace.All).
+func WriteTextOf(w io.Writer, recs iter.Seq[*Record]) error {
+	return writeLines(w, recs, (*Record).AppendText)
 }
 
 // Digest is the SHA-256 of the records' JSONL form, in hex: two runs are identical
 // exactly when their digests are.
-func Digest(recs []Record) string {
+func Digest(recs []Record) string { return DigestOf(Each(recs)) }
+
+// DigestOf is Digest for records however they are held (Trace.All).
+func DigestOf(recs iter.Seq[*Record]) string {
 	h := sha256.New()
 	var buf []byte
-	for i := range recs {
-		buf = recs[i].AppendJSON(buf[:0])
+	for r := range recs {
+		buf = r.AppendJSON(buf[:0])
 		buf = append(buf, '\n')
 		h.Write(buf)
 	}

@@ -361,3 +361,37 @@ func TestTraceChunksKeepOrder(t *testing.T) {
 	}
 	require.Len(t, tr.Records(), n, "a second call returns the same records")
 }
+
+// All walks the chunks in order without joining them, stops when asked, and its
+// digest, JSONL and text equal those of the joined records.
+func TestTraceAllWalksChunksInOrder(t *testing.T) {
+	tr := sim.NewTrace(false)
+	const n = 3*sim.ChunkRecords + 17
+	for i := 0; i < n; i++ {
+		tr.Add(time.Duration(i), "K", sim.I("i", int64(i)))
+	}
+	i := 0
+	for r := range tr.All() {
+		require.Equal(t, time.Duration(i), r.T)
+		i++
+	}
+	require.Equal(t, n, i)
+	seen := 0
+	for range tr.All() {
+		if seen++; seen == sim.ChunkRecords+1 {
+			break
+		}
+	}
+	require.Equal(t, sim.ChunkRecords+1, seen)
+	var a, b, c, d strings.Builder
+	require.NoError(t, sim.WriteJSONLOf(&a, tr.All()))
+	require.NoError(t, sim.WriteTextOf(&c, tr.All()))
+	dig := sim.DigestOf(tr.All())
+	recs := tr.Records() // joins
+	require.NoError(t, sim.WriteJSONL(&b, recs))
+	require.NoError(t, sim.WriteText(&d, recs))
+	require.Equal(t, b.String(), a.String())
+	require.Equal(t, d.String(), c.String())
+	require.Equal(t, sim.Digest(recs), dig)
+	require.Equal(t, dig, sim.DigestOf(sim.TraceOf(recs).All()))
+}

@@ -67,9 +67,9 @@ func at(r *sim.Record) string { return sim.Seconds(r.T) + "s" }
 // TimeMonotonic: records are in simulation order, so their times never go back
 // (SCENARIOS.md: "One JSON object per line, in simulation order").
 func TimeMonotonic(res *scenario.Result) error {
-	for i := 1; i < len(res.Records); i++ {
-		if res.Records[i].T < res.Records[i-1].T {
-			return fmt.Errorf("record %d (%s at %s) is before record %d at %s", i, res.Records[i].Kind, at(&res.Records[i]), i-1, at(&res.Records[i-1]))
+	for i := 1; i < len(res.Records()); i++ {
+		if res.Records()[i].T < res.Records()[i-1].T {
+			return fmt.Errorf("record %d (%s at %s) is before record %d at %s", i, res.Records()[i].Kind, at(&res.Records()[i]), i-1, at(&res.Records()[i-1]))
 		}
 	}
 	return nil
@@ -86,8 +86,8 @@ func NoUnknownWithinGrace(res *scenario.Result) error {
 	cm := res.Scenario.Spec.ControllerManager
 	grace := min(cm.NodeMonitorGracePeriod, cm.NodeStartupGracePeriod)
 	last := map[string]time.Duration{}
-	for i := range res.Records {
-		r := &res.Records[i]
+	for i := range res.Records() {
+		r := &res.Records()[i]
 		switch r.Kind {
 		case "LeaseRenewed", "NodeStatusPatched":
 			if n := r.Str("node"); n != "" {
@@ -121,8 +121,8 @@ func ControllerNeverWritesReadyTrueFalse(res *scenario.Result) error {
 			injected[ev.Condition.Status+"/"+ev.Condition.Reason] = true
 		}
 	}
-	for i := range res.Records {
-		r := &res.Records[i]
+	for i := range res.Records() {
+		r := &res.Records()[i]
 		if r.Kind != "NodeCondition" || r.Str("type") != "Ready" {
 			continue
 		}
@@ -328,8 +328,8 @@ func NoEarlyTaintEviction(res *scenario.Result) error {
 		sets  [][]taint.Taint // the node's NoExecute taint sets during the period
 	}
 	periods := map[string]*period{}
-	for i := range res.Records {
-		r := &res.Records[i]
+	for i := range res.Records() {
+		r := &res.Records()[i]
 		nt.apply(r)
 		switch r.Kind {
 		case "TaintAdded", "TaintRemoved", "NodeRegistered":
@@ -399,8 +399,8 @@ func NoEarlyTaintEviction(res *scenario.Result) error {
 // before a tolerate-forever one evicts at once, as upstream.
 func ForeverTolerantNeverEvicted(res *scenario.Result) error {
 	nt := nodeTaints{}
-	for i := range res.Records {
-		r := &res.Records[i]
+	for i := range res.Records() {
+		r := &res.Records()[i]
 		nt.apply(r)
 		if r.Kind != "PodEvicted" || r.Str("reason") != "TaintManagerEviction" {
 			continue
@@ -545,8 +545,8 @@ func restoredPods(res *scenario.Result) map[string]bool {
 		})
 	}
 	created := map[string]bool{}
-	for i := range res.Records {
-		r := &res.Records[i]
+	for i := range res.Records() {
+		r := &res.Records()[i]
 		p := r.Str("pod")
 		switch {
 		case p == "":
@@ -598,11 +598,11 @@ func (zm *zoneMembers) counted(z string) bool {
 // tainter at nodeEvictionRate. Taints of nodes in such a zone are allowed, and the
 // check considers only the zones that have counted nodes.
 func NoNoExecuteWhileAllZonesFullyDisrupted(res *scenario.Result) error {
-	fresh := freshControllerTaints(res.Records)
+	fresh := freshControllerTaints(res.Records())
 	zm := newZoneMembers(res.Scenario)
 	zones := map[string]string{}
-	for i := range res.Records {
-		r := &res.Records[i]
+	for i := range res.Records() {
+		r := &res.Records()[i]
 		zm.apply(r)
 		if r.Kind == "ZoneState" {
 			zones[r.Str("zone")] = r.Str("to")
@@ -643,11 +643,11 @@ func NoExecuteRateLimited(res *scenario.Result) error {
 		rate = 1e-9
 	}
 	gap := time.Duration(float64(time.Second)/rate) - tickSlack
-	fresh := freshControllerTaints(res.Records)
+	fresh := freshControllerTaints(res.Records())
 	zm := newZoneMembers(res.Scenario)
 	last := map[string]time.Duration{}
-	for i := range res.Records {
-		r := &res.Records[i]
+	for i := range res.Records() {
+		r := &res.Records()[i]
 		switch {
 		case r.Kind == "NodeRegistered":
 			if z := zm.zoneOf[r.Str("node")]; !zm.counted(z) {
@@ -692,8 +692,8 @@ func NoReRegistrationWithoutRestart(res *scenario.Result) error {
 	for _, n := range res.Scenario.Spec.Nodes {
 		bootWindow[n.Name] = n.Kubelet.NodeStatusUpdateFrequency
 	}
-	for i := range res.Records {
-		r := &res.Records[i]
+	for i := range res.Records() {
+		r := &res.Records()[i]
 		switch r.Kind {
 		case "Action":
 			switch r.Str("action") {
@@ -756,8 +756,8 @@ func DrainsRespectPDB(res *scenario.Result) error {
 		ready[p], exists[p] = true, true
 	}
 	deleted := map[string]bool{} // pods whose deletion someone may have requested
-	for i := range res.Records {
-		r := &res.Records[i]
+	for i := range res.Records() {
+		r := &res.Records()[i]
 		p := r.Str("pod")
 		switch r.Kind {
 		case "PodCreated":
@@ -826,8 +826,8 @@ func PodGCDeletionJustified(res *scenario.Result) error {
 		exists[n], readyNode[n] = true, true
 	}
 	nt := nodeTaints{}
-	for i := range res.Records {
-		r := &res.Records[i]
+	for i := range res.Records() {
+		r := &res.Records()[i]
 		nt.apply(r)
 		switch r.Kind {
 		case "NodeRegistered":

@@ -57,7 +57,7 @@ func result(t *testing.T, recs ...sim.Record) *scenario.Result {
 	t.Helper()
 	sc, err := scenario.Parse("broken.yaml", []byte(base))
 	require.NoError(t, err)
-	return &scenario.Result{Scenario: sc, Records: recs}
+	return &scenario.Result{Scenario: sc, Trace: sim.TraceOf(recs)}
 }
 
 func rec(sec float64, kind string, kv ...string) sim.Record {

@@ -153,7 +153,7 @@ func TestInvariantRegressions(t *testing.T) {
 				require.NoError(t, err)
 				require.NoError(t, scenariotest.CheckAll(res))
 				if c.show != nil {
-					c.show(t, res.Records)
+					c.show(t, res.Records())
 				}
 			}
 		})
