@@ -59,16 +59,9 @@ type Kind[T Obj[T]] struct {
 	keys       keyList
 	watchers   []*watcher[T]
 	Hooks      Hooks[T]
-	// selective watches: index name → function, and (index, value) → watchers
-	watchIndex map[string]func(T) string
-	selective  map[selKey][]*watcher[T]
-	selNames   []string
-	// selKeys lists, per (index, value), the stored keys with that value (sorted when
-	// read: a restore of a million pods appends without sorting), so
-	// that a selected informer's initial list costs what it returns.
-	selKeys map[selKey]*keyList
-	// keyIndex names the watch indexes whose value is the object's key (no selKeys).
-	keyIndex map[string]bool
+	// watch indexes (field selectors), in the order added: per value, the stored keys
+	// with that value and the watches that select it
+	selIdx []*selIndex[T]
 
 	// views are the informers whose cache is this store seen through what they have
 	// not been delivered yet (see Informer); each store change is told to them first.
@@ -82,7 +75,48 @@ type Kind[T Obj[T]] struct {
 	SelectMiss func(index, value string, ev Event[T])
 }
 
-type selKey struct{ index, value string }
+// selIndex is one watch index (AddWatchIndex).
+type selIndex[T Obj[T]] struct {
+	name string
+	fn   func(T) string
+	// byKey: the value is the object's key (no key lists are kept)
+	byKey bool
+	vals  map[string]*selValue[T]
+}
+
+// selValue is what a watch index knows of one value: the stored keys with it (sorted
+// when read, so that a restore of a million pods only appends; a selected informer's
+// initial list then costs what it returns) and the watches selecting it.
+type selValue[T Obj[T]] struct {
+	keys     keyList
+	watchers []*watcher[T]
+}
+
+// value returns the entry of v, made if missing.
+func (ix *selIndex[T]) value(v string) *selValue[T] {
+	sv := ix.vals[v]
+	if sv == nil {
+		sv = &selValue[T]{}
+		ix.vals[v] = sv
+	}
+	return sv
+}
+
+// drop forgets v's entry once it has neither keys nor watches.
+func (ix *selIndex[T]) drop(v string, sv *selValue[T]) {
+	if sv.keys.len() == 0 && len(sv.watchers) == 0 {
+		delete(ix.vals, v)
+	}
+}
+
+func (k *Kind[T]) watchIndex(name string) *selIndex[T] {
+	for _, ix := range k.selIdx {
+		if ix.name == name {
+			return ix
+		}
+	}
+	return nil
+}
 
 // statusCopier is a kind whose writes store a lighter copy than DeepCopy (see
 // Pod.StatusCopy).
@@ -364,60 +398,57 @@ func (k *Kind[T]) notify(ev Event[T]) {
 	for _, w := range k.watchers {
 		w.send(ev)
 	}
-	for _, name := range k.selNames {
-		fn := k.watchIndex[name]
+	for _, ix := range k.selIdx {
 		ov := ""
 		if ev.Type != Added {
-			ov = fn(ev.Old)
+			ov = ix.fn(ev.Old)
 		}
-		nv := fn(ev.New)
+		nv := ix.fn(ev.New)
 		if ev.Type == Deleted {
 			nv = ""
 		}
-		if ov != nv && !k.keyIndex[name] {
+		var osv, nsv *selValue[T]
+		if ov != nv && !ix.byKey {
 			key := ev.New.Meta().Key()
 			if ov != "" {
-				sk := selKey{name, ov}
-				if l := k.selKeys[sk]; l != nil {
-					if l.remove(key); l.len() == 0 {
-						delete(k.selKeys, sk)
-					}
+				if osv = ix.vals[ov]; osv != nil {
+					osv.keys.remove(key)
+					ix.drop(ov, osv)
 				}
 			}
 			if nv != "" {
-				sk := selKey{name, nv}
-				l := k.selKeys[sk]
-				if l == nil {
-					l = &keyList{}
-					k.selKeys[sk] = l
-				}
-				l.add(key)
+				nsv = ix.value(nv)
+				nsv.keys.add(key)
 			}
 		}
 		if ev.Type == Deleted {
-			nv = fn(ev.New)
+			nv = ix.fn(ev.New)
 		}
 		if ov != "" {
-			for _, w := range k.selected(name, ov, ev) {
+			for _, w := range k.selected(ix, ov, osv, ev) {
 				w.send(ev)
 			}
 		}
 		if nv != "" && nv != ov {
-			for _, w := range k.selected(name, nv, ev) {
+			for _, w := range k.selected(ix, nv, nsv, ev) {
 				w.send(ev)
 			}
 		}
 	}
 }
 
-// selected returns the selected watches of an index value, giving SelectMiss its
-// chance to start one first.
-func (k *Kind[T]) selected(index, value string, ev Event[T]) []*watcher[T] {
-	sk := selKey{index, value}
-	ws := k.selective[sk]
-	if len(ws) == 0 && k.SelectMiss != nil {
-		k.SelectMiss(index, value, ev)
-		ws = k.selective[sk]
+// selected returns the selected watches of an index value (sv: its entry if known),
+// giving SelectMiss its chance to start one first.
+func (k *Kind[T]) selected(ix *selIndex[T], value string, sv *selValue[T], ev Event[T]) []*watcher[T] {
+	if sv == nil { // (a known entry is current, or it has no watches: then re-read below)
+		sv = ix.vals[value]
 	}
-	return ws
+	if (sv == nil || len(sv.watchers) == 0) && k.SelectMiss != nil {
+		k.SelectMiss(ix.name, value, ev)
+		sv = ix.vals[value]
+	}
+	if sv == nil {
+		return nil
+	}
+	return sv.watchers
 }

@@ -27,26 +27,24 @@ type watcher[T Obj[T]] struct {
 	queue   []Event[T]
 	head    int
 	deliver func()
-	// a selected watch: its kind and selection, to leave it on stop
-	k  *Kind[T]
-	sk selKey
+	// a selected watch: its index and value, to leave them on stop
+	ix    *selIndex[T]
+	value string
 }
 
 func (w *watcher[T]) stop() {
 	w.stopped = true
-	if w.k == nil {
+	if w.ix == nil {
 		return
 	}
-	k, sk := w.k, w.sk
-	ws := k.selective[sk]
-	for i, x := range ws {
-		if x == w {
-			k.selective[sk] = append(ws[:i:i], ws[i+1:]...)
-			break
+	if sv := w.ix.vals[w.value]; sv != nil {
+		for i, x := range sv.watchers {
+			if x == w {
+				sv.watchers = append(sv.watchers[:i:i], sv.watchers[i+1:]...)
+				break
+			}
 		}
-	}
-	if len(k.selective[sk]) == 0 {
-		delete(k.selective, sk)
+		w.ix.drop(w.value, sv)
 	}
 }
 
@@ -122,50 +120,49 @@ func (k *Kind[T]) Watch(c *Client, latency time.Duration, fn func(Event[T])) *Wa
 // string, as a field selector does (pods by spec.nodeName, a node by metadata.name).
 // A change is delivered to the watchers of the old and of the new value.
 func (k *Kind[T]) AddWatchIndex(name string, fn func(T) string) {
-	if k.watchIndex == nil {
-		k.watchIndex = map[string]func(T) string{}
-		k.selective = map[selKey][]*watcher[T]{}
-		k.selKeys = map[selKey]*keyList{}
-	}
-	if !k.keyIndex[name] {
-		for _, key := range k.keys.sorted() {
-			if v := fn(k.items[key]); v != "" {
-				sk := selKey{name, v}
-				l := k.selKeys[sk]
-				if l == nil {
-					l = &keyList{}
-					k.selKeys[sk] = l
-				}
-				l.add(key)
-			}
-		}
-	}
-	if _, ok := k.watchIndex[name]; !ok {
-		k.selNames = append(k.selNames, name)
-	}
-	k.watchIndex[name] = fn
+	k.addWatchIndex(name, fn, false)
 }
 
 // AddKeyWatchIndex is AddWatchIndex for an index whose value is the object's key
 // (a Node by name, a Lease by namespace/name): it needs no list of keys per value.
 func (k *Kind[T]) AddKeyWatchIndex(name string) {
-	if k.keyIndex == nil {
-		k.keyIndex = map[string]bool{}
+	k.addWatchIndex(name, func(o T) string { return o.Meta().Key() }, true)
+}
+
+func (k *Kind[T]) addWatchIndex(name string, fn func(T) string, byKey bool) {
+	ix := k.watchIndex(name)
+	if ix == nil {
+		ix = &selIndex[T]{name: name}
+		k.selIdx = append(k.selIdx, ix)
 	}
-	k.keyIndex[name] = true
-	k.AddWatchIndex(name, func(o T) string { return o.Meta().Key() })
+	// (re)built for fn, keeping the watches already selecting a value
+	old := ix.vals
+	ix.fn, ix.byKey, ix.vals = fn, byKey, map[string]*selValue[T]{}
+	for v, sv := range old {
+		if len(sv.watchers) > 0 {
+			ix.vals[v] = &selValue[T]{watchers: sv.watchers}
+		}
+	}
+	if byKey {
+		return
+	}
+	for _, key := range k.keys.sorted() {
+		if v := fn(k.items[key]); v != "" {
+			ix.value(v).keys.add(key)
+		}
+	}
 }
 
 // selectedKeys are the stored keys whose index value is value, sorted.
-func (k *Kind[T]) selectedKeys(index, value string) []string {
-	if k.keyIndex[index] {
+func (k *Kind[T]) selectedKeys(ix *selIndex[T], value string) []string {
+	if ix.byKey {
 		if _, ok := k.items[value]; ok {
 			return []string{value}
 		}
 		return nil
 	}
-	if l := k.selKeys[selKey{index, value}]; l != nil {
-		return l.sorted()
+	if sv := ix.vals[value]; sv != nil {
+		return sv.keys.sorted()
 	}
 	return nil
 }
@@ -173,8 +170,10 @@ func (k *Kind[T]) selectedKeys(index, value string) []string {
 // WatchSelected is Watch restricted to objects whose index value is value (see
 // AddWatchIndex). Its cost per change does not grow with the number of such watches.
 func (k *Kind[T]) WatchSelected(c *Client, latency time.Duration, index, value string, fn func(Event[T])) *Watch {
-	w := &watcher[T]{c: c, latency: latency, fn: fn, k: k, sk: selKey{index, value}}
-	k.selective[w.sk] = append(k.selective[w.sk], w)
+	ix := k.watchIndex(index)
+	w := &watcher[T]{c: c, latency: latency, fn: fn, ix: ix, value: value}
+	sv := ix.value(value)
+	sv.watchers = append(sv.watchers, w)
 	c.watchers = append(c.watchers, w)
 	return &Watch{s: w}
 }
@@ -182,9 +181,10 @@ func (k *Kind[T]) WatchSelected(c *Client, latency time.Duration, index, value s
 // NewSelectedInformer is an informer over the objects whose index value is value,
 // like an informer with a field selector (the kubelet's pods and its own Node).
 func NewSelectedInformer[T Obj[T]](k *Kind[T], c *Client, latency time.Duration, index, value string) *Informer[T] {
-	keys := k.selectedKeys(index, value)
+	ix := k.watchIndex(index)
+	keys := k.selectedKeys(ix, value)
 	inf := &Informer[T]{k: k, items: make(map[string]T, len(keys))}
-	fn := k.watchIndex[index]
+	fn := ix.fn
 	for _, key := range keys {
 		inf.items[key] = k.items[key]
 	}
