@@ -16,6 +16,13 @@
 // is a client-side cache fed by a watch, which is what controllers read, and so it can
 // lag the server exactly as a real informer lags behind a slow watch.
 //
+// What costs memory per object is kept once: an informer over a whole kind holds no
+// copy of the store but the versions it has not been delivered yet (the store tells its
+// informers of each change before making it); a pod's status write (PATCH, UPDATE)
+// stores a copy sharing the previous version's labels, owner references and spec
+// (Pod.StatusCopy). Callers must therefore never write into a map or slice of an object
+// they were given.
+//
 // Kind.Restore stores an object that existed before time zero (a cluster that starts
 // out running): no admission, no trace. Kind.SelectMiss lets the owner of a selected
 // watch (a kubelet's own Node and pods) be created on demand when a change for it is
