@@ -302,8 +302,7 @@ func (k *Kind[T]) Patch(c *Client, key string, fn func(obj T) error) (T, error) 
 	if !ok {
 		return zero, notFound(k.Resource, nameOf(key))
 	}
-	var obj T
-	obj = k.writeCopy(old)
+	obj := k.writeCopy(old)
 	if err := fn(obj); err != nil {
 		return zero, err
 	}

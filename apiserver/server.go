@@ -2,7 +2,6 @@ package apiserver
 
 import (
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/nodesim/nodesim/sim"
@@ -204,20 +203,3 @@ func (c *Client) TraceError(verb, resource string, err error) {
 	c.traceFailure(verb, resource, err)
 }
 
-// sortedInsert keeps keys sorted; lists are then in name order with no map iteration.
-func sortedInsert(keys []string, k string) []string {
-	i := sort.SearchStrings(keys, k)
-	keys = append(keys, "")
-	copy(keys[i+1:], keys[i:])
-	keys[i] = k
-	return keys
-}
-
-func sortedRemove(keys []string, k string) []string {
-	i := sort.SearchStrings(keys, k)
-	if i < len(keys) && keys[i] == k {
-		copy(keys[i:], keys[i+1:])
-		keys = keys[:len(keys)-1]
-	}
-	return keys
-}
