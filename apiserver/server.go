@@ -202,4 +202,3 @@ func (c *Client) TraceError(verb, resource string, err error) {
 	}
 	c.traceFailure(verb, resource, err)
 }
-
