@@ -1,6 +1,7 @@
 package nodelifecycle
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 	"time"
@@ -292,16 +293,6 @@ func (nc *Controller) markActive(n *nodeHealth) {
 	nc.activeUnsorted = true
 }
 
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // zoneOf is the node's zone key (utilnode.GetZoneKey) and its zone label value.
 func zoneOf(n *apiserver.Node) (key, label string) {
 	r, z := apiserver.RegionZone(n.Labels)
@@ -337,7 +328,7 @@ func (nc *Controller) zone(key, label string) *zone {
 	if z == nil {
 		z = &zone{key: key, label: label}
 		nc.zones[key] = z
-		i, _ := slices.BinarySearchFunc(nc.zoneList, key, func(z *zone, k string) int { return cmpString(z.key, k) })
+		i, _ := slices.BinarySearchFunc(nc.zoneList, key, func(z *zone, k string) int { return cmp.Compare(z.key, k) })
 		nc.zoneList = slices.Insert(nc.zoneList, i, z)
 	}
 	return z

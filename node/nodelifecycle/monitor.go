@@ -1,6 +1,7 @@
 package nodelifecycle
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -23,7 +24,7 @@ func (nc *Controller) monitorPass() time.Duration {
 	nc.lastPass, nc.passRan = now, true
 	nc.inPass = true
 	// classifyNodes
-	slices.SortFunc(nc.memberDirty, func(a, b *nodeHealth) int { return cmpString(a.name, b.name) })
+	slices.SortFunc(nc.memberDirty, func(a, b *nodeHealth) int { return cmp.Compare(a.name, b.name) })
 	var added, deleted []*nodeHealth
 	for _, n := range nc.memberDirty {
 		n.memberMark = false
@@ -72,7 +73,7 @@ func (nc *Controller) monitorPass() time.Duration {
 		nc.active = nc.active[:0]
 	} else {
 		if nc.activeUnsorted {
-			slices.SortFunc(nc.active, func(a, b *nodeHealth) int { return cmpString(a.name, b.name) })
+			slices.SortFunc(nc.active, func(a, b *nodeHealth) int { return cmp.Compare(a.name, b.name) })
 			nc.activeUnsorted = false
 		}
 		visit = append(visit, nc.active...)

@@ -1,6 +1,7 @@
 package nodelifecycle
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"testing"
@@ -25,7 +26,7 @@ func (m *modelQueue) push(v timedValue) {
 	slices.SortStableFunc(m.list, func(a, b timedValue) int {
 		switch {
 		case a.processAt != b.processAt:
-			return cmpDuration(a.processAt, b.processAt)
+			return cmp.Compare(a.processAt, b.processAt)
 		case a.seq < b.seq:
 			return -1
 		case a.seq > b.seq:
@@ -33,16 +34,6 @@ func (m *modelQueue) push(v timedValue) {
 		}
 		return 0
 	})
-}
-
-func cmpDuration(a, b time.Duration) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (m *modelQueue) drop(name string) {
