@@ -67,7 +67,9 @@
 //
 // # Results
 //
-// Run returns a Result: the trace (Records), the expectations' verdicts, and the
+// Run returns a Result: the trace (Result.Trace; All walks its records in order,
+// Records joins them into one slice, which for a long run copies them all), the
+// expectations' verdicts, and the
 // world at the end for kubectl-style tables (WriteNodes, WritePods), the effective
 // KubeletConfiguration (Configz), the HTML report (WriteHTML), and a digest for
 // determinism checks. ExpandSweep, RunSweepOne and Measure implement `nodesim sweep`.
