@@ -97,7 +97,12 @@
 // SetCondition and Shutdown call Unsteady themselves; the scenario calls it before a
 // partition, an outage or a Node deletion. Pods do not prevent steady mode: pod work is
 // event-driven and needs no loop. A kubelet whose status reports come less than two
-// renew intervals apart never takes the shortcut (see lazy in steady.go).
+// renew intervals apart never takes the shortcut (see lazy in steady.go). With jitter
+// off (a test setting), the steady status loop keeps its timer and runs each virtual
+// sync as an event that writes nothing: the syncs of nodes in phase then fall on the
+// same instants, where the engine's order is the order in which they were scheduled,
+// inherited from sync to sync, and only a timer that was never rescheduled keeps
+// exact mode's place among them (see ticks in steady.go).
 //
 // # Starting out running
 //

@@ -82,7 +82,10 @@ type Kubelet struct {
 	condBuf []apiserver.NodeCondition
 
 	// lazy mode
-	steady        bool
+	steady bool
+	// while steady, lastReport and delay follow the virtual syncs; vReported: one of
+	// them reported, so the stored lastHeartbeatTime is older than lastReport.
+	vReported     bool
 	statusVirtual time.Duration // next virtual status sync while steady
 
 	// a running start (Restore, StartRunning)

@@ -2,6 +2,7 @@ package kubelet
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -165,6 +166,50 @@ func TestExactLazyEquivalence(t *testing.T) {
 		require.Equal(t, t1, t2)
 		require.Equal(t, d1, d2)
 	})
+}
+
+// Cases the jitter-off property found, shrunk: two nodes in phase sync their status at
+// the same instant, which the engine orders by when each sync was scheduled. A steady
+// kubelet whose status timer stopped and was rescheduled when it left steady mode came
+// after the other node's sync there (TestExactLazyEquivalence-20261127011823-27467) or
+// in the order the nodes left steady mode, and the two NodeCondition records at one
+// instant came out swapped.
+func TestExactLazySameInstantOrder(t *testing.T) {
+	s := time.Second
+	for _, tc := range []struct {
+		name   string
+		faults []fault
+		first  string // the record exact mode writes first at the shared instant
+	}{
+		{"steady-after-real-sync", []fault{
+			{1 * s, fStart, 0}, {1 * s, fStart, 0}, {1 * s, fStart, 0}, {11 * s, fHeal, 1}, {1 * s, fStart, 0},
+			{1 * s, fStart, 0}, {21 * s, fPressure, 0}, {1 * s, fStart, 0}, {1 * s, fPartition, 1}, {21 * s, fPressure, 1},
+		}, "30.1s        NodeCondition node=node-0 type=DiskPressure"},
+		{"two-steady-left-together", []fault{
+			{51 * s, fPressure, 0}, {1 * s, fStop, 0}, {51 * s, fPressure, 1}, {1 * s, fStop, 0}, {10 * s, fStart, 0},
+		}, "60.1s        NodeCondition node=node-1 type=DiskPressure"},
+		{"steady-again-before-its-sync", []fault{
+			{21 * s, fPressure, 1}, {1 * s, fStart, 0}, {2 * s, fStop, 0}, {20 * s, fStart, 0},
+		}, "30.1s        NodeCondition node=node-1 type=DiskPressure"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			until := 60*s + 10*time.Minute
+			d1, t1, o1 := runSchedule(t, true, false, 2, tc.faults, until)
+			d2, t2, o2 := runSchedule(t, false, false, 2, tc.faults, until)
+			at := tc.first[:strings.IndexByte(tc.first, ' ')]
+			var same []string
+			for _, line := range strings.Split(t1, "\n") {
+				if strings.HasPrefix(line, at+" ") {
+					same = append(same, line)
+				}
+			}
+			require.Len(t, same, 2, "two records at %s", at)
+			require.True(t, strings.HasPrefix(same[0], tc.first), same[0])
+			require.Equal(t, o1, o2)
+			require.Equal(t, t1, t2)
+			require.Equal(t, d1, d2)
+		})
+	}
 }
 
 // With jitter on, lazy mode catches up by drawing from the same per-node streams, so

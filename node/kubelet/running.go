@@ -157,5 +157,9 @@ func (k *Kubelet) Adopt(r Resume, nodeEv *apiserver.Event[*apiserver.Node], podE
 	}
 	k.steady = true
 	k.statusVirtual = r.Status
+	k.vReported = false
+	if k.ticks() {
+		_ = k.statusTimer.Schedule(r.Status)
+	}
 	k.lease.Resume(l, r.Lease, true)
 }

@@ -24,6 +24,10 @@ func (k *Kubelet) statusStep() {
 	if !k.running {
 		return
 	}
+	if k.steady {
+		k.statusTick()
+		return
+	}
 	switch k.sphase {
 	case phaseIdle:
 		k.syncNodeStatus()

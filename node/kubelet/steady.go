@@ -45,11 +45,44 @@ func (k *Kubelet) lazy() bool {
 }
 
 // enterSteady runs right after the Lease was written with Steady = true: the status
-// loop stops too and both continue virtually.
+// loop stops too (or only ticks, see ticks) and both continue virtually.
 func (k *Kubelet) enterSteady() {
 	k.steady = true
 	k.statusVirtual = k.statusTimer.When()
-	k.statusTimer.Stop()
+	k.vReported = false
+	if !k.ticks() {
+		k.statusTimer.Stop()
+	}
+}
+
+// ticks reports whether the steady status loop keeps its timer, running each virtual
+// sync as an event that writes nothing. The engine runs events due at one instant in
+// the order they were scheduled, so a sync's place among them is inherited from the
+// sync before it, and so on back. A timer scheduled again when steady mode ends comes
+// after everything scheduled since the last virtual sync, and among what was scheduled
+// at that sync's own instant its place is lost. With jitter, each sync has an instant
+// of its own (the waits are drawn to the nanosecond) and the timer can stop. Without
+// it, the syncs of nodes in phase share their instants and their order shows in the
+// trace; only a timer that never left the queue keeps exact mode's place. Jitter off
+// is a test setting, so this cost never reaches a large fleet.
+func (k *Kubelet) ticks() bool { return k.cfg.NoJitter }
+
+// virtualSync is the status sync exact mode runs at t while the kubelet is steady: it
+// reports (a PATCH that takes the client's latency) when a report is due and does
+// nothing otherwise. It returns when the next sync runs.
+func (k *Kubelet) virtualSync(t time.Duration) time.Duration {
+	var took time.Duration
+	if t-k.lastReport >= k.cfg.NodeStatusReportFrequency+k.delay {
+		k.lastReport, k.delay, k.vReported = t, 0, true
+		took = k.client.Latency
+	}
+	return t + took + k.drawStatusWait()
+}
+
+// statusTick is the status timer firing while steady (ticks): a virtual sync.
+func (k *Kubelet) statusTick() {
+	k.statusVirtual = k.virtualSync(k.s.Now())
+	_ = k.statusTimer.Schedule(k.statusVirtual)
 }
 
 // Unsteady leaves lazy steady mode at the current instant (docs/ARCHITECTURE.md): it
@@ -64,20 +97,14 @@ func (k *Kubelet) Unsteady() {
 	}
 	k.steady = false
 	now := k.s.Now()
-	// the status loop: walk the virtual syncs before now, drawing as exact mode did.
-	t := k.statusVirtual
-	lastReport, delay := k.lastReport, k.delay
-	lat := k.client.Latency
-	for t < now {
-		var took time.Duration
-		if t-lastReport >= k.cfg.NodeStatusReportFrequency+delay {
-			lastReport, delay = t, 0
-			took = lat
-		}
-		t += took + k.drawStatusWait()
+	// the status loop: walk the virtual syncs before now, drawing as exact mode did (a
+	// ticking loop has run them already).
+	for k.statusVirtual < now {
+		k.statusVirtual = k.virtualSync(k.statusVirtual)
 	}
-	if lastReport > k.lastReport {
-		hb := lastReport
+	if k.vReported {
+		k.vReported = false
+		hb := k.lastReport
 		_, err := k.s.Nodes.Patch(k.client, k.name, func(n *apiserver.Node) error {
 			for i := range n.Conditions {
 				c := &n.Conditions[i]
@@ -90,8 +117,9 @@ func (k *Kubelet) Unsteady() {
 		if err != nil {
 			k.client.TraceError("patch", "nodes", err)
 		}
-		k.lastReport, k.delay = lastReport, delay
 	}
-	_ = k.statusTimer.Schedule(t)
+	if !k.ticks() {
+		_ = k.statusTimer.Schedule(k.statusVirtual)
+	}
 	k.lease.Unsteady()
 }
