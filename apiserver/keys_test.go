@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"fmt"
 	"sort"
 	"testing"
 
@@ -40,6 +41,36 @@ func TestKeyListMatchesSortedSet(t *testing.T) {
 				require.Equal(t, want, got)
 				require.Equal(t, len(want), l.len())
 			}
+		}
+	})
+}
+
+// With many keys added between reads, a removal sorts the long unsorted tail first;
+// the set must still be exact.
+func TestKeyListLongTails(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var l keyList
+		model := map[string]bool{}
+		for i, n := 0, rapid.IntRange(0, 1500).Draw(t, "ops"); i < n; i++ {
+			k := fmt.Sprintf("k%04d", rapid.IntRange(0, 999).Draw(t, "key"))
+			switch op := rapid.IntRange(0, 20).Draw(t, "op"); {
+			case op < 14:
+				if !model[k] {
+					l.add(k)
+					model[k] = true
+				}
+			case op < 20:
+				l.remove(k)
+				delete(model, k)
+			default:
+				want := make([]string, 0, len(model))
+				for k := range model {
+					want = append(want, k)
+				}
+				sort.Strings(want)
+				require.Equal(t, want, append([]string{}, l.sorted()...))
+			}
+			require.Equal(t, len(model), l.len())
 		}
 	})
 }
