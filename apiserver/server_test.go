@@ -55,7 +55,7 @@ func TestNodeCreateAdmissionAndTrace(t *testing.T) {
 func TestPodGracefulDeleteAndDefaultTolerations(t *testing.T) {
 	s, e, _ := newTestServer(t)
 	c := s.NewClient("test", 30*time.Second)
-	p, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "web"}, NodeName: "a", TerminationGracePeriodSeconds: 30})
+	p, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "web"}, NodeName: "a", PodSpec: &PodSpec{TerminationGracePeriodSeconds: 30}})
 	require.NoError(t, err)
 	require.Len(t, p.Tolerations, 2, "DefaultTolerationSeconds adds not-ready and unreachable")
 	require.Equal(t, int64(300), *p.Tolerations[0].TolerationSeconds)
@@ -73,7 +73,7 @@ func TestPodGracefulDeleteAndDefaultTolerations(t *testing.T) {
 	require.False(t, ok)
 
 	// An unscheduled pod is deleted at once.
-	_, err = s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "pending"}, TerminationGracePeriodSeconds: 30})
+	_, err = s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "pending"}, PodSpec: &PodSpec{TerminationGracePeriodSeconds: 30}})
 	require.NoError(t, err)
 	require.NoError(t, s.Pods.Delete(c, "default/pending", DeleteOptions{}))
 	_, ok = s.Pods.Peek("default/pending")
@@ -135,7 +135,7 @@ func TestEvictRespectsBudget(t *testing.T) {
 	c := s.NewClient("kubectl", 30*time.Second)
 	for _, name := range []string{"w1", "w2"} {
 		_, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: name, Labels: map[string]string{"app": "w"}},
-			NodeName: "a", Phase: PodRunning, TerminationGracePeriodSeconds: 30})
+			NodeName: "a", Phase: PodRunning, PodSpec: &PodSpec{TerminationGracePeriodSeconds: 30}})
 		require.NoError(t, err)
 	}
 	_, err := s.PDBs.Create(c, &PodDisruptionBudget{ObjectMeta: ObjectMeta{Namespace: "default", Name: "w"},
@@ -168,7 +168,7 @@ func TestEvictUnhealthyPodAndNegativeBudget(t *testing.T) {
 	s, _, _ := newTestServer(t)
 	c := s.NewClient("kubectl", 30*time.Second)
 	_, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "sick", Labels: map[string]string{"app": "w"}},
-		NodeName: "a", Phase: PodRunning, TerminationGracePeriodSeconds: 30})
+		NodeName: "a", Phase: PodRunning, PodSpec: &PodSpec{TerminationGracePeriodSeconds: 30}})
 	require.NoError(t, err)
 	// IfHealthyBudget: a not-Ready pod of a satisfied budget goes without a disruption.
 	_, err = s.PDBs.Create(c, &PodDisruptionBudget{ObjectMeta: ObjectMeta{Namespace: "default", Name: "w"},

@@ -52,6 +52,8 @@ func (r *ReplicaSet) DeepCopy() *ReplicaSet {
 // Meta returns the object's metadata.
 func (r *ReplicaSet) Meta() *ObjectMeta { return &r.ObjectMeta }
 
+func (r *ReplicaSet) ensureSpec() { r.Template.Spec.ensureSpec() }
+
 func (t PodTemplate) deepCopy() PodTemplate {
 	return PodTemplate{Labels: copyMap(t.Labels), Spec: *t.Spec.DeepCopy()}
 }
@@ -78,6 +80,8 @@ func (d *Deployment) DeepCopy() *Deployment {
 // Meta returns the object's metadata.
 func (d *Deployment) Meta() *ObjectMeta { return &d.ObjectMeta }
 
+func (d *Deployment) ensureSpec() { d.Template.Spec.ensureSpec() }
+
 // DaemonSet is an apps/v1 DaemonSet.
 type DaemonSet struct {
 	ObjectMeta
@@ -98,6 +102,8 @@ func (d *DaemonSet) DeepCopy() *DaemonSet {
 
 // Meta returns the object's metadata.
 func (d *DaemonSet) Meta() *ObjectMeta { return &d.ObjectMeta }
+
+func (d *DaemonSet) ensureSpec() { d.Template.Spec.ensureSpec() }
 
 // IntOrPercent is an intstr.IntOrString for budgets: an absolute number or a percent.
 type IntOrPercent struct {
