@@ -40,7 +40,8 @@ type ReplicaSet struct {
 	TemplateFingerprint string
 }
 
-// DeepCopy returns a copy that shares nothing mutable.
+// DeepCopy returns a copy that shares nothing mutable but the template's pod spec,
+// which is never changed in place (see PodSpec).
 func (r *ReplicaSet) DeepCopy() *ReplicaSet {
 	c := *r
 	c.ObjectMeta = r.ObjectMeta.deepCopy()
@@ -68,7 +69,8 @@ type Deployment struct {
 	ReadyReplicas int32
 }
 
-// DeepCopy returns a copy that shares nothing mutable.
+// DeepCopy returns a copy that shares nothing mutable but the template's pod spec,
+// which is never changed in place (see PodSpec).
 func (d *Deployment) DeepCopy() *Deployment {
 	c := *d
 	c.ObjectMeta = d.ObjectMeta.deepCopy()
@@ -91,7 +93,8 @@ type DaemonSet struct {
 	NumberReady            int32
 }
 
-// DeepCopy returns a copy that shares nothing mutable.
+// DeepCopy returns a copy that shares nothing mutable but the template's pod spec,
+// which is never changed in place (see PodSpec).
 func (d *DaemonSet) DeepCopy() *DaemonSet {
 	c := *d
 	c.ObjectMeta = d.ObjectMeta.deepCopy()
