@@ -213,3 +213,62 @@ func TestRestoreKeepsCreationTimeAndTracesNothing(t *testing.T) {
 	require.NoError(t, err)
 	require.Same(t, n, got)
 }
+
+// Pods stamped from one spec share one admitted spec, status writes keep it, and
+// admission copies a spec before changing it: the caller's is left as it was.
+func TestPodSpecIsShared(t *testing.T) {
+	s, _, _ := newTestServer(t)
+	c := s.NewClient("test", 30*time.Second)
+	tmpl := &PodSpec{PriorityClassName: SystemNodeCritical, TerminationGracePeriodSeconds: 30}
+	a, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "a"}, PodSpec: tmpl})
+	require.NoError(t, err)
+	b, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "b"}, PodSpec: tmpl})
+	require.NoError(t, err)
+	require.Same(t, a.PodSpec, b.PodSpec, "pods of one template share the admitted spec")
+	require.NotSame(t, tmpl, a.PodSpec)
+	require.Equal(t, int32(SystemNodeCriticalPriority), a.Priority)
+	require.Len(t, a.Tolerations, 2)
+	require.Zero(t, tmpl.Priority, "admission did not write into the caller's spec")
+	require.Empty(t, tmpl.Tolerations)
+
+	a2, err := s.Pods.Patch(c, a.Key(), func(p *Pod) error { p.Phase = PodRunning; return nil })
+	require.NoError(t, err)
+	require.Same(t, a.PodSpec, a2.PodSpec, "a status write keeps the spec")
+
+	// An admitted spec goes through admission again unchanged.
+	d, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "d"}, PodSpec: a.PodSpec})
+	require.NoError(t, err)
+	require.Same(t, a.PodSpec, d.PodSpec)
+}
+
+// A pod without a spec, however it reaches the store, is stored with the empty one:
+// reading its spec fields never panics.
+func TestPodWithoutSpec(t *testing.T) {
+	s, _, _ := newTestServer(t)
+	c := s.NewClient("test", 30*time.Second)
+	p, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "a"}})
+	require.NoError(t, err)
+	require.NotNil(t, p.PodSpec)
+	require.Len(t, p.Tolerations, 2)
+
+	r, err := s.Pods.Restore(&Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "r"}})
+	require.NoError(t, err)
+	require.NotNil(t, r.PodSpec)
+	require.Zero(t, r.TerminationGracePeriodSeconds)
+
+	q, err := s.Pods.Patch(c, "default/r", func(p *Pod) error { p.PodSpec = nil; return nil })
+	require.NoError(t, err)
+	require.NotNil(t, q.PodSpec)
+	noSpec := q.StatusCopy()
+	noSpec.PodSpec = nil
+	u, err := s.Pods.Update(c, noSpec)
+	require.NoError(t, err)
+	require.NotNil(t, u.PodSpec)
+
+	ds, err := s.DaemonSets.Restore(&DaemonSet{ObjectMeta: ObjectMeta{Namespace: "default", Name: "ds"}})
+	require.NoError(t, err)
+	require.NotNil(t, ds.Template.Spec.PodSpec)
+	rs, err := s.ReplicaSets.Create(c, &ReplicaSet{ObjectMeta: ObjectMeta{Namespace: "default", Name: "rs"}})
+	require.NoError(t, err)
+	require.NotNil(t, rs.Template.Spec.PodSpec)
+}
