@@ -167,15 +167,17 @@ func (s *Server) installPodHooks() {
 // two system classes resolve to their fixed values); on create and update, the
 // DefaultTolerationSeconds plugin. It returns in itself when admission changes
 // nothing, else a changed copy: the spec may be shared (see PodSpec). The pods a
-// controller stamps from one template arrive one after another with the template's
-// spec, so the last result is remembered and they share one admitted spec too.
+// controller stamps from one template arrive with the template's spec, so the last
+// create's result is remembered and they share one admitted spec too. (Updates do
+// not touch it: their spec was admitted on create, so they change nothing and cost
+// nothing, and the status writes between two creates must not evict it.)
 func (s *Server) admitSpec(in *PodSpec, create bool) *PodSpec {
 	if in == nil {
 		in = &emptyPodSpec
 	}
 	nr, ur := s.Config.DefaultNotReadyTolerationSeconds, s.Config.DefaultUnreachableTolerationSeconds
 	m := &s.admitted
-	if m.in == in && m.create == create && m.notReady == nr && m.unreachable == ur {
+	if create && m.in == in && m.notReady == nr && m.unreachable == ur {
 		return m.out
 	}
 	prio := in.Priority
@@ -194,14 +196,15 @@ func (s *Server) admitSpec(in *PodSpec, create bool) *PodSpec {
 		c.Priority, c.Tolerations = prio, tols
 		out = &c
 	}
-	*m = admittedSpec{in: in, out: out, create: create, notReady: nr, unreachable: ur}
+	if create {
+		*m = admittedSpec{in: in, out: out, notReady: nr, unreachable: ur}
+	}
 	return out
 }
 
-// admittedSpec remembers admitSpec's last result.
+// admittedSpec remembers admitSpec's last result on create.
 type admittedSpec struct {
 	in, out               *PodSpec
-	create                bool
 	notReady, unreachable int64
 }
 

@@ -234,6 +234,9 @@ func TestPodSpecIsShared(t *testing.T) {
 	a2, err := s.Pods.Patch(c, a.Key(), func(p *Pod) error { p.Phase = PodRunning; return nil })
 	require.NoError(t, err)
 	require.Same(t, a.PodSpec, a2.PodSpec, "a status write keeps the spec")
+	e, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "e"}, PodSpec: tmpl})
+	require.NoError(t, err)
+	require.Same(t, a.PodSpec, e.PodSpec, "status writes between two creates do not stop the sharing")
 
 	// An admitted spec goes through admission again unchanged.
 	d, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "d"}, PodSpec: a.PodSpec})
