@@ -20,8 +20,9 @@
 // copy of the store but the versions it has not been delivered yet (the store tells its
 // informers of each change before making it); a pod's status write (PATCH, UPDATE)
 // stores a copy sharing the previous version's labels, owner references and spec
-// (Pod.StatusCopy). Callers must therefore never write into a map or slice of an object
-// they were given.
+// (Pod.StatusCopy), and the pods stamped from one template share one PodSpec. Callers
+// must therefore never write into a map or slice of an object they were given, nor set
+// a pod's spec field (it writes through the shared *PodSpec): Pod.EditSpec copies it.
 //
 // Kind.Restore stores an object that existed before time zero (a cluster that starts
 // out running): no admission, no trace. Kind.SelectMiss lets the owner of a selected

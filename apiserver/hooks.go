@@ -107,21 +107,14 @@ func (s *Server) installLeaseHooks() {
 func (s *Server) installPodHooks() {
 	k := s.Pods
 	k.Hooks.Admit = func(p *Pod) error {
-		// Priority admission: the two system classes resolve to their fixed values.
-		switch p.PriorityClassName {
-		case SystemNodeCritical:
-			p.Priority = SystemNodeCriticalPriority
-		case SystemClusterCritical:
-			p.Priority = SystemClusterCriticalPriority
-		}
-		s.admitTolerations(p)
+		p.PodSpec = s.admitSpec(p.PodSpec, true)
 		if p.Phase == "" {
 			p.Phase = PodPending
 		}
 		return nil
 	}
 	k.Hooks.AdmitUpdate = func(_, p *Pod) error {
-		s.admitTolerations(p)
+		p.PodSpec = s.admitSpec(p.PodSpec, false)
 		return nil
 	}
 	k.Hooks.GracefulDelete = func(p *Pod, grace *int64, now time.Duration) (*Pod, bool) {
@@ -170,10 +163,54 @@ func (s *Server) installPodHooks() {
 	}
 }
 
-// admitTolerations is the DefaultTolerationSeconds admission plugin.
-func (s *Server) admitTolerations(p *Pod) {
-	p.Tolerations = taint.AddDefaultTolerationSeconds(p.Tolerations,
-		s.Config.DefaultNotReadyTolerationSeconds, s.Config.DefaultUnreachableTolerationSeconds)
+// admitSpec is the spec part of pod admission: on create, Priority admission (the
+// two system classes resolve to their fixed values); on create and update, the
+// DefaultTolerationSeconds plugin. It returns in itself when admission changes
+// nothing, else a changed copy: the spec may be shared (see PodSpec). The pods a
+// controller stamps from one template arrive with the template's spec, so the last
+// create's result is remembered and they share one admitted spec too. (Updates do
+// not touch it: their spec was admitted on create, so they change nothing and cost
+// nothing, and the status writes between two creates must not evict it.)
+func (s *Server) admitSpec(in *PodSpec, create bool) *PodSpec {
+	if in == nil {
+		in = &emptyPodSpec
+	}
+	nr, ur := s.Config.DefaultNotReadyTolerationSeconds, s.Config.DefaultUnreachableTolerationSeconds
+	m := &s.admitted
+	if create && m.in == in && m.notReady == nr && m.unreachable == ur {
+		return m.out
+	}
+	prio := in.Priority
+	if create {
+		switch in.PriorityClassName {
+		case SystemNodeCritical:
+			prio = SystemNodeCriticalPriority
+		case SystemClusterCritical:
+			prio = SystemClusterCriticalPriority
+		}
+	}
+	tols := taint.AddDefaultTolerationSeconds(in.Tolerations, nr, ur)
+	out := in
+	if prio != in.Priority || !sameSlice(tols, in.Tolerations) {
+		c := *in // the new tolerations are a new slice; the rest stays shared
+		c.Priority, c.Tolerations = prio, tols
+		out = &c
+	}
+	if create {
+		*m = admittedSpec{in: in, out: out, notReady: nr, unreachable: ur}
+	}
+	return out
+}
+
+// admittedSpec remembers admitSpec's last result on create.
+type admittedSpec struct {
+	in, out               *PodSpec
+	notReady, unreachable int64
+}
+
+// sameSlice reports whether a and b are the same slice (not merely equal).
+func sameSlice[E any](a, b []E) bool {
+	return len(a) == len(b) && cap(a) == cap(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 func secondsToDuration(s int64) time.Duration { return time.Duration(s) * time.Second }

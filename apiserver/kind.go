@@ -122,6 +122,18 @@ func (k *Kind[T]) watchIndex(name string) *selIndex[T] {
 // Pod.StatusCopy).
 type statusCopier[T any] interface{ StatusCopy() T }
 
+// specHolder is a kind whose objects must hold a non-nil spec (pods, and workloads
+// through their templates): ensureSpec gives one without a spec the shared empty one,
+// so that reading a stored object's spec fields never panics.
+type specHolder interface{ ensureSpec() }
+
+// ensureSpec is specHolder's ensureSpec for kinds that are one.
+func ensureSpec[T any](obj T) {
+	if sh, ok := any(obj).(specHolder); ok {
+		sh.ensureSpec()
+	}
+}
+
 // writeCopy is the copy an update or a patch stores.
 func (k *Kind[T]) writeCopy(obj T) T {
 	if sc, ok := any(obj).(statusCopier[T]); ok {
@@ -199,6 +211,7 @@ func (k *Kind[T]) Create(c *Client, obj T) (T, error) {
 		return zero, err
 	}
 	obj = obj.DeepCopy()
+	ensureSpec(obj)
 	m := obj.Meta()
 	key, err := k.claim(m)
 	if err != nil {
@@ -255,6 +268,7 @@ func (k *Kind[T]) claim(m *ObjectMeta) (string, error) {
 // mutated (every write stores a new copy).
 func (k *Kind[T]) Restore(obj T) (T, error) {
 	var zero T
+	ensureSpec(obj)
 	m := obj.Meta()
 	key, err := k.claim(m)
 	if err != nil {
@@ -321,6 +335,7 @@ func (k *Kind[T]) store(old, obj T) (T, error) {
 			return zero, err
 		}
 	}
+	ensureSpec(obj)
 	m.ResourceVersion = k.s.nextRV()
 	k.put(m.Key(), obj)
 	k.changed(Event[T]{Type: Modified, Old: old, New: obj})

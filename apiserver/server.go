@@ -15,6 +15,8 @@ type Server struct {
 	Trace  *sim.Trace
 	Config Config
 
+	admitted admittedSpec // see admitSpec
+
 	Nodes  *Kind[*Node]
 	Leases *Kind[*Lease]
 	Pods   *Kind[*Pod]

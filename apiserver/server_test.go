@@ -55,7 +55,7 @@ func TestNodeCreateAdmissionAndTrace(t *testing.T) {
 func TestPodGracefulDeleteAndDefaultTolerations(t *testing.T) {
 	s, e, _ := newTestServer(t)
 	c := s.NewClient("test", 30*time.Second)
-	p, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "web"}, NodeName: "a", TerminationGracePeriodSeconds: 30})
+	p, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "web"}, NodeName: "a", PodSpec: &PodSpec{TerminationGracePeriodSeconds: 30}})
 	require.NoError(t, err)
 	require.Len(t, p.Tolerations, 2, "DefaultTolerationSeconds adds not-ready and unreachable")
 	require.Equal(t, int64(300), *p.Tolerations[0].TolerationSeconds)
@@ -73,7 +73,7 @@ func TestPodGracefulDeleteAndDefaultTolerations(t *testing.T) {
 	require.False(t, ok)
 
 	// An unscheduled pod is deleted at once.
-	_, err = s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "pending"}, TerminationGracePeriodSeconds: 30})
+	_, err = s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "pending"}, PodSpec: &PodSpec{TerminationGracePeriodSeconds: 30}})
 	require.NoError(t, err)
 	require.NoError(t, s.Pods.Delete(c, "default/pending", DeleteOptions{}))
 	_, ok = s.Pods.Peek("default/pending")
@@ -135,7 +135,7 @@ func TestEvictRespectsBudget(t *testing.T) {
 	c := s.NewClient("kubectl", 30*time.Second)
 	for _, name := range []string{"w1", "w2"} {
 		_, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: name, Labels: map[string]string{"app": "w"}},
-			NodeName: "a", Phase: PodRunning, TerminationGracePeriodSeconds: 30})
+			NodeName: "a", Phase: PodRunning, PodSpec: &PodSpec{TerminationGracePeriodSeconds: 30}})
 		require.NoError(t, err)
 	}
 	_, err := s.PDBs.Create(c, &PodDisruptionBudget{ObjectMeta: ObjectMeta{Namespace: "default", Name: "w"},
@@ -168,7 +168,7 @@ func TestEvictUnhealthyPodAndNegativeBudget(t *testing.T) {
 	s, _, _ := newTestServer(t)
 	c := s.NewClient("kubectl", 30*time.Second)
 	_, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "sick", Labels: map[string]string{"app": "w"}},
-		NodeName: "a", Phase: PodRunning, TerminationGracePeriodSeconds: 30})
+		NodeName: "a", Phase: PodRunning, PodSpec: &PodSpec{TerminationGracePeriodSeconds: 30}})
 	require.NoError(t, err)
 	// IfHealthyBudget: a not-Ready pod of a satisfied budget goes without a disruption.
 	_, err = s.PDBs.Create(c, &PodDisruptionBudget{ObjectMeta: ObjectMeta{Namespace: "default", Name: "w"},
@@ -212,4 +212,66 @@ func TestRestoreKeepsCreationTimeAndTracesNothing(t *testing.T) {
 	got, err := s.Nodes.Get(c, "a")
 	require.NoError(t, err)
 	require.Same(t, n, got)
+}
+
+// Pods stamped from one spec share one admitted spec, status writes keep it, and
+// admission copies a spec before changing it: the caller's is left as it was.
+func TestPodSpecIsShared(t *testing.T) {
+	s, _, _ := newTestServer(t)
+	c := s.NewClient("test", 30*time.Second)
+	tmpl := &PodSpec{PriorityClassName: SystemNodeCritical, TerminationGracePeriodSeconds: 30}
+	a, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "a"}, PodSpec: tmpl})
+	require.NoError(t, err)
+	b, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "b"}, PodSpec: tmpl})
+	require.NoError(t, err)
+	require.Same(t, a.PodSpec, b.PodSpec, "pods of one template share the admitted spec")
+	require.NotSame(t, tmpl, a.PodSpec)
+	require.Equal(t, int32(SystemNodeCriticalPriority), a.Priority)
+	require.Len(t, a.Tolerations, 2)
+	require.Zero(t, tmpl.Priority, "admission did not write into the caller's spec")
+	require.Empty(t, tmpl.Tolerations)
+
+	a2, err := s.Pods.Patch(c, a.Key(), func(p *Pod) error { p.Phase = PodRunning; return nil })
+	require.NoError(t, err)
+	require.Same(t, a.PodSpec, a2.PodSpec, "a status write keeps the spec")
+	e, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "e"}, PodSpec: tmpl})
+	require.NoError(t, err)
+	require.Same(t, a.PodSpec, e.PodSpec, "status writes between two creates do not stop the sharing")
+
+	// An admitted spec goes through admission again unchanged.
+	d, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "d"}, PodSpec: a.PodSpec})
+	require.NoError(t, err)
+	require.Same(t, a.PodSpec, d.PodSpec)
+}
+
+// A pod without a spec, however it reaches the store, is stored with the empty one:
+// reading its spec fields never panics.
+func TestPodWithoutSpec(t *testing.T) {
+	s, _, _ := newTestServer(t)
+	c := s.NewClient("test", 30*time.Second)
+	p, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "a"}})
+	require.NoError(t, err)
+	require.NotNil(t, p.PodSpec)
+	require.Len(t, p.Tolerations, 2)
+
+	r, err := s.Pods.Restore(&Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "r"}})
+	require.NoError(t, err)
+	require.NotNil(t, r.PodSpec)
+	require.Zero(t, r.TerminationGracePeriodSeconds)
+
+	q, err := s.Pods.Patch(c, "default/r", func(p *Pod) error { p.PodSpec = nil; return nil })
+	require.NoError(t, err)
+	require.NotNil(t, q.PodSpec)
+	noSpec := q.StatusCopy()
+	noSpec.PodSpec = nil
+	u, err := s.Pods.Update(c, noSpec)
+	require.NoError(t, err)
+	require.NotNil(t, u.PodSpec)
+
+	ds, err := s.DaemonSets.Restore(&DaemonSet{ObjectMeta: ObjectMeta{Namespace: "default", Name: "ds"}})
+	require.NoError(t, err)
+	require.NotNil(t, ds.Template.Spec.PodSpec)
+	rs, err := s.ReplicaSets.Create(c, &ReplicaSet{ObjectMeta: ObjectMeta{Namespace: "default", Name: "rs"}})
+	require.NoError(t, err)
+	require.NotNil(t, rs.Template.Spec.PodSpec)
 }

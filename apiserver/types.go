@@ -247,10 +247,13 @@ const (
 	SystemNodeCriticalPriority    = 2000001000
 )
 
-// Pod is a Pod object.
-type Pod struct {
-	ObjectMeta
-	NodeName                      string
+// PodSpec is the part of a pod's spec that is set when the pod is created and never
+// changes afterwards. Pods stamped from one template share one PodSpec, and every
+// stored version of a pod shares its predecessor's: a million pods of a hundred
+// Deployments then hold a hundred specs, not a million. A PodSpec that a stored pod,
+// a template or another pod may reference is never changed in place; a writer
+// replaces the pointer with a changed copy (Pod.EditSpec).
+type PodSpec struct {
 	Tolerations                   []taint.Toleration
 	NodeSelector                  map[string]string
 	RequiredNodeAffinity          []NodeSelectorTerm
@@ -262,11 +265,57 @@ type Pod struct {
 	// ReadinessDelay is how long after the containers start the pod turns Ready
 	// (a readiness probe's initial delay, in effect).
 	ReadinessDelay time.Duration
+}
+
+// DeepCopy returns a copy that shares nothing mutable with s (nil for nil).
+func (s *PodSpec) DeepCopy() *PodSpec {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	c.Tolerations = slices.Clone(s.Tolerations)
+	c.NodeSelector = copyMap(s.NodeSelector)
+	c.RequiredNodeAffinity = slices.Clone(s.RequiredNodeAffinity)
+	return &c
+}
+
+// emptyPodSpec is the spec of every pod created or restored without one, so that
+// reading a stored pod's spec fields never meets a nil pointer. Like every shared
+// spec it is never changed.
+var emptyPodSpec PodSpec
+
+// Pod is a Pod object. Its spec fields are read through the embedded *PodSpec, which
+// is shared and must not be written through (see PodSpec); every pod the server
+// stores or returns has one.
+type Pod struct {
+	ObjectMeta
+	NodeName string
+	*PodSpec
 
 	Phase      PodPhase
 	Reason     string
 	Message    string
 	Conditions []PodCondition
+}
+
+// EditSpec gives p a private copy of its spec and returns it, for a writer that
+// must change a spec field of a pod it has not stored yet (admission, a controller
+// building a pod from a template). Call it once, then set fields on the result.
+func (p *Pod) EditSpec() *PodSpec {
+	if p.PodSpec == nil {
+		p.PodSpec = &PodSpec{}
+	} else {
+		p.PodSpec = p.PodSpec.DeepCopy()
+	}
+	return p.PodSpec
+}
+
+// ensureSpec gives a pod without a spec the shared empty one (see Kind.Create,
+// Restore and Update).
+func (p *Pod) ensureSpec() {
+	if p.PodSpec == nil {
+		p.PodSpec = &emptyPodSpec
+	}
 }
 
 // Condition returns a pointer to the condition of that type, or nil.
@@ -309,27 +358,26 @@ func (p *Pod) SetCondition(c PodCondition, now time.Duration) bool {
 // Terminal reports whether the pod is Succeeded or Failed.
 func (p *Pod) Terminal() bool { return p.Phase == PodSucceeded || p.Phase == PodFailed }
 
-// DeepCopy returns a copy that shares nothing mutable with p.
 // StatusCopy is a copy for a status write: the struct and its conditions are copied
 // (writers change them in place), the rest is shared with p — labels, annotations,
-// owner references, tolerations, node selector and affinity, which nothing changes
-// once the pod is stored (as upstream, where a pod's spec is immutable but for a few
-// fields and status writes leave metadata alone). A status write of a pod then costs
-// one struct and its conditions, not seven copies. PATCH and UPDATE of pods store
-// such copies.
+// owner references and the spec, which nothing changes once the pod is stored (as
+// upstream, where a pod's spec is immutable but for a few fields and status writes
+// leave metadata alone). A status write of a pod then costs one struct and its
+// conditions, not seven copies. PATCH and UPDATE of pods store such copies.
 func (p *Pod) StatusCopy() *Pod {
 	c := *p
 	c.Conditions = slices.Clone(p.Conditions)
+	c.ensureSpec()
 	return &c
 }
 
+// DeepCopy returns a copy that shares nothing mutable with p. The spec is shared:
+// it is never changed in place (see PodSpec); EditSpec copies it for a writer.
 func (p *Pod) DeepCopy() *Pod {
 	c := *p
 	c.ObjectMeta = p.ObjectMeta.deepCopy()
-	c.Tolerations = append([]taint.Toleration(nil), p.Tolerations...)
-	c.NodeSelector = copyMap(p.NodeSelector)
-	c.RequiredNodeAffinity = append([]NodeSelectorTerm(nil), p.RequiredNodeAffinity...)
 	c.Conditions = append([]PodCondition(nil), p.Conditions...)
+	c.ensureSpec()
 	return &c
 }
 

@@ -40,7 +40,8 @@ type ReplicaSet struct {
 	TemplateFingerprint string
 }
 
-// DeepCopy returns a copy that shares nothing mutable.
+// DeepCopy returns a copy that shares nothing mutable but the template's pod spec,
+// which is never changed in place (see PodSpec).
 func (r *ReplicaSet) DeepCopy() *ReplicaSet {
 	c := *r
 	c.ObjectMeta = r.ObjectMeta.deepCopy()
@@ -51,6 +52,8 @@ func (r *ReplicaSet) DeepCopy() *ReplicaSet {
 
 // Meta returns the object's metadata.
 func (r *ReplicaSet) Meta() *ObjectMeta { return &r.ObjectMeta }
+
+func (r *ReplicaSet) ensureSpec() { r.Template.Spec.ensureSpec() }
 
 func (t PodTemplate) deepCopy() PodTemplate {
 	return PodTemplate{Labels: copyMap(t.Labels), Spec: *t.Spec.DeepCopy()}
@@ -66,7 +69,8 @@ type Deployment struct {
 	ReadyReplicas int32
 }
 
-// DeepCopy returns a copy that shares nothing mutable.
+// DeepCopy returns a copy that shares nothing mutable but the template's pod spec,
+// which is never changed in place (see PodSpec).
 func (d *Deployment) DeepCopy() *Deployment {
 	c := *d
 	c.ObjectMeta = d.ObjectMeta.deepCopy()
@@ -78,6 +82,8 @@ func (d *Deployment) DeepCopy() *Deployment {
 // Meta returns the object's metadata.
 func (d *Deployment) Meta() *ObjectMeta { return &d.ObjectMeta }
 
+func (d *Deployment) ensureSpec() { d.Template.Spec.ensureSpec() }
+
 // DaemonSet is an apps/v1 DaemonSet.
 type DaemonSet struct {
 	ObjectMeta
@@ -87,7 +93,8 @@ type DaemonSet struct {
 	NumberReady            int32
 }
 
-// DeepCopy returns a copy that shares nothing mutable.
+// DeepCopy returns a copy that shares nothing mutable but the template's pod spec,
+// which is never changed in place (see PodSpec).
 func (d *DaemonSet) DeepCopy() *DaemonSet {
 	c := *d
 	c.ObjectMeta = d.ObjectMeta.deepCopy()
@@ -98,6 +105,8 @@ func (d *DaemonSet) DeepCopy() *DaemonSet {
 
 // Meta returns the object's metadata.
 func (d *DaemonSet) Meta() *ObjectMeta { return &d.ObjectMeta }
+
+func (d *DaemonSet) ensureSpec() { d.Template.Spec.ensureSpec() }
 
 // IntOrPercent is an intstr.IntOrString for budgets: an absolute number or a percent.
 type IntOrPercent struct {

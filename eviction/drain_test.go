@@ -79,7 +79,7 @@ func TestDrainRespectsBudget(t *testing.T) {
 	w.addNode("a", true)
 	w.addNode("b", true)
 	for _, p := range []struct{ key, node string }{{"default/web-1", "a"}, {"default/web-2", "a"}, {"default/web-3", "b"}} {
-		w.addPod(p.key, p.node, labels("app", "web"), func(p *apiserver.Pod) { p.TerminationGracePeriodSeconds = 5 })
+		w.addPod(p.key, p.node, labels("app", "web"), func(p *apiserver.Pod) { p.EditSpec().TerminationGracePeriodSeconds = 5 })
 	}
 	w.addPod("kube-system/proxy-a", "a", daemonSetPod)
 	w.addPod("kube-system/mirror-a", "a", func(p *apiserver.Pod) { p.Annotations = map[string]string{MirrorPodAnnotation: "x"} })

@@ -24,12 +24,15 @@ func Example() {
 
 	_, _ = s.Nodes.Create(kubectl, &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: "worker"}})
 	for _, p := range []*apiserver.Pod{
-		{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "web"}},
-		{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "cache"}, Tolerations: []taint.Toleration{
-			{Key: taint.Unreachable, Operator: taint.OpExists, Effect: taint.NoExecute, TolerationSeconds: taint.Seconds(60)}}},
-		{ObjectMeta: apiserver.ObjectMeta{Namespace: "kube-system", Name: "proxy"}, Tolerations: taint.DaemonSetTolerations(nil, false)},
+		{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "web"},
+			PodSpec: &apiserver.PodSpec{TerminationGracePeriodSeconds: 30}},
+		{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "cache"}, PodSpec: &apiserver.PodSpec{Tolerations: []taint.Toleration{
+			{Key: taint.Unreachable, Operator: taint.OpExists, Effect: taint.NoExecute, TolerationSeconds: taint.Seconds(60)}},
+			TerminationGracePeriodSeconds: 30}},
+		{ObjectMeta: apiserver.ObjectMeta{Namespace: "kube-system", Name: "proxy"},
+			PodSpec: &apiserver.PodSpec{Tolerations: taint.DaemonSetTolerations(nil, false), TerminationGracePeriodSeconds: 30}},
 	} {
-		p.NodeName, p.Phase, p.TerminationGracePeriodSeconds = "worker", apiserver.PodRunning, 30
+		p.NodeName, p.Phase = "worker", apiserver.PodRunning
 		_, _ = s.Pods.Create(kubectl, p)
 	}
 

@@ -53,12 +53,12 @@ type podOpt func(*apiserver.Pod)
 
 func tolerate(key string, seconds *int64) podOpt {
 	return func(p *apiserver.Pod) {
-		p.Tolerations = append(p.Tolerations, taint.Toleration{Key: key, Operator: taint.OpExists, Effect: taint.NoExecute, TolerationSeconds: seconds})
+		p.EditSpec().Tolerations = append(p.Tolerations, taint.Toleration{Key: key, Operator: taint.OpExists, Effect: taint.NoExecute, TolerationSeconds: seconds})
 	}
 }
 
 func daemonSetPod(p *apiserver.Pod) {
-	p.Tolerations = taint.DaemonSetTolerations(p.Tolerations, false)
+	p.EditSpec().Tolerations = taint.DaemonSetTolerations(p.Tolerations, false)
 	p.OwnerReferences = []apiserver.OwnerReference{{Kind: "DaemonSet", Name: "ds", UID: 1, Controller: true}}
 }
 
@@ -78,7 +78,7 @@ func phase(ph apiserver.PodPhase, reason string) podOpt {
 func (w *world) addPod(key, node string, opts ...podOpt) *apiserver.Pod {
 	ns, name, _ := strings.Cut(key, "/")
 	p := &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: ns, Name: name}, NodeName: node,
-		TerminationGracePeriodSeconds: 30, Phase: apiserver.PodRunning,
+		PodSpec: &apiserver.PodSpec{TerminationGracePeriodSeconds: 30}, Phase: apiserver.PodRunning,
 		Conditions: []apiserver.PodCondition{{Type: apiserver.PodReady, Status: apiserver.ConditionTrue}}}
 	for _, o := range opts {
 		o(p)

@@ -98,14 +98,14 @@ func TestTaintEvictionDecisions(t *testing.T) {
 			want: []float64{450}, cancels: 1},
 		{name: "Lt toleration ignored with the gate off",
 			opts: []podOpt{func(p *apiserver.Pod) {
-				p.Tolerations = append(p.Tolerations, taint.Toleration{Key: "example.com/level", Operator: taint.OpLt, Value: "5", Effect: taint.NoExecute})
+				p.EditSpec().Tolerations = append(p.Tolerations, taint.Toleration{Key: "example.com/level", Operator: taint.OpLt, Value: "5", Effect: taint.NoExecute})
 			}},
 			steps: []step{{at: 10, add: []taint.Taint{{Key: "example.com/level", Value: "3", Effect: taint.NoExecute}}}},
 			want:  []float64{10}},
 		{name: "Lt toleration matches with ComparisonOperators",
 			cfg: TaintEvictionConfig{ComparisonOperators: true},
 			opts: []podOpt{func(p *apiserver.Pod) {
-				p.Tolerations = append(p.Tolerations, taint.Toleration{Key: "example.com/level", Operator: taint.OpLt, Value: "5", Effect: taint.NoExecute})
+				p.EditSpec().Tolerations = append(p.Tolerations, taint.Toleration{Key: "example.com/level", Operator: taint.OpLt, Value: "5", Effect: taint.NoExecute})
 			}},
 			steps: []step{{at: 10, add: []taint.Taint{{Key: "example.com/level", Value: "3", Effect: taint.NoExecute}}}}},
 	}

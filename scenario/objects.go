@@ -56,9 +56,7 @@ func convertAffinity(a *corev1.Affinity) []apiserver.NodeSelectorTerm {
 
 // podFromSpec converts a pod spec (of a Pod or a workload template).
 func podFromSpec(meta apiserver.ObjectMeta, ps *corev1.PodSpec) *apiserver.Pod {
-	p := &apiserver.Pod{
-		ObjectMeta:                    meta,
-		NodeName:                      ps.NodeName,
+	p := &apiserver.PodSpec{
 		Tolerations:                   convertTolerations(ps.Tolerations),
 		NodeSelector:                  copyLabels(ps.NodeSelector),
 		RequiredNodeAffinity:          convertAffinity(ps.Affinity),
@@ -85,7 +83,7 @@ func podFromSpec(meta apiserver.ObjectMeta, ps *corev1.PodSpec) *apiserver.Pod {
 			p.ReadinessDelay = time.Duration(c.ReadinessProbe.InitialDelaySeconds) * time.Second
 		}
 	}
-	return p
+	return &apiserver.Pod{ObjectMeta: meta, NodeName: ps.NodeName, PodSpec: p}
 }
 
 func copyLabels(m map[string]string) map[string]string {

@@ -35,7 +35,7 @@ func BenchmarkScheduler(b *testing.B) {
 		sc.Start()
 		for i := range pods {
 			_, _ = s.Pods.Create(c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: fmt.Sprintf("p-%05d", i)},
-				Requests: apiserver.Resources{MilliCPU: 100, Memory: 128 << 20}})
+				PodSpec: &apiserver.PodSpec{Requests: apiserver.Resources{MilliCPU: 100, Memory: 128 << 20}}})
 		}
 		b.StartTimer()
 		start := time.Now()

@@ -333,7 +333,8 @@ func (dc *DaemonSetController) syncNodes(ds *apiserver.DaemonSet, st *dsState, d
 // with the DaemonSet tolerations added (no name, no owner, no node yet).
 func daemonPodTemplate(ds *apiserver.DaemonSet) *apiserver.Pod {
 	t := podFromTemplate(&ds.Template, ds.Namespace, "", apiserver.OwnerReference{})
-	t.Tolerations = taint.DaemonSetTolerations(t.Tolerations, t.HostNetwork)
+	spec := t.EditSpec() // the template's spec is shared
+	spec.Tolerations = taint.DaemonSetTolerations(spec.Tolerations, spec.HostNetwork)
 	return t
 }
 

@@ -168,9 +168,9 @@ func (w *world) applyDSEvent(ev dsEvent, names *[]string) {
 	case 9: // the DaemonSet's template changes: with or without its nodeSelector
 		_, err := w.s.DaemonSets.Patch(w.c, "kube-system/agent", func(d *apiserver.DaemonSet) error {
 			if d.Template.Spec.NodeSelector != nil {
-				d.Template.Spec.NodeSelector = nil
+				d.Template.Spec.EditSpec().NodeSelector = nil
 			} else {
-				d.Template.Spec.NodeSelector = map[string]string{"agent": "yes"}
+				d.Template.Spec.EditSpec().NodeSelector = map[string]string{"agent": "yes"}
 			}
 			return nil
 		})

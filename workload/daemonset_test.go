@@ -14,8 +14,7 @@ func agentDaemonSet() *apiserver.DaemonSet {
 		ObjectMeta: apiserver.ObjectMeta{Namespace: "kube-system", Name: "agent"},
 		Selector:   apiserver.LabelSelector{"app": "agent"},
 		Template: apiserver.PodTemplate{Labels: map[string]string{"app": "agent"}, Spec: apiserver.Pod{
-			NodeSelector: map[string]string{"agent": "yes"}, ReadinessDelay: time.Second, TerminationGracePeriodSeconds: 30,
-		}},
+			PodSpec: &apiserver.PodSpec{NodeSelector: map[string]string{"agent": "yes"}, ReadinessDelay: time.Second, TerminationGracePeriodSeconds: 30}}},
 	}
 }
 
@@ -84,7 +83,7 @@ func TestDaemonSetEveryEligibleNode(t *testing.T) {
 }
 
 func TestNodeShouldRunDaemonPod(t *testing.T) {
-	pod := &apiserver.Pod{Tolerations: taint.DaemonSetTolerations(nil, false)}
+	pod := &apiserver.Pod{PodSpec: &apiserver.PodSpec{Tolerations: taint.DaemonSetTolerations(nil, false)}}
 	n := func(ts ...taint.Taint) *apiserver.Node {
 		return &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: "n"}, Taints: ts}
 	}

@@ -170,9 +170,7 @@ func webDeployment(replicas int32) *apiserver.Deployment {
 		Replicas:   replicas,
 		Selector:   apiserver.LabelSelector{"app": "web"},
 		Template: apiserver.PodTemplate{Labels: map[string]string{"app": "web"}, Spec: apiserver.Pod{
-			TerminationGracePeriodSeconds: 30, ReadinessDelay: 5 * time.Second,
-			Requests: apiserver.Resources{MilliCPU: 500, Memory: 512 << 20},
-		}},
+			PodSpec: &apiserver.PodSpec{TerminationGracePeriodSeconds: 30, ReadinessDelay: 5 * time.Second, Requests: apiserver.Resources{MilliCPU: 500, Memory: 512 << 20}}}},
 	}
 }
 

@@ -73,7 +73,7 @@ func TestPropertyDrainRespectsMinAvailable(t *testing.T) {
 			_, _ = w.s.Nodes.Patch(w.c, names[np.i], func(n *apiserver.Node) error { n.Allocatable.Pods = np.pods; return nil })
 		}
 		d := webDeployment(3)
-		d.Template.Spec.ReadinessDelay = delay
+		d.Template.Spec.EditSpec().ReadinessDelay = delay
 		if _, err := w.s.Deployments.Create(w.c, d); err != nil {
 			rt.Fatal(err)
 		}

@@ -18,8 +18,7 @@ func bareReplicaSet(name string, replicas, minReadySeconds int32) *apiserver.Rep
 	return &apiserver.ReplicaSet{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name},
 		Replicas: replicas, Selector: apiserver.LabelSelector{"app": name}, MinReadySeconds: minReadySeconds,
 		Template: apiserver.PodTemplate{Labels: map[string]string{"app": name}, Spec: apiserver.Pod{
-			TerminationGracePeriodSeconds: 30, ReadinessDelay: 2 * time.Second,
-			Requests: apiserver.Resources{MilliCPU: 10, Memory: 1 << 20}}}}
+			PodSpec: &apiserver.PodSpec{TerminationGracePeriodSeconds: 30, ReadinessDelay: 2 * time.Second, Requests: apiserver.Resources{MilliCPU: 10, Memory: 1 << 20}}}}}
 }
 
 // rsOutcome is what a run shows of the ReplicaSet controller: the whole trace, the

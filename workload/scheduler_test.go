@@ -91,24 +91,27 @@ func TestFilterNode(t *testing.T) {
 	}{
 		{"fits", apiserver.Pod{}, node(nil), apiserver.Resources{}, 0, fitOK, 0},
 		{"cordoned", apiserver.Pod{}, node(func(n *apiserver.Node) { n.Unschedulable = true }), apiserver.Resources{}, 0, failUnschedulable, 0},
-		{"cordoned but tolerates unschedulable (NodeUnschedulable)", apiserver.Pod{Tolerations: []taint.Toleration{{Key: taint.Unschedulable, Operator: taint.OpExists, Effect: taint.NoSchedule}}},
+		{"cordoned but tolerates unschedulable (NodeUnschedulable)", apiserver.Pod{PodSpec: &apiserver.PodSpec{Tolerations: []taint.Toleration{{Key: taint.Unschedulable, Operator: taint.OpExists, Effect: taint.NoSchedule}}}},
 			node(func(n *apiserver.Node) { n.Unschedulable = true }), apiserver.Resources{}, 0, fitOK, 0},
 		{"NoExecute taint untolerated", apiserver.Pod{}, node(func(n *apiserver.Node) { n.Taints = []taint.Taint{unreach} }), apiserver.Resources{}, 0, failTaint, 0},
 		{"NoSchedule taint untolerated", apiserver.Pod{}, node(func(n *apiserver.Node) { n.Taints = []taint.Taint{{Key: "k", Effect: taint.NoSchedule}} }), apiserver.Resources{}, 0, failTaint, 0},
 		{"PreferNoSchedule does not filter", apiserver.Pod{}, node(func(n *apiserver.Node) { n.Taints = []taint.Taint{{Key: "k", Effect: taint.PreferNoSchedule}} }), apiserver.Resources{}, 0, fitOK, 0},
-		{"tolerated taint", apiserver.Pod{Tolerations: []taint.Toleration{{Key: taint.Unreachable, Operator: taint.OpExists}}},
+		{"tolerated taint", apiserver.Pod{PodSpec: &apiserver.PodSpec{Tolerations: []taint.Toleration{{Key: taint.Unreachable, Operator: taint.OpExists}}}},
 			node(func(n *apiserver.Node) { n.Taints = []taint.Taint{unreach} }), apiserver.Resources{}, 0, fitOK, 0},
-		{"nodeSelector mismatch", apiserver.Pod{NodeSelector: map[string]string{"zone": "b"}}, node(nil), apiserver.Resources{}, 0, failAffinity, 0},
-		{"nodeSelector match", apiserver.Pod{NodeSelector: map[string]string{"zone": "a"}}, node(nil), apiserver.Resources{}, 0, fitOK, 0},
-		{"affinity mismatch", apiserver.Pod{RequiredNodeAffinity: []apiserver.NodeSelectorTerm{{MatchExpressions: []apiserver.NodeSelectorRequirement{req("zone", "NotIn", "a")}}}}, node(nil), apiserver.Resources{}, 0, failAffinity, 0},
+		{"nodeSelector mismatch", apiserver.Pod{PodSpec: &apiserver.PodSpec{NodeSelector: map[string]string{"zone": "b"}}}, node(nil), apiserver.Resources{}, 0, failAffinity, 0},
+		{"nodeSelector match", apiserver.Pod{PodSpec: &apiserver.PodSpec{NodeSelector: map[string]string{"zone": "a"}}}, node(nil), apiserver.Resources{}, 0, fitOK, 0},
+		{"affinity mismatch", apiserver.Pod{PodSpec: &apiserver.PodSpec{RequiredNodeAffinity: []apiserver.NodeSelectorTerm{{MatchExpressions: []apiserver.NodeSelectorRequirement{req("zone", "NotIn", "a")}}}}}, node(nil), apiserver.Resources{}, 0, failAffinity, 0},
 		{"too many pods (allocatable.pods)", apiserver.Pod{}, node(nil), apiserver.Resources{}, 3, failResources, insPods},
-		{"insufficient cpu", apiserver.Pod{Requests: apiserver.Resources{MilliCPU: 600}}, node(nil), apiserver.Resources{MilliCPU: 500}, 1, failResources, insCPU},
-		{"cpu exactly fits", apiserver.Pod{Requests: apiserver.Resources{MilliCPU: 500}}, node(nil), apiserver.Resources{MilliCPU: 500}, 1, fitOK, 0},
-		{"insufficient cpu and memory", apiserver.Pod{Requests: apiserver.Resources{MilliCPU: 600, Memory: 600}}, node(nil), apiserver.Resources{MilliCPU: 500, Memory: 500}, 3, failResources, insPods | insCPU | insMemory},
+		{"insufficient cpu", apiserver.Pod{PodSpec: &apiserver.PodSpec{Requests: apiserver.Resources{MilliCPU: 600}}}, node(nil), apiserver.Resources{MilliCPU: 500}, 1, failResources, insCPU},
+		{"cpu exactly fits", apiserver.Pod{PodSpec: &apiserver.PodSpec{Requests: apiserver.Resources{MilliCPU: 500}}}, node(nil), apiserver.Resources{MilliCPU: 500}, 1, fitOK, 0},
+		{"insufficient cpu and memory", apiserver.Pod{PodSpec: &apiserver.PodSpec{Requests: apiserver.Resources{MilliCPU: 600, Memory: 600}}}, node(nil), apiserver.Resources{MilliCPU: 500, Memory: 500}, 3, failResources, insPods | insCPU | insMemory},
 		{"zero request ignores full cpu", apiserver.Pod{}, node(nil), apiserver.Resources{MilliCPU: 1000, Memory: 1000}, 1, fitOK, 0},
 		{"unschedulable is checked before taints", apiserver.Pod{}, node(func(n *apiserver.Node) { n.Unschedulable = true; n.Taints = []taint.Taint{unreach} }), apiserver.Resources{}, 0, failUnschedulable, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.pod.PodSpec == nil { // as every stored pod has
+				tc.pod.PodSpec = &apiserver.PodSpec{}
+			}
 			r := filterNode(&tc.pod, tc.node, tc.requested, tc.pods, false)
 			require.Equal(t, tc.want, r.code)
 			require.Equal(t, tc.ins, r.ins)
@@ -152,7 +155,7 @@ func TestSchedulerScoringDeterministic(t *testing.T) {
 	require.NoError(t, err)
 	for i := range 4 {
 		_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: fmt.Sprintf("p%d", i)},
-			Requests: apiserver.Resources{MilliCPU: 1000, Memory: 1 << 30}})
+			PodSpec: &apiserver.PodSpec{Requests: apiserver.Resources{MilliCPU: 1000, Memory: 1 << 30}}})
 		require.NoError(t, err)
 	}
 	w.run(time.Second)
@@ -245,8 +248,7 @@ func TestSelectNodeAllocationFree(t *testing.T) {
 		w.addNode(n, map[string]string{"zone": n})
 	}
 	w.run(time.Second)
-	p := &apiserver.Pod{NodeSelector: map[string]string{"zone": "c"}, Requests: apiserver.Resources{MilliCPU: 100},
-		Tolerations: []taint.Toleration{{Key: "x", Operator: taint.OpExists}}}
+	p := &apiserver.Pod{PodSpec: &apiserver.PodSpec{NodeSelector: map[string]string{"zone": "c"}, Requests: apiserver.Resources{MilliCPU: 100}, Tolerations: []taint.Toleration{{Key: "x", Operator: taint.OpExists}}}}
 	w.sched.selectNode(p)
 	allocs := testing.AllocsPerRun(100, func() {
 		if w.sched.selectNode(p) == nil {
@@ -380,7 +382,7 @@ func TestPropertySchedulerNodeSums(t *testing.T) {
 			switch rapid.IntRange(0, 3).Draw(rt, "op") {
 			case 0:
 				_, _ = w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: key[len("default/"):]},
-					Requests: apiserver.Resources{MilliCPU: int64(rapid.IntRange(0, 2).Draw(rt, "cpu")) * 500}})
+					PodSpec: &apiserver.PodSpec{Requests: apiserver.Resources{MilliCPU: int64(rapid.IntRange(0, 2).Draw(rt, "cpu")) * 500}}})
 			case 1:
 				_ = w.s.Pods.Delete(w.c, key, apiserver.DeleteOptions{GracePeriodSeconds: new(int64)})
 			case 2:

@@ -19,15 +19,17 @@ const (
 	podContainersReady apiserver.PodConditionType = "ContainersReady"
 )
 
-// settleSlab is how many restored pods share one allocation: the fewest whose size
-// is a whole number of 8 KiB pages, so that the slab is not rounded up to a larger
-// size class (64 pods of 352 bytes took a 24 KiB class, 9 % lost; 256 take 11 pages
-// exactly), at most 256. Larger slabs allocate less but keep a slab's memory alive
-// until its last pod (or the last stored copy of it) is gone.
+// settleSlab is how many restored pods share one allocation: as many as fill the
+// whole 8 KiB pages that about 256 pods take, so that the slab is not rounded up to a
+// larger size class (64 pods of 352 bytes took a 24 KiB class, 9 % lost; 256 pods of
+// 232 bytes would take 8 pages for 7.25, where 247 fill 7 with 40 bytes to spare).
+// Larger slabs allocate less but keep a slab's memory alive until its last pod (or
+// the last stored copy of it) is gone.
 var settleSlab = func() int {
 	const page = 8192
 	size := int(reflect.TypeFor[apiserver.Pod]().Size())
-	return min(max(page/(size&-size), 1), 256) // size&-size: the largest power of two dividing size
+	pages := max(256*size/page, 1)
+	return max(pages*page/size, 1)
 }()
 
 // SettleConfig configures Settle.

@@ -123,16 +123,14 @@ func nodeAgentDaemonSet() *apiserver.DaemonSet {
 	return &apiserver.DaemonSet{ObjectMeta: apiserver.ObjectMeta{Namespace: "kube-system", Name: "node-agent"},
 		Selector: apiserver.LabelSelector{"app": "node-agent"},
 		Template: apiserver.PodTemplate{Labels: map[string]string{"app": "node-agent"}, Spec: apiserver.Pod{
-			PriorityClassName: apiserver.SystemNodeCritical, TerminationGracePeriodSeconds: 30,
-			Requests: apiserver.Resources{MilliCPU: 100, Memory: 64 << 20}}}}
+			PodSpec: &apiserver.PodSpec{PriorityClassName: apiserver.SystemNodeCritical, TerminationGracePeriodSeconds: 30, Requests: apiserver.Resources{MilliCPU: 100, Memory: 64 << 20}}}}}
 }
 
 func cacheReplicaSet() *apiserver.ReplicaSet {
 	return &apiserver.ReplicaSet{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "cache"},
 		Replicas: 2, Selector: apiserver.LabelSelector{"app": "cache"}, MinReadySeconds: 10,
 		Template: apiserver.PodTemplate{Labels: map[string]string{"app": "cache"}, Spec: apiserver.Pod{
-			NodeSelector: map[string]string{"disk": "ssd"}, TerminationGracePeriodSeconds: 30,
-			Requests: apiserver.Resources{MilliCPU: 250, Memory: 256 << 20}}}}
+			PodSpec: &apiserver.PodSpec{NodeSelector: map[string]string{"disk": "ssd"}, TerminationGracePeriodSeconds: 30, Requests: apiserver.Resources{MilliCPU: 250, Memory: 256 << 20}}}}}
 }
 
 // smallSettled: six nodes in three zones (c-1 tainted, a-2 and b-2 with SSDs), web
@@ -211,7 +209,7 @@ func TestSettleMinReadySecondsNotYetAvailable(t *testing.T) {
 	w := newSettleWorld(t, 1)
 	w.node("n1", "", defaultAllocatable, nil)
 	rs := cacheReplicaSet()
-	rs.Template.Spec.NodeSelector = nil
+	rs.Template.Spec.EditSpec().NodeSelector = nil
 	rs.MinReadySeconds = 7200 // 2 h; ready since -1 h
 	w.restore(rs)
 	w.settle()
@@ -315,7 +313,7 @@ func TestSettleCapacity(t *testing.T) {
 		w.node(n, "", small, nil)
 	}
 	bare := &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "bare-bound"}, NodeName: "n1",
-		Requests: apiserver.Resources{MilliCPU: 500}, Phase: apiserver.PodRunning}
+		PodSpec: &apiserver.PodSpec{Requests: apiserver.Resources{MilliCPU: 500}}, Phase: apiserver.PodRunning}
 	unbound := &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "bare-pending"}, Phase: apiserver.PodPending}
 	d := webDeployment(10) // 500m each: n1 has room for none, n2 and n3 for one each after the agent
 	w.restore(bare, unbound, nodeAgentDaemonSet(), d)
@@ -428,7 +426,7 @@ func TestSettleErrors(t *testing.T) {
 	require.ErrorContains(t, Settle(w.s, SettleConfig{}), "Rand")
 	w.node("n1", "", defaultAllocatable, nil)
 	rs := cacheReplicaSet()
-	rs.Template.Spec.NodeSelector = nil
+	rs.Template.Spec.EditSpec().NodeSelector = nil
 	w.restore(rs)
 	w.settle()
 	// a second Settle finds the pods it made
@@ -441,7 +439,7 @@ func TestSettleNameCollision(t *testing.T) {
 		w := newSettleWorld(t, 5)
 		w.node("n1", "", defaultAllocatable, nil)
 		rs := cacheReplicaSet()
-		rs.Template.Spec.NodeSelector = nil
+		rs.Template.Spec.EditSpec().NodeSelector = nil
 		rs.Replicas = 1
 		w.restore(append(extra, rs)...)
 		w.settle()
@@ -477,7 +475,7 @@ func BenchmarkSettle(b *testing.B) {
 			_, _ = s.Deployments.Restore(&apiserver.Deployment{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: app},
 				Replicas: replicas, Selector: apiserver.LabelSelector{"app": app},
 				Template: apiserver.PodTemplate{Labels: map[string]string{"app": app}, Spec: apiserver.Pod{
-					TerminationGracePeriodSeconds: 30, Requests: apiserver.Resources{MilliCPU: 100, Memory: 128 << 20}}}})
+					PodSpec: &apiserver.PodSpec{TerminationGracePeriodSeconds: 30, Requests: apiserver.Resources{MilliCPU: 100, Memory: 128 << 20}}}}})
 		}
 		runtime.GC()
 		var m0, m1 runtime.MemStats

@@ -11,12 +11,9 @@ import (
 
 func (w *world) createPod(name, node string, tgps int64, readiness time.Duration, class string) {
 	_, err := w.s.Pods.Create(w.kc, &apiserver.Pod{
-		ObjectMeta:                    apiserver.ObjectMeta{Namespace: "default", Name: name},
-		NodeName:                      node,
-		TerminationGracePeriodSeconds: tgps,
-		ReadinessDelay:                readiness,
-		PriorityClassName:             class,
-	})
+		ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name},
+		NodeName:   node,
+		PodSpec:    &apiserver.PodSpec{TerminationGracePeriodSeconds: tgps, ReadinessDelay: readiness, PriorityClassName: class}})
 	require.NoError(w.t, err)
 }
 
