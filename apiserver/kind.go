@@ -225,7 +225,7 @@ func (k *Kind[T]) Create(c *Client, obj T) (T, error) {
 		}
 	}
 	m.ResourceVersion = k.s.nextRV()
-	k.put(key, obj)
+	k.put(key, obj, zero, false)
 	k.keys.add(key)
 	k.changed(Event[T]{Type: Added, New: obj})
 	return obj, nil
@@ -275,7 +275,7 @@ func (k *Kind[T]) Restore(obj T) (T, error) {
 		return zero, err
 	}
 	m.ResourceVersion = k.s.nextRV()
-	k.put(key, obj)
+	k.put(key, obj, zero, false)
 	k.keys.add(key)
 	k.notify(Event[T]{Type: Added, New: obj})
 	return obj, nil
@@ -337,7 +337,7 @@ func (k *Kind[T]) store(old, obj T) (T, error) {
 	}
 	ensureSpec(obj)
 	m.ResourceVersion = k.s.nextRV()
-	k.put(m.Key(), obj)
+	k.put(m.Key(), obj, old, true)
 	k.changed(Event[T]{Type: Modified, Old: old, New: obj})
 	return obj, nil
 }
@@ -369,7 +369,7 @@ func (k *Kind[T]) Delete(c *Client, key string, opts DeleteOptions) error {
 				return nil // a longer or equal grace period never extends a deletion
 			}
 			obj.Meta().ResourceVersion = k.s.nextRV()
-			k.put(key, obj)
+			k.put(key, obj, old, true)
 			k.changed(Event[T]{Type: Modified, Old: old, New: obj})
 			return nil
 		}
@@ -378,13 +378,11 @@ func (k *Kind[T]) Delete(c *Client, key string, opts DeleteOptions) error {
 	return nil
 }
 
-// put stores obj under key, telling the informers that view the store first.
-func (k *Kind[T]) put(key string, obj T) {
-	if len(k.views) > 0 {
-		old, had := k.items[key]
-		for _, v := range k.views {
-			v.storeChanging(key, old, had, true)
-		}
+// put stores obj under key, which held old (had: whether it held anything; the
+// callers know), telling the informers that view the store first.
+func (k *Kind[T]) put(key string, obj, old T, had bool) {
+	for _, v := range k.views {
+		v.storeChanging(key, old, had, true)
 	}
 	k.items[key] = obj
 }
