@@ -320,19 +320,26 @@ func (inf *Informer[T]) storeChanging(key string, old T, had, will bool) {
 
 // get returns the cached object.
 func (inf *Informer[T]) get(key string) (T, bool) {
-	if inf.items != nil {
-		o, ok := inf.items[key]
-		return o, ok
-	}
-	if e, ok := inf.lag[key]; ok {
-		return e.obj, e.ok
-	}
-	o, ok := inf.k.items[key]
+	o, ok, _ := inf.lookup(key)
 	return o, ok
 }
 
-// set caches obj (ok) or drops key (!ok); had says whether key was cached.
-func (inf *Informer[T]) set(key string, obj T, ok, had bool) {
+// lookup is get that also says whether a shared cache lags the store on key, for set.
+func (inf *Informer[T]) lookup(key string) (o T, ok, lagging bool) {
+	if inf.items != nil {
+		o, ok = inf.items[key]
+		return o, ok, false
+	}
+	if e, lagging := inf.lag[key]; lagging {
+		return e.obj, e.ok, true
+	}
+	o, ok = inf.k.items[key]
+	return o, ok, false
+}
+
+// set caches obj (ok) or drops key (!ok); had says whether key was cached and lagging
+// whether a shared cache had a lag entry for it (lookup's results).
+func (inf *Informer[T]) set(key string, obj T, ok, had, lagging bool) {
 	if inf.items != nil {
 		switch {
 		case ok:
@@ -353,7 +360,7 @@ func (inf *Informer[T]) set(key string, obj T, ok, had bool) {
 		inf.n--
 	}
 	cur, inStore := inf.k.items[key]
-	if e, lagging := inf.lag[key]; lagging && e.ok != inStore {
+	if lagging && had != inStore { // the entry's presence (had) differed from the store's
 		inf.ndiff--
 		inf.mergeOK = false
 	}
@@ -458,7 +465,7 @@ func (inf *Informer[T]) CountByIndex(name, v string) int {
 
 func (inf *Informer[T]) apply(ev Event[T]) {
 	key := ev.New.Meta().Key()
-	old, had := inf.get(key)
+	old, had, lagging := inf.lookup(key)
 	if inf.selIndex != nil && ev.Type != Deleted && inf.selIndex(ev.New) != inf.selValue {
 		ev.Type = Deleted // it left the selection: a field-selected watch reports a deletion
 	}
@@ -467,7 +474,7 @@ func (inf *Informer[T]) apply(ev Event[T]) {
 		if !had {
 			return
 		}
-		inf.set(key, ev.New, false, true)
+		inf.set(key, ev.New, false, true, lagging)
 		for _, ix := range inf.indexes {
 			if v := ix.fn(old); v != "" {
 				ix.remove(v, key)
@@ -477,7 +484,7 @@ func (inf *Informer[T]) apply(ev Event[T]) {
 		if had && old.Meta().ResourceVersion >= ev.New.Meta().ResourceVersion {
 			return
 		}
-		inf.set(key, ev.New, true, had)
+		inf.set(key, ev.New, true, had, lagging)
 		for _, ix := range inf.indexes {
 			var ov string
 			if had {
@@ -513,8 +520,8 @@ func (inf *Informer[T]) apply(ev Event[T]) {
 func (inf *Informer[T]) Rewind(ev Event[T]) {
 	key := ev.New.Meta().Key()
 	before := ev.Type != Added && (inf.selIndex == nil || inf.selIndex(ev.Old) == inf.selValue)
-	cur, had := inf.get(key)
-	inf.set(key, ev.Old, before, had)
+	cur, had, lagging := inf.lookup(key)
+	inf.set(key, ev.Old, before, had, lagging)
 	for _, ix := range inf.indexes {
 		if had {
 			if v := ix.fn(cur); v != "" {
