@@ -302,6 +302,30 @@ func (k *Kind[T]) Update(c *Client, obj T) (T, error) {
 	return k.store(old, k.writeCopy(obj))
 }
 
+// UpdateFrom is Update of a change to cur, a version the caller read (from an
+// informer, say): fn changes a copy of cur made as the server copies what it stores,
+// and the result is stored if cur is still the stored version (the resourceVersion
+// precondition), else Conflict. It spares the caller's own copy: one copy per write.
+func (k *Kind[T]) UpdateFrom(c *Client, cur T, fn func(obj T) error) (T, error) {
+	var zero T
+	if err := c.check("update", k.Resource); err != nil {
+		return zero, err
+	}
+	m := cur.Meta()
+	old, ok := k.items[m.Key()]
+	if !ok {
+		return zero, notFound(k.Resource, m.Name)
+	}
+	if m.ResourceVersion != old.Meta().ResourceVersion {
+		return zero, conflict(k.Resource, m.Name)
+	}
+	obj := k.writeCopy(cur)
+	if err := fn(obj); err != nil {
+		return zero, err
+	}
+	return k.store(old, obj)
+}
+
 // Patch applies fn to a copy of the current object and stores the result, with no
 // resourceVersion precondition (a strategic-merge or JSON patch in effect). fn may
 // return an error to abandon the patch. For a kind with a status copy (pods), fn

@@ -275,3 +275,24 @@ func TestPodWithoutSpec(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, rs.Template.Spec.PodSpec)
 }
+
+// UpdateFrom changes a copy of the version the caller read: it stores the change,
+// leaves the version read untouched, and is refused with Conflict once that version is
+// stale.
+func TestUpdateFrom(t *testing.T) {
+	s, _, _ := newTestServer(t)
+	c := s.NewClient("c", time.Second)
+	p, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "web"}})
+	require.NoError(t, err)
+	got, err := s.Pods.UpdateFrom(c, p, func(np *Pod) error {
+		np.SetCondition(PodCondition{Type: PodReady, Status: ConditionTrue}, 0)
+		return nil
+	})
+	require.NoError(t, err)
+	require.True(t, got.IsReady())
+	require.False(t, p.IsReady(), "the version read is not changed")
+	stored, _ := s.Pods.Peek("default/web")
+	require.Same(t, got, stored)
+	_, err = s.Pods.UpdateFrom(c, p, func(*Pod) error { return nil })
+	require.True(t, IsConflict(err), "p is stale now: %v", err)
+}

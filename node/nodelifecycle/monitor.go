@@ -466,15 +466,13 @@ func (nc *Controller) markPodsNotReady(pods []*apiserver.Pod, nodeName string) e
 		if c == nil || c.Status == apiserver.ConditionFalse {
 			continue
 		}
-		// Update stores its own deep copy and stored objects are never changed in place,
-		// so the request needs only its own conditions: copying the labels and the
-		// rest for each of a zone's pods was as costly as the write.
-		np := *p
-		np.Conditions = slices.Clone(p.Conditions)
+		// an UpdateStatus of the informer's version (a Conflict if it is stale)
 		nc2 := *c
 		nc2.Status = apiserver.ConditionFalse
-		np.SetCondition(nc2, now)
-		if _, err := nc.s.Pods.Update(nc.c, &np); err != nil && !apiserver.IsNotFound(err) {
+		if _, err := nc.s.Pods.UpdateFrom(nc.c, p, func(np *apiserver.Pod) error {
+			np.SetCondition(nc2, now)
+			return nil
+		}); err != nil && !apiserver.IsNotFound(err) {
 			errs = err
 		}
 	}
