@@ -144,9 +144,13 @@ func (r *recorder) fail(msg string)                   { r.failed, r.msgs = true,
 // it to a small scenario, written as a file that reproduces it.
 func TestPropertyFindsInjectedBug(t *testing.T) {
 	reproDir(t)
-	// No fail file; and time to shrink fully even on a loaded machine (rapid's default
-	// budget is 30 s, which a busy CI machine can use up before the minimum).
-	for name, v := range map[string]string{"rapid.nofailfile": "true", "rapid.shrinktime": "5m"} {
+	// No fail file; time to shrink fully even on a loaded machine (rapid's default
+	// budget is 30 s, which a busy CI machine can use up before the minimum); and a fixed
+	// seed: shrinking is a search that, from about one random start in seven, stops at a
+	// local minimum (three nodes, or four events on one node) where every single step
+	// loses the failure, so that the size bounds below would fail at random. The other
+	// properties keep drawing new cases on each run.
+	for name, v := range map[string]string{"rapid.nofailfile": "true", "rapid.shrinktime": "5m", "rapid.seed": "1"} {
 		if f := flag.Lookup(name); f != nil {
 			old := f.Value.String()
 			require.NoError(t, f.Value.Set(v))
