@@ -15,8 +15,18 @@ type keyList struct {
 
 func (l *keyList) len() int { return len(l.keys) - l.ndead }
 
-// add inserts k; the caller guarantees k is not in the set.
-func (l *keyList) add(k string) { l.keys = append(l.keys, k) }
+// add inserts k; the caller guarantees k is not in the set. A key that sorts after
+// all the others extends the sorted prefix: objects created in key order (a running
+// start lays out a ReplicaSet's pods so) then never need sorting.
+func (l *keyList) add(k string) {
+	if n := len(l.keys); l.nsorted == n && (n == 0 || l.keys[n-1] < k) {
+		l.nsorted++
+		if l.dead != nil {
+			l.dead = append(l.dead, false)
+		}
+	}
+	l.keys = append(l.keys, k)
+}
 
 // remove deletes k if present.
 func (l *keyList) remove(k string) {

@@ -74,3 +74,48 @@ func TestKeyListLongTails(t *testing.T) {
 		}
 	})
 }
+
+// Keys appended in order extend the sorted prefix (no sort on the next read); mixed
+// with removals (dead marks), re-additions and out-of-order keys, the set must stay
+// exact and the prefix sorted.
+func TestKeyListInOrderAppends(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var l keyList
+		model := map[string]bool{}
+		next := 0
+		for i, n := 0, rapid.IntRange(0, 400).Draw(t, "ops"); i < n; i++ {
+			var k string
+			switch op := rapid.IntRange(0, 9).Draw(t, "op"); {
+			case op < 5: // the next key in order
+				next += rapid.IntRange(1, 3).Draw(t, "step")
+				k = fmt.Sprintf("k%04d", next)
+				if !model[k] {
+					l.add(k)
+					model[k] = true
+				}
+			case op < 6: // any key
+				k = fmt.Sprintf("k%04d", rapid.IntRange(0, next+2).Draw(t, "key"))
+				if !model[k] {
+					l.add(k)
+					model[k] = true
+				}
+			case op < 8:
+				k = fmt.Sprintf("k%04d", rapid.IntRange(0, next).Draw(t, "key"))
+				l.remove(k)
+				delete(model, k)
+			default:
+				want := make([]string, 0, len(model))
+				for k := range model {
+					want = append(want, k)
+				}
+				sort.Strings(want)
+				require.Equal(t, want, append([]string{}, l.sorted()...))
+			}
+			require.Equal(t, len(model), l.len())
+			require.True(t, sort.StringsAreSorted(l.keys[:l.nsorted]), "sorted prefix")
+			if l.dead != nil {
+				require.Len(t, l.dead, l.nsorted)
+			}
+		}
+	})
+}

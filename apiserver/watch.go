@@ -465,7 +465,16 @@ func (inf *Informer[T]) CountByIndex(name, v string) int {
 
 func (inf *Informer[T]) apply(ev Event[T]) {
 	key := ev.New.Meta().Key()
-	old, had, lagging := inf.lookup(key)
+	var old T
+	var had, lagging bool
+	if inf.items == nil {
+		// A view's watch began with the cache equal to the store and delivers every
+		// change in order, so what the view has of key is what this change replaced,
+		// and the store made a lag entry for key when it made the change: no lookup.
+		old, had, lagging = ev.Old, ev.Type != Added, true
+	} else {
+		old, had, lagging = inf.lookup(key)
+	}
 	if inf.selIndex != nil && ev.Type != Deleted && inf.selIndex(ev.New) != inf.selValue {
 		ev.Type = Deleted // it left the selection: a field-selected watch reports a deletion
 	}
