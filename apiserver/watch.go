@@ -382,13 +382,35 @@ func (inf *Informer[T]) AddHandler(fn func(Event[T])) { inf.handlers = append(in
 // AddIndex indexes the cache by fn (e.g. pods by node name). Objects for which fn
 // returns "" are not indexed. Adding an index name the informer already has does
 // nothing (as for a shared informer's indexers, the same name must mean the same fn).
+// The index is built at its first query and kept current from then on: an index
+// nothing asks (a PodDisruptionBudget controller's with no budgets) costs nothing,
+// and one asked only late costs no upkeep before.
 func (inf *Informer[T]) AddIndex(name string, fn func(T) string) {
 	for _, ix := range inf.indexes {
 		if ix.name == name {
 			return
 		}
 	}
-	ix := &index[T]{name: name, fn: fn, by: map[string]*keyList{}}
+	inf.indexes = append(inf.indexes, &index[T]{name: name, fn: fn})
+}
+
+// index returns the index named name, built, or nil.
+func (inf *Informer[T]) index(name string) *index[T] {
+	for _, ix := range inf.indexes {
+		if ix.name == name {
+			if ix.by == nil {
+				inf.build(ix)
+			}
+			return ix
+		}
+	}
+	return nil
+}
+
+// build fills ix from the cache.
+func (inf *Informer[T]) build(ix *index[T]) {
+	ix.by = map[string]*keyList{}
+	fn := ix.fn
 	// Walking the map is sequential where walking the keys in order would look each
 	// object up at random (a cache miss per object for a million pods); each value's
 	// list is then sorted once, and its order is the keys' whatever the walk's.
@@ -417,47 +439,39 @@ func (inf *Informer[T]) AddIndex(name string, fn func(T) string) {
 	for _, l := range ix.by {
 		l.sorted()
 	}
-	inf.indexes = append(inf.indexes, ix)
 }
 
 // ByIndex returns the objects whose index value is v, in key order.
 func (inf *Informer[T]) ByIndex(name, v string) []T {
-	for _, ix := range inf.indexes {
-		if ix.name == name {
-			keys := ix.keys(v)
-			out := make([]T, 0, len(keys))
-			for _, key := range keys {
-				o, _ := inf.get(key)
-				out = append(out, o)
-			}
-			return out
-		}
+	ix := inf.index(name)
+	if ix == nil {
+		return nil
 	}
-	return nil
+	keys := ix.keys(v)
+	out := make([]T, 0, len(keys))
+	for _, key := range keys {
+		o, _ := inf.get(key)
+		out = append(out, o)
+	}
+	return out
 }
 
 // EachByIndex calls fn for each object whose index value is v, in key order: ByIndex
 // without allocating a slice. fn must not change the informer.
 func (inf *Informer[T]) EachByIndex(name, v string, fn func(T)) {
-	for _, ix := range inf.indexes {
-		if ix.name == name {
-			for _, key := range ix.keys(v) {
-				o, _ := inf.get(key)
-				fn(o)
-			}
-			return
+	if ix := inf.index(name); ix != nil {
+		for _, key := range ix.keys(v) {
+			o, _ := inf.get(key)
+			fn(o)
 		}
 	}
 }
 
 // CountByIndex returns how many objects have index value v.
 func (inf *Informer[T]) CountByIndex(name, v string) int {
-	for _, ix := range inf.indexes {
-		if ix.name == name {
-			if l := ix.by[v]; l != nil {
-				return l.len()
-			}
-			return 0
+	if ix := inf.index(name); ix != nil {
+		if l := ix.by[v]; l != nil {
+			return l.len()
 		}
 	}
 	return 0
@@ -485,6 +499,9 @@ func (inf *Informer[T]) apply(ev Event[T]) {
 		}
 		inf.set(key, ev.New, false, true, lagging)
 		for _, ix := range inf.indexes {
+			if ix.by == nil {
+				continue
+			}
 			if v := ix.fn(old); v != "" {
 				ix.remove(v, key)
 			}
@@ -495,6 +512,9 @@ func (inf *Informer[T]) apply(ev Event[T]) {
 		}
 		inf.set(key, ev.New, true, had, lagging)
 		for _, ix := range inf.indexes {
+			if ix.by == nil {
+				continue
+			}
 			var ov string
 			if had {
 				ov = ix.fn(old)
@@ -532,6 +552,9 @@ func (inf *Informer[T]) Rewind(ev Event[T]) {
 	cur, had, lagging := inf.lookup(key)
 	inf.set(key, ev.Old, before, had, lagging)
 	for _, ix := range inf.indexes {
+		if ix.by == nil {
+			continue
+		}
 		if had {
 			if v := ix.fn(cur); v != "" {
 				ix.remove(v, key)
