@@ -148,3 +148,95 @@ func TestPropertyInformerViewEqualsCopy(t *testing.T) {
 		check("end", true)
 	})
 }
+
+// TestPropertySelectedInformerEqualsFilter: a selected informer (pods of one node, as
+// the kubelet's), started at any moment — before or after the watch index first
+// lists its values — holds what a plain watch filtered by the same field holds.
+func TestPropertySelectedInformerEqualsFilter(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		e := sim.New()
+		s := New(e, sim.NewTrace(false), DefaultConfig())
+		w := s.NewClient("writer", time.Second)
+		r := s.NewClient("reader", time.Second)
+		lat := time.Duration(rapid.IntRange(0, 3).Draw(t, "latency")) * time.Second
+		names := []string{"a", "b", "c", "d"}
+		nodes := []string{"n1", "n2", "n3"}
+		type sel struct {
+			inf  *Informer[*Pod]
+			want map[string]*Pod
+		}
+		sels := map[string]*sel{}
+		check := func(label string) {
+			for _, n := range nodes {
+				c := sels[n]
+				if c == nil {
+					continue
+				}
+				want := make([]string, 0, len(c.want))
+				for k := range c.want {
+					want = append(want, k)
+				}
+				slices.Sort(want)
+				if got := c.inf.Keys(); !slices.Equal(got, want) {
+					t.Fatalf("%s: node %s: keys %v, want %v", label, n, got, want)
+				}
+				for _, k := range want {
+					if got, _ := c.inf.Get(k); got != c.want[k] {
+						t.Fatalf("%s: node %s: Get(%s) is not the version delivered", label, n, k)
+					}
+				}
+			}
+		}
+		steps := rapid.IntRange(1, 60).Draw(t, "steps")
+		for i := 0; i < steps; i++ {
+			name := rapid.SampledFrom(names).Draw(t, "name")
+			key := "default/" + name
+			switch op := rapid.IntRange(0, 7).Draw(t, "op"); op {
+			case 0:
+				_, _ = s.Pods.Create(w, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: name}, NodeName: rapid.SampledFrom(append(nodes, "")).Draw(t, "node")})
+			case 1:
+				if _, ok := s.Pods.Peek(key); !ok {
+					_, _ = s.Pods.Restore(&Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: name}, NodeName: rapid.SampledFrom(nodes).Draw(t, "node")})
+				}
+			case 2:
+				n := rapid.SampledFrom(append(nodes, "")).Draw(t, "node")
+				_, _ = s.Pods.Patch(w, key, func(p *Pod) error { p.NodeName = n; return nil })
+			case 3:
+				grace := int64(rapid.IntRange(0, 2).Draw(t, "grace"))
+				_ = s.Pods.Delete(w, key, DeleteOptions{GracePeriodSeconds: &grace})
+			case 4:
+				r.SetPartitioned(rapid.Bool().Draw(t, "partitioned"))
+			case 5:
+				n := rapid.SampledFrom(nodes).Draw(t, "node")
+				if sels[n] == nil {
+					c := &sel{inf: NewSelectedInformer(s.Pods, r, lat, IndexNodeName, n), want: map[string]*Pod{}}
+					for _, k := range s.Pods.Keys() {
+						if p, _ := s.Pods.Peek(k); p.NodeName == n {
+							c.want[k] = p
+						}
+					}
+					// the reference: a watch of every pod, filtered here
+					s.Pods.Watch(r, lat, func(ev Event[*Pod]) {
+						k := ev.New.Key()
+						if ev.Type != Deleted && ev.New.NodeName == n {
+							c.want[k] = ev.New
+						} else {
+							delete(c.want, k)
+						}
+					})
+					sels[n] = c
+				}
+			default:
+				if err := e.RunFor(time.Duration(rapid.IntRange(0, 2500).Draw(t, "ms")) * time.Millisecond); err != nil {
+					t.Fatal(err)
+				}
+			}
+			check(fmt.Sprintf("step %d", i))
+		}
+		r.SetPartitioned(false)
+		if err := e.RunFor(10 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+		check("end")
+	})
+}

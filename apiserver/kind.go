@@ -82,6 +82,11 @@ type selIndex[T Obj[T]] struct {
 	// byKey: the value is the object's key (no key lists are kept)
 	byKey bool
 	vals  map[string]*selValue[T]
+	// listed: the values' key lists are built and kept. They are built when a
+	// selected informer first lists (selectedKeys): until then a change only finds its
+	// watches, so a store of a million pods whose kubelets never start (lazy mode)
+	// keeps no lists.
+	listed bool
 }
 
 // selValue is what a watch index knows of one value: the stored keys with it (sorted
@@ -444,7 +449,7 @@ func (k *Kind[T]) notify(ev Event[T]) {
 			nv = ""
 		}
 		var osv, nsv *selValue[T]
-		if ov != nv && !ix.byKey {
+		if ov != nv && ix.listed {
 			key := ev.New.Meta().Key()
 			if ov != "" {
 				if osv = ix.vals[ov]; osv != nil {

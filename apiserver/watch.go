@@ -143,13 +143,20 @@ func (k *Kind[T]) addWatchIndex(name string, fn func(T) string, byKey bool) {
 			ix.vals[v] = &selValue[T]{watchers: sv.watchers}
 		}
 	}
-	if byKey {
-		return
-	}
-	for _, key := range k.keys.sorted() {
-		if v := fn(k.items[key]); v != "" {
+	ix.listed = false // (re)listed for fn at the first selectedKeys
+}
+
+// list builds the key lists of ix's values from the store.
+func (k *Kind[T]) list(ix *selIndex[T]) {
+	ix.listed = true
+	// walking the map is sequential; each value's list is sorted once below
+	for key, o := range k.items {
+		if v := ix.fn(o); v != "" {
 			ix.value(v).keys.add(key)
 		}
+	}
+	for _, sv := range ix.vals {
+		sv.keys.sorted()
 	}
 }
 
@@ -160,6 +167,9 @@ func (k *Kind[T]) selectedKeys(ix *selIndex[T], value string) []string {
 			return []string{value}
 		}
 		return nil
+	}
+	if !ix.listed {
+		k.list(ix)
 	}
 	if sv := ix.vals[value]; sv != nil {
 		return sv.keys.sorted()
