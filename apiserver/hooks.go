@@ -73,7 +73,7 @@ func (s *Server) collectNodeDependents(n *Node) {
 	uid := n.UID
 	_, _ = s.Engine.At(s.Now(), func() {
 		for _, key := range append([]string(nil), s.Leases.keys.sorted()...) {
-			l := s.Leases.items[key]
+			l, _ := s.Leases.items.get(key)
 			for _, r := range l.OwnerReferences {
 				if r.Kind == "Node" && r.UID == uid {
 					s.Leases.remove(key, l)

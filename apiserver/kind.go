@@ -55,7 +55,7 @@ type Kind[T Obj[T]] struct {
 	s          *Server
 	Resource   string
 	namespaced bool
-	items      map[string]T
+	items      objTable[T]
 	keys       keyList
 	watchers   []*watcher[T]
 	Hooks      Hooks[T]
@@ -150,17 +150,16 @@ func (k *Kind[T]) writeCopy(obj T) T {
 // NewKind registers a resource with the server. Packages that model more kinds
 // (workloads, budgets) register them this way.
 func NewKind[T Obj[T]](s *Server, resource string, namespaced bool) *Kind[T] {
-	return &Kind[T]{s: s, Resource: resource, namespaced: namespaced, items: map[string]T{}}
+	return &Kind[T]{s: s, Resource: resource, namespaced: namespaced}
 }
 
 // Len is the number of stored objects.
-func (k *Kind[T]) Len() int { return len(k.items) }
+func (k *Kind[T]) Len() int { return k.items.len() }
 
 // Peek returns the stored object without going through a client (no faults apply).
 // Reports and tests use it; components read through informers or clients.
 func (k *Kind[T]) Peek(key string) (T, bool) {
-	o, ok := k.items[key]
-	return o, ok
+	return k.items.get(key)
 }
 
 // Keys returns the stored keys in order (the slice is the store's own; do not modify).
@@ -169,7 +168,8 @@ func (k *Kind[T]) Keys() []string { return k.keys.sorted() }
 // Each calls fn for every stored object in key order (no faults apply; for reports).
 func (k *Kind[T]) Each(fn func(T)) {
 	for _, key := range k.keys.sorted() {
-		fn(k.items[key])
+		o, _ := k.items.get(key)
+		fn(o)
 	}
 }
 
@@ -179,7 +179,7 @@ func (k *Kind[T]) Get(c *Client, key string) (T, error) {
 	if err := c.check("get", k.Resource); err != nil {
 		return zero, err
 	}
-	o, ok := k.items[key]
+	o, ok := k.items.get(key)
 	if !ok {
 		return zero, notFound(k.Resource, nameOf(key))
 	}
@@ -194,7 +194,8 @@ func (k *Kind[T]) List(c *Client) ([]T, error) {
 	keys := k.keys.sorted()
 	out := make([]T, 0, len(keys))
 	for _, key := range keys {
-		out = append(out, k.items[key])
+		o, _ := k.items.get(key)
+		out = append(out, o)
 	}
 	return out, nil
 }
@@ -242,9 +243,7 @@ func (k *Kind[T]) Reserve(n int) {
 	if n <= 0 {
 		return
 	}
-	if len(k.items) == 0 {
-		k.items = make(map[string]T, n)
-	}
+	k.items.reserve(n)
 	k.keys.keys = slices.Grow(k.keys.keys, n)
 }
 
@@ -252,7 +251,7 @@ func (k *Kind[T]) Reserve(n int) {
 // its UID.
 func (k *Kind[T]) claim(m *ObjectMeta) (string, error) {
 	key := m.Key()
-	if _, ok := k.items[key]; ok {
+	if _, ok := k.items.get(key); ok {
 		return "", alreadyExists(k.Resource, m.Name)
 	}
 	m.key = key
@@ -297,7 +296,7 @@ func (k *Kind[T]) Update(c *Client, obj T) (T, error) {
 	}
 	m := obj.Meta()
 	key := m.Key()
-	old, ok := k.items[key]
+	old, ok := k.items.get(key)
 	if !ok {
 		return zero, notFound(k.Resource, m.Name)
 	}
@@ -317,7 +316,7 @@ func (k *Kind[T]) UpdateFrom(c *Client, cur T, fn func(obj T) error) (T, error) 
 		return zero, err
 	}
 	m := cur.Meta()
-	old, ok := k.items[m.Key()]
+	old, ok := k.items.get(m.Key())
 	if !ok {
 		return zero, notFound(k.Resource, m.Name)
 	}
@@ -341,7 +340,7 @@ func (k *Kind[T]) Patch(c *Client, key string, fn func(obj T) error) (T, error) 
 	if err := c.check("patch", k.Resource); err != nil {
 		return zero, err
 	}
-	old, ok := k.items[key]
+	old, ok := k.items.get(key)
 	if !ok {
 		return zero, notFound(k.Resource, nameOf(key))
 	}
@@ -385,7 +384,7 @@ func (k *Kind[T]) Delete(c *Client, key string, opts DeleteOptions) error {
 	if err := c.check("delete", k.Resource); err != nil {
 		return err
 	}
-	old, ok := k.items[key]
+	old, ok := k.items.get(key)
 	if !ok {
 		return notFound(k.Resource, nameOf(key))
 	}
@@ -413,7 +412,7 @@ func (k *Kind[T]) put(key string, obj, old T, had bool) {
 	for _, v := range k.views {
 		v.storeChanging(key, old, had, true)
 	}
-	k.items[key] = obj
+	k.items.set(key, obj)
 }
 
 // remove drops the object and notifies.
@@ -421,7 +420,7 @@ func (k *Kind[T]) remove(key string, old T) {
 	for _, v := range k.views {
 		v.storeChanging(key, old, true, false)
 	}
-	delete(k.items, key)
+	k.items.del(key)
 	k.keys.remove(key)
 	k.s.nextRV()
 	k.changed(Event[T]{Type: Deleted, Old: old, New: old})

@@ -149,12 +149,12 @@ func (k *Kind[T]) addWatchIndex(name string, fn func(T) string, byKey bool) {
 // list builds the key lists of ix's values from the store.
 func (k *Kind[T]) list(ix *selIndex[T]) {
 	ix.listed = true
-	// walking the map is sequential; each value's list is sorted once below
-	for key, o := range k.items {
+	// walking the store's table is sequential; each value's list is sorted once below
+	k.items.each(func(o T) {
 		if v := ix.fn(o); v != "" {
-			ix.value(v).keys.add(key)
+			ix.value(v).keys.add(o.Meta().Key())
 		}
-	}
+	})
 	for _, sv := range ix.vals {
 		sv.keys.sorted()
 	}
@@ -163,7 +163,7 @@ func (k *Kind[T]) list(ix *selIndex[T]) {
 // selectedKeys are the stored keys whose index value is value, sorted.
 func (k *Kind[T]) selectedKeys(ix *selIndex[T], value string) []string {
 	if ix.byKey {
-		if _, ok := k.items[value]; ok {
+		if _, ok := k.items.get(value); ok {
 			return []string{value}
 		}
 		return nil
@@ -196,7 +196,7 @@ func NewSelectedInformer[T Obj[T]](k *Kind[T], c *Client, latency time.Duration,
 	inf := &Informer[T]{k: k, items: make(map[string]T, len(keys))}
 	fn := ix.fn
 	for _, key := range keys {
-		inf.items[key] = k.items[key]
+		inf.items[key], _ = k.items.get(key)
 	}
 	inf.keys = keyList{keys: slices.Clone(keys), nsorted: len(keys)}
 	inf.selIndex, inf.selValue = fn, value
@@ -281,7 +281,7 @@ func (ix *index[T]) keys(v string) []string {
 // NewInformer lists the kind (as an informer's initial LIST, which always succeeds in
 // this model) and keeps the cache current through a watch with the given latency.
 func NewInformer[T Obj[T]](k *Kind[T], c *Client, latency time.Duration) *Informer[T] {
-	inf := &Informer[T]{k: k, lag: map[string]lagged[T]{}, n: len(k.items)}
+	inf := &Informer[T]{k: k, lag: map[string]lagged[T]{}, n: k.items.len()}
 	k.views = append(k.views, inf)
 	inf.watch = k.Watch(c, latency, inf.apply)
 	return inf
@@ -343,7 +343,7 @@ func (inf *Informer[T]) lookup(key string) (o T, ok, lagging bool) {
 	if e, lagging := inf.lag[key]; lagging {
 		return e.obj, e.ok, true
 	}
-	o, ok = inf.k.items[key]
+	o, ok = inf.k.items.get(key)
 	return o, ok, false
 }
 
@@ -369,7 +369,7 @@ func (inf *Informer[T]) set(key string, obj T, ok, had, lagging bool) {
 	case had && !ok:
 		inf.n--
 	}
-	cur, inStore := inf.k.items[key]
+	cur, inStore := inf.k.items.get(key)
 	if lagging && had != inStore { // the entry's presence (had) differed from the store's
 		inf.ndiff--
 		inf.mergeOK = false
@@ -421,9 +421,10 @@ func (inf *Informer[T]) index(name string) *index[T] {
 func (inf *Informer[T]) build(ix *index[T]) {
 	ix.by = map[string]*keyList{}
 	fn := ix.fn
-	// Walking the map is sequential where walking the keys in order would look each
-	// object up at random (a cache miss per object for a million pods); each value's
-	// list is then sorted once, and its order is the keys' whatever the walk's.
+	// Walking the cache (the store's table, or the private map) is sequential where
+	// walking the keys in order would look each object up at random (a cache miss per
+	// object for a million pods); each value's list is then sorted once, and its order
+	// is the keys' whatever the walk's.
 	if inf.items != nil {
 		for key, o := range inf.items {
 			if v := fn(o); v != "" {
@@ -431,13 +432,14 @@ func (inf *Informer[T]) build(ix *index[T]) {
 			}
 		}
 	} else {
-		for key, o := range inf.k.items {
+		inf.k.items.each(func(o T) {
+			key := o.Meta().Key()
 			if _, lagging := inf.lag[key]; !lagging {
 				if v := fn(o); v != "" {
 					ix.add(v, key)
 				}
 			}
-		}
+		})
 		for key, e := range inf.lag {
 			if v := ""; e.ok {
 				if v = fn(e.obj); v != "" {
@@ -611,7 +613,7 @@ func (inf *Informer[T]) Keys() []string {
 func (inf *Informer[T]) mergeKeys() []string {
 	var gone []string
 	for key, e := range inf.lag {
-		if _, inStore := inf.k.items[key]; e.ok && !inStore {
+		if _, inStore := inf.k.items.get(key); e.ok && !inStore {
 			gone = append(gone, key)
 		}
 	}
