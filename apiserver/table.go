@@ -6,11 +6,14 @@ import (
 )
 
 // objTable is the store's index of objects by key, in place of a map[string]T: a
-// million pods cost ≈ 20 bytes each here (an 8-byte slot at most ¾ full and an
+// million pods cost ≈ 19 bytes each here (an 8-byte slot at most ¾ full and an
 // 8-byte entry in a dense slice) where a map took ≈ 40–47 (a 24-byte slot, groups
-// at most ⅞ full, tables that double). Slots use linear probing and hold a 32-bit
-// hash of the key next to the object's index, so that a probe dereferences an object
-// only when the hashes agree, and growing or deleting never rehashes a key.
+// at most ⅞ full, tables of powers of two). Slots use linear probing and hold a
+// 32-bit hash of the key next to the object's index, so that a probe dereferences an
+// object only when the hashes agree, and growing or deleting never rehashes a key.
+// The number of slots need not be a power of two (a key's first slot is its hash
+// scaled to the table), so that a table reserved for n objects is n·4/3 slots, not
+// up to twice that.
 //
 // Walking the dense slice (each) visits objects in an order that depends only on the
 // sequence of inserts and deletes, never on the hash seed, which differs per process.
@@ -31,27 +34,27 @@ func (t *objTable[T]) init(n int) {
 	t.slots = make([]uint64, slotsFor(n))
 }
 
-// slotsFor is the power of two that holds n objects at most ¾ full.
-func slotsFor(n int) int {
-	want := n + n/3 + 1
-	if want <= minSlots {
-		return minSlots
-	}
-	return 1 << bits.Len(uint(want-1))
-}
+// slotsFor is the number of slots that holds n objects at most ¾ full.
+func slotsFor(n int) int { return max(n+n/3+1, minSlots) }
+
+// home is the first slot of a key whose hash is h in a table of n slots.
+func home(h uint32, n int) int { return int(uint64(h) * uint64(n) >> 32) }
 
 func (t *objTable[T]) hash(key string) uint32 { return uint32(maphash.String(t.seed, key)) }
 
 // find returns the slot holding key, or the empty slot where it would go (found false).
 func (t *objTable[T]) find(key string, h uint32) (slot int, found bool) {
-	mask := len(t.slots) - 1
-	for i := int(h) & mask; ; i = (i + 1) & mask {
+	n := len(t.slots)
+	for i := home(h, n); ; {
 		s := t.slots[i]
 		if s == 0 {
 			return i, false
 		}
 		if uint32(s>>32) == h && t.objs[uint32(s)-1].Meta().Key() == key {
 			return i, true
+		}
+		if i++; i == n {
+			i = 0
 		}
 	}
 }
@@ -98,7 +101,7 @@ func (t *objTable[T]) set(key string, obj T) {
 	t.slots[i] = uint64(h)<<32 | uint64(j+1)
 	t.n++
 	if t.n*4 > len(t.slots)*3 {
-		t.grow(len(t.slots) * 2)
+		t.grow(slotsFor(2 * t.n))
 	}
 }
 
@@ -120,15 +123,23 @@ func (t *objTable[T]) del(key string) {
 	// Backward-shift deletion: move up each later entry of the run that may live in
 	// the hole (its home is not cyclically within (hole, its slot]), so that no
 	// lookup meets an empty slot before its key and no tombstones accumulate.
-	mask := len(t.slots) - 1
+	n := len(t.slots)
+	dist := func(from, to int) int { // cyclic
+		if to >= from {
+			return to - from
+		}
+		return to + n - from
+	}
 	hole := i
-	for k := (i + 1) & mask; ; k = (k + 1) & mask {
+	for k := i; ; {
+		if k++; k == n {
+			k = 0
+		}
 		s := t.slots[k]
 		if s == 0 {
 			break
 		}
-		home := int(uint32(s>>32)) & mask
-		if (k-home)&mask >= (k-hole)&mask {
+		if dist(home(uint32(s>>32), n), k) >= dist(hole, k) {
 			t.slots[hole] = s
 			hole = k
 		}
@@ -140,14 +151,15 @@ func (t *objTable[T]) del(key string) {
 func (t *objTable[T]) grow(n int) {
 	old := t.slots
 	t.slots = make([]uint64, n)
-	mask := n - 1
 	for _, s := range old {
 		if s == 0 {
 			continue
 		}
-		i := int(uint32(s>>32)) & mask
+		i := home(uint32(s>>32), n)
 		for t.slots[i] != 0 {
-			i = (i + 1) & mask
+			if i++; i == n {
+				i = 0
+			}
 		}
 		t.slots[i] = s
 	}

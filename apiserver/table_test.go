@@ -55,12 +55,12 @@ func TestPropertyObjTableIsAMap(t *testing.T) {
 		slices.Sort(want)
 		require.Equal(t, want, append([]string{}, seen...))
 		// every slot is reachable from its key's home without crossing an empty slot
-		mask := len(tab.slots) - 1
+		n := len(tab.slots)
 		for i, s := range tab.slots {
 			if s == 0 {
 				continue
 			}
-			for j := int(uint32(s>>32)) & mask; j != i; j = (j + 1) & mask {
+			for j := home(uint32(s>>32), n); j != i; j = (j + 1) % n {
 				require.NotZero(t, tab.slots[j], "empty slot inside a probe run")
 			}
 		}
