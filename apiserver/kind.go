@@ -3,6 +3,7 @@ package apiserver
 import (
 	"slices"
 	"time"
+	"unsafe"
 )
 
 // Obj is what a stored kind must provide: its metadata and a deep copy.
@@ -56,6 +57,7 @@ type Kind[T Obj[T]] struct {
 	Resource   string
 	namespaced bool
 	items      objTable[T]
+	keyArena   []byte // see restoredKey
 	keys       keyList
 	watchers   []*watcher[T]
 	Hooks      Hooks[T]
@@ -219,7 +221,7 @@ func (k *Kind[T]) Create(c *Client, obj T) (T, error) {
 	obj = obj.DeepCopy()
 	ensureSpec(obj)
 	m := obj.Meta()
-	key, err := k.claim(m)
+	key, err := k.claim(m, false)
 	if err != nil {
 		return zero, err
 	}
@@ -248,9 +250,14 @@ func (k *Kind[T]) Reserve(n int) {
 }
 
 // claim checks that a new object's key is free, caches the key and gives the object
-// its UID.
-func (k *Kind[T]) claim(m *ObjectMeta) (string, error) {
-	key := m.Key()
+// its UID. A restored object's key is cut from the kind's key arena (restoredKey).
+func (k *Kind[T]) claim(m *ObjectMeta, restored bool) (string, error) {
+	var key string
+	if restored && m.key == "" && m.Namespace != "" {
+		key = k.restoredKey(m.Namespace, m.Name)
+	} else {
+		key = m.Key()
+	}
 	if _, ok := k.items.get(key); ok {
 		return "", alreadyExists(k.Resource, m.Name)
 	}
@@ -261,6 +268,26 @@ func (k *Kind[T]) claim(m *ObjectMeta) (string, error) {
 	}
 	m.UID = k.s.nextUID()
 	return key, nil
+}
+
+// keyArenaChunk is the size of the blocks restored keys are cut from: ≈ 500 pod keys.
+const keyArenaChunk = 16 << 10
+
+// restoredKey is "ns/name" in the kind's key arena: a million restored pods then cost
+// a million keys of their exact length and a few hundred allocations, where a string
+// each took a million allocations rounded up to their size class. The arena's bytes
+// are never written again once a key is cut; a block stays alive while any of its
+// keys does, which suits objects restored once at the start.
+func (k *Kind[T]) restoredKey(ns, name string) string {
+	n := len(ns) + 1 + len(name)
+	if len(k.keyArena)+n > cap(k.keyArena) {
+		k.keyArena = make([]byte, 0, max(keyArenaChunk, n))
+	}
+	start := len(k.keyArena)
+	k.keyArena = append(k.keyArena, ns...)
+	k.keyArena = append(k.keyArena, '/')
+	k.keyArena = append(k.keyArena, name...)
+	return unsafe.String(&k.keyArena[start], n)
 }
 
 // Restore stores an object that already existed when the simulation started, for a
@@ -274,7 +301,7 @@ func (k *Kind[T]) Restore(obj T) (T, error) {
 	var zero T
 	ensureSpec(obj)
 	m := obj.Meta()
-	key, err := k.claim(m)
+	key, err := k.claim(m, true)
 	if err != nil {
 		return zero, err
 	}
