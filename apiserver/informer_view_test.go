@@ -3,6 +3,7 @@ package apiserver
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,6 +74,17 @@ func TestPropertyInformerViewEqualsCopy(t *testing.T) {
 				}
 				if c.inf.Len() != len(want) {
 					t.Fatalf("%s: len %d, want %d", label, c.inf.Len(), len(want))
+				}
+				var ranged []*Pod // Range visits each cached object once, in some order
+				c.inf.Range(func(p *Pod) { ranged = append(ranged, p) })
+				slices.SortFunc(ranged, func(a, b *Pod) int { return strings.Compare(a.Key(), b.Key()) })
+				if len(ranged) != len(want) {
+					t.Fatalf("%s: Range visited %d objects, want %d", label, len(ranged), len(want))
+				}
+				for i, k := range want {
+					if ranged[i] != c.ref.items[k] {
+						t.Fatalf("%s: Range visited %s, want the cached %s", label, ranged[i].Key(), k)
+					}
 				}
 				for _, k := range append(want, "default/zz") {
 					got, ok := c.inf.Get(k)

@@ -634,6 +634,23 @@ func (inf *Informer[T]) mergeKeys() []string {
 	return append(out, gone[i:]...)
 }
 
+// Range calls fn for every cached object, in an order that is not key order but is
+// fixed by what happened to the store (never by map order or a hash seed): for a
+// start's initial pass whose outcome cannot depend on the order (counting, sets). An
+// informer that views the store and is not behind it walks the store's table in
+// memory order, where List looks each key up at random. fn must not change the
+// informer.
+func (inf *Informer[T]) Range(fn func(T)) {
+	if inf.items == nil && len(inf.lag) == 0 {
+		inf.k.items.each(fn)
+		return
+	}
+	for _, key := range inf.Keys() {
+		o, _ := inf.get(key)
+		fn(o)
+	}
+}
+
 // List returns the cached objects in key order.
 func (inf *Informer[T]) List() []T {
 	keys := inf.Keys()

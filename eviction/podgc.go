@@ -121,9 +121,7 @@ func (g *PodGC) Start() {
 	g.nodes, g.shared = apiserver.InformerFor(f, g.s.Nodes, g.c, lat)
 	g.pods, _ = apiserver.InformerFor(f, g.s.Pods, g.c, lat)
 	g.pods.AddIndex(apiserver.IndexNodeName, func(p *apiserver.Pod) string { return p.NodeName })
-	for _, p := range g.pods.List() {
-		g.track(p)
-	}
+	g.pods.Range(g.track) // track only fills sets: the order cannot show
 	g.run++
 	run := g.run
 	live := func() bool { return g.running && g.run == run }
