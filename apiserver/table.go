@@ -76,15 +76,28 @@ func (t *objTable[T]) get(key string) (T, bool) {
 
 // set stores obj under key (obj's key), replacing what it held.
 func (t *objTable[T]) set(key string, obj T) {
-	if t.slots == nil {
-		t.init(0)
-	}
-	h := t.hash(key)
-	i, ok := t.find(key, h)
+	i, h, ok := t.slot(key)
 	if ok {
 		t.objs[uint32(t.slots[i])-1] = obj
 		return
 	}
+	t.insertAt(i, h, obj)
+}
+
+// slot is find for a key about to be inserted: its hash, and the slot that holds it
+// or where it goes (valid for insertAt until the table next changes).
+func (t *objTable[T]) slot(key string) (i int, h uint32, found bool) {
+	if t.slots == nil {
+		t.init(0)
+	}
+	h = t.hash(key)
+	i, found = t.find(key, h)
+	return i, h, found
+}
+
+// insertAt stores obj (of a key not in the table) at the empty slot i that slot
+// returned for its key's hash h.
+func (t *objTable[T]) insertAt(i int, h uint32, obj T) {
 	var j int32
 	if n := len(t.free); n > 0 {
 		j = t.free[n-1]
