@@ -143,7 +143,11 @@ func (k *Kubelet) Adopt(r Resume, nodeEv *apiserver.Event[*apiserver.Node], podE
 	if podEv != nil {
 		k.podInf.Rewind(*podEv)
 	}
-	for _, p := range k.podInf.List() {
+	pods := k.podInf.List()
+	if len(k.pods) == 0 {
+		k.pods = make(map[string]*podState, len(pods)) // a node's pods arrive at once
+	}
+	for _, p := range pods {
 		if p.Phase == apiserver.PodRunning && !p.Deleting {
 			k.pods[p.Key()] = &podState{uid: p.UID, running: true, readyAt: p.CreationTimestamp}
 			continue
