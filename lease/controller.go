@@ -522,20 +522,21 @@ func (ctl *Controller) LastRenewal() time.Duration {
 func (ctl *Controller) catchUp(draw bool) (last, next time.Duration) {
 	now := ctl.s.Now()
 	last, next = ctl.virtLast, ctl.virtNext
-	for next < now {
-		last = next
-		var w time.Duration
-		switch {
-		case ctl.cfg.JitterFactor == 0:
-			w = ctl.period
-		case draw:
-			w = ctl.r.Jitter(ctl.period, ctl.cfg.JitterFactor)
-		default:
-			w = ctl.period + time.Duration(float64(ctl.period)*ctl.cfg.JitterFactor/2)
-		}
-		next = last + ctl.virtTook + w
+	if next >= now {
+		return last, next
 	}
-	return last, next
+	took, period, f := ctl.virtTook, ctl.period, ctl.cfg.JitterFactor
+	if f > 0 && draw {
+		// one draw per renewal since the lease went steady: thousands after hours.
+		return ctl.r.JitterWalk(next, now, period, f, took)
+	}
+	// a fixed step: count the renewals instead of walking them.
+	step := took + period
+	if f > 0 {
+		step += time.Duration(float64(period) * f / 2)
+	}
+	n := (now - next + step - 1) / step // renewals due before now, the one at next included
+	return next + (n-1)*step, next + n*step
 }
 
 // Unsteady leaves lazy mode at the current instant: it writes the Lease with the last

@@ -228,3 +228,49 @@ func TestSteadyAndUnsteady(t *testing.T) {
 	r.run(t, 24*time.Hour+time.Second)
 	require.Equal(t, 24*time.Hour, r.renews[len(r.renews)-1])
 }
+
+// catchUp counts or walks the virtual renewals exactly as one loop step per renewal
+// would: with jitter (drawing), without, and the peek's estimate.
+func TestCatchUpIsRenewalLoop(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		cfg    Config
+		draw   bool
+		took   time.Duration
+		next   time.Duration
+		now    time.Duration
+		jitter bool
+	}{
+		{"jitter", Config{}, true, 3 * time.Millisecond, 5 * time.Second, 12 * time.Hour, true},
+		{"jitter-peek", Config{}, false, 3 * time.Millisecond, 5 * time.Second, 12 * time.Hour, false},
+		{"no-jitter", Config{NoJitter: true}, true, 0, 5 * time.Second, 12 * time.Hour, false},
+		{"no-jitter-latency", Config{NoJitter: true}, true, 7 * time.Millisecond, time.Second, time.Hour + 3, false},
+		{"on-a-renewal", Config{NoJitter: true}, true, 0, 10 * time.Second, 10*time.Minute + 10*time.Second, false},
+		{"nothing-due", Config{}, true, 0, time.Hour, time.Hour, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := newRig(t, tc.cfg, true), newRig(t, tc.cfg, true)
+			for _, r := range []*rig{a, b} {
+				r.ctl.virtLast, r.ctl.virtNext, r.ctl.virtTook = tc.next-10*time.Second, tc.next, tc.took
+				r.run(t, tc.now)
+			}
+			last, next := a.ctl.catchUp(tc.draw)
+			c := b.ctl
+			wantLast, wantNext := c.virtLast, c.virtNext
+			for wantNext < tc.now {
+				wantLast = wantNext
+				w := c.period
+				switch {
+				case tc.jitter:
+					w = c.r.Jitter(c.period, c.cfg.JitterFactor)
+				case c.cfg.JitterFactor > 0:
+					w += time.Duration(float64(c.period) * c.cfg.JitterFactor / 2)
+				}
+				wantNext = wantLast + c.virtTook + w
+			}
+			require.Equal(t, wantLast, last)
+			require.Equal(t, wantNext, next)
+			require.Equal(t, c.r.Uint64(), a.ctl.r.Uint64(), "the same draws")
+		})
+	}
+}

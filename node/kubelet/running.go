@@ -143,9 +143,16 @@ func (k *Kubelet) Adopt(r Resume, nodeEv *apiserver.Event[*apiserver.Node], podE
 	if podEv != nil {
 		k.podInf.Rewind(*podEv)
 	}
-	for _, p := range k.podInf.List() {
+	pods := k.podInf.List()
+	if len(k.pods) == 0 {
+		k.pods = make(map[string]*podState, len(pods)) // a node's pods arrive at once
+	}
+	// the running pods' states in one allocation: a zone's kubelets adopt a zone's pods
+	adopted := make([]podState, 0, len(pods))
+	for _, p := range pods {
 		if p.Phase == apiserver.PodRunning && !p.Deleting {
-			k.pods[p.Key()] = &podState{uid: p.UID, running: true, readyAt: p.CreationTimestamp}
+			adopted = append(adopted, podState{uid: p.UID, running: true, readyAt: p.CreationTimestamp})
+			k.pods[p.Key()] = &adopted[len(adopted)-1]
 			continue
 		}
 		k.syncPod(p)

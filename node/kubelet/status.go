@@ -399,6 +399,14 @@ func (k *Kubelet) readyErrors() []string {
 // desiredConditions is what the setters compute now (heartbeat and transition times
 // are filled by computeConditions).
 func (k *Kubelet) desiredConditions(buf []apiserver.NodeCondition) []apiserver.NodeCondition {
+	if k.nothingToReport() {
+		return append(buf, healthyConditions[:]...)
+	}
+	return k.runSetters(buf)
+}
+
+// runSetters is desiredConditions computed by the setters.
+func (k *Kubelet) runSetters(buf []apiserver.NodeCondition) []apiserver.NodeCondition {
 	if k.netUnavail != nil {
 		o := k.netUnavail
 		buf = append(buf, apiserver.NodeCondition{Type: apiserver.NodeNetworkUnavailable, Status: o.status, Reason: o.reason, Message: o.message})
@@ -440,6 +448,22 @@ func (k *Kubelet) desiredConditions(buf []apiserver.NodeCondition) []apiserver.N
 	return append(buf, ready)
 }
 
+// nothingToReport: no injected cause and the runtime checked, so the setters compute
+// healthyConditions.
+func (k *Kubelet) nothingToReport() bool {
+	return k.runtimeReady && k.readyCause == "" && !k.shuttingDown && k.netUnavail == nil &&
+		!k.pressure[0].set && !k.pressure[1].set && !k.pressure[2].set
+}
+
+// healthyConditions are the conditions of a kubelet with nothing to report, as the
+// setters compute them (times unset). Every status sync of a healthy node computes
+// them, and a partitioned node syncs every few seconds.
+var healthyConditions = func() (c [4]apiserver.NodeCondition) {
+	k := &Kubelet{runtimeReady: true}
+	copy(c[:], k.runSetters(nil))
+	return c
+}()
+
 // computeConditions fills heartbeat (now) and transition times against the node's
 // current conditions and reports whether anything but the heartbeat differs.
 func (k *Kubelet) computeConditions(orig *apiserver.Node) ([]apiserver.NodeCondition, bool) {
@@ -456,7 +480,11 @@ func (k *Kubelet) computeConditions(orig *apiserver.Node) ([]apiserver.NodeCondi
 		c.LastHeartbeatTime = now
 		c.LastTransitionTime = now
 		var ex *apiserver.NodeCondition
-		if orig != nil {
+		switch {
+		case orig == nil:
+		case i < len(orig.Conditions) && orig.Conditions[i].Type == c.Type:
+			ex = &orig.Conditions[i] // the kubelet's own order, as it registered them
+		default:
 			ex = orig.Condition(c.Type)
 		}
 		if ex != nil && ex.Status == c.Status {

@@ -79,6 +79,29 @@ func (k *Kubelet) virtualSync(t time.Duration) time.Duration {
 	return t + took + k.drawStatusWait()
 }
 
+// walkVirtualSyncs runs the virtual syncs due before until, as virtualSync would one
+// by one. After hours of steady mode there are thousands per node, one jitter draw each:
+// the syncs between two reports are walked in one JitterWalk.
+func (k *Kubelet) walkVirtualSyncs(until time.Duration) {
+	t := k.statusVirtual
+	last, delay, reported := k.lastReport, k.delay, k.vReported
+	freq, period := k.cfg.NodeStatusReportFrequency, k.cfg.NodeStatusUpdateFrequency
+	for t < until {
+		if due := last + freq + delay; t < due {
+			// syncs that report nothing: each takes no time
+			if k.cfg.NoJitter {
+				t += (min(until, due) - t + period - 1) / period * period
+			} else {
+				_, t = k.statusRand.JitterWalk(t, min(until, due), period, StatusJitterFactor, 0)
+			}
+			continue
+		}
+		last, delay, reported = t, 0, true
+		t += k.client.Latency + k.drawStatusWait()
+	}
+	k.statusVirtual, k.lastReport, k.delay, k.vReported = t, last, delay, reported
+}
+
 // statusTick is the status timer firing while steady (ticks): a virtual sync.
 func (k *Kubelet) statusTick() {
 	k.statusVirtual = k.virtualSync(k.s.Now())
@@ -99,9 +122,7 @@ func (k *Kubelet) Unsteady() {
 	now := k.s.Now()
 	// the status loop: walk the virtual syncs before now, drawing as exact mode did (a
 	// ticking loop has run them already).
-	for k.statusVirtual < now {
-		k.statusVirtual = k.virtualSync(k.statusVirtual)
-	}
+	k.walkVirtualSyncs(now)
 	if k.vReported {
 		k.vReported = false
 		hb := k.lastReport
