@@ -140,9 +140,12 @@ func (nc *Controller) clean(n *nodeHealth) bool {
 	if !n.known || !n.hasRecord || !n.leaseSteady || n.retry {
 		return false
 	}
-	node, ok := nc.nodeInf.Get(n.name)
-	if !ok || node.ReadyStatus() != apiserver.ConditionTrue ||
-		node.HasTaint(taint.UnreachableNoExecute) || node.HasTaint(taint.NotReadyNoExecute) {
+	node := n.node
+	if node == nil {
+		return false
+	}
+	if f := n.factsOf(node); f.ready < 0 || node.Conditions[f.ready].Status != apiserver.ConditionTrue ||
+		f.unreachable || f.notReady {
 		return false
 	}
 	for _, z := range nc.zoneList {
@@ -202,7 +205,7 @@ func (nc *Controller) count(n *nodeHealth, node *apiserver.Node, ready bool) {
 // updateNode is monitorNodeHealth's per-node work. It reports whether the node was skipped
 // by the lease circuit breaker.
 func (nc *Controller) updateNode(n *nodeHealth, now time.Duration) (short bool) {
-	node, _ := nc.nodeInf.Get(n.name)
+	node := n.node
 	var observed, current apiserver.NodeCondition
 	var hasCurrent bool
 	for attempt := 0; ; attempt++ {
@@ -244,8 +247,7 @@ func (nc *Controller) updateNode(n *nodeHealth, now time.Duration) (short bool) 
 		nc.event("node/"+n.name, EventNodeNotReady, fmt.Sprintf("Node %s status is now: %s", n.name, EventNodeNotReady))
 	}
 	if flipped || (n.retry && observed.Status != apiserver.ConditionTrue) {
-		pods := nc.podInf.ByIndex(apiserver.IndexNodeName, n.name)
-		if err := nc.markPodsNotReady(pods, n.name); err != nil {
+		if err := nc.markPodsNotReady(n.name); err != nil {
 			n.retry = true
 			n.visitOK = false
 			return false
@@ -263,7 +265,8 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 		return observed, current, false, node, errShortCircuit
 	}
 	var grace time.Duration
-	ready := node.Condition(apiserver.NodeReady)
+	f := n.factsOf(node)
+	ready := f.readyCondition()
 	if ready == nil {
 		created := node.CreationTimestamp
 		observed = apiserver.NodeCondition{Type: apiserver.NodeReady, Status: apiserver.ConditionUnknown,
@@ -308,9 +311,9 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 		}
 		save(transition)
 	}
-	lease, _ := nc.leaseInf.Get(n.leaseKeyOf())
-	if lease != nil && (!hadLease || oldRenew < lease.RenewTime || lease.Steady) {
-		n.hasSavedLease, n.savedLeaseRenew, n.savedLeaseRV = true, lease.RenewTime, lease.ResourceVersion
+	lease := n.lease
+	if lease.ok && (!hadLease || oldRenew < lease.renew || lease.steady) {
+		n.hasSavedLease, n.savedLeaseRenew, n.savedLeaseRV = true, lease.renew, lease.rv
 		n.probe = now
 	}
 	if ready != nil {
@@ -338,7 +341,7 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 	// Stale: Ready, MemoryPressure, DiskPressure and PIDPressure become Unknown. A node
 	// already marked so by an earlier pass needs no copy (every pass until it recovers);
 	// its Ready condition then is the observed one.
-	if ready != nil && allUnknown(node) {
+	if ready != nil && f.allUnknown {
 		return observed, observed, true, node, nil
 	}
 	nn := node.DeepCopy()
@@ -365,9 +368,9 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 	n.savedReady = true
 	n.savedStatus, n.savedHB, n.savedLT = cur.Status, cur.LastHeartbeatTime, cur.LastTransitionTime
 	n.readyTransition = now
-	n.hasSavedLease = lease != nil
-	if lease != nil {
-		n.savedLeaseRenew, n.savedLeaseRV = lease.RenewTime, lease.ResourceVersion
+	n.hasSavedLease = lease.ok
+	if lease.ok {
+		n.savedLeaseRenew, n.savedLeaseRV = lease.renew, lease.rv
 	}
 	return observed, cur, true, nn, nil
 }
@@ -404,15 +407,16 @@ func allUnknown(node *apiserver.Node) bool {
 
 // processTaintBaseEviction swaps or queues NoExecute taints by the given Ready status.
 func (nc *Controller) processTaintBaseEviction(n *nodeHealth, node *apiserver.Node, status apiserver.ConditionStatus) {
+	f := n.factsOf(node)
 	switch status {
 	case apiserver.ConditionFalse:
-		if node.HasTaint(taint.UnreachableNoExecute) {
+		if f.unreachable {
 			nc.swapTaints(node, []taint.Taint{taint.NotReadyNoExecute}, []taint.Taint{taint.UnreachableNoExecute})
 		} else {
 			nc.markNodeForTainting(n, node, status)
 		}
 	case apiserver.ConditionUnknown:
-		if node.HasTaint(taint.NotReadyNoExecute) {
+		if f.notReady {
 			nc.swapTaints(node, []taint.Taint{taint.UnreachableNoExecute}, []taint.Taint{taint.NotReadyNoExecute})
 		} else {
 			nc.markNodeForTainting(n, node, status)
@@ -425,18 +429,18 @@ func (nc *Controller) processTaintBaseEviction(n *nodeHealth, node *apiserver.No
 func (nc *Controller) markNodeForTainting(n *nodeHealth, node *apiserver.Node, status apiserver.ConditionStatus) {
 	q := nc.zoneForNode(n, node).q
 	now := nc.s.Now()
+	if n.queue != q {
+		n.queue, n.queueItem = q, q.item(n.name)
+	}
 	// Not yet tainted for this status: removed and added again, so it goes to the back
 	// of the queue with a fresh timestamp at every pass.
-	if (status == apiserver.ConditionFalse && !node.HasTaint(taint.NotReadyNoExecute)) ||
-		(status == apiserver.ConditionUnknown && !node.HasTaint(taint.UnreachableNoExecute)) {
-		if n.queue != q {
-			n.queue, n.queueItem = q, q.item(n.name)
-		}
+	f := n.factsOf(node)
+	if (status == apiserver.ConditionFalse && !f.notReady) || (status == apiserver.ConditionUnknown && !f.unreachable) {
 		q.readd(n.queueItem, node.Name, node.UID, now)
 		nc.scheduleTick(now)
 		return
 	}
-	if q.add(node.Name, node.UID, now) {
+	if q.addItem(n.queueItem, node.Name, node.UID, now) {
 		nc.scheduleTick(now)
 	}
 }
@@ -454,29 +458,38 @@ func (nc *Controller) markNodeAsReachable(n *nodeHealth, node *apiserver.Node) e
 }
 
 // markPodsNotReady is MarkPodsNotReady: every pod on the node with a Ready condition that is
-// not False gets Ready=False.
-func (nc *Controller) markPodsNotReady(pods []*apiserver.Pod, nodeName string) error {
+// not False gets Ready=False. It reports the last error other than NotFound.
+func (nc *Controller) markPodsNotReady(nodeName string) error {
 	var errs error
 	now := nc.s.Now()
-	for _, p := range pods {
-		if p.NodeName != nodeName {
-			continue
-		}
-		c := p.Condition(apiserver.PodReady)
-		if c == nil || c.Status == apiserver.ConditionFalse {
-			continue
-		}
-		// an UpdateStatus of the informer's version (a Conflict if it is stale)
-		nc2 := *c
-		nc2.Status = apiserver.ConditionFalse
-		if _, err := nc.s.Pods.UpdateFrom(nc.c, p, func(np *apiserver.Pod) error {
-			np.SetCondition(nc2, now)
-			return nil
-		}); err != nil && !apiserver.IsNotFound(err) {
+	// The writes only reach the informer through its watch, later: the walk may go on.
+	nc.podInf.EachByIndex(apiserver.IndexNodeName, nodeName, func(p *apiserver.Pod) {
+		if err := nc.markPodNotReady(p, nodeName, now); err != nil {
 			errs = err
 		}
-	}
+	})
 	return errs
+}
+
+// markPodNotReady is MarkPodsNotReady's work on one pod; NotFound is no error.
+func (nc *Controller) markPodNotReady(p *apiserver.Pod, nodeName string, now time.Duration) error {
+	if p.NodeName != nodeName {
+		return nil
+	}
+	c := p.Condition(apiserver.PodReady)
+	if c == nil || c.Status == apiserver.ConditionFalse {
+		return nil
+	}
+	// an UpdateStatus of the informer's version (a Conflict if it is stale)
+	nc2 := *c
+	nc2.Status = apiserver.ConditionFalse
+	if _, err := nc.s.Pods.UpdateFrom(nc.c, p, func(np *apiserver.Pod) error {
+		np.SetCondition(nc2, now)
+		return nil
+	}); err != nil && !apiserver.IsNotFound(err) {
+		return err
+	}
+	return nil
 }
 
 func (nc *Controller) computeZoneState(z *zone) ZoneState {

@@ -213,7 +213,11 @@ func (q *rateLimitedTimedQueue) item(name string) *queueItem {
 
 // add enqueues name with processAt = now unless it is already in the set.
 func (q *rateLimitedTimedQueue) add(name string, uid uint64, now time.Duration) bool {
-	it := q.item(name)
+	return q.addItem(q.item(name), name, uid, now)
+}
+
+// addItem is add of it, name's item.
+func (q *rateLimitedTimedQueue) addItem(it *queueItem, name string, uid uint64, now time.Duration) bool {
 	if it.inSet {
 		return false
 	}
