@@ -85,6 +85,7 @@ type nodeHealth struct {
 // (ok false: it has none). Lease versions are never changed in place, so a copy taken
 // when the informer delivered the version is that version.
 type leaseView struct {
+	of     *apiserver.Lease
 	ok     bool
 	steady bool
 	renew  time.Duration
@@ -92,18 +93,24 @@ type leaseView struct {
 }
 
 func (v *leaseView) set(l *apiserver.Lease) {
-	*v = leaseView{ok: true, steady: l.Steady, renew: l.RenewTime, rv: l.ResourceVersion}
+	*v = leaseView{of: l, ok: true, steady: l.Steady, renew: l.RenewTime, rv: l.ResourceVersion}
 }
 
 // nodeFacts is what a visit reads of one version of the node, of: a node that stays
 // Unknown keeps its version for the whole outage, and scanning its conditions and
-// taints again at every visit was most of the cost of a visit after the lookups.
+// taints again at every visit was most of the cost of a visit after the lookups. The
+// values are copied so that a visit of such a node does not touch the node at all.
 type nodeFacts struct {
-	of          *apiserver.Node
-	ready       int16 // index of the first Ready condition in of.Conditions; -1: none
-	allUnknown  bool // allUnknown(of)
-	unreachable bool // of.HasTaint(taint.UnreachableNoExecute)
-	notReady    bool // of.HasTaint(taint.NotReadyNoExecute)
+	of  *apiserver.Node
+	rv  uint64
+	uid uint64
+	// of's first Ready condition, if hasReady
+	readyStatus      apiserver.ConditionStatus
+	readyHB, readyLT time.Duration
+	hasReady         bool
+	allUnknown       bool // allUnknown(of)
+	unreachable      bool // of.HasTaint(taint.UnreachableNoExecute)
+	notReady         bool // of.HasTaint(taint.NotReadyNoExecute)
 }
 
 // factsOf returns node's nodeFacts; node is any version of n's node (versions are never
@@ -112,12 +119,10 @@ type nodeFacts struct {
 func (n *nodeHealth) factsOf(node *apiserver.Node) *nodeFacts {
 	f := &n.facts
 	if f.of != node {
-		*f = nodeFacts{of: node, ready: -1, allUnknown: allUnknown(node)}
-		for i := range node.Conditions {
-			if node.Conditions[i].Type == apiserver.NodeReady {
-				f.ready = int16(i)
-				break
-			}
+		*f = nodeFacts{of: node, rv: node.ResourceVersion, uid: node.UID, allUnknown: allUnknown(node)}
+		if r := node.Condition(apiserver.NodeReady); r != nil {
+			f.hasReady = true
+			f.readyStatus, f.readyHB, f.readyLT = r.Status, r.LastHeartbeatTime, r.LastTransitionTime
 		}
 		for _, t := range node.Taints {
 			f.unreachable = f.unreachable || t.MatchTaint(taint.UnreachableNoExecute)
@@ -125,14 +130,6 @@ func (n *nodeHealth) factsOf(node *apiserver.Node) *nodeFacts {
 		}
 	}
 	return f
-}
-
-// readyCondition is node.Condition(apiserver.NodeReady), f being node's facts.
-func (f *nodeFacts) readyCondition() *apiserver.NodeCondition {
-	if f.ready < 0 {
-		return nil
-	}
-	return &f.of.Conditions[f.ready]
 }
 
 // nodeLabels is what a pass needs of a node's labels, read from one version of the node:
@@ -149,7 +146,11 @@ type nodeLabels struct {
 // labelsOf returns node's nodeLabels; n must be node's record.
 func (nc *Controller) labelsOf(n *nodeHealth, node *apiserver.Node) *nodeLabels {
 	l := &n.labels
-	if l.rv == 0 || l.rv != node.ResourceVersion {
+	rv := n.facts.rv
+	if n.facts.of != node {
+		rv = node.ResourceVersion
+	}
+	if l.rv == 0 || l.rv != rv {
 		key, label := nc.zoneOf(node)
 		*l = nodeLabels{rv: node.ResourceVersion, key: key, label: label}
 	}

@@ -144,8 +144,7 @@ func (nc *Controller) clean(n *nodeHealth) bool {
 	if node == nil {
 		return false
 	}
-	if f := n.factsOf(node); f.ready < 0 || node.Conditions[f.ready].Status != apiserver.ConditionTrue ||
-		f.unreachable || f.notReady {
+	if f := n.factsOf(node); !f.hasReady || f.readyStatus != apiserver.ConditionTrue || f.unreachable || f.notReady {
 		return false
 	}
 	for _, z := range nc.zoneList {
@@ -206,7 +205,7 @@ func (nc *Controller) count(n *nodeHealth, node *apiserver.Node, ready bool) {
 // by the lease circuit breaker.
 func (nc *Controller) updateNode(n *nodeHealth, now time.Duration) (short bool) {
 	node := n.node
-	var observed, current apiserver.NodeCondition
+	var observed, current apiserver.ConditionStatus
 	var hasCurrent bool
 	for attempt := 0; ; attempt++ {
 		var err error
@@ -231,22 +230,22 @@ func (nc *Controller) updateNode(n *nodeHealth, now time.Duration) (short bool) 
 	if nc.isExcluded(n, node) {
 		nc.uncount(n)
 	} else {
-		nc.count(n, node, hasCurrent && current.Status == apiserver.ConditionTrue)
+		nc.count(n, node, hasCurrent && current == apiserver.ConditionTrue)
 	}
 	if !hasCurrent {
 		n.retry = false
 		return false
 	}
-	decision := current.Status
+	decision := current
 	if nc.cfg.Version < CurrentReadyVersion {
-		decision = observed.Status
+		decision = observed
 	}
 	nc.processTaintBaseEviction(n, node, decision)
-	flipped := current.Status != apiserver.ConditionTrue && observed.Status == apiserver.ConditionTrue
+	flipped := current != apiserver.ConditionTrue && observed == apiserver.ConditionTrue
 	if flipped {
 		nc.event("node/"+n.name, EventNodeNotReady, fmt.Sprintf("Node %s status is now: %s", n.name, EventNodeNotReady))
 	}
-	if flipped || (n.retry && observed.Status != apiserver.ConditionTrue) {
+	if flipped || (n.retry && observed != apiserver.ConditionTrue) {
 		if err := nc.markPodsNotReady(n.name); err != nil {
 			n.retry = true
 			n.visitOK = false
@@ -258,19 +257,20 @@ func (nc *Controller) updateNode(n *nodeHealth, now time.Duration) (short bool) 
 }
 
 // tryUpdateNodeHealth is upstream's staleness decision. It returns the observed Ready
-// condition, the current one (after the controller's own write), and the node to go on with.
+// status, the current one (after the controller's own write), and the node to go on with.
 func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, now time.Duration) (
-	observed, current apiserver.NodeCondition, hasCurrent bool, out *apiserver.Node, err error) {
+	observed, current apiserver.ConditionStatus, hasCurrent bool, out *apiserver.Node, err error) {
 	if nc.cfg.LeaseCircuitBreaker && nc.breakerRV > nc.leaseCacheRV {
 		return observed, current, false, node, errShortCircuit
 	}
 	var grace time.Duration
+	// The node's Ready condition, read from its facts: a node that stays stale is not
+	// read again.
 	f := n.factsOf(node)
-	ready := f.readyCondition()
-	if ready == nil {
+	ready := f.hasReady
+	if !ready {
 		created := node.CreationTimestamp
-		observed = apiserver.NodeCondition{Type: apiserver.NodeReady, Status: apiserver.ConditionUnknown,
-			LastHeartbeatTime: created, LastTransitionTime: created}
+		observed = apiserver.ConditionUnknown
 		grace = nc.cfg.NodeStartupGracePeriod
 		if !n.hasRecord {
 			n.hasRecord = true
@@ -279,14 +279,14 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 		}
 		n.savedReady = false
 	} else {
-		observed = *ready
+		observed = f.readyStatus
 		grace = nc.cfg.NodeMonitorGracePeriod
 	}
 	hadLease, oldRenew := n.hasSavedLease, n.savedLeaseRenew
 	save := func(transition time.Duration) {
 		n.hasRecord = true
 		n.savedReady = true
-		n.savedStatus, n.savedHB, n.savedLT = ready.Status, ready.LastHeartbeatTime, ready.LastTransitionTime
+		n.savedStatus, n.savedHB, n.savedLT = f.readyStatus, f.readyHB, f.readyLT
 		n.probe = now
 		n.readyTransition = transition
 		n.hasSavedLease = false
@@ -297,27 +297,27 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 		n.hasRecord = true
 		n.probe, n.readyTransition, n.probeFloor = now, now, now
 		n.hasSavedLease = false
-		if ready != nil {
+		if ready {
 			n.savedReady = true
-			n.savedStatus, n.savedHB, n.savedLT = ready.Status, ready.LastHeartbeatTime, ready.LastTransitionTime
+			n.savedStatus, n.savedHB, n.savedLT = f.readyStatus, f.readyHB, f.readyLT
 		}
-	case !n.savedReady && ready != nil:
+	case !n.savedReady && ready:
 		save(now)
 		n.probeFloor = now
-	case n.savedReady && ready != nil && n.savedHB != ready.LastHeartbeatTime:
+	case n.savedReady && ready && n.savedHB != f.readyHB:
 		transition := n.readyTransition
-		if n.savedLT != ready.LastTransitionTime {
+		if n.savedLT != f.readyLT {
 			transition = now
 		}
 		save(transition)
 	}
-	lease := n.lease
+	lease := &n.lease
 	if lease.ok && (!hadLease || oldRenew < lease.renew || lease.steady) {
 		n.hasSavedLease, n.savedLeaseRenew, n.savedLeaseRV = true, lease.renew, lease.rv
 		n.probe = now
 	}
-	if ready != nil {
-		current, hasCurrent = *ready, true
+	if ready {
+		current, hasCurrent = observed, true
 	}
 	if !(now > n.probe+grace) {
 		return observed, current, hasCurrent, node, nil
@@ -330,8 +330,12 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 			if n.hasSavedLease {
 				savedRV = n.savedLeaseRV
 			}
-			if live.ResourceVersion != savedRV {
-				nc.breakerRV = max(nc.breakerRV, live.ResourceVersion)
+			liveRV := lease.rv // the informer's version is usually the live one
+			if !lease.ok || live != lease.of {
+				liveRV = live.ResourceVersion
+			}
+			if liveRV != savedRV {
+				nc.breakerRV = max(nc.breakerRV, liveRV)
 				return observed, current, false, node, errShortCircuit
 			}
 		case !apiserver.IsNotFound(gerr):
@@ -341,7 +345,7 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 	// Stale: Ready, MemoryPressure, DiskPressure and PIDPressure become Unknown. A node
 	// already marked so by an earlier pass needs no copy (every pass until it recovers);
 	// its Ready condition then is the observed one.
-	if ready != nil && f.allUnknown {
+	if ready && f.allUnknown {
 		return observed, observed, true, node, nil
 	}
 	nn := node.DeepCopy()
@@ -359,11 +363,17 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 		}
 	}
 	cur := *nn.Condition(apiserver.NodeReady)
-	if cur == observed {
-		return observed, cur, true, nn, nil
+	// the observed condition: the node's, or one standing for the missing condition
+	obs := apiserver.NodeCondition{Type: apiserver.NodeReady, Status: apiserver.ConditionUnknown,
+		LastHeartbeatTime: node.CreationTimestamp, LastTransitionTime: node.CreationTimestamp}
+	if r := node.Condition(apiserver.NodeReady); r != nil {
+		obs = *r
+	}
+	if cur == obs {
+		return observed, cur.Status, true, nn, nil
 	}
 	if _, err := nc.s.Nodes.Update(nc.c, nn); err != nil {
-		return observed, cur, true, node, err
+		return observed, cur.Status, true, node, err
 	}
 	n.savedReady = true
 	n.savedStatus, n.savedHB, n.savedLT = cur.Status, cur.LastHeartbeatTime, cur.LastTransitionTime
@@ -372,7 +382,7 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 	if lease.ok {
 		n.savedLeaseRenew, n.savedLeaseRV = lease.renew, lease.rv
 	}
-	return observed, cur, true, nn, nil
+	return observed, cur.Status, true, nn, nil
 }
 
 // allUnknown reports whether the four conditions a stale node gets exist and are Unknown
@@ -436,11 +446,11 @@ func (nc *Controller) markNodeForTainting(n *nodeHealth, node *apiserver.Node, s
 	// of the queue with a fresh timestamp at every pass.
 	f := n.factsOf(node)
 	if (status == apiserver.ConditionFalse && !f.notReady) || (status == apiserver.ConditionUnknown && !f.unreachable) {
-		q.readd(n.queueItem, node.Name, node.UID, now)
+		q.readd(n.queueItem, n.name, f.uid, now)
 		nc.scheduleTick(now)
 		return
 	}
-	if q.addItem(n.queueItem, node.Name, node.UID, now) {
+	if q.addItem(n.queueItem, n.name, f.uid, now) {
 		nc.scheduleTick(now)
 	}
 }
