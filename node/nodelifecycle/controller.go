@@ -40,32 +40,37 @@ const (
 // nodeHealthData record (probe timestamp, saved Ready condition and Lease) and the
 // bookkeeping of the lazy mode.
 type nodeHealth struct {
-	name string
-
+	// The flags come first, together: the visit loop and clean read them for every
+	// node they pass over, and a lazy pass's first touch of a record is then one line.
+	//
 	// informer and known-set membership
 	inCache    bool
 	known      bool
 	memberMark bool
-	zoneKey    string // zone key of the cached node (for member counts)
+	// nodeHealthData
+	hasRecord     bool
+	savedReady    bool
+	hasSavedLease bool
+	retry         bool // nodesToRetry
+	// lazy mode's bookkeeping
+	leaseSteady  bool
+	active       bool
+	counted      bool
+	countedReady bool
+	visitOK      bool
+
+	name    string
+	zoneKey string // zone key of the cached node (for member counts)
 
 	// nodeHealthData
-	hasRecord        bool
 	probe            time.Duration
 	probeFloor       time.Duration // last time probe was set to "now" for a reason other than a heartbeat
 	readyTransition  time.Duration
-	savedReady       bool
 	savedStatus      apiserver.ConditionStatus
 	savedHB, savedLT time.Duration
-	hasSavedLease    bool
 	savedLeaseRenew  time.Duration
 	savedLeaseRV     uint64
-	retry            bool // nodesToRetry
-	leaseSteady      bool
-	active           bool
-	counted          bool
 	countedZone      string
-	countedReady     bool
-	visitOK          bool
 
 	// What the informers hold for this name, kept by the handlers (and Start's list), so
 	// that a visit looks nothing up by name: node is the node informer's version (nil
