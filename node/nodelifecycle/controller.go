@@ -113,7 +113,6 @@ type nodeFacts struct {
 	readyStatus      apiserver.ConditionStatus
 	readyHB, readyLT time.Duration
 	hasReady         bool
-	allUnknown       bool // allUnknown(of)
 	unreachable      bool // of.HasTaint(taint.UnreachableNoExecute)
 	notReady         bool // of.HasTaint(taint.NotReadyNoExecute)
 }
@@ -124,7 +123,7 @@ type nodeFacts struct {
 func (n *nodeHealth) factsOf(node *apiserver.Node) *nodeFacts {
 	f := &n.facts
 	if f.of != node {
-		*f = nodeFacts{of: node, rv: node.ResourceVersion, uid: node.UID, allUnknown: allUnknown(node)}
+		*f = nodeFacts{of: node, rv: node.ResourceVersion, uid: node.UID}
 		if r := node.Condition(apiserver.NodeReady); r != nil {
 			f.hasReady = true
 			f.readyStatus, f.readyHB, f.readyLT = r.Status, r.LastHeartbeatTime, r.LastTransitionTime

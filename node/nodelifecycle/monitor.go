@@ -342,38 +342,35 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 			return observed, current, false, node, errShortCircuit
 		}
 	}
-	// Stale: Ready, MemoryPressure, DiskPressure and PIDPressure become Unknown. A node
-	// already marked so by an earlier pass needs no copy (every pass until it recovers);
-	// its Ready condition then is the observed one.
-	if ready && f.allUnknown {
+	// Stale: Ready, MemoryPressure, DiskPressure and PIDPressure become Unknown, written
+	// only if that changes the Ready condition (upstream compares it alone). When Ready
+	// is Unknown already (every pass until the node recovers) nothing is written, and the
+	// node goes on as it is: what the write would have changed besides Ready, the other
+	// conditions, is read by nobody after this.
+	if ready && f.readyStatus == apiserver.ConditionUnknown {
 		return observed, observed, true, node, nil
 	}
-	nn := node.DeepCopy()
-	for _, t := range unknownConditionTypes {
-		c := nn.Condition(t)
-		if c == nil {
-			nn.Conditions = append(nn.Conditions, apiserver.NodeCondition{Type: t, Status: apiserver.ConditionUnknown,
-				Reason: ReasonNodeStatusNeverUpdated, Message: MessageNodeStatusNeverUpd,
-				LastHeartbeatTime: nn.CreationTimestamp, LastTransitionTime: now})
-		} else if c.Status != apiserver.ConditionUnknown {
-			c.Status = apiserver.ConditionUnknown
-			c.Reason = ReasonNodeStatusUnknown
-			c.Message = MessageNodeStatusUnknown
-			c.LastTransitionTime = now
+	// Ready is missing or not Unknown, so the write changes it.
+	var cur apiserver.NodeCondition
+	stored, err := nc.s.Nodes.UpdateFrom(nc.c, node, func(nn *apiserver.Node) error {
+		for _, t := range unknownConditionTypes {
+			c := nn.Condition(t)
+			if c == nil {
+				nn.Conditions = append(nn.Conditions, apiserver.NodeCondition{Type: t, Status: apiserver.ConditionUnknown,
+					Reason: ReasonNodeStatusNeverUpdated, Message: MessageNodeStatusNeverUpd,
+					LastHeartbeatTime: nn.CreationTimestamp, LastTransitionTime: now})
+			} else if c.Status != apiserver.ConditionUnknown {
+				c.Status = apiserver.ConditionUnknown
+				c.Reason = ReasonNodeStatusUnknown
+				c.Message = MessageNodeStatusUnknown
+				c.LastTransitionTime = now
+			}
 		}
-	}
-	cur := *nn.Condition(apiserver.NodeReady)
-	// the observed condition: the node's, or one standing for the missing condition
-	obs := apiserver.NodeCondition{Type: apiserver.NodeReady, Status: apiserver.ConditionUnknown,
-		LastHeartbeatTime: node.CreationTimestamp, LastTransitionTime: node.CreationTimestamp}
-	if r := node.Condition(apiserver.NodeReady); r != nil {
-		obs = *r
-	}
-	if cur == obs {
-		return observed, cur.Status, true, nn, nil
-	}
-	if _, err := nc.s.Nodes.Update(nc.c, nn); err != nil {
-		return observed, cur.Status, true, node, err
+		cur = *nn.Condition(apiserver.NodeReady)
+		return nil
+	})
+	if err != nil {
+		return observed, apiserver.ConditionUnknown, true, node, err
 	}
 	n.savedReady = true
 	n.savedStatus, n.savedHB, n.savedLT = cur.Status, cur.LastHeartbeatTime, cur.LastTransitionTime
@@ -382,37 +379,7 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 	if lease.ok {
 		n.savedLeaseRenew, n.savedLeaseRV = lease.renew, lease.rv
 	}
-	return observed, cur.Status, true, nn, nil
-}
-
-// allUnknown reports whether the four conditions a stale node gets exist and are Unknown
-// (the first of each type, as Node.Condition reads them), in one scan.
-func allUnknown(node *apiserver.Node) bool {
-	var seen uint8
-	for i := range node.Conditions {
-		c := &node.Conditions[i]
-		var bit uint8
-		switch c.Type {
-		case apiserver.NodeReady:
-			bit = 1
-		case apiserver.NodeMemoryPressure:
-			bit = 2
-		case apiserver.NodeDiskPressure:
-			bit = 4
-		case apiserver.NodePIDPressure:
-			bit = 8
-		default:
-			continue
-		}
-		if seen&bit != 0 {
-			continue
-		}
-		if c.Status != apiserver.ConditionUnknown {
-			return false
-		}
-		seen |= bit
-	}
-	return seen == 15
+	return observed, cur.Status, true, stored, nil
 }
 
 // processTaintBaseEviction swaps or queues NoExecute taints by the given Ready status.
