@@ -65,6 +65,8 @@ func TestPropertyRecordViewsMatchInformers(t *testing.T) {
 	})
 }
 
+// checkViews compares versions by resourceVersion (and UID), not by pointer: a record
+// needs the informer's version, not necessarily its very object.
 func checkViews(t *rapid.T, nc *Controller) {
 	t.Helper()
 	for _, key := range nc.nodeInf.Keys() {
@@ -72,17 +74,24 @@ func checkViews(t *rapid.T, nc *Controller) {
 			t.Fatalf("%v: node %s is cached but has no record", nc.s.Now(), key)
 		}
 	}
+	type version struct{ uid, rv uint64 }
 	for name, n := range nc.nodes {
-		node, _ := nc.nodeInf.Get(name)
-		if n.node != node {
-			t.Fatalf("%v: node %s: the record keeps %p, the informer holds %p", nc.s.Now(), name, n.node, node)
+		var got, want version
+		if n.node != nil {
+			got = version{n.node.UID, n.node.ResourceVersion}
 		}
-		want := leaseView{}
+		if node, ok := nc.nodeInf.Get(name); ok {
+			want = version{node.UID, node.ResourceVersion}
+		}
+		if got != want {
+			t.Fatalf("%v: node %s: the record keeps %+v, the informer holds %+v", nc.s.Now(), name, got, want)
+		}
+		lv := leaseView{}
 		if l, ok := nc.leaseInf.Get(NodeLeaseNamespace + "/" + name); ok {
-			want.set(l)
+			lv.set(l)
 		}
-		if n.lease != want {
-			t.Fatalf("%v: lease of %s: the record keeps %+v, the informer holds %+v", nc.s.Now(), name, n.lease, want)
+		if kept := n.lease; kept.ok != lv.ok || kept.steady != lv.steady || kept.renew != lv.renew || kept.rv != lv.rv {
+			t.Fatalf("%v: lease of %s: the record keeps %+v, the informer holds %+v", nc.s.Now(), name, kept, lv)
 		}
 	}
 }
