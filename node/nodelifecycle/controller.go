@@ -40,38 +40,100 @@ const (
 // nodeHealthData record (probe timestamp, saved Ready condition and Lease) and the
 // bookkeeping of the lazy mode.
 type nodeHealth struct {
-	name string
-
+	// The flags come first, together: the visit loop and clean read them for every
+	// node they pass over, and a lazy pass's first touch of a record is then one line.
+	//
 	// informer and known-set membership
 	inCache    bool
 	known      bool
 	memberMark bool
-	zoneKey    string // zone key of the cached node (for member counts)
+	// nodeHealthData
+	hasRecord     bool
+	savedReady    bool
+	hasSavedLease bool
+	retry         bool // nodesToRetry
+	// lazy mode's bookkeeping
+	leaseSteady  bool
+	active       bool
+	counted      bool
+	countedReady bool
+	visitOK      bool
+
+	name    string
+	zoneKey string // zone key of the cached node (for member counts)
 
 	// nodeHealthData
-	hasRecord        bool
 	probe            time.Duration
 	probeFloor       time.Duration // last time probe was set to "now" for a reason other than a heartbeat
 	readyTransition  time.Duration
-	savedReady       bool
 	savedStatus      apiserver.ConditionStatus
 	savedHB, savedLT time.Duration
-	hasSavedLease    bool
 	savedLeaseRenew  time.Duration
 	savedLeaseRV     uint64
-	retry            bool // nodesToRetry
-	leaseSteady      bool
-	active           bool
-	counted          bool
 	countedZone      string
-	countedReady     bool
-	visitOK          bool
+
+	// What the informers hold for this name, kept by the handlers (and Start's list), so
+	// that a visit looks nothing up by name: node is the node informer's version (nil
+	// when it has none), lease what a visit reads of the lease informer's Lease.
+	node  *apiserver.Node
+	lease leaseView
+	facts nodeFacts
 
 	labels   nodeLabels
 	leaseKey string // "kube-node-lease/name", once a pass needed it
 	// the node's item in the tainting queue it was last re-added to
 	queue     *rateLimitedTimedQueue
 	queueItem *queueItem
+}
+
+// leaseView is what tryUpdateNodeHealth reads of the node's Lease in the lease informer
+// (ok false: it has none). Lease versions are never changed in place, so a copy taken
+// when the informer delivered the version is that version.
+type leaseView struct {
+	of     *apiserver.Lease
+	ok     bool
+	steady bool
+	renew  time.Duration
+	rv     uint64
+}
+
+func (v *leaseView) set(l *apiserver.Lease) {
+	*v = leaseView{of: l, ok: true, steady: l.Steady, renew: l.RenewTime, rv: l.ResourceVersion}
+}
+
+// nodeFacts is what a visit reads of one version of the node, of: a node that stays
+// Unknown keeps its version for the whole outage, and scanning its conditions and
+// taints again at every visit was most of the cost of a visit after the lookups. The
+// values are copied so that a visit of such a node does not touch the node at all.
+type nodeFacts struct {
+	of  *apiserver.Node
+	rv  uint64
+	uid uint64
+	// of's first Ready condition, if hasReady
+	readyStatus      apiserver.ConditionStatus
+	readyHB, readyLT time.Duration
+	hasReady         bool
+	unreachable      bool // of.HasTaint(taint.UnreachableNoExecute)
+	notReady         bool // of.HasTaint(taint.NotReadyNoExecute)
+}
+
+// factsOf returns node's nodeFacts; node is any version of n's node (versions are never
+// changed in place, so the pointer identifies the content). The handlers drop the facts
+// of a version the informer replaced, so that they keep no old version alive.
+func (n *nodeHealth) factsOf(node *apiserver.Node) *nodeFacts {
+	f := &n.facts
+	if f.of != node {
+		*f = nodeFacts{of: node, rv: node.ResourceVersion, uid: node.UID}
+		if r := node.Condition(apiserver.NodeReady); r != nil {
+			f.hasReady = true
+			f.readyStatus, f.readyHB, f.readyLT = r.Status, r.LastHeartbeatTime, r.LastTransitionTime
+		}
+		for _, t := range node.Taints {
+			f.unreachable = f.unreachable || t.MatchTaint(taint.UnreachableNoExecute)
+			f.notReady = f.notReady || t.MatchTaint(taint.NotReadyNoExecute)
+		}
+	}
+	return f
 }
 
 // nodeLabels is what a pass needs of a node's labels, read from one version of the node:
@@ -88,7 +150,11 @@ type nodeLabels struct {
 // labelsOf returns node's nodeLabels; n must be node's record.
 func (nc *Controller) labelsOf(n *nodeHealth, node *apiserver.Node) *nodeLabels {
 	l := &n.labels
-	if l.rv == 0 || l.rv != node.ResourceVersion {
+	rv := n.facts.rv
+	if n.facts.of != node {
+		rv = node.ResourceVersion
+	}
+	if l.rv == 0 || l.rv != rv {
 		key, label := nc.zoneOf(node)
 		*l = nodeLabels{rv: node.ResourceVersion, key: key, label: label}
 	}
@@ -222,10 +288,17 @@ func (nc *Controller) Start() {
 	nc.leaseInf, _ = apiserver.InformerFor(f, nc.s.Leases, nc.c, lat)
 	nc.podInf, _ = apiserver.InformerFor(f, nc.s.Pods, nc.c, lat)
 	nc.podInf.AddIndex(apiserver.IndexNodeName, func(p *apiserver.Pod) string { return p.NodeName })
+	// Records kept from an earlier run forget what that run's informers held (the order
+	// of this walk reaches nothing).
+	for _, n := range nc.nodes {
+		n.node, n.lease, n.facts = nil, leaseView{}, nodeFacts{}
+	}
 	for _, l := range nc.leaseInf.List() {
 		nc.leaseCacheRV = max(nc.leaseCacheRV, l.ResourceVersion)
 		if l.Namespace == NodeLeaseNamespace {
-			nc.health(l.Name).leaseSteady = l.Steady
+			n := nc.health(l.Name)
+			n.leaseSteady = l.Steady
+			n.lease.set(l)
 		}
 	}
 	for _, n := range nc.nodeInf.List() {
@@ -337,6 +410,7 @@ func (nc *Controller) zone(key, label string) *zone {
 // nodeSeen records a node present in the cache.
 func (nc *Controller) nodeSeen(node *apiserver.Node) {
 	n := nc.health(node.Name)
+	n.node, n.facts = node, nodeFacts{}
 	l := nc.labelsOf(n, node)
 	key, label := l.key, l.label
 	if !n.inCache {
@@ -362,6 +436,7 @@ func (nc *Controller) memberChanged(n *nodeHealth) {
 func (nc *Controller) onNode(ev apiserver.Event[*apiserver.Node]) {
 	if ev.Type == apiserver.Deleted {
 		n := nc.health(ev.Old.Name)
+		n.node, n.facts = nil, nodeFacts{}
 		if n.inCache {
 			n.inCache = false
 			nc.zones[n.zoneKey].members--
@@ -385,8 +460,10 @@ func (nc *Controller) onLease(ev apiserver.Event[*apiserver.Lease]) {
 	nc.markActive(n)
 	if ev.Type == apiserver.Deleted {
 		n.leaseSteady = false
+		n.lease = leaseView{}
 		return
 	}
+	n.lease.set(l)
 	if n.leaseSteady && !l.Steady && n.hasRecord {
 		nc.leaveSteady(n, l)
 	}
@@ -415,7 +492,7 @@ func (nc *Controller) leaveSteady(n *nodeHealth, l *apiserver.Lease) {
 		n.hasSavedLease, n.savedLeaseRenew, n.savedLeaseRV = true, l.RenewTime, l.ResourceVersion
 		bump(pR)
 	}
-	if node, ok := nc.nodeInf.Get(n.name); ok {
+	if node := n.node; node != nil {
 		if r := node.Condition(apiserver.NodeReady); r != nil && n.savedReady {
 			if ph := nc.firstPassSeeing(r.LastHeartbeatTime); ph <= L {
 				n.savedHB, n.savedLT, n.savedStatus = r.LastHeartbeatTime, r.LastTransitionTime, r.Status
@@ -463,7 +540,7 @@ func (nc *Controller) onPod(ev apiserver.Event[*apiserver.Pod]) {
 		return
 	}
 	if n.savedStatus != apiserver.ConditionTrue {
-		_ = nc.markPodsNotReady([]*apiserver.Pod{p}, p.NodeName)
+		_ = nc.markPodNotReady(p, p.NodeName, nc.s.Now())
 	}
 }
 

@@ -140,9 +140,11 @@ func (nc *Controller) clean(n *nodeHealth) bool {
 	if !n.known || !n.hasRecord || !n.leaseSteady || n.retry {
 		return false
 	}
-	node, ok := nc.nodeInf.Get(n.name)
-	if !ok || node.ReadyStatus() != apiserver.ConditionTrue ||
-		node.HasTaint(taint.UnreachableNoExecute) || node.HasTaint(taint.NotReadyNoExecute) {
+	node := n.node
+	if node == nil {
+		return false
+	}
+	if f := n.factsOf(node); !f.hasReady || f.readyStatus != apiserver.ConditionTrue || f.unreachable || f.notReady {
 		return false
 	}
 	for _, z := range nc.zoneList {
@@ -202,8 +204,8 @@ func (nc *Controller) count(n *nodeHealth, node *apiserver.Node, ready bool) {
 // updateNode is monitorNodeHealth's per-node work. It reports whether the node was skipped
 // by the lease circuit breaker.
 func (nc *Controller) updateNode(n *nodeHealth, now time.Duration) (short bool) {
-	node, _ := nc.nodeInf.Get(n.name)
-	var observed, current apiserver.NodeCondition
+	node := n.node
+	var observed, current apiserver.ConditionStatus
 	var hasCurrent bool
 	for attempt := 0; ; attempt++ {
 		var err error
@@ -228,24 +230,23 @@ func (nc *Controller) updateNode(n *nodeHealth, now time.Duration) (short bool) 
 	if nc.isExcluded(n, node) {
 		nc.uncount(n)
 	} else {
-		nc.count(n, node, hasCurrent && current.Status == apiserver.ConditionTrue)
+		nc.count(n, node, hasCurrent && current == apiserver.ConditionTrue)
 	}
 	if !hasCurrent {
 		n.retry = false
 		return false
 	}
-	decision := current.Status
+	decision := current
 	if nc.cfg.Version < CurrentReadyVersion {
-		decision = observed.Status
+		decision = observed
 	}
 	nc.processTaintBaseEviction(n, node, decision)
-	flipped := current.Status != apiserver.ConditionTrue && observed.Status == apiserver.ConditionTrue
+	flipped := current != apiserver.ConditionTrue && observed == apiserver.ConditionTrue
 	if flipped {
 		nc.event("node/"+n.name, EventNodeNotReady, fmt.Sprintf("Node %s status is now: %s", n.name, EventNodeNotReady))
 	}
-	if flipped || (n.retry && observed.Status != apiserver.ConditionTrue) {
-		pods := nc.podInf.ByIndex(apiserver.IndexNodeName, n.name)
-		if err := nc.markPodsNotReady(pods, n.name); err != nil {
+	if flipped || (n.retry && observed != apiserver.ConditionTrue) {
+		if err := nc.markPodsNotReady(n.name); err != nil {
 			n.retry = true
 			n.visitOK = false
 			return false
@@ -256,18 +257,20 @@ func (nc *Controller) updateNode(n *nodeHealth, now time.Duration) (short bool) 
 }
 
 // tryUpdateNodeHealth is upstream's staleness decision. It returns the observed Ready
-// condition, the current one (after the controller's own write), and the node to go on with.
+// status, the current one (after the controller's own write), and the node to go on with.
 func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, now time.Duration) (
-	observed, current apiserver.NodeCondition, hasCurrent bool, out *apiserver.Node, err error) {
+	observed, current apiserver.ConditionStatus, hasCurrent bool, out *apiserver.Node, err error) {
 	if nc.cfg.LeaseCircuitBreaker && nc.breakerRV > nc.leaseCacheRV {
 		return observed, current, false, node, errShortCircuit
 	}
 	var grace time.Duration
-	ready := node.Condition(apiserver.NodeReady)
-	if ready == nil {
+	// The node's Ready condition, read from its facts: a node that stays stale is not
+	// read again.
+	f := n.factsOf(node)
+	ready := f.hasReady
+	if !ready {
 		created := node.CreationTimestamp
-		observed = apiserver.NodeCondition{Type: apiserver.NodeReady, Status: apiserver.ConditionUnknown,
-			LastHeartbeatTime: created, LastTransitionTime: created}
+		observed = apiserver.ConditionUnknown
 		grace = nc.cfg.NodeStartupGracePeriod
 		if !n.hasRecord {
 			n.hasRecord = true
@@ -276,14 +279,14 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 		}
 		n.savedReady = false
 	} else {
-		observed = *ready
+		observed = f.readyStatus
 		grace = nc.cfg.NodeMonitorGracePeriod
 	}
 	hadLease, oldRenew := n.hasSavedLease, n.savedLeaseRenew
 	save := func(transition time.Duration) {
 		n.hasRecord = true
 		n.savedReady = true
-		n.savedStatus, n.savedHB, n.savedLT = ready.Status, ready.LastHeartbeatTime, ready.LastTransitionTime
+		n.savedStatus, n.savedHB, n.savedLT = f.readyStatus, f.readyHB, f.readyLT
 		n.probe = now
 		n.readyTransition = transition
 		n.hasSavedLease = false
@@ -294,27 +297,27 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 		n.hasRecord = true
 		n.probe, n.readyTransition, n.probeFloor = now, now, now
 		n.hasSavedLease = false
-		if ready != nil {
+		if ready {
 			n.savedReady = true
-			n.savedStatus, n.savedHB, n.savedLT = ready.Status, ready.LastHeartbeatTime, ready.LastTransitionTime
+			n.savedStatus, n.savedHB, n.savedLT = f.readyStatus, f.readyHB, f.readyLT
 		}
-	case !n.savedReady && ready != nil:
+	case !n.savedReady && ready:
 		save(now)
 		n.probeFloor = now
-	case n.savedReady && ready != nil && n.savedHB != ready.LastHeartbeatTime:
+	case n.savedReady && ready && n.savedHB != f.readyHB:
 		transition := n.readyTransition
-		if n.savedLT != ready.LastTransitionTime {
+		if n.savedLT != f.readyLT {
 			transition = now
 		}
 		save(transition)
 	}
-	lease, _ := nc.leaseInf.Get(n.leaseKeyOf())
-	if lease != nil && (!hadLease || oldRenew < lease.RenewTime || lease.Steady) {
-		n.hasSavedLease, n.savedLeaseRenew, n.savedLeaseRV = true, lease.RenewTime, lease.ResourceVersion
+	lease := &n.lease
+	if lease.ok && (!hadLease || oldRenew < lease.renew || lease.steady) {
+		n.hasSavedLease, n.savedLeaseRenew, n.savedLeaseRV = true, lease.renew, lease.rv
 		n.probe = now
 	}
-	if ready != nil {
-		current, hasCurrent = *ready, true
+	if ready {
+		current, hasCurrent = observed, true
 	}
 	if !(now > n.probe+grace) {
 		return observed, current, hasCurrent, node, nil
@@ -327,92 +330,70 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 			if n.hasSavedLease {
 				savedRV = n.savedLeaseRV
 			}
-			if live.ResourceVersion != savedRV {
-				nc.breakerRV = max(nc.breakerRV, live.ResourceVersion)
+			liveRV := lease.rv // the informer's version is usually the live one
+			if !lease.ok || live != lease.of {
+				liveRV = live.ResourceVersion
+			}
+			if liveRV != savedRV {
+				nc.breakerRV = max(nc.breakerRV, liveRV)
 				return observed, current, false, node, errShortCircuit
 			}
 		case !apiserver.IsNotFound(gerr):
 			return observed, current, false, node, errShortCircuit
 		}
 	}
-	// Stale: Ready, MemoryPressure, DiskPressure and PIDPressure become Unknown. A node
-	// already marked so by an earlier pass needs no copy (every pass until it recovers);
-	// its Ready condition then is the observed one.
-	if ready != nil && allUnknown(node) {
+	// Stale: Ready, MemoryPressure, DiskPressure and PIDPressure become Unknown, written
+	// only if that changes the Ready condition (upstream compares it alone). When Ready
+	// is Unknown already (every pass until the node recovers) nothing is written, and the
+	// node goes on as it is: what the write would have changed besides Ready, the other
+	// conditions, is read by nobody after this.
+	if ready && f.readyStatus == apiserver.ConditionUnknown {
 		return observed, observed, true, node, nil
 	}
-	nn := node.DeepCopy()
-	for _, t := range unknownConditionTypes {
-		c := nn.Condition(t)
-		if c == nil {
-			nn.Conditions = append(nn.Conditions, apiserver.NodeCondition{Type: t, Status: apiserver.ConditionUnknown,
-				Reason: ReasonNodeStatusNeverUpdated, Message: MessageNodeStatusNeverUpd,
-				LastHeartbeatTime: nn.CreationTimestamp, LastTransitionTime: now})
-		} else if c.Status != apiserver.ConditionUnknown {
-			c.Status = apiserver.ConditionUnknown
-			c.Reason = ReasonNodeStatusUnknown
-			c.Message = MessageNodeStatusUnknown
-			c.LastTransitionTime = now
+	// Ready is missing or not Unknown, so the write changes it.
+	var cur apiserver.NodeCondition
+	stored, err := nc.s.Nodes.UpdateFrom(nc.c, node, func(nn *apiserver.Node) error {
+		for _, t := range unknownConditionTypes {
+			c := nn.Condition(t)
+			if c == nil {
+				nn.Conditions = append(nn.Conditions, apiserver.NodeCondition{Type: t, Status: apiserver.ConditionUnknown,
+					Reason: ReasonNodeStatusNeverUpdated, Message: MessageNodeStatusNeverUpd,
+					LastHeartbeatTime: nn.CreationTimestamp, LastTransitionTime: now})
+			} else if c.Status != apiserver.ConditionUnknown {
+				c.Status = apiserver.ConditionUnknown
+				c.Reason = ReasonNodeStatusUnknown
+				c.Message = MessageNodeStatusUnknown
+				c.LastTransitionTime = now
+			}
 		}
-	}
-	cur := *nn.Condition(apiserver.NodeReady)
-	if cur == observed {
-		return observed, cur, true, nn, nil
-	}
-	if _, err := nc.s.Nodes.Update(nc.c, nn); err != nil {
-		return observed, cur, true, node, err
+		cur = *nn.Condition(apiserver.NodeReady)
+		return nil
+	})
+	if err != nil {
+		return observed, apiserver.ConditionUnknown, true, node, err
 	}
 	n.savedReady = true
 	n.savedStatus, n.savedHB, n.savedLT = cur.Status, cur.LastHeartbeatTime, cur.LastTransitionTime
 	n.readyTransition = now
-	n.hasSavedLease = lease != nil
-	if lease != nil {
-		n.savedLeaseRenew, n.savedLeaseRV = lease.RenewTime, lease.ResourceVersion
+	n.hasSavedLease = lease.ok
+	if lease.ok {
+		n.savedLeaseRenew, n.savedLeaseRV = lease.renew, lease.rv
 	}
-	return observed, cur, true, nn, nil
-}
-
-// allUnknown reports whether the four conditions a stale node gets exist and are Unknown
-// (the first of each type, as Node.Condition reads them), in one scan.
-func allUnknown(node *apiserver.Node) bool {
-	var seen uint8
-	for i := range node.Conditions {
-		c := &node.Conditions[i]
-		var bit uint8
-		switch c.Type {
-		case apiserver.NodeReady:
-			bit = 1
-		case apiserver.NodeMemoryPressure:
-			bit = 2
-		case apiserver.NodeDiskPressure:
-			bit = 4
-		case apiserver.NodePIDPressure:
-			bit = 8
-		default:
-			continue
-		}
-		if seen&bit != 0 {
-			continue
-		}
-		if c.Status != apiserver.ConditionUnknown {
-			return false
-		}
-		seen |= bit
-	}
-	return seen == 15
+	return observed, cur.Status, true, stored, nil
 }
 
 // processTaintBaseEviction swaps or queues NoExecute taints by the given Ready status.
 func (nc *Controller) processTaintBaseEviction(n *nodeHealth, node *apiserver.Node, status apiserver.ConditionStatus) {
+	f := n.factsOf(node)
 	switch status {
 	case apiserver.ConditionFalse:
-		if node.HasTaint(taint.UnreachableNoExecute) {
+		if f.unreachable {
 			nc.swapTaints(node, []taint.Taint{taint.NotReadyNoExecute}, []taint.Taint{taint.UnreachableNoExecute})
 		} else {
 			nc.markNodeForTainting(n, node, status)
 		}
 	case apiserver.ConditionUnknown:
-		if node.HasTaint(taint.NotReadyNoExecute) {
+		if f.notReady {
 			nc.swapTaints(node, []taint.Taint{taint.UnreachableNoExecute}, []taint.Taint{taint.NotReadyNoExecute})
 		} else {
 			nc.markNodeForTainting(n, node, status)
@@ -425,18 +406,18 @@ func (nc *Controller) processTaintBaseEviction(n *nodeHealth, node *apiserver.No
 func (nc *Controller) markNodeForTainting(n *nodeHealth, node *apiserver.Node, status apiserver.ConditionStatus) {
 	q := nc.zoneForNode(n, node).q
 	now := nc.s.Now()
+	if n.queue != q {
+		n.queue, n.queueItem = q, q.item(n.name)
+	}
 	// Not yet tainted for this status: removed and added again, so it goes to the back
 	// of the queue with a fresh timestamp at every pass.
-	if (status == apiserver.ConditionFalse && !node.HasTaint(taint.NotReadyNoExecute)) ||
-		(status == apiserver.ConditionUnknown && !node.HasTaint(taint.UnreachableNoExecute)) {
-		if n.queue != q {
-			n.queue, n.queueItem = q, q.item(n.name)
-		}
-		q.readd(n.queueItem, node.Name, node.UID, now)
+	f := n.factsOf(node)
+	if (status == apiserver.ConditionFalse && !f.notReady) || (status == apiserver.ConditionUnknown && !f.unreachable) {
+		q.readd(n.queueItem, n.name, f.uid, now)
 		nc.scheduleTick(now)
 		return
 	}
-	if q.add(node.Name, node.UID, now) {
+	if q.addItem(n.queueItem, n.name, f.uid, now) {
 		nc.scheduleTick(now)
 	}
 }
@@ -454,29 +435,38 @@ func (nc *Controller) markNodeAsReachable(n *nodeHealth, node *apiserver.Node) e
 }
 
 // markPodsNotReady is MarkPodsNotReady: every pod on the node with a Ready condition that is
-// not False gets Ready=False.
-func (nc *Controller) markPodsNotReady(pods []*apiserver.Pod, nodeName string) error {
+// not False gets Ready=False. It reports the last error other than NotFound.
+func (nc *Controller) markPodsNotReady(nodeName string) error {
 	var errs error
 	now := nc.s.Now()
-	for _, p := range pods {
-		if p.NodeName != nodeName {
-			continue
-		}
-		c := p.Condition(apiserver.PodReady)
-		if c == nil || c.Status == apiserver.ConditionFalse {
-			continue
-		}
-		// an UpdateStatus of the informer's version (a Conflict if it is stale)
-		nc2 := *c
-		nc2.Status = apiserver.ConditionFalse
-		if _, err := nc.s.Pods.UpdateFrom(nc.c, p, func(np *apiserver.Pod) error {
-			np.SetCondition(nc2, now)
-			return nil
-		}); err != nil && !apiserver.IsNotFound(err) {
+	// The writes only reach the informer through its watch, later: the walk may go on.
+	nc.podInf.EachByIndex(apiserver.IndexNodeName, nodeName, func(p *apiserver.Pod) {
+		if err := nc.markPodNotReady(p, nodeName, now); err != nil {
 			errs = err
 		}
-	}
+	})
 	return errs
+}
+
+// markPodNotReady is MarkPodsNotReady's work on one pod; NotFound is no error.
+func (nc *Controller) markPodNotReady(p *apiserver.Pod, nodeName string, now time.Duration) error {
+	if p.NodeName != nodeName {
+		return nil
+	}
+	c := p.Condition(apiserver.PodReady)
+	if c == nil || c.Status == apiserver.ConditionFalse {
+		return nil
+	}
+	// an UpdateStatus of the informer's version (a Conflict if it is stale)
+	nc2 := *c
+	nc2.Status = apiserver.ConditionFalse
+	if _, err := nc.s.Pods.UpdateFrom(nc.c, p, func(np *apiserver.Pod) error {
+		np.SetCondition(nc2, now)
+		return nil
+	}); err != nil && !apiserver.IsNotFound(err) {
+		return err
+	}
+	return nil
 }
 
 func (nc *Controller) computeZoneState(z *zone) ZoneState {

@@ -15,6 +15,18 @@ type tokenBucket struct {
 	tokens  float64
 	last    time.Duration
 	hasLast bool
+	// the last firstAcceptTick answer: a pass re-queues every waiting node of a zone
+	// and asks again after each, with the bucket unchanged
+	memo acceptMemo
+}
+
+// acceptMemo is firstAcceptTick's answer t, ok for from, origin and period, while valid
+// (the bucket's state has not changed since).
+type acceptMemo struct {
+	valid                bool
+	from, origin, period time.Duration
+	t                    time.Duration
+	ok                   bool
 }
 
 func newTokenBucket(qps float32) tokenBucket {
@@ -63,6 +75,7 @@ func (b *tokenBucket) tryAccept(t time.Duration) bool {
 	ok, rem := b.accepts(t)
 	if ok {
 		b.tokens, b.last, b.hasLast = rem, t, true
+		b.memo.valid = false
 	}
 	return ok
 }
@@ -70,6 +83,15 @@ func (b *tokenBucket) tryAccept(t time.Duration) bool {
 // firstAcceptTick returns the first instant origin + k·period ≥ from at which tryAccept
 // would succeed, and false if it never will (qps zero or a refill longer than ~30 years).
 func (b *tokenBucket) firstAcceptTick(from, origin, period time.Duration) (time.Duration, bool) {
+	if m := &b.memo; m.valid && m.from == from && m.origin == origin && m.period == period {
+		return m.t, m.ok
+	}
+	t, ok := b.computeFirstAcceptTick(from, origin, period)
+	b.memo = acceptMemo{valid: true, from: from, origin: origin, period: period, t: t, ok: ok}
+	return t, ok
+}
+
+func (b *tokenBucket) computeFirstAcceptTick(from, origin, period time.Duration) (time.Duration, bool) {
 	if b.never() {
 		return 0, false
 	}
@@ -213,7 +235,11 @@ func (q *rateLimitedTimedQueue) item(name string) *queueItem {
 
 // add enqueues name with processAt = now unless it is already in the set.
 func (q *rateLimitedTimedQueue) add(name string, uid uint64, now time.Duration) bool {
-	it := q.item(name)
+	return q.addItem(q.item(name), name, uid, now)
+}
+
+// addItem is add of it, name's item.
+func (q *rateLimitedTimedQueue) addItem(it *queueItem, name string, uid uint64, now time.Duration) bool {
 	if it.inSet {
 		return false
 	}
