@@ -288,10 +288,14 @@ func (nc *Controller) Start() {
 	nc.leaseInf, _ = apiserver.InformerFor(f, nc.s.Leases, nc.c, lat)
 	nc.podInf, _ = apiserver.InformerFor(f, nc.s.Pods, nc.c, lat)
 	nc.podInf.AddIndex(apiserver.IndexNodeName, func(p *apiserver.Pod) string { return p.NodeName })
-	// Records kept from an earlier run forget what that run's informers held (the order
-	// of this walk reaches nothing).
+	// Records kept from an earlier run forget what that run's informers held, as if
+	// each node had been deleted; the list below sees again those still there, and a
+	// node deleted while the controller was stopped is then removed at the next pass
+	// like one whose deletion it saw. (The walk's order reaches nothing: the pass
+	// sorts what changed.)
 	for _, n := range nc.nodes {
-		n.node, n.lease, n.facts = nil, leaseView{}, nodeFacts{}
+		n.lease = leaseView{}
+		nc.forget(n)
 	}
 	for _, l := range nc.leaseInf.List() {
 		nc.leaseCacheRV = max(nc.leaseCacheRV, l.ResourceVersion)
@@ -426,6 +430,18 @@ func (nc *Controller) nodeSeen(node *apiserver.Node) {
 	nc.markActive(n)
 }
 
+// forget drops a node from the cache: deleted, or not listed yet by a restart.
+func (nc *Controller) forget(n *nodeHealth) {
+	n.node, n.facts = nil, nodeFacts{}
+	if n.inCache {
+		n.inCache = false
+		nc.zones[n.zoneKey].members--
+		nc.memberChanged(n)
+	}
+	n.retry = false
+	nc.markActive(n)
+}
+
 func (nc *Controller) memberChanged(n *nodeHealth) {
 	if !n.memberMark {
 		n.memberMark = true
@@ -435,15 +451,7 @@ func (nc *Controller) memberChanged(n *nodeHealth) {
 
 func (nc *Controller) onNode(ev apiserver.Event[*apiserver.Node]) {
 	if ev.Type == apiserver.Deleted {
-		n := nc.health(ev.Old.Name)
-		n.node, n.facts = nil, nodeFacts{}
-		if n.inCache {
-			n.inCache = false
-			nc.zones[n.zoneKey].members--
-			nc.memberChanged(n)
-		}
-		n.retry = false
-		nc.markActive(n)
+		nc.forget(nc.health(ev.Old.Name))
 		return
 	}
 	nc.nodeSeen(ev.New)

@@ -168,3 +168,24 @@ func TestNodeDeleted(t *testing.T) {
 	_, ok = find(recs, "NodeCondition", "node", "b-00", "to", "Unknown")
 	require.False(t, ok)
 }
+
+// A controller stopped and started again re-lists: a Node deleted while it was stopped
+// is forgotten at the next pass as if its deletion had been seen (it used to keep the
+// node's record as cached, and the next pass read a node that was no longer there).
+func TestRestartAfterNodeDeletedWhileStopped(t *testing.T) {
+	for _, exact := range []bool{false, true} {
+		cfg := DefaultConfig(37)
+		cfg.Exact = exact
+		w := fleet(t, cfg, map[string]int{"a": 2, "b": 1})
+		w.at(10*time.Second, func() { w.nc.Stop() })
+		w.at(11*time.Second, func() {
+			w.kl["b-00"].Stop()
+			require.NoError(t, w.s.Nodes.Delete(w.s.NewClient("admin", time.Second), "b-00", apiserver.DeleteOptions{}))
+		})
+		w.at(20*time.Second, func() { w.nc.Start() })
+		w.run(2 * time.Minute)
+		_, ok := find(w.tr.Records(), "Event", "object", "node/b-00", "reason", EventRemovingNode)
+		require.True(t, ok, "exact=%v", exact)
+		require.Equal(t, map[string]ZoneState{"a": StateNormal}, w.nc.ZoneStates(), "exact=%v", exact)
+	}
+}
