@@ -238,10 +238,14 @@ type Informer[T Obj[T]] struct {
 }
 
 // lagged is an informer's cached version of an object that the store has changed
-// since: ok false if the informer does not have the object.
+// since: ok false if the informer does not have the object. storeOK is whether the
+// store has the key now, pending how many of the store's changes of the key are still
+// to be delivered: the entry goes when the last one arrives.
 type lagged[T any] struct {
-	obj T
-	ok  bool
+	obj     T
+	ok      bool
+	storeOK bool
+	pending int32
 }
 
 // index lists the keys per value of fn. A value's list sorts lazily (keyList): a
@@ -307,81 +311,87 @@ func (inf *Informer[T]) Stop() {
 }
 
 // storeChanging is told by the store, before it changes key, what the key held (had:
-// whether it existed) and whether it will exist after the change.
+// whether it existed) and whether it will exist after the change. The informer keeps
+// its version until the change is delivered; ndiff counts the entries whose presence
+// differs from the store's.
 func (inf *Informer[T]) storeChanging(key string, old T, had, will bool) {
-	if e, ok := inf.lag[key]; ok {
-		// the informer is still behind on this key: it keeps its version; only whether
-		// that version's presence differs from the store's may change
-		if e.ok != had {
-			inf.ndiff--
-		}
-		if e.ok != will {
-			inf.ndiff++
-			inf.mergeOK = false
-		}
-		return
+	e, ok := inf.lag[key]
+	if !ok {
+		e = lagged[T]{obj: old, ok: had, storeOK: had}
 	}
-	inf.lag[key] = lagged[T]{obj: old, ok: had}
-	if had != will {
+	if e.ok != e.storeOK {
+		inf.ndiff--
+	}
+	e.storeOK = will
+	e.pending++
+	if e.ok != e.storeOK {
 		inf.ndiff++
 		inf.mergeOK = false
 	}
+	inf.lag[key] = e
+}
+
+// delivered applies a change to a shared cache: the informer now has obj (ok) or not.
+// The change's lag entry exists (storeChanging made it); with no later change of the
+// key in flight, the informer has caught up with the store and the entry goes.
+func (inf *Informer[T]) delivered(key string, obj T, ok bool) {
+	e := inf.lag[key]
+	switch {
+	case ok && !e.ok:
+		inf.n++
+		inf.mergeOK = false
+	case e.ok && !ok:
+		inf.n--
+		inf.mergeOK = false
+	}
+	if e.ok != e.storeOK {
+		inf.ndiff--
+	}
+	if e.pending--; e.pending == 0 {
+		delete(inf.lag, key)
+		return
+	}
+	e.obj, e.ok = obj, ok
+	if e.ok != e.storeOK {
+		inf.ndiff++
+		inf.mergeOK = false
+	}
+	inf.lag[key] = e
 }
 
 // get returns the cached object.
 func (inf *Informer[T]) get(key string) (T, bool) {
-	o, ok, _ := inf.lookup(key)
-	return o, ok
-}
-
-// lookup is get that also says whether a shared cache lags the store on key, for set.
-func (inf *Informer[T]) lookup(key string) (o T, ok, lagging bool) {
 	if inf.items != nil {
-		o, ok = inf.items[key]
-		return o, ok, false
+		o, ok := inf.items[key]
+		return o, ok
 	}
 	if e, lagging := inf.lag[key]; lagging {
-		return e.obj, e.ok, true
+		return e.obj, e.ok
 	}
-	o, ok = inf.k.items.get(key)
-	return o, ok, false
+	return inf.k.items.get(key)
 }
 
-// set caches obj (ok) or drops key (!ok); had says whether key was cached and lagging
-// whether a shared cache had a lag entry for it (lookup's results).
-func (inf *Informer[T]) set(key string, obj T, ok, had, lagging bool) {
-	if inf.items != nil {
-		switch {
-		case ok:
-			inf.items[key] = obj
-			if !had {
-				inf.keys.add(key)
-			}
-		case had:
-			delete(inf.items, key)
-			inf.keys.remove(key)
-		}
-		return
-	}
+// set caches obj (ok) or drops key (!ok) in a private cache; had says whether key
+// was cached.
+func (inf *Informer[T]) set(key string, obj T, ok, had bool) {
 	switch {
-	case ok && !had:
-		inf.n++
-	case had && !ok:
-		inf.n--
+	case ok:
+		inf.items[key] = obj
+		if !had {
+			inf.keys.add(key)
+		}
+	case had:
+		delete(inf.items, key)
+		inf.keys.remove(key)
 	}
-	cur, inStore := inf.k.items.get(key)
-	if lagging && had != inStore { // the entry's presence (had) differed from the store's
-		inf.ndiff--
-		inf.mergeOK = false
-	}
-	if ok == inStore && (!ok || cur.Meta() == obj.Meta()) {
-		delete(inf.lag, key) // caught up with the store
-		return
-	}
-	inf.lag[key] = lagged[T]{obj: obj, ok: ok}
-	if ok != inStore {
-		inf.ndiff++
-		inf.mergeOK = false
+}
+
+// cache applies a delivered change to the cache, shared or private.
+func (inf *Informer[T]) cache(key string, obj T, ok, had bool) {
+	if inf.items == nil {
+		inf.delivered(key, obj, ok)
+	} else {
+		inf.set(key, obj, ok, had)
 	}
 }
 
@@ -492,14 +502,14 @@ func (inf *Informer[T]) CountByIndex(name, v string) int {
 func (inf *Informer[T]) apply(ev Event[T]) {
 	key := ev.New.Meta().Key()
 	var old T
-	var had, lagging bool
+	var had bool
 	if inf.items == nil {
 		// A view's watch began with the cache equal to the store and delivers every
-		// change in order, so what the view has of key is what this change replaced,
-		// and the store made a lag entry for key when it made the change: no lookup.
-		old, had, lagging = ev.Old, ev.Type != Added, true
+		// change in order, so what the view has of key is what this change replaced:
+		// no lookup.
+		old, had = ev.Old, ev.Type != Added
 	} else {
-		old, had, lagging = inf.lookup(key)
+		old, had = inf.items[key]
 	}
 	if inf.selIndex != nil && ev.Type != Deleted && inf.selIndex(ev.New) != inf.selValue {
 		ev.Type = Deleted // it left the selection: a field-selected watch reports a deletion
@@ -509,7 +519,7 @@ func (inf *Informer[T]) apply(ev Event[T]) {
 		if !had {
 			return
 		}
-		inf.set(key, ev.New, false, true, lagging)
+		inf.cache(key, ev.New, false, true)
 		for _, ix := range inf.indexes {
 			if ix.by == nil {
 				continue
@@ -522,7 +532,7 @@ func (inf *Informer[T]) apply(ev Event[T]) {
 		if had && old.Meta().ResourceVersion >= ev.New.Meta().ResourceVersion {
 			return
 		}
-		inf.set(key, ev.New, true, had, lagging)
+		inf.cache(key, ev.New, true, had)
 		for _, ix := range inf.indexes {
 			if ix.by == nil {
 				continue
@@ -554,15 +564,19 @@ func (inf *Informer[T]) apply(ev Event[T]) {
 	}
 }
 
-// Rewind undoes ev in the cache without calling the handlers: for an informer started
-// in a SelectMiss hook (its initial list already holds the change), so that the change
-// then arrives through its watch as it would have if the informer had been there
-// before.
+// Rewind undoes ev in the cache without calling the handlers: for a selected informer
+// started in a SelectMiss hook (its initial list already holds the change), so that
+// the change then arrives through its watch as it would have if the informer had been
+// there before. An informer that views the store has no initial list to undo: Rewind
+// does nothing to it.
 func (inf *Informer[T]) Rewind(ev Event[T]) {
+	if inf.items == nil {
+		return
+	}
 	key := ev.New.Meta().Key()
 	before := ev.Type != Added && (inf.selIndex == nil || inf.selIndex(ev.Old) == inf.selValue)
-	cur, had, lagging := inf.lookup(key)
-	inf.set(key, ev.Old, before, had, lagging)
+	cur, had := inf.items[key]
+	inf.set(key, ev.Old, before, had)
 	for _, ix := range inf.indexes {
 		if ix.by == nil {
 			continue
