@@ -58,7 +58,9 @@ type SettleConfig struct {
 // ReplicaSet or DaemonSet is an error (call Settle once).
 //
 // Everything is visited in key order and names are drawn from cfg.Rand, so the
-// same store and stream give the same names and placement. See the package
+// same store and stream give the same names and placement. UIDs and
+// resourceVersions follow the order of restoring: the pods of a ReplicaSet of at
+// least settleSlab replicas in key order, other pods as their names are drawn. See the package
 // documentation ("Starting out running") for the placement policy.
 func Settle(s *apiserver.Server, cfg SettleConfig) error {
 	if s == nil {
@@ -354,20 +356,22 @@ func (st *settler) drawSuffix(taken map[uint32]struct{}, ns, base string) (uint3
 }
 
 // podBlock names n pods after base and gives each its place in one allocation, in
-// name order: the pods of a large ReplicaSet then lie in memory in the order of
-// their keys, the order in which informers list them and controllers walk them,
-// instead of at random (the names end in random suffixes). The names are drawn in
-// the order newPod would draw them. All the names share one allocation too (the
-// store keeps only the key each is cut from), and since they differ only in their
-// suffixes, sorting the suffix codes sorts the names.
-func (st *settler) podBlock(ns, base string, n int) ([]*apiserver.Pod, error) {
+// name order (block), and returns them in the order their names were drawn, the
+// order newPod would draw them (byDraw). The pods of a large ReplicaSet then lie in
+// memory in the order of their keys, the order in which informers list them and
+// controllers walk them, instead of at random (the names end in random suffixes),
+// and are restored in that order too: the store's key list gets them as a sorted
+// run. All the names share one allocation (the store keeps only the key each is cut
+// from), and since they differ only in their suffixes, sorting the suffix codes
+// sorts the names.
+func (st *settler) podBlock(ns, base string, n int) (block []apiserver.Pod, byDraw []*apiserver.Pod, err error) {
 	taken := st.takenSuffixes(ns, base)
 	// suffix code << 32 | draw index
 	drawn := make([]uint64, n)
 	for j := range drawn {
 		code, err := st.drawSuffix(taken, ns, base)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		drawn[j] = uint64(code)<<32 | uint64(j)
 	}
@@ -379,13 +383,13 @@ func (st *settler) podBlock(ns, base string, n int) ([]*apiserver.Pod, error) {
 		buf = appendSuffix(append(buf, b...), uint32(d>>32))
 	}
 	names := string(buf)
-	block := make([]apiserver.Pod, n)
-	pods := make([]*apiserver.Pod, n)
+	block = make([]apiserver.Pod, n)
+	byDraw = make([]*apiserver.Pod, n)
 	for r, d := range drawn {
 		block[r].Name = names[r*size : (r+1)*size]
-		pods[uint32(d)] = &block[r]
+		byDraw[uint32(d)] = &block[r]
 	}
-	return pods, nil
+	return block, byDraw, nil
 }
 
 // takenSuffixes is the set of the name suffixes in use after base in namespace ns:
@@ -557,10 +561,12 @@ func (st *settler) replicaSet(rs *apiserver.ReplicaSet) error {
 			rounds[t].pos = g.tiers[t].cursor % n
 		}
 	}
-	var block []*apiserver.Pod
+	// a large ReplicaSet's pods are named up front and restored once placed
+	var block []apiserver.Pod
+	var byDraw []*apiserver.Pod
 	if need >= settleSlab {
 		var err error
-		if block, err = st.podBlock(rs.Namespace, base, need); err != nil {
+		if block, byDraw, err = st.podBlock(rs.Namespace, base, need); err != nil {
 			return err
 		}
 	}
@@ -578,7 +584,7 @@ func (st *settler) replicaSet(rs *apiserver.ReplicaSet) error {
 		}
 		var p *apiserver.Pod
 		if block != nil {
-			p = block[j]
+			p = byDraw[j]
 			name := p.Name
 			*p = *proto
 			p.Name = name
@@ -593,7 +599,14 @@ func (st *settler) replicaSet(rs *apiserver.ReplicaSet) error {
 			st.add(i, p)
 			placed++
 		}
-		if _, err := st.s.Pods.Restore(p); err != nil {
+		if block == nil {
+			if _, err := st.s.Pods.Restore(p); err != nil {
+				return err
+			}
+		}
+	}
+	for r := range block {
+		if _, err := st.s.Pods.Restore(&block[r]); err != nil {
 			return err
 		}
 	}
