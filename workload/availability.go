@@ -73,8 +73,8 @@ type Tracker struct {
 	// for stale or unknown versions never fire here).
 	pods  *apiserver.Watch
 	rsInf *apiserver.Informer[*apiserver.ReplicaSet]
-	dInf   *apiserver.Informer[*apiserver.Deployment]
-	dsInf  *apiserver.Informer[*apiserver.DaemonSet]
+	dInf  *apiserver.Informer[*apiserver.Deployment]
+	dsInf *apiserver.Informer[*apiserver.DaemonSet]
 
 	series map[string]*wlSeries
 	names  []string // workload names in first-seen order, sorted on read
