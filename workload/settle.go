@@ -378,11 +378,14 @@ func (st *settler) podBlock(ns, base string, n int) (block []apiserver.Pod, byDr
 	slices.Sort(drawn)
 	b := base[:min(len(base), maxGeneratedNameLength)]
 	size := len(b) + 5
-	buf := make([]byte, 0, n*size)
+	var sb strings.Builder // String does not copy
+	sb.Grow(n * size)
+	var suffix [5]byte
 	for _, d := range drawn {
-		buf = appendSuffix(append(buf, b...), uint32(d>>32))
+		sb.WriteString(b)
+		sb.Write(appendSuffix(suffix[:0], uint32(d>>32)))
 	}
-	names := string(buf)
+	names := sb.String()
 	block = make([]apiserver.Pod, n)
 	byDraw = make([]*apiserver.Pod, n)
 	for r, d := range drawn {
