@@ -66,30 +66,48 @@ type Tracker struct {
 	c   *apiserver.Client
 	cfg TrackerConfig
 
-	podInf *apiserver.Informer[*apiserver.Pod]
-	rsInf  *apiserver.Informer[*apiserver.ReplicaSet]
-	dInf   *apiserver.Informer[*apiserver.Deployment]
-	dsInf  *apiserver.Informer[*apiserver.DaemonSet]
+	// pods is a plain watch, not an informer: the tracker needs each change with the
+	// version it replaces (Old) and an initial list, not a cache. Started at the
+	// instant of that list, it delivers exactly the store's later changes, in order,
+	// so each event's Old is the version the tracker last saw (an informer's checks
+	// for stale or unknown versions never fire here).
+	pods  *apiserver.Watch
+	rsInf *apiserver.Informer[*apiserver.ReplicaSet]
+	dInf  *apiserver.Informer[*apiserver.Deployment]
+	dsInf *apiserver.Informer[*apiserver.DaemonSet]
 
 	series map[string]*wlSeries
 	names  []string // workload names in first-seen order, sorted on read
 	// A pod's contribution is kept only where it cannot be derived from the version
-	// of the pod the informer holds (contributionOf): most pods' contribution is their
-	// controller's workload and their readiness, and each event carries the previous
-	// version as Old. except holds the others (wl "": not counted), e.g. a pod first
-	// seen before its ReplicaSet, or one released by its controller, which keeps
-	// counting for the workload it was first seen in.
+	// of the pod the tracker last saw (contributionOf): most pods' contribution is
+	// their controller's workload and their readiness, and each event carries the
+	// previous version as Old. except holds the others (wl "": not counted), e.g. a
+	// pod first seen before its ReplicaSet, or one released by its controller, which
+	// keeps counting for the workload it was first seen in.
 	except  map[string]podContribution
 	started bool
-	// listing: the initial list is being applied; its changes are traced once per
-	// workload when it is done, not once per pod.
+	// listing: the initial lists are being applied; their changes are traced once
+	// per workload when they are done, not once per pod.
 	listing bool
 	// wlOf caches the workload name of a controller UID.
 	wlOf map[uint64]string
+	// last is the controller the initial list last resolved (a ReplicaSet's pods are
+	// listed together).
+	last lastController
 	// pending lists the workloads changed at this instant, in order of first change;
 	// flush traces them once the instant's other work is done.
 	pending []string
 	flushAt sim.Handle
+}
+
+// lastController is a controller's workload as workloadOf resolved it, and its
+// series once one of its pods counted.
+type lastController struct {
+	ok    bool
+	uid   uint64
+	wl    string
+	final bool
+	s     *wlSeries
 }
 
 type podContribution struct {
@@ -99,7 +117,9 @@ type podContribution struct {
 
 type wlSeries struct {
 	ready, desired int32
-	samples        []Sample
+	// listed counts the ready pods of the initial list being applied
+	listed  int32
+	samples []Sample
 	// the values of the last WorkloadReady record, and whether this instant's changes
 	// still await their record
 	tracedReady, tracedDesired int32
@@ -123,20 +143,18 @@ func WorkloadName(kind, ns, name string) string {
 	return strings.ToLower(kind) + "/" + nsKey(ns, name)
 }
 
-// Start lists and watches pods and workloads.
+// Start lists and watches pods and workloads. A Start after Stop counts the pods
+// afresh from its list, as a restarted observer would: pods deleted meanwhile no
+// longer count, and each pod counts for the workload it resolves to now.
 func (t *Tracker) Start() {
 	if t.started {
 		return
 	}
 	t.started = true
-	if t.podInf != nil {
-		t.keepContributions()
-	}
 	lat := t.cfg.WatchLatency
 	t.rsInf = apiserver.NewInformer(t.s.ReplicaSets, t.c, lat)
 	t.dInf = apiserver.NewInformer(t.s.Deployments, t.c, lat)
 	t.dsInf = apiserver.NewInformer(t.s.DaemonSets, t.c, lat)
-	t.podInf = apiserver.NewInformer(t.s.Pods, t.c, lat)
 	t.listing = true
 	for _, d := range t.dInf.List() {
 		t.setDesired(WorkloadName(KindDeployment, d.Namespace, d.Name), d.Replicas)
@@ -147,8 +165,15 @@ func (t *Tracker) Start() {
 	for _, ds := range t.dsInf.List() {
 		t.setDesired(WorkloadName(KindDaemonSet, ds.Namespace, ds.Name), ds.DesiredNumberScheduled)
 	}
-	for _, p := range t.podInf.List() {
-		t.onPod(apiserver.Event[*apiserver.Pod]{Type: apiserver.Added, New: p})
+	clear(t.except)
+	// The pods' initial LIST: the store as it is now (an informer's list always
+	// succeeds in this model, so it does not go through the client).
+	t.s.Pods.Each(t.listPod)
+	t.last = lastController{}
+	for _, wl := range t.names {
+		s := t.series[wl]
+		t.record(wl, s, s.listed, s.desired)
+		s.listed = 0
 	}
 	t.listing = false
 	if t.cfg.Trace {
@@ -169,7 +194,34 @@ func (t *Tracker) Start() {
 			t.setDesired(WorkloadName(KindDaemonSet, ev.New.Namespace, ev.New.Name), ev.New.DesiredNumberScheduled)
 		}
 	})
-	t.podInf.AddHandler(t.onPod)
+	t.pods = t.s.Pods.Watch(t.c, lat, t.onPod)
+}
+
+// listPod counts a pod of the initial list: onPod for its addition, with the
+// ready pods summed per workload (listed) and recorded once the list is done.
+func (t *Tracker) listPod(p *apiserver.Pod) {
+	ref, ok := p.ControllerRef()
+	if !ok {
+		return
+	}
+	l := &t.last
+	if !l.ok || ref.UID != l.uid {
+		wl, final := t.workloadOf(p, ref)
+		if wl == "" {
+			return
+		}
+		*l = lastController{ok: true, uid: ref.UID, wl: wl, final: final}
+	}
+	c := podContribution{wl: l.wl, ready: p.IsReady() && !p.Deleting}
+	if !l.final {
+		t.except[p.Key()] = c // contributionOf cannot derive it
+	}
+	if c.ready {
+		if l.s == nil {
+			l.s = t.get(l.wl)
+		}
+		l.s.listed++
+	}
 }
 
 // Stop ends the watches; the recorded series stay readable.
@@ -178,7 +230,7 @@ func (t *Tracker) Stop() {
 		return
 	}
 	t.started = false
-	t.podInf.Stop()
+	t.pods.Stop()
 	t.rsInf.Stop()
 	t.dInf.Stop()
 	t.dsInf.Stop()
@@ -195,14 +247,12 @@ func (t *Tracker) onRS(ev apiserver.Event[*apiserver.ReplicaSet]) {
 	t.setDesired(WorkloadName(KindReplicaSet, rs.Namespace, rs.Name), rs.Replicas)
 }
 
-// workloadOf resolves a pod to its workload name, or "".
-func (t *Tracker) workloadOf(p *apiserver.Pod) string {
-	ref, ok := p.ControllerRef()
-	if !ok {
-		return ""
-	}
+// workloadOf resolves a pod with controller ref to its workload name, or ""; final
+// reports whether the name is cached (resolved for good, see resolve), which is
+// when contributionOf derives it.
+func (t *Tracker) workloadOf(p *apiserver.Pod, ref apiserver.OwnerReference) (wl string, final bool) {
 	if wl, ok := t.wlOf[ref.UID]; ok {
-		return wl // a controller's pods share its name (the owner chain never changes)
+		return wl, true // a controller's pods share its name (the owner chain never changes)
 	}
 	wl, known := t.resolve(p, ref)
 	if known {
@@ -211,7 +261,7 @@ func (t *Tracker) workloadOf(p *apiserver.Pod) string {
 		}
 		t.wlOf[ref.UID] = wl
 	}
-	return wl
+	return wl, known
 }
 
 // resolve names the workload of a pod's controller; known reports whether the answer
@@ -260,21 +310,6 @@ func (t *Tracker) contribution(key string, ev apiserver.Event[*apiserver.Pod]) p
 	return podContribution{}
 }
 
-// keepContributions moves the contributions derived from the informer's versions
-// into except, for a Start after Stop: the new informer's initial list arrives as
-// additions, and the old informer's versions are gone.
-func (t *Tracker) keepContributions() {
-	for _, key := range t.podInf.Keys() {
-		if _, ok := t.except[key]; ok {
-			continue
-		}
-		p, _ := t.podInf.Get(key)
-		if c := t.contributionOf(p); c.wl != "" {
-			t.except[key] = c
-		}
-	}
-}
-
 func (t *Tracker) onPod(ev apiserver.Event[*apiserver.Pod]) {
 	p := ev.New
 	key := p.Key()
@@ -284,14 +319,14 @@ func (t *Tracker) onPod(ev apiserver.Event[*apiserver.Pod]) {
 	if ev.Type != apiserver.Deleted {
 		if had {
 			now.wl = old.wl
-		} else {
-			now.wl = t.workloadOf(p)
+		} else if ref, ok := p.ControllerRef(); ok {
+			now.wl, _ = t.workloadOf(p, ref)
 		}
 		if now.wl != "" {
 			now.ready = p.IsReady() && !p.Deleting
 		}
 	}
-	// keep it in except unless the informer's new version gives it
+	// keep it in except unless the new version gives it
 	if ev.Type == apiserver.Deleted || now == t.contributionOf(p) {
 		delete(t.except, key)
 	} else {

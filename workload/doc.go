@@ -7,8 +7,10 @@
 //
 // Every component is built with the API server, its own client and a config
 // (New…(s, c, cfg)), reads the cluster through informers and writes through its
-// client; Start lists and watches, Stop ends the watches and cancels every timer the
-// component owns. Every config has a WatchLatency (default 0: an informer sees a
+// client (the Scheduler and the Tracker follow pods with a plain watch and an
+// initial list: they need each change and the version it replaces, not a cache of a
+// million pods); Start lists and watches, Stop ends the watches and cancels every
+// timer the component owns. Every config has a WatchLatency (default 0: an informer sees a
 // change as the next event at the same instant); the scenario sets the cluster-wide
 // figure. Controllers process their work queue as upstream workers do: a
 // key queued by an informer event is synced at that instant (keys queued together
@@ -79,6 +81,7 @@
 //     TrackerConfig.Trace it adds a WorkloadReady record (workload, ready, desired)
 //     per instant at which the counts changed, after that instant's changes (a
 //     monitor pass that marks 3,000 pods NotReady gives one record, not 3,000).
+//     A Start after Stop counts the pods afresh from its initial list.
 //
 // # What upstream does that was checked, and choices where it leaves room
 //

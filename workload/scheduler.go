@@ -13,7 +13,7 @@ import (
 
 // SchedulerConfig configures the scheduler.
 type SchedulerConfig struct {
-	// WatchLatency is how long after a change its informers see it.
+	// WatchLatency is how long after a change its watches see it.
 	WatchLatency time.Duration
 	// SchedulingLatency is how long one scheduling cycle takes (nodesim's model, not
 	// an upstream setting): a pod is bound SchedulingLatency after the scheduler
@@ -71,7 +71,9 @@ const (
 )
 
 type qpod struct {
-	key      string
+	key string
+	// pod is the version of the pod last listed or delivered
+	pod      *apiserver.Pod
 	prio     int32
 	seq      uint64
 	attempts int
@@ -113,14 +115,19 @@ type Scheduler struct {
 	cfg SchedulerConfig
 
 	nodeInf *apiserver.Informer[*apiserver.Node]
-	podInf  *apiserver.Informer[*apiserver.Pod]
+	// pods is a plain watch, not an informer: every other pod is counted through the
+	// version each event replaces (Old) and a pending pod's version is kept in its
+	// queue entry, so a cache of all pods would only be read for those. Started at
+	// the instant of the initial list, the watch delivers exactly the store's later
+	// changes, in order: each event's Old is the version last listed or delivered.
+	pods *apiserver.Watch
 
 	infos map[string]*nodeInfo
 	nodes []*nodeInfo // existing nodes in name order
-	// assumed holds the pods this scheduler bound that its informer has not shown
-	// bound yet, with what they were counted as (the scheduler cache's assumed pods).
-	// Every other pod is counted as the informer's version of it, which each event
-	// carries as Old: no per-pod state is kept.
+	// assumed holds the pods this scheduler bound that its watch has not shown bound
+	// yet, with what they were counted as (the scheduler cache's assumed pods). Every
+	// other pod is counted as the version of it last listed or delivered, which each
+	// event carries as Old: no per-pod state is kept but for queued pods.
 	assumed map[string]podAcct
 	queued  map[string]*qpod
 	// unsched holds the pods waiting for a cluster change
@@ -166,21 +173,22 @@ func (sc *Scheduler) Start() {
 	sc.cycle, _ = e.NewTimer(sc.runCycle)
 	sc.backTimer, _ = e.NewTimer(sc.flushBackoff)
 	sc.nodeInf = apiserver.NewInformer(sc.s.Nodes, sc.c, sc.cfg.WatchLatency)
-	sc.podInf = apiserver.NewInformer(sc.s.Pods, sc.c, sc.cfg.WatchLatency)
 	sc.infos = make(map[string]*nodeInfo, sc.nodeInf.Len())
 	for _, n := range sc.nodeInf.List() {
 		sc.setNode(n)
 	}
-	for _, p := range sc.podInf.List() {
+	// The pods' initial LIST: the store as it is now (an informer's list always
+	// succeeds in this model, so it does not go through the client).
+	sc.s.Pods.Each(func(p *apiserver.Pod) {
 		if a, ok := acctOf(p); ok {
 			sc.count(a, 1)
 		}
 		if pending(p) {
 			sc.enqueue(p)
 		}
-	}
+	})
 	sc.nodeInf.AddHandler(sc.onNode)
-	sc.podInf.AddHandler(sc.onPod)
+	sc.pods = sc.s.Pods.Watch(sc.c, sc.cfg.WatchLatency, sc.onPod)
 }
 
 // Stop ends the watches and cancels the scheduler's timers.
@@ -192,7 +200,7 @@ func (sc *Scheduler) Stop() {
 	sc.cycle.Stop()
 	sc.backTimer.Stop()
 	sc.nodeInf.Stop()
-	sc.podInf.Stop()
+	sc.pods.Stop()
 }
 
 func pending(p *apiserver.Pod) bool {
@@ -297,11 +305,11 @@ func (sc *Scheduler) recount(was podAcct, counted bool, p *apiserver.Pod) (freed
 }
 
 // counted is what the pod with this key is counted as before ev is applied: its
-// assumed binding, else the informer's previous version of it (Old, or for Deleted
-// the last version, New).
+// assumed binding, else the previous version of it (Old, or for Deleted the last
+// version, New).
 func (sc *Scheduler) counted(key string, ev apiserver.Event[*apiserver.Pod]) (podAcct, bool) {
 	if a, ok := sc.assumed[key]; ok {
-		delete(sc.assumed, key) // from now on, the informer's version is what counts
+		delete(sc.assumed, key) // from now on, the delivered version is what counts
 		return a, true
 	}
 	switch ev.Type {
@@ -337,6 +345,7 @@ func (sc *Scheduler) onPod(ev apiserver.Event[*apiserver.Pod]) {
 		sc.enqueue(p)
 		return
 	}
+	qp.pod = p
 	if ev.Type == apiserver.Modified && qp.state == qUnschedulable && podSchedulingChanged(ev.Old, p) {
 		sc.toActiveOrBackoff(qp)
 	}
@@ -361,7 +370,7 @@ func podSchedulingChanged(o, n *apiserver.Pod) bool {
 }
 
 func (sc *Scheduler) enqueue(p *apiserver.Pod) {
-	qp := &qpod{key: p.Key(), prio: p.Priority, idx: -1}
+	qp := &qpod{key: p.Key(), pod: p, prio: p.Priority, idx: -1}
 	sc.queued[qp.key] = qp
 	sc.pushActive(qp)
 }
@@ -468,8 +477,8 @@ func (sc *Scheduler) runCycle() {
 	if sc.active.Len() > 0 {
 		_ = sc.cycle.Schedule(sc.s.Now() + sc.cfg.SchedulingLatency)
 	}
-	p, ok := sc.podInf.Get(qp.key)
-	if !ok || !pending(p) {
+	p := qp.pod
+	if !pending(p) {
 		delete(sc.queued, qp.key)
 		return
 	}
@@ -581,7 +590,7 @@ func (sc *Scheduler) bind(qp *qpod, p *apiserver.Pod, ni *nodeInfo) {
 	case err == nil:
 		sc.Bound++
 		delete(sc.queued, qp.key)
-		sc.assume(qp.key, bound)
+		sc.assume(qp.key, p, bound)
 	case apiserver.IsNotFound(err) || err == errAlreadyBound:
 		delete(sc.queued, qp.key)
 	default:
@@ -593,14 +602,13 @@ func (sc *Scheduler) bind(qp *qpod, p *apiserver.Pod, ni *nodeInfo) {
 
 var errAlreadyBound = fmt.Errorf("pod is already bound")
 
-// assume counts a pod the scheduler just bound before its informer shows the
-// binding (upstream's AssumePod), until the informer's next event for the pod.
-func (sc *Scheduler) assume(key string, bound *apiserver.Pod) {
+// assume counts a pod the scheduler just bound before its watch shows the binding
+// (upstream's AssumePod), until the watch's next event for the pod; seen is the
+// version the scheduler last saw.
+func (sc *Scheduler) assume(key string, seen, bound *apiserver.Pod) {
 	was, counted := sc.assumed[key]
 	if !counted {
-		if p, ok := sc.podInf.Get(key); ok {
-			was, counted = acctOf(p)
-		}
+		was, counted = acctOf(seen)
 	}
 	sc.recount(was, counted, bound)
 	if a, ok := acctOf(bound); ok {

@@ -397,7 +397,7 @@ func TestPropertySchedulerNodeSums(t *testing.T) {
 			rt.Fatalf("assumed pods left: %v", w.sched.assumed)
 		}
 		want := map[string]*nodeInfo{}
-		for _, p := range w.sched.podInf.List() {
+		w.s.Pods.Each(func(p *apiserver.Pod) {
 			if a, ok := acctOf(p); ok {
 				ni := want[a.node]
 				if ni == nil {
@@ -411,7 +411,7 @@ func TestPropertySchedulerNodeSums(t *testing.T) {
 				ni.nzMem += mem
 				ni.pods++
 			}
-		}
+		})
 		for name, ni := range w.sched.infos {
 			got := nodeInfo{requested: ni.requested, nzCPU: ni.nzCPU, nzMem: ni.nzMem, pods: ni.pods}
 			exp := nodeInfo{}

@@ -58,7 +58,9 @@ type SettleConfig struct {
 // ReplicaSet or DaemonSet is an error (call Settle once).
 //
 // Everything is visited in key order and names are drawn from cfg.Rand, so the
-// same store and stream give the same names and placement. See the package
+// same store and stream give the same names and placement. UIDs and
+// resourceVersions follow the order of restoring: the pods of a ReplicaSet of at
+// least settleSlab replicas in key order, other pods as their names are drawn. See the package
 // documentation ("Starting out running") for the placement policy.
 func Settle(s *apiserver.Server, cfg SettleConfig) error {
 	if s == nil {
@@ -116,8 +118,9 @@ type settler struct {
 	nodes []*apiserver.Node // key order
 	index map[string]int32  // node name → position in nodes
 	order []int32           // positions in nodes, in the order placement considers them
-	req   []apiserver.Resources
-	npods []int64
+	// room holds what placement reads of each node, by position in nodes: one
+	// cache line per node rather than a Node, a request sum and a pod count apart
+	room []nodeRoom
 
 	groups map[string]*placeGroup
 
@@ -132,6 +135,14 @@ type settler struct {
 	lastNS, lastBase       string
 	lastNames              map[uint32]struct{}
 	sizeHint               int // pods the current owner makes
+}
+
+// nodeRoom is a node's name and allocatable, and what the pods counted on it
+// request.
+type nodeRoom struct {
+	name       string
+	alloc, req apiserver.Resources
+	pods       int64
 }
 
 // placeGroup is the set of nodes that pass the static filters (unschedulable,
@@ -178,7 +189,7 @@ func (st *settler) pick(r *roundRobin, p *apiserver.Pod) int32 {
 			k = int32(r.pos)
 		}
 		i := nodes[k]
-		if insufficientResources(p, st.nodes[i].Allocatable, st.req[i], st.npods[i]) == 0 {
+		if rm := &st.room[i]; insufficientResources(p, rm.alloc, rm.req, rm.pods) == 0 {
 			if r.linked {
 				r.prev = k
 			} else {
@@ -225,13 +236,13 @@ func (st *settler) indexNodes() {
 	keys := st.s.Nodes.Keys()
 	st.nodes = make([]*apiserver.Node, len(keys))
 	st.index = make(map[string]int32, len(keys))
-	st.req = make([]apiserver.Resources, len(keys))
-	st.npods = make([]int64, len(keys))
+	st.room = make([]nodeRoom, len(keys))
 	zoneOf := map[string]int{}
 	var zones [][]int32
 	for i, k := range keys {
 		n, _ := st.s.Nodes.Peek(k)
 		st.nodes[i] = n
+		st.room[i].name, st.room[i].alloc = n.Name, n.Allocatable
 		st.index[n.Name] = int32(i)
 		z := apiserver.ZoneKey(apiserver.RegionZone(n.Labels))
 		zi, ok := zoneOf[z]
@@ -276,9 +287,10 @@ func (st *settler) accountPods() error {
 }
 
 func (st *settler) add(i int32, p *apiserver.Pod) {
-	st.req[i].MilliCPU += p.Requests.MilliCPU
-	st.req[i].Memory += p.Requests.Memory
-	st.npods[i]++
+	rm := &st.room[i]
+	rm.req.MilliCPU += p.Requests.MilliCPU
+	rm.req.Memory += p.Requests.Memory
+	rm.pods++
 }
 
 // admit runs the API server's pod admission on a prototype pod. nodesim's admission
@@ -316,45 +328,71 @@ func (st *settler) newPod(proto *apiserver.Pod, ns, base string) (*apiserver.Pod
 // newName draws a free generated name after base, as the ReplicaSet controller's
 // generateName does.
 func (st *settler) newName(ns, base string) (string, error) {
-	taken := st.takenSuffixes(ns, base)
+	code, err := st.drawSuffix(st.takenSuffixes(ns, base), ns, base)
+	if err != nil {
+		return "", err
+	}
+	b := base[:min(len(base), maxGeneratedNameLength)]
+	st.buf = appendSuffix(append(st.buf[:0], b...), code)
+	return string(st.buf), nil
+}
+
+// drawSuffix draws generated-name suffixes from cfg.Rand (the draws generateName
+// makes) until one is not in taken, at most ten times, and takes it.
+func (st *settler) drawSuffix(taken map[uint32]struct{}, ns, base string) (uint32, error) {
+	r := st.cfg.Rand
 	for range 10 {
-		b := appendGeneratedName(st.buf[:0], base, st.cfg.Rand)
-		st.buf = b
-		code := suffixCode(b[len(b)-5:])
+		var code uint32
+		for range 5 {
+			code = code*uint32(len(nameAlphabet)) + uint32(suffixRank[r.Int64N(int64(len(nameAlphabet)))])
+		}
 		if _, dup := taken[code]; dup {
 			continue
 		}
 		taken[code] = struct{}{}
-		return string(b), nil
+		return code, nil
 	}
-	return "", fmt.Errorf("workload: Settle: no free pod name %s<suffix> in %q after 10 draws", base, ns)
+	return 0, fmt.Errorf("workload: Settle: no free pod name %s<suffix> in %q after 10 draws", base, ns)
 }
 
 // podBlock names n pods after base and gives each its place in one allocation, in
-// name order: the pods of a large ReplicaSet then lie in memory in the order of
-// their keys, the order in which informers list them and controllers walk them,
-// instead of at random (the names end in random suffixes). The names are drawn in
-// the order newPod would draw them.
-func (st *settler) podBlock(ns, base string, n int) ([]*apiserver.Pod, error) {
-	names := make([]string, n)
-	for j := range names {
-		var err error
-		if names[j], err = st.newName(ns, base); err != nil {
-			return nil, err
+// name order (block), and returns them in the order their names were drawn, the
+// order newPod would draw them (byDraw). The pods of a large ReplicaSet then lie in
+// memory in the order of their keys, the order in which informers list them and
+// controllers walk them, instead of at random (the names end in random suffixes),
+// and are restored in that order too: the store's key list gets them as a sorted
+// run. All the names share one allocation (the store keeps only the key each is cut
+// from), and since they differ only in their suffixes, sorting the suffix codes
+// sorts the names.
+func (st *settler) podBlock(ns, base string, n int) (block []apiserver.Pod, byDraw []*apiserver.Pod, err error) {
+	taken := st.takenSuffixes(ns, base)
+	// suffix code << 32 | draw index
+	drawn := make([]uint64, n)
+	for j := range drawn {
+		code, err := st.drawSuffix(taken, ns, base)
+		if err != nil {
+			return nil, nil, err
 		}
+		drawn[j] = uint64(code)<<32 | uint64(j)
 	}
-	order := make([]int32, n)
-	for j := range order {
-		order[j] = int32(j)
+	slices.Sort(drawn)
+	b := base[:min(len(base), maxGeneratedNameLength)]
+	size := len(b) + 5
+	var sb strings.Builder // String does not copy
+	sb.Grow(n * size)
+	var suffix [5]byte
+	for _, d := range drawn {
+		sb.WriteString(b)
+		sb.Write(appendSuffix(suffix[:0], uint32(d>>32)))
 	}
-	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(names[a], names[b]) })
-	block := make([]apiserver.Pod, n)
-	pods := make([]*apiserver.Pod, n)
-	for r, j := range order {
-		pods[j] = &block[r]
-		pods[j].Name = names[j]
+	names := sb.String()
+	block = make([]apiserver.Pod, n)
+	byDraw = make([]*apiserver.Pod, n)
+	for r, d := range drawn {
+		block[r].Name = names[r*size : (r+1)*size]
+		byDraw[uint32(d)] = &block[r]
 	}
-	return pods, nil
+	return block, byDraw, nil
 }
 
 // takenSuffixes is the set of the name suffixes in use after base in namespace ns:
@@ -375,7 +413,7 @@ func (st *settler) takenSuffixes(ns, base string) map[uint32]struct{} {
 	defer func() { st.lastNS, st.lastBase, st.lastNames = ns, base, m }()
 	for _, p := range st.prior {
 		if n := p.Name; p.Namespace == ns && len(n) == len(base)+5 && n[:len(base)] == base {
-			if code := suffixCode([]byte(n[len(base):])); code != noSuffix {
+			if code := suffixCode(n[len(base):]); code != noSuffix {
 				m[code] = struct{}{}
 			}
 		}
@@ -386,25 +424,52 @@ func (st *settler) takenSuffixes(ns, base string) map[uint32]struct{} {
 
 const noSuffix = ^uint32(0)
 
-// suffixDigit maps a byte to 1 + its index in nameAlphabet, 0 for other bytes.
-var suffixDigit = func() (t [256]uint8) {
+// suffixAlphabet is nameAlphabet in byte order: a suffix's digits are its
+// characters' ranks here, so that codes order as the suffixes do.
+var suffixAlphabet = func() string {
+	b := []byte(nameAlphabet)
+	slices.Sort(b)
+	return string(b)
+}()
+
+// suffixRank maps an index into nameAlphabet (what generateName draws) to its rank
+// in suffixAlphabet.
+var suffixRank = func() (t [len(nameAlphabet)]uint8) {
 	for i := range len(nameAlphabet) {
-		t[nameAlphabet[i]] = uint8(i + 1)
+		t[i] = uint8(strings.IndexByte(suffixAlphabet, nameAlphabet[i]))
+	}
+	return t
+}()
+
+// suffixDigit maps a byte to 1 + its rank in suffixAlphabet, 0 for other bytes.
+var suffixDigit = func() (t [256]uint8) {
+	for i := range len(suffixAlphabet) {
+		t[suffixAlphabet[i]] = uint8(i + 1)
 	}
 	return t
 }()
 
 // suffixCode numbers a 5-character generated suffix (noSuffix if it is not one).
-func suffixCode(b []byte) uint32 {
+func suffixCode(b string) uint32 {
 	var code uint32
-	for _, c := range b {
-		d := suffixDigit[c]
+	for i := range len(b) {
+		d := suffixDigit[b[i]]
 		if d == 0 {
 			return noSuffix
 		}
-		code = code*uint32(len(nameAlphabet)) + uint32(d-1)
+		code = code*uint32(len(suffixAlphabet)) + uint32(d-1)
 	}
 	return code
+}
+
+// appendSuffix appends the suffix numbered code (suffixCode's inverse).
+func appendSuffix(dst []byte, code uint32) []byte {
+	var b [5]byte
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = suffixAlphabet[code%uint32(len(suffixAlphabet))]
+		code /= uint32(len(suffixAlphabet))
+	}
+	return append(dst, b[:]...)
 }
 
 // daemonSet restores a Running, Ready pod on every node the DaemonSet controller
@@ -499,10 +564,12 @@ func (st *settler) replicaSet(rs *apiserver.ReplicaSet) error {
 			rounds[t].pos = g.tiers[t].cursor % n
 		}
 	}
-	var block []*apiserver.Pod
+	// a large ReplicaSet's pods are named up front and restored once placed
+	var block []apiserver.Pod
+	var byDraw []*apiserver.Pod
 	if need >= settleSlab {
 		var err error
-		if block, err = st.podBlock(rs.Namespace, base, need); err != nil {
+		if block, byDraw, err = st.podBlock(rs.Namespace, base, need); err != nil {
 			return err
 		}
 	}
@@ -520,7 +587,7 @@ func (st *settler) replicaSet(rs *apiserver.ReplicaSet) error {
 		}
 		var p *apiserver.Pod
 		if block != nil {
-			p = block[j]
+			p = byDraw[j]
 			name := p.Name
 			*p = *proto
 			p.Name = name
@@ -531,11 +598,18 @@ func (st *settler) replicaSet(rs *apiserver.ReplicaSet) error {
 			}
 		}
 		if i >= 0 {
-			p.NodeName = st.nodes[i].Name
+			p.NodeName = st.room[i].name
 			st.add(i, p)
 			placed++
 		}
-		if _, err := st.s.Pods.Restore(p); err != nil {
+		if block == nil {
+			if _, err := st.s.Pods.Restore(p); err != nil {
+				return err
+			}
+		}
+	}
+	for r := range block {
+		if _, err := st.s.Pods.Restore(&block[r]); err != nil {
 			return err
 		}
 	}

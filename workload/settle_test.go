@@ -521,3 +521,25 @@ func BenchmarkRestorePods(b *testing.B) {
 		}
 	}
 }
+
+// TestSettleSuffixCodes: Settle draws the names generateName draws from the same
+// stream, and its suffix codes order as the names do (podBlock sorts codes).
+func TestSettleSuffixCodes(t *testing.T) {
+	st := &settler{cfg: SettleConfig{Rand: sim.NewRand(3, "settle")}, names: map[string]map[uint32]struct{}{}}
+	r := sim.NewRand(3, "settle")
+	var names []string
+	var codes []uint32
+	for range 2000 {
+		name, err := st.newName("default", "web-")
+		require.NoError(t, err)
+		require.Equal(t, generateName("web-", r), name)
+		code := suffixCode(name[len("web-"):])
+		require.Equal(t, name, string(appendSuffix([]byte("web-"), code)))
+		names, codes = append(names, name), append(codes, code)
+	}
+	for i := range names {
+		for j := range names {
+			require.Equal(t, names[i] < names[j], codes[i] < codes[j])
+		}
+	}
+}

@@ -125,38 +125,57 @@ func TestTrackerPodKeepsFirstWorkload(t *testing.T) {
 	w.patchPod("bare", func(p *apiserver.Pod) { p.OwnerReferences = []apiserver.OwnerReference{ref} })
 	require.Equal(t, int32(2), w.ready("deployment/default/web"))
 
-	// Stop and Start again: the pods listed anew are not counted twice, and a pod
-	// created meanwhile is counted
+	// Stop and Start again: the pods listed anew are not counted twice, a pod
+	// created meanwhile is counted, one deleted meanwhile is not
 	w.tk.Stop()
 	w.createPod("web-c", ref, true)
+	w.deletePod("bare")
 	w.settle()
 	w.tk.Start()
-	require.Equal(t, int32(3), w.ready("deployment/default/web"))
-	w.setReady("web-b", false)
 	require.Equal(t, int32(2), w.ready("deployment/default/web"))
-	w.deletePod("bare")
+	w.setReady("web-b", false)
+	require.Equal(t, int32(1), w.ready("deployment/default/web"))
 	w.deletePod("web-c")
 	require.Equal(t, int32(0), w.ready("deployment/default/web"))
 }
 
 // refContributions is the tracker's bookkeeping before it derived contributions from
-// the informer's versions: a map of every counted pod's first workload and readiness.
+// the versions it saw: a map of every counted pod's first workload and readiness.
 type refContributions struct {
 	t     *Tracker
 	podWl map[string]podContribution
 	ready map[string]int32
+	// seen is the last version of each pod listed or delivered, to check that the
+	// watch, started with the list, continues it: each event replaces what was seen
+	seen map[string]*apiserver.Pod
+	fail func(format string, args ...any)
 }
 
 func (r *refContributions) onPod(ev apiserver.Event[*apiserver.Pod]) {
 	p := ev.New
 	key := p.Key()
+	switch last, ok := r.seen[key]; {
+	case ev.Type == apiserver.Added && ok,
+		ev.Type == apiserver.Modified && (!ok || last != ev.Old),
+		ev.Type == apiserver.Deleted && (!ok || last != ev.New):
+		var lastRV uint64
+		if ok {
+			lastRV = last.ResourceVersion
+		}
+		r.fail("%s of %s (rv %d) after rv %d (seen %v)", ev.Type, key, p.ResourceVersion, lastRV, ok)
+	}
+	if ev.Type == apiserver.Deleted {
+		delete(r.seen, key)
+	} else {
+		r.seen[key] = p
+	}
 	old, had := r.podWl[key]
 	var now podContribution
 	if ev.Type != apiserver.Deleted {
 		if had {
 			now.wl = old.wl
-		} else {
-			now.wl = r.t.workloadOf(p)
+		} else if ref, ok := p.ControllerRef(); ok {
+			now.wl, _ = r.t.workloadOf(p, ref)
 		}
 		now.ready = p.IsReady() && !p.Deleting
 	}
@@ -178,7 +197,8 @@ func (r *refContributions) onPod(ev apiserver.Event[*apiserver.Pod]) {
 
 // The tracker's ready counts equal those of a per-pod map of first workloads, through
 // ReplicaSets deleted and recreated, pods whose controller is unknown, released or
-// adopted, terminating, deleted and recreated under the same name, and restarts.
+// adopted, terminating, deleted and recreated under the same name, and restarts
+// (after which both count afresh from the pods listed).
 func TestPropertyTrackerContributions(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		e := sim.New()
@@ -189,13 +209,17 @@ func TestPropertyTrackerContributions(t *testing.T) {
 		if err != nil {
 			rt.Fatal(err)
 		}
-		ref := &refContributions{t: tk, podWl: map[string]podContribution{}, ready: map[string]int32{}}
+		ref := &refContributions{t: tk, fail: rt.Fatalf}
+		// the reference sees what the tracker sees: a list, then a watch with its
+		// client and latency
+		var refWatch *apiserver.Watch
 		start := func() {
 			tk.Start()
-			for _, p := range tk.podInf.List() {
+			ref.podWl, ref.ready, ref.seen = map[string]podContribution{}, map[string]int32{}, map[string]*apiserver.Pod{}
+			s.Pods.Each(func(p *apiserver.Pod) {
 				ref.onPod(apiserver.Event[*apiserver.Pod]{Type: apiserver.Added, New: p})
-			}
-			tk.podInf.AddHandler(ref.onPod)
+			})
+			refWatch = s.Pods.Watch(tk.c, lat, ref.onPod)
 		}
 		start()
 		rsNames := []string{"r1", "r2"}
@@ -251,6 +275,7 @@ func TestPropertyTrackerContributions(t *testing.T) {
 					start()
 				} else {
 					tk.Stop()
+					refWatch.Stop()
 				}
 				stopped = !stopped
 			case 7:
