@@ -74,6 +74,31 @@ func (t *objTable[T]) get(key string) (T, bool) {
 	return t.objs[uint32(t.slots[i])-1], true
 }
 
+// walk is get for a walk of keys in order: it tries the dense entry after the one
+// the walk found last (*next) before probing, so that a walk of objects stored in key
+// order (a running start stores large ReplicaSets so) reads the dense slice in
+// sequence instead of a slot at random per key.
+func (t *objTable[T]) walk(key string, next *int) (T, bool) {
+	if j := *next; j < len(t.objs) && t.live[j/64]&(1<<(j%64)) != 0 {
+		if o := t.objs[j]; o.Meta().Key() == key {
+			*next = j + 1
+			return o, true
+		}
+	}
+	if t.n == 0 {
+		var zero T
+		return zero, false
+	}
+	i, ok := t.find(key, t.hash(key))
+	if !ok {
+		var zero T
+		return zero, false
+	}
+	j := int(uint32(t.slots[i]) - 1)
+	*next = j + 1
+	return t.objs[j], true
+}
+
 // set stores obj under key (obj's key), replacing what it held.
 func (t *objTable[T]) set(key string, obj T) {
 	i, h, ok := t.slot(key)

@@ -45,6 +45,20 @@ func TestPropertyObjTableIsAMap(t *testing.T) {
 			require.True(t, ok, k)
 			require.Same(t, want, got, k)
 		}
+		// walk finds what get finds, whatever the entry it tries first
+		keys := make([]string, 0, len(model)+2)
+		for k := range model {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		keys = append(append(keys, "absent"), keys...)
+		next := rapid.IntRange(0, len(tab.objs)+1).Draw(t, "next")
+		for _, k := range keys {
+			got, ok := tab.walk(k, &next)
+			want, wok := model[k]
+			require.Equal(t, wok, ok, k)
+			require.Same(t, want, got, k)
+		}
 		var seen []string
 		tab.each(func(p *Pod) { seen = append(seen, p.Name) })
 		slices.Sort(seen)

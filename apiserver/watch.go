@@ -669,6 +669,14 @@ func (inf *Informer[T]) Range(fn func(T)) {
 func (inf *Informer[T]) List() []T {
 	keys := inf.Keys()
 	out := make([]T, 0, len(keys))
+	if inf.items == nil && len(inf.lag) == 0 {
+		next := 0 // the store as it is: a walk in key order (objTable.walk)
+		for _, key := range keys {
+			o, _ := inf.k.items.walk(key, &next)
+			out = append(out, o)
+		}
+		return out
+	}
 	for _, key := range keys {
 		o, _ := inf.get(key)
 		out = append(out, o)
