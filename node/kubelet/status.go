@@ -2,7 +2,6 @@ package kubelet
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -82,8 +81,16 @@ func (k *Kubelet) initialNode() *apiserver.Node {
 	if n.Unschedulable && !n.HasTaint(us) {
 		n.Taints = append(n.Taints, us)
 	}
-	conds, _ := k.computeConditions(nil)
-	n.Conditions = slices.Clone(conds)
+	// computed into a slice of their own that the Node keeps, not into the kubelet's
+	// reusable buffer (which a stored Node must not share): no copy, and a restored
+	// kubelet, which drops its buffer, leaves none behind
+	size := 4 // Ready and the three pressures
+	if k.netUnavail != nil {
+		size++
+	}
+	k.condBuf = make([]apiserver.NodeCondition, 0, size)
+	n.Conditions, _ = k.computeConditions(nil)
+	k.condBuf = nil
 	n.Capacity, n.Allocatable = k.cfg.Capacity, k.cfg.Allocatable
 	return n
 }
