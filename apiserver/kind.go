@@ -303,11 +303,14 @@ func (k *Kind[T]) Restore(obj T) (T, error) {
 	var zero T
 	ensureSpec(obj)
 	m := obj.Meta()
-	key := m.key
-	if key == "" && m.Namespace != "" {
+	var key string
+	switch {
+	case m.key != "" && m.isKey(m.key):
+		key = m.key
+	case m.Namespace != "":
 		key = k.restoredKey(m.Namespace, m.Name)
-	} else if key == "" {
-		key = m.Key()
+	default:
+		key = m.Name
 	}
 	// one probe of the table both checks the key and finds where it goes (claim and
 	// put would take two: a million restored pods spend a cache miss on each)

@@ -296,3 +296,32 @@ func TestUpdateFrom(t *testing.T) {
 	_, err = s.Pods.UpdateFrom(c, p, func(*Pod) error { return nil })
 	require.True(t, IsConflict(err), "p is stale now: %v", err)
 }
+
+// A copy of a stored object given another name is created under its own key: the
+// key the copy carries from the original is not reused.
+func TestCreateCopyWithAnotherName(t *testing.T) {
+	s := New(sim.New(), sim.NewTrace(false), DefaultConfig())
+	c := s.NewClient("u", time.Second)
+	p, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "a"}})
+	require.NoError(t, err)
+	q := p.DeepCopy()
+	q.Name = "b"
+	_, err = s.Pods.Create(c, q)
+	require.NoError(t, err)
+	got, ok := s.Pods.Peek("default/b")
+	require.True(t, ok)
+	require.Equal(t, "default/b", got.Key())
+	r := p.DeepCopy()
+	r.Namespace = "other"
+	_, err = s.Pods.Restore(r)
+	require.NoError(t, err)
+	_, ok = s.Pods.Peek("other/a")
+	require.True(t, ok)
+	n, err := s.Nodes.Create(c, &Node{ObjectMeta: ObjectMeta{Name: "n1"}})
+	require.NoError(t, err)
+	m := n.DeepCopy()
+	m.Name = "n2"
+	_, err = s.Nodes.Create(c, m)
+	require.NoError(t, err)
+	require.Equal(t, 2, s.Nodes.Len())
+}

@@ -25,20 +25,31 @@ type ObjectMeta struct {
 	Annotations                map[string]string
 	OwnerReferences            []OwnerReference
 
-	// key caches Key once the object is stored (its name can no longer change), so
-	// that the store, the informers and the components share one string per object.
+	// key caches Key once the object is stored, so that the store, the informers and
+	// the components share one string per object. A copy keeps it; Key checks that it
+	// still names the copy (a copy given another name must not keep the old key).
 	key string
 }
 
 // Key is "namespace/name", or "name" for cluster-scoped objects.
 func (m *ObjectMeta) Key() string {
-	if m.key != "" {
-		return m.key
+	if k := m.key; k != "" && m.isKey(k) {
+		return k
 	}
 	if m.Namespace == "" {
 		return m.Name
 	}
 	return m.Namespace + "/" + m.Name
+}
+
+// isKey reports whether k is "namespace/name" of m. A stored object's name is its
+// key's tail (the same bytes), so the name's comparison stops at the pointers.
+func (m *ObjectMeta) isKey(k string) bool {
+	ns, name := m.Namespace, m.Name
+	if ns == "" {
+		return k == name
+	}
+	return len(k) == len(ns)+1+len(name) && k[len(ns)] == '/' && k[len(ns)+1:] == name && k[:len(ns)] == ns
 }
 
 // ControllerRef returns the owner reference with Controller set, if any.
