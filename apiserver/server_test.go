@@ -3,6 +3,7 @@ package apiserver
 import (
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
@@ -324,4 +325,23 @@ func TestCreateCopyWithAnotherName(t *testing.T) {
 	_, err = s.Nodes.Create(c, m)
 	require.NoError(t, err)
 	require.Equal(t, 2, s.Nodes.Len())
+}
+
+// ShareKey: a key that names the object becomes its key, which the store then keeps
+// as it is (the name is its tail); any other key is refused.
+func TestShareKey(t *testing.T) {
+	s := New(sim.New(), sim.NewTrace(false), DefaultConfig())
+	keys := "default/p-1default/p-2"
+	p := &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "p-1"}}
+	require.False(t, p.ShareKey(keys[11:]), "the key of another name")
+	require.False(t, p.ShareKey("other/p-1"), "the key of another namespace")
+	require.True(t, p.ShareKey(keys[:11]))
+	got, err := s.Pods.Restore(p)
+	require.NoError(t, err)
+	require.Equal(t, "default/p-1", got.Key())
+	require.Same(t, unsafe.StringData(keys), unsafe.StringData(got.Key()), "the store keeps the shared key")
+	require.Same(t, unsafe.StringData(keys[8:]), unsafe.StringData(got.Name), "the name is the key's tail")
+	n := &Node{ObjectMeta: ObjectMeta{Name: "n"}}
+	require.True(t, n.ShareKey("n"))
+	require.False(t, n.ShareKey("x/n"))
 }

@@ -42,6 +42,19 @@ func (m *ObjectMeta) Key() string {
 	return m.Namespace + "/" + m.Name
 }
 
+// ShareKey makes key, which must be m's "namespace/name" (or name), the object's key
+// and m.Name the key's tail, so that the key and the name are one string: for a
+// caller that lays out the keys of many new objects in one allocation (a running
+// start's pods) before it stores them. It reports whether key is m's key; if not, it
+// changes nothing.
+func (m *ObjectMeta) ShareKey(key string) bool {
+	if !m.isKey(key) {
+		return false
+	}
+	m.key, m.Name = key, key[len(key)-len(m.Name):]
+	return true
+}
+
 // isKey reports whether k is "namespace/name" of m. A stored object's name is its
 // key's tail (the same bytes), so the name's comparison stops at the pointers.
 func (m *ObjectMeta) isKey(k string) bool {

@@ -361,38 +361,43 @@ func (st *settler) drawSuffix(taken map[uint32]struct{}, ns, base string) (uint3
 // memory in the order of their keys, the order in which informers list them and
 // controllers walk them, instead of at random (the names end in random suffixes),
 // and are restored in that order too: the store's key list gets them as a sorted
-// run. All the names share one allocation (the store keeps only the key each is cut
-// from), and since they differ only in their suffixes, sorting the suffix codes
-// sorts the names.
-func (st *settler) podBlock(ns, base string, n int) (block []apiserver.Pod, byDraw []*apiserver.Pod, err error) {
+// run. All the keys share one allocation, size bytes each in block order (keys), and
+// each name is its key's tail: the store keeps that key (ObjectMeta.ShareKey) instead
+// of building one per pod. Since the names differ only in their suffixes, sorting
+// the suffix codes sorts the names.
+func (st *settler) podBlock(ns, base string, n int) (block []apiserver.Pod, byDraw []*apiserver.Pod, keys string, size int, err error) {
 	taken := st.takenSuffixes(ns, base)
 	// suffix code << 32 | draw index
 	drawn := make([]uint64, n)
 	for j := range drawn {
 		code, err := st.drawSuffix(taken, ns, base)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, "", 0, err
 		}
 		drawn[j] = uint64(code)<<32 | uint64(j)
 	}
 	slices.Sort(drawn)
 	b := base[:min(len(base), maxGeneratedNameLength)]
-	size := len(b) + 5
+	// the keys ("ns/name"), which the pods' names are the tails of (ShareKey)
+	prefix := len(ns) + 1
+	size = prefix + len(b) + 5
 	var sb strings.Builder // String does not copy
 	sb.Grow(n * size)
 	var suffix [5]byte
 	for _, d := range drawn {
+		sb.WriteString(ns)
+		sb.WriteByte('/')
 		sb.WriteString(b)
 		sb.Write(appendSuffix(suffix[:0], uint32(d>>32)))
 	}
-	names := sb.String()
+	keys = sb.String()
 	block = make([]apiserver.Pod, n)
 	byDraw = make([]*apiserver.Pod, n)
 	for r, d := range drawn {
-		block[r].Name = names[r*size : (r+1)*size]
+		block[r].Name = keys[r*size+prefix : (r+1)*size]
 		byDraw[uint32(d)] = &block[r]
 	}
-	return block, byDraw, nil
+	return block, byDraw, keys, size, nil
 }
 
 // takenSuffixes is the set of the name suffixes in use after base in namespace ns:
@@ -567,9 +572,11 @@ func (st *settler) replicaSet(rs *apiserver.ReplicaSet) error {
 	// a large ReplicaSet's pods are named up front and restored once placed
 	var block []apiserver.Pod
 	var byDraw []*apiserver.Pod
+	var keys string // the block's keys, size bytes each, in block order
+	var size int
 	if need >= settleSlab {
 		var err error
-		if block, byDraw, err = st.podBlock(rs.Namespace, base, need); err != nil {
+		if block, byDraw, keys, size, err = st.podBlock(rs.Namespace, base, need); err != nil {
 			return err
 		}
 	}
@@ -609,7 +616,9 @@ func (st *settler) replicaSet(rs *apiserver.ReplicaSet) error {
 		}
 	}
 	for r := range block {
-		if _, err := st.s.Pods.Restore(&block[r]); err != nil {
+		p := &block[r]
+		p.ShareKey(keys[r*size : (r+1)*size]) // (p's namespace is the ReplicaSet's: it holds)
+		if _, err := st.s.Pods.Restore(p); err != nil {
 			return err
 		}
 	}
