@@ -324,7 +324,7 @@ func TestRandJitterWalkIsJitterLoop(t *testing.T) {
 		{time.Hour, time.Hour, 10 * time.Second, 0.04, 0}, // nothing due: no draw
 		{time.Hour, time.Hour + 1, 10 * time.Second, 0.04, 0},
 		{0, time.Minute, time.Second, 0, 0}, // factor ≤ 0 means 1, as Jitter
-		{0, time.Minute, 7, 0.3, 1},
+		{0, 1000, 7, 0.3, 1},                // nanosecond steps: ≈ 100 draws
 	} {
 		a, b := sim.NewRand(uint64(i), "walk"), sim.NewRand(uint64(i), "walk")
 		wantLast, wantNext := tc.t, tc.t
