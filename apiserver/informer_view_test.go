@@ -29,6 +29,14 @@ func (r *refCache) apply(ev Event[*Pod]) {
 	r.items[key] = ev.New
 }
 
+// viewWorld is a server with a writing and a reading client, and a drawn watch latency.
+func viewWorld(t *rapid.T) (*sim.Engine, *Server, *Client, *Client, time.Duration) {
+	e := sim.New()
+	s := New(e, sim.NewTrace(false), DefaultConfig())
+	lat := time.Duration(rapid.IntRange(0, 3).Draw(t, "latency")) * time.Second
+	return e, s, s.NewClient("writer", time.Second), s.NewClient("reader", time.Second), lat
+}
+
 // TestPropertyInformerViewEqualsCopy: an informer whose cache is the store seen through
 // what it has not been delivered yet holds, at every instant, exactly what a private
 // copy fed by the same watch holds — through creates, updates, graceful and final
@@ -36,11 +44,7 @@ func (r *refCache) apply(ev Event[*Pod]) {
 // a stop.
 func TestPropertyInformerViewEqualsCopy(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		e := sim.New()
-		s := New(e, sim.NewTrace(false), DefaultConfig())
-		w := s.NewClient("writer", time.Second)
-		r := s.NewClient("reader", time.Second)
-		lat := time.Duration(rapid.IntRange(0, 3).Draw(t, "latency")) * time.Second
+		e, s, w, r, lat := viewWorld(t)
 		// a view started now and one started later, as informers of a factory are
 		inf := NewInformer(s.Pods, r, lat)
 		inf.AddIndex("node", func(p *Pod) string { return p.NodeName })
@@ -166,11 +170,7 @@ func TestPropertyInformerViewEqualsCopy(t *testing.T) {
 // lists its values — holds what a plain watch filtered by the same field holds.
 func TestPropertySelectedInformerEqualsFilter(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		e := sim.New()
-		s := New(e, sim.NewTrace(false), DefaultConfig())
-		w := s.NewClient("writer", time.Second)
-		r := s.NewClient("reader", time.Second)
-		lat := time.Duration(rapid.IntRange(0, 3).Draw(t, "latency")) * time.Second
+		e, s, w, r, lat := viewWorld(t)
 		names := []string{"a", "b", "c", "d"}
 		nodes := []string{"n1", "n2", "n3"}
 		type sel struct {

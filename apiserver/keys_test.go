@@ -63,12 +63,7 @@ func TestKeyListLongTails(t *testing.T) {
 				l.remove(k)
 				delete(model, k)
 			default:
-				want := make([]string, 0, len(model))
-				for k := range model {
-					want = append(want, k)
-				}
-				sort.Strings(want)
-				require.Equal(t, want, append([]string{}, l.sorted()...))
+				require.Equal(t, sortedSet(model), append([]string{}, l.sorted()...))
 			}
 			require.Equal(t, len(model), l.len())
 		}
@@ -104,12 +99,7 @@ func TestKeyListInOrderAppends(t *testing.T) {
 				l.remove(k)
 				delete(model, k)
 			default:
-				want := make([]string, 0, len(model))
-				for k := range model {
-					want = append(want, k)
-				}
-				sort.Strings(want)
-				require.Equal(t, want, append([]string{}, l.sorted()...))
+				require.Equal(t, sortedSet(model), append([]string{}, l.sorted()...))
 			}
 			require.Equal(t, len(model), l.len())
 			require.True(t, sort.StringsAreSorted(l.keys[:l.nsorted]), "sorted prefix")
@@ -118,4 +108,14 @@ func TestKeyListInOrderAppends(t *testing.T) {
 			}
 		}
 	})
+}
+
+// sortedSet is the model's keys in order.
+func sortedSet(model map[string]bool) []string {
+	out := make([]string, 0, len(model))
+	for k := range model {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -62,16 +62,24 @@ func (t *objTable[T]) find(key string, h uint32) (slot int, found bool) {
 func (t *objTable[T]) len() int { return t.n }
 
 func (t *objTable[T]) get(key string) (T, bool) {
-	if t.n == 0 {
+	j := t.index(key)
+	if j < 0 {
 		var zero T
 		return zero, false
+	}
+	return t.objs[j], true
+}
+
+// index is the dense index of key's object, or -1.
+func (t *objTable[T]) index(key string) int {
+	if t.n == 0 {
+		return -1
 	}
 	i, ok := t.find(key, t.hash(key))
 	if !ok {
-		var zero T
-		return zero, false
+		return -1
 	}
-	return t.objs[uint32(t.slots[i])-1], true
+	return int(uint32(t.slots[i]) - 1)
 }
 
 // walk is get for a walk of keys in order: it tries the dense entry after the one
@@ -79,22 +87,13 @@ func (t *objTable[T]) get(key string) (T, bool) {
 // order (a running start stores large ReplicaSets so) reads the dense slice in
 // sequence instead of a slot at random per key.
 func (t *objTable[T]) walk(key string, next *int) (T, bool) {
-	if j := *next; j < len(t.objs) && t.live[j/64]&(1<<(j%64)) != 0 {
-		if o := t.objs[j]; o.Meta().Key() == key {
-			*next = j + 1
-			return o, true
+	j := *next
+	if j >= len(t.objs) || t.live[j/64]&(1<<(j%64)) == 0 || t.objs[j].Meta().Key() != key {
+		if j = t.index(key); j < 0 {
+			var zero T
+			return zero, false
 		}
 	}
-	if t.n == 0 {
-		var zero T
-		return zero, false
-	}
-	i, ok := t.find(key, t.hash(key))
-	if !ok {
-		var zero T
-		return zero, false
-	}
-	j := int(uint32(t.slots[i]) - 1)
 	*next = j + 1
 	return t.objs[j], true
 }
