@@ -17,6 +17,8 @@ import (
 //
 // Walking the dense slice (each) visits objects in an order that depends only on the
 // sequence of inserts and deletes, never on the hash seed, which differs per process.
+// Keys are compared with the stored objects' cached keys, which the store set and
+// nobody changes (stored objects are never written).
 type objTable[T Obj[T]] struct {
 	seed maphash.Seed
 	// slots: 0 is empty; else the key's 32-bit hash << 32 | (index in objs + 1)
@@ -50,7 +52,7 @@ func (t *objTable[T]) find(key string, h uint32) (slot int, found bool) {
 		if s == 0 {
 			return i, false
 		}
-		if uint32(s>>32) == h && t.objs[uint32(s)-1].Meta().Key() == key {
+		if uint32(s>>32) == h && t.objs[uint32(s)-1].Meta().key == key {
 			return i, true
 		}
 		if i++; i == n {
@@ -88,7 +90,7 @@ func (t *objTable[T]) index(key string) int {
 // sequence instead of a slot at random per key.
 func (t *objTable[T]) walk(key string, next *int) (T, bool) {
 	j := *next
-	if j >= len(t.objs) || t.live[j/64]&(1<<(j%64)) == 0 || t.objs[j].Meta().Key() != key {
+	if j >= len(t.objs) || t.live[j/64]&(1<<(j%64)) == 0 || t.objs[j].Meta().key != key {
 		if j = t.index(key); j < 0 {
 			var zero T
 			return zero, false
