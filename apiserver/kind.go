@@ -169,7 +169,7 @@ func (k *Kind[T]) Keys() []string { return k.keys.sorted() }
 
 // Each calls fn for every stored object in key order (no faults apply; for reports).
 func (k *Kind[T]) Each(fn func(T)) {
-	next := 0
+	var next walker
 	for _, key := range k.keys.sorted() {
 		o, _ := k.items.walk(key, &next)
 		fn(o)
@@ -196,7 +196,7 @@ func (k *Kind[T]) List(c *Client) ([]T, error) {
 	}
 	keys := k.keys.sorted()
 	out := make([]T, 0, len(keys))
-	next := 0
+	var next walker
 	for _, key := range keys {
 		o, _ := k.items.walk(key, &next)
 		out = append(out, o)

@@ -85,19 +85,32 @@ func (t *objTable[T]) index(key string) int {
 }
 
 // walk is get for a walk of keys in order: it tries the dense entry after the one
-// the walk found last (*next) before probing, so that a walk of objects stored in key
-// order (a running start stores large ReplicaSets so) reads the dense slice in
-// sequence instead of a slot at random per key.
-func (t *objTable[T]) walk(key string, next *int) (T, bool) {
-	j := *next
-	if j >= len(t.objs) || t.live[j/64]&(1<<(j%64)) == 0 || t.objs[j].Meta().key != key {
+// the walk found last before probing, so that a walk of objects stored in key order
+// (a running start stores large ReplicaSets so) reads the dense slice in sequence
+// instead of a slot at random per key. A wrong guess costs a cache miss or two, so a
+// walk that guesses wrong twice in a row (the pods of one node, which come from many
+// ReplicaSets) stops guessing.
+func (t *objTable[T]) walk(key string, w *walker) (T, bool) {
+	j := w.next
+	if w.misses >= 2 || j >= len(t.objs) || t.live[j/64]&(1<<(j%64)) == 0 || t.objs[j].Meta().key != key {
+		if w.misses < 2 {
+			w.misses++
+		}
 		if j = t.index(key); j < 0 {
 			var zero T
 			return zero, false
 		}
+	} else {
+		w.misses = 0
 	}
-	*next = j + 1
+	w.next = j + 1
 	return t.objs[j], true
+}
+
+// walker is the state of a walk (the zero walker starts one).
+type walker struct {
+	next   int // the dense entry to try first
+	misses int // wrong guesses in a row
 }
 
 // set stores obj under key (obj's key), replacing what it held.

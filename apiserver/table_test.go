@@ -53,7 +53,7 @@ func TestPropertyObjTableIsAMap(t *testing.T) {
 		}
 		slices.Sort(keys)
 		keys = append(append(keys, "absent"), keys...)
-		next := rapid.IntRange(0, len(tab.objs)+1).Draw(t, "next")
+		next := walker{next: rapid.IntRange(0, len(tab.objs)+1).Draw(t, "next"), misses: rapid.IntRange(0, 2).Draw(t, "misses")}
 		for _, k := range keys {
 			got, ok := tab.walk(k, &next)
 			want, wok := model[k]

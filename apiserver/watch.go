@@ -371,6 +371,20 @@ func (inf *Informer[T]) get(key string) (T, bool) {
 	return inf.k.items.get(key)
 }
 
+// walk is get for keys taken in order (see objTable.walk).
+func (inf *Informer[T]) walk(key string, next *walker) (T, bool) {
+	if inf.items != nil {
+		o, ok := inf.items[key]
+		return o, ok
+	}
+	if len(inf.lag) > 0 {
+		if e, lagging := inf.lag[key]; lagging {
+			return e.obj, e.ok
+		}
+	}
+	return inf.k.items.walk(key, next)
+}
+
 // set caches obj (ok) or drops key (!ok) in a private cache; had says whether key
 // was cached.
 func (inf *Informer[T]) set(key string, obj T, ok, had bool) {
@@ -471,8 +485,9 @@ func (inf *Informer[T]) ByIndex(name, v string) []T {
 	}
 	keys := ix.keys(v)
 	out := make([]T, 0, len(keys))
+	var next walker
 	for _, key := range keys {
-		o, _ := inf.get(key)
+		o, _ := inf.walk(key, &next)
 		out = append(out, o)
 	}
 	return out
@@ -482,8 +497,9 @@ func (inf *Informer[T]) ByIndex(name, v string) []T {
 // without allocating a slice. fn must not change the informer.
 func (inf *Informer[T]) EachByIndex(name, v string, fn func(T)) {
 	if ix := inf.index(name); ix != nil {
+		var next walker
 		for _, key := range ix.keys(v) {
-			o, _ := inf.get(key)
+			o, _ := inf.walk(key, &next)
 			fn(o)
 		}
 	}
@@ -669,16 +685,9 @@ func (inf *Informer[T]) Range(fn func(T)) {
 func (inf *Informer[T]) List() []T {
 	keys := inf.Keys()
 	out := make([]T, 0, len(keys))
-	if inf.items == nil && len(inf.lag) == 0 {
-		next := 0 // the store as it is: a walk in key order (objTable.walk)
-		for _, key := range keys {
-			o, _ := inf.k.items.walk(key, &next)
-			out = append(out, o)
-		}
-		return out
-	}
+	var next walker
 	for _, key := range keys {
-		o, _ := inf.get(key)
+		o, _ := inf.walk(key, &next)
 		out = append(out, o)
 	}
 	return out
