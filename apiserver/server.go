@@ -121,7 +121,7 @@ type Client struct {
 	partitioned bool
 	watchers    []watchState
 	lastTook    time.Duration
-	timeouts    map[string]*StatusError // by resource, see check
+	timeouts    []resourceErr // see check
 }
 
 // NewClient registers a client. timeout bounds each request (the kubelet's heartbeat
@@ -172,20 +172,39 @@ func (c *Client) check(verb, resource string) error {
 		c.lastTook = c.Timeout
 		// a partitioned kubelet retries every few seconds for as long as the partition
 		// lasts: its timeouts are built once per resource (errors are never changed)
-		err := c.timeouts[resource]
-		if err == nil || err.Took != c.Timeout {
-			err = &StatusError{Reason: ReasonTimeout, Code: 504, Took: c.Timeout,
-				Message: fmt.Sprintf("Get \"https://kube-apiserver:6443/api/v1/%s\": net/http: request canceled (Client.Timeout exceeded while awaiting headers)", resource)}
-			if c.timeouts == nil {
-				c.timeouts = map[string]*StatusError{}
-			}
-			c.timeouts[resource] = err
-		}
+		err := c.timeout(resource)
 		c.traceFailure(verb, resource, err)
 		return err
 	}
 	c.lastTook = c.Latency
 	return nil
+}
+
+// resourceErr is a client's timeout error for one resource: a client uses two or
+// three resources, so a slice beats a map.
+type resourceErr struct {
+	resource string
+	err      *StatusError
+}
+
+// timeout is the error of a request to resource that timed out.
+func (c *Client) timeout(resource string) *StatusError {
+	for i := range c.timeouts {
+		if t := &c.timeouts[i]; t.resource == resource {
+			if t.err.Took != c.Timeout {
+				t.err = newTimeout(resource, c.Timeout)
+			}
+			return t.err
+		}
+	}
+	err := newTimeout(resource, c.Timeout)
+	c.timeouts = append(c.timeouts, resourceErr{resource, err})
+	return err
+}
+
+func newTimeout(resource string, took time.Duration) *StatusError {
+	return &StatusError{Reason: ReasonTimeout, Code: 504, Took: took,
+		Message: fmt.Sprintf("Get \"https://kube-apiserver:6443/api/v1/%s\": net/http: request canceled (Client.Timeout exceeded while awaiting headers)", resource)}
 }
 
 func (c *Client) traceFailure(verb, resource string, err error) {
