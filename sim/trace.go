@@ -62,29 +62,96 @@ func (a Attr) Value() string {
 // Record is one typed trace record: when, what kind, and up to MaxAttrs fields in a
 // fixed order. Quiet records (lease renewals, status patches, log lines) are kept only
 // when the trace is verbose.
+//
+// A long trace is mostly records of a few kinds whose attribute names repeat, so a
+// record keeps its names and value types in a shape shared by every record like it, and
+// only its values itself. The values of a trace's records sit in the trace's chunks.
+// Records are never written once built: a copy of one stays valid (the chunks it
+// points into are not reused), and two records are deeply equal exactly when their
+// times, kinds, quietness and attributes are.
 type Record struct {
 	T     time.Duration
 	Kind  string
-	attrs [MaxAttrs]Attr
+	shape *shape  // nil when the record has no attributes
+	vals  []value // one per attribute; nil when there are none
 	Quiet bool
+}
+
+// shape is the attribute names and value types of a record, in order.
+type shape struct {
 	n     uint8
+	kinds [MaxAttrs]uint8
+	keys  [MaxAttrs]string
+}
+
+// value is one attribute's value: a string, or an integer or float's bits (see Attr).
+type value struct {
+	s string
+	i int64
+}
+
+// fits reports whether attrs (at most MaxAttrs of them) have this shape.
+func (sh *shape) fits(attrs []Attr) bool {
+	if int(sh.n) != len(attrs) {
+		return false
+	}
+	for j := range attrs {
+		if sh.keys[j] != attrs[j].Key || sh.kinds[j] != attrs[j].kind {
+			return false
+		}
+	}
+	return true
+}
+
+func shapeOf(attrs []Attr) *shape {
+	sh := &shape{n: uint8(len(attrs))}
+	for j, a := range attrs {
+		sh.keys[j], sh.kinds[j] = a.Key, a.kind
+	}
+	return sh
 }
 
 // NewRecord builds a record; attributes past MaxAttrs are dropped.
 func NewRecord(t time.Duration, kind string, quiet bool, attrs ...Attr) Record {
+	attrs = attrs[:min(len(attrs), MaxAttrs)]
 	r := Record{T: t, Kind: kind, Quiet: quiet}
-	r.n = uint8(copy(r.attrs[:], attrs))
+	if len(attrs) > 0 {
+		r.shape = shapeOf(attrs)
+		r.vals = make([]value, len(attrs))
+		setValues(r.vals, attrs)
+	}
 	return r
 }
 
-// Attrs returns the record's attributes in order.
-func (r *Record) Attrs() []Attr { return r.attrs[:r.n] }
+func setValues(vals []value, attrs []Attr) {
+	for j, a := range attrs {
+		vals[j] = value{s: a.Str, i: a.i}
+	}
+}
+
+// attr is the record's j-th attribute.
+func (r *Record) attr(j int) Attr {
+	v := r.vals[j]
+	return Attr{Key: r.shape.keys[j], Str: v.s, i: v.i, kind: r.shape.kinds[j]}
+}
+
+// Attrs returns the record's attributes in order, in a new slice.
+func (r *Record) Attrs() []Attr {
+	if len(r.vals) == 0 {
+		return nil
+	}
+	attrs := make([]Attr, len(r.vals))
+	for j := range attrs {
+		attrs[j] = r.attr(j)
+	}
+	return attrs
+}
 
 // Get returns the value of the attribute named key as text.
 func (r *Record) Get(key string) (string, bool) {
-	for i := 0; i < int(r.n); i++ {
-		if r.attrs[i].Key == key {
-			return r.attrs[i].Value(), true
+	for j := range r.vals {
+		if r.shape.keys[j] == key {
+			return r.attr(j).Value(), true
 		}
 	}
 	return "", false
@@ -108,7 +175,15 @@ type Trace struct {
 	recs  []Record
 	done  [][]Record
 	ndone int
-	sink  func(*Record)
+	// vals is the unused rest of the chunk that the next records' values go to. A
+	// full chunk is left to the records that point into it, never reused, so that a
+	// record stays valid however long it is kept (a sink's copy included).
+	vals []value
+	// shapes holds the last shape seen for each kind, and allShapes every shape seen,
+	// so that records alike share theirs.
+	shapes    map[string]*shape
+	allShapes []*shape
+	sink      func(*Record)
 	// scratch holds the record being added when records are not retained.
 	scratch Record
 }
@@ -138,7 +213,7 @@ func (tr *Trace) AddQuiet(t time.Duration, kind string, attrs ...Attr) {
 // the heap (a record built on the stack and passed to the sink by pointer would).
 // The sink sees it before the next record is added, as with Append.
 func (tr *Trace) add(t time.Duration, kind string, quiet bool, attrs []Attr) {
-	if !tr.Wants(quiet) {
+	if !tr.Wants(quiet) || !tr.Retain && tr.sink == nil {
 		return
 	}
 	var r *Record
@@ -147,7 +222,13 @@ func (tr *Trace) add(t time.Duration, kind string, quiet bool, attrs []Attr) {
 	} else {
 		r = &tr.scratch
 	}
-	*r = NewRecord(t, kind, quiet, attrs...)
+	attrs = attrs[:min(len(attrs), MaxAttrs)]
+	*r = Record{T: t, Kind: kind, Quiet: quiet}
+	if len(attrs) > 0 {
+		r.shape = tr.shapeFor(kind, attrs)
+		r.vals = tr.values(len(attrs))
+		setValues(r.vals, attrs)
+	}
 	if tr.sink != nil {
 		tr.sink(r)
 	}
@@ -162,11 +243,61 @@ func (tr *Trace) Append(r *Record) {
 		tr.sink(r)
 	}
 	if tr.Retain {
-		*tr.next() = *r
+		c := tr.next()
+		*c = *r
+		// The copy shares the trace's shapes and chunks, not r's own (which would
+		// keep whatever r's attributes were built in alive for each record).
+		if len(r.vals) > 0 {
+			var buf [MaxAttrs]Attr
+			attrs := buf[:len(r.vals)]
+			for j := range attrs {
+				attrs[j] = r.attr(j)
+			}
+			c.shape = tr.shapeFor(r.Kind, attrs)
+			c.vals = tr.values(len(attrs))
+			setValues(c.vals, attrs)
+		}
 	}
 }
 
-// chunkRecords is the size of a chunk of retained records (about 0.5 MB).
+// shapeFor returns the trace's shape for attrs (1 to MaxAttrs of them): usually the
+// kind's last one.
+func (tr *Trace) shapeFor(kind string, attrs []Attr) *shape {
+	if sh := tr.shapes[kind]; sh != nil && sh.fits(attrs) {
+		return sh
+	}
+	var sh *shape
+	for _, s := range tr.allShapes {
+		if s.fits(attrs) {
+			sh = s
+			break
+		}
+	}
+	if sh == nil {
+		sh = shapeOf(attrs)
+		tr.allShapes = append(tr.allShapes, sh)
+	}
+	if tr.shapes == nil {
+		tr.shapes = make(map[string]*shape)
+	}
+	tr.shapes[kind] = sh
+	return sh
+}
+
+// chunkValues is the size of a chunk of attribute values (96 KB).
+const chunkValues = 4096
+
+// values returns room for n (at most MaxAttrs) values of the next record.
+func (tr *Trace) values(n int) []value {
+	if len(tr.vals) < n {
+		tr.vals = make([]value, chunkValues)
+	}
+	v := tr.vals[:n:n]
+	tr.vals = tr.vals[n:]
+	return v
+}
+
+// chunkRecords is the size of a chunk of retained records (64 KB).
 const chunkRecords = 1024
 
 // next returns the slot of the next retained record.
@@ -273,7 +404,8 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	b = AppendSeconds(b, r.T)
 	b = append(b, `,"kind":`...)
 	b = appendJSONString(b, r.Kind)
-	for _, a := range r.Attrs() {
+	for j := range r.vals {
+		a := r.attr(j)
 		b = append(b, ',')
 		b = appendJSONString(b, a.Key)
 		b = append(b, ':')
@@ -306,7 +438,8 @@ func (r *Record) AppendText(b []byte) []byte {
 	}
 	b = append(b, ' ')
 	b = append(b, r.Kind...)
-	for _, a := range r.Attrs() {
+	for j := range r.vals {
+		a := r.attr(j)
 		b = append(b, ' ')
 		b = append(b, a.Key...)
 		b = append(b, '=')
