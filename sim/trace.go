@@ -3,11 +3,13 @@ package sim
 import (
 	"bufio"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"io"
 	"iter"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -72,8 +74,8 @@ func (a Attr) Value() string {
 type Record struct {
 	T     time.Duration
 	Kind  string
-	shape *shape  // nil when the record has no attributes
-	vals  []value // one per attribute; nil when there are none
+	shape *shape   // nil when the record has no attributes
+	vals  []string // one per attribute (see setValues); nil when there are none
 	Quiet bool
 }
 
@@ -82,12 +84,6 @@ type shape struct {
 	n     uint8
 	kinds [MaxAttrs]uint8
 	keys  [MaxAttrs]string
-}
-
-// value is one attribute's value: a string, or an integer or float's bits (see Attr).
-type value struct {
-	s string
-	i int64
 }
 
 // fits reports whether attrs (at most MaxAttrs of them) have this shape.
@@ -117,22 +113,51 @@ func NewRecord(t time.Duration, kind string, quiet bool, attrs ...Attr) Record {
 	r := Record{T: t, Kind: kind, Quiet: quiet}
 	if len(attrs) > 0 {
 		r.shape = shapeOf(attrs)
-		r.vals = make([]value, len(attrs))
-		setValues(r.vals, attrs)
+		r.vals = make([]string, len(attrs))
+		setValues(r.vals, attrs, nil)
 	}
 	return r
 }
 
-func setValues(vals []value, attrs []Attr) {
+// setValues stores the attributes' values: a string as itself, a number as the 8
+// bytes of its bits (little-endian), from nums when given. Nearly every value is a
+// string that lives elsewhere anyway (a pod's key, a node's name), so a value takes
+// no more than a string header.
+func setValues(vals []string, attrs []Attr, nums *strings.Builder) {
 	for j, a := range attrs {
-		vals[j] = value{s: a.Str, i: a.i}
+		if a.kind == 0 {
+			vals[j] = a.Str
+			continue
+		}
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], uint64(a.i))
+		if nums == nil {
+			vals[j] = string(b[:])
+			continue
+		}
+		// The builder only ever appends, so what it returned earlier stays intact;
+		// a full one is left to the strings that point into it.
+		if nums.Cap()-nums.Len() < len(b) {
+			*nums = strings.Builder{}
+			nums.Grow(chunkNumbers)
+		}
+		start := nums.Len()
+		nums.Write(b[:])
+		vals[j] = nums.String()[start:]
 	}
 }
 
 // attr is the record's j-th attribute.
 func (r *Record) attr(j int) Attr {
-	v := r.vals[j]
-	return Attr{Key: r.shape.keys[j], Str: v.s, i: v.i, kind: r.shape.kinds[j]}
+	a := Attr{Key: r.shape.keys[j], kind: r.shape.kinds[j]}
+	if v := r.vals[j]; a.kind == 0 {
+		a.Str = v
+	} else {
+		for k := len(v) - 1; k >= 0; k-- {
+			a.i = a.i<<8 | int64(v[k])
+		}
+	}
+	return a
 }
 
 // Attrs returns the record's attributes in order, in a new slice.
@@ -178,7 +203,9 @@ type Trace struct {
 	// vals is the unused rest of the chunk that the next records' values go to. A
 	// full chunk is left to the records that point into it, never reused, so that a
 	// record stays valid however long it is kept (a sink's copy included).
-	vals []value
+	vals []string
+	// nums holds the bytes of number attributes (see setValues).
+	nums *strings.Builder
 	// shapes holds the last shape seen for each kind, and allShapes every shape seen,
 	// so that records alike share theirs.
 	shapes    map[string]*shape
@@ -227,7 +254,7 @@ func (tr *Trace) add(t time.Duration, kind string, quiet bool, attrs []Attr) {
 	if len(attrs) > 0 {
 		r.shape = tr.shapeFor(kind, attrs)
 		r.vals = tr.values(len(attrs))
-		setValues(r.vals, attrs)
+		setValues(r.vals, attrs, tr.numbers())
 	}
 	if tr.sink != nil {
 		tr.sink(r)
@@ -255,7 +282,7 @@ func (tr *Trace) Append(r *Record) {
 			}
 			c.shape = tr.shapeFor(r.Kind, attrs)
 			c.vals = tr.values(len(attrs))
-			setValues(c.vals, attrs)
+			setValues(c.vals, attrs, tr.numbers())
 		}
 	}
 }
@@ -284,17 +311,28 @@ func (tr *Trace) shapeFor(kind string, attrs []Attr) *shape {
 	return sh
 }
 
-// chunkValues is the size of a chunk of attribute values (96 KB).
-const chunkValues = 4096
+// chunkValues is the size of a chunk of attribute values (64 KB), chunkNumbers that
+// of a chunk of numbers' bytes.
+const (
+	chunkValues  = 4096
+	chunkNumbers = 4096
+)
 
 // values returns room for n (at most MaxAttrs) values of the next record.
-func (tr *Trace) values(n int) []value {
+func (tr *Trace) values(n int) []string {
 	if len(tr.vals) < n {
-		tr.vals = make([]value, chunkValues)
+		tr.vals = make([]string, chunkValues)
 	}
 	v := tr.vals[:n:n]
 	tr.vals = tr.vals[n:]
 	return v
+}
+
+func (tr *Trace) numbers() *strings.Builder {
+	if tr.nums == nil {
+		tr.nums = new(strings.Builder)
+	}
+	return tr.nums
 }
 
 // chunkRecords is the size of a chunk of retained records (64 KB).
