@@ -14,8 +14,8 @@ import (
 	"unicode/utf8"
 )
 
-// MaxAttrs is the number of attributes a Record holds inline (the most any record of
-// nodesim's has is 6; a long trace is mostly these records, so they are kept small).
+// MaxAttrs is the most attributes a Record holds (the most any record of nodesim's
+// has is 6).
 const MaxAttrs = 6
 
 // Attr is one named field of a trace record: a string, an integer or a float.
@@ -99,8 +99,8 @@ func (sh *shape) fits(attrs []Attr) bool {
 	return true
 }
 
-func shapeOf(attrs []Attr) *shape {
-	sh := &shape{n: uint8(len(attrs))}
+func shapeOf(attrs []Attr) shape {
+	sh := shape{n: uint8(len(attrs))}
 	for j, a := range attrs {
 		sh.keys[j], sh.kinds[j] = a.Key, a.kind
 	}
@@ -112,7 +112,8 @@ func NewRecord(t time.Duration, kind string, quiet bool, attrs ...Attr) Record {
 	attrs = attrs[:min(len(attrs), MaxAttrs)]
 	r := Record{T: t, Kind: kind, Quiet: quiet}
 	if len(attrs) > 0 {
-		r.shape = shapeOf(attrs)
+		sh := shapeOf(attrs)
+		r.shape = &sh
 		r.vals = make([]string, len(attrs))
 		setValues(r.vals, attrs, nil)
 	}
@@ -206,10 +207,11 @@ type Trace struct {
 	vals []string
 	// nums holds the bytes of number attributes (see setValues).
 	nums *strings.Builder
-	// shapes holds the last shape seen for each kind, and allShapes every shape seen,
-	// so that records alike share theirs.
-	shapes    map[string]*shape
-	allShapes []*shape
+	// lastShape holds the last shape of each kind's records (a kind's records
+	// nearly always have the same one), and shapes every shape seen, so that records
+	// alike share theirs.
+	lastShape map[string]*shape
+	shapes    map[shape]*shape
 	sink      func(*Record)
 	// scratch holds the record being added when records are not retained.
 	scratch Record
@@ -237,8 +239,9 @@ func (tr *Trace) AddQuiet(t time.Duration, kind string, attrs ...Attr) {
 
 // add builds the record in place — in the retained slice, or in a reused scratch
 // record when nothing is retained — so that adding a record does not allocate one on
-// the heap (a record built on the stack and passed to the sink by pointer would).
-// The sink sees it before the next record is added, as with Append.
+// the heap (a record built on the stack and passed to the sink by pointer would); its
+// values go to the trace's chunks. The sink sees it before the next record is added,
+// as with Append.
 func (tr *Trace) add(t time.Duration, kind string, quiet bool, attrs []Attr) {
 	if !tr.Wants(quiet) || !tr.Retain && tr.sink == nil {
 		return
@@ -249,13 +252,8 @@ func (tr *Trace) add(t time.Duration, kind string, quiet bool, attrs []Attr) {
 	} else {
 		r = &tr.scratch
 	}
-	attrs = attrs[:min(len(attrs), MaxAttrs)]
 	*r = Record{T: t, Kind: kind, Quiet: quiet}
-	if len(attrs) > 0 {
-		r.shape = tr.shapeFor(kind, attrs)
-		r.vals = tr.values(len(attrs))
-		setValues(r.vals, attrs, tr.numbers())
-	}
+	tr.setAttrs(r, attrs[:min(len(attrs), MaxAttrs)])
 	if tr.sink != nil {
 		tr.sink(r)
 	}
@@ -270,44 +268,46 @@ func (tr *Trace) Append(r *Record) {
 		tr.sink(r)
 	}
 	if tr.Retain {
-		c := tr.next()
-		*c = *r
 		// The copy shares the trace's shapes and chunks, not r's own (which would
 		// keep whatever r's attributes were built in alive for each record).
-		if len(r.vals) > 0 {
-			var buf [MaxAttrs]Attr
-			attrs := buf[:len(r.vals)]
-			for j := range attrs {
-				attrs[j] = r.attr(j)
-			}
-			c.shape = tr.shapeFor(r.Kind, attrs)
-			c.vals = tr.values(len(attrs))
-			setValues(c.vals, attrs, tr.numbers())
+		var buf [MaxAttrs]Attr
+		attrs := buf[:len(r.vals)]
+		for j := range attrs {
+			attrs[j] = r.attr(j)
 		}
+		c := tr.next()
+		*c = Record{T: r.T, Kind: r.Kind, Quiet: r.Quiet}
+		tr.setAttrs(c, attrs)
 	}
 }
 
-// shapeFor returns the trace's shape for attrs (1 to MaxAttrs of them): usually the
-// kind's last one.
+// setAttrs gives r (of its kind) attrs, at most MaxAttrs of them.
+func (tr *Trace) setAttrs(r *Record, attrs []Attr) {
+	if len(attrs) == 0 {
+		return
+	}
+	r.shape = tr.shapeFor(r.Kind, attrs)
+	r.vals = tr.values(len(attrs))
+	setValues(r.vals, attrs, tr.numbers())
+}
+
+// shapeFor returns the trace's shape for attrs (1 to MaxAttrs of them).
 func (tr *Trace) shapeFor(kind string, attrs []Attr) *shape {
-	if sh := tr.shapes[kind]; sh != nil && sh.fits(attrs) {
+	if sh := tr.lastShape[kind]; sh != nil && sh.fits(attrs) {
 		return sh
 	}
-	var sh *shape
-	for _, s := range tr.allShapes {
-		if s.fits(attrs) {
-			sh = s
-			break
-		}
-	}
+	want := shapeOf(attrs)
+	sh := tr.shapes[want]
 	if sh == nil {
-		sh = shapeOf(attrs)
-		tr.allShapes = append(tr.allShapes, sh)
+		if tr.shapes == nil {
+			tr.shapes = make(map[shape]*shape)
+			tr.lastShape = make(map[string]*shape)
+		}
+		sh = new(shape)
+		*sh = want
+		tr.shapes[want] = sh
 	}
-	if tr.shapes == nil {
-		tr.shapes = make(map[string]*shape)
-	}
-	tr.shapes[kind] = sh
+	tr.lastShape[kind] = sh
 	return sh
 }
 

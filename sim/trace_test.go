@@ -487,6 +487,12 @@ func TestNoAllocsPerRetainedTraceRecord(t *testing.T) {
 	i := 0
 	add := func() {
 		addPodReady(tr, i)
+		// A kind whose records come in two shapes, taking turns.
+		if i%2 == 0 {
+			tr.Add(time.Duration(i), "Action", sim.S("op", "drain"), sim.S("node", "a"), sim.I("pods", int64(i)))
+		} else {
+			tr.Add(time.Duration(i), "Action", sim.S("op", "cordon"), sim.S("node", "a"))
+		}
 		i++
 	}
 	for range 10_000 {
