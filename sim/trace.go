@@ -3,17 +3,19 @@ package sim
 import (
 	"bufio"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"io"
 	"iter"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
 
-// MaxAttrs is the number of attributes a Record holds inline (the most any record of
-// nodesim's has is 6; a long trace is mostly these records, so they are kept small).
+// MaxAttrs is the most attributes a Record holds (the most any record of nodesim's
+// has is 6).
 const MaxAttrs = 6
 
 // Attr is one named field of a trace record: a string, an integer or a float.
@@ -62,29 +64,120 @@ func (a Attr) Value() string {
 // Record is one typed trace record: when, what kind, and up to MaxAttrs fields in a
 // fixed order. Quiet records (lease renewals, status patches, log lines) are kept only
 // when the trace is verbose.
+//
+// A long trace is mostly records of a few kinds whose attribute names repeat, so a
+// record keeps its names and value types in a shape shared by every record like it, and
+// only its values itself. The values of a trace's records sit in the trace's chunks.
+// Records are never written once built: a copy of one stays valid (the chunks it
+// points into are not reused), and two records are deeply equal exactly when their
+// times, kinds, quietness and attributes are.
 type Record struct {
 	T     time.Duration
 	Kind  string
-	attrs [MaxAttrs]Attr
+	shape *shape   // nil when the record has no attributes
+	vals  []string // one per attribute (see setValues); nil when there are none
 	Quiet bool
+}
+
+// shape is the attribute names and value types of a record, in order.
+type shape struct {
 	n     uint8
+	kinds [MaxAttrs]uint8
+	keys  [MaxAttrs]string
+}
+
+// fits reports whether attrs (at most MaxAttrs of them) have this shape.
+func (sh *shape) fits(attrs []Attr) bool {
+	if int(sh.n) != len(attrs) {
+		return false
+	}
+	for j := range attrs {
+		if sh.keys[j] != attrs[j].Key || sh.kinds[j] != attrs[j].kind {
+			return false
+		}
+	}
+	return true
+}
+
+func shapeOf(attrs []Attr) shape {
+	sh := shape{n: uint8(len(attrs))}
+	for j, a := range attrs {
+		sh.keys[j], sh.kinds[j] = a.Key, a.kind
+	}
+	return sh
 }
 
 // NewRecord builds a record; attributes past MaxAttrs are dropped.
 func NewRecord(t time.Duration, kind string, quiet bool, attrs ...Attr) Record {
+	attrs = attrs[:min(len(attrs), MaxAttrs)]
 	r := Record{T: t, Kind: kind, Quiet: quiet}
-	r.n = uint8(copy(r.attrs[:], attrs))
+	if len(attrs) > 0 {
+		sh := shapeOf(attrs)
+		r.shape = &sh
+		r.vals = make([]string, len(attrs))
+		setValues(r.vals, attrs, nil)
+	}
 	return r
 }
 
-// Attrs returns the record's attributes in order.
-func (r *Record) Attrs() []Attr { return r.attrs[:r.n] }
+// setValues stores the attributes' values: a string as itself, a number as the 8
+// bytes of its bits (little-endian), from nums when given. Nearly every value is a
+// string that lives elsewhere anyway (a pod's key, a node's name), so a value takes
+// no more than a string header.
+func setValues(vals []string, attrs []Attr, nums *strings.Builder) {
+	for j, a := range attrs {
+		if a.kind == 0 {
+			vals[j] = a.Str
+			continue
+		}
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], uint64(a.i))
+		if nums == nil {
+			vals[j] = string(b[:])
+			continue
+		}
+		// The builder only ever appends, so what it returned earlier stays intact;
+		// a full one is left to the strings that point into it.
+		if nums.Cap()-nums.Len() < len(b) {
+			*nums = strings.Builder{}
+			nums.Grow(chunkNumbers)
+		}
+		start := nums.Len()
+		nums.Write(b[:])
+		vals[j] = nums.String()[start:]
+	}
+}
+
+// attr is the record's j-th attribute.
+func (r *Record) attr(j int) Attr {
+	a := Attr{Key: r.shape.keys[j], kind: r.shape.kinds[j]}
+	if v := r.vals[j]; a.kind == 0 {
+		a.Str = v
+	} else {
+		for k := len(v) - 1; k >= 0; k-- {
+			a.i = a.i<<8 | int64(v[k])
+		}
+	}
+	return a
+}
+
+// Attrs returns the record's attributes in order, in a new slice.
+func (r *Record) Attrs() []Attr {
+	if len(r.vals) == 0 {
+		return nil
+	}
+	attrs := make([]Attr, len(r.vals))
+	for j := range attrs {
+		attrs[j] = r.attr(j)
+	}
+	return attrs
+}
 
 // Get returns the value of the attribute named key as text.
 func (r *Record) Get(key string) (string, bool) {
-	for i := 0; i < int(r.n); i++ {
-		if r.attrs[i].Key == key {
-			return r.attrs[i].Value(), true
+	for j := range r.vals {
+		if r.shape.keys[j] == key {
+			return r.attr(j).Value(), true
 		}
 	}
 	return "", false
@@ -108,7 +201,18 @@ type Trace struct {
 	recs  []Record
 	done  [][]Record
 	ndone int
-	sink  func(*Record)
+	// vals is the unused rest of the chunk that the next records' values go to. A
+	// full chunk is left to the records that point into it, never reused, so that a
+	// record stays valid however long it is kept (a sink's copy included).
+	vals []string
+	// nums holds the bytes of number attributes (see setValues).
+	nums *strings.Builder
+	// lastShape holds the last shape of each kind's records (a kind's records
+	// nearly always have the same one), and shapes every shape seen, so that records
+	// alike share theirs.
+	lastShape map[string]*shape
+	shapes    map[shape]*shape
+	sink      func(*Record)
 	// scratch holds the record being added when records are not retained.
 	scratch Record
 }
@@ -135,10 +239,11 @@ func (tr *Trace) AddQuiet(t time.Duration, kind string, attrs ...Attr) {
 
 // add builds the record in place — in the retained slice, or in a reused scratch
 // record when nothing is retained — so that adding a record does not allocate one on
-// the heap (a record built on the stack and passed to the sink by pointer would).
-// The sink sees it before the next record is added, as with Append.
+// the heap (a record built on the stack and passed to the sink by pointer would); its
+// values go to the trace's chunks. The sink sees it before the next record is added,
+// as with Append.
 func (tr *Trace) add(t time.Duration, kind string, quiet bool, attrs []Attr) {
-	if !tr.Wants(quiet) {
+	if !tr.Wants(quiet) || !tr.Retain && tr.sink == nil {
 		return
 	}
 	var r *Record
@@ -147,7 +252,8 @@ func (tr *Trace) add(t time.Duration, kind string, quiet bool, attrs []Attr) {
 	} else {
 		r = &tr.scratch
 	}
-	*r = NewRecord(t, kind, quiet, attrs...)
+	*r = Record{T: t, Kind: kind, Quiet: quiet}
+	tr.setAttrs(r, attrs[:min(len(attrs), MaxAttrs)])
 	if tr.sink != nil {
 		tr.sink(r)
 	}
@@ -162,11 +268,74 @@ func (tr *Trace) Append(r *Record) {
 		tr.sink(r)
 	}
 	if tr.Retain {
-		*tr.next() = *r
+		// The copy shares the trace's shapes and chunks, not r's own (which would
+		// keep whatever r's attributes were built in alive for each record).
+		var buf [MaxAttrs]Attr
+		attrs := buf[:len(r.vals)]
+		for j := range attrs {
+			attrs[j] = r.attr(j)
+		}
+		c := tr.next()
+		*c = Record{T: r.T, Kind: r.Kind, Quiet: r.Quiet}
+		tr.setAttrs(c, attrs)
 	}
 }
 
-// chunkRecords is the size of a chunk of retained records (about 0.5 MB).
+// setAttrs gives r (of its kind) attrs, at most MaxAttrs of them.
+func (tr *Trace) setAttrs(r *Record, attrs []Attr) {
+	if len(attrs) == 0 {
+		return
+	}
+	r.shape = tr.shapeFor(r.Kind, attrs)
+	r.vals = tr.values(len(attrs))
+	setValues(r.vals, attrs, tr.numbers())
+}
+
+// shapeFor returns the trace's shape for attrs (1 to MaxAttrs of them).
+func (tr *Trace) shapeFor(kind string, attrs []Attr) *shape {
+	if sh := tr.lastShape[kind]; sh != nil && sh.fits(attrs) {
+		return sh
+	}
+	want := shapeOf(attrs)
+	sh := tr.shapes[want]
+	if sh == nil {
+		if tr.shapes == nil {
+			tr.shapes = make(map[shape]*shape)
+			tr.lastShape = make(map[string]*shape)
+		}
+		sh = new(shape)
+		*sh = want
+		tr.shapes[want] = sh
+	}
+	tr.lastShape[kind] = sh
+	return sh
+}
+
+// chunkValues is the size of a chunk of attribute values (64 KB), chunkNumbers that
+// of a chunk of numbers' bytes.
+const (
+	chunkValues  = 4096
+	chunkNumbers = 4096
+)
+
+// values returns room for n (at most MaxAttrs) values of the next record.
+func (tr *Trace) values(n int) []string {
+	if len(tr.vals) < n {
+		tr.vals = make([]string, chunkValues)
+	}
+	v := tr.vals[:n:n]
+	tr.vals = tr.vals[n:]
+	return v
+}
+
+func (tr *Trace) numbers() *strings.Builder {
+	if tr.nums == nil {
+		tr.nums = new(strings.Builder)
+	}
+	return tr.nums
+}
+
+// chunkRecords is the size of a chunk of retained records (64 KB).
 const chunkRecords = 1024
 
 // next returns the slot of the next retained record.
@@ -273,7 +442,8 @@ func (r *Record) AppendJSON(b []byte) []byte {
 	b = AppendSeconds(b, r.T)
 	b = append(b, `,"kind":`...)
 	b = appendJSONString(b, r.Kind)
-	for _, a := range r.Attrs() {
+	for j := range r.vals {
+		a := r.attr(j)
 		b = append(b, ',')
 		b = appendJSONString(b, a.Key)
 		b = append(b, ':')
@@ -306,7 +476,8 @@ func (r *Record) AppendText(b []byte) []byte {
 	}
 	b = append(b, ' ')
 	b = append(b, r.Kind...)
-	for _, a := range r.Attrs() {
+	for j := range r.vals {
+		a := r.attr(j)
 		b = append(b, ' ')
 		b = append(b, a.Key...)
 		b = append(b, '=')

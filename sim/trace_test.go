@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -334,7 +335,7 @@ func TestRecordAttrs(t *testing.T) {
 }
 
 func TestTraceAppendIsStableAcrossCopies(t *testing.T) {
-	// A record's attributes live inside it: copying a record copies them, and
+	// A record is never written once built: a copy of it reads the same, and
 	// changing the slice passed to NewRecord afterwards does not change the record.
 	attrs := []sim.Attr{sim.S("node", "a")}
 	r := sim.NewRecord(time.Second, "A", false, attrs...)
@@ -394,4 +395,109 @@ func TestTraceAllWalksChunksInOrder(t *testing.T) {
 	require.Equal(t, d.String(), c.String())
 	require.Equal(t, sim.Digest(recs), dig)
 	require.Equal(t, dig, sim.DigestOf(sim.TraceOf(recs).All()))
+}
+
+// Records are values: one retained by a trace, one built by NewRecord and one
+// appended from it are deeply equal when their contents are, and differ when any
+// part does (the shape a record shares with others included).
+func TestRecordEquality(t *testing.T) {
+	attrs := []sim.Attr{sim.S("node", "a"), sim.I("n", 1), sim.F("f", 0.5)}
+	tr := sim.NewTrace(false)
+	tr.Add(time.Second, "K", attrs...)
+	tr.Add(time.Second, "K")
+	built := sim.NewRecord(time.Second, "K", false, attrs...)
+	tr.Append(&built)
+	recs := tr.Records()
+	require.Equal(t, built, recs[0])
+	require.Equal(t, built, recs[2])
+	require.Equal(t, sim.Record{T: time.Second, Kind: "K"}, recs[1])
+	require.Equal(t, sim.NewRecord(time.Second, "K", false), recs[1])
+	for _, other := range []sim.Record{
+		sim.NewRecord(time.Second, "K", false, sim.S("node", "b"), sim.I("n", 1), sim.F("f", 0.5)),
+		sim.NewRecord(time.Second, "K", false, sim.S("node", "a"), sim.I("m", 1), sim.F("f", 0.5)),
+		sim.NewRecord(time.Second, "K", false, sim.S("node", "a"), sim.F("n", 1), sim.F("f", 0.5)),
+		sim.NewRecord(time.Second, "K", false, sim.S("node", "a"), sim.I("n", 1)),
+		sim.NewRecord(time.Second, "K", true, attrs...),
+		sim.NewRecord(time.Second, "L", false, attrs...),
+	} {
+		require.NotEqual(t, other, recs[0])
+	}
+}
+
+// Records share their shapes, whatever mix of kinds and attribute lists comes in:
+// each record still reads back exactly as it was added.
+func TestTraceShapesKeepEachRecordsAttributes(t *testing.T) {
+	adds := []sim.Record{
+		sim.NewRecord(1, "Action", false, sim.S("op", "cordon"), sim.S("node", "a"), sim.S("by", "x")),
+		sim.NewRecord(2, "Action", false, sim.S("op", "drain"), sim.S("node", "a"), sim.S("by", "x"), sim.I("pods", 3)),
+		sim.NewRecord(3, "Action", false, sim.S("op", "cordon"), sim.S("node", "b"), sim.S("by", "y")),
+		sim.NewRecord(4, "Other", false, sim.S("op", "x"), sim.S("node", "c"), sim.S("by", "z")),
+		sim.NewRecord(5, "Action", false, sim.S("op", "drain"), sim.S("node", "a"), sim.S("by", "x"), sim.S("pods", "3")),
+		sim.NewRecord(6, "Action", false),
+		sim.NewRecord(7, "Action", false, sim.S("op", ""), sim.I("node", 0), sim.F("by", 0)),
+		sim.NewRecord(8, "Action", false, sim.I("op", math.MinInt64), sim.I("node", -1), sim.F("by", math.NaN()),
+			sim.F("pods", math.Inf(-1)), sim.I("max", math.MaxInt64), sim.F("tiny", 5e-324)),
+	}
+	tr := sim.NewTrace(false)
+	for i := range adds {
+		tr.Add(adds[i].T, adds[i].Kind, adds[i].Attrs()...)
+	}
+	require.Equal(t, adds, tr.Records())
+	for i, r := range tr.Records() {
+		require.Equal(t, jsonOf(adds[i]), jsonOf(r))
+		require.Equal(t, adds[i].Attrs(), r.Attrs())
+	}
+}
+
+// A copy a sink keeps of a record it was passed stays valid after the trace moves on,
+// whether or not the trace retains records.
+func TestTraceSinkCopiesStayValid(t *testing.T) {
+	for _, retain := range []bool{false, true} {
+		tr := &sim.Trace{Retain: retain}
+		var kept []sim.Record
+		tr.SetSink(func(r *sim.Record) { kept = append(kept, *r) })
+		const n = 20_000 // several chunks of values
+		for i := range n {
+			tr.Add(time.Duration(i), "K", sim.I("i", int64(i)), sim.S("s", podNames[i%len(podNames)]))
+		}
+		require.Len(t, kept, n)
+		for i := range kept {
+			require.Equal(t, strconv.Itoa(i), kept[i].Str("i"))
+			require.Equal(t, podNames[i%len(podNames)], kept[i].Str("s"))
+		}
+	}
+}
+
+// A retained PodReady record (four string attributes) costs the trace 128 bytes of
+// its own (a record with its attributes inline took 320).
+func TestTraceRetainedBytesPerRecord(t *testing.T) {
+	if testing.CoverMode() != "" || raceEnabled {
+		t.Skip("instrumentation changes the heap")
+	}
+	b := retainedBytesPerRecord(200_000)
+	t.Logf("%.1f B per retained PodReady record", b)
+	require.LessOrEqual(t, b, 132.0)
+}
+
+// Adding a retained record allocates only the trace's chunks, a few per thousand
+// records.
+func TestNoAllocsPerRetainedTraceRecord(t *testing.T) {
+	skipAllocChecks(t)
+	tr := sim.NewTrace(false)
+	i := 0
+	add := func() {
+		addPodReady(tr, i)
+		// A kind whose records come in two shapes, taking turns.
+		if i%2 == 0 {
+			tr.Add(time.Duration(i), "Action", sim.S("op", "drain"), sim.S("node", "a"), sim.I("pods", int64(i)))
+		} else {
+			tr.Add(time.Duration(i), "Action", sim.S("op", "cordon"), sim.S("node", "a"))
+		}
+		i++
+	}
+	for range 10_000 {
+		add()
+	}
+	allocs := testing.AllocsPerRun(10_000, add) // rounded down: below 1 reads 0
+	require.Zero(t, allocs)
 }
