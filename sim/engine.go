@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"time"
 )
@@ -26,7 +27,7 @@ type Engine struct {
 	stopped bool
 	firing  bool
 	fired   uint64
-	touch   uint64 // see ahead
+	touch   uint64 // see take
 }
 
 // Option configures an Engine.
@@ -240,48 +241,40 @@ func (e *Engine) Peek() (time.Duration, bool) {
 
 // Step fires the next event, advancing the clock to its time. It reports whether an
 // event was fired.
-func (e *Engine) Step() bool {
-	t, p := e.next()
-	if t == nil {
+func (e *Engine) Step() bool { return e.fireNext(math.MaxInt64) }
+
+// fireNext fires the next event if it is due at or before until, and reports whether
+// it did. It is the whole of an event's cost outside the callback and the queue's
+// moves, so the common case, a live cached least, is written out here rather than
+// left to next.
+func (e *Engine) fireNext(until time.Duration) bool {
+	p := e.q.least
+	var t *Timer
+	if p.s != nil {
+		t = e.refs[p.s.ref]
+	}
+	if t == nil || !t.pending || t.seq != p.s.seq {
+		if t, p = e.nextSlow(); t == nil {
+			return false
+		}
+	}
+	if t.at > until {
 		return false
 	}
-	e.fire(t, p)
-	return true
-}
-
-// fire removes t's entry, at p (as next returned them), and runs it.
-func (e *Engine) fire(t *Timer, p pos) {
-	e.take(p)
+	fn := t.fn
 	t.pending = false
 	e.live--
 	e.now = t.at
 	e.fired++
-	fn := t.fn
 	if t.pooled {
 		t.release()
 	}
-	e.ahead()
+	e.take(p)
 	was := e.firing
 	e.firing = true
 	fn()
 	e.firing = was
-}
-
-// ahead finds the next event before the callback runs (add keeps it up to date
-// if the callback schedules an earlier one) and touches its timer, so that the
-// cache miss on the timer overlaps with the callback instead of stalling next.
-func (e *Engine) ahead() {
-	q := &e.q
-	b := q.first()
-	if b < 0 {
-		return
-	}
-	q.least, q.cached = q.leastOf(b), true
-	// A load and a branch that is never taken: unlike a store of the loaded value,
-	// it lets the callback run while the load is outstanding.
-	if e.refs[q.least.c.s[q.least.j].ref].seq == 0 {
-		e.touch++
-	}
+	return true
 }
 
 // Halt makes the current Run, RunUntil or RunFor call return after the event being
@@ -297,12 +290,7 @@ func (e *Engine) RunUntil(until time.Duration) error {
 		return fmt.Errorf("%w: %v < %v", ErrPast, until, e.now)
 	}
 	e.stopped = false
-	for {
-		t, p := e.next()
-		if t == nil || t.at > until {
-			break
-		}
-		e.fire(t, p)
+	for e.fireNext(until) {
 		if e.stopped {
 			return nil
 		}
@@ -372,11 +360,10 @@ type queue struct {
 	bkt  [buckets]*chunk
 	free *chunk // unused chunks, linked by next
 	made int    // chunks allocated
-	// The least entry's position while cached is set: computed before a callback
-	// runs (Engine.ahead) and kept up to date by add, so that next, Peek, and
-	// RunUntil with nothing due cost O(1).
-	cached bool
-	least  pos
+	// The least entry's position, when least.s is not nil: computed before a
+	// callback runs (Engine.take) and kept up to date by add, so that next, Peek,
+	// and RunUntil with nothing due cost O(1).
+	least pos
 }
 
 // A bucket is a stack of chunks: the first holds the most recent entries and is the
@@ -393,11 +380,10 @@ type chunk struct {
 	s    [chunkLen]slot
 }
 
-// pos is where an entry is: entry j of chunk c of bucket b.
+// pos is where an entry is: s, in bucket b.
 type pos struct {
 	b int
-	c *chunk
-	j int
+	s *slot
 }
 
 // The radix is 2^digitBits: a key is read as 128/digitBits digits, and the bucket of
@@ -438,8 +424,8 @@ func (q *queue) add(s slot) {
 	q.n++
 	// Below the cached least's bucket every bucket was empty, so s is then alone in
 	// its bucket and the least; in the same bucket it is the least if it is less.
-	if q.cached && (b < q.least.b || b == q.least.b && s.less(&q.least.c.s[q.least.j])) {
-		q.least = pos{b: b, c: c, j: c.n - 1}
+	if q.least.s != nil && (b < q.least.b || b == q.least.b && s.less(q.least.s)) {
+		q.least = pos{b: b, s: &c.s[c.n-1]}
 	}
 }
 
@@ -486,14 +472,18 @@ func (q *queue) first() int {
 
 // leastOf is the position of the least entry in bucket b, which must not be empty.
 func (q *queue) leastOf(b int) pos {
-	p := pos{b: b, c: q.bkt[b]}
-	at, seq := p.c.s[0].at, p.c.s[0].seq
-	for c := p.c; c != nil; c = c.next {
+	c := q.bkt[b]
+	p := pos{b: b, s: &c.s[0]}
+	if c.n == 1 && c.next == nil {
+		return p
+	}
+	at, seq := p.s.at, p.s.seq
+	for ; c != nil; c = c.next {
 		s := c.s[:c.n]
 		for k := range s {
 			if x := &s[k]; x.at < at || x.at == at && x.seq < seq {
 				at, seq = x.at, x.seq
-				p.c, p.j = c, k
+				p.s = x
 			}
 		}
 	}
@@ -504,18 +494,26 @@ func (q *queue) leastOf(b int) pos {
 // the stale entries it meets, or a nil timer when none is pending. The entry stays
 // queued.
 func (e *Engine) next() (*Timer, pos) {
+	if p := e.q.least; p.s != nil {
+		if t := e.refs[p.s.ref]; t.pending && t.seq == p.s.seq {
+			return t, p
+		}
+	}
+	return e.nextSlow()
+}
+
+func (e *Engine) nextSlow() (*Timer, pos) {
 	q := &e.q
 	for {
-		if !q.cached {
+		if q.least.s == nil {
 			b := q.first()
 			if b < 0 {
 				return nil, pos{}
 			}
-			q.least, q.cached = q.leastOf(b), true
+			q.least = q.leastOf(b)
 		}
 		p := q.least
-		s := &p.c.s[p.j]
-		if t := e.refs[s.ref]; t.pending && t.seq == s.seq {
+		if t := e.refs[p.s.ref]; t.pending && t.seq == p.s.seq {
 			return t, p
 		}
 		// The least is stale: drop every stale entry of its bucket at once, which
@@ -525,21 +523,45 @@ func (e *Engine) next() (*Timer, pos) {
 }
 
 // take removes the least entry, at p in the first non-empty bucket, makes its key the
-// last one and redistributes the rest of its bucket into lower buckets.
+// last one and redistributes the rest of its bucket into lower buckets. Then, before
+// the callback runs, it finds the next least entry (add keeps it up to date if the
+// callback schedules an earlier one) and touches its timer, so that the cache miss
+// on the timer overlaps with the callback instead of stalling the next event.
 func (e *Engine) take(p pos) {
 	q := &e.q
-	q.cached = false
-	s := p.c.s[p.j]
+	s := p.s
 	e.unref(s.ref)
-	q.last = s
+	q.last = *s
 	q.n--
 	c := q.bkt[p.b]
 	q.bkt[p.b] = nil
 	q.clearFull(p.b)
-	// Remove the entry taken, as drop would: the bucket's most recent entry fills
-	// its place (the first chunk may be left empty).
-	c.n--
-	p.c.s[p.j] = c.s[c.n]
+	if c.n == 1 && c.next == nil {
+		// The entry was alone in its bucket: the case of most events.
+		q.freeChunk(c)
+	} else {
+		// Remove the entry taken, as drop would: the bucket's most recent entry
+		// fills its place (the first chunk may be left empty).
+		c.n--
+		*s = c.s[c.n]
+		q.spread(c)
+	}
+	b := q.first()
+	if b < 0 {
+		q.least.s = nil
+		return
+	}
+	q.least = q.leastOf(b)
+	// A load and a branch that is never taken: unlike a store of the loaded value,
+	// it lets the callback run while the load is outstanding.
+	if e.refs[q.least.s.ref].seq == 0 {
+		e.touch++
+	}
+}
+
+// spread moves the entries of the chunks from c on, a bucket taken from, into the
+// lower buckets that their keys now belong in.
+func (q *queue) spread(c *chunk) {
 	for c != nil {
 		// This loop is where the queue spends its time: q.add, inlined by hand.
 		s := c.s[:c.n]
@@ -599,7 +621,7 @@ func (e *Engine) maybeCompact() {
 // fired key does not change.
 func (e *Engine) sweep(b int) {
 	q := &e.q
-	q.cached = false
+	q.least.s = nil
 	c := q.bkt[b]
 	q.bkt[b] = nil
 	q.clearFull(b)
