@@ -410,25 +410,6 @@ func bucketOf(at time.Duration, seq uint64, last *slot) int {
 	return int(sh)*(digits/digitBits) + int(seq>>sh)&(digits-1)
 }
 
-// add queues s and keeps the cached least entry, if any, up to date.
-func (q *queue) add(s slot) {
-	b := q.bucket(s.at, s.seq)
-	c := q.bkt[b]
-	if c == nil || c.n == chunkLen {
-		c = q.newChunk(c)
-		q.bkt[b] = c
-		q.setFull(b)
-	}
-	c.s[c.n] = s
-	c.n++
-	q.n++
-	// Below the cached least's bucket every bucket was empty, so s is then alone in
-	// its bucket and the least; in the same bucket it is the least if it is less.
-	if q.least.s != nil && (b < q.least.b || b == q.least.b && s.less(q.least.s)) {
-		q.least = pos{b: b, s: &c.s[c.n-1]}
-	}
-}
-
 func (q *queue) newChunk(next *chunk) *chunk {
 	if q.free == nil {
 		batch := make([]chunk, max(4, q.made/4))
@@ -474,9 +455,6 @@ func (q *queue) first() int {
 func (q *queue) leastOf(b int) pos {
 	c := q.bkt[b]
 	p := pos{b: b, s: &c.s[0]}
-	if c.n == 1 && c.next == nil {
-		return p
-	}
 	at, seq := p.s.at, p.s.seq
 	for ; c != nil; c = c.next {
 		s := c.s[:c.n]
@@ -551,10 +529,16 @@ func (e *Engine) take(p pos) {
 		q.least.s = nil
 		return
 	}
-	q.least = q.leastOf(b)
-	// A load and a branch that is never taken: unlike a store of the loaded value,
-	// it lets the callback run while the load is outstanding.
-	if e.refs[q.least.s.ref].seq == 0 {
+	if c := q.bkt[b]; c.n == 1 && c.next == nil {
+		q.least = pos{b: b, s: &c.s[0]}
+	} else {
+		q.least = q.leastOf(b)
+	}
+	// Loads and a branch that is never taken: unlike a store of the loaded value,
+	// they let the callback run while the loads are outstanding. A Timer is 40
+	// bytes, in the 48-byte size class, so half of them span two cache lines: fn
+	// and pending are in a different line each time.
+	if t := e.refs[q.least.s.ref]; t.fn == nil || !t.pending {
 		e.touch++
 	}
 }
@@ -563,7 +547,8 @@ func (e *Engine) take(p pos) {
 // lower buckets that their keys now belong in.
 func (q *queue) spread(c *chunk) {
 	for c != nil {
-		// This loop is where the queue spends its time: q.add, inlined by hand.
+		// This loop is where the queue spends its time: push's insertion, inlined
+		// by hand.
 		s := c.s[:c.n]
 		for k := range s {
 			x := &s[k]
@@ -583,6 +568,8 @@ func (q *queue) spread(c *chunk) {
 	}
 }
 
+// push queues an entry for t's schedule and keeps the cached least entry, if any, up
+// to date.
 func (e *Engine) push(t *Timer) {
 	var ref uint32
 	if n := len(e.free); n > 0 {
@@ -593,7 +580,23 @@ func (e *Engine) push(t *Timer) {
 		ref = uint32(len(e.refs))
 		e.refs = append(e.refs, t)
 	}
-	e.q.add(slot{at: t.at, seq: t.seq, ref: ref})
+	q := &e.q
+	b := q.bucket(t.at, t.seq)
+	c := q.bkt[b]
+	if c == nil || c.n == chunkLen {
+		c = q.newChunk(c)
+		q.bkt[b] = c
+		q.setFull(b)
+	}
+	s := &c.s[c.n&(chunkLen-1)]
+	*s = slot{at: t.at, seq: t.seq, ref: ref}
+	c.n++
+	q.n++
+	// Below the cached least's bucket every bucket was empty, so s is then alone in
+	// its bucket and the least; in the same bucket it is the least if it is less.
+	if q.least.s != nil && (b < q.least.b || b == q.least.b && s.less(q.least.s)) {
+		q.least = pos{b: b, s: s}
+	}
 }
 
 func (e *Engine) unref(ref uint32) {
@@ -629,10 +632,10 @@ func (e *Engine) sweep(b int) {
 		q.n -= c.n
 		for k := range c.s[:c.n] {
 			s := &c.s[k]
-			if t := e.refs[s.ref]; t.pending && t.seq == s.seq {
-				q.add(*s)
-			} else {
-				e.unref(s.ref)
+			t := e.refs[s.ref]
+			e.unref(s.ref)
+			if t.pending && t.seq == s.seq {
+				e.push(t)
 			}
 		}
 		next := c.next
