@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"time"
+	"unsafe"
 )
 
 // Engine is a discrete-event simulator: a virtual clock and a queue of timers.
@@ -21,7 +22,7 @@ type Engine struct {
 	refs    []*Timer // the timer of each queue entry, by slot.ref
 	free    []uint32 // unused indices in refs
 	live    int      // pending timers: queue entries that are not stale
-	pool    []*Timer
+	pool    []*oneShot
 	seed    uint64
 	start   time.Time
 	stopped bool
@@ -91,16 +92,13 @@ func (e *Engine) Pending() int { return e.live }
 // Timers and moves them (Schedule) instead of creating new events, which keeps the
 // steady state allocation-free. The zero Timer is not usable; use NewTimer.
 type Timer struct {
-	e   *Engine
-	fn  func()
-	at  time.Duration
+	e  *Engine
+	fn func()
+	at time.Duration
+	// seq is the sequence number of the timer's live queue entry while the timer is
+	// scheduled, and 0 while it is not (sequence numbers start at 1). Four words:
+	// a Timer fits the 32-byte size class and so never spans two cache lines.
 	seq uint64
-	gen uint32
-	// pending is set while the timer is scheduled; its live queue entry is the one
-	// carrying seq.
-	pending bool
-	// pooled timers back one-shot events (Engine.At) and return to the pool on fire.
-	pooled bool
 }
 
 // NewTimer returns an unscheduled Timer that calls fn when it fires. It returns an
@@ -120,15 +118,15 @@ func (t *Timer) Schedule(at time.Duration) error {
 	if at < e.now {
 		return fmt.Errorf("%w: %v < %v", ErrPast, at, e.now)
 	}
+	pending := t.seq != 0
 	e.seq++
 	t.at, t.seq = at, e.seq
-	if t.pending {
+	if pending {
 		// The entry for the old schedule goes stale (see the queue comment).
 		e.push(t)
 		e.maybeCompact()
 		return nil
 	}
-	t.pending = true
 	e.live++
 	e.push(t)
 	return nil
@@ -139,37 +137,54 @@ func (t *Timer) ScheduleAfter(d time.Duration) error { return t.Schedule(t.e.now
 
 // Stop cancels the pending schedule. It reports whether the timer was pending.
 func (t *Timer) Stop() bool {
-	if !t.pending {
+	if t.seq == 0 {
 		return false
 	}
-	t.pending = false
+	t.seq = 0
 	t.e.live--
 	t.e.maybeCompact()
 	return true
 }
 
 // Pending reports whether the timer is scheduled.
-func (t *Timer) Pending() bool { return t.pending }
+func (t *Timer) Pending() bool { return t.seq != 0 }
 
 // When is the instant the timer is scheduled for (meaningful while Pending).
 func (t *Timer) When() time.Duration { return t.at }
 
+// A oneShot backs the events of Engine.At. Its Timer has a nil fn, which no other
+// Timer has, and the event's callback is call; it returns to the engine's pool when
+// it fires or is cancelled, and gen tells the event a Handle refers to from the
+// later ones it backs. (A method value for fn would do without the nil, but each
+// would be an object of its own, a cache miss per event.)
+type oneShot struct {
+	Timer // first, so that a *Timer with a nil fn converts to its *oneShot
+	call  func()
+	gen   uint32
+}
+
+func (o *oneShot) release() {
+	o.gen++
+	o.call = nil
+	o.e.pool = append(o.e.pool, o)
+}
+
 // Handle refers to a one-shot event created by At or After. It stays valid until the
 // event fires or is cancelled; after that its methods report a stale handle.
 type Handle struct {
-	t   *Timer
+	o   *oneShot
 	gen uint32
 }
 
-func (h Handle) live() bool { return h.t != nil && h.t.gen == h.gen && h.t.pending }
+func (h Handle) live() bool { return h.o != nil && h.o.gen == h.gen && h.o.seq != 0 }
 
 // Cancel removes the event. It reports whether the event was still pending.
 func (h Handle) Cancel() bool {
 	if !h.live() {
 		return false
 	}
-	h.t.Stop()
-	h.t.release()
+	h.o.Stop()
+	h.o.release()
 	return true
 }
 
@@ -179,7 +194,7 @@ func (h Handle) Move(at time.Duration) error {
 	if !h.live() {
 		return ErrStaleHandle
 	}
-	return h.t.Schedule(at)
+	return h.o.Schedule(at)
 }
 
 // Pending reports whether the event is still waiting to fire.
@@ -190,7 +205,7 @@ func (h Handle) When() time.Duration {
 	if !h.live() {
 		return 0
 	}
-	return h.t.at
+	return h.o.at
 }
 
 // At schedules fn to run once at the instant at. Events at the same instant run in the
@@ -202,33 +217,23 @@ func (e *Engine) At(at time.Duration, fn func()) (Handle, error) {
 	if at < e.now {
 		return Handle{}, fmt.Errorf("%w: %v < %v", ErrPast, at, e.now)
 	}
-	var t *Timer
+	var o *oneShot
 	if n := len(e.pool); n > 0 {
-		t = e.pool[n-1]
+		o = e.pool[n-1]
 		e.pool = e.pool[:n-1]
 	} else {
-		t = &Timer{e: e, pooled: true}
+		o = &oneShot{Timer: Timer{e: e}}
 	}
-	t.fn = fn
+	o.call = fn
 	e.seq++
-	t.at, t.seq = at, e.seq
-	t.pending = true
+	o.at, o.seq = at, e.seq
 	e.live++
-	e.push(t)
-	return Handle{t: t, gen: t.gen}, nil
+	e.push(&o.Timer)
+	return Handle{o: o, gen: o.gen}, nil
 }
 
 // After schedules fn to run once, d after now. A negative d is an error.
 func (e *Engine) After(d time.Duration, fn func()) (Handle, error) { return e.At(e.now+d, fn) }
-
-func (t *Timer) release() {
-	if !t.pooled {
-		return
-	}
-	t.gen++
-	t.fn = nil
-	t.e.pool = append(t.e.pool, t)
-}
 
 // Peek returns the time of the next pending event, and false if there is none.
 func (e *Engine) Peek() (time.Duration, bool) {
@@ -253,7 +258,7 @@ func (e *Engine) fireNext(until time.Duration) bool {
 	if p.s != nil {
 		t = e.refs[p.s.ref]
 	}
-	if t == nil || !t.pending || t.seq != p.s.seq {
+	if t == nil || t.seq != p.s.seq {
 		if t, p = e.nextSlow(); t == nil {
 			return false
 		}
@@ -262,13 +267,16 @@ func (e *Engine) fireNext(until time.Duration) bool {
 		return false
 	}
 	fn := t.fn
-	t.pending = false
+	if fn == nil {
+		// A one-shot: it goes back to the pool before its callback runs.
+		o := (*oneShot)(unsafe.Pointer(t))
+		fn = o.call
+		o.release()
+	}
+	t.seq = 0
 	e.live--
 	e.now = t.at
 	e.fired++
-	if t.pooled {
-		t.release()
-	}
 	e.take(p)
 	was := e.firing
 	e.firing = true
@@ -333,8 +341,9 @@ func (e *Engine) Run() {
 // moved each entry about 7 times; base 16 about 3; base 256 about 2.
 //
 // Removal is lazy, as in the Go runtime's timer heaps. Stop only marks the timer not
-// pending, and Schedule on a pending timer adds a new entry; an entry is stale when
-// its timer is no longer pending or has been rescheduled since (its seq differs).
+// pending (its seq becomes 0), and Schedule on a pending timer adds a new entry; an
+// entry is stale when its seq is not its timer's: the timer is no longer pending or
+// has been rescheduled since.
 // Stale entries are dropped when one comes up as the least (its whole bucket is
 // swept), and the queue is swept when they outnumber the live ones, which keeps
 // memory within about twice the live entries. Each pending timer has exactly one live
@@ -473,7 +482,7 @@ func (q *queue) leastOf(b int) pos {
 // queued.
 func (e *Engine) next() (*Timer, pos) {
 	if p := e.q.least; p.s != nil {
-		if t := e.refs[p.s.ref]; t.pending && t.seq == p.s.seq {
+		if t := e.refs[p.s.ref]; t.seq == p.s.seq {
 			return t, p
 		}
 	}
@@ -491,7 +500,7 @@ func (e *Engine) nextSlow() (*Timer, pos) {
 			q.least = q.leastOf(b)
 		}
 		p := q.least
-		if t := e.refs[p.s.ref]; t.pending && t.seq == p.s.seq {
+		if t := e.refs[p.s.ref]; t.seq == p.s.seq {
 			return t, p
 		}
 		// The least is stale: drop every stale entry of its bucket at once, which
@@ -534,11 +543,9 @@ func (e *Engine) take(p pos) {
 	} else {
 		q.least = q.leastOf(b)
 	}
-	// Loads and a branch that is never taken: unlike a store of the loaded value,
-	// they let the callback run while the loads are outstanding. A Timer is 40
-	// bytes, in the 48-byte size class, so half of them span two cache lines: fn
-	// and pending are in a different line each time.
-	if t := e.refs[q.least.s.ref]; t.fn == nil || !t.pending {
+	// A load and a branch that is never taken: unlike a store of the loaded value,
+	// it lets the callback run while the load is outstanding.
+	if e.refs[q.least.s.ref].at < 0 {
 		e.touch++
 	}
 }
@@ -634,7 +641,7 @@ func (e *Engine) sweep(b int) {
 			s := &c.s[k]
 			t := e.refs[s.ref]
 			e.unref(s.ref)
-			if t.pending && t.seq == s.seq {
+			if t.seq == s.seq {
 				e.push(t)
 			}
 		}

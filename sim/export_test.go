@@ -42,7 +42,7 @@ func CheckQueue(e *Engine) error {
 					return fmt.Errorf("entry (%v, %d) has no timer (ref %d)", s.at, s.seq, s.ref)
 				}
 				t := e.refs[s.ref]
-				if t.pending && t.seq == s.seq {
+				if t.seq == s.seq {
 					live++
 					liveOf[t]++
 					if t.at != s.at {
