@@ -249,9 +249,9 @@ func (e *Engine) Peek() (time.Duration, bool) {
 func (e *Engine) Step() bool { return e.fireNext(math.MaxInt64) }
 
 // fireNext fires the next event if it is due at or before until, and reports whether
-// it did. It is the whole of an event's cost outside the callback and the queue's
-// moves, so the common case, a live cached least, is written out here rather than
-// left to next.
+// it did. It is the engine's hot path: the common case, a live cached least, is
+// checked here rather than in a call to next, and the lone entry in its bucket is
+// taken without a call either (see take).
 func (e *Engine) fireNext(until time.Duration) bool {
 	p := e.q.least
 	var t *Timer
@@ -259,7 +259,7 @@ func (e *Engine) fireNext(until time.Duration) bool {
 		t = e.refs[p.s.ref]
 	}
 	if t == nil || t.seq != p.s.seq {
-		if t, p = e.nextSlow(); t == nil {
+		if t, p = e.next(); t == nil {
 			return false
 		}
 	}
@@ -340,6 +340,14 @@ func (e *Engine) Run() {
 // about 7 levels, and at 1M pending in a cache miss per level. A binary radix heap
 // moved each entry about 7 times; base 16 about 3; base 256 about 2.
 //
+// Most events take an entry alone in its bucket (92 % of them at 10k pending, 84 % at
+// 1M): nothing moves, and the next least is then usually alone in its bucket too. The
+// fixed cost of an event, not the moves, is then most of the kernel's instructions,
+// which is why fireNext and take handle that case without calls, and a lone entry
+// without leastOf's scan (about 600 instructions per event down to 450 at 10k
+// pending). The rest is memory: the next timer, which take touches ahead of time,
+// and the callback's closure and receiver, which the engine cannot reach.
+//
 // Removal is lazy, as in the Go runtime's timer heaps. Stop only marks the timer not
 // pending (its seq becomes 0), and Schedule on a pending timer adds a new entry; an
 // entry is stale when its seq is not its timer's: the timer is no longer pending or
@@ -370,8 +378,8 @@ type queue struct {
 	free *chunk // unused chunks, linked by next
 	made int    // chunks allocated
 	// The least entry's position, when least.s is not nil: computed before a
-	// callback runs (Engine.take) and kept up to date by add, so that next, Peek,
-	// and RunUntil with nothing due cost O(1).
+	// callback runs (Engine.take) and kept up to date by push, so that the next
+	// event, Peek, and RunUntil with nothing due cost O(1).
 	least pos
 }
 
@@ -481,15 +489,6 @@ func (q *queue) leastOf(b int) pos {
 // the stale entries it meets, or a nil timer when none is pending. The entry stays
 // queued.
 func (e *Engine) next() (*Timer, pos) {
-	if p := e.q.least; p.s != nil {
-		if t := e.refs[p.s.ref]; t.seq == p.s.seq {
-			return t, p
-		}
-	}
-	return e.nextSlow()
-}
-
-func (e *Engine) nextSlow() (*Timer, pos) {
 	q := &e.q
 	for {
 		if q.least.s == nil {
@@ -511,7 +510,7 @@ func (e *Engine) nextSlow() (*Timer, pos) {
 
 // take removes the least entry, at p in the first non-empty bucket, makes its key the
 // last one and redistributes the rest of its bucket into lower buckets. Then, before
-// the callback runs, it finds the next least entry (add keeps it up to date if the
+// the callback runs, it finds the next least entry (push keeps it up to date if the
 // callback schedules an earlier one) and touches its timer, so that the cache miss
 // on the timer overlaps with the callback instead of stalling the next event.
 func (e *Engine) take(p pos) {
