@@ -526,8 +526,8 @@ func (e *Engine) take(p pos) {
 		// The entry was alone in its bucket: the case of most events.
 		q.freeChunk(c)
 	} else {
-		// Remove the entry taken, as drop would: the bucket's most recent entry
-		// fills its place (the first chunk may be left empty).
+		// Remove the entry taken: the bucket's most recent entry fills its place
+		// (the first chunk may be left empty).
 		c.n--
 		*s = c.s[c.n]
 		q.spread(c)
