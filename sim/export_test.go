@@ -42,7 +42,7 @@ func CheckQueue(e *Engine) error {
 					return fmt.Errorf("entry (%v, %d) has no timer (ref %d)", s.at, s.seq, s.ref)
 				}
 				t := e.refs[s.ref]
-				if t.pending && t.seq == s.seq {
+				if t.seq == s.seq {
 					live++
 					liveOf[t]++
 					if t.at != s.at {
@@ -95,7 +95,7 @@ func CheckQueue(e *Engine) error {
 	if len(e.free)+used != len(e.refs) {
 		return fmt.Errorf("%d free + %d used refs != %d", len(e.free), used, len(e.refs))
 	}
-	if q.cached {
+	if q.least.s != nil {
 		b := -1
 		for w, m := range q.full {
 			if m != 0 {
@@ -104,20 +104,20 @@ func CheckQueue(e *Engine) error {
 			}
 		}
 		p := q.least
-		if b < 0 || p.b != b || p.c == nil || p.j >= p.c.n {
+		if b < 0 || p.b != b {
 			return fmt.Errorf("cached least %+v, first bucket %d", p, b)
 		}
 		inBucket := false
 		for c := q.bkt[b]; c != nil; c = c.next {
-			inBucket = inBucket || c == p.c
 			for i := range c.s[:c.n] {
-				if c.s[i].less(&p.c.s[p.j]) {
+				inBucket = inBucket || &c.s[i] == p.s
+				if c.s[i].less(p.s) {
 					return fmt.Errorf("cached least is not the least")
 				}
 			}
 		}
 		if !inBucket {
-			return fmt.Errorf("cached least is in a chunk outside its bucket")
+			return fmt.Errorf("cached least is not an entry of its bucket")
 		}
 	}
 	return nil
