@@ -139,8 +139,9 @@ func setValues(vals []string, attrs []Attr, nums *strings.Builder) {
 		// The builder only ever appends, so what it returned earlier stays intact;
 		// a full one is left to the strings that point into it.
 		if nums.Cap()-nums.Len() < len(b) {
+			size := growChunk(nums.Cap(), chunkNumbers)
 			*nums = strings.Builder{}
-			nums.Grow(chunkNumbers)
+			nums.Grow(size)
 		}
 		start := nums.Len()
 		nums.Write(b[:])
@@ -204,7 +205,8 @@ type Trace struct {
 	// vals is the unused rest of the chunk that the next records' values go to. A
 	// full chunk is left to the records that point into it, never reused, so that a
 	// record stays valid however long it is kept (a sink's copy included).
-	vals []string
+	vals      []string
+	valsChunk int // the size of the last chunk of values
 	// nums holds the bytes of number attributes (see setValues).
 	nums *strings.Builder
 	// lastShape holds the last shape of each kind's records (a kind's records
@@ -311,17 +313,22 @@ func (tr *Trace) shapeFor(kind string, attrs []Attr) *shape {
 	return sh
 }
 
-// chunkValues is the size of a chunk of attribute values (64 KB), chunkNumbers that
-// of a chunk of numbers' bytes.
+// chunkValues is the largest chunk of attribute values (64 KB), chunkNumbers that of
+// numbers' bytes. Chunks start small and double up to these, so that the short runs
+// of a seed sweep do not each take 64 KB for a few hundred records.
 const (
 	chunkValues  = 4096
 	chunkNumbers = 4096
 )
 
+// growChunk is the size of the chunk after one of size last (0 for the first).
+func growChunk(last, largest int) int { return min(max(2*last, 64), largest) }
+
 // values returns room for n (at most MaxAttrs) values of the next record.
 func (tr *Trace) values(n int) []string {
 	if len(tr.vals) < n {
-		tr.vals = make([]string, chunkValues)
+		tr.valsChunk = growChunk(tr.valsChunk, chunkValues)
+		tr.vals = make([]string, tr.valsChunk)
 	}
 	v := tr.vals[:n:n]
 	tr.vals = tr.vals[n:]
