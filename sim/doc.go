@@ -40,7 +40,11 @@
 // Trace collects typed Records (time, kind, ordered attributes) in simulation order.
 // A record has a stable text form (AppendText) and a JSON form (AppendJSON) with "t"
 // in seconds and "kind" first, as the scenario contract's JSONL trace requires. Digest
-// hashes a trace so that two runs can be compared byte for byte.
+// hashes a trace so that two runs can be compared byte for byte. A long trace is
+// mostly records of a few kinds, so a retained record keeps only its values (in the
+// trace's chunks, which are never reused: a copy of a record stays valid) and shares
+// its attribute names with the records like it; compare records with reflect.DeepEqual
+// or go-cmp, not ==.
 //
 // # Determinism
 //
