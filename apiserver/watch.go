@@ -483,7 +483,11 @@ func (inf *Informer[T]) ByIndex(name, v string) []T {
 	if ix == nil {
 		return nil
 	}
-	keys := ix.keys(v)
+	return inf.objects(ix.keys(v))
+}
+
+// objects returns the cached objects of keys (in order, each cached).
+func (inf *Informer[T]) objects(keys []string) []T {
 	out := make([]T, 0, len(keys))
 	var next walker
 	for _, key := range keys {
@@ -682,13 +686,4 @@ func (inf *Informer[T]) Range(fn func(T)) {
 }
 
 // List returns the cached objects in key order.
-func (inf *Informer[T]) List() []T {
-	keys := inf.Keys()
-	out := make([]T, 0, len(keys))
-	var next walker
-	for _, key := range keys {
-		o, _ := inf.walk(key, &next)
-		out = append(out, o)
-	}
-	return out
-}
+func (inf *Informer[T]) List() []T { return inf.objects(inf.Keys()) }
