@@ -47,7 +47,12 @@ func TestPropertyInformerViewEqualsCopy(t *testing.T) {
 		e, s, w, r, lat := viewWorld(t)
 		// a view started now and one started later, as informers of a factory are
 		inf := NewInformer(s.Pods, r, lat)
-		inf.AddIndex("node", func(p *Pod) string { return p.NodeName })
+		// "node" is built by walking the store; IndexNodeName, named like the store's
+		// watch index, from that index's lists (listed for it, or before by a
+		// selected informer)
+		byNode := func(p *Pod) string { return p.NodeName }
+		inf.AddIndex("node", byNode)
+		inf.AddIndex(IndexNodeName, byNode)
 		ref := &refCache{items: map[string]*Pod{}}
 		s.Pods.Watch(r, lat, ref.apply)
 		var late *Informer[*Pod]
@@ -105,8 +110,13 @@ func TestPropertyInformerViewEqualsCopy(t *testing.T) {
 								exp = append(exp, c.ref.items[k])
 							}
 						}
-						if got := c.inf.ByIndex("node", n); !slices.Equal(got, exp) {
-							t.Fatalf("%s: ByIndex(%s) wrong", label, n)
+						for _, index := range []string{"node", IndexNodeName} {
+							if got := c.inf.ByIndex(index, n); !slices.Equal(got, exp) {
+								t.Fatalf("%s: ByIndex(%s, %s) wrong", label, index, n)
+							}
+							if got := c.inf.CountByIndex(index, n); got != len(exp) {
+								t.Fatalf("%s: CountByIndex(%s, %s) = %d, want %d", label, index, n, got, len(exp))
+							}
 						}
 					}
 				}
@@ -119,8 +129,12 @@ func TestPropertyInformerViewEqualsCopy(t *testing.T) {
 			switch op := rapid.IntRange(0, 9).Draw(t, "op"); op {
 			case 7:
 				if late != nil && !lateIndexed {
-					late.AddIndex("node", func(p *Pod) string { return p.NodeName })
+					late.AddIndex("node", byNode)
+					late.AddIndex(IndexNodeName, byNode)
 					lateIndexed = true
+				} else {
+					// a selected informer lists the store's watch index now
+					NewSelectedInformer(s.Pods, r, lat, IndexNodeName, rapid.SampledFrom(nodes[1:]).Draw(t, "selected"))
 				}
 			case 0, 1:
 				_, _ = s.Pods.Create(w, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: name}, NodeName: rapid.SampledFrom(nodes).Draw(t, "node")})

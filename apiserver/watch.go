@@ -418,7 +418,9 @@ func (inf *Informer[T]) AddHandler(fn func(Event[T])) { inf.handlers = append(in
 // nothing (as for a shared informer's indexers, the same name must mean the same fn).
 // The index is built at its first query and kept current from then on: an index
 // nothing asks (a PodDisruptionBudget controller's with no budgets) costs nothing,
-// and one asked only late costs no upkeep before.
+// and one asked only late costs no upkeep before. An index named like one of the
+// kind's watch indexes (IndexNodeName) must give the same values as the watch index:
+// an informer that views the store builds it from the store's lists for that index.
 func (inf *Informer[T]) AddIndex(name string, fn func(T) string) {
 	for _, ix := range inf.indexes {
 		if ix.name == name {
@@ -455,6 +457,9 @@ func (inf *Informer[T]) build(ix *index[T]) {
 				ix.add(v, key)
 			}
 		}
+	} else if wix := inf.k.watchIndex(ix.name); wix != nil && !wix.byKey {
+		inf.buildFromWatchIndex(ix, wix)
+		return
 	} else {
 		inf.k.items.each(func(o T) {
 			key := o.Meta().Key()
@@ -474,6 +479,41 @@ func (inf *Informer[T]) build(ix *index[T]) {
 	}
 	for _, l := range ix.by {
 		l.sorted()
+	}
+}
+
+// buildFromWatchIndex fills ix, of a view, from the key lists of the store's watch
+// index of the same name (AddIndex's contract: the same values), listed for it if
+// they are not yet, then corrects the keys the view lags on. The store walks its
+// objects once for both: the kubelets' selected watches of a zone and the lifecycle
+// controller's pods-by-node index of the same pods (0.1 s each for 300k pods).
+func (inf *Informer[T]) buildFromWatchIndex(ix *index[T], wix *selIndex[T]) {
+	if !wix.listed {
+		inf.k.list(wix)
+	}
+	for v, sv := range wix.vals {
+		if keys := sv.keys.sorted(); len(keys) > 0 {
+			ix.by[v] = &keyList{keys: slices.Clone(keys), nsorted: len(keys)}
+		}
+	}
+	fn := ix.fn
+	for key, e := range inf.lag { // each key's own correction: the order cannot show
+		stored, ok := inf.k.items.get(key)
+		var was, is string
+		if ok {
+			was = fn(stored)
+		}
+		if e.ok {
+			is = fn(e.obj)
+		}
+		if was != is {
+			if was != "" {
+				ix.remove(was, key)
+			}
+			if is != "" {
+				ix.add(is, key)
+			}
+		}
 	}
 }
 
