@@ -146,17 +146,51 @@ func (k *Kind[T]) addWatchIndex(name string, fn func(T) string, byKey bool) {
 	ix.listed = false // (re)listed for fn at the first selectedKeys
 }
 
-// list builds the key lists of ix's values from the store.
+// list builds the key lists of ix's values from the store (whose values have none
+// yet: see selIndex.listed).
+//
+// The store's table is walked once, sequentially, noting each key's value; the
+// values' lists are then cut from one array by counting, and each is sorted once.
+// Appending to each value's list in the walk would touch a different list, and
+// compare with its last key, at every step: two cache misses per object and a
+// growing slice per value (≈ 0.1 s for 300k pods).
 func (k *Kind[T]) list(ix *selIndex[T]) {
 	ix.listed = true
-	// walking the store's table is sequential; each value's list is sorted once below
+	type keyed struct {
+		sv  *selValue[T]
+		key string
+	}
+	walked := make([]keyed, 0, k.items.len())
+	var lastV string
+	var last *selValue[T]
 	k.items.each(func(o T) {
-		if v := ix.fn(o); v != "" {
-			ix.value(v).keys.add(o.Meta().Key())
+		v := ix.fn(o)
+		if v == "" {
+			return
 		}
+		if v != lastV || last == nil {
+			lastV, last = v, ix.value(v)
+		}
+		last.keys.nsorted++ // the count, for now
+		walked = append(walked, keyed{last, o.Meta().Key()})
 	})
-	for _, sv := range ix.vals {
-		sv.keys.sorted()
+	all := make([]string, len(walked))
+	var listed []*selValue[T]
+	at := 0
+	for _, w := range walked { // the values in walk order: each gets the next window
+		if l := &w.sv.keys; l.keys == nil {
+			l.keys = all[at:at:at+l.nsorted]
+			at += l.nsorted
+			listed = append(listed, w.sv)
+		}
+	}
+	for _, w := range walked {
+		w.sv.keys.keys = append(w.sv.keys.keys, w.key) // within the window's capacity
+	}
+	for _, sv := range listed {
+		if !slices.IsSorted(sv.keys.keys) {
+			slices.Sort(sv.keys.keys)
+		}
 	}
 }
 
