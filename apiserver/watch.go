@@ -179,7 +179,7 @@ func (k *Kind[T]) list(ix *selIndex[T]) {
 	at := 0
 	for _, w := range walked { // the values in walk order: each gets the next window
 		if l := &w.sv.keys; l.keys == nil {
-			l.keys = all[at:at:at+l.nsorted]
+			l.keys = all[at : at : at+l.nsorted]
 			at += l.nsorted
 			listed = append(listed, w.sv)
 		}
