@@ -525,9 +525,20 @@ func (inf *Informer[T]) buildFromWatchIndex(ix *index[T], wix *selIndex[T]) {
 	if !wix.listed {
 		inf.k.list(wix)
 	}
-	for v, sv := range wix.vals {
+	// the copies are cut from one array, and their lists from one slice
+	total := 0
+	for _, sv := range wix.vals {
+		total += sv.keys.len()
+	}
+	all := make([]string, 0, total)
+	lists := make([]keyList, 0, len(wix.vals))
+	ix.by = make(map[string]*keyList, len(wix.vals))
+	for v, sv := range wix.vals { // each value's own list: the order cannot show
 		if keys := sv.keys.sorted(); len(keys) > 0 {
-			ix.by[v] = &keyList{keys: slices.Clone(keys), nsorted: len(keys)}
+			at := len(all)
+			all = append(all, keys...)
+			lists = append(lists, keyList{keys: all[at:len(all):len(all)], nsorted: len(keys)})
+			ix.by[v] = &lists[len(lists)-1]
 		}
 	}
 	fn := ix.fn
