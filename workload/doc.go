@@ -53,7 +53,11 @@
 //     NodeAffinity (nodeSelector and required node affinity with In, NotIn, Exists,
 //     DoesNotExist, Gt, Lt), NodeResourcesFit (pods < allocatable.pods; cpu and
 //     memory requests, when non-zero, within allocatable minus the requests of the
-//     pods already on the node, terminating ones included). Scores:
+//     pods already on the node, terminating ones included). As schedule_one.go,
+//     filtering starts at the node where the previous cycle stopped and ends once
+//     enough nodes fit (the adaptive percentageOfNodesToScore: every node below 100,
+//     else 50 % − nodes/125 of them, at least 5 % and 100 nodes); only those are
+//     scored. Scores:
 //     NodeResourcesFit LeastAllocated (cpu and memory, weight 1, with the default
 //     100m / 200Mi for pods that request nothing) and TaintToleration's
 //     PreferNoSchedule score (weight 3); the highest total wins, ties go to the
@@ -128,9 +132,8 @@
 // (policy/v1).
 //
 // Scheduler simplifications: no preemption (upstream appends "preemption: …" to
-// the FailedScheduling message; this package does not), every node is evaluated
-// (percentageOfNodesToScore is not modelled), ties go to the first node by name
-// rather than a random one among the best, and only the scores named above run
+// the FailedScheduling message; this package does not), ties go to the first node by
+// name rather than a random one among the best, and only the scores named above run
 // (no BalancedAllocation, PodTopologySpread or ImageLocality). The periodic flush
 // of pods unschedulable for 5 minutes is not modelled because every event that
 // can make a pod schedulable already moves it. A FailedScheduling record is
