@@ -1,6 +1,8 @@
 package apiserver
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 	"unsafe"
@@ -344,4 +346,28 @@ func TestShareKey(t *testing.T) {
 	n := &Node{ObjectMeta: ObjectMeta{Name: "n"}}
 	require.True(t, n.ShareKey("n"))
 	require.False(t, n.ShareKey("x/n"))
+}
+
+// A status copy owns its conditions, whether they come in the pod's allocation (a
+// running pod's four) or in their own: changing one, or adding a fifth, leaves the
+// original as it was.
+func TestStatusCopyConditions(t *testing.T) {
+	for _, n := range []int{0, 1, 3, 4, 5} {
+		var conds []PodCondition
+		for i := range n {
+			conds = append(conds, PodCondition{Type: PodConditionType(fmt.Sprint("C", i)), Status: ConditionTrue})
+		}
+		p := &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "p"}, Conditions: slices.Clip(conds)}
+		want := slices.Clone(conds)
+		c := p.StatusCopy()
+		require.Equal(t, want, c.Conditions, "%d conditions", n)
+		if n > 0 {
+			c.Conditions[0].Status = ConditionFalse
+		}
+		c.SetCondition(PodCondition{Type: PodReady, Status: ConditionTrue}, time.Second)
+		c.SetCondition(PodCondition{Type: PodDisruptionTarget, Status: ConditionTrue}, time.Second)
+		require.Equal(t, want, p.Conditions, "%d conditions: the original is unchanged", n)
+		require.Len(t, c.Conditions, n+2)
+		require.NotNil(t, c.PodSpec)
+	}
 }

@@ -389,10 +389,29 @@ func (p *Pod) Terminal() bool { return p.Phase == PodSucceeded || p.Phase == Pod
 // leave metadata alone). A status write of a pod then costs one struct and its
 // conditions, not seven copies. PATCH and UPDATE of pods store such copies.
 func (p *Pod) StatusCopy() *Pod {
+	if len(p.Conditions) == podConditionsInline {
+		// a running pod's four conditions come in the same allocation as the pod
+		x := &podAndConditions{pod: *p}
+		copy(x.conds[:], p.Conditions)
+		x.pod.Conditions = x.conds[:]
+		x.pod.ensureSpec()
+		return &x.pod
+	}
 	c := *p
 	c.Conditions = slices.Clone(p.Conditions)
 	c.ensureSpec()
 	return &c
+}
+
+// podConditionsInline is the number of conditions of a running pod (PodScheduled,
+// Initialized, ContainersReady, Ready).
+const podConditionsInline = 4
+
+// podAndConditions is a status copy of a pod with its conditions: one allocation
+// instead of two for the most common write.
+type podAndConditions struct {
+	pod   Pod
+	conds [podConditionsInline]PodCondition
 }
 
 // DeepCopy returns a copy that shares nothing mutable with p. The spec is shared:
