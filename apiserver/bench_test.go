@@ -1,7 +1,10 @@
 package apiserver
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,7 +51,7 @@ func BenchmarkIndexNodeName(b *testing.B) {
 	b.Run("list", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			ix.vals, ix.listed = map[string]*selValue[*Pod]{}, false
+			ix.vals, ix.listed, ix.lastSV = map[string]*selValue[*Pod]{}, false, nil
 			if len(s.Pods.selectedKeys(ix, "node-1")) != 100 {
 				b.Fatal("node-1 does not have its 100 pods")
 			}
@@ -93,6 +96,10 @@ func BenchmarkPodStatusBurst(b *testing.B) {
 			written = append(written, p)
 		}
 	}
+	// written node by node, as the lifecycle controller and the kubelets write them
+	slices.SortFunc(written, func(a, b *Pod) int {
+		return cmp.Or(strings.Compare(a.NodeName, b.NodeName), strings.Compare(a.Key(), b.Key()))
+	})
 	kcm := s.NewClient("kcm", time.Second)
 	inf := NewInformer(s.Pods, kcm, 0)
 	inf.AddIndex(IndexNodeName, func(p *Pod) string { return p.NodeName })

@@ -113,8 +113,10 @@ func (s *Server) installPodHooks() {
 		}
 		return nil
 	}
-	k.Hooks.AdmitUpdate = func(_, p *Pod) error {
-		p.PodSpec = s.admitSpec(p.PodSpec, false)
+	k.Hooks.AdmitUpdate = func(old, p *Pod) error {
+		if p.PodSpec != old.PodSpec { // else admitted when stored: admission is idempotent
+			p.PodSpec = s.admitSpec(p.PodSpec, false)
+		}
 		return nil
 	}
 	k.Hooks.GracefulDelete = func(p *Pod, grace *int64, now time.Duration) (*Pod, bool) {

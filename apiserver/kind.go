@@ -89,6 +89,10 @@ type selIndex[T Obj[T]] struct {
 	// watches, so a store of a million pods whose kubelets never start (lazy mode)
 	// keeps no lists.
 	listed bool
+	// the value looked up last and its entry (nil: none): writes come in runs for one
+	// value (a node's pods marked NotReady, a kubelet writing its pods' status)
+	lastV  string
+	lastSV *selValue[T]
 }
 
 // selValue is what a watch index knows of one value: the stored keys with it (sorted
@@ -99,9 +103,21 @@ type selValue[T Obj[T]] struct {
 	watchers []*watcher[T]
 }
 
+// lookup returns the entry of v, or nil.
+func (ix *selIndex[T]) lookup(v string) *selValue[T] {
+	if ix.lastSV != nil && v == ix.lastV {
+		return ix.lastSV
+	}
+	sv := ix.vals[v]
+	if sv != nil {
+		ix.lastV, ix.lastSV = v, sv
+	}
+	return sv
+}
+
 // value returns the entry of v, made if missing.
 func (ix *selIndex[T]) value(v string) *selValue[T] {
-	sv := ix.vals[v]
+	sv := ix.lookup(v)
 	if sv == nil {
 		sv = &selValue[T]{}
 		ix.vals[v] = sv
@@ -113,6 +129,9 @@ func (ix *selIndex[T]) value(v string) *selValue[T] {
 func (ix *selIndex[T]) drop(v string, sv *selValue[T]) {
 	if sv.keys.len() == 0 && len(sv.watchers) == 0 {
 		delete(ix.vals, v)
+		if ix.lastSV == sv {
+			ix.lastSV = nil
+		}
 	}
 }
 
@@ -495,7 +514,7 @@ func (k *Kind[T]) notify(ev Event[T]) {
 		if ov != nv && ix.listed {
 			key := ev.New.Meta().Key()
 			if ov != "" {
-				if osv = ix.vals[ov]; osv != nil {
+				if osv = ix.lookup(ov); osv != nil {
 					osv.keys.remove(key)
 					ix.drop(ov, osv)
 				}
@@ -525,11 +544,11 @@ func (k *Kind[T]) notify(ev Event[T]) {
 // giving SelectMiss its chance to start one first.
 func (k *Kind[T]) selected(ix *selIndex[T], value string, sv *selValue[T], ev Event[T]) []*watcher[T] {
 	if sv == nil { // (a known entry is current, or it has no watches: then re-read below)
-		sv = ix.vals[value]
+		sv = ix.lookup(value)
 	}
 	if (sv == nil || len(sv.watchers) == 0) && k.SelectMiss != nil {
 		k.SelectMiss(ix.name, value, ev)
-		sv = ix.vals[value]
+		sv = ix.lookup(value)
 	}
 	if sv == nil {
 		return nil

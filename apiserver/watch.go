@@ -37,7 +37,7 @@ func (w *watcher[T]) stop() {
 	if w.ix == nil {
 		return
 	}
-	if sv := w.ix.vals[w.value]; sv != nil {
+	if sv := w.ix.lookup(w.value); sv != nil {
 		for i, x := range sv.watchers {
 			if x == w {
 				sv.watchers = append(sv.watchers[:i:i], sv.watchers[i+1:]...)
@@ -137,7 +137,7 @@ func (k *Kind[T]) addWatchIndex(name string, fn func(T) string, byKey bool) {
 	}
 	// (re)built for fn, keeping the watches already selecting a value
 	old := ix.vals
-	ix.fn, ix.byKey, ix.vals = fn, byKey, map[string]*selValue[T]{}
+	ix.fn, ix.byKey, ix.vals, ix.lastSV = fn, byKey, map[string]*selValue[T]{}, nil
 	for v, sv := range old {
 		if len(sv.watchers) > 0 {
 			ix.vals[v] = &selValue[T]{watchers: sv.watchers}
@@ -205,7 +205,7 @@ func (k *Kind[T]) selectedKeys(ix *selIndex[T], value string) []string {
 	if !ix.listed {
 		k.list(ix)
 	}
-	if sv := ix.vals[value]; sv != nil {
+	if sv := ix.lookup(value); sv != nil {
 		return sv.keys.sorted()
 	}
 	return nil
