@@ -172,10 +172,15 @@ func (t *objTable[T]) del(key string) {
 	t.live[j/64] &^= 1 << (j % 64)
 	t.free = append(t.free, j)
 	t.n--
-	// Backward-shift deletion: move up each later entry of the run that may live in
-	// the hole (its home is not cyclically within (hole, its slot]), so that no
-	// lookup meets an empty slot before its key and no tombstones accumulate.
-	n := len(t.slots)
+	clearSlot(t.slots, i)
+}
+
+// clearSlot empties slot i of a linear-probing table of hash<<32|index slots by
+// backward-shift deletion: each later entry of the run that may live in the hole (its
+// home is not cyclically within (hole, its slot]) moves up, so that no lookup meets
+// an empty slot before its key and no tombstones accumulate.
+func clearSlot(slots []uint64, i int) {
+	n := len(slots)
 	dist := func(from, to int) int { // cyclic
 		if to >= from {
 			return to - from
@@ -187,34 +192,38 @@ func (t *objTable[T]) del(key string) {
 		if k++; k == n {
 			k = 0
 		}
-		s := t.slots[k]
+		s := slots[k]
 		if s == 0 {
 			break
 		}
 		if dist(home(uint32(s>>32), n), k) >= dist(hole, k) {
-			t.slots[hole] = s
+			slots[hole] = s
 			hole = k
 		}
 	}
-	t.slots[hole] = 0
+	slots[hole] = 0
 }
 
-// grow rehashes into n slots: each slot carries its hash, no key is read.
-func (t *objTable[T]) grow(n int) {
-	old := t.slots
-	t.slots = make([]uint64, n)
+// grow rehashes into n slots.
+func (t *objTable[T]) grow(n int) { t.slots = rehash(t.slots, n) }
+
+// rehash returns the slots of old in a table of n: each slot carries its hash, no key
+// is read.
+func rehash(old []uint64, n int) []uint64 {
+	slots := make([]uint64, n)
 	for _, s := range old {
 		if s == 0 {
 			continue
 		}
 		i := home(uint32(s>>32), n)
-		for t.slots[i] != 0 {
+		for slots[i] != 0 {
 			if i++; i == n {
 				i = 0
 			}
 		}
-		t.slots[i] = s
+		slots[i] = s
 	}
+	return slots
 }
 
 // reserve makes room for n more objects without growing.

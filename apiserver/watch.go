@@ -257,7 +257,7 @@ type Informer[T Obj[T]] struct {
 	// shared cache (items == nil): what differs from the store, the number of cached
 	// objects, how many lag entries differ from the store in presence (not just in
 	// version), and the key list last merged for them
-	lag     map[string]lagged[T]
+	lag     lagTable[T]
 	n       int
 	ndiff   int
 	merged  []string
@@ -319,7 +319,7 @@ func (ix *index[T]) keys(v string) []string {
 // NewInformer lists the kind (as an informer's initial LIST, which always succeeds in
 // this model) and keeps the cache current through a watch with the given latency.
 func NewInformer[T Obj[T]](k *Kind[T], c *Client, latency time.Duration) *Informer[T] {
-	inf := &Informer[T]{k: k, lag: map[string]lagged[T]{}, n: k.items.len()}
+	inf := &Informer[T]{k: k, n: k.items.len()}
 	k.views = append(k.views, inf)
 	inf.watch = k.Watch(c, latency, inf.apply)
 	return inf
@@ -339,7 +339,7 @@ func (inf *Informer[T]) Stop() {
 	}
 	inf.items = items
 	inf.keys = keyList{keys: slices.Clone(keys), nsorted: len(keys)}
-	inf.lag, inf.merged = nil, nil
+	inf.lag, inf.merged = lagTable[T]{}, nil
 	k := inf.k
 	k.views = slices.DeleteFunc(k.views, func(v *Informer[T]) bool { return v == inf })
 }
@@ -349,9 +349,9 @@ func (inf *Informer[T]) Stop() {
 // its version until the change is delivered; ndiff counts the entries whose presence
 // differs from the store's.
 func (inf *Informer[T]) storeChanging(key string, old T, had, will bool) {
-	e, ok := inf.lag[key]
+	e, _, ok := inf.lag.entry(key)
 	if !ok {
-		e = lagged[T]{obj: old, ok: had, storeOK: had}
+		*e = lagged[T]{obj: old, ok: had, storeOK: had}
 	}
 	if e.ok != e.storeOK {
 		inf.ndiff--
@@ -362,14 +362,13 @@ func (inf *Informer[T]) storeChanging(key string, old T, had, will bool) {
 		inf.ndiff++
 		inf.mergeOK = false
 	}
-	inf.lag[key] = e
 }
 
 // delivered applies a change to a shared cache: the informer now has obj (ok) or not.
 // The change's lag entry exists (storeChanging made it); with no later change of the
 // key in flight, the informer has caught up with the store and the entry goes.
 func (inf *Informer[T]) delivered(key string, obj T, ok bool) {
-	e := inf.lag[key]
+	e, slot, _ := inf.lag.entry(key)
 	switch {
 	case ok && !e.ok:
 		inf.n++
@@ -382,7 +381,7 @@ func (inf *Informer[T]) delivered(key string, obj T, ok bool) {
 		inf.ndiff--
 	}
 	if e.pending--; e.pending == 0 {
-		delete(inf.lag, key)
+		inf.lag.drop(slot)
 		return
 	}
 	e.obj, e.ok = obj, ok
@@ -390,7 +389,6 @@ func (inf *Informer[T]) delivered(key string, obj T, ok bool) {
 		inf.ndiff++
 		inf.mergeOK = false
 	}
-	inf.lag[key] = e
 }
 
 // get returns the cached object.
@@ -399,7 +397,7 @@ func (inf *Informer[T]) get(key string) (T, bool) {
 		o, ok := inf.items[key]
 		return o, ok
 	}
-	if e, lagging := inf.lag[key]; lagging {
+	if e, lagging := inf.lag.get(key); lagging {
 		return e.obj, e.ok
 	}
 	return inf.k.items.get(key)
@@ -411,10 +409,8 @@ func (inf *Informer[T]) walk(key string, next *walker) (T, bool) {
 		o, ok := inf.items[key]
 		return o, ok
 	}
-	if len(inf.lag) > 0 {
-		if e, lagging := inf.lag[key]; lagging {
-			return e.obj, e.ok
-		}
+	if e, lagging := inf.lag.get(key); lagging {
+		return e.obj, e.ok
 	}
 	return inf.k.items.walk(key, next)
 }
@@ -497,19 +493,19 @@ func (inf *Informer[T]) build(ix *index[T]) {
 	} else {
 		inf.k.items.each(func(o T) {
 			key := o.Meta().Key()
-			if _, lagging := inf.lag[key]; !lagging {
+			if _, lagging := inf.lag.get(key); !lagging {
 				if v := fn(o); v != "" {
 					ix.add(v, key)
 				}
 			}
 		})
-		for key, e := range inf.lag {
+		inf.lag.each(func(key string, e lagged[T]) {
 			if v := ""; e.ok {
 				if v = fn(e.obj); v != "" {
 					ix.add(v, key)
 				}
 			}
-		}
+		})
 	}
 	for _, l := range ix.by {
 		l.sorted()
@@ -542,7 +538,7 @@ func (inf *Informer[T]) buildFromWatchIndex(ix *index[T], wix *selIndex[T]) {
 		}
 	}
 	fn := ix.fn
-	for key, e := range inf.lag { // each key's own correction: the order cannot show
+	inf.lag.each(func(key string, e lagged[T]) { // each key's own correction
 		stored, ok := inf.k.items.get(key)
 		var was, is string
 		if ok {
@@ -559,7 +555,7 @@ func (inf *Informer[T]) buildFromWatchIndex(ix *index[T], wix *selIndex[T]) {
 				ix.add(is, key)
 			}
 		}
-	}
+	})
 }
 
 // ByIndex returns the objects whose index value is v, in key order.
@@ -731,12 +727,12 @@ func (inf *Informer[T]) Keys() []string {
 // longer has.
 func (inf *Informer[T]) mergeKeys() []string {
 	var gone []string
-	for key, e := range inf.lag {
+	inf.lag.each(func(key string, e lagged[T]) {
 		if _, inStore := inf.k.items.get(key); e.ok && !inStore {
 			gone = append(gone, key)
 		}
-	}
-	slices.Sort(gone) // map order must not leak
+	})
+	slices.Sort(gone)
 	stored := inf.k.keys.sorted()
 	out := make([]string, 0, inf.n)
 	i := 0
@@ -745,7 +741,7 @@ func (inf *Informer[T]) mergeKeys() []string {
 			out = append(out, gone[i])
 			i++
 		}
-		if e, ok := inf.lag[key]; ok && !e.ok {
+		if e, ok := inf.lag.get(key); ok && !e.ok {
 			continue
 		}
 		out = append(out, key)
@@ -760,7 +756,7 @@ func (inf *Informer[T]) mergeKeys() []string {
 // memory order, where List looks each key up at random. fn must not change the
 // informer.
 func (inf *Informer[T]) Range(fn func(T)) {
-	if inf.items == nil && len(inf.lag) == 0 {
+	if inf.items == nil && inf.lag.len() == 0 {
 		inf.k.items.each(fn)
 		return
 	}
