@@ -3,6 +3,8 @@ package apiserver
 import (
 	"slices"
 	"time"
+
+	"github.com/nodesim/nodesim/sim"
 )
 
 // watchState is the part of a watch the client needs to resume it after a partition.
@@ -20,13 +22,14 @@ type watcher[T Obj[T]] struct {
 	stopped bool
 	// undelivered counts notifications sent but not yet delivered (scheduled or held)
 	undelivered int
-	// queue holds the scheduled notifications from queue[head] on. A watch's deliveries
-	// fire in the order they were scheduled (their instants never decrease), so each
-	// engine event delivers the head: one method value for all of them, instead of a
-	// closure allocated per notification.
-	queue   []Event[T]
-	head    int
-	deliver func()
+	// queue holds the scheduled notifications from queue[head] on, each with its
+	// instant and its place in the engine's order, reserved when it was scheduled. A
+	// watch delivers in order (its instants never decrease), so one timer, for the
+	// head, stands for all of them: they fire exactly where one event each would, and
+	// a burst of 100k writes leaves the engine one entry per watch, not 100k.
+	queue []queued[T]
+	head  int
+	timer *sim.Timer
 	// a selected watch: its index and value, to leave them on stop
 	ix    *selIndex[T]
 	value string
@@ -60,6 +63,13 @@ func (w *watcher[T]) send(ev Event[T]) {
 	w.schedule(ev)
 }
 
+// queued is a scheduled notification: its change, instant and place (sim.Engine.Reserve).
+type queued[T any] struct {
+	ev  Event[T]
+	at  time.Duration
+	seq uint64
+}
+
 func (w *watcher[T]) schedule(ev Event[T]) {
 	e := w.c.s.Engine
 	at := e.Now() + w.latency
@@ -67,24 +77,37 @@ func (w *watcher[T]) schedule(ev Event[T]) {
 		at = w.lastAt
 	}
 	w.lastAt = at
-	if w.deliver == nil {
-		w.deliver = w.deliverHead
+	if w.timer == nil {
+		w.timer, _ = e.NewTimer(w.deliverHead)
 	}
-	w.queue = append(w.queue, ev)
-	_, _ = e.At(at, w.deliver)
+	w.queue = append(w.queue, queued[T]{ev: ev, at: at, seq: e.Reserve()})
+	if !w.timer.Pending() {
+		w.scheduleHead()
+	}
+}
+
+// scheduleHead sets the timer for the oldest scheduled notification.
+func (w *watcher[T]) scheduleHead() {
+	h := &w.queue[w.head]
+	if err := w.timer.ScheduleReserved(h.at, h.seq); err != nil {
+		panic(err) // a place reserved for an instant not before now: never refused
+	}
 }
 
 // deliverHead delivers the oldest scheduled notification.
 func (w *watcher[T]) deliverHead() {
-	ev := w.queue[w.head]
-	w.queue[w.head] = Event[T]{}
+	ev := w.queue[w.head].ev
+	w.queue[w.head] = queued[T]{}
 	w.head++
 	if w.head == len(w.queue) {
 		w.queue, w.head = w.queue[:0], 0
-	} else if w.head >= 1024 && w.head*2 >= len(w.queue) {
-		n := copy(w.queue, w.queue[w.head:])
-		clear(w.queue[n:])
-		w.queue, w.head = w.queue[:n], 0
+	} else {
+		if w.head >= 1024 && w.head*2 >= len(w.queue) {
+			n := copy(w.queue, w.queue[w.head:])
+			clear(w.queue[n:])
+			w.queue, w.head = w.queue[:n], 0
+		}
+		w.scheduleHead()
 	}
 	w.undelivered--
 	if !w.stopped {

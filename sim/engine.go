@@ -61,6 +61,8 @@ var (
 	ErrBadPeriod   = errors.New("sim: period must be positive")
 	ErrBadJitter   = errors.New("sim: jitter factor must be zero or positive")
 	ErrStaleHandle = errors.New("sim: handle refers to an event that already fired or was cancelled")
+	ErrNotReserved = errors.New("sim: sequence number was not reserved")
+	ErrFired       = errors.New("sim: (time, sequence) is not after the last event fired")
 )
 
 // Now is the current virtual time: the time of the timer being fired, or the time
@@ -129,6 +131,44 @@ func (t *Timer) Schedule(at time.Duration) error {
 	}
 	e.live++
 	e.push(t)
+	return nil
+}
+
+// Reserve takes the next sequence number without scheduling anything, for a
+// component that queues its own events in order and keeps one Timer for the first
+// (a watch: a notification per change, delivered in change order). Scheduled later
+// with ScheduleReserved, an event fires where one scheduled at the moment of the
+// Reserve call would have, among everything due at the same instant; the engine's
+// queue holds one entry for the component, not one per queued event.
+func (e *Engine) Reserve() uint64 {
+	e.seq++
+	return e.seq
+}
+
+// ScheduleReserved is Schedule with a sequence number from Reserve (replacing any
+// pending schedule). It is an error if at is before now, if seq was not reserved, or
+// if (at, seq) is not after the event firing or last fired: the engine's time and
+// order never go back.
+func (t *Timer) ScheduleReserved(at time.Duration, seq uint64) error {
+	e := t.e
+	if at < e.now {
+		return fmt.Errorf("%w: %v < %v", ErrPast, at, e.now)
+	}
+	if seq == 0 || seq > e.seq {
+		return fmt.Errorf("%w: %d", ErrNotReserved, seq)
+	}
+	if at == e.q.last.at && seq <= e.q.last.seq && e.fired > 0 {
+		return fmt.Errorf("%w: %d at %v", ErrFired, seq, at)
+	}
+	pending := t.seq != 0
+	t.at, t.seq = at, seq
+	if !pending {
+		e.live++
+	}
+	e.push(t)
+	if pending {
+		e.maybeCompact()
+	}
 	return nil
 }
 
