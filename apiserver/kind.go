@@ -195,6 +195,13 @@ func (k *Kind[T]) Each(fn func(T)) {
 	}
 }
 
+// Range calls fn for every stored object in an order that is not key order but is
+// fixed by what happened to the store (never by a hash seed): for a start's initial
+// pass whose outcome cannot depend on the order (counting, sets). It walks the
+// store's table in memory order, where Each looks each key up at random. fn must
+// not change the store.
+func (k *Kind[T]) Range(fn func(T)) { k.items.each(fn) }
+
 // Get reads an object.
 func (k *Kind[T]) Get(c *Client, key string) (T, error) {
 	var zero T

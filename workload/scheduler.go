@@ -3,7 +3,9 @@ package workload
 import (
 	"container/heap"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/nodesim/nodesim/apiserver"
@@ -178,15 +180,22 @@ func (sc *Scheduler) Start() {
 		sc.setNode(n)
 	}
 	// The pods' initial LIST: the store as it is now (an informer's list always
-	// succeeds in this model, so it does not go through the client).
-	sc.s.Pods.Each(func(p *apiserver.Pod) {
+	// succeeds in this model, so it does not go through the client). Counting does
+	// not depend on the order, so the store is walked in memory order; the pending
+	// pods are queued in key order, as the list returns them.
+	var pend []*apiserver.Pod
+	sc.s.Pods.Range(func(p *apiserver.Pod) {
 		if a, ok := acctOf(p); ok {
 			sc.count(a, 1)
 		}
 		if pending(p) {
-			sc.enqueue(p)
+			pend = append(pend, p)
 		}
 	})
+	slices.SortFunc(pend, func(a, b *apiserver.Pod) int { return strings.Compare(a.Key(), b.Key()) })
+	for _, p := range pend {
+		sc.enqueue(p)
+	}
 	sc.nodeInf.AddHandler(sc.onNode)
 	sc.pods = sc.s.Pods.Watch(sc.c, sc.cfg.WatchLatency, sc.onPod)
 }
