@@ -12,7 +12,9 @@
 // (NotFound, AlreadyExists, Conflict, TooManyRequests).
 //
 // Stored objects are immutable: a write stores a new copy. Watch notifications are
-// delivered as engine events after the watcher's latency, in change order; an Informer
+// delivered as engine events after the watcher's latency, in change order (a watch
+// keeps one timer for its oldest notification, each in the place it reserved in the
+// engine's order when it was sent: sim.Engine.Reserve); an Informer
 // is a client-side cache fed by a watch, which is what controllers read, and so it can
 // lag the server exactly as a real informer lags behind a slow watch.
 //
@@ -20,7 +22,8 @@
 // copy of the store but the versions it has not been delivered yet (the store tells its
 // informers of each change before making it, and each such entry counts the changes
 // still in flight, so that a delivery knows without a lookup when the informer has
-// caught up); a pod's status write (PATCH, UPDATE)
+// caught up; the entries live in a table of their own, in the order made, which is
+// nearly the order delivered); a pod's status write (PATCH, UPDATE)
 // stores a copy sharing the previous version's labels, owner references and spec
 // (Pod.StatusCopy), and the pods stamped from one template share one PodSpec. Callers
 // must therefore never write into a map or slice of an object they were given, nor set
@@ -32,7 +35,9 @@
 // is fixed by the sequence of writes and never by the hash seed. Work nobody may ask
 // for is deferred: an informer's index is built at its first query, and a watch index
 // (a field selector) lists its values' keys only when a selected informer first lists.
-// Informer.Range walks a cache in the store's memory order for passes whose result
+// An informer index named like a watch index (IndexNodeName) is built from that
+// index's lists: 300k pods are walked once for the kubelets and the controllers.
+// Informer.Range and Kind.Range walk in the store's memory order for passes whose result
 // cannot depend on the order; walks in key order try the next object in memory before
 // probing, so that objects stored in key order (a running start lays out large
 // ReplicaSets so) are read in sequence. Restored objects' keys are cut from a per-kind
