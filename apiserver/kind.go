@@ -69,6 +69,11 @@ type Kind[T Obj[T]] struct {
 	// not been delivered yet (see Informer); each store change is told to them first.
 	views []*Informer[T]
 
+	// listedObjs: a watch index's first list kept each value's objects (selValue.listed)
+	// for the selected informers started before the store changes again — a zone's
+	// kubelets adopted at once take their pods from the list, with no lookup each
+	listedObjs *selIndex[T]
+
 	// SelectMiss, when set, is called before a change is delivered to the selected
 	// watches of an index value that has none, so that its owner can start one on
 	// demand (a component materialised when something first concerns it). A watch
@@ -101,6 +106,9 @@ type selIndex[T Obj[T]] struct {
 type selValue[T Obj[T]] struct {
 	keys     keyList
 	watchers []*watcher[T]
+	// listed: the objects of keys, in keys' order, as the index's first list found
+	// them; dropped at the store's next change (see Kind.listedObjs)
+	listed []T
 }
 
 // lookup returns the entry of v, or nil.
@@ -346,6 +354,9 @@ func (k *Kind[T]) Restore(obj T) (T, error) {
 	}
 	k.keep(m, key)
 	m.ResourceVersion = k.s.nextRV()
+	if k.listedObjs != nil {
+		k.dropListedObjs()
+	}
 	for _, v := range k.views {
 		v.storeChanging(key, zero, false, true)
 	}
@@ -476,9 +487,20 @@ func (k *Kind[T]) Delete(c *Client, key string, opts DeleteOptions) error {
 	return nil
 }
 
+// dropListedObjs forgets the objects a first list kept: the store is changing.
+func (k *Kind[T]) dropListedObjs() {
+	for _, sv := range k.listedObjs.vals { // each its own: the order cannot show
+		sv.listed = nil
+	}
+	k.listedObjs = nil
+}
+
 // put stores obj under key, which held old (had: whether it held anything; the
 // callers know), telling the informers that view the store first.
 func (k *Kind[T]) put(key string, obj, old T, had bool) {
+	if k.listedObjs != nil {
+		k.dropListedObjs()
+	}
 	for _, v := range k.views {
 		v.storeChanging(key, old, had, true)
 	}
@@ -487,6 +509,9 @@ func (k *Kind[T]) put(key string, obj, old T, had bool) {
 
 // remove drops the object and notifies.
 func (k *Kind[T]) remove(key string, old T) {
+	if k.listedObjs != nil {
+		k.dropListedObjs()
+	}
 	for _, v := range k.views {
 		v.storeChanging(key, old, true, false)
 	}

@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/nodesim/nodesim/sim"
@@ -182,6 +183,7 @@ func (k *Kind[T]) list(ix *selIndex[T]) {
 	type keyed struct {
 		sv  *selValue[T]
 		key string
+		obj T
 	}
 	walked := make([]keyed, 0, k.items.len())
 	var lastV string
@@ -195,26 +197,43 @@ func (k *Kind[T]) list(ix *selIndex[T]) {
 			lastV, last = v, ix.value(v)
 		}
 		last.keys.nsorted++ // the count, for now
-		walked = append(walked, keyed{last, o.Meta().Key()})
+		walked = append(walked, keyed{last, o.Meta().Key(), o})
 	})
 	all := make([]string, len(walked))
+	objs := make([]T, len(walked))
 	var listed []*selValue[T]
 	at := 0
 	for _, w := range walked { // the values in walk order: each gets the next window
 		if l := &w.sv.keys; l.keys == nil {
 			l.keys = all[at : at : at+l.nsorted]
+			w.sv.listed = objs[at : at : at+l.nsorted]
 			at += l.nsorted
 			listed = append(listed, w.sv)
 		}
 	}
-	for _, w := range walked {
-		w.sv.keys.keys = append(w.sv.keys.keys, w.key) // within the window's capacity
+	for _, w := range walked { // within the windows' capacity
+		w.sv.keys.keys = append(w.sv.keys.keys, w.key)
+		w.sv.listed = append(w.sv.listed, w.obj)
 	}
 	for _, sv := range listed {
 		if !slices.IsSorted(sv.keys.keys) {
-			slices.Sort(sv.keys.keys)
+			sort.Sort(keysAndObjects[T]{sv.keys.keys, sv.listed})
 		}
 	}
+	k.listedObjs = ix
+}
+
+// keysAndObjects sorts keys and their objects together.
+type keysAndObjects[T any] struct {
+	keys []string
+	objs []T
+}
+
+func (s keysAndObjects[T]) Len() int           { return len(s.keys) }
+func (s keysAndObjects[T]) Less(i, j int) bool { return s.keys[i] < s.keys[j] }
+func (s keysAndObjects[T]) Swap(i, j int) {
+	s.keys[i], s.keys[j] = s.keys[j], s.keys[i]
+	s.objs[i], s.objs[j] = s.objs[j], s.objs[i]
 }
 
 // selectedKeys are the stored keys whose index value is value, sorted.
@@ -252,8 +271,14 @@ func NewSelectedInformer[T Obj[T]](k *Kind[T], c *Client, latency time.Duration,
 	keys := k.selectedKeys(ix, value)
 	inf := &Informer[T]{k: k, items: make(map[string]T, len(keys))}
 	fn := ix.fn
-	for _, key := range keys {
-		inf.items[key], _ = k.items.get(key)
+	if sv := ix.lookup(value); k.listedObjs == ix && sv != nil && len(sv.listed) == len(keys) {
+		for i, key := range keys { // as listed, and the store has not changed since
+			inf.items[key] = sv.listed[i]
+		}
+	} else {
+		for _, key := range keys {
+			inf.items[key], _ = k.items.get(key)
+		}
 	}
 	inf.keys = keyList{keys: slices.Clone(keys), nsorted: len(keys)}
 	inf.selIndex, inf.selValue = fn, value
