@@ -119,6 +119,7 @@ func (w *watcher[T]) deliverHead() {
 func (w *watcher[T]) flushHeld() {
 	held := w.held
 	w.held = nil
+	w.queue = slices.Grow(w.queue, len(held))
 	for _, ev := range held {
 		w.schedule(ev)
 	}
