@@ -68,8 +68,7 @@ func TestPropertyReservedFIFOFiresAsAt(t *testing.T) {
 		}
 		scripts := map[string][]op{}
 		n := 0
-		var drawScript func() []op
-		drawScript = func() []op {
+		drawScript := func() []op {
 			var s []op
 			for range rapid.IntRange(0, 2).Draw(rt, "ops") {
 				if n > 200 {
