@@ -2,7 +2,7 @@ package apiserver
 
 import (
 	"slices"
-	"sort"
+	"strings"
 	"time"
 
 	"github.com/nodesim/nodesim/sim"
@@ -216,25 +216,20 @@ func (k *Kind[T]) list(ix *selIndex[T]) {
 		w.sv.keys.keys = append(w.sv.keys.keys, w.key)
 		w.sv.listed = append(w.sv.listed, w.obj)
 	}
+	var pairs []keyed // the keys and their objects sorted together
 	for _, sv := range listed {
-		if !slices.IsSorted(sv.keys.keys) {
-			sort.Sort(keysAndObjects[T]{sv.keys.keys, sv.listed})
+		if keys := sv.keys.keys; !slices.IsSorted(keys) {
+			pairs = pairs[:0]
+			for i, key := range keys {
+				pairs = append(pairs, keyed{key: key, obj: sv.listed[i]})
+			}
+			slices.SortFunc(pairs, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+			for i, p := range pairs {
+				keys[i], sv.listed[i] = p.key, p.obj
+			}
 		}
 	}
 	k.listedObjs = ix
-}
-
-// keysAndObjects sorts keys and their objects together.
-type keysAndObjects[T any] struct {
-	keys []string
-	objs []T
-}
-
-func (s keysAndObjects[T]) Len() int           { return len(s.keys) }
-func (s keysAndObjects[T]) Less(i, j int) bool { return s.keys[i] < s.keys[j] }
-func (s keysAndObjects[T]) Swap(i, j int) {
-	s.keys[i], s.keys[j] = s.keys[j], s.keys[i]
-	s.objs[i], s.objs[j] = s.objs[j], s.objs[i]
 }
 
 // selectedKeys are the stored keys whose index value is value, sorted.
