@@ -371,3 +371,17 @@ func TestStatusCopyConditions(t *testing.T) {
 		require.NotNil(t, c.PodSpec)
 	}
 }
+
+// Kind.Range visits every stored object once, in an order fixed by the writes.
+func TestKindRange(t *testing.T) {
+	s, _, _ := newTestServer(t)
+	c := s.NewClient("c", time.Second)
+	for _, name := range []string{"c", "a", "d", "b"} {
+		_, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: name}})
+		require.NoError(t, err)
+	}
+	require.NoError(t, s.Pods.Delete(c, "default/d", DeleteOptions{GracePeriodSeconds: new(int64)}))
+	var got []string
+	s.Pods.Range(func(p *Pod) { got = append(got, p.Name) })
+	require.Equal(t, []string{"c", "a", "b"}, got, "the creation order, less what was deleted")
+}

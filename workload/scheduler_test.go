@@ -425,3 +425,25 @@ func TestPropertySchedulerNodeSums(t *testing.T) {
 		w.stop()
 	})
 }
+
+// Pods already pending when the scheduler starts are queued in key order, as its
+// initial list returns them, whatever order they were created in (its pass over the
+// store walks memory order: only its counting may).
+func TestSchedulerStartQueuesPendingInKeyOrder(t *testing.T) {
+	w := newWorld(t, 1)
+	w.addNode("a", nil)
+	w.run(time.Second)
+	w.sched.Stop()
+	for _, name := range []string{"p3", "p1", "p4", "p2"} {
+		_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name}})
+		require.NoError(t, err)
+	}
+	w.sched.Start()
+	w.run(time.Minute)
+	var order []string
+	for _, r := range filterKinds(w.tr.Records(), "PodScheduled") {
+		pod, _ := r.Get("pod")
+		order = append(order, pod)
+	}
+	require.Equal(t, []string{"default/p1", "default/p2", "default/p3", "default/p4"}, order)
+}
