@@ -86,6 +86,13 @@ func (inf *Informer[T]) synced() bool {
 	return ok && !w.stopped && w.undelivered == 0
 }
 
+// InFlight reports whether changes sent to the informer's watch are on their way to
+// it. Changes held for a partitioned client do not count: they come when it heals.
+func (inf *Informer[T]) InFlight() bool {
+	w, ok := inf.watch.s.(*watcher[T])
+	return ok && !w.stopped && w.undelivered > len(w.held)
+}
+
 // AddHandlerWhile is AddHandler for a component that shares the informer and may stop
 // before it: fn runs only while live reports true.
 func (inf *Informer[T]) AddHandlerWhile(live func() bool, fn func(Event[T])) {

@@ -88,7 +88,13 @@ func (s *Server) ResourceVersion() uint64 { return s.rv }
 // SetOutage takes the whole API server down (every request fails at once with
 // "connection refused") or brings it back.
 func (s *Server) SetOutage(down bool) {
-	if down && !s.outage {
+	if down == s.outage {
+		return
+	}
+	for _, c := range s.clients {
+		c.changes()
+	}
+	if down {
 		s.faultStarts(nil)
 	}
 	s.outage = down
@@ -122,6 +128,7 @@ type Client struct {
 	watchers    []watchState
 	lastTook    time.Duration
 	timeouts    []resourceErr // see check
+	onChange    []func()
 }
 
 // NewClient registers a client. timeout bounds each request (the kubelet's heartbeat
@@ -141,6 +148,7 @@ func (c *Client) SetPartitioned(p bool) {
 	if c.partitioned == p {
 		return
 	}
+	c.changes()
 	if p {
 		c.s.faultStarts(c)
 	}
@@ -151,6 +159,23 @@ func (c *Client) SetPartitioned(p bool) {
 		}
 	}
 }
+
+// BeforeChange registers fn to run just before what this client's requests meet
+// changes: its partition starts or heals, or an API-server outage starts or ends. A
+// component whose retries behind a partition cannot succeed and show nothing may run
+// them virtually (lazy mode, docs/ARCHITECTURE.md); fn replays them up to the change,
+// while their outcome is still the one exact mode saw.
+func (c *Client) BeforeChange(fn func()) { c.onChange = append(c.onChange, fn) }
+
+func (c *Client) changes() {
+	for _, fn := range c.onChange {
+		fn()
+	}
+}
+
+// TimeoutError is the error this client's requests to resource meet while it is
+// partitioned; its Took is the client's Timeout.
+func (c *Client) TimeoutError(resource string) error { return c.timeout(resource) }
 
 // Partitioned reports whether the client is cut off.
 func (c *Client) Partitioned() bool { return c.partitioned }

@@ -83,6 +83,11 @@ type Config struct {
 	WantSteady func() bool
 	// OnSteady is called right after a Steady write succeeded.
 	OnSteady func()
+	// LazyPartition lets a jittered loop stuck in backoffEnsureLease behind a partition
+	// (its GETs time out, nothing is logged) fail virtually: it schedules nothing until
+	// its client's view changes (apiserver.Client.BeforeChange) or CatchUp is called,
+	// which replay the failed attempts as exact mode made them (see the package doc).
+	LazyPartition bool
 }
 
 // DefaultRenewInterval is the renew interval for a lease duration: RenewIntervalFraction
@@ -125,6 +130,11 @@ type Controller struct {
 	virtTook  time.Duration // modelled duration of a healthy renewal
 	renewals  uint64
 	lastRenew time.Duration
+
+	// behind a partition (LazyPartition): backoffEnsureLease runs virtually, its next
+	// GET due at behindNext.
+	behind     bool
+	behindNext time.Duration
 }
 
 type phase uint8
@@ -180,6 +190,7 @@ func New(s *apiserver.Server, c *apiserver.Client, r *sim.Rand, cfg Config) (*Co
 		return nil, err
 	}
 	ctl.timer = t
+	c.BeforeChange(ctl.CatchUp)
 	return ctl, nil
 }
 
@@ -233,6 +244,7 @@ func (ctl *Controller) Resume(latest *apiserver.Lease, next time.Duration, stead
 func (ctl *Controller) Stop() {
 	ctl.running = false
 	ctl.steady = false
+	ctl.behind = false
 	ctl.phase = phaseIdle
 	ctl.timer.Stop()
 }
@@ -421,7 +433,56 @@ func (ctl *Controller) ensureFailed(err error, took time.Duration) {
 	if ctl.logging() { // every backoff step of a partitioned kubelet
 		ctl.log('E', 124, "Failed to ensure lease exists, will retry", err, "interval", fmt.Sprintf("%q", ctl.sleep.String()))
 	}
+	if took == 0 && ctl.mayGoBehind(err) {
+		ctl.behind, ctl.behindNext = true, ctl.s.Now()+ctl.sleep
+		return
+	}
 	ctl.after(took + ctl.sleep)
+}
+
+// mayGoBehind reports whether the backoff ahead may run virtually: every GET times out
+// until the client's view changes, and nothing is logged. Jitter off is excluded for
+// the reason the kubelet's steady status loop keeps ticking without it (the loops of
+// nodes in phase share instants, where only a timer never rescheduled keeps exact
+// mode's place).
+func (ctl *Controller) mayGoBehind(err error) bool {
+	return ctl.cfg.LazyPartition && ctl.cfg.JitterFactor > 0 && apiserver.IsTimeout(err) &&
+		ctl.c.Partitioned() && !ctl.s.Down() && !ctl.logging()
+}
+
+// CatchUp materialises a loop that runs virtually behind a partition (Config.
+// LazyPartition): the GETs exact mode sent before now failed there too, each a
+// timeout followed by the doubled sleep, and the step exact mode has pending (the next
+// GET, or the answer of one sent before now) is scheduled at its instant. It does
+// nothing otherwise. The client's BeforeChange hook calls it; so must anything that
+// acts on the controller before the partition ends.
+func (ctl *Controller) CatchUp() {
+	if !ctl.behind {
+		return
+	}
+	ctl.behind = false
+	now := ctl.s.Now()
+	t, sleep, timeout := ctl.behindNext, ctl.sleep, ctl.c.Timeout
+	for t < now {
+		if t+timeout >= now {
+			// sent before now, answered from now on
+			ctl.sleep = sleep
+			ctl.failErr = ctl.c.TimeoutError(ctl.s.Leases.Resource)
+			ctl.phase = phaseEnsureFailed
+			_ = ctl.timer.Schedule(t + timeout)
+			return
+		}
+		if step := timeout + MaxBackoff; sleep == MaxBackoff && now-t > 2*step {
+			// at the cap every round is the same: skip the whole ones
+			t += ((now-t)/step - 1) * step
+			continue
+		}
+		sleep = min(2*sleep, MaxBackoff)
+		t += timeout + sleep
+	}
+	ctl.sleep = sleep
+	ctl.phase = phaseEnsure
+	_ = ctl.timer.Schedule(t)
 }
 
 // ensure is ensureLease: the lease, whether this call created it, and an error.

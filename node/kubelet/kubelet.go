@@ -87,6 +87,12 @@ type Kubelet struct {
 	// them reported, so the stored lastHeartbeatTime is older than lastReport.
 	vReported     bool
 	statusVirtual time.Duration // next virtual status sync while steady
+	// behind a partition (partition.go): the status loop runs virtually, its next sync
+	// due at behindNext; behindDraws, each sync's try 0 finds a change (or nothing
+	// reported yet), so it draws a report delay and PATCHes.
+	behind      bool
+	behindNext  time.Duration
+	behindDraws bool
 
 	// a running start (Restore, StartRunning)
 	resume Resume
@@ -143,6 +149,7 @@ func New(s *apiserver.Server, nodeName string, cfg Config, opts ...Option) (*Kub
 		Logging:              func() bool { return s.Trace.Wants(true) },
 		WantSteady:           k.canBeSteady,
 		OnSteady:             k.enterSteady,
+		LazyPartition:        !k.exact,
 	})
 	if err != nil {
 		return nil, err
@@ -152,6 +159,7 @@ func New(s *apiserver.Server, nodeName string, cfg Config, opts ...Option) (*Kub
 	k.fastTimer, _ = e.NewTimer(k.fastStep)
 	k.runtimeTimer, _ = e.NewTimer(func() { k.runtimeReady = true })
 	k.podTimer, _ = e.NewTimer(k.resyncPods)
+	k.client.BeforeChange(k.catchUpBehind)
 	return k, nil
 }
 
@@ -201,6 +209,7 @@ func (k *Kubelet) Start() {
 	k.shutdownG = nil
 	k.sphase = phaseIdle
 	k.oob = false
+	k.behind = false
 	k.startedAt = now
 	if !*k.cfg.RegisterNode {
 		k.registered = false

@@ -241,6 +241,9 @@ func (k *Kubelet) tryUpdateNodeStatus() {
 	k.sTook += took
 	if err == nil {
 		k.lastSyncOK = true
+		if took == 0 && k.goBehind(now+k.sWait) {
+			return // nothing to report yet, so nothing sent
+		}
 		k.finishStatus(now + took)
 		return
 	}
@@ -271,6 +274,9 @@ func (k *Kubelet) statusTryFailed(err error, took time.Duration) {
 		return
 	}
 	k.logLine('E', posUnableUpdate, "Unable to update node status", "update node status exceeds retry count")
+	if took == 0 && k.goBehind(k.s.Now()+k.sWait) {
+		return
+	}
 	k.finishStatus(k.s.Now() + took)
 }
 

@@ -115,6 +115,7 @@ func (k *Kubelet) statusTick() {
 // before anything that may change what others observe of this node; the kubelet's own
 // fault methods call it themselves. It does nothing when the kubelet is not steady.
 func (k *Kubelet) Unsteady() {
+	k.catchUpBehind()
 	if !k.steady {
 		return
 	}
