@@ -173,6 +173,19 @@ func (c *Client) changes() {
 	}
 }
 
+// Failing reports whether every request of this client fails until what it meets
+// changes (BeforeChange), and how long each takes to fail: at once during an API-server
+// outage (connection refused), the client's Timeout behind a partition.
+func (c *Client) Failing() (took time.Duration, failing bool) {
+	switch {
+	case c.s.outage:
+		return 0, true
+	case c.partitioned:
+		return c.Timeout, true
+	}
+	return 0, false
+}
+
 // TimeoutError is the error this client's requests to resource meet while it is
 // partitioned; its Took is the client's Timeout.
 func (c *Client) TimeoutError(resource string) error { return c.timeout(resource) }

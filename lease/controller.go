@@ -83,11 +83,12 @@ type Config struct {
 	WantSteady func() bool
 	// OnSteady is called right after a Steady write succeeded.
 	OnSteady func()
-	// LazyPartition lets a jittered loop stuck in backoffEnsureLease behind a partition
-	// (its GETs time out, nothing is logged) fail virtually: it schedules nothing until
-	// its client's view changes (apiserver.Client.BeforeChange) or CatchUp is called,
-	// which replay the failed attempts as exact mode made them (see the package doc).
-	LazyPartition bool
+	// LazyFailures lets a jittered loop stuck in backoffEnsureLease behind a partition or
+	// an outage (every GET fails, nothing is logged) run virtually: it schedules nothing
+	// until what its client meets changes (apiserver.Client.BeforeChange) or CatchUp is
+	// called, which replay the failed attempts as exact mode made them (see the package
+	// doc).
+	LazyFailures bool
 }
 
 // DefaultRenewInterval is the renew interval for a lease duration: RenewIntervalFraction
@@ -131,10 +132,11 @@ type Controller struct {
 	renewals  uint64
 	lastRenew time.Duration
 
-	// behind a partition (LazyPartition): backoffEnsureLease runs virtually, its next
-	// GET due at behindNext.
+	// behind a partition or an outage (LazyFailures): backoffEnsureLease runs
+	// virtually, its next GET due at behindNext, each failing after behindTook.
 	behind     bool
 	behindNext time.Duration
+	behindTook time.Duration
 }
 
 type phase uint8
@@ -433,28 +435,27 @@ func (ctl *Controller) ensureFailed(err error, took time.Duration) {
 	if ctl.logging() { // every backoff step of a partitioned kubelet
 		ctl.log('E', 124, "Failed to ensure lease exists, will retry", err, "interval", fmt.Sprintf("%q", ctl.sleep.String()))
 	}
-	if took == 0 && ctl.mayGoBehind(err) {
-		ctl.behind, ctl.behindNext = true, ctl.s.Now()+ctl.sleep
+	if fail, failing := ctl.c.Failing(); failing && took == 0 && ctl.mayGoBehind() {
+		ctl.behind, ctl.behindNext, ctl.behindTook = true, ctl.s.Now()+ctl.sleep, fail
 		return
 	}
 	ctl.after(took + ctl.sleep)
 }
 
-// mayGoBehind reports whether the backoff ahead may run virtually: every GET times out
-// until the client's view changes, and nothing is logged. Jitter off is excluded for
-// the reason the kubelet's steady status loop keeps ticking without it (the loops of
-// nodes in phase share instants, where only a timer never rescheduled keeps exact
-// mode's place).
-func (ctl *Controller) mayGoBehind(err error) bool {
-	return ctl.cfg.LazyPartition && ctl.cfg.JitterFactor > 0 && apiserver.IsTimeout(err) &&
-		ctl.c.Partitioned() && !ctl.s.Down() && !ctl.logging()
+// mayGoBehind reports whether the backoff ahead, every GET of which fails until what
+// the client meets changes, may run virtually: in lazy mode, with nothing logged.
+// Jitter off is excluded for the reason the kubelet's steady status loop keeps ticking
+// without it (the loops of nodes in phase share instants, where only a timer never
+// rescheduled keeps exact mode's place).
+func (ctl *Controller) mayGoBehind() bool {
+	return ctl.cfg.LazyFailures && ctl.cfg.JitterFactor > 0 && !ctl.logging()
 }
 
-// CatchUp materialises a loop that runs virtually behind a partition (Config.
-// LazyPartition): the GETs exact mode sent before now failed there too, each a
-// timeout followed by the doubled sleep, and the step exact mode has pending (the next
-// GET, or the answer of one sent before now) is scheduled at its instant. It does
-// nothing otherwise. The client's BeforeChange hook calls it; so must anything that
+// CatchUp materialises a loop that runs virtually behind a partition or an outage
+// (Config.LazyFailures): the GETs exact mode sent before now failed there too, each
+// answered after the fault's delay and followed by the doubled sleep, and the step
+// exact mode has pending (the next GET, or the answer of one sent before now) is
+// scheduled at its instant. It does nothing otherwise. The client's BeforeChange hook calls it; so must anything that
 // acts on the controller before the partition ends.
 func (ctl *Controller) CatchUp() {
 	if !ctl.behind {
@@ -462,7 +463,7 @@ func (ctl *Controller) CatchUp() {
 	}
 	ctl.behind = false
 	now := ctl.s.Now()
-	t, sleep, timeout := ctl.behindNext, ctl.sleep, ctl.c.Timeout
+	t, sleep, timeout := ctl.behindNext, ctl.sleep, ctl.behindTook
 	for t < now {
 		if t+timeout >= now {
 			// sent before now, answered from now on

@@ -58,16 +58,17 @@
 // resumed loop, so it runs after whatever the caller does next (as a fault event
 // scheduled before the loop's timer would, in exact mode).
 //
-// # Behind a partition
+// # Behind a partition or an outage
 //
-// With Config.LazyPartition (lazy mode) and jitter on, a loop stuck in
-// backoffEnsureLease whose GET timed out behind a partition (nothing logged, no
-// outage) schedules nothing more: every later GET would time out too. CatchUp, called
-// by the client's BeforeChange hook (heal, outage start or end) and by the kubelet
-// before any fault, replays the attempts exact mode made before now (a timeout, then
-// the doubled sleep; whole rounds at the 7 s cap are skipped by arithmetic) and
-// schedules the step exact mode has pending: the next GET, or the answer of one sent
-// before now, which still times out.
+// With Config.LazyFailures (lazy mode) and jitter on, a loop stuck in
+// backoffEnsureLease whose GET failed behind a partition or in an outage (nothing
+// logged) schedules nothing more: every later GET fails too, until what the client
+// meets changes. CatchUp, called by the client's BeforeChange hook (a partition starts
+// or heals, an outage starts or ends) and by the kubelet before any fault, replays the
+// attempts exact mode made before now (an answer after the client's timeout, or at
+// once in an outage, then the doubled sleep; whole rounds at the 7 s cap are skipped
+// by arithmetic) and schedules the step exact mode has pending: the next GET, or the
+// answer of one sent before now, which still fails.
 //
 // # Upstream files followed
 //

@@ -114,6 +114,22 @@ func BenchmarkZoneOutage(b *testing.B) {
 	}
 }
 
+// BenchmarkAPIServerOutage: the day of BenchmarkZoneOutage with 30k pods, but the
+// whole API server down for 10 minutes at 12 h instead of one zone's network: all 10k
+// kubelets retry, each failing at once. It measures that failing loops cost nothing
+// while they cannot succeed (lazy mode; see the kubelet package doc).
+func BenchmarkAPIServerOutage(b *testing.B) {
+	extra := "  start: running\n" + deployments(20_000, true)
+	extra += "  events:\n    - at: 12h\n      apiServerOutage: {for: 10m}\n"
+	sc := fleet(b, 10_000, 3, 24*time.Hour, extra)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := scenario.Run(sc, scenario.RunOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // peakHeapInuse runs fn and returns the most heap in use seen while it ran: sampled
 // every 10 ms by another goroutine (each sample stops the world for a few
 // microseconds) and once when fn returns, with what fn returned still reachable.

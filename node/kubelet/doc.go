@@ -104,16 +104,16 @@
 // inherited from sync to sync, and only a timer that was never rescheduled keeps
 // exact mode's place among them (see ticks in steady.go).
 //
-// # Behind a partition
+// # Behind a partition or an outage
 //
-// A partitioned kubelet in lazy mode (jitter on) stops scheduling its status loop once
-// a sync has ended behind the partition, either sending nothing (no report due yet)
-// or after its five tries timed out: later syncs would do the same until the client's
-// view changes, and show nothing. Whether each later sync's try 0 finds a change (and
+// A kubelet cut off from the API server, in lazy mode (jitter on), stops scheduling its
+// status loop once a sync has ended behind the fault, either sending nothing (no
+// report due yet) or after its five tries failed: later syncs would do the same until
+// what the client meets changes, and show nothing. Whether each later sync's try 0 finds a change (and
 // so draws a report delay and PATCHes at once) is fixed when the loop goes behind,
 // from the Node its informer holds, which cannot change while the watch is held with
 // nothing in flight. The client's BeforeChange hook and Unsteady replay the syncs
-// (partition.go) and the lease controller's backoff (lease.Controller.CatchUp), so a
+// (behind.go) and the lease controller's backoff (lease.Controller.CatchUp), so a
 // heal, an outage, a stop or an injected condition finds both loops where exact mode
 // has them.
 //

@@ -87,11 +87,13 @@ type Kubelet struct {
 	// them reported, so the stored lastHeartbeatTime is older than lastReport.
 	vReported     bool
 	statusVirtual time.Duration // next virtual status sync while steady
-	// behind a partition (partition.go): the status loop runs virtually, its next sync
-	// due at behindNext; behindDraws, each sync's try 0 finds a change (or nothing
-	// reported yet), so it draws a report delay and PATCHes.
+	// behind a partition or an outage (behind.go): the status loop runs virtually, its
+	// next sync due at behindNext, each request failing after behindTook; behindDraws,
+	// each sync's try 0 finds a change (or nothing reported yet), so it draws a report
+	// delay and PATCHes.
 	behind      bool
 	behindNext  time.Duration
+	behindTook  time.Duration
 	behindDraws bool
 
 	// a running start (Restore, StartRunning)
@@ -149,7 +151,7 @@ func New(s *apiserver.Server, nodeName string, cfg Config, opts ...Option) (*Kub
 		Logging:              func() bool { return s.Trace.Wants(true) },
 		WantSteady:           k.canBeSteady,
 		OnSteady:             k.enterSteady,
-		LazyPartition:        !k.exact,
+		LazyFailures:         !k.exact,
 	})
 	if err != nil {
 		return nil, err
