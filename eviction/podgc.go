@@ -80,6 +80,12 @@ type PodGC struct {
 	terminating  map[string]bool // pods with a deletion timestamp
 	terminated   map[string]bool // pods in phase Succeeded or Failed
 	missingNodes map[string]bool // node names pods refer to that the node cache lacks
+	// unscheduledTerminating are the terminating pods bound to no node; outOfService
+	// counts the cached nodes with the out-of-service taint. Terminating pods pile up
+	// on nodes that are down (their kubelet never confirms the deletion), and without
+	// these every pass would walk them all, twice, for hours.
+	unscheduledTerminating map[string]bool
+	outOfService           int
 	// quarantine is the delaying queue: node name → instant it becomes ready.
 	quarantine map[string]time.Duration
 
@@ -115,6 +121,8 @@ func (g *PodGC) Start() {
 	g.running = true
 	g.terminating = map[string]bool{}
 	g.terminated = map[string]bool{}
+	g.unscheduledTerminating = map[string]bool{}
+	g.outOfService = 0
 	g.missingNodes = map[string]bool{}
 	g.quarantine = map[string]time.Duration{}
 	f, lat := g.cfg.Informers, g.cfg.WatchLatency
@@ -122,6 +130,11 @@ func (g *PodGC) Start() {
 	g.pods, _ = apiserver.InformerFor(f, g.s.Pods, g.c, lat)
 	g.pods.AddIndex(apiserver.IndexNodeName, func(p *apiserver.Pod) string { return p.NodeName })
 	g.pods.Range(g.track) // track only fills sets: the order cannot show
+	g.nodes.Range(func(n *apiserver.Node) {
+		if hasTaintKey(n.Taints, taint.OutOfService) {
+			g.outOfService++
+		}
+	})
 	g.run++
 	run := g.run
 	live := func() bool { return g.running && g.run == run }
@@ -150,6 +163,7 @@ func (g *PodGC) track(p *apiserver.Pod) {
 	key := p.Key()
 	setBool(g.terminating, key, p.Deleting)
 	setBool(g.terminated, key, p.Terminal())
+	setBool(g.unscheduledTerminating, key, p.Deleting && p.NodeName == "")
 	if p.NodeName != "" {
 		if _, ok := g.nodes.Get(p.NodeName); !ok {
 			g.missingNodes[p.NodeName] = true
@@ -170,12 +184,19 @@ func (g *PodGC) podChanged(ev apiserver.Event[*apiserver.Pod]) {
 		key := ev.Old.Key()
 		delete(g.terminating, key)
 		delete(g.terminated, key)
+		delete(g.unscheduledTerminating, key)
 		return
 	}
 	g.track(ev.New)
 }
 
 func (g *PodGC) nodeChanged(ev apiserver.Event[*apiserver.Node]) {
+	if ev.Type != apiserver.Added && hasTaintKey(ev.Old.Taints, taint.OutOfService) {
+		g.outOfService--
+	}
+	if ev.Type != apiserver.Deleted && hasTaintKey(ev.New.Taints, taint.OutOfService) {
+		g.outOfService++
+	}
 	switch ev.Type {
 	case apiserver.Deleted:
 		if g.pods.CountByIndex(apiserver.IndexNodeName, ev.Old.Name) > 0 {
@@ -264,6 +285,9 @@ func (g *PodGC) gcTerminated() {
 // gcTerminating force-deletes terminating pods on nodes that are not Ready and carry
 // the out-of-service taint (non-graceful node shutdown).
 func (g *PodGC) gcTerminating() {
+	if g.outOfService == 0 {
+		return // no node qualifies, so no pod does
+	}
 	pods := g.collect(g.terminating, func(p *apiserver.Pod) bool {
 		n, ok := g.nodes.Get(p.NodeName)
 		return ok && n.ReadyStatus() != apiserver.ConditionTrue && hasTaintKey(n.Taints, taint.OutOfService)
@@ -337,7 +361,7 @@ func (g *PodGC) gcOrphaned() {
 
 // gcUnscheduledTerminating force-deletes terminating pods that were never scheduled.
 func (g *PodGC) gcUnscheduledTerminating() {
-	pods := g.collect(g.terminating, func(p *apiserver.Pod) bool { return p.NodeName == "" })
+	pods := g.collect(g.unscheduledTerminating, nil)
 	if len(pods) == 0 {
 		return
 	}

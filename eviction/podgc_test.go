@@ -121,6 +121,35 @@ func TestPodGCOutOfService(t *testing.T) {
 	golden(t, "podgc_out_of_service", w.records("TaintAdded", "PodEvicted", "PodDeleted"))
 }
 
+// A node tainted out-of-service before PodGC starts counts from its first pass, and the
+// count of such nodes follows the informer (a pass skips the terminating pods while it
+// is zero): taint removed, node deleted, a restart that counts again.
+func TestPodGCOutOfServiceCount(t *testing.T) {
+	w := newWorld(t)
+	oos := taint.Taint{Key: taint.OutOfService, Value: "nodeshutdown", Effect: taint.NoExecute}
+	w.addNode("dead", false)
+	w.addNode("other", false)
+	w.taintNode("dead", oos)
+	w.taintNode("other", oos)
+	w.addPod("default/a", "dead")
+	require.NoError(t, w.s.Pods.Delete(w.op, "default/a", apiserver.DeleteOptions{})) // graceful: terminating
+	g := startGC(t, w, DefaultPodGCConfig())
+	require.Equal(t, 2, g.outOfService)
+	w.runUntil(secs(1))
+	require.Equal(t, map[string][]time.Duration{"default/a": {0}}, w.evictions(ReasonPodGC))
+	w.at(secs(2), func() { w.untaintNode("other", oos) })
+	w.runUntil(secs(3))
+	require.Equal(t, 1, g.outOfService, "untainted")
+	w.at(secs(4), func() { require.NoError(t, w.s.Nodes.Delete(w.op, "dead", apiserver.DeleteOptions{})) })
+	w.runUntil(secs(5))
+	require.Zero(t, g.outOfService, "deleted")
+	w.at(secs(6), func() { w.taintNode("other", oos) })
+	w.runUntil(secs(7))
+	g.Stop()
+	g.Start()
+	require.Equal(t, 1, g.outOfService, "counted again at a restart")
+}
+
 // Terminated pods over TerminatedPodGCThreshold are deleted: evicted ones first, then
 // the oldest, name as tiebreak.
 func TestPodGCTerminatedThreshold(t *testing.T) {
