@@ -49,6 +49,7 @@ func kubeletConfig(w *World, n spec.Node) kubelet.Config {
 		Zone:                            n.Zone,
 		Version:                         w.version,
 		Exact:                           w.opts.Exact,
+		TaintNodesByCondition:           true, // kube-controller-manager always runs the node lifecycle controller
 		Capacity: apiserver.Resources{MilliCPU: n.CPU.MilliValue(), Memory: n.Memory.Value(),
 			Pods: int64(kc.MaxPods)},
 	}

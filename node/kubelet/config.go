@@ -106,6 +106,12 @@ type Config struct {
 	Exact bool
 	// NoJitter turns off the loops' 4 % jitter (arithmetic schedules).
 	NoJitter bool
+	// TaintNodesByCondition: a node lifecycle controller keeps the Node's NoSchedule
+	// taints in line with its conditions and spec.unschedulable, as in every cluster.
+	// Lazy mode then keeps the kubelet out of steady mode while they are not (see
+	// canBeSteady). The scenario sets it; a kubelet on its own, whose Node keeps the
+	// not-ready taint of its registration, leaves it off.
+	TaintNodesByCondition bool
 	// RuntimeCheckDelay (default 1 s) is when, after start, the first container runtime
 	// status check succeeds; until then Ready is False with "container runtime status
 	// check may not have completed yet".

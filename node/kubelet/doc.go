@@ -104,15 +104,20 @@
 // inherited from sync to sync, and only a timer that was never rescheduled keeps
 // exact mode's place among them (see ticks in steady.go).
 //
+// With TaintNodesByCondition (a cluster: the scenario sets it), a kubelet whose Node's
+// NoSchedule taints are not in line with its conditions and spec does not go steady
+// either: the node lifecycle controller retries a failed tainting patch (an outage) only
+// at the next Node update, which may be this kubelet's own status report.
+//
 // # Behind a partition or an outage
 //
 // A kubelet cut off from the API server, in lazy mode (jitter on), stops scheduling its
 // status loop once a sync has ended behind the fault, either sending nothing (no
 // report due yet) or after its five tries failed: later syncs would do the same until
-// what the client meets changes, and show nothing. Whether each later sync's try 0 finds a change (and
-// so draws a report delay and PATCHes at once) is fixed when the loop goes behind,
-// from the Node its informer holds, which cannot change while the watch is held with
-// nothing in flight. The client's BeforeChange hook and Unsteady replay the syncs
+// what the client meets changes, and show nothing. Whether each later sync's try 0
+// finds a change (and so draws a report delay and PATCHes at once) is fixed when the
+// loop goes behind, from the Node its informer holds, which cannot change while the
+// watch is held with nothing in flight (or, in an outage, while nobody can write). The client's BeforeChange hook and Unsteady replay the syncs
 // (behind.go) and the lease controller's backoff (lease.Controller.CatchUp), so a
 // heal, an outage, a stop or an injected condition finds both loops where exact mode
 // has them.

@@ -9,7 +9,9 @@ import (
 
 // canBeSteady is asked by the lease controller before each renewal: a kubelet may stop
 // writing when it runs, is registered, reachable, past its start-up work, idle in its
-// status loop, its last sync succeeded, and what it would report equals what is stored.
+// status loop, its last sync succeeded, what it would report equals what is stored, and
+// (TaintNodesByCondition) the Node's NoSchedule taints are in line with its conditions
+// and spec.
 func (k *Kubelet) canBeSteady() bool {
 	if !k.lazy() || !k.running || k.shuttingDown || !k.fastDone || !k.runtimeReady || !k.reported {
 		return false
@@ -30,6 +32,15 @@ func (k *Kubelet) canBeSteady() bool {
 	_, changed := k.computeConditions(n)
 	if changed || k.capacityChanged(n) {
 		return false
+	}
+	// The node lifecycle controller runs its NoSchedule tainting pass on every Node
+	// update and does not retry one whose patch failed (an outage): the next update
+	// does, and that may be this kubelet's own status report, which a steady kubelet
+	// only makes virtually. So not while that pass would still change the Node.
+	if k.cfg.TaintNodesByCondition {
+		if add, del := n.NoScheduleTaintSwap(); add != nil || del != nil {
+			return false
+		}
 	}
 	return !k.podsPending()
 }

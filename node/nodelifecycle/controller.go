@@ -655,75 +655,15 @@ func (nc *Controller) swapTaints(node *apiserver.Node, add []taint.Taint, remove
 	return nc.removeTaints(node.Name, node, remove...) == nil
 }
 
-// conditionTaint maps a condition to its NoSchedule taint key (TaintNodesByCondition).
-func conditionTaint(c apiserver.NodeCondition) string {
-	switch c.Type {
-	case apiserver.NodeReady:
-		switch c.Status {
-		case apiserver.ConditionFalse:
-			return taint.NotReady
-		case apiserver.ConditionUnknown:
-			return taint.Unreachable
-		}
-	case apiserver.NodeMemoryPressure:
-		if c.Status == apiserver.ConditionTrue {
-			return taint.MemoryPressure
-		}
-	case apiserver.NodeDiskPressure:
-		if c.Status == apiserver.ConditionTrue {
-			return taint.DiskPressure
-		}
-	case apiserver.NodePIDPressure:
-		if c.Status == apiserver.ConditionTrue {
-			return taint.PIDPressure
-		}
-	case apiserver.NodeNetworkUnavailable:
-		if c.Status == apiserver.ConditionTrue {
-			return taint.NetworkUnavailable
-		}
-	}
-	return ""
-}
-
-func isConditionTaintKey(k string) bool {
-	switch k {
-	case taint.NotReady, taint.Unreachable, taint.MemoryPressure, taint.DiskPressure,
-		taint.PIDPressure, taint.NetworkUnavailable, taint.Unschedulable:
-		return true
-	}
-	return false
-}
-
 // doNoScheduleTaintingPass keeps the node's condition NoSchedule taints in line with its
-// conditions, adding before removing so a swap leaves no gap.
+// conditions, adding before removing so a swap leaves no gap. A failed swap is not
+// retried (upstream logs it): the next update of the node runs the pass again.
 func (nc *Controller) doNoScheduleTaintingPass(name string) {
 	node, ok := nc.nodeInf.Get(name)
 	if !ok {
 		return
 	}
-	var want []taint.Taint
-	for _, c := range node.Conditions {
-		if k := conditionTaint(c); k != "" {
-			want = append(want, taint.Taint{Key: k, Effect: taint.NoSchedule})
-		}
-	}
-	if node.Unschedulable {
-		want = append(want, taint.Taint{Key: taint.Unschedulable, Effect: taint.NoSchedule})
-	}
-	var add, del []taint.Taint
-	for _, w := range want {
-		if !node.HasTaint(w) {
-			add = append(add, w)
-		}
-	}
-	for _, have := range node.Taints {
-		if have.Effect != taint.NoSchedule || !isConditionTaintKey(have.Key) {
-			continue
-		}
-		if !slices.ContainsFunc(want, func(w taint.Taint) bool { return w.Key == have.Key }) {
-			del = append(del, have)
-		}
-	}
+	add, del := node.NoScheduleTaintSwap()
 	if len(add) == 0 && len(del) == 0 {
 		return
 	}

@@ -138,7 +138,7 @@ func (r *refController) noSchedule(name string) {
 	var add, del []taint.Taint
 	want := map[string]bool{}
 	for _, c := range n.Conditions {
-		if k := conditionTaint(c); k != "" {
+		if k := apiserver.ConditionTaintKey(c); k != "" {
 			want[k] = true
 			if !n.HasTaint(taint.Taint{Key: k, Effect: taint.NoSchedule}) {
 				add = append(add, taint.Taint{Key: k, Effect: taint.NoSchedule})
@@ -146,7 +146,7 @@ func (r *refController) noSchedule(name string) {
 		}
 	}
 	for _, t := range n.Taints {
-		if t.Effect == taint.NoSchedule && isConditionTaintKey(t.Key) && t.Key != taint.Unschedulable && !want[t.Key] {
+		if t.Effect == taint.NoSchedule && apiserver.IsConditionTaintKey(t.Key) && t.Key != taint.Unschedulable && !want[t.Key] {
 			del = append(del, t)
 		}
 	}
