@@ -130,6 +130,23 @@ func BenchmarkAPIServerOutage(b *testing.B) {
 	}
 }
 
+// BenchmarkZoneDown: the cluster of BenchmarkZoneOutage with 30k pods, one zone's
+// kubelets stopped at 1 h for the rest of the day. The zone's nodes go Unknown, are
+// tainted at the full-disruption rate (0.1 nodes/s, about 9 hours for the zone) and
+// their pods replaced elsewhere; after that they cost the passes and the pod GC
+// nothing (see the nodelifecycle and eviction package docs).
+func BenchmarkZoneDown(b *testing.B) {
+	extra := "  start: running\n" + deployments(20_000, true)
+	extra += "  events:\n    - at: 1h\n      stopKubelet: {zone: zone-1}\n"
+	sc := fleet(b, 10_000, 3, 24*time.Hour, extra)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := scenario.Run(sc, scenario.RunOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // peakHeapInuse runs fn and returns the most heap in use seen while it ran: sampled
 // every 10 ms by another goroutine (each sample stops the world for a few
 // microseconds) and once when fn returns, with what fn returned still reachable.

@@ -58,6 +58,7 @@ type nodeHealth struct {
 	counted      bool
 	countedReady bool
 	visitOK      bool
+	stuck        bool // skipped as a node that stays Unknown (see stuckUnknown)
 
 	name    string
 	zoneKey string // zone key of the cached node (for member counts)
@@ -240,6 +241,11 @@ type Controller struct {
 	tickNow      bool // a tainting tick is due at the instant of the running pass
 
 	visit []*nodeHealth // scratch
+	// stuck lists the nodes skipped because they stay Unknown (lazy mode), so that they
+	// can all be visited again at once; entries whose node left that state are stale.
+	// nStuck counts the nodes in that state.
+	stuck  []*nodeHealth
+	nStuck int
 }
 
 // New returns a stopped controller that reads through informers on c and writes through c.
@@ -360,6 +366,10 @@ func (nc *Controller) health(name string) *nodeHealth {
 }
 
 func (nc *Controller) markActive(n *nodeHealth) {
+	if n.stuck {
+		n.stuck = false
+		nc.nStuck--
+	}
 	if n.active {
 		return
 	}

@@ -74,10 +74,19 @@
 // A visit looks nothing up by name: the informer handlers keep on each node's record the
 // node version and what a visit reads of the Lease, and what a visit needs of a node
 // version (its Ready condition, NoExecute taints, whether the four conditions are
-// Unknown) is read once per version. A node that stays Unknown through a partition is
-// visited every pass, as upstream does, at a cost of a few hundred nanoseconds, most
-// of it the circuit breaker's GET of its Lease and its re-queuing for NoExecute
-// tainting (BenchmarkMonitorPassPartitioned).
+// Unknown) is read once per version. A node that goes Unknown is visited every pass,
+// as upstream does, while it waits in the tainting queue (each visit re-queues it, which
+// decides the queue's order), at a cost of a few hundred nanoseconds, most of it the
+// circuit breaker's GET of its Lease (BenchmarkMonitorPassPartitioned). Once it is
+// tainted unreachable:NoExecute, counted NotReady and in its zone's tainting set with
+// nothing new from its kubelet, a visit changes nothing, and lazy passes skip it
+// (stuckUnknown in monitor.go) until its Node or Lease changes or it leaves the
+// tainting set; under the circuit breaker they visit every such node while a Lease
+// change is on its way to the cache or the client fails, when its GET would trip the
+// breaker. A zone whose kubelets stay down for a day then costs its passes nothing
+// once its nodes are tainted. Tests: TestStuckNodeTripsBreaker,
+// TestStuckNodeThroughMasterDisruption and the property above, whose stopped kubelets
+// leave such nodes.
 //
 // When a Steady=false write arrives, the record is brought to what exact mode would hold
 // after the last pass L: the renewal R was recorded by the first pass that saw it (pR, if

@@ -62,6 +62,25 @@ func (nc *Controller) monitorPass() time.Duration {
 		nc.uncount(n)
 	}
 
+	if len(nc.stuck) > 2*nc.nStuck+64 {
+		// drop the stale entries
+		kept := nc.stuck[:0]
+		for _, n := range nc.stuck {
+			if n.stuck {
+				kept = append(kept, n)
+			}
+		}
+		clear(nc.stuck[len(kept):])
+		nc.stuck = kept
+	}
+	if len(nc.stuck) > 0 && nc.cfg.LeaseCircuitBreaker {
+		// The visit of a node that stays Unknown GETs its Lease (the circuit breaker): it
+		// sees what the lease informer shows unless a change is on its way to the
+		// informer, or the GET fails. Then visit them all.
+		if _, failing := nc.c.Failing(); failing || nc.leaseInf.InFlight() {
+			nc.unstick()
+		}
+	}
 	visit := nc.visit[:0]
 	if nc.cfg.Exact {
 		for _, key := range nc.nodeInf.Keys() {
@@ -109,6 +128,10 @@ func (nc *Controller) monitorPass() time.Duration {
 		for _, n := range nc.active {
 			if nc.clean(n) {
 				n.active = false
+				if n.stuck {
+					nc.nStuck++
+					nc.stuck = append(nc.stuck, n)
+				}
 			} else {
 				kept = append(kept, n)
 			}
@@ -129,7 +152,8 @@ func (nc *Controller) monitorPass() time.Duration {
 }
 
 // clean reports whether a lazy pass may skip the node until something about it changes:
-// its Lease is steady (heartbeats continuously), it is Ready, untainted, not queued.
+// its Lease is steady (heartbeats continuously), it is Ready, untainted, not queued; or
+// it stays Unknown (stuckUnknown, which sets stuck).
 func (nc *Controller) clean(n *nodeHealth) bool {
 	if !n.visitOK {
 		return false
@@ -137,12 +161,16 @@ func (nc *Controller) clean(n *nodeHealth) bool {
 	if !n.inCache {
 		return !n.known && !n.counted
 	}
-	if !n.known || !n.hasRecord || !n.leaseSteady || n.retry {
+	if !n.known || !n.hasRecord || n.retry {
 		return false
 	}
 	node := n.node
 	if node == nil {
 		return false
+	}
+	if !n.leaseSteady {
+		n.stuck = nc.stuckUnknown(n, node)
+		return n.stuck
 	}
 	if f := n.factsOf(node); !f.hasReady || f.readyStatus != apiserver.ConditionTrue || f.unreachable || f.notReady {
 		return false
@@ -153,6 +181,46 @@ func (nc *Controller) clean(n *nodeHealth) bool {
 		}
 	}
 	return true
+}
+
+// stuckUnknown reports whether the node stays Unknown, so that every visit until
+// something about it changes would change nothing: its Ready condition is Unknown
+// already (a stale visit writes nothing), its unreachable NoExecute taint is on and it
+// is in its zone's tainting set (re-adding it is a no-op), no heartbeat or renewal is
+// there to record (so its probe stays), and it is counted NotReady in its zone (which
+// so keeps its tainting queue). Whether a visit finds it stale changes nothing but the
+// circuit breaker's GET of its Lease, which only trips with a Lease change on its way
+// to the cache or a failing client: monitorPass visits every stuck node then. The rest
+// that can change marks it active: a change of its Node or Lease (the handlers), its
+// removal from the tainting set (markNodeAsReachable). A zone down for a day was
+// otherwise thousands of no-op visits every 5 s.
+func (nc *Controller) stuckUnknown(n *nodeHealth, node *apiserver.Node) bool {
+	f := n.factsOf(node)
+	if !f.hasReady || f.readyStatus != apiserver.ConditionUnknown || !f.unreachable || f.notReady {
+		return false
+	}
+	if !n.savedReady || n.savedHB != f.readyHB {
+		return false
+	}
+	if l := &n.lease; l.ok && (!n.hasSavedLease || n.savedLeaseRenew < l.renew || l.steady) {
+		return false
+	}
+	if !n.counted || n.countedReady || nc.isExcluded(n, node) {
+		return false
+	}
+	z := nc.zoneForNode(n, node)
+	return n.queue == z.q && z.q.has(n.name)
+}
+
+// unstick marks every node skipped as stuck active again.
+func (nc *Controller) unstick() {
+	for _, n := range nc.stuck {
+		if n.stuck {
+			nc.markActive(n)
+		}
+	}
+	clear(nc.stuck)
+	nc.stuck = nc.stuck[:0]
 }
 
 func (nc *Controller) addEvictor(z *zone) {
@@ -430,7 +498,11 @@ func (nc *Controller) markNodeAsReachable(n *nodeHealth, node *apiserver.Node) e
 	if err := nc.removeTaints(node.Name, node, taint.NotReadyNoExecute); err != nil {
 		return err
 	}
-	nc.zoneForNode(n, node).q.remove(node.Name)
+	if nc.zoneForNode(n, node).q.remove(node.Name) {
+		if h := nc.nodes[node.Name]; h != nil && h.stuck {
+			nc.markActive(h) // out of the tainting set: its next visit adds it back
+		}
+	}
 	return nil
 }
 

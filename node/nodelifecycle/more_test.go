@@ -189,3 +189,68 @@ func TestRestartAfterNodeDeletedWhileStopped(t *testing.T) {
 		require.Equal(t, map[string]ZoneState{"a": StateNormal}, w.nc.ZoneStates(), "exact=%v", exact)
 	}
 }
+
+// A node that stays Unknown is skipped by lazy passes, but its visit GETs its Lease
+// under the circuit breaker: a renewal of it that the lease cache does not have yet
+// trips the breaker in exact mode, and the pass skips every node after it (n2, whose
+// Unknown then comes later). Lazy mode must visit it then too.
+func TestStuckNodeTripsBreaker(t *testing.T) {
+	unknownAt := func(exact bool, patchAt time.Duration) time.Duration {
+		cfg := DefaultConfig(37)
+		cfg.WatchLatency = time.Second
+		cfg.Exact = exact
+		w := newWorld(t, cfg)
+		w.kubelet("n0", nil, true).Start()
+		w.kubelet("n1", nil, true).Start()
+		w.kubelet("n2", nil, true).Start()
+		w.run(time.Millisecond)
+		w.nc.Start()
+		w.at(500*time.Millisecond, func() { w.kl["n1"].Stop() })
+		w.at(100500*time.Millisecond, func() { w.kl["n2"].Stop() })
+		if patchAt > 0 {
+			w.at(patchAt, func() {
+				_, err := w.s.Leases.Patch(w.kl["n1"].c, NodeLeaseNamespace+"/n1", func(l *apiserver.Lease) error {
+					l.RenewTime = patchAt
+					return nil
+				})
+				require.NoError(t, err)
+			})
+		}
+		w.run(4 * time.Minute)
+		_, tainted := find(w.tr.Records(), "TaintAdded", "node", "n1", "taint", unreachNE)
+		require.True(t, tainted, "n1 is tainted, then stays Unknown")
+		u, ok := find(w.tr.Records(), "NodeCondition", "node", "n2", "type", "Ready", "to", "Unknown")
+		require.True(t, ok)
+		return u.T
+	}
+	u := unknownAt(true, 0)
+	patch := u - 250*time.Millisecond
+	exact := unknownAt(true, patch)
+	require.Greater(t, exact, u, "the breaker trips at n1 and n2 goes Unknown later")
+	require.Equal(t, exact, unknownAt(false, patch), "lazy mode visits the stuck n1 too")
+}
+
+// A stuck node through master disruption mode, which takes every node out of its
+// tainting set and its taints off, and back out of it, with a watch latency longer than
+// a pass period (the next pass still sees the stuck node tainted): lazy mode gives
+// exact mode's trace.
+func TestStuckNodeThroughMasterDisruption(t *testing.T) {
+	run := func(exact bool) string {
+		cfg := DefaultConfig(37)
+		cfg.WatchLatency = 6 * time.Second
+		cfg.Exact = exact
+		w := newWorld(t, cfg)
+		w.kubelet("n0", nil, true).Start()
+		w.kubelet("n1", nil, true).Start()
+		w.run(time.Millisecond)
+		w.nc.Start()
+		w.at(500*time.Millisecond, func() { w.kl["n1"].Stop() })
+		w.at(200*time.Second, func() { w.kl["n0"].Stop() })
+		w.at(400*time.Second, func() { w.kl["n0"].Start() })
+		w.run(8 * time.Minute)
+		return text(t, w.tr.Records())
+	}
+	exact := run(true)
+	require.Contains(t, exact, "FullDisruption")
+	require.Equal(t, exact, run(false))
+}
