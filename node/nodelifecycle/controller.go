@@ -246,6 +246,9 @@ type Controller struct {
 	// nStuck counts the nodes in that state.
 	stuck  []*nodeHealth
 	nStuck int
+	// cacheIsLive: during this pass the lease informer holds what the API server holds
+	// and the client gets answers (see monitorPass).
+	cacheIsLive bool
 }
 
 // New returns a stopped controller that reads through informers on c and writes through c.

@@ -76,8 +76,10 @@
 // version (its Ready condition, NoExecute taints, whether the four conditions are
 // Unknown) is read once per version. A node that goes Unknown is visited every pass,
 // as upstream does, while it waits in the tainting queue (each visit re-queues it, which
-// decides the queue's order), at a cost of a few hundred nanoseconds, most of it the
-// circuit breaker's GET of its Lease (BenchmarkMonitorPassPartitioned). Once it is
+// decides the queue's order), at a cost of a few hundred nanoseconds
+// (BenchmarkMonitorPassPartitioned). The circuit breaker's GET of its Lease reads the
+// lease informer when the pass finds nothing on its way to it and a client that gets
+// answers: the API server would return that very version. Once it is
 // tainted unreachable:NoExecute, counted NotReady and in its zone's tainting set with
 // nothing new from its kubelet, a visit changes nothing, and lazy passes skip it
 // (stuckUnknown in monitor.go) until its Node or Lease changes or it leaves the

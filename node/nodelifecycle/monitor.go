@@ -73,11 +73,15 @@ func (nc *Controller) monitorPass() time.Duration {
 		clear(nc.stuck[len(kept):])
 		nc.stuck = kept
 	}
-	if len(nc.stuck) > 0 && nc.cfg.LeaseCircuitBreaker {
-		// The visit of a node that stays Unknown GETs its Lease (the circuit breaker): it
-		// sees what the lease informer shows unless a change is on its way to the
-		// informer, or the GET fails. Then visit them all.
-		if _, failing := nc.c.Failing(); failing || nc.leaseInf.InFlight() {
+	// The circuit breaker GETs the Lease of each stale node it visits. With nothing on
+	// its way to the lease informer and a client that gets answers, every such GET
+	// returns what the informer holds: the pass reads that (cacheIsLive), and may skip
+	// the nodes that stay Unknown. Otherwise it GETs, and visits them all.
+	nc.cacheIsLive = false
+	if nc.cfg.LeaseCircuitBreaker {
+		_, failing := nc.c.Failing()
+		nc.cacheIsLive = !failing && !nc.leaseInf.InFlight()
+		if !nc.cacheIsLive && len(nc.stuck) > 0 {
 			nc.unstick()
 		}
 	}
@@ -391,23 +395,31 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 		return observed, current, hasCurrent, node, nil
 	}
 	if nc.cfg.LeaseCircuitBreaker {
-		live, gerr := nc.s.Leases.Get(nc.c, n.leaseKeyOf())
-		switch {
-		case gerr == nil:
-			var savedRV uint64
-			if n.hasSavedLease {
-				savedRV = n.savedLeaseRV
-			}
-			liveRV := lease.rv // the informer's version is usually the live one
-			if !lease.ok || live != lease.of {
-				liveRV = live.ResourceVersion
-			}
-			if liveRV != savedRV {
-				nc.breakerRV = max(nc.breakerRV, liveRV)
+		var savedRV uint64
+		if n.hasSavedLease {
+			savedRV = n.savedLeaseRV
+		}
+		if nc.cacheIsLive {
+			// the GET would return the informer's version (NotFound without one)
+			if lease.ok && lease.rv != savedRV {
+				nc.breakerRV = max(nc.breakerRV, lease.rv)
 				return observed, current, false, node, errShortCircuit
 			}
-		case !apiserver.IsNotFound(gerr):
-			return observed, current, false, node, errShortCircuit
+		} else {
+			live, gerr := nc.s.Leases.Get(nc.c, n.leaseKeyOf())
+			switch {
+			case gerr == nil:
+				liveRV := lease.rv // the informer's version is usually the live one
+				if !lease.ok || live != lease.of {
+					liveRV = live.ResourceVersion
+				}
+				if liveRV != savedRV {
+					nc.breakerRV = max(nc.breakerRV, liveRV)
+					return observed, current, false, node, errShortCircuit
+				}
+			case !apiserver.IsNotFound(gerr):
+				return observed, current, false, node, errShortCircuit
+			}
 		}
 	}
 	// Stale: Ready, MemoryPressure, DiskPressure and PIDPressure become Unknown, written

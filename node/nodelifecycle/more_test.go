@@ -254,3 +254,27 @@ func TestStuckNodeThroughMasterDisruption(t *testing.T) {
 	require.Contains(t, exact, "FullDisruption")
 	require.Equal(t, exact, run(false))
 }
+
+// While the controller's client fails (an outage, the controller still running), the
+// circuit breaker's GET of a stale node's Lease fails and the node is not counted: a
+// zone whose nodes all stay Unknown leaves the zone states until the outage ends. Lazy
+// mode must visit its stuck nodes then, not read the lease cache.
+func TestStuckNodesInOutage(t *testing.T) {
+	run := func(exact bool) string {
+		cfg := DefaultConfig(37)
+		cfg.Exact = exact
+		w := newWorld(t, cfg)
+		w.kubelet("a0", map[string]string{apiserver.LabelZone: "a"}, true).Start()
+		w.kubelet("b0", map[string]string{apiserver.LabelZone: "b"}, true).Start()
+		w.run(time.Millisecond)
+		w.nc.Start()
+		w.at(500*time.Millisecond, func() { w.kl["a0"].Stop() })
+		w.at(200*time.Second, func() { w.s.SetOutage(true) })
+		w.at(220*time.Second, func() { w.s.SetOutage(false) })
+		w.run(5 * time.Minute)
+		return text(t, w.tr.Records())
+	}
+	exact := run(true)
+	require.Contains(t, exact, "220.221s     ZoneState zone=a from=Initial to=FullDisruption", "zone a left the states in the outage")
+	require.Equal(t, exact, run(false))
+}
