@@ -512,7 +512,10 @@ func (nc *Controller) markNodeAsReachable(n *nodeHealth, node *apiserver.Node) e
 	}
 	if nc.zoneForNode(n, node).q.remove(node.Name) {
 		if h := nc.nodes[node.Name]; h != nil && h.stuck {
-			nc.markActive(h) // out of the tainting set: its next visit adds it back
+			// Out of the tainting set, its next visit adds it back. The taint removal
+			// above marks it active too when delivered, which comes first unless the
+			// watch latency is longer than a pass period.
+			nc.markActive(h)
 		}
 	}
 	return nil
