@@ -121,6 +121,7 @@ func (nc *Controller) monitorPass() time.Duration {
 				if n := nc.nodes[key]; !n.active {
 					nc.uncount(n)
 					nc.markActive(n)
+					n.visitOK = false // clean keeps it active until a pass counts it again
 				}
 			}
 		}
@@ -206,8 +207,8 @@ func (nc *Controller) stuckUnknown(n *nodeHealth, node *apiserver.Node) bool {
 	if !n.savedReady || n.savedHB != f.readyHB {
 		return false
 	}
-	if l := &n.lease; l.ok && (!n.hasSavedLease || n.savedLeaseRenew < l.renew || l.steady) {
-		return false
+	if l := &n.lease; l.ok && (!n.hasSavedLease || n.savedLeaseRenew < l.renew || l.steady || l.rv != n.savedLeaseRV) {
+		return false // a renewal to record, or a version the breaker would find changed
 	}
 	if !n.counted || n.countedReady || nc.isExcluded(n, node) {
 		return false
