@@ -455,8 +455,8 @@ func (ctl *Controller) mayGoBehind() bool {
 // (Config.LazyFailures): the GETs exact mode sent before now failed there too, each
 // answered after the fault's delay and followed by the doubled sleep, and the step
 // exact mode has pending (the next GET, or the answer of one sent before now) is
-// scheduled at its instant. It does nothing otherwise. The client's BeforeChange hook calls it; so must anything that
-// acts on the controller before the partition ends.
+// scheduled at its instant. It does nothing otherwise. The client's BeforeChange hook
+// calls it; so must anything that acts on the controller before the fault ends.
 func (ctl *Controller) CatchUp() {
 	if !ctl.behind {
 		return
