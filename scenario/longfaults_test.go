@@ -47,7 +47,7 @@ spec:
 }
 
 // Faults that last: a zone's kubelets down for hours (its nodes stay Unknown, tainted,
-// their pods stuck terminating), and an API-server outage overlapping a zone's
+// their pods stuck terminating), a zone reporting NotReady for hours, and an API-server outage overlapping a zone's
 // partition (every kubelet's retries fail, then only the partitioned ones'). Lazy mode
 // skips that work (kubelets behind the fault, stuck nodes, the pod GC's terminating
 // pods) and must give exact mode's trace.
@@ -60,6 +60,8 @@ func TestLazyEqualsExactThroughLongFaults(t *testing.T) {
 			[]string{"TaintAdded node=b-9 taint=node.kubernetes.io/unreachable:NoExecute", "PodEvicted"}},
 		{"zone down 6h, 1.31", "1.31", "7h", "    - at: 10m\n      stopKubelet: {zone: b}\n",
 			[]string{"TaintAdded node=b-9 taint=node.kubernetes.io/unreachable:NoExecute", "PodEvicted"}},
+		{"zone NotReady 6h", "1.37", "7h", "    - at: 10m\n      setCondition: {zone: b, type: Ready, status: \"False\", message: \"container runtime is down\"}\n",
+			[]string{"TaintAdded node=b-9 taint=node.kubernetes.io/not-ready:NoExecute", "PodEvicted"}},
 		{"outage through a partition", "1.37", "2h",
 			"    - at: 10m\n      partition: {zone: a, for: 30m}\n    - at: 20m\n      apiServerOutage: {for: 10m}\n",
 			[]string{"action=apiServerRecovered", "action=heal"}},

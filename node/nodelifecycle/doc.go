@@ -86,7 +86,9 @@
 // tainting set; under the circuit breaker they visit every such node while a Lease
 // change is on its way to the cache or the client fails, when its GET would trip the
 // breaker. A zone whose kubelets stay down for a day then costs its passes nothing
-// once its nodes are tainted. Tests: TestStuckNodeTripsBreaker,
+// once its nodes are tainted. A node whose kubelet reports NotReady with a steady Lease
+// is skipped likewise once tainted not-ready:NoExecute and in its tainting set: as for
+// a Ready node, a visit would only record the renewal, which leaveSteady rebuilds. Tests: TestStuckNodeTripsBreaker,
 // TestStuckNodeThroughMasterDisruption and the property above, whose stopped kubelets
 // leave such nodes.
 //

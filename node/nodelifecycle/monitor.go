@@ -177,7 +177,15 @@ func (nc *Controller) clean(n *nodeHealth) bool {
 		n.stuck = nc.stuckUnknown(n, node)
 		return n.stuck
 	}
-	if f := n.factsOf(node); !f.hasReady || f.readyStatus != apiserver.ConditionTrue || f.unreachable || f.notReady {
+	f := n.factsOf(node)
+	if f.hasReady && f.readyStatus == apiserver.ConditionFalse && f.notReady && !f.unreachable {
+		// NotReady with a steady Lease (a kubelet that reports NotReady for hours): as
+		// for a Ready one, a visit only records the renewal, which leaveSteady rebuilds,
+		// and re-adds the node to its tainting set, a no-op while it is in it.
+		n.stuck = nc.inTaintingSet(n, node)
+		return n.stuck
+	}
+	if !f.hasReady || f.readyStatus != apiserver.ConditionTrue || f.unreachable || f.notReady {
 		return false
 	}
 	for _, z := range nc.zoneList {
@@ -210,6 +218,12 @@ func (nc *Controller) stuckUnknown(n *nodeHealth, node *apiserver.Node) bool {
 	if l := &n.lease; l.ok && (!n.hasSavedLease || n.savedLeaseRenew < l.renew || l.steady || l.rv != n.savedLeaseRV) {
 		return false // a renewal to record, or a version the breaker would find changed
 	}
+	return nc.inTaintingSet(n, node)
+}
+
+// inTaintingSet reports whether the node is counted NotReady in its zone (which so
+// keeps its tainting queue) and in that queue's set, where re-adding it is a no-op.
+func (nc *Controller) inTaintingSet(n *nodeHealth, node *apiserver.Node) bool {
 	if !n.counted || n.countedReady || nc.isExcluded(n, node) {
 		return false
 	}

@@ -2,6 +2,7 @@ package nodelifecycle
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -335,5 +336,33 @@ func TestTrippedNodesCountedAgain(t *testing.T) {
 	}
 	exact := run(true)
 	require.Contains(t, exact, "55.056s      ZoneState zone=z1 from=Initial to=Normal")
+	require.Equal(t, exact, run(false))
+}
+
+// NotReady nodes with steady Leases wait in the tainting queue, re-added at every pass
+// in name order; only once tainted are they skipped. Here a9…a5 go NotReady a second
+// apart and the zone's token bucket (0.1/s) makes them wait; a1 goes NotReady later,
+// when the waiting ones renew steadily again, and is re-queued ahead of a7 and a8.
+func TestNotReadyNodesWaitInNameOrder(t *testing.T) {
+	run := func(exact bool) string {
+		cfg := DefaultConfig(37)
+		cfg.Exact = exact
+		w := newWorld(t, cfg)
+		for i := range 12 {
+			w.kubelet(fmt.Sprintf("a%02d", i), map[string]string{apiserver.LabelZone: "a"}, true).Start()
+		}
+		w.run(time.Millisecond)
+		w.nc.Start()
+		for i, name := range []string{"a09", "a08", "a07", "a06", "a05"} {
+			w.at(time.Duration(60+i)*time.Second, func() { w.kl[name].SetReady(apiserver.ConditionFalse) })
+		}
+		w.at(85*time.Second, func() { w.kl["a01"].SetReady(apiserver.ConditionFalse) })
+		w.run(3 * time.Minute)
+		return text(t, w.tr.Records())
+	}
+	exact := run(true)
+	a1 := strings.Index(exact, "TaintAdded node=a01 taint="+taint.NotReadyNoExecute.String())
+	a8 := strings.Index(exact, "TaintAdded node=a08 taint="+taint.NotReadyNoExecute.String())
+	require.True(t, a1 >= 0 && a8 >= 0 && a1 < a8, "a01 is tainted before a08:\n%s", exact)
 	require.Equal(t, exact, run(false))
 }
