@@ -147,6 +147,23 @@ func BenchmarkZoneDown(b *testing.B) {
 	}
 }
 
+// BenchmarkUnschedulableDay: the zone-outage day with 30k pods, plus a Deployment of
+// 1,000 replicas whose node selector matches no node. Every node change during the
+// partition moves them back to be retried against all 10k nodes (see the workload
+// package doc on what that costs).
+func BenchmarkUnschedulableDay(b *testing.B) {
+	extra := "  start: running\n" + deployments(20_000, true)
+	extra += "    - apiVersion: apps/v1\n      kind: Deployment\n      metadata: {name: nowhere}\n      spec:\n        replicas: 1000\n        selector: {matchLabels: {app: nowhere}}\n        template:\n          metadata: {labels: {app: nowhere}}\n          spec:\n            nodeSelector: {disktype: ssd}\n            containers: [{name: w, image: nginx}]\n"
+	extra += "  events:\n    - at: 12h\n      partition: {zone: zone-1, for: 10m}\n"
+	sc := fleet(b, 10_000, 3, 24*time.Hour, extra)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := scenario.Run(sc, scenario.RunOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // peakHeapInuse runs fn and returns the most heap in use seen while it ran: sampled
 // every 10 ms by another goroutine (each sample stops the world for a few
 // microseconds) and once when fn returns, with what fn returned still reachable.

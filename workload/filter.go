@@ -2,6 +2,8 @@ package workload
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -85,6 +87,32 @@ func filterNode(p *apiserver.Pod, n *apiserver.Node, requested apiserver.Resourc
 		return filterResult{code: failResources, ins: ins}
 	}
 	return filterResult{}
+}
+
+// sameFilterInputs reports whether filterNode reads the same of pods a and b: their
+// tolerations, node selector, required node affinity and requests (the replicas of
+// one template, typically).
+func sameFilterInputs(a, b *apiserver.Pod) bool {
+	if a == b {
+		return true
+	}
+	return a.Requests == b.Requests && maps.Equal(a.NodeSelector, b.NodeSelector) &&
+		slices.EqualFunc(a.Tolerations, b.Tolerations, sameToleration) &&
+		slices.EqualFunc(a.RequiredNodeAffinity, b.RequiredNodeAffinity, func(x, y apiserver.NodeSelectorTerm) bool {
+			return slices.EqualFunc(x.MatchExpressions, y.MatchExpressions, func(r, q apiserver.NodeSelectorRequirement) bool {
+				return r.Key == q.Key && r.Operator == q.Operator && slices.Equal(r.Values, q.Values)
+			})
+		})
+}
+
+func sameToleration(x, y taint.Toleration) bool {
+	if x.Key != y.Key || x.Operator != y.Operator || x.Value != y.Value || x.Effect != y.Effect {
+		return false
+	}
+	if x.TolerationSeconds == nil || y.TolerationSeconds == nil {
+		return x.TolerationSeconds == y.TolerationSeconds
+	}
+	return *x.TolerationSeconds == *y.TolerationSeconds
 }
 
 // insufficientResources is NodeResourcesFit's check: the ins* bits of what is short

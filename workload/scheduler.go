@@ -146,6 +146,21 @@ type Scheduler struct {
 	// nextStart is where the next cycle starts filtering (upstream nextStartNodeIndex).
 	nextStart int
 	results   []filterResult
+	// version counts changes to what the filters read of the nodes (a node added,
+	// replaced or deleted; a pod counted or uncounted on one). noFit is the last cycle
+	// that found no node: at that version a pod with the same filter inputs fits
+	// nowhere either, for the same reasons. The replicas of a Deployment that fits
+	// nowhere then cost one pass over the nodes per change of the cluster, not one
+	// per pod and retry.
+	version uint64
+	noFit   struct {
+		off     bool // tests compare with the shortcut off
+		ok      bool
+		version uint64
+		pod     *apiserver.Pod
+		cmpOps  bool
+		msg     string
+	}
 
 	// Attempts counts scheduling cycles run; Bound counts successful bindings.
 	Attempts, Bound uint64
@@ -226,6 +241,7 @@ func (sc *Scheduler) info(name string) *nodeInfo {
 }
 
 func (sc *Scheduler) setNode(n *apiserver.Node) {
+	sc.version++
 	ni := sc.info(n.Name)
 	if ni.node == nil {
 		// Nodes are kept in arrival order (O(1) per node: a sorted insert made booting a
@@ -241,6 +257,7 @@ func (sc *Scheduler) onNode(ev apiserver.Event[*apiserver.Node]) {
 	switch ev.Type {
 	case apiserver.Deleted:
 		if ni := sc.infos[n.Name]; ni != nil && ni.node != nil {
+			sc.version++
 			ni.node = nil
 			last := len(sc.nodes) - 1
 			sc.nodes[ni.idx] = sc.nodes[last]
@@ -287,6 +304,7 @@ func acctOf(p *apiserver.Pod) (podAcct, bool) {
 
 // count adds (sign 1) or removes (-1) a pod's share of its node's sums.
 func (sc *Scheduler) count(a podAcct, sign int64) {
+	sc.version++
 	ni := sc.info(a.node)
 	nzCPU, nzMem := nonZero(a.req)
 	ni.requested.MilliCPU += sign * a.req.MilliCPU
@@ -493,6 +511,10 @@ func (sc *Scheduler) runCycle() {
 	}
 	sc.Attempts++
 	qp.attempts++
+	if f := &sc.noFit; f.ok && !f.off && f.version == sc.version && f.cmpOps == sc.s.Config.ComparisonOperators && sameFilterInputs(f.pod, p) {
+		sc.unschedulableBecause(qp, f.msg)
+		return
+	}
 	best := sc.selectNode(p)
 	if best == nil {
 		sc.unschedulable(qp, p)
@@ -628,13 +650,20 @@ func (sc *Scheduler) assume(key string, seen, bound *apiserver.Pod) {
 }
 
 func (sc *Scheduler) unschedulable(qp *qpod, p *apiserver.Pod) {
-	now := sc.s.Now()
 	sc.results = sc.results[:0]
 	cmpOps := sc.s.Config.ComparisonOperators
 	for _, ni := range sc.nodes {
 		sc.results = append(sc.results, filterNode(p, ni.node, ni.requested, ni.pods, cmpOps))
 	}
 	msg := fitErrorMessage(len(sc.nodes), sc.results)
+	f := &sc.noFit
+	f.ok, f.version, f.pod, f.cmpOps, f.msg = true, sc.version, p, cmpOps, msg
+	sc.unschedulableBecause(qp, msg)
+}
+
+// unschedulableBecause parks a pod that fits no node, msg saying why.
+func (sc *Scheduler) unschedulableBecause(qp *qpod, msg string) {
+	now := sc.s.Now()
 	qp.until = now + sc.backoff(qp.attempts)
 	qp.state = qUnschedulable
 	sc.unsched[qp.key] = qp

@@ -2,6 +2,9 @@ package workload
 
 import (
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -446,4 +449,99 @@ func TestSchedulerStartQueuesPendingInKeyOrder(t *testing.T) {
 		order = append(order, pod)
 	}
 	require.Equal(t, []string{"default/p1", "default/p2", "default/p3", "default/p4"}, order)
+}
+
+// Pods that fit no node reuse the last such cycle's verdict while nothing the filters
+// read has changed and their filter inputs are the same (noFit). On random clusters of
+// pods from a few templates (node selectors, tolerations, requests) and random node
+// and pod changes, the trace is the same with the shortcut off.
+func TestPropertyNoFitShortcut(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		type template struct {
+			sel  map[string]string
+			tols []taint.Toleration
+			cpu  int64
+		}
+		var tmpls []template
+		for i := range rapid.IntRange(1, 3).Draw(rt, "templates") {
+			tm := template{cpu: int64(rapid.IntRange(0, 3).Draw(rt, fmt.Sprint("cpu", i))) * 1500}
+			if rapid.Bool().Draw(rt, fmt.Sprint("sel", i)) {
+				tm.sel = map[string]string{"disk": rapid.SampledFrom([]string{"ssd", "hdd"}).Draw(rt, fmt.Sprint("disk", i))}
+			}
+			if rapid.Bool().Draw(rt, fmt.Sprint("tol", i)) {
+				tm.tols = []taint.Toleration{{Key: "dedicated", Operator: taint.OpExists}}
+			}
+			tmpls = append(tmpls, tm)
+		}
+		type step struct {
+			op, node, tmpl int
+			wait           time.Duration
+		}
+		var steps []step
+		for i := range rapid.IntRange(1, 30).Draw(rt, "steps") {
+			steps = append(steps, step{
+				op:   rapid.IntRange(0, 5).Draw(rt, fmt.Sprint("op", i)),
+				node: rapid.IntRange(0, 3).Draw(rt, fmt.Sprint("node", i)),
+				tmpl: rapid.IntRange(0, len(tmpls)-1).Draw(rt, fmt.Sprint("tmpl", i)),
+				wait: time.Duration(rapid.IntRange(0, 400).Draw(rt, fmt.Sprint("wait", i))) * time.Second,
+			})
+		}
+		run := func(off bool) string {
+			w := newWorld(t, 1)
+			w.sched.noFit.off = off
+			for i := range 3 {
+				w.addNode(fmt.Sprintf("n%d", i), map[string]string{"disk": "hdd"})
+			}
+			pods := 0
+			for _, st := range steps {
+				node := fmt.Sprintf("n%d", st.node)
+				switch st.op {
+				case 0, 1: // a pod of a template
+					tm := tmpls[st.tmpl]
+					pods++
+					_, _ = w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: fmt.Sprintf("p%02d", pods)},
+						PodSpec: &apiserver.PodSpec{NodeSelector: tm.sel, Tolerations: tm.tols, Requests: apiserver.Resources{MilliCPU: tm.cpu}}})
+				case 2: // relabel
+					_, _ = w.s.Nodes.Patch(w.c, node, func(n *apiserver.Node) error {
+						l := maps.Clone(n.Labels)
+						l["disk"] = map[string]string{"ssd": "hdd", "hdd": "ssd"}[l["disk"]]
+						n.Labels = l
+						return nil
+					})
+				case 3: // taint or untaint
+					_, _ = w.s.Nodes.Patch(w.c, node, func(n *apiserver.Node) error {
+						d := taint.Taint{Key: "dedicated", Effect: taint.NoSchedule}
+						if n.HasTaint(d) {
+							n.Taints = removeTaint(n.Taints, d)
+						} else {
+							n.Taints = append(slices.Clone(n.Taints), d)
+						}
+						return nil
+					})
+				case 4: // delete or add the node
+					if _, ok := w.s.Nodes.Peek(node); ok {
+						_ = w.s.Nodes.Delete(w.c, node, apiserver.DeleteOptions{})
+					} else {
+						w.addNode(node, map[string]string{"disk": "ssd"})
+					}
+				case 5: // delete a pod
+					if pods > 0 {
+						_ = w.s.Pods.Delete(w.c, fmt.Sprintf("default/p%02d", 1+st.tmpl%pods), apiserver.DeleteOptions{GracePeriodSeconds: new(int64)})
+					}
+				}
+				w.run(w.s.Now() + st.wait)
+			}
+			w.run(w.s.Now() + 10*time.Minute)
+			var b strings.Builder
+			for _, r := range filterKinds(w.tr.Records(), "FailedScheduling", "PodScheduled") {
+				b.Write(r.AppendText(nil))
+				b.WriteByte('\n')
+			}
+			w.stop()
+			return b.String()
+		}
+		if on, off := run(false), run(true); on != off {
+			rt.Fatalf("with the shortcut:\n%s\nwithout:\n%s", on, off)
+		}
+	})
 }
