@@ -1,7 +1,6 @@
 package workload
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 	"sort"
@@ -255,31 +254,53 @@ func fitErrorMessage(total int, results []filterResult) string {
 	if total == 0 {
 		return ErrReasonNoNodes
 	}
-	hist := map[string]int{}
+	// Counted per reason without building each node's reason text: a pod that fits
+	// nowhere on 10k nodes is explained again after every change of the cluster.
+	var unschedulable, affinity, tooManyPods, cpu, memory int
+	type taintCount struct {
+		key, value string
+		n          int
+	}
+	var taints []taintCount // distinct untolerated taints are few
 	for _, r := range results {
 		switch r.code {
 		case failUnschedulable:
-			hist[ErrReasonUnschedulable]++
+			unschedulable++
 		case failTaint:
-			hist[fmt.Sprintf("node(s) had untolerated taint {%s: %s}", r.taint.Key, r.taint.Value)]++
+			i := slices.IndexFunc(taints, func(c taintCount) bool { return c.key == r.taint.Key && c.value == r.taint.Value })
+			if i < 0 {
+				i = len(taints)
+				taints = append(taints, taintCount{key: r.taint.Key, value: r.taint.Value})
+			}
+			taints[i].n++
 		case failAffinity:
-			hist[ErrReasonAffinity]++
+			affinity++
 		case failResources:
 			if r.ins&insPods != 0 {
-				hist[ErrReasonTooManyPods]++
+				tooManyPods++
 			}
 			if r.ins&insCPU != 0 {
-				hist["Insufficient cpu"]++
+				cpu++
 			}
 			if r.ins&insMemory != 0 {
-				hist["Insufficient memory"]++
+				memory++
 			}
 		}
 	}
-	parts := make([]string, 0, len(hist))
-	for reason, n := range hist {
-		parts = append(parts, strconv.Itoa(n)+" "+reason)
+	parts := make([]string, 0, 5+len(taints))
+	add := func(n int, reason string) {
+		if n > 0 {
+			parts = append(parts, strconv.Itoa(n)+" "+reason)
+		}
 	}
+	add(unschedulable, ErrReasonUnschedulable)
+	for _, t := range taints {
+		add(t.n, "node(s) had untolerated taint {"+t.key+": "+t.value+"}")
+	}
+	add(affinity, ErrReasonAffinity)
+	add(tooManyPods, ErrReasonTooManyPods)
+	add(cpu, "Insufficient cpu")
+	add(memory, "Insufficient memory")
 	sort.Strings(parts)
-	return fmt.Sprintf("0/%d nodes are available: %s.", total, strings.Join(parts, ", "))
+	return "0/" + strconv.Itoa(total) + " nodes are available: " + strings.Join(parts, ", ") + "."
 }

@@ -551,3 +551,49 @@ func TestPropertyNoFitShortcut(t *testing.T) {
 		}
 	})
 }
+
+// fitErrorMessage counts reasons without building each node's text; the message is
+// the one of a histogram of the texts (upstream's FitError), for any mix of results.
+func TestFitErrorMessageMatchesHistogram(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		n := rapid.IntRange(1, 40).Draw(rt, "n")
+		results := make([]filterResult, n)
+		for i := range results {
+			r := filterResult{code: failCode(rapid.IntRange(1, 4).Draw(rt, "code"))}
+			switch r.code {
+			case failTaint:
+				r.taint = taint.Taint{Key: rapid.SampledFrom([]string{taint.Unreachable, taint.NotReady, "dedicated"}).Draw(rt, "key"),
+					Value: rapid.SampledFrom([]string{"", "x"}).Draw(rt, "value"), Effect: taint.NoSchedule}
+			case failResources:
+				r.ins = uint8(rapid.IntRange(1, 7).Draw(rt, "ins"))
+			}
+			results[i] = r
+		}
+		hist := map[string]int{}
+		for _, r := range results {
+			switch r.code {
+			case failUnschedulable:
+				hist[ErrReasonUnschedulable]++
+			case failTaint:
+				hist[fmt.Sprintf("node(s) had untolerated taint {%s: %s}", r.taint.Key, r.taint.Value)]++
+			case failAffinity:
+				hist[ErrReasonAffinity]++
+			case failResources:
+				for bit, reason := range map[uint8]string{insPods: ErrReasonTooManyPods, insCPU: "Insufficient cpu", insMemory: "Insufficient memory"} {
+					if r.ins&bit != 0 {
+						hist[reason]++
+					}
+				}
+			}
+		}
+		var parts []string
+		for reason, c := range hist {
+			parts = append(parts, fmt.Sprintf("%d %s", c, reason))
+		}
+		slices.Sort(parts)
+		want := fmt.Sprintf("0/%d nodes are available: %s.", n, strings.Join(parts, ", "))
+		if got := fitErrorMessage(n, results); got != want {
+			rt.Fatalf("got %q, want %q", got, want)
+		}
+	})
+}
