@@ -121,13 +121,7 @@ func BenchmarkZoneOutage(b *testing.B) {
 func BenchmarkAPIServerOutage(b *testing.B) {
 	extra := "  start: running\n" + deployments(20_000, true)
 	extra += "  events:\n    - at: 12h\n      apiServerOutage: {for: 10m}\n"
-	sc := fleet(b, 10_000, 3, 24*time.Hour, extra)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := scenario.Run(sc, scenario.RunOptions{}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	runDay(b, extra)
 }
 
 // BenchmarkZoneDown: the cluster of BenchmarkZoneOutage with 30k pods, one zone's
@@ -138,13 +132,7 @@ func BenchmarkAPIServerOutage(b *testing.B) {
 func BenchmarkZoneDown(b *testing.B) {
 	extra := "  start: running\n" + deployments(20_000, true)
 	extra += "  events:\n    - at: 1h\n      stopKubelet: {zone: zone-1}\n"
-	sc := fleet(b, 10_000, 3, 24*time.Hour, extra)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := scenario.Run(sc, scenario.RunOptions{}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	runDay(b, extra)
 }
 
 // BenchmarkUnschedulableDay: the zone-outage day with 30k pods, plus a Deployment of
@@ -155,6 +143,12 @@ func BenchmarkUnschedulableDay(b *testing.B) {
 	extra := "  start: running\n" + deployments(20_000, true)
 	extra += "    - apiVersion: apps/v1\n      kind: Deployment\n      metadata: {name: nowhere}\n      spec:\n        replicas: 1000\n        selector: {matchLabels: {app: nowhere}}\n        template:\n          metadata: {labels: {app: nowhere}}\n          spec:\n            nodeSelector: {disktype: ssd}\n            containers: [{name: w, image: nginx}]\n"
 	extra += "  events:\n    - at: 12h\n      partition: {zone: zone-1, for: 10m}\n"
+	runDay(b, extra)
+}
+
+// runDay runs a 24-hour day of a running 10k-node cluster in 3 zones, with extra
+// appended to its spec.
+func runDay(b *testing.B, extra string) {
 	sc := fleet(b, 10_000, 3, 24*time.Hour, extra)
 	b.ReportAllocs()
 	for b.Loop() {
