@@ -60,6 +60,7 @@ type Kind[T Obj[T]] struct {
 	keyArena   []byte // see restoredKey
 	keys       keyList
 	watchers   []*watcher[T]
+	chunks     chunkPool[T] // the notification chunks its watches are not using
 	Hooks      Hooks[T]
 	// watch indexes (field selectors), in the order added: per value, the stored keys
 	// with that value and the watches that select it

@@ -23,13 +23,12 @@ type watcher[T Obj[T]] struct {
 	stopped bool
 	// undelivered counts notifications sent but not yet delivered (scheduled or held)
 	undelivered int
-	// queue holds the scheduled notifications from queue[head] on, each with its
-	// instant and its place in the engine's order, reserved when it was scheduled. A
-	// watch delivers in order (its instants never decrease), so one timer, for the
-	// head, stands for all of them: they fire exactly where one event each would, and
-	// a burst of 100k writes leaves the engine one entry per watch, not 100k.
-	queue []queued[T]
-	head  int
+	// queue holds the scheduled notifications, each with its instant and its place
+	// in the engine's order, reserved when it was scheduled. A watch delivers in order
+	// (its instants never decrease), so one timer, for the head, stands for all of
+	// them: they fire exactly where one event each would, and a burst of 100k writes
+	// leaves the engine one entry per watch, not 100k.
+	queue notifications[T]
 	timer *sim.Timer
 	// a selected watch: its index and value, to leave them on stop
 	ix    *selIndex[T]
@@ -81,7 +80,7 @@ func (w *watcher[T]) schedule(ev Event[T]) {
 	if w.timer == nil {
 		w.timer, _ = e.NewTimer(w.deliverHead)
 	}
-	w.queue = append(w.queue, queued[T]{ev: ev, at: at, seq: e.Reserve()})
+	w.queue.push(queued[T]{ev: ev, at: at, seq: e.Reserve()})
 	if !w.timer.Pending() {
 		w.scheduleHead()
 	}
@@ -89,7 +88,7 @@ func (w *watcher[T]) schedule(ev Event[T]) {
 
 // scheduleHead sets the timer for the oldest scheduled notification.
 func (w *watcher[T]) scheduleHead() {
-	h := &w.queue[w.head]
+	h := w.queue.first()
 	if err := w.timer.ScheduleReserved(h.at, h.seq); err != nil {
 		panic(err) // a place reserved for an instant not before now: never refused
 	}
@@ -97,17 +96,8 @@ func (w *watcher[T]) scheduleHead() {
 
 // deliverHead delivers the oldest scheduled notification.
 func (w *watcher[T]) deliverHead() {
-	ev := w.queue[w.head].ev
-	w.queue[w.head] = queued[T]{}
-	w.head++
-	if w.head == len(w.queue) {
-		w.queue, w.head = w.queue[:0], 0
-	} else {
-		if w.head >= 1024 && w.head*2 >= len(w.queue) {
-			n := copy(w.queue, w.queue[w.head:])
-			clear(w.queue[n:])
-			w.queue, w.head = w.queue[:n], 0
-		}
+	ev := w.queue.pop()
+	if !w.queue.empty() {
 		w.scheduleHead()
 	}
 	w.undelivered--
@@ -116,10 +106,77 @@ func (w *watcher[T]) deliverHead() {
 	}
 }
 
+// notifications is a FIFO of scheduled notifications in fixed-size chunks taken
+// from and returned to the kind's pool. A burst (a zone's 100k pods marked NotReady)
+// queues 100k notifications on each of several watches: a slice would be copied and
+// reallocated as it doubled (≈ 75 MB allocated over the zone-outage day), while
+// chunks are never copied and, once drained, serve the next burst or another watch.
+type notifications[T any] struct {
+	pool       *chunkPool[T]
+	head, tail *notificationChunk[T]
+	hi         int // index of the oldest notification in head
+}
+
+// notificationChunkLen: 64 notifications of 40 bytes, a 2.5 KiB chunk.
+const notificationChunkLen = 64
+
+type notificationChunk[T any] struct {
+	next *notificationChunk[T]
+	n    int
+	q    [notificationChunkLen]queued[T]
+}
+
+// chunkPool holds a kind's unused notification chunks, linked by next.
+type chunkPool[T any] struct{ free *notificationChunk[T] }
+
+func (q *notifications[T]) empty() bool { return q.head == nil }
+
+// first is the oldest notification; the queue must not be empty.
+func (q *notifications[T]) first() *queued[T] { return &q.head.q[q.hi] }
+
+func (q *notifications[T]) push(n queued[T]) {
+	t := q.tail
+	if t == nil || t.n == notificationChunkLen {
+		c := q.pool.free
+		if c == nil {
+			c = new(notificationChunk[T])
+		} else {
+			q.pool.free = c.next
+			c.next = nil
+		}
+		if t == nil {
+			q.head = c
+		} else {
+			t.next = c
+		}
+		q.tail, t = c, c
+	}
+	t.q[t.n] = n
+	t.n++
+}
+
+// pop removes and returns the oldest notification; the queue must not be empty. Its
+// place is cleared, so that a delivered change holds no object alive.
+func (q *notifications[T]) pop() Event[T] {
+	h := q.head
+	ev := h.q[q.hi].ev
+	h.q[q.hi] = queued[T]{}
+	q.hi++
+	if q.hi < h.n {
+		return ev
+	}
+	q.head, q.hi = h.next, 0
+	if q.head == nil {
+		q.tail = nil
+	}
+	h.n, h.next = 0, q.pool.free
+	q.pool.free = h
+	return ev
+}
+
 func (w *watcher[T]) flushHeld() {
 	held := w.held
 	w.held = nil
-	w.queue = slices.Grow(w.queue, len(held))
 	for _, ev := range held {
 		w.schedule(ev)
 	}
@@ -135,7 +192,7 @@ func (w *Watch) Stop() { w.s.stop() }
 // change (in change order). While the client is partitioned, notifications are held
 // and delivered when it heals.
 func (k *Kind[T]) Watch(c *Client, latency time.Duration, fn func(Event[T])) *Watch {
-	w := &watcher[T]{c: c, latency: latency, fn: fn}
+	w := &watcher[T]{c: c, latency: latency, fn: fn, queue: notifications[T]{pool: &k.chunks}}
 	k.watchers = append(k.watchers, w)
 	c.watchers = append(c.watchers, w)
 	return &Watch{s: w}
@@ -253,7 +310,7 @@ func (k *Kind[T]) selectedKeys(ix *selIndex[T], value string) []string {
 // AddWatchIndex). Its cost per change does not grow with the number of such watches.
 func (k *Kind[T]) WatchSelected(c *Client, latency time.Duration, index, value string, fn func(Event[T])) *Watch {
 	ix := k.watchIndex(index)
-	w := &watcher[T]{c: c, latency: latency, fn: fn, ix: ix, value: value}
+	w := &watcher[T]{c: c, latency: latency, fn: fn, ix: ix, value: value, queue: notifications[T]{pool: &k.chunks}}
 	sv := ix.value(value)
 	sv.watchers = append(sv.watchers, w)
 	c.watchers = append(c.watchers, w)
