@@ -26,6 +26,9 @@ func CheckQueue(e *Engine) error {
 			if c == head && (c.n < 1 || c.n > chunkLen) || c != head && c.n != chunkLen {
 				return fmt.Errorf("bucket %d: a chunk holds %d entries", b, c.n)
 			}
+			if err := noTimerBeyond(c); err != nil {
+				return fmt.Errorf("bucket %d: %w", b, err)
+			}
 			for i := range c.s[:c.n] {
 				s := &c.s[i]
 				n++
@@ -38,10 +41,10 @@ func CheckQueue(e *Engine) error {
 				if !q.last.less(s) {
 					return fmt.Errorf("entry (%v, %d) not after the last fired (%v, %d)", s.at, s.seq, q.last.at, q.last.seq)
 				}
-				if int(s.ref) >= len(e.refs) || e.refs[s.ref] == nil {
-					return fmt.Errorf("entry (%v, %d) has no timer (ref %d)", s.at, s.seq, s.ref)
+				t := s.t
+				if t == nil {
+					return fmt.Errorf("entry (%v, %d) has no timer", s.at, s.seq)
 				}
-				t := e.refs[s.ref]
 				if t.seq == s.seq {
 					live++
 					liveOf[t]++
@@ -64,6 +67,9 @@ func CheckQueue(e *Engine) error {
 		if c.n != 0 {
 			return fmt.Errorf("a free chunk holds %d entries", c.n)
 		}
+		if err := noTimerBeyond(c); err != nil {
+			return fmt.Errorf("a free chunk: %w", err)
+		}
 	}
 	if n != q.n {
 		return fmt.Errorf("queue counts %d entries, holds %d", q.n, n)
@@ -75,25 +81,6 @@ func CheckQueue(e *Engine) error {
 		if c != 1 {
 			return fmt.Errorf("timer due %v has %d live entries", t.at, c)
 		}
-	}
-	used := 0
-	for _, t := range e.refs {
-		if t != nil {
-			used++
-		}
-	}
-	if used != n {
-		return fmt.Errorf("%d refs in use for %d entries", used, n)
-	}
-	isFree := make(map[uint32]bool)
-	for _, r := range e.free {
-		if isFree[r] || int(r) >= len(e.refs) || e.refs[r] != nil {
-			return fmt.Errorf("bad free ref %d", r)
-		}
-		isFree[r] = true
-	}
-	if len(e.free)+used != len(e.refs) {
-		return fmt.Errorf("%d free + %d used refs != %d", len(e.free), used, len(e.refs))
 	}
 	if q.least.s != nil {
 		b := -1
@@ -140,3 +127,14 @@ func Chunks(e *Engine) (made, free int) {
 
 // ChunkRecords is the size of a chunk of retained trace records.
 const ChunkRecords = chunkRecords
+
+// noTimerBeyond checks that c's unused places hold no timer, which would keep it
+// alive after its entry left the queue.
+func noTimerBeyond(c *chunk) error {
+	for i := c.n; i < chunkLen; i++ {
+		if c.s[i].t != nil {
+			return fmt.Errorf("unused place %d of a chunk of %d entries holds a timer", i, c.n)
+		}
+	}
+	return nil
+}
