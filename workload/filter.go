@@ -251,56 +251,76 @@ func nonZero(r apiserver.Resources) (cpu, mem int64) {
 // fitErrorMessage renders upstream's FitError: "0/N nodes are available: " and the
 // sorted histogram of reasons, "C reason", joined by ", ", and a final ".".
 func fitErrorMessage(total int, results []filterResult) string {
+	var c fitCounts
+	for _, r := range results {
+		c.add(r, 1)
+	}
+	return c.message(total)
+}
+
+// fitCounts is the histogram of a FitError's reasons, counted per reason without
+// building each node's reason text: a pod that fits nowhere on 10k nodes is explained
+// again after every change of the cluster. The scheduler's no-fit cache keeps one up
+// to date node by node.
+type fitCounts struct {
+	unschedulable, affinity, tooManyPods, cpu, memory int
+	taints                                            []taintCount // distinct untolerated taints are few
+}
+
+type taintCount struct {
+	key, value string
+	n          int
+}
+
+// add counts r's reasons d times (d = -1 takes them off).
+func (c *fitCounts) add(r filterResult, d int) {
+	switch r.code {
+	case failUnschedulable:
+		c.unschedulable += d
+	case failTaint:
+		i := slices.IndexFunc(c.taints, func(t taintCount) bool { return t.key == r.taint.Key && t.value == r.taint.Value })
+		if i < 0 {
+			i = len(c.taints)
+			c.taints = append(c.taints, taintCount{key: r.taint.Key, value: r.taint.Value})
+		}
+		c.taints[i].n += d
+	case failAffinity:
+		c.affinity += d
+	case failResources:
+		if r.ins&insPods != 0 {
+			c.tooManyPods += d
+		}
+		if r.ins&insCPU != 0 {
+			c.cpu += d
+		}
+		if r.ins&insMemory != 0 {
+			c.memory += d
+		}
+	}
+}
+
+// reset empties the histogram, keeping its storage.
+func (c *fitCounts) reset() { *c = fitCounts{taints: c.taints[:0]} }
+
+// message is the FitError of total nodes with these reasons.
+func (c *fitCounts) message(total int) string {
 	if total == 0 {
 		return ErrReasonNoNodes
 	}
-	// Counted per reason without building each node's reason text: a pod that fits
-	// nowhere on 10k nodes is explained again after every change of the cluster.
-	var unschedulable, affinity, tooManyPods, cpu, memory int
-	type taintCount struct {
-		key, value string
-		n          int
-	}
-	var taints []taintCount // distinct untolerated taints are few
-	for _, r := range results {
-		switch r.code {
-		case failUnschedulable:
-			unschedulable++
-		case failTaint:
-			i := slices.IndexFunc(taints, func(c taintCount) bool { return c.key == r.taint.Key && c.value == r.taint.Value })
-			if i < 0 {
-				i = len(taints)
-				taints = append(taints, taintCount{key: r.taint.Key, value: r.taint.Value})
-			}
-			taints[i].n++
-		case failAffinity:
-			affinity++
-		case failResources:
-			if r.ins&insPods != 0 {
-				tooManyPods++
-			}
-			if r.ins&insCPU != 0 {
-				cpu++
-			}
-			if r.ins&insMemory != 0 {
-				memory++
-			}
-		}
-	}
-	parts := make([]string, 0, 5+len(taints))
+	parts := make([]string, 0, 5+len(c.taints))
 	add := func(n int, reason string) {
 		if n > 0 {
 			parts = append(parts, strconv.Itoa(n)+" "+reason)
 		}
 	}
-	add(unschedulable, ErrReasonUnschedulable)
-	for _, t := range taints {
+	add(c.unschedulable, ErrReasonUnschedulable)
+	for _, t := range c.taints {
 		add(t.n, "node(s) had untolerated taint {"+t.key+": "+t.value+"}")
 	}
-	add(affinity, ErrReasonAffinity)
-	add(tooManyPods, ErrReasonTooManyPods)
-	add(cpu, "Insufficient cpu")
-	add(memory, "Insufficient memory")
+	add(c.affinity, ErrReasonAffinity)
+	add(c.tooManyPods, ErrReasonTooManyPods)
+	add(c.cpu, "Insufficient cpu")
+	add(c.memory, "Insufficient memory")
 	sort.Strings(parts)
 	return "0/" + strconv.Itoa(total) + " nodes are available: " + strings.Join(parts, ", ") + "."
 }

@@ -57,6 +57,13 @@ type nodeInfo struct {
 	nzMem     int64
 	pods      int64
 	idx       int // position in Scheduler.nodes while the node exists
+	// changed is the scheduler's version at the last change to what the filters read
+	// of this node; nf is the node's verdict for the pod of the no-fit cache, valid
+	// while changed is not after the cache's version, and counted in the cache's
+	// histogram while nfGen is the cache's generation (see Scheduler.refreshNoFit).
+	changed uint64
+	nf      filterResult
+	nfGen   uint64
 }
 
 // podAcct is what a pod adds to its node's sums.
@@ -145,14 +152,15 @@ type Scheduler struct {
 	order  []*nodeInfo // scratch: the feasible nodes, in the order filtered
 	// nextStart is where the next cycle starts filtering (upstream nextStartNodeIndex).
 	nextStart int
-	results   []filterResult
 	// version counts changes to what the filters read of the nodes (a node added,
 	// replaced or deleted; a pod counted or uncounted on one). noFit is the last cycle
 	// that found no node: at that version a pod with the same filter inputs fits
 	// nowhere either, for the same reasons. The replicas of a Deployment that fits
 	// nowhere then cost one pass over the nodes per change of the cluster, not one
-	// per pod and retry.
+	// per pod and retry; and each node keeps its verdict (nodeInfo.nf), so that after
+	// a change only the nodes in dirty, those changed since, are filtered again.
 	version uint64
+	dirty   []*nodeInfo
 	noFit   struct {
 		off     bool // tests compare with the shortcut off
 		ok      bool
@@ -160,6 +168,9 @@ type Scheduler struct {
 		pod     *apiserver.Pod
 		cmpOps  bool
 		msg     string
+		gen     uint64    // counts full evaluations
+		counts  fitCounts // the verdicts of the nodes, node by node
+		fresh   []filterResult
 	}
 
 	// Attempts counts scheduling cycles run; Bound counts successful bindings.
@@ -240,9 +251,18 @@ func (sc *Scheduler) info(name string) *nodeInfo {
 	return ni
 }
 
-func (sc *Scheduler) setNode(n *apiserver.Node) {
+// changing notes a change to what the filters read of ni.
+func (sc *Scheduler) changing(ni *nodeInfo) {
 	sc.version++
+	if sc.noFit.ok && ni.changed <= sc.noFit.version {
+		sc.dirty = append(sc.dirty, ni) // its first change since the verdict
+	}
+	ni.changed = sc.version
+}
+
+func (sc *Scheduler) setNode(n *apiserver.Node) {
 	ni := sc.info(n.Name)
+	sc.changing(ni)
 	if ni.node == nil {
 		// Nodes are kept in arrival order (O(1) per node: a sorted insert made booting a
 		// large fleet quadratic); ties between equal scores go to the smaller name.
@@ -257,7 +277,7 @@ func (sc *Scheduler) onNode(ev apiserver.Event[*apiserver.Node]) {
 	switch ev.Type {
 	case apiserver.Deleted:
 		if ni := sc.infos[n.Name]; ni != nil && ni.node != nil {
-			sc.version++
+			sc.changing(ni)
 			ni.node = nil
 			last := len(sc.nodes) - 1
 			sc.nodes[ni.idx] = sc.nodes[last]
@@ -304,8 +324,8 @@ func acctOf(p *apiserver.Pod) (podAcct, bool) {
 
 // count adds (sign 1) or removes (-1) a pod's share of its node's sums.
 func (sc *Scheduler) count(a podAcct, sign int64) {
-	sc.version++
 	ni := sc.info(a.node)
+	sc.changing(ni)
 	nzCPU, nzMem := nonZero(a.req)
 	ni.requested.MilliCPU += sign * a.req.MilliCPU
 	ni.requested.Memory += sign * a.req.Memory
@@ -511,7 +531,8 @@ func (sc *Scheduler) runCycle() {
 	}
 	sc.Attempts++
 	qp.attempts++
-	if f := &sc.noFit; f.ok && !f.off && f.version == sc.version && f.cmpOps == sc.s.Config.ComparisonOperators && sameFilterInputs(f.pod, p) {
+	if f := &sc.noFit; f.ok && !f.off && f.cmpOps == sc.s.Config.ComparisonOperators && sameFilterInputs(f.pod, p) &&
+		(f.version == sc.version || sc.refreshNoFit(p)) {
 		sc.unschedulableBecause(qp, f.msg)
 		return
 	}
@@ -650,15 +671,52 @@ func (sc *Scheduler) assume(key string, seen, bound *apiserver.Pod) {
 }
 
 func (sc *Scheduler) unschedulable(qp *qpod, p *apiserver.Pod) {
-	sc.results = sc.results[:0]
 	cmpOps := sc.s.Config.ComparisonOperators
-	for _, ni := range sc.nodes {
-		sc.results = append(sc.results, filterNode(p, ni.node, ni.requested, ni.pods, cmpOps))
-	}
-	msg := fitErrorMessage(len(sc.nodes), sc.results)
 	f := &sc.noFit
+	f.gen++
+	f.counts.reset()
+	for _, ni := range sc.nodes {
+		ni.nf, ni.nfGen = filterNode(p, ni.node, ni.requested, ni.pods, cmpOps), f.gen
+		f.counts.add(ni.nf, 1)
+	}
+	msg := f.counts.message(len(sc.nodes))
 	f.ok, f.version, f.pod, f.cmpOps, f.msg = true, sc.version, p, cmpOps, msg
+	sc.dirty = sc.dirty[:0]
 	sc.unschedulableBecause(qp, msg)
+}
+
+// refreshNoFit brings the no-fit cache to the current version for p, a pod with its
+// pod's filter inputs, by filtering only the nodes changed since. It reports whether
+// p still fits nowhere; if some node fits, the cache stays at its version and the
+// cycle runs in full. The verdict is the full cycle's: with no feasible node, that
+// cycle filters every node (and its next start index comes back where it was), and
+// the message counts reasons, whatever the nodes' order.
+func (sc *Scheduler) refreshNoFit(p *apiserver.Pod) bool {
+	cmpOps := sc.s.Config.ComparisonOperators
+	f := &sc.noFit
+	f.fresh = f.fresh[:0]
+	for _, ni := range sc.dirty {
+		var r filterResult
+		if ni.node != nil { // else deleted, or pods counted on a node not seen yet
+			if r = filterNode(p, ni.node, ni.requested, ni.pods, cmpOps); r.code == fitOK {
+				return false
+			}
+		}
+		f.fresh = append(f.fresh, r)
+	}
+	for i, ni := range sc.dirty {
+		if ni.nfGen == f.gen {
+			f.counts.add(ni.nf, -1)
+			ni.nfGen = 0
+		}
+		if ni.node != nil {
+			ni.nf, ni.nfGen = f.fresh[i], f.gen
+			f.counts.add(ni.nf, 1)
+		}
+	}
+	f.version, f.msg = sc.version, f.counts.message(len(sc.nodes))
+	sc.dirty = sc.dirty[:0]
+	return true
 }
 
 // unschedulableBecause parks a pod that fits no node, msg saying why.
