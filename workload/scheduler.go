@@ -55,15 +55,47 @@ type nodeInfo struct {
 	requested apiserver.Resources
 	nzCPU     int64
 	nzMem     int64
-	pods      int64
-	idx       int // position in Scheduler.nodes while the node exists
+	pods      int32 // int32s: a nodeInfo in the 96-byte size class
+	idx       int32 // position in Scheduler.nodes while the node exists
 	// changed is the scheduler's version at the last change to what the filters read
 	// of this node; nf is the node's verdict for the pod of the no-fit cache, valid
-	// while changed is not after the cache's version, and counted in the cache's
-	// histogram while nfGen is the cache's generation (see Scheduler.refreshNoFit).
+	// while changed is not after the cache's version (see Scheduler.refreshNoFit).
 	changed uint64
-	nf      filterResult
-	nfGen   uint64
+	nf      verdict
+}
+
+// verdict is a node's filterResult for the no-fit cache in 16 bytes, not 72: its
+// taint is the node's own (a stored Node is never changed in place).
+type verdict struct {
+	taint *taint.Taint
+	code  failCode
+	ins   uint8
+	gen   uint32 // the cache's generation whose histogram counts it; 0: none
+}
+
+func verdictOf(r filterResult, n *apiserver.Node, gen uint32) verdict {
+	v := verdict{code: r.code, ins: r.ins, gen: gen}
+	if r.code == failTaint {
+		for i := range n.Taints {
+			if t := &n.Taints[i]; t.Key == r.taint.Key && t.Value == r.taint.Value && t.Effect == r.taint.Effect {
+				v.taint = t
+				break
+			}
+		}
+		if v.taint == nil { // not one of the node's: never, but keep it right
+			t := r.taint
+			v.taint = &t
+		}
+	}
+	return v
+}
+
+func (v verdict) result() filterResult {
+	r := filterResult{code: v.code, ins: v.ins}
+	if v.taint != nil {
+		r.taint = *v.taint
+	}
+	return r
 }
 
 // podAcct is what a pod adds to its node's sums.
@@ -168,7 +200,7 @@ type Scheduler struct {
 		pod     *apiserver.Pod
 		cmpOps  bool
 		msg     string
-		gen     uint64    // counts full evaluations
+		gen     uint32    // counts full evaluations
 		counts  fitCounts // the verdicts of the nodes, node by node
 		fresh   []filterResult
 	}
@@ -266,7 +298,7 @@ func (sc *Scheduler) setNode(n *apiserver.Node) {
 	if ni.node == nil {
 		// Nodes are kept in arrival order (O(1) per node: a sorted insert made booting a
 		// large fleet quadratic); ties between equal scores go to the smaller name.
-		ni.idx = len(sc.nodes)
+		ni.idx = int32(len(sc.nodes))
 		sc.nodes = append(sc.nodes, ni)
 	}
 	ni.node = n
@@ -331,7 +363,7 @@ func (sc *Scheduler) count(a podAcct, sign int64) {
 	ni.requested.Memory += sign * a.req.Memory
 	ni.nzCPU += sign * nzCPU
 	ni.nzMem += sign * nzMem
-	ni.pods += sign
+	ni.pods += int32(sign)
 }
 
 // recount moves a pod's share from what it was counted as (was, if counted) to
@@ -565,7 +597,7 @@ func (sc *Scheduler) selectNode(p *apiserver.Pod) *nodeInfo {
 	// stop once enough feasible nodes are found (percentageOfNodesToScore).
 	for ; processed < n && len(order) < want; processed++ {
 		ni := sc.nodes[(sc.nextStart+processed)%n]
-		if filterNode(p, ni.node, ni.requested, ni.pods, cmpOps).code != fitOK {
+		if filterNode(p, ni.node, ni.requested, int64(ni.pods), cmpOps).code != fitOK {
 			continue
 		}
 		prefer := countPreferNoSchedule(ni.node.Taints, p.Tolerations, cmpOps)
@@ -676,8 +708,9 @@ func (sc *Scheduler) unschedulable(qp *qpod, p *apiserver.Pod) {
 	f.gen++
 	f.counts.reset()
 	for _, ni := range sc.nodes {
-		ni.nf, ni.nfGen = filterNode(p, ni.node, ni.requested, ni.pods, cmpOps), f.gen
-		f.counts.add(ni.nf, 1)
+		r := filterNode(p, ni.node, ni.requested, int64(ni.pods), cmpOps)
+		ni.nf = verdictOf(r, ni.node, f.gen)
+		f.counts.add(r, 1)
 	}
 	msg := f.counts.message(len(sc.nodes))
 	f.ok, f.version, f.pod, f.cmpOps, f.msg = true, sc.version, p, cmpOps, msg
@@ -698,20 +731,20 @@ func (sc *Scheduler) refreshNoFit(p *apiserver.Pod) bool {
 	for _, ni := range sc.dirty {
 		var r filterResult
 		if ni.node != nil { // else deleted, or pods counted on a node not seen yet
-			if r = filterNode(p, ni.node, ni.requested, ni.pods, cmpOps); r.code == fitOK {
+			if r = filterNode(p, ni.node, ni.requested, int64(ni.pods), cmpOps); r.code == fitOK {
 				return false
 			}
 		}
 		f.fresh = append(f.fresh, r)
 	}
 	for i, ni := range sc.dirty {
-		if ni.nfGen == f.gen {
-			f.counts.add(ni.nf, -1)
-			ni.nfGen = 0
+		if ni.nf.gen == f.gen {
+			f.counts.add(ni.nf.result(), -1)
+			ni.nf.gen = 0
 		}
 		if ni.node != nil {
-			ni.nf, ni.nfGen = f.fresh[i], f.gen
-			f.counts.add(ni.nf, 1)
+			ni.nf = verdictOf(f.fresh[i], ni.node, f.gen)
+			f.counts.add(f.fresh[i], 1)
 		}
 	}
 	f.version, f.msg = sc.version, f.counts.message(len(sc.nodes))

@@ -341,11 +341,11 @@ func TestSchedulerAssumesBoundPods(t *testing.T) {
 			})
 		}
 		w.run(207 * time.Millisecond)
-		counted207ms = w.sched.infos["n1"].pods
+		counted207ms = int64(w.sched.infos["n1"].pods)
 		w.run(5 * time.Second)
 		require.Equal(t, "n1", w.podNode("default/first"))
 		require.Equal(t, "", w.podNode("default/second"), "the second pod does not fit")
-		require.Equal(t, int64(1), w.sched.infos["n1"].pods, "the first pod is counted once")
+		require.Equal(t, int32(1), w.sched.infos["n1"].pods, "the first pod is counted once")
 		require.Equal(t, uint64(1), w.sched.Bound)
 		return counted207ms, w
 	}
