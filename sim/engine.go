@@ -19,7 +19,7 @@ type Engine struct {
 	now     time.Duration
 	seq     uint64
 	q       queue
-	live    int      // pending timers: queue entries that are not stale
+	live    int // pending timers: queue entries that are not stale
 	pool    []*oneShot
 	seed    uint64
 	start   time.Time
