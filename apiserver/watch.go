@@ -106,28 +106,56 @@ func (w *watcher[T]) deliverHead() {
 	}
 }
 
-// notifications is a FIFO of scheduled notifications in fixed-size chunks taken
-// from and returned to the kind's pool. A burst (a zone's 100k pods marked NotReady)
-// queues 100k notifications on each of several watches: a slice would be copied and
-// reallocated as it doubled (≈ 75 MB allocated over the zone-outage day), while
+// notifications is a FIFO of scheduled notifications in chunks taken from and
+// returned to the kind's pool. A burst (a zone's 100k pods marked NotReady) queues
+// 100k notifications on each of several watches: a slice would be copied and
+// reallocated as it doubled (≈ 51 MB allocated over the zone-outage day), while
 // chunks are never copied and, once drained, serve the next burst or another watch.
+// A queue's first chunk is small, since most watches (a kubelet's, a node's) hold a
+// notification or two at a time, and its later ones large.
 type notifications[T any] struct {
 	pool       *chunkPool[T]
 	head, tail *notificationChunk[T]
 	hi         int // index of the oldest notification in head
 }
 
-// notificationChunkLen: 64 notifications of 40 bytes, a 2.5 KiB chunk.
-const notificationChunkLen = 64
+// The chunk sizes, in notifications of 40 bytes.
+const (
+	smallChunk = 4
+	largeChunk = 128
+)
 
 type notificationChunk[T any] struct {
 	next *notificationChunk[T]
 	n    int
-	q    [notificationChunkLen]queued[T]
+	q    []queued[T] // smallChunk or largeChunk places
 }
 
-// chunkPool holds a kind's unused notification chunks, linked by next.
-type chunkPool[T any] struct{ free *notificationChunk[T] }
+// chunkPool holds a kind's unused notification chunks of each size, linked by next.
+type chunkPool[T any] struct{ small, large *notificationChunk[T] }
+
+// take returns an empty chunk of size places (smallChunk or largeChunk).
+func (p *chunkPool[T]) take(size int) *notificationChunk[T] {
+	free := &p.large
+	if size == smallChunk {
+		free = &p.small
+	}
+	c := *free
+	if c == nil {
+		return &notificationChunk[T]{q: make([]queued[T], size)}
+	}
+	*free, c.next = c.next, nil
+	return c
+}
+
+func (p *chunkPool[T]) put(c *notificationChunk[T]) {
+	free := &p.large
+	if len(c.q) == smallChunk {
+		free = &p.small
+	}
+	c.n, c.next = 0, *free
+	*free = c
+}
 
 func (q *notifications[T]) empty() bool { return q.head == nil }
 
@@ -136,20 +164,15 @@ func (q *notifications[T]) first() *queued[T] { return &q.head.q[q.hi] }
 
 func (q *notifications[T]) push(n queued[T]) {
 	t := q.tail
-	if t == nil || t.n == notificationChunkLen {
-		c := q.pool.free
-		if c == nil {
-			c = new(notificationChunk[T])
-		} else {
-			q.pool.free = c.next
-			c.next = nil
-		}
+	if t == nil || t.n == len(t.q) {
 		if t == nil {
-			q.head = c
+			t = q.pool.take(smallChunk)
+			q.head = t
 		} else {
-			t.next = c
+			t.next = q.pool.take(largeChunk)
+			t = t.next
 		}
-		q.tail, t = c, c
+		q.tail = t
 	}
 	t.q[t.n] = n
 	t.n++
@@ -169,8 +192,7 @@ func (q *notifications[T]) pop() Event[T] {
 	if q.head == nil {
 		q.tail = nil
 	}
-	h.n, h.next = 0, q.pool.free
-	q.pool.free = h
+	q.pool.put(h)
 	return ev
 }
 
