@@ -49,6 +49,28 @@ func TestPodGCOrphans(t *testing.T) {
 	}
 }
 
+// A pod bound, after its node was deleted, to that node's name is an orphan too:
+// the node-name set the pod handler reads forgets a deleted node.
+func TestPodGCOrphanBoundAfterNodeDeleted(t *testing.T) {
+	w := newWorld(t)
+	w.addNode("a", true)
+	w.addNode("b", true)
+	startGC(t, w, DefaultPodGCConfig())
+	w.at(secs(5), func() { require.NoError(t, w.s.Nodes.Delete(w.op, "a", apiserver.DeleteOptions{})) })
+	w.at(secs(30), func() {
+		w.addPod("default/late", "a")
+		w.addPod("default/fine", "b")
+	})
+	w.runUntil(200 * time.Second)
+	ev := w.evictions(ReasonPodGC)
+	require.Len(t, ev, 1)
+	require.Len(t, ev["default/late"], 1)
+	// noticed by the first pass after the pod came (≤ 20 s), confirmed 40 s later
+	at := ev["default/late"][0]
+	require.GreaterOrEqual(t, at, secs(30)+40*time.Second)
+	require.LessOrEqual(t, at, secs(30)+60*time.Second)
+}
+
 // The orphan's status is patched to Failed with DisruptionTarget DeletionByPodGC before
 // the force delete; a re-created node in quarantine saves its pods.
 func TestPodGCOrphanStatusAndRecreatedNode(t *testing.T) {
