@@ -414,13 +414,16 @@ type index[T any] struct {
 	by   map[string]*keyList
 }
 
-func (ix *index[T]) add(v, key string) {
+func (ix *index[T]) add(v, key string) { ix.list(v).add(key) }
+
+// list is v's key list, made empty if v has none.
+func (ix *index[T]) list(v string) *keyList {
 	l := ix.by[v]
 	if l == nil {
 		l = &keyList{}
 		ix.by[v] = l
 	}
-	l.add(key)
+	return l
 }
 
 func (ix *index[T]) remove(v, key string) {
@@ -614,11 +617,18 @@ func (inf *Informer[T]) build(ix *index[T]) {
 		inf.buildFromWatchIndex(ix, wix)
 		return
 	} else {
+		// The store holds runs of objects with one value (a running start stores each
+		// ReplicaSet's pods together): the last value's list is reused without a lookup.
+		var lastV string
+		var last *keyList
 		inf.k.items.each(func(o T) {
 			key := o.Meta().Key()
 			if _, lagging := inf.lag.get(key); !lagging {
 				if v := fn(o); v != "" {
-					ix.add(v, key)
+					if last == nil || v != lastV {
+						lastV, last = v, ix.list(v)
+					}
+					last.add(key)
 				}
 			}
 		})
