@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"math"
 	"time"
 
 	"github.com/nodesim/nodesim/sim"
@@ -132,7 +133,7 @@ func (s *Server) installPodHooks() {
 		}
 		p.Deleting = true
 		p.DeletionTimestamp = now + secondsToDuration(g)
-		p.DeletionGracePeriodSeconds = g
+		p.DeletionGracePeriodSeconds = int32(min(g, math.MaxInt32))
 		return p, true
 	}
 	k.Hooks.Changed = func(ev Event[*Pod]) {

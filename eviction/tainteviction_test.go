@@ -40,7 +40,7 @@ func TestTaintEvictionTimeline(t *testing.T) {
 	p, ok := w.s.Pods.Peek("default/web")
 	require.True(t, ok, "graceful delete: with no kubelet the pod stays Terminating")
 	require.True(t, p.Deleting)
-	require.Equal(t, int64(30), p.DeletionGracePeriodSeconds, "the pod's own terminationGracePeriodSeconds")
+	require.Equal(t, int32(30), p.DeletionGracePeriodSeconds, "the pod's own terminationGracePeriodSeconds")
 	c := p.Condition(apiserver.PodDisruptionTarget)
 	require.NotNil(t, c)
 	require.Equal(t, DeletionByTaintManager, c.Reason)
