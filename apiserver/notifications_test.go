@@ -44,8 +44,11 @@ func TestPropertyNotificationsAreAFIFO(t *testing.T) {
 				models[i] = models[i][1:]
 			}
 		}
-		for _, free := range []*notificationChunk[*Pod]{pool.small, pool.large} {
+		for size, free := range pool.free {
 			for c := free; c != nil; c = c.next {
+				if len(c.q) != minChunk<<size || int(c.size) != size {
+					t.Fatalf("a chunk of %d places in the pool of size %d", len(c.q), size)
+				}
 				if c.n != 0 {
 					t.Fatalf("a pooled chunk counts %d notifications", c.n)
 				}

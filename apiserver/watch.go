@@ -112,49 +112,44 @@ func (w *watcher[T]) deliverHead() {
 // reallocated as it doubled (≈ 51 MB allocated over the zone-outage day), while
 // chunks are never copied and, once drained, serve the next burst or another watch.
 // A queue's first chunk is small, since most watches (a kubelet's, a node's) hold a
-// notification or two at a time, and its later ones large.
+// notification or two at a time, and each next one twice the size of the last, up to
+// a maximum: a zone's 3,333 kubelets flushing 30 held notifications each on heal
+// take 60 places each, not 132.
 type notifications[T any] struct {
 	pool       *chunkPool[T]
 	head, tail *notificationChunk[T]
 	hi         int // index of the oldest notification in head
 }
 
-// The chunk sizes, in notifications of 40 bytes.
+// The chunk sizes, in notifications of 40 bytes: minChunk << k for k < chunkSizes.
 const (
-	smallChunk = 4
-	largeChunk = 128
+	minChunk   = 4
+	chunkSizes = 7 // up to 256
 )
 
 type notificationChunk[T any] struct {
 	next *notificationChunk[T]
 	n    int
-	q    []queued[T] // smallChunk or largeChunk places
+	q    []queued[T] // minChunk << size places
+	size uint8
 }
 
-// chunkPool holds a kind's unused notification chunks of each size, linked by next.
-type chunkPool[T any] struct{ small, large *notificationChunk[T] }
+// chunkPool holds a kind's unused notification chunks, by size, linked by next.
+type chunkPool[T any] struct{ free [chunkSizes]*notificationChunk[T] }
 
-// take returns an empty chunk of size places (smallChunk or largeChunk).
-func (p *chunkPool[T]) take(size int) *notificationChunk[T] {
-	free := &p.large
-	if size == smallChunk {
-		free = &p.small
-	}
-	c := *free
+// take returns an empty chunk of minChunk << size places.
+func (p *chunkPool[T]) take(size uint8) *notificationChunk[T] {
+	c := p.free[size]
 	if c == nil {
-		return &notificationChunk[T]{q: make([]queued[T], size)}
+		return &notificationChunk[T]{q: make([]queued[T], minChunk<<size), size: size}
 	}
-	*free, c.next = c.next, nil
+	p.free[size], c.next = c.next, nil
 	return c
 }
 
 func (p *chunkPool[T]) put(c *notificationChunk[T]) {
-	free := &p.large
-	if len(c.q) == smallChunk {
-		free = &p.small
-	}
-	c.n, c.next = 0, *free
-	*free = c
+	c.n, c.next = 0, p.free[c.size]
+	p.free[c.size] = c
 }
 
 func (q *notifications[T]) empty() bool { return q.head == nil }
@@ -166,10 +161,10 @@ func (q *notifications[T]) push(n queued[T]) {
 	t := q.tail
 	if t == nil || t.n == len(t.q) {
 		if t == nil {
-			t = q.pool.take(smallChunk)
+			t = q.pool.take(0)
 			q.head = t
 		} else {
-			t.next = q.pool.take(largeChunk)
+			t.next = q.pool.take(min(t.size+1, chunkSizes-1))
 			t = t.next
 		}
 		q.tail = t
