@@ -180,7 +180,7 @@ func (g *PodGC) track(p *apiserver.Pod) {
 func setBool(m map[string]bool, key string, v bool) {
 	if v {
 		m[key] = true
-	} else if m[key] {
+	} else if len(m) > 0 && m[key] { // the sets are empty most of the time
 		delete(m, key)
 	}
 }

@@ -163,8 +163,9 @@ type Scheduler struct {
 	// changes, in order: each event's Old is the version last listed or delivered.
 	pods *apiserver.Watch
 
-	infos map[string]*nodeInfo
-	nodes []*nodeInfo // existing nodes in name order
+	infos    map[string]*nodeInfo
+	lastInfo *nodeInfo   // see info
+	nodes    []*nodeInfo // existing nodes, in arrival order (see setNode)
 	// assumed holds the pods this scheduler bound that its watch has not shown bound
 	// yet, with what they were counted as (the scheduler cache's assumed pods). Every
 	// other pod is counted as the version of it last listed or delivered, which each
@@ -233,7 +234,7 @@ func (sc *Scheduler) Start() {
 	sc.cycle, _ = e.NewTimer(sc.runCycle)
 	sc.backTimer, _ = e.NewTimer(sc.flushBackoff)
 	sc.nodeInf = apiserver.NewInformer(sc.s.Nodes, sc.c, sc.cfg.WatchLatency)
-	sc.infos = make(map[string]*nodeInfo, sc.nodeInf.Len())
+	sc.infos, sc.lastInfo = make(map[string]*nodeInfo, sc.nodeInf.Len()), nil
 	for _, n := range sc.nodeInf.List() {
 		sc.setNode(n)
 	}
@@ -275,11 +276,17 @@ func pending(p *apiserver.Pod) bool {
 }
 
 func (sc *Scheduler) info(name string) *nodeInfo {
+	// The pods of one node change together (marked NotReady, written Ready on heal):
+	// the last node's info is reused without a lookup. infos never drops an entry.
+	if ni := sc.lastInfo; ni != nil && ni.name == name {
+		return ni
+	}
 	ni := sc.infos[name]
 	if ni == nil {
 		ni = &nodeInfo{name: name}
 		sc.infos[name] = ni
 	}
+	sc.lastInfo = ni
 	return ni
 }
 
