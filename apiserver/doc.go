@@ -14,7 +14,9 @@
 // Stored objects are immutable: a write stores a new copy. Watch notifications are
 // delivered as engine events after the watcher's latency, in change order (a watch
 // keeps one timer for its oldest notification, each in the place it reserved in the
-// engine's order when it was sent: sim.Engine.Reserve); an Informer
+// engine's order when it was sent: sim.Engine.Reserve; the notifications wait in
+// chunks that the kind's watches share, so that a burst of 100k writes is neither
+// copied nor reallocated as it queues); an Informer
 // is a client-side cache fed by a watch, which is what controllers read, and so it can
 // lag the server exactly as a real informer lags behind a slow watch.
 //
