@@ -135,7 +135,9 @@ type notificationChunk[T any] struct {
 }
 
 // chunkPool holds a kind's unused notification chunks, by size, linked by next.
-type chunkPool[T any] struct{ free [chunkSizes]*notificationChunk[T] }
+type chunkPool[T any] struct {
+	free [chunkSizes]*notificationChunk[T]
+}
 
 // take returns an empty chunk of minChunk << size places.
 func (p *chunkPool[T]) take(size uint8) *notificationChunk[T] {
