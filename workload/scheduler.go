@@ -230,6 +230,10 @@ func (sc *Scheduler) Start() {
 	e := sc.s.Engine
 	sc.infos, sc.nodes, sc.assumed, sc.queued = map[string]*nodeInfo{}, nil, map[string]podAcct{}, map[string]*qpod{}
 	sc.unsched = map[string]*qpod{}
+	// a new process's cache: no verdict, and no node of the old infos in dirty
+	sc.noFit.ok, sc.noFit.pod = false, nil
+	clear(sc.dirty)
+	sc.dirty = sc.dirty[:0]
 	sc.active, sc.backq = nil, nil
 	sc.cycle, _ = e.NewTimer(sc.runCycle)
 	sc.backTimer, _ = e.NewTimer(sc.flushBackoff)
@@ -712,7 +716,9 @@ func (sc *Scheduler) assume(key string, seen, bound *apiserver.Pod) {
 func (sc *Scheduler) unschedulable(qp *qpod, p *apiserver.Pod) {
 	cmpOps := sc.s.Config.ComparisonOperators
 	f := &sc.noFit
-	f.gen++
+	if f.gen++; f.gen == 0 {
+		f.gen = 1 // 0 means counted in none
+	}
 	f.counts.reset()
 	for _, ni := range sc.nodes {
 		r := filterNode(p, ni.node, ni.requested, int64(ni.pods), cmpOps)

@@ -480,7 +480,7 @@ func TestPropertyNoFitShortcut(t *testing.T) {
 		var steps []step
 		for i := range rapid.IntRange(1, 30).Draw(rt, "steps") {
 			steps = append(steps, step{
-				op:   rapid.IntRange(0, 6).Draw(rt, fmt.Sprint("op", i)),
+				op:   rapid.IntRange(0, 7).Draw(rt, fmt.Sprint("op", i)),
 				node: rapid.IntRange(0, 3).Draw(rt, fmt.Sprint("node", i)),
 				tmpl: rapid.IntRange(0, len(tmpls)-1).Draw(rt, fmt.Sprint("tmpl", i)),
 				wait: time.Duration(rapid.IntRange(0, 400).Draw(rt, fmt.Sprint("wait", i))) * time.Second,
@@ -530,6 +530,9 @@ func TestPropertyNoFitShortcut(t *testing.T) {
 						n.Conditions[0].LastHeartbeatTime = w.s.Now()
 						return nil
 					})
+				case 7: // the scheduler restarts (a new process: empty caches)
+					w.sched.Stop()
+					w.sched.Start()
 				case 5: // delete a pod
 					if pods > 0 {
 						_ = w.s.Pods.Delete(w.c, fmt.Sprintf("default/p%02d", 1+st.tmpl%pods), apiserver.DeleteOptions{GracePeriodSeconds: new(int64)})
