@@ -59,6 +59,7 @@ type nodeHealth struct {
 	countedReady bool
 	visitOK      bool
 	stuck        bool // skipped as a node that stays Unknown (see stuckUnknown)
+	waiting      bool // and, stuck, waits in its tainting queue (see waitingUnknown)
 
 	name    string
 	zoneKey string // zone key of the cached node (for member counts)
@@ -246,6 +247,8 @@ type Controller struct {
 	// nStuck counts the nodes in that state.
 	stuck  []*nodeHealth
 	nStuck int
+	// nWaiting counts the stuck nodes that wait in their tainting queue (waiting).
+	nWaiting int
 	// cacheIsLive: during this pass the lease informer holds what the API server holds
 	// and the client gets answers (see monitorPass).
 	cacheIsLive bool
@@ -372,6 +375,11 @@ func (nc *Controller) markActive(n *nodeHealth) {
 	if n.stuck {
 		n.stuck = false
 		nc.nStuck--
+		if n.waiting {
+			n.waiting = false
+			n.queue.nWaiting--
+			nc.nWaiting--
+		}
 	}
 	if n.active {
 		return

@@ -85,6 +85,9 @@ func (nc *Controller) monitorPass() time.Duration {
 			nc.unstick()
 		}
 	}
+	if !nc.cfg.Exact && nc.nWaiting > 0 {
+		nc.prepareWaiting()
+	}
 	visit := nc.visit[:0]
 	if nc.cfg.Exact {
 		for _, key := range nc.nodeInf.Keys() {
@@ -113,6 +116,9 @@ func (nc *Controller) monitorPass() time.Duration {
 		if short && !tripped && nc.breakerRV > nc.leaseCacheRV {
 			tripped, tripName = true, n.name
 		}
+	}
+	if !nc.cfg.Exact {
+		nc.finishWaiting(tripped, tripName, now)
 	}
 	if tripped && !nc.cfg.Exact {
 		// Exact mode would have skipped every later node of this pass, steady ones too.
@@ -175,6 +181,11 @@ func (nc *Controller) clean(n *nodeHealth) bool {
 	}
 	if !n.leaseSteady {
 		n.stuck = nc.stuckUnknown(n, node)
+		if !n.stuck && nc.waitingUnknown(n, node) {
+			n.stuck, n.waiting = true, true
+			n.queue.nWaiting++
+			nc.nWaiting++
+		}
 		return n.stuck
 	}
 	f := n.factsOf(node)
@@ -219,6 +230,135 @@ func (nc *Controller) stuckUnknown(n *nodeHealth, node *apiserver.Node) bool {
 		return false // a renewal to record, or a version the breaker would find changed
 	}
 	return nc.inTaintingSet(n, node)
+}
+
+// waitingUnknown reports whether the node stays Unknown and waits in its zone's
+// tainting queue for its unreachable NoExecute taint: as stuckUnknown, but untainted
+// and with a live entry in the queue. A visit then only re-adds it to the queue
+// (markNodeForTainting) and schedules the tainting tick: a zone down for hours with a
+// slow tainting rate (0.1 node/s, or 0.01 in a large cluster's partial disruption)
+// keeps thousands of nodes waiting, each visited every pass. A pass skips them when
+// re-adding them changes nothing but their timestamps (see prepareWaiting), and
+// re-adds them where it must (readdWaiting).
+func (nc *Controller) waitingUnknown(n *nodeHealth, node *apiserver.Node) bool {
+	f := n.factsOf(node)
+	if !f.hasReady || f.readyStatus != apiserver.ConditionUnknown || f.unreachable || f.notReady {
+		return false
+	}
+	if !n.savedReady || n.savedHB != f.readyHB {
+		return false
+	}
+	if l := &n.lease; l.ok && (!n.hasSavedLease || n.savedLeaseRenew < l.renew || l.steady || l.rv != n.savedLeaseRV) {
+		return false
+	}
+	return nc.inTaintingSet(n, node) && n.queueItem.seq != 0 && n.queueItem.owner == n
+}
+
+// prepareWaiting decides, at the start of a lazy pass, for each queue where nodes wait
+// skipped (waitingUnknown), whether the pass may skip them. Exact mode re-adds each of
+// them at its visit, in name order, with processAt the pass's instant; the entries of
+// the nodes it does not re-add keep their places before them. If the queue's live
+// entries are exactly its waiting nodes, in name order, re-adding them all changes
+// only their timestamps (processAt is never after a later tick: it only orders) and
+// sequence numbers, and the pass may skip them, re-adding them only where a node it
+// visits is queued among them (readdWaiting). Otherwise the pass visits them.
+func (nc *Controller) prepareWaiting() {
+	found := 0
+	for _, z := range nc.zoneList {
+		q := z.q
+		if q == nil || q.nWaiting == 0 {
+			continue
+		}
+		q.skip, q.skipUID, q.next, q.queued = q.skip[:0], q.skipUID[:0], 0, false
+		ok := q.live == q.nWaiting
+		for i := 0; ok && i < len(q.heap); i++ {
+			v := &q.heap[i]
+			if q.dead(v) {
+				continue
+			}
+			h := v.item.owner
+			if h == nil || !h.stuck || !h.waiting || h.queue != q || (len(q.skip) > 0 && h.name <= q.skip[len(q.skip)-1].name) {
+				ok = false
+				break
+			}
+			q.skip = append(q.skip, h)
+			q.skipUID = append(q.skipUID, v.uid)
+		}
+		if ok && len(q.skip) == q.nWaiting {
+			q.skipping = true
+			found += len(q.skip)
+			continue
+		}
+		clear(q.skip)
+		q.skip = q.skip[:0]
+		nc.unstickWaiting(q)
+	}
+	if found != nc.nWaiting {
+		// a waiting node whose queue is no zone's any more: visit them all
+		nc.unstickWaiting(nil)
+	}
+}
+
+// unstickWaiting marks the waiting nodes of q (nil: of every queue) active again.
+func (nc *Controller) unstickWaiting(q *rateLimitedTimedQueue) {
+	for _, n := range nc.stuck {
+		if n.stuck && n.waiting && (q == nil || n.queue == q) {
+			nc.markActive(n)
+		}
+	}
+	if q == nil {
+		for _, z := range nc.zoneList {
+			if z.q != nil && z.q.skipping {
+				z.q.skipping = false
+				clear(z.q.skip)
+				z.q.skip = z.q.skip[:0]
+			}
+		}
+	}
+}
+
+// readdWaiting re-adds, as their visits would have, the nodes the pass skips in q
+// whose names come before name (all of them for name ""), in name order: a node the
+// pass visits is about to be queued in q, and exact mode visits them first.
+func (nc *Controller) readdWaiting(q *rateLimitedTimedQueue, name string, now time.Duration) {
+	if !q.skipping {
+		return
+	}
+	if name != "" {
+		q.queued = true
+	}
+	for ; q.next < len(q.skip) && (name == "" || q.skip[q.next].name < name); q.next++ {
+		h := q.skip[q.next]
+		q.readd(h.queueItem, h.name, q.skipUID[q.next], now)
+		nc.scheduleTick(now)
+	}
+}
+
+// finishWaiting ends a pass's skipping: the skipped nodes not re-added yet are
+// re-added after everything the pass queued (those before the node that tripped the
+// circuit breaker, if one did: exact mode visits no node after it); a queue where the
+// pass queued nothing keeps its order, and only the tainting tick is scheduled, as
+// the first of their visits would have.
+func (nc *Controller) finishWaiting(tripped bool, tripName string, now time.Duration) {
+	ticked := false
+	for _, z := range nc.zoneList {
+		q := z.q
+		if q == nil || !q.skipping {
+			continue
+		}
+		switch {
+		case tripped:
+			nc.readdWaiting(q, tripName, now)
+		case q.queued:
+			nc.readdWaiting(q, "", now)
+		case !ticked && len(q.skip) > 0:
+			nc.scheduleTick(now)
+			ticked = true
+		}
+		q.skipping, q.queued = false, false
+		clear(q.skip)
+		q.skip = q.skip[:0]
+	}
 }
 
 // inTaintingSet reports whether the node is counted NotReady in its zone (which so
@@ -503,14 +643,19 @@ func (nc *Controller) markNodeForTainting(n *nodeHealth, node *apiserver.Node, s
 	now := nc.s.Now()
 	if n.queue != q {
 		n.queue, n.queueItem = q, q.item(n.name)
+		n.queueItem.owner = n
 	}
 	// Not yet tainted for this status: removed and added again, so it goes to the back
 	// of the queue with a fresh timestamp at every pass.
 	f := n.factsOf(node)
 	if (status == apiserver.ConditionFalse && !f.notReady) || (status == apiserver.ConditionUnknown && !f.unreachable) {
+		nc.readdWaiting(q, n.name, now) // the skipped nodes that come first
 		q.readd(n.queueItem, n.name, f.uid, now)
 		nc.scheduleTick(now)
 		return
+	}
+	if !n.queueItem.inSet {
+		nc.readdWaiting(q, n.name, now)
 	}
 	if q.addItem(n.queueItem, n.name, f.uid, now) {
 		nc.scheduleTick(now)
@@ -738,6 +883,10 @@ func (nc *Controller) taintingTick() {
 }
 
 func (nc *Controller) taintAction(v timedValue) (bool, time.Duration) {
+	if h := v.item.owner; h != nil && h.waiting {
+		// taken from the queue (or put back later): no longer where a skipped node waits
+		nc.markActive(h)
+	}
 	node, ok := nc.nodeInf.Get(v.name)
 	if !ok {
 		return true, 0 // "Node no longer present in nodeLister"

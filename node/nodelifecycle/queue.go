@@ -142,6 +142,7 @@ type timedValue struct {
 type queueItem struct {
 	inSet bool
 	seq   uint64
+	owner *nodeHealth // the controller's record of the name, when it has re-added it
 }
 
 // rateLimitedTimedQueue is scheduler.RateLimitedTimedQueue: a unique set of node names,
@@ -160,6 +161,17 @@ type rateLimitedTimedQueue struct {
 	live    int // entries of the heap that are not dead
 	limiter tokenBucket
 	seq     uint64
+
+	// The lazy mode's nodes that wait here, skipped by the passes (see
+	// Controller.prepareWaiting): how many, and during a pass that skips them, they and
+	// their UIDs in queue order (which is name order), and how many of them the pass
+	// has re-added so far.
+	nWaiting int
+	skipping bool
+	queued   bool // the pass queued a node it visited here
+	skip     []*nodeHealth
+	skipUID  []uint64
+	next     int
 }
 
 func newRateLimitedTimedQueue(qps float32) *rateLimitedTimedQueue {
