@@ -95,7 +95,8 @@
 // breaker. A zone whose kubelets stay down for a day then costs its passes nothing
 // once its nodes are tainted. A node whose kubelet reports NotReady with a steady Lease
 // is skipped likewise once tainted not-ready:NoExecute and in its tainting set: as for
-// a Ready node, a visit would only record the renewal, which leaveSteady rebuilds. Tests: TestStuckNodeTripsBreaker,
+// a Ready node, a visit would only record the renewal, which leaveSteady rebuilds; and while it
+// waits in the queue for that taint, as a waiting Unknown node is. Tests: TestStuckNodeTripsBreaker,
 // TestStuckNodeThroughMasterDisruption and the property above, whose stopped kubelets
 // leave such nodes.
 //

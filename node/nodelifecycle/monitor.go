@@ -182,18 +182,21 @@ func (nc *Controller) clean(n *nodeHealth) bool {
 	if !n.leaseSteady {
 		n.stuck = nc.stuckUnknown(n, node)
 		if !n.stuck && nc.waitingUnknown(n, node) {
-			n.stuck, n.waiting = true, true
-			n.queue.nWaiting++
-			nc.nWaiting++
+			nc.waitSkipped(n)
 		}
 		return n.stuck
 	}
 	f := n.factsOf(node)
-	if f.hasReady && f.readyStatus == apiserver.ConditionFalse && f.notReady && !f.unreachable {
+	if f.hasReady && f.readyStatus == apiserver.ConditionFalse && !f.unreachable {
 		// NotReady with a steady Lease (a kubelet that reports NotReady for hours): as
 		// for a Ready one, a visit only records the renewal, which leaveSteady rebuilds,
-		// and re-adds the node to its tainting set, a no-op while it is in it.
-		n.stuck = nc.inTaintingSet(n, node)
+		// and re-adds the node to its tainting set, a no-op while it is in it; or, not
+		// tainted not-ready:NoExecute yet, re-queues it (see waitingUnknown).
+		if f.notReady {
+			n.stuck = nc.inTaintingSet(n, node)
+		} else if nc.inTaintingSet(n, node) && n.queueItem.seq != 0 && n.queueItem.owner == n {
+			nc.waitSkipped(n)
+		}
 		return n.stuck
 	}
 	if !f.hasReady || f.readyStatus != apiserver.ConditionTrue || f.unreachable || f.notReady {
@@ -252,6 +255,13 @@ func (nc *Controller) waitingUnknown(n *nodeHealth, node *apiserver.Node) bool {
 		return false
 	}
 	return nc.inTaintingSet(n, node) && n.queueItem.seq != 0 && n.queueItem.owner == n
+}
+
+// waitSkipped marks n stuck and waiting in its tainting queue.
+func (nc *Controller) waitSkipped(n *nodeHealth) {
+	n.stuck, n.waiting = true, true
+	n.queue.nWaiting++
+	nc.nWaiting++
 }
 
 // prepareWaiting decides, at the start of a lazy pass, for each queue where nodes wait
