@@ -753,15 +753,22 @@ func (sc *Scheduler) refreshNoFit(p *apiserver.Pod) bool {
 	for i, ni := range sc.dirty {
 		if ni.nf.gen == f.gen {
 			f.counts.add(ni.nf.result(), -1)
-			ni.nf.gen = 0
 		}
+		ni.nf = verdict{} // a deleted node's verdict keeps no taint alive
 		if ni.node != nil {
 			ni.nf = verdictOf(f.fresh[i], ni.node, f.gen)
 			f.counts.add(f.fresh[i], 1)
 		}
 	}
 	f.version, f.msg = sc.version, f.counts.message(len(sc.nodes))
+	clear(sc.dirty)
 	sc.dirty = sc.dirty[:0]
+	// The full cycle filters every node, from nextStart round to it: nextStart comes
+	// back as nextStart mod the number of nodes, which nodes deleted since it was last
+	// set may have made smaller (found by review).
+	if n := len(sc.nodes); n > 0 {
+		sc.nextStart %= n
+	}
 	return true
 }
 

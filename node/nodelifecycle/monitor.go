@@ -279,7 +279,14 @@ func (nc *Controller) prepareWaiting() {
 		if q == nil || q.nWaiting == 0 {
 			continue
 		}
-		q.skip, q.skipUID, q.next, q.queued = q.skip[:0], q.skipUID[:0], 0, false
+		q.next, q.queued = 0, false
+		if q.skipOK && q.skipSeq == q.seq && q.skipLive == uint64(q.live) && len(q.skip) == q.nWaiting {
+			// nothing queued or dropped since the last walk, no node left waiting
+			q.skipping = true
+			found += len(q.skip)
+			continue
+		}
+		q.skip, q.skipUID = q.skip[:0], q.skipUID[:0]
 		ok := q.live == q.nWaiting
 		for i := 0; ok && i < len(q.heap); i++ {
 			v := &q.heap[i]
@@ -296,11 +303,11 @@ func (nc *Controller) prepareWaiting() {
 		}
 		if ok && len(q.skip) == q.nWaiting {
 			q.skipping = true
+			q.skipOK, q.skipSeq, q.skipLive = true, q.seq, uint64(q.live)
 			found += len(q.skip)
 			continue
 		}
-		clear(q.skip)
-		q.skip = q.skip[:0]
+		q.dropSkip()
 		nc.unstickWaiting(q)
 	}
 	if found != nc.nWaiting {
@@ -318,10 +325,9 @@ func (nc *Controller) unstickWaiting(q *rateLimitedTimedQueue) {
 	}
 	if q == nil {
 		for _, z := range nc.zoneList {
-			if z.q != nil && z.q.skipping {
+			if z.q != nil {
 				z.q.skipping = false
-				clear(z.q.skip)
-				z.q.skip = z.q.skip[:0]
+				z.q.dropSkip()
 			}
 		}
 	}
@@ -365,9 +371,7 @@ func (nc *Controller) finishWaiting(tripped bool, tripName string, now time.Dura
 			nc.scheduleTick(now)
 			ticked = true
 		}
-		q.skipping, q.queued = false, false
-		clear(q.skip)
-		q.skip = q.skip[:0]
+		q.skipping, q.queued = false, false // skip stays for the next pass (prepareWaiting)
 	}
 }
 

@@ -172,6 +172,10 @@ type rateLimitedTimedQueue struct {
 	skip     []*nodeHealth
 	skipUID  []uint64
 	next     int
+	// skip is also what the last walk found, valid while the queue has had no push
+	// (seq) and no entry dropped (live) since: skipSeq and skipLive then still equal.
+	skipOK            bool
+	skipSeq, skipLive uint64
 }
 
 func newRateLimitedTimedQueue(qps float32) *rateLimitedTimedQueue {
@@ -321,4 +325,10 @@ func (q *rateLimitedTimedQueue) swapLimiter(qps float32, now time.Duration) {
 		nb.tryAccept(now)
 	}
 	q.limiter = nb
+}
+
+// dropSkip forgets the waiting nodes a pass found (Controller.prepareWaiting).
+func (q *rateLimitedTimedQueue) dropSkip() {
+	clear(q.skip)
+	q.skip, q.skipUID, q.skipOK = q.skip[:0], q.skipUID[:0], false
 }
