@@ -417,7 +417,10 @@ func (w *World) do(ev *spec.Event) {
 		})
 	case spec.ActionDeleteNode:
 		for _, name := range names {
-			w.kubelet(w.nodes[name]).Unsteady()
+			if n, ok := w.nodes[name]; ok {
+				w.kubelet(n).Unsteady()
+			}
+			// a node an addNodes event adds later does not exist yet: NotFound, a no-op
 			_ = w.Server.Nodes.Delete(w.operator, name, apiserver.DeleteOptions{})
 		}
 	case spec.ActionCordon, spec.ActionUncordon:
