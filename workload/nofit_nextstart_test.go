@@ -2,7 +2,6 @@ package workload
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -42,12 +41,8 @@ func TestNoFitRefreshKeepsNextStartInRange(t *testing.T) {
 		w.run(w.s.Now() + 30*time.Second)
 		mk("fit2", nil)
 		w.run(w.s.Now() + 30*time.Second)
-		var b strings.Builder
-		for _, r := range filterKinds(w.tr.Records(), "FailedScheduling", "PodScheduled") {
-			b.Write(r.AppendText(nil))
-			b.WriteByte('\n')
-		}
-		fmt.Fprintf(&b, "nextStart %d nodes %d\n", w.sched.nextStart, len(w.sched.nodes))
+		b := schedulingTrace(w)
+		fmt.Fprintf(b, "nextStart %d nodes %d\n", w.sched.nextStart, len(w.sched.nodes))
 		w.stop()
 		return b.String()
 	}

@@ -164,11 +164,7 @@ func checkNoFitShortcut(t *testing.T, big bool) {
 					PodSpec: &apiserver.PodSpec{NodeSelector: tm.sel, Tolerations: tm.tols, Requests: apiserver.Resources{MilliCPU: tm.cpu, Memory: tm.mem}}})
 			}
 			w.run(w.s.Now() + 5*time.Minute)
-			var b strings.Builder
-			for _, r := range filterKinds(w.tr.Records(), "FailedScheduling", "PodScheduled") {
-				b.Write(r.AppendText(nil))
-				b.WriteByte('\n')
-			}
+			b := schedulingTrace(w)
 			w.stop()
 			return b.String()
 		}

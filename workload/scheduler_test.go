@@ -541,11 +541,7 @@ func TestPropertyNoFitShortcut(t *testing.T) {
 				w.run(w.s.Now() + st.wait)
 			}
 			w.run(w.s.Now() + 10*time.Minute)
-			var b strings.Builder
-			for _, r := range filterKinds(w.tr.Records(), "FailedScheduling", "PodScheduled") {
-				b.Write(r.AppendText(nil))
-				b.WriteByte('\n')
-			}
+			b := schedulingTrace(w)
 			w.stop()
 			return b.String()
 		}
@@ -599,4 +595,15 @@ func TestFitErrorMessageMatchesHistogram(t *testing.T) {
 			rt.Fatalf("got %q, want %q", got, want)
 		}
 	})
+}
+
+// schedulingTrace is the FailedScheduling and PodScheduled records of w's trace, as
+// text, for the tests that compare the scheduler with its no-fit cache on and off.
+func schedulingTrace(w *world) *strings.Builder {
+	var b strings.Builder
+	for _, r := range filterKinds(w.tr.Records(), "FailedScheduling", "PodScheduled") {
+		b.Write(r.AppendText(nil))
+		b.WriteByte('\n')
+	}
+	return &b
 }

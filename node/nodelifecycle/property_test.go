@@ -74,22 +74,26 @@ func schedule(w *world, spec clusterSpec) {
 	for _, a := range spec.actions {
 		k := w.kl[fmt.Sprintf("n%02d", a.node)]
 		a := a
-		w.at(a.at, func() {
-			switch a.kind {
-			case 0:
-				if k.running {
-					k.Stop()
-				}
-			case 1:
-				if !k.running {
-					k.Start()
-				}
-			case 2:
-				k.SetReady(apiserver.ConditionFalse)
-			case 3:
-				k.SetReady(apiserver.ConditionTrue)
-			}
-		})
+		w.at(a.at, func() { kubeletAction(k, a.kind) })
+	}
+}
+
+// kubeletAction does action kind 0 (stop), 1 (start), 2 (report NotReady) or 3
+// (report Ready) to k; other kinds are the caller's.
+func kubeletAction(k *fakeKubelet, kind int) {
+	switch kind {
+	case 0:
+		if k.running {
+			k.Stop()
+		}
+	case 1:
+		if !k.running {
+			k.Start()
+		}
+	case 2:
+		k.SetReady(apiserver.ConditionFalse)
+	case 3:
+		k.SetReady(apiserver.ConditionTrue)
 	}
 }
 

@@ -139,18 +139,8 @@ func runWaitCluster(t tb, spec waitSpec, lazyKubelets, exactController bool) str
 				return
 			}
 			switch a.kind {
-			case 0:
-				if k.running {
-					k.Stop()
-				}
-			case 1:
-				if !k.running {
-					k.Start()
-				}
-			case 2:
-				k.SetReady(apiserver.ConditionFalse)
-			case 3:
-				k.SetReady(apiserver.ConditionTrue)
+			case 0, 1, 2, 3:
+				kubeletAction(k, a.kind)
 			case 4:
 				if !w.nc.c.Partitioned() && w.e.Now() >= partitionEnd+20*time.Second {
 					partitionEnd = a.at + a.dur
