@@ -56,13 +56,7 @@ func runReference(t tb, spec clusterSpec) string {
 	cfg.WatchLatency = spec.latency
 	w := newWorld(t, cfg)
 	ref := newRef(w.s, w.s.NewClient("kube-controller-manager", 30*time.Second), cfg)
-	for i, z := range spec.zones {
-		labels := map[string]string{apiserver.LabelZone: fmt.Sprintf("z%d", z)}
-		if z == 0 {
-			labels = nil
-		}
-		w.kubelet(fmt.Sprintf("n%02d", i), labels, false).Start()
-	}
+	startZoned(w, spec.zones, false)
 	w.run(time.Millisecond)
 	ref.Start()
 	schedule(w, spec)
@@ -104,13 +98,7 @@ func runCluster(t tb, spec clusterSpec, lazyKubelets, exactController bool) stri
 	cfg.WatchLatency = spec.latency
 	cfg.Exact = exactController
 	w := newWorld(t, cfg)
-	for i, z := range spec.zones {
-		labels := map[string]string{apiserver.LabelZone: fmt.Sprintf("z%d", z)}
-		if z == 0 {
-			labels = nil // the unlabelled zone ""
-		}
-		w.kubelet(fmt.Sprintf("n%02d", i), labels, lazyKubelets).Start()
-	}
+	startZoned(w, spec.zones, lazyKubelets)
 	w.run(time.Millisecond)
 	w.nc.Start()
 	schedule(w, spec)
@@ -135,4 +123,16 @@ func TestLazyEqualsExact(t *testing.T) {
 				spec.version, spec.latency, spec.zones, spec.actions, d)
 		}
 	})
+}
+
+// startZoned starts a kubelet n00, n01, … per entry of zones, labelled with zone
+// "z<k>" (k = 0: the unlabelled zone ""), lazy or exact.
+func startZoned(w *world, zones []int, lazy bool) {
+	for i, z := range zones {
+		labels := map[string]string{apiserver.LabelZone: fmt.Sprintf("z%d", z)}
+		if z == 0 {
+			labels = nil
+		}
+		w.kubelet(fmt.Sprintf("n%02d", i), labels, lazy).Start()
+	}
 }

@@ -92,13 +92,7 @@ func runWaitCluster(t tb, spec waitSpec, lazyKubelets, exactController bool) str
 	cfg.UnhealthyZoneThreshold = spec.unhealthy
 	cfg.LargeClusterSizeThreshold = spec.large
 	w := newWorld(t, cfg)
-	for i, z := range spec.zones {
-		labels := map[string]string{apiserver.LabelZone: fmt.Sprintf("z%d", z)}
-		if z == 0 {
-			labels = nil
-		}
-		w.kubelet(fmt.Sprintf("n%02d", i), labels, lazyKubelets).Start()
-	}
+	startZoned(w, spec.zones, lazyKubelets)
 	w.run(time.Millisecond)
 	w.nc.Start()
 	op := w.s.NewClient("kubectl", 10*time.Second)

@@ -22,13 +22,7 @@ func TestPropertyRecordViewsMatchInformers(t *testing.T) {
 		cfg.WatchLatency = spec.latency
 		cfg.Exact = exact
 		w := newWorld(t, cfg)
-		for i, z := range spec.zones {
-			labels := map[string]string{apiserver.LabelZone: fmt.Sprintf("z%d", z)}
-			if z == 0 {
-				labels = nil
-			}
-			w.kubelet(fmt.Sprintf("n%02d", i), labels, !exact).Start()
-		}
+		startZoned(w, spec.zones, !exact)
 		w.run(time.Millisecond)
 		w.nc.Start()
 		schedule(w, spec)
