@@ -47,10 +47,17 @@
 // is killed and, when its grace period is over, the kubelet sends the final DELETE (grace
 // 0) — only while it runs and reaches the API server, so on a dead or partitioned node the
 // pod stays Terminating. The status manager puts the API in line with the running
-// containers: pods the node lifecycle controller marked Ready=False become Ready again
-// when the kubelet sees them (after a heal, the held watch events arrive; after a restart,
-// the informer's initial list). A failed pod status write is retried every 10 s
-// (the status manager's syncPeriod). After PowerOn the containers start again.
+// containers: pods the node lifecycle controller marked Ready=False become Ready again.
+// When the kubelet's process already holds the pod's status in its cache (it wrote or,
+// in a running start, adopted it), seeing the changed pod changes nothing there, so
+// nothing is sent then: the status manager's periodic batch, every 10 s (syncPeriod)
+// from the kubelet's start, finds the API disagreeing and patches it
+// (pkg/kubelet/status/status_manager.go: updateStatusInternal ignores a status equal to
+// the cached one; syncBatch(all) reconciles on its ticker). So after a partition heals,
+// the pods are Ready again 0–10 s after the held watch events arrive, at the kubelet's
+// tick. A restarted kubelet has an empty cache and writes at its first sync of each pod
+// (the informer's initial list). A failed pod status write is retried 10 s later (the
+// next batch, without its phase: an approximation). After PowerOn the containers start again.
 //
 // Injected causes (SetCondition) stand for what the kubelet itself would detect: runtime
 // down (Ready False, "container runtime is down"), network not ready, pressure

@@ -51,8 +51,10 @@ type Kubelet struct {
 	statusTimer  *sim.Timer
 	fastTimer    *sim.Timer
 	runtimeTimer *sim.Timer
-	podTimer     *sim.Timer // status manager resync of failed pod writes
+	podTimer     *sim.Timer // status manager resync of failed or disagreeing pod statuses
+	resyncing    bool       // podTimer's resync is running: statuses are written now
 	startedAt    time.Duration
+	podSyncBase  time.Duration // the pod status manager's ticker fires at podSyncBase + k·PodStatusSyncPeriod
 
 	// status loop state
 	sphase     statusPhase
@@ -213,6 +215,7 @@ func (k *Kubelet) Start() {
 	k.oob = false
 	k.behind = false
 	k.startedAt = now
+	k.podSyncBase = now
 	if !*k.cfg.RegisterNode {
 		k.registered = false
 	}
@@ -252,7 +255,9 @@ func (k *Kubelet) Stop() {
 	k.nodeInf.Stop()
 	k.podInf.Stop()
 	for _, key := range sortedKeys(k.pods) {
-		k.pods[key].stopTimers()
+		ps := k.pods[key]
+		ps.stopTimers()
+		ps.cached = false // the status manager's cache goes with the process
 	}
 	for i := range k.shutdownG {
 		k.shutdownG[i].timer.Cancel()

@@ -32,7 +32,12 @@ type podState struct {
 	start   sim.Handle
 	ready   sim.Handle
 	final   sim.Handle
-	dirty   bool // a status write failed; the status manager retries
+	dirty   bool // a status write failed or waits for a reconcile; the status manager retries
+	// cached: this kubelet process has the pod's status in its status manager's cache
+	// (it wrote or adopted it). A version of the pod that disagrees with that status
+	// (the node lifecycle controller marked it NotReady) is then put right by the
+	// status manager's periodic reconcile, not at once: see reconcileAt.
+	cached bool
 }
 
 func (ps *podState) stopTimers() {
@@ -109,8 +114,37 @@ func (k *Kubelet) syncPod(p *apiserver.Pod) {
 	}
 	// status manager: the containers run; make the API agree.
 	wantReady := now >= ps.readyAt
-	if p.Phase != apiserver.PodRunning || p.IsReady() != wantReady {
-		k.writePodStatus(key, func(q *apiserver.Pod) { k.setRunning(q, wantReady, now) })
+	if p.Phase == apiserver.PodRunning && p.IsReady() == wantReady {
+		ps.dirty = false // nothing left to put right
+		return
+	}
+	if ps.cached && !k.resyncing {
+		// The status the kubelet would write is the one its cache holds, so the pod
+		// worker's sync changes nothing there and nothing is sent now; the status
+		// manager's next periodic batch finds the API disagreeing and patches it.
+		ps.dirty = true
+		k.schedulePodResync(k.reconcileAt(now))
+		return
+	}
+	k.writePodStatus(key, func(q *apiserver.Pod) { k.setRunning(q, wantReady, now) })
+}
+
+// reconcileAt is the status manager's first periodic sync after now: its ticker
+// runs every PodStatusSyncPeriod from the kubelet's start (a running start's kubelet
+// at a phase drawn per node, Resume.PodSync).
+func (k *Kubelet) reconcileAt(now time.Duration) time.Duration {
+	d := (now - k.podSyncBase) % PodStatusSyncPeriod
+	if d < 0 {
+		d += PodStatusSyncPeriod
+	}
+	return now - d + PodStatusSyncPeriod
+}
+
+// schedulePodResync makes the status manager's resync run at at, or earlier if it is
+// already due earlier.
+func (k *Kubelet) schedulePodResync(at time.Duration) {
+	if !k.podTimer.Pending() || k.podTimer.When() > at {
+		_ = k.podTimer.Schedule(at)
 	}
 }
 
@@ -172,6 +206,7 @@ func (k *Kubelet) writePodStatus(key string, fn func(*apiserver.Pod)) {
 	}
 	if ps != nil {
 		ps.dirty = false
+		ps.cached = true
 	}
 }
 
@@ -181,9 +216,11 @@ func (k *Kubelet) resyncPods() {
 	if !k.running {
 		return
 	}
+	k.resyncing = true
 	for _, p := range k.podInf.List() {
 		k.syncPod(p)
 	}
+	k.resyncing = false
 }
 
 // finalDelete is the kubelet's final DELETE (grace 0) once the pod's containers are

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/sim"
 )
 
 func (w *world) createPod(name, node string, tgps int64, readiness time.Duration, class string) {
@@ -68,6 +69,12 @@ func TestPodTerminatingWhilePartitionedThenHeal(t *testing.T) {
 	w.at(200*time.Second, func() { k.Client().SetPartitioned(false) })
 	w.run(201 * time.Second)
 	require.Nil(t, w.pod("a"))
+	// The status manager's cache already holds Ready: its pod worker's sync at the
+	// delivery sends nothing, and the periodic batch (every 10 s from the kubelet's
+	// start at 0) finds the API disagreeing and patches it.
+	w.run(210*time.Second - time.Millisecond)
+	require.False(t, w.pod("b").IsReady(), "not before the status manager's next periodic sync")
+	w.run(210 * time.Second)
 	require.True(t, w.pod("b").IsReady(), "the status manager sets Ready again")
 }
 
@@ -183,4 +190,90 @@ func TestRestartFixesPodsMarkedNotReady(t *testing.T) {
 	require.False(t, w.pod("p").IsReady())
 	k.Start() // containers kept running: the status manager reports Ready at once
 	require.True(t, w.pod("p").IsReady())
+}
+
+// markNotReady is the node lifecycle controller's MarkPodsNotReady of one pod.
+func (w *world) markNotReady(name string) {
+	_, err := w.s.Pods.Patch(w.kc, "default/"+name, func(p *apiserver.Pod) error {
+		p.SetCondition(apiserver.PodCondition{Type: apiserver.PodReady, Status: apiserver.ConditionFalse}, w.e.Now())
+		return nil
+	})
+	require.NoError(w.t, err)
+}
+
+// The status manager puts right a pod status someone else changed at its periodic
+// batch (every 10 s from the kubelet's start), not when the change is delivered; a new
+// kubelet process, whose cache is empty, writes its status at once.
+func TestPodReadyReconciledAtStatusSyncTick(t *testing.T) {
+	w := newWorld(t, false, Config{NoJitter: true}, "n")
+	k := w.k["n"]
+	w.at(3*time.Second, func() { k.Start() }) // ticks at 13, 23, 33, … s
+	w.at(5*time.Second, func() { w.createPod("p", "n", 30, 0, "") })
+	w.run(20 * time.Second)
+	require.True(t, w.pod("p").IsReady())
+
+	w.at(24*time.Second, func() { w.markNotReady("p") })
+	w.run(33*time.Second - time.Millisecond)
+	require.False(t, w.pod("p").IsReady(), "the delivery at 24 s changes nothing in the cache")
+	w.run(33 * time.Second)
+	require.True(t, w.pod("p").IsReady(), "the batch at 33 s reconciles")
+
+	// the pod marked NotReady while the kubelet is down: the restarted process has no
+	// cached status, so its first sync of the pod (its informer's list) writes it
+	w.at(40*time.Second, func() { k.Stop() })
+	w.at(50*time.Second, func() { w.markNotReady("p") })
+	w.at(60*time.Second, func() { k.Start() })
+	w.run(60 * time.Second)
+	require.True(t, w.pod("p").IsReady(), "a new process writes at once")
+}
+
+// A running start's kubelet adopts its running pods with their statuses cached, and
+// its status manager ticks at a phase drawn per node: a pod marked NotReady is Ready
+// again at that node's next tick.
+func TestAdoptedPodReconciledAtNodesPhase(t *testing.T) {
+	e := sim.New()
+	s := apiserver.New(e, sim.NewTrace(false), apiserver.DefaultConfig())
+	kc := s.NewClient("kubectl", 30*time.Second)
+	ticks := map[string]time.Duration{}
+	for _, name := range []string{"a", "b"} {
+		k, err := New(s, name, Config{})
+		require.NoError(t, err)
+		require.NoError(t, k.Restore(-time.Hour))
+		_, err = s.Pods.Restore(&apiserver.Pod{
+			ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "p-" + name, CreationTimestamp: -time.Hour},
+			NodeName:   name, Phase: apiserver.PodRunning, PodSpec: &apiserver.PodSpec{},
+			Conditions: []apiserver.PodCondition{{Type: apiserver.PodReady, Status: apiserver.ConditionTrue, LastTransitionTime: -time.Hour}}})
+		require.NoError(t, err)
+		k.StartRunning()
+		base := k.resume.PodSync
+		require.True(t, base >= 0 && base < PodStatusSyncPeriod, "phase %v", base)
+		tick := base
+		for tick <= time.Second {
+			tick += PodStatusSyncPeriod
+		}
+		ticks[name] = tick
+	}
+	require.NotEqual(t, ticks["a"], ticks["b"], "each node has its own phase")
+	_, err := e.At(time.Second, func() {
+		for _, name := range []string{"a", "b"} {
+			_, err := s.Pods.Patch(kc, "default/p-"+name, func(p *apiserver.Pod) error {
+				p.SetCondition(apiserver.PodCondition{Type: apiserver.PodReady, Status: apiserver.ConditionFalse}, e.Now())
+				return nil
+			})
+			require.NoError(t, err)
+		}
+	})
+	require.NoError(t, err)
+	names := []string{"a", "b"}
+	if ticks["b"] < ticks["a"] {
+		names = []string{"b", "a"}
+	}
+	for _, name := range names {
+		require.NoError(t, e.RunUntil(ticks[name]-time.Millisecond))
+		p, _ := s.Pods.Peek("default/p-" + name)
+		require.False(t, p.IsReady(), "%s before its tick %v", name, ticks[name])
+		require.NoError(t, e.RunUntil(ticks[name]))
+		p, _ = s.Pods.Peek("default/p-" + name)
+		require.True(t, p.IsReady(), "%s at its tick %v", name, ticks[name])
+	}
 }

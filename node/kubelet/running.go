@@ -37,6 +37,9 @@ type Resume struct {
 	Status     time.Duration // the status loop's next sync
 	LastReport time.Duration // the last status report
 	Lease      time.Duration // the Lease's next renewal
+	// PodSync is a periodic sync of the pod status manager (its ticker runs every
+	// PodStatusSyncPeriod from the kubelet's start, at a phase of its own per node).
+	PodSync time.Duration
 	// Steady: the kubelet continues in lazy steady mode, so it does nothing observable
 	// until something concerns its node (otherwise its loops run from time zero).
 	Steady   bool
@@ -67,6 +70,7 @@ func (k *Kubelet) restoreObjects(since time.Duration) (Resume, error) {
 	res.Status = now + r.Uniform(0, k.cfg.NodeStatusUpdateFrequency)
 	res.LastReport = now - r.Uniform(0, k.cfg.NodeStatusReportFrequency)
 	res.Lease = now + r.Uniform(0, period)
+	res.PodSync = now + r.Uniform(0, PodStatusSyncPeriod) // drawn last: the draws above stay as they were
 	if !*k.cfg.RegisterNode {
 		return res, nil
 	}
@@ -136,6 +140,7 @@ func (k *Kubelet) Adopt(r Resume, nodeEv *apiserver.Event[*apiserver.Node], podE
 	k.lastSyncOK = true
 	k.sphase = phaseIdle
 	k.startedAt = r.Since
+	k.podSyncBase = r.PodSync
 	k.startInformers()
 	if nodeEv != nil {
 		k.nodeInf.Rewind(*nodeEv)
@@ -151,7 +156,7 @@ func (k *Kubelet) Adopt(r Resume, nodeEv *apiserver.Event[*apiserver.Node], podE
 	adopted := make([]podState, 0, len(pods))
 	for _, p := range pods {
 		if p.Phase == apiserver.PodRunning && !p.Deleting {
-			adopted = append(adopted, podState{uid: p.UID, running: true, readyAt: p.CreationTimestamp})
+			adopted = append(adopted, podState{uid: p.UID, running: true, readyAt: p.CreationTimestamp, cached: true})
 			k.pods[p.Key()] = &adopted[len(adopted)-1]
 			continue
 		}
