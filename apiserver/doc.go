@@ -73,7 +73,10 @@
 // long it waited from the error, see Took) and holds its watch notifications until it
 // heals; Server.SetOutage makes every request fail at once with "connection refused";
 // Client.Latency is added time per request. Requests take effect at the instant they
-// are made; the caller places its next step after Took.
+// are made; the caller places its next step after Took. A client asked to
+// (TrackPartitions) remembers its partitions, so that a component rebuilding what its
+// watches delivered can tell when a change made at some instant reached them
+// (Released).
 //
 // # Trace
 //

@@ -129,6 +129,7 @@ type Client struct {
 	lastTook    time.Duration
 	timeouts    []resourceErr // see check
 	onChange    []func()
+	partitions  *partitionLog // see TrackPartitions
 }
 
 // NewClient registers a client. timeout bounds each request (the kubelet's heartbeat
@@ -153,6 +154,7 @@ func (c *Client) SetPartitioned(p bool) {
 		c.s.faultStarts(c)
 	}
 	c.partitioned = p
+	c.notePartition(p)
 	if !p {
 		for _, w := range c.watchers {
 			w.flushHeld()

@@ -73,6 +73,9 @@ type nodeHealth struct {
 	savedLeaseRenew  time.Duration
 	savedLeaseRV     uint64
 	countedZone      string
+	// when the informers handed over the first version carrying the renewTime of the
+	// Lease and the Ready lastHeartbeatTime of the Node they hold (see firstPassSeeing)
+	leaseGot, hbGot time.Duration
 
 	// What the informers hold for this name, kept by the handlers (and Start's list), so
 	// that a visit looks nothing up by name: node is the node informer's version (nil
@@ -265,6 +268,7 @@ func New(s *apiserver.Server, c *apiserver.Client, cfg Config) (*Controller, err
 	nc := &Controller{s: s, c: c, cfg: cfg, e: s.Engine, tr: s.Trace,
 		step:  cfg.NodeMonitorPeriod + cfg.PassDuration,
 		nodes: map[string]*nodeHealth{}, zones: map[string]*zone{}}
+	c.TrackPartitions() // for firstPassSeeing
 	var err error
 	nc.loop, err = nc.e.NewLoop(sim.LoopConfig{Period: cfg.NodeMonitorPeriod, Sliding: true}, nc.monitorPass)
 	if err != nil {
@@ -315,6 +319,7 @@ func (nc *Controller) Start() {
 			n := nc.health(l.Name)
 			n.leaseSteady = l.Steady
 			n.lease.set(l)
+			n.leaseGot = nc.origin
 		}
 	}
 	for _, n := range nc.nodeInf.List() {
@@ -435,6 +440,11 @@ func (nc *Controller) zone(key, label string) *zone {
 // nodeSeen records a node present in the cache.
 func (nc *Controller) nodeSeen(node *apiserver.Node) {
 	n := nc.health(node.Name)
+	if r := node.Condition(apiserver.NodeReady); r != nil {
+		if old := n.node; old == nil || !hasHeartbeat(old, r.LastHeartbeatTime) {
+			n.hbGot = nc.s.Now()
+		}
+	}
 	n.node, n.facts = node, nodeFacts{}
 	l := nc.labelsOf(n, node)
 	key, label := l.key, l.label
@@ -492,6 +502,9 @@ func (nc *Controller) onLease(ev apiserver.Event[*apiserver.Lease]) {
 		n.lease = leaseView{}
 		return
 	}
+	if !n.lease.ok || n.lease.renew != l.RenewTime {
+		n.leaseGot = nc.s.Now()
+	}
 	n.lease.set(l)
 	if n.leaseSteady && !l.Steady && n.hasRecord {
 		nc.leaveSteady(n, l)
@@ -516,14 +529,14 @@ func (nc *Controller) leaveSteady(n *nodeHealth, l *apiserver.Lease) {
 			probe, has = t, true
 		}
 	}
-	pR := nc.firstPassSeeing(l.RenewTime)
+	pR := nc.firstPassSeeing(l.RenewTime, n.leaseGot)
 	if pR <= L {
 		n.hasSavedLease, n.savedLeaseRenew, n.savedLeaseRV = true, l.RenewTime, l.ResourceVersion
 		bump(pR)
 	}
 	if node := n.node; node != nil {
 		if r := node.Condition(apiserver.NodeReady); r != nil && n.savedReady {
-			if ph := nc.firstPassSeeing(r.LastHeartbeatTime); ph <= L {
+			if ph := nc.firstPassSeeing(r.LastHeartbeatTime, n.hbGot); ph <= L {
 				n.savedHB, n.savedLT, n.savedStatus = r.LastHeartbeatTime, r.LastTransitionTime, r.Status
 				bump(ph)
 				if ph > pR { // no new renewal in that pass: the Lease was forgotten
@@ -542,17 +555,35 @@ func (nc *Controller) leaveSteady(n *nodeHealth, l *apiserver.Lease) {
 	}
 }
 
-// firstPassSeeing is the first monitor pass that saw a write made at t: the first pass
-// (at Start) for writes before Start, which the informers listed; otherwise the first pass
-// strictly after t + WatchLatency (a change delivered at the instant of a pass is seen by
-// the next one, the pass having been scheduled first).
-func (nc *Controller) firstPassSeeing(t time.Duration) time.Duration {
+// firstPassSeeing is the first monitor pass of exact mode that saw a write made at t,
+// got being when this controller's informers handed over the first version carrying
+// it: the first pass (at Start) for writes before Start, which the informers listed;
+// otherwise the first pass strictly after the write's delivery (a change delivered at
+// the instant of a pass is seen by the next one, the pass having been scheduled first).
+//
+// The delivery comes WatchLatency after the write, unless this controller's client was
+// partitioned then: its watches hold the notification until the partition heals
+// (Client.Released). A value the kubelet wrote for real at t reached these informers
+// exactly when exact mode's write did (got). One a steady kubelet materialised later
+// was delivered no earlier than exact mode's write at t, so the earlier of the two is
+// that write's delivery in both cases; got alone also settles a write made at the very
+// instant a partition started, which the history cannot order.
+func (nc *Controller) firstPassSeeing(t, got time.Duration) time.Duration {
 	if t < nc.origin {
 		return nc.origin
 	}
-	t += nc.cfg.WatchLatency
-	k := (t-nc.origin)/nc.step + 1
+	d := got
+	if at, ok := nc.c.Released(t); ok {
+		d = min(d, at+nc.cfg.WatchLatency)
+	}
+	k := (d-nc.origin)/nc.step + 1
 	return nc.origin + k*nc.step
+}
+
+// hasHeartbeat reports whether node's Ready condition has lastHeartbeatTime hb.
+func hasHeartbeat(node *apiserver.Node, hb time.Duration) bool {
+	r := node.Condition(apiserver.NodeReady)
+	return r != nil && r.LastHeartbeatTime == hb
 }
 
 func (nc *Controller) onPod(ev apiserver.Event[*apiserver.Pod]) {

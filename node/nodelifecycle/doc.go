@@ -59,8 +59,10 @@
 // Ready, carry a NoExecute taint, are queued or await a retry. A node whose Lease is
 // Steady is treated as heartbeating continuously; when a Steady=false write arrives the
 // controller sets its probe to the value exact mode would hold: the first pass after the
-// written renewTime (+ WatchLatency), or, when the materialised status heartbeat is newer
-// than that renewal, the pass after the pass that saw the heartbeat (see below). Zone
+// written renewTime reached it (WatchLatency later, or later still when a partition of the
+// controller's client held it: see Held deliveries), or, when the materialised status
+// heartbeat reached it after that renewal, the pass after the pass that saw the heartbeat
+// (see below). Zone
 // counts are kept incrementally. Tainting ticks are scheduled only for the grid instants
 // at which some zone with queued nodes has a token (a tick without a token changes
 // nothing), placed one period early and moved from there as an always-running tick would
@@ -106,17 +108,34 @@
 // but no new renewal forgot the Lease (upstream's quirk, below) so the pass after it
 // recorded the Lease again. What falls after L is left to the coming passes.
 //
-// # Known limitation
+// # Held deliveries
 //
-// Lazy mode can differ from exact mode when the controller's own client is partitioned
-// (Client.SetPartitioned on the controller's client: a library use, which no scenario
-// file can express) while a kubelet's Lease changes: leaveSteady dates a renewal to
-// the first pass after its write plus the watch latency (firstPassSeeing), but the
-// partition holds the delivery until it heals. A kubelet that stops, starts and stops
-// again inside a 10 s partition goes Unknown one pass early in lazy mode, and with a
-// partition longer than the grace period exact mode's zone goes FullDisruption where
-// lazy mode's does not. Found by a review in session 8; it predates the waiting-node
-// skip, and TestLazyEqualsExactWaiting keeps kubelet changes away from partitions.
+// A partition of the controller's own client (Client.SetPartitioned on it: a library
+// use, which no scenario file can express) holds its watch notifications until it
+// heals, so exact mode's passes see a renewal or a status heartbeat written during it
+// only after the heal. The client keeps its partition history for the controller
+// (Client.TrackPartitions), and leaveSteady dates each value by its delivery: the
+// watch latency after its write, or after the heal of the partition the write fell in
+// (Client.Released). A value the kubelet wrote for real reached the controller's
+// informers when exact mode's did, and the handlers note that instant (leaseGot,
+// hbGot); one a steady kubelet materialised later cannot have arrived earlier than
+// exact mode's write, so the earlier of the two instants is exact mode's. That also
+// orders a real write made at the very instant a partition starts, which the history
+// cannot; a virtual one there counts as held, as if the fault had been scheduled
+// first. Tests: TestLazyEqualsExactControllerPartitioned, and TestLazyEqualsExactWaiting,
+// whose kubelets change during and right after partitions.
+//
+// What lazy mode cannot follow on its own is a partition during which exact mode finds
+// a steady node stale because no renewal reached the controller for the grace period,
+// which takes a partition longer than the grace period less the kubelet's renew
+// interval (30 s with 1.31's 40 s grace period and 10 s renewals). Exact mode's passes
+// then count from the node's last renewal before the partition, which a steady kubelet
+// made only virtually, and fail to write Unknown, leaving the node out of its zone's
+// counts; lazy mode keeps the steady node fresh and counted. A caller that partitions
+// the controller's client that long first makes the steady kubelets leave steady mode
+// (kubelet.Kubelet.Unsteady), as the scenario does for the kubelets a fault touches:
+// their last renewals are then written before the partition, and lazy mode follows
+// exact mode (tested with the package's fake kubelets).
 //
 // # Decisions where upstream leaves room
 //
