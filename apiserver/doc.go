@@ -27,7 +27,9 @@
 // caught up; the entries live in a table of their own, in the order made, which is
 // nearly the order delivered); a pod's status write (PATCH, UPDATE)
 // stores a copy sharing the previous version's labels, owner references and spec
-// (Pod.StatusCopy), and the pods stamped from one template share one PodSpec. Callers
+// (Pod.StatusCopy; a ReplicaSet's, Deployment's or DaemonSet's write shares all its
+// maps, slices and template with the previous version: ReplicaSet.StatusCopy), and the
+// pods stamped from one template share one PodSpec. Callers
 // must therefore never write into a map or slice of an object they were given, nor set
 // a pod's spec field (it writes through the shared *PodSpec): Pod.EditSpec copies it.
 //

@@ -369,8 +369,9 @@ func (k *Kind[T]) Restore(obj T) (T, error) {
 
 // Update replaces an object; obj's resourceVersion must match the stored one
 // (optimistic concurrency), else Conflict. The server stores a copy of obj; for a
-// kind with a status copy (pods) that copy shares obj's maps and slices other than
-// the status, so the caller must not change those in place afterwards.
+// kind with a status copy (pods, ReplicaSets, Deployments, DaemonSets) that copy
+// shares obj's maps and slices (a pod's conditions excepted), so the caller must not
+// change those in place afterwards.
 func (k *Kind[T]) Update(c *Client, obj T) (T, error) {
 	var zero T
 	if err := c.check("update", k.Resource); err != nil {
@@ -414,7 +415,8 @@ func (k *Kind[T]) UpdateFrom(c *Client, cur T, fn func(obj T) error) (T, error) 
 
 // Patch applies fn to a copy of the current object and stores the result, with no
 // resourceVersion precondition (a strategic-merge or JSON patch in effect). fn may
-// return an error to abandon the patch. For a kind with a status copy (pods), fn
+// return an error to abandon the patch. For a kind with a status copy (pods and the
+// workload kinds: see Update), fn
 // gets that: it may set fields and replace maps and slices, but must not change in
 // place those the copy shares with the stored version.
 func (k *Kind[T]) Patch(c *Client, key string, fn func(obj T) error) (T, error) {

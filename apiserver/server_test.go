@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -384,4 +385,33 @@ func TestKindRange(t *testing.T) {
 	var got []string
 	s.Pods.Range(func(p *Pod) { got = append(got, p.Name) })
 	require.Equal(t, []string{"c", "a", "b"}, got, "the creation order, less what was deleted")
+}
+
+// A workload's write stores a copy of the struct that shares its maps and template
+// with the previous version (nothing writes them in place), and leaves that version
+// as it was.
+func TestWorkloadStatusCopySharesMaps(t *testing.T) {
+	s, _, _ := newTestServer(t)
+	c := s.NewClient("c", time.Second)
+	rs, err := s.ReplicaSets.Create(c, &ReplicaSet{ObjectMeta: ObjectMeta{Namespace: "default", Name: "rs", Labels: map[string]string{"app": "web"}},
+		Replicas: 3, Selector: LabelSelector{"app": "web"}, Template: PodTemplate{Labels: map[string]string{"app": "web"}}})
+	require.NoError(t, err)
+	got, err := s.ReplicaSets.Patch(c, rs.Key(), func(x *ReplicaSet) error { x.ReadyReplicas = 2; return nil })
+	require.NoError(t, err)
+	require.NotSame(t, rs, got)
+	require.Equal(t, int32(0), rs.ReadyReplicas, "the previous version is unchanged")
+	require.Equal(t, int32(2), got.ReadyReplicas)
+	require.Equal(t, reflect.ValueOf(rs.Labels).Pointer(), reflect.ValueOf(got.Labels).Pointer(), "labels shared")
+	require.Equal(t, reflect.ValueOf(rs.Template.Labels).Pointer(), reflect.ValueOf(got.Template.Labels).Pointer(), "template shared")
+	require.Same(t, rs.Template.Spec.PodSpec, got.Template.Spec.PodSpec)
+	require.Greater(t, got.ResourceVersion, rs.ResourceVersion)
+
+	d := &Deployment{ObjectMeta: ObjectMeta{Name: "d", Labels: map[string]string{"a": "b"}}}
+	dc := d.StatusCopy()
+	require.Equal(t, reflect.ValueOf(d.Labels).Pointer(), reflect.ValueOf(dc.Labels).Pointer())
+	require.NotNil(t, dc.Template.Spec.PodSpec)
+	ds := &DaemonSet{ObjectMeta: ObjectMeta{Name: "ds", Labels: map[string]string{"a": "b"}}}
+	dsc := ds.StatusCopy()
+	require.Equal(t, reflect.ValueOf(ds.Labels).Pointer(), reflect.ValueOf(dsc.Labels).Pointer())
+	require.NotNil(t, dsc.Template.Spec.PodSpec)
 }

@@ -50,6 +50,17 @@ func (r *ReplicaSet) DeepCopy() *ReplicaSet {
 	return &c
 }
 
+// StatusCopy is a copy for a write (see Pod.StatusCopy): the struct alone, its maps,
+// slices and template shared with r. The controllers' writes set the status counts
+// and the replicas, fields of the struct; when pods turn Ready one node at a time
+// (each kubelet at its own pod-status sync after a heal) every ReplicaSet and
+// Deployment is written once per such node, and a deep copy cost five maps each.
+func (r *ReplicaSet) StatusCopy() *ReplicaSet {
+	c := *r
+	c.ensureSpec()
+	return &c
+}
+
 // Meta returns the object's metadata.
 func (r *ReplicaSet) Meta() *ObjectMeta { return &r.ObjectMeta }
 
@@ -79,6 +90,13 @@ func (d *Deployment) DeepCopy() *Deployment {
 	return &c
 }
 
+// StatusCopy is a copy for a write: the struct alone (see ReplicaSet.StatusCopy).
+func (d *Deployment) StatusCopy() *Deployment {
+	c := *d
+	c.ensureSpec()
+	return &c
+}
+
 // Meta returns the object's metadata.
 func (d *Deployment) Meta() *ObjectMeta { return &d.ObjectMeta }
 
@@ -100,6 +118,13 @@ func (d *DaemonSet) DeepCopy() *DaemonSet {
 	c.ObjectMeta = d.ObjectMeta.deepCopy()
 	c.Selector = LabelSelector(copyMap(d.Selector))
 	c.Template = d.Template.deepCopy()
+	return &c
+}
+
+// StatusCopy is a copy for a write: the struct alone (see ReplicaSet.StatusCopy).
+func (d *DaemonSet) StatusCopy() *DaemonSet {
+	c := *d
+	c.ensureSpec()
 	return &c
 }
 
