@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/nodesim/nodesim/apiserver"
 )
@@ -43,6 +44,45 @@ type DeploymentController struct {
 	created map[string]bool
 	started bool
 	uids    uidStrings
+	// hashes remembers, per Deployment key, the template its current ReplicaSet's
+	// name was computed for: a Deployment is synced on every change of its
+	// ReplicaSets' readiness (once per node as a healed zone's kubelets put their
+	// pods right), and its stored versions share the template (a status write copies
+	// the struct alone), so the hash is computed once per template.
+	hashes map[string]templateHash
+}
+
+// templateHash is a template's identity (its labels map and pod spec, held here so
+// that their addresses are not reused, and the node name, a field of the template's
+// pod itself) with the names PodTemplateHash gives for it.
+type templateHash struct {
+	labels   map[string]string
+	spec     *apiserver.PodSpec
+	nodeName string
+	hash     string
+	name     string // the current ReplicaSet's name
+	rsKey    string // and key
+}
+
+// same reports whether t is the template h was computed for. Stored templates are
+// never changed in place, so the same maps and spec hold the same contents.
+func (h *templateHash) same(t *apiserver.PodTemplate) bool {
+	return h.spec == t.Spec.PodSpec && h.nodeName == t.Spec.NodeName &&
+		*(*unsafe.Pointer)(unsafe.Pointer(&h.labels)) == *(*unsafe.Pointer)(unsafe.Pointer(&t.Labels))
+}
+
+// currentName returns the hash of d's template and the name and key of its
+// ReplicaSet.
+func (dc *DeploymentController) currentName(key string, d *apiserver.Deployment) (hash, name, rsKey string) {
+	if h, ok := dc.hashes[key]; ok && h.same(&d.Template) {
+		return h.hash, h.name, h.rsKey
+	}
+	hash = PodTemplateHash(&d.Template)
+	name = d.Name + "-" + hash
+	rsKey = nsKey(d.Namespace, name)
+	dc.hashes[key] = templateHash{labels: d.Template.Labels, spec: d.Template.Spec.PodSpec, nodeName: d.Template.Spec.NodeName,
+		hash: hash, name: name, rsKey: rsKey}
+	return hash, name, rsKey
 }
 
 // NewDeploymentController builds a stopped Deployment controller.
@@ -53,7 +93,7 @@ func NewDeploymentController(s *apiserver.Server, c *apiserver.Client, cfg Deplo
 	if cfg.WatchLatency < 0 {
 		return nil, fmt.Errorf("workload: DeploymentConfig.WatchLatency %v is negative; it must be zero or positive", cfg.WatchLatency)
 	}
-	return &DeploymentController{s: s, c: c, cfg: cfg, created: map[string]bool{}}, nil
+	return &DeploymentController{s: s, c: c, cfg: cfg, created: map[string]bool{}, hashes: map[string]templateHash{}}, nil
 }
 
 // Start lists and watches Deployments and ReplicaSets and syncs every Deployment.
@@ -181,8 +221,7 @@ func (dc *DeploymentController) sync(key string) error {
 	if !ok || d.Deleting {
 		return nil
 	}
-	hash := PodTemplateHash(&d.Template)
-	name := d.Name + "-" + hash
+	hash, name, rsKey := dc.currentName(key, d)
 	owned := dc.rsInf.ByIndex(indexOwner, dc.uids.of(d.UID))
 	var cur *apiserver.ReplicaSet
 	var ready int32
@@ -198,7 +237,6 @@ func (dc *DeploymentController) sync(key string) error {
 		}
 		ready += rs.ReadyReplicas
 	}
-	rsKey := nsKey(d.Namespace, name)
 	switch {
 	case cur == nil && !dc.created[rsKey]:
 		rs := newReplicaSet(d, hash)

@@ -61,3 +61,35 @@ func TestDeploymentNodeDiesReplacement(t *testing.T) {
 	require.Equal(t, 0, w.e.Pending(), "Stop cancels every timer")
 	golden(t, "deployment_node_dies", w.tr.Records())
 }
+
+// The controller remembers its Deployment's template hash while the stored versions
+// share the template (status writes), and computes it again for a new template: a
+// changed template gets a ReplicaSet of its own and the old one is scaled to zero.
+func TestDeploymentNewTemplateNewReplicaSet(t *testing.T) {
+	w := newWorld(t, 1)
+	w.addNode("n1", nil)
+	_, err := w.s.Deployments.Create(w.c, webDeployment(2))
+	require.NoError(t, err)
+	w.run(30 * time.Second)
+	d, _ := w.s.Deployments.Peek("default/web")
+	require.Equal(t, int32(2), d.ReadyReplicas, "status writes went through the remembered hash")
+	old := "default/web-" + PodTemplateHash(&d.Template)
+	_, ok := w.s.ReplicaSets.Peek(old)
+	require.True(t, ok)
+
+	next := d.DeepCopy()
+	next.Template.Labels = map[string]string{"app": "web", "track": "canary"}
+	w.at(31*time.Second, func() {
+		_, err := w.s.Deployments.Update(w.c, next)
+		require.NoError(t, err)
+	})
+	w.run(60 * time.Second)
+	d, _ = w.s.Deployments.Peek("default/web")
+	cur := "default/web-" + PodTemplateHash(&d.Template)
+	require.NotEqual(t, old, cur)
+	rs, ok := w.s.ReplicaSets.Peek(cur)
+	require.True(t, ok, "a ReplicaSet for the new template")
+	require.Equal(t, int32(2), rs.Replicas)
+	prev, _ := w.s.ReplicaSets.Peek(old)
+	require.Equal(t, int32(0), prev.Replicas, "the old template's ReplicaSet is scaled to zero")
+}
