@@ -102,6 +102,7 @@ type dsState struct {
 	uid      uint64
 	tmpl     *apiserver.Pod // template pod with the DaemonSet tolerations
 	tmplRV   uint64
+	tmplID   templateID       // the DaemonSet template tmpl was made from
 	cmpOps   bool             // the comparison operators gate tmpl was judged with
 	nodes    map[string]uint8 // bit 1: should run; bit 2: has a ready pod
 	desired  int32
@@ -262,13 +263,17 @@ func (dc *DaemonSetController) sync(item string) error {
 	}
 	cmpOps := dc.s.Config.ComparisonOperators
 	if st.tmpl == nil || st.tmplRV != ds.ResourceVersion || st.cmpOps != cmpOps {
-		// Most changes of a DaemonSet are its status (written by this controller):
-		// the nodes' results depend on the template only.
-		t := daemonPodTemplate(ds)
-		if st.tmpl == nil || st.cmpOps != cmpOps || !reflect.DeepEqual(t, st.tmpl) {
-			st.allDirty = true
+		// Most changes of a DaemonSet are its status (written by this controller),
+		// which keep the template (see templateID): the nodes' results depend on the
+		// template only.
+		if st.tmpl == nil || st.cmpOps != cmpOps || !st.tmplID.same(&ds.Template) {
+			t := daemonPodTemplate(ds)
+			if st.tmpl == nil || st.cmpOps != cmpOps || !reflect.DeepEqual(t, st.tmpl) {
+				st.allDirty = true
+			}
+			st.tmpl, st.tmplID = t, idOf(&ds.Template)
 		}
-		st.tmpl, st.tmplRV, st.cmpOps = t, ds.ResourceVersion, cmpOps
+		st.tmplRV, st.cmpOps = ds.ResourceVersion, cmpOps
 	}
 	var err error
 	if pair {

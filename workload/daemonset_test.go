@@ -105,3 +105,28 @@ func TestNodeShouldRunDaemonPod(t *testing.T) {
 		})
 	}
 }
+
+// The controller keeps its template pod while the DaemonSet's versions share the
+// template (its status writes) and makes it again when a write brings a new one:
+// dropping the nodeSelector puts a pod on the node it excluded.
+func TestDaemonSetNewTemplateSeen(t *testing.T) {
+	w := newWorld(t, 1)
+	w.addNode("n1", map[string]string{"agent": "yes"})
+	w.addNode("other", nil)
+	_, err := w.s.DaemonSets.Create(w.c, agentDaemonSet())
+	require.NoError(t, err)
+	w.run(10 * time.Second)
+	require.Len(t, w.podsOn("n1"), 1)
+	require.Empty(t, w.podsOn("other"))
+	w.at(11*time.Second, func() {
+		_, err := w.s.DaemonSets.Patch(w.c, "kube-system/agent", func(d *apiserver.DaemonSet) error {
+			d.Template.Spec.EditSpec().NodeSelector = nil
+			return nil
+		})
+		require.NoError(t, err)
+	})
+	w.run(20 * time.Second)
+	require.Len(t, w.podsOn("other"), 1, "the new template runs everywhere")
+	ds, _ := w.s.DaemonSets.Peek("kube-system/agent")
+	require.Equal(t, int32(2), ds.DesiredNumberScheduled)
+}

@@ -52,23 +52,34 @@ type DeploymentController struct {
 	hashes map[string]templateHash
 }
 
-// templateHash is a template's identity (its labels map and pod spec, held here so
-// that their addresses are not reused, and the node name, a field of the template's
-// pod itself) with the names PodTemplateHash gives for it.
+// templateHash is the names PodTemplateHash gives for a template.
 type templateHash struct {
+	templateID
+	hash  string
+	name  string // the current ReplicaSet's name
+	rsKey string // and key
+}
+
+// templateID is a stored template's identity: its labels map and pod spec (held, so
+// that their addresses are not reused) and the node name, a field of the template's
+// pod itself. Stored objects are never changed in place, and a workload's status
+// write shares the template (ReplicaSet.StatusCopy), so the versions of one object
+// with the same identity have the same template; a template written anew has new
+// maps and is compared as a new one.
+type templateID struct {
 	labels   map[string]string
 	spec     *apiserver.PodSpec
 	nodeName string
-	hash     string
-	name     string // the current ReplicaSet's name
-	rsKey    string // and key
 }
 
-// same reports whether t is the template h was computed for. Stored templates are
-// never changed in place, so the same maps and spec hold the same contents.
-func (h *templateHash) same(t *apiserver.PodTemplate) bool {
-	return h.spec == t.Spec.PodSpec && h.nodeName == t.Spec.NodeName &&
-		*(*unsafe.Pointer)(unsafe.Pointer(&h.labels)) == *(*unsafe.Pointer)(unsafe.Pointer(&t.Labels))
+func idOf(t *apiserver.PodTemplate) templateID {
+	return templateID{labels: t.Labels, spec: t.Spec.PodSpec, nodeName: t.Spec.NodeName}
+}
+
+// same reports whether t is the template id was taken from.
+func (id *templateID) same(t *apiserver.PodTemplate) bool {
+	return id.spec == t.Spec.PodSpec && id.nodeName == t.Spec.NodeName &&
+		*(*unsafe.Pointer)(unsafe.Pointer(&id.labels)) == *(*unsafe.Pointer)(unsafe.Pointer(&t.Labels))
 }
 
 // currentName returns the hash of d's template and the name and key of its
@@ -80,8 +91,7 @@ func (dc *DeploymentController) currentName(key string, d *apiserver.Deployment)
 	hash = PodTemplateHash(&d.Template)
 	name = d.Name + "-" + hash
 	rsKey = nsKey(d.Namespace, name)
-	dc.hashes[key] = templateHash{labels: d.Template.Labels, spec: d.Template.Spec.PodSpec, nodeName: d.Template.Spec.NodeName,
-		hash: hash, name: name, rsKey: rsKey}
+	dc.hashes[key] = templateHash{templateID: idOf(&d.Template), hash: hash, name: name, rsKey: rsKey}
 	return hash, name, rsKey
 }
 

@@ -224,9 +224,7 @@ func (dc *DisruptionController) enqueueFor(p *apiserver.Pod) {
 
 // enqueueNamespace queues every budget in the namespace of m.
 func (dc *DisruptionController) enqueueNamespace(m *apiserver.ObjectMeta) {
-	for _, b := range dc.pdbInf.ByIndex(indexNamespace, namespaceIndexValue(m)) {
-		dc.q.add(b.Key())
-	}
+	dc.pdbInf.EachByIndex(indexNamespace, namespaceIndexValue(m), func(b *apiserver.PodDisruptionBudget) { dc.q.add(b.Key()) })
 }
 
 // controllersScale sums the scale of the controllers of pods (disruption.go
