@@ -56,8 +56,16 @@
 // the cached one; syncBatch(all) reconciles on its ticker). So after a partition heals,
 // the pods are Ready again 0–10 s after the held watch events arrive, at the kubelet's
 // tick. A restarted kubelet has an empty cache and writes at its first sync of each pod
-// (the informer's initial list). A failed pod status write is retried 10 s later (the
-// next batch, without its phase: an approximation). After PowerOn the containers start again.
+// (the informer's initial list). Whatever the kubelet generates goes into its cache,
+// even when the write fails (upstream caches before it writes); a failed write is
+// retried at the next tick (upstream also retries when another pod's status changes on
+// the node, which is not modelled). After PowerOn the containers start again.
+//
+// Not modelled: a kubelet started while its node is partitioned gets its informers'
+// initial lists at once, where upstream's reflector LIST fails until the heal and then
+// returns only the current objects; the model delivers the held intermediate versions.
+// Since the kubelet's cache holds its statuses by then, it writes only what the
+// current version needs at its tick; the difference shows in its failing requests.
 //
 // Injected causes (SetCondition) stand for what the kubelet itself would detect: runtime
 // down (Ready False, "container runtime is down"), network not ready, pressure

@@ -257,7 +257,7 @@ func (k *Kubelet) Stop() {
 	for _, key := range sortedKeys(k.pods) {
 		ps := k.pods[key]
 		ps.stopTimers()
-		ps.cached = false // the status manager's cache goes with the process
+		ps.cached, ps.dirty = false, false // the status manager's state goes with the process
 	}
 	for i := range k.shutdownG {
 		k.shutdownG[i].timer.Cancel()

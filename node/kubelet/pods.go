@@ -116,6 +116,7 @@ func (k *Kubelet) syncPod(p *apiserver.Pod) {
 	wantReady := now >= ps.readyAt
 	if p.Phase == apiserver.PodRunning && p.IsReady() == wantReady {
 		ps.dirty = false // nothing left to put right
+		ps.cached = true // the pod worker's sync cached the status it generated
 		return
 	}
 	if ps.cached && !k.resyncing {
@@ -187,9 +188,13 @@ func (k *Kubelet) startPod(key string) {
 }
 
 // writePodStatus PATCHes a pod's status; a failure is retried at the status manager's
-// next resync.
+// next periodic sync. The status is in the status manager's cache either way (upstream
+// caches it before it tries the API).
 func (k *Kubelet) writePodStatus(key string, fn func(*apiserver.Pod)) {
 	ps := k.pods[key]
+	if ps != nil {
+		ps.cached = true
+	}
 	_, err := k.s.Pods.Patch(k.client, key, func(q *apiserver.Pod) error {
 		fn(q)
 		return nil
@@ -199,14 +204,13 @@ func (k *Kubelet) writePodStatus(key string, fn func(*apiserver.Pod)) {
 		if ps != nil {
 			ps.dirty = true
 		}
-		if !k.podTimer.Pending() && !apiserver.IsNotFound(err) {
-			_ = k.podTimer.Schedule(k.s.Now() + PodStatusSyncPeriod)
+		if !apiserver.IsNotFound(err) {
+			k.schedulePodResync(k.reconcileAt(k.s.Now()))
 		}
 		return
 	}
 	if ps != nil {
 		ps.dirty = false
-		ps.cached = true
 	}
 }
 

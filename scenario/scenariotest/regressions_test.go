@@ -156,6 +156,25 @@ func TestInvariantRegressions(t *testing.T) {
 				require.Equal(t, secs(46.536724944), first(t, recs, "TaintAdded", "node", "node-2", "taint", "node.kubernetes.io/unschedulable:NoSchedule").T)
 			},
 		},
+		{
+			// Review of the kubelet's pod-status reconcile: a kubelet restarted behind a
+			// partition caches the statuses its failing writes carried, so an evicted
+			// pod is never set Ready again by the held versions delivered at the heal.
+			"restarts-partitions-reconcile.yaml",
+			func(t *testing.T, recs []sim.Record) {
+				evicted := map[string]bool{}
+				for i := range recs {
+					r := &recs[i]
+					switch {
+					case r.Kind == "PodEvicted" && r.Str("reason") == "TaintManagerEviction":
+						evicted[r.Str("pod")] = true
+					case r.Kind == "PodReady" && r.Str("to") == "True":
+						require.False(t, evicted[r.Str("pod")], "%s set Ready after its eviction, at %v", r.Str("pod"), r.T)
+					}
+				}
+				require.Len(t, evicted, 5, "the five web pods on a-0")
+			},
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
