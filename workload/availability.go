@@ -183,13 +183,22 @@ func (t *Tracker) Start() {
 			}
 		}
 	}
+	// A workload's status writes (once per node as a healed zone's kubelets put their
+	// pods right) leave its desired count as it was: nothing to record, and no name
+	// to build.
 	t.dInf.AddHandler(func(ev apiserver.Event[*apiserver.Deployment]) {
+		if ev.Type == apiserver.Modified && ev.Old.Replicas == ev.New.Replicas {
+			return
+		}
 		if ev.Type != apiserver.Deleted {
 			t.setDesired(WorkloadName(KindDeployment, ev.New.Namespace, ev.New.Name), ev.New.Replicas)
 		}
 	})
 	t.rsInf.AddHandler(t.onRS)
 	t.dsInf.AddHandler(func(ev apiserver.Event[*apiserver.DaemonSet]) {
+		if ev.Type == apiserver.Modified && ev.Old.DesiredNumberScheduled == ev.New.DesiredNumberScheduled {
+			return
+		}
 		if ev.Type != apiserver.Deleted {
 			t.setDesired(WorkloadName(KindDaemonSet, ev.New.Namespace, ev.New.Name), ev.New.DesiredNumberScheduled)
 		}
@@ -238,7 +247,7 @@ func (t *Tracker) Stop() {
 
 func (t *Tracker) onRS(ev apiserver.Event[*apiserver.ReplicaSet]) {
 	rs := ev.New
-	if ev.Type == apiserver.Deleted {
+	if ev.Type == apiserver.Deleted || ev.Type == apiserver.Modified && ev.Old.Replicas == rs.Replicas {
 		return
 	}
 	if ref, ok := rs.ControllerRef(); ok && ref.Kind == KindDeployment {

@@ -106,7 +106,7 @@ func (q *workQueue) run() {
 				d = retryMaxDelay
 			}
 			q.addAfter(k, d)
-		} else {
+		} else if len(q.failures) > 0 { // (most queues never fail: no hashing then)
 			delete(q.failures, k)
 		}
 	}

@@ -302,3 +302,44 @@ func TestPropertyTrackerContributions(t *testing.T) {
 		}
 	})
 }
+
+// desired is the workload's last desired count (-1: no sample).
+func (w *trackerWorld) desired(wl string) int32 {
+	w.settle()
+	ss := w.tk.Series(wl)
+	if len(ss) == 0 {
+		return -1
+	}
+	return ss[len(ss)-1].Desired
+}
+
+// A scale of a Deployment, a bare ReplicaSet or a DaemonSet's desired count is
+// recorded; the workloads' status writes, which leave those counts, record nothing.
+func TestTrackerDesiredFollowsScale(t *testing.T) {
+	w := newTrackerWorld(t)
+	_, err := w.s.Deployments.Create(w.c, &apiserver.Deployment{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "d"}, Replicas: 2})
+	require.NoError(t, err)
+	w.createRS("bare", nil)
+	_, err = w.s.DaemonSets.Create(w.c, &apiserver.DaemonSet{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "ds"}, DesiredNumberScheduled: 3})
+	require.NoError(t, err)
+	require.Equal(t, int32(2), w.desired("deployment/default/d"))
+	require.Equal(t, int32(1), w.desired("replicaset/default/bare"))
+	require.Equal(t, int32(3), w.desired("daemonset/default/ds"))
+	samples := len(w.tk.Series("deployment/default/d"))
+
+	// status writes: nothing recorded
+	_, err = w.s.Deployments.Patch(w.c, "default/d", func(d *apiserver.Deployment) error { d.ReadyReplicas = 1; return nil })
+	require.NoError(t, err)
+	w.settle()
+	require.Len(t, w.tk.Series("deployment/default/d"), samples)
+
+	_, err = w.s.Deployments.Patch(w.c, "default/d", func(d *apiserver.Deployment) error { d.Replicas = 5; return nil })
+	require.NoError(t, err)
+	_, err = w.s.ReplicaSets.Patch(w.c, "default/bare", func(r *apiserver.ReplicaSet) error { r.Replicas = 4; return nil })
+	require.NoError(t, err)
+	_, err = w.s.DaemonSets.Patch(w.c, "default/ds", func(d *apiserver.DaemonSet) error { d.DesiredNumberScheduled = 6; return nil })
+	require.NoError(t, err)
+	require.Equal(t, int32(5), w.desired("deployment/default/d"))
+	require.Equal(t, int32(4), w.desired("replicaset/default/bare"))
+	require.Equal(t, int32(6), w.desired("daemonset/default/ds"))
+}
