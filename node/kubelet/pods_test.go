@@ -245,7 +245,7 @@ func TestAdoptedPodReconciledAtNodesPhase(t *testing.T) {
 			Conditions: []apiserver.PodCondition{{Type: apiserver.PodReady, Status: apiserver.ConditionTrue, LastTransitionTime: -time.Hour}}})
 		require.NoError(t, err)
 		k.StartRunning()
-		base := k.resume.PodSync
+		base := k.runningPhases().podSync
 		require.True(t, base >= 0 && base < PodStatusSyncPeriod, "phase %v", base)
 		tick := base
 		for tick <= time.Second {

@@ -37,9 +37,6 @@ type Resume struct {
 	Status     time.Duration // the status loop's next sync
 	LastReport time.Duration // the last status report
 	Lease      time.Duration // the Lease's next renewal
-	// PodSync is a periodic sync of the pod status manager (its ticker runs every
-	// PodStatusSyncPeriod from the kubelet's start, at a phase of its own per node).
-	PodSync time.Duration
 	// Steady: the kubelet continues in lazy steady mode, so it does nothing observable
 	// until something concerns its node (otherwise its loops run from time zero).
 	Steady   bool
@@ -64,13 +61,12 @@ func (k *Kubelet) restoreObjects(since time.Duration) (Resume, error) {
 	if since >= now {
 		return Resume{}, errors.New("kubelet: a running start needs a start time before now")
 	}
-	r := sim.NewRand(k.s.Engine.Seed(), "kubelet/"+k.name+"/running")
 	period := lease.DefaultRenewInterval(k.cfg.NodeLeaseDurationSeconds)
+	ph := k.runningPhases()
 	res := Resume{Since: since}
-	res.Status = now + r.Uniform(0, k.cfg.NodeStatusUpdateFrequency)
-	res.LastReport = now - r.Uniform(0, k.cfg.NodeStatusReportFrequency)
-	res.Lease = now + r.Uniform(0, period)
-	res.PodSync = now + r.Uniform(0, PodStatusSyncPeriod) // drawn last: the draws above stay as they were
+	res.Status = now + ph.status
+	res.LastReport = now - ph.sinceReport
+	res.Lease = now + ph.lease
 	if !*k.cfg.RegisterNode {
 		return res, nil
 	}
@@ -97,6 +93,26 @@ func (k *Kubelet) restoreObjects(since time.Duration) (Resume, error) {
 	res.restored = err == nil
 	res.Steady = res.restored && k.lazy()
 	return res, err
+}
+
+// phases are where the loops of a kubelet running since before now stand: how long
+// until the status loop's next sync, since its last report and until the Lease's
+// next renewal, and the phase of the pod status manager's ticker.
+type phases struct {
+	status, sinceReport, lease, podSync time.Duration
+}
+
+// runningPhases draws the phases from the node's own stream, always in the same
+// order: restoreObjects takes the first three and Adopt the last, drawing them all
+// again, so that the Resume a world keeps per node need not hold it.
+func (k *Kubelet) runningPhases() phases {
+	r := sim.NewRand(k.s.Engine.Seed(), "kubelet/"+k.name+"/running")
+	var ph phases
+	ph.status = r.Uniform(0, k.cfg.NodeStatusUpdateFrequency)
+	ph.sinceReport = r.Uniform(0, k.cfg.NodeStatusReportFrequency)
+	ph.lease = r.Uniform(0, lease.DefaultRenewInterval(k.cfg.NodeLeaseDurationSeconds))
+	ph.podSync = r.Uniform(0, PodStatusSyncPeriod)
+	return ph
 }
 
 // Restore is RestoreNode for this kubelet: it restores the objects and keeps the
@@ -140,7 +156,7 @@ func (k *Kubelet) Adopt(r Resume, nodeEv *apiserver.Event[*apiserver.Node], podE
 	k.lastSyncOK = true
 	k.sphase = phaseIdle
 	k.startedAt = r.Since
-	k.podSyncBase = r.PodSync
+	k.podSyncBase = k.runningPhases().podSync
 	k.startInformers()
 	if nodeEv != nil {
 		k.nodeInf.Rewind(*nodeEv)
