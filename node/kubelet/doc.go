@@ -48,8 +48,9 @@
 // 0) — only while it runs and reaches the API server, so on a dead or partitioned node the
 // pod stays Terminating. The status manager puts the API in line with the running
 // containers: pods the node lifecycle controller marked Ready=False become Ready again.
-// When the kubelet's process already holds the pod's status in its cache (it wrote or,
-// in a running start, adopted it), seeing the changed pod changes nothing there, so
+// When the kubelet's process already holds the pod's status in its cache (it generated
+// one, even if its write failed, or adopted it in a running start), seeing the changed
+// pod changes nothing there, so
 // nothing is sent then: the status manager's periodic batch, every 10 s (syncPeriod)
 // from the kubelet's start, finds the API disagreeing and patches it
 // (pkg/kubelet/status/status_manager.go: updateStatusInternal ignores a status equal to

@@ -34,7 +34,8 @@ type podState struct {
 	final   sim.Handle
 	dirty   bool // a status write failed or waits for a reconcile; the status manager retries
 	// cached: this kubelet process has the pod's status in its status manager's cache
-	// (it wrote or adopted it). A version of the pod that disagrees with that status
+	// (it generated one, whether or not its write got through, or adopted it in a
+	// running start). A version of the pod that disagrees with that status
 	// (the node lifecycle controller marked it NotReady) is then put right by the
 	// status manager's periodic reconcile, not at once: see reconcileAt.
 	cached bool
@@ -132,7 +133,7 @@ func (k *Kubelet) syncPod(p *apiserver.Pod) {
 
 // reconcileAt is the status manager's first periodic sync after now: its ticker
 // runs every PodStatusSyncPeriod from the kubelet's start (a running start's kubelet
-// at a phase drawn per node, Resume.PodSync).
+// at a phase drawn per node: runningPhases).
 func (k *Kubelet) reconcileAt(now time.Duration) time.Duration {
 	d := (now - k.podSyncBase) % PodStatusSyncPeriod
 	if d < 0 {

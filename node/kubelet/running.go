@@ -106,7 +106,8 @@ type phases struct {
 // order: restoreObjects takes the first three and Adopt the last, drawing them all
 // again, so that the Resume a world keeps per node need not hold it.
 func (k *Kubelet) runningPhases() phases {
-	r := sim.NewRand(k.s.Engine.Seed(), "kubelet/"+k.name+"/running")
+	var r sim.Rand
+	r.Reseed(k.s.Engine.Seed(), "kubelet/"+k.name+"/running")
 	var ph phases
 	ph.status = r.Uniform(0, k.cfg.NodeStatusUpdateFrequency)
 	ph.sinceReport = r.Uniform(0, k.cfg.NodeStatusReportFrequency)
