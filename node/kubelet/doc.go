@@ -50,9 +50,9 @@
 // containers: pods the node lifecycle controller marked Ready=False become Ready again.
 // When the kubelet's process already holds the pod's status in its cache (it generated
 // one, even if its write failed, or adopted it in a running start), seeing the changed
-// pod changes nothing there, so
-// nothing is sent then: the status manager's periodic batch, every 10 s (syncPeriod)
-// from the kubelet's start, finds the API disagreeing and patches it
+// pod changes nothing there, so nothing is sent then: the status manager's periodic
+// batch, every 10 s (syncPeriod) from the kubelet's start, finds the API disagreeing
+// and patches it
 // (pkg/kubelet/status/status_manager.go: updateStatusInternal ignores a status equal to
 // the cached one; syncBatch(all) reconciles on its ticker). So after a partition heals,
 // the pods are Ready again 0–10 s after the held watch events arrive, at the kubelet's
