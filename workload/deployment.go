@@ -50,6 +50,7 @@ type DeploymentController struct {
 	// pods right), and its stored versions share the template (a status write copies
 	// the struct alone), so the hash is computed once per template.
 	hashes map[string]templateHash
+	older  []*apiserver.ReplicaSet // scratch: a sync's ReplicaSets of older templates
 }
 
 // templateHash is the names PodTemplateHash gives for a template.
@@ -226,26 +227,40 @@ func newReplicaSet(d *apiserver.Deployment, hash string) *apiserver.ReplicaSet {
 	}
 }
 
+// scaleDown scales the ReplicaSets of older templates to zero: without rollouts,
+// that is all the controller does with them.
+func (dc *DeploymentController) scaleDown(older []*apiserver.ReplicaSet) error {
+	for _, rs := range older {
+		if _, err := dc.s.ReplicaSets.Patch(dc.c, rs.Key(), func(x *apiserver.ReplicaSet) error { x.Replicas = 0; return nil }); err != nil && !apiserver.IsNotFound(err) {
+			dc.c.TraceError("patch", "replicasets", err)
+			return err
+		}
+	}
+	return nil
+}
+
 func (dc *DeploymentController) sync(key string) error {
 	d, ok := dc.dInf.Get(key)
 	if !ok || d.Deleting {
 		return nil
 	}
 	hash, name, rsKey := dc.currentName(key, d)
-	owned := dc.rsInf.ByIndex(indexOwner, dc.uids.of(d.UID))
 	var cur *apiserver.ReplicaSet
 	var ready int32
-	for _, rs := range owned {
+	older := dc.older[:0]
+	dc.rsInf.EachByIndex(indexOwner, dc.uids.of(d.UID), func(rs *apiserver.ReplicaSet) {
 		if rs.Name == name {
 			cur = rs
 		} else if rs.Replicas != 0 {
-			// An older template's ReplicaSet: without rollouts, it is scaled to zero.
-			if _, err := dc.s.ReplicaSets.Patch(dc.c, rs.Key(), func(x *apiserver.ReplicaSet) error { x.Replicas = 0; return nil }); err != nil && !apiserver.IsNotFound(err) {
-				dc.c.TraceError("patch", "replicasets", err)
-				return err
-			}
+			older = append(older, rs)
 		}
 		ready += rs.ReadyReplicas
+	})
+	err := dc.scaleDown(older)
+	clear(older)
+	dc.older = older[:0]
+	if err != nil {
+		return err
 	}
 	switch {
 	case cur == nil && !dc.created[rsKey]:
