@@ -115,6 +115,11 @@ func (k *Kubelet) syncPod(p *apiserver.Pod) {
 	}
 	// status manager: the containers run; make the API agree.
 	wantReady := now >= ps.readyAt
+	if !wantReady && !ps.ready.Pending() {
+		// a new process (Stop cancelled the timer with the old one): the readiness
+		// delay still counts from the containers' start
+		k.armReady(key, ps)
+	}
 	if p.Phase == apiserver.PodRunning && p.IsReady() == wantReady {
 		ps.dirty = false // nothing left to put right
 		ps.cached = true // the pod worker's sync cached the status it generated
@@ -182,10 +187,15 @@ func (k *Kubelet) startPod(key string) {
 	ready := p.ReadinessDelay <= 0
 	k.writePodStatus(key, func(q *apiserver.Pod) { k.setRunning(q, ready, now) })
 	if !ready {
-		ps.ready, _ = k.s.Engine.At(ps.readyAt, func() {
-			k.writePodStatus(key, func(q *apiserver.Pod) { k.setRunning(q, true, k.s.Now()) })
-		})
+		k.armReady(key, ps)
 	}
+}
+
+// armReady makes the pod turn Ready when its readiness delay has passed (ps.readyAt).
+func (k *Kubelet) armReady(key string, ps *podState) {
+	ps.ready, _ = k.s.Engine.At(ps.readyAt, func() {
+		k.writePodStatus(key, func(q *apiserver.Pod) { k.setRunning(q, true, k.s.Now()) })
+	})
 }
 
 // writePodStatus PATCHes a pod's status; a failure is retried at the status manager's

@@ -109,3 +109,29 @@ func TestRestartBehindPartitionNoReadyForEvictedPod(t *testing.T) {
 	require.Nil(t, w.pod("p"))
 	require.NotContains(t, w.text("PodReady"), "from=False to=True", "an evicted pod is never set Ready again")
 }
+
+// A kubelet restarted while a pod's containers run but before its readiness delay has
+// passed arms the readiness again: the containers kept running, so the pod turns Ready
+// when the delay from their start has passed, as it would have without the restart.
+// (Stop cancels the timer with the process; the new process's first sync of the pod
+// found its status agreeing, NotReady, and nothing turned it Ready: a stress run found
+// it, and it predates the session's reconcile change.)
+func TestRestartDuringReadinessDelayStillTurnsReady(t *testing.T) {
+	for _, restart := range []func(k *Kubelet, w *world){
+		func(k *Kubelet, w *world) { w.at(30*time.Second, func() { k.Restart() }) },
+		func(k *Kubelet, w *world) {
+			w.at(30*time.Second, func() { k.Stop() })
+			w.at(40*time.Second, func() { k.Start() })
+		},
+	} {
+		w := newWorld(t, false, Config{NoJitter: true}, "n")
+		k := w.k["n"]
+		w.at(3*time.Second, func() { k.Start() })
+		w.at(5*time.Second, func() { w.createPod("p", "n", 30, time.Minute, "") }) // running at 6 s
+		restart(k, w)
+		w.run(66*time.Second - time.Millisecond)
+		require.False(t, w.pod("p").IsReady())
+		w.run(66 * time.Second)
+		require.True(t, w.pod("p").IsReady(), "Ready a minute after its containers started")
+	}
+}
