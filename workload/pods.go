@@ -24,17 +24,27 @@ const indexOwner = "controllerUID"
 // applies, and formatting the UID each time allocated on every pod write. A controller
 // owns its table (simulations may run in parallel); entries are never dropped, which
 // costs one string per owner ever seen.
-type uidStrings struct{ m map[uint64]string }
+// The last answer is kept besides: an index asks for the old and the new version of
+// the same object in turn.
+type uidStrings struct {
+	m       map[uint64]string
+	lastUID uint64
+	last    string // "" while nothing was asked
+}
 
 func (u *uidStrings) of(uid uint64) string {
-	if s, ok := u.m[uid]; ok {
-		return s
+	if uid == u.lastUID && u.last != "" {
+		return u.last
 	}
-	if u.m == nil {
-		u.m = map[uint64]string{}
+	s, ok := u.m[uid]
+	if !ok {
+		if u.m == nil {
+			u.m = map[uint64]string{}
+		}
+		s = strconv.FormatUint(uid, 10)
+		u.m[uid] = s
 	}
-	s := strconv.FormatUint(uid, 10)
-	u.m[uid] = s
+	u.lastUID, u.last = uid, s
 	return s
 }
 

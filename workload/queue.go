@@ -50,10 +50,11 @@ func (q *workQueue) add(key string) {
 	if q.stopped {
 		return
 	}
-	if _, ok := q.dirty[key]; ok {
-		return
+	n := len(q.dirty)
+	q.dirty[key] = struct{}{} // one hash of the key, not a lookup and then a store
+	if len(q.dirty) == n {
+		return // already queued
 	}
-	q.dirty[key] = struct{}{}
 	q.keys = append(q.keys, key)
 	if !q.timer.Pending() {
 		_ = q.timer.Schedule(max(q.e.Now(), q.busyUntil))
