@@ -3,10 +3,10 @@ package workload
 import (
 	"fmt"
 	"hash/fnv"
+	"reflect"
 	"sort"
 	"strconv"
 	"time"
-	"unsafe"
 
 	"github.com/nodesim/nodesim/apiserver"
 )
@@ -80,7 +80,7 @@ func idOf(t *apiserver.PodTemplate) templateID {
 // same reports whether t is the template id was taken from.
 func (id *templateID) same(t *apiserver.PodTemplate) bool {
 	return id.spec == t.Spec.PodSpec && id.nodeName == t.Spec.NodeName &&
-		*(*unsafe.Pointer)(unsafe.Pointer(&id.labels)) == *(*unsafe.Pointer)(unsafe.Pointer(&t.Labels))
+		reflect.ValueOf(id.labels).UnsafePointer() == reflect.ValueOf(t.Labels).UnsafePointer()
 }
 
 // currentName returns the hash of d's template and the name and key of its
@@ -242,6 +242,7 @@ func (dc *DeploymentController) scaleDown(older []*apiserver.ReplicaSet) error {
 func (dc *DeploymentController) sync(key string) error {
 	d, ok := dc.dInf.Get(key)
 	if !ok || d.Deleting {
+		delete(dc.hashes, key) // (it keeps the template alive)
 		return nil
 	}
 	hash, name, rsKey := dc.currentName(key, d)

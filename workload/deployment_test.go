@@ -92,4 +92,9 @@ func TestDeploymentNewTemplateNewReplicaSet(t *testing.T) {
 	require.Equal(t, int32(2), rs.Replicas)
 	prev, _ := w.s.ReplicaSets.Peek(old)
 	require.Equal(t, int32(0), prev.Replicas, "the old template's ReplicaSet is scaled to zero")
+
+	require.Contains(t, w.dep.hashes, "default/web")
+	w.at(61*time.Second, func() { require.NoError(t, w.s.Deployments.Delete(w.c, "default/web", apiserver.DeleteOptions{})) })
+	w.run(62 * time.Second)
+	require.NotContains(t, w.dep.hashes, "default/web", "a deleted Deployment's template is not kept")
 }

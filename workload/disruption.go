@@ -214,12 +214,14 @@ func sameLabels(a, b map[string]string) bool {
 	return true
 }
 
+// enqueueFor queues the budgets whose selector matches p (a walk of the namespace
+// index: it runs on every pod event).
 func (dc *DisruptionController) enqueueFor(p *apiserver.Pod) {
-	for _, b := range dc.pdbInf.ByIndex(indexNamespace, namespaceIndexValue(&p.ObjectMeta)) {
+	dc.pdbInf.EachByIndex(indexNamespace, namespaceIndexValue(&p.ObjectMeta), func(b *apiserver.PodDisruptionBudget) {
 		if b.Selector.Matches(p.Labels) {
 			dc.q.add(b.Key())
 		}
-	}
+	})
 }
 
 // enqueueNamespace queues every budget in the namespace of m.
