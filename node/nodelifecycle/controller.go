@@ -294,6 +294,9 @@ func (nc *Controller) Start() {
 		return
 	}
 	nc.running = true
+	if nc.run > 0 {
+		nc.forgetAll()
+	}
 	nc.origin = nc.s.Now()
 	nc.passRan, nc.inPass, nc.tickNow = false, false, false
 	lat := nc.cfg.WatchLatency
@@ -304,15 +307,6 @@ func (nc *Controller) Start() {
 	nc.leaseInf, _ = apiserver.InformerFor(f, nc.s.Leases, nc.c, lat)
 	nc.podInf, _ = apiserver.InformerFor(f, nc.s.Pods, nc.c, lat)
 	nc.podInf.AddIndex(apiserver.IndexNodeName, func(p *apiserver.Pod) string { return p.NodeName })
-	// Records kept from an earlier run forget what that run's informers held, as if
-	// each node had been deleted; the list below sees again those still there, and a
-	// node deleted while the controller was stopped is then removed at the next pass
-	// like one whose deletion it saw. (The walk's order reaches nothing: the pass
-	// sorts what changed.)
-	for _, n := range nc.nodes {
-		n.lease = leaseView{}
-		nc.forget(n)
-	}
 	for _, l := range nc.leaseInf.List() {
 		nc.leaseCacheRV = max(nc.leaseCacheRV, l.ResourceVersion)
 		if l.Namespace == NodeLeaseNamespace {
@@ -334,6 +328,20 @@ func (nc *Controller) Start() {
 		nc.doNoScheduleTaintingPass(key)
 	}
 	nc.loop.Start()
+}
+
+// forgetAll drops what an earlier run knew: a Start after Stop is a new process (as
+// kube-controller-manager, which exits when it loses its leader lease, always is), so
+// it starts with no node records, zone states or tainting queues, and a node deleted
+// while the controller was stopped is one it never saw. Keeping the records would give
+// exact mode the earlier run's probe timestamps, which lazy mode's passes, starting
+// afresh, cannot rebuild.
+func (nc *Controller) forgetAll() {
+	nc.nodes, nc.zones, nc.zoneList, nc.zoneKeys = map[string]*nodeHealth{}, map[string]*zone{}, nil, nil
+	nc.active, nc.memberDirty, nc.stuck, nc.visit = nil, nil, nil, nil
+	nc.nStuck, nc.nWaiting = 0, 0
+	nc.activeUnsorted, nc.tickDeferred, nc.tickTarget = false, false, 0
+	nc.leaseCacheRV, nc.breakerRV, nc.lastPass = 0, 0, 0
 }
 
 // Stop stops the loops, cancels every timer and stops the informers (unless they are

@@ -137,6 +137,12 @@
 // their last renewals are then written before the partition, and lazy mode follows
 // exact mode (tested with the package's fake kubelets).
 //
+// A Start after Stop is a new process, as kube-controller-manager always is (it exits
+// when it loses its leader lease): the controller drops every node record, zone state
+// and tainting queue, and lists afresh. A node deleted while it was stopped is one it
+// never saw. Both modes start from the same empty memory, so they agree across a
+// restart too (TestLazyEqualsExactControllerRestarted).
+//
 // # Decisions where upstream leaves room
 //
 //   - Order: upstream runs 8 workers over the nodes; here nodes are processed in name
