@@ -33,13 +33,22 @@ func newTrackerWorld(t *testing.T) *trackerWorld {
 // settle delivers the pending watch events.
 func (w *trackerWorld) settle() { require.NoError(w.t, w.e.RunUntil(w.e.Now()+time.Second)) }
 
-func (w *trackerWorld) ready(wl string) int32 {
+// last is the workload's last sample once the pending events are delivered (false:
+// none).
+func (w *trackerWorld) last(wl string) (Sample, bool) {
 	w.settle()
 	ss := w.tk.Series(wl)
 	if len(ss) == 0 {
-		return -1
+		return Sample{}, false
 	}
-	return ss[len(ss)-1].Ready
+	return ss[len(ss)-1], true
+}
+
+func (w *trackerWorld) ready(wl string) int32 {
+	if s, ok := w.last(wl); ok {
+		return s.Ready
+	}
+	return -1
 }
 
 func (w *trackerWorld) createRS(name string, owner *apiserver.OwnerReference) *apiserver.ReplicaSet {
@@ -305,12 +314,10 @@ func TestPropertyTrackerContributions(t *testing.T) {
 
 // desired is the workload's last desired count (-1: no sample).
 func (w *trackerWorld) desired(wl string) int32 {
-	w.settle()
-	ss := w.tk.Series(wl)
-	if len(ss) == 0 {
-		return -1
+	if s, ok := w.last(wl); ok {
+		return s.Desired
 	}
-	return ss[len(ss)-1].Desired
+	return -1
 }
 
 // A scale of a Deployment, a bare ReplicaSet or a DaemonSet's desired count is
