@@ -102,7 +102,7 @@ func DefaultRenewInterval(leaseDurationSeconds int32) time.Duration {
 type Controller struct {
 	s      *apiserver.Server
 	c      *apiserver.Client
-	r      *sim.Rand
+	jitter sim.JitterCycle // the loop's waits, keyed by one draw of New's Rand
 	cfg    Config
 	key    string
 	timer  *sim.Timer
@@ -149,8 +149,9 @@ const (
 	phaseEnsureFailed // a failed ensure-lease's answer arrives
 )
 
-// New returns a stopped controller. r supplies the loop's jitter draws; it must be the
-// controller's own stream (e.g. sim.NewRand(seed, "kubelet/"+node+"/lease")).
+// New returns a stopped controller. r keys the loop's jitter (one draw, for a
+// sim.JitterCycle); it should be the controller's own stream (e.g.
+// sim.NewRand(seed, "kubelet/"+node+"/lease")).
 func New(s *apiserver.Server, c *apiserver.Client, r *sim.Rand, cfg Config) (*Controller, error) {
 	if s == nil || c == nil {
 		return nil, errors.New("lease: server and client are required")
@@ -185,8 +186,11 @@ func New(s *apiserver.Server, c *apiserver.Client, r *sim.Rand, cfg Config) (*Co
 	if cfg.JitterFactor > 0 && r == nil {
 		return nil, errors.New("lease: a jittered loop needs a Rand")
 	}
-	ctl := &Controller{s: s, c: c, r: r, cfg: cfg, period: cfg.RenewInterval,
+	ctl := &Controller{s: s, c: c, cfg: cfg, period: cfg.RenewInterval,
 		key: cfg.Namespace + "/" + cfg.HolderIdentity}
+	if cfg.JitterFactor > 0 {
+		ctl.jitter = sim.NewJitterCycle(r)
+	}
 	t, err := s.Engine.NewTimer(ctl.step)
 	if err != nil {
 		return nil, err
@@ -253,7 +257,7 @@ func (ctl *Controller) Stop() {
 
 func (ctl *Controller) drawWait() time.Duration {
 	if ctl.cfg.JitterFactor > 0 {
-		return ctl.r.Jitter(ctl.period, ctl.cfg.JitterFactor)
+		return ctl.jitter.Next(ctl.period, ctl.cfg.JitterFactor)
 	}
 	return ctl.period
 }
@@ -579,8 +583,8 @@ func (ctl *Controller) LastRenewal() time.Duration {
 }
 
 // catchUp walks the virtual schedule to now: the last renewal strictly before now and
-// the next one due. With draw set it consumes the jitter draws exact mode would have
-// made; otherwise it only peeks (no jitter: exact; with jitter: an estimate).
+// the next one due. With draw set it takes the waits exact mode would have taken
+// (moving the jitter cycle's place); otherwise it only peeks (no jitter: exact; with jitter: an estimate).
 func (ctl *Controller) catchUp(draw bool) (last, next time.Duration) {
 	now := ctl.s.Now()
 	last, next = ctl.virtLast, ctl.virtNext
@@ -589,8 +593,8 @@ func (ctl *Controller) catchUp(draw bool) (last, next time.Duration) {
 	}
 	took, period, f := ctl.virtTook, ctl.period, ctl.cfg.JitterFactor
 	if f > 0 && draw {
-		// one draw per renewal since the lease went steady: thousands after hours.
-		return ctl.r.JitterWalk(next, now, period, f, took)
+		// one wait per renewal since the lease went steady, whole cycles skipped
+		return ctl.jitter.Walk(next, now, period, f, took)
 	}
 	// a fixed step: count the renewals instead of walking them.
 	step := took + period

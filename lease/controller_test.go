@@ -262,7 +262,7 @@ func TestCatchUpIsRenewalLoop(t *testing.T) {
 				w := c.period
 				switch {
 				case tc.jitter:
-					w = c.r.Jitter(c.period, c.cfg.JitterFactor)
+					w = c.jitter.Next(c.period, c.cfg.JitterFactor)
 				case c.cfg.JitterFactor > 0:
 					w += time.Duration(float64(c.period) * c.cfg.JitterFactor / 2)
 				}
@@ -270,7 +270,7 @@ func TestCatchUpIsRenewalLoop(t *testing.T) {
 			}
 			require.Equal(t, wantLast, last)
 			require.Equal(t, wantNext, next)
-			require.Equal(t, c.r.Uint64(), a.ctl.r.Uint64(), "the same draws")
+			require.Equal(t, c.jitter.Pos(), a.ctl.jitter.Pos(), "the same draws")
 		})
 	}
 }

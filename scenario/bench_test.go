@@ -55,6 +55,26 @@ func BenchmarkFleetHealthy(b *testing.B) {
 	}
 }
 
+// BenchmarkLateOutage: the healthy running fleet of BenchmarkFleetHealthy (10k nodes)
+// for 1 and 30 days, with one zone partitioned for a minute one hour before the end.
+// Waking a zone's kubelets from lazy mode replays their loops since they went steady;
+// that must cost the same after a day or a month (see sim.JitterCycle).
+func BenchmarkLateOutage(b *testing.B) {
+	for _, days := range []int{1, 30} {
+		b.Run(fmt.Sprintf("days=%d", days), func(b *testing.B) {
+			d := time.Duration(days) * 24 * time.Hour
+			extra := fmt.Sprintf("  start: running\n  events:\n    - at: %s\n      partition: {zone: zone-1, for: 1m}\n", d-time.Hour)
+			sc := fleet(b, 10_000, 3, d, extra)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := scenario.Run(sc, scenario.RunOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // deployments is a spec.objects section: a DaemonSet "agent" (if ds) and 100
 // Deployments sharing replicas equally.
 func deployments(replicas int, ds bool) string {

@@ -68,6 +68,13 @@ func TestLazyEqualsExactThroughLongFaults(t *testing.T) {
 		{"partition through an outage", "1.37", "2h",
 			"    - at: 10m\n      apiServerOutage: {for: 15m}\n    - at: 15m\n      partition: {zone: c, for: 20m}\n",
 			[]string{"action=apiServerRecovered", "action=heal"}},
+		// faults after two days of steady mode: waking the kubelets skips whole cycles of
+		// lease renewals and of status reports (sim.JitterCycle)
+		{"partition and stop after 2 days, 1.37", "1.37", "48h20m",
+			"    - at: 48h\n      partition: {zone: b, for: 2m}\n    - at: 48h5m\n      stopKubelet: {zone: c}\n",
+			[]string{"action=heal", "NodeCondition node=c-9 type=Ready from=True to=Unknown"}},
+		{"partition after 2 days, 1.31", "1.31", "48h10m", "    - at: 48h\n      partition: {zone: a, for: 3m}\n",
+			[]string{"action=heal", "NodeCondition node=a-9 type=Ready from=True to=Unknown"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sc, err := scenario.Parse("long-faults.yaml", []byte(longFaultScenario(tc.version, tc.duration, tc.events)))

@@ -42,6 +42,11 @@
 // (NewRand, Engine.Rand). Streams are independent: a new node's stream never shifts
 // another node's draws.
 //
+// A JitterCycle gives the waits of a loop that lazy mode must be able to replay over
+// days: each wait is jittered as Rand.Jitter would, but the waits repeat every
+// CycleLen (64) draws, so a replay skips whole cycles by their sum and costs the same
+// after an hour or a month (see JitterCycle).
+//
 // # Trace
 //
 // Trace collects typed Records (time, kind, ordered attributes) in simulation order.

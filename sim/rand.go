@@ -102,40 +102,6 @@ func (r *Rand) Jitter(d time.Duration, factor float64) time.Duration {
 	if factor <= 0 {
 		factor = 1
 	}
-	// the product is never negative, so converting truncates as math.Floor would (and
-	// keeps Jitter cheap: a partition replays millions of draws)
+	// the product is never negative, so converting truncates as math.Floor would
 	return d + time.Duration(r.Float64()*factor*float64(d))
-}
-
-// JitterWalk steps t forward by extra + Jitter(d, factor) while t < until, one draw per
-// step, exactly as a loop calling Jitter would, and returns the t the last step was
-// taken from (t itself if none was) and the first t ≥ until. It serves replays of a
-// long steady stretch (a node's renewals over hours: thousands of draws per node), so
-// it keeps the stream's state in locals instead of calling Jitter per step.
-func (r *Rand) JitterWalk(t, until, d time.Duration, factor float64, extra time.Duration) (last, next time.Duration) {
-	if factor <= 0 {
-		factor = 1
-	}
-	last = t
-	if t >= until {
-		return last, t
-	}
-	fd := float64(d)
-	s0, s1, s2, s3 := r.s[0], r.s[1], r.s[2], r.s[3]
-	for t < until {
-		// one step of Uint64, on locals
-		x := rotl(s1*5, 7) * 9
-		sh := s1 << 17
-		s2 ^= s0
-		s3 ^= s1
-		s1 ^= s2
-		s0 ^= s3
-		s2 ^= sh
-		s3 = rotl(s3, 45)
-		// Jitter's arithmetic, in Jitter's order (Float64, then × factor, then × d)
-		last = t
-		t += extra + d + time.Duration(float64(x>>11)/(1<<53)*factor*fd)
-	}
-	r.s = [4]uint64{s0, s1, s2, s3}
-	return last, t
 }

@@ -311,30 +311,3 @@ func TestRandJitterIsFloor(t *testing.T) {
 		}
 	}
 }
-
-// JitterWalk is a loop of Jitter draws: same steps, same state afterwards.
-func TestRandJitterWalkIsJitterLoop(t *testing.T) {
-	for i, tc := range []struct {
-		t, until, d time.Duration
-		factor      float64
-		extra       time.Duration
-	}{
-		{0, 24 * time.Hour, 10 * time.Second, 0.04, 0},
-		{5 * time.Second, 12 * time.Hour, 10 * time.Second, 0.04, 3 * time.Millisecond},
-		{time.Hour, time.Hour, 10 * time.Second, 0.04, 0}, // nothing due: no draw
-		{time.Hour, time.Hour + 1, 10 * time.Second, 0.04, 0},
-		{0, time.Minute, time.Second, 0, 0}, // factor ≤ 0 means 1, as Jitter
-		{0, 1000, 7, 0.3, 1},                // nanosecond steps: ≈ 100 draws
-	} {
-		a, b := sim.NewRand(uint64(i), "walk"), sim.NewRand(uint64(i), "walk")
-		wantLast, wantNext := tc.t, tc.t
-		for wantNext < tc.until {
-			wantLast = wantNext
-			wantNext += tc.extra + b.Jitter(tc.d, tc.factor)
-		}
-		last, next := a.JitterWalk(tc.t, tc.until, tc.d, tc.factor, tc.extra)
-		require.Equal(t, wantLast, last, "case %d", i)
-		require.Equal(t, wantNext, next, "case %d", i)
-		require.Equal(t, sim.RandState(b), sim.RandState(a), "case %d", i)
-	}
-}

@@ -104,8 +104,10 @@
 // sync succeeded, whose computed status equals the stored one and whose pods have no
 // work pending, writes its next Lease renewal with Steady = true and then schedules
 // nothing: its renewals and status syncs continue virtually on the schedule exact mode
-// would follow. Unsteady walks both schedules to now, drawing the same jitter from the
-// same streams as exact mode would, writes the Node status with the last virtual report's
+// would follow. Unsteady walks both schedules to now, taking the same jitter as exact
+// mode would (both loops' waits come from a sim.JitterCycle, repeating every 64 runs, so
+// whole cycles of renewals and of status reports are skipped: a kubelet steady for 30
+// days costs no more to wake than one steady for an hour), writes the Node status with the last virtual report's
 // lastHeartbeatTime (if newer) and the Lease with the last virtual renewTime and Steady =
 // false, and resumes both loops. Virtual runs due exactly now are left to the resumed
 // loops, so they follow whatever fault the caller applies next, as in exact mode, where

@@ -34,7 +34,7 @@ type Kubelet struct {
 	exact  bool
 
 	pid          int
-	statusRand   *sim.Rand
+	statusJitter sim.JitterCycle // the status loop's waits
 	reportRand   *sim.Rand
 	watchLatency time.Duration
 
@@ -137,7 +137,7 @@ func New(s *apiserver.Server, nodeName string, cfg Config, opts ...Option) (*Kub
 	seed := s.Engine.Seed()
 	base := sim.NewRand(seed, "kubelet/"+nodeName)
 	k.pid = 100 + int(base.Int64N(9900))
-	k.statusRand = sim.NewRand(seed, "kubelet/"+nodeName+"/status")
+	k.statusJitter = sim.NewJitterCycle(sim.NewRand(seed, "kubelet/"+nodeName+"/status"))
 	k.reportRand = sim.NewRand(seed, "kubelet/"+nodeName+"/report")
 	for _, o := range opts {
 		o(k)

@@ -45,7 +45,7 @@ func (k *Kubelet) drawStatusWait() time.Duration {
 	if k.cfg.NoJitter {
 		return k.cfg.NodeStatusUpdateFrequency
 	}
-	return k.statusRand.Jitter(k.cfg.NodeStatusUpdateFrequency, StatusJitterFactor)
+	return k.statusJitter.Next(k.cfg.NodeStatusUpdateFrequency, StatusJitterFactor)
 }
 
 // syncNodeStatus is one run of the status loop: register first if needed, then

@@ -5,6 +5,7 @@ import (
 
 	"github.com/nodesim/nodesim/apiserver"
 	"github.com/nodesim/nodesim/lease"
+	"github.com/nodesim/nodesim/sim"
 )
 
 // canBeSteady is asked by the lease controller before each renewal: a kubelet may stop
@@ -91,21 +92,37 @@ func (k *Kubelet) virtualSync(t time.Duration) time.Duration {
 }
 
 // walkVirtualSyncs runs the virtual syncs due before until, as virtualSync would one
-// by one. After hours of steady mode there are thousands per node, one jitter draw each:
-// the syncs between two reports are walked in one JitterWalk.
+// by one. After hours of steady mode there are thousands per node: the syncs between
+// two reports are walked in one JitterCycle.Walk, and whole cycles of reports are
+// skipped. What follows a report depends only on the status jitter's place at it (the
+// report frequency, the client's latency and the waits of the cycle are fixed, and
+// the report delay is 0 after a report), so once a report finds a place an earlier
+// one had, the reports repeat from there with the time between the two as period.
 func (k *Kubelet) walkVirtualSyncs(until time.Duration) {
 	t := k.statusVirtual
 	last, delay, reported := k.lastReport, k.delay, k.vReported
 	freq, period := k.cfg.NodeStatusReportFrequency, k.cfg.NodeStatusUpdateFrequency
+	var seen [sim.CycleLen]time.Duration // a report's instant + 1 by its place; 0: none
+	skipped := k.cfg.NoJitter
 	for t < until {
 		if due := last + freq + delay; t < due {
 			// syncs that report nothing: each takes no time
 			if k.cfg.NoJitter {
 				t += (min(until, due) - t + period - 1) / period * period
 			} else {
-				_, t = k.statusRand.JitterWalk(t, min(until, due), period, StatusJitterFactor, 0)
+				_, t = k.statusJitter.Walk(t, min(until, due), period, StatusJitterFactor, 0)
 			}
 			continue
+		}
+		// a report at t
+		if !skipped {
+			p := k.statusJitter.Pos()
+			if seen[p] == 0 {
+				seen[p] = t + 1
+			} else if cycle := t - (seen[p] - 1); until-1-t >= cycle {
+				t += (until - 1 - t) / cycle * cycle // the report of as many cycles later
+				skipped = true
+			}
 		}
 		last, delay, reported = t, 0, true
 		t += k.client.Latency + k.drawStatusWait()

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/nodesim/nodesim/apiserver"
 	"github.com/nodesim/nodesim/sim"
@@ -30,6 +31,9 @@ func TestWalkVirtualSyncsIsVirtualSyncLoop(t *testing.T) {
 		{"no-jitter-on-a-sync", true, 0, 0, 0, false, 10 * time.Second, 10 * time.Minute},
 		{"nothing-due", false, 0, 0, 0, false, time.Hour, time.Hour},
 		{"short", false, 0, 0, 0, false, time.Hour, time.Hour + 1},
+		// cycles of reports skipped (see walkVirtualSyncs)
+		{"thirty-days", false, 3 * time.Millisecond, -time.Minute, 0, false, 3 * time.Second, 30 * 24 * time.Hour},
+		{"thirty-days-offset", false, 20 * time.Millisecond, 0, 97 * time.Second, false, time.Second, 30*24*time.Hour + 7},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var ks [2]*Kubelet
@@ -50,7 +54,43 @@ func TestWalkVirtualSyncsIsVirtualSyncLoop(t *testing.T) {
 			require.Equal(t, b.lastReport, a.lastReport)
 			require.Equal(t, b.delay, a.delay)
 			require.Equal(t, b.vReported, a.vReported)
-			require.Equal(t, b.statusRand.Uint64(), a.statusRand.Uint64(), "the same draws")
+			require.Equal(t, b.statusJitter.Pos(), a.statusJitter.Pos(), "the same draws")
 		})
 	}
+}
+
+// The same over random seeds, report frequencies, latencies and stretches of up to 40
+// days: skipping cycles of reports changes nothing.
+func TestPropertyWalkVirtualSyncsIsVirtualSyncLoop(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		seed := rapid.Uint64().Draw(rt, "seed")
+		freq := rapid.SampledFrom([]time.Duration{10 * time.Second, 25 * time.Second, time.Minute, 5 * time.Minute, 20 * time.Minute}).Draw(rt, "reportFrequency")
+		latency := time.Duration(rapid.Int64Range(0, int64(50*time.Millisecond)).Draw(rt, "latency"))
+		lastReport := time.Duration(rapid.Int64Range(-int64(10*time.Minute), 0).Draw(rt, "lastReport"))
+		delay := time.Duration(rapid.Int64Range(-int64(freq/2), int64(freq/2)).Draw(rt, "delay"))
+		from := time.Duration(rapid.Int64Range(0, int64(time.Minute)).Draw(rt, "from"))
+		until := from + time.Duration(rapid.Int64Range(0, int64(40*24*time.Hour)).Draw(rt, "stretch"))
+		var ks [2]*Kubelet
+		for i := range ks {
+			s := apiserver.New(sim.New(sim.WithSeed(seed)), sim.NewTrace(false), apiserver.DefaultConfig())
+			k, err := New(s, "n", Config{NodeStatusUpdateFrequency: 10 * time.Second, NodeStatusReportFrequency: freq})
+			if err != nil {
+				rt.Fatal(err)
+			}
+			k.client.Latency = latency
+			k.statusVirtual, k.lastReport, k.delay, k.vReported = from, lastReport, delay, false
+			ks[i] = k
+		}
+		a, b := ks[0], ks[1]
+		a.walkVirtualSyncs(until)
+		for b.statusVirtual < until {
+			b.statusVirtual = b.virtualSync(b.statusVirtual)
+		}
+		if a.statusVirtual != b.statusVirtual || a.lastReport != b.lastReport || a.delay != b.delay ||
+			a.vReported != b.vReported || a.statusJitter.Pos() != b.statusJitter.Pos() {
+			rt.Fatalf("walk: next %v, report %v, delay %v, reported %v, place %d; loop: %v, %v, %v, %v, %d",
+				a.statusVirtual, a.lastReport, a.delay, a.vReported, a.statusJitter.Pos(),
+				b.statusVirtual, b.lastReport, b.delay, b.vReported, b.statusJitter.Pos())
+		}
+	})
 }

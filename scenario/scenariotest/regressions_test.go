@@ -148,12 +148,12 @@ func TestInvariantRegressions(t *testing.T) {
 			// Property: lazy equals exact (running start). The cordon reaches the node
 			// lifecycle controller in an outage: its unschedulable:NoSchedule patch fails
 			// and is not requeued (doNodeProcessingPassWorker), so the taint comes with
-			// the next Node update, the kubelet's status report at 46.5 s. Oracle with a
+			// the next Node update, the kubelet's status report at 46.4 s. Oracle with a
 			// failing node PATCH added to its harness, v1.31 and v1.37: the taint at the
 			// next status post, not when the outage ends.
 			"cordon-during-outage.yaml",
 			func(t *testing.T, recs []sim.Record) {
-				require.Equal(t, secs(46.536724944), first(t, recs, "TaintAdded", "node", "node-2", "taint", "node.kubernetes.io/unschedulable:NoSchedule").T)
+				require.Equal(t, secs(46.371282155), first(t, recs, "TaintAdded", "node", "node-2", "taint", "node.kubernetes.io/unschedulable:NoSchedule").T)
 			},
 		},
 		{
