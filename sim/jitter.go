@@ -57,35 +57,76 @@ func (c *JitterCycle) Next(d time.Duration, factor float64) time.Duration {
 
 // Walk steps t forward by extra + Next(d, factor) while t < until, exactly as a loop
 // calling Next would, and returns the t the last step was taken from (t itself if none
-// was) and the first t ≥ until. Whole cycles are skipped by their sum, so a walk costs
-// at most about 3·CycleLen waits, however far until is.
+// was) and the first t ≥ until. A walk longer than a few steps costs one cycle's waits
+// (see JitterSteps), however far until is.
 func (c *JitterCycle) Walk(t, until, d time.Duration, factor float64, extra time.Duration) (last, next time.Duration) {
 	if factor <= 0 {
 		factor = 1
 	}
-	last = t
-	// a cycle lasts at least CycleLen·(extra+d): skipping is worth its sum only past
-	// two of them
-	if until-t > 2*CycleLen*(extra+d) {
-		for c.pos != 0 && t < until {
-			last = t
-			t += extra + c.wait(c.pos, d, factor)
-			c.pos = (c.pos + 1) % CycleLen
-		}
-		sum := CycleLen * extra
-		for p := range uint8(CycleLen) {
-			sum += c.wait(p, d, factor)
-		}
-		// k whole cycles end at t+k·sum ≤ until-1: at least one step is left to walk,
-		// which sets last
-		if t < until {
-			t += (until - 1 - t) / sum * sum
-		}
+	// a step lasts at least extra+d: a short walk is cheaper step by step than the table
+	if until-t > 8*(extra+d) || extra+d <= 0 {
+		steps := c.Steps(d, factor, extra)
+		return c.WalkSteps(&steps, t, until)
 	}
+	last = t
 	for t < until {
 		last = t
 		t += extra + c.wait(c.pos, d, factor)
 		c.pos = (c.pos + 1) % CycleLen
 	}
 	return last, t
+}
+
+// JitterSteps are the steps of one cycle for a given d, factor and extra: step p is
+// extra plus the wait at place p, and the table holds their running sums, so that a
+// walk of any length is whole cycles plus a binary search. Build it once (Steps) for
+// many walks with the same d, factor and extra.
+type JitterSteps struct {
+	sum [CycleLen + 1]time.Duration // sum[p]: steps 0..p-1
+}
+
+// Steps returns the table of c's steps (extra + the jittered wait) for d, factor
+// (≤ 0 means 1) and extra.
+func (c *JitterCycle) Steps(d time.Duration, factor float64, extra time.Duration) JitterSteps {
+	if factor <= 0 {
+		factor = 1
+	}
+	var s JitterSteps
+	for p := range uint8(CycleLen) {
+		s.sum[p+1] = s.sum[p] + extra + c.wait(p, d, factor)
+	}
+	return s
+}
+
+// span is the length of the r steps from place p (0 ≤ r ≤ CycleLen).
+func (s *JitterSteps) span(p, r int) time.Duration {
+	if p+r <= CycleLen {
+		return s.sum[p+r] - s.sum[p]
+	}
+	return s.sum[CycleLen] - s.sum[p] + s.sum[p+r-CycleLen]
+}
+
+// WalkSteps is Walk with the steps of s, which must be c's table for the walk's d,
+// factor and extra. Steps of zero length (d and extra 0) never reach until: the walk
+// takes none.
+func (c *JitterCycle) WalkSteps(s *JitterSteps, t, until time.Duration) (last, next time.Duration) {
+	cycle := s.sum[CycleLen]
+	if t >= until || cycle <= 0 {
+		return t, t
+	}
+	// whole cycles end before until: k of them, the most with t+k·cycle < until
+	t += (until - 1 - t) / cycle * cycle
+	// then the fewest steps r in [1, CycleLen] with t+span(p, r) ≥ until
+	p := int(c.pos)
+	lo, hi := 1, CycleLen
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if t+s.span(p, mid) >= until {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	c.pos = uint8((p + lo) % CycleLen)
+	return t + s.span(p, lo-1), t + s.span(p, lo)
 }

@@ -36,7 +36,7 @@ func TestJitterCycleWalkIsNextLoop(t *testing.T) {
 		{time.Hour, time.Hour + 1, 10 * time.Second, 0.04, 0, 0},
 		{0, time.Minute, time.Second, 0, 0, 0},     // factor ≤ 0 means 1, as Jitter
 		{0, 100_000, 7, 0.3, 1, 1},                 // nanosecond steps
-		{0, 10 * time.Hour, time.Second, 9, 0, 40}, // a step longer than two cycles' floor
+		{0, 10 * time.Hour, time.Second, 9, 0, 40}, // steps up to 10 d
 	} {
 		a := sim.NewJitterCycle(sim.NewRand(uint64(i), "walk"))
 		for range tc.skip {
@@ -50,6 +50,41 @@ func TestJitterCycleWalkIsNextLoop(t *testing.T) {
 		require.Equal(t, b.Pos(), a.Pos(), "case %d", i)
 		require.Equal(t, b.Next(tc.d, tc.factor), a.Next(tc.d, tc.factor), "case %d: the draw after", i)
 	}
+}
+
+// Walks over one JitterSteps table, one after another (as the kubelet walks its
+// status syncs from report to report), are the loop too.
+func TestPropertyJitterStepsWalksAreNextLoop(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		a := sim.NewJitterCycle(sim.NewRand(rapid.Uint64().Draw(rt, "seed"), "walk"))
+		d := time.Duration(rapid.Int64Range(1, int64(time.Minute)).Draw(rt, "d"))
+		factor := rapid.Float64Range(-1, 2).Draw(rt, "factor")
+		extra := time.Duration(rapid.Int64Range(0, int64(time.Second)).Draw(rt, "extra"))
+		steps := a.Steps(d, factor, extra)
+		b := a
+		t := time.Duration(rapid.Int64Range(0, int64(time.Hour)).Draw(rt, "t"))
+		want := t
+		for i := range rapid.IntRange(1, 20).Draw(rt, "walks") {
+			until := t + time.Duration(rapid.Int64Range(-int64(d), 300*int64(d+extra)).Draw(rt, "span"))
+			var wantLast time.Duration
+			wantLast, want = walkByNext(&b, want, until, d, factor, extra)
+			last, next := a.WalkSteps(&steps, t, until)
+			if last != wantLast || next != want || a.Pos() != b.Pos() {
+				rt.Fatalf("walk %d: (%v, %v) at place %d, the loop (%v, %v) at place %d", i, last, next, a.Pos(), wantLast, want, b.Pos())
+			}
+			t = next
+		}
+	})
+}
+
+// Steps of zero length would never reach until: the walk takes none (a loop calling
+// Next would spin forever).
+func TestJitterCycleWalkZeroSteps(t *testing.T) {
+	c := sim.NewJitterCycle(sim.NewRand(1, "walk"))
+	last, next := c.Walk(time.Second, time.Hour, 0, 0.5, 0)
+	require.Equal(t, time.Second, last)
+	require.Equal(t, time.Second, next)
+	require.Zero(t, c.Pos())
 }
 
 func TestPropertyJitterCycleWalkIsNextLoop(t *testing.T) {

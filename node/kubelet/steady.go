@@ -93,8 +93,8 @@ func (k *Kubelet) virtualSync(t time.Duration) time.Duration {
 
 // walkVirtualSyncs runs the virtual syncs due before until, as virtualSync would one
 // by one. After hours of steady mode there are thousands per node: the syncs between
-// two reports are walked in one JitterCycle.Walk, and whole cycles of reports are
-// skipped. What follows a report depends only on the status jitter's place at it (the
+// two reports are one walk over the jitter cycle's summed steps (JitterSteps: a binary
+// search, not a step per sync), and whole cycles of reports are skipped. What follows a report depends only on the status jitter's place at it (the
 // report frequency, the client's latency and the waits of the cycle are fixed, and
 // the report delay is 0 after a report), so once a report finds a place an earlier
 // one had, the reports repeat from there with the time between the two as period.
@@ -104,14 +104,19 @@ func (k *Kubelet) walkVirtualSyncs(until time.Duration) {
 	freq, period := k.cfg.NodeStatusReportFrequency, k.cfg.NodeStatusUpdateFrequency
 	var seen [sim.CycleLen]time.Duration // a report's instant + 1 by its place; 0: none
 	skipped := k.cfg.NoJitter
+	var steps sim.JitterSteps // the cycle's waits, summed once for all the walks below
+	summed := false
 	for t < until {
 		if due := last + freq + delay; t < due {
 			// syncs that report nothing: each takes no time
 			if k.cfg.NoJitter {
 				t += (min(until, due) - t + period - 1) / period * period
-			} else {
-				_, t = k.statusJitter.Walk(t, min(until, due), period, StatusJitterFactor, 0)
+				continue
 			}
+			if !summed {
+				steps, summed = k.statusJitter.Steps(period, StatusJitterFactor, 0), true
+			}
+			_, t = k.statusJitter.WalkSteps(&steps, t, min(until, due))
 			continue
 		}
 		// a report at t
