@@ -169,6 +169,27 @@ func ensureSpec[T any](obj T) {
 	}
 }
 
+// statusSubresource is a kind whose status writes (PatchStatus, UpdateStatusFrom)
+// store a lighter copy than its other writes: the Node (see Node.statusCopy).
+type statusSubresource[T any] interface{ statusCopy() T }
+
+// statusWriteCopy is the copy a status write stores.
+func (k *Kind[T]) statusWriteCopy(obj T) T {
+	if sc, ok := any(obj).(statusSubresource[T]); ok {
+		return sc.statusCopy()
+	}
+	return k.writeCopy(obj)
+}
+
+// copyForWrite is the copy a write stores: a status write's (statusWriteCopy) or
+// any other's (writeCopy).
+func (k *Kind[T]) copyForWrite(obj T, status bool) T {
+	if status {
+		return k.statusWriteCopy(obj)
+	}
+	return k.writeCopy(obj)
+}
+
 // writeCopy is the copy an update or a patch stores.
 func (k *Kind[T]) writeCopy(obj T) T {
 	if sc, ok := any(obj).(statusCopier[T]); ok {
@@ -394,6 +415,19 @@ func (k *Kind[T]) Update(c *Client, obj T) (T, error) {
 // and the result is stored if cur is still the stored version (the resourceVersion
 // precondition), else Conflict. It spares the caller's own copy: one copy per write.
 func (k *Kind[T]) UpdateFrom(c *Client, cur T, fn func(obj T) error) (T, error) {
+	return k.updateFrom(c, cur, fn, false)
+}
+
+// UpdateStatusFrom is UpdateFrom through the status subresource (an UpdateStatus
+// call): fn may change only the object's status, and must not change in place the
+// maps and slices its copy shares with cur (for a Node: labels, annotations, owner
+// references; see Node.statusCopy). For kinds without a lighter status copy it is
+// UpdateFrom.
+func (k *Kind[T]) UpdateStatusFrom(c *Client, cur T, fn func(obj T) error) (T, error) {
+	return k.updateFrom(c, cur, fn, true)
+}
+
+func (k *Kind[T]) updateFrom(c *Client, cur T, fn func(obj T) error, status bool) (T, error) {
 	var zero T
 	if err := c.check("update", k.Resource); err != nil {
 		return zero, err
@@ -406,7 +440,7 @@ func (k *Kind[T]) UpdateFrom(c *Client, cur T, fn func(obj T) error) (T, error) 
 	if m.ResourceVersion != old.Meta().ResourceVersion {
 		return zero, conflict(k.Resource, m.Name)
 	}
-	obj := k.writeCopy(cur)
+	obj := k.copyForWrite(cur, status)
 	if err := fn(obj); err != nil {
 		return zero, err
 	}
@@ -420,6 +454,19 @@ func (k *Kind[T]) UpdateFrom(c *Client, cur T, fn func(obj T) error) (T, error) 
 // gets that: it may set fields and replace maps and slices, but must not change in
 // place those the copy shares with the stored version.
 func (k *Kind[T]) Patch(c *Client, key string, fn func(obj T) error) (T, error) {
+	return k.patch(c, key, fn, false)
+}
+
+// PatchStatus is Patch through the status subresource (a PATCH of nodes/status, as
+// the kubelet sends): fn may change only the object's status, and must not change in
+// place the maps and slices its copy shares with the stored version (for a Node:
+// labels, annotations, owner references; see Node.statusCopy). For kinds without a
+// lighter status copy it is Patch.
+func (k *Kind[T]) PatchStatus(c *Client, key string, fn func(obj T) error) (T, error) {
+	return k.patch(c, key, fn, true)
+}
+
+func (k *Kind[T]) patch(c *Client, key string, fn func(obj T) error, status bool) (T, error) {
 	var zero T
 	if err := c.check("patch", k.Resource); err != nil {
 		return zero, err
@@ -428,7 +475,7 @@ func (k *Kind[T]) Patch(c *Client, key string, fn func(obj T) error) (T, error) 
 	if !ok {
 		return zero, notFound(k.Resource, nameOf(key))
 	}
-	obj := k.writeCopy(old)
+	obj := k.copyForWrite(old, status)
 	if err := fn(obj); err != nil {
 		return zero, err
 	}

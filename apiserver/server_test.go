@@ -373,6 +373,42 @@ func TestStatusCopyConditions(t *testing.T) {
 	}
 }
 
+// A node's status write (PatchStatus, UpdateStatusFrom) shares its labels and
+// annotations with the previous version and copies its taints and conditions, which
+// writers change in place; any other write of a node copies everything, so a patch may
+// edit the labels in place.
+func TestNodeStatusWriteCopy(t *testing.T) {
+	s, _, _ := newTestServer(t)
+	c := s.NewClient("c", time.Second)
+	n, err := s.Nodes.Create(c, &Node{ObjectMeta: ObjectMeta{Name: "n", Labels: map[string]string{"zone": "a"},
+		Annotations: map[string]string{"x": "y"}},
+		Taints:     []taint.Taint{{Key: "k", Effect: taint.NoSchedule}},
+		Conditions: []NodeCondition{{Type: NodeReady, Status: ConditionTrue}}})
+	require.NoError(t, err)
+	taints := slices.Clone(n.Taints) // with the not-ready taint admission added
+	got, err := s.Nodes.PatchStatus(c, "n", func(x *Node) error {
+		x.Conditions[0].Status = ConditionUnknown
+		x.Taints[0].Effect = taint.NoExecute
+		return nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, ConditionTrue, n.Conditions[0].Status, "the previous version's conditions are unchanged")
+	require.Equal(t, taints, n.Taints, "and its taints")
+	require.Equal(t, ConditionUnknown, got.Conditions[0].Status)
+	require.Equal(t, reflect.ValueOf(n.Labels).Pointer(), reflect.ValueOf(got.Labels).Pointer(), "labels shared")
+	require.Equal(t, reflect.ValueOf(n.Annotations).Pointer(), reflect.ValueOf(got.Annotations).Pointer(), "annotations shared")
+
+	again, err := s.Nodes.UpdateStatusFrom(c, got, func(x *Node) error { x.Conditions[0].Status = ConditionFalse; return nil })
+	require.NoError(t, err)
+	require.Equal(t, ConditionUnknown, got.Conditions[0].Status)
+	require.Equal(t, reflect.ValueOf(n.Labels).Pointer(), reflect.ValueOf(again.Labels).Pointer(), "labels shared")
+
+	edited, err := s.Nodes.Patch(c, "n", func(x *Node) error { x.Labels["zone"] = "b"; return nil })
+	require.NoError(t, err)
+	require.Equal(t, "a", again.Labels["zone"], "a plain patch edits a copy of the labels")
+	require.Equal(t, "b", edited.Labels["zone"])
+}
+
 // Kind.Range visits every stored object once, in an order fixed by the writes.
 func TestKindRange(t *testing.T) {
 	s, _, _ := newTestServer(t)

@@ -362,7 +362,7 @@ func (k *Kubelet) capacityChanged(n *apiserver.Node) bool {
 
 // patchStatus PATCHes the kubelet-owned conditions and the capacity.
 func (k *Kubelet) patchStatus(conds []apiserver.NodeCondition, took *time.Duration) error {
-	_, err := k.s.Nodes.Patch(k.client, k.name, func(n *apiserver.Node) error {
+	_, err := k.s.Nodes.PatchStatus(k.client, k.name, func(n *apiserver.Node) error {
 		mergeConditions(n, conds)
 		n.Capacity, n.Allocatable = k.cfg.Capacity, k.cfg.Allocatable
 		return nil

@@ -160,7 +160,7 @@ func (k *Kubelet) Unsteady() {
 	if k.vReported {
 		k.vReported = false
 		hb := k.lastReport
-		_, err := k.s.Nodes.Patch(k.client, k.name, func(n *apiserver.Node) error {
+		_, err := k.s.Nodes.PatchStatus(k.client, k.name, func(n *apiserver.Node) error {
 			for i := range n.Conditions {
 				c := &n.Conditions[i]
 				if c.Type != apiserver.NodeNetworkUnavailable || k.netUnavail != nil {

@@ -601,7 +601,7 @@ func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, n
 	}
 	// Ready is missing or not Unknown, so the write changes it.
 	var cur apiserver.NodeCondition
-	stored, err := nc.s.Nodes.UpdateFrom(nc.c, node, func(nn *apiserver.Node) error {
+	stored, err := nc.s.Nodes.UpdateStatusFrom(nc.c, node, func(nn *apiserver.Node) error {
 		for _, t := range unknownConditionTypes {
 			c := nn.Condition(t)
 			if c == nil {
