@@ -30,8 +30,8 @@
 // (Pod.StatusCopy; a ReplicaSet's, Deployment's or DaemonSet's write shares all its
 // maps, slices and template with the previous version: ReplicaSet.StatusCopy; a Node's
 // status write through PatchStatus or UpdateStatusFrom, as the kubelet's and the node
-// lifecycle controller's are, shares its labels and annotations), and the
-// pods stamped from one template share one PodSpec. Callers
+// lifecycle controller's are, shares its labels, annotations and owner references), and
+// the pods stamped from one template share one PodSpec. Callers
 // must therefore never write into a map or slice of an object they were given, nor set
 // a pod's spec field (it writes through the shared *PodSpec): Pod.EditSpec copies it.
 //

@@ -238,7 +238,9 @@ func (ctl *Controller) Resume(latest *apiserver.Lease, next time.Duration, stead
 		ctl.steady = true
 		ctl.virtLast = latest.RenewTime
 		ctl.virtNext = next
-		ctl.virtTook = ctl.c.Took()
+		// each renewal exact mode makes takes the client's latency (the fresh client
+		// of a resumed kubelet has taken no request yet: Took is 0)
+		ctl.virtTook = ctl.c.Latency
 		return
 	}
 	_ = ctl.timer.Schedule(next)
@@ -584,7 +586,8 @@ func (ctl *Controller) LastRenewal() time.Duration {
 
 // catchUp walks the virtual schedule to now: the last renewal strictly before now and
 // the next one due. With draw set it takes the waits exact mode would have taken
-// (moving the jitter cycle's place); otherwise it only peeks (no jitter: exact; with jitter: an estimate).
+// (moving the jitter cycle's place); otherwise it only peeks, walking a copy of the
+// cycle. Either way the answer is exact mode's.
 func (ctl *Controller) catchUp(draw bool) (last, next time.Duration) {
 	now := ctl.s.Now()
 	last, next = ctl.virtLast, ctl.virtNext
@@ -592,15 +595,16 @@ func (ctl *Controller) catchUp(draw bool) (last, next time.Duration) {
 		return last, next
 	}
 	took, period, f := ctl.virtTook, ctl.period, ctl.cfg.JitterFactor
-	if f > 0 && draw {
+	if f > 0 {
 		// one wait per renewal since the lease went steady, whole cycles skipped
-		return ctl.jitter.Walk(next, now, period, f, took)
+		if draw {
+			return ctl.jitter.Walk(next, now, period, f, took)
+		}
+		peek := ctl.jitter
+		return peek.Walk(next, now, period, f, took)
 	}
 	// a fixed step: count the renewals instead of walking them.
 	step := took + period
-	if f > 0 {
-		step += time.Duration(float64(period) * f / 2)
-	}
 	n := (now - next + step - 1) / step // renewals due before now, the one at next included
 	return next + (n-1)*step, next + n*step
 }

@@ -205,6 +205,24 @@ func TestNodeDeletedLeaseNotRecreated(t *testing.T) {
 	require.Equal(t, 4, r.hb) // the 5 NotFound UPDATEs of the sync at 10 s
 }
 
+// With jitter, LastRenewal peeks at the renewTime Unsteady then writes, without taking
+// the waits it walks over.
+func TestLastRenewalWithJitterIsExact(t *testing.T) {
+	r := newRig(t, Config{}, true)
+	r.ctl.cfg.WantSteady = func() bool { return true }
+	r.ctl.Start()
+	r.run(t, 30*time.Second)
+	require.True(t, r.ctl.Steady())
+	r.run(t, 3*24*time.Hour)
+	pos := r.ctl.jitter.Pos()
+	last := r.ctl.LastRenewal()
+	require.Equal(t, pos, r.ctl.jitter.Pos(), "a peek takes no waits")
+	r.ctl.cfg.WantSteady = nil
+	r.ctl.Unsteady()
+	l, _ := r.s.Leases.Peek("kube-node-lease/n1")
+	require.Equal(t, last, l.RenewTime)
+}
+
 func TestSteadyAndUnsteady(t *testing.T) {
 	r := newRig(t, Config{NoJitter: true}, true)
 	steady := false
@@ -230,23 +248,22 @@ func TestSteadyAndUnsteady(t *testing.T) {
 }
 
 // catchUp counts or walks the virtual renewals exactly as one loop step per renewal
-// would: with jitter (drawing), without, and the peek's estimate.
+// would: with jitter (drawing, or peeking without moving the cycle) and without.
 func TestCatchUpIsRenewalLoop(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		cfg    Config
-		draw   bool
-		took   time.Duration
-		next   time.Duration
-		now    time.Duration
-		jitter bool
+		name string
+		cfg  Config
+		draw bool
+		took time.Duration
+		next time.Duration
+		now  time.Duration
 	}{
-		{"jitter", Config{}, true, 3 * time.Millisecond, 5 * time.Second, 12 * time.Hour, true},
-		{"jitter-peek", Config{}, false, 3 * time.Millisecond, 5 * time.Second, 12 * time.Hour, false},
-		{"no-jitter", Config{NoJitter: true}, true, 0, 5 * time.Second, 12 * time.Hour, false},
-		{"no-jitter-latency", Config{NoJitter: true}, true, 7 * time.Millisecond, time.Second, time.Hour + 3, false},
-		{"on-a-renewal", Config{NoJitter: true}, true, 0, 10 * time.Second, 10*time.Minute + 10*time.Second, false},
-		{"nothing-due", Config{}, true, 0, time.Hour, time.Hour, true},
+		{"jitter", Config{}, true, 3 * time.Millisecond, 5 * time.Second, 12 * time.Hour},
+		{"jitter-peek", Config{}, false, 3 * time.Millisecond, 5 * time.Second, 12 * time.Hour},
+		{"no-jitter", Config{NoJitter: true}, true, 0, 5 * time.Second, 12 * time.Hour},
+		{"no-jitter-latency", Config{NoJitter: true}, true, 7 * time.Millisecond, time.Second, time.Hour + 3},
+		{"on-a-renewal", Config{NoJitter: true}, true, 0, 10 * time.Second, 10*time.Minute + 10*time.Second},
+		{"nothing-due", Config{}, true, 0, time.Hour, time.Hour},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, b := newRig(t, tc.cfg, true), newRig(t, tc.cfg, true)
@@ -254,23 +271,25 @@ func TestCatchUpIsRenewalLoop(t *testing.T) {
 				r.ctl.virtLast, r.ctl.virtNext, r.ctl.virtTook = tc.next-10*time.Second, tc.next, tc.took
 				r.run(t, tc.now)
 			}
+			before := a.ctl.jitter.Pos()
 			last, next := a.ctl.catchUp(tc.draw)
 			c := b.ctl
 			wantLast, wantNext := c.virtLast, c.virtNext
 			for wantNext < tc.now {
 				wantLast = wantNext
 				w := c.period
-				switch {
-				case tc.jitter:
+				if c.cfg.JitterFactor > 0 {
 					w = c.jitter.Next(c.period, c.cfg.JitterFactor)
-				case c.cfg.JitterFactor > 0:
-					w += time.Duration(float64(c.period) * c.cfg.JitterFactor / 2)
 				}
 				wantNext = wantLast + c.virtTook + w
 			}
 			require.Equal(t, wantLast, last)
 			require.Equal(t, wantNext, next)
-			require.Equal(t, c.jitter.Pos(), a.ctl.jitter.Pos(), "the same draws")
+			if tc.draw {
+				require.Equal(t, c.jitter.Pos(), a.ctl.jitter.Pos(), "the same draws")
+			} else {
+				require.Equal(t, before, a.ctl.jitter.Pos(), "a peek takes no draw")
+			}
 		})
 	}
 }

@@ -8,8 +8,9 @@
 // wait.JitterUntil's semantics, as sim.Loop does: the first sync runs at Start, each
 // wait is renewInterval·(1+U[0,1)·0.04) taken at the start of a sync from the
 // controller's own sim.JitterCycle (keyed by one draw of the sim.Rand given to New; the
-// waits repeat every sim.CycleLen = 64 renewals, about 11 minutes, which no observable
-// behaviour depends on and which lets lazy mode skip whole cycles), and the loop is
+// waits repeat every sim.CycleLen = 64 renewals, about 11 minutes, which only a verbose
+// trace's LeaseRenewed records show and which lets lazy mode skip whole cycles), and the
+// loop is
 // sliding (the wait starts when the sync ends). The loop is stepped by hand rather than with sim.Loop because one sync
 // spans virtual time: a partitioned request fails only after the client's timeout
 // (apiserver.Took), and backoffEnsureLease sleeps between attempts while blocking the
@@ -56,8 +57,8 @@
 // virtually on the schedule exact mode would follow. Unsteady walks that schedule to
 // now (taking the same waits, in the same order, as the exact loop; whole cycles of 64
 // are skipped by their sum, so a lease steady for 30 days costs no more than one steady
-// for an hour), writes
-// the Lease with the last virtual renewTime strictly before now and Steady = false, and
+// for an hour), writes the Lease with the last virtual renewTime strictly before now
+// and Steady = false, and
 // resumes the loop at the next renewal. A virtual renewal due exactly now is left to the
 // resumed loop, so it runs after whatever the caller does next (as a fault event
 // scheduled before the loop's timer would, in exact mode).

@@ -15,10 +15,14 @@ const CycleLen = 64
 // stream, that is a walk over every run since the loop went steady: a kubelet steady for
 // 30 days has 260k lease renewals to replay, and a zone of 3,333 such kubelets took 4 s.
 // With a cycle, whole cycles are skipped by their sum, so the walk costs at most a few
-// cycles whatever the stretch. Upstream draws each wait from a process-wide source; no
-// observable property of a loop depends on its waits being independent over more than
-// 64 runs (10 minutes of a 10 s loop): each wait is uniform in [d, d+factor·d), and the
-// loops of different nodes are independent.
+// cycles whatever the stretch. Upstream draws each wait from a process-wide source.
+// Here each wait is uniform in [d, d+factor·d) and the loops of different nodes are
+// independent, but one loop's waits repeat every 64 runs (10 minutes of a 10 s loop).
+// That shows only in a verbose trace, which records every renewal: a node's
+// LeaseRenewed intervals repeat every 64, and its status reports (every 30th sync with
+// the defaults) fall into a cycle of 32 reports, about 2.7 hours. No Kubernetes-visible
+// outcome (when a node goes Unknown, is tainted, its pods evicted) depends on a node's
+// waits being independent over more than 64 runs.
 //
 // The zero value is a valid cycle (key 0); NewJitterCycle derives the key from a
 // stream. A JitterCycle is a value: copying it copies its place.

@@ -94,3 +94,31 @@ func TestPropertyWalkVirtualSyncsIsVirtualSyncLoop(t *testing.T) {
 		}
 	})
 }
+
+// A running start's kubelet that resumes steady takes exact mode's renewals with the
+// client's latency: each renewal takes Client.Latency, and the next wait starts when it
+// ends (sliding). Resume once took the fresh client's last request time (none: 0), so
+// after an hour lazy mode's lease was renewed 0.35 s earlier than exact mode's.
+func TestRunningStartLeaseWithLatencyLazyEqualsExact(t *testing.T) {
+	renewAt := func(exact bool) (time.Duration, time.Duration) {
+		e := sim.New(sim.WithSeed(3))
+		s := apiserver.New(e, sim.NewTrace(false), apiserver.DefaultConfig())
+		k, err := New(s, "n", Config{Exact: exact})
+		require.NoError(t, err)
+		k.client.Latency = time.Millisecond
+		require.NoError(t, k.Restore(-time.Hour))
+		k.StartRunning()
+		_, err = e.At(time.Hour, k.Unsteady)
+		require.NoError(t, err)
+		require.NoError(t, e.RunUntil(time.Hour))
+		l, ok := s.Leases.Peek("kube-node-lease/n")
+		require.True(t, ok)
+		n, ok := s.Nodes.Peek("n")
+		require.True(t, ok)
+		return l.RenewTime, n.Condition(apiserver.NodeReady).LastHeartbeatTime
+	}
+	lazyRenew, lazyHB := renewAt(false)
+	exactRenew, exactHB := renewAt(true)
+	require.Equal(t, exactRenew, lazyRenew, "the last renewal")
+	require.Equal(t, exactHB, lazyHB, "the last heartbeat")
+}
