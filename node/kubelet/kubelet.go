@@ -44,6 +44,10 @@ type Kubelet struct {
 	registered   bool // registrationCompleted: never reset until restart
 	runtimeReady bool // the first container runtime status check succeeded
 	fastDone     bool // fastStatusUpdateOnce finished
+	// fastQuiet: the last fast poll found the node not Ready with the runtime not
+	// checked yet, and the node informer has delivered nothing since (see
+	// fastNodeStatusUpdate)
+	fastQuiet bool
 
 	nodeInf *apiserver.Informer[*apiserver.Node]
 	podInf  *apiserver.Informer[*apiserver.Pod]
@@ -205,6 +209,7 @@ func (k *Kubelet) Start() {
 	k.registered = false
 	k.runtimeReady = false
 	k.fastDone = false
+	k.fastQuiet = false
 	k.reported = false
 	k.lastReport = 0
 	k.delay = 0
@@ -351,6 +356,7 @@ func pressureIndex(t apiserver.NodeConditionType) int {
 }
 
 func (k *Kubelet) onNode(ev apiserver.Event[*apiserver.Node]) {
+	k.fastQuiet = false
 	if ev.Type == apiserver.Deleted && k.steady {
 		// defensive: the scenario should have called Unsteady before deleting the Node.
 		k.Unsteady()

@@ -283,3 +283,23 @@ func TestSetCondition(t *testing.T) {
 	require.Error(t, k.SetCondition(apiserver.NodeReady, apiserver.ConditionUnknown, "", ""))
 	require.Error(t, k.SetCondition("Bogus", apiserver.ConditionTrue, "", ""))
 }
+
+// fastStatusUpdateOnce stops as soon as the Node the kubelet sees is Ready, even while
+// its own runtime check is pending: a poll after the informer delivers a Ready node
+// ends it. (Polls between deliveries are skipped while the runtime is unchecked; a
+// delivery must wake them, or the loop would run on to "not becoming ready in time".)
+func TestFastUpdateStopsOnANodeMadeReadyElsewhere(t *testing.T) {
+	w := newWorld(t, true, Config{RuntimeCheckDelay: 10 * time.Minute}, "n")
+	w.startAll("n")
+	w.at(500*time.Millisecond, func() {
+		_, err := w.s.Nodes.PatchStatus(w.kc, "n", func(n *apiserver.Node) error {
+			n.Condition(apiserver.NodeReady).Status = apiserver.ConditionTrue
+			return nil
+		})
+		require.NoError(t, err)
+	})
+	w.run(600 * time.Millisecond)
+	require.True(t, w.k["n"].fastDone, "the poll at 0.6 s sees the Ready node")
+	w.run(3 * time.Minute)
+	require.NotContains(t, w.textFor("n"), "Node not becoming ready in time")
+}

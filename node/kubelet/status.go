@@ -531,12 +531,24 @@ func (k *Kubelet) fastStep() {
 }
 
 func (k *Kubelet) fastNodeStatusUpdate() bool {
+	// Until the runtime is checked the computed status is not Ready (the Ready setter
+	// reports it), so a poll can only succeed on the node the informer shows: polls
+	// between two of its deliveries give the same answer, and cost a boot of 100k
+	// nodes a few seconds of cache misses (ten polls each).
+	if k.fastQuiet && !k.runtimeReady {
+		return false
+	}
 	orig, ok := k.nodeInf.Get(k.name)
 	if !ok {
+		k.fastQuiet = !k.runtimeReady
 		return false
 	}
 	if orig.ReadyStatus() == apiserver.ConditionTrue {
 		return true
+	}
+	if !k.runtimeReady {
+		k.fastQuiet = true
+		return false
 	}
 	conds, changed := k.computeConditions(orig)
 	if !changed || conds[len(conds)-1].Status != apiserver.ConditionTrue {
