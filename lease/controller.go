@@ -597,11 +597,12 @@ func (ctl *Controller) catchUp(draw bool) (last, next time.Duration) {
 	took, period, f := ctl.virtTook, ctl.period, ctl.cfg.JitterFactor
 	if f > 0 {
 		// one wait per renewal since the lease went steady, whole cycles skipped
+		c := ctl.jitter
+		last, next = c.Walk(next, now, period, f, took)
 		if draw {
-			return ctl.jitter.Walk(next, now, period, f, took)
+			ctl.jitter = c
 		}
-		peek := ctl.jitter
-		return peek.Walk(next, now, period, f, took)
+		return last, next
 	}
 	// a fixed step: count the renewals instead of walking them.
 	step := took + period

@@ -17,8 +17,8 @@ const CycleLen = 64
 // With a cycle, whole cycles are skipped by their sum, so the walk costs at most a few
 // cycles whatever the stretch. Upstream draws each wait from a process-wide source.
 // Here each wait is uniform in [d, d+factor·d) and the loops of different nodes are
-// independent, but one loop's waits repeat every 64 runs (10 minutes of a 10 s loop).
-// That shows only in a verbose trace, which records every renewal: a node's
+// independent, but one loop's waits repeat every 64 runs (about 11 minutes of a 10 s
+// loop). That shows only in a verbose trace, which records every renewal: a node's
 // LeaseRenewed intervals repeat every 64, and its status reports (every 30th sync with
 // the defaults) fall into a cycle of 32 reports, about 2.7 hours. No Kubernetes-visible
 // outcome (when a node goes Unknown, is tainted, its pods evicted) depends on a node's

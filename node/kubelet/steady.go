@@ -94,10 +94,11 @@ func (k *Kubelet) virtualSync(t time.Duration) time.Duration {
 // walkVirtualSyncs runs the virtual syncs due before until, as virtualSync would one
 // by one. After hours of steady mode there are thousands per node: the syncs between
 // two reports are one walk over the jitter cycle's summed steps (JitterSteps: a binary
-// search, not a step per sync), and whole cycles of reports are skipped. What follows a report depends only on the status jitter's place at it (the
-// report frequency, the client's latency and the waits of the cycle are fixed, and
-// the report delay is 0 after a report), so once a report finds a place an earlier
-// one had, the reports repeat from there with the time between the two as period.
+// search, not a step per sync), and whole cycles of reports are skipped. What follows
+// a report depends only on the status jitter's place at it (the report frequency, the
+// client's latency and the waits of the cycle are fixed, and the report delay is 0
+// after a report), so once a report finds a place an earlier one had, the reports
+// repeat from there with the time between the two as period.
 func (k *Kubelet) walkVirtualSyncs(until time.Duration) {
 	t := k.statusVirtual
 	last, delay, reported := k.lastReport, k.delay, k.vReported
