@@ -96,3 +96,25 @@ func ExampleWriteJSONL() {
 	// 300s         PodEvicted pod=default/web-1 node=a tolerationSeconds=300
 	// 46594b35199db11c
 }
+
+// A JitterCycle gives a jittered loop's waits (10 s + up to 4 %) so that the loop can
+// be caught up in one call however long it ran unobserved: Walk lands where a loop of
+// Next calls would, and costs the same for 30 days as for an hour.
+func ExampleJitterCycle() {
+	const d, factor = 10 * time.Second, 0.04
+	a := sim.NewJitterCycle(sim.NewRand(1, "kubelet/node-a/lease"))
+	b := a // the same cycle, at the same place
+
+	// step by step: the renewals of 30 days
+	t, last := time.Duration(0), time.Duration(0)
+	for t < 30*24*time.Hour {
+		last, t = t, t+b.Next(d, factor)
+	}
+	// in one walk
+	wLast, wNext := a.Walk(0, 30*24*time.Hour, d, factor, 0)
+	fmt.Println(wLast == last, wNext == t, a.Pos() == b.Pos())
+	fmt.Println(wLast > 30*24*time.Hour-d-time.Duration(factor*float64(d)))
+	// Output:
+	// true true true
+	// true
+}
