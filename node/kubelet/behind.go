@@ -53,6 +53,9 @@ func (k *Kubelet) catchUpBehind() {
 	now := k.s.Now()
 	timeout := k.behindTook
 	t := k.behindNext
+	if !k.behindDraws {
+		t = k.walkBehind(t, now, timeout)
+	}
 	for t < now {
 		// the sync at t
 		k.sWait = k.drawStatusWait()
@@ -84,4 +87,29 @@ func (k *Kubelet) catchUpBehind() {
 	}
 	k.sphase = phaseIdle
 	_ = k.statusTimer.Schedule(t)
+}
+
+// walkBehind replays, as catchUpBehind's loop would one by one, the syncs before now
+// that complete before now, when no sync draws anything but its wait (behindDraws
+// unset): first those before the report falls due, which send nothing, then those
+// whose every try fails before now. Each is one step of the status jitter cycle, with
+// no extra time for the first and NodeStatusUpdateRetry timeouts for the others, so
+// both are walks over the cycle, whole cycles skipped: a zone cut off for days costs
+// what one cut off for minutes does. It returns the next sync's instant; a sync whose
+// tries are still out at now is left to the loop.
+func (k *Kubelet) walkBehind(t, now, timeout time.Duration) time.Duration {
+	period := k.cfg.NodeStatusUpdateFrequency
+	walk := func(until, extra time.Duration, ok bool) {
+		last, next := k.statusJitter.Walk(t, until, period, StatusJitterFactor, extra)
+		if next != t {
+			k.sWait = next - last - extra // the last sync's wait, drawn at its start
+			k.sTook, k.sTry = 0, 0
+			k.lastSyncOK = ok
+			t = next
+		}
+	}
+	walk(min(now, k.lastReport+k.cfg.NodeStatusReportFrequency+k.delay), 0, true)
+	retries := NodeStatusUpdateRetry * timeout
+	walk(now-retries, retries, false)
+	return t
 }

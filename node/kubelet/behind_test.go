@@ -33,6 +33,10 @@ func TestBehindEqualsExact(t *testing.T) {
 		{"pressure-in-outage", []fault{{10 * m, fOutage, 0}, {13 * m, fPressure, 1}, {20 * m, fOutageEnd, 0}}, 45 * m},
 		{"partition-through-outage", []fault{{10 * m, fOutage, 0}, {12 * m, fPartition, 0}, {20 * m, fOutageEnd, 0}, {26 * m, fHeal, 0}}, 45 * m},
 		{"restart-in-outage", []fault{{10 * m, fOutage, 0}, {15 * m, fRestart, 1}, {17 * m, fStop, 0}, {90 * m, fOutageEnd, 0}, {91 * m, fStart, 0}}, 110 * m},
+		// cut off for days: the replay walks whole jitter cycles (walkBehind)
+		{"two-days", []fault{{10 * m, fPartition, 0}, {10 * m, fPartition, 1}, {2*24*60*m + 7*m, fHeal, 0}, {2*24*60*m + 9*m, fHeal, 1}}, 2*24*60*m + 30*m},
+		{"day-long-outage", []fault{{10 * m, fOutage, 0}, {24*60*m + 3*m, fOutageEnd, 0}}, 24*60*m + 20*m},
+		{"pressure-then-days", []fault{{10 * m, fPartition, 0}, {11 * m, fPressure, 0}, {3*24*60*m + m, fHeal, 0}}, 3*24*60*m + 20*m},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d1, t1, o1 := runSchedule(t, true, true, 2, tc.faults, tc.until)

@@ -135,10 +135,12 @@
 // what the client meets changes, and show nothing. Whether each later sync's try 0
 // finds a change (and so draws a report delay and PATCHes at once) is fixed when the
 // loop goes behind, from the Node its informer holds, which cannot change while the
-// watch is held with nothing in flight (or, in an outage, while nobody can write). The client's BeforeChange hook and Unsteady replay the syncs
-// (behind.go) and the lease controller's backoff (lease.Controller.CatchUp), so a
-// heal, an outage, a stop or an injected condition finds both loops where exact mode
-// has them.
+// watch is held with nothing in flight (or, in an outage, while nobody can write). The
+// client's BeforeChange hook and Unsteady replay the syncs (behind.go) and the lease
+// controller's backoff (lease.Controller.CatchUp), so a heal, an outage, a stop or an
+// injected condition finds both loops where exact mode has them. Unless the syncs draw
+// report delays, the replay walks the status jitter cycle (walkBehind) and costs the
+// same for a fault of days as for one of minutes.
 //
 // # Starting out running
 //
