@@ -292,3 +292,19 @@ func TestLazyGoesSteady(t *testing.T) {
 	n, _ := s.Nodes.Peek("n")
 	require.Greater(t, n.Condition(apiserver.NodeReady).LastHeartbeatTime, 30*24*time.Hour-8*time.Minute)
 }
+
+// The same over hours to a day, faults anywhere in it: long steady stretches and long
+// faults, so that lazy mode's walks skip whole jitter cycles (the report chain when
+// waking, walkBehind behind a fault).
+func TestExactLazyEquivalenceWithJitterLong(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		nodes := rapid.IntRange(1, 2).Draw(t, "nodes")
+		horizon := time.Duration(rapid.IntRange(3600, 24*3600).Draw(t, "horizon")) * time.Second
+		faults := genFaults(t, nodes, horizon)
+		d1, t1, o1 := runSchedule(t, true, true, nodes, faults, horizon+10*time.Minute)
+		d2, t2, o2 := runSchedule(t, false, true, nodes, faults, horizon+10*time.Minute)
+		require.Equal(t, o1, o2)
+		require.Equal(t, t1, t2)
+		require.Equal(t, d1, d2)
+	})
+}
