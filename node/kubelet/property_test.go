@@ -153,18 +153,24 @@ func genFaults(t *rapid.T, nodes int, horizon time.Duration) []fault {
 	return fs
 }
 
+// lazyEqualsExact draws faults over horizon and requires both modes to give the same
+// trace and the same observations at every fault (runScheduleFrom).
+func lazyEqualsExact(t *rapid.T, nodes int, jitter, running bool, horizon time.Duration) {
+	faults := genFaults(t, nodes, horizon)
+	d1, t1, o1 := runScheduleFrom(t, true, jitter, running, nodes, faults, horizon+10*time.Minute)
+	d2, t2, o2 := runScheduleFrom(t, false, jitter, running, nodes, faults, horizon+10*time.Minute)
+	require.Equal(t, o1, o2)
+	require.Equal(t, t1, t2)
+	require.Equal(t, d1, d2)
+}
+
 // Exact and lazy mode give the same observable trace, and an observer of Leases and
 // Nodes sees the same renewTime and lastHeartbeatTime at every fault instant.
 func TestExactLazyEquivalence(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		nodes := rapid.IntRange(1, 3).Draw(t, "nodes")
 		horizon := time.Duration(rapid.IntRange(60, 1800).Draw(t, "horizon")) * time.Second
-		faults := genFaults(t, nodes, horizon)
-		d1, t1, o1 := runSchedule(t, true, false, nodes, faults, horizon+10*time.Minute)
-		d2, t2, o2 := runSchedule(t, false, false, nodes, faults, horizon+10*time.Minute)
-		require.Equal(t, o1, o2)
-		require.Equal(t, t1, t2)
-		require.Equal(t, d1, d2)
+		lazyEqualsExact(t, nodes, false, false, horizon)
 	})
 }
 
@@ -218,12 +224,7 @@ func TestExactLazyEquivalenceWithJitter(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		nodes := rapid.IntRange(1, 3).Draw(t, "nodes")
 		horizon := time.Duration(rapid.IntRange(60, 1800).Draw(t, "horizon")) * time.Second
-		faults := genFaults(t, nodes, horizon)
-		d1, t1, o1 := runSchedule(t, true, true, nodes, faults, horizon+10*time.Minute)
-		d2, t2, o2 := runSchedule(t, false, true, nodes, faults, horizon+10*time.Minute)
-		require.Equal(t, o1, o2)
-		require.Equal(t, t1, t2)
-		require.Equal(t, d1, d2)
+		lazyEqualsExact(t, nodes, true, false, horizon)
 	})
 }
 
@@ -234,12 +235,7 @@ func TestExactLazyEquivalenceRunningStart(t *testing.T) {
 		nodes := rapid.IntRange(1, 3).Draw(t, "nodes")
 		jitter := rapid.Bool().Draw(t, "jitter")
 		horizon := time.Duration(rapid.IntRange(60, 1800).Draw(t, "horizon")) * time.Second
-		faults := genFaults(t, nodes, horizon)
-		d1, t1, o1 := runScheduleFrom(t, true, jitter, true, nodes, faults, horizon+10*time.Minute)
-		d2, t2, o2 := runScheduleFrom(t, false, jitter, true, nodes, faults, horizon+10*time.Minute)
-		require.Equal(t, o1, o2)
-		require.Equal(t, t1, t2)
-		require.Equal(t, d1, d2)
+		lazyEqualsExact(t, nodes, jitter, true, horizon)
 	})
 }
 
@@ -300,11 +296,6 @@ func TestExactLazyEquivalenceWithJitterLong(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		nodes := rapid.IntRange(1, 2).Draw(t, "nodes")
 		horizon := time.Duration(rapid.IntRange(3600, 24*3600).Draw(t, "horizon")) * time.Second
-		faults := genFaults(t, nodes, horizon)
-		d1, t1, o1 := runSchedule(t, true, true, nodes, faults, horizon+10*time.Minute)
-		d2, t2, o2 := runSchedule(t, false, true, nodes, faults, horizon+10*time.Minute)
-		require.Equal(t, o1, o2)
-		require.Equal(t, t1, t2)
-		require.Equal(t, d1, d2)
+		lazyEqualsExact(t, nodes, true, false, horizon)
 	})
 }
