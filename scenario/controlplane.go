@@ -3,9 +3,11 @@ package scenario
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nodesim/nodesim/apiserver"
 	"github.com/nodesim/nodesim/eviction"
+	"github.com/nodesim/nodesim/lease"
 	"github.com/nodesim/nodesim/lease/leaderelection"
 	"github.com/nodesim/nodesim/node/kubelet"
 	"github.com/nodesim/nodesim/node/nodelifecycle"
@@ -48,7 +50,7 @@ func kubeletConfig(w *World, n spec.Node) kubelet.Config {
 		Labels:                          n.Labels,
 		Zone:                            n.Zone,
 		Version:                         w.version,
-		Exact:                           w.opts.Exact,
+		Exact:                           w.opts.Exact || !steadyHolds(kc.NodeLeaseDurationSeconds, w.Spec.ControllerManager),
 		TaintNodesByCondition:           true, // kube-controller-manager always runs the node lifecycle controller
 		Capacity: apiserver.Resources{MilliCPU: n.CPU.MilliValue(), Memory: n.Memory.Value(),
 			Pods: int64(kc.MaxPods)},
@@ -61,6 +63,27 @@ func kubeletConfig(w *World, n spec.Node) kubelet.Config {
 			kubelet.ShutdownGracePeriodByPodPriority{Priority: p.Priority, ShutdownGracePeriodSeconds: p.ShutdownGracePeriodSeconds})
 	}
 	return cfg
+}
+
+// steadyHolds reports whether a kubelet renewing a Lease of leaseDurationSeconds may go
+// steady (lazy mode) under the node lifecycle controller of cm. A steady kubelet's
+// renewals are not written, and the controller counts its node as heartbeating
+// continuously; that is what exact mode shows only if no monitor pass can find the
+// Lease stale between two renewals. The time between the two passes that record
+// consecutive renewals is at most the renewal gap (the renew interval with its jitter,
+// plus the renewal's own duration) and a monitor period (plus the pass's duration), so
+// a grace period longer than renew × (1 + jitter) + nodeMonitorPeriod + 1 s (the
+// durations are milliseconds) leaves no pass to find it stale. A shorter one (8 s
+// against 10 s renewals, say) makes exact mode's nodes flap between Ready and Unknown,
+// so those kubelets run in exact mode. This bound is safe, not tight: exact mode
+// flaps only below about renew × (1 + jitter).
+func steadyHolds(leaseDurationSeconds int32, cm spec.ControllerManager) bool {
+	if leaseDurationSeconds <= 0 {
+		leaseDurationSeconds = kubelet.DefaultNodeLeaseDurationSeconds
+	}
+	renew := lease.DefaultRenewInterval(leaseDurationSeconds)
+	gap := renew + time.Duration(lease.JitterFactor*float64(renew)) + cm.NodeMonitorPeriod + time.Second
+	return cm.NodeMonitorGracePeriod > gap
 }
 
 // controller is what the controller-manager runs.

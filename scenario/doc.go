@@ -63,7 +63,9 @@
 // their renewals and status reports continue virtually, and the node lifecycle
 // controller does not visit them, until an action touches them. RunOptions.Exact
 // materialises every renewal and pass; the trace is the same (tested), and Verbose
-// implies Exact because renewals must exist to be traced.
+// implies Exact because renewals must exist to be traced. A kubelet whose renewals
+// can come further apart than the controller's grace period allows (nodes that flap
+// between Ready and Unknown, as upstream's do with such settings) never goes steady.
 //
 // # Results
 //

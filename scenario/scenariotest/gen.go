@@ -32,6 +32,9 @@ type GenOptions struct {
 	MaxObjects int
 	// Verbose is passed through by Check: run with the quiet trace kinds.
 	Verbose bool
+	// ShortGrace draws nodeMonitorGracePeriod from 2 s to 40 s instead of 35 s to 90 s,
+	// often shorter than a renew interval: nodes flap between Ready and Unknown.
+	ShortGrace bool
 }
 
 func (o GenOptions) withDefaults() GenOptions {
@@ -91,7 +94,11 @@ func genYAML(t *rapid.T, o GenOptions) string {
 	}
 	if rapid.Bool().Draw(t, "customControllerManager") {
 		period := rapid.IntRange(1, 10).Draw(t, "nodeMonitorPeriod")
-		grace := rapid.IntRange(35, 90).Draw(t, "nodeMonitorGracePeriod")
+		lo, hi := 35, 90
+		if o.ShortGrace {
+			lo, hi = 2, 40
+		}
+		grace := rapid.IntRange(lo, hi).Draw(t, "nodeMonitorGracePeriod")
 		p("  controllerManager:")
 		p("    nodeMonitorPeriod: %ds", period)
 		p("    nodeMonitorGracePeriod: %ds", grace)
