@@ -366,8 +366,8 @@ func NewSelectedInformer[T Obj[T]](k *Kind[T], c *Client, latency time.Duration,
 // through lag, the objects whose cached version is not the stored one (changes not
 // delivered yet). The store tells the informer of each change before it makes it, so
 // that the informer can keep what it had (Kind.put); a delivery that catches up with
-// the store drops the entry. A million pods then cost one map, not one per informer,
-// and lag holds only what is in flight. A selected informer, and an informer once
+// the store drops the entry. A million pods then cost one table (the store's), not
+// one per informer, and lag holds only what is in flight. A selected informer, and an informer once
 // stopped (it must no longer follow the store), keep a private copy in items.
 type Informer[T Obj[T]] struct {
 	k *Kind[T]

@@ -154,7 +154,8 @@ type PodDisruptionBudget struct {
 	DisruptionsAllowed int32
 	ObservedGeneration int64
 	// DisruptedPods are pods the eviction API let go but that have not yet disappeared
-	// from the controller's count (pod key → eviction time), as upstream tracks them.
+	// from the controller's count (pod name → eviction time: the budget's namespace is
+	// the pod's), as upstream tracks them.
 	DisruptedPods map[string]time.Duration
 }
 

@@ -15,7 +15,7 @@ import (
 )
 
 // MaxAttrs is the most attributes a Record holds (the most any record of nodesim's
-// has is 6).
+// has is 5, NodeCondition's; one is spare).
 const MaxAttrs = 6
 
 // Attr is one named field of a trace record: a string, an integer or a float.

@@ -214,8 +214,9 @@
 // capacity or from the requests of what already runs there), and the scheduler's
 // tie-breaking. Pods of one template share their labels, tolerations,
 // selector, affinity, owner references and conditions, and are allocated in slabs
-// of 64: stored objects are never mutated, so sharing is safe, and a slab is freed
-// when its last pod is.
+// (settleSlab: 256 pods, the whole pages they fill; a ReplicaSet of at least that many
+// replicas gets a block of its own): stored objects are never mutated, so sharing is
+// safe, and a slab is freed when its last pod is.
 //
 // # Upstream files followed
 //

@@ -21,8 +21,9 @@ const (
 
 // settleSlab is how many restored pods share one allocation: as many as fill the
 // whole 8 KiB pages that about 256 pods take, so that the slab is not rounded up to a
-// larger size class (64 pods of 352 bytes took a 24 KiB class, 9 % lost; 256 pods of
-// 232 bytes would take 8 pages for 7.25, where 247 fill 7 with 40 bytes to spare).
+// larger size class (64 pods of 352 bytes took a 24 KiB class, 9 % lost; with a Pod
+// of 232 bytes 256 would take 8 pages for 7.25, where 247 filled 7; at today's 224
+// bytes 256 fill 7 exactly).
 // Larger slabs allocate less but keep a slab's memory alive until its last pod (or
 // the last stored copy of it) is gone.
 var settleSlab = func() int {
