@@ -13,7 +13,7 @@
 // # Taint eviction controller
 //
 // Followed: pkg/controller/tainteviction/taint_eviction.go and timed_workers.go
-// (upstream-semantics §5).
+// (docs/upstream-semantics.md §5).
 //
 // The node informer queues a node whenever its list of NoExecute taints changes
 // (compared field by field, in order, including value and timeAdded); the pod
@@ -59,7 +59,7 @@
 // # Pod garbage collector
 //
 // Followed: pkg/controller/podgc/gc_controller.go and config/v1alpha1/defaults.go
-// (upstream-semantics §7).
+// (docs/upstream-semantics.md §7).
 //
 // A sliding loop of GCCheckPeriod (20 s) whose first pass runs at Start; a pass's
 // modelled duration is the time its requests took (zero unless the client is slow or

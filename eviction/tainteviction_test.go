@@ -17,7 +17,7 @@ func startTEC(t testing.TB, w *world, cfg TaintEvictionConfig) *TaintEvictionCon
 	return tc
 }
 
-// The seed timeline (upstream-semantics §10 from the NoExecute taint on): default
+// The seed timeline (docs/upstream-semantics.md §10 from the NoExecute taint on): default
 // tolerations (DefaultTolerationSeconds, 300 s) go at N+300, a 60 s toleration at N+60,
 // DaemonSet pods and tolerate-forever pods never. N = 50.1.
 func TestTaintEvictionTimeline(t *testing.T) {

@@ -38,7 +38,7 @@
 // The API server emits the quiet LeaseRenewed record on each write; the controller
 // reports its log lines through Config.Log (the kubelet renders them in klog format).
 //
-// # Decisions where upstream was open (upstream-semantics.md §11 Q3)
+// # Decisions where upstream was open (docs/upstream-semantics.md §11 Q3)
 //
 // When the Node is deleted while the kubelet runs, the API server's garbage collector
 // deletes the Lease (its owner reference names the Node's UID). The controller's next

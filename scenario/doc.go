@@ -5,7 +5,7 @@
 // # The contract
 //
 // The file format, the actions, the expectations, the JSONL trace and the CLI follow
-// the project's public contract (SCENARIOS.md): loading is strict (scenario/spec), and
+// the project's public contract (docs/SCENARIOS.md): loading is strict (scenario/spec), and
 // nothing runs on a file that does not validate. Load and Parse read files; New
 // builds the same thing in Go (Builder writes the YAML and loads it with the same
 // validation, so a built scenario can be saved and rerun with `nodesim run`).

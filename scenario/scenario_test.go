@@ -72,7 +72,7 @@ spec:
       stopKubelet: {node: worker}
 `
 
-// The seed question per version (upstream-semantics.md §0a and §10): a kubelet stops
+// The seed question per version (docs/upstream-semantics.md §0a and §10): a kubelet stops
 // at S after renewing at R ∈ (S−10.4 s, S]. Ready goes Unknown ≈ grace after the
 // first monitor pass that saw R (grace 40 s on 1.31, 50 s from 1.32), the
 // unreachable:NoSchedule taint at once, unreachable:NoExecute one monitor pass (≈5 s)

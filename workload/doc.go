@@ -89,7 +89,7 @@
 //
 // # What upstream does that was checked, and choices where it leaves room
 //
-// FilterActivePods and replacement timing (upstream-semantics §11 Q8). upstream's
+// FilterActivePods and replacement timing (docs/upstream-semantics.md §11 Q8). upstream's
 // IsPodActive is phase not Succeeded/Failed and no deletion timestamp, and the
 // ReplicaSet controller's pod update handler treats a pod that gets a deletion
 // timestamp as deleted (it records the deletion expectation and queues the

@@ -48,7 +48,7 @@
 // # Decisions where upstream leaves room
 //
 //   - RestartDelay defaults to 10 s, the kubelet's initial container restart back-off for
-//     the static pod; upstream-semantics.md §0a only fixes that the restarted process
+//     the static pod; docs/upstream-semantics.md §0a only fixes that the restarted process
 //     became leader 16.2 s after it first saw the old lease, which this model reproduces
 //     (leaseDuration + up to one jittered retry).
 //   - Each process run campaigns with a fresh identity (upstream appends a UUID to the host

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The seed scenario (upstream-semantics.md §10): two nodes, one zone; the worker's kubelet
+// The seed scenario (docs/upstream-semantics.md §10): two nodes, one zone; the worker's kubelet
 // stops right after renewing its Lease at t=0 (here: the kubelets start at -, the
 // controller at 0.001 s so its first pass sees that renewal).
 func seedWorld(t *testing.T, version int, lazy bool) *world {

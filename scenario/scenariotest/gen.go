@@ -268,7 +268,7 @@ func genYAML(t *rapid.T, o GenOptions) string {
 	return b.String()
 }
 
-// actions are every action of SCENARIOS.md.
+// actions are every action of docs/SCENARIOS.md.
 var actions = []string{
 	"stopKubelet", "startKubelet", "restartKubelet", "powerOff", "powerOn",
 	"partition", "heal", "apiServerOutage", "setCondition", "deleteNode",

@@ -65,7 +65,7 @@ const (
 func at(r *sim.Record) string { return sim.Seconds(r.T) + "s" }
 
 // TimeMonotonic: records are in simulation order, so their times never go back
-// (SCENARIOS.md: "One JSON object per line, in simulation order").
+// (docs/SCENARIOS.md: "One JSON object per line, in simulation order").
 func TimeMonotonic(res *scenario.Result) error {
 	for i := 1; i < len(res.Records()); i++ {
 		if res.Records()[i].T < res.Records()[i-1].T {

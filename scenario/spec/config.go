@@ -8,7 +8,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Field names of the three component configurations, in the order SCENARIOS.md
+// Field names of the three component configurations, in the order docs/SCENARIOS.md
 // writes them. They are also the With/sweep paths under each prefix.
 var (
 	controllerManagerFields = []string{"nodeMonitorPeriod", "nodeMonitorGracePeriod", "nodeStartupGracePeriod", "nodeEvictionRate", "secondaryNodeEvictionRate", "largeClusterSizeThreshold", "unhealthyZoneThreshold", "terminatedPodGCThreshold", "instances", "leaderElection"}

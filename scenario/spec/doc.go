@@ -1,7 +1,7 @@
 // Package spec turns a nodesim scenario file into a validated, defaulted Go value.
 //
 // It is the pure "file → [Scenario]" layer of nodesim: it knows the file format
-// (SCENARIOS.md, the project's public contract, "A scenario file"), the Kubernetes defaults of every
+// (docs/SCENARIOS.md, the project's public contract, "A scenario file"), the Kubernetes defaults of every
 // supported version, and the validation rules of the components it models, and
 // nothing of the simulation engine. A later step turns a [Spec] into a running world.
 //

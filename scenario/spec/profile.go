@@ -17,7 +17,7 @@ var versions = []string{"1.31", "1.32", "1.33", "1.34", "1.35", "1.36", "1.37"}
 func Versions() []string { return slices.Clone(versions) }
 
 // Profile returns every default of a Kubernetes version: what a cluster of that
-// version runs with when nothing is configured. Sources (upstream-semantics.md §0,
+// version runs with when nothing is configured. Sources (docs/upstream-semantics.md §0,
 // §0a):
 //
 //   - kube-controller-manager (pkg/controller/nodelifecycle/config/v1alpha1/defaults.go,

@@ -95,7 +95,7 @@ func TestExampleDefaultsPerVersion(t *testing.T) {
 }
 
 func TestProfile(t *testing.T) {
-	// Upstream defaults (upstream-semantics.md §0/§0a): only nodeMonitorGracePeriod
+	// Upstream defaults (docs/upstream-semantics.md §0/§0a): only nodeMonitorGracePeriod
 	// changes, 40s → 50s in 1.32 (PR #126287).
 	for _, c := range []struct {
 		version string

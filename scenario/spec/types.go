@@ -252,7 +252,7 @@ func (o Object) Key() string {
 // Action names what an event does; the values are the keys used in the file.
 type Action string
 
-// The actions of spec.events (SCENARIOS.md). Node-targeting actions use
+// The actions of spec.events (docs/SCENARIOS.md). Node-targeting actions use
 // [Event.Target]; the others say which fields of [Event] they use.
 const (
 	ActionStopKubelet               Action = "stopKubelet"    // the kubelet process stops; containers keep running
@@ -276,7 +276,7 @@ const (
 	ActionFailoverControllerManager Action = "failoverControllerManager"
 )
 
-// actionOrder is every action in the order SCENARIOS.md lists them.
+// actionOrder is every action in the order docs/SCENARIOS.md lists them.
 var actionOrder = []Action{
 	ActionStopKubelet, ActionStartKubelet, ActionRestartKubelet, ActionPowerOff, ActionPowerOn,
 	ActionPartition, ActionHeal, ActionAPIServerOutage, ActionSetCondition, ActionDeleteNode,
@@ -284,7 +284,7 @@ var actionOrder = []Action{
 	ActionAddNodes, ActionScale, ActionFailoverControllerManager,
 }
 
-// Actions returns every action, in the order SCENARIOS.md lists them.
+// Actions returns every action, in the order docs/SCENARIOS.md lists them.
 func Actions() []Action { return slices.Clone(actionOrder) }
 
 // TakesTarget reports whether the action is aimed at nodes through a [Target].
