@@ -321,9 +321,10 @@ func (k *Kind[T]) claim(m *ObjectMeta) (string, error) {
 // keep caches a new object's free key and gives the object its UID.
 func (k *Kind[T]) keep(m *ObjectMeta, key string) {
 	m.key = key
-	if m.Namespace != "" {
-		// the name is the key's tail: one string per object instead of two
-		m.Name = key[len(m.Namespace)+1:]
+	if ns := len(m.Namespace); ns > 0 {
+		// the namespace and the name are the key's head and tail: one string per
+		// object instead of three, and isKey compares pointers
+		m.Namespace, m.Name = key[:ns], key[ns+1:]
 	}
 	m.UID = k.s.nextUID()
 }

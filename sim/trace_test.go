@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -123,6 +124,35 @@ func TestRecordJSONRoundTrip(t *testing.T) {
 		back, err := got.N.Int64()
 		require.NoError(t, err)
 		require.Equal(t, n, back)
+	}
+}
+
+// Any bytes, valid UTF-8 or not, with runs of plain bytes between escapes: the line is
+// valid JSON and decodes to the string with each invalid byte replaced by U+FFFD.
+func TestRecordJSONAnyBytes(t *testing.T) {
+	r := sim.NewRand(5, "json-bytes")
+	alphabet := []byte("ab-/\"\\\n\t\x00\x1f\x7f\x80\xbf\xc3\xa9\xe6\x97\xa5\xff ")
+	for range 3000 {
+		b := make([]byte, r.Int64N(24))
+		for i := range b {
+			if r.Int64N(3) == 0 {
+				b[i] = byte(r.Uint64())
+			} else {
+				b[i] = alphabet[r.Int64N(int64(len(alphabet)))]
+			}
+		}
+		val := string(b)
+		var want strings.Builder
+		for i := 0; i < len(val); {
+			c, size := utf8.DecodeRuneInString(val[i:])
+			want.WriteRune(c) // RuneError for an invalid byte, which is U+FFFD
+			i += size
+		}
+		rec := sim.NewRecord(0, "K", false, sim.S("s", val))
+		line := rec.AppendJSON(nil)
+		var got struct{ S string }
+		require.NoError(t, json.Unmarshal(line, &got), "%q -> %s", val, line)
+		require.Equal(t, want.String(), got.S, "%q -> %s", val, line)
 	}
 }
 
