@@ -10,6 +10,18 @@ import (
 	"github.com/nodesim/nodesim/scenario"
 )
 
+// lazyAndExactText runs sc in lazy and in exact mode and returns both traces as text.
+func lazyAndExactText(t *testing.T, sc *scenario.Scenario) (lazy, exact string) {
+	t.Helper()
+	var texts [2]strings.Builder
+	for i, exactMode := range []bool{false, true} {
+		r, err := scenario.Run(sc, scenario.RunOptions{Exact: exactMode})
+		require.NoError(t, err)
+		require.NoError(t, r.WriteText(&texts[i]))
+	}
+	return texts[0].String(), texts[1].String()
+}
+
 // longFaultScenario is a running 30-node cluster in three zones, a Deployment of 60
 // pods and a DaemonSet, with the given events.
 func longFaultScenario(version, duration, events string) string {
@@ -79,17 +91,11 @@ func TestLazyEqualsExactThroughLongFaults(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sc, err := scenario.Parse("long-faults.yaml", []byte(longFaultScenario(tc.version, tc.duration, tc.events)))
 			require.NoError(t, err)
-			lazy, err := scenario.Run(sc, scenario.RunOptions{})
-			require.NoError(t, err)
-			exact, err := scenario.Run(sc, scenario.RunOptions{Exact: true})
-			require.NoError(t, err)
-			var a, b strings.Builder
-			require.NoError(t, lazy.WriteText(&a))
-			require.NoError(t, exact.WriteText(&b))
+			lazy, exact := lazyAndExactText(t, sc)
 			for _, w := range tc.want {
-				require.Contains(t, b.String(), w)
+				require.Contains(t, exact, w)
 			}
-			require.Equal(t, b.String(), a.String(), "lazy trace (actual) differs from exact (expected)")
+			require.Equal(t, exact, lazy, "lazy trace (actual) differs from exact (expected)")
 		})
 	}
 }

@@ -58,15 +58,9 @@ spec:
 `, tc.version, tc.start, tc.period, tc.grace, kubelet)
 			sc, err := scenario.Parse("short-grace.yaml", []byte(y))
 			require.NoError(t, err)
-			lazy, err := scenario.Run(sc, scenario.RunOptions{})
-			require.NoError(t, err)
-			exact, err := scenario.Run(sc, scenario.RunOptions{Exact: true})
-			require.NoError(t, err)
-			var a, b strings.Builder
-			require.NoError(t, lazy.WriteText(&a))
-			require.NoError(t, exact.WriteText(&b))
-			require.Equal(t, tc.flaps, strings.Contains(b.String(), "type=Ready from=True to=Unknown"), "exact mode's nodes flap")
-			require.Equal(t, b.String(), a.String(), "lazy trace (actual) differs from exact (expected)")
+			lazy, exact := lazyAndExactText(t, sc)
+			require.Equal(t, tc.flaps, strings.Contains(exact, "type=Ready from=True to=Unknown"), "exact mode's nodes flap")
+			require.Equal(t, exact, lazy, "lazy trace (actual) differs from exact (expected)")
 		})
 	}
 }
