@@ -68,21 +68,22 @@ func kubeletConfig(w *World, n spec.Node) kubelet.Config {
 // steadyHolds reports whether a kubelet renewing a Lease of leaseDurationSeconds may go
 // steady (lazy mode) under the node lifecycle controller of cm. A steady kubelet's
 // renewals are not written, and the controller counts its node as heartbeating
-// continuously; that is what exact mode shows only if no monitor pass can find the
-// Lease stale between two renewals. The time between the two passes that record
-// consecutive renewals is at most the renewal gap (the renew interval with its jitter,
-// plus the renewal's own duration) and a monitor period (plus the pass's duration), so
-// a grace period longer than renew × (1 + jitter) + nodeMonitorPeriod + 1 s (the
-// durations are milliseconds) leaves no pass to find it stale. A shorter one (8 s
-// against 10 s renewals, say) makes exact mode's nodes flap between Ready and Unknown,
-// so those kubelets run in exact mode. This bound is safe, not tight: exact mode
-// flaps only below about renew × (1 + jitter).
+// continuously; that is what exact mode shows only if no monitor pass finds the Lease
+// stale between two renewals. A pass records a renewal R as its probe time once R has
+// reached its informer (at R plus the watch latency, or later), and a pass that finds
+// the next renewal R' there records R' before it checks staleness; so a stale pass
+// comes before R' plus the latency, less than R' − R after the probe time, whatever
+// the monitor period. R' − R is the renew interval with its jitter and the renewal's
+// own duration (milliseconds), so a grace period longer than renew × (1 + jitter) + 1 s
+// leaves no pass to find the Lease stale. A shorter one (8 s against 10 s renewals,
+// say) makes exact mode's nodes flap between Ready and Unknown, as upstream's do, and
+// those kubelets run in exact mode.
 func steadyHolds(leaseDurationSeconds int32, cm spec.ControllerManager) bool {
 	if leaseDurationSeconds <= 0 {
 		leaseDurationSeconds = kubelet.DefaultNodeLeaseDurationSeconds
 	}
 	renew := lease.DefaultRenewInterval(leaseDurationSeconds)
-	gap := renew + time.Duration(lease.JitterFactor*float64(renew)) + cm.NodeMonitorPeriod + time.Second
+	gap := renew + time.Duration(lease.JitterFactor*float64(renew)) + time.Second
 	return cm.NodeMonitorGracePeriod > gap
 }
 

@@ -65,6 +65,47 @@ spec:
 	}
 }
 
+// Where the grace period outlasts the time between renewals the kubelets still go
+// steady, however long the monitor period: a 2-hour run of a running cluster then
+// fires a fraction of exact mode's events. Where it does not, they stay exact.
+func TestShortGraceLeavesSteadyOnlyWhereItHolds(t *testing.T) {
+	for _, tc := range []struct {
+		grace, period string
+		steady        bool
+	}{
+		{"40s", "60s", true}, // passes a minute apart: each finds a newer renewal
+		{"12s", "5s", true},  // 10.4 s between renewals at most, and 1 s to spare
+		{"11s", "1s", false}, // less than 1 s to spare
+		{"8s", "5s", false},  // nodes flap
+	} {
+		t.Run(tc.grace+"/"+tc.period, func(t *testing.T) {
+			sc, err := scenario.Parse("steady.yaml", []byte(fmt.Sprintf(`apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: steady}
+spec:
+  duration: 2h
+  start: running
+  controllerManager: {nodeMonitorPeriod: %s, nodeMonitorGracePeriod: %s}
+  nodes:
+    - {namePrefix: a-, count: 3, zone: a}
+`, tc.period, tc.grace)))
+			require.NoError(t, err)
+			fired := func(exact bool) uint64 {
+				r, err := scenario.Run(sc, scenario.RunOptions{Exact: exact})
+				require.NoError(t, err)
+				return r.World.Engine.Fired()
+			}
+			lazy, exact := fired(false), fired(true)
+			t.Logf("events fired: lazy %d, exact %d", lazy, exact)
+			if tc.steady {
+				require.Less(t, lazy, exact/5, "steady kubelets skip their renewals and reports")
+			} else {
+				require.Greater(t, lazy, exact/2, "exact kubelets renew and report for real")
+			}
+		})
+	}
+}
+
 // TestPropertyLazyEqualsExactShortGrace is TestPropertyLazyEqualsExact with grace
 // periods of 2 s to 40 s: often shorter than a renew interval, or than a renew
 // interval and a monitor period.

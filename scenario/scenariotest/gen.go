@@ -33,7 +33,8 @@ type GenOptions struct {
 	// Verbose is passed through by Check: run with the quiet trace kinds.
 	Verbose bool
 	// ShortGrace draws nodeMonitorGracePeriod from 2 s to 40 s instead of 35 s to 90 s,
-	// often shorter than a renew interval: nodes flap between Ready and Unknown.
+	// often shorter than a renew interval (nodes flap between Ready and Unknown), and
+	// nodeMonitorPeriod up to 60 s instead of 10 s.
 	ShortGrace bool
 }
 
@@ -93,11 +94,11 @@ func genYAML(t *rapid.T, o GenOptions) string {
 		p("  start: running")
 	}
 	if rapid.Bool().Draw(t, "customControllerManager") {
-		period := rapid.IntRange(1, 10).Draw(t, "nodeMonitorPeriod")
-		lo, hi := 35, 90
+		maxPeriod, lo, hi := 10, 35, 90
 		if o.ShortGrace {
-			lo, hi = 2, 40
+			maxPeriod, lo, hi = 60, 2, 40
 		}
+		period := rapid.IntRange(1, maxPeriod).Draw(t, "nodeMonitorPeriod")
 		grace := rapid.IntRange(lo, hi).Draw(t, "nodeMonitorGracePeriod")
 		p("  controllerManager:")
 		p("    nodeMonitorPeriod: %ds", period)
