@@ -367,8 +367,9 @@ func NewSelectedInformer[T Obj[T]](k *Kind[T], c *Client, latency time.Duration,
 // delivered yet). The store tells the informer of each change before it makes it, so
 // that the informer can keep what it had (Kind.put); a delivery that catches up with
 // the store drops the entry. A million pods then cost one table (the store's), not
-// one per informer, and lag holds only what is in flight. A selected informer, and an informer once
-// stopped (it must no longer follow the store), keep a private copy in items.
+// one per informer, and lag holds only what is in flight. A selected informer, and an
+// informer once stopped (it must no longer follow the store), keep a private copy in
+// items.
 type Informer[T Obj[T]] struct {
 	k *Kind[T]
 	// private cache (items != nil): the objects and their keys
