@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"maps"
 	"testing"
 	"time"
 
@@ -220,10 +221,22 @@ func TestPropertyTrackerContributions(t *testing.T) {
 		}
 		ref := &refContributions{t: tk, fail: rt.Fatalf}
 		// the reference sees what the tracker sees: a list, then a watch with its
-		// client and latency
+		// client and latency; and an informer of ReplicaSets shows what the tracker's
+		// owners of ReplicaSets must be
 		var refWatch *apiserver.Watch
+		var refRS *apiserver.Informer[*apiserver.ReplicaSet]
+		checkOwners := func() {
+			want := map[string]string{}
+			for _, rs := range refRS.List() {
+				want[rs.Key()] = deploymentOf(rs)
+			}
+			if !maps.Equal(want, tk.rsOwner) {
+				rt.Fatalf("owners of ReplicaSets: %v, want %v", tk.rsOwner, want)
+			}
+		}
 		start := func() {
 			tk.Start()
+			refRS = apiserver.NewInformer(s.ReplicaSets, tk.c, lat)
 			ref.podWl, ref.ready, ref.seen = map[string]podContribution{}, map[string]int32{}, map[string]*apiserver.Pod{}
 			s.Pods.Each(func(p *apiserver.Pod) {
 				ref.onPod(apiserver.Event[*apiserver.Pod]{Type: apiserver.Added, New: p})
@@ -251,7 +264,7 @@ func TestPropertyTrackerContributions(t *testing.T) {
 		stopped := false
 		for range rapid.IntRange(1, 50).Draw(rt, "steps") {
 			pod := "default/" + rapid.SampledFrom(podNames).Draw(rt, "pod")
-			switch rapid.IntRange(0, 7).Draw(rt, "op") {
+			switch rapid.IntRange(0, 8).Draw(rt, "op") {
 			case 0:
 				name := rapid.SampledFrom(rsNames).Draw(rt, "rs")
 				rs := &apiserver.ReplicaSet{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name}, Replicas: 2}
@@ -285,12 +298,26 @@ func TestPropertyTrackerContributions(t *testing.T) {
 				} else {
 					tk.Stop()
 					refWatch.Stop()
+					refRS.Stop()
 				}
 				stopped = !stopped
 			case 7:
 				if err := e.RunUntil(e.Now() + time.Duration(rapid.IntRange(0, 100).Draw(rt, "waitMs"))*time.Millisecond); err != nil {
 					rt.Fatal(err)
 				}
+				if !stopped {
+					checkOwners()
+				}
+			case 8:
+				// a ReplicaSet adopted by a Deployment, or released
+				var refs []apiserver.OwnerReference
+				if rapid.Bool().Draw(rt, "adopt") {
+					refs = []apiserver.OwnerReference{{Kind: KindDeployment, Name: "d-" + rapid.SampledFrom([]string{"x", "y"}).Draw(rt, "d"), UID: 1001, Controller: true}}
+				}
+				_, _ = s.ReplicaSets.Patch(c, "default/"+rapid.SampledFrom(rsNames).Draw(rt, "rs"), func(rs *apiserver.ReplicaSet) error {
+					rs.OwnerReferences = refs
+					return nil
+				})
 			}
 		}
 		if stopped {
@@ -299,6 +326,7 @@ func TestPropertyTrackerContributions(t *testing.T) {
 		if err := e.RunUntil(e.Now() + time.Minute); err != nil {
 			rt.Fatal(err)
 		}
+		checkOwners()
 		for _, wl := range tk.Workloads() {
 			if got, want := tk.series[wl].ready, ref.ready[wl]; got != want {
 				rt.Fatalf("%s: %d ready, want %d", wl, got, want)
