@@ -7,9 +7,9 @@
 //
 // Every component is built with the API server, its own client and a config
 // (New…(s, c, cfg)), reads the cluster through informers and writes through its
-// client (the Scheduler and the Tracker follow pods with a plain watch and an
-// initial list: they need each change and the version it replaces, not a cache of a
-// million pods); Start lists and watches, Stop ends the watches and cancels every
+// client (the Scheduler follows pods, and the Tracker pods and workloads, with a plain
+// watch and an initial list: they need each change and the version it replaces, not
+// a cache of a million pods); Start lists and watches, Stop ends the watches and cancels every
 // timer the component owns. Every config has a WatchLatency (default 0: an informer sees a
 // change as the next event at the same instant); the scenario sets the cluster-wide
 // figure. Controllers process their work queue as upstream workers do: a
