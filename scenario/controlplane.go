@@ -158,6 +158,7 @@ func (cp *controlPlane) controllers(instance int, c *apiserver.Client) (func(), 
 	nlcCfg.LargeClusterSizeThreshold = int32(cm.LargeClusterSizeThreshold)
 	nlcCfg.UnhealthyZoneThreshold = float32(cm.UnhealthyZoneThreshold)
 	nlcCfg.Exact = w.opts.Exact
+	nlcCfg.Rand = sim.NewRand(seed, gen+"/nodelifecycle")
 	// One shared informer factory per run, as kube-controller-manager's: one informer
 	// per kind, on which every controller registers its handlers. The controllers'
 	// watch latency is the default (0).

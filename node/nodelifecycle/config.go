@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/sim"
 )
 
 // Supported Kubernetes minor versions.
@@ -86,6 +87,10 @@ type Config struct {
 	Informers *apiserver.Informers
 	// Exact makes every monitor pass visit every node (no lazy skipping of steady nodes).
 	Exact bool
+	// Rand orders the zones where upstream walks a map whose order matters: which zones
+	// with no counted node a pass forgets (see forgetUncountedZones). It is drawn from
+	// only at passes that have such a zone. nil: key order.
+	Rand *sim.Rand
 }
 
 // DefaultConfig returns kube-controller-manager's defaults for the minor version

@@ -235,6 +235,7 @@ type Controller struct {
 	memberDirty []*nodeHealth
 	zones       map[string]*zone
 	zoneList    []*zone              // sorted by key
+	zoneOrder   []*zone              // forgetUncountedZones' walk (a reused buffer)
 	zoneKeys    map[[2]string]string // interned zone keys by (region, zone)
 
 	leaseCacheRV uint64
@@ -361,11 +362,13 @@ func (nc *Controller) Stop() {
 	nc.podInf.Stop()
 }
 
-// ZoneStates returns the zones' states by zone label value (for reports and tests).
+// ZoneStates returns the zones' states by zone label value (for reports and tests). A
+// zone with no counted node that a pass kept (state "", see forgetUncountedZones) is
+// left out.
 func (nc *Controller) ZoneStates() map[string]ZoneState {
 	out := map[string]ZoneState{}
 	for _, z := range nc.zoneList {
-		if z.inStates {
+		if z.inStates && z.state != "" {
 			out[z.label] = z.state
 		}
 	}
@@ -622,7 +625,12 @@ func (nc *Controller) recordZone(z *zone, to ZoneState) {
 	}
 	from := z.state
 	z.state = to
-	if from != "" {
+	// "" is the state of a zone with no counted node that a pass kept
+	// (forgetUncountedZones): it is shown as no state, as the oracle shows upstream's
+	if to != "" {
+		if from == "" {
+			from = StateInitial
+		}
 		nc.tr.Add(nc.s.Now(), "ZoneState", sim.S("zone", z.label), sim.S("from", string(from)), sim.S("to", string(to)))
 	}
 }

@@ -42,9 +42,13 @@
 // SecondaryNodeEvictionRate in zones larger than LargeClusterSizeThreshold, else stops
 // tainting. When every zone is FullDisruption the controller removes every NoExecute taint
 // and stops tainting; when that ends every node gets a fresh grace period. A zone with no
-// counted node (all excluded) has no state: it is left out of that decision, its tainter
-// is never stopped, and it gets a new queue with a full bucket at every pass (upstream's
-// newZoneRepresentatives), so it taints up to once per pass.
+// counted node (all excluded) is left out of that decision. After each pass upstream
+// forgets it (deletes its state) only if its walk of the zone states, in Go's random
+// map order, meets it before a zone that is not FullDisruption (forgetUncountedZones);
+// a forgotten zone gets a new queue with a full bucket at the next pass (upstream's
+// newZoneRepresentatives), a kept one keeps its queue, with the state "" (no record).
+// Config.Rand draws that order at each pass that has such a zone (the scenario gives
+// one; without it, key order).
 //
 // With LeaseCircuitBreaker (1.37), before writing Unknown the controller GETs the live
 // Lease; if its resourceVersion differs from the one it recorded, the lease cache is
@@ -153,8 +157,14 @@
 //   - A status heartbeat seen in a pass that sees no Lease renewal makes upstream forget its
 //     recorded Lease (a new nodeHealthData without it), so the next pass records the Lease
 //     again and refreshes the probe. This is kept.
-//   - Zones with no counted node are removed from the zone states every pass (upstream
-//     stops removing at the first zone not FullDisruption, in map order).
+//   - Zones with no counted node are forgotten as upstream forgets them, in a drawn order
+//     standing in for Go's map order. docs/upstream-semantics.md §4.8 says such zones are
+//     deleted; upstream's loop stops deleting at the first zone that is not
+//     FullDisruption (node_lifecycle_controller.go handleDisruption, v1.31–v1.37). Until
+//     session 11 they were forgotten at every pass, which starved such a zone in a
+//     cluster with other zones: its fresh queue's first entry, the node already
+//     tainted, spent the token at every pass, and its other nodes were never tainted
+//     (found against the oracle; TestExcludedZoneTaintsEveryNode).
 //   - Events are trace records "Event" with object "node/NAME"; the per-pod NodeNotReady
 //     event of MarkPodsNotReady is not recorded (PodReady records show the change).
 //   - The NoSchedule pass runs synchronously in the informer handler (upstream: a work

@@ -755,12 +755,67 @@ func (nc *Controller) setLimiterInZone(z *zone, state ZoneState) {
 	}
 }
 
+// forgetUncountedZones drops from the zone states the zones with no counted node (all
+// excluded from disruption checks) as upstream's handleDisruption does: it walks
+// nc.zoneStates, deletes each such zone it meets, and stops at the first zone whose
+// state (the previous pass's) is not FullDisruption. Go's map order is random at every
+// walk, so such a zone is forgotten at some passes and kept at others, and with it its
+// tainter: a forgotten zone gets a new one, bucket full, at the next pass
+// (newZoneRepresentatives), while a kept one keeps its queue and the nodes it already
+// tainted. Forgetting the zone at every pass would starve it: the already-tainted node
+// first in its fresh queue spends the token at every pass, and the zone's other nodes
+// are never tainted. The walk's order here is a permutation drawn from cfg.Rand at each
+// pass that has such a zone (key order without a Rand); when every counted zone is in
+// FullDisruption the walk never stops early and the order does not matter.
+func (nc *Controller) forgetUncountedZones() {
+	uncounted := false
+	for _, z := range nc.zoneList {
+		if z.inStates && z.total == 0 {
+			uncounted = true
+			break
+		}
+	}
+	if !uncounted {
+		return
+	}
+	order := nc.zoneOrder[:0]
+	for _, z := range nc.zoneList {
+		if z.inStates {
+			order = append(order, z)
+		}
+	}
+	if r := nc.cfg.Rand; r != nil {
+		for i := len(order) - 1; i > 0; i-- {
+			j := r.Int64N(int64(i + 1))
+			order[i], order[j] = order[j], order[i]
+		}
+	}
+	for _, z := range order {
+		if z.total == 0 {
+			z.inStates, z.state = false, ""
+			continue
+		}
+		if z.state != StateFullDisruption {
+			break
+		}
+	}
+	clear(order)
+	nc.zoneOrder = order[:0]
+}
+
 // handleDisruption computes zone states and swaps the zones' limiters; when every zone is
 // fully disrupted it removes every NoExecute taint and stops tainting ("master disruption
 // mode"), and on leaving it gives every node a fresh grace period.
 func (nc *Controller) handleDisruption(now time.Duration) {
 	allAre := true
-	newState := func(z *zone) ZoneState { return nc.computeZoneState(z) }
+	// A zone with no counted node has no entry in upstream's newZoneStates: a kept one
+	// gets its zero value, "", which no limiter setting matches and no record shows.
+	newState := func(z *zone) ZoneState {
+		if z.total == 0 {
+			return ""
+		}
+		return nc.computeZoneState(z)
+	}
 	for _, z := range nc.zoneList {
 		if z.total == 0 {
 			continue
@@ -775,12 +830,8 @@ func (nc *Controller) handleDisruption(now time.Duration) {
 			}
 		}
 	}
+	nc.forgetUncountedZones()
 	allWas := true
-	for _, z := range nc.zoneList {
-		if z.inStates && z.total == 0 {
-			z.inStates, z.state = false, ""
-		}
-	}
 	for _, z := range nc.zoneList {
 		if z.inStates && z.state != StateFullDisruption {
 			allWas = false

@@ -592,11 +592,11 @@ func (zm *zoneMembers) counted(z string) bool {
 //
 // A zone with no counted node (every node labelled node.kubernetes.io/exclude-disruption)
 // is not part of that: isNodeExcludedFromDisruptionChecks keeps its nodes out of
-// zoneToNodeConditions, so handleDisruption neither weighs the zone in
-// allAreFullyDisrupted nor keeps it in zoneStates, and at the next pass
-// addPodEvictorForNewZone (for classifyNodes' newZoneRepresentatives) gives it a new
-// tainter at nodeEvictionRate. Taints of nodes in such a zone are allowed, and the
-// check considers only the zones that have counted nodes.
+// zoneToNodeConditions, so handleDisruption does not weigh the zone in
+// allAreFullyDisrupted; it may forget the zone (then, at the next pass,
+// addPodEvictorForNewZone gives it a new tainter at nodeEvictionRate) or keep it.
+// Taints of nodes in such a zone are allowed, and the check considers only the zones
+// that have counted nodes.
 func NoNoExecuteWhileAllZonesFullyDisrupted(res *scenario.Result) error {
 	fresh := freshControllerTaints(res.Records())
 	zm := newZoneMembers(res.Scenario)
@@ -632,10 +632,10 @@ func NoNoExecuteWhileAllZonesFullyDisrupted(res *scenario.Result) error {
 // zone that gets a counted node again starts a fresh burst.
 //
 // A zone with no counted node (only exclude-disruption nodes) is not rate limited
-// this way: handleDisruption drops it from zoneStates at the end of every monitor pass
-// (it is not in zoneToNodeConditions) and addPodEvictorForNewZone replaces its tainter,
-// bucket full, at the start of the next one, so it may taint once per pass. Its taints
-// are not checked.
+// this way: handleDisruption may drop it from zoneStates at the end of a monitor pass
+// (it is not in zoneToNodeConditions), and addPodEvictorForNewZone then replaces its
+// tainter, bucket full, at the start of the next one, so it may taint once per pass.
+// Its taints are not checked.
 func NoExecuteRateLimited(res *scenario.Result) error {
 	cm := res.Scenario.Spec.ControllerManager
 	rate := max(cm.NodeEvictionRate, cm.SecondaryNodeEvictionRate)
