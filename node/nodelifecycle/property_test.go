@@ -9,6 +9,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/taint"
 )
 
 type action struct {
@@ -22,6 +23,9 @@ type clusterSpec struct {
 	latency time.Duration
 	zones   []int // zone index per node
 	actions []action
+	// excluded is 1 + the zone whose nodes carry node.kubernetes.io/exclude-disruption
+	// (a zone with no counted node), or 0 for none
+	excluded int
 }
 
 func genCluster(t *rapid.T) clusterSpec {
@@ -47,6 +51,10 @@ func genCluster(t *rapid.T) clusterSpec {
 			kind: rapid.IntRange(0, 3).Draw(t, "kind"),
 		})
 	}
+	// drawn last, so that the draws before keep their meaning
+	if x := rapid.IntRange(0, 5).Draw(t, "excludedZone"); x < nz {
+		spec.excluded = x + 1
+	}
 	return spec
 }
 
@@ -56,7 +64,7 @@ func runReference(t tb, spec clusterSpec) string {
 	cfg.WatchLatency = spec.latency
 	w := newWorld(t, cfg)
 	ref := newRef(w.s, w.s.NewClient("kube-controller-manager", 30*time.Second), cfg)
-	startZoned(w, spec.zones, false)
+	startZoned(w, spec, false)
 	w.run(time.Millisecond)
 	ref.Start()
 	schedule(w, spec)
@@ -98,7 +106,7 @@ func runCluster(t tb, spec clusterSpec, lazyKubelets, exactController bool) stri
 	cfg.WatchLatency = spec.latency
 	cfg.Exact = exactController
 	w := newWorld(t, cfg)
-	startZoned(w, spec.zones, lazyKubelets)
+	startZoned(w, spec, lazyKubelets)
 	w.run(time.Millisecond)
 	w.nc.Start()
 	schedule(w, spec)
@@ -127,11 +135,17 @@ func TestLazyEqualsExact(t *testing.T) {
 
 // startZoned starts a kubelet n00, n01, … per entry of zones, labelled with zone
 // "z<k>" (k = 0: the unlabelled zone ""), lazy or exact.
-func startZoned(w *world, zones []int, lazy bool) {
-	for i, z := range zones {
+func startZoned(w *world, spec clusterSpec, lazy bool) {
+	for i, z := range spec.zones {
 		labels := map[string]string{apiserver.LabelZone: fmt.Sprintf("z%d", z)}
 		if z == 0 {
 			labels = nil
+		}
+		if z+1 == spec.excluded {
+			if labels == nil {
+				labels = map[string]string{}
+			}
+			labels[taint.ExcludeDisruptionLabel] = ""
 		}
 		w.kubelet(fmt.Sprintf("n%02d", i), labels, lazy).Start()
 	}

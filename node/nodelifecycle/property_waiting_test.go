@@ -90,7 +90,7 @@ func runWaitCluster(t tb, spec waitSpec, lazyKubelets, exactController bool) str
 	cfg.UnhealthyZoneThreshold = spec.unhealthy
 	cfg.LargeClusterSizeThreshold = spec.large
 	w := newWorld(t, cfg)
-	startZoned(w, spec.zones, lazyKubelets)
+	startZoned(w, clusterSpec{zones: spec.zones}, lazyKubelets)
 	w.run(time.Millisecond)
 	w.nc.Start()
 	op := w.s.NewClient("kubectl", 10*time.Second)

@@ -226,6 +226,12 @@ func (r *refController) event(name, reason, msg string) {
 func (r *refController) setState(k string, s ZoneState) {
 	if old := r.zoneStates[k]; old != s {
 		r.zoneStates[k] = s
+		if s == "" {
+			return // a kept zone with no counted node: no state to show
+		}
+		if old == "" {
+			old = StateInitial
+		}
 		r.s.Trace.Add(r.s.Now(), "ZoneState", sim.S("zone", r.labels[k]), sim.S("from", string(old)), sim.S("to", string(s)))
 	}
 }
@@ -442,21 +448,28 @@ func (r *refController) disruption(now time.Duration, nodes []*apiserver.Node, t
 			r.zoneStates[k] = StateInitial
 		}
 	}
-	var keys []string
+	// upstream walks nc.zoneStates (in key order here, as the controller without a
+	// Rand): it forgets each zone with no counted node until the first counted zone not
+	// in FullDisruption, and stops there; the zones after it are kept, those with no
+	// counted node in the state "" (newStates has none for them)
+	var all, keys []string
 	for k := range r.zoneStates {
-		if _, ok := total[k]; !ok {
+		all = append(all, k)
+	}
+	sort.Strings(all)
+	stopped := false
+	for _, k := range all {
+		_, counted := total[k]
+		switch {
+		case !counted && !stopped:
 			delete(r.zoneStates, k)
 			continue
+		case counted && r.zoneStates[k] != StateFullDisruption:
+			stopped = true
 		}
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
-	allWas := true
-	for _, k := range keys {
-		if r.zoneStates[k] != StateFullDisruption {
-			allWas = false
-		}
-	}
+	allWas := !stopped
 	if allAre && allWas {
 		return
 	}

@@ -22,7 +22,7 @@ func TestPropertyRecordViewsMatchInformers(t *testing.T) {
 		cfg.WatchLatency = spec.latency
 		cfg.Exact = exact
 		w := newWorld(t, cfg)
-		startZoned(w, spec.zones, !exact)
+		startZoned(w, spec, !exact)
 		w.run(time.Millisecond)
 		w.nc.Start()
 		schedule(w, spec)
