@@ -196,6 +196,7 @@ type zone struct {
 	key, label string
 	state      ZoneState
 	inStates   bool
+	slot       int8 // its slot in the zone states' map group (see forgetUncountedZones), or -1
 	q          *rateLimitedTimedQueue
 	members    int // cached nodes with this zone key (excluded ones too)
 	total      int // counted (visited, not excluded) nodes
@@ -234,9 +235,13 @@ type Controller struct {
 	active      []*nodeHealth // sorted by name; lazy mode's visit set
 	memberDirty []*nodeHealth
 	zones       map[string]*zone
-	zoneList    []*zone              // sorted by key
-	zoneOrder   []*zone              // forgetUncountedZones' walk (a reused buffer)
-	zoneKeys    map[[2]string]string // interned zone keys by (region, zone)
+	zoneList    []*zone // sorted by key
+	zoneOrder   []*zone // forgetUncountedZones' walk (a reused buffer)
+	// zoneSlots and bigZoneMap model the slots of upstream's nc.zoneStates, a Go map,
+	// whose order its walk in handleDisruption follows (see forgetUncountedZones)
+	zoneSlots  [zoneMapGroup]*zone
+	bigZoneMap bool
+	zoneKeys   map[[2]string]string // interned zone keys by (region, zone)
 
 	leaseCacheRV uint64
 	breakerRV    uint64
@@ -339,6 +344,7 @@ func (nc *Controller) Start() {
 // afresh, cannot rebuild.
 func (nc *Controller) forgetAll() {
 	nc.nodes, nc.zones, nc.zoneList, nc.zoneKeys = map[string]*nodeHealth{}, map[string]*zone{}, nil, nil
+	nc.zoneSlots, nc.bigZoneMap = [zoneMapGroup]*zone{}, false
 	nc.active, nc.memberDirty, nc.stuck, nc.visit = nil, nil, nil, nil
 	nc.nStuck, nc.nWaiting = 0, 0
 	nc.activeUnsorted, nc.tickDeferred, nc.tickTarget = false, false, 0
@@ -440,7 +446,7 @@ func excluded(n *apiserver.Node) bool {
 func (nc *Controller) zone(key, label string) *zone {
 	z := nc.zones[key]
 	if z == nil {
-		z = &zone{key: key, label: label}
+		z = &zone{key: key, label: label, slot: -1}
 		nc.zones[key] = z
 		i, _ := slices.BinarySearchFunc(nc.zoneList, key, func(z *zone, k string) int { return cmp.Compare(z.key, k) })
 		nc.zoneList = slices.Insert(nc.zoneList, i, z)

@@ -47,8 +47,9 @@
 // map order, meets it before a zone that is not FullDisruption (forgetUncountedZones);
 // a forgotten zone gets a new queue with a full bucket at the next pass (upstream's
 // newZoneRepresentatives), a kept one keeps its queue, with the state "" (no record).
-// Config.Rand draws that order at each pass that has such a zone (the scenario gives
-// one; without it, key order).
+// The model keeps the zones' slots in the map's group and draws the walk's start from
+// Config.Rand at each pass that has such a zone (the scenario gives one; without it,
+// the first slot).
 //
 // With LeaseCircuitBreaker (1.37), before writing Unknown the controller GETs the live
 // Lease; if its resourceVersion differs from the one it recorded, the lease cache is
@@ -157,8 +158,9 @@
 //   - A status heartbeat seen in a pass that sees no Lease renewal makes upstream forget its
 //     recorded Lease (a new nodeHealthData without it), so the next pass records the Lease
 //     again and refreshes the probe. This is kept.
-//   - Zones with no counted node are forgotten as upstream forgets them, in a drawn order
-//     standing in for Go's map order. docs/upstream-semantics.md §4.8 says such zones are
+//   - Zones with no counted node are forgotten as upstream forgets them, in a model of
+//     Go's small-map order (slots filled lowest first, zones entering in the order of
+//     their first node by name; a walk from a random slot). docs/upstream-semantics.md §4.8 says such zones are
 //     deleted; upstream's loop stops deleting at the first zone that is not
 //     FullDisruption (node_lifecycle_controller.go handleDisruption, v1.31–v1.37). Until
 //     session 11 they were forgotten at every pass, which starved such a zone in a

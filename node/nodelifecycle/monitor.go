@@ -38,17 +38,14 @@ func (nc *Controller) monitorPass() time.Duration {
 	nc.memberDirty = nc.memberDirty[:0]
 	// addPodEvictorForNewZone, for added nodes and for newZoneRepresentatives: every zone
 	// with a cached node that is not in the zone states gets a new tainting queue with a
-	// full bucket. handleDisruption drops a zone with no counted node (only
-	// exclude-disruption nodes, or every node skipped) from the states at the end of each
-	// pass, so such a zone gets a fresh queue and burst at every pass: its NoExecute taints
-	// are limited per pass, not by nodeEvictionRate, and a node that is already tainted
-	// and re-queued first can take the pass's only token every time (upstream does this
-	// too; see TestExcludedZoneTainterRecreatedEachPass).
-	for _, z := range nc.zoneList {
-		if z.members > 0 && !z.inStates {
-			nc.addEvictor(z)
-		}
-	}
+	// full bucket. A zone with no counted node (only exclude-disruption nodes, or every
+	// node skipped) that handleDisruption forgot at the end of the last pass
+	// (forgetUncountedZones) gets a fresh queue and burst here; when it is forgotten at
+	// every pass (in a cluster of that zone alone, say), its NoExecute taints are limited
+	// per pass, not by nodeEvictionRate, and a node that is already tainted and re-queued
+	// first can take the pass's only token every time (upstream does this too; see
+	// TestExcludedZoneTainterRecreatedEachPass).
+	nc.addEvictors()
 	for _, n := range added {
 		nc.event("node/"+n.name, EventRegisteredNode, fmt.Sprintf("Registered Node %s in Controller", n.name))
 		n.known = true
@@ -396,8 +393,42 @@ func (nc *Controller) unstick() {
 	nc.stuck = nc.stuck[:0]
 }
 
+// addEvictors gives every zone with a cached node that is not in the zone states a new
+// tainting queue. Upstream adds such zones as it meets their nodes in its node list
+// (classifyNodes); the order matters only for where each lands in the zone states'
+// map (enterStates), so when two or more enter at once they enter in the order of their
+// first node by name (the order the oracle lists nodes in).
+func (nc *Controller) addEvictors() {
+	need := 0
+	var only *zone
+	for _, z := range nc.zoneList {
+		if z.members > 0 && !z.inStates {
+			need, only = need+1, z
+		}
+	}
+	switch need {
+	case 0:
+		return
+	case 1:
+		nc.addEvictor(only)
+		return
+	}
+	for _, key := range nc.nodeInf.Keys() {
+		n := nc.nodes[key]
+		if n == nil || !n.inCache {
+			continue
+		}
+		if z := nc.zones[n.zoneKey]; z != nil && z.members > 0 && !z.inStates {
+			nc.addEvictor(z)
+			if need--; need == 0 {
+				return
+			}
+		}
+	}
+}
+
 func (nc *Controller) addEvictor(z *zone) {
-	z.inStates = true
+	nc.enterStates(z)
 	z.state = StateInitial
 	z.q = newRateLimitedTimedQueue(nc.cfg.NodeEvictionRate)
 }
@@ -755,18 +786,58 @@ func (nc *Controller) setLimiterInZone(z *zone, state ZoneState) {
 	}
 }
 
+// zoneMapGroup is the number of slots of a small Go map (one group of a swiss table,
+// Go 1.24 and later): a map of at most that many entries keeps them in its slots, each
+// at the lowest free slot when it is inserted, and a walk visits the slots in order
+// from a random one, wrapping around.
+const zoneMapGroup = 8
+
+// enterStates puts z in the zone states, in the lowest free slot of the model of
+// upstream's map (see forgetUncountedZones).
+func (nc *Controller) enterStates(z *zone) {
+	z.inStates = true
+	if nc.bigZoneMap {
+		return
+	}
+	for i, s := range nc.zoneSlots {
+		if s == nil {
+			nc.zoneSlots[i], z.slot = z, int8(i)
+			return
+		}
+	}
+	nc.bigZoneMap = true // a ninth entry: the map is a full table from now on
+}
+
+// leaveStates removes z from the zone states.
+func (nc *Controller) leaveStates(z *zone) {
+	z.inStates, z.state = false, ""
+	if z.slot >= 0 {
+		nc.zoneSlots[z.slot] = nil
+		z.slot = -1
+	}
+}
+
 // forgetUncountedZones drops from the zone states the zones with no counted node (all
 // excluded from disruption checks) as upstream's handleDisruption does: it walks
 // nc.zoneStates, deletes each such zone it meets, and stops at the first zone whose
-// state (the previous pass's) is not FullDisruption. Go's map order is random at every
-// walk, so such a zone is forgotten at some passes and kept at others, and with it its
-// tainter: a forgotten zone gets a new one, bucket full, at the next pass
-// (newZoneRepresentatives), while a kept one keeps its queue and the nodes it already
-// tainted. Forgetting the zone at every pass would starve it: the already-tainted node
-// first in its fresh queue spends the token at every pass, and the zone's other nodes
-// are never tainted. The walk's order here is a permutation drawn from cfg.Rand at each
-// pass that has such a zone (key order without a Rand); when every counted zone is in
-// FullDisruption the walk never stops early and the order does not matter.
+// state (the previous pass's) is not FullDisruption. A forgotten zone gets a new
+// tainter, bucket full, at the next pass (newZoneRepresentatives); a kept one keeps its
+// queue and the nodes it already tainted. Forgetting it at every pass would starve it:
+// the already-tainted node first in its fresh queue spends the token at every pass,
+// and the zone's other nodes are never tainted.
+//
+// The walk follows Go's map order. nc.zoneStates is a small map (at most 8 zones) in
+// any but the largest clusters: its entries sit in the slots of one group, each
+// inserted at the lowest free slot, and a walk starts at a random slot and goes round.
+// So a zone inserted after another is visited first only when the walk starts between
+// them: with zones a (slot 0) and x (slot 1), x comes first at one walk in 8, and a
+// zone of excluded nodes behind a healthy zone keeps its tainter at 7 passes in 8. The
+// model keeps the slots (zones enter them in key order, as the controller meets them)
+// and draws the start from cfg.Rand at each pass that has such a zone (slot 0 without
+// a Rand). Once a ninth zone has entered, the map is a full table whose order is
+// hash-based: the walk is then a permutation drawn from cfg.Rand (key order without).
+// When every counted zone is in FullDisruption the walk never stops early, and the
+// order does not matter.
 func (nc *Controller) forgetUncountedZones() {
 	uncounted := false
 	for _, z := range nc.zoneList {
@@ -779,20 +850,33 @@ func (nc *Controller) forgetUncountedZones() {
 		return
 	}
 	order := nc.zoneOrder[:0]
-	for _, z := range nc.zoneList {
-		if z.inStates {
-			order = append(order, z)
+	r := nc.cfg.Rand
+	if !nc.bigZoneMap {
+		start := 0
+		if r != nil {
+			start = int(r.Int64N(zoneMapGroup))
 		}
-	}
-	if r := nc.cfg.Rand; r != nil {
-		for i := len(order) - 1; i > 0; i-- {
-			j := r.Int64N(int64(i + 1))
-			order[i], order[j] = order[j], order[i]
+		for i := range zoneMapGroup {
+			if z := nc.zoneSlots[(start+i)%zoneMapGroup]; z != nil {
+				order = append(order, z)
+			}
+		}
+	} else {
+		for _, z := range nc.zoneList {
+			if z.inStates {
+				order = append(order, z)
+			}
+		}
+		if r != nil {
+			for i := len(order) - 1; i > 0; i-- {
+				j := r.Int64N(int64(i + 1))
+				order[i], order[j] = order[j], order[i]
+			}
 		}
 	}
 	for _, z := range order {
 		if z.total == 0 {
-			z.inStates, z.state = false, ""
+			nc.leaveStates(z)
 			continue
 		}
 		if z.state != StateFullDisruption {
@@ -824,7 +908,8 @@ func (nc *Controller) handleDisruption(now time.Duration) {
 			allAre = false
 		}
 		if !z.inStates {
-			z.inStates, z.state = true, StateInitial
+			nc.enterStates(z)
+			z.state = StateInitial
 			if z.q == nil {
 				z.q = newRateLimitedTimedQueue(nc.cfg.NodeEvictionRate)
 			}

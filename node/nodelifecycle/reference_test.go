@@ -30,11 +30,15 @@ type refController struct {
 	known      map[string]bool
 	health     map[string]*refHealth
 	zoneStates map[string]ZoneState
-	queues     map[string]*refQueue
-	labels     map[string]string // zone key → label
-	retry      map[string]bool
-	wroteRV    uint64
-	syncedRV   uint64
+	// slots is where each zone of zoneStates sits in the map's group: the lowest free
+	// slot at insertion (the walk in disruption follows them from slot 0, as the
+	// controller's without a Rand)
+	slots    [zoneMapGroup]refSlot
+	queues   map[string]*refQueue
+	labels   map[string]string // zone key → label
+	retry    map[string]bool
+	wroteRV  uint64
+	syncedRV uint64
 }
 
 type refHealth struct {
@@ -223,6 +227,32 @@ func (r *refController) event(name, reason, msg string) {
 	r.s.Trace.Add(r.s.Now(), "Event", sim.S("object", "node/"+name), sim.S("reason", reason), sim.S("message", msg))
 }
 
+// refSlot is a slot of the zone states' map group.
+type refSlot struct {
+	zone string
+	used bool
+}
+
+func (r *refController) enterStates(k string) {
+	r.zoneStates[k] = StateInitial
+	for i := range r.slots {
+		if !r.slots[i].used {
+			r.slots[i] = refSlot{zone: k, used: true}
+			return
+		}
+	}
+	panic("more than 8 zones: the reference models a small map only")
+}
+
+func (r *refController) leaveStates(k string) {
+	delete(r.zoneStates, k)
+	for i := range r.slots {
+		if r.slots[i].used && r.slots[i].zone == k {
+			r.slots[i] = refSlot{}
+		}
+	}
+}
+
 func (r *refController) setState(k string, s ZoneState) {
 	if old := r.zoneStates[k]; old != s {
 		r.zoneStates[k] = s
@@ -246,7 +276,7 @@ func (r *refController) monitor() {
 		if _, ok := r.zoneStates[k]; !ok {
 			r.queues[k] = nil
 			r.queue(n)
-			r.zoneStates[k] = StateInitial
+			r.enterStates(k)
 		}
 	}
 	for _, n := range nodes {
@@ -445,30 +475,32 @@ func (r *refController) disruption(now time.Duration, nodes []*apiserver.Node, t
 			allAre = false
 		}
 		if _, ok := r.zoneStates[k]; !ok {
-			r.zoneStates[k] = StateInitial
+			r.enterStates(k)
 		}
 	}
-	// upstream walks nc.zoneStates (in key order here, as the controller without a
+	// upstream walks nc.zoneStates (in slot order here, as the controller without a
 	// Rand): it forgets each zone with no counted node until the first counted zone not
 	// in FullDisruption, and stops there; the zones after it are kept, those with no
 	// counted node in the state "" (newStates has none for them)
 	var all, keys []string
-	for k := range r.zoneStates {
-		all = append(all, k)
+	for _, sl := range r.slots {
+		if sl.used {
+			all = append(all, sl.zone)
+		}
 	}
-	sort.Strings(all)
 	stopped := false
 	for _, k := range all {
 		_, counted := total[k]
 		switch {
 		case !counted && !stopped:
-			delete(r.zoneStates, k)
+			r.leaveStates(k)
 			continue
 		case counted && r.zoneStates[k] != StateFullDisruption:
 			stopped = true
 		}
 		keys = append(keys, k)
 	}
+	sort.Strings(keys) // the controller handles zones in key order
 	allWas := !stopped
 	if allAre && allWas {
 		return
