@@ -87,9 +87,10 @@ type Config struct {
 	Informers *apiserver.Informers
 	// Exact makes every monitor pass visit every node (no lazy skipping of steady nodes).
 	Exact bool
-	// Rand orders the zones where upstream walks a map whose order matters: which zones
-	// with no counted node a pass forgets (see forgetUncountedZones). It is drawn from
-	// only at passes that have such a zone. nil: key order.
+	// Rand stands in for Go's random map order where upstream walks a map whose order
+	// matters: which zones with no counted node a pass forgets (see
+	// forgetUncountedZones). It is drawn from only at passes that have such a zone. nil:
+	// the walk starts at the first slot (with nine zones or more, key order).
 	Rand *sim.Rand
 }
 
