@@ -123,6 +123,12 @@ func (p *parser) leaderElection(n *yaml.Node, path string, le *LeaderElection) {
 		}
 		p.fail(node, at, "leaseDuration > renewDeadline, as client-go requires", "leaseDuration %s must be greater than renewDeadline %s", le.LeaseDuration, le.RenewDeadline)
 	}
+	if le.LeaseDuration%time.Second != 0 {
+		// the Lease stores it as spec.leaseDurationSeconds, which the contenders read
+		// back (lease/leaderelection rejects the rest)
+		node, at := blame("leaseDuration")
+		p.fail(node, at, "a whole number of seconds (the Lease's spec.leaseDurationSeconds)", "leaseDuration %s is not a whole number of seconds", le.LeaseDuration)
+	}
 	if limit := time.Duration(leaderElectionJitter * float64(le.RetryPeriod)); le.RenewDeadline <= limit {
 		node, at := blame("renewDeadline")
 		if !f.has("renewDeadline") {

@@ -279,6 +279,8 @@ func TestDurations(t *testing.T) {
 			{"1", "spec.controllerManager.nodeMonitorPeriod", "must be greater than 0", "a duration > 0 such as 100s, 5m or 1h30m"}}},
 		{"kubelet sub-second shutdown", scenario("  kubelet: {shutdownGracePeriod: 500ms} #1\n"), []want{
 			{"1", "spec.kubelet.shutdownGracePeriod", "shutdownGracePeriod 500ms must be either zero or otherwise >= 1 sec", "0s, or a duration ≥ 1s"}}},
+		{"leader election lease of whole seconds", scenario("  controllerManager:\n    leaderElection: {leaseDuration: 15500ms} #1\n"), []want{
+			{"1", "spec.controllerManager.leaderElection.leaseDuration", "leaseDuration 15.5s is not a whole number of seconds", "a whole number of seconds (the Lease's spec.leaseDurationSeconds)"}}},
 		{"leader election order", scenario("  controllerManager:\n    leaderElection: {leaseDuration: 10s} #1\n"), []want{
 			{"1", "spec.controllerManager.leaderElection.leaseDuration", "leaseDuration 10s must be greater than renewDeadline 10s", "leaseDuration > renewDeadline, as client-go requires"}}},
 		{"leader election jitter", scenario("  controllerManager:\n    leaderElection: {retryPeriod: 9s} #1\n"), []want{
