@@ -832,8 +832,8 @@ func (nc *Controller) leaveStates(z *zone) {
 // So a zone inserted after another is visited first only when the walk starts between
 // them: with zones a (slot 0) and x (slot 1), x comes first at one walk in 8, and a
 // zone of excluded nodes behind a healthy zone keeps its tainter at 7 passes in 8. The
-// model keeps the slots (zones enter them in key order, as the controller meets them)
-// and draws the start from cfg.Rand at each pass that has such a zone (slot 0 without
+// model keeps the slots (zones entering together take them in the order of their first
+// node by name: addEvictors) and draws the start from cfg.Rand at each pass that has such a zone (slot 0 without
 // a Rand). Once a ninth zone has entered, the map is a full table whose order is
 // hash-based: the walk is then a permutation drawn from cfg.Rand (key order without).
 // When every counted zone is in FullDisruption the walk never stops early, and the
