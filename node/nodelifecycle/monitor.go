@@ -761,9 +761,14 @@ func (nc *Controller) markPodNotReady(p *apiserver.Pod, nodeName string, now tim
 	return nil
 }
 
+// computeZoneState is the zone's state for this pass. A zone with no counted node has
+// no entry in upstream's newZoneStates: a kept one gets its zero value, "", which no
+// limiter setting matches and no record shows.
 func (nc *Controller) computeZoneState(z *zone) ZoneState {
 	ready := z.total - z.notReady
 	switch {
+	case z.total == 0:
+		return ""
 	case ready == 0 && z.notReady > 0:
 		return StateFullDisruption
 	case z.notReady > 2 && float32(z.notReady)/float32(z.total) >= nc.cfg.UnhealthyZoneThreshold:
@@ -892,19 +897,11 @@ func (nc *Controller) forgetUncountedZones() {
 // mode"), and on leaving it gives every node a fresh grace period.
 func (nc *Controller) handleDisruption(now time.Duration) {
 	allAre := true
-	// A zone with no counted node has no entry in upstream's newZoneStates: a kept one
-	// gets its zero value, "", which no limiter setting matches and no record shows.
-	newState := func(z *zone) ZoneState {
-		if z.total == 0 {
-			return ""
-		}
-		return nc.computeZoneState(z)
-	}
 	for _, z := range nc.zoneList {
 		if z.total == 0 {
 			continue
 		}
-		if newState(z) != StateFullDisruption {
+		if nc.computeZoneState(z) != StateFullDisruption {
 			allAre = false
 		}
 		if !z.inStates {
@@ -951,7 +948,7 @@ func (nc *Controller) handleDisruption(now time.Duration) {
 		}
 		for _, z := range nc.zoneList {
 			if z.inStates {
-				s := newState(z)
+				s := nc.computeZoneState(z)
 				nc.setLimiterInZone(z, s)
 				nc.recordZone(z, s)
 			}
@@ -961,7 +958,7 @@ func (nc *Controller) handleDisruption(now time.Duration) {
 			if !z.inStates {
 				continue
 			}
-			if s := newState(z); s != z.state {
+			if s := nc.computeZoneState(z); s != z.state {
 				nc.setLimiterInZone(z, s)
 				nc.recordZone(z, s)
 			}
