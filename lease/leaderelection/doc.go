@@ -17,8 +17,11 @@
 //
 // A leader renews every RetryPeriod. A renewal round retries every RetryPeriod; if no
 // attempt succeeds within RenewDeadline of the round's start, the elector stops leading and
-// calls OnStoppedLeading. It does not release the lock (ReleaseOnCancel is off for
-// kube-controller-manager in 1.31–1.37), so others wait leaseDuration.
+// calls OnStoppedLeading. It does not release the lock, so others wait leaseDuration:
+// kube-controller-manager sets ReleaseOnCancel only with the feature gate
+// ControllerManagerReleaseLeaderElectionLockOnExit, which appears in 1.36 as alpha, off
+// by default (cmd/kube-controller-manager/app/controllermanager.go leaderElectAndRun,
+// v1.37.2; docs/upstream-semantics.md §11 Q5).
 //
 // Process models N kube-controller-manager instances with their own clients. A new leader
 // builds and starts its controllers through the Controllers factory (fresh memory); a
@@ -58,7 +61,8 @@
 //     (upstream cancels the request's context).
 //   - The leader's optimistic fast-path update (client-go ≥ 1.30) is not modelled
 //     separately: a renewal reads, then updates; the outcome is the same.
-//   - Coordinated Leader Election (KEP-4355) is not modelled.
+//   - Coordinated Leader Election (KEP-4355) is not modelled: its feature gate is alpha
+//     in 1.31 and beta from 1.33, off by default in every supported version.
 //
 // # Upstream files followed
 //

@@ -24,7 +24,8 @@
 // stopped posting node status.", or NodeStatusNeverUpdated "Kubelet never posted node
 // status." for a missing condition); the controller never writes True or False. When it
 // flips Ready from True it records Event NodeNotReady and sets its pods' Ready to False
-// (MarkPodsNotReady). The Ready status then decides NoExecute tainting
+// (MarkPodsNotReady; only Ready, not ContainersReady, in v1.31.0, v1.33.0 and v1.37.2
+// alike, which settles docs/upstream-semantics.md §11 Q6). The Ready status then decides NoExecute tainting
 // (processTaintBaseEviction): False or Unknown swaps an existing opposite taint at once or
 // queues the node in its zone's rate-limited queue; True removes the NoExecute taints.
 // Up to 1.33 that decision uses the Ready condition read at the start of the pass
