@@ -160,8 +160,10 @@
 //     recorded Lease (a new nodeHealthData without it), so the next pass records the Lease
 //     again and refreshes the probe. This is kept.
 //   - Zones with no counted node are forgotten as upstream forgets them, in a model of
-//     Go's small-map order (slots filled lowest first, zones entering in the order of
-//     their first node by name; a walk from a random slot). docs/upstream-semantics.md §4.8 says such zones are
+//     Go's small-map order: slots filled lowest first; zones entering together enter
+//     re-entering ones first (monitorNodeHealth adds the zones of known nodes before
+//     those of new nodes), each group in the order of its first node by name; a walk
+//     starts at a random slot. docs/upstream-semantics.md §4.8 says such zones are
 //     deleted; upstream's loop stops deleting at the first zone that is not
 //     FullDisruption (node_lifecycle_controller.go handleDisruption, v1.31–v1.37). Until
 //     session 11 they were forgotten at every pass, which starved such a zone in a

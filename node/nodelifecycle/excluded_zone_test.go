@@ -65,3 +65,38 @@ func TestExcludedZoneTainterRecreatedEachPass(t *testing.T) {
 		})
 	}
 }
+
+// TestForgottenZoneReentersBeforeNewZone pins the order in which zones enter upstream's
+// nc.zoneStates in one pass: monitorNodeHealth calls addPodEvictorForNewZone for the
+// newZoneRepresentatives (known nodes whose zone handleDisruption forgot) before the
+// added nodes, whatever their names. Zone x (excluded node c-0) sorts before zone a
+// (m-0), so it holds slot 0 and, with no Rand (every walk starts at slot 0), is forgotten
+// at every pass and re-enters at slot 0. When b-0 (zone b) registers, x re-enters first
+// again (slot 0) and b takes slot 2: x keeps being forgotten. (nodesim once ordered all
+// entering zones by first node name: b took slot 0, x slot 2, and x was kept from then on.)
+func TestForgottenZoneReentersBeforeNewZone(t *testing.T) {
+	cfg := DefaultConfig(37)
+	w := newWorld(t, cfg)
+	w.kubelet("c-0", map[string]string{apiserver.LabelZone: "x", taint.ExcludeDisruptionLabel: ""}, true).Start()
+	w.kubelet("m-0", map[string]string{apiserver.LabelZone: "a"}, true).Start()
+	b := w.kubelet("b-0", map[string]string{apiserver.LabelZone: "b"}, true)
+	w.run(time.Millisecond)
+	w.nc.Start()
+	w.at(12500*time.Millisecond, b.Start)
+	zoneByLabel := func(label string) *zone {
+		for _, z := range w.nc.zoneList {
+			if z.label == label {
+				return z
+			}
+		}
+		t.Fatalf("no zone %q", label)
+		return nil
+	}
+	w.run(11 * time.Second)
+	require.False(t, zoneByLabel("x").inStates, "x (slot 0) is forgotten at every pass")
+	require.Equal(t, int8(1), zoneByLabel("a").slot)
+	w.run(time.Minute)
+	require.Equal(t, int8(1), zoneByLabel("a").slot)
+	require.Equal(t, int8(2), zoneByLabel("b").slot, "b enters after the re-entering x")
+	require.False(t, zoneByLabel("x").inStates, "x re-enters at slot 0 and is still forgotten at every pass")
+}

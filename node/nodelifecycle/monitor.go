@@ -395,9 +395,11 @@ func (nc *Controller) unstick() {
 
 // addEvictors gives every zone with a cached node that is not in the zone states a new
 // tainting queue. Upstream adds such zones as it meets their nodes in its node list
-// (classifyNodes); the order matters only for where each lands in the zone states'
-// map (enterStates), so when two or more enter at once they enter in the order of their
-// first node by name (the order the oracle lists nodes in).
+// (classifyNodes): first the zones of nodes it already knows (newZoneRepresentatives:
+// a zone that handleDisruption forgot), then those of nodes it sees for the first time.
+// The order matters only for where each lands in the zone states' map (enterStates), so
+// when two or more enter at once they enter in that order, each group in the order of
+// its first node by name (the order the oracle lists nodes in).
 func (nc *Controller) addEvictors() {
 	need := 0
 	var only *zone
@@ -413,15 +415,22 @@ func (nc *Controller) addEvictors() {
 		nc.addEvictor(only)
 		return
 	}
-	for _, key := range nc.nodeInf.Keys() {
-		n := nc.nodes[key]
-		if n == nil || !n.inCache {
-			continue
-		}
-		if z := nc.zones[n.zoneKey]; z != nil && z.members > 0 && !z.inStates {
-			nc.addEvictor(z)
-			if need--; need == 0 {
-				return
+	// Upstream's monitorNodeHealth calls addPodEvictorForNewZone first for the
+	// newZoneRepresentatives (known nodes whose zone is not in the zone states), then for
+	// the added nodes, each list in lister order. The order decides the zones' slots in
+	// nc.zoneStates (see forgetUncountedZones), so a forgotten zone that re-enters in the
+	// pass that first sees a new zone's node takes the lower free slot, whatever the names.
+	for _, added := range [2]bool{false, true} {
+		for _, key := range nc.nodeInf.Keys() {
+			n := nc.nodes[key]
+			if n == nil || !n.inCache || n.known == added {
+				continue
+			}
+			if z := nc.zones[n.zoneKey]; z != nil && z.members > 0 && !z.inStates {
+				nc.addEvictor(z)
+				if need--; need == 0 {
+					return
+				}
 			}
 		}
 	}
@@ -837,10 +846,11 @@ func (nc *Controller) leaveStates(z *zone) {
 // So a zone inserted after another is visited first only when the walk starts between
 // them: with zones a (slot 0) and x (slot 1), x comes first at one walk in 8, and a
 // zone of excluded nodes behind a healthy zone keeps its tainter at 7 passes in 8. The
-// model keeps the slots (zones entering together take them in the order of their first
-// node by name: addEvictors) and draws the start from cfg.Rand at each pass that has such a zone (slot 0 without
-// a Rand). Once a ninth zone has entered, the map is a full table whose order is
-// hash-based: the walk is then a permutation drawn from cfg.Rand (key order without).
+// model keeps the slots (zones entering together take them re-entering ones first, each
+// group in the order of its first node by name: addEvictors) and draws the start from
+// cfg.Rand at each pass that has such a zone (slot 0 without a Rand). Once a ninth zone
+// has entered, the map is a full table whose order is hash-based: the walk is then a
+// permutation drawn from cfg.Rand (key order without).
 // When every counted zone is in FullDisruption the walk never stops early, and the
 // order does not matter.
 func (nc *Controller) forgetUncountedZones() {
