@@ -68,7 +68,10 @@ type DaemonSetController struct {
 	nodeSyncs int
 }
 
-type failedBackoff struct{ delay, until time.Duration }
+// failedBackoff is one flowcontrol.Backoff entry: the current delay and when it was
+// last stepped. An entry not stepped for twice the maximum starts again at the
+// initial delay (Backoff.hasExpired).
+type failedBackoff struct{ delay, last time.Duration }
 
 // Upstream's failedPodsBackoff bounds (pkg/controller/daemon: BackoffGCInterval,
 // flowcontrol.NewBackOff(1*time.Second, 15*time.Minute)).
@@ -420,17 +423,25 @@ func (dc *DaemonSetController) syncNodeOnce(ds *apiserver.DaemonSet, st *dsState
 		clear(toDelete)
 		dc.running, dc.failed, dc.toDelete = running[:0], failed[:0], toDelete[:0]
 	}()
-	terminating := 0
+	// The node's daemon pods as upstream's podsShouldBeOnNode sees them
+	// (getNodesToDaemonPods without deleted terminal pods): terminating ones count as
+	// existing but are left alone, failed and succeeded ones are deleted, the rest run.
+	terminating, succeeded := 0, 0
 	dc.podInf.EachByIndex(indexDaemonPodNode, node, func(p *apiserver.Pod) {
 		if ref, ok := p.ControllerRef(); !ok || ref.UID != st.uid {
 			return
 		}
 		switch {
+		case p.Deleting && p.Terminal():
+			// the kubelet's final delete is pending: the controller has nothing to do
+			// with it, and a replacement need not wait for it
 		case p.Deleting:
 			terminating++
 		case p.Phase == apiserver.PodFailed:
-			failed = append(failed, p) // failed daemon pods are deleted and replaced, with backoff
+			failed = append(failed, p)
 		case p.Phase == apiserver.PodSucceeded:
+			succeeded++
+			toDelete = append(toDelete, p)
 		default:
 			running = append(running, p)
 		}
@@ -448,42 +459,49 @@ func (dc *DaemonSetController) syncNodeOnce(ds *apiserver.DaemonSet, st *dsState
 	dc.setNodeState(st, node, v)
 	pb := append(append(append(dc.pairBuf[:0], dsKey...), '|'), node...)
 	dc.pairBuf = pb
-	if len(failed) > 0 {
-		acted = true
-		pair := string(pb)
-		now := dc.s.Now()
-		b := dc.failedBackoff[pair]
-		if now < b.until {
-			dc.q.addAfter(pair, b.until-now)
-			return acted, nil
-		}
-		switch {
-		case b.delay == 0:
-			b.delay = failedPodsBackoffInitial
-		case b.delay < failedPodsBackoffMax:
-			b.delay = min(2*b.delay, failedPodsBackoffMax)
-		}
-		b.until = now + b.delay
-		dc.failedBackoff[pair] = b
-		toDelete = append(toDelete, failed...)
-	}
 	if _, waiting := dc.expCreate[string(pb)]; waiting {
 		return acted, nil
 	}
+	exists := terminating+len(failed)+succeeded+len(running) > 0
 	switch {
-	case !shouldContinue:
-		toDelete = append(toDelete, running...)
-	case len(running) > 1:
-		toDelete = append(toDelete, running[1:]...) // keep the oldest
-	case len(running) == 0 && shouldRun && terminating == 0:
-		// Upstream counts terminating daemon pods as existing (podsShouldBeOnNode:
-		// exists := len(daemonPods) > 0): a replacement waits until the old pod is
-		// gone, so a pod the taint eviction controller deletes at once is not
-		// recreated in a storm.
+	case shouldRun && !exists:
 		acted = true
 		if err := dc.createPod(ds, st, node, string(pb)); err != nil {
 			return acted, err
 		}
+	case shouldContinue:
+		// A failed pod is deleted unless the node's backoff holds it; its replacement
+		// comes at a later sync, once the pod is gone (upstream: "we will create it in
+		// the next sync loop").
+		if len(failed) > 0 {
+			acted = true
+			pair := string(pb)
+			now := dc.s.Now()
+			b := dc.failedBackoff[pair]
+			expired := b.delay == 0 || now-b.last > 2*failedPodsBackoffMax
+			switch {
+			case !expired && now-b.last < b.delay:
+				// upstream re-enqueues the DaemonSet after the whole current delay,
+				// not what is left of it
+				dc.q.addAfter(pair, b.delay)
+			default:
+				if expired {
+					b.delay = failedPodsBackoffInitial
+				} else {
+					b.delay = min(2*b.delay, failedPodsBackoffMax)
+				}
+				b.last = now
+				dc.failedBackoff[pair] = b
+				toDelete = append(toDelete, failed...)
+			}
+		}
+		if len(running) > 1 {
+			toDelete = append(toDelete, running[1:]...) // keep the oldest
+		}
+	case exists:
+		// the node no longer qualifies: every daemon pod goes, failed ones too and
+		// whatever their backoff
+		toDelete = append(append(toDelete, failed...), running...)
 	}
 	for _, p := range toDelete {
 		pk := p.Key()

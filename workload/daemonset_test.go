@@ -130,3 +130,94 @@ func TestDaemonSetNewTemplateSeen(t *testing.T) {
 	ds, _ := w.s.DaemonSets.Peek("kube-system/agent")
 	require.Equal(t, int32(2), ds.DesiredNumberScheduled)
 }
+
+// A node's failed and succeeded daemon pods follow upstream's podsShouldBeOnNode
+// (pkg/controller/daemon/daemon_controller.go): a failed pod is deleted unless the
+// node's backoff holds it (then the DaemonSet is looked at again after the whole
+// current delay), its replacement comes at a later sync once it is gone, a node that
+// no longer qualifies loses its pods whatever the backoff, a backoff left alone for
+// twice its 15-minute maximum starts again at 1 s, and a succeeded pod is deleted.
+func TestDaemonSetFailedPodsAsUpstream(t *testing.T) {
+	w := newWorld(t, 1)
+	w.addNode("n1", map[string]string{"agent": "yes"})
+	_, err := w.s.DaemonSets.Create(w.c, agentDaemonSet())
+	require.NoError(t, err)
+	live := func() []*apiserver.Pod {
+		var out []*apiserver.Pod
+		for _, p := range w.podsOn("n1") {
+			if !p.Deleting {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	setPhase := func(at time.Duration, phase apiserver.PodPhase) {
+		w.at(at, func() {
+			pods := live()
+			require.Len(t, pods, 1, "at %v", at)
+			_, err := w.s.Pods.Patch(w.c, pods[0].Key(), func(p *apiserver.Pod) error { p.Phase = phase; return nil })
+			require.NoError(t, err)
+		})
+	}
+	// expect checks, just after at, which phases the node's pods have and when the
+	// newest was created.
+	expect := func(at time.Duration, phases []apiserver.PodPhase, newestCreated time.Duration) {
+		w.at(at, func() {
+			pods := live()
+			var got []apiserver.PodPhase
+			var newest time.Duration
+			for _, p := range pods {
+				got = append(got, p.Phase)
+				newest = max(newest, p.CreationTimestamp)
+			}
+			require.Equal(t, phases, got, "phases at %v", at)
+			if newestCreated >= 0 {
+				require.Equal(t, newestCreated, newest, "newest pod's creation at %v", at)
+			}
+		})
+	}
+	running := []apiserver.PodPhase{apiserver.PodRunning}
+	failed := []apiserver.PodPhase{apiserver.PodFailed}
+	sync := time.Millisecond // the controller's sync batch (syncDuration)
+
+	// (The fake kubelet makes a pod Ready 1 s after it is created: each failure
+	// below comes after that.)
+	// First failure: deleted at once; the replacement at the next sync, not the same.
+	setPhase(20*time.Second, apiserver.PodFailed)
+	expect(20*time.Second+sync/2, nil, -1)
+	expect(20*time.Second+2*sync, running, 20*time.Second+sync)
+	// Second failure, after the 1 s backoff: deleted at once; the backoff is now 2 s.
+	setPhase(21500*time.Millisecond, apiserver.PodFailed)
+	expect(21500*time.Millisecond+2*sync, running, 21500*time.Millisecond+sync)
+	// Third failure, within it: held, and looked at again 2 s later (the whole
+	// delay), not when the backoff ends at 23.5 s.
+	setPhase(23*time.Second, apiserver.PodFailed)
+	expect(24900*time.Millisecond, failed, -1)
+	expect(25*time.Second+2*sync, running, 25*time.Second+sync)
+	// Fourth failure, held by the 4 s backoff; an untolerated NoExecute taint then
+	// takes the node out: its pods go at once.
+	setPhase(26500*time.Millisecond, apiserver.PodFailed)
+	expect(26900*time.Millisecond, failed, -1)
+	noExec := taint.Taint{Key: "example.com/broken", Effect: taint.NoExecute}
+	w.at(27*time.Second, func() {
+		_, err := w.s.Nodes.Patch(w.c, "n1", func(n *apiserver.Node) error { n.Taints = append(n.Taints, noExec); return nil })
+		require.NoError(t, err)
+	})
+	expect(27100*time.Millisecond, nil, -1)
+	w.at(100*time.Second, func() {
+		_, err := w.s.Nodes.Patch(w.c, "n1", func(n *apiserver.Node) error { n.Taints = removeTaint(n.Taints, noExec); return nil })
+		require.NoError(t, err)
+	})
+	expect(101*time.Second, running, 100*time.Second)
+	// The backoff was last stepped at 25 s: 40 minutes later it has expired, so the
+	// next failure starts it at 1 s again (not 8 s), and a failure 1.5 s after that
+	// is not held.
+	setPhase(40*time.Minute, apiserver.PodFailed)
+	expect(40*time.Minute+2*sync, running, 40*time.Minute+sync)
+	setPhase(40*time.Minute+1500*time.Millisecond, apiserver.PodFailed)
+	expect(40*time.Minute+1600*time.Millisecond, running, 40*time.Minute+1500*time.Millisecond+sync)
+	// A succeeded daemon pod is deleted and replaced, without backoff.
+	setPhase(41*time.Minute, apiserver.PodSucceeded)
+	expect(41*time.Minute+2*sync, running, 41*time.Minute+sync)
+	w.run(42 * time.Minute)
+}

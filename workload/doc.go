@@ -41,8 +41,17 @@
 //     gets its pod when it becomes eligible (new nodes carry
 //     node.kubernetes.io/not-ready:NoSchedule until the node lifecycle controller
 //     removes it, and the DaemonSet tolerations do not cover that taint, as upstream).
-//     A deleted node's pods are left to pod GC. Work is per (DaemonSet, node), so a
-//     node change costs one node's worth of work per DaemonSet.
+//     A deleted node's pods are left to pod GC. A node's pods are handled as
+//     podsShouldBeOnNode handles them: a terminating pod counts as present (no
+//     replacement yet) unless it is already Succeeded or Failed; a Failed pod is
+//     deleted unless the node's failed-pod backoff holds it (1 s doubling to 15 min,
+//     stepped at each deletion and started afresh after 30 min untouched, as
+//     flowcontrol.Backoff; a held node is looked at again after the whole current
+//     delay), and its replacement comes at a later sync, once it is gone; a
+//     Succeeded pod is deleted; of several running pods the oldest stays; a node that
+//     no longer qualifies loses every pod at once, whatever the backoff. Work is per
+//     (DaemonSet, node), so a node change costs one node's worth of work per
+//     DaemonSet.
 //   - Scheduler (pkg/scheduler, default profile, reduced): pods with no nodeName
 //     that are not terminating are queued by priority, then arrival
 //     (PrioritySort). One cycle takes SchedulingLatency and handles one pod.
