@@ -57,10 +57,15 @@ type TrackerConfig struct {
 }
 
 // Tracker records, per workload (Deployment, ReplicaSet not owned by a Deployment,
-// DaemonSet), how many of its replicas are ready over time. A replica is ready
-// when its pod's Ready condition is True and it is not terminating, the count
-// behind readyReplicas. Desired is spec.replicas, or a DaemonSet's
-// desiredNumberScheduled. It is read by reports at the end of a run.
+// DaemonSet), how many of its replicas are ready over time. A replica of a
+// Deployment or ReplicaSet is ready when its pod's Ready condition is True and it is
+// not terminating, the count behind readyReplicas, taken from the pods as they
+// change; desired is spec.replicas. A DaemonSet's ready and desired are its status's
+// numberReady and desiredNumberScheduled, as `kubectl get daemonset` shows them: the
+// controller counts only nodes that should run a daemon pod, and only a node's oldest
+// pod (updateDaemonSetStatus), so a pod kept on a node that no longer qualifies (an
+// untolerated NoSchedule taint) counts for nothing, as it counts for no desired
+// replica. It is read by reports at the end of a run.
 type Tracker struct {
 	s   *apiserver.Server
 	c   *apiserver.Client
@@ -172,7 +177,9 @@ func (t *Tracker) Start() {
 		t.onRS(apiserver.Event[*apiserver.ReplicaSet]{Type: apiserver.Added, New: rs})
 	})
 	t.s.DaemonSets.Each(func(ds *apiserver.DaemonSet) {
-		t.setDesired(WorkloadName(KindDaemonSet, ds.Namespace, ds.Name), ds.DesiredNumberScheduled)
+		wl := WorkloadName(KindDaemonSet, ds.Namespace, ds.Name)
+		t.setDesired(wl, ds.DesiredNumberScheduled)
+		t.series[wl].listed = ds.NumberReady // recorded with the pods' counts below
 	})
 	clear(t.except)
 	// The pods' initial LIST: the store as it is now (an informer's list always
@@ -197,8 +204,8 @@ func (t *Tracker) Start() {
 
 // onDeployment records a Deployment's desired count. Its status writes (once per node
 // as a healed zone's kubelets put their pods right) leave the count as it was: nothing
-// to record, and no name to build. So for a DaemonSet's (onDaemonSet) and a
-// ReplicaSet's (onRS).
+// to record, and no name to build. So for a ReplicaSet's (onRS); a DaemonSet's status
+// writes carry both its counts (onDaemonSet).
 func (t *Tracker) onDeployment(ev apiserver.Event[*apiserver.Deployment]) {
 	if ev.Type == apiserver.Modified && ev.Old.Replicas == ev.New.Replicas {
 		return
@@ -208,13 +215,15 @@ func (t *Tracker) onDeployment(ev apiserver.Event[*apiserver.Deployment]) {
 	}
 }
 
+// onDaemonSet records a DaemonSet's counts, both from its status.
 func (t *Tracker) onDaemonSet(ev apiserver.Event[*apiserver.DaemonSet]) {
-	if ev.Type == apiserver.Modified && ev.Old.DesiredNumberScheduled == ev.New.DesiredNumberScheduled {
+	ds := ev.New
+	if ev.Type == apiserver.Deleted || ev.Type == apiserver.Modified &&
+		ev.Old.DesiredNumberScheduled == ds.DesiredNumberScheduled && ev.Old.NumberReady == ds.NumberReady {
 		return
 	}
-	if ev.Type != apiserver.Deleted {
-		t.setDesired(WorkloadName(KindDaemonSet, ev.New.Namespace, ev.New.Name), ev.New.DesiredNumberScheduled)
-	}
+	wl := WorkloadName(KindDaemonSet, ds.Namespace, ds.Name)
+	t.record(wl, t.get(wl), ds.NumberReady, ds.DesiredNumberScheduled)
 }
 
 // listPod counts a pod of the initial list: onPod for its addition, with the
@@ -302,7 +311,7 @@ func (t *Tracker) workloadOf(p *apiserver.Pod, ref apiserver.OwnerReference) (wl
 func (t *Tracker) resolve(p *apiserver.Pod, ref apiserver.OwnerReference) (wl string, known bool) {
 	switch ref.Kind {
 	case KindDaemonSet:
-		return WorkloadName(KindDaemonSet, p.Namespace, ref.Name), true
+		return "", true // counted from the DaemonSet's status (onDaemonSet)
 	case KindReplicaSet:
 		if d, ok := t.rsOwner[nsKey(p.Namespace, ref.Name)]; ok {
 			if d != "" {
@@ -319,7 +328,7 @@ func (t *Tracker) resolve(p *apiserver.Pod, ref apiserver.OwnerReference) (wl st
 // its controller resolved to (once resolved for good) and its readiness.
 func (t *Tracker) contributionOf(p *apiserver.Pod) podContribution {
 	ref, ok := p.ControllerRef()
-	if !ok || (ref.Kind != KindReplicaSet && ref.Kind != KindDaemonSet) {
+	if !ok || ref.Kind != KindReplicaSet {
 		return podContribution{}
 	}
 	wl, ok := t.wlOf[ref.UID]

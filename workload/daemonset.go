@@ -427,14 +427,20 @@ func (dc *DaemonSetController) syncNodeOnce(ds *apiserver.DaemonSet, st *dsState
 	// (getNodesToDaemonPods without deleted terminal pods): terminating ones count as
 	// existing but are left alone, failed and succeeded ones are deleted, the rest run.
 	terminating, succeeded := 0, 0
+	var oldest *apiserver.Pod // what numberReady looks at (updateDaemonSetStatus)
 	dc.podInf.EachByIndex(indexDaemonPodNode, node, func(p *apiserver.Pod) {
 		if ref, ok := p.ControllerRef(); !ok || ref.UID != st.uid {
 			return
 		}
-		switch {
-		case p.Deleting && p.Terminal():
+		if p.Deleting && p.Terminal() {
 			// the kubelet's final delete is pending: the controller has nothing to do
 			// with it, and a replacement need not wait for it
+			return
+		}
+		if oldest == nil || byCreation(p, oldest) < 0 {
+			oldest = p
+		}
+		switch {
 		case p.Deleting:
 			terminating++
 		case p.Phase == apiserver.PodFailed:
@@ -452,7 +458,7 @@ func (dc *DaemonSetController) syncNodeOnce(ds *apiserver.DaemonSet, st *dsState
 	var v uint8
 	if shouldRun {
 		v |= dsShouldRun
-		if len(running) > 0 && running[0].IsReady() {
+		if oldest != nil && oldest.IsReady() {
 			v |= dsReady
 		}
 	}

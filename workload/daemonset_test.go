@@ -221,3 +221,29 @@ func TestDaemonSetFailedPodsAsUpstream(t *testing.T) {
 	expect(41*time.Minute+2*sync, running, 41*time.Minute+sync)
 	w.run(42 * time.Minute)
 }
+
+// numberReady looks at a qualifying node's oldest daemon pod, terminating or not
+// (updateDaemonSetStatus takes daemonPods[0] of getNodesToDaemonPods): a pod
+// being deleted that is still Ready keeps counting until it is gone, and its
+// replacement counts once Ready.
+func TestDaemonSetNumberReadyOldestPod(t *testing.T) {
+	w := newWorld(t, 1)
+	w.addNode("n1", map[string]string{"agent": "yes"})
+	_, err := w.s.DaemonSets.Create(w.c, agentDaemonSet())
+	require.NoError(t, err)
+	numberReady := func(at time.Duration, want int32) {
+		w.at(at, func() {
+			ds, _ := w.s.DaemonSets.Peek("kube-system/agent")
+			require.Equal(t, want, ds.NumberReady, "numberReady at %v", at)
+		})
+	}
+	numberReady(10*time.Second, 1)
+	w.at(20*time.Second, func() { // the fake kubelet removes it 1 s later
+		p := w.podsOn("n1")[0]
+		require.NoError(t, w.s.Pods.Delete(w.c, p.Key(), apiserver.DeleteOptions{}))
+	})
+	numberReady(20500*time.Millisecond, 1)
+	numberReady(21500*time.Millisecond, 0) // gone; the replacement is not Ready yet
+	numberReady(23*time.Second, 1)
+	w.run(24 * time.Second)
+}

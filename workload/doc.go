@@ -89,12 +89,17 @@
 //     so an eviction in between makes it retry.
 //   - Tracker: per workload, the step series (t, ready, desired) and a Summary:
 //     minimum ready, time below desired and each disruption (maximal interval
-//     below desired) with its recovery time. The initial rollout, before the
+//     below desired) with its recovery time. Ready and desired are a Deployment's
+//     or ReplicaSet's ready pods as they change, against its replicas, and a
+//     DaemonSet's status numberReady against desiredNumberScheduled (a node's oldest
+//     pod, on nodes that should run one; counting its pods instead showed more ready
+//     than desired whenever a pod stayed on a node that an untolerated NoSchedule
+//     taint took out of the desired count). The initial rollout, before the
 //     workload is first fully ready, is not counted as a disruption. With
 //     TrackerConfig.Trace it adds a WorkloadReady record (workload, ready, desired)
 //     per instant at which the counts changed, after that instant's changes (a
 //     monitor pass that marks 3,000 pods NotReady gives one record, not 3,000).
-//     A Start after Stop counts the pods afresh from its initial list.
+//     A Start after Stop counts afresh from its initial lists.
 //
 // # What upstream does that was checked, and choices where it leaves room
 //

@@ -378,3 +378,30 @@ func TestTrackerDesiredFollowsScale(t *testing.T) {
 	require.Equal(t, int32(4), w.desired("replicaset/default/bare"))
 	require.Equal(t, int32(6), w.desired("daemonset/default/ds"))
 }
+
+// A DaemonSet's counts are its status's numberReady and desiredNumberScheduled: its
+// pods' readiness alone changes nothing (the controller counts only a qualifying
+// node's oldest pod), so ready never exceeds desired because a pod runs on a node
+// that no longer qualifies.
+func TestTrackerDaemonSetFromStatus(t *testing.T) {
+	w := newTrackerWorld(t)
+	ds, err := w.s.DaemonSets.Create(w.c, &apiserver.DaemonSet{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "ds"}, DesiredNumberScheduled: 3, NumberReady: 3})
+	require.NoError(t, err)
+	require.Equal(t, int32(3), w.ready("daemonset/default/ds"))
+	ref := controllerRef(KindDaemonSet, &ds.ObjectMeta)
+	w.createPod("ds-a", ref, true)
+	w.settle()
+	require.Equal(t, int32(3), w.ready("daemonset/default/ds"), "a ready pod the status does not count")
+	_, err = w.s.DaemonSets.Patch(w.c, "default/ds", func(d *apiserver.DaemonSet) error { d.DesiredNumberScheduled, d.NumberReady = 2, 2; return nil })
+	require.NoError(t, err)
+	w.settle()
+	require.Equal(t, int32(2), w.ready("daemonset/default/ds"))
+	require.Equal(t, int32(2), w.desired("daemonset/default/ds"))
+	n := len(w.tk.Series("daemonset/default/ds"))
+	w.setReady("ds-a", false)
+	require.Len(t, w.tk.Series("daemonset/default/ds"), n, "pods record nothing for a DaemonSet")
+	// a restart lists the status, not the pods
+	w.tk.Stop()
+	w.tk.Start()
+	require.Equal(t, int32(2), w.ready("daemonset/default/ds"))
+}
