@@ -123,7 +123,10 @@
 // comparison (on by default since 1.22): unassigned, then Pending before Running,
 // not ready before ready, more co-located active pods of the same controller first,
 // more recently ready first (log2 buckets), more recently created first (log2
-// buckets), ties by UID. Restart counts and pod-deletion-cost are not modelled.
+// buckets), ties by UID. Upstream's UIDs are random UUIDs, which makes that tie a
+// random pick; nodesim's count up, so the tie compares a permutation of them drawn
+// from the run's seed (uidOrder) rather than deleting the oldest-created pods of the
+// bucket every time. Restart counts and pod-deletion-cost are not modelled.
 //
 // DaemonSet pods and the scheduler: since 1.12 upstream creates DaemonSet pods with
 // a node affinity term matching metadata.name of the target node and lets the

@@ -146,7 +146,12 @@ func phaseOrdinal(p apiserver.PodPhase) int {
 //     since (ties broken by UID);
 //  6. (restart counts are not modelled);
 //  7. created more recently first, in log2 buckets (ties by UID).
-func rankPodsForDeletion(pods []*apiserver.Pod, related []*apiserver.Pod, now time.Duration) {
+//
+// Upstream's UIDs are random UUIDs, so its ties by UID fall at random; nodesim's are
+// a counter, and ordering them as numbers would always delete the oldest-created pods
+// of a bucket. Ties compare uidOrder(uid, salt) instead: a fixed permutation of the
+// UIDs drawn from the run's seed (salt), the same for the same seed.
+func rankPodsForDeletion(pods []*apiserver.Pod, related []*apiserver.Pod, now time.Duration, salt uint64) {
 	onNode := map[string]int{}
 	for _, p := range related {
 		if IsPodActive(p) {
@@ -174,17 +179,26 @@ func rankPodsForDeletion(pods []*apiserver.Pod, related []*apiserver.Pod, now ti
 				if d := logRankDiff(ta, tb, now); d != 0 {
 					return d < 0
 				}
-				return a.UID < b.UID
+				return uidOrder(a.UID, salt) < uidOrder(b.UID, salt)
 			}
 		}
 		if a.CreationTimestamp != b.CreationTimestamp {
 			if d := logRankDiff(a.CreationTimestamp, b.CreationTimestamp, now); d != 0 {
 				return d < 0
 			}
-			return a.UID < b.UID
+			return uidOrder(a.UID, salt) < uidOrder(b.UID, salt)
 		}
 		return false
 	})
+}
+
+// uidOrder is uid's place in the order that stands for comparing random UUIDs: the
+// splitmix64 finaliser of uid ^ salt, a bijection, so no two UIDs tie.
+func uidOrder(uid, salt uint64) uint64 {
+	z := uid ^ salt
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
 }
 
 // logRankDiff compares how long ago t1 and t2 were in whole powers of two of

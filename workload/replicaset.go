@@ -32,6 +32,8 @@ type ReplicaSetController struct {
 	c    *apiserver.Client
 	cfg  ReplicaSetConfig
 	rand *sim.Rand
+	// uidSalt orders UIDs where upstream compares random UUIDs (rankPodsForDeletion)
+	uidSalt uint64
 
 	rsInf  *apiserver.Informer[*apiserver.ReplicaSet]
 	podInf *apiserver.Informer[*apiserver.Pod]
@@ -138,7 +140,9 @@ func NewReplicaSetController(s *apiserver.Server, c *apiserver.Client, cfg Repli
 	if r == nil {
 		r = sim.NewRand(s.Engine.Seed(), "replicaset-controller")
 	}
-	rc := &ReplicaSetController{s: s, c: c, cfg: cfg, rand: r,
+	// a stream of its own, so that the pods' names stay as they were drawn
+	salt := sim.NewRand(s.Engine.Seed(), "replicaset-controller/uid-order").Uint64()
+	rc := &ReplicaSetController{s: s, c: c, cfg: cfg, rand: r, uidSalt: salt,
 		expCreate: map[string]map[string]bool{}, expDelete: map[string]map[string]bool{}}
 	return rc, nil
 }
@@ -336,7 +340,7 @@ func (rc *ReplicaSetController) manageReplicas(key string, rs *apiserver.Replica
 	case diff > 0:
 		n := min(diff, BurstReplicas)
 		cand := append([]*apiserver.Pod(nil), active...)
-		rankPodsForDeletion(cand, all, rc.s.Now())
+		rankPodsForDeletion(cand, all, rc.s.Now(), rc.uidSalt)
 		for _, p := range cand[:n] {
 			pk := p.Key()
 			if rc.expDelete[key] == nil {

@@ -34,7 +34,7 @@ func TestRankPodsForDeletion(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pods := append([]*apiserver.Pod(nil), tc.pods...)
-			rankPodsForDeletion(pods, tc.pods, now)
+			rankPodsForDeletion(pods, tc.pods, now, 0)
 			var got []string
 			for _, p := range pods {
 				got = append(got, p.Name)
@@ -160,4 +160,53 @@ func TestSummarize(t *testing.T) {
 		})
 	}
 	require.Equal(t, 5*time.Second, Disruption{Start: time.Second, End: 6 * time.Second}.Duration())
+}
+
+// Pods that tie in every rank but fall in one log2 bucket of time since ready are
+// ordered by UID, which upstream's random UUIDs make a random order; nodesim's UIDs
+// count up, and ordering them as numbers always deleted the oldest-created pods. The
+// seeded permutation (uidOrder) picks other victims with other seeds and the same
+// victims with the same seed.
+func TestScaleDownUIDTieIsNotOldestFirst(t *testing.T) {
+	victims := func(seed uint64) (later int, deleted []string) {
+		w := newWorld(t, seed)
+		w.addNode("n1", nil) // one node: no pod is more doubled up than another
+		_, err := w.s.Deployments.Create(w.c, webDeployment(3))
+		require.NoError(t, err)
+		scale := func(n int32) {
+			_, err := w.s.Deployments.Patch(w.c, "default/web", func(d *apiserver.Deployment) error { d.Replicas = n; return nil })
+			require.NoError(t, err)
+		}
+		w.run(9 * time.Second)
+		first := map[string]bool{}
+		for _, k := range w.s.Pods.Keys() {
+			first[k] = true
+		}
+		require.Len(t, first, 3)
+		w.at(10*time.Second, func() { scale(6) })
+		w.run(299 * time.Second)
+		before := append([]string(nil), w.s.Pods.Keys()...)
+		require.Len(t, before, 6)
+		// at 300 s the six were ready 289–299 s ago: one log2 bucket (2^38 ns ≈ 275 s)
+		w.at(300*time.Second, func() { scale(4) })
+		w.run(320 * time.Second)
+		for _, k := range before {
+			if _, ok := w.s.Pods.Peek(k); !ok {
+				deleted = append(deleted, k)
+				if !first[k] {
+					later++
+				}
+			}
+		}
+		require.Len(t, deleted, 2)
+		return later, deleted
+	}
+	later := 0
+	for seed := uint64(1); seed <= 16; seed++ {
+		n, d := victims(seed)
+		later += n
+		_, again := victims(seed)
+		require.Equal(t, d, again, "seed %d", seed)
+	}
+	require.Positive(t, later, "some seed deletes a pod of the later batch")
 }
