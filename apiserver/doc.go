@@ -68,7 +68,14 @@
 //     the kubelet's final delete removes it. A grace period of 0 (force) removes it.
 //   - Garbage collection of a deleted Node's dependents: Leases whose owner reference
 //     names the Node's UID are deleted right after it (the kube-node-lease cleanup).
-//   - The eviction subresource (Server.Evict) with PodDisruptionBudgets.
+//   - The eviction subresource (Server.Evict) with PodDisruptionBudgets
+//     (pkg/registry/core/pod/storage/eviction.go EvictionREST.Create, v1.31.0 and
+//     v1.37.2 alike). A pod that is not Ready goes without using a disruption under
+//     the budget's unhealthyPodEvictionPolicy: AlwaysAllow always, IfHealthyBudget (the
+//     default) while CurrentHealthy ≥ DesiredHealthy > 0; only then does
+//     checkAndDecrement look at DisruptionsAllowed (negative: 403, zero: 429). Every
+//     path that deletes, terminating and terminal pods included, first sets
+//     DisruptionTarget=True reason EvictionByEvictionAPI (addConditionAndDeletePod).
 //
 // # Faults
 //

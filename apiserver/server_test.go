@@ -451,3 +451,79 @@ func TestWorkloadStatusCopySharesMaps(t *testing.T) {
 	require.Equal(t, reflect.ValueOf(ds.Labels).Pointer(), reflect.ValueOf(dsc.Labels).Pointer())
 	require.NotNil(t, dsc.Template.Spec.PodSpec)
 }
+
+// unhealthyPodEvictionPolicy (eviction.go EvictionREST.Create): under AlwaysAllow a pod
+// that is not Ready goes without using a disruption even when the budget is not
+// satisfied or its DisruptionsAllowed is negative; under IfHealthyBudget (and by
+// default) it is refused then. A Ready pod is guarded either way.
+func TestEvictUnhealthyPodEvictionPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		policy   UnhealthyPodEvictionPolicyType
+		allowed  int32
+		ready    bool
+		wantErr  string
+		wantUsed bool
+	}{
+		{name: "AlwaysAllow unready, budget not satisfied", policy: AlwaysAllow},
+		{name: "AlwaysAllow unready, negative budget", policy: AlwaysAllow, allowed: -1},
+		{name: "IfHealthyBudget unready, budget not satisfied", policy: IfHealthyBudget, wantErr: "Cannot evict pod as it would violate the pod's disruption budget."},
+		{name: "default unready, budget not satisfied", wantErr: "Cannot evict pod as it would violate the pod's disruption budget."},
+		{name: "IfHealthyBudget unready, negative budget", policy: IfHealthyBudget, allowed: -1, wantErr: "pdb disruptions allowed is negative"},
+		{name: "AlwaysAllow ready pod, no disruption allowed", policy: AlwaysAllow, ready: true, wantErr: "Cannot evict pod as it would violate the pod's disruption budget."},
+		{name: "AlwaysAllow ready pod uses a disruption", policy: AlwaysAllow, ready: true, allowed: 1, wantUsed: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _, _ := newTestServer(t)
+			c := s.NewClient("kubectl", 30*time.Second)
+			p := &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "p", Labels: map[string]string{"app": "w"}},
+				NodeName: "a", Phase: PodRunning, PodSpec: &PodSpec{TerminationGracePeriodSeconds: 30}}
+			if tc.ready {
+				p.Conditions = []PodCondition{{Type: PodReady, Status: ConditionTrue}}
+			}
+			_, err := s.Pods.Create(c, p)
+			require.NoError(t, err)
+			_, err = s.PDBs.Create(c, &PodDisruptionBudget{ObjectMeta: ObjectMeta{Namespace: "default", Name: "w"},
+				Selector: LabelSelector{"app": "w"}, MinAvailable: IntOrPercent{Set: true, Value: 2},
+				UnhealthyPodEvictionPolicy: tc.policy, CurrentHealthy: 1, DesiredHealthy: 2, DisruptionsAllowed: tc.allowed})
+			require.NoError(t, err)
+			err = s.Evict(c, "default/p", nil)
+			got, _ := s.Pods.Peek("default/p")
+			b, _ := s.PDBs.Peek("default/w")
+			if tc.wantErr != "" {
+				require.EqualError(t, err, tc.wantErr)
+				require.False(t, got.Deleting)
+				require.Equal(t, tc.allowed, b.DisruptionsAllowed)
+				return
+			}
+			require.NoError(t, err)
+			require.True(t, got.Deleting)
+			if tc.wantUsed {
+				require.Equal(t, tc.allowed-1, b.DisruptionsAllowed)
+				require.Contains(t, b.DisruptedPods, "p")
+			} else {
+				require.Equal(t, tc.allowed, b.DisruptionsAllowed, "no disruption used")
+				require.Empty(t, b.DisruptedPods)
+			}
+		})
+	}
+}
+
+// Evicting a pod that is already terminating deletes it without consulting budgets,
+// and still adds DisruptionTarget EvictionByEvictionAPI (addConditionAndDeletePod runs
+// on that path too).
+func TestEvictTerminatingPodGetsCondition(t *testing.T) {
+	s, _, _ := newTestServer(t)
+	c := s.NewClient("kubectl", 30*time.Second)
+	_, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "p"},
+		NodeName: "a", Phase: PodRunning, PodSpec: &PodSpec{TerminationGracePeriodSeconds: 30}})
+	require.NoError(t, err)
+	require.NoError(t, s.Pods.Delete(c, "default/p", DeleteOptions{}))
+	require.NoError(t, s.Evict(c, "default/p", nil))
+	p, ok := s.Pods.Peek("default/p")
+	require.True(t, ok)
+	require.True(t, p.Deleting)
+	cond := p.Condition(PodDisruptionTarget)
+	require.NotNil(t, cond)
+	require.Equal(t, "EvictionByEvictionAPI", cond.Reason)
+}

@@ -140,6 +140,19 @@ type IntOrPercent struct {
 	IsPercent bool
 }
 
+// UnhealthyPodEvictionPolicyType is a budget's spec.unhealthyPodEvictionPolicy: when
+// the eviction API may let a pod that is not Ready go without using a disruption.
+type UnhealthyPodEvictionPolicyType string
+
+// The policies of policy/v1.
+const (
+	// IfHealthyBudget (the default, also for "") lets a not-Ready pod go only while
+	// the budget is satisfied (CurrentHealthy ≥ DesiredHealthy > 0).
+	IfHealthyBudget UnhealthyPodEvictionPolicyType = "IfHealthyBudget"
+	// AlwaysAllow lets a not-Ready pod go whatever the budget's state.
+	AlwaysAllow UnhealthyPodEvictionPolicyType = "AlwaysAllow"
+)
+
 // PodDisruptionBudget is a policy/v1 PodDisruptionBudget. Its status is maintained by
 // the disruption controller; the eviction API reads DisruptionsAllowed.
 type PodDisruptionBudget struct {
@@ -147,6 +160,9 @@ type PodDisruptionBudget struct {
 	Selector       LabelSelector
 	MinAvailable   IntOrPercent
 	MaxUnavailable IntOrPercent
+	// UnhealthyPodEvictionPolicy is spec.unhealthyPodEvictionPolicy ("" is
+	// IfHealthyBudget).
+	UnhealthyPodEvictionPolicy UnhealthyPodEvictionPolicyType
 	// Status
 	CurrentHealthy     int32
 	DesiredHealthy     int32
@@ -176,22 +192,24 @@ func (p *PodDisruptionBudget) DeepCopy() *PodDisruptionBudget {
 // Meta returns the object's metadata.
 func (p *PodDisruptionBudget) Meta() *ObjectMeta { return &p.ObjectMeta }
 
-// Evict is the pods/eviction subresource (pkg/registry/core/pod/storage/eviction.go).
+// Evict is the pods/eviction subresource (pkg/registry/core/pod/storage/eviction.go
+// EvictionREST.Create, v1.31.0–v1.37.2).
 //
 //   - A pod that is terminating, terminal or Pending is deleted without consulting
 //     budgets (canIgnorePDB).
 //   - More than one budget covering the pod is a 500, as upstream.
-//   - A budget with negative DisruptionsAllowed is a 403 Forbidden.
-//   - A pod that is not Ready may go without using a disruption while the budget is
-//     satisfied (CurrentHealthy ≥ DesiredHealthy; the default unhealthyPodEvictionPolicy
-//     IfHealthyBudget).
-//   - Otherwise DisruptionsAllowed must be positive: it is decremented (and the pod
+//   - A pod that is not Ready (the Ready condition is not True: podutil.IsPodReady)
+//     goes without using a disruption when the budget's unhealthyPodEvictionPolicy is
+//     AlwaysAllow, whatever the budget's state, or, under IfHealthyBudget (the
+//     default), while the budget is satisfied (CurrentHealthy ≥ DesiredHealthy > 0).
+//   - Otherwise checkAndDecrement: a budget with negative DisruptionsAllowed is a 403
+//     Forbidden; DisruptionsAllowed must be positive: it is decremented (and the pod
 //     recorded in DisruptedPods), else the eviction is refused with 429
 //     TooManyRequests "Cannot evict pod as it would violate the pod's disruption budget.".
 //
-// Before the delete the pod gets the DisruptionTarget condition with reason
-// EvictionByEvictionAPI. An empty selector selects every pod of the namespace
-// (policy/v1).
+// Every path that deletes gives the pod the DisruptionTarget condition with reason
+// EvictionByEvictionAPI first (addConditionAndDeletePod), terminating and terminal
+// pods included. An empty selector selects every pod of the namespace (policy/v1).
 func (s *Server) Evict(c *Client, podKey string, grace *int64) error {
 	p, err := s.Pods.Get(c, podKey)
 	if err != nil {
@@ -210,38 +228,45 @@ func (s *Server) Evict(c *Client, podKey string, grace *int64) error {
 		return &StatusError{Reason: "InternalError", Code: 500,
 			Message: "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."}
 	}
-	if len(pdbs) == 1 {
+	if len(pdbs) == 1 && !unhealthyMayGo(pdbs[0], p) {
 		b := pdbs[0]
 		switch {
 		case b.DisruptionsAllowed < 0:
 			return &StatusError{Reason: "Forbidden", Code: 403, Message: "pdb disruptions allowed is negative"}
-		case !p.IsReady() && b.CurrentHealthy >= b.DesiredHealthy && b.DesiredHealthy > 0:
-			// an unhealthy pod of a healthy budget: no disruption is used
 		case b.DisruptionsAllowed == 0:
 			return NewTooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.")
-		default:
-			if _, err := s.PDBs.Patch(c, b.Key(), func(nb *PodDisruptionBudget) error {
-				nb.DisruptionsAllowed--
-				if nb.DisruptedPods == nil {
-					nb.DisruptedPods = map[string]time.Duration{}
-				}
-				nb.DisruptedPods[p.Name] = s.Now()
-				return nil
-			}); err != nil {
-				return err
+		}
+		if _, err := s.PDBs.Patch(c, b.Key(), func(nb *PodDisruptionBudget) error {
+			nb.DisruptionsAllowed--
+			if nb.DisruptedPods == nil {
+				nb.DisruptedPods = map[string]time.Duration{}
 			}
+			nb.DisruptedPods[p.Name] = s.Now()
+			return nil
+		}); err != nil {
+			return err
 		}
 	}
 	return s.evictDelete(c, podKey, grace)
 }
 
+// unhealthyMayGo reports whether the pod is not Ready and the budget's
+// unhealthyPodEvictionPolicy lets it go without using a disruption.
+func unhealthyMayGo(b *PodDisruptionBudget, p *Pod) bool {
+	if p.IsReady() {
+		return false
+	}
+	if b.UnhealthyPodEvictionPolicy == AlwaysAllow {
+		return true
+	}
+	return b.CurrentHealthy >= b.DesiredHealthy && b.DesiredHealthy > 0
+}
+
 func (s *Server) evictDelete(c *Client, podKey string, grace *int64) error {
 	now := s.Now()
 	if _, err := s.Pods.Patch(c, podKey, func(p *Pod) error {
-		if !p.Deleting && !p.Terminal() {
-			p.SetCondition(PodCondition{Type: PodDisruptionTarget, Status: ConditionTrue, Reason: "EvictionByEvictionAPI",
-				Message: "Eviction API: evicting"}, now)
-		}
+		p.SetCondition(PodCondition{Type: PodDisruptionTarget, Status: ConditionTrue, Reason: "EvictionByEvictionAPI",
+			Message: "Eviction API: evicting"}, now)
 		return nil
 	}); err != nil {
 		return err

@@ -29,7 +29,10 @@
 // TaintEvictionConfig.ComparisonOperators). Some taint untolerated: any scheduled
 // eviction is cancelled and the pod is deleted now. Otherwise the minimum
 // tolerationSeconds over the tolerations used (taint.MinTolerationTime): nil is
-// forever (cancel any scheduled eviction), ≤ 0 is now. A pod that already has a
+// forever (cancel any scheduled eviction), ≤ 0 is now. A fire time past the last
+// representable instant (tolerationSeconds of some 292 years) saturates: the eviction
+// stays scheduled but never fires, as upstream's timer would fire only after 292
+// years, and it holds back no other eviction. A pod that already has a
 // scheduled eviction keeps it unchanged: a running timer is never moved, earlier or
 // later, only cancelled (taints gone, pod gone, tolerated forever) or replaced by an
 // immediate deletion (an untolerated taint).
@@ -38,10 +41,24 @@
 // the new decision (it compares createdAt+min with now+min), which a real nanosecond
 // clock never repeats across two decisions. In virtual time two decisions can share
 // an instant; nodesim keeps the existing timer then too, which is what a real cluster
-// shows. As upstream, an eviction whose deletion succeeded stays recorded (the
-// TimedWorkerQueue keeps the key with a nil worker), so a tolerated update does not
-// delete the pod twice; cancelling drops it silently, and an untolerated taint cancels
-// and deletes again.
+// shows.
+//
+// What happens to a pod's key once its eviction ran depends on the version
+// (TaintEvictionConfig.Version; timed_workers.go getWrappedWorkerFunc). Up to 1.32
+// (v1.31.0) a successful eviction stays recorded (the TimedWorkerQueue keeps the key
+// with a nil worker, even when the work was cancelled while it ran), so a tolerated
+// update does not delete the pod twice; cancelling drops it silently, and an
+// untolerated taint cancels and deletes again. From 1.33 (v1.33.0, v1.37.2) the key is
+// deleted once the worker returns, so a pod still Terminating (its kubelet is dead)
+// gets a fresh timer at the next tolerated NoExecute change of its node (the
+// unreachable ↔ not-ready swap, say) and is evicted, with its event, again. Failure
+// drops the key in every version.
+//
+// Work due at once (an untolerated taint, tolerationSeconds ≤ 0) is, upstream, a
+// goroutine started by createWorker with a nil worker in the queue: CancelWork can
+// neither stop it nor report it (it returns false for a nil worker), so cancelling
+// such work records no event and the eviction goes ahead (timed_workers.go createWorker
+// and CancelWork, v1.31.0–v1.37.2).
 //
 // An eviction (deletePodHandler) records the Kubernetes event TaintManagerEviction
 // "Marking for deletion Pod ns/name", then tries up to DeletionRetries (5) times,
@@ -50,9 +67,9 @@
 // "Taint manager: deleting due to NoExecute taint" (only if not already so), then a
 // DELETE with empty options, so the pod's terminationGracePeriodSeconds applies: the
 // pod becomes Terminating and stays so until a kubelet confirms, PodGC force-deletes
-// it, or forever. On success it records PodEvicted (reason TaintManagerEviction).
-// Cancelling a scheduled eviction records the event "Cancelling deletion of Pod
-// ns/name". A deleted Node only drops the controller's record of its taints; its pods'
+// it, or forever. On success it records PodEvicted (reason TaintManagerEviction),
+// after the API server's record of the DELETE. Cancelling a scheduled eviction that
+// has a timer records the event "Cancelling deletion of Pod ns/name". A deleted Node only drops the controller's record of its taints; its pods'
 // timers keep running (§1.4). Pending evictions are kept in one heap behind one engine
 // timer, so scheduling and cancelling cost O(log n) and no engine event per pod.
 //
@@ -67,7 +84,13 @@
 //
 //   - terminated pods (phase Succeeded or Failed) above TerminatedPodGCThreshold
 //     (12500; ≤ 0 disables) are force-deleted, evicted ones (Failed, reason Evicted)
-//     first, then the oldest, then by name (and namespace, so the order is total);
+//     first, then the oldest, then by name (and namespace, so the order is total).
+//     "Oldest" compares whole seconds of creation, as upstream's
+//     byEvictionAndCreationTimestamp does in every version: it compares metav1.Time
+//     values, which reach a controller without nanoseconds (apimachinery meta/v1
+//     time_proto.go ProtoTime; the JSON form is RFC 3339 seconds). Scenario time 0 is
+//     taken to be a whole second, so pods created at 1.2 s and 1.7 s tie and go by
+//     name. The same order sorts the out-of-service and unscheduled passes;
 //   - pods with a deletion timestamp on a node that is not Ready and carries any taint
 //     with key node.kubernetes.io/out-of-service are marked Failed and force-deleted;
 //   - orphans: a node name that pods refer to but the node cache lacks enters a
@@ -81,8 +104,9 @@
 //   - terminating pods with no node are force-deleted.
 //
 // Every deletion is recorded as PodEvicted with reason PodGC, after the API server's
-// PodDeleted record of the same instant (the record is written once the DELETE
-// succeeded). A pass costs what there is to collect, not the number of pods: the
+// PodDeleted record of the same instant: the record is written only once the DELETE
+// succeeded, as the taint eviction controller's and drain's are, so a pass whose
+// requests fail (API server down) records nothing. A pass costs what there is to collect, not the number of pods: the
 // informers' handlers keep the sets of terminating pods (and of those bound to no
 // node), terminal pods and node names missing from the cache, and the number of nodes
 // with the out-of-service taint, and a pass visits only those. Pods stuck terminating
@@ -97,9 +121,16 @@
 //
 // Cordon and Uncordon set spec.unschedulable (no write if it already has that value).
 // Drain behaves like kubectl drain --ignore-daemonsets --delete-emptydir-data
-// --force: it records DrainStarted, cordons, LISTs the node's pods, skips pods
-// controlled by a DaemonSet and mirror pods (annotation kubernetes.io/config.mirror),
-// and for every other pod, all at once as kubectl's goroutines do, runs kubectl's
+// --force: it records DrainStarted, cordons, LISTs the node's pods and runs
+// kubectl's filters in kubectl's order (staging/src/k8s.io/kubectl/pkg/drain/filters.go
+// makeFilters). daemonSetFilter: a pod controlled by a DaemonSet that has finished
+// (Succeeded or Failed) is deleted whatever its owner; otherwise the DaemonSet is
+// read (a GET): gone (NotFound) makes the pod an orphan that --force deletes; there,
+// the pod is skipped (--ignore-daemonsets); any other error is the pod's error, and
+// pods in error end the drain (Error, "cannot delete <error>: ns/name") before any
+// eviction, as GetPodsForDeletion's errors do. mirrorPodFilter then skips mirror
+// pods (annotation kubernetes.io/config.mirror). For every other pod, all at once
+// as kubectl's goroutines do, it runs kubectl's
 // loop: evict through the eviction API (Server.Evict, or a DELETE with
 // DisableEviction) with --grace-period (DrainOptions.GracePeriodSeconds); success
 // records PodEvicted (reason Drain) and starts polling every second (GET: gone when

@@ -33,8 +33,9 @@ const (
 var ErrDrainTimeout = errors.New("global timeout reached")
 
 // DrainOptions are kubectl drain's options, as used with --ignore-daemonsets
-// --delete-emptydir-data --force: DaemonSet-owned and mirror pods are skipped, every
-// other pod on the node is evicted.
+// --delete-emptydir-data --force: running pods of an existing DaemonSet and mirror pods
+// are skipped, every other pod on the node is evicted (finished DaemonSet pods and
+// those of a deleted DaemonSet too).
 type DrainOptions struct {
 	// Timeout is --timeout: give up after this long. Zero waits forever.
 	Timeout time.Duration
@@ -109,7 +110,8 @@ type drainPod struct {
 }
 
 // Drain starts draining node: it cordons the node, lists its pods, and evicts every
-// pod except DaemonSet-owned and mirror pods through the eviction API, retrying a
+// pod except mirror pods and unfinished pods of an existing DaemonSet through the
+// eviction API, retrying a
 // refused eviction every 5 s, then waits until every evicted pod is gone. onDone (may
 // be nil) is called once with nil when the node is drained, or with the error that
 // ended the drain (a timeout wraps ErrDrainTimeout). Invalid options are returned as
@@ -159,25 +161,40 @@ func (d *DrainRun) after(delay time.Duration, fn func()) {
 	})
 }
 
-// list is GetPodsForDeletion: the node's pods minus DaemonSet-owned and mirror pods.
+// list is GetPodsForDeletion: the node's pods through kubectl's filters (see
+// keepForDrain). A pod a filter fails on (a DaemonSet that cannot be read) ends the
+// drain with an error before any pod is evicted, as kubectl drain does.
 func (d *DrainRun) list() {
 	all, err := d.s.Pods.List(d.c)
+	took := d.c.Took()
 	if err != nil {
 		d.finish(fmt.Errorf("unable to list pods on node %q: %w", d.node, err))
 		return
 	}
+	var errs []error
 	for _, p := range all {
-		if p.NodeName != d.node || skipForDrain(p) {
+		if p.NodeName != d.node {
 			continue
 		}
-		d.pods = append(d.pods, &drainPod{key: p.Key(), uid: p.UID})
+		keep, err := d.keepForDrain(p, &took)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("cannot delete %w: %s", err, p.Key()))
+			continue
+		}
+		if keep {
+			d.pods = append(d.pods, &drainPod{key: p.Key(), uid: p.UID})
+		}
+	}
+	if len(errs) > 0 {
+		d.pods = nil
+		d.finish(errors.Join(errs...))
+		return
 	}
 	d.outstanding = len(d.pods)
 	if d.outstanding == 0 {
 		d.finish(nil)
 		return
 	}
-	took := d.c.Took()
 	for _, dp := range d.pods {
 		d.after(took, func() { d.evict(dp) })
 	}
@@ -186,12 +203,27 @@ func (d *DrainRun) list() {
 	}
 }
 
-func skipForDrain(p *apiserver.Pod) bool {
-	if ref, ok := p.ControllerRef(); ok && ref.Kind == "DaemonSet" {
-		return true
+// keepForDrain runs kubectl's pod filters in its order (staging/src/k8s.io/kubectl
+// pkg/drain/filters.go makeFilters), with --ignore-daemonsets --delete-emptydir-data
+// --force: daemonSetFilter first — a pod controlled by a DaemonSet is deleted when it
+// has finished (Succeeded or Failed) or when its DaemonSet is gone (NotFound: --force
+// deletes the orphan), skipped when the DaemonSet exists, and any other error reading
+// it is the pod's error — then mirrorPodFilter skips mirror pods; the emptyDir and
+// unreplicated filters pass everything under those flags.
+// The GET's duration is added to *took.
+func (d *DrainRun) keepForDrain(p *apiserver.Pod, took *time.Duration) (bool, error) {
+	if ref, ok := p.ControllerRef(); ok && ref.Kind == "DaemonSet" && !p.Terminal() {
+		_, err := d.s.DaemonSets.Get(d.c, p.Namespace+"/"+ref.Name)
+		*took += d.c.Took()
+		switch {
+		case err == nil:
+			return false, nil
+		case !apiserver.IsNotFound(err):
+			return false, err
+		}
 	}
 	_, mirror := p.Annotations[MirrorPodAnnotation]
-	return mirror
+	return !mirror, nil
 }
 
 func (d *DrainRun) expired() bool { return d.deadline > 0 && d.s.Now() >= d.deadline }

@@ -2,6 +2,7 @@ package eviction
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,6 +82,7 @@ func TestDrainRespectsBudget(t *testing.T) {
 	for _, p := range []struct{ key, node string }{{"default/web-1", "a"}, {"default/web-2", "a"}, {"default/web-3", "b"}} {
 		w.addPod(p.key, p.node, labels("app", "web"), func(p *apiserver.Pod) { p.EditSpec().TerminationGracePeriodSeconds = 5 })
 	}
+	w.addDaemonSet("kube-system/ds")
 	w.addPod("kube-system/proxy-a", "a", daemonSetPod)
 	w.addPod("kube-system/mirror-a", "a", func(p *apiserver.Pod) { p.Annotations = map[string]string{MirrorPodAnnotation: "x"} })
 	w.addPDB(2, 1)
@@ -100,6 +102,45 @@ func TestDrainRespectsBudget(t *testing.T) {
 	_, ok = w.s.Pods.Peek("kube-system/mirror-a")
 	require.True(t, ok, "mirror pods are skipped")
 	golden(t, "drain_pdb", w.records("DrainStarted", "PodEvicted", "EvictionRefused", "PodDeleted", "PodReady", "DrainFinished"))
+}
+
+func (w *world) addDaemonSet(key string) {
+	ns, name, _ := strings.Cut(key, "/")
+	_, err := w.s.DaemonSets.Create(w.op, &apiserver.DaemonSet{ObjectMeta: apiserver.ObjectMeta{Namespace: ns, Name: name}})
+	require.NoError(w.t, err)
+}
+
+// kubectl's daemonSetFilter with --ignore-daemonsets --force: a running pod of an
+// existing DaemonSet is skipped; a finished one (Succeeded, Failed) is evicted whatever
+// its owner; one whose DaemonSet is gone is an orphan that --force deletes. Mirror
+// pods are skipped.
+func TestDrainDaemonSetPods(t *testing.T) {
+	w := newWorld(t)
+	w.addNode("a", true)
+	w.addDaemonSet("kube-system/ds")
+	w.addPod("kube-system/running", "a", daemonSetPod)
+	w.addPod("kube-system/succeeded", "a", daemonSetPod, phase(apiserver.PodSucceeded, ""))
+	w.addPod("kube-system/failed", "a", daemonSetPod, phase(apiserver.PodFailed, ""))
+	w.addPod("kube-system/orphan", "a", func(p *apiserver.Pod) {
+		p.OwnerReferences = []apiserver.OwnerReference{{Kind: "DaemonSet", Name: "deleted", UID: 2, Controller: true}}
+	})
+	w.addPod("kube-system/mirror", "a", daemonSetPod, phase(apiserver.PodSucceeded, ""),
+		func(p *apiserver.Pod) { p.Annotations = map[string]string{MirrorPodAnnotation: "x"} })
+	w.kubelets("a")
+	var result error = fmt.Errorf("not called")
+	_, err := Drain(w.s, w.op, "a", DrainOptions{}, func(err error) { result = err })
+	require.NoError(t, err)
+	w.runUntil(100 * time.Second)
+	require.NoError(t, result)
+	var evicted []string
+	for _, r := range w.records("PodEvicted") {
+		evicted = append(evicted, r.Str("pod"))
+	}
+	require.ElementsMatch(t, []string{"kube-system/succeeded", "kube-system/failed", "kube-system/orphan"}, evicted)
+	for _, key := range []string{"kube-system/running", "kube-system/mirror"} {
+		_, ok := w.s.Pods.Peek(key)
+		require.True(t, ok, key)
+	}
 }
 
 // A budget that never allows a disruption: the drain times out. The refused pod

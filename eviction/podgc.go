@@ -244,21 +244,38 @@ func (g *PodGC) sortedKeys(m map[string]bool) []string {
 func isEvicted(p *apiserver.Pod) bool { return p.Phase == apiserver.PodFailed && p.Reason == "Evicted" }
 
 // sortByEvictionAndCreation orders pods evicted first, then oldest first, then by name
-// (upstream byEvictionAndCreationTimestamp), with the namespace as the last tiebreak.
+// (upstream byEvictionAndCreationTimestamp in pkg/controller/podgc/gc_controller.go,
+// v1.31.0–v1.37.2), with the namespace as the last tiebreak. Upstream compares
+// metav1.Time values, which reach a controller in whole seconds (apimachinery
+// pkg/apis/meta/v1 time_proto.go ProtoTime drops the nanoseconds, and the JSON form is
+// RFC 3339 seconds), so creation times are compared in whole seconds (creationSecond)
+// and pods created within the same second fall back to name order.
 func sortByEvictionAndCreation(pods []*apiserver.Pod) {
 	sort.SliceStable(pods, func(i, j int) bool {
 		a, b := pods[i], pods[j]
 		if ea, eb := isEvicted(a), isEvicted(b); ea != eb {
 			return ea
 		}
-		if a.CreationTimestamp != b.CreationTimestamp {
-			return a.CreationTimestamp < b.CreationTimestamp
+		if sa, sb := creationSecond(a), creationSecond(b); sa != sb {
+			return sa < sb
 		}
 		if a.Name != b.Name {
 			return a.Name < b.Name
 		}
 		return a.Namespace < b.Namespace
 	})
+}
+
+// creationSecond is the pod's creation time as its controllers see it: the whole
+// second at or before it. Scenario time 0 is taken to be a whole second (the
+// rendering start instant is, by default), so the seconds are those of virtual time;
+// creation times before time zero round down too.
+func creationSecond(p *apiserver.Pod) int64 {
+	s := int64(p.CreationTimestamp / time.Second)
+	if p.CreationTimestamp%time.Second < 0 {
+		s--
+	}
+	return s
 }
 
 func (g *PodGC) collect(m map[string]bool, keep func(*apiserver.Pod) bool) []*apiserver.Pod {
@@ -399,13 +416,14 @@ func (g *PodGC) markFailedAndDelete(p *apiserver.Pod, nodeGone bool) {
 			return
 		}
 	}
-	// PodEvicted means "deletion was requested": it is recorded before the DELETE so
-	// that it precedes the API server's PodDeleted at the same instant.
-	recordEvicted(g.s.Trace, g.s.Now(), key, p.NodeName, ReasonPodGC)
 	zero := int64(0)
 	err := g.s.Pods.Delete(g.c, key, apiserver.DeleteOptions{GracePeriodSeconds: &zero})
 	g.took += g.c.Took()
 	if err != nil {
 		g.c.TraceError("delete", "pods", err)
+		return
 	}
+	// As the taint eviction controller's and drain's, the record is written once the
+	// DELETE succeeded, after the API server's PodDeleted of the same instant.
+	recordEvicted(g.s.Trace, g.s.Now(), key, p.NodeName, ReasonPodGC)
 }

@@ -199,6 +199,46 @@ func TestPodGCTerminatedThreshold(t *testing.T) {
 	require.Len(t, w.evictions(ReasonPodGC), 3)
 }
 
+// Creation times are compared in whole seconds, as the metav1.Time a controller reads
+// carries no nanoseconds; within a second the name decides: z (1.2 s) and a (1.7 s)
+// are both "1 s", so a goes first, as upstream's byEvictionAndCreationTimestamp.
+func TestPodGCTerminatedOrderWholeSeconds(t *testing.T) {
+	w := newWorld(t)
+	w.addNode("a", true)
+	w.at(secs(1.2), func() { w.addPod("default/z", "a", phase(apiserver.PodSucceeded, "")) })
+	w.at(secs(1.7), func() { w.addPod("default/a", "a", phase(apiserver.PodSucceeded, "")) })
+	w.at(secs(2.5), func() { w.addPod("default/b", "a", phase(apiserver.PodSucceeded, "")) })
+	cfg := DefaultPodGCConfig()
+	cfg.TerminatedPodGCThreshold = 2
+	w.at(secs(5), func() { startGC(t, w, cfg) })
+	w.runUntil(secs(6))
+	require.Equal(t, map[string][]time.Duration{"default/a": {secs(5)}}, w.evictions(ReasonPodGC))
+	_, ok := w.s.Pods.Peek("default/z")
+	require.True(t, ok)
+}
+
+// A DELETE that fails (API server down) records no PodEvicted: the record is written
+// once the deletion succeeded, after the API server's PodDeleted.
+func TestPodGCRecordsOnlySuccessfulDeletes(t *testing.T) {
+	w := newWorld(t)
+	w.addNode("a", true)
+	w.addPod("default/p", "a", phase(apiserver.PodSucceeded, ""))
+	w.addPod("default/q", "a", phase(apiserver.PodSucceeded, ""))
+	cfg := DefaultPodGCConfig()
+	cfg.TerminatedPodGCThreshold = 1
+	w.s.SetOutage(true)
+	startGC(t, w, cfg)
+	w.at(secs(30), func() { w.s.SetOutage(false) })
+	w.runUntil(secs(50))
+	require.Equal(t, map[string][]time.Duration{"default/p": {secs(40)}}, w.evictions(ReasonPodGC),
+		"the passes at 0 s and 20 s failed and record nothing")
+	var kinds []string
+	for _, r := range w.records("PodDeleted", "PodEvicted") {
+		kinds = append(kinds, r.Kind)
+	}
+	require.Equal(t, []string{"PodDeleted", "PodEvicted"}, kinds)
+}
+
 func TestPodGCDisabledThreshold(t *testing.T) {
 	w := newWorld(t)
 	w.addNode("a", true)

@@ -1,6 +1,8 @@
 package eviction
 
 import (
+	"fmt"
+	"math"
 	"time"
 
 	"github.com/nodesim/nodesim/apiserver"
@@ -22,8 +24,27 @@ const (
 	DeletionRetryInterval = 10 * time.Millisecond
 )
 
+// The Kubernetes minor versions the controller models.
+const (
+	MinVersion = 31
+	MaxVersion = 37
+	// ForgetFinishedWorkVersion is the first minor version whose TimedWorkerQueue drops
+	// a pod's key once its eviction has run (pkg/controller/tainteviction/timed_workers.go
+	// getWrappedWorkerFunc, v1.33.0 and v1.37.2: delete(q.workers, key)); up to 1.32 a
+	// successful eviction leaves the key with a nil worker (v1.31.0), so the pod is not
+	// scheduled again until something cancels it.
+	ForgetFinishedWorkVersion = 33
+)
+
+// never is the fire time of an eviction due beyond the last representable instant
+// (upstream's timer would fire some 292 years after the decision).
+const never = time.Duration(math.MaxInt64)
+
 // TaintEvictionConfig configures a TaintEvictionController.
 type TaintEvictionConfig struct {
+	// Version is the Kubernetes minor version (31…37); zero is the latest, 37. It
+	// decides whether a pod's key survives its eviction (see ForgetFinishedWorkVersion).
+	Version int
 	// ComparisonOperators is the TaintTolerationComparisonOperators feature gate
 	// (alpha in 1.35, off by default): whether Lt and Gt tolerations match.
 	ComparisonOperators bool
@@ -38,14 +59,24 @@ type TaintEvictionConfig struct {
 }
 
 // DefaultTaintEvictionConfig is the controller's configuration in a default
-// kube-controller-manager.
+// kube-controller-manager of the latest modelled version (set Version for another).
 func DefaultTaintEvictionConfig() TaintEvictionConfig { return TaintEvictionConfig{} }
 
 func (cfg TaintEvictionConfig) validate() error {
 	if cfg.WatchLatency < 0 {
 		return errField("TaintEvictionConfig", "WatchLatency", cfg.WatchLatency, "must be zero or positive")
 	}
+	if cfg.Version != 0 && (cfg.Version < MinVersion || cfg.Version > MaxVersion) {
+		return errField("TaintEvictionConfig", "Version", cfg.Version,
+			fmt.Sprintf("must be zero (the latest) or a minor version from %d to %d", MinVersion, MaxVersion))
+	}
 	return nil
+}
+
+// keepsFinishedWork reports whether a successful eviction leaves the pod's key behind
+// (up to 1.32).
+func (cfg TaintEvictionConfig) keepsFinishedWork() bool {
+	return cfg.Version != 0 && cfg.Version < ForgetFinishedWorkVersion
 }
 
 // TaintEvictionController deletes pods from nodes with NoExecute taints they do not
@@ -87,9 +118,9 @@ type TaintEvictionController struct {
 
 type podItem struct{ key, node string }
 
-// podWork is one scheduled eviction. After a successful eviction the entry stays with
-// done set (upstream keeps the key with a nil worker) so that the pod is not deleted
-// twice until something cancels the work.
+// podWork is one scheduled eviction. Up to 1.32, after a successful eviction the entry
+// stays with done set (upstream keeps the key with a nil worker) so that the pod is not
+// deleted twice until something cancels the work; from 1.33 it is dropped.
 type podWork struct {
 	key       string
 	createdAt time.Duration
@@ -98,6 +129,10 @@ type podWork struct {
 	index     int // position in the heap, -1 when not pending
 	running   bool
 	done      bool
+	// immediate: due at its creation (delay ≤ 0). Upstream's createWorker starts such
+	// work at once and keeps a nil worker, which CancelWork can neither stop nor
+	// report: cancelling it records no event and does not stop it.
+	immediate bool
 }
 
 // NewTaintEvictionController builds a stopped controller that uses client c.
@@ -172,7 +207,8 @@ func (tc *TaintEvictionController) Stop() {
 }
 
 // Scheduled reports when the eviction of the pod (namespace/name) is due, and whether
-// one is pending.
+// one is pending. An eviction due past the last representable instant reports
+// math.MaxInt64 (it never fires).
 func (tc *TaintEvictionController) Scheduled(podKey string) (time.Duration, bool) {
 	w := tc.work[podKey]
 	if w == nil || w.index < 0 {
@@ -364,7 +400,17 @@ func (tc *TaintEvictionController) processPodOnNode(key string, tols []taint.Tol
 		// repeats (see the package documentation).
 		return
 	}
-	tc.addWork(key, now, now+minTime)
+	tc.addWork(key, now, fireTime(now, minTime))
+}
+
+// fireTime is now+d, or never when that is past the last representable instant (a
+// tolerationSeconds of some 292 years): such an eviction stays scheduled, as
+// upstream's timer does, but never fires and delays nothing else.
+func fireTime(now, d time.Duration) time.Duration {
+	if d > never-now {
+		return never
+	}
+	return now + d
 }
 
 // addWork schedules an eviction unless one exists for the pod (upstream AddWork
@@ -383,15 +429,18 @@ func (tc *TaintEvictionController) addWork(key string, createdAt, fireAt time.Du
 	}
 	tc.seq++
 	w.key, w.createdAt, w.fireAt, w.seq = key, createdAt, fireAt, tc.seq
+	w.immediate = fireAt <= createdAt
 	tc.work[key] = w
 	tc.heap.push(w)
-	if top := tc.heap[0]; top == w {
-		_ = tc.fire.Schedule(w.fireAt)
+	if tc.heap[0] == w {
+		tc.rearm()
 	}
 }
 
-// cancelWithEvent cancels the pod's work and, when it had not completed, records the
-// "Cancelling deletion" event (upstream cancelWorkWithEvent).
+// cancelWithEvent cancels the pod's work and, when upstream's CancelWork would report
+// it (a worker with a timer: not completed, not immediate), records the "Cancelling
+// deletion" event (upstream cancelWorkWithEvent). Immediate work is only forgotten:
+// it runs anyway, as upstream's goroutine has already started.
 func (tc *TaintEvictionController) cancelWithEvent(key string) {
 	w, ok := tc.work[key]
 	if !ok {
@@ -401,6 +450,9 @@ func (tc *TaintEvictionController) cancelWithEvent(key string) {
 	if w.done {
 		tc.free = append(tc.free, w)
 		return
+	}
+	if w.immediate {
+		return // still pending or running: fireDue and finish see it is no longer current
 	}
 	if w.index >= 0 {
 		tc.heap.remove(w.index)
@@ -413,7 +465,7 @@ func (tc *TaintEvictionController) cancelWithEvent(key string) {
 }
 
 func (tc *TaintEvictionController) rearm() {
-	if len(tc.heap) == 0 {
+	if len(tc.heap) == 0 || tc.heap[0].fireAt == never {
 		tc.fire.Stop()
 		return
 	}
@@ -461,18 +513,25 @@ func (tc *TaintEvictionController) evict(w *podWork, attempt int) {
 	})
 }
 
-// finish records the outcome (upstream's wrapped worker function): success keeps the
-// key so the pod is not deleted again, failure forgets it so a later update retries.
+// finish records the outcome (upstream's wrapped worker function,
+// timed_workers.go getWrappedWorkerFunc). Up to 1.32 success keeps the key (a nil
+// worker, set even when the work was cancelled while it ran) so the pod is not
+// deleted again; from 1.33 the key is dropped whatever the outcome, so a Terminating
+// pod gets a fresh timer at its next tolerated NoExecute change. Failure always
+// forgets it, so a later update retries.
 func (tc *TaintEvictionController) finish(w *podWork, ok bool) {
 	w.running = false
-	if tc.work[w.key] != w {
-		return // cancelled while running
-	}
-	if ok {
+	cur, has := tc.work[w.key]
+	if ok && tc.cfg.keepsFinishedWork() && (!has || cur == w) {
+		if !has {
+			tc.work[w.key] = w
+		}
 		w.done = true
 		return
 	}
-	delete(tc.work, w.key)
+	if cur == w {
+		delete(tc.work, w.key)
+	}
 	tc.free = append(tc.free, w)
 }
 

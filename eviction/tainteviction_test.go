@@ -1,6 +1,8 @@
 package eviction
 
 import (
+	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -202,27 +204,153 @@ func TestTaintEvictionRetries(t *testing.T) {
 	}
 }
 
-// After a successful eviction the key is kept: a later change that is still tolerated
-// does not delete the pod again; once cancelled (taints gone), a new taint does. An
-// untolerated taint cancels the kept key and deletes again, as upstream's CancelWork
-// drops the key whatever its state.
+// Up to 1.32 the key of a successful eviction is kept: a later change that is still
+// tolerated does not delete the pod again; once cancelled (taints gone), a new taint
+// does. An untolerated taint cancels the kept key and deletes again, as upstream's
+// CancelWork drops the key whatever its state. From 1.33 the key is dropped once the
+// eviction ran, so the still tolerated taint y at 20 s schedules the pod again (5 s,
+// the minimum over the tolerations used).
 func TestTaintEvictionNoDoubleDeletion(t *testing.T) {
+	for _, tc := range []struct {
+		version int
+		want    []float64
+	}{
+		{31, []float64{15, 45, 50}},
+		{32, []float64{15, 45, 50}},
+		{33, []float64{15, 25, 45, 50}},
+		{37, []float64{15, 25, 45, 50}},
+		{0, []float64{15, 25, 45, 50}},
+	} {
+		t.Run(fmt.Sprint(tc.version), func(t *testing.T) {
+			w := newWorld(t)
+			w.addNode("a", false)
+			w.addPod("default/p", "a", tolerate("x", taint.Seconds(5)), tolerate("y", taint.Seconds(100)))
+			startTEC(t, w, TaintEvictionConfig{Version: tc.version})
+			x := taint.Taint{Key: "x", Effect: taint.NoExecute}
+			y := taint.Taint{Key: "y", Effect: taint.NoExecute}
+			z := taint.Taint{Key: "z", Effect: taint.NoExecute}
+			w.at(secs(10), func() { w.taintNode("a", x) })
+			w.at(secs(20), func() { w.taintNode("a", y) })
+			w.at(secs(30), func() { w.untaintNode("a", x, y) })
+			w.at(secs(40), func() { w.taintNode("a", x) })
+			w.at(secs(50), func() { w.taintNode("a", z) })
+			w.runUntil(100 * time.Second)
+			var got []float64
+			for _, d := range w.evictions(ReasonTaintManagerEviction)["default/p"] {
+				got = append(got, d.Seconds())
+			}
+			require.Equal(t, tc.want, got)
+			for _, r := range w.records("Event") {
+				require.NotContains(t, r.Str("message"), "Cancelling", "a completed eviction is dropped without an event")
+			}
+		})
+	}
+}
+
+// A pod stuck Terminating (its kubelet is dead) after its eviction: from 1.33 the next
+// tolerated NoExecute change (the unreachable → not-ready swap) starts a fresh 300 s
+// timer and the pod is evicted, and its event recorded, a second time; up to 1.32 the
+// kept key blocks it (timed_workers.go getWrappedWorkerFunc).
+func TestTaintEvictionTerminatingPodRescheduledFrom133(t *testing.T) {
+	for _, tc := range []struct {
+		version int
+		want    []float64
+	}{
+		{31, []float64{310}},
+		{32, []float64{310}},
+		{33, []float64{310, 700}},
+		{34, []float64{310, 700}},
+		{37, []float64{310, 700}},
+	} {
+		t.Run(fmt.Sprint(tc.version), func(t *testing.T) {
+			w := newWorld(t)
+			w.addNode("a", false)
+			w.addPod("default/p", "a") // DefaultTolerationSeconds: 300 s for both taints
+			startTEC(t, w, TaintEvictionConfig{Version: tc.version})
+			w.at(secs(10), func() { w.taintNode("a", taint.UnreachableNoExecute) })
+			w.at(secs(400), func() {
+				w.taintNode("a", taint.NotReadyNoExecute)
+				w.untaintNode("a", taint.UnreachableNoExecute)
+			})
+			w.runUntil(2000 * time.Second)
+			var got []float64
+			for _, d := range w.evictions(ReasonTaintManagerEviction)["default/p"] {
+				got = append(got, d.Seconds())
+			}
+			require.Equal(t, tc.want, got)
+			marks := 0
+			for _, r := range w.records("Event") {
+				if r.Str("message") == "Marking for deletion Pod default/p" {
+					marks++
+				}
+			}
+			require.Equal(t, len(tc.want), marks)
+			p, ok := w.s.Pods.Peek("default/p")
+			require.True(t, ok)
+			require.True(t, p.Deleting, "no kubelet confirms: the pod stays Terminating")
+		})
+	}
+}
+
+// A tolerationSeconds so large that the fire time is past the last representable
+// instant never fires and does not hold back other evictions (a wrapped, negative
+// fire time would sit on top of the heap and stop every later eviction).
+func TestTaintEvictionHugeTolerationSeconds(t *testing.T) {
 	w := newWorld(t)
-	w.addNode("a", false)
-	w.addPod("default/p", "a", tolerate("x", taint.Seconds(5)), tolerate("y", taint.Seconds(100)))
-	startTEC(t, w, DefaultTaintEvictionConfig())
-	x := taint.Taint{Key: "x", Effect: taint.NoExecute}
-	y := taint.Taint{Key: "y", Effect: taint.NoExecute}
-	z := taint.Taint{Key: "z", Effect: taint.NoExecute}
-	w.at(secs(10), func() { w.taintNode("a", x) })
-	w.at(secs(20), func() { w.taintNode("a", y) })
-	w.at(secs(30), func() { w.untaintNode("a", x, y) })
-	w.at(secs(40), func() { w.taintNode("a", x) })
-	w.at(secs(50), func() { w.taintNode("a", z) })
-	w.runUntil(100 * time.Second)
-	require.Equal(t, []time.Duration{secs(15), secs(45), secs(50)}, w.evictions(ReasonTaintManagerEviction)["default/p"])
-	for _, r := range w.records("Event") {
-		require.NotContains(t, r.Str("message"), "Cancelling", "a completed eviction is dropped without an event")
+	w.addNode("w1", true)
+	w.addNode("w2", true)
+	w.addPod("default/long", "w1", tolerate("example.com/x", taint.Seconds(9223372000)))
+	w.addPod("default/victim", "w2")
+	tc := startTEC(t, w, DefaultTaintEvictionConfig())
+	w.at(secs(60), func() { w.taintNode("w1", taint.Taint{Key: "example.com/x", Effect: taint.NoExecute}) })
+	w.at(secs(70), func() { w.taintNode("w2", taint.Taint{Key: "example.com/y", Effect: taint.NoExecute}) })
+	w.runUntil(1000 * time.Second)
+	require.Equal(t, map[string][]time.Duration{"default/victim": {secs(70)}}, w.evictions(ReasonTaintManagerEviction))
+	at, ok := tc.Scheduled("default/long")
+	require.True(t, ok, "the eviction stays scheduled, as upstream's 292-year timer")
+	require.Equal(t, time.Duration(math.MaxInt64), at)
+	require.Equal(t, 1, tc.Pending())
+}
+
+// Cancelling work that was due at once (an untolerated taint) records no event:
+// upstream keeps a nil worker for it and CancelWork reports false. Work that waited
+// for its tolerationSeconds records the event even while its attempts are running.
+func TestTaintEvictionCancelImmediateWorkNoEvent(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		opts    []podOpt
+		fireAt  float64
+		cancels int
+	}{
+		{name: "immediate", fireAt: 10, cancels: 0},
+		{name: "delayed", opts: []podOpt{tolerate("x", taint.Seconds(5))}, fireAt: 15, cancels: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.addNode("a", false)
+			w.addPod("default/p", "a", tc.opts...)
+			startTEC(t, w, DefaultTaintEvictionConfig())
+			x := taint.Taint{Key: "x", Effect: taint.NoExecute}
+			w.at(secs(10), func() { w.taintNode("a", x) })
+			w.at(secs(tc.fireAt), func() { w.s.SetOutage(true) })
+			// the attempts at +0, +10 ms, +20 ms fail; the taint goes at +15 ms
+			w.at(secs(tc.fireAt)+15*time.Millisecond, func() {
+				w.s.SetOutage(false)
+				w.untaintNode("a", x)
+				w.s.SetOutage(true)
+			})
+			w.at(secs(tc.fireAt)+25*time.Millisecond, func() { w.s.SetOutage(false) })
+			w.runUntil(100 * time.Second)
+			cancels := 0
+			for _, r := range w.records("Event") {
+				if r.Str("message") == "Cancelling deletion of Pod default/p" {
+					cancels++
+				}
+			}
+			require.Equal(t, tc.cancels, cancels)
+			require.Equal(t, []time.Duration{secs(tc.fireAt) + 30*time.Millisecond}, w.evictions(ReasonTaintManagerEviction)["default/p"],
+				"attempts already running go on after the cancel, as upstream's goroutine does")
+		})
 	}
 }
 
@@ -250,6 +378,8 @@ func TestTaintEvictionConfigErrors(t *testing.T) {
 	w := newWorld(t)
 	_, err := NewTaintEvictionController(w.s, w.kcm, TaintEvictionConfig{WatchLatency: -1})
 	require.ErrorContains(t, err, "TaintEvictionConfig.WatchLatency")
+	_, err = NewTaintEvictionController(w.s, w.kcm, TaintEvictionConfig{Version: 30})
+	require.ErrorContains(t, err, "TaintEvictionConfig.Version")
 	_, err = NewTaintEvictionController(nil, w.kcm, TaintEvictionConfig{})
 	require.Error(t, err)
 	_, err = NewTaintEvictionController(w.s, nil, TaintEvictionConfig{})

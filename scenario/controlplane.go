@@ -165,6 +165,7 @@ func (cp *controlPlane) controllers(instance int, c *apiserver.Client) (func(), 
 	inf := apiserver.NewInformers(c, nlcCfg.WatchLatency)
 	nlcCfg.Informers = inf
 	teCfg := eviction.DefaultTaintEvictionConfig()
+	teCfg.Version = w.version
 	teCfg.Informers = inf
 	gcCfg := eviction.DefaultPodGCConfig()
 	gcCfg.TerminatedPodGCThreshold = cm.TerminatedPodGCThreshold

@@ -166,6 +166,10 @@ func convertPDB(p *policyv1.PodDisruptionBudget) (*apiserver.PodDisruptionBudget
 	if err != nil {
 		return nil, fmt.Errorf("PodDisruptionBudget %s/%s: maxUnavailable: %w", p.Namespace, p.Name, err)
 	}
-	return &apiserver.PodDisruptionBudget{ObjectMeta: metaOf(p.Namespace, p.Name, p.Labels), Selector: selectorOf(p.Spec.Selector),
-		MinAvailable: minA, MaxUnavailable: maxU}, nil
+	b := &apiserver.PodDisruptionBudget{ObjectMeta: metaOf(p.Namespace, p.Name, p.Labels), Selector: selectorOf(p.Spec.Selector),
+		MinAvailable: minA, MaxUnavailable: maxU}
+	if pol := p.Spec.UnhealthyPodEvictionPolicy; pol != nil {
+		b.UnhealthyPodEvictionPolicy = apiserver.UnhealthyPodEvictionPolicyType(*pol)
+	}
+	return b, nil
 }

@@ -367,8 +367,10 @@ type Condition struct {
 }
 
 // Drain holds the options of a drain event. Drain behaves like
-// kubectl drain --ignore-daemonsets --delete-emptydir-data --force: DaemonSet pods
-// are skipped, every other pod is evicted through the eviction API.
+// kubectl drain --ignore-daemonsets --delete-emptydir-data --force: running pods of
+// an existing DaemonSet and mirror pods are skipped, every other pod (finished
+// DaemonSet pods and those of a deleted DaemonSet too) is evicted through the
+// eviction API.
 type Drain struct {
 	// Timeout is --timeout: give up after this long (0: never).
 	Timeout time.Duration
