@@ -109,7 +109,7 @@ func newControlPlane(w *World) (*controlPlane, error) {
 	s := w.Server
 	cm := w.Spec.ControllerManager
 	var err error
-	cp.scheduler, err = workload.NewScheduler(s, s.NewClient("kube-scheduler", controllerTimeout), workload.DefaultSchedulerConfig())
+	cp.scheduler, err = workload.NewScheduler(s, s.NewClient("kube-scheduler", controllerTimeout), workload.SchedulerConfigFor(w.version))
 	if err != nil {
 		return nil, err
 	}

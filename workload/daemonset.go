@@ -564,3 +564,22 @@ func (dc *DaemonSetController) updateStatus(ds *apiserver.DaemonSet, st *dsState
 	dc.c.TraceError("patch", "daemonsets", err)
 	return err
 }
+
+// nodeSchedulingChanged reports whether an update changed what NodeShouldRunDaemonPod
+// reads of a node: spec.unschedulable, allocatable, taints or labels.
+func nodeSchedulingChanged(o, n *apiserver.Node) bool {
+	if o.Unschedulable != n.Unschedulable || o.Allocatable != n.Allocatable || len(o.Taints) != len(n.Taints) || len(o.Labels) != len(n.Labels) {
+		return true
+	}
+	for i := range o.Taints {
+		if o.Taints[i].Key != n.Taints[i].Key || o.Taints[i].Value != n.Taints[i].Value || o.Taints[i].Effect != n.Taints[i].Effect {
+			return true
+		}
+	}
+	for k, v := range o.Labels {
+		if nv, ok := n.Labels[k]; !ok || nv != v {
+			return true
+		}
+	}
+	return false
+}

@@ -75,11 +75,11 @@
 //     FailedScheduling trace record (pod, reason Unschedulable, message in
 //     upstream's form "0/3 nodes are available: 1 node(s) had untolerated taint
 //     {node.kubernetes.io/unreachable: }, 2 node(s) were unschedulable.") and the
-//     PodScheduled=False condition, and waits in the unschedulable queue; a node
-//     added or changed (labels, taints, unschedulable, allocatable), an assigned pod
-//     deleted or finished, or a change to the pod's own scheduling fields moves it
-//     back, after its backoff (1 s doubling to 10 s per attempt, kube-scheduler's
-//     podInitialBackoffSeconds and podMaxBackoffSeconds).
+//     PodScheduled=False condition, and waits in the unschedulable pool until an
+//     event moves it (see "The scheduling queue" below), then in the backoff queue
+//     until its backoff ends (1 s doubling to 10 s per attempt, kube-scheduler's
+//     podInitialBackoffSeconds and podMaxBackoffSeconds). A pod no event moves is
+//     retried after 5 minutes in the pool (podMaxInUnschedulablePodsDuration).
 //   - DisruptionController (pkg/controller/disruption/disruption.go): on every change
 //     of a budget, of a pod it selects, or of a ReplicaSet or Deployment in its
 //     namespace, recomputes ExpectedPods, CurrentHealthy, DesiredHealthy and
@@ -148,17 +148,73 @@
 // DisruptionsAllowed at 0. An empty selector matches every pod in the namespace
 // (policy/v1).
 //
+// The scheduling queue, per version (SchedulerConfig.QueueingHints and
+// PopFromBackoffQ, set from the scenario's version by SchedulerConfigFor). In every
+// version a failed cycle records the plugins that rejected the pod (each node's
+// first failing filter: the FitError's UnschedulablePlugins), and the pod goes to
+// the unschedulable pool, or, when none rejected it (no node at all, a failed
+// binding: an Error status), to the backoff queue. Backoff is min(1 s·2^(n-1), 10 s)
+// after the n-th attempt, from the failure. Events:
+//
+//   - 1.31 (SchedulerQueueingHints off): every filter plugin registers Node/Add and
+//     all Node updates, so a node added, or updated with any event of
+//     NodeSchedulingPropertiesChange (spec.unschedulable turned false, allocatable,
+//     labels, taints, condition statuses, annotations), moves the pods that pass
+//     preCheckForNode against that node: NodeResourcesFit with the pods on it, node
+//     affinity, and its NoSchedule taints (not NoExecute, not spec.unschedulable).
+//     A cordon alone, a node deleted, a heartbeat move nothing. Pods leave the
+//     backoff queue at the first tick of flushBackoffQCompleted (every second from
+//     the scheduler's start) after their backoff ends.
+//   - 1.32 (hints on by default): a pod moves only if a plugin that rejected it
+//     registered the event and its QueueingHintFn says Queue: NodeUnschedulable
+//     (node added schedulable, or uncordoned), TaintToleration (the node had an
+//     untolerated NoSchedule/NoExecute taint, or is new, and has none now),
+//     NodeAffinity (labels that now match and did not), NodeResourcesFit (node
+//     added, or allowed pods or the requested resources' allocatable grown, where
+//     the pod fits the empty node). Any other event leaves it in the pool, with its
+//     attempts and backoff as they were. Backoff and flush ticks as in 1.31.
+//   - 1.33 to 1.37 (SchedulerPopFromBackoffQ too): expiries are truncated to whole
+//     seconds and the flush runs on whole seconds, so a pod leaves the backoff queue
+//     at the second after its truncated expiry; and when the active queue is empty
+//     the scheduler takes the head of the backoff queue at once (by expiry, then
+//     priority), before its backoff ends: that attempt counts, and doubles the next
+//     backoff. Pods of the error backoff queue are not taken early.
+//
+// In all versions a bound pod deleted or finished concerns NodeResourcesFit only
+// (the pods it rejected move), and flushUnschedulablePodsLeftover, every 30 s from
+// the scheduler's start, moves the pods in the pool for more than 5 minutes. A
+// change to a pending pod's own tolerations, selector, affinity or requests moves
+// it in 1.31; with hints, only a toleration change (TaintToleration, and
+// NodeUnschedulable if it now tolerates the unschedulable taint) or lower requests
+// (NodeResourcesFit) do. Pods moved by one event go in key order (upstream walks a
+// map). 1.32's plugin hints are taken to be 1.33's (the 1.32 sources were not
+// checked); 1.37 counts backoff from unschedulable failures and errors apart
+// (UnschedulableCount, ConsecutiveErrorsCount), which nodesim does not: it counts
+// attempts, as 1.33 does.
+//
 // Scheduler simplifications: no preemption (upstream appends "preemption: …" to
 // the FailedScheduling message; this package does not), ties go to the first node by
 // name rather than a random one among the best, and only the scores named above run
-// (no BalancedAllocation, PodTopologySpread or ImageLocality). The periodic flush
-// of pods unschedulable for 5 minutes is not modelled because every event that
-// can make a pod schedulable already moves it. A FailedScheduling record is
-// written when the message for a pod changes, not on every retry (Kubernetes
-// events aggregate repeated messages the same way).
+// (no BalancedAllocation, PodTopologySpread or ImageLocality). A cycle happens at
+// one instant at the end of its SchedulingLatency, so no event arrives while a pod
+// is in flight (upstream requeues a pod whose in-flight events a hint accepts, and
+// in 1.31 one whose cycle saw any move request). The active queue orders pods by
+// priority, then by when they entered it, not by upstream's timestamp of their last
+// failure. The tickers' phase is the scheduler's start (1.31, 1.32) or the
+// scenario's start taken as a whole second (1.33+); a real cluster's is arbitrary,
+// so a real pod may leave the backoff queue up to a second apart from nodesim's.
+// A FailedScheduling record is written when the message for a pod changes, not on
+// every retry (Kubernetes events aggregate repeated messages the same way), and a
+// pod with no node at all reports "no nodes available to schedule pods" as
+// Unschedulable (upstream's reason is SchedulerError).
 //
-// Cost: every cluster change moves every unschedulable pod back, and a pod that fits
-// nowhere is filtered against every node, twice (the cycle and its message). The
+// Cost: a cluster event looks at every pod in the unschedulable pool whose
+// rejecting plugins registered it (none at all when no pod in the pool was
+// rejected by such a plugin: a count per plugin is kept), with a hint (or 1.31's
+// pre-check) of a few comparisons each, and sorts only the pods it moves; a pod
+// moved is tried again, and a pod that fits nowhere is filtered against every
+// node, twice (the cycle and its message). The 5-minute flush retries each waiting
+// pod about every 5 minutes whatever happens, as upstream does. The
 // scheduler keeps the verdict of the last cycle that found no node, with a version
 // that counts every change to what the filters read of the nodes (a node added,
 // changed or deleted, a pod counted on one): a pod with the same filter inputs
@@ -245,7 +301,20 @@
 //   - pkg/controller/daemon/daemon_controller.go, util/daemonset_util.go
 //   - pkg/controller/disruption/disruption.go
 //   - pkg/scheduler/framework/plugins/{nodeunschedulable,tainttoleration,
-//     nodeaffinity,noderesources}, pkg/scheduler/internal/queue
-//     (backoff, unschedulable pods), pkg/scheduler/framework/types.go (FitError)
+//     nodeaffinity,noderesources} (Filter, EventsToRegister, the
+//     isSchedulableAfter… QueueingHintFns), pkg/scheduler/framework/types.go
+//     (FitError), framework/events.go (NodeSchedulingPropertiesChange,
+//     PodSchedulingPropertiesChange)
+//   - the scheduling queue: pkg/scheduler/internal/queue/scheduling_queue.go (1.31:
+//     Run, isPodWorthRequeuing, addUnschedulableWithoutQueueingHint,
+//     flushBackoffQCompleted, flushUnschedulablePodsLeftover,
+//     movePodsToActiveOrBackoffQueue), pkg/scheduler/backend/queue/
+//     {scheduling_queue,active_queue,backoff_queue}.go (1.33, 1.37:
+//     AddUnschedulableIfNotPresent, requeuePodViaQueueingHint, Update,
+//     activeQueue.unlockedPop, backoffQueue.alignToWindow, getBackoffTime,
+//     waitUntilAlignedWithOrderingWindow); pkg/scheduler/eventhandlers.go
+//     (addNodeToCache, updateNodeInCache, deletePodFromCache, preCheckForNode);
+//     pkg/scheduler/scheduler.go (buildQueueingHintMap); feature gates in
+//     pkg/features/kube_features.go (SchedulerQueueingHints, SchedulerPopFromBackoffQ)
 //   - staging/src/k8s.io/apimachinery/pkg/util/intstr (GetScaledValueFromIntOrPercent)
 package workload

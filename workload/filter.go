@@ -92,8 +92,8 @@ func filterNode(p *apiserver.Pod, n *apiserver.Node, requested apiserver.Resourc
 // tolerations, node selector, required node affinity and requests (the replicas of
 // one template, typically).
 func sameFilterInputs(a, b *apiserver.Pod) bool {
-	if a == b {
-		return true
+	if a == b || a.PodSpec == b.PodSpec {
+		return true // the replicas of one template share their admitted spec
 	}
 	return a.Requests == b.Requests && maps.Equal(a.NodeSelector, b.NodeSelector) &&
 		slices.EqualFunc(a.Tolerations, b.Tolerations, sameToleration) &&
@@ -297,6 +297,25 @@ func (c *fitCounts) add(r filterResult, d int) {
 			c.memory += d
 		}
 	}
+}
+
+// rejectors are the plugins with a reason counted (rej* bits): the FitError's
+// Diagnosis.UnschedulablePlugins, each node's first failing filter.
+func (c *fitCounts) rejectors() uint8 {
+	var r uint8
+	if c.unschedulable > 0 {
+		r |= rejUnschedulable
+	}
+	if slices.ContainsFunc(c.taints, func(t taintCount) bool { return t.n > 0 }) {
+		r |= rejTaint
+	}
+	if c.affinity > 0 {
+		r |= rejAffinity
+	}
+	if c.tooManyPods > 0 || c.cpu > 0 || c.memory > 0 {
+		r |= rejFit
+	}
+	return r
 }
 
 // reset empties the histogram, keeping its storage.

@@ -35,6 +35,11 @@ type world struct {
 }
 
 func newWorld(t testing.TB, seed uint64) *world {
+	return newWorldWith(t, seed, DefaultSchedulerConfig())
+}
+
+// newWorldWith is newWorld with the scheduler configured by sc.
+func newWorldWith(t testing.TB, seed uint64, sc SchedulerConfig) *world {
 	e := sim.New(sim.WithSeed(seed))
 	tr := sim.NewTrace(false)
 	s := apiserver.New(e, tr, apiserver.DefaultConfig())
@@ -46,7 +51,7 @@ func newWorld(t testing.TB, seed uint64) *world {
 	require.NoError(t, err)
 	w.ds, err = NewDaemonSetController(s, w.c, DaemonSetConfig{})
 	require.NoError(t, err)
-	w.sched, err = NewScheduler(s, s.NewClient("kube-scheduler", 30*time.Second), DefaultSchedulerConfig())
+	w.sched, err = NewScheduler(s, s.NewClient("kube-scheduler", 30*time.Second), sc)
 	require.NoError(t, err)
 	w.dis, err = NewDisruptionController(s, w.c, DisruptionConfig{})
 	require.NoError(t, err)

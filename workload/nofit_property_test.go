@@ -47,6 +47,8 @@ func checkNoFitShortcut(t *testing.T, big bool) {
 			}
 			tmpls = append(tmpls, tm)
 		}
+		// the queue of each version: 1.31 (pre-check), 1.32 (hints), 1.33+ (pop from backoff)
+		minor := rapid.SampledFrom([]int{31, 32, 33}).Draw(rt, "minor")
 		nodes := rapid.IntRange(1, 8).Draw(rt, "nodes")
 		if big {
 			nodes = rapid.IntRange(100, 140).Draw(rt, "nodes")
@@ -58,7 +60,7 @@ func checkNoFitShortcut(t *testing.T, big bool) {
 		var steps []step
 		for i := range rapid.IntRange(1, 40).Draw(rt, "steps") {
 			steps = append(steps, step{
-				op:   rapid.IntRange(0, 12).Draw(rt, fmt.Sprint("op", i)),
+				op:   rapid.IntRange(0, 13).Draw(rt, fmt.Sprint("op", i)),
 				node: rapid.IntRange(0, nodes+1).Draw(rt, fmt.Sprint("node", i)),
 				tmpl: rapid.IntRange(0, len(tmpls)-1).Draw(rt, fmt.Sprint("tmpl", i)),
 				x:    rapid.IntRange(0, 1000).Draw(rt, fmt.Sprint("x", i)),
@@ -66,7 +68,7 @@ func checkNoFitShortcut(t *testing.T, big bool) {
 			})
 		}
 		run := func(off bool) string {
-			w := newWorld(t, 1)
+			w := newWorldWith(t, 1, SchedulerConfigFor(minor))
 			w.sched.noFit.off = off
 			add := func(name string, x int) {
 				disk := []string{"hdd", "ssd"}[x%2]
@@ -141,6 +143,18 @@ func checkNoFitShortcut(t *testing.T, big bool) {
 						n.Conditions = slices.Clone(n.Conditions)
 						if len(n.Conditions) > 0 {
 							n.Conditions[0].LastHeartbeatTime = w.s.Now()
+						}
+						return nil
+					})
+				case 13: // a condition's status flips (an event for 1.31's queue only)
+					_, _ = w.s.Nodes.Patch(w.c, node, func(n *apiserver.Node) error {
+						n.Conditions = slices.Clone(n.Conditions)
+						if len(n.Conditions) > 0 {
+							c := &n.Conditions[st.x%len(n.Conditions)]
+							c.Status = map[apiserver.ConditionStatus]apiserver.ConditionStatus{apiserver.ConditionTrue: apiserver.ConditionFalse}[c.Status]
+							if c.Status == "" {
+								c.Status = apiserver.ConditionTrue
+							}
 						}
 						return nil
 					})

@@ -1,10 +1,8 @@
 package workload
 
 import (
-	"container/heap"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -26,13 +24,44 @@ type SchedulerConfig struct {
 	// attempts a pod waits min(initial·2^(n-1), max) before it is tried again.
 	PodInitialBackoff time.Duration
 	PodMaxBackoff     time.Duration
+	// PodMaxInUnschedulablePodsDuration is how long a pod may wait in the
+	// unschedulable pool before the queue's periodic flush (every 30 s) retries it
+	// whatever happened (upstream DefaultPodMaxInUnschedulablePodsDuration, 5 min;
+	// zero means that default).
+	PodMaxInUnschedulablePodsDuration time.Duration
+	// QueueingHints is kube-scheduler's SchedulerQueueingHints feature gate (beta,
+	// off in 1.31, on by default from 1.32; the gate is gone by 1.37 and hints are
+	// always on): a cluster event moves an unschedulable pod only if a plugin that
+	// rejected it says the event may make it schedulable. Off, an event moves every
+	// pod rejected by a plugin that registered it and, for a node event, passing
+	// preCheckForNode against that node.
+	QueueingHints bool
+	// PopFromBackoffQ is the SchedulerPopFromBackoffQ feature gate (beta, on by
+	// default from 1.33): with nothing in the active queue the scheduler takes the
+	// first pod of the backoff queue before its backoff ends, and backoff expiries
+	// are truncated to whole seconds (the 1 s ordering window).
+	PopFromBackoffQ bool
 }
 
-// DefaultSchedulerConfig is the default: no watch latency, 10 ms per cycle, and
-// kube-scheduler's 1 s / 10 s backoff.
+// DefaultSchedulerConfig is the default: no watch latency, 10 ms per cycle,
+// kube-scheduler's 1 s / 10 s backoff and 5-minute unschedulable flush, and the
+// queue of the newest version modelled (1.37: queueing hints, pop from backoff).
 func DefaultSchedulerConfig() SchedulerConfig {
-	return SchedulerConfig{SchedulingLatency: 10 * time.Millisecond, PodInitialBackoff: time.Second, PodMaxBackoff: 10 * time.Second}
+	return SchedulerConfig{SchedulingLatency: 10 * time.Millisecond, PodInitialBackoff: time.Second, PodMaxBackoff: 10 * time.Second,
+		PodMaxInUnschedulablePodsDuration: defaultPodMaxInUnschedulable, QueueingHints: true, PopFromBackoffQ: true}
 }
+
+// SchedulerConfigFor is DefaultSchedulerConfig with the feature gates of Kubernetes
+// 1.minor at their defaults (pkg/features/kube_features.go): SchedulerQueueingHints
+// from 1.32, SchedulerPopFromBackoffQ from 1.33.
+func SchedulerConfigFor(minor int) SchedulerConfig {
+	c := DefaultSchedulerConfig()
+	c.QueueingHints = minor >= 32
+	c.PopFromBackoffQ = minor >= 33
+	return c
+}
+
+const defaultPodMaxInUnschedulable = 5 * time.Minute
 
 // Validate reports the first invalid field.
 func (c SchedulerConfig) Validate() error {
@@ -45,6 +74,8 @@ func (c SchedulerConfig) Validate() error {
 		return fmt.Errorf("workload: SchedulerConfig.PodInitialBackoff %v is negative; it must be zero or positive", c.PodInitialBackoff)
 	case c.PodMaxBackoff < c.PodInitialBackoff:
 		return fmt.Errorf("workload: SchedulerConfig.PodMaxBackoff %v is below PodInitialBackoff %v; it must be at least that", c.PodMaxBackoff, c.PodInitialBackoff)
+	case c.PodMaxInUnschedulablePodsDuration < 0:
+		return fmt.Errorf("workload: SchedulerConfig.PodMaxInUnschedulablePodsDuration %v is negative; it must be zero (the default, 5m) or positive", c.PodMaxInUnschedulablePodsDuration)
 	}
 	return nil
 }
@@ -104,52 +135,14 @@ type podAcct struct {
 	req  apiserver.Resources
 }
 
-const (
-	qNone uint8 = iota
-	qActive
-	qBackoff
-	qUnschedulable
-)
-
-type qpod struct {
-	key string
-	// pod is the version of the pod last listed or delivered
-	pod      *apiserver.Pod
-	prio     int32
-	seq      uint64
-	attempts int
-	state    uint8
-	until    time.Duration // end of backoff
-	lastMsg  string
-	idx      int
-}
-
-type activeQ []*qpod
-
-func (q activeQ) Len() int { return len(q) }
-func (q activeQ) Less(i, j int) bool {
-	if q[i].prio != q[j].prio {
-		return q[i].prio > q[j].prio
-	}
-	return q[i].seq < q[j].seq
-}
-func (q activeQ) Swap(i, j int) { q[i], q[j] = q[j], q[i]; q[i].idx = i; q[j].idx = j }
-func (q *activeQ) Push(x any)   { p := x.(*qpod); p.idx = len(*q); *q = append(*q, p) }
-func (q *activeQ) Pop() any {
-	old := *q
-	p := old[len(old)-1]
-	old[len(old)-1] = nil
-	*q = old[:len(old)-1]
-	p.idx = -1
-	return p
-}
-
 // Scheduler places pending pods (spec.nodeName empty) on nodes: filters
 // NodeUnschedulable, TaintToleration, NodeAffinity (selector and required
 // affinity) and NodeResourcesFit, scores LeastAllocated (with TaintToleration's
 // PreferNoSchedule score), and binds by patching spec.nodeName. Pods that fit
-// nowhere stay Pending with a FailedScheduling record and are retried when a node
-// or an assigned pod changes, after their backoff.
+// nowhere stay Pending with a FailedScheduling record and wait in the
+// unschedulable pool until an event that may make them schedulable moves them (as
+// the version's queue decides, see SchedulerConfig), or 5 minutes pass, then in
+// the backoff queue.
 type Scheduler struct {
 	s   *apiserver.Server
 	c   *apiserver.Client
@@ -172,14 +165,22 @@ type Scheduler struct {
 	// event carries as Old: no per-pod state is kept but for queued pods.
 	assumed map[string]podAcct
 	queued  map[string]*qpod
-	// unsched holds the pods waiting for a cluster change
-	unsched map[string]*qpod
-	active  activeQ
-	backq   []*qpod // sorted by (until, seq)
-	seq     uint64
+	// unsched holds the pods waiting for a cluster change (upstream's
+	// unschedulablePods), unschedBy how many of them each plugin rejected.
+	unsched   map[string]*qpod
+	unschedBy [numRejectors]int
+	active    activeQ
+	// backq is the backoff queue (upstream podBackoffQ and, from 1.33,
+	// podErrorBackoffQ), sorted by backq.less; backqPop counts its pods that are not
+	// error pods (those Pop may take early, see SchedulerConfig.PopFromBackoffQ).
+	backq    []*qpod
+	backqPop int
+	seq      uint64
 
-	cycle, backTimer *sim.Timer
-	started          bool
+	cycle, backTimer, leftTimer *sim.Timer
+	started                     bool
+	// startedAt is when Start ran: the phase of the queue's tickers (Run's wait.Until).
+	startedAt time.Duration
 
 	scores []int64     // scratch: scores of the feasible nodes of one cycle
 	order  []*nodeInfo // scratch: the feasible nodes, in the order filtered
@@ -234,9 +235,12 @@ func (sc *Scheduler) Start() {
 	sc.noFit.ok, sc.noFit.pod = false, nil
 	clear(sc.dirty)
 	sc.dirty = sc.dirty[:0]
-	sc.active, sc.backq = nil, nil
+	sc.unschedBy = [numRejectors]int{}
+	sc.active, sc.backq, sc.backqPop = nil, nil, 0
+	sc.startedAt = e.Now()
 	sc.cycle, _ = e.NewTimer(sc.runCycle)
 	sc.backTimer, _ = e.NewTimer(sc.flushBackoff)
+	sc.leftTimer, _ = e.NewTimer(sc.flushLeftover)
 	sc.nodeInf = apiserver.NewInformer(sc.s.Nodes, sc.c, sc.cfg.WatchLatency)
 	sc.infos, sc.lastInfo = make(map[string]*nodeInfo, sc.nodeInf.Len()), nil
 	for _, n := range sc.nodeInf.List() {
@@ -271,6 +275,7 @@ func (sc *Scheduler) Stop() {
 	sc.started = false
 	sc.cycle.Stop()
 	sc.backTimer.Stop()
+	sc.leftTimer.Stop()
 	sc.nodeInf.Stop()
 	sc.pods.Stop()
 }
@@ -330,30 +335,11 @@ func (sc *Scheduler) onNode(ev apiserver.Event[*apiserver.Node]) {
 		}
 	case apiserver.Added:
 		sc.setNode(n)
-		sc.moveAllToActive()
+		sc.onNodeEvent(nil, n)
 	case apiserver.Modified:
 		sc.setNode(n)
-		if nodeSchedulingChanged(ev.Old, n) {
-			sc.moveAllToActive()
-		}
+		sc.onNodeEvent(ev.Old, n)
 	}
-}
-
-func nodeSchedulingChanged(o, n *apiserver.Node) bool {
-	if o.Unschedulable != n.Unschedulable || o.Allocatable != n.Allocatable || len(o.Taints) != len(n.Taints) || len(o.Labels) != len(n.Labels) {
-		return true
-	}
-	for i := range o.Taints {
-		if o.Taints[i].Key != n.Taints[i].Key || o.Taints[i].Value != n.Taints[i].Value || o.Taints[i].Effect != n.Taints[i].Effect {
-			return true
-		}
-	}
-	for k, v := range o.Labels {
-		if nv, ok := n.Labels[k]; !ok || nv != v {
-			return true
-		}
-	}
-	return false
 }
 
 // acctOf is what p counts for on its node: a pod counts from binding until it is
@@ -418,13 +404,15 @@ func (sc *Scheduler) onPod(ev apiserver.Event[*apiserver.Pod]) {
 	if ev.Type == apiserver.Deleted {
 		if counted {
 			sc.count(was, -1)
-			sc.moveAllToActive()
+			sc.onAssignedPodDelete()
 		}
 		sc.dequeue(key)
 		return
 	}
 	if sc.recount(was, counted, p) {
-		sc.moveAllToActive()
+		// a bound pod that finished: upstream's pod informer leaves out terminal pods
+		// (status.phase field selector), so it sees a delete
+		sc.onAssignedPodDelete()
 	}
 	if !pending(p) {
 		sc.dequeue(key)
@@ -437,7 +425,7 @@ func (sc *Scheduler) onPod(ev apiserver.Event[*apiserver.Pod]) {
 	}
 	qp.pod = p
 	if ev.Type == apiserver.Modified && qp.state == qUnschedulable && podSchedulingChanged(ev.Old, p) {
-		sc.toActiveOrBackoff(qp)
+		sc.onOwnUpdate(qp, ev.Old, p)
 	}
 }
 
@@ -459,114 +447,12 @@ func podSchedulingChanged(o, n *apiserver.Pod) bool {
 	return false
 }
 
-func (sc *Scheduler) enqueue(p *apiserver.Pod) {
-	qp := &qpod{key: p.Key(), pod: p, prio: p.Priority, idx: -1}
-	sc.queued[qp.key] = qp
-	sc.pushActive(qp)
-}
-
-func (sc *Scheduler) pushActive(qp *qpod) {
-	sc.seq++
-	qp.seq = sc.seq
-	qp.state = qActive
-	heap.Push(&sc.active, qp)
-	if !sc.cycle.Pending() {
-		_ = sc.cycle.Schedule(sc.s.Now() + sc.cfg.SchedulingLatency)
-	}
-}
-
-func (sc *Scheduler) dequeue(key string) {
-	qp := sc.queued[key]
+func (sc *Scheduler) runCycle() {
+	qp := sc.pop()
 	if qp == nil {
 		return
 	}
-	delete(sc.queued, key)
-	delete(sc.unsched, key)
-	switch qp.state {
-	case qActive:
-		heap.Remove(&sc.active, qp.idx)
-	case qBackoff:
-		for i, x := range sc.backq {
-			if x == qp {
-				sc.backq = append(sc.backq[:i], sc.backq[i+1:]...)
-				break
-			}
-		}
-	}
-	qp.state = qNone
-}
-
-// moveAllToActive is the scheduling queue's MoveAllToActiveOrBackoffQueue on a
-// cluster event that may make unschedulable pods schedulable.
-func (sc *Scheduler) moveAllToActive() {
-	if len(sc.unsched) == 0 {
-		return
-	}
-	keys := make([]string, 0, len(sc.unsched))
-	for k := range sc.unsched {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		sc.toActiveOrBackoff(sc.unsched[k])
-	}
-}
-
-func (sc *Scheduler) toActiveOrBackoff(qp *qpod) {
-	delete(sc.unsched, qp.key)
-	now := sc.s.Now()
-	if qp.until <= now {
-		sc.pushActive(qp)
-		return
-	}
-	qp.state = qBackoff
-	sc.seq++
-	qp.seq = sc.seq
-	i := sort.Search(len(sc.backq), func(i int) bool {
-		b := sc.backq[i]
-		return b.until > qp.until || (b.until == qp.until && b.seq > qp.seq)
-	})
-	sc.backq = append(sc.backq, nil)
-	copy(sc.backq[i+1:], sc.backq[i:])
-	sc.backq[i] = qp
-	if !sc.backTimer.Pending() || sc.backTimer.When() > sc.backq[0].until {
-		_ = sc.backTimer.Schedule(sc.backq[0].until)
-	}
-}
-
-func (sc *Scheduler) flushBackoff() {
-	now := sc.s.Now()
-	n := 0
-	for n < len(sc.backq) && sc.backq[n].until <= now {
-		n++
-	}
-	due := append([]*qpod(nil), sc.backq[:n]...)
-	sc.backq = append(sc.backq[:0], sc.backq[n:]...)
-	for _, qp := range due {
-		sc.pushActive(qp)
-	}
-	if len(sc.backq) > 0 {
-		_ = sc.backTimer.Schedule(sc.backq[0].until)
-	}
-}
-
-func (sc *Scheduler) backoff(attempts int) time.Duration {
-	d := sc.cfg.PodInitialBackoff
-	for i := 1; i < attempts && d < sc.cfg.PodMaxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, sc.cfg.PodMaxBackoff)
-}
-
-func (sc *Scheduler) runCycle() {
-	if sc.active.Len() == 0 {
-		return
-	}
-	qp := heap.Pop(&sc.active).(*qpod)
-	qp.state = qNone
-	if sc.active.Len() > 0 {
-		_ = sc.cycle.Schedule(sc.s.Now() + sc.cfg.SchedulingLatency)
-	}
+	sc.kick()
 	p := qp.pod
 	if !pending(p) {
 		delete(sc.queued, qp.key)
@@ -576,7 +462,7 @@ func (sc *Scheduler) runCycle() {
 	qp.attempts++
 	if f := &sc.noFit; f.ok && !f.off && f.cmpOps == sc.s.Config.ComparisonOperators && sameFilterInputs(f.pod, p) &&
 		(f.version == sc.version || sc.refreshNoFit(p)) {
-		sc.unschedulableBecause(qp, f.msg)
+		sc.unschedulableBecause(qp, f.msg, f.counts.rejectors())
 		return
 	}
 	best := sc.selectNode(p)
@@ -689,9 +575,10 @@ func (sc *Scheduler) bind(qp *qpod, p *apiserver.Pod, ni *nodeInfo) {
 	case apiserver.IsNotFound(err) || err == errAlreadyBound:
 		delete(sc.queued, qp.key)
 	default:
-		// the API call failed (partition, outage): try again after the backoff
-		qp.until = now + sc.backoff(qp.attempts)
-		sc.toActiveOrBackoff(qp)
+		// the API call failed (partition, outage): an Error status, no plugin
+		// rejected the pod; it goes to the backoff queue (the error backoff queue
+		// from 1.33), and Pop does not take it early
+		sc.failed(qp, 0)
 	}
 }
 
@@ -728,7 +615,7 @@ func (sc *Scheduler) unschedulable(qp *qpod, p *apiserver.Pod) {
 	msg := f.counts.message(len(sc.nodes))
 	f.ok, f.version, f.pod, f.cmpOps, f.msg = true, sc.version, p, cmpOps, msg
 	sc.dirty = sc.dirty[:0]
-	sc.unschedulableBecause(qp, msg)
+	sc.unschedulableBecause(qp, msg, f.counts.rejectors())
 }
 
 // refreshNoFit brings the no-fit cache to the current version for p, a pod with its
@@ -772,12 +659,12 @@ func (sc *Scheduler) refreshNoFit(p *apiserver.Pod) bool {
 	return true
 }
 
-// unschedulableBecause parks a pod that fits no node, msg saying why.
-func (sc *Scheduler) unschedulableBecause(qp *qpod, msg string) {
+// unschedulableBecause parks a pod that fits no node, msg saying why; rej are the
+// plugins that rejected it (none when there is no node at all: upstream's
+// ErrNoNodesAvailable is an Error status, not a FitError).
+func (sc *Scheduler) unschedulableBecause(qp *qpod, msg string, rej uint8) {
 	now := sc.s.Now()
-	qp.until = now + sc.backoff(qp.attempts)
-	qp.state = qUnschedulable
-	sc.unsched[qp.key] = qp
+	sc.failed(qp, rej)
 	if msg == qp.lastMsg {
 		return
 	}

@@ -196,7 +196,8 @@ func TestSchedulerUnschedulableRetriedOnNodeChange(t *testing.T) {
 	require.NotNil(t, c)
 	require.Equal(t, "Unschedulable", c.Reason)
 	require.Equal(t, uint64(1), w.sched.Attempts, "no retries without a cluster change")
-	require.Equal(t, 0, w.e.Pending(), "nothing scheduled while the pod waits")
+	require.Equal(t, 1, w.e.Pending(), "nothing scheduled while the pod waits but the 5-minute flush")
+	require.True(t, w.sched.leftTimer.Pending())
 
 	w.at(70*time.Second, func() {
 		_, err := w.s.Nodes.Patch(w.c, "n2", func(n *apiserver.Node) error { n.Unschedulable = false; return nil })
@@ -296,7 +297,10 @@ func TestSchedulerRetriedOnPodDeletion(t *testing.T) {
 		require.NoError(t, err)
 	})
 	w.run(21*time.Second + time.Millisecond)
-	require.True(t, w.sched.backTimer.Pending(), "in backoff after the node change")
+	// a label change concerns NodeAffinity only: the pod, rejected by
+	// NodeResourcesFit, stays unschedulable and waits for the 5-minute flush
+	require.True(t, w.sched.leftTimer.Pending(), "waiting for the unschedulable flush")
+	require.Len(t, w.sched.unsched, 1)
 	w.stop()
 	require.Equal(t, 0, w.e.Pending())
 }
@@ -457,6 +461,8 @@ func TestSchedulerStartQueuesPendingInKeyOrder(t *testing.T) {
 // and pod changes, the trace is the same with the shortcut off.
 func TestPropertyNoFitShortcut(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
+		// the queue of each version: 1.31 (pre-check), 1.32 (hints), 1.33+ (pop from backoff)
+		minor := rapid.SampledFrom([]int{31, 32, 33}).Draw(rt, "minor")
 		type template struct {
 			sel  map[string]string
 			tols []taint.Toleration
@@ -487,7 +493,7 @@ func TestPropertyNoFitShortcut(t *testing.T) {
 			})
 		}
 		run := func(off bool) string {
-			w := newWorld(t, 1)
+			w := newWorldWith(t, 1, SchedulerConfigFor(minor))
 			w.sched.noFit.off = off
 			for i := range 3 {
 				w.addNode(fmt.Sprintf("n%d", i), map[string]string{"disk": "hdd"})

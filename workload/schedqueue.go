@@ -1,0 +1,509 @@
+package workload
+
+import (
+	"container/heap"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/taint"
+)
+
+// The scheduling queue (pkg/scheduler/internal/queue/scheduling_queue.go in 1.31,
+// pkg/scheduler/backend/queue/{scheduling_queue,active_queue,backoff_queue}.go from
+// 1.33): an active queue, a backoff queue and a pool of unschedulable pods. What
+// moves a pod out of the pool depends on the version (SchedulerConfig.QueueingHints
+// and PopFromBackoffQ); see the package doc.
+
+const (
+	qNone uint8 = iota
+	qActive
+	qBackoff
+	qUnschedulable
+)
+
+// Rejector plugins: the filters that rejected a pod in its last cycle (upstream
+// QueuedPodInfo.UnschedulablePlugins, the plugins of the FitError's diagnosis).
+const (
+	rejUnschedulable uint8 = 1 << iota // NodeUnschedulable
+	rejTaint                           // TaintToleration
+	rejAffinity                        // NodeAffinity
+	rejFit                             // NodeResourcesFit
+	numRejectors     = iota
+	rejFitIndex      = numRejectors - 1
+)
+
+// Ticker periods of PriorityQueue.Run: the backoff flush (flushBackoffQCompleted,
+// every second; from 1.33 aligned to whole seconds, the backoff ordering window)
+// and the unschedulable flush (flushUnschedulablePodsLeftover, every 30 s).
+const (
+	backoffFlushPeriod  = time.Second
+	leftoverFlushPeriod = 30 * time.Second
+)
+
+type qpod struct {
+	key string
+	// pod is the version of the pod last listed or delivered
+	pod      *apiserver.Pod
+	prio     int32
+	seq      uint64
+	attempts int
+	state    uint8
+	// rej are the plugins that rejected the pod in its last cycle; 0 after an Error
+	// (no node at all, a failed binding), which puts it in the error backoff queue.
+	rej uint8
+	// ts is when the pod last came back to the queue after a failed cycle
+	// (QueuedPodInfo.Timestamp), until the end of its backoff computed from it
+	// (getBackoffTime: truncated to whole seconds with PopFromBackoffQ).
+	ts, until time.Duration
+	lastMsg   string
+	idx       int
+}
+
+type activeQ []*qpod
+
+func (q activeQ) Len() int { return len(q) }
+func (q activeQ) Less(i, j int) bool {
+	if q[i].prio != q[j].prio {
+		return q[i].prio > q[j].prio
+	}
+	return q[i].seq < q[j].seq
+}
+func (q activeQ) Swap(i, j int) { q[i], q[j] = q[j], q[i]; q[i].idx = i; q[j].idx = j }
+func (q *activeQ) Push(x any)   { p := x.(*qpod); p.idx = len(*q); *q = append(*q, p) }
+func (q *activeQ) Pop() any {
+	old := *q
+	p := old[len(old)-1]
+	old[len(old)-1] = nil
+	*q = old[:len(old)-1]
+	p.idx = -1
+	return p
+}
+
+func (sc *Scheduler) enqueue(p *apiserver.Pod) {
+	qp := &qpod{key: p.Key(), pod: p, prio: p.Priority, idx: -1}
+	sc.queued[qp.key] = qp
+	sc.pushActive(qp)
+}
+
+func (sc *Scheduler) pushActive(qp *qpod) {
+	sc.seq++
+	qp.seq = sc.seq
+	qp.state = qActive
+	heap.Push(&sc.active, qp)
+	sc.kick()
+}
+
+// kick starts a cycle if there is a pod Pop would return and none is under way.
+func (sc *Scheduler) kick() {
+	if sc.cycle.Pending() {
+		return
+	}
+	if sc.active.Len() > 0 || (sc.cfg.PopFromBackoffQ && sc.backqPop > 0) {
+		_ = sc.cycle.Schedule(sc.s.Now() + sc.cfg.SchedulingLatency)
+	}
+}
+
+// pop is the queue's Pop: the head of the active queue, or with PopFromBackoffQ and
+// an empty active queue the head of the backoff queue (activeQueue.unlockedPop,
+// 1.33+): the pod is tried before its backoff ends, and the attempt counts as any
+// other (Attempts grows, so does its next backoff). Error pods are not taken.
+func (sc *Scheduler) pop() *qpod {
+	var qp *qpod
+	switch {
+	case sc.active.Len() > 0:
+		qp = heap.Pop(&sc.active).(*qpod)
+	case sc.cfg.PopFromBackoffQ && sc.backqPop > 0:
+		i := slices.IndexFunc(sc.backq, func(b *qpod) bool { return b.rej != 0 })
+		qp = sc.backq[i]
+		sc.backq = slices.Delete(sc.backq, i, i+1)
+		sc.backqPop--
+	default:
+		return nil
+	}
+	qp.state = qNone
+	return qp
+}
+
+func (sc *Scheduler) dequeue(key string) {
+	qp := sc.queued[key]
+	if qp == nil {
+		return
+	}
+	delete(sc.queued, key)
+	switch qp.state {
+	case qActive:
+		heap.Remove(&sc.active, qp.idx)
+	case qBackoff:
+		if i := slices.Index(sc.backq, qp); i >= 0 {
+			sc.backq = slices.Delete(sc.backq, i, i+1)
+			if qp.rej != 0 {
+				sc.backqPop--
+			}
+		}
+	case qUnschedulable:
+		sc.leaveUnsched(qp)
+	}
+	qp.state = qNone
+}
+
+func (sc *Scheduler) leaveUnsched(qp *qpod) {
+	delete(sc.unsched, qp.key)
+	for i := range numRejectors {
+		if qp.rej&(1<<i) != 0 {
+			sc.unschedBy[i]--
+		}
+	}
+}
+
+// failed puts back a pod whose cycle failed, rejected by the plugins rej
+// (AddUnschedulableIfNotPresent): into the unschedulable pool, or with no rejector
+// (an Error) into the backoff queue. nodesim's cycle runs at one instant, so no
+// event arrives while the pod is in flight and none moves it at once.
+func (sc *Scheduler) failed(qp *qpod, rej uint8) {
+	now := sc.s.Now()
+	qp.rej, qp.ts = rej, now
+	qp.until = sc.expiry(now, qp.attempts)
+	if rej == 0 {
+		sc.toActiveOrBackoff(qp)
+		return
+	}
+	qp.state = qUnschedulable
+	sc.unsched[qp.key] = qp
+	for i := range numRejectors {
+		if rej&(1<<i) != 0 {
+			sc.unschedBy[i]++
+		}
+	}
+	if due := sc.leftoverDue(qp); !sc.leftTimer.Pending() || sc.leftTimer.When() > due {
+		_ = sc.leftTimer.Schedule(due)
+	}
+}
+
+// backoff is calculateBackoffDuration: min(initial·2^(attempts-1), max).
+func (sc *Scheduler) backoff(attempts int) time.Duration {
+	d := sc.cfg.PodInitialBackoff
+	for i := 1; i < attempts && d < sc.cfg.PodMaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, sc.cfg.PodMaxBackoff)
+}
+
+// expiry is getBackoffTime for a pod back in the queue at ts after attempts
+// attempts: ts plus its backoff, truncated to the 1 s ordering window
+// (backoffQueue.alignToWindow) with PopFromBackoffQ. Virtual time is aligned on the
+// scenario's start, taken to be a whole second.
+func (sc *Scheduler) expiry(ts time.Duration, attempts int) time.Duration {
+	e := ts + sc.backoff(attempts)
+	if sc.cfg.PopFromBackoffQ {
+		e = e.Truncate(backoffFlushPeriod)
+	}
+	return e
+}
+
+// backingOff is isPodBackingoff: the expiry is not before now (with
+// PopFromBackoffQ, before now truncated to the window).
+func (sc *Scheduler) backingOff(qp *qpod, now time.Duration) bool {
+	if sc.cfg.PopFromBackoffQ {
+		now = now.Truncate(backoffFlushPeriod)
+	}
+	return qp.until >= now
+}
+
+// flushTickAfter is the first tick of the backoff flush after t: every second from
+// Start before 1.33 (wait.Until), on whole seconds from 1.33
+// (waitUntilAlignedWithOrderingWindow).
+func (sc *Scheduler) flushTickAfter(t time.Duration) time.Duration {
+	phase := sc.startedAt
+	if sc.cfg.PopFromBackoffQ {
+		phase = 0
+	}
+	return phase + ((t-phase)/backoffFlushPeriod+1)*backoffFlushPeriod
+}
+
+func (sc *Scheduler) maxInUnsched() time.Duration {
+	if d := sc.cfg.PodMaxInUnschedulablePodsDuration; d > 0 {
+		return d
+	}
+	return defaultPodMaxInUnschedulable
+}
+
+// leftoverDue is the first tick of the unschedulable flush (every 30 s from Start)
+// at which qp has waited longer than PodMaxInUnschedulablePodsDuration.
+func (sc *Scheduler) leftoverDue(qp *qpod) time.Duration {
+	return sc.startedAt + ((qp.ts+sc.maxInUnsched()-sc.startedAt)/leftoverFlushPeriod+1)*leftoverFlushPeriod
+}
+
+// toActiveOrBackoff moves a pod to the active queue, or to the backoff queue while
+// it backs off (requeuePodViaQueueingHint with queueAfterBackoff).
+func (sc *Scheduler) toActiveOrBackoff(qp *qpod) {
+	now := sc.s.Now()
+	if !sc.backingOff(qp, now) {
+		sc.pushActive(qp)
+		return
+	}
+	qp.state = qBackoff
+	sc.seq++
+	qp.seq = sc.seq
+	i, _ := slices.BinarySearchFunc(sc.backq, qp, func(b, q *qpod) int {
+		if sc.backqLess(b, q) {
+			return -1
+		}
+		return 1
+	})
+	sc.backq = slices.Insert(sc.backq, i, qp)
+	if qp.rej != 0 {
+		sc.backqPop++
+	}
+	if at := sc.flushTickAfter(sc.backq[0].until); !sc.backTimer.Pending() || sc.backTimer.When() > at {
+		_ = sc.backTimer.Schedule(at)
+	}
+	sc.kick()
+}
+
+// backqLess orders the backoff queue: by expiry, then (with PopFromBackoffQ,
+// lessBackoffCompletedWithPriority) as the active queue; ties by arrival.
+func (sc *Scheduler) backqLess(a, b *qpod) bool {
+	if a.until != b.until {
+		return a.until < b.until
+	}
+	if sc.cfg.PopFromBackoffQ && a.prio != b.prio {
+		return a.prio > b.prio
+	}
+	return a.seq < b.seq
+}
+
+// flushBackoff is flushBackoffQCompleted at one of its ticks.
+func (sc *Scheduler) flushBackoff() {
+	now := sc.s.Now()
+	n := 0
+	for n < len(sc.backq) && !sc.backingOff(sc.backq[n], now) {
+		n++
+	}
+	due := slices.Clone(sc.backq[:n])
+	sc.backq = slices.Delete(sc.backq, 0, n)
+	for _, qp := range due {
+		if qp.rej != 0 {
+			sc.backqPop--
+		}
+		sc.pushActive(qp)
+	}
+	if len(sc.backq) > 0 {
+		_ = sc.backTimer.Schedule(sc.flushTickAfter(sc.backq[0].until))
+	}
+}
+
+// flushLeftover is flushUnschedulablePodsLeftover at one of its ticks: the pods
+// unschedulable for longer than PodMaxInUnschedulablePodsDuration move (a wildcard
+// event: after their backoff, long over by then).
+func (sc *Scheduler) flushLeftover() {
+	now := sc.s.Now()
+	var move []*qpod
+	next := time.Duration(-1)
+	for _, qp := range sc.unsched {
+		if now-qp.ts > sc.maxInUnsched() {
+			move = append(move, qp)
+		} else if due := sc.leftoverDue(qp); next < 0 || due < next {
+			next = due
+		}
+	}
+	if next >= 0 {
+		_ = sc.leftTimer.Schedule(next)
+	}
+	sc.move(move)
+}
+
+// move takes pods out of the unschedulable pool, in key order (upstream walks a
+// map; the order decides their places in the active queue).
+func (sc *Scheduler) move(qps []*qpod) {
+	slices.SortFunc(qps, func(a, b *qpod) int { return strings.Compare(a.key, b.key) })
+	for _, qp := range qps {
+		sc.leaveUnsched(qp)
+		sc.toActiveOrBackoff(qp)
+	}
+}
+
+// onNodeEvent is the node informer's add (o nil) or update handler
+// (addNodeToCache, updateNodeInCache): MoveAllToActiveOrBackoffQueue with the
+// events of NodeSchedulingPropertiesChange.
+func (sc *Scheduler) onNodeEvent(o, n *apiserver.Node) {
+	if len(sc.unsched) == 0 {
+		return
+	}
+	if !sc.cfg.QueueingHints {
+		// 1.31: every filter plugin registers Node Add and every Node update
+		// (EventsToRegister), so any event moves the pods that pass
+		// preCheckForNode against the node.
+		if o != nil && !nodeUpdateEvent(o, n) {
+			return
+		}
+		ni := sc.infos[n.Name]
+		sc.moveIf(func(qp *qpod) bool { return preCheckForNode(qp.pod, ni, sc.s.Config.ComparisonOperators) })
+		return
+	}
+	// Hints: only the plugins that registered one of the update's events, and that
+	// rejected some pod, are asked.
+	interested := uint8(rejUnschedulable | rejTaint | rejAffinity | rejFit) // Node/Add
+	if o != nil {
+		interested = nodeUpdatePlugins(o, n)
+	}
+	asked := false
+	for i := range numRejectors {
+		asked = asked || (interested&(1<<i) != 0 && sc.unschedBy[i] > 0)
+	}
+	if !asked {
+		return
+	}
+	cmpOps := sc.s.Config.ComparisonOperators
+	sc.moveIf(func(qp *qpod) bool { return nodeHint(qp.pod, qp.rej&interested, o, n, cmpOps) })
+}
+
+// onAssignedPodDelete is deletePodFromCache's AssignedPodDelete event: only
+// NodeResourcesFit registers it (Pod/Delete; AssignedPod/Delete from 1.34), and its
+// hint queues every pod it rejected when the deleted pod was bound.
+func (sc *Scheduler) onAssignedPodDelete() {
+	if sc.unschedBy[rejFitIndex] == 0 {
+		return
+	}
+	sc.moveIf(func(qp *qpod) bool { return qp.rej&rejFit != 0 })
+}
+
+// onOwnUpdate is the queue's Update for a pod in the unschedulable pool whose
+// scheduling fields changed. Without hints any update moves it (isPodUpdated);
+// with hints, TaintToleration queues it on a toleration change, NodeUnschedulable
+// when it now tolerates the unschedulable taint, NodeResourcesFit when its
+// requests went down (UpdatePodScaleDown); a changed node selector or affinity
+// (mutable only while the pod is gated) has no hint and leaves it.
+func (sc *Scheduler) onOwnUpdate(qp *qpod, o, n *apiserver.Pod) {
+	if sc.cfg.QueueingHints {
+		tolChanged := !slices.EqualFunc(o.Tolerations, n.Tolerations, sameToleration)
+		queue := qp.rej&rejTaint != 0 && tolChanged ||
+			qp.rej&rejUnschedulable != 0 && tolChanged && taint.TolerationsTolerateTaint(n.Tolerations, unschedulableTaint, sc.s.Config.ComparisonOperators) ||
+			qp.rej&rejFit != 0 && (n.Requests.MilliCPU < o.Requests.MilliCPU || n.Requests.Memory < o.Requests.Memory)
+		if !queue {
+			return
+		}
+	}
+	sc.leaveUnsched(qp)
+	sc.toActiveOrBackoff(qp)
+}
+
+func (sc *Scheduler) moveIf(ok func(*qpod) bool) {
+	var move []*qpod
+	for _, qp := range sc.unsched {
+		if ok(qp) {
+			move = append(move, qp)
+		}
+	}
+	sc.move(move)
+}
+
+// nodeUpdateEvent reports whether an update gives any event of 1.31's
+// NodeSchedulingPropertiesChange: spec.unschedulable turned false, allocatable,
+// labels, taints, condition statuses or annotations changed.
+func nodeUpdateEvent(o, n *apiserver.Node) bool {
+	if (o.Unschedulable && !n.Unschedulable) || o.Allocatable != n.Allocatable ||
+		!maps.Equal(o.Labels, n.Labels) || !maps.Equal(o.Annotations, n.Annotations) || !sameTaints(o.Taints, n.Taints) {
+		return true
+	}
+	if len(o.Conditions) != len(n.Conditions) {
+		return true
+	}
+	for i := range o.Conditions {
+		if c := n.Condition(o.Conditions[i].Type); c == nil || c.Status != o.Conditions[i].Status {
+			return true
+		}
+	}
+	return false
+}
+
+func sameTaints(a, b []taint.Taint) bool {
+	return slices.EqualFunc(a, b, func(x, y taint.Taint) bool {
+		return x.Key == y.Key && x.Value == y.Value && x.Effect == y.Effect && x.TimeAdded == y.TimeAdded
+	})
+}
+
+// nodeUpdatePlugins are the plugins that registered an event of this update, with
+// hints (EventsToRegister, 1.33 and 1.37): NodeUnschedulable and TaintToleration
+// Node/UpdateNodeTaint (which spec.unschedulable turning false also gives:
+// extractNodeSpecUnschedulableChange), NodeAffinity Node/UpdateNodeLabel,
+// NodeResourcesFit Node/UpdateNodeAllocatable. Conditions and annotations concern
+// none of them.
+func nodeUpdatePlugins(o, n *apiserver.Node) uint8 {
+	var r uint8
+	if (o.Unschedulable && !n.Unschedulable) || !sameTaints(o.Taints, n.Taints) {
+		r |= rejUnschedulable | rejTaint
+	}
+	if !maps.Equal(o.Labels, n.Labels) {
+		r |= rejAffinity
+	}
+	if o.Allocatable != n.Allocatable {
+		r |= rejFit
+	}
+	return r
+}
+
+// nodeHint is the OR of the QueueingHintFns of the plugins rej for a node added (o
+// nil) or updated from o to n: each plugin asks only whether its own verdict could
+// turn, not whether the pod now fits.
+//   - NodeUnschedulable (isSchedulableAfterNodeChange): the node is added
+//     schedulable, or goes from unschedulable to schedulable.
+//   - TaintToleration (isSchedulableAfterNodeChange): some NoSchedule/NoExecute
+//     taint was untolerated before (or the node is new) and none is now.
+//   - NodeAffinity (isSchedulableAfterNodeChange): the node matches the pod's
+//     selector and required affinity now and did not before (or is new).
+//   - NodeResourcesFit (isSchedulableAfterNodeChange): the pod fits the node's
+//     allocatable with nothing on it (isFit), and the node is new or its allowed pods,
+//     or the allocatable cpu or memory the pod requests, went up
+//     (haveAnyRequestedResourcesIncreased).
+func nodeHint(p *apiserver.Pod, rej uint8, o, n *apiserver.Node, cmpOps bool) bool {
+	if rej&rejUnschedulable != 0 && !n.Unschedulable && (o == nil || o.Unschedulable) {
+		return true
+	}
+	if rej&rejTaint != 0 {
+		_, is := taint.FindUntoleratedTaint(n.Taints, p.Tolerations, noScheduleOrExecute, cmpOps)
+		was := true
+		if o != nil {
+			_, was = taint.FindUntoleratedTaint(o.Taints, p.Tolerations, noScheduleOrExecute, cmpOps)
+		}
+		if was && !is {
+			return true
+		}
+	}
+	if rej&rejAffinity != 0 && matchesAffinity(p, n) && (o == nil || !matchesAffinity(p, o)) {
+		return true
+	}
+	if rej&rejFit != 0 && insufficientResources(p, n.Allocatable, apiserver.Resources{}, 0) == 0 {
+		if o == nil {
+			return true
+		}
+		a, b := o.Allocatable, n.Allocatable
+		if b.Pods > a.Pods || (p.Requests.MilliCPU > 0 && b.MilliCPU > a.MilliCPU) || (p.Requests.Memory > 0 && b.Memory > a.Memory) {
+			return true
+		}
+	}
+	return false
+}
+
+func matchesAffinity(p *apiserver.Pod, n *apiserver.Node) bool {
+	return MatchesNodeSelector(p.NodeSelector, n.Labels) && MatchesNodeSelectorTerms(p.RequiredNodeAffinity, n.Labels)
+}
+
+// preCheckForNode is 1.31's pre-check of a node event (eventhandlers.go): the pod
+// passes AdmissionCheck against the node as the scheduler's cache has it
+// (NodeResourcesFit with the pods on it, then node affinity; node name and ports are
+// not modelled) and tolerates its NoSchedule taints (NoExecute and
+// spec.unschedulable are not checked).
+func preCheckForNode(p *apiserver.Pod, ni *nodeInfo, cmpOps bool) bool {
+	if ni == nil || ni.node == nil {
+		return false
+	}
+	n := ni.node
+	if insufficientResources(p, n.Allocatable, ni.requested, int64(ni.pods)) != 0 || !matchesAffinity(p, n) {
+		return false
+	}
+	_, bad := taint.FindUntoleratedTaint(n.Taints, p.Tolerations, func(t taint.Taint) bool { return t.Effect == taint.NoSchedule }, cmpOps)
+	return !bad
+}
