@@ -169,12 +169,19 @@
 //     as a later event), so try 0 fails NotFound and try 1 (a GET) succeeds. A fresh
 //     kubelet shows the same line, as real ones do. A restart with the Node still present
 //     finds it in the informer's initial list and logs nothing.
-//   - Runtime check: the first container runtime status check succeeds RuntimeCheckDelay
-//     (default 1 s) after start. Registration at 0.1 s therefore creates the Node with
-//     Ready=False "container runtime status check may not have completed yet", and
-//     fastStatusUpdateOnce posts Ready=True at about 1 s, the order a real kubelet shows
-//     (updateRuntimeUp runs every 5 s from start and its first CRI Status call takes about
-//     that long on a cold node).
+//   - Runtime check: on a machine that has just started (the first Start, PowerOn),
+//     the container runtime is not up yet, and the first runtime status check succeeds
+//     RuntimeCheckDelay (default 1 s) after start. Registration at 0.1 s therefore
+//     creates the Node with Ready=False "container runtime status check may not have
+//     completed yet", and fastStatusUpdateOnce posts Ready=True at about 1 s: a fresh
+//     node is NotReady for its first second, as a real one is until its runtime (and
+//     network plugin) report ready. A new kubelet process on a machine whose runtime
+//     runs (a restart, a start after a stop) finds it up at once: upstream's Run calls
+//     updateRuntimeUp before it starts the status loop, so that a restarted kubelet
+//     does not report its node NotReady in its first report (pkg/kubelet/kubelet.go
+//     Run, v1.31.0–v1.37.2). Until session 12 every start waited RuntimeCheckDelay,
+//     and a restart reported Ready=False for about 10 s, which could taint the node
+//     not-ready:NoExecute and evict pods (TestKubeletRestartKeepsNodeReady).
 //   - Pod start: PodStartDelay (default 1 s) stands for sandbox and container start.
 //   - onRepeatedHeartbeatFailure closes connections upstream; there are none to close here.
 //   - Requests take effect at the instant they are made; a partitioned request fails after

@@ -43,7 +43,10 @@ type Kubelet struct {
 	poweredOff   bool // the machine is down (containers gone)
 	registered   bool // registrationCompleted: never reset until restart
 	runtimeReady bool // the first container runtime status check succeeded
-	fastDone     bool // fastStatusUpdateOnce finished
+	// runtimeUp: the machine's container runtime is up; it outlives the kubelet
+	// process (a restart finds it running) and goes with PowerOff
+	runtimeUp bool
+	fastDone  bool // fastStatusUpdateOnce finished
 	// fastQuiet: the last fast poll found the node not Ready with the runtime not
 	// checked yet, and the node informer has delivered nothing since (see
 	// fastNodeStatusUpdate)
@@ -165,7 +168,7 @@ func New(s *apiserver.Server, nodeName string, cfg Config, opts ...Option) (*Kub
 	e := s.Engine
 	k.statusTimer, _ = e.NewTimer(k.statusStep)
 	k.fastTimer, _ = e.NewTimer(k.fastStep)
-	k.runtimeTimer, _ = e.NewTimer(func() { k.runtimeReady = true })
+	k.runtimeTimer, _ = e.NewTimer(func() { k.runtimeReady, k.runtimeUp = true, true })
 	k.podTimer, _ = e.NewTimer(k.resyncPods)
 	k.client.BeforeChange(k.catchUpBehind)
 	return k, nil
@@ -225,7 +228,14 @@ func (k *Kubelet) Start() {
 		k.registered = false
 	}
 	k.startInformers()
-	_ = k.runtimeTimer.Schedule(now + k.cfg.RuntimeCheckDelay)
+	if k.runtimeUp {
+		// A new process on a machine whose runtime runs (a kubelet restart): Run's
+		// first updateRuntimeUp, which the status loop waits for so that a restarted
+		// kubelet does not report its node NotReady, finds it up at once.
+		k.runtimeReady = true
+	} else {
+		_ = k.runtimeTimer.Schedule(now + k.cfg.RuntimeCheckDelay)
+	}
 	// kubelet Run: the status loop, fastStatusUpdateOnce and the lease controller start together.
 	_ = k.statusTimer.Schedule(now)
 	_ = k.fastTimer.Schedule(now)
@@ -283,6 +293,7 @@ func (k *Kubelet) Restart() {
 func (k *Kubelet) PowerOff() {
 	k.Stop()
 	k.poweredOff = true
+	k.runtimeUp = false
 	for _, key := range sortedKeys(k.pods) {
 		k.pods[key].stopTimers()
 		delete(k.pods, key)

@@ -70,7 +70,7 @@ func (k *Kubelet) restoreObjects(since time.Duration) (Resume, error) {
 	if !*k.cfg.RegisterNode {
 		return res, nil
 	}
-	k.runtimeReady = true
+	k.runtimeReady, k.runtimeUp = true, true
 	n := k.initialNode()
 	n.CreationTimestamp = since
 	for i := range n.Conditions {
@@ -149,7 +149,7 @@ func (k *Kubelet) Adopt(r Resume, nodeEv *apiserver.Event[*apiserver.Node], podE
 	k.running = true
 	k.poweredOff = false
 	k.registered = true
-	k.runtimeReady = true
+	k.runtimeReady, k.runtimeUp = true, true
 	k.fastDone = true
 	k.reported = true
 	k.lastReport = r.LastReport

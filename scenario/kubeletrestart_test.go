@@ -1,0 +1,70 @@
+package scenario_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nodesim/nodesim/scenario"
+)
+
+// A kubelet restart on a running node does not report the node NotReady: Run waits
+// for its first updateRuntimeUp before the status loop starts, and the container
+// runtime, which outlives the kubelet process, is up (pkg/kubelet/kubelet.go Run,
+// v1.31.0–v1.37.2). So no not-ready taint, and a pod that tolerates not-ready for 2 s
+// stays. A machine that powers on starts its runtime afresh: its node is NotReady
+// until the first runtime check, and that pod is evicted.
+func TestKubeletRestartKeepsNodeReady(t *testing.T) {
+	for _, tc := range []struct {
+		name, events string
+		blip         bool
+	}{
+		{"restartKubelet", "    - at: 100s\n      restartKubelet: {node: w0}\n", false},
+		{"stopKubelet-then-start", "    - at: 100s\n      stopKubelet: {node: w0}\n    - at: 110s\n      startKubelet: {node: w0}\n", false},
+		{"powerOff-then-on", "    - at: 100s\n      powerOff: {node: w0}\n    - at: 110s\n      powerOn: {node: w0}\n", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			y := `apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: restart}
+spec:
+  duration: 3m
+  nodes:
+    - namePrefix: w
+      count: 3
+  objects:
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: p, namespace: default}
+      spec:
+        nodeName: w0
+        containers: [{name: app, image: nginx}]
+        tolerations:
+          - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 2}
+  events:
+` + tc.events
+			sc, err := scenario.Parse("restart.yaml", []byte(y))
+			require.NoError(t, err)
+			res, err := scenario.Run(sc, scenario.RunOptions{})
+			require.NoError(t, err)
+			var notReady, tainted, evicted bool
+			for _, r := range res.Records() {
+				if r.T < 100*time.Second {
+					continue
+				}
+				switch {
+				case r.Kind == "NodeCondition" && r.Str("node") == "w0" && r.Str("type") == "Ready" && r.Str("to") == "False":
+					notReady = true
+				case r.Kind == "TaintAdded" && r.Str("node") == "w0" && r.Str("taint") == "node.kubernetes.io/not-ready:NoExecute":
+					tainted = true
+				case r.Kind == "PodEvicted" && r.Str("pod") == "default/p":
+					evicted = true
+				}
+			}
+			require.Equal(t, tc.blip, notReady, "Ready=False after 100 s")
+			require.Equal(t, tc.blip, tainted, "not-ready:NoExecute after 100 s")
+			require.Equal(t, tc.blip, evicted, "the pod evicted")
+		})
+	}
+}
