@@ -68,3 +68,50 @@ spec:
 		})
 	}
 }
+
+// After a machine powers on, its pods' containers start again: the API still shows
+// them Ready from before it went down, and the kubelet's first status for them (no
+// container running, an empty status manager cache) puts Ready to False until they
+// run again (PodStartDelay, 1 s). A restarted kubelet, whose containers kept running,
+// writes nothing for them.
+func TestPowerOnPodsNotReadyUntilStarted(t *testing.T) {
+	for _, tc := range []struct {
+		name, events string
+		want         []string
+	}{
+		{"powerOn", "    - at: 100s\n      powerOff: {node: w0}\n    - at: 120s\n      powerOn: {node: w0}\n",
+			[]string{"2m0s True→False", "2m1s False→True"}},
+		{"restartKubelet", "    - at: 120s\n      restartKubelet: {node: w0}\n", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			y := `apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: reboot}
+spec:
+  duration: 3m
+  nodes:
+    - namePrefix: w
+      count: 3
+  objects:
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: p, namespace: default}
+      spec:
+        nodeName: w0
+        containers: [{name: app, image: nginx}]
+  events:
+` + tc.events
+			sc, err := scenario.Parse("reboot.yaml", []byte(y))
+			require.NoError(t, err)
+			res, err := scenario.Run(sc, scenario.RunOptions{})
+			require.NoError(t, err)
+			var got []string
+			for _, r := range res.Records() {
+				if r.Kind == "PodReady" && r.Str("pod") == "default/p" && r.T >= 100*time.Second {
+					got = append(got, r.T.String()+" "+r.Str("from")+"→"+r.Str("to"))
+				}
+			}
+			require.Equal(t, tc.want, got)
+		})
+	}
+}

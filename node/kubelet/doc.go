@@ -60,7 +60,19 @@
 // (the informer's initial list). Whatever the kubelet generates goes into its cache,
 // even when the write fails (upstream caches before it writes); a failed write is
 // retried at the next tick (upstream also retries when another pod's status changes on
-// the node, which is not modelled). After PowerOn the containers start again.
+// the node, which is not modelled). After PowerOn the containers start again; until
+// they run (PodStartDelay), the first sync of each pod the API still shows Ready from
+// before the power-off writes ContainersReady and Ready False (no container runs, and
+// the status manager's cache died with the process), as upstream's first
+// generateAPIPodStatus after a reboot does. A kubelet restart leaves the containers
+// running, and their pods' status alone.
+//
+// Not modelled either: readiness probes beyond their initial delay. In 1.31–1.34 a
+// restarted kubelet reports a probed container not Ready until its first probe (a
+// random part of periodSeconds after the restart: prober/worker.go run); from 1.35
+// (ChangeContainerStatusOnKubeletRestart off by default) a container started more than
+// 10 s before the restart stays Ready (prober_manager.go setReadyStateOnKubeletRestart),
+// which is what nodesim does in every version.
 //
 // Not modelled: a kubelet started while its node is partitioned gets its informers'
 // initial lists at once, where upstream's reflector LIST fails until the heal and then

@@ -111,6 +111,13 @@ func (k *Kubelet) syncPod(p *apiserver.Pod) {
 		if !ps.start.Pending() {
 			ps.start, _ = k.s.Engine.At(now+k.cfg.PodStartDelay, func() { k.startPod(key) })
 		}
+		if p.IsReady() {
+			// The API still shows the containers of a machine that went down (PowerOff):
+			// the first sync's status has none running, and the status manager, whose
+			// cache died with the process, writes it (updateStatusInternal, syncPod) —
+			// not Ready until the containers run again.
+			k.writePodStatus(key, func(q *apiserver.Pod) { setNotReady(q, now) })
+		}
 		return
 	}
 	// status manager: the containers run; make the API agree.
@@ -172,6 +179,13 @@ func SetRunning(q *apiserver.Pod, ready bool, now time.Duration) {
 	q.SetCondition(apiserver.PodCondition{Type: PodContainersReady, Status: st}, now)
 	q.SetCondition(apiserver.PodCondition{Type: apiserver.PodReady, Status: st}, now)
 	q.SetCondition(apiserver.PodCondition{Type: apiserver.PodScheduled, Status: apiserver.ConditionTrue}, now)
+}
+
+// setNotReady writes ContainersReady and Ready False, the status of a pod whose
+// containers do not run (yet); its phase stays as it was.
+func setNotReady(q *apiserver.Pod, now time.Duration) {
+	q.SetCondition(apiserver.PodCondition{Type: PodContainersReady, Status: apiserver.ConditionFalse}, now)
+	q.SetCondition(apiserver.PodCondition{Type: apiserver.PodReady, Status: apiserver.ConditionFalse}, now)
 }
 
 // startPod: the containers run now; Ready follows after the pod's readiness delay.
