@@ -196,6 +196,12 @@
 //     not-ready:NoExecute and evict pods (TestKubeletRestartKeepsNodeReady).
 //   - Pod start: PodStartDelay (default 1 s) stands for sandbox and container start.
 //   - onRepeatedHeartbeatFailure closes connections upstream; there are none to close here.
+//   - A failed fast status PATCH (fastStatusUpdateOnce) logs "will retry with
+//     syncNodeStatus", but the retry is the loop's next sync; upstream calls
+//     syncNodeStatus at once (fastNodeStatusUpdate, v1.31.0–v1.37.2). Likewise the
+//     shutdown manager's immediate sync is skipped when a sync is under way, where
+//     upstream's waits for it and then runs. Both differ only while requests fail or
+//     take time (a partition, an outage).
 //   - Requests take effect at the instant they are made; a partitioned request fails after
 //     the client timeout and the kubelet's next step follows then.
 //
