@@ -315,6 +315,9 @@ type PodSpec struct {
 	// ReadinessDelay is how long after the containers start the pod turns Ready
 	// (a readiness probe's initial delay, in effect).
 	ReadinessDelay time.Duration
+	// ReadinessProbePeriod is the longest periodSeconds of the containers' readiness
+	// probes, zero when none has one. A restarted kubelet probes anew (up to 1.34).
+	ReadinessProbePeriod time.Duration
 }
 
 // DeepCopy returns a copy that shares nothing mutable with s (nil for nil).

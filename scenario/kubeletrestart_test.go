@@ -115,3 +115,60 @@ spec:
 		})
 	}
 }
+
+// A pod with a readiness probe across a kubelet restart: up to 1.34 the new process
+// has no probe result, so the pod is not Ready from the restart until its first probe,
+// a random part of periodSeconds later (prober/worker.go run); from 1.35 it stays
+// Ready (ChangeContainerStatusOnKubeletRestart off by default).
+func TestKubeletRestartReadinessProbe(t *testing.T) {
+	for _, version := range []string{"1.31", "1.33", "1.34", "1.35", "1.37"} {
+		t.Run(version, func(t *testing.T) {
+			y := `apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: probe}
+spec:
+  duration: 3m
+  kubernetesVersion: "` + version + `"
+  nodes:
+    - namePrefix: w
+      count: 3
+  objects:
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: p, namespace: default}
+      spec:
+        nodeName: w0
+        containers:
+          - name: app
+            image: nginx
+            readinessProbe: {httpGet: {path: /, port: 80}, initialDelaySeconds: 5, periodSeconds: 10}
+  events:
+    - at: 100s
+      restartKubelet: {node: w0}
+`
+			for seed := uint64(1); seed <= 5; seed++ {
+				sc, err := scenario.Parse("probe.yaml", []byte(y))
+				require.NoError(t, err)
+				res, err := scenario.Run(sc, scenario.RunOptions{Seed: &seed})
+				require.NoError(t, err)
+				var changes []time.Duration
+				var froms []string
+				for _, r := range res.Records() {
+					if r.Kind == "PodReady" && r.Str("pod") == "default/p" && r.T >= 100*time.Second {
+						changes = append(changes, r.T)
+						froms = append(froms, r.Str("from"))
+					}
+				}
+				if version >= "1.35" {
+					require.Empty(t, changes, "seed %d", seed)
+					continue
+				}
+				require.Len(t, changes, 2, "seed %d", seed)
+				require.Equal(t, []string{"True", "False"}, froms)
+				require.Equal(t, 100*time.Second, changes[0], "not Ready at the restart")
+				require.Greater(t, changes[1], 100*time.Second)
+				require.Less(t, changes[1], 110*time.Second, "Ready again within one period")
+			}
+		})
+	}
+}

@@ -82,6 +82,13 @@ func podFromSpec(meta apiserver.ObjectMeta, ps *corev1.PodSpec) *apiserver.Pod {
 		if c.ReadinessProbe != nil && p.ReadinessDelay == 0 {
 			p.ReadinessDelay = time.Duration(c.ReadinessProbe.InitialDelaySeconds) * time.Second
 		}
+		if c.ReadinessProbe != nil {
+			period := time.Duration(c.ReadinessProbe.PeriodSeconds) * time.Second
+			if period <= 0 {
+				period = 10 * time.Second // the API's default
+			}
+			p.ReadinessProbePeriod = max(p.ReadinessProbePeriod, period)
+		}
 	}
 	return &apiserver.Pod{ObjectMeta: meta, NodeName: ps.NodeName, PodSpec: p}
 }

@@ -67,12 +67,16 @@
 // generateAPIPodStatus after a reboot does. A kubelet restart leaves the containers
 // running, and their pods' status alone.
 //
-// Not modelled either: readiness probes beyond their initial delay. In 1.31–1.34 a
-// restarted kubelet reports a probed container not Ready until its first probe (a
-// random part of periodSeconds after the restart: prober/worker.go run); from 1.35
-// (ChangeContainerStatusOnKubeletRestart off by default) a container started more than
-// 10 s before the restart stays Ready (prober_manager.go setReadyStateOnKubeletRestart),
-// which is what nodesim does in every version.
+// Readiness probes: a pod turns Ready its first probe's initial delay after its
+// containers start (ReadinessDelay). Across a kubelet restart, up to 1.34 the new
+// process has no probe result: its first status for a probed pod says not Ready, and
+// each probe worker first waits a random part of its period (prober/worker.go run;
+// prober_manager.go UpdatePodStatus), so the pod is Ready again U[0, periodSeconds)
+// after the restart, drawn from the node's own stream (the longest period of the
+// pod's probes, one draw per pod). From 1.35 (ChangeContainerStatusOnKubeletRestart
+// off by default) a running container stays Ready (setReadyStateOnKubeletRestart;
+// upstream exempts only containers started less than 10 s before the restart, which
+// nodesim does not tell apart). Probe failures and periodic probing are not modelled.
 //
 // Not modelled: a kubelet started while its node is partitioned gets its informers'
 // initial lists at once, where upstream's reflector LIST fails until the heal and then

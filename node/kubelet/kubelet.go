@@ -36,6 +36,7 @@ type Kubelet struct {
 	pid          int
 	statusJitter sim.JitterCycle // the status loop's waits
 	reportRand   *sim.Rand
+	probeRand    *sim.Rand // readiness probes' first run after a restart
 	watchLatency time.Duration
 
 	// process and machine state
@@ -241,10 +242,26 @@ func (k *Kubelet) Start() {
 	_ = k.fastTimer.Schedule(now)
 	k.lease.Start()
 	// pods already bound to the node (the informer's initial list)
+	reprobe := k.runtimeUp && k.cfg.Version < KeepReadyOnRestartVersion
 	for _, p := range k.podInf.List() {
+		if ps := k.pods[p.Key()]; reprobe && ps != nil && ps.running && ps.uid == p.UID && p.ReadinessProbePeriod > 0 {
+			// Up to 1.34 a new process's readiness workers have no result: the first
+			// status says not Ready, and each worker probes after a random part of its
+			// period (prober/worker.go run; prober_manager.go UpdatePodStatus).
+			if k.probeRand == nil { // its own stream, drawn only by such restarts
+				k.probeRand = sim.NewRand(k.s.Engine.Seed(), "kubelet/"+k.name+"/probe")
+			}
+			ps.readyAt = max(ps.readyAt, now+k.probeRand.Uniform(0, p.ReadinessProbePeriod))
+		}
 		k.syncPod(p)
 	}
 }
+
+// KeepReadyOnRestartVersion is the first minor version whose restarted kubelet keeps
+// a running container Ready until its readiness probe says otherwise:
+// ChangeContainerStatusOnKubeletRestart is off by default from 1.35
+// (prober_manager.go setReadyStateOnKubeletRestart, v1.37.2).
+const KeepReadyOnRestartVersion = 35
 
 // startInformers starts the informers of the kubelet's own Node and of its pods.
 func (k *Kubelet) startInformers() {
