@@ -3,10 +3,12 @@ package scenario
 import (
 	"fmt"
 	"iter"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/nodesim/nodesim/apiserver"
 	"github.com/nodesim/nodesim/scenario/spec"
 	"github.com/nodesim/nodesim/sim"
 )
@@ -62,7 +64,8 @@ type ExpectationResult struct {
 }
 
 // observed is the state the trace describes, replayed record by record. Expectations
-// are judged against it, so they only ever see what the trace shows.
+// are judged against it, so they only ever see what the trace shows, and, for a cluster
+// that starts out running, the state at time zero of what they name (observeInitial).
 type observed struct {
 	nodeReady   map[string]string
 	nodeTaints  map[string]map[string]bool
@@ -80,6 +83,51 @@ func newObserved() *observed {
 		podReady: map[string]string{}, podDeleted: map[string]bool{}, podEvicted: map[string]bool{},
 		podSeen: map[string]bool{}, workReady: map[string]int{},
 	}
+}
+
+func (o *observed) clone() *observed {
+	c := &observed{nodeReady: maps.Clone(o.nodeReady), nodeTaints: map[string]map[string]bool{},
+		nodeDeleted: maps.Clone(o.nodeDeleted), podReady: maps.Clone(o.podReady), podDeleted: maps.Clone(o.podDeleted),
+		podEvicted: maps.Clone(o.podEvicted), podSeen: maps.Clone(o.podSeen), workReady: maps.Clone(o.workReady)}
+	for n, ts := range o.nodeTaints {
+		c.nodeTaints[n] = maps.Clone(ts)
+	}
+	return c
+}
+
+// observeInitial is the state at time zero of a cluster that starts out running, of
+// the nodes and pods the expectations name: its past is not traced, so a node that
+// stays Ready would otherwise never be seen Ready. (A booting cluster's trace shows
+// every object from its creation.)
+func (w *World) observeInitial() *observed {
+	o := newObserved()
+	for i := range w.Spec.Expect {
+		x := &w.Spec.Expect[i]
+		if x.Node != "" {
+			if n, ok := w.Server.Nodes.Peek(x.Node); ok {
+				o.nodeDeleted[x.Node] = false
+				if st := n.ReadyStatus(); st != "" {
+					o.nodeReady[x.Node] = string(st)
+				}
+				for _, t := range n.Taints {
+					if o.nodeTaints[x.Node] == nil {
+						o.nodeTaints[x.Node] = map[string]bool{}
+					}
+					o.nodeTaints[x.Node][t.String()] = true
+				}
+			}
+		}
+		if x.Pod != "" {
+			if p, ok := w.Server.Pods.Peek(x.Pod); ok {
+				o.podSeen[x.Pod], o.podDeleted[x.Pod], o.podEvicted[x.Pod] = true, false, false
+				o.podReady[x.Pod] = string(apiserver.ConditionFalse)
+				if p.IsReady() {
+					o.podReady[x.Pod] = string(apiserver.ConditionTrue)
+				}
+			}
+		}
+	}
+	return o
 }
 
 func (o *observed) apply(r *sim.Record) {
@@ -170,11 +218,12 @@ func orNone(s string) string {
 
 // Evaluate judges expectations against a trace (records in time order).
 func Evaluate(recs []sim.Record, exps []Expectation) []ExpectationResult {
-	return evaluate(sim.Each(recs), exps)
+	return evaluate(nil, sim.Each(recs), exps)
 }
 
-// evaluate is Evaluate over records in order, however they are held.
-func evaluate(recs iter.Seq[*sim.Record], exps []Expectation) []ExpectationResult {
+// evaluate is Evaluate over records in order, however they are held, from the state
+// initial (nil: nothing observed yet).
+func evaluate(initial *observed, recs iter.Seq[*sim.Record], exps []Expectation) []ExpectationResult {
 	out := make([]ExpectationResult, len(exps))
 	if len(exps) == 0 {
 		return out // nothing to judge: the trace need not be replayed
@@ -186,6 +235,9 @@ func evaluate(recs iter.Seq[*sim.Record], exps []Expectation) []ExpectationResul
 	}
 	st := make([]status, len(exps))
 	o := newObserved()
+	if initial != nil {
+		o = initial.clone()
+	}
 	check := func(now time.Duration, final bool) {
 		for i := range exps {
 			x := &exps[i]

@@ -56,6 +56,9 @@ type World struct {
 	nodeOrder []string // names in creation order
 	operator  *apiserver.Client
 	cp        *controlPlane
+	// initial is what expectations see before the first record of a cluster that
+	// starts out running (see observeInitial); nil for a booting one.
+	initial *observed
 }
 
 // worldNode is one machine of the scenario.
@@ -109,6 +112,7 @@ func Build(sc *Scenario, opts RunOptions) (*World, error) {
 		if err := w.restore(); err != nil {
 			return nil, err
 		}
+		w.initial = w.observeInitial()
 	} else {
 		// Objects are applied first (kubectl apply at t=0), then the machines boot.
 		if err := w.applyObjects(sp.Objects); err != nil {
@@ -539,6 +543,6 @@ func Run(sc *Scenario, opts RunOptions) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Scenario: sc, Seed: w.Engine.Seed(), End: end, Trace: w.Trace, World: w}
-	res.Expectations = evaluate(res.All(), sc.Spec.Expect)
+	res.Expectations = evaluate(w.initial, res.All(), sc.Spec.Expect)
 	return res, nil
 }
