@@ -26,8 +26,8 @@
 // Process models N kube-controller-manager instances with their own clients. A new leader
 // builds and starts its controllers through the Controllers factory (fresh memory); a
 // leader that loses the lock stops them and exits, as kube-controller-manager does
-// ("leaderelection lost"), and its container runs again after RestartDelay. Failover
-// crashes the leader without releasing the lock.
+// ("leaderelection lost"), and its container runs again after the kubelet's restart
+// delay (see below). Failover crashes the leader without releasing the lock.
 //
 // # Lazy mode
 //
@@ -50,10 +50,27 @@
 //
 // # Decisions where upstream leaves room
 //
-//   - RestartDelay defaults to 10 s, the kubelet's initial container restart back-off for
-//     the static pod; docs/upstream-semantics.md §0a only fixes that the restarted process
+//   - The restart of an exited process is the kubelet's restart of its static pod's
+//     container (kuberuntime doBackOff with the kubelet's crash-loop back-off,
+//     flowcontrol.Backoff, v1.31.0–v1.37.2): with no back-off in force (the first exit,
+//     or one more than 600 s after the last restart) it runs again at the kubelet's next
+//     PLEG relist, RestartDelay (1 s) later; the restart starts a back-off of
+//     RestartBackOff (10 s) that each later restart doubles up to MaxRestartBackOff
+//     (300 s), and an exit within it waits for it to pass. Until session 12 every
+//     restart waited 10 s, a reading of the back-off that missed its first, free,
+//     restart. docs/upstream-semantics.md §0a only fixes that the restarted process
 //     became leader 16.2 s after it first saw the old lease, which this model reproduces
-//     (leaseDuration + up to one jittered retry).
+//     (leaseDuration + up to one jittered retry). The kubelet's relist granularity (the
+//     exit seen 0–1 s after it) and the pod worker's own retry period are not modelled.
+//   - The election's requests use the instance's one client, whose timeout is
+//     ClientTimeout (30 s in scenarios). Upstream's resource lock has a client of its
+//     own with a timeout of RenewDeadline/2 (resourcelock.NewFromKubeconfig), so a
+//     leader partitioned for a few seconds can renew within its round where nodesim's
+//     first request outlasts the round and the leader exits. Scenarios cannot partition
+//     kube-controller-manager (their faults are API-server outages, refused at once), so
+//     this shows only through the Go API (Process.Client).
+//   - Garbage collection of a deleted Node's Lease is the API server's (apiserver
+//     package), not a controller of the leader's: it happens while no instance leads.
 //   - Each process run campaigns with a fresh identity (upstream appends a UUID to the host
 //     name), so a restarted instance waits out its predecessor's lease.
 //   - A renewal that fails because the request timed out (a partitioned client) waits for

@@ -10,8 +10,10 @@ import (
 	"github.com/nodesim/nodesim/sim"
 )
 
-// Two kube-controller-manager instances; the leader crashes at 60 s and the standby takes
-// over once the old lease has expired on its own clock.
+// Two kube-controller-manager instances; the leader crashes at 60 s. Its container runs
+// again a second later (the kubelet's next PLEG relist), as a fresh candidate. The old
+// lease expires on each candidate's own clock, leaseDuration after it last saw the record
+// change, and the first to poll after that takes over: here the restarted process.
 func Example() {
 	e := sim.New(sim.WithSeed(1))
 	tr := sim.NewTrace(false)
@@ -34,7 +36,7 @@ func Example() {
 	// Output:
 	// 0s: kube-controller-manager-0 starts its controllers
 	// killed kube-controller-manager-0
-	// 1m21.00249818s: kube-controller-manager-1 starts its controllers
+	// 1m18.310178708s: kube-controller-manager-0 starts its controllers
 	// 0s           Leader holder=kube-controller-manager-0
-	// 81.00249818s Leader holder=kube-controller-manager-1
+	// 78.310178708s Leader holder=kube-controller-manager-0
 }

@@ -48,7 +48,10 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, 1.2, c.JitterFactor, "client-go leaderelection JitterFactor")
 	require.Equal(t, "kube-system", c.LeaseNamespace)
 	require.Equal(t, "kube-controller-manager", c.LeaseName)
-	require.Equal(t, 10*time.Second, DefaultProcessConfig(nil).RestartDelay)
+	pc := DefaultProcessConfig(nil)
+	require.Equal(t, time.Second, pc.RestartDelay, "the kubelet's PLEG relist period")
+	require.Equal(t, 10*time.Second, pc.RestartBackOff, "the kubelet's initial crash-loop back-off")
+	require.Equal(t, 300*time.Second, pc.MaxRestartBackOff, "MaxContainerBackOff")
 }
 
 func TestConfigValidation(t *testing.T) {
@@ -167,4 +170,35 @@ func TestStopCancelsEverything(t *testing.T) {
 	h.p.Stop()
 	require.Equal(t, 0, h.e.Pending(), "no timer left after Stop")
 	require.Len(t, h.stopped, 1)
+}
+
+// The kubelet restarts an exited kube-controller-manager at its next PLEG relist when
+// no back-off is in force, else once the back-off (10 s, doubling at each restart up
+// to 300 s) has passed since the exit; an exit more than 600 s after the last restart
+// finds no back-off (kuberuntime doBackOff, flowcontrol.Backoff).
+func TestRestartBackOff(t *testing.T) {
+	e := sim.New(sim.WithSeed(1))
+	s := apiserver.New(e, sim.NewTrace(false), apiserver.DefaultConfig())
+	p, err := NewProcess(s, DefaultProcessConfig(func(int, *apiserver.Client) (func(), error) { return func() {}, nil }))
+	require.NoError(t, err)
+	p.Start()
+	in := p.inst[0]
+	crash := func(at, wantRestart time.Duration) {
+		t.Helper()
+		require.NoError(t, e.RunUntil(at))
+		require.True(t, in.alive, "running at %v", at)
+		in.stoppedLeading()
+		require.Equal(t, wantRestart, in.restart.When(), "exit at %v", at)
+	}
+	s1 := time.Second
+	crash(60*s1, 61*s1)     // none in force: the next relist
+	crash(100*s1, 110*s1)   // 39 s after the restart: 10 s
+	crash(200*s1, 220*s1)   // doubled
+	crash(300*s1, 340*s1)   // and again
+	crash(1000*s1, 1001*s1) // 660 s after the last restart: afresh
+	at := 1100 * s1
+	for _, d := range []time.Duration{10, 20, 40, 80, 160, 300, 300} {
+		crash(at, at+d*s1)
+		at += d*s1 + s1
+	}
 }

@@ -9,9 +9,23 @@ import (
 	"github.com/nodesim/nodesim/sim"
 )
 
-// DefaultRestartDelay is how long after kube-controller-manager exits its static pod's
-// container runs again: the kubelet's initial container restart back-off (10 s).
-const DefaultRestartDelay = 10 * time.Second
+// The kubelet's restarts of kube-controller-manager's static pod container
+// (pkg/kubelet/kuberuntime doBackOff with the kubelet's crashLoopBackOff,
+// flowcontrol.Backoff, v1.31.0–v1.37.2): a container that exits with no back-off in
+// force runs again as soon as the kubelet's PLEG relist (every second) sees the exit;
+// the restart starts a back-off of 10 s, doubled at each restart up to 300 s, and an
+// exit more than 600 s after the last restart starts afresh.
+const (
+	// DefaultRestartDelay is how long after an exit with no back-off in force the
+	// container runs again: the PLEG relist period.
+	DefaultRestartDelay = time.Second
+	// DefaultRestartBackOff and DefaultMaxRestartBackOff are the crash-loop back-off's
+	// initial and largest delays.
+	DefaultRestartBackOff    = 10 * time.Second
+	DefaultMaxRestartBackOff = 300 * time.Second
+	// restartBackOffExpiry: an exit this long after the last restart finds no back-off.
+	restartBackOffExpiry = 600 * time.Second
+)
 
 // DefaultClientTimeout is the timeout of each instance's API client (client-go has none;
 // the model uses 30 s, like apiserver.NewClient's default for controllers).
@@ -28,8 +42,10 @@ type ProcessConfig struct {
 	Instances int
 	// Election is the leader election template; Identity is set per instance.
 	Election Config
-	// RestartDelay is how long a process that exited takes to run again.
-	RestartDelay time.Duration
+	// RestartDelay is how long a process that exited with no back-off in force takes to
+	// run again; RestartBackOff (doubling up to MaxRestartBackOff) is how long it waits
+	// after an exit within 600 s of its last restart (see DefaultRestartDelay).
+	RestartDelay, RestartBackOff, MaxRestartBackOff time.Duration
 	// ClientTimeout is each instance's client timeout.
 	ClientTimeout time.Duration
 	// Controllers builds the controllers of a new leader (required).
@@ -45,6 +61,7 @@ type ProcessConfig struct {
 // DefaultProcessConfig is one instance with kube-controller-manager's defaults.
 func DefaultProcessConfig(controllers ControllersFunc) ProcessConfig {
 	return ProcessConfig{Instances: 1, Election: DefaultConfig("unused"), RestartDelay: DefaultRestartDelay,
+		RestartBackOff: DefaultRestartBackOff, MaxRestartBackOff: DefaultMaxRestartBackOff,
 		ClientTimeout: DefaultClientTimeout, Controllers: controllers}
 }
 
@@ -60,6 +77,9 @@ type instance struct {
 	restart *sim.Timer
 	err     error
 	runs    int
+	// the crash-loop back-off: its current delay (0: none yet) and its last restart
+	backOff, backOffAt time.Duration
+	inBackOff          bool // the pending restart waits out the back-off
 }
 
 // Process models kube-controller-manager instances kube-controller-manager-0…N-1, each with
@@ -67,8 +87,8 @@ type instance struct {
 // "kube-controller-manager-I_RUN" (upstream: host name + "_" + a fresh UUID), and Leader
 // records name the instance. A new leader builds its controllers with
 // Controllers; a leader that loses the lock stops them and exits (as
-// kube-controller-manager does, "leaderelection lost"), and runs again after RestartDelay
-// as a fresh candidate.
+// kube-controller-manager does, "leaderelection lost"), and runs again as a fresh
+// candidate when the kubelet restarts its container (RestartDelay, or the back-off).
 type Process struct {
 	s    *apiserver.Server
 	cfg  ProcessConfig
@@ -91,6 +111,8 @@ func NewProcess(s *apiserver.Server, cfg ProcessConfig) (*Process, error) {
 		return nil, fmt.Errorf("leaderelection: Instances: got %d, must be at least 1", cfg.Instances)
 	case cfg.RestartDelay < 0:
 		return nil, fmt.Errorf("leaderelection: RestartDelay: got %v, must be zero or positive", cfg.RestartDelay)
+	case cfg.RestartBackOff < 0 || cfg.MaxRestartBackOff < cfg.RestartBackOff:
+		return nil, fmt.Errorf("leaderelection: RestartBackOff %v and MaxRestartBackOff %v: must be zero or positive, the maximum at least the initial", cfg.RestartBackOff, cfg.MaxRestartBackOff)
 	case cfg.ClientTimeout <= 0:
 		return nil, fmt.Errorf("leaderelection: ClientTimeout: got %v, must be positive", cfg.ClientTimeout)
 	case cfg.Controllers == nil:
@@ -105,7 +127,7 @@ func NewProcess(s *apiserver.Server, cfg ProcessConfig) (*Process, error) {
 	for i := 0; i < cfg.Instances; i++ {
 		id := fmt.Sprintf("kube-controller-manager-%d", i)
 		in := &instance{p: p, i: i, id: id, c: s.NewClient(id, cfg.ClientTimeout), r: sim.NewRand(s.Engine.Seed(), "leaderelection/"+id)}
-		in.restart, _ = s.Engine.NewTimer(in.start)
+		in.restart, _ = s.Engine.NewTimer(func() { in.restarted(); in.start() })
 		p.inst = append(p.inst, in)
 	}
 	if !cfg.Exact {
@@ -169,7 +191,7 @@ func (p *Process) Failover() string {
 	for _, in := range p.inst {
 		if in.alive && in.le.IsLeader() {
 			in.kill()
-			_ = in.restart.Schedule(p.s.Now() + p.cfg.RestartDelay)
+			in.scheduleRestart()
 			return in.id
 		}
 	}
@@ -217,7 +239,33 @@ func (in *instance) startedLeading() {
 // stoppedLeading: kube-controller-manager exits; its container runs again later.
 func (in *instance) stoppedLeading() {
 	in.kill()
-	_ = in.restart.Schedule(in.p.s.Now() + in.p.cfg.RestartDelay)
+	in.scheduleRestart()
+}
+
+// scheduleRestart is the kubelet's restart of the exited container: at its next PLEG
+// relist if no back-off is in force (none yet, or the last restart was more than
+// 600 s ago), else once the back-off has passed since the exit (IsInBackOffSince).
+func (in *instance) scheduleRestart() {
+	now := in.p.s.Now()
+	in.inBackOff = in.backOff > 0 && now-in.backOffAt <= restartBackOffExpiry
+	d := in.p.cfg.RestartDelay
+	if in.inBackOff {
+		d = in.backOff
+	}
+	_ = in.restart.Schedule(now + d)
+}
+
+// restarted steps the back-off as the kubelet's doBackOff does when it starts the
+// container (Backoff.Next): the initial delay after an exit with none in force, else
+// twice the last, up to the maximum.
+func (in *instance) restarted() {
+	cfg := &in.p.cfg
+	if in.inBackOff {
+		in.backOff = min(2*in.backOff, cfg.MaxRestartBackOff)
+	} else {
+		in.backOff = cfg.RestartBackOff
+	}
+	in.backOffAt, in.inBackOff = in.p.s.Now(), false
 }
 
 func (in *instance) kill() {
