@@ -68,6 +68,10 @@
 //     the kubelet's final delete removes it. A grace period of 0 (force) removes it.
 //   - Garbage collection of a deleted Node's dependents: Leases whose owner reference
 //     names the Node's UID are deleted right after it (the kube-node-lease cleanup).
+//     Upstream's garbage collector is a kube-controller-manager controller: it runs
+//     only while an instance leads, once its caches have synced. nodesim's collects at
+//     once whatever the control plane's state, so during an outage of the leader a
+//     deleted Node's Lease goes earlier than upstream's.
 //   - The eviction subresource (Server.Evict) with PodDisruptionBudgets
 //     (pkg/registry/core/pod/storage/eviction.go EvictionREST.Create, v1.31.0 and
 //     v1.37.2 alike). A pod that is not Ready goes without using a disruption under
@@ -76,6 +80,14 @@
 //     checkAndDecrement look at DisruptionsAllowed (negative: 403, zero: 429). Every
 //     path that deletes, terminating and terminal pods included, first sets
 //     DisruptionTarget=True reason EvictionByEvictionAPI (addConditionAndDeletePod).
+//
+// Not modelled: a second DELETE with a shorter grace period of a pod already
+// terminating keeps the first deletion timestamp (upstream's BeforeDelete moves it
+// earlier, and turns a negative grace period into 1 s rather than a force delete);
+// priority admission's rejections (an unknown PriorityClass, a spec.priority that
+// disagrees with its class: nodesim has no PriorityClass objects); and, for a watch
+// held by a partition longer than the HTTP/2 health check (≈ 45 s), upstream's relist,
+// which delivers final states only — nodesim replays every held change at the heal.
 //
 // # Faults
 //
