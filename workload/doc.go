@@ -188,9 +188,16 @@
 // NodeUnschedulable if it now tolerates the unschedulable taint) or lower requests
 // (NodeResourcesFit) do. Pods moved by one event go in key order (upstream walks a
 // map). 1.32's plugin hints are taken to be 1.33's (the 1.32 sources were not
-// checked); 1.37 counts backoff from unschedulable failures and errors apart
-// (UnschedulableCount, ConsecutiveErrorsCount), which nodesim does not: it counts
-// attempts, as 1.33 does.
+// checked; in 1.32 NodeResourcesFit does not register a pod's scale-down, as
+// InPlacePodVerticalScaling is off, which no scenario action reaches); 1.37 counts
+// backoff from unschedulable failures and errors apart (UnschedulableCount,
+// ConsecutiveErrorsCount), which nodesim does not: it counts attempts, as 1.33 does.
+// Before 1.33 a pod whose backoff ends at the instant of a flush tick or of an event
+// is released then (boTime.After(now)); a zero backoff (a library setting) waits for
+// the next tick instead, so that retries leave the instant. Ties in the backoff queue
+// (same expiry and priority, common with 1.33's whole-second windows) go by when the
+// pods entered it, not by the time of their last failure as upstream's podBackoffQ
+// orders them.
 //
 // Scheduler simplifications: no preemption (upstream appends "preemption: …" to
 // the FailedScheduling message; this package does not), ties go to the first node by

@@ -203,24 +203,34 @@ func (sc *Scheduler) expiry(ts time.Duration, attempts int) time.Duration {
 	return e
 }
 
-// backingOff is isPodBackingoff: the expiry is not before now (with
-// PopFromBackoffQ, before now truncated to the window).
+// backingOff is isPodBackingoff. From 1.33 (PopFromBackoffQ) the expiry is not before
+// now truncated to the window (backoff_queue.go: "in case of windows equality we want
+// to return true"); before, the expiry is after now (scheduling_queue.go
+// boTime.After), so a pod whose backoff ends at the instant of a flush tick or an event
+// is released then. A backoff of zero (PodInitialBackoff 0, a library setting) still
+// waits for the next tick: with a zero SchedulingLatency its retries would otherwise
+// never leave the instant.
 func (sc *Scheduler) backingOff(qp *qpod, now time.Duration) bool {
 	if sc.cfg.PopFromBackoffQ {
-		now = now.Truncate(backoffFlushPeriod)
+		return qp.until >= now.Truncate(backoffFlushPeriod)
 	}
-	return qp.until >= now
+	return qp.until > now || qp.until == qp.ts && qp.until == now
 }
 
-// flushTickAfter is the first tick of the backoff flush after t: every second from
-// Start before 1.33 (wait.Until), on whole seconds from 1.33
-// (waitUntilAlignedWithOrderingWindow).
-func (sc *Scheduler) flushTickAfter(t time.Duration) time.Duration {
-	phase := sc.startedAt
+// flushTick is the first tick of the backoff flush that releases qp: on whole seconds
+// from 1.33 (waitUntilAlignedWithOrderingWindow), the first after its expiry; every
+// second from Start before (wait.Until), the first at or after its expiry, or after it
+// for a zero backoff (see backingOff).
+func (sc *Scheduler) flushTick(qp *qpod) time.Duration {
+	t := qp.until
 	if sc.cfg.PopFromBackoffQ {
-		phase = 0
+		return (t/backoffFlushPeriod + 1) * backoffFlushPeriod
 	}
-	return phase + ((t-phase)/backoffFlushPeriod+1)*backoffFlushPeriod
+	phase := sc.startedAt
+	if qp.until == qp.ts {
+		return phase + ((t-phase)/backoffFlushPeriod+1)*backoffFlushPeriod
+	}
+	return phase + ((t-phase+backoffFlushPeriod-1)/backoffFlushPeriod)*backoffFlushPeriod
 }
 
 func (sc *Scheduler) maxInUnsched() time.Duration {
@@ -257,7 +267,7 @@ func (sc *Scheduler) toActiveOrBackoff(qp *qpod) {
 	if qp.rej != 0 {
 		sc.backqPop++
 	}
-	if at := sc.flushTickAfter(sc.backq[0].until); !sc.backTimer.Pending() || sc.backTimer.When() > at {
+	if at := sc.flushTick(sc.backq[0]); !sc.backTimer.Pending() || sc.backTimer.When() > at {
 		_ = sc.backTimer.Schedule(at)
 	}
 	sc.kick()
@@ -291,7 +301,7 @@ func (sc *Scheduler) flushBackoff() {
 		sc.pushActive(qp)
 	}
 	if len(sc.backq) > 0 {
-		_ = sc.backTimer.Schedule(sc.flushTickAfter(sc.backq[0].until))
+		_ = sc.backTimer.Schedule(sc.flushTick(sc.backq[0]))
 	}
 }
 
@@ -419,6 +429,16 @@ func nodeUpdateEvent(o, n *apiserver.Node) bool {
 	return false
 }
 
+// taintGone reports whether a taint of a is not in b (key, value and effect).
+func taintGone(a, b []taint.Taint) bool {
+	for _, x := range a {
+		if !slices.ContainsFunc(b, func(y taint.Taint) bool { return x.Key == y.Key && x.Value == y.Value && x.Effect == y.Effect }) {
+			return true
+		}
+	}
+	return false
+}
+
 func sameTaints(a, b []taint.Taint) bool {
 	return slices.EqualFunc(a, b, func(x, y taint.Taint) bool {
 		return x.Key == y.Key && x.Value == y.Value && x.Effect == y.Effect && x.TimeAdded == y.TimeAdded
@@ -430,11 +450,17 @@ func sameTaints(a, b []taint.Taint) bool {
 // Node/UpdateNodeTaint (which spec.unschedulable turning false also gives:
 // extractNodeSpecUnschedulableChange), NodeAffinity Node/UpdateNodeLabel,
 // NodeResourcesFit Node/UpdateNodeAllocatable. Conditions and annotations concern
-// none of them.
+// none of them. Of those, only the plugins whose hint can say Queue for this update
+// are returned, so that an update no hint can turn costs no walk of the pool:
+// NodeUnschedulable's only when spec.unschedulable turned false, TaintToleration's
+// only when a taint went (taints added cannot make a pod tolerate the node).
 func nodeUpdatePlugins(o, n *apiserver.Node) uint8 {
 	var r uint8
-	if (o.Unschedulable && !n.Unschedulable) || !sameTaints(o.Taints, n.Taints) {
-		r |= rejUnschedulable | rejTaint
+	if o.Unschedulable && !n.Unschedulable {
+		r |= rejUnschedulable
+	}
+	if taintGone(o.Taints, n.Taints) {
+		r |= rejTaint
 	}
 	if !maps.Equal(o.Labels, n.Labels) {
 		r |= rejAffinity

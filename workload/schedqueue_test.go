@@ -132,8 +132,10 @@ func TestQueuePopFromBackoffWhenIdle(t *testing.T) {
 // From 1.33 backoff expiries are truncated to whole seconds and released at the
 // flush on the next whole second: a pod failing at 2.7 s (second attempt, 2 s)
 // expires at 4 s and is released at 5 s; before, at the first tick (every second
-// from the scheduler's start) after 4.7 s, 5 s too; one failing at 2.2 s: 4 s and
-// 5 s from 1.33, the tick after 4.2 s, 5 s, before.
+// from the scheduler's start) at or after 4.7 s, 5 s too; one failing at 2.2 s: 4 s
+// and 5 s from 1.33, the tick at or after 4.2 s, 5 s, before. Before 1.33 a pod whose
+// expiry falls on a tick is released at that tick (isPodBackingoff: boTime.After(now)):
+// failing at 3 s, it expires at 5 s and goes at the 5 s tick.
 func TestQueueBackoffExpiry(t *testing.T) {
 	for _, c := range []struct {
 		minor       int
@@ -144,19 +146,26 @@ func TestQueueBackoffExpiry(t *testing.T) {
 		{33, 2700 * time.Millisecond, 4 * time.Second, 5 * time.Second},
 		{37, 2200 * time.Millisecond, 4 * time.Second, 5 * time.Second},
 		{32, 2200 * time.Millisecond, 4200 * time.Millisecond, 5 * time.Second},
+		{31, 3 * time.Second, 5 * time.Second, 5 * time.Second},
+		{33, 3 * time.Second, 5 * time.Second, 6 * time.Second},
 	} {
 		sc := &Scheduler{cfg: SchedulerConfigFor(c.minor)}
 		e := sc.expiry(c.ts, 2)
 		require.Equal(t, c.until, e, "1.%d", c.minor)
-		require.Equal(t, c.releaseTick, sc.flushTickAfter(e), "1.%d", c.minor)
-		qp := &qpod{until: e}
-		over := e + time.Millisecond // isPodBackingoff: the expiry is before now
+		qp := &qpod{ts: c.ts, until: e}
+		require.Equal(t, c.releaseTick, sc.flushTick(qp), "1.%d", c.minor)
+		over := e // isPodBackingoff: the expiry is not after now
 		if sc.cfg.PopFromBackoffQ {
 			over = c.releaseTick // the expiry is before now truncated to the window
 		}
 		require.True(t, sc.backingOff(qp, over-time.Millisecond), "1.%d", c.minor)
 		require.False(t, sc.backingOff(qp, over), "1.%d", c.minor)
 	}
+	// a zero backoff waits for the next tick, so that retries leave the instant
+	sc := &Scheduler{cfg: SchedulerConfigFor(31)}
+	qp := &qpod{ts: 3 * time.Second, until: 3 * time.Second}
+	require.True(t, sc.backingOff(qp, 3*time.Second))
+	require.Equal(t, 4*time.Second, sc.flushTick(qp))
 }
 
 // A pod no event moves is retried by the unschedulable flush (every 30 s) once it
@@ -240,4 +249,27 @@ func TestSchedulerConfigFor(t *testing.T) {
 	}
 	d := DefaultSchedulerConfig()
 	require.True(t, d.QueueingHints && d.PopFromBackoffQ, "the default is 1.37's queue")
+}
+
+// Before 1.33 a pod whose backoff ends on a flush tick is released at that tick
+// (isPodBackingoff: boTime.After(now)). Created at 0.99 s, it fails at 1.0 s (one
+// cycle, 10 ms) with a backoff of 1 s: it expires at 2.0 s, a tick of the flush
+// (every second from the scheduler's start at 0). The taint that rejected it goes at
+// 1.5 s, so it waits in the backoff queue and is released at the 2.0 s tick: bound at
+// 2.01 s, not at 3.01 s.
+func TestQueueBackoffEndsOnTick(t *testing.T) {
+	for _, minor := range []int{31, 32} {
+		t.Run(fmt.Sprint("1.", minor), func(t *testing.T) {
+			w := newWorldWith(t, 1, SchedulerConfigFor(minor))
+			w.addNode("a", nil)
+			x := taint.Taint{Key: "x", Effect: taint.NoSchedule}
+			patchNode(t, w, "a", func(n *apiserver.Node) { addTaint(n, x) })
+			w.at(990*time.Millisecond, func() { createPod(t, w, "p", nil) })
+			w.at(1500*time.Millisecond, func() { patchNode(t, w, "a", func(n *apiserver.Node) { n.Taints = nil }) })
+			w.run(5 * time.Second)
+			recs := filterKinds(w.tr.Records(), "PodScheduled")
+			require.Len(t, recs, 1)
+			require.Equal(t, 2010*time.Millisecond, recs[0].T)
+		})
+	}
 }
