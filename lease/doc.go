@@ -50,6 +50,11 @@
 // created with an owner reference, so it cannot outlive its Node's GC. After a
 // re-registration the new Lease carries the new Node's UID.
 //
+// Every renewal writes spec.leaseDurationSeconds. component-helpers v0.37.2 does so;
+// v0.31.0 and v0.33.0 set it only when they create the Lease
+// (docs/upstream-semantics.md §3.1). The two differ only if the duration changes while
+// the kubelet runs, which no scenario can make happen.
+//
 // # Lazy mode
 //
 // With Config.WantSteady returning true, a fast-path renewal is written with
