@@ -13,7 +13,7 @@ import (
 // Ready is Ready, a bare pod that runs is Ready and not deleted, and the control-plane
 // taint a node registered with is there.
 func TestRunningStartExpectationsSeeTimeZero(t *testing.T) {
-	y := `apiVersion: nodesim.dev/v1alpha1
+	res := run(t, "running-expect.yaml", `apiVersion: nodesim.dev/v1alpha1
 kind: Scenario
 metadata: {name: running-expect}
 spec:
@@ -44,11 +44,7 @@ spec:
     - at: 1m
       pod: default/p
       deleted: false
-`
-	sc, err := scenario.Parse("running-expect.yaml", []byte(y))
-	require.NoError(t, err)
-	res, err := scenario.Run(sc, scenario.RunOptions{})
-	require.NoError(t, err)
+`, scenario.RunOptions{})
 	for _, e := range res.Expectations {
 		require.True(t, e.OK, "%+v", e)
 	}

@@ -55,10 +55,7 @@ spec:
     - at: 2m
       drain: {node: test-worker, timeout: 2m}
 `, policy)
-			sc, err := scenario.Parse("drain-unhealthy.yaml", []byte(y))
-			require.NoError(t, err)
-			res, err := scenario.Run(sc, scenario.RunOptions{})
-			require.NoError(t, err)
+			res := run(t, "drain-unhealthy.yaml", y, scenario.RunOptions{})
 			var notReady, evicted time.Duration = -1, -1
 			refused := 0
 			for _, r := range res.Records() {

@@ -65,10 +65,7 @@ spec:
 func TestSchedulerQueueIgnoresIrrelevantTaints(t *testing.T) {
 	for _, v := range []string{"1.31", "1.32", "1.33", "1.34", "1.35", "1.36", "1.37"} {
 		t.Run(v, func(t *testing.T) {
-			sc, err := scenario.Parse("sched-backoff.yaml", []byte(fmt.Sprintf(schedBackoffScenario, v)))
-			require.NoError(t, err)
-			res, err := scenario.Run(sc, scenario.RunOptions{})
-			require.NoError(t, err)
+			res := run(t, "sched-backoff.yaml", fmt.Sprintf(schedBackoffScenario, v), scenario.RunOptions{})
 			var bound []time.Duration
 			failed := map[string]int{}
 			for _, r := range res.Records() {

@@ -37,6 +37,16 @@ func (w *world) attempts(key string) int {
 	return -1
 }
 
+// cordonedPoolWorld is a world of minor version's scheduler with node a (pool=a,
+// cordoned) and node cp (no labels).
+func cordonedPoolWorld(t *testing.T, minor int) *world {
+	w := newWorldWith(t, 1, SchedulerConfigFor(minor))
+	w.addNode("a", map[string]string{"pool": "a"})
+	w.addNode("cp", nil)
+	patchNode(t, w, "a", func(n *apiserver.Node) { n.Unschedulable = true })
+	return w
+}
+
 // An event that no plugin which rejected the pod cares about leaves it in the
 // unschedulable pool: its attempts, hence its backoff, do not grow. Here the pod
 // (nodeSelector pool=a) is rejected by NodeUnschedulable on a (cordoned) and by
@@ -47,10 +57,7 @@ func (w *world) attempts(key string) int {
 func TestQueueIrrelevantEventDoesNotRetry(t *testing.T) {
 	for _, minor := range versions {
 		t.Run(fmt.Sprint("1.", minor), func(t *testing.T) {
-			w := newWorldWith(t, 1, SchedulerConfigFor(minor))
-			w.addNode("a", map[string]string{"pool": "a"})
-			w.addNode("cp", nil)
-			patchNode(t, w, "a", func(n *apiserver.Node) { n.Unschedulable = true })
+			w := cordonedPoolWorld(t, minor)
 			createPod(t, w, "p", &apiserver.PodSpec{NodeSelector: map[string]string{"pool": "a"}})
 			w.run(time.Second)
 			require.Equal(t, 1, w.attempts("default/p"))
@@ -79,10 +86,7 @@ func TestQueueIrrelevantEventDoesNotRetry(t *testing.T) {
 func TestQueueRelevantEventRetries(t *testing.T) {
 	for _, minor := range versions {
 		t.Run(fmt.Sprint("1.", minor), func(t *testing.T) {
-			w := newWorldWith(t, 1, SchedulerConfigFor(minor))
-			w.addNode("a", map[string]string{"pool": "a"})
-			w.addNode("cp", nil)
-			patchNode(t, w, "a", func(n *apiserver.Node) { n.Unschedulable = true })
+			w := cordonedPoolWorld(t, minor)
 			createPod(t, w, "p", &apiserver.PodSpec{NodeSelector: map[string]string{"pool": "a"}})
 			createPod(t, w, "q", &apiserver.PodSpec{NodeSelector: map[string]string{"pool": "a"}, Tolerations: []taint.Toleration{{Key: "x", Operator: taint.OpExists}}})
 			w.run(time.Minute)
