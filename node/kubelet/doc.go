@@ -198,6 +198,11 @@
 //     Run, v1.31.0–v1.37.2). Until session 12 every start waited RuntimeCheckDelay,
 //     and a restart reported Ready=False for about 10 s, which could taint the node
 //     not-ready:NoExecute and evict pods (TestKubeletRestartKeepsNodeReady).
+//     docs/upstream-semantics.md §2.5 and §4.9 say a just-started kubelet "often" posts
+//     Ready=False first, "e.g. runtime not yet synced after restart"; the code shows
+//     that this needs a runtime that is not up yet, which here is a machine's start.
+//     The oracle's kubelet posts Ready=True at a restart, and nodesim now agrees with
+//     it there (a restart no longer evicts a pod that tolerates not-ready for 0 s).
 //   - Pod start: PodStartDelay (default 1 s) stands for sandbox and container start.
 //   - onRepeatedHeartbeatFailure closes connections upstream; there are none to close here.
 //   - A failed fast status PATCH (fastStatusUpdateOnce) logs "will retry with
