@@ -288,3 +288,64 @@ func BenchmarkSeedSweep(b *testing.B) {
 	}
 	b.ReportMetric(float64(seeds*b.N)/b.Elapsed().Seconds(), "runs/s")
 }
+
+// BenchmarkShutdownStormWithBudget: three nodes in graceful shutdown (a DaemonSet pod
+// with a 120 s termination grace keeps it going) and a Deployment whose pods tolerate
+// every taint, so the scheduler keeps binding replacements there and the kubelets keep
+// rejecting them: about 100 Failed pods a second for four and a half minutes, all
+// under one PodDisruptionBudget. Every pod event syncs the budget; its sync reads the
+// pod set it keeps, not a walk of the namespace's thousands of Failed pods (which made
+// this run take about 50 s).
+func BenchmarkShutdownStormWithBudget(b *testing.B) {
+	sc, err := scenario.Parse("storm.yaml", []byte(`apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: storm}
+spec:
+  duration: 300s
+  kubernetesVersion: "1.34"
+  start: running
+  kubelet: {shutdownGracePeriod: 120s, shutdownGracePeriodCriticalPods: 13s}
+  nodes:
+    - {namePrefix: n, count: 3}
+  objects:
+    - apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web}
+      spec:
+        replicas: 5
+        selector: {matchLabels: {app: web}}
+        template:
+          metadata: {labels: {app: web}}
+          spec:
+            containers: [{name: c, image: nginx}]
+            tolerations: [{operator: Exists}]
+    - apiVersion: policy/v1
+      kind: PodDisruptionBudget
+      metadata: {name: web}
+      spec:
+        minAvailable: 0
+        selector: {matchLabels: {app: web}}
+    - apiVersion: apps/v1
+      kind: DaemonSet
+      metadata: {name: ds}
+      spec:
+        selector: {matchLabels: {app: ds}}
+        template:
+          metadata: {labels: {app: ds}}
+          spec:
+            containers: [{name: c, image: nginx}]
+            terminationGracePeriodSeconds: 120
+  events:
+    - at: 30s
+      shutdown: {nodes: [n0, n1, n2]}
+`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := scenario.Run(sc, scenario.RunOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,7 +1,9 @@
 package workload
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -120,6 +122,61 @@ type DisruptionController struct {
 	run     uint64
 	q       *workQueue
 	started bool
+	// members are the pods each budget's selector matches, by budget key, kept from
+	// the pod informer's events once a sync has listed them: a sync then costs the
+	// budget's disrupted pods and its pods' controllers, not a walk of the namespace
+	// (a shutdown storm leaves thousands of Failed pods under one budget, and every
+	// pod event syncs it).
+	members map[string]*budgetPods
+	// verify (tests only) makes every sync also walk the namespace and compare.
+	verify bool
+}
+
+// budgetPods is what a budget's sync reads of its pods.
+type budgetPods struct {
+	sel   apiserver.LabelSelector // the selector they were listed for
+	pods  map[string]*apiserver.Pod
+	ready int32 // of them, Ready and not terminating
+	// owners are the pods' controllers, by UID, with how many of the pods each has
+	owners map[uint64]owner
+}
+
+type owner struct {
+	ref apiserver.OwnerReference
+	n   int
+}
+
+func (m *budgetPods) add(p *apiserver.Pod) {
+	key := p.Key()
+	m.remove(key)
+	m.pods[key] = p
+	if !p.Deleting && p.IsReady() {
+		m.ready++
+	}
+	if ref, ok := p.ControllerRef(); ok {
+		o := m.owners[ref.UID]
+		o.ref, o.n = ref, o.n+1
+		m.owners[ref.UID] = o
+	}
+}
+
+func (m *budgetPods) remove(key string) {
+	cur, ok := m.pods[key]
+	if !ok {
+		return
+	}
+	delete(m.pods, key)
+	if !cur.Deleting && cur.IsReady() {
+		m.ready--
+	}
+	if ref, ok := cur.ControllerRef(); ok {
+		if o := m.owners[ref.UID]; o.n <= 1 {
+			delete(m.owners, ref.UID)
+		} else {
+			o.n--
+			m.owners[ref.UID] = o
+		}
+	}
 }
 
 // indexNamespace indexes pods and budgets by namespace + "/" (so that the empty
@@ -159,6 +216,7 @@ func (dc *DisruptionController) Start() {
 		return
 	}
 	dc.started = true
+	dc.members = map[string]*budgetPods{}
 	dc.q = newWorkQueue(dc.s.Engine, dc.sync)
 	lat := dc.cfg.WatchLatency
 	f := dc.cfg.Informers
@@ -170,15 +228,17 @@ func (dc *DisruptionController) Start() {
 	dc.run++
 	run := dc.run
 	live := func() bool { return dc.started && dc.run == run }
-	dc.pdbInf.AddComponentHandler(dc.shared, live, func(ev apiserver.Event[*apiserver.PodDisruptionBudget]) { dc.q.add(ev.New.Key()) })
+	dc.pdbInf.AddComponentHandler(dc.shared, live, func(ev apiserver.Event[*apiserver.PodDisruptionBudget]) {
+		if ev.Type == apiserver.Deleted || ev.Type == apiserver.Modified && !sameLabels(ev.Old.Selector, ev.New.Selector) {
+			delete(dc.members, ev.New.Key()) // listed afresh at the next sync
+		}
+		dc.q.add(ev.New.Key())
+	})
 	dc.podInf.AddComponentHandler(dc.shared, live, func(ev apiserver.Event[*apiserver.Pod]) {
 		if dc.pdbInf.Len() == 0 {
 			return // most clusters have no budget: skip comparing labels on every pod write
 		}
-		dc.enqueueFor(ev.New)
-		if ev.Type == apiserver.Modified && !sameLabels(ev.Old.Labels, ev.New.Labels) {
-			dc.enqueueFor(ev.Old)
-		}
+		dc.onPod(ev)
 	})
 	dc.rsInf.AddComponentHandler(dc.shared, live, func(ev apiserver.Event[*apiserver.ReplicaSet]) { dc.enqueueNamespace(&ev.New.ObjectMeta) })
 	dc.dInf.AddComponentHandler(dc.shared, live, func(ev apiserver.Event[*apiserver.Deployment]) { dc.enqueueNamespace(&ev.New.ObjectMeta) })
@@ -214,14 +274,59 @@ func sameLabels(a, b map[string]string) bool {
 	return true
 }
 
-// enqueueFor queues the budgets whose selector matches p (a walk of the namespace
-// index: it runs on every pod event).
-func (dc *DisruptionController) enqueueFor(p *apiserver.Pod) {
-	dc.pdbInf.EachByIndex(indexNamespace, namespaceIndexValue(&p.ObjectMeta), func(b *apiserver.PodDisruptionBudget) {
-		if b.Selector.Matches(p.Labels) {
-			dc.q.add(b.Key())
+// onPod queues the budgets whose selector matches the pod before or after the change
+// (a walk of the namespace's budgets: it runs on every pod event), and keeps the pod
+// sets of those listed.
+func (dc *DisruptionController) onPod(ev apiserver.Event[*apiserver.Pod]) {
+	labelsChanged := ev.Type == apiserver.Modified && !sameLabels(ev.Old.Labels, ev.New.Labels)
+	dc.pdbInf.EachByIndex(indexNamespace, namespaceIndexValue(&ev.New.ObjectMeta), func(b *apiserver.PodDisruptionBudget) {
+		now := ev.Type != apiserver.Deleted && b.Selector.Matches(ev.New.Labels)
+		was := ev.Type != apiserver.Added && (labelsChanged && b.Selector.Matches(ev.Old.Labels) || !labelsChanged && b.Selector.Matches(ev.New.Labels))
+		if !now && !was {
+			return
+		}
+		dc.q.add(b.Key())
+		m := dc.members[b.Key()]
+		if m == nil {
+			return // listed at its sync
+		}
+		if was {
+			m.remove(ev.New.Key())
+		}
+		if now {
+			m.add(ev.New)
 		}
 	})
+}
+
+// podsOf is the budget's pod set, listed (a walk of the namespace) if it has none for
+// the budget's selector.
+func (dc *DisruptionController) podsOf(b *apiserver.PodDisruptionBudget) *budgetPods {
+	key := b.Key()
+	if m := dc.members[key]; m != nil {
+		return m
+	}
+	m := &budgetPods{sel: b.Selector, pods: map[string]*apiserver.Pod{}, owners: map[uint64]owner{}}
+	for _, p := range dc.listPods(b) {
+		m.add(p)
+	}
+	dc.members[key] = m
+	return m
+}
+
+// listPods walks the budget's namespace for the pods its selector matches.
+func (dc *DisruptionController) listPods(b *apiserver.PodDisruptionBudget) []*apiserver.Pod {
+	// The pods are indexed by namespace from the first sync on, not at Start: without
+	// budgets the index is never read, and building it over every pod of a large
+	// cluster is much of what starting the controller costs.
+	dc.podInf.AddIndex(indexNamespace, podNamespaceIndexValue)
+	var pods []*apiserver.Pod
+	for _, p := range dc.podInf.ByIndex(indexNamespace, namespaceIndexValue(&b.ObjectMeta)) {
+		if b.Selector.Matches(p.Labels) {
+			pods = append(pods, p)
+		}
+	}
+	return pods
 }
 
 // enqueueNamespace queues every budget in the namespace of m.
@@ -229,25 +334,20 @@ func (dc *DisruptionController) enqueueNamespace(m *apiserver.ObjectMeta) {
 	dc.pdbInf.EachByIndex(indexNamespace, namespaceIndexValue(m), func(b *apiserver.PodDisruptionBudget) { dc.q.add(b.Key()) })
 }
 
-// controllersScale sums the scale of the controllers of pods (disruption.go
-// getExpectedScale): a ReplicaSet owned by a Deployment counts as the Deployment.
-// Pods without a controller are skipped; a pod whose controller has no scale
-// (a DaemonSet, or one not found) is an error.
-func (dc *DisruptionController) controllersScale(pods []*apiserver.Pod) (int32, error) {
+// controllersScale sums the scale of the pods' controllers refs, in namespace ns
+// (disruption.go getExpectedScale): a ReplicaSet owned by a Deployment counts as the
+// Deployment. Pods without a controller do not count; a controller with no scale (a
+// DaemonSet, or one not found) is an error.
+func (dc *DisruptionController) controllersScale(ns string, refs []apiserver.OwnerReference) (int32, error) {
 	seen := map[uint64]bool{}
 	var total int32
-	for _, p := range pods {
-		ref, ok := p.ControllerRef()
-		if !ok || seen[ref.UID] {
-			continue
-		}
+	for _, ref := range refs {
 		found := false
 		if ref.Kind == KindReplicaSet {
-			if rs, ok := dc.rsInf.Get(nsKey(p.Namespace, ref.Name)); ok && rs.UID == ref.UID {
+			if rs, ok := dc.rsInf.Get(nsKey(ns, ref.Name)); ok && rs.UID == ref.UID {
 				found = true
-				seen[ref.UID] = true
 				if dref, ok := rs.ControllerRef(); ok && dref.Kind == KindDeployment {
-					if d, ok := dc.dInf.Get(nsKey(p.Namespace, dref.Name)); ok && d.UID == dref.UID {
+					if d, ok := dc.dInf.Get(nsKey(ns, dref.Name)); ok && d.UID == dref.UID {
 						if !seen[d.UID] {
 							seen[d.UID] = true
 							total += d.Replicas
@@ -259,7 +359,7 @@ func (dc *DisruptionController) controllersScale(pods []*apiserver.Pod) (int32, 
 			}
 		}
 		if !found {
-			return 0, fmt.Errorf("found no controllers for pod %q", p.Name)
+			return 0, fmt.Errorf("found no controllers for %s %s/%s", ref.Kind, ns, ref.Name)
 		}
 	}
 	return total, nil
@@ -271,49 +371,34 @@ func (dc *DisruptionController) sync(key string) error {
 		return nil
 	}
 	now := dc.s.Now()
-	// The pods are indexed by namespace from the first sync on, not at Start: without
-	// budgets the index is never read, and building it over every pod of a large
-	// cluster is much of what starting the controller costs.
-	dc.podInf.AddIndex(indexNamespace, podNamespaceIndexValue)
-	var pods []*apiserver.Pod
-	for _, p := range dc.podInf.ByIndex(indexNamespace, namespaceIndexValue(&b.ObjectMeta)) {
-		if b.Selector.Matches(p.Labels) {
-			pods = append(pods, p)
-		}
-	}
-	in := BudgetInput{MinAvailable: b.MinAvailable, MaxUnavailable: b.MaxUnavailable, MatchedPods: int32(len(pods))}
+	m := dc.podsOf(b)
+	in := BudgetInput{MinAvailable: b.MinAvailable, MaxUnavailable: b.MaxUnavailable, MatchedPods: int32(len(m.pods))}
 	var err error
 	if b.MaxUnavailable.Set || (b.MinAvailable.Set && b.MinAvailable.IsPercent) {
-		in.ControllersScale, err = dc.controllersScale(pods)
+		in.ControllersScale, err = dc.controllersScale(b.Namespace, m.controllers())
 	}
-	// disrupted pods: keep those still present, not terminating, within the timeout
+	// disrupted pods: keep those still present, not terminating, within the timeout;
+	// a ready one within it does not count as healthy (countHealthyPods)
 	disrupted := map[string]time.Duration{}
 	recheck := time.Duration(-1)
-	for _, p := range pods {
-		if p.Deleting {
-			continue
-		}
-		t, ok := b.DisruptedPods[p.Name]
-		if !ok {
+	in.CurrentHealthy = m.ready
+	for name, t := range b.DisruptedPods { // the result does not depend on the order
+		p, ok := m.pods[nsKey(b.Namespace, name)]
+		if !ok || p.Deleting {
 			continue
 		}
 		if exp := t + DeletionTimeout; exp >= now {
-			disrupted[p.Name] = t
+			disrupted[name] = t
 			if recheck < 0 || exp < recheck {
 				recheck = exp
 			}
+			if exp > now && p.IsReady() {
+				in.CurrentHealthy--
+			}
 		}
 	}
-	for _, p := range pods {
-		if p.Deleting {
-			continue
-		}
-		if t, ok := disrupted[p.Name]; ok && t+DeletionTimeout > now {
-			continue
-		}
-		if p.IsReady() {
-			in.CurrentHealthy++
-		}
+	if dc.verify {
+		dc.verifyMembers(b, m)
 	}
 	var st BudgetStatus
 	if err == nil {
@@ -346,6 +431,34 @@ func (dc *DisruptionController) sync(key string) error {
 		return uerr
 	}
 	return nil
+}
+
+// controllers are the controller references of the set's pods, one per controller,
+// in UID order.
+func (m *budgetPods) controllers() []apiserver.OwnerReference {
+	out := make([]apiserver.OwnerReference, 0, len(m.owners))
+	for _, o := range m.owners {
+		out = append(out, o.ref)
+	}
+	slices.SortFunc(out, func(a, b apiserver.OwnerReference) int { return cmp.Compare(a.UID, b.UID) })
+	return out
+}
+
+// verifyMembers panics if the kept set differs from a walk of the namespace.
+func (dc *DisruptionController) verifyMembers(b *apiserver.PodDisruptionBudget, m *budgetPods) {
+	pods := dc.listPods(b)
+	var ready int32
+	for _, p := range pods {
+		if q := m.pods[p.Key()]; q != p {
+			panic(fmt.Sprintf("budget %s: pod %s kept as %p, listed as %p", b.Key(), p.Key(), q, p))
+		}
+		if !p.Deleting && p.IsReady() {
+			ready++
+		}
+	}
+	if len(pods) != len(m.pods) || ready != m.ready {
+		panic(fmt.Sprintf("budget %s: %d pods, %d ready kept; %d, %d listed", b.Key(), len(m.pods), m.ready, len(pods), ready))
+	}
 }
 
 func sameDisrupted(a, b map[string]time.Duration) bool {

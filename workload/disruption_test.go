@@ -6,6 +6,7 @@ import (
 
 	"github.com/nodesim/nodesim/apiserver"
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 )
 
 func num(v int32) apiserver.IntOrPercent { return apiserver.IntOrPercent{Set: true, Value: v} }
@@ -132,4 +133,74 @@ func TestDisruptionControllerDaemonSetPercentFailsSafe(t *testing.T) {
 	b, _ := w.s.PDBs.Peek("kube-system/agent")
 	require.Equal(t, int32(0), b.DisruptionsAllowed, "a DaemonSet has no scale: failSafe")
 	w.stop()
+}
+
+// The pod sets the controller keeps per budget follow every pod change: creations,
+// label changes in and out of the selector, readiness, graceful and forced deletion,
+// evictions, and budgets created, re-selected and deleted. The world's controller
+// checks its sets against a walk of the namespace at every sync (verify), and at the
+// end a fresh controller, which lists everything, must write the same statuses.
+func TestPropertyDisruptionPodSets(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		w := newWorld(t, 1)
+		w.addNode("n1", nil)
+		apps := []string{"a", "b"}
+		names := []string{"p0", "p1", "p2", "p3", "p4"}
+		pdbSel := func() apiserver.LabelSelector {
+			return apiserver.LabelSelector{"app": rapid.SampledFrom(apps).Draw(rt, "sel")}
+		}
+		for range rapid.IntRange(1, 40).Draw(rt, "steps") {
+			name := rapid.SampledFrom(names).Draw(rt, "pod")
+			key := "default/" + name
+			switch rapid.IntRange(0, 8).Draw(rt, "op") {
+			case 0:
+				_, _ = w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name,
+					Labels: map[string]string{"app": rapid.SampledFrom(apps).Draw(rt, "app")}}, NodeName: "n1"})
+			case 1:
+				app := rapid.SampledFrom(apps).Draw(rt, "relabel")
+				_, _ = w.s.Pods.Patch(w.c, key, func(p *apiserver.Pod) error { p.Labels = map[string]string{"app": app}; return nil })
+			case 2:
+				st := apiserver.ConditionFalse
+				if rapid.Bool().Draw(rt, "ready") {
+					st = apiserver.ConditionTrue
+				}
+				_, _ = w.s.Pods.Patch(w.c, key, func(p *apiserver.Pod) error {
+					p.SetCondition(apiserver.PodCondition{Type: apiserver.PodReady, Status: st}, w.s.Now())
+					return nil
+				})
+			case 3:
+				grace := int64(rapid.SampledFrom([]int{0, 30}).Draw(rt, "grace"))
+				_ = w.s.Pods.Delete(w.c, key, apiserver.DeleteOptions{GracePeriodSeconds: &grace})
+			case 4:
+				_ = w.s.Evict(w.c, key, nil)
+			case 5:
+				_, _ = w.s.PDBs.Create(w.c, &apiserver.PodDisruptionBudget{ObjectMeta: apiserver.ObjectMeta{Namespace: "default",
+					Name: rapid.SampledFrom([]string{"x", "y"}).Draw(rt, "pdb")}, Selector: pdbSel(), MinAvailable: apiserver.IntOrPercent{Set: true, Value: 1}})
+			case 6:
+				sel := pdbSel()
+				_, _ = w.s.PDBs.Patch(w.c, "default/"+rapid.SampledFrom([]string{"x", "y"}).Draw(rt, "pdb"), func(b *apiserver.PodDisruptionBudget) error {
+					b.Selector = sel
+					return nil
+				})
+			case 7:
+				_ = w.s.PDBs.Delete(w.c, "default/"+rapid.SampledFrom([]string{"x", "y"}).Draw(rt, "pdb"), apiserver.DeleteOptions{})
+			case 8:
+				w.run(w.e.Now() + time.Duration(rapid.IntRange(0, 3000).Draw(rt, "waitMs"))*time.Millisecond)
+			}
+		}
+		w.run(w.e.Now() + 5*time.Second) // the fake kubelet's final deletes (1 s) and their syncs are over
+		got := map[string]apiserver.PodDisruptionBudget{}
+		w.s.PDBs.Each(func(b *apiserver.PodDisruptionBudget) { got[b.Key()] = *b })
+		// a fresh controller lists every budget's pods and must agree
+		w.dis.Stop()
+		fresh, err := NewDisruptionController(w.s, w.c, DisruptionConfig{})
+		require.NoError(rt, err)
+		fresh.Start()
+		w.run(w.e.Now()) // its syncs at this instant, before anything else changes
+		w.s.PDBs.Each(func(b *apiserver.PodDisruptionBudget) {
+			g := got[b.Key()]
+			require.Equal(rt, BudgetStatus{g.ExpectedPods, g.DesiredHealthy, g.CurrentHealthy, g.DisruptionsAllowed},
+				BudgetStatus{b.ExpectedPods, b.DesiredHealthy, b.CurrentHealthy, b.DisruptionsAllowed}, "budget %s", b.Key())
+		})
+	})
 }

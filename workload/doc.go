@@ -86,7 +86,13 @@
 //     DisruptionsAllowed (ComputeBudget), keeps DisruptedPods entries written by
 //     the eviction API for DeletionTimeout (2 min) and rechecks when the first one
 //     expires. The status is written with the resourceVersion it was computed from,
-//     so an eviction in between makes it retry.
+//     so an eviction in between makes it retry. Upstream's sync lists the budget's
+//     pods (terminal ones included) at every pod event; nodesim keeps each budget's
+//     pod set and its count of Ready pods from the pod informer's events, listing
+//     them only at a budget's first sync and after its selector changes, so a sync
+//     costs the budget's disrupted pods and its pods' controllers. (A shutdown storm
+//     leaves thousands of Failed pods under one budget: a walk per pod event made a
+//     5-minute run of three nodes take 50 s; BenchmarkShutdownStormWithBudget.)
 //   - Tracker: per workload, the step series (t, ready, desired) and a Summary:
 //     minimum ready, time below desired and each disruption (maximal interval
 //     below desired) with its recovery time. Ready and desired are a Deployment's

@@ -55,6 +55,7 @@ func newWorldWith(t testing.TB, seed uint64, sc SchedulerConfig) *world {
 	require.NoError(t, err)
 	w.dis, err = NewDisruptionController(s, w.c, DisruptionConfig{})
 	require.NoError(t, err)
+	w.dis.verify = true // every sync checks its kept pod sets against a walk
 	w.track, err = NewTracker(s, s.NewClient("tracker", 30*time.Second), TrackerConfig{Trace: true})
 	require.NoError(t, err)
 	w.kub = newFakeKubelet(s)
