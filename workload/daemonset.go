@@ -399,12 +399,23 @@ func (dc *DaemonSetController) syncNode(ds *apiserver.DaemonSet, st *dsState, ds
 	return err
 }
 
-// byCreation orders a node's daemon pods oldest first (ties by name).
+// byCreation orders a node's daemon pods oldest first, as podByCreationTimestampAndPhase
+// does: creation times as controllers see them, in whole seconds (metav1.Time; see the
+// eviction package's pod GC), then names.
 func byCreation(a, b *apiserver.Pod) int {
-	if a.CreationTimestamp != b.CreationTimestamp {
-		return cmp.Compare(a.CreationTimestamp, b.CreationTimestamp)
+	if sa, sb := creationSecond(a.CreationTimestamp), creationSecond(b.CreationTimestamp); sa != sb {
+		return cmp.Compare(sa, sb)
 	}
 	return strings.Compare(a.Name, b.Name)
+}
+
+// creationSecond is the whole second at or before t (scenario time 0 is a whole second).
+func creationSecond(t time.Duration) int64 {
+	s := int64(t / time.Second)
+	if t%time.Second < 0 {
+		s--
+	}
+	return s
 }
 
 // syncNodeOnce is syncNode's work; acted reports whether it created or deleted a
@@ -479,27 +490,28 @@ func (dc *DaemonSetController) syncNodeOnce(ds *apiserver.DaemonSet, st *dsState
 		// A failed pod is deleted unless the node's backoff holds it; its replacement
 		// comes at a later sync, once the pod is gone (upstream: "we will create it in
 		// the next sync loop").
-		if len(failed) > 0 {
+		// Each failed pod is looked at in turn: the first steps the backoff and goes,
+		// the next find it in force (upstream checks it per pod).
+		for _, p := range failed {
 			acted = true
 			pair := string(pb)
 			now := dc.s.Now()
 			b := dc.failedBackoff[pair]
 			expired := b.delay == 0 || now-b.last > 2*failedPodsBackoffMax
-			switch {
-			case !expired && now-b.last < b.delay:
+			if !expired && now-b.last < b.delay {
 				// upstream re-enqueues the DaemonSet after the whole current delay,
 				// not what is left of it
 				dc.q.addAfter(pair, b.delay)
-			default:
-				if expired {
-					b.delay = failedPodsBackoffInitial
-				} else {
-					b.delay = min(2*b.delay, failedPodsBackoffMax)
-				}
-				b.last = now
-				dc.failedBackoff[pair] = b
-				toDelete = append(toDelete, failed...)
+				continue
 			}
+			if expired {
+				b.delay = failedPodsBackoffInitial
+			} else {
+				b.delay = min(2*b.delay, failedPodsBackoffMax)
+			}
+			b.last = now
+			dc.failedBackoff[pair] = b
+			toDelete = append(toDelete, p)
 		}
 		if len(running) > 1 {
 			toDelete = append(toDelete, running[1:]...) // keep the oldest

@@ -247,3 +247,35 @@ func TestDaemonSetNumberReadyOldestPod(t *testing.T) {
 	numberReady(23*time.Second, 1)
 	w.run(24 * time.Second)
 }
+
+// Two failed daemon pods on one node: upstream's podsShouldBeOnNode checks the backoff
+// per pod, so the first steps it and goes, and the second finds it in force and goes
+// once the DaemonSet is looked at again, the whole delay (1 s) later.
+func TestDaemonSetFailedPodsBackoffPerPod(t *testing.T) {
+	w := newWorld(t, 1)
+	w.addNode("n1", map[string]string{"agent": "yes"})
+	ds, err := w.s.DaemonSets.Create(w.c, agentDaemonSet())
+	require.NoError(t, err)
+	w.at(20*time.Second, func() {
+		p := w.podsOn("n1")[0]
+		_, err := w.s.Pods.Patch(w.c, p.Key(), func(q *apiserver.Pod) error { q.Phase = apiserver.PodFailed; return nil })
+		require.NoError(t, err)
+		_, err = w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "kube-system", Name: "agent-extra",
+			Labels: map[string]string{"app": "agent"}, OwnerReferences: []apiserver.OwnerReference{controllerRef(KindDaemonSet, &ds.ObjectMeta)}},
+			NodeName: "n1", Phase: apiserver.PodFailed})
+		require.NoError(t, err)
+	})
+	failedOn := func() int {
+		n := 0
+		for _, p := range w.podsOn("n1") {
+			if p.Phase == apiserver.PodFailed {
+				n++
+			}
+		}
+		return n
+	}
+	w.run(20500 * time.Millisecond)
+	require.Equal(t, 1, failedOn(), "one failed pod went, the other waits for the backoff")
+	w.run(21500 * time.Millisecond)
+	require.Equal(t, 0, failedOn())
+}

@@ -134,7 +134,6 @@ type DisruptionController struct {
 
 // budgetPods is what a budget's sync reads of its pods.
 type budgetPods struct {
-	sel   apiserver.LabelSelector // the selector they were listed for
 	pods  map[string]*apiserver.Pod
 	ready int32 // of them, Ready and not terminating
 	// owners are the pods' controllers, by UID, with how many of the pods each has
@@ -306,7 +305,7 @@ func (dc *DisruptionController) podsOf(b *apiserver.PodDisruptionBudget) *budget
 	if m := dc.members[key]; m != nil {
 		return m
 	}
-	m := &budgetPods{sel: b.Selector, pods: map[string]*apiserver.Pod{}, owners: map[uint64]owner{}}
+	m := &budgetPods{pods: map[string]*apiserver.Pod{}, owners: map[uint64]owner{}}
 	for _, p := range dc.listPods(b) {
 		m.add(p)
 	}

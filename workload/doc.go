@@ -47,8 +47,10 @@
 //     deleted unless the node's failed-pod backoff holds it (1 s doubling to 15 min,
 //     stepped at each deletion and started afresh after 30 min untouched, as
 //     flowcontrol.Backoff; a held node is looked at again after the whole current
-//     delay), and its replacement comes at a later sync, once it is gone; a
-//     Succeeded pod is deleted; of several running pods the oldest stays; a node that
+//     delay; several failed pods are looked at in turn, so the first steps it and
+//     the next wait), and its replacement comes at a later sync, once it is gone; a
+//     Succeeded pod is deleted; of several running pods the oldest stays (by creation
+//     time in whole seconds, then name, as controllers see metav1.Time); a node that
 //     no longer qualifies loses every pod at once, whatever the backoff. Work is per
 //     (DaemonSet, node), so a node change costs one node's worth of work per
 //     DaemonSet.
