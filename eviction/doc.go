@@ -52,7 +52,10 @@
 // deleted once the worker returns, so a pod still Terminating (its kubelet is dead)
 // gets a fresh timer at the next tolerated NoExecute change of its node (the
 // unreachable ↔ not-ready swap, say) and is evicted, with its event, again. Failure
-// drops the key in every version.
+// drops the key in every version. One difference is kept: upstream's finished worker
+// writes the key whatever it holds then, so an older work item finishing after a newer
+// one was added for the same pod (both at one instant) overwrites it; nodesim's leaves
+// the newer one.
 //
 // Work due at once (an untolerated taint, tolerationSeconds ≤ 0) is, upstream, a
 // goroutine started by createWorker with a nil worker in the queue: CancelWork can

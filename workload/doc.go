@@ -107,7 +107,9 @@
 //     TrackerConfig.Trace it adds a WorkloadReady record (workload, ready, desired)
 //     per instant at which the counts changed, after that instant's changes (a
 //     monitor pass that marks 3,000 pods NotReady gives one record, not 3,000).
-//     A Start after Stop counts afresh from its initial lists.
+//     A Start after Stop counts afresh from its initial lists. A deleted
+//     DaemonSet's series keeps its last counts (no scenario action deletes a
+//     workload).
 //
 // # What upstream does that was checked, and choices where it leaves room
 //
