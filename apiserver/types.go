@@ -78,6 +78,20 @@ func (m *ObjectMeta) isKey(k string) bool {
 	return k[len(ns)+1:] == name && k[:len(ns)] == ns
 }
 
+// CreationSecond is the creation time as clients see it: metav1.Time reaches them in
+// whole seconds (apimachinery meta/v1 time_proto.go ProtoTime drops the nanoseconds;
+// JSON is RFC 3339 seconds), so controllers that order objects by creation time (pod
+// GC, the DaemonSet controller) compare these and fall back to names. Scenario time 0
+// is taken to be a whole second; times before it round down too.
+func (m *ObjectMeta) CreationSecond() int64 {
+	t := m.CreationTimestamp
+	s := int64(t / time.Second)
+	if t%time.Second < 0 {
+		s--
+	}
+	return s
+}
+
 // ControllerRef returns the owner reference with Controller set, if any.
 func (m *ObjectMeta) ControllerRef() (OwnerReference, bool) {
 	for _, r := range m.OwnerReferences {

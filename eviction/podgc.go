@@ -248,7 +248,7 @@ func isEvicted(p *apiserver.Pod) bool { return p.Phase == apiserver.PodFailed &&
 // v1.31.0–v1.37.2), with the namespace as the last tiebreak. Upstream compares
 // metav1.Time values, which reach a controller in whole seconds (apimachinery
 // pkg/apis/meta/v1 time_proto.go ProtoTime drops the nanoseconds, and the JSON form is
-// RFC 3339 seconds), so creation times are compared in whole seconds (creationSecond)
+// RFC 3339 seconds), so creation times are compared in whole seconds (ObjectMeta.CreationSecond)
 // and pods created within the same second fall back to name order.
 func sortByEvictionAndCreation(pods []*apiserver.Pod) {
 	sort.SliceStable(pods, func(i, j int) bool {
@@ -256,7 +256,7 @@ func sortByEvictionAndCreation(pods []*apiserver.Pod) {
 		if ea, eb := isEvicted(a), isEvicted(b); ea != eb {
 			return ea
 		}
-		if sa, sb := creationSecond(a), creationSecond(b); sa != sb {
+		if sa, sb := a.CreationSecond(), b.CreationSecond(); sa != sb {
 			return sa < sb
 		}
 		if a.Name != b.Name {
@@ -264,18 +264,6 @@ func sortByEvictionAndCreation(pods []*apiserver.Pod) {
 		}
 		return a.Namespace < b.Namespace
 	})
-}
-
-// creationSecond is the pod's creation time as its controllers see it: the whole
-// second at or before it. Scenario time 0 is taken to be a whole second (the
-// rendering start instant is, by default), so the seconds are those of virtual time;
-// creation times before time zero round down too.
-func creationSecond(p *apiserver.Pod) int64 {
-	s := int64(p.CreationTimestamp / time.Second)
-	if p.CreationTimestamp%time.Second < 0 {
-		s--
-	}
-	return s
 }
 
 func (g *PodGC) collect(m map[string]bool, keep func(*apiserver.Pod) bool) []*apiserver.Pod {

@@ -400,22 +400,13 @@ func (dc *DaemonSetController) syncNode(ds *apiserver.DaemonSet, st *dsState, ds
 }
 
 // byCreation orders a node's daemon pods oldest first, as podByCreationTimestampAndPhase
-// does: creation times as controllers see them, in whole seconds (metav1.Time; see the
-// eviction package's pod GC), then names.
+// does: creation times as controllers see them, in whole seconds
+// (ObjectMeta.CreationSecond), then names.
 func byCreation(a, b *apiserver.Pod) int {
-	if sa, sb := creationSecond(a.CreationTimestamp), creationSecond(b.CreationTimestamp); sa != sb {
+	if sa, sb := a.CreationSecond(), b.CreationSecond(); sa != sb {
 		return cmp.Compare(sa, sb)
 	}
 	return strings.Compare(a.Name, b.Name)
-}
-
-// creationSecond is the whole second at or before t (scenario time 0 is a whole second).
-func creationSecond(t time.Duration) int64 {
-	s := int64(t / time.Second)
-	if t%time.Second < 0 {
-		s--
-	}
-	return s
 }
 
 // syncNodeOnce is syncNode's work; acted reports whether it created or deleted a
