@@ -183,6 +183,26 @@ func (w *world) evictions(reason string) map[string][]time.Duration {
 	return out
 }
 
+// evictedAtSeconds is when the pod was evicted for reason, in seconds.
+func (w *world) evictedAtSeconds(reason, pod string) []float64 {
+	var out []float64
+	for _, d := range w.evictions(reason)[pod] {
+		out = append(out, d.Seconds())
+	}
+	return out
+}
+
+// events counts the Event records with the message.
+func (w *world) events(message string) int {
+	n := 0
+	for _, r := range w.records("Event") {
+		if r.Str("message") == message {
+			n++
+		}
+	}
+	return n
+}
+
 // golden compares the text form of recs with testdata/name.golden (-update rewrites).
 func golden(t *testing.T, name string, recs []sim.Record) {
 	t.Helper()

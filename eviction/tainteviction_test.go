@@ -128,17 +128,8 @@ func TestTaintEvictionDecisions(t *testing.T) {
 				})
 			}
 			w.runUntil(2000 * time.Second)
-			var got []float64
-			for _, d := range w.evictions(ReasonTaintManagerEviction)["default/p"] {
-				got = append(got, d.Seconds())
-			}
-			require.Equal(t, tc.want, got)
-			cancels := 0
-			for _, r := range w.records("Event") {
-				if r.Str("message") == "Cancelling deletion of Pod default/p" {
-					cancels++
-				}
-			}
+			require.Equal(t, tc.want, w.evictedAtSeconds(ReasonTaintManagerEviction, "default/p"))
+			cancels := w.events("Cancelling deletion of Pod default/p")
 			require.Equal(t, tc.cancels, cancels)
 		})
 	}
@@ -235,11 +226,7 @@ func TestTaintEvictionNoDoubleDeletion(t *testing.T) {
 			w.at(secs(40), func() { w.taintNode("a", x) })
 			w.at(secs(50), func() { w.taintNode("a", z) })
 			w.runUntil(100 * time.Second)
-			var got []float64
-			for _, d := range w.evictions(ReasonTaintManagerEviction)["default/p"] {
-				got = append(got, d.Seconds())
-			}
-			require.Equal(t, tc.want, got)
+			require.Equal(t, tc.want, w.evictedAtSeconds(ReasonTaintManagerEviction, "default/p"))
 			for _, r := range w.records("Event") {
 				require.NotContains(t, r.Str("message"), "Cancelling", "a completed eviction is dropped without an event")
 			}
@@ -273,17 +260,8 @@ func TestTaintEvictionTerminatingPodRescheduledFrom133(t *testing.T) {
 				w.untaintNode("a", taint.UnreachableNoExecute)
 			})
 			w.runUntil(2000 * time.Second)
-			var got []float64
-			for _, d := range w.evictions(ReasonTaintManagerEviction)["default/p"] {
-				got = append(got, d.Seconds())
-			}
-			require.Equal(t, tc.want, got)
-			marks := 0
-			for _, r := range w.records("Event") {
-				if r.Str("message") == "Marking for deletion Pod default/p" {
-					marks++
-				}
-			}
+			require.Equal(t, tc.want, w.evictedAtSeconds(ReasonTaintManagerEviction, "default/p"))
+			marks := w.events("Marking for deletion Pod default/p")
 			require.Equal(t, len(tc.want), marks)
 			p, ok := w.s.Pods.Peek("default/p")
 			require.True(t, ok)
@@ -341,12 +319,7 @@ func TestTaintEvictionCancelImmediateWorkNoEvent(t *testing.T) {
 			})
 			w.at(secs(tc.fireAt)+25*time.Millisecond, func() { w.s.SetOutage(false) })
 			w.runUntil(100 * time.Second)
-			cancels := 0
-			for _, r := range w.records("Event") {
-				if r.Str("message") == "Cancelling deletion of Pod default/p" {
-					cancels++
-				}
-			}
+			cancels := w.events("Cancelling deletion of Pod default/p")
 			require.Equal(t, tc.cancels, cancels)
 			require.Equal(t, []time.Duration{secs(tc.fireAt) + 30*time.Millisecond}, w.evictions(ReasonTaintManagerEviction)["default/p"],
 				"attempts already running go on after the cancel, as upstream's goroutine does")
