@@ -131,6 +131,16 @@ func TestDaemonSetNewTemplateSeen(t *testing.T) {
 	require.Equal(t, int32(2), ds.DesiredNumberScheduled)
 }
 
+// agentOnOneNode is a world with node n1, eligible for the agent DaemonSet, which it
+// creates.
+func agentOnOneNode(t *testing.T) (*world, *apiserver.DaemonSet) {
+	w := newWorld(t, 1)
+	w.addNode("n1", map[string]string{"agent": "yes"})
+	ds, err := w.s.DaemonSets.Create(w.c, agentDaemonSet())
+	require.NoError(t, err)
+	return w, ds
+}
+
 // A node's failed and succeeded daemon pods follow upstream's podsShouldBeOnNode
 // (pkg/controller/daemon/daemon_controller.go): a failed pod is deleted unless the
 // node's backoff holds it (then the DaemonSet is looked at again after the whole
@@ -138,10 +148,7 @@ func TestDaemonSetNewTemplateSeen(t *testing.T) {
 // no longer qualifies loses its pods whatever the backoff, a backoff left alone for
 // twice its 15-minute maximum starts again at 1 s, and a succeeded pod is deleted.
 func TestDaemonSetFailedPodsAsUpstream(t *testing.T) {
-	w := newWorld(t, 1)
-	w.addNode("n1", map[string]string{"agent": "yes"})
-	_, err := w.s.DaemonSets.Create(w.c, agentDaemonSet())
-	require.NoError(t, err)
+	w, _ := agentOnOneNode(t)
 	live := func() []*apiserver.Pod {
 		var out []*apiserver.Pod
 		for _, p := range w.podsOn("n1") {
@@ -227,10 +234,7 @@ func TestDaemonSetFailedPodsAsUpstream(t *testing.T) {
 // being deleted that is still Ready keeps counting until it is gone, and its
 // replacement counts once Ready.
 func TestDaemonSetNumberReadyOldestPod(t *testing.T) {
-	w := newWorld(t, 1)
-	w.addNode("n1", map[string]string{"agent": "yes"})
-	_, err := w.s.DaemonSets.Create(w.c, agentDaemonSet())
-	require.NoError(t, err)
+	w, _ := agentOnOneNode(t)
 	numberReady := func(at time.Duration, want int32) {
 		w.at(at, func() {
 			ds, _ := w.s.DaemonSets.Peek("kube-system/agent")
@@ -252,10 +256,7 @@ func TestDaemonSetNumberReadyOldestPod(t *testing.T) {
 // per pod, so the first steps it and goes, and the second finds it in force and goes
 // once the DaemonSet is looked at again, the whole delay (1 s) later.
 func TestDaemonSetFailedPodsBackoffPerPod(t *testing.T) {
-	w := newWorld(t, 1)
-	w.addNode("n1", map[string]string{"agent": "yes"})
-	ds, err := w.s.DaemonSets.Create(w.c, agentDaemonSet())
-	require.NoError(t, err)
+	w, ds := agentOnOneNode(t)
 	w.at(20*time.Second, func() {
 		p := w.podsOn("n1")[0]
 		_, err := w.s.Pods.Patch(w.c, p.Key(), func(q *apiserver.Pod) error { q.Phase = apiserver.PodFailed; return nil })
