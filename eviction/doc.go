@@ -122,6 +122,13 @@
 // Followed: staging/src/k8s.io/kubectl/pkg/drain/drain.go and cordon.go,
 // staging/src/k8s.io/kubectl/pkg/cmd/drain/drain.go.
 //
+// Not modelled: kubectl starts its timeout after cordon, list and discovery and
+// notices it only at its 1 s poll, so its DrainFinished can come up to a second
+// later than nodesim's, which ends the drain exactly at the deadline; and with
+// DisableEviction one failed DELETE ends kubectl's drain, where nodesim fails that
+// pod only. (Pod GC, likewise, adds up its requests' latencies into the pass, where
+// upstream's deletes run in parallel: this shows only with slow clients.)
+//
 // Cordon and Uncordon set spec.unschedulable (no write if it already has that value).
 // Drain behaves like kubectl drain --ignore-daemonsets --delete-emptydir-data
 // --force: it records DrainStarted, cordons, LISTs the node's pods and runs
