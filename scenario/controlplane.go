@@ -109,7 +109,9 @@ func newControlPlane(w *World) (*controlPlane, error) {
 	s := w.Server
 	cm := w.Spec.ControllerManager
 	var err error
-	cp.scheduler, err = workload.NewScheduler(s, s.NewClient("kube-scheduler", controllerTimeout), workload.SchedulerConfigFor(w.version))
+	scfg := workload.SchedulerConfigFor(w.version)
+	scfg.Rand = sim.NewRand(w.Engine.Seed(), "scheduler")
+	cp.scheduler, err = workload.NewScheduler(s, s.NewClient("kube-scheduler", controllerTimeout), scfg)
 	if err != nil {
 		return nil, err
 	}

@@ -41,6 +41,9 @@ type SchedulerConfig struct {
 	// first pod of the backoff queue before its backoff ends, and backoff expiries
 	// are truncated to whole seconds (the 1 s ordering window).
 	PopFromBackoffQ bool
+	// Rand draws among the nodes with the best score (upstream picks one at random).
+	// Nil: the first of them by name.
+	Rand *sim.Rand
 }
 
 // DefaultSchedulerConfig is the default: no watch latency, 10 ms per cycle,
@@ -129,10 +132,12 @@ func (v verdict) result() filterResult {
 	return r
 }
 
-// podAcct is what a pod adds to its node's sums.
+// podAcct is what a pod adds to its node's sums, and to its ReplicaSet's spread
+// counts.
 type podAcct struct {
-	node string
-	req  apiserver.Resources
+	node   string
+	req    apiserver.Resources
+	spread spreadKey
 }
 
 // Scheduler places pending pods (spec.nodeName empty) on nodes: filters
@@ -149,12 +154,27 @@ type Scheduler struct {
 	cfg SchedulerConfig
 
 	nodeInf *apiserver.Informer[*apiserver.Node]
-	// pods is a plain watch, not an informer: every other pod is counted through the
-	// version each event replaces (Old) and a pending pod's version is kept in its
-	// queue entry, so a cache of all pods would only be read for those. Started at
-	// the instant of the initial list, the watch delivers exactly the store's later
+	// podInf is the scheduler's pod cache. Pods are counted through the version each
+	// event replaces (Old) and a pending pod's version is kept in its queue entry; the
+	// cache itself is read only by PodTopologySpread, which lists a ReplicaSet's pods
+	// from it by controller (index indexOwner) the first time it scores one of them.
+	// It views the store (no copy), so it costs only what is in flight. Started at the
+	// instant of the initial list, its watch delivers exactly the store's later
 	// changes, in order: each event's Old is the version last listed or delivered.
-	pods *apiserver.Watch
+	// rsInf is the ReplicaSet lister of PodTopologySpread's default selector.
+	podInf *apiserver.Informer[*apiserver.Pod]
+	rsInf  *apiserver.Informer[*apiserver.ReplicaSet]
+	uids   uidStrings
+	// spread holds the PodTopologySpread counts per ReplicaSet UID (see spreadFor);
+	// zoneOf the topology of each node of nodes (same index: nodeTopology), zone ids
+	// interned in zoneIDs and zoneNames.
+	spread      map[uint64]*spreadOwner
+	zoneOf      []uint32
+	zoneIDs     map[string]uint32
+	zoneNames   []string
+	zoneScratch []int64
+	spreadRaw   []int64
+	ties        []*nodeInfo
 
 	infos    map[string]*nodeInfo
 	lastInfo *nodeInfo   // see info
@@ -241,17 +261,21 @@ func (sc *Scheduler) Start() {
 	sc.cycle, _ = e.NewTimer(sc.runCycle)
 	sc.backTimer, _ = e.NewTimer(sc.flushBackoff)
 	sc.leftTimer, _ = e.NewTimer(sc.flushLeftover)
+	sc.spread, sc.zoneOf, sc.zoneIDs, sc.zoneNames = map[uint64]*spreadOwner{}, nil, map[string]uint32{}, nil
 	sc.nodeInf = apiserver.NewInformer(sc.s.Nodes, sc.c, sc.cfg.WatchLatency)
 	sc.infos, sc.lastInfo = make(map[string]*nodeInfo, sc.nodeInf.Len()), nil
 	for _, n := range sc.nodeInf.List() {
 		sc.setNode(n)
 	}
+	sc.rsInf = apiserver.NewInformer(sc.s.ReplicaSets, sc.c, sc.cfg.WatchLatency)
 	// The pods' initial LIST: the store as it is now (an informer's list always
 	// succeeds in this model, so it does not go through the client). Counting does
 	// not depend on the order, so the store is walked in memory order; the pending
 	// pods are queued in key order, as the list returns them.
+	sc.podInf = apiserver.NewInformer(sc.s.Pods, sc.c, sc.cfg.WatchLatency)
+	sc.podInf.AddIndex(indexOwner, func(p *apiserver.Pod) string { return sc.uids.ownerIndexValue(&p.ObjectMeta) })
 	var pend []*apiserver.Pod
-	sc.s.Pods.Range(func(p *apiserver.Pod) {
+	sc.podInf.Range(func(p *apiserver.Pod) {
 		if a, ok := acctOf(p); ok {
 			sc.count(a, 1)
 		}
@@ -264,7 +288,7 @@ func (sc *Scheduler) Start() {
 		sc.enqueue(p)
 	}
 	sc.nodeInf.AddHandler(sc.onNode)
-	sc.pods = sc.s.Pods.Watch(sc.c, sc.cfg.WatchLatency, sc.onPod)
+	sc.podInf.AddHandler(sc.onPod)
 }
 
 // Stop ends the watches and cancels the scheduler's timers.
@@ -277,7 +301,8 @@ func (sc *Scheduler) Stop() {
 	sc.backTimer.Stop()
 	sc.leftTimer.Stop()
 	sc.nodeInf.Stop()
-	sc.pods.Stop()
+	sc.podInf.Stop()
+	sc.rsInf.Stop()
 }
 
 func pending(p *apiserver.Pod) bool {
@@ -311,13 +336,16 @@ func (sc *Scheduler) changing(ni *nodeInfo) {
 func (sc *Scheduler) setNode(n *apiserver.Node) {
 	ni := sc.info(n.Name)
 	sc.changing(ni)
-	if ni.node == nil {
+	existed := ni.node != nil
+	if !existed {
 		// Nodes are kept in arrival order (O(1) per node: a sorted insert made booting a
-		// large fleet quadratic); ties between equal scores go to the smaller name.
+		// large fleet quadratic).
 		ni.idx = int32(len(sc.nodes))
 		sc.nodes = append(sc.nodes, ni)
+		sc.zoneOf = append(sc.zoneOf, 0)
 	}
 	ni.node = n
+	sc.setTopology(ni, sc.nodeTopology(n), existed)
 }
 
 func (sc *Scheduler) onNode(ev apiserver.Event[*apiserver.Node]) {
@@ -326,12 +354,15 @@ func (sc *Scheduler) onNode(ev apiserver.Event[*apiserver.Node]) {
 	case apiserver.Deleted:
 		if ni := sc.infos[n.Name]; ni != nil && ni.node != nil {
 			sc.changing(ni)
+			sc.dropTopology(ni)
 			ni.node = nil
 			last := len(sc.nodes) - 1
 			sc.nodes[ni.idx] = sc.nodes[last]
+			sc.zoneOf[ni.idx] = sc.zoneOf[last]
 			sc.nodes[ni.idx].idx = ni.idx
 			sc.nodes[last] = nil
 			sc.nodes = sc.nodes[:last]
+			sc.zoneOf = sc.zoneOf[:last]
 		}
 	case apiserver.Added:
 		sc.setNode(n)
@@ -348,7 +379,7 @@ func acctOf(p *apiserver.Pod) (podAcct, bool) {
 	if p.NodeName == "" || p.Terminal() {
 		return podAcct{}, false
 	}
-	return podAcct{node: p.NodeName, req: p.Requests}, true
+	return podAcct{node: p.NodeName, req: p.Requests, spread: spreadKeyOf(p)}, true
 }
 
 // count adds (sign 1) or removes (-1) a pod's share of its node's sums.
@@ -361,6 +392,7 @@ func (sc *Scheduler) count(a podAcct, sign int64) {
 	ni.nzCPU += sign * nzCPU
 	ni.nzMem += sign * nzMem
 	ni.pods += int32(sign)
+	sc.spreadCount(a.spread, ni, int32(sign))
 }
 
 // recount moves a pod's share from what it was counted as (was, if counted) to
@@ -368,7 +400,12 @@ func (sc *Scheduler) count(a podAcct, sign int64) {
 // taken off).
 func (sc *Scheduler) recount(was podAcct, counted bool, p *apiserver.Pod) (freed bool) {
 	now, counts := acctOf(p)
-	if counted && counts && was == now {
+	if counted && counts && was.node == now.node && was.req == now.req {
+		if was.spread != now.spread { // terminating: no longer spread, same resources
+			ni := sc.info(now.node)
+			sc.spreadCount(was.spread, ni, -1)
+			sc.spreadCount(now.spread, ni, 1)
+		}
 		return false
 	}
 	if counted {
@@ -509,21 +546,49 @@ func (sc *Scheduler) selectNode(p *apiserver.Pod) *nodeInfo {
 	if len(order) == 0 {
 		return nil
 	}
-	var best *nodeInfo
-	bestScore := int64(-1)
-	for i, ni := range order {
-		raw := scores[i]
+	for i, raw := range scores {
 		fit, prefer := raw>>32, raw&(1<<32-1)
 		taintScore := int64(MaxNodeScore)
 		if maxPrefer > 0 {
 			taintScore = MaxNodeScore - prefer*MaxNodeScore/maxPrefer
 		}
 		// default plugin weights: NodeResourcesFit 1, TaintToleration 3
-		total := fit*1 + taintScore*3
-		if total > bestScore || (total == bestScore && ni.name < best.name) {
-			best, bestScore = ni, total
+		scores[i] = fit*1 + taintScore*3
+	}
+	sc.spreadScores(p, order, scores) // PodTopologySpread, weight 2
+	return sc.pickBest(order, scores)
+}
+
+// pickBest returns a node of order with the highest score, each of the best equally
+// likely: upstream draws among them (selectHost's reservoir sampling up to 1.33; later
+// a heap over the feasible nodes, which parallel filtering leaves in no fixed order).
+// Without a Rand it takes the first by name.
+func (sc *Scheduler) pickBest(order []*nodeInfo, scores []int64) *nodeInfo {
+	ties := sc.ties[:0]
+	bestScore := int64(-1)
+	for i, ni := range order {
+		switch total := scores[i]; {
+		case total > bestScore:
+			bestScore = total
+			ties = append(ties[:0], ni)
+		case total == bestScore:
+			ties = append(ties, ni)
 		}
 	}
+	sc.ties = ties[:0]
+	best := ties[0]
+	if len(ties) > 1 {
+		if r := sc.cfg.Rand; r != nil {
+			best = ties[r.Int64N(int64(len(ties)))]
+		} else {
+			for _, ni := range ties[1:] {
+				if ni.name < best.name {
+					best = ni
+				}
+			}
+		}
+	}
+	clear(ties) // keep no node alive
 	return best
 }
 
