@@ -9,10 +9,17 @@ import (
 	"github.com/nodesim/nodesim/sim"
 )
 
-// BenchmarkScheduler places 10k pods on 1k nodes; ns/pod and allocs/pod are the
-// figures (allocations include the API server's copy of each bound pod and the
-// informer deliveries).
+// BenchmarkScheduler places 10k pods on 1k nodes in 3 zones; ns/pod and allocs/pod
+// are the figures (allocations include the API server's copy of each bound pod and
+// the informer deliveries). The pods are bare, or the replicas of one ReplicaSet,
+// which PodTopologySpread scores as well.
 func BenchmarkScheduler(b *testing.B) {
+	for _, owned := range []bool{false, true} {
+		b.Run(map[bool]string{false: "bare", true: "replicaset"}[owned], func(b *testing.B) { benchScheduler(b, owned) })
+	}
+}
+
+func benchScheduler(b *testing.B, owned bool) {
 	const nodes, pods = 1000, 10000
 	b.ReportAllocs()
 	var total time.Duration
@@ -22,19 +29,31 @@ func BenchmarkScheduler(b *testing.B) {
 		s := apiserver.New(e, nil, apiserver.DefaultConfig())
 		c := s.NewClient("bench", 30*time.Second)
 		for i := range nodes {
-			_, _ = s.Nodes.Create(c, &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: fmt.Sprintf("node-%04d", i)},
+			name := fmt.Sprintf("node-%04d", i)
+			_, _ = s.Nodes.Create(c, &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: name,
+				Labels: map[string]string{apiserver.LabelHostname: name, apiserver.LabelZone: fmt.Sprint("zone-", i%3)}},
 				Allocatable: apiserver.Resources{MilliCPU: 32000, Memory: 128 << 30, Pods: 110}})
 		}
 		s.Nodes.Each(func(n *apiserver.Node) {
 			_, _ = s.Nodes.Patch(c, n.Name, func(n *apiserver.Node) error { n.Taints = nil; return nil })
 		})
+		var refs []apiserver.OwnerReference
+		if owned {
+			rs, err := s.ReplicaSets.Create(c, &apiserver.ReplicaSet{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "web"},
+				Replicas: pods, Selector: apiserver.LabelSelector{"app": "web"}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			refs = []apiserver.OwnerReference{{Kind: KindReplicaSet, Name: rs.Name, UID: rs.UID, Controller: true}}
+		}
 		sc, err := NewScheduler(s, s.NewClient("kube-scheduler", 30*time.Second), DefaultSchedulerConfig())
 		if err != nil {
 			b.Fatal(err)
 		}
 		sc.Start()
 		for i := range pods {
-			_, _ = s.Pods.Create(c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: fmt.Sprintf("p-%05d", i)},
+			_, _ = s.Pods.Create(c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: fmt.Sprintf("p-%05d", i),
+				Labels: map[string]string{"app": "web"}, OwnerReferences: refs},
 				PodSpec: &apiserver.PodSpec{Requests: apiserver.Resources{MilliCPU: 100, Memory: 128 << 20}}})
 		}
 		b.StartTimer()

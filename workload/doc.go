@@ -70,9 +70,13 @@
 //     else 50 % − nodes/125 of them, at least 5 % and 100 nodes); only those are
 //     scored. Scores:
 //     NodeResourcesFit LeastAllocated (cpu and memory, weight 1, with the default
-//     100m / 200Mi for pods that request nothing) and TaintToleration's
-//     PreferNoSchedule score (weight 3); the highest total wins, ties go to the
-//     first node in name order. Binding patches spec.nodeName and PodScheduled=True
+//     100m / 200Mi for pods that request nothing), TaintToleration's
+//     PreferNoSchedule score (weight 3) and PodTopologySpread with the system default
+//     constraints (weight 2; below); the highest total wins, and among equal totals
+//     the scheduler draws one (SchedulerConfig.Rand; the scenario's stream
+//     "scheduler"), as upstream's selectHost draws up to 1.33 and its heap over the
+//     feasible nodes, which parallel filtering leaves in no fixed order, picks from
+//     1.34 on (without a Rand, the first by name). Binding patches spec.nodeName and PodScheduled=True
 //     (the API server traces PodScheduled). A pod that fits nowhere gets a
 //     FailedScheduling trace record (pod, reason Unschedulable, message in
 //     upstream's form "0/3 nodes are available: 1 node(s) had untolerated taint
@@ -209,10 +213,31 @@
 // pods entered it, not by the time of their last failure as upstream's podBackoffQ
 // orders them.
 //
+// PodTopologySpread (pkg/scheduler/framework/plugins/podtopologyspread, the same in
+// 1.31–1.37): a pod without spread constraints of its own gets kube-scheduler's
+// system defaults, kubernetes.io/hostname with maxSkew 3 and
+// topology.kubernetes.io/zone with maxSkew 5, both ScheduleAnyway, with the
+// selector of the ReplicaSet that controls it (DefaultSelector; nodesim has no
+// Services or StatefulSets, so other pods get no constraint and no score). Each
+// feasible node scores, per constraint whose label it has, cnt·ln(domains + 2) +
+// maxSkew − 1, cnt being the ReplicaSet's pods on the node (hostname) or in its zone
+// over all nodes matching the pod's required node affinity (zone: taints ignored,
+// nodeInclusionPolicy defaults), domains the feasible nodes or their zone values;
+// the sum is rounded and normalized to 100·(max + min − s)/max. Weighted 2 against
+// LeastAllocated's 1, it spreads a Deployment one replica per node and evenly over
+// zones before any node gets a second, even onto a node busier with other pods.
+// Counts are of the pods the ReplicaSet controls (bound or assumed, not terminal,
+// not terminating), which are the pods its selector matches unless selectors
+// overlap. They are kept per ReplicaSet from the scheduler's pod cache from the
+// first time one of its pods is scored (a walk of its pods by controller), then
+// from each change the cache applies: per node, and per zone over the nodes that
+// exist, moved when a node's zone label changes or the node goes.
+//
 // Scheduler simplifications: no preemption (upstream appends "preemption: …" to
-// the FailedScheduling message; this package does not), ties go to the first node by
-// name rather than a random one among the best, and only the scores named above run
-// (no BalancedAllocation, PodTopologySpread or ImageLocality). A cycle happens at
+// the FailedScheduling message; this package does not), no spread constraints of a
+// pod's own, and only the scores named above run (no BalancedAllocation, which
+// scores only pods that request resources, and no ImageLocality, InterPodAffinity or
+// preferred node affinity, which nodesim's pods cannot ask for). A cycle happens at
 // one instant at the end of its SchedulingLatency, so no event arrives while a pod
 // is in flight (upstream requeues a pod whose in-flight events a hint accepts, and
 // in 1.31 one whose cycle saw any move request). The active queue orders pods by
@@ -317,6 +342,9 @@
 //     pod-template-hash)
 //   - pkg/controller/daemon/daemon_controller.go, util/daemonset_util.go
 //   - pkg/controller/disruption/disruption.go
+//   - pkg/scheduler/framework/plugins/podtopologyspread (scoring.go, common.go,
+//     plugin.go: systemDefaultConstraints), plugins/helper/spread.go
+//     (DefaultSelector), schedule_one.go (selectHost, prioritizeNodes)
 //   - pkg/scheduler/framework/plugins/{nodeunschedulable,tainttoleration,
 //     nodeaffinity,noderesources} (Filter, EventsToRegister, the
 //     isSchedulableAfter… QueueingHintFns), pkg/scheduler/framework/types.go

@@ -161,9 +161,7 @@ type Scheduler struct {
 	// It views the store (no copy), so it costs only what is in flight. Started at the
 	// instant of the initial list, its watch delivers exactly the store's later
 	// changes, in order: each event's Old is the version last listed or delivered.
-	// rsInf is the ReplicaSet lister of PodTopologySpread's default selector.
 	podInf *apiserver.Informer[*apiserver.Pod]
-	rsInf  *apiserver.Informer[*apiserver.ReplicaSet]
 	uids   uidStrings
 	// spread holds the PodTopologySpread counts per ReplicaSet UID (see spreadFor);
 	// zoneOf the topology of each node of nodes (same index: nodeTopology), zone ids
@@ -267,7 +265,6 @@ func (sc *Scheduler) Start() {
 	for _, n := range sc.nodeInf.List() {
 		sc.setNode(n)
 	}
-	sc.rsInf = apiserver.NewInformer(sc.s.ReplicaSets, sc.c, sc.cfg.WatchLatency)
 	// The pods' initial LIST: the store as it is now (an informer's list always
 	// succeeds in this model, so it does not go through the client). Counting does
 	// not depend on the order, so the store is walked in memory order; the pending
@@ -302,7 +299,6 @@ func (sc *Scheduler) Stop() {
 	sc.leftTimer.Stop()
 	sc.nodeInf.Stop()
 	sc.podInf.Stop()
-	sc.rsInf.Stop()
 }
 
 func pending(p *apiserver.Pod) bool {
