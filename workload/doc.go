@@ -304,7 +304,8 @@
 //     DaemonSet desiredNumberScheduled and numberReady. ObservedGeneration is not
 //     written by these controllers and stays as restored.
 //
-// Placement is the state a least-allocated scheduler converges to, computed in
+// Placement is the state the scheduler converges to (LeastAllocated and the default
+// topology spread both even a ReplicaSet's pods out over nodes and zones), computed in
 // O(pods + nodes) rather than by running it: a ReplicaSet's pods go round-robin over
 // the nodes in the order upstream's scheduler cache lists them (node_tree.go: one
 // node of each zone in turn, zones in order of first appearance, nodes of a zone in

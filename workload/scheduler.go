@@ -142,8 +142,9 @@ type podAcct struct {
 
 // Scheduler places pending pods (spec.nodeName empty) on nodes: filters
 // NodeUnschedulable, TaintToleration, NodeAffinity (selector and required
-// affinity) and NodeResourcesFit, scores LeastAllocated (with TaintToleration's
-// PreferNoSchedule score), and binds by patching spec.nodeName. Pods that fit
+// affinity) and NodeResourcesFit, scores LeastAllocated, TaintToleration's
+// PreferNoSchedule score and PodTopologySpread's default constraints, draws among
+// the best nodes, and binds by patching spec.nodeName. Pods that fit
 // nowhere stay Pending with a FailedScheduling record and wait in the
 // unschedulable pool until an event that may make them schedulable moves them (as
 // the version's queue decides, see SchedulerConfig), or 5 minutes pass, then in
