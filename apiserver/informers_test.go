@@ -62,3 +62,32 @@ func TestSharedInformers(t *testing.T) {
 	require.True(t, ok, "a stopped factory's informers are not updated")
 	require.Equal(t, []string{"1:b", "2:b"}, got)
 }
+
+// Discard ends an informer for good: the store no longer tells it of changes, its
+// handlers no longer run and it holds nothing, where Stop keeps a copy of what it showed.
+func TestInformerDiscard(t *testing.T) {
+	s, e, _ := newTestServer(t)
+	c := s.NewClient("writer", 30*time.Second)
+	_, err := s.Nodes.Create(c, &Node{ObjectMeta: ObjectMeta{Name: "a"}})
+	require.NoError(t, err)
+	views := len(s.Nodes.views)
+	inf := NewInformer(s.Nodes, c, 0)
+	inf.AddIndex("name", func(n *Node) string { return n.Name })
+	calls := 0
+	inf.AddHandler(func(Event[*Node]) { calls++ })
+	_, err = s.Nodes.Create(c, &Node{ObjectMeta: ObjectMeta{Name: "b"}})
+	require.NoError(t, err)
+	require.NoError(t, e.RunUntil(time.Second))
+	require.Equal(t, 1, calls)
+	require.Equal(t, 1, inf.CountByIndex("name", "b"))
+	require.Len(t, s.Nodes.views, views+1)
+
+	inf.Discard()
+	require.Len(t, s.Nodes.views, views, "the store no longer tells it of changes")
+	_, err = s.Nodes.Create(c, &Node{ObjectMeta: ObjectMeta{Name: "c"}})
+	require.NoError(t, err)
+	require.NoError(t, e.RunUntil(2*time.Second))
+	require.Equal(t, 1, calls, "no handler runs after Discard")
+	require.Zero(t, inf.Len())
+	require.Empty(t, inf.List())
+}

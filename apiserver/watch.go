@@ -468,6 +468,19 @@ func (inf *Informer[T]) Stop() {
 	k.views = slices.DeleteFunc(k.views, func(v *Informer[T]) bool { return v == inf })
 }
 
+// Discard ends the informer's watch and empties its cache: for a component that
+// stops for good and will not read it again (a process that exits), where Stop
+// would copy a million pods out of the store to keep what it showed.
+func (inf *Informer[T]) Discard() {
+	inf.watch.Stop()
+	if inf.items == nil {
+		k := inf.k
+		k.views = slices.DeleteFunc(k.views, func(v *Informer[T]) bool { return v == inf })
+	}
+	inf.items, inf.keys, inf.n = map[string]T{}, keyList{}, 0
+	inf.lag, inf.merged, inf.indexes = lagTable[T]{}, nil, nil
+}
+
 // storeChanging is told by the store, before it changes key, what the key held (had:
 // whether it existed) and whether it will exist after the change. The informer keeps
 // its version until the change is delivered; ndiff counts the entries whose presence

@@ -299,7 +299,7 @@ func (sc *Scheduler) Stop() {
 	sc.backTimer.Stop()
 	sc.leftTimer.Stop()
 	sc.nodeInf.Stop()
-	sc.podInf.Stop()
+	sc.podInf.Discard() // a new process lists afresh: keep no copy of the pods
 }
 
 func pending(p *apiserver.Pod) bool {
