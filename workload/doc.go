@@ -228,10 +228,11 @@
 // zones before any node gets a second, even onto a node busier with other pods.
 // Counts are of the pods the ReplicaSet controls (bound or assumed, not terminal,
 // not terminating), which are the pods its selector matches unless selectors
-// overlap. They are kept per ReplicaSet from the scheduler's pod cache from the
-// first time one of its pods is scored (a walk of its pods by controller), then
-// from each change the cache applies: per node, and per zone over the nodes that
-// exist, moved when a node's zone label changes or the node goes.
+// overlap. The scheduler keeps none until it first scores a ReplicaSet's pod (a
+// running start's steady day never does); then one pass over its pod cache counts
+// every ReplicaSet's pods, and each change the cache applies keeps the counts: per
+// node, and per zone over the nodes that exist, moved when a node's zone label
+// changes or the node goes.
 //
 // Scheduler simplifications: no preemption (upstream appends "preemption: …" to
 // the FailedScheduling message; this package does not), no spread constraints of a

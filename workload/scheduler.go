@@ -157,17 +157,16 @@ type Scheduler struct {
 	nodeInf *apiserver.Informer[*apiserver.Node]
 	// podInf is the scheduler's pod cache. Pods are counted through the version each
 	// event replaces (Old) and a pending pod's version is kept in its queue entry; the
-	// cache itself is read only by PodTopologySpread, which lists a ReplicaSet's pods
-	// from it by controller (index indexOwner) the first time it scores one of them.
-	// It views the store (no copy), so it costs only what is in flight. Started at the
+	// cache itself is read only once, by PodTopologySpread, when it starts counting
+	// (spreadFor). It views the store (no copy), so it costs only what is in flight. Started at the
 	// instant of the initial list, its watch delivers exactly the store's later
 	// changes, in order: each event's Old is the version last listed or delivered.
 	podInf *apiserver.Informer[*apiserver.Pod]
-	uids   uidStrings
-	// spread holds the PodTopologySpread counts per ReplicaSet UID (see spreadFor);
+	// spread holds the PodTopologySpread counts per ReplicaSet UID, once spreadOn (see spreadFor);
 	// zoneOf the topology of each node of nodes (same index: nodeTopology), zone ids
 	// interned in zoneIDs and zoneNames.
 	spread      map[uint64]*spreadOwner
+	spreadOn    bool
 	zoneOf      []uint32
 	zoneIDs     map[string]uint32
 	zoneNames   []string
@@ -260,7 +259,7 @@ func (sc *Scheduler) Start() {
 	sc.cycle, _ = e.NewTimer(sc.runCycle)
 	sc.backTimer, _ = e.NewTimer(sc.flushBackoff)
 	sc.leftTimer, _ = e.NewTimer(sc.flushLeftover)
-	sc.spread, sc.zoneOf, sc.zoneIDs, sc.zoneNames = map[uint64]*spreadOwner{}, nil, map[string]uint32{}, nil
+	sc.spread, sc.spreadOn, sc.zoneOf, sc.zoneIDs, sc.zoneNames = map[uint64]*spreadOwner{}, false, nil, map[string]uint32{}, nil
 	sc.nodeInf = apiserver.NewInformer(sc.s.Nodes, sc.c, sc.cfg.WatchLatency)
 	sc.infos, sc.lastInfo = make(map[string]*nodeInfo, sc.nodeInf.Len()), nil
 	for _, n := range sc.nodeInf.List() {
@@ -271,7 +270,6 @@ func (sc *Scheduler) Start() {
 	// not depend on the order, so the store is walked in memory order; the pending
 	// pods are queued in key order, as the list returns them.
 	sc.podInf = apiserver.NewInformer(sc.s.Pods, sc.c, sc.cfg.WatchLatency)
-	sc.podInf.AddIndex(indexOwner, func(p *apiserver.Pod) string { return sc.uids.ownerIndexValue(&p.ObjectMeta) })
 	var pend []*apiserver.Pod
 	sc.podInf.Range(func(p *apiserver.Pod) {
 		if a, ok := acctOf(p); ok {

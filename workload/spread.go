@@ -50,14 +50,16 @@ func spreadKeyOf(p *apiserver.Pod) spreadKey {
 }
 
 // spreadCount adds (sign 1) or removes (-1) a pod counted as k on ni to its
-// ReplicaSet's counts, if the scheduler keeps them.
+// ReplicaSet's counts, once the scheduler keeps them (spreadFor). A ReplicaSet with
+// no pod counted has no entry.
 func (sc *Scheduler) spreadCount(k spreadKey, ni *nodeInfo, sign int32) {
-	if !k.counts {
+	if !k.counts || !sc.spreadOn {
 		return
 	}
 	so := sc.spread[k.owner]
 	if so == nil {
-		return
+		so = &spreadOwner{byNode: map[*nodeInfo]int32{}, byZone: make([]int32, len(sc.zoneNames))}
+		sc.spread[k.owner] = so
 	}
 	c := so.byNode[ni] + sign
 	if c == 0 {
@@ -67,6 +69,9 @@ func (sc *Scheduler) spreadCount(k spreadKey, ni *nodeInfo, sign int32) {
 	}
 	if ni.node != nil {
 		so.byZone[sc.zoneOf[ni.idx]&topoZoneID] += sign
+	}
+	if len(so.byNode) == 0 {
+		delete(sc.spread, k.owner)
 	}
 }
 
@@ -137,29 +142,33 @@ func (sc *Scheduler) dropTopology(ni *nodeInfo) {
 	}
 }
 
-// spreadFor returns the counts of ReplicaSet uid, listing its pods from the
-// scheduler's cache the first time they are asked for: from then on every change the
-// cache applies keeps them current.
+// spreadFor returns the counts of ReplicaSet uid (read only). The scheduler counts
+// nothing until it first scores a ReplicaSet's pod: a cluster that never schedules
+// one (a running start's steady day) keeps no counts. Then it counts every
+// ReplicaSet's pods in one pass over its cache and its assumed pods, and from then
+// on each change the cache applies keeps the counts current.
 func (sc *Scheduler) spreadFor(uid uint64) *spreadOwner {
-	if so := sc.spread[uid]; so != nil {
-		return so
-	}
-	so := &spreadOwner{byNode: map[*nodeInfo]int32{}, byZone: make([]int32, len(sc.zoneNames))}
-	sc.spread[uid] = so
-	// An assumed pod's cached version is the one it had before the scheduler bound it,
-	// which counts for nothing: it is counted as assumed, below.
-	sc.podInf.EachByIndex(indexOwner, sc.uids.of(uid), func(p *apiserver.Pod) {
-		if k := spreadKeyOf(p); k.owner == uid && k.counts {
-			sc.spreadCount(k, sc.info(p.NodeName), 1)
-		}
-	})
-	for _, a := range sc.assumed { // map order: counting cannot show it
-		if a.spread.owner == uid {
+	if !sc.spreadOn {
+		sc.spreadOn = true
+		// An assumed pod's cached version is the one it had before the scheduler bound
+		// it, which counts for nothing: it is counted as assumed, below.
+		sc.podInf.Range(func(p *apiserver.Pod) {
+			if k := spreadKeyOf(p); k.counts {
+				sc.spreadCount(k, sc.info(p.NodeName), 1)
+			}
+		})
+		for _, a := range sc.assumed { // map order: counting cannot show it
 			sc.spreadCount(a.spread, sc.info(a.node), 1)
 		}
 	}
-	return so
+	if so := sc.spread[uid]; so != nil {
+		return so
+	}
+	return &noSpread
 }
+
+// noSpread is the counts of a ReplicaSet with no pod counted (never written).
+var noSpread spreadOwner
 
 // spreadScores adds PodTopologySpread's weighted, normalized score to scores, one
 // per node of order (the feasible nodes), for pod p; it adds nothing when the plugin
