@@ -73,10 +73,14 @@
 //     100m / 200Mi for pods that request nothing), TaintToleration's
 //     PreferNoSchedule score (weight 3) and PodTopologySpread with the system default
 //     constraints (weight 2; below); the highest total wins, and among equal totals
-//     the scheduler draws one (SchedulerConfig.Rand; the scenario's stream
-//     "scheduler"), as upstream's selectHost draws up to 1.33 and its heap over the
-//     feasible nodes, which parallel filtering leaves in no fixed order, picks from
-//     1.34 on (without a Rand, the first by name). Binding patches spec.nodeName and PodScheduled=True
+//     the scheduler draws one, each equally likely (SchedulerConfig.Rand; the
+//     scenario's stream "scheduler"; without a Rand, the first by name). Up to 1.33
+//     upstream's selectHost does exactly that (reservoir sampling). From 1.35 a heap
+//     picks the best, its ties broken by a Randomizer that 1.35–1.37 set only for
+//     nodes an extender scored (schedule_one.go prioritizeNodes; an omission, says
+//     the open kubernetes#141024): without extenders the tie goes to the first of the
+//     feasible nodes in the order parallel filtering found them, which no run
+//     repeats; a uniform draw is the model. Binding patches spec.nodeName and PodScheduled=True
 //     (the API server traces PodScheduled). A pod that fits nowhere gets a
 //     FailedScheduling trace record (pod, reason Unschedulable, message in
 //     upstream's form "0/3 nodes are available: 1 node(s) had untolerated taint
@@ -228,7 +232,12 @@
 // zones before any node gets a second, even onto a node busier with other pods.
 // Counts are of the pods the ReplicaSet controls (bound or assumed, not terminal,
 // not terminating), which are the pods its selector matches unless selectors
-// overlap. The scheduler keeps none until it first scores a ReplicaSet's pod (a
+// overlap (a bare ReplicaSet whose selector also matches another workload's pods,
+// two Deployments with one selector and one template); a Service's selector would
+// only narrow a ReplicaSet pod's, but a bare pod that only a Service selects gets no
+// spreading here, as nodesim has no Services. The raw score's float arithmetic is
+// written so that the compiler cannot fuse a multiply and an add (FMA on arm64):
+// the rounding is amd64's on every platform. The scheduler keeps none until it first scores a ReplicaSet's pod (a
 // running start's steady day never does); then one pass over its pod cache counts
 // every ReplicaSet's pods, and each change the cache applies keeps the counts: per
 // node, and per zone over the nodes that exist, moved when a node's zone label
@@ -236,9 +245,13 @@
 //
 // Scheduler simplifications: no preemption (upstream appends "preemption: …" to
 // the FailedScheduling message; this package does not), no spread constraints of a
-// pod's own, and only the scores named above run (no BalancedAllocation, which
-// scores only pods that request resources, and no ImageLocality, InterPodAffinity or
-// preferred node affinity, which nodesim's pods cannot ask for). A cycle happens at
+// pod's own, and only the scores named above run. Left out: BalancedAllocation
+// (weight 1), which from 1.33 skips pods that request nothing and in 1.31 gives
+// every node 100 while the pods on them request nothing, but moves totals by a few
+// points per pod where pods request resources; ImageLocality, which upstream scores
+// by the images a node already has (nodesim's nodes report none: at most ≈17 for a
+// 190 MB image every node has); InterPodAffinity and preferred node affinity, which
+// a scenario cannot ask for. A cycle happens at
 // one instant at the end of its SchedulingLatency, so no event arrives while a pod
 // is in flight (upstream requeues a pod whose in-flight events a hint accepts, and
 // in 1.31 one whose cycle saw any move request). The active queue orders pods by
