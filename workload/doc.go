@@ -74,13 +74,14 @@
 //     PreferNoSchedule score (weight 3) and PodTopologySpread with the system default
 //     constraints (weight 2; below); the highest total wins, and among equal totals
 //     the scheduler draws one, each equally likely (SchedulerConfig.Rand; the
-//     scenario's stream "scheduler"; without a Rand, the first by name). Up to 1.33
-//     upstream's selectHost does exactly that (reservoir sampling). From 1.35 a heap
-//     picks the best, its ties broken by a Randomizer that 1.35–1.37 set only for
-//     nodes an extender scored (schedule_one.go prioritizeNodes; an omission, says
-//     the open kubernetes#141024): without extenders the tie goes to the first of the
-//     feasible nodes in the order parallel filtering found them, which no run
-//     repeats; a uniform draw is the model. Binding patches spec.nodeName and PodScheduled=True
+//     scenario's stream "scheduler"; without a Rand, the first by name). In 1.31 and
+//     1.33 upstream's selectHost does exactly that (reservoir sampling). In 1.37
+//     (since kubernetes#135231) a heap picks the best, ties broken by a Randomizer
+//     set only for nodes an extender scored (schedule_one.go prioritizeNodes; an
+//     omission, says the open kubernetes#141024): without extenders the tie goes to
+//     the first of the feasible nodes in the order parallel filtering found them,
+//     which no run repeats; a uniform draw is the model. Binding patches
+//     spec.nodeName and PodScheduled=True
 //     (the API server traces PodScheduled). A pod that fits nowhere gets a
 //     FailedScheduling trace record (pod, reason Unschedulable, message in
 //     upstream's form "0/3 nodes are available: 1 node(s) had untolerated taint
