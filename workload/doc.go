@@ -70,11 +70,16 @@
 //     else 50 % − nodes/125 of them, at least 5 % and 100 nodes); only those are
 //     scored. Scores:
 //     NodeResourcesFit LeastAllocated (cpu and memory, weight 1, with the default
-//     100m / 200Mi for pods that request nothing), TaintToleration's
-//     PreferNoSchedule score (weight 3) and PodTopologySpread with the system default
-//     constraints (weight 2; below); the highest total wins, and among equal totals
-//     the scheduler draws one, each equally likely (SchedulerConfig.Rand; the
-//     scenario's stream "scheduler"; without a Rand, the first by name). In 1.31 and
+//     100m / 200Mi for pods that request nothing), NodeResourcesBalancedAllocation
+//     (weight 1, on the requests as written: 100·(1 − |fcpu − fmem|/2) with the pod
+//     on the node; from 1.33 not for pods that request nothing, kubernetes#129138;
+//     from 1.36 the change the pod makes, 50 + (50 + with − without)/2,
+//     kubernetes#135573; 1.31, 1.33 and 1.37 read, 1.32 and 1.34–1.36 dated by
+//     those PRs), TaintToleration's PreferNoSchedule score (weight 3) and
+//     PodTopologySpread with the system default constraints (weight 2; below); the
+//     highest total wins, and among equal totals the scheduler draws one, each
+//     equally likely (SchedulerConfig.Rand; the scenario's stream "scheduler";
+//     without a Rand, the first by name). In 1.31 and
 //     1.33 upstream's selectHost does exactly that (reservoir sampling). In 1.37
 //     (since kubernetes#135231) a heap picks the best, ties broken by a Randomizer
 //     set only for nodes an extender scored (schedule_one.go prioritizeNodes; an
@@ -246,14 +251,11 @@
 //
 // Scheduler simplifications: no preemption (upstream appends "preemption: …" to
 // the FailedScheduling message; this package does not), no spread constraints of a
-// pod's own, and only the scores named above run. Left out: BalancedAllocation
-// (weight 1), which from 1.33 skips pods that request nothing and in 1.31 gives
-// every node 100 while the pods on them request nothing, but moves totals by a few
-// points per pod where pods request resources; ImageLocality, which upstream scores
-// by the images a node already has (nodesim's nodes report none: at most ≈17 for a
-// 190 MB image every node has); InterPodAffinity and preferred node affinity, which
-// a scenario cannot ask for. A cycle happens at
-// one instant at the end of its SchedulingLatency, so no event arrives while a pod
+// pod's own, and only the scores named above run. Left out: ImageLocality, which
+// upstream scores by the images a node already has (nodesim's nodes report none: at
+// most ≈17 for a 190 MB image every node has); InterPodAffinity and preferred node
+// affinity, which a scenario cannot ask for. A cycle happens at one instant at the
+// end of its SchedulingLatency, so no event arrives while a pod
 // is in flight (upstream requeues a pod whose in-flight events a hint accepts, and
 // in 1.31 one whose cycle saw any move request). The active queue orders pods by
 // priority, then by when they entered it, not by upstream's timestamp of their last

@@ -2,6 +2,7 @@ package workload
 
 import (
 	"maps"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -235,6 +236,32 @@ func leastAllocated(requested, capacity int64) int64 {
 		return 0
 	}
 	return (capacity - requested) * MaxNodeScore / capacity
+}
+
+// balancedScore is NodeResourcesBalancedAllocation's score of a node with
+// allocatable alloc whose pods request requested (their requests as written, not
+// the non-zero defaults) for a pod requesting pod (noderesources/balanced_allocation.go):
+// the balance of the cpu and memory fractions with the pod on the node, 100·(1 −
+// |fcpu − fmem|/2) truncated, each fraction capped at 1 and a resource with no
+// allocatable left out; from 1.36 (BalancedImprovement) the change the pod makes to
+// that balance, 50 + (50 + with − without)/2.
+func balancedScore(mode BalancedMode, alloc, requested, pod apiserver.Resources) int64 {
+	with := balance(alloc, requested.MilliCPU+pod.MilliCPU, requested.Memory+pod.Memory)
+	if mode != BalancedImprovement {
+		return with
+	}
+	without := balance(alloc, requested.MilliCPU, requested.Memory)
+	return MaxNodeScore/2 + (MaxNodeScore/2+with-without)/2
+}
+
+// balance is balancedResourceScore for cpu and memory requests.
+func balance(alloc apiserver.Resources, cpu, mem int64) int64 {
+	if alloc.MilliCPU == 0 || alloc.Memory == 0 {
+		return MaxNodeScore // one fraction or none: no deviation
+	}
+	fc := min(float64(cpu)/float64(alloc.MilliCPU), 1)
+	fm := min(float64(mem)/float64(alloc.Memory), 1)
+	return int64((1 - math.Abs((fc-fm)/2)) * float64(MaxNodeScore))
 }
 
 func nonZero(r apiserver.Resources) (cpu, mem int64) {

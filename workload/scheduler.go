@@ -44,14 +44,33 @@ type SchedulerConfig struct {
 	// Rand draws among the nodes with the best score (upstream picks one at random).
 	// Nil: the first of them by name.
 	Rand *sim.Rand
+	// BalancedAllocation is how NodeResourcesBalancedAllocation (weight 1) scores,
+	// per release (see balancedScore).
+	BalancedAllocation BalancedMode
 }
+
+// BalancedMode is a release's NodeResourcesBalancedAllocation.
+type BalancedMode uint8
+
+const (
+	// BalancedAll (1.31, 1.32) scores every pod by the balance of the node's cpu and
+	// memory requests with the pod on it.
+	BalancedAll BalancedMode = iota
+	// BalancedSkipBestEffort (1.33–1.35) does so only for pods that request cpu or
+	// memory (kubernetes#129138).
+	BalancedSkipBestEffort
+	// BalancedImprovement (1.36, 1.37) skips those pods too and scores the change the
+	// pod makes to the node's balance (kubernetes#135573).
+	BalancedImprovement
+)
 
 // DefaultSchedulerConfig is the default: no watch latency, 10 ms per cycle,
 // kube-scheduler's 1 s / 10 s backoff and 5-minute unschedulable flush, and the
 // queue of the newest version modelled (1.37: queueing hints, pop from backoff).
 func DefaultSchedulerConfig() SchedulerConfig {
 	return SchedulerConfig{SchedulingLatency: 10 * time.Millisecond, PodInitialBackoff: time.Second, PodMaxBackoff: 10 * time.Second,
-		PodMaxInUnschedulablePodsDuration: defaultPodMaxInUnschedulable, QueueingHints: true, PopFromBackoffQ: true}
+		PodMaxInUnschedulablePodsDuration: defaultPodMaxInUnschedulable, QueueingHints: true, PopFromBackoffQ: true,
+		BalancedAllocation: BalancedImprovement}
 }
 
 // SchedulerConfigFor is DefaultSchedulerConfig with the feature gates of Kubernetes
@@ -61,6 +80,14 @@ func SchedulerConfigFor(minor int) SchedulerConfig {
 	c := DefaultSchedulerConfig()
 	c.QueueingHints = minor >= 32
 	c.PopFromBackoffQ = minor >= 33
+	switch {
+	case minor >= 36:
+		c.BalancedAllocation = BalancedImprovement
+	case minor >= 33:
+		c.BalancedAllocation = BalancedSkipBestEffort
+	default:
+		c.BalancedAllocation = BalancedAll
+	}
 	return c
 }
 
@@ -549,6 +576,11 @@ func (sc *Scheduler) selectNode(p *apiserver.Pod) *nodeInfo {
 		}
 		// default plugin weights: NodeResourcesFit 1, TaintToleration 3
 		scores[i] = fit*1 + taintScore*3
+	}
+	if mode := sc.cfg.BalancedAllocation; mode == BalancedAll || p.Requests.MilliCPU != 0 || p.Requests.Memory != 0 {
+		for i, ni := range order { // NodeResourcesBalancedAllocation, weight 1
+			scores[i] += balancedScore(mode, ni.node.Allocatable, ni.requested, p.Requests)
+		}
 	}
 	sc.spreadScores(p, order, scores) // PodTopologySpread, weight 2
 	return sc.pickBest(order, scores)

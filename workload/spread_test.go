@@ -249,3 +249,76 @@ func TestPropertySpreadCounts(t *testing.T) {
 		w.stop()
 	})
 }
+
+// NodeResourcesBalancedAllocation, by hand from balanced_allocation.go: allocatable
+// 4000m / 8Gi, 1000m / 1Gi requested on the node, a pod of 500m / 512Mi. With the
+// pod: fractions 0.375 and 0.1875, 100·(1 − 0.09375) = 90.6 → 90; without: 0.25 and
+// 0.125, 93.75 → 93. From 1.36 the score is the change: 50 + (50 + 90 − 93)/2 = 73.
+func TestBalancedScoreAsUpstream(t *testing.T) {
+	alloc := apiserver.Resources{MilliCPU: 4000, Memory: 8 << 30}
+	node := apiserver.Resources{MilliCPU: 1000, Memory: 1 << 30}
+	pod := apiserver.Resources{MilliCPU: 500, Memory: 512 << 20}
+	require.Equal(t, int64(90), balancedScore(BalancedAll, alloc, node, pod))
+	require.Equal(t, int64(90), balancedScore(BalancedSkipBestEffort, alloc, node, pod))
+	require.Equal(t, int64(73), balancedScore(BalancedImprovement, alloc, node, pod))
+	// no memory allocatable: one fraction, no deviation
+	require.Equal(t, int64(100), balancedScore(BalancedAll, apiserver.Resources{MilliCPU: 4000}, node, pod))
+	require.Equal(t, int64(75), balancedScore(BalancedImprovement, apiserver.Resources{MilliCPU: 4000}, node, pod))
+	// fractions are capped at 1
+	require.Equal(t, int64(50), balancedScore(BalancedAll, alloc, apiserver.Resources{MilliCPU: 9000}, apiserver.Resources{}))
+
+	for minor, want := range map[int]BalancedMode{31: BalancedAll, 32: BalancedAll, 33: BalancedSkipBestEffort,
+		35: BalancedSkipBestEffort, 36: BalancedImprovement, 37: BalancedImprovement} {
+		require.Equal(t, want, SchedulerConfigFor(minor).BalancedAllocation, "1.%d", minor)
+	}
+}
+
+// Two nodes that LeastAllocated ties (50 each) and only the balance of their requests
+// tells apart: n2 ends balanced (0.5 of cpu and of memory), n1 lopsided (0.75, 0.25).
+// Every release's BalancedAllocation picks n2, where the tie would go to n1 by name.
+func TestBalancedAllocationBreaksLeastAllocatedTie(t *testing.T) {
+	for _, mode := range []BalancedMode{BalancedAll, BalancedSkipBestEffort, BalancedImprovement} {
+		cfg := DefaultSchedulerConfig()
+		cfg.BalancedAllocation = mode
+		w := newWorldWith(t, 1, cfg)
+		w.addNode("n1", nil)
+		w.addNode("n2", nil)
+		for node, req := range map[string]apiserver.Resources{"n1": {MilliCPU: 2000, Memory: 1 << 30}, "n2": {MilliCPU: 1000, Memory: 3 << 30}} {
+			_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "on-" + node}, NodeName: node,
+				PodSpec: &apiserver.PodSpec{Requests: req}})
+			require.NoError(t, err)
+		}
+		w.run(time.Second)
+		_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "p"},
+			PodSpec: &apiserver.PodSpec{Requests: apiserver.Resources{MilliCPU: 1000, Memory: 1 << 30}}})
+		require.NoError(t, err)
+		w.run(2 * time.Second)
+		require.Equal(t, "n2", w.podNode("default/p"), "mode %d", mode)
+		w.stop()
+	}
+}
+
+// A pod that requests nothing: LeastAllocated (with its 100m / 200Mi defaults) ties
+// the nodes of TestBalancedAllocationBreaksLeastAllocatedTie at 66. Up to 1.32
+// BalancedAllocation still scores it by the nodes' own balance (n1 81, n2 93) and
+// picks n2; from 1.33 it skips the pod and the tie goes to n1 by name.
+func TestBalancedAllocationBestEffortPerRelease(t *testing.T) {
+	for mode, want := range map[BalancedMode]string{BalancedAll: "n2", BalancedSkipBestEffort: "n1", BalancedImprovement: "n1"} {
+		cfg := DefaultSchedulerConfig()
+		cfg.BalancedAllocation = mode
+		w := newWorldWith(t, 1, cfg)
+		w.addNode("n1", nil)
+		w.addNode("n2", nil)
+		for node, req := range map[string]apiserver.Resources{"n1": {MilliCPU: 2000, Memory: 1 << 30}, "n2": {MilliCPU: 1000, Memory: 3 << 30}} {
+			_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "on-" + node}, NodeName: node,
+				PodSpec: &apiserver.PodSpec{Requests: req}})
+			require.NoError(t, err)
+		}
+		w.run(time.Second)
+		_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "p"}})
+		require.NoError(t, err)
+		w.run(2 * time.Second)
+		require.Equal(t, want, w.podNode("default/p"), "mode %d", mode)
+		w.stop()
+	}
+}
