@@ -198,6 +198,7 @@ type Scheduler struct {
 	zoneIDs     map[string]uint32
 	zoneNames   []string
 	zoneScratch []int64
+	hostScratch []int32 // by node index, zero between cycles (spreadScores)
 	spreadRaw   []int64
 	ties        []*nodeInfo
 
@@ -549,6 +550,8 @@ func (sc *Scheduler) selectNode(p *apiserver.Pod) *nodeInfo {
 	maxPrefer := int64(0)
 	want := numFeasibleNodesToFind(n)
 	processed := 0
+	mode := sc.cfg.BalancedAllocation
+	balanced := mode == BalancedAll || p.Requests.MilliCPU != 0 || p.Requests.Memory != 0
 	// Like the scheduler framework, filter from where the previous cycle stopped and
 	// stop once enough feasible nodes are found (percentageOfNodesToScore).
 	for ; processed < n && len(order) < want; processed++ {
@@ -560,9 +563,15 @@ func (sc *Scheduler) selectNode(p *apiserver.Pod) *nodeInfo {
 		if prefer > maxPrefer {
 			maxPrefer = prefer
 		}
-		// keep the raw counts packed until the maximum is known
+		// NodeResourcesFit's and NodeResourcesBalancedAllocation's scores (weight 1
+		// each) are added while the node is at hand, and kept packed with the taint
+		// count until the maximum count is known
+		fit := leastAllocatedScore(ni.node.Allocatable, ni.nzCPU+pCPU, ni.nzMem+pMem)
+		if balanced {
+			fit += balancedScore(mode, ni.node.Allocatable, ni.requested, p.Requests)
+		}
 		order = append(order, ni)
-		scores = append(scores, leastAllocatedScore(ni.node.Allocatable, ni.nzCPU+pCPU, ni.nzMem+pMem)<<32|prefer)
+		scores = append(scores, fit<<32|prefer)
 	}
 	sc.nextStart = (sc.nextStart + processed) % n
 	if len(order) == 0 {
@@ -574,13 +583,8 @@ func (sc *Scheduler) selectNode(p *apiserver.Pod) *nodeInfo {
 		if maxPrefer > 0 {
 			taintScore = MaxNodeScore - prefer*MaxNodeScore/maxPrefer
 		}
-		// default plugin weights: NodeResourcesFit 1, TaintToleration 3
-		scores[i] = fit*1 + taintScore*3
-	}
-	if mode := sc.cfg.BalancedAllocation; mode == BalancedAll || p.Requests.MilliCPU != 0 || p.Requests.Memory != 0 {
-		for i, ni := range order { // NodeResourcesBalancedAllocation, weight 1
-			scores[i] += balancedScore(mode, ni.node.Allocatable, ni.requested, p.Requests)
-		}
+		// default plugin weights: the two above 1, TaintToleration 3
+		scores[i] = fit + taintScore*3
 	}
 	sc.spreadScores(p, order, scores) // PodTopologySpread, weight 2
 	return sc.pickBest(order, scores)

@@ -222,6 +222,28 @@ func (sc *Scheduler) spreadScores(p *apiserver.Pod, order []*nodeInfo, scores []
 		}
 	}
 	sc.zoneScratch = zc
+	// the ReplicaSet's pods on each feasible node: looked up node by node, or, when
+	// they are on fewer nodes than that (a few replicas scored against hundreds of
+	// nodes), laid out by node index first (map order: each entry its own slot)
+	hostCount := func(ni *nodeInfo) int32 { return so.byNode[ni] }
+	if len(so.byNode) < len(order) {
+		if len(sc.hostScratch) < len(sc.nodes) {
+			sc.hostScratch = make([]int32, len(sc.nodes))
+		}
+		for ni, c := range so.byNode {
+			if ni.node != nil {
+				sc.hostScratch[ni.idx] = c
+			}
+		}
+		defer func() {
+			for ni := range so.byNode {
+				if ni.node != nil {
+					sc.hostScratch[ni.idx] = 0
+				}
+			}
+		}()
+		hostCount = func(ni *nodeInfo) int32 { return sc.hostScratch[ni.idx] }
+	}
 	wHost := math.Log(float64(len(order) + 2))
 	wZone := math.Log(float64(zones + 2))
 	raw := sc.spreadRaw[:0]
@@ -233,7 +255,7 @@ func (sc *Scheduler) spreadScores(p *apiserver.Pod, order []*nodeInfo, scores []
 		// add (FMA), so that every platform rounds as amd64 does
 		var s float64
 		if t&topoHasHost != 0 {
-			s += float64(float64(so.byNode[ni])*wHost) + (spreadHostnameSkew - 1)
+			s += float64(float64(hostCount(ni))*wHost) + (spreadHostnameSkew - 1)
 		}
 		if t&topoHasZone != 0 {
 			s += float64(float64(zc[t&topoZoneID])*wZone) + (spreadZoneSkew - 1)
