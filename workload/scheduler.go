@@ -191,7 +191,8 @@ type Scheduler struct {
 	podInf *apiserver.Informer[*apiserver.Pod]
 	// spread holds the PodTopologySpread counts per ReplicaSet UID, once spreadOn (see spreadFor);
 	// zoneOf the topology of each node of nodes (same index: nodeTopology), zone ids
-	// interned in zoneIDs and zoneNames.
+	// interned in zoneIDs and zoneNames; all of them kept only once spreadOn, so that
+	// a cluster that never schedules a ReplicaSet's pod pays nothing for them.
 	spread      map[uint64]*spreadOwner
 	spreadOn    bool
 	zoneOf      []uint32
@@ -365,10 +366,14 @@ func (sc *Scheduler) setNode(n *apiserver.Node) {
 		// large fleet quadratic).
 		ni.idx = int32(len(sc.nodes))
 		sc.nodes = append(sc.nodes, ni)
-		sc.zoneOf = append(sc.zoneOf, 0)
+		if sc.spreadOn {
+			sc.zoneOf = append(sc.zoneOf, 0)
+		}
 	}
 	ni.node = n
-	sc.setTopology(ni, sc.nodeTopology(n), existed)
+	if sc.spreadOn {
+		sc.setTopology(ni, sc.nodeTopology(n), existed)
+	}
 }
 
 func (sc *Scheduler) onNode(ev apiserver.Event[*apiserver.Node]) {
@@ -377,15 +382,17 @@ func (sc *Scheduler) onNode(ev apiserver.Event[*apiserver.Node]) {
 	case apiserver.Deleted:
 		if ni := sc.infos[n.Name]; ni != nil && ni.node != nil {
 			sc.changing(ni)
-			sc.dropTopology(ni)
-			ni.node = nil
 			last := len(sc.nodes) - 1
+			if sc.spreadOn {
+				sc.dropTopology(ni)
+				sc.zoneOf[ni.idx] = sc.zoneOf[last]
+				sc.zoneOf = sc.zoneOf[:last]
+			}
+			ni.node = nil
 			sc.nodes[ni.idx] = sc.nodes[last]
-			sc.zoneOf[ni.idx] = sc.zoneOf[last]
 			sc.nodes[ni.idx].idx = ni.idx
 			sc.nodes[last] = nil
 			sc.nodes = sc.nodes[:last]
-			sc.zoneOf = sc.zoneOf[:last]
 		}
 	case apiserver.Added:
 		sc.setNode(n)

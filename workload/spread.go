@@ -150,6 +150,10 @@ func (sc *Scheduler) dropTopology(ni *nodeInfo) {
 func (sc *Scheduler) spreadFor(uid uint64) *spreadOwner {
 	if !sc.spreadOn {
 		sc.spreadOn = true
+		sc.zoneOf = make([]uint32, len(sc.nodes))
+		for _, ni := range sc.nodes {
+			sc.setTopology(ni, sc.nodeTopology(ni.node), true) // no counts to move yet
+		}
 		// An assumed pod's cached version is the one it had before the scheduler bound
 		// it, which counts for nothing: it is counted as assumed, below.
 		sc.podInf.Range(func(p *apiserver.Pod) {
