@@ -184,13 +184,14 @@ type Scheduler struct {
 	nodeInf *apiserver.Informer[*apiserver.Node]
 	// podInf is the scheduler's pod cache. Pods are counted through the version each
 	// event replaces (Old) and a pending pod's version is kept in its queue entry; the
-	// cache itself is read only once, by PodTopologySpread, when it starts counting
-	// (spreadFor). It views the store (no copy), so it costs only what is in flight. Started at the
-	// instant of the initial list, its watch delivers exactly the store's later
-	// changes, in order: each event's Old is the version last listed or delivered.
+	// cache itself is read at Start and once more, by PodTopologySpread, when it
+	// starts counting (spreadFor). It views the store (no copy), so it costs only what
+	// is in flight. Started at the instant of the initial list, its watch delivers
+	// exactly the store's later changes, in order: each event's Old is the version
+	// last listed or delivered.
 	podInf *apiserver.Informer[*apiserver.Pod]
-	// spread holds the PodTopologySpread counts per ReplicaSet UID, once spreadOn (see spreadFor);
-	// zoneOf the topology of each node of nodes (same index: nodeTopology), zone ids
+	// spread holds the PodTopologySpread counts per ReplicaSet UID, once spreadOn (see
+	// spreadFor); zoneOf the topology of each node of nodes (same index: nodeTopology), zone ids
 	// interned in zoneIDs and zoneNames; all of them kept only once spreadOn, so that
 	// a cluster that never schedules a ReplicaSet's pod pays nothing for them.
 	spread      map[uint64]*spreadOwner
