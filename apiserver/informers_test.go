@@ -91,3 +91,21 @@ func TestInformerDiscard(t *testing.T) {
 	require.Zero(t, inf.Len())
 	require.Empty(t, inf.List())
 }
+
+// Discard with a change still on its way: it is never delivered, a second Discard is
+// harmless, and a new informer lists what the store has.
+func TestInformerDiscardInFlight(t *testing.T) {
+	s, e, _ := newTestServer(t)
+	c := s.NewClient("writer", 30*time.Second)
+	inf := NewInformer(s.Nodes, c, time.Second)
+	calls := 0
+	inf.AddHandler(func(Event[*Node]) { calls++ })
+	_, err := s.Nodes.Create(c, &Node{ObjectMeta: ObjectMeta{Name: "a"}})
+	require.NoError(t, err)
+	inf.Discard()
+	inf.Discard()
+	require.NoError(t, e.RunUntil(5*time.Second))
+	require.Zero(t, calls)
+	require.Zero(t, inf.Len())
+	require.Equal(t, 1, NewInformer(s.Nodes, c, 0).Len())
+}

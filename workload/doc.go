@@ -7,9 +7,10 @@
 //
 // Every component is built with the API server, its own client and a config
 // (New…(s, c, cfg)), reads the cluster through informers and writes through its
-// client (the Scheduler follows pods, and the Tracker pods and workloads, with a plain
-// watch and an initial list: they need each change and the version it replaces, not
-// a cache of a million pods); Start lists and watches, Stop ends the watches and cancels every
+// client (the Tracker follows pods and workloads with a plain watch and an initial
+// list: it needs each change and the version it replaces, not a cache of a million
+// pods; the Scheduler's pod informer views the store, so its cache costs only what is
+// in flight); Start lists and watches, Stop ends the watches and cancels every
 // timer the component owns. Every config has a WatchLatency (default 0: an informer sees a
 // change as the next event at the same instant); the scenario sets the cluster-wide
 // figure. Controllers process their work queue as upstream workers do: a
@@ -72,7 +73,7 @@
 //     NodeResourcesFit LeastAllocated (cpu and memory, weight 1, with the default
 //     100m / 200Mi for pods that request nothing), NodeResourcesBalancedAllocation
 //     (weight 1, on the requests as written: 100·(1 − |fcpu − fmem|/2) with the pod
-//     on the node; from 1.33 not for pods that request nothing, kubernetes#129138;
+//     on the node; from 1.33 not for pods that request nothing, kubernetes#130260;
 //     from 1.36 the change the pod makes, 50 + (50 + with − without)/2,
 //     kubernetes#135573; 1.31, 1.33 and 1.37 read, 1.32 and 1.34–1.36 dated by
 //     those PRs), TaintToleration's PreferNoSchedule score (weight 3) and
@@ -234,8 +235,10 @@
 // over all nodes matching the pod's required node affinity (zone: taints ignored,
 // nodeInclusionPolicy defaults), domains the feasible nodes or their zone values;
 // the sum is rounded and normalized to 100·(max + min − s)/max. Weighted 2 against
-// LeastAllocated's 1, it spreads a Deployment one replica per node and evenly over
-// zones before any node gets a second, even onto a node busier with other pods.
+// LeastAllocated's 1, it outweighs small differences in load: a Deployment goes one
+// replica per node and evenly over zones before any node gets a second, unless a
+// node is much busier (a node 75 % requested loses to one that already has a
+// replica, as upstream's scores have it).
 // Counts are of the pods the ReplicaSet controls (bound or assumed, not terminal,
 // not terminating), which are the pods its selector matches unless selectors
 // overlap (a bare ReplicaSet whose selector also matches another workload's pods,

@@ -57,7 +57,7 @@ const (
 	// memory requests with the pod on it.
 	BalancedAll BalancedMode = iota
 	// BalancedSkipBestEffort (1.33–1.35) does so only for pods that request cpu or
-	// memory (kubernetes#129138).
+	// memory (kubernetes#130260, for issue #129138).
 	BalancedSkipBestEffort
 	// BalancedImprovement (1.36, 1.37) skips those pods too and scores the change the
 	// pod makes to the node's balance (kubernetes#135573).
@@ -75,7 +75,8 @@ func DefaultSchedulerConfig() SchedulerConfig {
 
 // SchedulerConfigFor is DefaultSchedulerConfig with the feature gates of Kubernetes
 // 1.minor at their defaults (pkg/features/kube_features.go): SchedulerQueueingHints
-// from 1.32, SchedulerPopFromBackoffQ from 1.33.
+// from 1.32, SchedulerPopFromBackoffQ from 1.33; and that release's
+// BalancedAllocation (BalancedMode).
 func SchedulerConfigFor(minor int) SchedulerConfig {
 	c := DefaultSchedulerConfig()
 	c.QueueingHints = minor >= 32
@@ -169,9 +170,9 @@ type podAcct struct {
 
 // Scheduler places pending pods (spec.nodeName empty) on nodes: filters
 // NodeUnschedulable, TaintToleration, NodeAffinity (selector and required
-// affinity) and NodeResourcesFit, scores LeastAllocated, TaintToleration's
-// PreferNoSchedule score and PodTopologySpread's default constraints, draws among
-// the best nodes, and binds by patching spec.nodeName. Pods that fit
+// affinity) and NodeResourcesFit, scores LeastAllocated, BalancedAllocation,
+// TaintToleration's PreferNoSchedule score and PodTopologySpread's default
+// constraints, draws among the best nodes, and binds by patching spec.nodeName. Pods that fit
 // nowhere stay Pending with a FailedScheduling record and wait in the
 // unschedulable pool until an event that may make them schedulable moves them (as
 // the version's queue decides, see SchedulerConfig), or 5 minutes pass, then in
