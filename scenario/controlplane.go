@@ -168,6 +168,7 @@ func (cp *controlPlane) controllers(instance int, c *apiserver.Client) (func(), 
 	nlcCfg.Informers = inf
 	teCfg := eviction.DefaultTaintEvictionConfig()
 	teCfg.Version = w.version
+	teCfg.ComparisonOperators = w.Spec.FeatureGates.TaintTolerationComparisonOperators
 	teCfg.Informers = inf
 	gcCfg := eviction.DefaultPodGCConfig()
 	gcCfg.TerminatedPodGCThreshold = cm.TerminatedPodGCThreshold

@@ -14,6 +14,7 @@ var (
 	controllerManagerFields = []string{"nodeMonitorPeriod", "nodeMonitorGracePeriod", "nodeStartupGracePeriod", "nodeEvictionRate", "secondaryNodeEvictionRate", "largeClusterSizeThreshold", "unhealthyZoneThreshold", "terminatedPodGCThreshold", "instances", "leaderElection"}
 	leaderElectionFields    = []string{"leaseDuration", "renewDeadline", "retryPeriod"}
 	apiServerFields         = []string{"defaultNotReadyTolerationSeconds", "defaultUnreachableTolerationSeconds"}
+	featureGateFields       = []string{"TaintTolerationComparisonOperators"}
 	kubeletFields           = []string{"registerNode", "registerWithTaints", "nodeStatusUpdateFrequency", "nodeStatusReportFrequency", "nodeLeaseDurationSeconds", "shutdownGracePeriod", "shutdownGracePeriodCriticalPods", "shutdownGracePeriodByPodPriority", "maxPods"}
 )
 
@@ -135,6 +136,33 @@ func (p *parser) leaderElection(n *yaml.Node, path string, le *LeaderElection) {
 			node, at = blame("retryPeriod")
 		}
 		p.fail(node, at, "renewDeadline > retryPeriod × 1.2 (client-go's JitterFactor)", "renewDeadline %s must be greater than retryPeriod × 1.2 = %s", le.RenewDeadline, limit)
+	}
+}
+
+// featureGates reads spec.featureGates: the feature gates the simulation models, set
+// on every component as --feature-gates would be. Only
+// TaintTolerationComparisonOperators is modelled (alpha from 1.35, off by default,
+// as upstream): on, tolerations may use Lt and Gt.
+func (p *parser) featureGates(n *yaml.Node, version string, g *FeatureGates) {
+	const path = "spec.featureGates"
+	f, ok := p.object(n, path, featureGateFields...)
+	if !ok {
+		return
+	}
+	for _, k := range f.keys {
+		v, ok := p.boolean(f.get(k), f.at(k))
+		if !ok {
+			continue
+		}
+		switch k {
+		case "TaintTolerationComparisonOperators":
+			if v && !comparisonOperators(version) {
+				p.fail(f.get(k), f.at(k), "false, or kubernetesVersion 1.35 or later",
+					"the TaintTolerationComparisonOperators feature gate exists from Kubernetes 1.35 (alpha); kubernetesVersion is %s", version)
+				continue
+			}
+			g.TaintTolerationComparisonOperators = v
+		}
 	}
 }
 

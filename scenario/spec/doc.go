@@ -46,7 +46,9 @@
 // Values upstream accepts are accepted, with upstream's meaning: a zero
 // nodeLeaseDurationSeconds or maxPods means the default, negative toleration seconds
 // evict at once, a non-positive eviction rate never evicts, Lt/Gt tolerations are
-// valid from 1.35 when their value is a canonical integer. The cross-field rules of
+// valid from 1.35 with the TaintTolerationComparisonOperators feature gate on
+// (spec.featureGates; alpha, off by default, as upstream) when their value is a
+// canonical integer. The cross-field rules of
 // the kubelet (pkg/kubelet/apis/config/validation), of leader election (client-go's
 // NewLeaderElector) and of the API server (pkg/apis/core/validation: names, labels,
 // tolerations, selectors matching templates, PodDisruptionBudget values) are applied

@@ -59,7 +59,7 @@ func TestUnknownFields(t *testing.T) {
 		{"top level", scenario("foo: 1 #1\n"), []want{
 			{"1", "foo", "unknown field", "apiVersion, kind, metadata, spec"}}},
 		{"spec", scenario("  durationn: 5m #1\n"), []want{
-			{"1", "spec.durationn", "unknown field", "seed, duration, kubernetesVersion, start, controllerManager, apiServer, kubelet, nodes, objects, events, expect, sweep"}}},
+			{"1", "spec.durationn", "unknown field", "seed, duration, kubernetesVersion, start, featureGates, controllerManager, apiServer, kubelet, nodes, objects, events, expect, sweep"}}},
 		{"start", scenario("  start: warm #1\n"), []want{
 			{"1", "spec.start", `unknown start "warm"`, "booting, running"}}},
 		{"metadata", strings.Replace(scenario(""), "metadata: {name: t}", "metadata: {name: t, labels: {}} #1", 1), []want{
@@ -410,8 +410,12 @@ func TestTaints(t *testing.T) {
 
 func TestTolerations(t *testing.T) {
 	pod := func(version, toleration string) string {
+		gate := ""
+		if strings.HasPrefix(version, "gate:") { // the comparison operators' feature gate on
+			version, gate = version[len("gate:"):], "  featureGates: {TaintTolerationComparisonOperators: true}\n"
+		}
 		return scenario(`  kubernetesVersion: "` + version + `"
-  objects:
+` + gate + `  objects:
     - apiVersion: v1
       kind: Pod
       metadata: {name: p}
@@ -432,11 +436,17 @@ func TestTolerations(t *testing.T) {
 			{"1", "spec.objects[0].spec.tolerations[0].effect", `unknown effect "NoEvict"`, "NoSchedule, PreferNoSchedule, NoExecute, or empty (every effect)"}}},
 		{"tolerationSeconds needs NoExecute", pod("1.37", "{key: k, operator: Exists, effect: NoSchedule, tolerationSeconds: 5}"), []want{
 			{"1", "spec.objects[0].spec.tolerations[0].effect", `effect "NoSchedule" with tolerationSeconds`, "effect NoExecute when tolerationSeconds is set"}}},
-		{"unknown operator", pod("1.37", "{key: k, operator: In, value: v}"), []want{
+		{"unknown operator", pod("gate:1.37", "{key: k, operator: In, value: v}"), []want{
 			{"1", "spec.objects[0].spec.tolerations[0].operator", `unknown operator "In"`, "Equal, Exists, Lt, Gt"}}},
 		{"Lt before 1.35", pod("1.34", "{key: k, operator: Lt, value: \"5\"}"), []want{
-			{"1", "spec.objects[0].spec.tolerations[0].operator", `operator "Lt" needs Kubernetes 1.35 or later`, "Equal, Exists"}}},
-		{"Gt with a leading zero", pod("1.35", "{key: k, operator: Gt, value: \"05\"}"), []want{
+			{"1", "spec.objects[0].spec.tolerations[0].operator", `operator "Lt" needs the TaintTolerationComparisonOperators feature gate`, "Equal, Exists"}}},
+		{"Lt without the gate", pod("1.37", "{key: k, operator: Lt, value: \"5\"}"), []want{
+			{"1", "spec.objects[0].spec.tolerations[0].operator", `operator "Lt" needs the TaintTolerationComparisonOperators feature gate`, "Equal, Exists"}}},
+		{"the gate before 1.35", scenario("  kubernetesVersion: \"1.34\"\n  featureGates: {TaintTolerationComparisonOperators: true} #1\n"), []want{
+			{"1", "spec.featureGates.TaintTolerationComparisonOperators", "exists from Kubernetes 1.35", "false, or kubernetesVersion 1.35 or later"}}},
+		{"an unknown gate", scenario("  featureGates: {SchedulerQueueingHints: true} #1\n"), []want{
+			{"1", "spec.featureGates.SchedulerQueueingHints", "", "TaintTolerationComparisonOperators"}}},
+		{"Gt with a leading zero", pod("gate:1.35", "{key: k, operator: Gt, value: \"05\"}"), []want{
 			{"1", "spec.objects[0].spec.tolerations[0].value", `value "05" with operator Gt`, "a decimal 64-bit integer without leading zeros or '+', such as 5 or -5"}}},
 		{"bad value", pod("1.37", "{key: k, value: \"a b\"}"), []want{
 			{"1", "spec.objects[0].spec.tolerations[0].value", `invalid value "a b"`, "a label value (63 characters at most, alphanumerics, '-', '_', '.')"}}},
@@ -464,7 +474,7 @@ func TestTolerations(t *testing.T) {
 		"{key: k, operator: Lt, value: \"-5\"}",
 		"{key: k, operator: Gt, value: \"0\"}",
 	} {
-		mustParse(t, strings.Replace(pod("1.35", tol), "#1", "", 1))
+		mustParse(t, strings.Replace(pod("gate:1.35", tol), "#1", "", 1))
 	}
 }
 

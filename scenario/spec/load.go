@@ -16,7 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-var specFields = []string{"seed", "duration", "kubernetesVersion", "start", "controllerManager", "apiServer", "kubelet", "nodes", "objects", "events", "expect", "sweep"}
+var specFields = []string{"seed", "duration", "kubernetesVersion", "start", "featureGates", "controllerManager", "apiServer", "kubelet", "nodes", "objects", "events", "expect", "sweep"}
 
 // aliasBudget is how many nodes alias expansion may add to a document.
 const aliasBudget = 100_000
@@ -187,6 +187,10 @@ func (p *parser) spec(n *yaml.Node, s *Spec, src []byte) {
 			}
 		}
 	}
+	if f.has("featureGates") {
+		p.featureGates(f.get("featureGates"), s.KubernetesVersion, &s.FeatureGates)
+	}
+	p.cmpOps = s.FeatureGates.TaintTolerationComparisonOperators
 	cm, api, kl, _ := Profile(s.KubernetesVersion)
 	if f.has("controllerManager") {
 		p.controllerManager(f.get("controllerManager"), &cm)

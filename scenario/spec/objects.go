@@ -375,7 +375,7 @@ func (c *objCheck) podSpec(s *corev1.PodSpec, at string, template bool) {
 	if s.Affinity != nil && s.Affinity.NodeAffinity != nil && s.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil {
 		c.nodeSelector(s.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution, at+".affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution")
 	}
-	comparison := comparisonOperators(c.version)
+	comparison := c.p.cmpOps
 	for i, t := range s.Tolerations {
 		if field, problem, allowed := tolerationProblem(t, comparison); problem != "" {
 			c.fail(index(at+".tolerations", i)+"."+field, allowed, "%s", problem)

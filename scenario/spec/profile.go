@@ -73,8 +73,9 @@ func Profile(version string) (ControllerManager, APIServer, Kubelet, error) {
 	return cm, api, kl, nil
 }
 
-// comparisonOperators reports whether tolerations may use the Lt and Gt operators in
-// this version (KEP-5471, TaintTolerationComparisonOperators, from 1.35).
+// comparisonOperators reports whether this version has the
+// TaintTolerationComparisonOperators feature gate (KEP-5471: alpha from 1.35, off by
+// default in 1.35–1.37), which lets tolerations use the Lt and Gt operators.
 func comparisonOperators(version string) bool {
 	i := slices.Index(versions, version)
 	return i >= slices.Index(versions, "1.35")

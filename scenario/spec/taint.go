@@ -159,7 +159,7 @@ func tolerationProblem(t corev1.Toleration, comparison bool) (field, problem, al
 		}
 	case corev1.TolerationOpLt, corev1.TolerationOpGt:
 		if !comparison {
-			return "operator", fmt.Sprintf("operator %q needs Kubernetes 1.35 or later (TaintTolerationComparisonOperators)", t.Operator), ops
+			return "operator", fmt.Sprintf("operator %q needs the TaintTolerationComparisonOperators feature gate (spec.featureGates, Kubernetes 1.35 or later; alpha, off by default)", t.Operator), ops
 		}
 		_, err := strconv.ParseInt(t.Value, 10, 64)
 		if len(content.IsDecimalInteger(t.Value)) > 0 || err != nil {

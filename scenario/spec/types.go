@@ -58,11 +58,14 @@ type Spec struct {
 	Duration time.Duration
 	// KubernetesVersion is "1.31" … "1.37" (default [DefaultKubernetesVersion]);
 	// it picks the defaults of ControllerManager, APIServer and Kubelet (see [Profile])
-	// and which API values are accepted (tolerations with Lt/Gt only from 1.35).
+	// and which feature gates exist (tolerations with Lt/Gt need
+	// FeatureGates.TaintTolerationComparisonOperators, from 1.35).
 	KubernetesVersion string
 	// Start is how the cluster stands at time zero: [StartBooting] (default) or
 	// [StartRunning].
 	Start string
+	// FeatureGates are spec.featureGates, set on every component.
+	FeatureGates FeatureGates
 
 	// ControllerManager holds the kube-controller-manager settings.
 	ControllerManager ControllerManager
@@ -87,6 +90,16 @@ type Spec struct {
 	Expect []Expectation
 	// Sweep is spec.sweep, or nil when the file has none.
 	Sweep *Sweep
+}
+
+// FeatureGates are the feature gates the simulation models (spec.featureGates), each
+// at its upstream default unless the file sets it.
+type FeatureGates struct {
+	// TaintTolerationComparisonOperators (KEP-5471; alpha from 1.35, off by default
+	// through 1.37): tolerations may use the Lt and Gt operators, which compare the
+	// toleration's value with the taint's as integers. Off, the API server rejects
+	// such a toleration; the file may set it only for 1.35 or later.
+	TaintTolerationComparisonOperators bool
 }
 
 // ControllerManager is the kube-controller-manager configuration the simulation

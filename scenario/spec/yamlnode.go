@@ -102,6 +102,7 @@ type parser struct {
 	errs        ErrorList
 	laterChecks []func() // checks of references, run once everything is declared
 	sweepLines  [][]int  // line of each sweep.vary value
+	cmpOps      bool     // spec.featureGates.TaintTolerationComparisonOperators
 }
 
 // later runs check once the whole file has been read (references may point forward,
