@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -59,6 +60,12 @@ type World struct {
 	// initial is what expectations see before the first record of a cluster that
 	// starts out running (see observeInitial); nil for a booting one.
 	initial *observed
+	// Faults that overlap end with the last of them: partitions holds, per node cut
+	// off, the partitions in force (by id; a heal action clears them), outages counts
+	// the API-server outages in force.
+	partitions  map[string][]int
+	partitionID int
+	outages     int
 }
 
 // worldNode is one machine of the scenario.
@@ -105,7 +112,7 @@ func Build(sc *Scenario, opts RunOptions) (*World, error) {
 	cfg.ComparisonOperators = sp.FeatureGates.TaintTolerationComparisonOperators // the scheduler and the DaemonSet controller read it here
 	s := apiserver.New(e, tr, cfg)
 	w := &World{Engine: e, Server: s, Trace: tr, Spec: sp, opts: opts, version: minor,
-		nodes: map[string]*worldNode{}, operator: s.NewClient("kubectl", controllerTimeout)}
+		nodes: map[string]*worldNode{}, operator: s.NewClient("kubectl", controllerTimeout), partitions: map[string][]int{}}
 	if w.cp, err = newControlPlane(w); err != nil {
 		return nil, err
 	}
@@ -396,21 +403,53 @@ func (w *World) do(ev *spec.Event) {
 	case spec.ActionPowerOn:
 		each(func(k Kubelet) { k.PowerOn() })
 	case spec.ActionPartition:
+		w.partitionID++
+		id := w.partitionID
 		each(func(k Kubelet) { k.Unsteady(); k.Client().SetPartitioned(true) })
+		for _, name := range names {
+			if _, ok := w.nodes[name]; ok {
+				w.partitions[name] = append(w.partitions[name], id)
+			}
+		}
 		if ev.For > 0 {
 			_, _ = w.Engine.At(now+ev.For, func() {
-				w.Trace.Add(w.Engine.Now(), "Action", sim.S("action", "heal"), sim.S("target", ev.Target.String()), sim.S("nodes", strings.Join(names, ",")))
-				each(func(k Kubelet) { k.Client().SetPartitioned(false) })
+				// a node another partition still covers stays cut off until that one ends
+				var healed []string
+				for _, name := range names {
+					ids := w.partitions[name]
+					i := slices.Index(ids, id)
+					if i < 0 {
+						continue // healed already (a heal action)
+					}
+					if ids = slices.Delete(ids, i, i+1); len(ids) > 0 {
+						w.partitions[name] = ids
+						continue
+					}
+					delete(w.partitions, name)
+					healed = append(healed, name)
+				}
+				w.Trace.Add(w.Engine.Now(), "Action", sim.S("action", "heal"), sim.S("target", ev.Target.String()), sim.S("nodes", strings.Join(healed, ",")))
+				for _, name := range healed {
+					w.kubelet(w.nodes[name]).Client().SetPartitioned(false)
+				}
 			})
 		}
 	case spec.ActionHeal:
+		for _, name := range names {
+			delete(w.partitions, name) // every partition of the node ends
+		}
 		each(func(k Kubelet) { k.Client().SetPartitioned(false) })
 	case spec.ActionAPIServerOutage:
 		for _, name := range w.nodeOrder {
 			w.kubelet(w.nodes[name]).Unsteady()
 		}
+		w.outages++
 		w.Server.SetOutage(true)
 		_, _ = w.Engine.At(now+ev.For, func() {
+			// overlapping outages: the server is back when the last one ends
+			if w.outages--; w.outages > 0 {
+				return
+			}
 			w.Trace.Add(w.Engine.Now(), "Action", sim.S("action", "apiServerRecovered"), sim.S("target", ""))
 			w.Server.SetOutage(false)
 		})
