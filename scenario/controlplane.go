@@ -24,6 +24,7 @@ type Kubelet interface {
 	Restart()
 	PowerOff()
 	PowerOn()
+	PoweredOff() bool
 	SetCondition(t apiserver.NodeConditionType, status apiserver.ConditionStatus, reason, message string) error
 	Shutdown() error
 	Unsteady()

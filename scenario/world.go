@@ -394,10 +394,24 @@ func (w *World) do(ev *spec.Event) {
 	switch ev.Action {
 	case spec.ActionStopKubelet:
 		each(func(k Kubelet) { k.Unsteady(); k.Stop() })
-	case spec.ActionStartKubelet:
-		each(func(k Kubelet) { k.Start() })
-	case spec.ActionRestartKubelet:
-		each(func(k Kubelet) { k.Unsteady(); k.Restart() })
+	case spec.ActionStartKubelet, spec.ActionRestartKubelet:
+		for _, name := range names {
+			n, ok := w.nodes[name]
+			if !ok {
+				continue
+			}
+			k := w.kubelet(n)
+			if k.PoweredOff() { // systemctl needs a machine that is up
+				w.Trace.Add(now, "ActionFailed", sim.S("action", string(ev.Action)), sim.S("node", name), sim.S("error", "the machine is powered off (powerOn starts it)"))
+				continue
+			}
+			if ev.Action == spec.ActionStartKubelet {
+				k.Start()
+			} else {
+				k.Unsteady()
+				k.Restart()
+			}
+		}
 	case spec.ActionPowerOff:
 		each(func(k Kubelet) { k.Unsteady(); k.PowerOff() })
 	case spec.ActionPowerOn:
@@ -455,10 +469,15 @@ func (w *World) do(ev *spec.Event) {
 		})
 	case spec.ActionSetCondition:
 		c := ev.Condition
-		each(func(k Kubelet) {
-			k.Unsteady()
-			k.SetCondition(apiserver.NodeConditionType(c.Type), apiserver.ConditionStatus(c.Status), c.Reason, c.Message)
-		})
+		for _, name := range names {
+			if n, ok := w.nodes[name]; ok {
+				k := w.kubelet(n)
+				k.Unsteady()
+				if err := k.SetCondition(apiserver.NodeConditionType(c.Type), apiserver.ConditionStatus(c.Status), c.Reason, c.Message); err != nil {
+					w.Trace.Add(now, "ActionFailed", sim.S("action", string(ev.Action)), sim.S("node", name), sim.S("error", err.Error()))
+				}
+			}
+		}
 	case spec.ActionDeleteNode:
 		for _, name := range names {
 			if n, ok := w.nodes[name]; ok {
@@ -476,7 +495,15 @@ func (w *World) do(ev *spec.Event) {
 			w.drain(name, ev.Drain)
 		}
 	case spec.ActionShutdown:
-		each(func(k Kubelet) { k.Unsteady(); k.Shutdown() })
+		for _, name := range names {
+			if n, ok := w.nodes[name]; ok {
+				k := w.kubelet(n)
+				k.Unsteady()
+				if err := k.Shutdown(); err != nil {
+					w.Trace.Add(now, "ActionFailed", sim.S("action", string(ev.Action)), sim.S("node", name), sim.S("error", err.Error()))
+				}
+			}
+		}
 	case spec.ActionTaint, spec.ActionUntaint:
 		for _, name := range names {
 			w.taint(name, ev.Taint, ev.Action == spec.ActionTaint)

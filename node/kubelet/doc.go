@@ -8,7 +8,8 @@
 // the node-lease controller (package lease) and the first container runtime check start
 // at that instant. Stop and Crash end the process (no more requests; containers keep
 // running); Restart is Stop then Start; PowerOff also stops the containers; PowerOn
-// starts everything again. A restarted process has forgotten everything: it registers
+// starts everything again. Start on a machine that is powered off does nothing. A
+// restarted process has forgotten everything: it registers
 // again, its first status sync always PATCHes, and its lease controller has no cached
 // Lease.
 //
@@ -98,7 +99,10 @@
 // Failed, reason Terminated, with DisruptionTarget (TerminationByKubelet). In this model a
 // pod takes its whole grace period to stop, so a group lasts its longest pod grace. Then
 // the machine goes down (PowerOff). With no grace period configured the shutdown is
-// immediate: PowerOff at once.
+// immediate: PowerOff at once. So it is when the kubelet is not running (no process
+// holds systemd-logind's inhibitor lock), and a kubelet stopped or restarted during a
+// shutdown releases the lock: the machine goes down then, with the pods not yet
+// killed as they are in the API (nodeshutdown_manager_linux.go, v1.31.0–v1.37.2).
 //
 // # Log lines
 //

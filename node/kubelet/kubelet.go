@@ -202,14 +202,14 @@ func (k *Kubelet) Config() Config { return k.cfg }
 func (k *Kubelet) Configz() []byte { return k.cfg.configz() }
 
 // Start starts the kubelet process: a fresh process that has registered nothing,
-// reported nothing, and has no cached Lease. It also powers the machine on.
+// reported nothing, and has no cached Lease. On a machine that is powered off it does
+// nothing (PowerOn starts the machine and its kubelet).
 func (k *Kubelet) Start() {
-	if k.running {
+	if k.running || k.poweredOff {
 		return
 	}
 	now := k.s.Now()
 	k.running = true
-	k.poweredOff = false
 	k.registered = false
 	k.runtimeReady = false
 	k.fastDone = false
@@ -271,7 +271,13 @@ func (k *Kubelet) startInformers() {
 	k.podInf.AddHandler(k.onPod)
 }
 
+// PoweredOff reports whether the machine is down (PowerOff, or a shutdown's end).
+func (k *Kubelet) PoweredOff() bool { return k.poweredOff }
+
 // Stop stops the kubelet process: no more requests; the containers keep running.
+// During a graceful node shutdown the machine then goes down at once: the process
+// held systemd-logind's inhibitor lock (nodeshutdown_manager_linux.go), and with it
+// gone the shutdown it delayed goes on.
 func (k *Kubelet) Stop() {
 	if !k.running {
 		return
@@ -295,6 +301,10 @@ func (k *Kubelet) Stop() {
 		k.shutdownG[i].timer.Cancel()
 	}
 	k.shutdownG = nil
+	if k.shuttingDown {
+		k.shuttingDown = false
+		k.powerDown()
+	}
 }
 
 // Crash is the kubelet process dying: for the API it is the same as Stop.
@@ -309,6 +319,11 @@ func (k *Kubelet) Restart() {
 // PowerOff turns the machine off: the kubelet and every container are gone.
 func (k *Kubelet) PowerOff() {
 	k.Stop()
+	k.powerDown()
+}
+
+// powerDown is the machine going down once its kubelet is stopped.
+func (k *Kubelet) powerDown() {
 	k.poweredOff = true
 	k.runtimeUp = false
 	for _, key := range sortedKeys(k.pods) {

@@ -277,3 +277,51 @@ func TestAdoptedPodReconciledAtNodesPhase(t *testing.T) {
 		require.True(t, p.IsReady(), "%s at its tick %v", name, ticks[name])
 	}
 }
+
+// A graceful shutdown of a machine whose kubelet is stopped is immediate: no process
+// holds the inhibitor lock that would delay it. The machine goes down with its pods
+// as they are in the API, and the kubelet does not start until PowerOn.
+func TestShutdownWithKubeletStoppedPowersOff(t *testing.T) {
+	w := newWorld(t, false, Config{NoJitter: true, ShutdownGracePeriod: 30 * time.Second, ShutdownGracePeriodCriticalPods: 10 * time.Second}, "n")
+	k := w.k["n"]
+	w.startAll("n")
+	w.at(2*time.Second, func() { w.createPod("p", "n", 30, 0, "") })
+	w.run(10 * time.Second)
+	k.Stop()
+	require.NoError(t, k.Shutdown())
+	require.True(t, k.PoweredOff())
+	k.Start()
+	require.False(t, k.Running(), "a kubelet does not start on a machine that is off")
+	w.run(60 * time.Second)
+	require.Equal(t, apiserver.PodRunning, w.pod("p").Phase, "nobody updates a dead node's pods")
+	k.PowerOn()
+	require.True(t, k.Running())
+	require.Error(t, func() error { k.PowerOff(); return k.Shutdown() }(), "a machine that is off cannot be shut down")
+}
+
+// Stopping (or restarting) the kubelet during a graceful shutdown releases its
+// inhibitor lock: the machine goes down at once, with the pods not killed yet as they
+// are in the API, and the restart's new process does not start on it.
+func TestKubeletStopDuringShutdownPowersOff(t *testing.T) {
+	for _, restart := range []bool{false, true} {
+		w := newWorld(t, false, Config{NoJitter: true, ShutdownGracePeriod: 30 * time.Second, ShutdownGracePeriodCriticalPods: 10 * time.Second}, "n")
+		k := w.k["n"]
+		w.startAll("n")
+		w.at(2*time.Second, func() {
+			w.createPod("web", "n", 30, 0, "")
+			w.createPod("proxy", "n", 30, 0, "system-node-critical")
+		})
+		w.at(60*time.Second, func() { require.NoError(t, k.Shutdown()) })
+		w.at(65*time.Second, func() {
+			if restart {
+				k.Restart()
+			} else {
+				k.Stop()
+			}
+		})
+		w.run(3 * time.Minute)
+		require.True(t, k.PoweredOff(), "restart %v", restart)
+		require.False(t, k.Running())
+		require.Equal(t, apiserver.PodRunning, w.pod("proxy").Phase, "the critical pods' turn never came (restart %v)", restart)
+	}
+}

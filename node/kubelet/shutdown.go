@@ -21,10 +21,16 @@ func (k *Kubelet) ShuttingDown() bool { return k.shuttingDown }
 // group by group from the lowest priority up, each with min(group period, its
 // terminationGracePeriodSeconds), and then the machine goes down (PowerOff). With no
 // shutdown grace period configured the shutdown is immediate: the machine goes down
-// now and the pods stay as they are in the API.
+// now and the pods stay as they are in the API. So it is when the kubelet is not
+// running: no process holds an inhibitor lock to delay it. A machine that is off
+// cannot be shut down (an error).
 func (k *Kubelet) Shutdown() error {
 	if !k.running {
-		return errors.New("kubelet: Shutdown needs a running kubelet")
+		if k.poweredOff {
+			return errors.New("kubelet: Shutdown of a machine that is powered off")
+		}
+		k.powerDown()
+		return nil
 	}
 	if k.shuttingDown {
 		return nil

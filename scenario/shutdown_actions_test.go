@@ -1,0 +1,63 @@
+package scenario_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nodesim/nodesim/scenario"
+)
+
+// Shutdown meets a kubelet that is not there. w1's kubelet is stopped when its machine
+// is shut down: nothing delays the shutdown, the machine goes down, and startKubelet
+// fails until powerOn (its pod is not Ready again before that). w2's kubelet is
+// restarted during a graceful shutdown (its pod's 20 s not over): the process releases
+// the inhibitor lock, so the machine goes down and the node is not Ready again. Before, the first shutdown was
+// ignored and the restart cancelled the second (found by review).
+func TestShutdownActionsWithoutAKubelet(t *testing.T) {
+	sc, err := scenario.Parse("shutdown.yaml", []byte(`apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: shutdown}
+spec:
+  duration: 5m
+  kubelet: {shutdownGracePeriod: 30s, shutdownGracePeriodCriticalPods: 10s}
+  nodes: [{name: w1}, {name: w2}]
+  objects:
+    - {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {nodeName: w1, containers: [{name: c, image: x}]}}
+    - {apiVersion: v1, kind: Pod, metadata: {name: q}, spec: {nodeName: w2, containers: [{name: c, image: x}]}}
+  events:
+    - {at: 20s, stopKubelet: {node: w1}}
+    - {at: 40s, shutdown: {node: w1}}
+    - {at: 120s, startKubelet: {node: w1}}
+    - {at: 150s, powerOn: {node: w1}}
+    - {at: 30s, shutdown: {node: w2}}
+    - {at: 35s, restartKubelet: {node: w2}}
+`))
+	require.NoError(t, err)
+	for _, exact := range []bool{false, true} {
+		res, err := scenario.Run(sc, scenario.RunOptions{Exact: exact})
+		require.NoError(t, err)
+		var failed []time.Duration
+		readyAgain := map[string]time.Duration{}
+		for _, r := range res.Records() {
+			switch {
+			case r.Kind == "ActionFailed":
+				require.Equal(t, "w1", r.Str("node"))
+				failed = append(failed, r.T)
+			case r.Kind == "PodReady" && r.Str("pod") == "default/p" && r.Str("to") == "True" && r.T > 20*time.Second:
+				if _, ok := readyAgain["p"]; !ok {
+					readyAgain["p"] = r.T
+				}
+			case r.Kind == "NodeCondition" && r.Str("type") == "Ready" && r.Str("to") == "True" && r.T > 30*time.Second:
+				if _, ok := readyAgain[r.Str("node")]; !ok {
+					readyAgain[r.Str("node")] = r.T
+				}
+			}
+		}
+		require.Equal(t, []time.Duration{120 * time.Second}, failed, "startKubelet on a machine that is off (exact %v)", exact)
+		require.Greater(t, readyAgain["p"], 150*time.Second, "p Ready again only after powerOn (exact %v)", exact)
+		_, w2Ready := readyAgain["w2"]
+		require.False(t, w2Ready, "w2 went down with its shutdown (exact %v)", exact)
+	}
+}
