@@ -61,3 +61,33 @@ spec:
 		require.False(t, w2Ready, "w2 went down with its shutdown (exact %v)", exact)
 	}
 }
+
+// Actions kubectl would refuse are traced ActionFailed, not dropped: deleting a node
+// twice (NotFound), tainting a deleted node, removing a taint the node does not have
+// ("not found").
+func TestRefusedActionsAreTraced(t *testing.T) {
+	sc, err := scenario.Parse("refused.yaml", []byte(`apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: refused}
+spec:
+  duration: 2m
+  nodes: [{name: w1}, {name: w2}]
+  events:
+    - {at: 30s, deleteNode: {node: w1}}
+    - {at: 40s, deleteNode: {node: w1}}
+    - {at: 50s, taint: {node: w1, taint: "k=v:NoSchedule"}}
+    - {at: 60s, untaint: {node: w2, taint: "k:NoSchedule"}}
+    - {at: 70s, taint: {node: w2, taint: "k=v:NoSchedule"}}
+    - {at: 80s, untaint: {node: w2, taint: "k:NoSchedule"}}
+`))
+	require.NoError(t, err)
+	res, err := scenario.Run(sc, scenario.RunOptions{})
+	require.NoError(t, err)
+	var failed []string
+	for _, r := range res.Records() {
+		if r.Kind == "ActionFailed" {
+			failed = append(failed, r.T.String()+" "+r.Str("action")+" "+r.Str("node"))
+		}
+	}
+	require.Equal(t, []string{"40s deleteNode w1", "50s taint w1", "1m0s untaint w2"}, failed)
+}

@@ -483,8 +483,11 @@ func (w *World) do(ev *spec.Event) {
 			if n, ok := w.nodes[name]; ok {
 				w.kubelet(n).Unsteady()
 			}
-			// a node an addNodes event adds later does not exist yet: NotFound, a no-op
-			_ = w.Server.Nodes.Delete(w.operator, name, apiserver.DeleteOptions{})
+			// kubectl delete node: NotFound for a node deleted already, or one an addNodes
+			// event adds later
+			if err := w.Server.Nodes.Delete(w.operator, name, apiserver.DeleteOptions{}); err != nil {
+				w.Trace.Add(now, "ActionFailed", sim.S("action", string(ev.Action)), sim.S("node", name), sim.S("error", err.Error()))
+			}
 		}
 	case spec.ActionCordon, spec.ActionUncordon:
 		for _, name := range names {
@@ -506,7 +509,9 @@ func (w *World) do(ev *spec.Event) {
 		}
 	case spec.ActionTaint, spec.ActionUntaint:
 		for _, name := range names {
-			w.taint(name, ev.Taint, ev.Action == spec.ActionTaint)
+			if err := w.taint(name, ev.Taint, ev.Action == spec.ActionTaint); err != nil {
+				w.Trace.Add(now, "ActionFailed", sim.S("action", string(ev.Action)), sim.S("node", name), sim.S("error", err.Error()))
+			}
 		}
 	case spec.ActionAddNodes:
 		for i := range ev.AddNodes {
@@ -515,7 +520,9 @@ func (w *World) do(ev *spec.Event) {
 			}
 		}
 	case spec.ActionScale:
-		w.scale(ev.Scale)
+		if err := w.scale(ev.Scale); err != nil {
+			w.Trace.Add(now, "ActionFailed", sim.S("action", string(ev.Action)), sim.S("error", err.Error()))
+		}
 	case spec.ActionFailoverControllerManager:
 		w.cp.failover()
 	}
@@ -547,9 +554,11 @@ func (w *World) drain(name string, d spec.Drain) {
 
 // taint adds or removes a taint as `kubectl taint` does. An added NoExecute taint gets
 // its timeAdded from the API server's clock.
-func (w *World) taint(name string, t spec.Taint, add bool) {
+// taint is kubectl taint NODE KEY[=VALUE]:EFFECT --overwrite, or KEY[:EFFECT]- to
+// remove, which fails when the node has no such taint.
+func (w *World) taint(name string, t spec.Taint, add bool) error {
 	now := w.Engine.Now()
-	_, _ = w.Server.Nodes.Patch(w.operator, name, func(n *apiserver.Node) error {
+	_, err := w.Server.Nodes.Patch(w.operator, name, func(n *apiserver.Node) error {
 		if add {
 			nt := taint.Taint{Key: t.Key, Value: t.Value, Effect: taint.Effect(t.Effect)}
 			if nt.Effect == taint.NoExecute {
@@ -571,19 +580,25 @@ func (w *World) taint(name string, t spec.Taint, add bool) {
 			}
 			kept = append(kept, x)
 		}
+		if len(kept) == len(n.Taints) {
+			return fmt.Errorf("taint %q not found", t.String())
+		}
 		n.Taints = kept
 		return nil
 	})
+	return err
 }
 
-func (w *World) scale(sc spec.Scale) {
+func (w *World) scale(sc spec.Scale) error {
 	key := sc.Namespace + "/" + sc.Name
+	var err error
 	switch sc.Kind {
 	case "Deployment":
-		_, _ = w.Server.Deployments.Patch(w.operator, key, func(d *apiserver.Deployment) error { d.Replicas = sc.Replicas; return nil })
+		_, err = w.Server.Deployments.Patch(w.operator, key, func(d *apiserver.Deployment) error { d.Replicas = sc.Replicas; return nil })
 	case "ReplicaSet":
-		_, _ = w.Server.ReplicaSets.Patch(w.operator, key, func(r *apiserver.ReplicaSet) error { r.Replicas = sc.Replicas; return nil })
+		_, err = w.Server.ReplicaSets.Patch(w.operator, key, func(r *apiserver.ReplicaSet) error { r.Replicas = sc.Replicas; return nil })
 	}
+	return err
 }
 
 // Configz returns the node's effective KubeletConfiguration as JSON.
