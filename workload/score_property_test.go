@@ -117,9 +117,7 @@ func TestPropertySelectNodeVsNaive(t *testing.T) {
 				Conditions: []apiserver.NodeCondition{{Type: apiserver.NodeReady, Status: apiserver.ConditionTrue}}})
 			require.NoError(rt, err)
 		}
-		rs, err := w.s.ReplicaSets.Create(w.c, &apiserver.ReplicaSet{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "x"},
-			Selector: apiserver.LabelSelector{"app": "web"}})
-		require.NoError(rt, err)
+		rs := w.replicaSets(rt, "x")[0]
 		req := func(n string) apiserver.Resources {
 			return apiserver.Resources{MilliCPU: rapid.SampledFrom([]int64{0, 100, 500, 1000}).Draw(rt, n+"cpu"),
 				Memory: rapid.SampledFrom([]int64{0, 256 << 20, 1 << 30, 3 << 30}).Draw(rt, n+"mem")}

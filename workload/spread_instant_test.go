@@ -113,13 +113,7 @@ func TestPropertySpreadCountsEveryInstant(t *testing.T) {
 		for _, n := range nodes {
 			w.addNode(n, labels(rapid.SampledFrom(zones).Draw(rt, "zone"), rapid.Bool().Draw(rt, "ssd")))
 		}
-		var sets []*apiserver.ReplicaSet
-		for _, name := range []string{"x", "y"} {
-			rs, err := w.s.ReplicaSets.Create(w.c, &apiserver.ReplicaSet{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name},
-				Selector: apiserver.LabelSelector{"app": "web"}})
-			require.NoError(rt, err)
-			sets = append(sets, rs)
-		}
+		sets := w.replicaSets(rt, "x", "y")
 		names := []string{"a", "b", "c", "d", "e", "f", "g"}
 		check := func() {
 			if !w.sched.spreadOn {

@@ -22,6 +22,19 @@ func (w *world) zonedNodes(count int, zones ...string) {
 	}
 }
 
+// replicaSets creates bare ReplicaSets of the given names selecting app=web, with no
+// replicas (the tests stop the ReplicaSet controller or create the pods themselves).
+func (w *world) replicaSets(t require.TestingT, names ...string) []*apiserver.ReplicaSet {
+	var sets []*apiserver.ReplicaSet
+	for _, name := range names {
+		rs, err := w.s.ReplicaSets.Create(w.c, &apiserver.ReplicaSet{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name},
+			Selector: apiserver.LabelSelector{"app": "web"}})
+		require.NoError(t, err)
+		sets = append(sets, rs)
+	}
+	return sets
+}
+
 // ownedPod is a pod of ReplicaSet rs, bound to node (unbound if "").
 func ownedPod(rs *apiserver.ReplicaSet, name, node string) *apiserver.Pod {
 	return &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name, Labels: map[string]string{"app": "web"},
@@ -142,11 +155,9 @@ func TestSpreadCountsAssumedPods(t *testing.T) {
 	w := newWorldWith(t, 1, cfg)
 	w.rs.Stop()
 	w.addNode("n0", nil)
-	rs, err := w.s.ReplicaSets.Create(w.c, &apiserver.ReplicaSet{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "x"},
-		Selector: apiserver.LabelSelector{"app": "web"}})
-	require.NoError(t, err)
+	rs := w.replicaSets(t, "x")[0]
 	w.run(time.Second)
-	_, err = w.s.Pods.Create(w.c, ownedPod(rs, "p", ""))
+	_, err := w.s.Pods.Create(w.c, ownedPod(rs, "p", ""))
 	require.NoError(t, err)
 	w.run(w.s.Now() + 200*time.Millisecond) // seen at +150 ms, bound at +160 ms
 	require.Contains(t, w.sched.assumed, "default/p")
@@ -174,13 +185,7 @@ func TestPropertySpreadCounts(t *testing.T) {
 		for _, n := range nodes {
 			w.addNode(n, map[string]string{apiserver.LabelZone: rapid.SampledFrom(zones).Draw(rt, "zone")})
 		}
-		var sets []*apiserver.ReplicaSet
-		for _, name := range []string{"x", "y"} {
-			rs, err := w.s.ReplicaSets.Create(w.c, &apiserver.ReplicaSet{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name},
-				Selector: apiserver.LabelSelector{"app": "web"}})
-			require.NoError(rt, err)
-			sets = append(sets, rs)
-		}
+		sets := w.replicaSets(rt, "x", "y")
 		names := []string{"a", "b", "c", "d", "e", "f"}
 		for range rapid.IntRange(1, 40).Draw(rt, "steps") {
 			key := "default/" + rapid.SampledFrom(names).Draw(rt, "pod")
@@ -273,28 +278,35 @@ func TestBalancedScoreAsUpstream(t *testing.T) {
 	}
 }
 
+// balancedPair schedules a pod requesting req onto one of two nodes, n1 running a pod
+// of 2000m / 1Gi and n2 one of 1000m / 3Gi (allocatable 4000m / 8Gi each), with
+// BalancedAllocation scoring as mode, and returns the node it got.
+func balancedPair(t *testing.T, mode BalancedMode, req apiserver.Resources) string {
+	cfg := DefaultSchedulerConfig()
+	cfg.BalancedAllocation = mode
+	w := newWorldWith(t, 1, cfg)
+	defer w.stop()
+	w.addNode("n1", nil)
+	w.addNode("n2", nil)
+	for node, r := range map[string]apiserver.Resources{"n1": {MilliCPU: 2000, Memory: 1 << 30}, "n2": {MilliCPU: 1000, Memory: 3 << 30}} {
+		_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "on-" + node}, NodeName: node,
+			PodSpec: &apiserver.PodSpec{Requests: r}})
+		require.NoError(t, err)
+	}
+	w.run(time.Second)
+	_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "p"},
+		PodSpec: &apiserver.PodSpec{Requests: req}})
+	require.NoError(t, err)
+	w.run(2 * time.Second)
+	return w.podNode("default/p")
+}
+
 // Two nodes that LeastAllocated ties (50 each) and only the balance of their requests
 // tells apart: n2 ends balanced (0.5 of cpu and of memory), n1 lopsided (0.75, 0.25).
 // Every release's BalancedAllocation picks n2, where the tie would go to n1 by name.
 func TestBalancedAllocationBreaksLeastAllocatedTie(t *testing.T) {
 	for _, mode := range []BalancedMode{BalancedAll, BalancedSkipBestEffort, BalancedImprovement} {
-		cfg := DefaultSchedulerConfig()
-		cfg.BalancedAllocation = mode
-		w := newWorldWith(t, 1, cfg)
-		w.addNode("n1", nil)
-		w.addNode("n2", nil)
-		for node, req := range map[string]apiserver.Resources{"n1": {MilliCPU: 2000, Memory: 1 << 30}, "n2": {MilliCPU: 1000, Memory: 3 << 30}} {
-			_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "on-" + node}, NodeName: node,
-				PodSpec: &apiserver.PodSpec{Requests: req}})
-			require.NoError(t, err)
-		}
-		w.run(time.Second)
-		_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "p"},
-			PodSpec: &apiserver.PodSpec{Requests: apiserver.Resources{MilliCPU: 1000, Memory: 1 << 30}}})
-		require.NoError(t, err)
-		w.run(2 * time.Second)
-		require.Equal(t, "n2", w.podNode("default/p"), "mode %d", mode)
-		w.stop()
+		require.Equal(t, "n2", balancedPair(t, mode, apiserver.Resources{MilliCPU: 1000, Memory: 1 << 30}), "mode %d", mode)
 	}
 }
 
@@ -304,21 +316,6 @@ func TestBalancedAllocationBreaksLeastAllocatedTie(t *testing.T) {
 // picks n2; from 1.33 it skips the pod and the tie goes to n1 by name.
 func TestBalancedAllocationBestEffortPerRelease(t *testing.T) {
 	for mode, want := range map[BalancedMode]string{BalancedAll: "n2", BalancedSkipBestEffort: "n1", BalancedImprovement: "n1"} {
-		cfg := DefaultSchedulerConfig()
-		cfg.BalancedAllocation = mode
-		w := newWorldWith(t, 1, cfg)
-		w.addNode("n1", nil)
-		w.addNode("n2", nil)
-		for node, req := range map[string]apiserver.Resources{"n1": {MilliCPU: 2000, Memory: 1 << 30}, "n2": {MilliCPU: 1000, Memory: 3 << 30}} {
-			_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "on-" + node}, NodeName: node,
-				PodSpec: &apiserver.PodSpec{Requests: req}})
-			require.NoError(t, err)
-		}
-		w.run(time.Second)
-		_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "p"}})
-		require.NoError(t, err)
-		w.run(2 * time.Second)
-		require.Equal(t, want, w.podNode("default/p"), "mode %d", mode)
-		w.stop()
+		require.Equal(t, want, balancedPair(t, mode, apiserver.Resources{}), "mode %d", mode)
 	}
 }
