@@ -217,6 +217,11 @@
 //     take time (a partition, an outage).
 //   - Requests take effect at the instant they are made; a partitioned request fails after
 //     the client timeout and the kubelet's next step follows then.
+//   - After PowerOn a pod that was Terminating is deleted at the kubelet's start; upstream's
+//     syncLoop skips pod syncs until its first runtime check passes, about a second
+//     later (a review's finding, not confirmed in the sources).
+//   - The shutdown manager's Event (reason NodeShutdown, "Shutdown manager detected
+//     shutdown event") is not traced; its log line is (kubelet/<node> log records).
 //
 // # Upstream files followed
 //
