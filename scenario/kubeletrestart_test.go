@@ -89,7 +89,8 @@ func podReadyChanges(recs []sim.Record) []string {
 
 // After a machine powers on, its pods' containers start again: the API still shows
 // them Ready from before it went down, and the kubelet's first status for them (no
-// container running, an empty status manager cache) puts Ready to False until they
+// container running, an empty status manager cache), at its sync loop's first pass
+// (1.5 s: the runtime's first check succeeds at 1 s), puts Ready to False until they
 // run again (PodStartDelay, 1 s). A restarted kubelet, whose containers kept running,
 // writes nothing for them.
 func TestPowerOnPodsNotReadyUntilStarted(t *testing.T) {
@@ -98,7 +99,7 @@ func TestPowerOnPodsNotReadyUntilStarted(t *testing.T) {
 		want         []string
 	}{
 		{"powerOn", "    - at: 100s\n      powerOff: {node: w0}\n    - at: 120s\n      powerOn: {node: w0}\n",
-			[]string{"2m0s True→False", "2m1s False→True"}},
+			[]string{"2m1.5s True→False", "2m2.5s False→True"}},
 		{"restartKubelet", "    - at: 120s\n      restartKubelet: {node: w0}\n", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

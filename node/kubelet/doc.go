@@ -208,6 +208,14 @@
 //     The oracle's kubelet posts Ready=True at a restart, and nodesim now agrees with
 //     it there (a restart no longer evicts a pod that tolerates not-ready for 0 s).
 //   - Pod start: PodStartDelay (default 1 s) stands for sandbox and container start.
+//   - The main sync loop (kubelet.go syncLoop, v1.31.0–v1.37.2) skips pod
+//     synchronization until the container runtime's first status check succeeds,
+//     checking at once and then after sleeps of 100 ms doubling to 5 s. After a cold
+//     start (a boot, PowerOn), with the runtime up at RuntimeCheckDelay (1 s), pods
+//     are first synced at 1.5 s: started, written not Ready (PowerOn) or, when
+//     Terminating, deleted then. A restarted kubelet finds the runtime up and syncs at
+//     once. Until session 13 pods were synced at the kubelet's start, 1.5 s early
+//     (found by a review of the scenario actions).
 //   - onRepeatedHeartbeatFailure closes connections upstream; there are none to close here.
 //   - A failed fast status PATCH (fastStatusUpdateOnce) logs "will retry with
 //     syncNodeStatus", but the retry is the loop's next sync; upstream calls
@@ -217,9 +225,6 @@
 //     take time (a partition, an outage).
 //   - Requests take effect at the instant they are made; a partitioned request fails after
 //     the client timeout and the kubelet's next step follows then.
-//   - After PowerOn a pod that was Terminating is deleted at the kubelet's start; upstream's
-//     syncLoop skips pod syncs until its first runtime check passes, about a second
-//     later (a review's finding, not confirmed in the sources).
 //   - The shutdown manager's Event (reason NodeShutdown, "Shutdown manager detected
 //     shutdown event") is not traced; its log line is (kubelet/<node> log records).
 //

@@ -60,6 +60,11 @@ type Kubelet struct {
 	fastTimer    *sim.Timer
 	runtimeTimer *sim.Timer
 	podTimer     *sim.Timer // status manager resync of failed or disagreeing pod statuses
+	// loopOpen is when the main sync loop first runs a pass: until the container
+	// runtime's first status check succeeds it skips pod synchronization, backing
+	// off (syncLoopOpens); loopTimer syncs the pods seen before then.
+	loopOpen  time.Duration
+	loopTimer *sim.Timer
 	resyncing    bool       // podTimer's resync is running: statuses are written now
 	startedAt    time.Duration
 	podSyncBase  time.Duration // the pod status manager's ticker fires at podSyncBase + k·PodStatusSyncPeriod
@@ -171,6 +176,7 @@ func New(s *apiserver.Server, nodeName string, cfg Config, opts ...Option) (*Kub
 	k.fastTimer, _ = e.NewTimer(k.fastStep)
 	k.runtimeTimer, _ = e.NewTimer(func() { k.runtimeReady, k.runtimeUp = true, true })
 	k.podTimer, _ = e.NewTimer(k.resyncPods)
+	k.loopTimer, _ = e.NewTimer(k.openSyncLoop)
 	k.client.BeforeChange(k.catchUpBehind)
 	return k, nil
 }
@@ -234,8 +240,10 @@ func (k *Kubelet) Start() {
 		// first updateRuntimeUp, which the status loop waits for so that a restarted
 		// kubelet does not report its node NotReady, finds it up at once.
 		k.runtimeReady = true
+		k.loopOpen = now
 	} else {
 		_ = k.runtimeTimer.Schedule(now + k.cfg.RuntimeCheckDelay)
+		k.loopOpen = now + syncLoopOpens(k.cfg.RuntimeCheckDelay)
 	}
 	// kubelet Run: the status loop, fastStatusUpdateOnce and the lease controller start together.
 	_ = k.statusTimer.Schedule(now)
@@ -290,6 +298,7 @@ func (k *Kubelet) Stop() {
 	k.fastTimer.Stop()
 	k.runtimeTimer.Stop()
 	k.podTimer.Stop()
+	k.loopTimer.Stop()
 	k.nodeInf.Stop()
 	k.podInf.Stop()
 	for _, key := range sortedKeys(k.pods) {

@@ -62,6 +62,28 @@ func (k *Kubelet) onPod(ev apiserver.Event[*apiserver.Pod]) {
 	k.syncPod(ev.New)
 }
 
+// syncLoopOpens is how long after the kubelet's start its main sync loop first runs a
+// pass when the container runtime's first status check succeeds runtimeUp after the
+// start: syncLoop checks runtimeErrors at once and then after sleeps of 100 ms
+// doubling to 5 s (kubelet.go syncLoop, v1.31.0–v1.37.2), so with the default 1 s it
+// passes at 1.5 s, the check after 0.1 + 0.2 + 0.4 + 0.8 s.
+func syncLoopOpens(runtimeUp time.Duration) time.Duration {
+	const base, maxSleep = 100 * time.Millisecond, 5 * time.Second
+	t, sleep := time.Duration(0), base
+	for t < runtimeUp {
+		t += sleep
+		sleep = min(2*sleep, maxSleep)
+	}
+	return t
+}
+
+// openSyncLoop is the main sync loop's first pass: the pods seen before it are synced.
+func (k *Kubelet) openSyncLoop() {
+	for _, p := range k.podInf.List() {
+		k.syncPod(p)
+	}
+}
+
 // syncPod is the pod worker and the status manager for one pod.
 func (k *Kubelet) syncPod(p *apiserver.Pod) {
 	if !k.running {
@@ -69,6 +91,12 @@ func (k *Kubelet) syncPod(p *apiserver.Pod) {
 	}
 	key := p.Key()
 	now := k.s.Now()
+	if now < k.loopOpen { // the sync loop skips pods until the runtime is up
+		if !k.loopTimer.Pending() {
+			_ = k.loopTimer.Schedule(k.loopOpen)
+		}
+		return
+	}
 	ps := k.pods[key]
 	if ps != nil && ps.uid != p.UID {
 		ps.stopTimers()

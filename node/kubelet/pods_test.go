@@ -103,10 +103,30 @@ func TestPodsAcrossStopAndPowerCycle(t *testing.T) {
 	w.run(120 * time.Second)
 	require.True(t, w.pod("q").IsReady(), "nobody updates a dead node's pods")
 	k.PowerOn()
-	w.run(121 * time.Second)
+	// The sync loop skips pods until the container runtime's first check (1 s after the
+	// start): its backoff checks at 0.1, 0.3, 0.7 and 1.5 s, so pods are synced at
+	// 121.5 s, written not Ready then, running 1 s later and Ready 3 s after that.
+	w.run(121*time.Second + 499*time.Millisecond)
+	require.True(t, w.pod("q").IsReady(), "nothing is synced before the loop's first pass")
+	w.run(121*time.Second + 500*time.Millisecond)
 	require.False(t, w.pod("q").IsReady())
-	w.run(124 * time.Second)
+	w.run(125*time.Second + 499*time.Millisecond)
+	require.False(t, w.pod("q").IsReady())
+	w.run(125*time.Second + 500*time.Millisecond)
 	require.True(t, w.pod("q").IsReady())
+}
+
+// The main sync loop's first pass after a cold start: the checks at 0, 0.1, 0.3, 0.7,
+// 1.5, 3.1, 6.3, 11.3 s (sleeps of 100 ms doubling to 5 s), the first at or after
+// the runtime's first successful check.
+func TestSyncLoopOpens(t *testing.T) {
+	for up, want := range map[time.Duration]time.Duration{
+		0: 0, time.Millisecond: 100 * time.Millisecond, time.Second: 1500 * time.Millisecond,
+		1500 * time.Millisecond: 1500 * time.Millisecond, 2 * time.Second: 3100 * time.Millisecond,
+		7 * time.Second: 11300 * time.Millisecond,
+	} {
+		require.Equal(t, want, syncLoopOpens(up), "runtime up at %v", up)
+	}
 }
 
 func TestGracefulShutdown(t *testing.T) {
@@ -324,4 +344,22 @@ func TestKubeletStopDuringShutdownPowersOff(t *testing.T) {
 		require.False(t, k.Running())
 		require.Equal(t, apiserver.PodRunning, w.pod("proxy").Phase, "the critical pods' turn never came (restart %v)", restart)
 	}
+}
+
+// A pod deleted while its machine is off stays Terminating until the machine's kubelet
+// syncs it: at the sync loop's first pass, 1.5 s after PowerOn (not at PowerOn).
+func TestTerminatingPodDeletedAtFirstSyncAfterPowerOn(t *testing.T) {
+	w := newWorld(t, false, Config{NoJitter: true}, "n")
+	k := w.k["n"]
+	w.startAll("n")
+	w.at(2*time.Second, func() { w.createPod("p", "n", 30, 0, "") })
+	w.run(10 * time.Second)
+	k.PowerOff()
+	require.NoError(t, w.s.Pods.Delete(w.kc, "default/p", apiserver.DeleteOptions{}))
+	w.run(100 * time.Second)
+	k.PowerOn()
+	w.run(101*time.Second + 499*time.Millisecond)
+	require.NotNil(t, w.pod("p"), "still Terminating before the loop's first pass")
+	w.run(101*time.Second + 500*time.Millisecond)
+	require.Nil(t, w.pod("p"))
 }
