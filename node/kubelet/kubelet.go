@@ -63,11 +63,11 @@ type Kubelet struct {
 	// loopOpen is when the main sync loop first runs a pass: until the container
 	// runtime's first status check succeeds it skips pod synchronization, backing
 	// off (syncLoopOpens); loopTimer syncs the pods seen before then.
-	loopOpen  time.Duration
-	loopTimer *sim.Timer
-	resyncing    bool       // podTimer's resync is running: statuses are written now
-	startedAt    time.Duration
-	podSyncBase  time.Duration // the pod status manager's ticker fires at podSyncBase + k·PodStatusSyncPeriod
+	loopOpen    time.Duration
+	loopTimer   *sim.Timer
+	resyncing   bool // podTimer's resync is running: statuses are written now
+	startedAt   time.Duration
+	podSyncBase time.Duration // the pod status manager's ticker fires at podSyncBase + k·PodStatusSyncPeriod
 
 	// status loop state
 	sphase     statusPhase
