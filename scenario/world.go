@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -372,14 +373,26 @@ func (w *World) do(ev *spec.Event) {
 		names = w.targets(ev.Target)
 	}
 	w.traceAction(ev, names)
-	each := func(fn func(k Kubelet)) {
+	now := w.Engine.Now()
+	// failed traces an action that could not be carried out (on node name, if any).
+	failed := func(name string, err error) {
+		if name == "" {
+			w.Trace.Add(now, "ActionFailed", sim.S("action", string(ev.Action)), sim.S("error", err.Error()))
+			return
+		}
+		w.Trace.Add(now, "ActionFailed", sim.S("action", string(ev.Action)), sim.S("node", name), sim.S("error", err.Error()))
+	}
+	// each runs fn on the kubelet of every target node the scenario has, tracing its
+	// failures.
+	each := func(fn func(k Kubelet) error) {
 		for _, name := range names {
 			if n, ok := w.nodes[name]; ok {
-				fn(w.kubelet(n))
+				if err := fn(w.kubelet(n)); err != nil {
+					failed(name, err)
+				}
 			}
 		}
 	}
-	now := w.Engine.Now()
 	switch ev.Action {
 	case spec.ActionStopKubelet, spec.ActionStartKubelet, spec.ActionRestartKubelet,
 		spec.ActionPowerOff, spec.ActionPowerOn, spec.ActionShutdown:
@@ -393,17 +406,11 @@ func (w *World) do(ev *spec.Event) {
 	}
 	switch ev.Action {
 	case spec.ActionStopKubelet:
-		each(func(k Kubelet) { k.Unsteady(); k.Stop() })
+		each(func(k Kubelet) error { k.Unsteady(); k.Stop(); return nil })
 	case spec.ActionStartKubelet, spec.ActionRestartKubelet:
-		for _, name := range names {
-			n, ok := w.nodes[name]
-			if !ok {
-				continue
-			}
-			k := w.kubelet(n)
+		each(func(k Kubelet) error {
 			if k.PoweredOff() { // systemctl needs a machine that is up
-				w.Trace.Add(now, "ActionFailed", sim.S("action", string(ev.Action)), sim.S("node", name), sim.S("error", "the machine is powered off (powerOn starts it)"))
-				continue
+				return errPoweredOff
 			}
 			if ev.Action == spec.ActionStartKubelet {
 				k.Start()
@@ -411,15 +418,16 @@ func (w *World) do(ev *spec.Event) {
 				k.Unsteady()
 				k.Restart()
 			}
-		}
+			return nil
+		})
 	case spec.ActionPowerOff:
-		each(func(k Kubelet) { k.Unsteady(); k.PowerOff() })
+		each(func(k Kubelet) error { k.Unsteady(); k.PowerOff(); return nil })
 	case spec.ActionPowerOn:
-		each(func(k Kubelet) { k.PowerOn() })
+		each(func(k Kubelet) error { k.PowerOn(); return nil })
 	case spec.ActionPartition:
 		w.partitionID++
 		id := w.partitionID
-		each(func(k Kubelet) { k.Unsteady(); k.Client().SetPartitioned(true) })
+		each(func(k Kubelet) error { k.Unsteady(); k.Client().SetPartitioned(true); return nil })
 		for _, name := range names {
 			if _, ok := w.nodes[name]; ok {
 				w.partitions[name] = append(w.partitions[name], id)
@@ -452,7 +460,7 @@ func (w *World) do(ev *spec.Event) {
 		for _, name := range names {
 			delete(w.partitions, name) // every partition of the node ends
 		}
-		each(func(k Kubelet) { k.Client().SetPartitioned(false) })
+		each(func(k Kubelet) error { k.Client().SetPartitioned(false); return nil })
 	case spec.ActionAPIServerOutage:
 		for _, name := range w.nodeOrder {
 			w.kubelet(w.nodes[name]).Unsteady()
@@ -469,15 +477,10 @@ func (w *World) do(ev *spec.Event) {
 		})
 	case spec.ActionSetCondition:
 		c := ev.Condition
-		for _, name := range names {
-			if n, ok := w.nodes[name]; ok {
-				k := w.kubelet(n)
-				k.Unsteady()
-				if err := k.SetCondition(apiserver.NodeConditionType(c.Type), apiserver.ConditionStatus(c.Status), c.Reason, c.Message); err != nil {
-					w.Trace.Add(now, "ActionFailed", sim.S("action", string(ev.Action)), sim.S("node", name), sim.S("error", err.Error()))
-				}
-			}
-		}
+		each(func(k Kubelet) error {
+			k.Unsteady()
+			return k.SetCondition(apiserver.NodeConditionType(c.Type), apiserver.ConditionStatus(c.Status), c.Reason, c.Message)
+		})
 	case spec.ActionDeleteNode:
 		for _, name := range names {
 			if n, ok := w.nodes[name]; ok {
@@ -486,7 +489,7 @@ func (w *World) do(ev *spec.Event) {
 			// kubectl delete node: NotFound for a node deleted already, or one an addNodes
 			// event adds later
 			if err := w.Server.Nodes.Delete(w.operator, name, apiserver.DeleteOptions{}); err != nil {
-				w.Trace.Add(now, "ActionFailed", sim.S("action", string(ev.Action)), sim.S("node", name), sim.S("error", err.Error()))
+				failed(name, err)
 			}
 		}
 	case spec.ActionCordon, spec.ActionUncordon:
@@ -498,35 +501,30 @@ func (w *World) do(ev *spec.Event) {
 			w.drain(name, ev.Drain)
 		}
 	case spec.ActionShutdown:
-		for _, name := range names {
-			if n, ok := w.nodes[name]; ok {
-				k := w.kubelet(n)
-				k.Unsteady()
-				if err := k.Shutdown(); err != nil {
-					w.Trace.Add(now, "ActionFailed", sim.S("action", string(ev.Action)), sim.S("node", name), sim.S("error", err.Error()))
-				}
-			}
-		}
+		each(func(k Kubelet) error { k.Unsteady(); return k.Shutdown() })
 	case spec.ActionTaint, spec.ActionUntaint:
 		for _, name := range names {
 			if err := w.taint(name, ev.Taint, ev.Action == spec.ActionTaint); err != nil {
-				w.Trace.Add(now, "ActionFailed", sim.S("action", string(ev.Action)), sim.S("node", name), sim.S("error", err.Error()))
+				failed(name, err)
 			}
 		}
 	case spec.ActionAddNodes:
 		for i := range ev.AddNodes {
 			if err := w.addNode(&ev.AddNodes[i], false); err != nil {
-				w.Trace.Add(now, "ActionFailed", sim.S("action", string(ev.Action)), sim.S("error", err.Error()))
+				failed("", err)
 			}
 		}
 	case spec.ActionScale:
 		if err := w.scale(ev.Scale); err != nil {
-			w.Trace.Add(now, "ActionFailed", sim.S("action", string(ev.Action)), sim.S("error", err.Error()))
+			failed("", err)
 		}
 	case spec.ActionFailoverControllerManager:
 		w.cp.failover()
 	}
 }
+
+// errPoweredOff fails a kubelet start on a machine that is off.
+var errPoweredOff = errors.New("the machine is powered off (powerOn starts it)")
 
 func (w *World) cordon(name string, on bool) {
 	var err error
