@@ -202,6 +202,7 @@ type Scheduler struct {
 	zoneNames   []string
 	zoneScratch []int64
 	hostScratch []int32 // by node index, zero between cycles (spreadScores)
+	rsKey       string  // the last ReplicaSet key spreadScores looked up (rsKeyOf)
 	spreadRaw   []int64
 	ties        []*nodeInfo
 

@@ -171,6 +171,17 @@ func (sc *Scheduler) spreadFor(uid uint64) *spreadOwner {
 	return &noSpread
 }
 
+// rsKeyOf is "namespace/name", the last one kept: a ReplicaSet's replicas are
+// scheduled one after another, and a key longer than the compiler's 32-byte stack
+// buffer would cost an allocation per scheduling cycle.
+func (sc *Scheduler) rsKeyOf(ns, name string) string {
+	if k := sc.rsKey; len(k) == len(ns)+1+len(name) && k[len(ns)] == '/' && k[:len(ns)] == ns && k[len(ns)+1:] == name {
+		return k
+	}
+	sc.rsKey = ns + "/" + name
+	return sc.rsKey
+}
+
 // noSpread is the counts of a ReplicaSet with no pod counted (never written).
 var noSpread spreadOwner
 
@@ -193,7 +204,7 @@ func (sc *Scheduler) spreadScores(p *apiserver.Pod, order []*nodeInfo, scores []
 	// write, 96k in the zone-outage day's heal minute, and differs from the store only
 	// within the watch latency of a ReplicaSet's creation or deletion). No ReplicaSet,
 	// or an empty selector: no constraint.
-	if rs, ok := sc.s.ReplicaSets.Peek(p.Namespace + "/" + r.Name); !ok || len(rs.Selector) == 0 {
+	if rs, ok := sc.s.ReplicaSets.Peek(sc.rsKeyOf(p.Namespace, r.Name)); !ok || len(rs.Selector) == 0 {
 		return
 	}
 	so := sc.spreadFor(r.UID)

@@ -319,3 +319,14 @@ func TestBalancedAllocationBestEffortPerRelease(t *testing.T) {
 		require.Equal(t, want, balancedPair(t, mode, apiserver.Resources{}), "mode %d", mode)
 	}
 }
+
+// A scheduling cycle's ReplicaSet lookup allocates nothing, whatever the length of the
+// ReplicaSet's name (rsKeyOf keeps the last key).
+func TestRSKeyOfAllocatesOnce(t *testing.T) {
+	var sc Scheduler
+	ns, name := "default", "a-deployment-with-a-long-name-7d4b9c8f6b"
+	require.Equal(t, ns+"/"+name, sc.rsKeyOf(ns, name))
+	require.Zero(t, testing.AllocsPerRun(100, func() { _ = sc.rsKeyOf(ns, name) }))
+	require.Equal(t, "kube-system/"+name, sc.rsKeyOf("kube-system", name))
+	require.Equal(t, "default/x", sc.rsKeyOf(ns, "x"))
+}
