@@ -161,6 +161,14 @@ func TestInvariantRegressions(t *testing.T) {
 			},
 		},
 		{
+			// A zone emptied by deleting its last node does not start master disruption
+			// mode: the other zone, FullDisruption, keeps tainting (the oracle agrees).
+			"zone-emptied-by-delete.yaml",
+			func(t *testing.T, recs []sim.Record) {
+				require.Equal(t, secs(50.1), first(t, recs, "TaintAdded", "node", "node-0", "taint", "node.kubernetes.io/unreachable:NoExecute").T)
+			},
+		},
+		{
 			// Review of the kubelet's pod-status reconcile: a kubelet restarted behind a
 			// partition caches the statuses its failing writes carried, so an evicted
 			// pod is never set Ready again by the held versions delivered at the heal.
