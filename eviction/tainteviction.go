@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/flowcontrol"
 	"github.com/nodesim/nodesim/sim"
 	"github.com/nodesim/nodesim/taint"
 )
@@ -56,11 +57,22 @@ type TaintEvictionConfig struct {
 	// shared informer factory of the controller's process: the controller takes its
 	// informers from it and does not stop them (nil: informers of its own).
 	Informers *apiserver.Informers
+	// RateLimit is the client-side rate limit of the controller's own clientset
+	// (kube-controller-manager's --kube-api-qps and --kube-api-burst; 20 and 30 in
+	// DefaultTaintEvictionConfig). Every GET, PATCH and DELETE of an eviction and every
+	// Event the controller writes waits for a token (package flowcontrol). The zero
+	// value is no limit.
+	RateLimit flowcontrol.RateLimit
+	// Rand draws the event writer's first retry sleep after a failed Event write (nil:
+	// half of flowcontrol.EventRetrySleep).
+	Rand *sim.Rand
 }
 
 // DefaultTaintEvictionConfig is the controller's configuration in a default
 // kube-controller-manager of the latest modelled version (set Version for another).
-func DefaultTaintEvictionConfig() TaintEvictionConfig { return TaintEvictionConfig{} }
+func DefaultTaintEvictionConfig() TaintEvictionConfig {
+	return TaintEvictionConfig{RateLimit: flowcontrol.ControllerManager}
+}
 
 func (cfg TaintEvictionConfig) validate() error {
 	if cfg.WatchLatency < 0 {
@@ -69,6 +81,9 @@ func (cfg TaintEvictionConfig) validate() error {
 	if cfg.Version != 0 && (cfg.Version < MinVersion || cfg.Version > MaxVersion) {
 		return errField("TaintEvictionConfig", "Version", cfg.Version,
 			fmt.Sprintf("must be zero (the latest) or a minor version from %d to %d", MinVersion, MaxVersion))
+	}
+	if _, err := cfg.RateLimit.Limiter(); err != nil {
+		return errField("TaintEvictionConfig", "RateLimit", cfg.RateLimit, err.Error())
 	}
 	return nil
 }
@@ -112,9 +127,32 @@ type TaintEvictionController struct {
 	free   []*podWork
 	usedBf []taint.Toleration
 
+	// The controller's clientset: its token bucket, the event writer that shares it,
+	// and the requests waiting for a token, in the order of their tokens (each
+	// reservation's instant is no earlier than the one before), behind one timer.
+	limiter    *flowcontrol.Limiter
+	events     *flowcontrol.EventWriter
+	waiting    []waitingRequest
+	tokenTimer *sim.Timer
+
 	running bool
 	gen     uint64 // bumped by Stop: retries of an older generation do nothing
 }
+
+// waitingRequest is an eviction's next request, sent at its token's instant.
+type waitingRequest struct {
+	w  *podWork
+	at time.Duration
+}
+
+// evictStep is the request an eviction makes next (addConditionAndDeletePod).
+type evictStep uint8
+
+const (
+	stepGet evictStep = iota
+	stepPatch
+	stepDelete
+)
 
 type podItem struct{ key, node string }
 
@@ -129,6 +167,11 @@ type podWork struct {
 	index     int // position in the heap, -1 when not pending
 	running   bool
 	done      bool
+	// while running: the attempt (1…DeletionRetries), its next request, and the
+	// pod's node as the attempt's GET returned it
+	attempt int
+	step    evictStep
+	node    string
 	// immediate: due at its creation (delay ≤ 0). Upstream's createWorker starts such
 	// work at once and keeps a nil worker, which CancelWork can neither stop nor
 	// report: cancelling it records no event and does not stop it.
@@ -151,6 +194,9 @@ func NewTaintEvictionController(s *apiserver.Server, c *apiserver.Client, cfg Ta
 	if tc.fire, err = s.Engine.NewTimer(tc.fireDue); err != nil {
 		return nil, err
 	}
+	if tc.tokenTimer, err = s.Engine.NewTimer(tc.sendWaiting); err != nil {
+		return nil, err
+	}
 	return tc, nil
 }
 
@@ -169,6 +215,9 @@ func (tc *TaintEvictionController) Start() {
 	tc.work = map[string]*podWork{}
 	tc.heap = tc.heap[:0]
 	tc.nodeQueue, tc.podQueue = tc.nodeQueue[:0], tc.podQueue[:0]
+	// a new process: a new clientset, whose bucket starts full, and a new recorder
+	tc.limiter, _ = tc.cfg.RateLimit.Limiter() // validated by NewTaintEvictionController
+	tc.events, _ = flowcontrol.NewEventWriter(tc.s.Engine, tc.c, tc.limiter, tc.cfg.Rand)
 
 	f, lat := tc.cfg.Informers, tc.cfg.WatchLatency
 	tc.nodes, tc.shared = apiserver.InformerFor(f, tc.s.Nodes, tc.c, lat)
@@ -199,6 +248,10 @@ func (tc *TaintEvictionController) Stop() {
 	}
 	tc.process.Stop()
 	tc.fire.Stop()
+	tc.tokenTimer.Stop()
+	clear(tc.waiting)
+	tc.waiting = tc.waiting[:0]
+	tc.events.Stop()
 	for _, w := range tc.heap {
 		w.index = -1
 	}
@@ -461,7 +514,14 @@ func (tc *TaintEvictionController) cancelWithEvent(key string) {
 			tc.free = append(tc.free, w)
 		}
 	}
-	recordEvent(tc.s.Trace, tc.s.Now(), key, ReasonTaintManagerEviction, "Cancelling deletion of Pod "+key)
+	tc.event(key, "Cancelling deletion of Pod "+key)
+}
+
+// event records a TaintManagerEviction Event about the pod and hands it to the
+// controller's event writer.
+func (tc *TaintEvictionController) event(key, message string) {
+	recordEvent(tc.s.Trace, tc.s.Now(), key, ReasonTaintManagerEviction, message)
+	tc.events.Emit()
 }
 
 func (tc *TaintEvictionController) rearm() {
@@ -483,32 +543,112 @@ func (tc *TaintEvictionController) fireDue() {
 	for len(tc.heap) > 0 && tc.heap[0].fireAt <= now {
 		w := tc.heap.pop()
 		w.running = true
-		tc.evict(w, 1)
+		tc.evict(w)
 	}
 	tc.rearm()
 }
 
 // evict is upstream's deletePodHandler: the event, then up to DeletionRetries
-// attempts of addConditionAndDeletePod, DeletionRetryInterval apart.
-func (tc *TaintEvictionController) evict(w *podWork, attempt int) {
+// attempts of addConditionAndDeletePod, DeletionRetryInterval apart. Each request of
+// an attempt waits for the client's token (request); one that finds it is sent at once.
+func (tc *TaintEvictionController) evict(w *podWork) {
+	tc.event(w.key, "Marking for deletion Pod "+w.key)
+	w.attempt = 1
+	tc.request(w, stepGet)
+}
+
+// request makes the eviction's next request: now if the client has a token, else at
+// the token's instant.
+func (tc *TaintEvictionController) request(w *podWork, step evictStep) {
+	w.step = step
 	now := tc.s.Now()
-	if attempt == 1 {
-		recordEvent(tc.s.Trace, now, w.key, ReasonTaintManagerEviction, "Marking for deletion Pod "+w.key)
-	}
-	node, err := tc.markAndDelete(w.key)
-	if err == nil {
-		recordEvicted(tc.s.Trace, now, w.key, node, ReasonTaintManagerEviction)
-		tc.finish(w, true)
+	if at := tc.limiter.Wait(now); at > now {
+		tc.waiting = append(tc.waiting, waitingRequest{w, at})
+		if len(tc.waiting) == 1 {
+			_ = tc.tokenTimer.Schedule(at)
+		}
 		return
 	}
-	if attempt >= DeletionRetries {
+	tc.send(w)
+}
+
+// sendWaiting sends the requests whose token has come, in order.
+func (tc *TaintEvictionController) sendWaiting() {
+	now := tc.s.Now()
+	n := 0
+	for n < len(tc.waiting) && tc.waiting[n].at <= now {
+		n++
+	}
+	due := tc.waiting[:n:n]
+	tc.waiting = tc.waiting[n:]
+	if len(tc.waiting) > 0 {
+		_ = tc.tokenTimer.Schedule(tc.waiting[0].at)
+	}
+	gen := tc.gen
+	for _, r := range due {
+		if tc.gen != gen {
+			return
+		}
+		tc.send(r.w)
+	}
+	if len(tc.waiting) == 0 {
+		tc.waiting = nil // let the sent prefix go
+	}
+}
+
+// send is addConditionAndDeletePod's current request: GET the pod, add
+// DisruptionTarget=True (DeletionByTaintManager) by a status patch if it is not there
+// yet, then DELETE with no options, so the pod's own terminationGracePeriodSeconds
+// applies.
+func (tc *TaintEvictionController) send(w *podWork) {
+	switch w.step {
+	case stepGet:
+		p, err := tc.s.Pods.Get(tc.c, w.key)
+		if err != nil {
+			tc.c.TraceError("get", "pods", err)
+			tc.failed(w)
+			return
+		}
+		w.node = p.NodeName
+		if needsCondition(p, DeletionByTaintManager, DeletionByTaintManagerMessage) {
+			tc.request(w, stepPatch)
+		} else {
+			tc.request(w, stepDelete)
+		}
+	case stepPatch:
+		if _, err := tc.s.Pods.Patch(tc.c, w.key, func(np *apiserver.Pod) error {
+			np.SetCondition(apiserver.PodCondition{Type: apiserver.PodDisruptionTarget, Status: apiserver.ConditionTrue,
+				Reason: DeletionByTaintManager, Message: DeletionByTaintManagerMessage}, tc.s.Now())
+			return nil
+		}); err != nil {
+			tc.c.TraceError("patch", "pods", err)
+			tc.failed(w)
+			return
+		}
+		tc.request(w, stepDelete)
+	case stepDelete:
+		if err := tc.s.Pods.Delete(tc.c, w.key, apiserver.DeleteOptions{}); err != nil {
+			tc.c.TraceError("delete", "pods", err)
+			tc.failed(w)
+			return
+		}
+		recordEvicted(tc.s.Trace, tc.s.Now(), w.key, w.node, ReasonTaintManagerEviction)
+		tc.finish(w, true)
+	}
+}
+
+// failed ends a failed attempt: another after the failed request's own duration and
+// DeletionRetryInterval, or, after DeletionRetries, the end.
+func (tc *TaintEvictionController) failed(w *podWork) {
+	if w.attempt >= DeletionRetries {
 		tc.finish(w, false)
 		return
 	}
 	gen := tc.gen
-	_, _ = tc.s.Engine.At(now+tc.c.Took()+DeletionRetryInterval, func() {
+	_, _ = tc.s.Engine.At(tc.s.Now()+tc.c.Took()+DeletionRetryInterval, func() {
 		if tc.gen == gen && tc.running {
-			tc.evict(w, attempt+1)
+			w.attempt++
+			tc.request(w, stepGet)
 		}
 	})
 }
@@ -533,32 +673,6 @@ func (tc *TaintEvictionController) finish(w *podWork, ok bool) {
 		delete(tc.work, w.key)
 	}
 	tc.free = append(tc.free, w)
-}
-
-// markAndDelete is addConditionAndDeletePod: GET the pod, add DisruptionTarget=True
-// (DeletionByTaintManager) by a status patch if it is not there yet, then DELETE with
-// no options, so the pod's own terminationGracePeriodSeconds applies.
-func (tc *TaintEvictionController) markAndDelete(key string) (string, error) {
-	p, err := tc.s.Pods.Get(tc.c, key)
-	if err != nil {
-		tc.c.TraceError("get", "pods", err)
-		return "", err
-	}
-	if needsCondition(p, DeletionByTaintManager, DeletionByTaintManagerMessage) {
-		if _, err := tc.s.Pods.Patch(tc.c, key, func(np *apiserver.Pod) error {
-			np.SetCondition(apiserver.PodCondition{Type: apiserver.PodDisruptionTarget, Status: apiserver.ConditionTrue,
-				Reason: DeletionByTaintManager, Message: DeletionByTaintManagerMessage}, tc.s.Now())
-			return nil
-		}); err != nil {
-			tc.c.TraceError("patch", "pods", err)
-			return "", err
-		}
-	}
-	if err := tc.s.Pods.Delete(tc.c, key, apiserver.DeleteOptions{}); err != nil {
-		tc.c.TraceError("delete", "pods", err)
-		return "", err
-	}
-	return p.NodeName, nil
 }
 
 // needsCondition reports whether setting DisruptionTarget=True with reason and message

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nodesim/nodesim/apiserver"
 	"github.com/nodesim/nodesim/eviction"
+	"github.com/nodesim/nodesim/flowcontrol"
 	"github.com/nodesim/nodesim/lease"
 	"github.com/nodesim/nodesim/lease/leaderelection"
 	"github.com/nodesim/nodesim/node/kubelet"
@@ -171,6 +172,8 @@ func (cp *controlPlane) controllers(instance int, c *apiserver.Client) (func(), 
 	teCfg.Version = w.version
 	teCfg.ComparisonOperators = w.Spec.FeatureGates.TaintTolerationComparisonOperators
 	teCfg.Informers = inf
+	teCfg.RateLimit = flowcontrol.RateLimit{QPS: float32(cm.KubeAPIQPS), Burst: cm.KubeAPIBurst}
+	teCfg.Rand = sim.NewRand(seed, gen+"/taint-eviction/events")
 	gcCfg := eviction.DefaultPodGCConfig()
 	gcCfg.TerminatedPodGCThreshold = cm.TerminatedPodGCThreshold
 	gcCfg.Informers = inf

@@ -11,7 +11,7 @@ import (
 // Field names of the three component configurations, in the order docs/SCENARIOS.md
 // writes them. They are also the With/sweep paths under each prefix.
 var (
-	controllerManagerFields = []string{"nodeMonitorPeriod", "nodeMonitorGracePeriod", "nodeStartupGracePeriod", "nodeEvictionRate", "secondaryNodeEvictionRate", "largeClusterSizeThreshold", "unhealthyZoneThreshold", "terminatedPodGCThreshold", "instances", "leaderElection"}
+	controllerManagerFields = []string{"nodeMonitorPeriod", "nodeMonitorGracePeriod", "nodeStartupGracePeriod", "nodeEvictionRate", "secondaryNodeEvictionRate", "largeClusterSizeThreshold", "unhealthyZoneThreshold", "terminatedPodGCThreshold", "kubeAPIQPS", "kubeAPIBurst", "instances", "leaderElection"}
 	leaderElectionFields    = []string{"leaseDuration", "renewDeadline", "retryPeriod"}
 	apiServerFields         = []string{"defaultNotReadyTolerationSeconds", "defaultUnreachableTolerationSeconds"}
 	featureGateFields       = []string{"TaintTolerationComparisonOperators"}
@@ -24,6 +24,8 @@ const (
 	allowRate      = "a number such as 0.1 (≤ 0 never evicts)"
 	allowFraction  = "a number such as 0.55"
 	allowInstances = "an integer ≥ 1"
+	allowQPS       = "a number of requests per second, such as 20 (0: the default 20; negative: no limit)"
+	allowBurst     = "an integer ≥ 0 (0: the default 30)"
 	// leaderElectionJitter is client-go's leaderelection.JitterFactor.
 	leaderElectionJitter = 1.2
 )
@@ -71,6 +73,20 @@ func (p *parser) controllerManager(n *yaml.Node, cm *ControllerManager) {
 		case "terminatedPodGCThreshold":
 			if i, ok := p.integer(v, at, math.MinInt32, math.MaxInt32, allowInt32); ok {
 				cm.TerminatedPodGCThreshold = int(i)
+			}
+		case "kubeAPIQPS":
+			if x, ok := p.float32(v, at, allowQPS); ok {
+				if x == 0 {
+					x = DefaultKubeAPIQPS // kube-controller-manager's defaulting
+				}
+				cm.KubeAPIQPS = x
+			}
+		case "kubeAPIBurst":
+			if i, ok := p.integer(v, at, 0, math.MaxInt32, allowBurst); ok {
+				if i == 0 {
+					i = DefaultKubeAPIBurst
+				}
+				cm.KubeAPIBurst = int(i)
 			}
 		case "instances":
 			if i, ok := p.integer(v, at, 1, 1000, allowInstances+" (at most 1000)"); ok {

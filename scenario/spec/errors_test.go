@@ -317,6 +317,10 @@ func TestCounts(t *testing.T) {
 			{"1", "spec.kubelet.nodeLeaseDurationSeconds", "nodeLeaseDurationSeconds must be greater than 0", "an integer (int32) > 0 (0 means the default, 40)"}}},
 		{"zero instances", scenario("  controllerManager: {instances: 0} #1\n"), []want{
 			{"1", "spec.controllerManager.instances", "0 is out of range", "an integer ≥ 1 (at most 1000)"}}},
+		{"negative burst", scenario("  controllerManager: {kubeAPIBurst: -1} #1\n"), []want{
+			{"1", "spec.controllerManager.kubeAPIBurst", "-1 is out of range", "an integer ≥ 0 (0: the default 30)"}}},
+		{"qps not a number", scenario("  controllerManager: {kubeAPIQPS: fast} #1\n"), []want{
+			{"1", "spec.controllerManager.kubeAPIQPS", "", "a number of requests per second, such as 20 (0: the default 20; negative: no limit)"}}},
 	})
 }
 

@@ -10,6 +10,13 @@ import (
 // DefaultKubernetesVersion is the version a file without kubernetesVersion gets.
 const DefaultKubernetesVersion = "1.37"
 
+// kube-controller-manager's client rate limit in every supported version (--kube-api-qps,
+// --kube-api-burst; pkg/controller/apis/config/v1alpha1/defaults.go, v1.31.0 and v1.37.2).
+const (
+	DefaultKubeAPIQPS   = 20
+	DefaultKubeAPIBurst = 30
+)
+
 // versions are the supported Kubernetes minor versions, oldest first.
 var versions = []string{"1.31", "1.32", "1.33", "1.34", "1.35", "1.36", "1.37"}
 
@@ -25,7 +32,8 @@ func Versions() []string { return slices.Clone(versions) }
 //     nodeMonitorGracePeriod 40s in 1.31 and 50s from 1.32 (PR #126287),
 //     nodeStartupGracePeriod 60s, nodeEvictionRate 0.1, secondaryNodeEvictionRate
 //     0.01, largeClusterSizeThreshold 50, unhealthyZoneThreshold 0.55,
-//     terminatedPodGCThreshold 12500, one instance, leader election 15s/10s/2s
+//     terminatedPodGCThreshold 12500, kubeAPIQPS 20 and kubeAPIBurst 30
+//     (pkg/controller/apis/config/v1alpha1/defaults.go), one instance, leader election 15s/10s/2s
 //     (k8s.io/component-base/config/v1alpha1/defaults.go);
 //   - kube-apiserver: --default-not-ready-toleration-seconds and
 //     --default-unreachable-toleration-seconds 300;
@@ -52,6 +60,8 @@ func Profile(version string) (ControllerManager, APIServer, Kubelet, error) {
 		LargeClusterSizeThreshold: 50,
 		UnhealthyZoneThreshold:    0.55,
 		TerminatedPodGCThreshold:  12500,
+		KubeAPIQPS:                DefaultKubeAPIQPS,
+		KubeAPIBurst:              DefaultKubeAPIBurst,
 		Instances:                 1,
 		LeaderElection: LeaderElection{
 			LeaseDuration: 15 * time.Second,

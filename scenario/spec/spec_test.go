@@ -121,6 +121,8 @@ func TestProfile(t *testing.T) {
 				LargeClusterSizeThreshold: 50,
 				UnhealthyZoneThreshold:    0.55,
 				TerminatedPodGCThreshold:  12500,
+				KubeAPIQPS:                20,
+				KubeAPIBurst:              30,
 				Instances:                 1,
 				LeaderElection:            LeaderElection{LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second},
 			}, cm)
@@ -364,7 +366,7 @@ func TestPathsAndActions(t *testing.T) {
 		"seed", "duration", "kubernetesVersion", "start",
 		"controllerManager.nodeMonitorPeriod", "controllerManager.nodeMonitorGracePeriod", "controllerManager.nodeStartupGracePeriod",
 		"controllerManager.nodeEvictionRate", "controllerManager.secondaryNodeEvictionRate", "controllerManager.largeClusterSizeThreshold",
-		"controllerManager.unhealthyZoneThreshold", "controllerManager.terminatedPodGCThreshold", "controllerManager.instances",
+		"controllerManager.unhealthyZoneThreshold", "controllerManager.terminatedPodGCThreshold", "controllerManager.kubeAPIQPS", "controllerManager.kubeAPIBurst", "controllerManager.instances",
 		"controllerManager.leaderElection.leaseDuration", "controllerManager.leaderElection.renewDeadline", "controllerManager.leaderElection.retryPeriod",
 		"apiServer.defaultNotReadyTolerationSeconds", "apiServer.defaultUnreachableTolerationSeconds",
 		"kubelet.registerNode", "kubelet.registerWithTaints", "kubelet.nodeStatusUpdateFrequency", "kubelet.nodeStatusReportFrequency",

@@ -127,6 +127,14 @@ type ControllerManager struct {
 	// TerminatedPodGCThreshold is --terminated-pod-gc-threshold; ≤ 0 disables the
 	// terminated-pod part of pod GC.
 	TerminatedPodGCThreshold int
+	// KubeAPIQPS is --kube-api-qps: the client-side rate limit, in requests per second,
+	// of each controller's own clientset (20; a negative value installs no limiter, as
+	// client-go does). Modelled for the taint eviction controller; the other
+	// controllers' requests are not limited yet.
+	KubeAPIQPS float64
+	// KubeAPIBurst is --kube-api-burst: how many requests each controller's clientset
+	// may make at once before KubeAPIQPS paces them (30).
+	KubeAPIBurst int
 	// Instances is how many kube-controller-manager processes run (≥ 1); they elect a
 	// leader over a Lease as upstream does, and the others stand by.
 	Instances int

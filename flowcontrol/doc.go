@@ -1,0 +1,55 @@
+// Package flowcontrol is client-go's client-side flow control on the virtual clock: the
+// token bucket every request of a client waits on (k8s.io/client-go/util/flowcontrol,
+// golang.org/x/time/rate underneath), and the event recorder's writer, which sends a
+// component's Kubernetes Events through that same client and so spends the same tokens.
+//
+// # Why it matters
+//
+// Each kube-controller-manager controller builds its own clientset (ClientBuilder.Client
+// per controller name, a fresh rate limiter each), limited by --kube-api-qps (20) and
+// --kube-api-burst (30) (pkg/controller/apis/config/v1alpha1/defaults.go, v1.31.0 and
+// v1.37.2). A controller that writes more than its burst at one instant is slowed to
+// 20 requests a second: the taint eviction controller, evicting 30 pods of one node at
+// once, spends 4 tokens a pod (the Event, GET, status PATCH, DELETE) and its last
+// DELETE goes out about 4.5 s after the first.
+//
+// # Limiter
+//
+// Limiter is rate.Limiter as client-go's tokenBucketRateLimiter uses it: a bucket of
+// Burst tokens that starts full and refills at QPS tokens a second (QPS a float32,
+// widened to float64 as rate.Limit does), and Wait, which takes a token at once or
+// reserves the next one: reservations are granted in the order they are made, each
+// token's instant computed when it is reserved (reserveN; the same arithmetic in
+// x/time v0.3.0, pinned by v1.31.0, through v0.15.0, pinned by v1.37.2). A nil *Limiter
+// is a client without a limiter (client-go installs none when QPS is negative).
+//
+// A request waits before it is sent, so a request to an API server that cannot be
+// reached still spends its token; informers list and watch through the controller
+// manager's shared-informer client, which this package does not limit.
+//
+// # Events
+//
+// EventWriter is the sink watcher of record.EventBroadcaster (StartRecordingToSink):
+// Emit queues an event without blocking and one writer sends the queued events in
+// order, each after its token. The watcher's channel holds 1000 events
+// (maxQueuedEvents); an event emitted while 1000 wait is dropped, as DropIfChannelFull
+// drops it (the broadcaster's own incoming queue, also 1000 long, drains into that
+// channel at once and is not modelled). A write that fails for want of an API server
+// (the client is partitioned, or the server is down) is tried again after a sleep, up
+// to 12 tries: the first sleep is uniform in [0, 10 s), the others 10 s
+// (recordToSink, maxTriesPerEvent, defaultSleepDuration). Event content is not kept:
+// nodesim's trace records an Event when the component emits it, and the writer only
+// spends tokens and time. The correlator's spam filter and aggregation, which turn
+// some writes into PATCHes or drop them, are not modelled; the taint eviction
+// controller emits at most a few events per pod, under the filter's burst of 25 per
+// object.
+//
+// # Order within an instant
+//
+// Upstream's requests race between goroutines; here a request whose token is there at
+// once is sent at once, inline, and the caller goes on (a goroutine that need not wait
+// runs on), while one that must wait is sent by an engine event at its token's
+// instant, after which its caller makes its next request. When every request finds a
+// token the order is the callers' own and nothing is scheduled, so a component that
+// never exceeds its burst behaves as it did without a limiter.
+package flowcontrol
