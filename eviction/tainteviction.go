@@ -133,6 +133,7 @@ type TaintEvictionController struct {
 	limiter    *flowcontrol.Limiter
 	events     *flowcontrol.EventWriter
 	waiting    []waitingRequest
+	due        []*podWork // fireDue's scratch
 	tokenTimer *sim.Timer
 
 	running bool
@@ -172,6 +173,7 @@ type podWork struct {
 	attempt int
 	step    evictStep
 	node    string
+	phased  bool // fired with more evictions than tokens: every request is an engine event
 	// immediate: due at its creation (delay ≤ 0). Upstream's createWorker starts such
 	// work at once and keeps a nil worker, which CancelWork can neither stop nor
 	// report: cancelling it records no event and does not stop it.
@@ -540,11 +542,26 @@ func (tc *TaintEvictionController) fireDue() {
 		return
 	}
 	now := tc.s.Now()
+	due := tc.due[:0]
 	for len(tc.heap) > 0 && tc.heap[0].fireAt <= now {
 		w := tc.heap.pop()
 		w.running = true
+		due = append(due, w)
+	}
+	// Each eviction spends up to four tokens (its Event, GET, PATCH and DELETE). When
+	// the bucket holds them all, every request is sent at once and each eviction runs
+	// to its end before the next starts. When it does not, they go as upstream's
+	// goroutines do, whose requests take milliseconds while starting a goroutine
+	// takes microseconds: each request is answered after the requests every other
+	// eviction made at that instant, so all the GETs reserve their tokens first, then
+	// the PATCHes, then the DELETEs.
+	phased := tc.limiter.Available(now) < float64(4*len(due))
+	for _, w := range due {
+		w.phased = phased
 		tc.evict(w)
 	}
+	clear(due)
+	tc.due = due[:0]
 	tc.rearm()
 }
 
@@ -558,11 +575,12 @@ func (tc *TaintEvictionController) evict(w *podWork) {
 }
 
 // request makes the eviction's next request: now if the client has a token, else at
-// the token's instant.
+// the token's instant; a phased eviction's is sent by an engine event even when its
+// token is there, after what is already due at that instant (see fireDue).
 func (tc *TaintEvictionController) request(w *podWork, step evictStep) {
 	w.step = step
 	now := tc.s.Now()
-	if at := tc.limiter.Wait(now); at > now {
+	if at := tc.limiter.Wait(now); at > now || w.phased {
 		tc.waiting = append(tc.waiting, waitingRequest{w, at})
 		if len(tc.waiting) == 1 {
 			_ = tc.tokenTimer.Schedule(at)
