@@ -2,11 +2,13 @@ package eviction
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/nodesim/nodesim/flowcontrol"
 	"github.com/nodesim/nodesim/taint"
@@ -94,4 +96,99 @@ func TestRateLimitValidated(t *testing.T) {
 	_, err := NewTaintEvictionController(w.s, w.kcm, TaintEvictionConfig{RateLimit: flowcontrol.RateLimit{QPS: 20}})
 	assert.ErrorContains(t, err, "TaintEvictionConfig.RateLimit")
 	assert.ErrorContains(t, err, "burst 0: must be at least 1")
+}
+
+// For random pods, tolerations and taint schedules on two nodes: a client rate limit
+// only delays evictions. The same pods are evicted (at least once) as without a
+// limit, none earlier, and by any instant t at most burst + qps·t of them have
+// completed (each is at least a GET and a DELETE). Later evictions of a pod still
+// Terminating (from 1.33) may differ in number: a key is dropped only when its slower
+// eviction ends, as upstream's is.
+func TestPropertyRateLimitOnlyDelays(t *testing.T) {
+	keys := []taint.Taint{{Key: "k0", Effect: taint.NoExecute}, {Key: "k1", Effect: taint.NoExecute}}
+	nodes := []string{"a", "b"}
+	rapid.Check(t, func(rt *rapid.T) {
+		type podSpec struct {
+			node string
+			opts []podOpt
+		}
+		pods := make([]podSpec, rapid.IntRange(1, 30).Draw(rt, "pods"))
+		for i := range pods {
+			pods[i].node = rapid.SampledFrom(nodes).Draw(rt, fmt.Sprintf("node%d", i))
+			for k, tn := range keys {
+				switch rapid.IntRange(0, 2).Draw(rt, fmt.Sprintf("kind%d_%d", i, k)) {
+				case 1:
+					pods[i].opts = append(pods[i].opts, tolerate(tn.Key, nil))
+				case 2:
+					s := rapid.Int64Range(0, 30).Draw(rt, fmt.Sprintf("sec%d_%d", i, k))
+					pods[i].opts = append(pods[i].opts, tolerate(tn.Key, taint.Seconds(s)))
+				}
+			}
+		}
+		type toggle struct {
+			at   time.Duration
+			node string
+			key  int
+		}
+		var sched []toggle
+		at := time.Duration(0)
+		for i := range rapid.IntRange(1, 10).Draw(rt, "toggles") {
+			at += time.Duration(rapid.IntRange(1, 20).Draw(rt, fmt.Sprintf("gap%d", i))) * time.Second
+			sched = append(sched, toggle{at, rapid.SampledFrom(nodes).Draw(rt, fmt.Sprintf("tnode%d", i)),
+				rapid.IntRange(0, len(keys)-1).Draw(rt, fmt.Sprintf("key%d", i))})
+		}
+		version := rapid.SampledFrom([]int{31, 37}).Draw(rt, "version")
+		limit := flowcontrol.RateLimit{
+			QPS:   rapid.SampledFrom([]float32{0.5, 2, 5}).Draw(rt, "qps"),
+			Burst: rapid.SampledFrom([]int{1, 4, 10}).Draw(rt, "burst"),
+		}
+		run := func(rl flowcontrol.RateLimit) map[string][]time.Duration {
+			w := newWorld(t)
+			for _, n := range nodes {
+				w.addNode(n, false)
+			}
+			for i, p := range pods {
+				w.addPod(fmt.Sprintf("default/p%02d", i), p.node, p.opts...)
+			}
+			startTEC(t, w, TaintEvictionConfig{Version: version, RateLimit: rl})
+			on := map[toggle]bool{}
+			for _, ch := range sched {
+				k := toggle{node: ch.node, key: ch.key}
+				tn := keys[ch.key]
+				if on[k] {
+					w.at(ch.at, func() { w.untaintNode(ch.node, tn) })
+				} else {
+					w.at(ch.at, func() { w.taintNode(ch.node, tn) })
+				}
+				on[k] = !on[k]
+			}
+			// long enough for every request: at most 30 pods × 10 toggles, 4 tokens
+			// an eviction and an Event per cancellation, at 0.5 a second
+			w.runUntil(at + 3*time.Hour)
+			return w.evictions(ReasonTaintManagerEviction)
+		}
+		free, limited := run(flowcontrol.RateLimit{}), run(limit)
+		for pod, evs := range free {
+			got, ok := limited[pod]
+			if !ok {
+				rt.Fatalf("%s evicted at %v without a limit, never with %+v", pod, evs, limit)
+			}
+			if got[0] < evs[0] {
+				rt.Fatalf("%s evicted at %v with %+v, before %v without a limit", pod, got[0], limit, evs[0])
+			}
+		}
+		var firsts []time.Duration
+		for pod, evs := range limited {
+			if _, ok := free[pod]; !ok {
+				rt.Fatalf("%s evicted at %v with %+v, never without a limit", pod, evs, limit)
+			}
+			firsts = append(firsts, evs...)
+		}
+		slices.Sort(firsts)
+		for i, e := range firsts {
+			if budget := float64(limit.Burst) + float64(limit.QPS)*e.Seconds(); float64(2*(i+1)) > budget+1e-9 {
+				rt.Fatalf("%d evictions done by %v: more than %v tokens allow", i+1, e, budget)
+			}
+		}
+	})
 }

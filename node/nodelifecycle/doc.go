@@ -185,6 +185,26 @@
 //   - Before a Start a pass has never run; writes made before Start are in the informers'
 //     initial list and seen by the first pass whatever WatchLatency is.
 //
+// # Not modelled: the client's rate limit
+//
+// The controller's writes take effect at once. Upstream they go through the
+// node-controller clientset, limited to --kube-api-qps (20) after a burst of
+// --kube-api-burst (30), and its Events through the same clientset (package
+// flowcontrol models both, and the taint eviction controller uses them). For each
+// node a pass marks Unknown upstream spends a token on UpdateStatus (and one on the
+// circuit breaker's Lease GET in 1.37), one on the NodeNotReady Event
+// (RecordNodeStatusChange), and for each of the node's pods two, its UpdateStatus and
+// its NodeNotReady Event (MarkPodsNotReady, pkg/controller/util/node/controller_utils.go,
+// v1.31.0–v1.37.2); the NoSchedule taint that follows is a GET and a PATCH
+// (SwapNodeControllerTaint → AddOrUpdateTaintOnNode, pkg/controller/controller_utils.go),
+// as is each NoExecute taint and untaint. A zone of 300 nodes with 10 pods each is
+// about 7,200 requests, some 6 minutes at 20 a second; the pass's 8 workers wait for
+// them (workqueue.ParallelizeUntil), and the next pass starts NodeMonitorPeriod after
+// the slow one ends. nodesim marks such a zone within one grace period. Within the
+// burst the two agree. Modelling it needs passes that run over time (each node
+// visited when a worker is free, the Lease and the clock read then), which lazy mode
+// must follow exactly; see the README, "What it leaves out".
+//
 // # Upstream files followed
 //
 //   - pkg/controller/nodelifecycle/node_lifecycle_controller.go (monitorNodeHealth,
