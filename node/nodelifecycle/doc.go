@@ -203,7 +203,7 @@
 // the slow one ends. nodesim marks such a zone within one grace period. Within the
 // burst the two agree. Modelling it needs passes that run over time (each node
 // visited when a worker is free, the Lease and the clock read then), which lazy mode
-// must follow exactly; see the README, "What it leaves out".
+// must follow exactly; docs/proposals/node-controller-rate-limit.md says how.
 //
 // # Upstream files followed
 //
