@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/flowcontrol"
 	"github.com/nodesim/nodesim/sim"
 	"github.com/nodesim/nodesim/taint"
 )
@@ -37,6 +38,11 @@ type PodGCConfig struct {
 	// shared informer factory of the controller's process: the controller takes its
 	// informers from it and does not stop them (nil: informers of its own).
 	Informers *apiserver.Informers
+	// RateLimit is the client-side rate limit of the controller's own clientset
+	// (kube-controller-manager's --kube-api-qps and --kube-api-burst; 20 and 30 in
+	// DefaultPodGCConfig): every GET, PATCH and DELETE waits for a token (package
+	// flowcontrol). The zero value is no limit.
+	RateLimit flowcontrol.RateLimit
 }
 
 // DefaultPodGCConfig is PodGC's configuration in a default kube-controller-manager.
@@ -45,6 +51,7 @@ func DefaultPodGCConfig() PodGCConfig {
 		TerminatedPodGCThreshold: DefaultTerminatedPodGCThreshold,
 		GCCheckPeriod:            DefaultGCCheckPeriod,
 		QuarantineTime:           DefaultQuarantineTime,
+		RateLimit:                flowcontrol.ControllerManager,
 	}
 }
 
@@ -56,6 +63,9 @@ func (cfg PodGCConfig) validate() error {
 		return errField("PodGCConfig", "QuarantineTime", cfg.QuarantineTime, "must be zero or positive (upstream: 40s)")
 	case cfg.WatchLatency < 0:
 		return errField("PodGCConfig", "WatchLatency", cfg.WatchLatency, "must be zero or positive")
+	}
+	if _, err := cfg.RateLimit.Limiter(); err != nil {
+		return errField("PodGCConfig", "RateLimit", cfg.RateLimit, err.Error())
 	}
 	return nil
 }
@@ -97,6 +107,8 @@ type PodGC struct {
 	took    time.Duration
 	keys    []string
 	podsBuf []*apiserver.Pod
+	// limiter is the clientset's token bucket, new at each Start (a new process)
+	limiter *flowcontrol.Limiter
 }
 
 // NewPodGC builds a stopped pod garbage collector that uses client c.
@@ -140,7 +152,8 @@ func (g *PodGC) Start() {
 			g.outOfService++
 		}
 	})
-	g.pods.Range(g.track) // track only fills sets: the order cannot show
+	g.pods.Range(g.track)                    // track only fills sets: the order cannot show
+	g.limiter, _ = g.cfg.RateLimit.Limiter() // validated by NewPodGC
 	g.run++
 	run := g.run
 	live := func() bool { return g.running && g.run == run }
@@ -221,6 +234,13 @@ func (g *PodGC) gc() time.Duration {
 		return 0
 	}
 	g.took = 0
+	if float64(g.requestsAtMost()) > g.limiter.Available(g.s.Now()) {
+		// Not every request can go now: the pass runs over time (throttled.go), and
+		// the loop waits for its end, as upstream's sliding loop waits for gc().
+		g.loop.Stop()
+		g.startThrottledPass()
+		return 0
+	}
 	if g.cfg.TerminatedPodGCThreshold > 0 {
 		g.gcTerminated()
 	}
@@ -228,6 +248,28 @@ func (g *PodGC) gc() time.Duration {
 	g.gcOrphaned()
 	g.gcUnscheduledTerminating()
 	return g.took
+}
+
+// requestsAtMost bounds the requests a pass starting now can make: a PATCH and a
+// DELETE per pod it may collect and a GET per node whose quarantine is over.
+func (g *PodGC) requestsAtMost() int {
+	if g.limiter == nil {
+		return 0
+	}
+	n := 0
+	if g.cfg.TerminatedPodGCThreshold > 0 {
+		n += 2 * max(0, len(g.terminated)-g.cfg.TerminatedPodGCThreshold)
+	}
+	if g.outOfService > 0 {
+		n += 2 * len(g.terminating)
+	}
+	now := g.s.Now()
+	for name, at := range g.quarantine {
+		if at <= now {
+			n += 1 + 2*g.pods.CountByIndex(apiserver.IndexNodeName, name)
+		}
+	}
+	return n + 2*len(g.unscheduledTerminating)
 }
 
 // sortedKeys returns the keys of m in order, in a buffer the PodGC reuses.
@@ -324,14 +366,37 @@ func hasTaintKey(ts []taint.Taint, key string) bool {
 }
 
 // gcOrphaned deletes the pods of nodes that are gone: a missing node waits in
-// quarantine, then a live GET confirms the deletion.
+// quarantine, then a live GET confirms the deletion. As upstream's
+// discoverDeletedNodes, every GET goes before the first deletion.
 func (g *PodGC) gcOrphaned() {
+	var gone []string
+	for _, name := range g.quarantineOver() {
+		if _, ok := g.nodes.Get(name); ok {
+			continue
+		}
+		g.limiter.Wait(g.s.Now())
+		isGone := g.nodeGone(name)
+		g.took += g.c.Took()
+		if isGone {
+			gone = append(gone, name)
+		}
+	}
+	for _, name := range gone {
+		for _, p := range g.pods.ByIndex(apiserver.IndexNodeName, name) {
+			g.markFailedAndDelete(p, true)
+		}
+	}
+}
+
+// quarantineOver moves the delaying queue on to now: the names whose quarantine is
+// over leave it and are returned in order (they were moved to the work queue when
+// their time came), and every node still missing with pods is added after the
+// quarantine time; adding a name already waiting does not extend its wait.
+func (g *PodGC) quarantineOver() []string {
 	if len(g.missingNodes) == 0 && len(g.quarantine) == 0 {
-		return
+		return nil
 	}
 	now := g.s.Now()
-	// Names whose quarantine is over leave the delaying queue (they were moved to the
-	// work queue when their time came).
 	var ready []string
 	for name, at := range g.quarantine {
 		if at <= now {
@@ -342,8 +407,6 @@ func (g *PodGC) gcOrphaned() {
 	for _, name := range ready {
 		delete(g.quarantine, name)
 	}
-	// Every node still missing with pods is added after the quarantine time; adding a
-	// name already waiting does not extend its wait.
 	for _, name := range g.sortedKeys(g.missingNodes) {
 		if _, ok := g.nodes.Get(name); ok || g.pods.CountByIndex(apiserver.IndexNodeName, name) == 0 {
 			delete(g.missingNodes, name)
@@ -353,23 +416,21 @@ func (g *PodGC) gcOrphaned() {
 			g.quarantine[name] = now + g.cfg.QuarantineTime
 		}
 	}
-	for _, name := range ready {
-		if _, ok := g.nodes.Get(name); ok {
-			continue
-		}
-		_, err := g.s.Nodes.Get(g.c, name)
-		g.took += g.c.Took()
-		if err == nil {
-			continue
-		}
-		if !apiserver.IsNotFound(err) {
-			g.c.TraceError("get", "nodes", err)
-			continue
-		}
-		for _, p := range g.pods.ByIndex(apiserver.IndexNodeName, name) {
-			g.markFailedAndDelete(p, true)
-		}
+	return ready
+}
+
+// nodeGone is checkIfNodeExists: a live GET; only NotFound says the node is gone (any
+// other error drops the name, which a later pass queues again).
+func (g *PodGC) nodeGone(name string) bool {
+	_, err := g.s.Nodes.Get(g.c, name)
+	if err == nil {
+		return false
 	}
+	if !apiserver.IsNotFound(err) {
+		g.c.TraceError("get", "nodes", err)
+		return false
+	}
+	return true
 }
 
 // gcUnscheduledTerminating force-deletes terminating pods that were never scheduled.
@@ -388,26 +449,41 @@ func (g *PodGC) gcUnscheduledTerminating() {
 // terminal gets phase Failed (and, for a deleted node, DisruptionTarget
 // DeletionByPodGC) by a status patch, then a DELETE with grace period 0.
 func (g *PodGC) markFailedAndDelete(p *apiserver.Pod, nodeGone bool) {
-	key := p.Key()
 	if !p.Terminal() {
-		_, err := g.s.Pods.Patch(g.c, key, func(np *apiserver.Pod) error {
-			np.Phase = apiserver.PodFailed
-			if nodeGone {
-				np.SetCondition(apiserver.PodCondition{Type: apiserver.PodDisruptionTarget, Status: apiserver.ConditionTrue,
-					Reason: DeletionByPodGC, Message: DeletionByPodGCMessage}, g.s.Now())
-			}
-			return nil
-		})
+		g.limiter.Wait(g.s.Now())
+		ok := g.markFailed(p, nodeGone)
 		g.took += g.c.Took()
-		if err != nil {
-			g.c.TraceError("patch", "pods", err)
+		if !ok {
 			return
 		}
 	}
-	zero := int64(0)
-	err := g.s.Pods.Delete(g.c, key, apiserver.DeleteOptions{GracePeriodSeconds: &zero})
+	g.limiter.Wait(g.s.Now())
+	g.forceDelete(p)
 	g.took += g.c.Took()
+}
+
+// markFailed is the status patch of markFailedAndDelete; it reports success.
+func (g *PodGC) markFailed(p *apiserver.Pod, nodeGone bool) bool {
+	_, err := g.s.Pods.Patch(g.c, p.Key(), func(np *apiserver.Pod) error {
+		np.Phase = apiserver.PodFailed
+		if nodeGone {
+			np.SetCondition(apiserver.PodCondition{Type: apiserver.PodDisruptionTarget, Status: apiserver.ConditionTrue,
+				Reason: DeletionByPodGC, Message: DeletionByPodGCMessage}, g.s.Now())
+		}
+		return nil
+	})
 	if err != nil {
+		g.c.TraceError("patch", "pods", err)
+		return false
+	}
+	return true
+}
+
+// forceDelete is the DELETE of markFailedAndDelete, grace period 0.
+func (g *PodGC) forceDelete(p *apiserver.Pod) {
+	key := p.Key()
+	zero := int64(0)
+	if err := g.s.Pods.Delete(g.c, key, apiserver.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
 		g.c.TraceError("delete", "pods", err)
 		return
 	}

@@ -172,11 +172,13 @@ func (cp *controlPlane) controllers(instance int, c *apiserver.Client) (func(), 
 	teCfg.Version = w.version
 	teCfg.ComparisonOperators = w.Spec.FeatureGates.TaintTolerationComparisonOperators
 	teCfg.Informers = inf
-	teCfg.RateLimit = flowcontrol.RateLimit{QPS: float32(cm.KubeAPIQPS), Burst: cm.KubeAPIBurst}
+	kcmClient := flowcontrol.RateLimit{QPS: float32(cm.KubeAPIQPS), Burst: cm.KubeAPIBurst}
+	teCfg.RateLimit = kcmClient
 	teCfg.Rand = sim.NewRand(seed, gen+"/taint-eviction/events")
 	gcCfg := eviction.DefaultPodGCConfig()
 	gcCfg.TerminatedPodGCThreshold = cm.TerminatedPodGCThreshold
 	gcCfg.Informers = inf
+	gcCfg.RateLimit = kcmClient
 	var ctrls []controller
 	add := func(c controller, err error) error {
 		if err != nil {
