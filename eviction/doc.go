@@ -83,19 +83,27 @@
 // status PATCH when the condition is missing, the DELETE, each retry's too) waits for
 // a token, and so does each Event the controller writes ("Marking for deletion",
 // "Cancelling deletion"), through the event recorder's writer, which sends one Event
-// at a time. When the bucket holds four tokens for every eviction due at an instant,
+// per round trip. When the bucket holds four tokens for every eviction due at an instant,
 // each runs to its end at once, one after the other, as without a limiter. When it
 // does not, the evictions go as upstream's goroutines do, whose requests take
 // milliseconds while starting them takes microseconds: every request is sent by an
 // engine event at its token's instant and answered after the requests the other
 // evictions made at that instant, so all the GETs reserve their tokens first, then
 // the PATCHes, then the DELETEs, in the order the evictions fired. 30 pods of a node,
-// 120 tokens, are evicted from 2.4 s to 3.9 s after they fall due, one each 50 ms
-// (TestEvictionsPacedByClientRateLimit), and the ~230 "Cancelling deletion" Events of
-// a zone that heals hold back the evictions due while they are written
+// 120 tokens, are evicted from 1.7 s to 3.15 s after they fall due, about one each
+// 50 ms (TestEvictionsPacedByClientRateLimit; a model of upstream's goroutines with
+// millisecond round trips gives 1.65–3.15 s), and the "Cancelling deletion" Events of
+// a node that recovers hold back the evictions due while they are written
 // (TestCancelEventsShareTheBucket). A scheduled eviction's pod is read by the GET
-// when its token comes, not when it fired, and a cancellation while its requests
-// wait stops nothing (upstream's goroutine has started), as before. Informers read
+// when its token comes, not when it fired; its status PATCH carries that GET's uid as
+// a precondition (PatchPodStatus), so a pod recreated under the name meanwhile fails
+// it and the next attempt deletes the new pod, as upstream's retry does
+// (TestWaitingPatchHasUIDPrecondition); a cancellation while its requests wait stops
+// nothing (upstream's goroutine has started), as before. Not modelled: the event
+// correlator's spam filter (25 Events per pod, then one per 5 minutes: a node whose
+// NoExecute taint flaps more than 25 times in a short while writes fewer "Cancelling
+// deletion" Events upstream) and its PATCH of a repeated Event (one request, two when
+// the first Event has expired after the API server's --event-ttl of 1 h). Informers read
 // through kube-controller-manager's shared-informer client, which is not limited
 // here. A controller that stays within its burst behaves exactly as it did without
 // a limiter: nothing is scheduled for a request that finds its token.

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
+	"github.com/nodesim/nodesim/apiserver"
 	"github.com/nodesim/nodesim/flowcontrol"
 	"github.com/nodesim/nodesim/taint"
 )
@@ -37,14 +38,15 @@ func evictionTimes(t *testing.T, cfg TaintEvictionConfig) ([]time.Duration, flow
 // Each eviction spends four tokens of the controller's client (its Event, GET, status
 // PATCH and DELETE), 120 for 30 pods against a burst of 30. As upstream's goroutines
 // do, every eviction reserves its GET before any PATCH is reserved, and every PATCH
-// before the DELETEs: the burst goes to 15 Events and 15 GETs, no pod is evicted when
-// the evictions fall due, and the DELETEs go out from 2.4 s on, one each 50 ms (20
-// requests a second), interleaved with the Events still queued, the last at 3.9 s.
+// before the DELETEs, while the event writer takes one token per round: the burst
+// goes to the 30 GETs but a few, no pod is evicted when the evictions fall due, and
+// the DELETEs go out from 1.7 s on, about one each 50 ms (20 requests a second),
+// interleaved with the Events still queued, the last at 3.15 s.
 func TestEvictionsPacedByClientRateLimit(t *testing.T) {
 	due := 70 * time.Second
 	got, events := evictionTimes(t, DefaultTaintEvictionConfig())
-	assert.Equal(t, due+2400*time.Millisecond, got[0])
-	assert.Equal(t, due+3900*time.Millisecond, got[len(got)-1])
+	assert.Equal(t, due+1700*time.Millisecond, got[0])
+	assert.Equal(t, due+3150*time.Millisecond, got[len(got)-1])
 	for i := 1; i < len(got); i++ {
 		assert.Less(t, got[i-1], got[i], "one DELETE per token")
 	}
@@ -59,36 +61,41 @@ func TestEvictionsPacedByClientRateLimit(t *testing.T) {
 }
 
 // The controller's Events go through the same client: cancelling 40 scheduled
-// evictions writes 40 Events, and an eviction due at that instant waits for tokens
-// behind the event writer's.
+// evictions writes 40 Events, the burst at once and the rest at 20 a second, and an
+// eviction due 100 ms later waits for tokens behind them, one request per round with
+// the writer's.
 func TestCancelEventsShareTheBucket(t *testing.T) {
-	w := newWorld(t)
-	w.addNode("a", false)
-	w.addNode("b", false)
-	for i := range 40 {
-		w.addPod(fmt.Sprintf("default/a%02d", i), "a", tolerate(taint.Unreachable, taint.Seconds(300)))
-	}
-	w.addPod("default/b", "b") // tolerates the unreachable taint for 300 s, not this one
-	maintenance := taint.Taint{Key: "example.com/maintenance", Effect: taint.NoExecute}
-	startTEC(t, w, DefaultTaintEvictionConfig())
-	w.taintNode("a", taint.UnreachableNoExecute)
-	w.at(10*time.Second, func() {
-		w.untaintNode("a", taint.UnreachableNoExecute)
-		w.taintNode("b", maintenance)
-	})
-	w.runUntil(20 * time.Second)
-	cancels := 0
-	for _, r := range w.records("Event") {
-		if r.T == 10*time.Second && r.Str("message") == "Cancelling deletion of Pod "+r.Str("object") {
-			cancels++
+	evicted := func(cancel bool) time.Duration {
+		w := newWorld(t)
+		w.addNode("a", false)
+		w.addNode("b", false)
+		for i := range 40 {
+			w.addPod(fmt.Sprintf("default/a%02d", i), "a", tolerate(taint.Unreachable, taint.Seconds(300)))
 		}
+		w.addPod("default/b", "b") // tolerates the unreachable taint for 300 s, not this one
+		maintenance := taint.Taint{Key: "example.com/maintenance", Effect: taint.NoExecute}
+		startTEC(t, w, DefaultTaintEvictionConfig())
+		w.taintNode("a", taint.UnreachableNoExecute)
+		if cancel {
+			w.at(10*time.Second, func() { w.untaintNode("a", taint.UnreachableNoExecute) })
+		}
+		w.at(10100*time.Millisecond, func() { w.taintNode("b", maintenance) })
+		w.runUntil(20 * time.Second)
+		if cancel {
+			cancels := 0
+			for _, r := range w.records("Event") {
+				if r.T == 10*time.Second && r.Str("message") == "Cancelling deletion of Pod "+r.Str("object") {
+					cancels++
+				}
+			}
+			require.Equal(t, 40, cancels)
+		}
+		ev := w.evictions(ReasonTaintManagerEviction)["default/b"]
+		require.Len(t, ev, 1)
+		return ev[0]
 	}
-	require.Equal(t, 40, cancels)
-	// 30 Events at once; the writer reserves the 31st for 10.05 s, the GET gets
-	// 10.1 s, the writer's 32nd 10.15 s, the PATCH 10.2 s, the 33rd 10.25 s, the
-	// DELETE 10.3 s
-	assert.Equal(t, map[string][]time.Duration{"default/b": {10300 * time.Millisecond}},
-		w.evictions(ReasonTaintManagerEviction))
+	assert.Equal(t, 10100*time.Millisecond, evicted(false))
+	assert.Equal(t, 10400*time.Millisecond, evicted(true), "six rounds of 50 ms")
 }
 
 func TestRateLimitValidated(t *testing.T) {
@@ -191,4 +198,48 @@ func TestPropertyRateLimitOnlyDelays(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A pod replaced under the same name while its eviction's PATCH waits for a token: the
+// PATCH carries the GET's uid as a precondition (PatchPodStatus) and fails, and the
+// next attempt GETs, patches and deletes the new pod, as upstream's retry does.
+func TestWaitingPatchHasUIDPrecondition(t *testing.T) {
+	w := newWorld(t)
+	w.tr.Verbose = true
+	w.addNode("worker", false)
+	w.addNode("healthy", true)
+	for i := range 30 {
+		w.addPod(fmt.Sprintf("default/p%02d", i), "worker", tolerate(taint.Unreachable, taint.Seconds(60)))
+	}
+	tc := startTEC(t, w, DefaultTaintEvictionConfig())
+	w.at(10*time.Second, func() { w.taintNode("worker", taint.UnreachableNoExecute) })
+	var victim string
+	var oldUID uint64
+	w.at(70*time.Second+time.Millisecond, func() {
+		for _, r := range tc.waiting {
+			if r.w.step == stepPatch {
+				victim = r.w.key
+				break
+			}
+		}
+		require.NotEmpty(t, victim, "a PATCH waits for its token")
+		p, ok := w.s.Pods.Peek(victim)
+		require.True(t, ok)
+		oldUID = p.UID
+		zero := int64(0)
+		require.NoError(t, w.s.Pods.Delete(w.op, victim, apiserver.DeleteOptions{GracePeriodSeconds: &zero}))
+		require.NotEqual(t, oldUID, w.addPod(victim, "healthy").UID)
+	})
+	w.runUntil(200 * time.Second)
+	failed := 0
+	for _, r := range w.records("RequestFailed") {
+		if r.Str("verb") == "patch" && r.T > 70*time.Second {
+			failed++
+		}
+	}
+	assert.Equal(t, 1, failed, "the PATCH with the old uid fails once")
+	p, ok := w.s.Pods.Peek(victim)
+	require.True(t, ok)
+	assert.NotEqual(t, oldUID, p.UID)
+	assert.True(t, p.Deleting, "the retry deletes the pod now under that name")
 }

@@ -173,7 +173,8 @@ type podWork struct {
 	attempt int
 	step    evictStep
 	node    string
-	phased  bool // fired with more evictions than tokens: every request is an engine event
+	uid     uint64 // the pod's, as the attempt's GET returned it
+	phased  bool   // fired with more evictions than tokens: every request is an engine event
 	// immediate: due at its creation (delay ≤ 0). Upstream's createWorker starts such
 	// work at once and keeps a nil worker, which CancelWork can neither stop nor
 	// report: cancelling it records no event and does not stop it.
@@ -627,7 +628,7 @@ func (tc *TaintEvictionController) send(w *podWork) {
 			tc.failed(w)
 			return
 		}
-		w.node = p.NodeName
+		w.node, w.uid = p.NodeName, p.UID
 		if needsCondition(p, DeletionByTaintManager, DeletionByTaintManagerMessage) {
 			tc.request(w, stepPatch)
 		} else {
@@ -635,6 +636,11 @@ func (tc *TaintEvictionController) send(w *podWork) {
 		}
 	case stepPatch:
 		if _, err := tc.s.Pods.Patch(tc.c, w.key, func(np *apiserver.Pod) error {
+			if np.UID != w.uid {
+				// PatchPodStatus puts the GET's uid in the patch as a precondition: a
+				// pod of the same name created since fails validation (uid immutable)
+				return apiserver.NewInvalid(fmt.Sprintf("Pod %q is invalid: metadata.uid: Invalid value: %q: field is immutable", np.Name, fmt.Sprint(w.uid)))
+			}
 			np.SetCondition(apiserver.PodCondition{Type: apiserver.PodDisruptionTarget, Status: apiserver.ConditionTrue,
 				Reason: DeletionByTaintManager, Message: DeletionByTaintManagerMessage}, tc.s.Now())
 			return nil

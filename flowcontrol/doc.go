@@ -11,7 +11,7 @@
 // v1.37.2). A controller that writes more than its burst at one instant is slowed to
 // 20 requests a second: the taint eviction controller, evicting 30 pods of one node at
 // once, spends 4 tokens a pod (the Event, GET, status PATCH, DELETE), and its DELETEs go
-// out from 2.4 s to 3.9 s after the pods fall due.
+// out from 1.7 s to 3.15 s after the pods fall due.
 //
 // # Limiter
 //
@@ -31,7 +31,10 @@
 //
 // EventWriter is the sink watcher of record.EventBroadcaster (StartRecordingToSink):
 // Emit queues an event without blocking and one writer sends the queued events in
-// order, each after its token. The watcher's channel holds 1000 events
+// order, each after its token, and takes the next once the API server has answered
+// (by an engine event, after the requests made at that instant: a real answer takes a
+// round trip), so beside goroutines that reserve tokens at once it takes one per
+// round. The watcher's channel holds 1000 events
 // (maxQueuedEvents); an event emitted while 1000 wait is dropped, as DropIfChannelFull
 // drops it (the broadcaster's own incoming queue, also 1000 long, drains into that
 // channel at once and is not modelled). A write that fails for want of an API server
@@ -39,10 +42,10 @@
 // to 12 tries: the first sleep is uniform in [0, 10 s), the others 10 s
 // (recordToSink, maxTriesPerEvent, defaultSleepDuration). Event content is not kept:
 // nodesim's trace records an Event when the component emits it, and the writer only
-// spends tokens and time. The correlator's spam filter and aggregation, which turn
-// some writes into PATCHes or drop them, are not modelled; the taint eviction
-// controller emits at most a few events per pod, under the filter's burst of 25 per
-// object.
+// spends tokens and time. The correlator's spam filter (per object, a burst of 25 then
+// one every 5 minutes, checked when the writer takes the event) and its aggregation,
+// which drop some writes or turn them into PATCHes, are not modelled: they matter only
+// for an object with more than 25 events in a short while.
 //
 // # Order within an instant
 //

@@ -137,12 +137,11 @@ func (w *EventWriter) send() bool {
 		w.wait(writerAtRetry, now+took+sleep)
 		return false
 	}
-	if lat := w.c.Latency; lat > 0 {
-		w.wait(writerAtAnswer, now+lat)
-		return false
-	}
-	w.stats.Written++
-	return true
+	// The writer takes its next event once this one is answered, a round trip later:
+	// after the requests other goroutines make at this instant (an engine event even
+	// with no latency), so within a burst it takes one token per round, not the burst.
+	w.wait(writerAtAnswer, now+w.c.Latency)
+	return false
 }
 
 func (w *EventWriter) wait(s writerState, at time.Duration) {

@@ -23,35 +23,32 @@ func newWriter(t *testing.T, qps float32, burst int) (*sim.Engine, *apiserver.Cl
 	return e, c, lim, w
 }
 
-// The writer takes one token at a time: after the burst, a request another goroutine
-// makes gets the token after the writer's next one, not after all its queued events.
+// The writer takes one token per round trip: the event it sends at once is answered
+// after what else happens at that instant, so a request another goroutine makes right
+// after the events were emitted gets the second token, and the writer the rest of the
+// burst, one by one, then one each 50 ms.
 func TestEventWriterSharesTheBucket(t *testing.T) {
 	e, _, lim, w := newWriter(t, ControllerManagerQPS, ControllerManagerBurst)
 	for range 40 {
 		w.Emit()
 	}
-	assert.Equal(t, uint64(30), w.Stats().Written, "the burst is written at once")
-	assert.Equal(t, 10, w.Queued())
-	assert.Equal(t, 100*time.Millisecond, lim.Wait(0), "the writer reserved only its 31st token")
-	var sent []time.Duration
-	for e.Step() {
-		sent = append(sent, e.Now())
-	}
+	assert.Equal(t, uint64(0), w.Stats().Written, "the first is sent, not yet answered")
+	assert.Equal(t, 40, w.Queued())
+	assert.Equal(t, time.Duration(0), lim.Wait(0), "the second token is there")
+	require.NoError(t, e.RunUntil(0))
+	assert.Equal(t, uint64(29), w.Stats().Written, "28 more tokens at once")
+	e.Run()
 	assert.Equal(t, uint64(40), w.Stats().Written)
 	assert.Equal(t, 0, w.Queued())
-	// the 31st at 50 ms; each later one reserved when the previous is sent, behind the
-	// request above
-	assert.Equal(t, 50*time.Millisecond, sent[0])
-	assert.Equal(t, 150*time.Millisecond, sent[1])
-	assert.Equal(t, 550*time.Millisecond, sent[len(sent)-1])
+	assert.Equal(t, 550*time.Millisecond, e.Now(), "the 30th at 50 ms, the 40th at 550 ms")
 }
 
 func TestEventWriterDropsWhenFull(t *testing.T) {
 	_, _, _, w := newWriter(t, 0.001, 1)
-	for range 2 + MaxQueuedEvents + 5 {
+	for range 1 + MaxQueuedEvents + 6 {
 		w.Emit()
 	}
-	assert.Equal(t, EventStats{Written: 1, Dropped: 5}, w.Stats())
+	assert.Equal(t, EventStats{Dropped: 6}, w.Stats(), "one in flight, 1000 queued")
 	assert.Equal(t, MaxQueuedEvents+1, w.Queued())
 	w.Stop()
 	assert.Equal(t, 0, w.Queued())

@@ -24,8 +24,12 @@ type Limiter struct {
 }
 
 // NewLimiter returns a full bucket of burst tokens refilled at qps a second, or nil
-// (no limit) when qps is zero or negative. burst must be at least 1 when qps is
-// positive: client-go's Wait fails every request of a bucket smaller than one token.
+// (no limit) when qps is zero or negative. client-go installs no limiter for a
+// negative QPS; for zero it would use its own defaults (5, burst 10), but every
+// component here is given its upstream default before (kube-controller-manager's 20),
+// so zero is nodesim's "no limit", the zero value of RateLimit. burst must be at least
+// 1 when qps is positive: client-go's Wait fails every request of a bucket smaller
+// than one token.
 func NewLimiter(qps float32, burst int) (*Limiter, error) {
 	if qps <= 0 {
 		return nil, nil
@@ -64,12 +68,17 @@ func (l *Limiter) Wait(now time.Duration) time.Duration {
 		return now
 	}
 	tokens := l.advance(now) - 1
-	var wait time.Duration
-	if tokens < 0 {
-		wait = time.Duration(float64(time.Second) * (-tokens / l.qps))
-	}
 	l.tokens, l.last, l.used = tokens, now, true
-	return now + wait
+	if tokens >= 0 {
+		return now
+	}
+	// rate's durationFromTokens caps a wait past the last representable instant
+	// (InfDuration): such a request never goes
+	wait := float64(time.Second) * (-tokens / l.qps)
+	if wait >= float64(math.MaxInt64-now) {
+		return math.MaxInt64
+	}
+	return now + time.Duration(wait)
 }
 
 // Available reports how many tokens the bucket holds at now (negative while

@@ -1,6 +1,7 @@
 package flowcontrol
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -61,4 +62,13 @@ func TestPropertyLimiterAsRate(t *testing.T) {
 			require.Equal(t, want, l.Wait(now), "request %d at %v", i, now)
 		}
 	})
+}
+
+// A wait past the last representable instant is capped, as rate's durationFromTokens
+// caps it at InfDuration: the request never goes (it must not overflow into the past).
+func TestLimiterTinyQPS(t *testing.T) {
+	l, err := NewLimiter(1e-12, 1)
+	require.NoError(t, err)
+	assert.Equal(t, time.Duration(0), l.Wait(0))
+	assert.Equal(t, time.Duration(math.MaxInt64), l.Wait(time.Second))
 }
