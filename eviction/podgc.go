@@ -234,7 +234,7 @@ func (g *PodGC) gc() time.Duration {
 		return 0
 	}
 	g.took = 0
-	if float64(g.requestsAtMost()) > g.limiter.Available(g.s.Now()) {
+	if n := g.requestsAtMost(); n > 0 && float64(n) > g.limiter.Available(g.s.Now()) {
 		// Not every request can go now: the pass runs over time (throttled.go), and
 		// the loop waits for its end, as upstream's sliding loop waits for gc().
 		g.loop.Stop()
@@ -263,10 +263,12 @@ func (g *PodGC) requestsAtMost() int {
 	if g.outOfService > 0 {
 		n += 2 * len(g.terminating)
 	}
-	now := g.s.Now()
-	for name, at := range g.quarantine {
-		if at <= now {
-			n += 1 + 2*g.pods.CountByIndex(apiserver.IndexNodeName, name)
+	if len(g.quarantine) > 0 {
+		now := g.s.Now()
+		for name, at := range g.quarantine {
+			if at <= now {
+				n += 1 + 2*g.pods.CountByIndex(apiserver.IndexNodeName, name)
+			}
 		}
 	}
 	return n + 2*len(g.unscheduledTerminating)

@@ -166,15 +166,15 @@ type podWork struct {
 	fireAt    time.Duration
 	seq       uint64
 	index     int // position in the heap, -1 when not pending
-	running   bool
-	done      bool
-	// while running: the attempt (1…DeletionRetries), its next request, and the
-	// pod's node as the attempt's GET returned it
-	attempt int
+	// while running: the pod's node and uid as the attempt's GET returned them
+	node string
+	uid  uint64
+	// while running: the attempt (1…DeletionRetries) and its next request
+	attempt uint8
 	step    evictStep
-	node    string
-	uid     uint64 // the pod's, as the attempt's GET returned it
-	phased  bool   // fired with more evictions than tokens: every request is an engine event
+	phased  bool // fired with more evictions than tokens: every request is an engine event
+	running bool
+	done    bool
 	// immediate: due at its creation (delay ≤ 0). Upstream's createWorker starts such
 	// work at once and keeps a nil worker, which CancelWork can neither stop nor
 	// report: cancelling it records no event and does not stop it.
