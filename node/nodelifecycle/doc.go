@@ -191,8 +191,9 @@
 // node-controller clientset, limited to --kube-api-qps (20) after a burst of
 // --kube-api-burst (30), and its Events through the same clientset (package
 // flowcontrol models both, and the taint eviction controller uses them). For each
-// node a pass marks Unknown upstream spends a token on UpdateStatus (and one on the
-// circuit breaker's Lease GET in 1.37), one on the NodeNotReady Event
+// node a pass marks Unknown upstream spends a token on UpdateStatus (and in 1.37 one
+// on the circuit breaker's Lease GET, at every pass that finds a node stale, Unknown
+// already or not), one on the NodeNotReady Event
 // (RecordNodeStatusChange), and for each of the node's pods two, its UpdateStatus and
 // its NodeNotReady Event (MarkPodsNotReady, pkg/controller/util/node/controller_utils.go,
 // v1.31.0–v1.37.2); the NoSchedule taint that follows is a GET and a PATCH
