@@ -298,9 +298,12 @@ type NodeSelectorRequirement struct {
 	Values   []string
 }
 
-// NodeSelectorTerm is a conjunction of requirements; terms are ORed.
+// NodeSelectorTerm is a conjunction of requirements; terms are ORed. MatchExpressions
+// test the node's labels, MatchFields its fields (metadata.name, the only field
+// selector key the API server accepts here).
 type NodeSelectorTerm struct {
 	MatchExpressions []NodeSelectorRequirement
+	MatchFields      []NodeSelectorRequirement
 }
 
 // Priorities of the two system priority classes (scheduling.k8s.io).

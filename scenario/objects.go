@@ -49,6 +49,10 @@ func convertAffinity(a *corev1.Affinity) []apiserver.NodeSelectorTerm {
 			term.MatchExpressions = append(term.MatchExpressions, apiserver.NodeSelectorRequirement{
 				Key: r.Key, Operator: string(r.Operator), Values: append([]string(nil), r.Values...)})
 		}
+		for _, r := range t.MatchFields {
+			term.MatchFields = append(term.MatchFields, apiserver.NodeSelectorRequirement{
+				Key: r.Key, Operator: string(r.Operator), Values: append([]string(nil), r.Values...)})
+		}
 		terms = append(terms, term)
 	}
 	return terms

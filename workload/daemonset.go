@@ -355,7 +355,7 @@ func NodeShouldRunDaemonPod(p *apiserver.Pod, n *apiserver.Node, cmpOps bool) (s
 	if p.NodeName != "" && p.NodeName != n.Name {
 		return false, false
 	}
-	if !MatchesNodeSelector(p.NodeSelector, n.Labels) || !MatchesNodeSelectorTerms(p.RequiredNodeAffinity, n.Labels) {
+	if !MatchesNodeSelector(p.NodeSelector, n.Labels) || !MatchesNodeSelectorTerms(p.RequiredNodeAffinity, n) {
 		return false, false
 	}
 	if _, bad := taint.FindUntoleratedTaint(n.Taints, p.Tolerations, noScheduleOrExecute, cmpOps); bad {

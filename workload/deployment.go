@@ -193,6 +193,14 @@ func PodTemplateHash(t *apiserver.PodTemplate) string {
 				w(v)
 			}
 		}
+		for _, r := range term.MatchFields { // written only when present: hashes of other templates stay
+			w("field")
+			w(r.Key)
+			w(r.Operator)
+			for _, v := range r.Values {
+				w(v)
+			}
+		}
 	}
 	w(sp.PriorityClassName)
 	w(strconv.FormatInt(sp.TerminationGracePeriodSeconds, 10))

@@ -63,7 +63,7 @@
 //     node.kubernetes.io/unschedulable:NoSchedule), TaintToleration (every
 //     NoSchedule/NoExecute taint tolerated, taint.FindUntoleratedTaint),
 //     NodeAffinity (nodeSelector and required node affinity with In, NotIn, Exists,
-//     DoesNotExist, Gt, Lt), NodeResourcesFit (pods < allocatable.pods; cpu and
+//     DoesNotExist, Gt, Lt on labels, and matchFields on metadata.name), NodeResourcesFit (pods < allocatable.pods; cpu and
 //     memory requests, when non-zero, within allocatable minus the requests of the
 //     pods already on the node, terminating ones included). As schedule_one.go,
 //     filtering starts at the node where the previous cycle stopped and ends once

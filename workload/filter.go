@@ -79,7 +79,7 @@ func filterNode(p *apiserver.Pod, n *apiserver.Node, requested apiserver.Resourc
 		return filterResult{code: failTaint, taint: t}
 	}
 	// NodeAffinity: nodeSelector and required node affinity.
-	if !MatchesNodeSelector(p.NodeSelector, n.Labels) || !MatchesNodeSelectorTerms(p.RequiredNodeAffinity, n.Labels) {
+	if !MatchesNodeSelector(p.NodeSelector, n.Labels) || !MatchesNodeSelectorTerms(p.RequiredNodeAffinity, n) {
 		return filterResult{code: failAffinity}
 	}
 	// NodeResourcesFit.
@@ -98,11 +98,16 @@ func sameFilterInputs(a, b *apiserver.Pod) bool {
 	}
 	return a.Requests == b.Requests && maps.Equal(a.NodeSelector, b.NodeSelector) &&
 		slices.EqualFunc(a.Tolerations, b.Tolerations, sameToleration) &&
-		slices.EqualFunc(a.RequiredNodeAffinity, b.RequiredNodeAffinity, func(x, y apiserver.NodeSelectorTerm) bool {
-			return slices.EqualFunc(x.MatchExpressions, y.MatchExpressions, func(r, q apiserver.NodeSelectorRequirement) bool {
-				return r.Key == q.Key && r.Operator == q.Operator && slices.Equal(r.Values, q.Values)
-			})
-		})
+		slices.EqualFunc(a.RequiredNodeAffinity, b.RequiredNodeAffinity, sameTerm)
+}
+
+func sameTerm(x, y apiserver.NodeSelectorTerm) bool {
+	return slices.EqualFunc(x.MatchExpressions, y.MatchExpressions, sameRequirement) &&
+		slices.EqualFunc(x.MatchFields, y.MatchFields, sameRequirement)
+}
+
+func sameRequirement(r, q apiserver.NodeSelectorRequirement) bool {
+	return r.Key == q.Key && r.Operator == q.Operator && slices.Equal(r.Values, q.Values)
 }
 
 func sameToleration(x, y taint.Toleration) bool {
@@ -146,32 +151,54 @@ func MatchesNodeSelector(sel map[string]string, labels map[string]string) bool {
 	return true
 }
 
-// MatchesNodeSelectorTerms reports whether labels satisfy required node affinity
+// MatchesNodeSelectorTerms reports whether node n satisfies required node affinity
 // (component-helpers scheduling/corev1/nodeaffinity): terms are ORed, a term's
-// expressions ANDed, an empty list of terms does not constrain, and a term without
-// expressions matches nothing.
-func MatchesNodeSelectorTerms(terms []apiserver.NodeSelectorTerm, labels map[string]string) bool {
+// expressions (on the labels) and fields (metadata.name) ANDed, an empty list of
+// terms does not constrain, and a term with neither matches nothing.
+func MatchesNodeSelectorTerms(terms []apiserver.NodeSelectorTerm, n *apiserver.Node) bool {
 	if len(terms) == 0 {
 		return true
 	}
 	for i := range terms {
-		if matchTerm(&terms[i], labels) {
+		if matchTerm(&terms[i], n) {
 			return true
 		}
 	}
 	return false
 }
 
-func matchTerm(t *apiserver.NodeSelectorTerm, labels map[string]string) bool {
-	if len(t.MatchExpressions) == 0 {
+func matchTerm(t *apiserver.NodeSelectorTerm, n *apiserver.Node) bool {
+	if len(t.MatchExpressions) == 0 && len(t.MatchFields) == 0 {
 		return false
 	}
 	for i := range t.MatchExpressions {
-		if !MatchesRequirement(&t.MatchExpressions[i], labels) {
+		if !MatchesRequirement(&t.MatchExpressions[i], n.Labels) {
+			return false
+		}
+	}
+	for i := range t.MatchFields {
+		if !matchesField(&t.MatchFields[i], n.Name) {
 			return false
 		}
 	}
 	return true
+}
+
+// matchesField evaluates a field selector requirement on metadata.name, the only key
+// the API server accepts, with In or NotIn (fields.Selector's In and NotIn on the
+// node's name).
+func matchesField(r *apiserver.NodeSelectorRequirement, name string) bool {
+	if r.Key != "metadata.name" {
+		return false
+	}
+	in := slices.Contains(r.Values, name)
+	switch r.Operator {
+	case "In":
+		return in
+	case "NotIn":
+		return !in
+	}
+	return false
 }
 
 // MatchesRequirement evaluates one node selector requirement as apimachinery's

@@ -514,7 +514,7 @@ func nodeHint(p *apiserver.Pod, rej uint8, o, n *apiserver.Node, cmpOps bool) bo
 }
 
 func matchesAffinity(p *apiserver.Pod, n *apiserver.Node) bool {
-	return MatchesNodeSelector(p.NodeSelector, n.Labels) && MatchesNodeSelectorTerms(p.RequiredNodeAffinity, n.Labels)
+	return MatchesNodeSelector(p.NodeSelector, n.Labels) && MatchesNodeSelectorTerms(p.RequiredNodeAffinity, n)
 }
 
 // preCheckForNode is 1.31's pre-check of a node event (eventhandlers.go): the pod

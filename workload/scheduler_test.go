@@ -53,9 +53,13 @@ func TestMatchesRequirement(t *testing.T) {
 }
 
 func TestMatchesNodeSelectorTerms(t *testing.T) {
-	labels := map[string]string{"zone": "a"}
+	node := &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: "w1", Labels: map[string]string{"zone": "a"}}}
 	term := func(rs ...apiserver.NodeSelectorRequirement) apiserver.NodeSelectorTerm {
 		return apiserver.NodeSelectorTerm{MatchExpressions: rs}
+	}
+	fields := func(t apiserver.NodeSelectorTerm, rs ...apiserver.NodeSelectorRequirement) apiserver.NodeSelectorTerm {
+		t.MatchFields = rs
+		return t
 	}
 	for _, tc := range []struct {
 		name  string
@@ -66,9 +70,14 @@ func TestMatchesNodeSelectorTerms(t *testing.T) {
 		{"empty term matches nothing", []apiserver.NodeSelectorTerm{term()}, false},
 		{"terms are ORed", []apiserver.NodeSelectorTerm{term(req("zone", "In", "b")), term(req("zone", "In", "a"))}, true},
 		{"expressions are ANDed", []apiserver.NodeSelectorTerm{term(req("zone", "In", "a"), req("disk", "Exists"))}, false},
+		{"a field alone", []apiserver.NodeSelectorTerm{fields(term(), req("metadata.name", "In", "w1"))}, true},
+		{"another node's name", []apiserver.NodeSelectorTerm{fields(term(), req("metadata.name", "In", "w2"))}, false},
+		{"NotIn the name", []apiserver.NodeSelectorTerm{fields(term(), req("metadata.name", "NotIn", "w1"))}, false},
+		{"fields ANDed with expressions", []apiserver.NodeSelectorTerm{fields(term(req("zone", "In", "b")), req("metadata.name", "In", "w1"))}, false},
+		{"both match", []apiserver.NodeSelectorTerm{fields(term(req("zone", "In", "a")), req("metadata.name", "NotIn", "w2"))}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			require.Equal(t, tc.want, MatchesNodeSelectorTerms(tc.terms, labels))
+			require.Equal(t, tc.want, MatchesNodeSelectorTerms(tc.terms, node))
 		})
 	}
 }

@@ -763,6 +763,13 @@ func schedulingSignature(p *apiserver.Pod) string {
 				w(v)
 			}
 		}
+		for _, r := range term.MatchFields {
+			w("f")
+			w(r.Operator)
+			for _, v := range r.Values {
+				w(v)
+			}
+		}
 	}
 	return string(b)
 }
