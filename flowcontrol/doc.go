@@ -42,10 +42,13 @@
 // to 12 tries: the first sleep is uniform in [0, 10 s), the others 10 s
 // (recordToSink, maxTriesPerEvent, defaultSleepDuration). Event content is not kept:
 // nodesim's trace records an Event when the component emits it, and the writer only
-// spends tokens and time. The correlator's spam filter (per object, a burst of 25 then
-// one every 5 minutes, checked when the writer takes the event) and its aggregation,
-// which drop some writes or turn them into PATCHes, are not modelled: they matter only
-// for an object with more than 25 events in a short while.
+// spends tokens and time. The correlator's spam filter is modelled for EmitAbout: when
+// the writer takes an event it skips it, with no request, unless the bucket of its
+// SpamKey (the object and the event's type) holds a token, 25 refilled one each 5
+// minutes (EventSourceObjectSpamFilter; its LRU cache of 4096 keys is not modelled).
+// Emit bypasses it. The correlator's aggregation turns some writes into PATCHes,
+// still one request each (two when the first Event expired after the API server's
+// --event-ttl of 1 h), and is not modelled.
 //
 // # Order within an instant
 //

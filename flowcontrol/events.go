@@ -17,7 +17,27 @@ const (
 	// EventRetrySleep is the pause between two tries (the first is uniform in
 	// [0, EventRetrySleep)).
 	EventRetrySleep = 10 * time.Second
+	// SpamBurst and SpamQPS are the event correlator's spam filter: each SpamKey's
+	// events pass through a token bucket of SpamBurst refilled at SpamQPS
+	// (tools/record/events_cache.go defaultSpamBurst, defaultSpamQPS).
+	SpamBurst         = 25
+	SpamQPS   float32 = 1. / 300.
 )
+
+// SpamKey is what the event correlator's spam filter counts a writer's events by
+// (EventSourceObjectSpamFilter, getSpamKey): the object the event is about, by UID,
+// and the event's type. An event the filter skips is not written and spends no token.
+type SpamKey struct {
+	UID     uint64
+	Warning bool // a Warning event, else Normal
+}
+
+// queuedEvent is an event waiting for the writer; unkeyed events (Emit) are not
+// filtered.
+type queuedEvent struct {
+	key   SpamKey
+	keyed bool
+}
 
 type writerState uint8
 
@@ -38,10 +58,14 @@ type EventWriter struct {
 	rand  *sim.Rand
 	timer *sim.Timer
 
-	state  writerState
-	queued int // events waiting, not counting the one being written
-	tries  int // failed tries of the event being written
-	stats  EventStats
+	state writerState
+	queue []queuedEvent // events waiting, not counting the one being written, from head
+	head  int
+	tries int // failed tries of the event being written
+	stats EventStats
+	// spam is the spam filter's bucket of each key it has seen (the correlator's LRU
+	// cache of 4096 keys is not modelled: a writer here sees far fewer)
+	spam map[SpamKey]*Limiter
 }
 
 // EventStats counts what an EventWriter did with the events emitted to it.
@@ -49,6 +73,8 @@ type EventStats struct {
 	Written uint64 // sent and answered
 	Dropped uint64 // emitted while MaxQueuedEvents waited
 	Failed  uint64 // given up after MaxTriesPerEvent failed tries
+	// Filtered counts the events the spam filter skipped (EmitAbout)
+	Filtered uint64
 }
 
 // NewEventWriter returns an idle writer that sends through client c, each request
@@ -68,34 +94,75 @@ func NewEventWriter(e *sim.Engine, c *apiserver.Client, lim *Limiter, r *sim.Ran
 
 // Emit hands one event to the writer (record.EventRecorder.Event): it is sent now if
 // the writer is idle and a token is there, else queued, or dropped when
-// MaxQueuedEvents already wait.
-func (w *EventWriter) Emit() {
+// MaxQueuedEvents already wait. The spam filter does not look at it: for a component
+// whose events about one object stay far below SpamBurst.
+func (w *EventWriter) Emit() { w.emit(queuedEvent{}) }
+
+// EmitAbout is Emit of an event the spam filter counts under key: when the writer
+// takes it, it is skipped unless key's bucket holds a token.
+func (w *EventWriter) EmitAbout(key SpamKey) { w.emit(queuedEvent{key, true}) }
+
+func (w *EventWriter) emit(ev queuedEvent) {
 	if w.state != writerIdle {
-		if w.queued >= MaxQueuedEvents {
+		if len(w.queue)-w.head >= MaxQueuedEvents {
 			w.stats.Dropped++
 			return
 		}
-		w.queued++
+		w.queue = append(w.queue, ev)
 		return
 	}
-	w.tries = 0
-	if w.attempt() {
+	if w.take(ev) {
 		w.next()
 	}
+}
+
+// Admits reports how many of n events about key the spam filter would let through
+// if the writer took them now (the component's estimate of the tokens they need).
+func (w *EventWriter) Admits(key SpamKey, n int) int {
+	b := w.spam[key]
+	if b == nil {
+		return min(n, SpamBurst)
+	}
+	return min(n, int(b.Available(w.e.Now())))
 }
 
 // Stop drops every queued event and the one being written (the process is gone).
 func (w *EventWriter) Stop() {
 	w.timer.Stop()
-	w.state, w.queued = writerIdle, 0
+	w.state = writerIdle
+	clear(w.queue)
+	w.queue, w.head = w.queue[:0], 0
 }
 
 // Queued is how many events wait, counting the one being written.
 func (w *EventWriter) Queued() int {
-	if w.state == writerIdle {
-		return w.queued
+	n := len(w.queue) - w.head
+	if w.state != writerIdle {
+		n++
 	}
-	return w.queued + 1
+	return n
+}
+
+// take starts on an event (recordToSink): the correlator's spam filter skips it or
+// lets it through (EventCorrelate), and the writer tries to send it. It reports
+// whether the event is finished now.
+func (w *EventWriter) take(ev queuedEvent) bool {
+	if ev.keyed {
+		b := w.spam[ev.key]
+		if b == nil {
+			if w.spam == nil {
+				w.spam = map[SpamKey]*Limiter{}
+			}
+			b, _ = NewLimiter(SpamQPS, SpamBurst)
+			w.spam[ev.key] = b
+		}
+		if !b.Allow(w.e.Now()) {
+			w.stats.Filtered++
+			return true
+		}
+	}
+	w.tries = 0
+	return w.attempt()
 }
 
 // Stats reports what the writer did so far.
@@ -171,10 +238,13 @@ func (w *EventWriter) fired() {
 // next takes the queued events in order, for as long as each finishes at once.
 func (w *EventWriter) next() {
 	w.state = writerIdle
-	for w.queued > 0 {
-		w.queued--
-		w.tries = 0
-		if !w.attempt() {
+	for w.head < len(w.queue) {
+		ev := w.queue[w.head]
+		w.head++
+		if w.head == len(w.queue) {
+			w.queue, w.head = w.queue[:0], 0
+		}
+		if !w.take(ev) {
 			return
 		}
 	}

@@ -73,3 +73,33 @@ func TestEventWriterRetriesBehindAPartition(t *testing.T) {
 	assert.Equal(t, 75*time.Second+12*30*time.Second+5*time.Second+10*10*time.Second, e.Now(),
 		"12 tries, 11 sleeps")
 }
+
+// The correlator's spam filter lets 25 events about one object and type through, then
+// one each 5 minutes; the others are skipped and spend no token. Another object, or
+// the same object's Warning events, have buckets of their own.
+func TestSpamFilter(t *testing.T) {
+	e, _, lim, w := newWriter(t, ControllerManagerQPS, 100)
+	rs := SpamKey{UID: 7}
+	assert.Equal(t, 25, w.Admits(rs, 40))
+	for range 40 {
+		w.EmitAbout(rs)
+	}
+	require.NoError(t, e.RunUntil(0)) // each answered a round after it is sent
+	assert.Equal(t, EventStats{Written: 25, Filtered: 15}, w.Stats())
+	assert.Equal(t, 0, w.Admits(rs, 1))
+	assert.Equal(t, 75.0, lim.Available(0), "a skipped event spends no token")
+	w.EmitAbout(SpamKey{UID: 7, Warning: true})
+	w.EmitAbout(SpamKey{UID: 8})
+	w.Emit()
+	require.NoError(t, e.RunUntil(0))
+	assert.Equal(t, EventStats{Written: 28, Filtered: 15}, w.Stats())
+	_, err := e.At(300*time.Second, func() {
+		assert.Equal(t, 1, w.Admits(rs, 2))
+		w.EmitAbout(rs)
+		w.EmitAbout(rs)
+	})
+	require.NoError(t, err)
+	for e.Step() {
+	}
+	assert.Equal(t, EventStats{Written: 29, Filtered: 16}, w.Stats())
+}

@@ -81,6 +81,20 @@ func (l *Limiter) Wait(now time.Duration) time.Duration {
 	return now + time.Duration(wait)
 }
 
+// Allow takes a token if the bucket holds one at now and reports whether it did
+// (rate.Limiter.AllowN with n = 1: a refusal leaves the bucket as it was).
+func (l *Limiter) Allow(now time.Duration) bool {
+	if l == nil {
+		return true
+	}
+	tokens := l.advance(now) - 1
+	if tokens < 0 {
+		return false
+	}
+	l.tokens, l.last, l.used = tokens, now, true
+	return true
+}
+
 // Available reports how many tokens the bucket holds at now (negative while
 // reservations are outstanding); a nil Limiter reports +Inf.
 func (l *Limiter) Available(now time.Duration) float64 {

@@ -43,7 +43,8 @@ func TestLimiterOff(t *testing.T) {
 }
 
 // TestPropertyLimiterAsRate drives golang.org/x/time/rate (the limiter client-go's token
-// bucket wraps) and Limiter with the same requests and requires the same instants.
+// bucket wraps) and Limiter with the same requests and requires the same instants,
+// and the same answers from Allow.
 func TestPropertyLimiterAsRate(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		qps := rapid.SampledFrom([]float32{0.1, 1, 5, 20, 50, 100, 3.7}).Draw(t, "qps")
@@ -56,6 +57,10 @@ func TestPropertyLimiterAsRate(t *testing.T) {
 		for i := range rapid.IntRange(1, 300).Draw(t, "requests") {
 			now += time.Duration(rapid.Int64Range(0, int64(3*time.Second)).Draw(t, "gap")) /
 				time.Duration(rapid.SampledFrom([]int64{1, 1, 1000, 1 << 20}).Draw(t, "scale"))
+			if rapid.Bool().Draw(t, "allow") { // the spam filter's TryAccept
+				require.Equal(t, ref.AllowN(epoch.Add(now), 1), l.Allow(now), "allow %d at %v", i, now)
+				continue
+			}
 			r := ref.ReserveN(epoch.Add(now), 1)
 			require.True(t, r.OK())
 			want := now + r.DelayFrom(epoch.Add(now))
