@@ -175,6 +175,11 @@ func (cp *controlPlane) controllers(instance int, c *apiserver.Client) (func(), 
 	kcmClient := flowcontrol.RateLimit{QPS: float32(cm.KubeAPIQPS), Burst: cm.KubeAPIBurst}
 	teCfg.RateLimit = kcmClient
 	teCfg.Rand = sim.NewRand(seed, gen+"/taint-eviction/events")
+	rsCfg := workload.DefaultReplicaSetConfig()
+	rsCfg.Rand = sim.NewRand(seed, gen+"/replicaset")
+	rsCfg.Informers = inf
+	rsCfg.RateLimit = teCfg.RateLimit // each controller's own clientset, with the same flags
+	rsCfg.EventsRand = sim.NewRand(seed, gen+"/replicaset/events")
 	gcCfg := eviction.DefaultPodGCConfig()
 	gcCfg.TerminatedPodGCThreshold = cm.TerminatedPodGCThreshold
 	gcCfg.Informers = inf
@@ -191,7 +196,7 @@ func (cp *controlPlane) controllers(instance int, c *apiserver.Client) (func(), 
 		add(nodelifecycle.New(s, c, nlcCfg)),
 		add(eviction.NewTaintEvictionController(s, c, teCfg)),
 		add(eviction.NewPodGC(s, c, gcCfg)),
-		add(workload.NewReplicaSetController(s, c, workload.ReplicaSetConfig{Rand: sim.NewRand(seed, gen+"/replicaset"), Informers: inf})),
+		add(workload.NewReplicaSetController(s, c, rsCfg)),
 		add(workload.NewDeploymentController(s, c, workload.DeploymentConfig{Informers: inf})),
 		add(workload.NewDaemonSetController(s, c, workload.DaemonSetConfig{Rand: sim.NewRand(seed, gen+"/daemonset"), Informers: inf})),
 		add(workload.NewDisruptionController(s, c, workload.DisruptionConfig{Informers: inf})),

@@ -26,7 +26,8 @@
 //     (controller_utils.go), at most BurstReplicas per sync, and writes
 //     replicas/readyReplicas/availableReplicas. Expectations (controller_utils.go
 //     ControllerExpectations) stop it from acting again before its informer has
-//     shown its own creations and deletions.
+//     shown its own creations and deletions. Its requests are rate limited (below,
+//     "The ReplicaSet controller's client").
 //   - DeploymentController (pkg/controller/deployment, replica control only): owns
 //     one ReplicaSet "<deployment>-<pod-template-hash>" with the Deployment's replicas
 //     and the pod-template-hash label; a scale propagates; readyReplicas comes from
@@ -127,6 +128,73 @@
 //     workload).
 //
 // # What upstream does that was checked, and choices where it leaves room
+//
+// The ReplicaSet controller's client. kube-controller-manager builds it its own
+// clientset (ClientBuilder per controller name, "replicaset-controller":
+// cmd/kube-controller-manager/app/apps.go, v1.31.0:92, v1.37.2:103), so its own token
+// bucket, at --kube-api-qps 20 after a burst of --kube-api-burst 30
+// (ReplicaSetConfig.RateLimit; the scenario's kubeAPIQPS and kubeAPIBurst), and its
+// event broadcaster writes through that clientset (replica_set.go Run:
+// StartRecordingToSink, v1.31.0:210, v1.37.2:280). What spends its tokens
+// (replica_set.go manageReplicas, controller_utils.go RealPodControl, lines of
+// v1.37.2 with v1.31.0 in brackets; v1.33.0 the same):
+//
+//   - a creation: one POST and then one Event, SuccessfulCreate, or FailedCreate
+//     when it fails (createPods 592–617 [578–600]). Creations go in
+//     slowStartBatch's batches of 1, 2, 4, … (SlowStartInitialBatchSize 1), each
+//     batch's goroutines at once, the next batch only once all of them have returned,
+//     none after a batch with an error (slowStartBatch 887–911 [771–795]); at most
+//     BurstReplicas (500) per sync (74 [68]). A sync that creates 100 pods makes 29
+//     of them with the burst (batches 1 to 8 and 14 of the 16; the event writer
+//     takes one token per round trip) and the rest at 20 requests a second, the
+//     last 3.65 s later (TestScaleUpPacedByClientRateLimit);
+//   - a deletion: one DELETE and then one Event, SuccessfulDelete or FailedDelete
+//     (none when the pod is already gone; DeletePod 619–637 [602–620]), all the
+//     sync's deletions in goroutines started at once (700–747 [620–667]);
+//   - the status write at the end of the sync: an UpdateStatus only when the status
+//     changed, carrying the resourceVersion the sync read; on a conflict a GET and
+//     one more UpdateStatus (replica_set_utils.go updateReplicaSetStatus 41–94
+//     [37–84], statusUpdateRetries 1). It was a PATCH before: the same result, but
+//     a ReplicaSet changed while its sync waited for a token now costs two more
+//     requests (TestStatusConflictRetriedAfterGet).
+//
+// An Event spends a token only if the event correlator's spam filter lets it through
+// (client-go tools/record/events_cache.go: 25 Events per object and type, then one
+// each 5 minutes; getSpamKey has the type from v0.33.0, kubernetes#124747, not in
+// v0.31.0, and nodesim keys by type in every version): the controller's Events are
+// all about the ReplicaSet, so of its first 100 creations 25 write their Event and
+// the other 75 spend only their POST's token. Adoption (claimPods' GET) is not
+// modelled, so spends nothing. As in the taint eviction controller (flowcontrol
+// package doc, "Order within an instant"), a batch (or the deletions) that the bucket
+// covers, a token for each request and for each Event the spam filter would let
+// through, runs at once, inline, as without a limiter, and schedules nothing
+// (TestWithinBurstAsWithoutLimit); otherwise each of its requests is sent by an
+// engine event at its token's instant, all of them reserving theirs before their
+// Events, which the event writer sends one per round trip (TestBatchReservesBeforeItsEvents). The sync goes on from there: the next batch
+// starts when the last request of this one is answered, and the status it writes is
+// computed, as calculateStatus does, from the pods it listed when it started, at the
+// instant it gets there. Expectations stay per pod and are recorded as each POST
+// succeeds: upstream's ExpectCreations of the whole count first (manageReplicas
+// 667 [587]), less the skipped creations after a failed batch (692–697 [612–617]),
+// differs from that only while the sync runs, and no other sync of the ReplicaSet
+// runs then. Deletions are all expected first (ExpectDeletions 718 [638]).
+//
+// A sync in flight holds its key as a worker does between the workqueue's Get and
+// Done (processNextWorkItem 627–644 [547–564]; client-go workqueue queue.go Add
+// 227–250 and Done 289–300, v0.37.2: an Add of a key being processed only marks it
+// dirty, and Done queues it again): the informer's events for its own creations
+// queue the ReplicaSet, which is synced once more after the sync, not during it. The
+// worker limit is modelled: kube-controller-manager runs --concurrent-replicaset-syncs
+// workers (ConcurrentRSSyncs 5, config/v1alpha1/defaults.go 33–34), and while five
+// syncs wait for tokens no other ReplicaSet's sync starts, even one that would need
+// none (ReplicaSetConfig.ConcurrentSyncs; TestOtherReplicaSetsSyncOnOtherWorkers). A
+// sync that waits for nothing takes no time here, so holds no worker. Stop (a lost
+// leadership) drops the syncs in flight and the Events queued, and a Start is a new
+// process: a full bucket, a new event writer, no expectations (TestStopMidSync).
+// Not modelled: a request's own duration (a failed request fails at once, as before),
+// the Events' content (nodesim's trace has no record of the ReplicaSet controller's
+// Events: the writer only spends tokens and time), the namespace-terminating case
+// that skips FailedCreate, and the ReplicaFailure condition a failed sync writes.
 //
 // FilterActivePods and replacement timing (docs/upstream-semantics.md §11 Q8). upstream's
 // IsPodActive is phase not Succeeded/Failed and no deletion timestamp, and the

@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"errors"
 	"sort"
 	"time"
 
@@ -21,10 +22,22 @@ const (
 // virtual instant; with it they loop at the pace a real cluster would.
 const syncDuration = time.Millisecond
 
+// errSyncInFlight is what a sync returns when it has not ended: it waits for its
+// client's tokens (a worker blocked in the rate limiter's Wait) and its controller
+// calls workQueue.done when it ends.
+var errSyncInFlight = errors.New("workload: sync in flight")
+
 // workQueue is a controller's work queue: keys added while a batch is pending are
 // processed together, in key order, at the instant they were added (a worker picking
 // them up at once), each key at most once per batch. A sync that fails is retried with
 // per-key exponential backoff.
+//
+// A sync that returns errSyncInFlight holds its key until done, as client-go's
+// workqueue holds a key between Get and Done (its processing set): an add of the key
+// meanwhile only marks it dirty, and it is queued again when the sync is done. Such a
+// sync also holds one of the queue's workers: with workers > 0, once that many syncs
+// are in flight no other sync starts until one is done (upstream's worker goroutines,
+// all blocked), and the keys wait in the queue.
 type workQueue struct {
 	e        *sim.Engine
 	sync     func(key string) error
@@ -37,6 +50,10 @@ type workQueue struct {
 	batch    []string
 	// busyUntil is when the worker is free again after the last batch.
 	busyUntil time.Duration
+	// processing: the keys whose sync is in flight; workers: how many may be (0: no
+	// limit)
+	processing map[string]struct{}
+	workers    int
 }
 
 func newWorkQueue(e *sim.Engine, sync func(string) error) *workQueue {
@@ -55,11 +72,25 @@ func (q *workQueue) add(key string) {
 	if len(q.dirty) == n {
 		return // already queued
 	}
+	if len(q.processing) > 0 {
+		if _, ok := q.processing[key]; ok {
+			return // queued by done
+		}
+	}
 	q.keys = append(q.keys, key)
-	if !q.timer.Pending() {
+	q.wake()
+}
+
+// wake schedules the next batch if there are keys, none is scheduled and a worker is
+// free.
+func (q *workQueue) wake() {
+	if len(q.keys) > 0 && !q.timer.Pending() && !q.full() {
 		_ = q.timer.Schedule(max(q.e.Now(), q.busyUntil))
 	}
 }
+
+// full reports whether every worker holds a sync in flight.
+func (q *workQueue) full() bool { return q.workers > 0 && len(q.processing) >= q.workers }
 
 // addAfter queues key d from now; an earlier pending addAfter for the key wins, as
 // a delaying queue keeps the earliest time.
@@ -95,23 +126,62 @@ func (q *workQueue) run() {
 	for _, k := range batch {
 		delete(q.dirty, k)
 	}
-	for _, k := range batch {
+	for i, k := range batch {
 		if q.stopped {
 			break
 		}
-		if err := q.sync(k); err != nil {
-			n := q.failures[k]
-			q.failures[k] = n + 1
-			d := retryBaseDelay << uint(min(n, 30))
-			if d > retryMaxDelay || d <= 0 {
-				d = retryMaxDelay
+		if q.full() {
+			// no worker is free: the rest stay queued until a sync in flight is done
+			for _, k := range batch[i:] {
+				if _, ok := q.dirty[k]; !ok {
+					q.dirty[k] = struct{}{}
+					q.keys = append(q.keys, k)
+				}
 			}
-			q.addAfter(k, d)
-		} else if len(q.failures) > 0 { // (most queues never fail: no hashing then)
-			delete(q.failures, k)
+			break
 		}
+		err := q.sync(k)
+		if err == errSyncInFlight {
+			if q.processing == nil {
+				q.processing = map[string]struct{}{}
+			}
+			q.processing[k] = struct{}{}
+			continue
+		}
+		q.forgetOrRetry(k, err)
 	}
 	q.batch = batch[:0]
+}
+
+// forgetOrRetry ends a sync of key: a failed one is queued again after its backoff
+// (AddRateLimited), a successful one resets the key's backoff (Forget).
+func (q *workQueue) forgetOrRetry(k string, err error) {
+	if err != nil {
+		n := q.failures[k]
+		q.failures[k] = n + 1
+		d := retryBaseDelay << uint(min(n, 30))
+		if d > retryMaxDelay || d <= 0 {
+			d = retryMaxDelay
+		}
+		q.addAfter(k, d)
+	} else if len(q.failures) > 0 { // (most queues never fail: no hashing then)
+		delete(q.failures, k)
+	}
+}
+
+// done ends a sync of key that was in flight (the workqueue's Done): its result is
+// handled as run handles one, the key is queued again if it was added meanwhile, and
+// its worker is free.
+func (q *workQueue) done(key string, err error) {
+	if q.stopped {
+		return
+	}
+	delete(q.processing, key)
+	q.forgetOrRetry(key, err)
+	if _, ok := q.dirty[key]; ok {
+		q.keys = append(q.keys, key)
+	}
+	q.wake()
 }
 
 // stop cancels every pending timer of the queue.

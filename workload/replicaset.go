@@ -2,15 +2,26 @@ package workload
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/flowcontrol"
 	"github.com/nodesim/nodesim/sim"
 )
 
 // BurstReplicas is the ReplicaSet controller's cap on creations or deletions per sync
 // (replica_set.go BurstReplicas).
 const BurstReplicas = 500
+
+// SlowStartInitialBatchSize is the size of the first batch of a sync's creations;
+// each next batch is twice the last (controller_utils.go).
+const SlowStartInitialBatchSize = 1
+
+// ConcurrentRSSyncs is kube-controller-manager's --concurrent-replicaset-syncs
+// default: how many ReplicaSets its workers sync at once
+// (pkg/controller/replicaset/config/v1alpha1/defaults.go).
+const ConcurrentRSSyncs = 5
 
 // ReplicaSetConfig configures the ReplicaSet controller.
 type ReplicaSetConfig struct {
@@ -23,6 +34,26 @@ type ReplicaSetConfig struct {
 	// Rand is the stream pod name suffixes are drawn from; nil means
 	// sim.NewRand(seed, "replicaset-controller").
 	Rand *sim.Rand
+	// RateLimit is the client-side rate limit of the controller's own clientset
+	// (kube-controller-manager's --kube-api-qps and --kube-api-burst; 20 and 30 in
+	// DefaultReplicaSetConfig). Every pod POST and DELETE, every status write (and
+	// GET after a conflict) and every Event the controller writes waits for a token
+	// (package flowcontrol; Events the spam filter skips are not written). The zero
+	// value is no limit.
+	RateLimit flowcontrol.RateLimit
+	// EventsRand draws the event writer's first retry sleep after a failed Event
+	// write (nil: half of flowcontrol.EventRetrySleep).
+	EventsRand *sim.Rand
+	// ConcurrentSyncs is --concurrent-replicaset-syncs: how many ReplicaSets may
+	// have a sync waiting for tokens at once (0: ConcurrentRSSyncs). A sync that
+	// finds its tokens takes no time and holds no worker.
+	ConcurrentSyncs int
+}
+
+// DefaultReplicaSetConfig is the controller's configuration in a default
+// kube-controller-manager.
+func DefaultReplicaSetConfig() ReplicaSetConfig {
+	return ReplicaSetConfig{RateLimit: flowcontrol.ControllerManager}
 }
 
 // ReplicaSetController keeps each ReplicaSet's number of active pods equal to its
@@ -62,6 +93,72 @@ type ReplicaSetController struct {
 	// syncs used counts; podVisits counts the pods syncs visit.
 	fullSync  bool
 	podVisits int
+
+	// The controller's clientset: its token bucket, the event writer that shares it,
+	// and the requests waiting for a token, in the order of their tokens (each
+	// reservation's instant is no earlier than the one before), behind one timer.
+	limiter    *flowcontrol.Limiter
+	events     *flowcontrol.EventWriter
+	waiting    []rsRequest
+	tokenTimer *sim.Timer
+	// gen is bumped by Stop: requests of an older generation are not sent.
+	gen uint64
+	// free holds ended syncs for reuse.
+	free []*rsSync
+}
+
+// rsSync is one syncReplicaSet, kept across engine events while it waits for its
+// client's tokens: upstream's worker goroutine blocked in the rate limiter's Wait,
+// and the goroutines it starts for a batch of creations or for the deletions.
+type rsSync struct {
+	key string
+	// rs is the ReplicaSet as the sync read it: its UpdateStatus carries that
+	// version's resourceVersion
+	rs    *apiserver.ReplicaSet
+	owner apiserver.OwnerReference
+	// counts: the sync counted the ReplicaSet's pods without listing them (nil: it
+	// listed them into active)
+	counts *rsCounts
+	// active: the active pods as listed at the start of the sync; upstream computes
+	// the status from that list at the end of the sync, whenever that is. A sync that
+	// only counted lists them when it starts waiting (at the instant it started,
+	// before its informer has seen any of its writes).
+	active []*apiserver.Pod
+	listed bool
+
+	// remaining: creations not started yet; batch: the next batch's size; running:
+	// requests of the current batch (or of the deletions) not answered yet
+	remaining, batch, running int
+	err                       error // manageReplicas' error: the first one
+
+	n, ready, avail int32 // the status it writes, once computed
+	computed        bool
+	retried         bool // its UpdateStatus met a conflict and was retried after a GET
+	statusErr       error
+
+	// async: a request of the sync waited for its token, so the sync ends by
+	// workQueue.done; inSync: the queue's call of sync has not returned yet, and
+	// an end inline leaves its result in result
+	async, inSync, ended bool
+	result               error
+}
+
+// rsOp is the request an rsRequest makes.
+type rsOp uint8
+
+const (
+	opCreatePod    rsOp = iota // POST pods, then a SuccessfulCreate or FailedCreate Event
+	opDeletePod                // DELETE pods/name, then a SuccessfulDelete or FailedDelete Event
+	opUpdateStatus             // PUT replicasets/name/status
+	opGetRS                    // GET replicasets/name after a conflict
+)
+
+// rsRequest is a request of a sync waiting for its token.
+type rsRequest struct {
+	s   *rsSync
+	op  rsOp
+	pod *apiserver.Pod // the pod to delete
+	at  time.Duration
 }
 
 // rsCounts is what a sync needs of a ReplicaSet's pods when it creates none and
@@ -136,6 +233,12 @@ func NewReplicaSetController(s *apiserver.Server, c *apiserver.Client, cfg Repli
 	if cfg.WatchLatency < 0 {
 		return nil, fmt.Errorf("workload: ReplicaSetConfig.WatchLatency %v is negative; it must be zero or positive", cfg.WatchLatency)
 	}
+	if _, err := cfg.RateLimit.Limiter(); err != nil {
+		return nil, fmt.Errorf("workload: ReplicaSetConfig.RateLimit %+v: %v", cfg.RateLimit, err)
+	}
+	if cfg.ConcurrentSyncs < 0 {
+		return nil, fmt.Errorf("workload: ReplicaSetConfig.ConcurrentSyncs %d is negative; it must be zero (the default, %d) or positive", cfg.ConcurrentSyncs, ConcurrentRSSyncs)
+	}
 	r := cfg.Rand
 	if r == nil {
 		r = sim.NewRand(s.Engine.Seed(), "replicaset-controller")
@@ -144,6 +247,10 @@ func NewReplicaSetController(s *apiserver.Server, c *apiserver.Client, cfg Repli
 	salt := sim.NewRand(s.Engine.Seed(), "replicaset-controller/uid-order").Uint64()
 	rc := &ReplicaSetController{s: s, c: c, cfg: cfg, rand: r, uidSalt: salt,
 		expCreate: map[string]map[string]bool{}, expDelete: map[string]map[string]bool{}}
+	var err error
+	if rc.tokenTimer, err = s.Engine.NewTimer(rc.sendWaiting); err != nil {
+		return nil, err
+	}
 	return rc, nil
 }
 
@@ -155,6 +262,16 @@ func (rc *ReplicaSetController) Start() {
 	rc.started = true
 	rc.counts = map[uint64]*rsCounts{}
 	rc.q = newWorkQueue(rc.s.Engine, rc.sync)
+	rc.q.workers = rc.cfg.ConcurrentSyncs
+	if rc.q.workers == 0 {
+		rc.q.workers = ConcurrentRSSyncs
+	}
+	// a new process: a new clientset, whose bucket starts full, a new recorder, and
+	// no expectations (a Stop may have left some of a sync it cut short)
+	rc.limiter, _ = rc.cfg.RateLimit.Limiter() // validated by NewReplicaSetController
+	rc.events, _ = flowcontrol.NewEventWriter(rc.s.Engine, rc.c, rc.limiter, rc.cfg.EventsRand)
+	clear(rc.expCreate)
+	clear(rc.expDelete)
 	f, lat := rc.cfg.Informers, rc.cfg.WatchLatency
 	rc.rsInf, rc.shared = apiserver.InformerFor(f, rc.s.ReplicaSets, rc.c, lat)
 	rc.podInf, _ = apiserver.InformerFor(f, rc.s.Pods, rc.c, lat)
@@ -185,6 +302,12 @@ func (rc *ReplicaSetController) Stop() {
 	}
 	rc.started = false
 	rc.q.stop()
+	// the process is gone, and with it every sync in flight and every queued Event
+	rc.gen++
+	rc.tokenTimer.Stop()
+	clear(rc.waiting)
+	rc.waiting = rc.waiting[:0]
+	rc.events.Stop()
 	if !rc.shared {
 		rc.rsInf.Stop()
 		rc.podInf.Stop()
@@ -258,37 +381,52 @@ func (rc *ReplicaSetController) satisfied(key string) bool {
 	return len(rc.expCreate[key]) == 0 && len(rc.expDelete[key]) == 0
 }
 
+// sync is syncReplicaSet. It runs to its end at once when every request it makes
+// finds a token; otherwise it holds its key (errSyncInFlight) and goes on at its
+// tokens' instants, and ends by rc.end.
 func (rc *ReplicaSetController) sync(key string) error {
 	rs, ok := rc.rsInf.Get(key)
 	if !ok {
 		return nil
 	}
 	manage := rc.satisfied(key) && !rs.Deleting
+	s := rc.newSync(key, rs)
 	c := rc.counts[rs.UID]
 	if c == nil || rc.fullSync || (manage && c.active > rs.Replicas) {
-		return rc.syncListed(key, rs, manage)
-	}
-	// Nothing to delete: no pod needs to be looked at.
-	var err error
-	if manage && c.active < rs.Replicas {
-		err = rc.createPods(key, rs, int(rs.Replicas-c.active))
-	}
-	now := rc.s.Now()
-	mr := time.Duration(rs.MinReadySeconds) * time.Second
-	if mr != 0 && (c.minReady != mr || c.pending > 0 && (c.stale || now > c.pendingMin)) {
-		rc.count(rs, c, mr, now)
-	}
-	avail, recheck := c.ready, time.Duration(0)
-	if mr != 0 {
-		avail = c.avail
-		if c.pending > 0 {
-			recheck = c.pendingMin - now + time.Nanosecond
+		rc.syncListed(s, manage)
+	} else {
+		// Nothing to delete: no pod needs to be looked at.
+		s.counts = c
+		if manage && c.active < rs.Replicas {
+			rc.createPods(s, int(rs.Replicas-c.active))
+		} else {
+			rc.manageDone(s)
 		}
 	}
-	if serr := rc.writeStatus(rs, c.active, c.ready, avail, recheck); err == nil {
-		err = serr
+	s.inSync = false
+	if !s.ended {
+		return errSyncInFlight
 	}
+	err := s.result
+	rc.release(s)
 	return err
+}
+
+func (rc *ReplicaSetController) newSync(key string, rs *apiserver.ReplicaSet) *rsSync {
+	var s *rsSync
+	if n := len(rc.free); n > 0 {
+		s, rc.free = rc.free[n-1], rc.free[:n-1]
+	} else {
+		s = &rsSync{}
+	}
+	*s = rsSync{key: key, rs: rs, batch: SlowStartInitialBatchSize, inSync: true, active: s.active[:0]}
+	return s
+}
+
+func (rc *ReplicaSetController) release(s *rsSync) {
+	clear(s.active)
+	*s = rsSync{active: s.active[:0]}
+	rc.free = append(rc.free, s)
 }
 
 // count walks the pods indexed under rs's UID and sets c from them at now.
@@ -302,7 +440,8 @@ func (rc *ReplicaSetController) count(rs *apiserver.ReplicaSet, c *rsCounts, min
 
 // syncListed is a sync that lists the ReplicaSet's pods, as every sync did before
 // counts: for deletions (which pods to delete depends on them) and to (re)count.
-func (rc *ReplicaSetController) syncListed(key string, rs *apiserver.ReplicaSet, manage bool) error {
+func (rc *ReplicaSetController) syncListed(s *rsSync, manage bool) {
+	rs := s.rs
 	now := rc.s.Now()
 	c := rc.counts[rs.UID]
 	if c == nil {
@@ -319,58 +458,209 @@ func (rc *ReplicaSetController) syncListed(key string, rs *apiserver.ReplicaSet,
 			active = append(active, p)
 		}
 	})
-	var err error
+	s.active, s.listed = active, true
 	if manage {
-		err = rc.manageReplicas(key, rs, active, all)
+		rc.manageReplicas(s, all)
+	} else {
+		rc.manageDone(s)
 	}
-	if serr := rc.updateStatus(rs, active); err == nil {
-		err = serr
+	if !s.async {
+		s.active = nil // (one that goes on keeps a list of its own: see wait)
 	}
 	clear(all)
 	clear(active)
 	rc.scratchAll, rc.scratchActive = all[:0], active[:0]
-	return err
 }
 
-func (rc *ReplicaSetController) manageReplicas(key string, rs *apiserver.ReplicaSet, active, all []*apiserver.Pod) error {
-	diff := len(active) - int(rs.Replicas)
+// manageReplicas creates the missing pods or deletes the surplus, at most
+// BurstReplicas, and then writes the status (manageDone).
+func (rc *ReplicaSetController) manageReplicas(s *rsSync, all []*apiserver.Pod) {
+	diff := len(s.active) - int(s.rs.Replicas)
 	switch {
 	case diff < 0:
-		return rc.createPods(key, rs, -diff)
+		rc.createPods(s, -diff)
 	case diff > 0:
 		n := min(diff, BurstReplicas)
-		cand := append([]*apiserver.Pod(nil), active...)
+		cand := append([]*apiserver.Pod(nil), s.active...)
 		rankPodsForDeletion(cand, all, rc.s.Now(), rc.uidSalt)
-		for _, p := range cand[:n] {
-			pk := p.Key()
-			if rc.expDelete[key] == nil {
-				rc.expDelete[key] = map[string]bool{}
-			}
-			rc.expDelete[key][pk] = true
-			if err := rc.s.Pods.Delete(rc.c, pk, apiserver.DeleteOptions{UID: p.UID}); err != nil {
-				delete(rc.expDelete[key], pk)
-				if !apiserver.IsNotFound(err) && !apiserver.IsConflict(err) {
-					rc.c.TraceError("delete", "pods", err)
-					return err
-				}
-			}
-		}
+		rc.deletePods(s, cand[:n])
+	default:
+		rc.manageDone(s)
 	}
-	return nil
 }
 
-// createPods creates up to BurstReplicas of the missing pods, one after the other.
-func (rc *ReplicaSetController) createPods(key string, rs *apiserver.ReplicaSet, missing int) error {
-	n := min(missing, BurstReplicas)
-	owner := controllerRef(KindReplicaSet, &rs.ObjectMeta)
-	for range n {
-		if err := rc.createPod(key, rs, owner); err != nil {
-			return err
-		}
-	}
-	return nil
+// createPods starts slowStartBatch over the missing pods, at most BurstReplicas.
+// Creations are expected one by one as each POST succeeds (expCreate): upstream's
+// ExpectCreations of the whole count before the first batch, less the skipped ones
+// after a failed batch, differs only while the sync runs, and the sync holds its key.
+func (rc *ReplicaSetController) createPods(s *rsSync, missing int) {
+	s.owner = controllerRef(KindReplicaSet, &s.rs.ObjectMeta)
+	s.remaining = min(missing, BurstReplicas)
+	rc.nextBatch(s)
 }
 
+// nextBatch starts slowStartBatch's next batch, each of whose goroutines makes a
+// POST and then writes an Event; the batch after it starts when all of them have
+// returned (createdPod). After a batch with an error, or the last batch, the sync
+// goes on to its status.
+func (rc *ReplicaSetController) nextBatch(s *rsSync) {
+	if s.err != nil || s.remaining == 0 {
+		rc.manageDone(s)
+		return
+	}
+	b := min(s.batch, s.remaining)
+	s.remaining -= b
+	s.batch = 2 * b
+	s.running = b
+	phased := rc.phased(b + rc.events.Admits(rc.eventKey(s, false), b))
+	for range b {
+		rc.request(s, opCreatePod, nil, phased)
+	}
+}
+
+// deletePods deletes the chosen pods, each in a goroutine of its own, all started at
+// once: a DELETE and then an Event each. All are expected first (ExpectDeletions).
+func (rc *ReplicaSetController) deletePods(s *rsSync, pods []*apiserver.Pod) {
+	m := rc.expDelete[s.key]
+	if m == nil {
+		m = map[string]bool{}
+		rc.expDelete[s.key] = m
+	}
+	for _, p := range pods {
+		m[p.Key()] = true
+	}
+	s.running = len(pods)
+	phased := rc.phased(len(pods) + rc.events.Admits(rc.eventKey(s, false), len(pods)))
+	for _, p := range pods {
+		rc.request(s, opDeletePod, p, phased)
+	}
+}
+
+// phased reports whether goroutines started together that need tokens between them
+// must reserve them in rounds (see request): the bucket does not hold them all. They
+// need one for each request and one for each of their Events that the spam filter
+// lets through.
+func (rc *ReplicaSetController) phased(tokens int) bool {
+	return rc.limiter.Available(rc.s.Now()) < float64(tokens)
+}
+
+// eventKey is what the event correlator's spam filter counts the sync's Events by:
+// the ReplicaSet they are about and their type. All of the controller's Events about
+// one ReplicaSet share a bucket of 25 per type (SuccessfulCreate and
+// SuccessfulDelete are both Normal), refilled one each 5 minutes: past that, they
+// are skipped and spend no token.
+func (rc *ReplicaSetController) eventKey(s *rsSync, warning bool) flowcontrol.SpamKey {
+	return flowcontrol.SpamKey{UID: s.rs.UID, Warning: warning}
+}
+
+// request makes one of the sync's requests: now if the client has a token, else at
+// the token's instant. A phased request is sent by an engine event even when its
+// token is there, after the requests already due at that instant: upstream's
+// goroutines started together each reserve a token before any of them is answered
+// (requests take milliseconds, starting a goroutine microseconds), so their Events,
+// written one at a time by the event writer, reserve theirs after all of the batch's
+// requests.
+func (rc *ReplicaSetController) request(s *rsSync, op rsOp, pod *apiserver.Pod, phased bool) {
+	now := rc.s.Now()
+	if at := rc.limiter.Wait(now); at > now || phased {
+		rc.wait(s)
+		rc.waiting = append(rc.waiting, rsRequest{s, op, pod, at})
+		if len(rc.waiting) == 1 {
+			_ = rc.tokenTimer.Schedule(at)
+		}
+		return
+	}
+	rc.send(s, op, pod)
+}
+
+// wait marks the sync as going on after this instant. Unless its status is computed
+// already, it keeps the active pods as listed at its start, which the status it
+// writes at its end is computed from.
+func (rc *ReplicaSetController) wait(s *rsSync) {
+	if s.async {
+		return
+	}
+	s.async = true
+	if s.computed {
+		s.active = nil
+		return
+	}
+	if s.listed {
+		s.active = slices.Clone(s.active) // the scratch list is reused
+		return
+	}
+	// A sync that only counted: its informer has not shown any of its writes yet,
+	// so the pods it lists now are those it counted.
+	s.listed = true
+	rc.podInf.EachByIndex(indexOwner, rc.uids.of(s.rs.UID), func(p *apiserver.Pod) {
+		if IsPodActive(p) {
+			s.active = append(s.active, p)
+		}
+	})
+}
+
+// sendWaiting sends the requests whose token has come, in order.
+func (rc *ReplicaSetController) sendWaiting() {
+	now := rc.s.Now()
+	n := 0
+	for n < len(rc.waiting) && rc.waiting[n].at <= now {
+		n++
+	}
+	due := rc.waiting[:n:n]
+	rc.waiting = rc.waiting[n:]
+	if len(rc.waiting) > 0 {
+		_ = rc.tokenTimer.Schedule(rc.waiting[0].at)
+	}
+	gen := rc.gen
+	for _, r := range due {
+		if rc.gen != gen {
+			return
+		}
+		rc.send(r.s, r.op, r.pod)
+	}
+	clear(due)
+	if len(rc.waiting) == 0 {
+		rc.waiting = nil // let the sent prefix go
+	}
+}
+
+// send makes the request now and carries the sync on.
+func (rc *ReplicaSetController) send(s *rsSync, op rsOp, pod *apiserver.Pod) {
+	switch op {
+	case opCreatePod:
+		err := rc.createPod(s.key, s.rs, s.owner)
+		if err != nil && s.err == nil {
+			s.err = err
+		}
+		rc.events.EmitAbout(rc.eventKey(s, err != nil)) // SuccessfulCreate, or FailedCreate
+		if s.running--; s.running == 0 {
+			rc.nextBatch(s)
+		}
+	case opDeletePod:
+		rc.deletePod(s, pod)
+		if s.running--; s.running == 0 {
+			rc.manageDone(s)
+		}
+	case opUpdateStatus:
+		rc.sendStatus(s)
+	case opGetRS:
+		rs, err := rc.s.ReplicaSets.Get(rc.c, s.key)
+		if err != nil {
+			// upstream returns the GET's error: the key is retried after its backoff
+			rc.c.TraceError("get", "replicasets", err)
+			s.statusErr = err
+			rc.end(s)
+			return
+		}
+		s.rs = rs
+		rc.request(s, opUpdateStatus, nil, false)
+	}
+}
+
+// createPod is CreatePods: one POST of a pod stamped from the template with a
+// generated name. A name already in use draws another: upstream's API server
+// generates the name (generateName) and retries a collision itself, so that is
+// still one request.
 func (rc *ReplicaSetController) createPod(key string, rs *apiserver.ReplicaSet, owner apiserver.OwnerReference) error {
 	var err error
 	for range 10 { // a name collision draws another suffix
@@ -393,41 +683,117 @@ func (rc *ReplicaSetController) createPod(key string, rs *apiserver.ReplicaSet, 
 	return err
 }
 
-func (rc *ReplicaSetController) updateStatus(rs *apiserver.ReplicaSet, active []*apiserver.Pod) error {
-	var ready, avail int32
-	now := rc.s.Now()
-	var recheck time.Duration
-	for _, p := range active {
-		if t, ok := podReadyTime(p); ok {
-			ready++
-			if ok, d := podAvailable(t, rs.MinReadySeconds, now); ok {
-				avail++
-			} else if recheck == 0 || d < recheck {
-				recheck = d
-			}
-		}
+// deletePod is DeletePod: a DELETE of the pod (with its UID as precondition, so a
+// pod of the same name created since is left alone) and a SuccessfulDelete or
+// FailedDelete Event; a pod already gone gets no Event. A failed deletion is no
+// longer expected.
+func (rc *ReplicaSetController) deletePod(s *rsSync, p *apiserver.Pod) {
+	pk := p.Key()
+	err := rc.s.Pods.Delete(rc.c, pk, apiserver.DeleteOptions{UID: p.UID})
+	if err == nil {
+		rc.events.EmitAbout(rc.eventKey(s, false)) // SuccessfulDelete
+		return
 	}
-	return rc.writeStatus(rs, int32(len(active)), ready, avail, recheck)
+	if m := rc.expDelete[s.key]; m != nil {
+		delete(m, pk)
+	}
+	if apiserver.IsNotFound(err) || apiserver.IsConflict(err) {
+		return
+	}
+	rc.c.TraceError("delete", "pods", err)
+	rc.events.EmitAbout(rc.eventKey(s, true)) // FailedDelete
+	if s.err == nil {
+		s.err = err
+	}
 }
 
-// writeStatus queues a sync recheck from now (if positive) and writes the status if it
-// changed.
-func (rc *ReplicaSetController) writeStatus(rs *apiserver.ReplicaSet, n, ready, avail int32, recheck time.Duration) error {
+// manageDone computes the status once manageReplicas has returned and writes it. A
+// sync that waited computes it, as upstream's calculateStatus does, from the pods it
+// listed at its start, at the instant it gets there.
+func (rc *ReplicaSetController) manageDone(s *rsSync) {
+	rs := s.rs
+	now := rc.s.Now()
+	if s.listed {
+		var ready, avail int32
+		var recheck time.Duration
+		for _, p := range s.active {
+			if t, ok := podReadyTime(p); ok {
+				ready++
+				if ok, d := podAvailable(t, rs.MinReadySeconds, now); ok {
+					avail++
+				} else if recheck == 0 || d < recheck {
+					recheck = d
+				}
+			}
+		}
+		rc.writeStatus(s, int32(len(s.active)), ready, avail, recheck)
+		return
+	}
+	c := s.counts
+	mr := time.Duration(rs.MinReadySeconds) * time.Second
+	if mr != 0 && (c.minReady != mr || c.pending > 0 && (c.stale || now > c.pendingMin)) {
+		rc.count(rs, c, mr, now)
+	}
+	avail, recheck := c.ready, time.Duration(0)
+	if mr != 0 {
+		avail = c.avail
+		if c.pending > 0 {
+			recheck = c.pendingMin - now + time.Nanosecond
+		}
+	}
+	rc.writeStatus(s, c.active, c.ready, avail, recheck)
+}
+
+// writeStatus queues a sync recheck from now (if positive) and, if the status
+// changed, writes it (updateReplicaSetStatus).
+func (rc *ReplicaSetController) writeStatus(s *rsSync, n, ready, avail int32, recheck time.Duration) {
+	rs := s.rs
 	if recheck > 0 {
 		rc.q.addAfter(rs.Key(), recheck)
 	}
 	if rs.StatusReplicas == n && rs.ReadyReplicas == ready && rs.AvailableReplicas == avail {
-		return nil
+		rc.end(s)
+		return
 	}
-	_, err := rc.s.ReplicaSets.Patch(rc.c, rs.Key(), func(x *apiserver.ReplicaSet) error {
-		x.StatusReplicas, x.ReadyReplicas, x.AvailableReplicas = n, ready, avail
+	s.n, s.ready, s.avail, s.computed = n, ready, avail, true
+	rc.request(s, opUpdateStatus, nil, false)
+}
+
+// sendStatus is updateReplicaSetStatus's UpdateStatus, with the resourceVersion the
+// sync read: after a conflict it GETs the ReplicaSet and tries once more
+// (statusUpdateRetries), each a request of its own.
+func (rc *ReplicaSetController) sendStatus(s *rsSync) {
+	_, err := rc.s.ReplicaSets.UpdateStatusFrom(rc.c, s.rs, func(x *apiserver.ReplicaSet) error {
+		x.StatusReplicas, x.ReadyReplicas, x.AvailableReplicas = s.n, s.ready, s.avail
 		return nil
 	})
-	if apiserver.IsNotFound(err) {
-		return nil
+	switch {
+	case err == nil || apiserver.IsNotFound(err):
+	case apiserver.IsConflict(err) && !s.retried:
+		rc.c.TraceError("update", "replicasets", err)
+		s.retried = true
+		rc.request(s, opGetRS, nil, false)
+		return
+	default:
+		rc.c.TraceError("update", "replicasets", err)
+		s.statusErr = err
 	}
-	rc.c.TraceError("patch", "replicasets", err)
-	return err
+	rc.end(s)
+}
+
+// end ends the sync: its error is the status write's, else manageReplicas'. A sync
+// that waited tells its queue (the workqueue's Done), unless a Stop came first.
+func (rc *ReplicaSetController) end(s *rsSync) {
+	err := s.statusErr
+	if err == nil {
+		err = s.err
+	}
+	if s.inSync {
+		s.ended, s.result = true, err
+		return
+	}
+	rc.q.done(s.key, err)
+	rc.release(s)
 }
 
 // podAvailable reports whether a pod Ready since readyAt counts as available at now

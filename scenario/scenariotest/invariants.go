@@ -328,6 +328,42 @@ func NoEarlyTaintEviction(res *scenario.Result) error {
 		sets  [][]taint.Taint // the node's NoExecute taint sets during the period
 	}
 	periods := map[string]*period{}
+	check := func(pod, n string, now time.Duration) error {
+		tols, ok := PodTolerations(res.Scenario, pod)
+		if !ok {
+			return nil
+		}
+		taints := nt.noExecute(n, now)
+		if len(taints) == 0 {
+			return fmt.Errorf("pod %s evicted by the taint manager at %ss but node %s has no NoExecute taint", pod, sim.Seconds(now), n)
+		}
+		all, used := taint.GetMatchingTolerations(taints, tols, false)
+		if !all {
+			return nil // an untolerated taint evicts at once
+		}
+		d, forever := taint.MinTolerationTime(used)
+		if forever {
+			return fmt.Errorf("pod %s evicted at %ss though it tolerates every NoExecute taint of %s forever", pod, sim.Seconds(now), n)
+		}
+		earliest := nt.noExecuteSince(n, now)
+		if p := periods[n]; p != nil && p.since == earliest {
+			for _, set := range p.sets {
+				all, used := taint.GetMatchingTolerations(set, tols, false)
+				if !all {
+					d = 0 // evicted at once when this set was seen
+					break
+				}
+				if ds, forever := taint.MinTolerationTime(used); !forever {
+					d = min(d, ds)
+				}
+			}
+		}
+		if now < earliest+d {
+			return fmt.Errorf("pod %s evicted at %ss, before its toleration of %s ran out (taints since %s)", pod, sim.Seconds(now), d, sim.Seconds(earliest)+"s")
+		}
+		return nil
+	}
+	evictions := newEvictionDecisions(res.Records())
 	for i := range res.Records() {
 		r := &res.Records()[i]
 		nt.apply(r)
@@ -344,46 +380,59 @@ func NoEarlyTaintEviction(res *scenario.Result) error {
 			}
 			periods[n].sets = append(periods[n].sets, cur)
 			continue
-		case "PodEvicted":
-		default:
-			continue
 		}
-		if r.Str("reason") != "TaintManagerEviction" {
-			continue
+		if err := evictions.see(r, check); err != nil {
+			return err
 		}
-		tols, ok := PodTolerations(res.Scenario, r.Str("pod"))
-		if !ok {
-			continue
-		}
-		n := r.Str("node")
-		taints := nt.noExecute(n, r.T)
-		if len(taints) == 0 {
-			return fmt.Errorf("pod %s evicted by the taint manager at %s but node %s has no NoExecute taint", r.Str("pod"), at(r), n)
-		}
-		all, used := taint.GetMatchingTolerations(taints, tols, false)
-		if !all {
-			continue // an untolerated taint evicts at once
-		}
-		d, forever := taint.MinTolerationTime(used)
-		if forever {
-			return fmt.Errorf("pod %s evicted at %s though it tolerates every NoExecute taint of %s forever", r.Str("pod"), at(r), n)
-		}
-		earliest := nt.noExecuteSince(n, r.T)
-		if p := periods[n]; p != nil && p.since == earliest {
-			for _, set := range p.sets {
-				all, used := taint.GetMatchingTolerations(set, tols, false)
-				if !all {
-					d = 0 // evicted at once when this set was seen
-					break
-				}
-				if ds, forever := taint.MinTolerationTime(used); !forever {
-					d = min(d, ds)
-				}
+	}
+	return nil
+}
+
+// evictionDecisions follows the taint eviction controller's evictions. Its client is
+// rate limited (flowcontrol), so an eviction's DELETE, and its PodEvicted record, can
+// come after the instant it fired, when the taints may have changed: upstream's
+// goroutine goes on whatever happens meanwhile. The decision is checked at the
+// "Marking for deletion" Event the controller records when the eviction fires, and
+// its verdict reported at the PodEvicted record.
+type evictionDecisions struct {
+	podNode map[string]string // pod → its node (a pod's binding never changes)
+	verdict map[string]error  // pod → the check of its last eviction that fired
+}
+
+const markingPrefix = "Marking for deletion Pod "
+
+// newEvictionDecisions learns each pod's node from the records that name it: pods of
+// a cluster that starts out running were never created in the trace.
+func newEvictionDecisions(recs []sim.Record) *evictionDecisions {
+	e := &evictionDecisions{podNode: map[string]string{}, verdict: map[string]error{}}
+	for i := range recs {
+		switch r := &recs[i]; r.Kind {
+		case "PodCreated", "PodScheduled", "PodEvicted":
+			if n := r.Str("node"); n != "" {
+				e.podNode[r.Str("pod")] = n
 			}
 		}
-		if r.T < earliest+d {
-			return fmt.Errorf("pod %s evicted at %s, before its toleration of %s ran out (taints since %s)", r.Str("pod"), at(r), d, sim.Seconds(earliest)+"s")
+	}
+	return e
+}
+
+func (e *evictionDecisions) see(r *sim.Record, check func(pod, node string, now time.Duration) error) error {
+	switch r.Kind {
+	case "Event":
+		if r.Str("reason") == "TaintManagerEviction" && strings.HasPrefix(r.Str("message"), markingPrefix) {
+			pod := r.Str("object")
+			e.verdict[pod] = check(pod, e.podNode[pod], r.T)
 		}
+	case "PodEvicted":
+		if r.Str("reason") != "TaintManagerEviction" {
+			return nil
+		}
+		pod := r.Str("pod")
+		if v, ok := e.verdict[pod]; ok {
+			delete(e.verdict, pod)
+			return v
+		}
+		return check(pod, r.Str("node"), r.T)
 	}
 	return nil
 }
@@ -399,24 +448,28 @@ func NoEarlyTaintEviction(res *scenario.Result) error {
 // before a tolerate-forever one evicts at once, as upstream.
 func ForeverTolerantNeverEvicted(res *scenario.Result) error {
 	nt := nodeTaints{}
-	for i := range res.Records() {
-		r := &res.Records()[i]
-		nt.apply(r)
-		if r.Kind != "PodEvicted" || r.Str("reason") != "TaintManagerEviction" {
-			continue
-		}
-		tols, ok := PodTolerations(res.Scenario, r.Str("pod"))
+	check := func(pod, n string, now time.Duration) error {
+		tols, ok := PodTolerations(res.Scenario, pod)
 		if !ok {
-			continue
+			return nil
 		}
-		taints := nt.noExecute(r.Str("node"), r.T)
+		taints := nt.noExecute(n, now)
 		if len(taints) == 0 {
-			continue
+			return nil
 		}
 		if matched, used := taint.GetMatchingTolerations(taints, tols, false); matched {
 			if _, forever := taint.MinTolerationTime(used); forever {
-				return fmt.Errorf("pod %s tolerates every NoExecute taint of node %s forever but was evicted at %s", r.Str("pod"), r.Str("node"), at(r))
+				return fmt.Errorf("pod %s tolerates every NoExecute taint of node %s forever but was evicted at %ss", pod, n, sim.Seconds(now))
 			}
+		}
+		return nil
+	}
+	evictions := newEvictionDecisions(res.Records())
+	for i := range res.Records() {
+		r := &res.Records()[i]
+		nt.apply(r)
+		if err := evictions.see(r, check); err != nil {
+			return err
 		}
 	}
 	return nil
