@@ -306,6 +306,13 @@ type NodeSelectorTerm struct {
 	MatchFields      []NodeSelectorRequirement
 }
 
+// PreferredSchedulingTerm is a weighted preference (1–100) for the nodes that match a
+// term.
+type PreferredSchedulingTerm struct {
+	Weight     int32
+	Preference NodeSelectorTerm
+}
+
 // Priorities of the two system priority classes (scheduling.k8s.io).
 const (
 	SystemClusterCritical         = "system-cluster-critical"
@@ -321,9 +328,12 @@ const (
 // a template or another pod may reference is never changed in place; a writer
 // replaces the pointer with a changed copy (Pod.EditSpec).
 type PodSpec struct {
-	Tolerations                   []taint.Toleration
-	NodeSelector                  map[string]string
-	RequiredNodeAffinity          []NodeSelectorTerm
+	Tolerations          []taint.Toleration
+	NodeSelector         map[string]string
+	RequiredNodeAffinity []NodeSelectorTerm
+	// PreferredNodeAffinity is nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution:
+	// the scheduler's NodeAffinity score adds the weights of the terms a node matches.
+	PreferredNodeAffinity         []PreferredSchedulingTerm
 	PriorityClassName             string
 	Priority                      int32
 	TerminationGracePeriodSeconds int64
@@ -346,6 +356,7 @@ func (s *PodSpec) DeepCopy() *PodSpec {
 	c.Tolerations = slices.Clone(s.Tolerations)
 	c.NodeSelector = copyMap(s.NodeSelector)
 	c.RequiredNodeAffinity = slices.Clone(s.RequiredNodeAffinity)
+	c.PreferredNodeAffinity = slices.Clone(s.PreferredNodeAffinity)
 	return &c
 }
 

@@ -44,18 +44,34 @@ func convertAffinity(a *corev1.Affinity) []apiserver.NodeSelectorTerm {
 	}
 	var terms []apiserver.NodeSelectorTerm
 	for _, t := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
-		var term apiserver.NodeSelectorTerm
-		for _, r := range t.MatchExpressions {
-			term.MatchExpressions = append(term.MatchExpressions, apiserver.NodeSelectorRequirement{
-				Key: r.Key, Operator: string(r.Operator), Values: append([]string(nil), r.Values...)})
-		}
-		for _, r := range t.MatchFields {
-			term.MatchFields = append(term.MatchFields, apiserver.NodeSelectorRequirement{
-				Key: r.Key, Operator: string(r.Operator), Values: append([]string(nil), r.Values...)})
-		}
-		terms = append(terms, term)
+		terms = append(terms, convertTerm(t))
 	}
 	return terms
+}
+
+// convertPreferred converts nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution.
+func convertPreferred(a *corev1.Affinity) []apiserver.PreferredSchedulingTerm {
+	if a == nil || a.NodeAffinity == nil {
+		return nil
+	}
+	var terms []apiserver.PreferredSchedulingTerm
+	for _, t := range a.NodeAffinity.PreferredDuringSchedulingIgnoredDuringExecution {
+		terms = append(terms, apiserver.PreferredSchedulingTerm{Weight: t.Weight, Preference: convertTerm(t.Preference)})
+	}
+	return terms
+}
+
+func convertTerm(t corev1.NodeSelectorTerm) apiserver.NodeSelectorTerm {
+	var term apiserver.NodeSelectorTerm
+	for _, r := range t.MatchExpressions {
+		term.MatchExpressions = append(term.MatchExpressions, apiserver.NodeSelectorRequirement{
+			Key: r.Key, Operator: string(r.Operator), Values: append([]string(nil), r.Values...)})
+	}
+	for _, r := range t.MatchFields {
+		term.MatchFields = append(term.MatchFields, apiserver.NodeSelectorRequirement{
+			Key: r.Key, Operator: string(r.Operator), Values: append([]string(nil), r.Values...)})
+	}
+	return term
 }
 
 // podFromSpec converts a pod spec (of a Pod or a workload template).
@@ -64,6 +80,7 @@ func podFromSpec(meta apiserver.ObjectMeta, ps *corev1.PodSpec) *apiserver.Pod {
 		Tolerations:                   convertTolerations(ps.Tolerations),
 		NodeSelector:                  copyLabels(ps.NodeSelector),
 		RequiredNodeAffinity:          convertAffinity(ps.Affinity),
+		PreferredNodeAffinity:         convertPreferred(ps.Affinity),
 		PriorityClassName:             ps.PriorityClassName,
 		TerminationGracePeriodSeconds: defaultGracePeriod,
 		HostNetwork:                   ps.HostNetwork,

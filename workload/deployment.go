@@ -202,6 +202,25 @@ func PodTemplateHash(t *apiserver.PodTemplate) string {
 			}
 		}
 	}
+	for _, pt := range sp.PreferredNodeAffinity { // written only when present: hashes of other templates stay
+		w("preferred")
+		w(strconv.Itoa(int(pt.Weight)))
+		for _, r := range pt.Preference.MatchExpressions {
+			w(r.Key)
+			w(r.Operator)
+			for _, v := range r.Values {
+				w(v)
+			}
+		}
+		for _, r := range pt.Preference.MatchFields {
+			w("field")
+			w(r.Key)
+			w(r.Operator)
+			for _, v := range r.Values {
+				w(v)
+			}
+		}
+	}
 	w(sp.PriorityClassName)
 	w(strconv.FormatInt(sp.TerminationGracePeriodSeconds, 10))
 	w(fmt.Sprint(sp.Requests.MilliCPU, sp.Requests.Memory, sp.Requests.Pods, sp.HostNetwork, int64(sp.ReadinessDelay)))

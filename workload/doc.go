@@ -77,8 +77,11 @@
 //     on the node; from 1.33 not for pods that request nothing, kubernetes#130260;
 //     from 1.36 the change the pod makes, 50 + (50 + with − without)/2,
 //     kubernetes#135573; 1.31, 1.33 and 1.37 read, 1.32 and 1.34–1.36 dated by
-//     those PRs), TaintToleration's PreferNoSchedule score (weight 3) and
-//     PodTopologySpread with the system default constraints (weight 2; below); the
+//     those PRs), TaintToleration's PreferNoSchedule score (weight 3),
+//     NodeAffinity's for a pod with preferred terms (weight 2: the weights of the
+//     terms a node matches, normalized to the best node's, DefaultNormalizeScore;
+//     nodeaffinity Score, the same in 1.31–1.37) and PodTopologySpread with the
+//     system default constraints (weight 2; below); the
 //     highest total wins, and among equal totals the scheduler draws one, each
 //     equally likely (SchedulerConfig.Rand; the scenario's stream "scheduler";
 //     without a Rand, the first by name). In 1.31 and
@@ -324,8 +327,8 @@
 // the FailedScheduling message; this package does not), no spread constraints of a
 // pod's own, and only the scores named above run. Left out: ImageLocality, which
 // upstream scores by the images a node already has (nodesim's nodes report none: at
-// most ≈17 for a 190 MB image every node has); InterPodAffinity and preferred node
-// affinity, which a scenario cannot ask for. A cycle happens at one instant at the
+// most ≈17 for a 190 MB image every node has); InterPodAffinity, which a scenario
+// cannot ask for. A cycle happens at one instant at the
 // end of its SchedulingLatency, so no event arrives while a pod
 // is in flight (upstream requeues a pod whose in-flight events a hint accepts, and
 // in 1.31 one whose cycle saw any move request). The active queue orders pods by
@@ -400,9 +403,11 @@
 // name order), each to the next node that passes filterNode: unschedulable,
 // taints and tolerations, nodeSelector and required node affinity, then
 // NodeResourcesFit against the DaemonSet pods, bound bare pods and pods already
-// placed there, and allocatable pods. Nodes with untolerated PreferNoSchedule
-// taints come last, fewest first (TaintToleration's score, weight 3, outweighs
-// LeastAllocated's, so the scheduler turns to them only when the others are full).
+// placed there, and allocatable pods. Nodes are taken in tiers of their static
+// score, highest first: TaintToleration's (weight 3; nodes with untolerated
+// PreferNoSchedule taints come last, fewest first) plus, for a pod with preferred
+// node affinity, NodeAffinity's (weight 2). Those outweigh LeastAllocated's, so the
+// scheduler turns to a lower tier only when the higher ones are full.
 // The static filters are evaluated once per distinct set of scheduling
 // constraints; ReplicaSets with the same constraints continue from where the
 // previous one stopped, so while no node is full their pods per node differ by at

@@ -184,6 +184,20 @@ func matchTerm(t *apiserver.NodeSelectorTerm, n *apiserver.Node) bool {
 	return true
 }
 
+// PreferredAffinityScore is NodeAffinity's raw score of node n for a pod's preferred
+// terms (component-helpers nodeaffinity PreferredSchedulingTerms.Score): the sum of
+// the weights of the terms n matches; a term of weight 0 or with no requirement
+// counts for nothing.
+func PreferredAffinityScore(terms []apiserver.PreferredSchedulingTerm, n *apiserver.Node) int64 {
+	var score int64
+	for i := range terms {
+		if t := &terms[i]; t.Weight != 0 && matchTerm(&t.Preference, n) {
+			score += int64(t.Weight)
+		}
+	}
+	return score
+}
+
 // matchesField evaluates a field selector requirement on metadata.name, the only key
 // the API server accepts, with In or NotIn (fields.Selector's In and NotIn on the
 // node's name).

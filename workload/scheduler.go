@@ -232,8 +232,10 @@ type Scheduler struct {
 	// startedAt is when Start ran: the phase of the queue's tickers (Run's wait.Until).
 	startedAt time.Duration
 
-	scores []int64     // scratch: scores of the feasible nodes of one cycle
-	order  []*nodeInfo // scratch: the feasible nodes, in the order filtered
+	scores []int64 // scratch: scores of the feasible nodes of one cycle
+	// scratch: NodeAffinity's raw scores of the feasible nodes
+	affinity []int64
+	order    []*nodeInfo // scratch: the feasible nodes, in the order filtered
 	// nextStart is where the next cycle starts filtering (upstream nextStartNodeIndex).
 	nextStart int
 	// version counts changes to what the filters read of the nodes (a node added,
@@ -587,15 +589,30 @@ func (sc *Scheduler) selectNode(p *apiserver.Pod) *nodeInfo {
 	if len(order) == 0 {
 		return nil
 	}
+	// NodeAffinity's score, for a pod with preferred terms (PreScore skips the others):
+	// the weights of the terms each node matches, normalized to the best node's.
+	affinity := sc.affinity[:0]
+	maxAffinity := int64(0)
+	if len(p.PreferredNodeAffinity) > 0 {
+		for _, ni := range order {
+			a := PreferredAffinityScore(p.PreferredNodeAffinity, ni.node)
+			affinity = append(affinity, a)
+			maxAffinity = max(maxAffinity, a)
+		}
+	}
 	for i, raw := range scores {
 		fit, prefer := raw>>32, raw&(1<<32-1)
 		taintScore := int64(MaxNodeScore)
 		if maxPrefer > 0 {
 			taintScore = MaxNodeScore - prefer*MaxNodeScore/maxPrefer
 		}
-		// default plugin weights: the two above 1, TaintToleration 3
+		// default plugin weights: the two above 1, TaintToleration 3, NodeAffinity 2
 		scores[i] = fit + taintScore*3
+		if maxAffinity > 0 {
+			scores[i] += 2 * (MaxNodeScore * affinity[i] / maxAffinity)
+		}
 	}
+	sc.affinity = affinity[:0]
 	sc.spreadScores(p, order, scores) // PodTopologySpread, weight 2
 	return sc.pickBest(order, scores)
 }

@@ -148,17 +148,18 @@ type nodeRoom struct {
 
 // placeGroup is the set of nodes that pass the static filters (unschedulable,
 // taints, node selector, required affinity) for pods with the same scheduling
-// constraints, in tiers by the number of PreferNoSchedule taints they do not
-// tolerate (fewest first: TaintToleration's score, weight 3, outweighs
-// LeastAllocated's, so the scheduler turns to such nodes only when the others are
-// full).
+// constraints, in tiers by their static score, highest first: TaintToleration's
+// (weight 3; fewer PreferNoSchedule taints not tolerated score higher) and, for a pod
+// with preferred node affinity, NodeAffinity's (weight 2). Those outweigh
+// LeastAllocated's, so the scheduler turns to a lower tier only when the higher ones
+// are full.
 type placeGroup struct {
 	tiers []placeTier
 }
 
 // placeTier is one tier's nodes and the round-robin cursor its ReplicaSets share.
 type placeTier struct {
-	prefer int64
+	score  int64   // the tier's static score, highest first
 	nodes  []int32 // positions in settler.nodes, in placement order
 	cursor int
 	next   []int32 // scratch: circular list for roundRobin
@@ -708,6 +709,15 @@ func (st *settler) group(p *apiserver.Pod) *placeGroup {
 		return g
 	}
 	g := &placeGroup{}
+	// The nodes' static scores: TaintToleration (weight 3) and, for a pod with
+	// preferred terms, NodeAffinity (weight 2), each normalized over the nodes that
+	// pass, as the scheduler's are.
+	type cand struct {
+		i                int32
+		prefer, affinity int64
+	}
+	var cands []cand
+	maxPrefer, maxAffinity := int64(0), int64(0)
 	for _, i := range st.order {
 		n := st.nodes[i]
 		switch filterNode(p, n, apiserver.Resources{}, 0, st.cmpOps).code {
@@ -715,24 +725,39 @@ func (st *settler) group(p *apiserver.Pod) *placeGroup {
 		default:
 			continue
 		}
-		prefer := countPreferNoSchedule(n.Taints, p.Tolerations, st.cmpOps)
+		c := cand{i: i, prefer: countPreferNoSchedule(n.Taints, p.Tolerations, st.cmpOps)}
+		if len(p.PreferredNodeAffinity) > 0 {
+			c.affinity = PreferredAffinityScore(p.PreferredNodeAffinity, n)
+		}
+		maxPrefer, maxAffinity = max(maxPrefer, c.prefer), max(maxAffinity, c.affinity)
+		cands = append(cands, c)
+	}
+	for _, c := range cands {
+		score := int64(3 * MaxNodeScore)
+		if maxPrefer > 0 {
+			score = 3 * (MaxNodeScore - c.prefer*MaxNodeScore/maxPrefer)
+		}
+		if maxAffinity > 0 {
+			score += 2 * (MaxNodeScore * c.affinity / maxAffinity)
+		}
 		t := 0
-		for t < len(g.tiers) && g.tiers[t].prefer < prefer {
+		for t < len(g.tiers) && g.tiers[t].score > score {
 			t++
 		}
-		if t == len(g.tiers) || g.tiers[t].prefer != prefer {
+		if t == len(g.tiers) || g.tiers[t].score != score {
 			g.tiers = append(g.tiers, placeTier{})
 			copy(g.tiers[t+1:], g.tiers[t:])
-			g.tiers[t] = placeTier{prefer: prefer}
+			g.tiers[t] = placeTier{score: score}
 		}
-		g.tiers[t].nodes = append(g.tiers[t].nodes, i)
+		g.tiers[t].nodes = append(g.tiers[t].nodes, c.i)
 	}
 	st.groups[sig] = g
 	return g
 }
 
-// schedulingSignature encodes what filterNode reads of a pod besides its requests:
-// tolerations, node selector and required node affinity.
+// schedulingSignature encodes what filterNode and the static scores read of a pod
+// besides its requests: tolerations, node selector, required and preferred node
+// affinity.
 func schedulingSignature(p *apiserver.Pod) string {
 	var b []byte
 	w := func(s string) { b = strconv.AppendInt(b, int64(len(s)), 10); b = append(b, ':'); b = append(b, s...) }
@@ -764,6 +789,25 @@ func schedulingSignature(p *apiserver.Pod) string {
 			}
 		}
 		for _, r := range term.MatchFields {
+			w("f")
+			w(r.Operator)
+			for _, v := range r.Values {
+				w(v)
+			}
+		}
+	}
+	for _, pt := range p.PreferredNodeAffinity {
+		w("p")
+		w(strconv.Itoa(int(pt.Weight)))
+		for _, r := range pt.Preference.MatchExpressions {
+			w("r")
+			w(r.Key)
+			w(r.Operator)
+			for _, v := range r.Values {
+				w(v)
+			}
+		}
+		for _, r := range pt.Preference.MatchFields {
 			w("f")
 			w(r.Operator)
 			for _, v := range r.Values {

@@ -413,6 +413,29 @@ func TestSettlePreferNoSchedule(t *testing.T) {
 	require.Equal(t, map[string]int{"n1": 2, "n2": 2, "n3": 1}, perNode)
 }
 
+// TestSettlePreferredAffinity: nodes a pod prefers (NodeAffinity, weight 2) are filled
+// first, and the most preferred before the less, as the scheduler's static scores
+// rank them; a PreferNoSchedule taint (weight 3) outranks a preference.
+func TestSettlePreferredAffinity(t *testing.T) {
+	w := newSettleWorld(t, 1)
+	small := apiserver.Resources{MilliCPU: 4000, Memory: 8 << 30, Pods: 2}
+	w.node("a", "zone-a", small, nil)
+	w.node("b", "zone-b", small, nil)
+	w.node("c", "zone-c", small, nil)
+	w.node("c-tainted", "zone-c", small, nil, taint.Taint{Key: "spot", Effect: taint.PreferNoSchedule})
+	d := webDeployment(5)
+	d.Template.Spec.EditSpec().PreferredNodeAffinity = []apiserver.PreferredSchedulingTerm{
+		{Weight: 10, Preference: apiserver.NodeSelectorTerm{MatchExpressions: []apiserver.NodeSelectorRequirement{req(apiserver.LabelZone, "In", "zone-b")}}},
+		{Weight: 90, Preference: apiserver.NodeSelectorTerm{MatchExpressions: []apiserver.NodeSelectorRequirement{req(apiserver.LabelZone, "In", "zone-c")}}},
+	}
+	w.restore(d)
+	w.settle()
+	perNode := map[string]int{}
+	w.s.Pods.Each(func(p *apiserver.Pod) { perNode[p.NodeName]++ })
+	// c (300+200), b (300+22), a (300), c-tainted (0+200): c and b full, then a
+	require.Equal(t, map[string]int{"c": 2, "b": 2, "a": 1}, perNode)
+}
+
 // TestSettleDeterministic: the same seed gives the same names and placement, another
 // seed other names.
 func TestSettleDeterministic(t *testing.T) {

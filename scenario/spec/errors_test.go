@@ -511,8 +511,10 @@ func TestUnsupportedFields(t *testing.T) {
 	runErrCases(t, []errCase{
 		{"pod anti-affinity", pod("        affinity:\n          podAntiAffinity: #1\n            requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: kubernetes.io/hostname}]\n"), []want{
 			{"1", "spec.objects[0].spec.affinity.podAntiAffinity", "not supported: inter-pod anti-affinity", scheduling}}},
-		{"preferred node affinity", pod("        affinity:\n          nodeAffinity:\n            preferredDuringSchedulingIgnoredDuringExecution: #1\n              - {weight: 1, preference: {matchExpressions: [{key: a, operator: Exists}]}}\n"), []want{
-			{"1", "spec.objects[0].spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution", "not supported: scheduling preferences", "nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"}}},
+		{"preferred node affinity weight", pod("        affinity:\n          nodeAffinity:\n            preferredDuringSchedulingIgnoredDuringExecution:\n              - {weight: 0, preference: {matchExpressions: [{key: a, operator: Exists}]}} #1\n"), []want{
+			{"1", "spec.objects[0].spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight", "weight 0 must be in the range 1-100", "an integer from 1 to 100"}}},
+		{"preferred node affinity operator", pod("        affinity:\n          nodeAffinity:\n            preferredDuringSchedulingIgnoredDuringExecution:\n              - {weight: 5, preference: {matchExpressions: [{key: a, operator: Has}]}} #1\n"), []want{
+			{"1", "spec.objects[0].spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].preference.matchExpressions[0].operator", `not a valid selector operator "Has"`, "In, NotIn, Exists, DoesNotExist, Gt, Lt"}}},
 		{"topology spread", pod("        topologySpreadConstraints: #1\n          - {maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule}\n"), []want{
 			{"1", "spec.objects[0].spec.topologySpreadConstraints", "not supported: topology spread", scheduling}}},
 		{"scheduler", pod("        schedulerName: my-scheduler #1\n"), []want{

@@ -44,7 +44,6 @@ var unsupportedPodFields = []struct {
 }{
 	{"affinity.podAffinity", "inter-pod affinity is not modelled by the scheduler", "nodeSelector, nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
 	{"affinity.podAntiAffinity", "inter-pod anti-affinity is not modelled by the scheduler", "nodeSelector, nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
-	{"affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution", "scheduling preferences are not modelled", "nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
 	{"topologySpreadConstraints", "topology spread is not modelled by the scheduler", "nodeSelector, nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
 	{"schedulingGates", "scheduling gates are not modelled (nothing would remove them)", "leave it unset"},
 	{"readinessGates", "readiness gates are not modelled (nothing would set them)", "leave it unset"},
@@ -375,6 +374,15 @@ func (c *objCheck) podSpec(s *corev1.PodSpec, at string, template bool) {
 	if s.Affinity != nil && s.Affinity.NodeAffinity != nil && s.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil {
 		c.nodeSelector(s.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution, at+".affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution")
 	}
+	if s.Affinity != nil && s.Affinity.NodeAffinity != nil {
+		pat := at + ".affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution"
+		for i, t := range s.Affinity.NodeAffinity.PreferredDuringSchedulingIgnoredDuringExecution {
+			if t.Weight < 1 || t.Weight > 100 {
+				c.fail(index(pat, i)+".weight", "an integer from 1 to 100", "weight %d must be in the range 1-100", t.Weight)
+			}
+			c.nodeSelectorTerm(t.Preference, index(pat, i)+".preference")
+		}
+	}
 	comparison := c.p.cmpOps
 	for i, t := range s.Tolerations {
 		if field, problem, allowed := tolerationProblem(t, comparison); problem != "" {
@@ -389,37 +397,41 @@ func (c *objCheck) nodeSelector(ns *corev1.NodeSelector, at string) {
 		c.fail(at+".nodeSelectorTerms", "at least one term", "must have at least one node selector term")
 	}
 	for i, term := range ns.NodeSelectorTerms {
-		ta := index(at+".nodeSelectorTerms", i)
-		for j, r := range term.MatchExpressions {
-			ra := index(ta+".matchExpressions", j)
-			switch r.Operator {
-			case corev1.NodeSelectorOpIn, corev1.NodeSelectorOpNotIn:
-				if len(r.Values) == 0 {
-					c.fail(ra+".values", "at least one value with In or NotIn", "missing values")
-				}
-			case corev1.NodeSelectorOpExists, corev1.NodeSelectorOpDoesNotExist:
-				if len(r.Values) > 0 {
-					c.fail(ra+".values", "no values with Exists or DoesNotExist", "values with operator %s", r.Operator)
-				}
-			case corev1.NodeSelectorOpGt, corev1.NodeSelectorOpLt:
-				if len(r.Values) != 1 || len(content.IsDecimalInteger(r.Values[0])) > 0 {
-					c.fail(ra+".values", "exactly one integer value with Gt or Lt", "values %q with operator %s", r.Values, r.Operator)
-				}
-			default:
-				c.fail(ra+".operator", "In, NotIn, Exists, DoesNotExist, Gt, Lt", "not a valid selector operator %q", r.Operator)
+		c.nodeSelectorTerm(term, index(at+".nodeSelectorTerms", i))
+	}
+}
+
+// nodeSelectorTerm validates one node selector term as the API server does.
+func (c *objCheck) nodeSelectorTerm(term corev1.NodeSelectorTerm, ta string) {
+	for j, r := range term.MatchExpressions {
+		ra := index(ta+".matchExpressions", j)
+		switch r.Operator {
+		case corev1.NodeSelectorOpIn, corev1.NodeSelectorOpNotIn:
+			if len(r.Values) == 0 {
+				c.fail(ra+".values", "at least one value with In or NotIn", "missing values")
 			}
-			if msgs := content.IsLabelKey(r.Key); len(msgs) > 0 {
-				c.fail(ra+".key", "a label key", "invalid key %q: %s", r.Key, strings.Join(msgs, "; "))
+		case corev1.NodeSelectorOpExists, corev1.NodeSelectorOpDoesNotExist:
+			if len(r.Values) > 0 {
+				c.fail(ra+".values", "no values with Exists or DoesNotExist", "values with operator %s", r.Operator)
 			}
+		case corev1.NodeSelectorOpGt, corev1.NodeSelectorOpLt:
+			if len(r.Values) != 1 || len(content.IsDecimalInteger(r.Values[0])) > 0 {
+				c.fail(ra+".values", "exactly one integer value with Gt or Lt", "values %q with operator %s", r.Values, r.Operator)
+			}
+		default:
+			c.fail(ra+".operator", "In, NotIn, Exists, DoesNotExist, Gt, Lt", "not a valid selector operator %q", r.Operator)
 		}
-		for j, r := range term.MatchFields {
-			ra := index(ta+".matchFields", j)
-			if r.Key != "metadata.name" {
-				c.fail(ra+".key", "metadata.name", "not a supported field selector key %q", r.Key)
-			}
-			if (r.Operator != corev1.NodeSelectorOpIn && r.Operator != corev1.NodeSelectorOpNotIn) || len(r.Values) != 1 {
-				c.fail(ra, "operator In or NotIn with exactly one value", "invalid field selector requirement")
-			}
+		if msgs := content.IsLabelKey(r.Key); len(msgs) > 0 {
+			c.fail(ra+".key", "a label key", "invalid key %q: %s", r.Key, strings.Join(msgs, "; "))
+		}
+	}
+	for j, r := range term.MatchFields {
+		ra := index(ta+".matchFields", j)
+		if r.Key != "metadata.name" {
+			c.fail(ra+".key", "metadata.name", "not a supported field selector key %q", r.Key)
+		}
+		if (r.Operator != corev1.NodeSelectorOpIn && r.Operator != corev1.NodeSelectorOpNotIn) || len(r.Values) != 1 {
+			c.fail(ra, "operator In or NotIn with exactly one value", "invalid field selector requirement")
 		}
 	}
 }
