@@ -90,7 +90,14 @@ func TestPropertyBalancedScoreVsUpstream(t *testing.T) {
 // ties to the smallest name (no Rand), on random small clusters (from the session-13
 // review).
 func TestPropertySelectNodeVsNaive(t *testing.T) {
+	runs, feasible := 0, 0
+	defer func() {
+		if runs >= 100 && feasible < runs/2 {
+			t.Errorf("only %d of %d cases had a feasible node: the property checks little", feasible, runs)
+		}
+	}()
 	rapid.Check(t, func(rt *rapid.T) {
+		runs++
 		cfg := DefaultSchedulerConfig()
 		cfg.BalancedAllocation = BalancedMode(rapid.IntRange(0, 2).Draw(rt, "mode"))
 		w := newWorldWith(t, 1, cfg)
@@ -116,6 +123,13 @@ func TestPropertySelectNodeVsNaive(t *testing.T) {
 				Capacity: alloc, Allocatable: alloc, Taints: ts,
 				Conditions: []apiserver.NodeCondition{{Type: apiserver.NodeReady, Status: apiserver.ConditionTrue}}})
 			require.NoError(rt, err)
+			// admission added not-ready:NoSchedule; the node lifecycle controller would
+			// remove it once the node is Ready (without this no node ever fits)
+			_, err = w.s.Nodes.Patch(w.c, name, func(n *apiserver.Node) error {
+				n.Taints = removeTaint(n.Taints, taint.NotReadyNoSchedule)
+				return nil
+			})
+			require.NoError(rt, err)
 		}
 		rs := w.replicaSets(rt, "x")[0]
 		req := func(n string) apiserver.Resources {
@@ -136,6 +150,23 @@ func TestPropertySelectNodeVsNaive(t *testing.T) {
 			probe.OwnerReferences = nil
 		}
 		probe.Requests = req("probe")
+		// preferred node affinity: up to two weighted terms on the zone or the hostname
+		type pref struct {
+			key, value string
+			weight     int64
+		}
+		var prefs []pref
+		for i := range rapid.IntRange(0, 2).Draw(rt, "preferred") {
+			pr := pref{key: apiserver.LabelZone, value: rapid.SampledFrom([]string{"a", "b"}).Draw(rt, fmt.Sprint("pzone", i)),
+				weight: rapid.Int64Range(1, 100).Draw(rt, fmt.Sprint("pweight", i))}
+			if rapid.Bool().Draw(rt, fmt.Sprint("phost", i)) {
+				pr.key, pr.value = apiserver.LabelHostname, rapid.SampledFrom(names).Draw(rt, fmt.Sprint("pname", i))
+			}
+			prefs = append(prefs, pr)
+			probe.EditSpec().PreferredNodeAffinity = append(probe.PreferredNodeAffinity, apiserver.PreferredSchedulingTerm{
+				Weight: int32(pr.weight), Preference: apiserver.NodeSelectorTerm{MatchExpressions: []apiserver.NodeSelectorRequirement{
+					{Key: pr.key, Operator: "In", Values: []string{pr.value}}}}})
+		}
 		sc := w.sched
 		// naive
 		var order []*nodeInfo
@@ -145,7 +176,9 @@ func TestPropertySelectNodeVsNaive(t *testing.T) {
 			}
 		}
 		got := sc.selectNode(probe)
+		feasible++
 		if len(order) == 0 {
+			feasible--
 			require.Nil(rt, got)
 			return
 		}
@@ -153,9 +186,16 @@ func TestPropertySelectNodeVsNaive(t *testing.T) {
 		if r, ok := probe.ControllerRef(); ok && r.Kind == KindReplicaSet && len(order) >= 2 {
 			spread = naiveSpreadScores(sc, probe, order)
 		}
-		var maxPrefer int64
-		for _, ni := range order {
+		var maxPrefer, maxAffinity int64
+		affinity := make([]int64, len(order))
+		for i, ni := range order {
 			maxPrefer = max(maxPrefer, countPreferNoSchedule(ni.node.Taints, nil, false))
+			for _, pr := range prefs {
+				if ni.node.Labels[pr.key] == pr.value {
+					affinity[i] += pr.weight
+				}
+			}
+			maxAffinity = max(maxAffinity, affinity[i])
 		}
 		pCPU, pMem := nonZero(probe.Requests)
 		best, bestTotal := "", int64(-1)
@@ -171,6 +211,9 @@ func TestPropertySelectNodeVsNaive(t *testing.T) {
 				ts = MaxNodeScore - countPreferNoSchedule(ni.node.Taints, nil, false)*MaxNodeScore/maxPrefer
 			}
 			total := la + ba + 3*ts
+			if maxAffinity > 0 { // NodeAffinity, weight 2, DefaultNormalizeScore
+				total += 2 * (MaxNodeScore * affinity[i] / maxAffinity)
+			}
 			if spread != nil {
 				total += spread[i]
 			}
