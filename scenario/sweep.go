@@ -53,20 +53,23 @@ type Outcome struct {
 	MinReadyFraction float64
 	// NodesUnknown counts nodes that went Unknown at least once.
 	NodesUnknown int
+	// LastEviction is the last PodEvicted record: with FirstEviction, how long a
+	// wave of evictions took (the controllers' client rate limits spread it).
+	LastEviction float64
 }
 
 var outcomeColumns = []string{"first_unknown_s", "first_noexecute_s", "first_eviction_s", "pods_evicted",
-	"seconds_below_desired", "min_ready_fraction", "nodes_unknown"}
+	"seconds_below_desired", "min_ready_fraction", "nodes_unknown", "last_eviction_s"}
 
 func (o Outcome) cells() []string {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
 	return []string{f(o.FirstUnknown), f(o.FirstNoExecute), f(o.FirstEviction), strconv.Itoa(o.PodsEvicted),
-		f(o.SecondsBelowDesired), f(o.MinReadyFraction), strconv.Itoa(o.NodesUnknown)}
+		f(o.SecondsBelowDesired), f(o.MinReadyFraction), strconv.Itoa(o.NodesUnknown), f(o.LastEviction)}
 }
 
 // Measure extracts a run's outcomes from its trace.
 func Measure(res *Result) Outcome {
-	o := Outcome{FirstUnknown: -1, FirstNoExecute: -1, FirstEviction: -1, MinReadyFraction: 1}
+	o := Outcome{FirstUnknown: -1, FirstNoExecute: -1, FirstEviction: -1, MinReadyFraction: 1, LastEviction: -1}
 	unknown := map[string]bool{}
 	type wl struct {
 		ready, desired int
@@ -96,6 +99,7 @@ func Measure(res *Result) Outcome {
 			if o.FirstEviction < 0 {
 				o.FirstEviction = sec
 			}
+			o.LastEviction = sec
 		case "WorkloadReady":
 			name := r.Str("workload")
 			if !strings.HasPrefix(name, "deployment/") {
