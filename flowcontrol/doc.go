@@ -54,9 +54,9 @@
 //
 // Upstream's requests race between goroutines. Wait only hands out instants, in the
 // order it is called; the component decides when each of its goroutines calls it. The
-// convention (eviction's taint eviction controller, workload's ReplicaSet controller,
-// whose goroutines started together are a slow-start batch of creations or a sync's
-// deletions): a request whose token is there
+// convention (eviction's taint eviction controller, workload's ReplicaSet and DaemonSet
+// controllers, whose goroutines started together are a slow-start batch of creations or
+// a sync's deletions): a request whose token is there
 // is sent at once, inline, when the component's work of that instant fits in the
 // bucket, so a component that never exceeds its burst behaves as it did without a
 // limiter and schedules nothing; otherwise every request is sent by an engine event at

@@ -180,6 +180,11 @@ func (cp *controlPlane) controllers(instance int, c *apiserver.Client) (func(), 
 	rsCfg.Informers = inf
 	rsCfg.RateLimit = teCfg.RateLimit // each controller's own clientset, with the same flags
 	rsCfg.EventsRand = sim.NewRand(seed, gen+"/replicaset/events")
+	dsCfg := workload.DefaultDaemonSetConfig()
+	dsCfg.Rand = sim.NewRand(seed, gen+"/daemonset")
+	dsCfg.Informers = inf
+	dsCfg.RateLimit = kcmClient
+	dsCfg.EventsRand = sim.NewRand(seed, gen+"/daemonset/events")
 	gcCfg := eviction.DefaultPodGCConfig()
 	gcCfg.TerminatedPodGCThreshold = cm.TerminatedPodGCThreshold
 	gcCfg.Informers = inf
@@ -198,7 +203,7 @@ func (cp *controlPlane) controllers(instance int, c *apiserver.Client) (func(), 
 		add(eviction.NewPodGC(s, c, gcCfg)),
 		add(workload.NewReplicaSetController(s, c, rsCfg)),
 		add(workload.NewDeploymentController(s, c, workload.DeploymentConfig{Informers: inf})),
-		add(workload.NewDaemonSetController(s, c, workload.DaemonSetConfig{Rand: sim.NewRand(seed, gen+"/daemonset"), Informers: inf})),
+		add(workload.NewDaemonSetController(s, c, dsCfg)),
 		add(workload.NewDisruptionController(s, c, workload.DisruptionConfig{Informers: inf})),
 	); err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/flowcontrol"
 	"github.com/nodesim/nodesim/sim"
 	"github.com/nodesim/nodesim/taint"
 )
@@ -25,6 +26,26 @@ type DaemonSetConfig struct {
 	// Rand is the stream pod name suffixes are drawn from; nil means
 	// sim.NewRand(seed, "daemonset-controller").
 	Rand *sim.Rand
+	// RateLimit is the client-side rate limit of the controller's own clientset
+	// (kube-controller-manager's --kube-api-qps and --kube-api-burst; 20 and 30 in
+	// DefaultDaemonSetConfig). Every pod POST and DELETE, every status write (and GET
+	// after a conflict) and every Event the controller writes waits for a token
+	// (package flowcontrol; Events the spam filter skips are not written). The zero
+	// value is no limit.
+	RateLimit flowcontrol.RateLimit
+	// EventsRand draws the event writer's first retry sleep after a failed Event
+	// write (nil: half of flowcontrol.EventRetrySleep).
+	EventsRand *sim.Rand
+	// ConcurrentSyncs is --concurrent-daemonset-syncs: how many DaemonSets may have a
+	// sync waiting for tokens at once (0: ConcurrentDaemonSetSyncs). A sync that
+	// finds its tokens takes no time and holds no worker.
+	ConcurrentSyncs int
+}
+
+// DefaultDaemonSetConfig is the controller's configuration in a default
+// kube-controller-manager.
+func DefaultDaemonSetConfig() DaemonSetConfig {
+	return DaemonSetConfig{RateLimit: flowcontrol.ControllerManager}
 }
 
 // DaemonSetController runs one pod of each DaemonSet on every eligible node
@@ -66,6 +87,8 @@ type DaemonSetController struct {
 	// as before syncs were incremental; nodeSyncs counts syncNode calls.
 	fullSync  bool
 	nodeSyncs int
+
+	dsClient // the controller's clientset: see daemonset_client.go
 }
 
 // failedBackoff is one flowcontrol.Backoff entry: the current delay and when it was
@@ -146,11 +169,22 @@ func NewDaemonSetController(s *apiserver.Server, c *apiserver.Client, cfg Daemon
 	if cfg.WatchLatency < 0 {
 		return nil, fmt.Errorf("workload: DaemonSetConfig.WatchLatency %v is negative; it must be zero or positive", cfg.WatchLatency)
 	}
+	if _, err := cfg.RateLimit.Limiter(); err != nil {
+		return nil, fmt.Errorf("workload: DaemonSetConfig.RateLimit %+v: %v", cfg.RateLimit, err)
+	}
+	if cfg.ConcurrentSyncs < 0 {
+		return nil, fmt.Errorf("workload: DaemonSetConfig.ConcurrentSyncs %d is negative; it must be zero (the default, %d) or positive", cfg.ConcurrentSyncs, ConcurrentDaemonSetSyncs)
+	}
 	r := cfg.Rand
 	if r == nil {
 		r = sim.NewRand(s.Engine.Seed(), "daemonset-controller")
 	}
-	return &DaemonSetController{s: s, c: c, cfg: cfg, rand: r}, nil
+	dc := &DaemonSetController{s: s, c: c, cfg: cfg, rand: r}
+	var err error
+	if dc.tokenTimer, err = s.Engine.NewTimer(dc.sendWaiting); err != nil {
+		return nil, err
+	}
+	return dc, nil
 }
 
 // Start lists and watches DaemonSets, nodes and pods and syncs every DaemonSet.
@@ -162,6 +196,15 @@ func (dc *DaemonSetController) Start() {
 	dc.state, dc.expCreate, dc.expDelete, dc.failedBackoff = map[string]*dsState{}, map[string]string{}, map[string]bool{}, map[string]failedBackoff{}
 	dc.byUID = map[uint64]*dsState{}
 	dc.q = newWorkQueue(dc.s.Engine, dc.sync)
+	dc.q.workers = dc.cfg.ConcurrentSyncs
+	if dc.q.workers == 0 {
+		dc.q.workers = ConcurrentDaemonSetSyncs
+	}
+	// a new process: a new clientset, whose bucket starts full, and a new recorder
+	dc.limiter, _ = dc.cfg.RateLimit.Limiter() // validated by NewDaemonSetController
+	dc.events, _ = flowcontrol.NewEventWriter(dc.s.Engine, dc.c, dc.limiter, dc.cfg.EventsRand)
+	dc.inflight = map[string]*dsSync{}
+	dc.decided = map[string]dsDecision{}
 	f, lat := dc.cfg.Informers, dc.cfg.WatchLatency
 	dc.dsInf, dc.shared = apiserver.InformerFor(f, dc.s.DaemonSets, dc.c, lat)
 	dc.nodeInf, _ = apiserver.InformerFor(f, dc.s.Nodes, dc.c, lat)
@@ -194,6 +237,13 @@ func (dc *DaemonSetController) Stop() {
 	}
 	dc.started = false
 	dc.q.stop()
+	// the process is gone, and with it every sync in flight and every queued Event
+	dc.gen++
+	dc.tokenTimer.Stop()
+	clear(dc.waiting)
+	dc.waiting = dc.waiting[:0]
+	dc.events.Stop()
+	clear(dc.inflight)
 	if !dc.shared {
 		dc.dsInf.Stop()
 		dc.nodeInf.Stop()
@@ -244,11 +294,23 @@ func (dc *DaemonSetController) onPod(ev apiserver.Event[*apiserver.Pod]) {
 	dc.q.add(pair)
 }
 
+// sync is syncDaemonSet for a key of the queue: a whole DaemonSet, or one of its
+// nodes ("<ds>|<node>"). With a client rate limit, the keys of one DaemonSet in a
+// batch of the queue are one upstream sync (see daemonset_client.go): when the
+// bucket covers all their requests they run one by one as without a limit;
+// otherwise the first of them runs syncAll over all their nodes, which may go on
+// across engine events, holding the DaemonSet's keys and a worker.
 func (dc *DaemonSetController) sync(item string) error {
 	dsKey, node, pair := item, "", strings.Contains(item, "|")
 	if pair {
 		i := strings.LastIndexByte(item, '|')
 		dsKey, node = item[:i], item[i+1:]
+	}
+	if len(dc.inflight) > 0 {
+		if s := dc.inflight[dsKey]; s != nil {
+			s.hold(item)
+			return nil
+		}
 	}
 	ds, ok := dc.dsInf.Get(dsKey)
 	if !ok || ds.Deleting {
@@ -277,6 +339,14 @@ func (dc *DaemonSetController) sync(item string) error {
 			st.tmpl, st.tmplID = t, idOf(&ds.Template)
 		}
 		st.tmplRV, st.cmpOps = ds.ResourceVersion, cmpOps
+	}
+	if dc.limiter != nil {
+		switch d := dc.decide(st, dsKey, item); {
+		case d == dsTaken:
+			return nil // synced by the syncAll of this batch
+		case d == dsPhased:
+			return dc.syncAll(ds, st, dsKey, item)
+		}
 	}
 	var err error
 	if pair {
@@ -389,8 +459,14 @@ func (dc *DaemonSetController) setNodeState(st *dsState, node string, v uint8) {
 // syncNode brings one node of a DaemonSet in line and keeps its result, and keeps
 // the node dirty if it acted (see dsState).
 func (dc *DaemonSetController) syncNode(ds *apiserver.DaemonSet, st *dsState, dsKey, node string) error {
+	return dc.syncNodeFor(ds, st, dsKey, node, nil)
+}
+
+// syncNodeFor is syncNode; with s, the node's creation and deletions are added to
+// the sync s instead of being made at once.
+func (dc *DaemonSetController) syncNodeFor(ds *apiserver.DaemonSet, st *dsState, dsKey, node string, s *dsSync) error {
 	dc.nodeSyncs++
-	acted, err := dc.syncNodeOnce(ds, st, dsKey, node)
+	acted, err := dc.syncNodeOnce(ds, st, dsKey, node, s)
 	if acted || err != nil {
 		st.dirty[node] = struct{}{}
 	} else {
@@ -410,8 +486,10 @@ func byCreation(a, b *apiserver.Pod) int {
 }
 
 // syncNodeOnce is syncNode's work; acted reports whether it created or deleted a
-// pod (or tried to) or waits for a failed pod's backoff.
-func (dc *DaemonSetController) syncNodeOnce(ds *apiserver.DaemonSet, st *dsState, dsKey, node string) (acted bool, err error) {
+// pod (or tried to) or waits for a failed pod's backoff. With s, the creation and
+// the deletions are not made but added to s (its deletions expected at once, as
+// upstream's SetExpectations before syncNodes makes any).
+func (dc *DaemonSetController) syncNodeOnce(ds *apiserver.DaemonSet, st *dsState, dsKey, node string, s *dsSync) (acted bool, err error) {
 	n, ok := dc.nodeInf.Get(node)
 	if !ok {
 		dc.setNodeState(st, node, 0) // the node's pods are left to pod GC
@@ -474,7 +552,14 @@ func (dc *DaemonSetController) syncNodeOnce(ds *apiserver.DaemonSet, st *dsState
 	switch {
 	case shouldRun && !exists:
 		acted = true
-		if err := dc.createPod(ds, st, node, string(pb)); err != nil {
+		if s != nil {
+			s.creates = append(s.creates, node)
+			break
+		}
+		dc.take()
+		err := dc.createPod(ds, st, node, string(pb))
+		dc.events.EmitAbout(dsEventKey(ds, err != nil)) // SuccessfulCreate, or FailedCreate
+		if err != nil {
 			return acted, err
 		}
 	case shouldContinue:
@@ -482,7 +567,13 @@ func (dc *DaemonSetController) syncNodeOnce(ds *apiserver.DaemonSet, st *dsState
 		// comes at a later sync, once the pod is gone (upstream: "we will create it in
 		// the next sync loop").
 		// Each failed pod is looked at in turn: the first steps the backoff and goes,
-		// the next find it in force (upstream checks it per pod).
+		// the next find it in force (upstream checks it per pod). Each pod let go
+		// gets an Event first, FailedDaemonPod or SucceededDaemonPod.
+		for _, p := range toDelete[:succeeded] {
+			if !dc.expDelete[p.Key()] {
+				dc.events.EmitAbout(dsEventKey(ds, false)) // SucceededDaemonPod
+			}
+		}
 		for _, p := range failed {
 			acted = true
 			pair := string(pb)
@@ -502,6 +593,7 @@ func (dc *DaemonSetController) syncNodeOnce(ds *apiserver.DaemonSet, st *dsState
 			}
 			b.last = now
 			dc.failedBackoff[pair] = b
+			dc.events.EmitAbout(dsEventKey(ds, true)) // FailedDaemonPod
 			toDelete = append(toDelete, p)
 		}
 		if len(running) > 1 {
@@ -519,15 +611,35 @@ func (dc *DaemonSetController) syncNodeOnce(ds *apiserver.DaemonSet, st *dsState
 		}
 		acted = true
 		dc.expDelete[pk] = true
-		if err := dc.s.Pods.Delete(dc.c, pk, apiserver.DeleteOptions{UID: p.UID}); err != nil {
-			delete(dc.expDelete, pk)
-			if !apiserver.IsNotFound(err) && !apiserver.IsConflict(err) {
-				dc.c.TraceError("delete", "pods", err)
-				return acted, err
-			}
+		if s != nil {
+			s.deletes = append(s.deletes, p)
+			continue
+		}
+		dc.take()
+		if err := dc.deletePod(ds, p); err != nil {
+			return acted, err
 		}
 	}
 	return acted, nil
+}
+
+// deletePod is DeletePod: a DELETE of the pod (with its UID as precondition) and a
+// SuccessfulDelete or FailedDelete Event; a pod already gone gets no Event and is no
+// longer expected, nor is one whose deletion failed.
+func (dc *DaemonSetController) deletePod(ds *apiserver.DaemonSet, p *apiserver.Pod) error {
+	pk := p.Key()
+	err := dc.s.Pods.Delete(dc.c, pk, apiserver.DeleteOptions{UID: p.UID})
+	if err == nil {
+		dc.events.EmitAbout(dsEventKey(ds, false)) // SuccessfulDelete
+		return nil
+	}
+	delete(dc.expDelete, pk)
+	if apiserver.IsNotFound(err) || apiserver.IsConflict(err) {
+		return nil
+	}
+	dc.c.TraceError("delete", "pods", err)
+	dc.events.EmitAbout(dsEventKey(ds, true)) // FailedDelete
+	return err
 }
 
 func (dc *DaemonSetController) createPod(ds *apiserver.DaemonSet, st *dsState, node, pair string) error {
@@ -557,6 +669,7 @@ func (dc *DaemonSetController) updateStatus(ds *apiserver.DaemonSet, st *dsState
 		return nil
 	}
 	st.wrote, st.wDesired, st.wRdy = true, desired, ready
+	dc.takeStatus(ds.Key())
 	_, err := dc.s.DaemonSets.Patch(dc.c, ds.Key(), func(x *apiserver.DaemonSet) error {
 		x.DesiredNumberScheduled, x.NumberReady = desired, ready
 		return nil

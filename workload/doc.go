@@ -55,7 +55,8 @@
 //     time in whole seconds, then name, as controllers see metav1.Time); a node that
 //     no longer qualifies loses every pod at once, whatever the backoff. Work is per
 //     (DaemonSet, node), so a node change costs one node's worth of work per
-//     DaemonSet.
+//     DaemonSet. Its requests are rate limited (below, "The DaemonSet controller's
+//     client").
 //   - Scheduler (pkg/scheduler, default profile, reduced): pods with no nodeName
 //     that are not terminating are queued by priority, then arrival
 //     (PrioritySort). One cycle takes SchedulingLatency and handles one pod.
@@ -198,6 +199,70 @@
 // the Events' content (nodesim's trace has no record of the ReplicaSet controller's
 // Events: the writer only spends tokens and time), the namespace-terminating case
 // that skips FailedCreate, and the ReplicaFailure condition a failed sync writes.
+//
+// The DaemonSet controller's client. Its own clientset too (ClientBuilder
+// "daemon-set-controller": cmd/kube-controller-manager/app/apps.go, v1.31.0:50,
+// v1.37.2:44), so its own bucket (DaemonSetConfig.RateLimit; the scenario's
+// kubeAPIQPS and kubeAPIBurst), and its event broadcaster writes through it
+// (daemon_controller.go Run: StartRecordingToSink, v1.31.0:288, v1.37.2:360). Lines of
+// daemon_controller.go v1.37.2 with v1.31.0 in brackets (v1.33.0 as v1.31.0 where
+// checked: BurstReplicas 59, UpdateStatus 1139). What spends its tokens:
+//
+//   - a creation: one POST (upstream's pod has a node affinity term on the node's
+//     name; nodesim's has spec.nodeName, one request either way) and its Event,
+//     SuccessfulCreate or FailedCreate (controller_utils.go createPods 592–617
+//     [578–600]). syncNodes (1037 [966]) expects them all first (SetExpectations
+//     1055 [984]), at most BurstReplicas, 250 for DaemonSets (66 [59]), and creates
+//     them in slow-start batches of 1, 2, 4, … written in place (1077–1120
+//     [1006–1049]), none after a batch with an error;
+//   - then, once every creation has returned, the deletions, all at once, each a
+//     DELETE and its Event (DeletePod 619–637 [602–620]; 1122–1141 [1051–1067]),
+//     at most 250;
+//   - an Event for each failed pod the backoff lets go, FailedDaemonPod, and each
+//     succeeded pod, SucceededDaemonPod (podsShouldBeOnNode 891, 897 [824, 830]);
+//   - the status write at the end of every sync (updateDaemonSetStatus 1208
+//     [1133]): an UpdateStatus only when the status changed, with the version the
+//     sync read; after a failure a GET and one more UpdateStatus
+//     (storeDaemonSetStatus 1152–1206 [1078–1131], StatusUpdateRetries 1). nodesim
+//     retries after a conflict only, as for ReplicaSets.
+//
+// The history: constructHistory and cleanupHistory (update.go 298, 355 [293, 350])
+// write only when a DaemonSet's template has no ControllerRevision yet (a POST), a
+// revision needs relabelling, renumbering or deduplicating, or more than
+// revisionHistoryLimit old ones are unused: a steady sync writes nothing. nodesim
+// keeps no ControllerRevisions and spends nothing on them (a new DaemonSet's first
+// sync would spend one token more). Adoption (the GET of canAdoptFunc) is not
+// modelled either. Events are about the DaemonSet, so its first 25 of each type
+// spend a token and later ones only each 5 minutes (the spam filter, as above).
+//
+// nodesim syncs a DaemonSet's nodes by keys of their own ("<ds>|<node>") beside the
+// DaemonSet's key; upstream's key is the DaemonSet (1.37's node-update queue,
+// syncNodeUpdate 1531–1588, only queues DaemonSets). The keys of one DaemonSet in a
+// batch of the queue (those queued at one instant) are taken as upstream's one
+// sync: if the bucket holds a token for every request they may make (creations and
+// deletions with their Events, counted per node without the spam filter, and one
+// status write), they run one by one as without a limit, and the status writes of
+// the batch's keys, one per key that changes it, spend one token between them
+// (TestDaemonSetWithinBurstAsWithoutLimit, TestDaemonSetInlineStatusOneToken).
+// Otherwise the first of them visits all their nodes once, in name order, and makes
+// the requests as syncNodes does: creations in slow-start batches, then deletions,
+// then the status, computed from the nodes' kept results when it gets there, as
+// updateDaemonSetStatus lists the informer then. Each batch the bucket covers runs
+// inline; otherwise its requests go at their tokens' instants, all reserving theirs
+// before their Events (TestDaemonSetBatchReservesBeforeItsEvents). 100 nodes joining
+// at once get 29 pods at once and the last 3.65 s later, and the status 0.1 s after
+// that (TestDaemonSetNodesAddedPacedByClientRateLimit). Such a sync holds its
+// DaemonSet's keys: they are queued again when it is done, as the workqueue's dirty
+// set does; and one of --concurrent-daemonset-syncs workers (ConcurrentDaemonSetSyncs
+// 2, config/v1alpha1/defaults.go 33–34, v1.31.0 and v1.37.2;
+// TestDaemonSetSyncInFlightHoldsWorker). Stop drops it and the queued Events; Start
+// is a new process with a full bucket and a new writer (TestDaemonSetStopMidSync).
+// Nodesim's per-node expectations stay: upstream's are a count per DaemonSet, and
+// while any is pending its sync only writes the status, where nodesim's acts on the
+// nodes with none pending. With no limit at all, nodesim creates every pod at once,
+// not 250 per sync. Not modelled: the 1.36+ StaleControllerConsistencyDaemonSet
+// wait for the informer to catch up with the controller's own writes, observedGeneration,
+// and the other status fields (updated, available, misscheduled).
 //
 // FilterActivePods and replacement timing (docs/upstream-semantics.md §11 Q8). upstream's
 // IsPodActive is phase not Succeeded/Failed and no deletion timestamp, and the

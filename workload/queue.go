@@ -54,6 +54,12 @@ type workQueue struct {
 	// limit)
 	processing map[string]struct{}
 	workers    int
+	// round counts the batches run; current and pos are the batch being run and the
+	// index of the key being synced in it (sorted: a sync may look at the keys after
+	// its own, as the DaemonSet controller does to take a DaemonSet's keys together)
+	round   uint64
+	current []string
+	pos     int
 }
 
 func newWorkQueue(e *sim.Engine, sync func(string) error) *workQueue {
@@ -126,10 +132,13 @@ func (q *workQueue) run() {
 	for _, k := range batch {
 		delete(q.dirty, k)
 	}
+	q.round++
+	q.current = batch
 	for i, k := range batch {
 		if q.stopped {
 			break
 		}
+		q.pos = i
 		if q.full() {
 			// no worker is free: the rest stay queued until a sync in flight is done
 			for _, k := range batch[i:] {
@@ -150,6 +159,7 @@ func (q *workQueue) run() {
 		}
 		q.forgetOrRetry(k, err)
 	}
+	q.current, q.pos = nil, 0
 	q.batch = batch[:0]
 }
 

@@ -129,8 +129,8 @@ type ControllerManager struct {
 	TerminatedPodGCThreshold int
 	// KubeAPIQPS is --kube-api-qps: the client-side rate limit, in requests per second,
 	// of each controller's own clientset (20; a negative value installs no limiter, as
-	// client-go does). Modelled for the taint eviction and ReplicaSet controllers and
-	// pod GC; the other controllers' requests are not limited yet.
+	// client-go does). Modelled for the taint eviction, ReplicaSet and DaemonSet
+	// controllers and pod GC; the other controllers' requests are not limited yet.
 	KubeAPIQPS float64
 	// KubeAPIBurst is --kube-api-burst: how many requests each controller's clientset
 	// may make at once before KubeAPIQPS paces them (30).
