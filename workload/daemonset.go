@@ -154,6 +154,13 @@ const (
 // pods' own node names, so computing one allocates nothing.
 const indexDaemonPodNode = "daemonset:spec.nodeName"
 
+// pairSep joins a DaemonSet's key and a node name into the key of their pair. A space
+// sorts before every character a name may hold, so in a batch of the queue (synced
+// in key order) the pairs of a DaemonSet follow its own key and come before those of
+// a DaemonSet whose name starts with its name ("agent" before "agent-x"): a
+// DaemonSet's keys are together, as its rate-limited sync needs (daemonset_client.go).
+const pairSep = " "
+
 func daemonPodNode(p *apiserver.Pod) string {
 	if r, ok := p.ControllerRef(); ok && r.Kind == KindDaemonSet {
 		return p.NodeName
@@ -259,7 +266,7 @@ func (dc *DaemonSetController) onNode(ev apiserver.Event[*apiserver.Node]) {
 		if st := dc.state[k]; st != nil {
 			st.dirty[ev.New.Name] = struct{}{}
 		}
-		dc.q.add(k + "|" + ev.New.Name)
+		dc.q.add(k + pairSep + ev.New.Name)
 	}
 }
 
@@ -284,7 +291,7 @@ func (dc *DaemonSetController) onPod(ev apiserver.Event[*apiserver.Pod]) {
 		return
 	}
 	pk := p.Key()
-	pair := nsKey(p.Namespace, ref.Name) + "|" + p.NodeName
+	pair := nsKey(p.Namespace, ref.Name) + pairSep + p.NodeName
 	if dc.expCreate[pair] == pk {
 		delete(dc.expCreate, pair)
 	}
@@ -301,9 +308,9 @@ func (dc *DaemonSetController) onPod(ev apiserver.Event[*apiserver.Pod]) {
 // otherwise the first of them runs syncAll over all their nodes, which may go on
 // across engine events, holding the DaemonSet's keys and a worker.
 func (dc *DaemonSetController) sync(item string) error {
-	dsKey, node, pair := item, "", strings.Contains(item, "|")
+	dsKey, node, pair := item, "", strings.Contains(item, pairSep)
 	if pair {
-		i := strings.LastIndexByte(item, '|')
+		i := strings.LastIndexByte(item, pairSep[0])
 		dsKey, node = item[:i], item[i+1:]
 	}
 	if len(dc.inflight) > 0 {
@@ -543,7 +550,7 @@ func (dc *DaemonSetController) syncNodeOnce(ds *apiserver.DaemonSet, st *dsState
 		}
 	}
 	dc.setNodeState(st, node, v)
-	pb := append(append(append(dc.pairBuf[:0], dsKey...), '|'), node...)
+	pb := append(append(append(dc.pairBuf[:0], dsKey...), pairSep[0]), node...)
 	dc.pairBuf = pb
 	if _, waiting := dc.expCreate[string(pb)]; waiting {
 		return acted, nil

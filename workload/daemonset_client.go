@@ -159,7 +159,7 @@ func (dc *DaemonSetController) itemsOf(dsKey, item string) (whole bool, nodes []
 	}
 	rest := q.current[q.pos:]
 	whole = rest[0] == dsKey
-	prefix := dsKey + "|"
+	prefix := dsKey + pairSep
 	for i := sort.SearchStrings(rest, prefix); i < len(rest) && strings.HasPrefix(rest[i], prefix); i++ {
 		nodes = append(nodes, rest[i][len(prefix):])
 	}
@@ -224,7 +224,7 @@ func (dc *DaemonSetController) estimateNode(st *dsState, dsKey, node string) int
 	if !ok {
 		return 0
 	}
-	pb := append(append(append(dc.pairBuf[:0], dsKey...), '|'), node...)
+	pb := append(append(append(dc.pairBuf[:0], dsKey...), pairSep[0]), node...)
 	dc.pairBuf = pb
 	if _, waiting := dc.expCreate[string(pb)]; waiting {
 		return 0
@@ -417,7 +417,7 @@ func (dc *DaemonSetController) sendWaiting() {
 func (dc *DaemonSetController) send(s *dsSync, op dsOp, node string, pod *apiserver.Pod) {
 	switch op {
 	case dsOpCreatePod:
-		pb := append(append(append(dc.pairBuf[:0], s.dsKey...), '|'), node...)
+		pb := append(append(append(dc.pairBuf[:0], s.dsKey...), pairSep[0]), node...)
 		dc.pairBuf = pb
 		err := dc.createPod(s.ds, s.st, node, string(pb))
 		dc.events.EmitAbout(dsEventKey(s.ds, err != nil)) // SuccessfulCreate, or FailedCreate

@@ -124,11 +124,12 @@ func TestDaemonSetWithinBurstAsWithoutLimit(t *testing.T) {
 
 // While a DaemonSet's sync waits for tokens it holds one of the
 // --concurrent-daemonset-syncs workers (2). 100 nodes join at once for three
-// DaemonSets, whose keys sort agent2, agent3, agent: the syncs of agent2 and agent3
-// start at 10 s (agent3's first POST reserves its token after agent2's first
-// batches, 10.15 s), and agent's only once agent2's is done (13.85 s, after its
-// status write), its first POST after agent3's reservations, at 19.15 s. With 3
-// workers agent's sync starts at 10 s too, and its first pod comes at 10.2 s.
+// DaemonSets, whose keys sort agent, agent2, agent3 (a DaemonSet's node keys follow
+// its own: pairSep): the syncs of agent and agent2 start at 10 s (agent2's first POST
+// reserves its token after agent's first batches, 10.15 s), and agent3's only once
+// agent's is done (13.85 s, after its status write), its first POST after agent2's
+// reservations, at 19.15 s. With 3 workers agent3's sync starts at 10 s too, and its
+// first pod comes at 10.2 s.
 func TestDaemonSetSyncInFlightHoldsWorker(t *testing.T) {
 	created := func(workers int) map[string][]time.Duration {
 		cfg := DefaultDaemonSetConfig()
@@ -151,12 +152,12 @@ func TestDaemonSetSyncInFlightHoldsWorker(t *testing.T) {
 		return out
 	}
 	two := created(0)
-	assert.Equal(t, 10*time.Second, two["agent2"][0])
-	assert.Equal(t, 10150*time.Millisecond, two["agent3"][0])
-	assert.Equal(t, 13800*time.Millisecond, two["agent2"][99])
-	assert.Equal(t, 19150*time.Millisecond, two["agent"][0], "no worker free before agent2's sync is done")
+	assert.Equal(t, 10*time.Second, two["agent"][0])
+	assert.Equal(t, 10150*time.Millisecond, two["agent2"][0])
+	assert.Equal(t, 13800*time.Millisecond, two["agent"][99])
+	assert.Equal(t, 19150*time.Millisecond, two["agent3"][0], "no worker free before agent's sync is done")
 	three := created(3)
-	assert.Equal(t, 10200*time.Millisecond, three["agent"][0])
+	assert.Equal(t, 10200*time.Millisecond, three["agent3"][0])
 }
 
 // Stop drops the sync in flight and its queued Events; the next Start, at once, is a
