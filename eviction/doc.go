@@ -115,7 +115,9 @@
 //
 // A sliding loop of GCCheckPeriod (20 s) whose first pass runs at Start; a pass's
 // modelled duration is the time its requests took (zero unless the client is slow or
-// cut off). Each pass, in upstream's order:
+// cut off): the terminated and out-of-service parts as long as their slowest request
+// (a goroutine per pod), the orphan and unscheduled parts the sum of theirs (one
+// after the other). Each pass, in upstream's order:
 //
 //   - terminated pods (phase Succeeded or Failed) above TerminatedPodGCThreshold
 //     (12500; ≤ 0 disables) are force-deleted, evicted ones (Failed, reason Evicted)

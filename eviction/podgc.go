@@ -1,6 +1,7 @@
 package eviction
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -334,9 +335,11 @@ func (g *PodGC) gcTerminated() {
 	if excess > len(pods) {
 		excess = len(pods)
 	}
+	var part time.Duration // a goroutine each: the part lasts as long as the slowest
 	for _, p := range pods[:excess] {
-		g.markFailedAndDelete(p, false)
+		part = max(part, g.markFailedAndDelete(p, false))
 	}
+	g.took += part
 }
 
 // gcTerminating force-deletes terminating pods on nodes that are not Ready and carry
@@ -353,9 +356,11 @@ func (g *PodGC) gcTerminating() {
 		return
 	}
 	sortByEvictionAndCreation(pods)
+	var part time.Duration // a goroutine each
 	for _, p := range pods {
-		g.markFailedAndDelete(p, false)
+		part = max(part, g.markFailedAndDelete(p, false))
 	}
+	g.took += part
 }
 
 func hasTaintKey(ts []taint.Taint, key string) bool {
@@ -385,7 +390,7 @@ func (g *PodGC) gcOrphaned() {
 	}
 	for _, name := range gone {
 		for _, p := range g.pods.ByIndex(apiserver.IndexNodeName, name) {
-			g.markFailedAndDelete(p, true)
+			g.took += g.markFailedAndDelete(p, true)
 		}
 	}
 }
@@ -443,30 +448,36 @@ func (g *PodGC) gcUnscheduledTerminating() {
 	}
 	sortByEvictionAndCreation(pods)
 	for _, p := range pods {
-		g.markFailedAndDelete(p, false)
+		g.took += g.markFailedAndDelete(p, false)
 	}
 }
 
 // markFailedAndDelete is markFailedAndDeletePodWithCondition: a pod that is not
 // terminal gets phase Failed (and, for a deleted node, DisruptionTarget
 // DeletionByPodGC) by a status patch, then a DELETE with grace period 0.
-func (g *PodGC) markFailedAndDelete(p *apiserver.Pod, nodeGone bool) {
+func (g *PodGC) markFailedAndDelete(p *apiserver.Pod, nodeGone bool) time.Duration {
+	var took time.Duration
 	if !p.Terminal() {
 		g.limiter.Wait(g.s.Now())
 		ok := g.markFailed(p, nodeGone)
-		g.took += g.c.Took()
+		took += g.c.Took()
 		if !ok {
-			return
+			return took
 		}
 	}
 	g.limiter.Wait(g.s.Now())
 	g.forceDelete(p)
-	g.took += g.c.Took()
+	return took + g.c.Took()
 }
 
 // markFailed is the status patch of markFailedAndDelete; it reports success.
 func (g *PodGC) markFailed(p *apiserver.Pod, nodeGone bool) bool {
 	_, err := g.s.Pods.Patch(g.c, p.Key(), func(np *apiserver.Pod) error {
+		if np.UID != p.UID {
+			// PatchPodStatus puts the listed pod's uid in the patch: a pod recreated
+			// under the name since the pass listed it fails validation (uid immutable)
+			return apiserver.NewInvalid(fmt.Sprintf("Pod %q is invalid: metadata.uid: Invalid value: %q: field is immutable", np.Name, fmt.Sprint(p.UID)))
+		}
 		np.Phase = apiserver.PodFailed
 		if nodeGone {
 			np.SetCondition(apiserver.PodCondition{Type: apiserver.PodDisruptionTarget, Status: apiserver.ConditionTrue,

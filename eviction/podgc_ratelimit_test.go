@@ -13,7 +13,7 @@ import (
 	"github.com/nodesim/nodesim/taint"
 )
 
-// podGCTimes runs pod GC over n running pods of a node deleted at 1 s and returns
+// orphanTimes runs pod GC over n running pods of a node deleted at 1 s and returns
 // when each was deleted, in order, and the next pass after the last.
 func orphanTimes(t *testing.T, n int, rl flowcontrol.RateLimit) ([]time.Duration, time.Duration) {
 	w := newWorld(t)
