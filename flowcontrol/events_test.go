@@ -1,6 +1,7 @@
 package flowcontrol
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -102,4 +103,53 @@ func TestSpamFilter(t *testing.T) {
 	for e.Step() {
 	}
 	assert.Equal(t, EventStats{Written: 29, Filtered: 16}, w.Stats())
+}
+
+// Every try of an event spends a token of its own (each is a request that waits in
+// client-go's Request.tryThrottle): behind a partition, the fourth try of one event
+// finds the bucket of 3 empty.
+func TestEventWriterRetriesSpendTokens(t *testing.T) {
+	e, c, lim, w := newWriter(t, 0.001, 3)
+	c.SetPartitioned(true)
+	w.Emit()
+	require.NoError(t, e.RunUntil(200*time.Second)) // tries at 0, 35 s, 75 s; the 4th reserved at 115 s
+	assert.Less(t, lim.Available(200*time.Second), 0.0, "four tokens taken from three")
+	assert.Equal(t, 1, w.Queued())
+}
+
+// The writer takes its next event once the last is answered: with a request latency
+// of 2 s, three events are answered at 2, 4 and 6 s.
+func TestEventWriterWaitsForTheAnswer(t *testing.T) {
+	e, c, _, w := newWriter(t, -1, 0)
+	c.Latency = 2 * time.Second
+	for range 3 {
+		w.Emit()
+	}
+	var answered []time.Duration
+	for e.Step() {
+		if n := w.Stats().Written; n > uint64(len(answered)) {
+			answered = append(answered, e.Now())
+		}
+	}
+	assert.Equal(t, []time.Duration{2 * time.Second, 4 * time.Second, 6 * time.Second}, answered)
+}
+
+// An API server that is down refuses at once: the writer still gives up after 12
+// tries (sleeps of 5 s, then 10 s), and counts the event failed; the next queued event
+// starts its own tries from one.
+func TestEventWriterGivesUpOnRefusal(t *testing.T) {
+	e, c, _, w := newWriter(t, -1, 0)
+	c.Server().SetOutage(true)
+	w.Emit()
+	w.Emit()
+	require.NoError(t, e.RunUntil(5*time.Second+10*10*time.Second))
+	assert.Equal(t, EventStats{Failed: 1}, w.Stats(), "12 tries over 105 s")
+	assert.Equal(t, 1, w.Queued())
+	require.NoError(t, e.RunUntil(2*105*time.Second))
+	assert.Equal(t, EventStats{Failed: 2}, w.Stats())
+}
+
+func TestLimiterRejectsInfiniteQPS(t *testing.T) {
+	_, err := NewLimiter(float32(math.Inf(1)), 1)
+	assert.ErrorContains(t, err, "must be a finite number")
 }
