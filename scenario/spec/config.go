@@ -76,8 +76,10 @@ func (p *parser) controllerManager(n *yaml.Node, cm *ControllerManager) {
 			}
 		case "kubeAPIQPS":
 			if x, ok := p.float32(v, at, allowQPS); ok {
-				if x == 0 {
-					x = DefaultKubeAPIQPS // kube-controller-manager's defaulting
+				if float32(x) == 0 {
+					// kube-controller-manager's defaulting, on the float32 flag: a
+					// value too small for a float32 is 0 there too
+					x = DefaultKubeAPIQPS
 				}
 				cm.KubeAPIQPS = x
 			}

@@ -445,3 +445,16 @@ spec:
 	require.Equal(t, "default/p2", s.Spec.Objects[1].Key())
 	require.Equal(t, "w1", s.Spec.Objects[1].Pod.Spec.NodeName)
 }
+
+// kubeAPIQPS 0, or a value a float32 flag holds as 0, takes kube-controller-manager's
+// default 20; a negative value is kept (no limit).
+func TestKubeAPIQPSDefaulting(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  float64
+	}{{"0", 20}, {"1e-50", 20}, {"-1", -1}, {"50", 50}} {
+		sc, err := Parse("qps", []byte("apiVersion: nodesim.dev/v1alpha1\nkind: Scenario\nspec:\n  duration: 1m\n  controllerManager: {kubeAPIQPS: "+tc.value+"}\n"))
+		require.NoError(t, err, tc.value)
+		require.Equal(t, tc.want, sc.Spec.ControllerManager.KubeAPIQPS, tc.value)
+	}
+}
