@@ -125,6 +125,10 @@ type rsSync struct {
 	// before its informer has seen any of its writes).
 	active []*apiserver.Pod
 	listed bool
+	// snapped: a sync that only counted and waits keeps the counts of its start
+	// (active, ready), all its status needs without minReadySeconds
+	snapped          bool
+	snapN, snapReady int32
 
 	// remaining: creations not started yet; batch: the next batch's size; running:
 	// requests of the current batch (or of the deletions) not answered yet
@@ -590,7 +594,13 @@ func (rc *ReplicaSetController) wait(s *rsSync) {
 		return
 	}
 	// A sync that only counted: its informer has not shown any of its writes yet,
-	// so the pods it lists now are those it counted.
+	// so the pods it would list now are those it counted. Without minReadySeconds the
+	// status needs only their numbers, which the counts hold: kept, they spare a walk
+	// of the ReplicaSet's pods (100k on the 300k-pod day) at every sync that waits.
+	if c := s.counts; c != nil && s.rs.MinReadySeconds == 0 {
+		s.snapped, s.snapN, s.snapReady = true, c.active, c.ready
+		return
+	}
 	s.listed = true
 	rc.podInf.EachByIndex(indexOwner, rc.uids.of(s.rs.UID), func(p *apiserver.Pod) {
 		if IsPodActive(p) {
@@ -713,6 +723,10 @@ func (rc *ReplicaSetController) deletePod(s *rsSync, p *apiserver.Pod) {
 func (rc *ReplicaSetController) manageDone(s *rsSync) {
 	rs := s.rs
 	now := rc.s.Now()
+	if s.snapped {
+		rc.writeStatus(s, s.snapN, s.snapReady, s.snapReady, 0)
+		return
+	}
 	if s.listed {
 		var ready, avail int32
 		var recheck time.Duration
