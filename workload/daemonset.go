@@ -315,6 +315,11 @@ func (dc *DaemonSetController) sync(item string) error {
 	}
 	if len(dc.inflight) > 0 {
 		if s := dc.inflight[dsKey]; s != nil {
+			if s.round == dc.q.round && dc.q.current != nil {
+				// a key of the batch whose sync started this one: syncAll took it
+				// (itemsOf), so it is done, not queued again
+				return nil
+			}
 			s.hold(item)
 			return nil
 		}

@@ -61,6 +61,7 @@ const (
 // Wait, and the goroutines it starts for a batch of creations or for the deletions.
 type dsSync struct {
 	item, dsKey string // the queue key it holds, and its DaemonSet's
+	round       uint64 // the queue batch it started in (workQueue.round)
 	ds          *apiserver.DaemonSet
 	st          *dsState
 	// creates: the nodes that need a pod, in node order; deletes: the pods to
@@ -279,7 +280,7 @@ func (dc *DaemonSetController) estimateNode(st *dsState, dsKey, node string) int
 // DaemonSet's other keys, and goes on at its tokens' instants.
 func (dc *DaemonSetController) syncAll(ds *apiserver.DaemonSet, st *dsState, dsKey, item string) error {
 	dc.decided[dsKey] = dsTaken
-	s := &dsSync{item: item, dsKey: dsKey, ds: ds, st: st, batch: SlowStartInitialBatchSize, inSync: true}
+	s := &dsSync{item: item, dsKey: dsKey, ds: ds, st: st, batch: SlowStartInitialBatchSize, inSync: true, round: dc.q.round}
 	whole, nodes := dc.itemsOf(dsKey, item)
 	allNodes := false
 	if whole {
