@@ -87,6 +87,12 @@ func TestDaemonSetNodesAddedPacedByClientRateLimit(t *testing.T) {
 	require.NotEmpty(t, *status)
 	assert.Equal(t, statusAt{13750 * time.Millisecond, 100}, (*status)[0], "one status write, at the sync's end")
 	assert.Equal(t, flowcontrol.EventStats{Written: 25, Filtered: 75}, w.ds.events.Stats())
+	// syncAll took the batch's 100 node keys: none is visited again for nothing (they
+	// were held and re-queued, and a sync that waited visited them all again)
+	// syncAll took the batch's node keys: none is queued again to be visited for
+	// nothing (218 node syncs; an unlimited controller makes 400, one per node and
+	// change of its pod; holding and re-queueing the taken keys made 1,200)
+	assert.LessOrEqual(t, w.ds.nodeSyncs, 250, "node syncs")
 
 	unlimited := dsLimitedWorld(t, DaemonSetConfig{})
 	unlimited.at(10*time.Second, func() { unlimited.addAgentNodes("n", 100) })
