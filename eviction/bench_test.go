@@ -65,8 +65,8 @@ func benchmarkTaintEviction(b *testing.B, rl flowcontrol.RateLimit, run time.Dur
 		if err := w.e.RunFor(run); err != nil {
 			b.Fatal(err)
 		}
-		if tc.Pending() != 0 || len(tc.waiting) != 0 || w.s.Pods.Len() != nodes*perNode {
-			b.Fatalf("pending %d, waiting %d after the deadline", tc.Pending(), len(tc.waiting))
+		if tc.Pending() != 0 || tc.waiting.Len() != 0 || w.s.Pods.Len() != nodes*perNode {
+			b.Fatalf("pending %d, waiting %d after the deadline", tc.Pending(), tc.waiting.Len())
 		}
 		pods, _ := w.s.Pods.List(w.op)
 		for _, p := range pods {

@@ -216,12 +216,11 @@ func TestWaitingPatchHasUIDPrecondition(t *testing.T) {
 	var victim string
 	var oldUID uint64
 	w.at(70*time.Second+time.Millisecond, func() {
-		for _, r := range tc.waiting {
-			if r.w.step == stepPatch {
-				victim = r.w.key
-				break
+		tc.waiting.Each(func(w *podWork, _ time.Duration) {
+			if victim == "" && w.step == stepPatch {
+				victim = w.key
 			}
-		}
+		})
 		require.NotEmpty(t, victim, "a PATCH waits for its token")
 		p, ok := w.s.Pods.Peek(victim)
 		require.True(t, ok)

@@ -128,22 +128,14 @@ type TaintEvictionController struct {
 	usedBf []taint.Toleration
 
 	// The controller's clientset: its token bucket, the event writer that shares it,
-	// and the requests waiting for a token, in the order of their tokens (each
-	// reservation's instant is no earlier than the one before), behind one timer.
-	limiter    *flowcontrol.Limiter
-	events     *flowcontrol.EventWriter
-	waiting    []waitingRequest
-	due        []*podWork // fireDue's scratch
-	tokenTimer *sim.Timer
+	// and the evictions whose next request waits for a token.
+	limiter *flowcontrol.Limiter
+	events  *flowcontrol.EventWriter
+	waiting *flowcontrol.Waiting[*podWork]
+	due     []*podWork // fireDue's scratch
 
 	running bool
 	gen     uint64 // bumped by Stop: retries of an older generation do nothing
-}
-
-// waitingRequest is an eviction's next request, sent at its token's instant.
-type waitingRequest struct {
-	w  *podWork
-	at time.Duration
 }
 
 // evictStep is the request an eviction makes next (addConditionAndDeletePod).
@@ -197,7 +189,7 @@ func NewTaintEvictionController(s *apiserver.Server, c *apiserver.Client, cfg Ta
 	if tc.fire, err = s.Engine.NewTimer(tc.fireDue); err != nil {
 		return nil, err
 	}
-	if tc.tokenTimer, err = s.Engine.NewTimer(tc.sendWaiting); err != nil {
+	if tc.waiting, err = flowcontrol.NewWaiting(s.Engine, tc.send); err != nil {
 		return nil, err
 	}
 	return tc, nil
@@ -251,9 +243,7 @@ func (tc *TaintEvictionController) Stop() {
 	}
 	tc.process.Stop()
 	tc.fire.Stop()
-	tc.tokenTimer.Stop()
-	clear(tc.waiting)
-	tc.waiting = tc.waiting[:0]
+	tc.waiting.Drop()
 	tc.events.Stop()
 	for _, w := range tc.heap {
 		w.index = -1
@@ -582,37 +572,10 @@ func (tc *TaintEvictionController) request(w *podWork, step evictStep) {
 	w.step = step
 	now := tc.s.Now()
 	if at := tc.limiter.Wait(now); at > now || w.phased {
-		tc.waiting = append(tc.waiting, waitingRequest{w, at})
-		if len(tc.waiting) == 1 {
-			_ = tc.tokenTimer.Schedule(at)
-		}
+		tc.waiting.Add(w, at)
 		return
 	}
 	tc.send(w)
-}
-
-// sendWaiting sends the requests whose token has come, in order.
-func (tc *TaintEvictionController) sendWaiting() {
-	now := tc.s.Now()
-	n := 0
-	for n < len(tc.waiting) && tc.waiting[n].at <= now {
-		n++
-	}
-	due := tc.waiting[:n:n]
-	tc.waiting = tc.waiting[n:]
-	if len(tc.waiting) > 0 {
-		_ = tc.tokenTimer.Schedule(tc.waiting[0].at)
-	}
-	gen := tc.gen
-	for _, r := range due {
-		if tc.gen != gen {
-			return
-		}
-		tc.send(r.w)
-	}
-	if len(tc.waiting) == 0 {
-		tc.waiting = nil // let the sent prefix go
-	}
 }
 
 // send is addConditionAndDeletePod's current request: GET the pod, add

@@ -50,6 +50,10 @@
 // still one request each (two when the first Event expired after the API server's
 // --event-ttl of 1 h), and is not modelled.
 //
+// Waiting holds a component's requests that wait for their tokens and sends each at
+// its token's instant, in order, behind one engine timer; the taint eviction,
+// ReplicaSet and DaemonSet controllers share it.
+//
 // # Order within an instant
 //
 // Upstream's requests race between goroutines. Wait only hands out instants, in the

@@ -188,7 +188,7 @@ func NewDaemonSetController(s *apiserver.Server, c *apiserver.Client, cfg Daemon
 	}
 	dc := &DaemonSetController{s: s, c: c, cfg: cfg, rand: r}
 	var err error
-	if dc.tokenTimer, err = s.Engine.NewTimer(dc.sendWaiting); err != nil {
+	if dc.waiting, err = flowcontrol.NewWaiting(s.Engine, func(r dsRequest) { dc.send(r.s, r.op, r.node, r.pod) }); err != nil {
 		return nil, err
 	}
 	return dc, nil
@@ -246,9 +246,7 @@ func (dc *DaemonSetController) Stop() {
 	dc.q.stop()
 	// the process is gone, and with it every sync in flight and every queued Event
 	dc.gen++
-	dc.tokenTimer.Stop()
-	clear(dc.waiting)
-	dc.waiting = dc.waiting[:0]
+	dc.waiting.Drop()
 	dc.events.Stop()
 	clear(dc.inflight)
 	if !dc.shared {

@@ -4,11 +4,9 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/nodesim/nodesim/apiserver"
 	"github.com/nodesim/nodesim/flowcontrol"
-	"github.com/nodesim/nodesim/sim"
 )
 
 // DaemonSetBurstReplicas is the most pods one sync of a DaemonSet creates, and the
@@ -23,13 +21,11 @@ const DaemonSetBurstReplicas = 250
 const ConcurrentDaemonSetSyncs = 2
 
 // dsClient is the DaemonSet controller's clientset: its token bucket, the event
-// writer that shares it, and the requests waiting for a token, in the order of their
-// tokens, behind one timer.
+// writer that shares it, and the requests waiting for a token.
 type dsClient struct {
-	limiter    *flowcontrol.Limiter
-	events     *flowcontrol.EventWriter
-	waiting    []dsRequest
-	tokenTimer *sim.Timer
+	limiter *flowcontrol.Limiter
+	events  *flowcontrol.EventWriter
+	waiting *flowcontrol.Waiting[dsRequest]
 	// gen is bumped by Stop: requests of an older generation are not sent.
 	gen uint64
 	// inflight: the sync of each DaemonSet that waits for tokens, by DaemonSet key
@@ -112,7 +108,6 @@ type dsRequest struct {
 	op   dsOp
 	node string         // the node of a creation
 	pod  *apiserver.Pod // the pod to delete
-	at   time.Duration
 }
 
 // dsEventKey is what the event correlator's spam filter counts the controller's
@@ -380,38 +375,10 @@ func (dc *DaemonSetController) request(s *dsSync, op dsOp, node string, pod *api
 	now := dc.s.Now()
 	if at := dc.limiter.Wait(now); at > now || phased {
 		s.async = true
-		dc.waiting = append(dc.waiting, dsRequest{s, op, node, pod, at})
-		if len(dc.waiting) == 1 {
-			_ = dc.tokenTimer.Schedule(at)
-		}
+		dc.waiting.Add(dsRequest{s, op, node, pod}, at)
 		return
 	}
 	dc.send(s, op, node, pod)
-}
-
-// sendWaiting sends the requests whose token has come, in order.
-func (dc *DaemonSetController) sendWaiting() {
-	now := dc.s.Now()
-	n := 0
-	for n < len(dc.waiting) && dc.waiting[n].at <= now {
-		n++
-	}
-	due := dc.waiting[:n:n]
-	dc.waiting = dc.waiting[n:]
-	if len(dc.waiting) > 0 {
-		_ = dc.tokenTimer.Schedule(dc.waiting[0].at)
-	}
-	gen := dc.gen
-	for _, r := range due {
-		if dc.gen != gen {
-			return
-		}
-		dc.send(r.s, r.op, r.node, r.pod)
-	}
-	clear(due)
-	if len(dc.waiting) == 0 {
-		dc.waiting = nil
-	}
 }
 
 // send makes the request now and carries the sync on.

@@ -176,8 +176,7 @@ func TestDaemonSetStopMidSync(t *testing.T) {
 	w.at(10500*time.Millisecond, func() {
 		w.ds.Stop()
 		assert.Zero(t, w.ds.events.Queued())
-		assert.Empty(t, w.ds.waiting)
-		assert.False(t, w.ds.tokenTimer.Pending())
+		assert.Zero(t, w.ds.waiting.Len())
 		assert.Len(t, w.dsCreated("agent"), 37)
 		w.ds.Start()
 	})

@@ -95,12 +95,10 @@ type ReplicaSetController struct {
 	podVisits int
 
 	// The controller's clientset: its token bucket, the event writer that shares it,
-	// and the requests waiting for a token, in the order of their tokens (each
-	// reservation's instant is no earlier than the one before), behind one timer.
-	limiter    *flowcontrol.Limiter
-	events     *flowcontrol.EventWriter
-	waiting    []rsRequest
-	tokenTimer *sim.Timer
+	// and the requests waiting for a token.
+	limiter *flowcontrol.Limiter
+	events  *flowcontrol.EventWriter
+	waiting *flowcontrol.Waiting[rsRequest]
 	// gen is bumped by Stop: requests of an older generation are not sent.
 	gen uint64
 	// free holds ended syncs for reuse.
@@ -162,7 +160,6 @@ type rsRequest struct {
 	s   *rsSync
 	op  rsOp
 	pod *apiserver.Pod // the pod to delete
-	at  time.Duration
 }
 
 // rsCounts is what a sync needs of a ReplicaSet's pods when it creates none and
@@ -252,7 +249,7 @@ func NewReplicaSetController(s *apiserver.Server, c *apiserver.Client, cfg Repli
 	rc := &ReplicaSetController{s: s, c: c, cfg: cfg, rand: r, uidSalt: salt,
 		expCreate: map[string]map[string]bool{}, expDelete: map[string]map[string]bool{}}
 	var err error
-	if rc.tokenTimer, err = s.Engine.NewTimer(rc.sendWaiting); err != nil {
+	if rc.waiting, err = flowcontrol.NewWaiting(s.Engine, func(r rsRequest) { rc.send(r.s, r.op, r.pod) }); err != nil {
 		return nil, err
 	}
 	return rc, nil
@@ -308,9 +305,7 @@ func (rc *ReplicaSetController) Stop() {
 	rc.q.stop()
 	// the process is gone, and with it every sync in flight and every queued Event
 	rc.gen++
-	rc.tokenTimer.Stop()
-	clear(rc.waiting)
-	rc.waiting = rc.waiting[:0]
+	rc.waiting.Drop()
 	rc.events.Stop()
 	if !rc.shared {
 		rc.rsInf.Stop()
@@ -568,10 +563,7 @@ func (rc *ReplicaSetController) request(s *rsSync, op rsOp, pod *apiserver.Pod, 
 	now := rc.s.Now()
 	if at := rc.limiter.Wait(now); at > now || phased {
 		rc.wait(s)
-		rc.waiting = append(rc.waiting, rsRequest{s, op, pod, at})
-		if len(rc.waiting) == 1 {
-			_ = rc.tokenTimer.Schedule(at)
-		}
+		rc.waiting.Add(rsRequest{s, op, pod}, at)
 		return
 	}
 	rc.send(s, op, pod)
@@ -607,31 +599,6 @@ func (rc *ReplicaSetController) wait(s *rsSync) {
 			s.active = append(s.active, p)
 		}
 	})
-}
-
-// sendWaiting sends the requests whose token has come, in order.
-func (rc *ReplicaSetController) sendWaiting() {
-	now := rc.s.Now()
-	n := 0
-	for n < len(rc.waiting) && rc.waiting[n].at <= now {
-		n++
-	}
-	due := rc.waiting[:n:n]
-	rc.waiting = rc.waiting[n:]
-	if len(rc.waiting) > 0 {
-		_ = rc.tokenTimer.Schedule(rc.waiting[0].at)
-	}
-	gen := rc.gen
-	for _, r := range due {
-		if rc.gen != gen {
-			return
-		}
-		rc.send(r.s, r.op, r.pod)
-	}
-	clear(due)
-	if len(rc.waiting) == 0 {
-		rc.waiting = nil // let the sent prefix go
-	}
 }
 
 // send makes the request now and carries the sync on.
