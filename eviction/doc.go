@@ -99,11 +99,13 @@
 // a precondition (PatchPodStatus), so a pod recreated under the name meanwhile fails
 // it and the next attempt deletes the new pod, as upstream's retry does
 // (TestWaitingPatchHasUIDPrecondition); a cancellation while its requests wait stops
-// nothing (upstream's goroutine has started), as before. Not modelled: the event
-// correlator's spam filter (25 Events per pod, then one per 5 minutes: a node whose
-// NoExecute taint flaps more than 25 times in a short while writes fewer "Cancelling
-// deletion" Events upstream) and its PATCH of a repeated Event (one request, two when
-// the first Event has expired after the API server's --event-ttl of 1 h). Informers read
+// nothing (upstream's goroutine has started), as before. The event correlator's spam
+// filter counts a pod's Events by namespace/name (the controller's reference carries
+// no UID): 25, then one per 5 minutes, so a node whose NoExecute taint flaps writes
+// fewer "Cancelling deletion" Events than the trace records
+// (TestTaintEvictionEventsSpamFiltered). Not modelled: the correlator's PATCH of a
+// repeated Event (one request, two when the first Event has expired after the API
+// server's --event-ttl of 1 h). Informers read
 // through kube-controller-manager's shared-informer client, which is not limited
 // here. A controller that stays within its burst behaves exactly as it did without
 // a limiter: nothing is scheduled for a request that finds its token.

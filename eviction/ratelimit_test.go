@@ -242,3 +242,28 @@ func TestWaitingPatchHasUIDPrecondition(t *testing.T) {
 	assert.NotEqual(t, oldUID, p.UID)
 	assert.True(t, p.Deleting, "the retry deletes the pod now under that name")
 }
+
+// The event correlator's spam filter counts a pod's Events by namespace/name (the
+// controller's reference has no UID): 25, then one each 5 minutes. A node whose
+// tolerated NoExecute taint flaps 40 times in 400 s has its pod's "Cancelling
+// deletion" Event written 26 times; the others are skipped and spend no token.
+func TestTaintEvictionEventsSpamFiltered(t *testing.T) {
+	w := newWorld(t)
+	w.addNode("a", false)
+	w.addPod("default/p", "a", tolerate(taint.Unreachable, taint.Seconds(300)))
+	tc := startTEC(t, w, DefaultTaintEvictionConfig())
+	for i := range 40 {
+		at := time.Duration(i) * 10 * time.Second
+		w.at(at, func() { w.taintNode("a", taint.UnreachableNoExecute) })
+		w.at(at+5*time.Second, func() { w.untaintNode("a", taint.UnreachableNoExecute) })
+	}
+	w.runUntil(500 * time.Second)
+	cancels := 0
+	for _, r := range w.records("Event") {
+		if r.Str("message") == "Cancelling deletion of Pod default/p" {
+			cancels++
+		}
+	}
+	require.Equal(t, 40, cancels, "the trace records every Event the controller emits")
+	assert.Equal(t, flowcontrol.EventStats{Written: 26, Filtered: 14}, tc.events.Stats())
+}

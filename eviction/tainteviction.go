@@ -511,10 +511,12 @@ func (tc *TaintEvictionController) cancelWithEvent(key string) {
 }
 
 // event records a TaintManagerEviction Event about the pod and hands it to the
-// controller's event writer.
+// controller's event writer. Its reference names the pod without a UID
+// (taint_eviction.go emitPodDeletionEvent), so the spam filter counts the pod's events
+// by namespace/name: a pod recreated under the name shares the bucket.
 func (tc *TaintEvictionController) event(key, message string) {
 	recordEvent(tc.s.Trace, tc.s.Now(), key, ReasonTaintManagerEviction, message)
-	tc.events.Emit()
+	tc.events.EmitAbout(flowcontrol.SpamKey{Name: key})
 }
 
 func (tc *TaintEvictionController) rearm() {

@@ -45,8 +45,9 @@
 // spends tokens and time. The correlator's spam filter is modelled for EmitAbout: when
 // the writer takes an event it skips it, with no request, unless the bucket of its
 // SpamKey (the object and the event's type) holds a token, 25 refilled one each 5
-// minutes (EventSourceObjectSpamFilter; its LRU cache of 4096 keys is not modelled).
-// Emit bypasses it. The correlator's aggregation turns some writes into PATCHes,
+// minutes (EventSourceObjectSpamFilter). Its LRU cache of 4096 keys is modelled only
+// in that buckets full again are forgotten once more than 8192 are kept. Emit
+// bypasses the filter; every controller here uses EmitAbout. The correlator's aggregation turns some writes into PATCHes,
 // still one request each (two when the first Event expired after the API server's
 // --event-ttl of 1 h), and is not modelled.
 //

@@ -25,12 +25,21 @@ const (
 )
 
 // SpamKey is what the event correlator's spam filter counts a writer's events by
-// (EventSourceObjectSpamFilter, getSpamKey): the object the event is about, by UID,
-// and the event's type. An event the filter skips is not written and spends no token.
+// (EventSourceObjectSpamFilter, getSpamKey): the object the event is about and the
+// event's type. The object is its UID, or, for a component whose event reference
+// carries no UID (the taint eviction controller's pods), its namespace/name. An event
+// the filter skips is not written and spends no token.
 type SpamKey struct {
 	UID     uint64
+	Name    string
 	Warning bool // a Warning event, else Normal
 }
+
+// spamCache is the size of the correlator's cache of spam-filter buckets
+// (maxLruCacheEntries). A bucket that is full again is the same as none: the writer
+// forgets those once it holds more than twice as many keys (upstream's LRU evicts the
+// least recently used ones, full or not: not modelled).
+const spamCache = 4096
 
 // queuedEvent is an event waiting for the writer; unkeyed events (Emit) are not
 // filtered.
@@ -152,6 +161,14 @@ func (w *EventWriter) take(ev queuedEvent) bool {
 		if b == nil {
 			if w.spam == nil {
 				w.spam = map[SpamKey]*Limiter{}
+			}
+			if len(w.spam) > 2*spamCache {
+				now := w.e.Now()
+				for k, old := range w.spam { // deletes every full one: the order cannot show
+					if old.Available(now) >= SpamBurst {
+						delete(w.spam, k)
+					}
+				}
 			}
 			b, _ = NewLimiter(SpamQPS, SpamBurst)
 			w.spam[ev.key] = b

@@ -153,3 +153,20 @@ func TestLimiterRejectsInfiniteQPS(t *testing.T) {
 	_, err := NewLimiter(float32(math.Inf(1)), 1)
 	assert.ErrorContains(t, err, "must be a finite number")
 }
+
+// The writer forgets the spam-filter buckets that are full again once it holds more
+// than twice the correlator's cache (a full bucket is the same as none), so a run
+// that emits about many objects does not keep a bucket for each.
+func TestSpamBucketsForgotten(t *testing.T) {
+	e, _, _, w := newWriter(t, -1, 0)
+	for i := range 2*spamCache + 10 {
+		w.EmitAbout(SpamKey{UID: uint64(i)})
+		require.NoError(t, e.RunUntil(0)) // written before the next: no queue, no drop
+	}
+	assert.Equal(t, 2*spamCache+10, len(w.spam), "none full yet: kept")
+	_, err := e.At(301*time.Second, func() { w.EmitAbout(SpamKey{UID: 1 << 40}) })
+	require.NoError(t, err)
+	e.Run()
+	assert.Equal(t, 1, len(w.spam), "the others refilled after 300 s and were forgotten")
+	assert.Equal(t, uint64(2*spamCache+11), w.Stats().Written)
+}
