@@ -300,7 +300,7 @@ func (dc *DaemonSetController) onPod(ev apiserver.Event[*apiserver.Pod]) {
 }
 
 // sync is syncDaemonSet for a key of the queue: a whole DaemonSet, or one of its
-// nodes ("<ds>|<node>"). With a client rate limit, the keys of one DaemonSet in a
+// nodes ("<ds> <node>", pairSep). With a client rate limit, the keys of one DaemonSet in a
 // batch of the queue are one upstream sync (see daemonset_client.go): when the
 // bucket covers all their requests they run one by one as without a limit;
 // otherwise the first of them runs syncAll over all their nodes, which may go on
@@ -686,6 +686,9 @@ func (dc *DaemonSetController) updateStatus(ds *apiserver.DaemonSet, st *dsState
 	})
 	if apiserver.IsNotFound(err) {
 		return nil
+	}
+	if err != nil {
+		st.wrote = false // not written: a later sync writes it again
 	}
 	dc.c.TraceError("patch", "daemonsets", err)
 	return err

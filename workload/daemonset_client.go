@@ -277,6 +277,12 @@ func (dc *DaemonSetController) syncAll(ds *apiserver.DaemonSet, st *dsState, dsK
 	dc.decided[dsKey] = dsTaken
 	s := &dsSync{item: item, dsKey: dsKey, ds: ds, st: st, batch: SlowStartInitialBatchSize, inSync: true, round: dc.q.round}
 	whole, nodes := dc.itemsOf(dsKey, item)
+	if q := dc.q; q.pos < len(q.current) && q.current[q.pos] == item {
+		q.taken = q.pos + len(nodes)
+		if whole {
+			q.taken++
+		}
+	}
 	allNodes := false
 	if whole {
 		if st.allDirty || dc.fullSync {
@@ -450,6 +456,7 @@ func (dc *DaemonSetController) sendStatus(s *dsSync) {
 	default:
 		dc.c.TraceError("update", "daemonsets", err)
 		s.statusErr = err
+		s.st.wrote = false // not written: a later sync writes it again
 	}
 	dc.end(s)
 }
@@ -468,6 +475,11 @@ func (dc *DaemonSetController) end(s *dsSync) {
 		return
 	}
 	dc.q.done(s.item, err)
+	if err != nil && s.item != s.dsKey {
+		// upstream retries the whole DaemonSet: the nodes this sync took and could not
+		// finish stay dirty, and only a sync of the DaemonSet visits them
+		dc.q.forgetOrRetry(s.dsKey, err)
+	}
 	for _, k := range s.held {
 		dc.q.add(k)
 	}

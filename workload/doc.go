@@ -206,7 +206,8 @@
 // kubeAPIQPS and kubeAPIBurst), and its event broadcaster writes through it
 // (daemon_controller.go Run: StartRecordingToSink, v1.31.0:288, v1.37.2:360). Lines of
 // daemon_controller.go v1.37.2 with v1.31.0 in brackets (v1.33.0 as v1.31.0 where
-// checked: BurstReplicas 59, UpdateStatus 1139). What spends its tokens:
+// checked: BurstReplicas 59, UpdateStatus 1139, where v1.31.0 has it at 1115). What
+// spends its tokens:
 //
 //   - a creation: one POST (upstream's pod has a node affinity term on the node's
 //     name; nodesim's has spec.nodeName, one request either way) and its Event,
@@ -235,7 +236,7 @@
 // modelled either. Events are about the DaemonSet, so its first 25 of each type
 // spend a token and later ones only each 5 minutes (the spam filter, as above).
 //
-// nodesim syncs a DaemonSet's nodes by keys of their own ("<ds>|<node>") beside the
+// nodesim syncs a DaemonSet's nodes by keys of their own ("<ds> <node>") beside the
 // DaemonSet's key; upstream's key is the DaemonSet (1.37's node-update queue,
 // syncNodeUpdate 1531–1588, only queues DaemonSets). The keys of one DaemonSet in a
 // batch of the queue (those queued at one instant) are taken as upstream's one
@@ -246,8 +247,11 @@
 // (TestDaemonSetWithinBurstAsWithoutLimit, TestDaemonSetInlineStatusOneToken).
 // Otherwise the first of them visits all their nodes once, in name order, and makes
 // the requests as syncNodes does: creations in slow-start batches, then deletions,
-// then the status, computed from the nodes' kept results when it gets there, as
-// updateDaemonSetStatus lists the informer then. Each batch the bucket covers runs
+// then the status, computed from the nodes' results as its visits found them at its
+// start. Upstream's updateDaemonSetStatus lists the daemon pods again when it gets
+// there (getNodesToDaemonPods, v1.37.2:1211), so pods that turned Ready while the
+// sync waited count in its write; here they count in the next sync's, one more
+// UpdateStatus (not modelled: a difference of the status's timing only). Each batch the bucket covers runs
 // inline; otherwise its requests go at their tokens' instants, all reserving theirs
 // before their Events (TestDaemonSetBatchReservesBeforeItsEvents). 100 nodes joining
 // at once get 29 pods at once and the last 3.65 s later, and the status 0.1 s after
@@ -255,7 +259,13 @@
 // DaemonSet's keys: they are queued again when it is done, as the workqueue's dirty
 // set does; and one of --concurrent-daemonset-syncs workers (ConcurrentDaemonSetSyncs
 // 2, config/v1alpha1/defaults.go 33–34, v1.31.0 and v1.37.2;
-// TestDaemonSetSyncInFlightHoldsWorker). Stop drops it and the queued Events; Start
+// TestDaemonSetSyncInFlightHoldsWorker); the batch's keys it took are never queued
+// again, not even when no worker is left for the rest of the batch
+// (TestDaemonSetFullWorkerPoolKeepsTakenKeys). A sync that fails retries the
+// DaemonSet's own key, as upstream retries its one key, so the nodes it took and
+// could not finish are visited again (TestDaemonSetSyncErrorRetriesTheDaemonSet), and
+// a status write that failed is not remembered as written
+// (TestDaemonSetStatusWriteRetriedAfterOutage). Stop drops it and the queued Events; Start
 // is a new process with a full bucket and a new writer (TestDaemonSetStopMidSync).
 // Nodesim's per-node expectations stay: upstream's are a count per DaemonSet, and
 // while any is pending its sync only writes the status, where nodesim's acts on the

@@ -60,6 +60,9 @@ type workQueue struct {
 	round   uint64
 	current []string
 	pos     int
+	// taken: the keys of current before this index were synced by an earlier key's
+	// sync (the DaemonSet controller's syncAll): never re-queued when no worker is free
+	taken int
 }
 
 func newWorkQueue(e *sim.Engine, sync func(string) error) *workQueue {
@@ -141,7 +144,7 @@ func (q *workQueue) run() {
 		q.pos = i
 		if q.full() {
 			// no worker is free: the rest stay queued until a sync in flight is done
-			for _, k := range batch[i:] {
+			for _, k := range batch[max(i, q.taken):] {
 				if _, ok := q.dirty[k]; !ok {
 					q.dirty[k] = struct{}{}
 					q.keys = append(q.keys, k)
@@ -159,7 +162,7 @@ func (q *workQueue) run() {
 		}
 		q.forgetOrRetry(k, err)
 	}
-	q.current, q.pos = nil, 0
+	q.current, q.pos, q.taken = nil, 0, 0
 	q.batch = batch[:0]
 }
 
