@@ -198,7 +198,13 @@
 // Not modelled: a request's own duration (a failed request fails at once, as before),
 // the Events' content (nodesim's trace has no record of the ReplicaSet controller's
 // Events: the writer only spends tokens and time), the namespace-terminating case
-// that skips FailedCreate, and the ReplicaFailure condition a failed sync writes.
+// that skips FailedCreate, the ReplicaFailure condition a failed sync writes, the
+// status writes upstream makes for observedGeneration alone (each scale of the
+// Deployment changes the spec, so upstream writes the status even when the counts do
+// not change: one token more per scale step) and, from 1.35, for terminatingReplicas,
+// a status write retried after any error (here after a conflict only), and, in 1.31,
+// the spam filter's key without the event's type (client-go v0.31.0: Normal and
+// Warning events share one bucket; nodesim keys by type in every version).
 //
 // The DaemonSet controller's client. Its own clientset too (ClientBuilder
 // "daemon-set-controller": cmd/kube-controller-manager/app/apps.go, v1.31.0:50,
