@@ -23,6 +23,9 @@ func dsLimitedWorld(t *testing.T, cfg DaemonSetConfig) *world {
 	w.ds, err = NewDaemonSetController(w.s, w.c, cfg)
 	require.NoError(t, err)
 	w.ds.Start()
+	t.Cleanup(func() {
+		assert.Zero(t, w.ds.overdrawn, "inline requests sent without their token (decide underestimated)")
+	})
 	_, err = w.s.DaemonSets.Create(w.c, agentDaemonSet())
 	require.NoError(t, err)
 	return w

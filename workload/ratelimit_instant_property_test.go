@@ -104,6 +104,9 @@ func TestPropertyWithinBurstSameInstantAsUnlimited(t *testing.T) {
 				})
 			}
 			w.run(at + time.Minute)
+			if w.ds.overdrawn != 0 {
+				rt.Fatalf("%d DaemonSet requests sent inline without their token", w.ds.overdrawn)
+			}
 			w.stop()
 			return w.tr.Records()
 		}

@@ -110,6 +110,9 @@ func TestPropertyWithinBurstAsUnlimited(t *testing.T) {
 				})
 			}
 			w.run(at + time.Minute)
+			if w.ds.overdrawn != 0 {
+				rt.Fatalf("%d DaemonSet requests sent inline without their token", w.ds.overdrawn)
+			}
 			w.stop()
 			return w.tr.Records()
 		}
