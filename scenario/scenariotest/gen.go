@@ -36,6 +36,11 @@ type GenOptions struct {
 	// often shorter than a renew interval (nodes flap between Ready and Unknown), and
 	// nodeMonitorPeriod up to 60 s instead of 10 s.
 	ShortGrace bool
+	// RateLimits draws the controller-manager clients' limit (kubeAPIQPS 0.5 to 5,
+	// kubeAPIBurst 1 to 10) so that the rate-limited taint eviction, pod GC,
+	// ReplicaSet and DaemonSet controllers wait for tokens in small scenarios too,
+	// and raises the most replicas a Deployment is drawn with from 5 to 12.
+	RateLimits bool
 }
 
 func (o GenOptions) withDefaults() GenOptions {
@@ -110,6 +115,15 @@ func genYAML(t *rapid.T, o GenOptions) string {
 		p("    unhealthyZoneThreshold: %s", rapid.SampledFrom([]string{"0.55", "0.3", "0.9"}).Draw(t, "unhealthyZoneThreshold"))
 		p("    instances: %d", rapid.IntRange(1, 3).Draw(t, "instances"))
 	}
+	if o.RateLimits {
+		// drawn on their own (not under customControllerManager) so that files drawn
+		// without RateLimits keep their draws
+		if !strings.Contains(b.String(), "  controllerManager:\n") {
+			p("  controllerManager:")
+		}
+		p("    kubeAPIQPS: %s", rapid.SampledFrom([]string{"0.5", "1", "2", "5"}).Draw(t, "kubeAPIQPS"))
+		p("    kubeAPIBurst: %d", rapid.IntRange(1, 10).Draw(t, "kubeAPIBurst"))
+	}
 	if rapid.Bool().Draw(t, "customAPIServer") {
 		p("  apiServer:")
 		p("    defaultNotReadyTolerationSeconds: %d", rapid.SampledFrom([]int{0, 30, 60, 300}).Draw(t, "defaultNotReadyTolerationSeconds"))
@@ -170,7 +184,11 @@ func genYAML(t *rapid.T, o GenOptions) string {
 		case "Deployment":
 			name := fmt.Sprintf("web-%d", i)
 			deployments = append(deployments, name)
-			replicas := rapid.IntRange(1, 5).Draw(t, "replicas")
+			maxReplicas := 5
+			if o.RateLimits {
+				maxReplicas = 12
+			}
+			replicas := rapid.IntRange(1, maxReplicas).Draw(t, "replicas")
 			objs = append(objs, fmt.Sprintf(`    - apiVersion: apps/v1
       kind: Deployment
       metadata: {name: %s, namespace: default}
