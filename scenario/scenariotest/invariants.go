@@ -788,7 +788,10 @@ func NoReRegistrationWithoutRestart(res *scenario.Result) error {
 // (eviction.go canIgnorePDB: phase Succeeded, Failed or Pending, or a deletionTimestamp),
 // so an eviction of a pod someone had already deleted is not checked: one with an
 // earlier PodEvicted record, or one of a Deployment scaled down since it was created
-// (its ReplicaSet controller deletes pods without a record of its own).
+// (its ReplicaSet controller deletes pods without a record of its own). A pod the
+// kubelet kills in a graceful node shutdown (PodEvicted, reason NodeShutdown) is not
+// deleted: it stays Running and Ready, counted healthy by the budget, until its
+// status says otherwise (its PodReady record).
 func DrainsRespectPDB(res *scenario.Result) error {
 	type budget struct {
 		app string
@@ -848,6 +851,9 @@ func DrainsRespectPDB(res *scenario.Result) error {
 			delete(ready, p)
 			delete(exists, p)
 		case "PodEvicted":
+			if r.Str("reason") == "NodeShutdown" {
+				continue
+			}
 			if r.Str("reason") == "Drain" && !deleted[p] {
 				for _, b := range budgets {
 					_, name, _ := strings.Cut(p, "/")

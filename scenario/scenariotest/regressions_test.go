@@ -149,6 +149,18 @@ func TestInvariantRegressions(t *testing.T) {
 			},
 		},
 		{
+			// Property: DrainsRespectPDB (rate-limited generator, 2,167 cases). A pod
+			// the kubelet kills in a graceful shutdown is not deleted: still Ready, the
+			// budget counts it, and the drain evicts the other replica at once.
+			"drain-during-graceful-shutdown.yaml",
+			func(t *testing.T, recs []sim.Record) {
+				killed := first(t, recs, "PodEvicted", "reason", "NodeShutdown")
+				drained := first(t, recs, "PodEvicted", "reason", "Drain")
+				require.Equal(t, time.Duration(0), drained.T)
+				require.Equal(t, time.Second, first(t, recs, "PodReady", "pod", killed.Str("pod"), "to", "False").T)
+			},
+		},
+		{
 			// Property: lazy equals exact (running start). The cordon reaches the node
 			// lifecycle controller in an outage: its unschedulable:NoSchedule patch fails
 			// and is not requeued (doNodeProcessingPassWorker), so the taint comes with
