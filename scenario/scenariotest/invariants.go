@@ -393,10 +393,12 @@ func NoEarlyTaintEviction(res *scenario.Result) error {
 // come after the instant it fired, when the taints may have changed: upstream's
 // goroutine goes on whatever happens meanwhile. The decision is checked at the
 // "Marking for deletion" Event the controller records when the eviction fires, and
-// its verdict reported at the PodEvicted record.
+// its verdict reported at the PodEvicted record. A pod can be marked again while its
+// first DELETE waits (its taint removed and added back: immediate work is not
+// cancelled), so each pod keeps the verdicts of its markings in order, one per DELETE.
 type evictionDecisions struct {
-	podNode map[string]string // pod → its node (a pod's binding never changes)
-	verdict map[string]error  // pod → the check of its last eviction that fired
+	podNode map[string]string  // pod → its node (a pod's binding never changes)
+	verdict map[string][]error // pod → the checks of its evictions that fired, oldest first
 }
 
 const markingPrefix = "Marking for deletion Pod "
@@ -404,7 +406,7 @@ const markingPrefix = "Marking for deletion Pod "
 // newEvictionDecisions learns each pod's node from the records that name it: pods of
 // a cluster that starts out running were never created in the trace.
 func newEvictionDecisions(recs []sim.Record) *evictionDecisions {
-	e := &evictionDecisions{podNode: map[string]string{}, verdict: map[string]error{}}
+	e := &evictionDecisions{podNode: map[string]string{}, verdict: map[string][]error{}}
 	for i := range recs {
 		switch r := &recs[i]; r.Kind {
 		case "PodCreated", "PodScheduled", "PodEvicted":
@@ -421,16 +423,18 @@ func (e *evictionDecisions) see(r *sim.Record, check func(pod, node string, now 
 	case "Event":
 		if r.Str("reason") == "TaintManagerEviction" && strings.HasPrefix(r.Str("message"), markingPrefix) {
 			pod := r.Str("object")
-			e.verdict[pod] = check(pod, e.podNode[pod], r.T)
+			e.verdict[pod] = append(e.verdict[pod], check(pod, e.podNode[pod], r.T))
 		}
 	case "PodEvicted":
 		if r.Str("reason") != "TaintManagerEviction" {
 			return nil
 		}
 		pod := r.Str("pod")
-		if v, ok := e.verdict[pod]; ok {
-			delete(e.verdict, pod)
-			return v
+		if vs := e.verdict[pod]; len(vs) > 0 {
+			if e.verdict[pod] = vs[1:]; len(vs) == 1 {
+				delete(e.verdict, pod)
+			}
+			return vs[0]
 		}
 		return check(pod, r.Str("node"), r.T)
 	}
@@ -886,12 +890,33 @@ func DrainsRespectPDB(res *scenario.Result) error {
 // (terminating on a not-ready node with the out-of-service taint). From the trace:
 // the node is gone, or the pod is unscheduled, or the node carries out-of-service and
 // is not Ready, or the pod is not running Ready (terminated) and the threshold is on.
+//
+// Pod GC's client is rate limited (spec.controllerManager.kubeAPIQPS): the orphan
+// rule is decided by a GET of the node, and the pod's PATCH and DELETE may wait for
+// their tokens, during which the node may register (again). A node that was missing
+// still justifies the deletion if it registered no longer before it than every pod GC
+// request of the run could have waited: 2 per deletion and a GET per node deleted or
+// registered, at kubeAPIQPS.
 func PodGCDeletionJustified(res *scenario.Result) error {
 	exists := map[string]bool{}
 	readyNode := map[string]bool{}
 	podReady := map[string]bool{}
+	backAt := map[string]time.Duration{} // when a missing node registered (again)
 	for _, n := range restoredNodes(res.Scenario) {
 		exists[n], readyNode[n] = true, true
+	}
+	var lag time.Duration
+	if qps := res.Scenario.Spec.ControllerManager.KubeAPIQPS; qps > 0 {
+		requests := 0
+		for i := range res.Records() {
+			switch r := &res.Records()[i]; {
+			case r.Kind == "PodEvicted" && r.Str("reason") == "PodGC":
+				requests += 2
+			case r.Kind == "NodeDeleted" || r.Kind == "NodeRegistered":
+				requests++ // at most one GET per node gone and back
+			}
+		}
+		lag = time.Duration(float64(requests) / float64(qps) * float64(time.Second))
 	}
 	nt := nodeTaints{}
 	for i := range res.Records() {
@@ -899,7 +924,11 @@ func PodGCDeletionJustified(res *scenario.Result) error {
 		nt.apply(r)
 		switch r.Kind {
 		case "NodeRegistered":
-			exists[r.Str("node")] = true
+			n := r.Str("node")
+			if !exists[n] {
+				backAt[n] = r.T
+			}
+			exists[n] = true
 		case "NodeDeleted":
 			exists[r.Str("node")] = false
 		case "NodeCondition":
@@ -917,8 +946,10 @@ func PodGCDeletionJustified(res *scenario.Result) error {
 			for k := range nt[n] {
 				oos = oos || strings.HasPrefix(k, "node.kubernetes.io/out-of-service")
 			}
+			back, wasBack := backAt[n]
 			switch {
 			case n == "" || !exists[n]:
+			case wasBack && r.T-back <= lag:
 			case oos && !readyNode[n]:
 			case !podReady[p] && res.Scenario.Spec.ControllerManager.TerminatedPodGCThreshold > 0:
 			default:

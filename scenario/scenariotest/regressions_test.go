@@ -149,6 +149,34 @@ func TestInvariantRegressions(t *testing.T) {
 			},
 		},
 		{
+			// Property: NoEarlyTaintEviction (rate-limited generator). Immediate work
+			// cannot be cancelled: a taint removed and added back while the first
+			// DELETE waits marks the pods again, and each pod is DELETEd twice.
+			"taint-eviction-marked-again-while-delete-waits.yaml",
+			func(t *testing.T, recs []sim.Record) {
+				n := 0
+				for _, r := range recs {
+					if r.Kind == "PodEvicted" && r.Str("pod") == "default/a" {
+						n++
+						require.Greater(t, r.T, secs(13)) // after the taint the pod tolerates forever
+					}
+				}
+				require.Equal(t, 2, n)
+			},
+		},
+		{
+			// Property: PodGCDeletionJustified (rate-limited generator, 6,052 cases). Pod
+			// GC decides on its GET of the node, before node-0 registers; its PATCH and
+			// DELETE wait for tokens and come after.
+			"podgc-orphans-deleted-after-node-registers.yaml",
+			func(t *testing.T, recs []sim.Record) {
+				reg := first(t, recs, "NodeRegistered", "node", "node-0")
+				ev := first(t, recs, "PodEvicted", "pod", "default/pod-1", "reason", "PodGC")
+				require.Equal(t, secs(40.1), reg.T)
+				require.Equal(t, secs(48), ev.T)
+			},
+		},
+		{
 			// Property: DrainsRespectPDB (rate-limited generator, 2,167 cases). A pod
 			// the kubelet kills in a graceful shutdown is not deleted: still Ready, the
 			// budget counts it, and the drain evicts the other replica at once.
