@@ -164,9 +164,14 @@
 // sliding). A node group of 100 pods deleted: 201 requests, 14 pods at once and the
 // last 8.55 s later (TestPodGCOrphansPacedByClientRateLimit); 40 pods on an
 // out-of-service node: 0.55–2.5 s (TestPodGCOutOfServicePacedInRounds). Pod GC writes
-// no Events. The orphan part moves the quarantine on when it starts and takes the
-// pods of a node its GET finds gone at that answer; upstream uses the pod list of the
-// pass's start, which differs only for a pod bound to a deleted node's name meanwhile.
+// no Events. Such a pass lists pods and nodes at its start, as gc() does: the
+// out-of-service part reads each pod's node when it starts (gcTerminating's lister
+// Get, after gcTerminated's goroutines are done), and the orphan part moves the
+// quarantine on when it starts, with the nodes missing from the pass's list (a node
+// deleted meanwhile waits for the next pass), and takes the pods of a node its GET
+// finds gone at that answer, where upstream takes those of its list: they differ only
+// for a pod bound to a missing node's name meanwhile. A QuarantineTime of 0 or less
+// makes a missing node's GET come in the pass that finds it (AddAfter adds at once).
 //
 // # Drain, cordon, uncordon
 //

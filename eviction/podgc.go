@@ -2,6 +2,7 @@ package eviction
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -377,7 +378,7 @@ func hasTaintKey(ts []taint.Taint, key string) bool {
 // discoverDeletedNodes, every GET goes before the first deletion.
 func (g *PodGC) gcOrphaned() {
 	var gone []string
-	for _, name := range g.quarantineOver() {
+	for _, name := range g.quarantineOver(g.inCache) {
 		if _, ok := g.nodes.Get(name); ok {
 			continue
 		}
@@ -398,8 +399,10 @@ func (g *PodGC) gcOrphaned() {
 // quarantineOver moves the delaying queue on to now: the names whose quarantine is
 // over leave it and are returned in order (they were moved to the work queue when
 // their time came), and every node still missing with pods is added after the
-// quarantine time; adding a name already waiting does not extend its wait.
-func (g *PodGC) quarantineOver() []string {
+// quarantine time; adding a name already waiting does not extend its wait. exists
+// says whether a node is in the pass's node list. A quarantine of 0 or less makes
+// the names added ready at once, as AddAfter adds them to the work queue then.
+func (g *PodGC) quarantineOver(exists func(name string) bool) []string {
 	if len(g.missingNodes) == 0 && len(g.quarantine) == 0 {
 		return nil
 	}
@@ -415,15 +418,30 @@ func (g *PodGC) quarantineOver() []string {
 		delete(g.quarantine, name)
 	}
 	for _, name := range g.sortedKeys(g.missingNodes) {
-		if _, ok := g.nodes.Get(name); ok || g.pods.CountByIndex(apiserver.IndexNodeName, name) == 0 {
-			delete(g.missingNodes, name)
+		if exists(name) || g.pods.CountByIndex(apiserver.IndexNodeName, name) == 0 {
+			if _, ok := g.nodes.Get(name); ok || g.pods.CountByIndex(apiserver.IndexNodeName, name) == 0 {
+				delete(g.missingNodes, name)
+			}
 			continue
 		}
-		if _, waiting := g.quarantine[name]; !waiting {
-			g.quarantine[name] = now + g.cfg.QuarantineTime
+		if _, waiting := g.quarantine[name]; waiting {
+			continue
 		}
+		if g.cfg.QuarantineTime <= 0 {
+			if !slices.Contains(ready, name) {
+				ready = append(ready, name)
+			}
+			continue
+		}
+		g.quarantine[name] = now + g.cfg.QuarantineTime
 	}
 	return ready
+}
+
+// inCache reports whether the node is in the informer's cache.
+func (g *PodGC) inCache(name string) bool {
+	_, ok := g.nodes.Get(name)
+	return ok
 }
 
 // nodeGone is checkIfNodeExists: a live GET; only NotFound says the node is gone (any

@@ -7,10 +7,15 @@ import (
 
 // gcPass is a pod GC pass whose requests do not all find a token at its start: its
 // four parts run in upstream's order, each when the one before has finished, and each
-// request goes at its token's instant. The pass reads what to collect when it starts,
-// as upstream's gc() lists pods and nodes once; the orphan part moves the quarantine
-// on when it starts and takes the pods of a node its GET found gone from the cache at
-// that answer. Terminated and out-of-service pods are deleted by a goroutine each
+// request goes at its token's instant. The pass lists pods and nodes when it starts,
+// as upstream's gc() does once: the terminated, terminating and unscheduled pods, and
+// which nodes exist. The out-of-service part reads each pod's node when it starts,
+// as gcTerminating's nodeLister.Get does after gcTerminated has finished; the orphan
+// part moves the quarantine on when it starts, with the nodes missing from the
+// pass's list (a node deleted since waits for the next pass, one registered since is
+// GET like any other), and takes the pods of a node its GET found gone from the cache
+// at that answer (upstream takes them from its list: the same pods unless one was
+// bound to the missing node's name meanwhile). Terminated and out-of-service pods are deleted by a goroutine each
 // (gcTerminated, gcTerminating): every pod's first request is reserved when the part
 // starts, a pod's DELETE after its PATCH is answered, so the PATCHes go before the
 // DELETEs. Orphans and unscheduled terminating pods go one after the other. A
@@ -22,6 +27,15 @@ type gcPass struct {
 
 	terminated, terminating, unscheduled []*apiserver.Pod
 	left                                 int // pods of the running parallel part not finished
+	// existed: for the names in the quarantine or missing at the pass's start, whether
+	// their node was in the cache then; every other node name with pods had its node
+	existed map[string]bool
+}
+
+// existedAtStart reports whether the node was in the pass's node list.
+func (ps *gcPass) existedAtStart(name string) bool {
+	v, ok := ps.existed[name]
+	return !ok || v
 }
 
 func (g *PodGC) startThrottledPass() {
@@ -33,20 +47,39 @@ func (g *PodGC) startThrottledPass() {
 			ps.terminated = append([]*apiserver.Pod(nil), pods[:min(excess, len(pods))]...)
 		}
 	}
-	if g.outOfService > 0 {
-		pods := g.collect(g.terminating, func(p *apiserver.Pod) bool {
-			n, ok := g.nodes.Get(p.NodeName)
-			return ok && n.ReadyStatus() != apiserver.ConditionTrue && hasTaintKey(n.Taints, taint.OutOfService)
-		})
-		sortByEvictionAndCreation(pods)
-		ps.terminating = append([]*apiserver.Pod(nil), pods...)
-	}
+	ps.terminating = append([]*apiserver.Pod(nil), g.collect(g.terminating, nil)...)
 	pods := g.collect(g.unscheduledTerminating, nil)
 	sortByEvictionAndCreation(pods)
 	ps.unscheduled = append([]*apiserver.Pod(nil), pods...)
+	ps.existed = map[string]bool{}
+	for name := range g.quarantine {
+		_, ps.existed[name] = g.nodes.Get(name)
+	}
+	for name := range g.missingNodes {
+		_, ps.existed[name] = g.nodes.Get(name)
+	}
 	ps.parallel(ps.terminated, func() {
-		ps.parallel(ps.terminating, ps.orphans)
+		ps.parallel(ps.outOfService(), ps.orphans)
 	})
+}
+
+// outOfService is gcTerminating's choice among the terminating pods of the pass's
+// list, by their nodes as the cache holds them now: not Ready, with the
+// out-of-service taint.
+func (ps *gcPass) outOfService() []*apiserver.Pod {
+	g := ps.g
+	if g.outOfService == 0 {
+		return nil
+	}
+	pods := ps.terminating[:0]
+	for _, p := range ps.terminating {
+		if n, ok := g.nodes.Get(p.NodeName); ok && n.ReadyStatus() != apiserver.ConditionTrue && hasTaintKey(n.Taints, taint.OutOfService) {
+			pods = append(pods, p)
+		}
+	}
+	sortByEvictionAndCreation(pods)
+	ps.terminating = pods
+	return pods
 }
 
 func (ps *gcPass) live() bool { return ps.g.running && ps.g.run == ps.run }
@@ -125,14 +158,11 @@ func (ps *gcPass) sequential(pods []*apiserver.Pod, nodeGone bool, then func()) 
 // orphans is gcOrphaned: the quarantine moves on now, a GET per node whose quarantine
 // is over, one after the other, then the pods of the nodes found gone.
 func (ps *gcPass) orphans() {
-	ready := ps.g.quarantineOver()
+	ready := ps.g.quarantineOver(ps.existedAtStart)
 	var gone []*apiserver.Pod
 	var get func(i int)
 	get = func(i int) {
-		for i < len(ready) {
-			if _, ok := ps.g.nodes.Get(ready[i]); !ok {
-				break
-			}
+		for i < len(ready) && ps.existedAtStart(ready[i]) {
 			i++
 		}
 		if i == len(ready) {
