@@ -150,6 +150,28 @@ func TestEvictRespectsBudget(t *testing.T) {
 	require.True(t, IsTooManyRequests(err), "%v", err)
 }
 
+// A budget without a selector protects no pod; an empty selector protects every pod
+// of its namespace (policy/v1: "A null selector will match no pods").
+func TestEvictBudgetSelectorNilAndEmpty(t *testing.T) {
+	s, _, _ := newTestServer(t)
+	c := s.NewClient("kubectl", 30*time.Second)
+	for _, name := range []string{"w1", "w2"} {
+		_, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: name, Labels: map[string]string{"app": "w"}},
+			NodeName: "a", Phase: PodRunning, PodSpec: &PodSpec{TerminationGracePeriodSeconds: 30}})
+		require.NoError(t, err)
+	}
+	_, err := s.PDBs.Create(c, &PodDisruptionBudget{ObjectMeta: ObjectMeta{Namespace: "default", Name: "none"}})
+	require.NoError(t, err)
+	require.NoError(t, s.Evict(c, "default/w1", nil))
+	b, _ := s.PDBs.Peek("default/none")
+	require.Empty(t, b.DisruptedPods, "a budget without a selector is not consulted")
+
+	_, err = s.PDBs.Create(c, &PodDisruptionBudget{ObjectMeta: ObjectMeta{Namespace: "default", Name: "all"}, Selector: LabelSelector{}})
+	require.NoError(t, err)
+	err = s.Evict(c, "default/w2", nil)
+	require.True(t, IsTooManyRequests(err), "%v", err)
+}
+
 func TestSelectedInformer(t *testing.T) {
 	s, e, _ := newTestServer(t)
 	c := s.NewClient("kubelet/a", 10*time.Second)

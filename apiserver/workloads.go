@@ -157,6 +157,8 @@ const (
 // the disruption controller; the eviction API reads DisruptionsAllowed.
 type PodDisruptionBudget struct {
 	ObjectMeta
+	// Selector: nil (no spec.selector) selects no pod, an empty one every pod of the
+	// namespace (policy/v1; LabelSelectorAsSelector gives labels.Nothing for nil).
 	Selector       LabelSelector
 	MinAvailable   IntOrPercent
 	MaxUnavailable IntOrPercent
@@ -192,6 +194,12 @@ func (p *PodDisruptionBudget) DeepCopy() *PodDisruptionBudget {
 // Meta returns the object's metadata.
 func (p *PodDisruptionBudget) Meta() *ObjectMeta { return &p.ObjectMeta }
 
+// Selects reports whether the budget's selector matches labels: a budget without a
+// selector protects no pod.
+func (p *PodDisruptionBudget) Selects(labels map[string]string) bool {
+	return p.Selector != nil && p.Selector.Matches(labels)
+}
+
 // Evict is the pods/eviction subresource (pkg/registry/core/pod/storage/eviction.go
 // EvictionREST.Create, v1.31.0–v1.37.2).
 //
@@ -220,7 +228,7 @@ func (s *Server) Evict(c *Client, podKey string, grace *int64) error {
 	}
 	var pdbs []*PodDisruptionBudget
 	s.PDBs.Each(func(b *PodDisruptionBudget) {
-		if b.Namespace == p.Namespace && b.Selector.Matches(p.Labels) {
+		if b.Namespace == p.Namespace && b.Selects(p.Labels) {
 			pdbs = append(pdbs, b)
 		}
 	})

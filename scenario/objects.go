@@ -149,9 +149,14 @@ func replicas(r *int32) int32 {
 }
 
 // selectorOf converts a label selector (matchLabels; spec rejects matchExpressions).
+// A missing selector stays nil and an empty one ({}) becomes empty, not nil: a
+// PodDisruptionBudget tells them apart.
 func selectorOf(s *metav1.LabelSelector) apiserver.LabelSelector {
 	if s == nil {
 		return nil
+	}
+	if len(s.MatchLabels) == 0 {
+		return apiserver.LabelSelector{}
 	}
 	return apiserver.LabelSelector(copyLabels(s.MatchLabels))
 }

@@ -228,7 +228,8 @@ func (dc *DisruptionController) Start() {
 	run := dc.run
 	live := func() bool { return dc.started && dc.run == run }
 	dc.pdbInf.AddComponentHandler(dc.shared, live, func(ev apiserver.Event[*apiserver.PodDisruptionBudget]) {
-		if ev.Type == apiserver.Deleted || ev.Type == apiserver.Modified && !sameLabels(ev.Old.Selector, ev.New.Selector) {
+		if ev.Type == apiserver.Deleted || ev.Type == apiserver.Modified &&
+			((ev.Old.Selector == nil) != (ev.New.Selector == nil) || !sameLabels(ev.Old.Selector, ev.New.Selector)) {
 			delete(dc.members, ev.New.Key()) // listed afresh at the next sync
 		}
 		dc.q.add(ev.New.Key())
@@ -239,8 +240,8 @@ func (dc *DisruptionController) Start() {
 		}
 		dc.onPod(ev)
 	})
-	dc.rsInf.AddComponentHandler(dc.shared, live, func(ev apiserver.Event[*apiserver.ReplicaSet]) { dc.enqueueNamespace(&ev.New.ObjectMeta) })
-	dc.dInf.AddComponentHandler(dc.shared, live, func(ev apiserver.Event[*apiserver.Deployment]) { dc.enqueueNamespace(&ev.New.ObjectMeta) })
+	// The ReplicaSet and Deployment informers are listers only: upstream registers no
+	// handler on them, so a scale reaches the budgets with the pod events it causes.
 	for _, k := range dc.pdbInf.Keys() {
 		dc.q.add(k)
 	}
@@ -279,8 +280,8 @@ func sameLabels(a, b map[string]string) bool {
 func (dc *DisruptionController) onPod(ev apiserver.Event[*apiserver.Pod]) {
 	labelsChanged := ev.Type == apiserver.Modified && !sameLabels(ev.Old.Labels, ev.New.Labels)
 	dc.pdbInf.EachByIndex(indexNamespace, namespaceIndexValue(&ev.New.ObjectMeta), func(b *apiserver.PodDisruptionBudget) {
-		now := ev.Type != apiserver.Deleted && b.Selector.Matches(ev.New.Labels)
-		was := ev.Type != apiserver.Added && (labelsChanged && b.Selector.Matches(ev.Old.Labels) || !labelsChanged && b.Selector.Matches(ev.New.Labels))
+		now := ev.Type != apiserver.Deleted && b.Selects(ev.New.Labels)
+		was := ev.Type != apiserver.Added && (labelsChanged && b.Selects(ev.Old.Labels) || !labelsChanged && b.Selects(ev.New.Labels))
 		if !now && !was {
 			return
 		}
@@ -321,16 +322,11 @@ func (dc *DisruptionController) listPods(b *apiserver.PodDisruptionBudget) []*ap
 	dc.podInf.AddIndex(indexNamespace, podNamespaceIndexValue)
 	var pods []*apiserver.Pod
 	for _, p := range dc.podInf.ByIndex(indexNamespace, namespaceIndexValue(&b.ObjectMeta)) {
-		if b.Selector.Matches(p.Labels) {
+		if b.Selects(p.Labels) {
 			pods = append(pods, p)
 		}
 	}
 	return pods
-}
-
-// enqueueNamespace queues every budget in the namespace of m.
-func (dc *DisruptionController) enqueueNamespace(m *apiserver.ObjectMeta) {
-	dc.pdbInf.EachByIndex(indexNamespace, namespaceIndexValue(m), func(b *apiserver.PodDisruptionBudget) { dc.q.add(b.Key()) })
 }
 
 // controllersScale sums the scale of the pods' controllers refs, in namespace ns

@@ -121,6 +121,39 @@ func TestDisruptionControllerStatus(t *testing.T) {
 	require.Equal(t, 0, w.e.Pending())
 }
 
+// The disruption controller reads ReplicaSets and Deployments but has no handler on
+// them (NewDisruptionControllerInternal registers pods and budgets only): a scale
+// shows in a budget only with a pod change. With the ReplicaSet controller stopped,
+// scaling the Deployment to 6 leaves the budget at 3 expected pods until a pod
+// changes.
+func TestDisruptionControllerIgnoresScaleUntilAPodChanges(t *testing.T) {
+	w := newWorld(t, 1)
+	for _, n := range []string{"n1", "n2", "n3"} {
+		w.addNode(n, nil)
+	}
+	_, err := w.s.Deployments.Create(w.c, webDeployment(3))
+	require.NoError(t, err)
+	_, err = w.s.PDBs.Create(w.c, &apiserver.PodDisruptionBudget{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "web"},
+		Selector: apiserver.LabelSelector{"app": "web"}, MaxUnavailable: num(1)})
+	require.NoError(t, err)
+	w.run(10 * time.Second)
+	w.rs.Stop()
+	_, err = w.s.Deployments.Patch(w.c, "default/web", func(d *apiserver.Deployment) error { d.Replicas = 6; return nil })
+	require.NoError(t, err)
+	w.run(20 * time.Second)
+	b, _ := w.s.PDBs.Peek("default/web")
+	require.Equal(t, int32(3), b.ExpectedPods, "no pod changed since the scale")
+	require.Equal(t, int32(1), b.DisruptionsAllowed)
+	victim := w.podsOn("n1")[0]
+	_, err = w.s.Pods.Patch(w.c, victim.Key(), func(p *apiserver.Pod) error { p.Labels = map[string]string{"app": "web", "x": "y"}; return nil })
+	require.NoError(t, err)
+	w.run(21 * time.Second)
+	b, _ = w.s.PDBs.Peek("default/web")
+	require.Equal(t, int32(6), b.ExpectedPods, "a pod change syncs the budget, which reads the scale")
+	require.Equal(t, int32(0), b.DisruptionsAllowed)
+	w.stop()
+}
+
 func TestDisruptionControllerDaemonSetPercentFailsSafe(t *testing.T) {
 	w := newWorld(t, 1)
 	w.addNode("n1", map[string]string{"agent": "yes"})

@@ -103,8 +103,9 @@
 //     podInitialBackoffSeconds and podMaxBackoffSeconds). A pod no event moves is
 //     retried after 5 minutes in the pool (podMaxInUnschedulablePodsDuration).
 //   - DisruptionController (pkg/controller/disruption/disruption.go): on every change
-//     of a budget, of a pod it selects, or of a ReplicaSet or Deployment in its
-//     namespace, recomputes ExpectedPods, CurrentHealthy, DesiredHealthy and
+//     of a budget or of a pod it selects (ReplicaSets and Deployments are only read:
+//     upstream has no handler on them, so a scale shows in a budget with the pod
+//     changes it causes), recomputes ExpectedPods, CurrentHealthy, DesiredHealthy and
 //     DisruptionsAllowed (ComputeBudget), keeps DisruptedPods entries written by
 //     the eviction API for DeletionTimeout (2 min) and rechecks when the first one
 //     expires. The status is written with the resourceVersion it was computed from,
@@ -322,8 +323,8 @@
 // timeout. DisruptionsAllowed is 0 when negative or when no pod is expected.
 // Pods without a controller are skipped; a pod whose controller has no scale
 // (a DaemonSet) makes the sync fail and, as upstream's failSafe does, leaves
-// DisruptionsAllowed at 0. An empty selector matches every pod in the namespace
-// (policy/v1).
+// DisruptionsAllowed at 0. An empty selector matches every pod in the namespace, and
+// a budget without one none (policy/v1).
 //
 // The scheduling queue, per version (SchedulerConfig.QueueingHints and
 // PopFromBackoffQ, set from the scenario's version by SchedulerConfigFor). In every

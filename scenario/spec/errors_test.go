@@ -271,6 +271,8 @@ func TestDurations(t *testing.T) {
 			{"1", "spec.events[0].apiServerOutage.for", "must be greater than 0", "a duration > 0 such as 100s, 5m or 1h30m"}}},
 		{"negative drain timeout", scenario("  events:\n    - at: 1m\n      drain: {node: a, timeout: -1s} #1\n"), []want{
 			{"1", "spec.events[0].drain.timeout", "negative duration -1s", "a duration such as 100s, 5m or 1h30m (≥ 0)"}}},
+		{"drain grace period of whole seconds", scenario("  events:\n    - at: 1m\n      drain: {node: a, gracePeriod: 1500ms} #1\n"), []want{
+			{"1", "spec.events[0].drain.gracePeriod", "gracePeriod 1.5s is not a whole number of seconds", "a whole number of seconds (kubectl drain --grace-period)"}}},
 		{"expectation after the end", scenario("  expect:\n    - by: 1h #1\n      node: a\n      ready: \"False\"\n"), []want{
 			{"1", "spec.expect[0].by", "1h0m0s is after the end of the run", "a time ≤ spec.duration (10m0s)"}}},
 		{"negative controller setting", scenario("  controllerManager: {nodeMonitorGracePeriod: -40s} #1\n"), []want{

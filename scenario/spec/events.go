@@ -193,6 +193,12 @@ func (p *parser) targetAction(n *yaml.Node, path string, r *refs, ev *Event) boo
 		}
 		if f.has("gracePeriod") {
 			d, dok := p.duration(f.get("gracePeriod"), f.at("gracePeriod"))
+			if dok && d%time.Second != 0 {
+				// kubectl's --grace-period is an int of seconds; a fraction would
+				// become 0, which kubectl reads as "delete immediately"
+				p.fail(f.get("gracePeriod"), f.at("gracePeriod"), "a whole number of seconds (kubectl drain --grace-period)", "gracePeriod %s is not a whole number of seconds", d)
+				dok = false
+			}
 			ev.Drain.GracePeriod, ok = &d, ok && dok
 		}
 	case ActionTaint, ActionUntaint:
