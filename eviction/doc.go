@@ -186,6 +186,8 @@
 // upstream's deletes run in parallel: this shows only with slow clients.)
 //
 // Cordon and Uncordon set spec.unschedulable (no write if it already has that value).
+// Drain drains one node; kubectl drain of several nodes (the scenario action with a
+// set of nodes) cordons them all, then runs one Drain after the other (RunDrain).
 // Drain behaves like kubectl drain --ignore-daemonsets --delete-emptydir-data
 // --force: it records DrainStarted, cordons, LISTs the node's pods and runs
 // kubectl's filters in kubectl's order (staging/src/k8s.io/kubectl/pkg/drain/filters.go

@@ -497,9 +497,7 @@ func (w *World) do(ev *spec.Event) {
 			w.cordon(name, ev.Action == spec.ActionCordon)
 		}
 	case spec.ActionDrain:
-		for _, name := range names {
-			w.drain(name, ev.Drain)
-		}
+		w.drainInTurn(names, ev.Drain)
 	case spec.ActionShutdown:
 		each(func(k Kubelet) error { k.Unsteady(); return k.Shutdown() })
 	case spec.ActionTaint, spec.ActionUntaint:
@@ -538,16 +536,33 @@ func (w *World) cordon(name string, on bool) {
 	}
 }
 
-// drain runs kubectl drain NODE --ignore-daemonsets --delete-emptydir-data --force.
-func (w *World) drain(name string, d spec.Drain) {
+// drainInTurn runs kubectl drain NODE... --ignore-daemonsets --delete-emptydir-data
+// --force: as kubectl's RunDrain, it cordons every node first, then drains them one
+// after the other, in name order, each with its own timeout, going on to the next
+// when one fails (pkg/cmd/drain/drain.go: "continuing command...").
+func (w *World) drainInTurn(names []string, d spec.Drain) {
 	opts := eviction.DrainOptions{Timeout: d.Timeout}
 	if d.GracePeriod != nil {
 		g := int64(*d.GracePeriod / time.Second)
 		opts.GracePeriodSeconds = &g
 	}
-	if _, err := eviction.Drain(w.Server, w.operator, name, opts, nil); err != nil {
-		w.Trace.Add(w.Engine.Now(), "ActionFailed", sim.S("action", "drain"), sim.S("node", name), sim.S("error", err.Error()))
+	if len(names) > 1 {
+		for _, name := range names {
+			// a node that cannot be cordoned fails its own drain in its turn
+			_ = eviction.Cordon(w.Server, w.operator, name)
+		}
 	}
+	var next func(i int)
+	next = func(i int) {
+		if i == len(names) {
+			return
+		}
+		if _, err := eviction.Drain(w.Server, w.operator, names[i], opts, func(error) { next(i + 1) }); err != nil {
+			w.Trace.Add(w.Engine.Now(), "ActionFailed", sim.S("action", "drain"), sim.S("node", names[i]), sim.S("error", err.Error()))
+			next(i + 1)
+		}
+	}
+	next(0)
 }
 
 // taint adds or removes a taint as `kubectl taint` does. An added NoExecute taint gets
