@@ -29,8 +29,18 @@ const (
 	DrainError   = "Error"
 )
 
-// ErrDrainTimeout is wrapped by the error a drain reports when its timeout passed.
+// ErrDrainTimeout is wrapped by the error a drain reports when its timeout passed
+// while a pod's eviction was being retried (kubectl: "global timeout reached").
 var ErrDrainTimeout = errors.New("global timeout reached")
+
+// errWaitDeadline is what kubectl's waitForDelete returns when the drain's timeout
+// passes while it polls: its context's error. It is an ErrDrainTimeout.
+var errWaitDeadline error = waitDeadline{}
+
+type waitDeadline struct{}
+
+func (waitDeadline) Error() string        { return "context deadline exceeded" }
+func (waitDeadline) Is(target error) bool { return target == ErrDrainTimeout }
 
 // DrainOptions are kubectl drain's options, as used with --ignore-daemonsets
 // --delete-emptydir-data --force: running pods of an existing DaemonSet and mirror pods
@@ -289,7 +299,7 @@ func (d *DrainRun) expire() {
 	d.timedOut = true
 	for _, dp := range d.pods {
 		if !dp.done && dp.evicted {
-			d.podDone(dp, fmt.Errorf("error when waiting for pod %q in namespace %q to terminate: %w", nameOf(dp.key), nsOf(dp.key), ErrDrainTimeout))
+			d.podDone(dp, fmt.Errorf("error when waiting for pod %q in namespace %q to terminate: %w", nameOf(dp.key), nsOf(dp.key), errWaitDeadline))
 		}
 	}
 }

@@ -190,6 +190,8 @@ func TestDrainWaitsForDeletion(t *testing.T) {
 	fin := w.records("DrainFinished")
 	require.Equal(t, 45*time.Second, fin[0].T)
 	require.Len(t, w.evictions(ReasonDrain), 2)
+	// kubectl's waitForDelete returns its context's error
+	require.ErrorContains(t, result, `error when waiting for pod "stuck" in namespace "default" to terminate: context deadline exceeded`)
 }
 
 func TestDrainGracePeriodAndEmptyNode(t *testing.T) {
