@@ -53,10 +53,13 @@ func (k *Kubelet) catchUpBehind() {
 	now := k.s.Now()
 	timeout := k.behindTook
 	t := k.behindNext
-	if !k.behindDraws {
-		t = k.walkBehind(t, now, timeout)
-	}
-	for t < now {
+	for {
+		if !k.behindDraws {
+			t = k.walkBehind(t, now, timeout)
+		}
+		if t >= now {
+			break
+		}
 		// the sync at t
 		k.sWait = k.drawStatusWait()
 		k.sTook, k.sTry = 0, 0
@@ -66,8 +69,12 @@ func (k *Kubelet) catchUpBehind() {
 			t += k.sWait
 			continue
 		}
+		// try 0's PATCH: a change draws a new report offset, a report due by time
+		// uses it up (see tryUpdate)
 		if k.behindDraws {
 			k.delay = k.drawDelay()
+		} else {
+			k.delay = 0
 		}
 		k.lastSyncOK = false
 		for try := range NodeStatusUpdateRetry {
@@ -96,7 +103,9 @@ func (k *Kubelet) catchUpBehind() {
 // no extra time for the first and NodeStatusUpdateRetry timeouts for the others, so
 // both are walks over the cycle, whole cycles skipped: a zone cut off for days costs
 // what one cut off for minutes does. It returns the next sync's instant; a sync whose
-// tries are still out at now is left to the loop.
+// tries are still out at now is left to the loop, and so is the first due sync while
+// a report offset is left: its PATCH uses the offset up, which moves the next report
+// (a negative one comes back due only at lastReport + the report frequency).
 func (k *Kubelet) walkBehind(t, now, timeout time.Duration) time.Duration {
 	period := k.cfg.NodeStatusUpdateFrequency
 	walk := func(until, extra time.Duration, ok bool) {
@@ -109,6 +118,9 @@ func (k *Kubelet) walkBehind(t, now, timeout time.Duration) time.Duration {
 		}
 	}
 	walk(min(now, k.lastReport+k.cfg.NodeStatusReportFrequency+k.delay), 0, true)
+	if k.delay != 0 {
+		return t
+	}
 	retries := NodeStatusUpdateRetry * timeout
 	walk(now-retries, retries, false)
 	return t

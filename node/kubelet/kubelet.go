@@ -351,6 +351,7 @@ func (k *Kubelet) PowerOn() {
 // pkg/kubelet/nodestatus/setters.go, pkg/kubelet/nodeshutdown).
 const (
 	MsgRuntimeNotChecked = "container runtime status check may not have completed yet"
+	MsgNetworkUnknown    = "network state unknown"
 	MsgRuntimeDown       = "container runtime is down"
 	MsgNetworkNotReady   = "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized"
 	MsgShuttingDown      = "node is shutting down"

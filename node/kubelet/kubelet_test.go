@@ -167,8 +167,8 @@ func TestReadyAfterRuntimeCheck(t *testing.T) {
 	w.startAll("n")
 	w.run(3 * time.Second)
 	require.Equal(t, []string{
-		"0.1 False container runtime status check may not have completed yet",
-		"0.1 False container runtime status check may not have completed yet",
+		"0.1 False [container runtime status check may not have completed yet, network state unknown]",
+		"0.1 False [container runtime status check may not have completed yet, network state unknown]",
 		"1 True kubelet is posting ready status",
 	}, seen)
 }

@@ -320,21 +320,20 @@ func (k *Kubelet) tryUpdate(took *time.Duration) error {
 		changed = true
 	}
 	first := !k.reported
-	if changed || first {
-		k.delay = k.drawDelay()
-	}
-	if !changed && !first && k.sTry == 0 && now-k.lastReport < k.cfg.NodeStatusReportFrequency+k.delay {
+	if !changed && !first && now-k.lastReport < k.cfg.NodeStatusReportFrequency+k.delay {
+		// nothing changed and no report due, at any try (tryUpdateNodeStatus
+		// checks no try number): the sync ends without a PATCH
 		return nil
 	}
-	err := k.patchStatus(conds, took)
-	if err != nil {
-		return err
-	}
-	if !changed && !first {
-		// a no-change report: the one-time offset is used up.
+	// The report offset is drawn for a change or a process's first report; a report
+	// due by time uses it up before its PATCH goes, so it stays used up if the PATCH
+	// fails (v1.37.2 tryUpdateNodeStatus).
+	if changed || first {
+		k.delay = k.drawDelay()
+	} else {
 		k.delay = 0
 	}
-	return nil
+	return k.patchStatus(conds, took)
 }
 
 // getNodeError is updateNodeStatus's "error getting node" error. Its text is built only
@@ -400,7 +399,12 @@ func (k *Kubelet) readyErrors() []string {
 	case k.readyCause != "" && k.readyCause != MsgNetworkNotReady:
 		errs = append(errs, k.readyCause)
 	}
-	if k.readyCause == MsgNetworkNotReady {
+	switch {
+	case !k.runtimeReady:
+		// the runtime state's initial network error, until the first runtime check
+		// sets the network state (runtime.go newRuntimeState, updateRuntimeUp)
+		errs = append(errs, MsgNetworkUnknown)
+	case k.readyCause == MsgNetworkNotReady:
 		errs = append(errs, MsgNetworkNotReady)
 	}
 	if k.shuttingDown {
