@@ -116,6 +116,11 @@
 //     costs the budget's disrupted pods and its pods' controllers. (A shutdown storm
 //     leaves thousands of Failed pods under one budget: a walk per pod event made a
 //     5-minute run of three nodes take 50 s; BenchmarkShutdownStormWithBudget.)
+//     Not modelled: with budgets that overlap (two select one pod), upstream's pod
+//     handler syncs only one of them, the first its lister returns (getPdbForPod,
+//     with a MultiplePodDisruptionBudgets warning), leaving the other stale until
+//     another event; nodesim syncs both. The eviction API refuses such a pod
+//     anyway (more than one budget: a 500).
 //   - Tracker: per workload, the step series (t, ready, desired) and a Summary:
 //     minimum ready, time below desired and each disruption (maximal interval
 //     below desired) with its recovery time. Ready and desired are a Deployment's
