@@ -87,7 +87,13 @@
 // priority admission's rejections (an unknown PriorityClass, a spec.priority that
 // disagrees with its class: nodesim has no PriorityClass objects); and, for a watch
 // held by a partition longer than the HTTP/2 health check (≈ 45 s), upstream's relist,
-// which delivers final states only — nodesim replays every held change at the heal.
+// which delivers final states only — nodesim replays every held change at the heal —
+// and comes when client-go's reflector next tries, after its backoff (0.8 s doubling
+// to 30 s, jittered up to twice that) and a dial that may time out (30 s): a kubelet
+// cut off for minutes may see the controller's Unknown, and post Ready=True, tens of
+// seconds after the heal (its Lease renews at once, but the unreachable taints stay
+// until Ready is True), where nodesim's watches resume at the heal. Not checked on a
+// real cluster; a review of the kubelet raised it (session 15).
 //
 // # Faults
 //
