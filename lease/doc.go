@@ -43,7 +43,11 @@
 // When the Node is deleted while the kubelet runs, the API server's garbage collector
 // deletes the Lease (its owner reference names the Node's UID). The controller's next
 // UPDATE fails NotFound five times, ensure-lease finds no Lease, and the owner-reference
-// GET of the Node fails, so the create is skipped: no Lease exists until a Node of that
+// GET of the Node fails, so the create is skipped. (Upstream's PUT carries the cached
+// Lease's UID as a precondition, which a missing Lease fails with 409 Conflict, not
+// NotFound, so retryUpdateLease goes back to ensure-lease at once and its later
+// attempts log "Failed to prepare lease" without an UPDATE: the requests and log lines
+// differ, not the outcome. Not modelled; a review found it in session 15.) No Lease exists until a Node of that
 // name exists again (in practice: until the kubelet restarts and re-registers). This
 // follows the code of controller.go and nodelease.go; upstream issue #116485 reports a
 // kubelet that kept renewing, which the code read does not allow — a Lease is only
