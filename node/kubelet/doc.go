@@ -180,9 +180,14 @@
 //   - Q1 (1.34+ report offset): after a status change, and after the first sync of a
 //     process, delayAfterNodeStatusChange is drawn uniformly in [−0.5, 0.5) ×
 //     nodeStatusReportFrequency; the next no-change PATCH is due at lastReport +
-//     frequency + delay; a no-change report resets the delay to 0, so later reports are
-//     plain 5 m apart. Version < 34 draws nothing. The reference's version table (§0a,
-//     read from released modules) puts the first release with the offset at 1.34.
+//     frequency + delay; a no-change report resets the delay to 0 before its PATCH is
+//     sent (so a report that fails behind a partition uses the offset up too), and a
+//     sync at any try that finds nothing changed and no report due sends nothing
+//     (v1.37.2 tryUpdateNodeStatus), so later reports are plain 5 m apart. Version < 34
+//     draws nothing. The reference's version table (§0a, read from released modules)
+//     puts the first release with the offset at 1.34, as do CHANGELOG-1.34 (PR #130919)
+//     and v1.33.0's tryUpdateNodeStatus, which has none; its §0 table and §2.3 say 1.33,
+//     which a review (session 15) found wrong.
 //   - "Error updating node status, will retry" once after a restart that re-registers: the
 //     first try of the first status sync reads the kubelet's Node informer, which has not
 //     yet seen the Node the kubelet created a moment before (its watch event is delivered
@@ -192,8 +197,9 @@
 //   - Runtime check: on a machine that has just started (the first Start, PowerOn),
 //     the container runtime is not up yet, and the first runtime status check succeeds
 //     RuntimeCheckDelay (default 1 s) after start. Registration at 0.1 s therefore
-//     creates the Node with Ready=False "container runtime status check may not have
-//     completed yet", and fastStatusUpdateOnce posts Ready=True at about 1 s: a fresh
+//     creates the Node with Ready=False "[container runtime status check may not have
+//     completed yet, network state unknown]" (the runtime state's initial network
+//     error stays until that check), and fastStatusUpdateOnce posts Ready=True at about 1 s: a fresh
 //     node is NotReady for its first second, as a real one is until its runtime (and
 //     network plugin) report ready. A new kubelet process on a machine whose runtime
 //     runs (a restart, a start after a stop) finds it up at once: upstream's Run calls
