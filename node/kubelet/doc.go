@@ -75,9 +75,18 @@
 // prober_manager.go UpdatePodStatus), so the pod is Ready again U[0, periodSeconds)
 // after the restart, drawn from the node's own stream (the longest period of the
 // pod's probes, one draw per pod). From 1.35 (ChangeContainerStatusOnKubeletRestart
-// off by default) a running container stays Ready (setReadyStateOnKubeletRestart;
-// upstream exempts only containers started less than 10 s before the restart, which
-// nodesim does not tell apart). Probe failures and periodic probing are not modelled.
+// off by default) a running container stays Ready (setReadyStateOnKubeletRestart) if
+// it started at least 10 s before the restart and the API holds its pod Ready; a pod
+// the node lifecycle controller marked NotReady while the kubelet was down, or one
+// started within those 10 s, waits for its first probe as up to 1.34. Probe failures
+// and periodic probing are not modelled.
+//
+// Admission: the kubelet admits a pod once, when it first sees it; the only admit
+// handler modelled is the shutdown manager's (below). Not modelled: the predicate
+// admit handler (lifecycle/predicate.go generalFilter), which rejects a pod bound
+// with spec.nodeName that does not fit the node (OutOfcpu, OutOfmemory, OutOfpods),
+// whose node selector or affinity does not match, or that does not tolerate a
+// NoExecute taint: in nodesim such a pod runs. Pods the scheduler binds fit.
 //
 // Not modelled: a kubelet started while its node is partitioned gets its informers'
 // initial lists at once, where upstream's reflector LIST fails until the heal and then
@@ -90,9 +99,12 @@
 // conditions. They are posted at the next status sync.
 //
 // Graceful node shutdown (Shutdown, §8 of the reference): the "node is shutting down"
-// error turns Ready False and a status sync runs at once; admission rejects new pods
-// (phase Failed, reason NodeShutdown); pods are killed by priority group, lowest first,
-// each with min(group period, terminationGracePeriodSeconds) — the legacy settings make
+// error turns Ready False and a status sync runs at once; admission rejects pods new to
+// the kubelet (phase Failed, reason NodeShutdown, message "Pod was rejected: Pod was
+// rejected as the node is shutting down."); the pods admitted before are killed by
+// priority group, lowest first, each with min(group period, terminationGracePeriodSeconds)
+// — a pod already terminating too, if that is sooner than its deletion's end
+// (calculateEffectiveGracePeriod) — the legacy settings make
 // two groups, non-critical pods with shutdownGracePeriod − shutdownGracePeriodCriticalPods
 // and pods at or above system-cluster-critical with shutdownGracePeriodCriticalPods. Each
 // pod is recorded PodEvicted (reason NodeShutdown) when its kill starts and ends phase

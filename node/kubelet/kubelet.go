@@ -250,12 +250,11 @@ func (k *Kubelet) Start() {
 	_ = k.fastTimer.Schedule(now)
 	k.lease.Start()
 	// pods already bound to the node (the informer's initial list)
-	reprobe := k.runtimeUp && k.cfg.Version < KeepReadyOnRestartVersion
 	for _, p := range k.podInf.List() {
-		if ps := k.pods[p.Key()]; reprobe && ps != nil && ps.running && ps.uid == p.UID && p.ReadinessProbePeriod > 0 {
-			// Up to 1.34 a new process's readiness workers have no result: the first
-			// status says not Ready, and each worker probes after a random part of its
-			// period (prober/worker.go run; prober_manager.go UpdatePodStatus).
+		if ps := k.pods[p.Key()]; k.runtimeUp && ps != nil && ps.running && ps.uid == p.UID && p.ReadinessProbePeriod > 0 && k.reprobes(ps, p, now) {
+			// A new process's readiness workers have no result: the first status says
+			// not Ready, and each worker probes after a random part of its period
+			// (prober/worker.go run; prober_manager.go UpdatePodStatus).
 			if k.probeRand == nil { // its own stream, drawn only by such restarts
 				k.probeRand = sim.NewRand(k.s.Engine.Seed(), "kubelet/"+k.name+"/probe")
 			}
@@ -270,6 +269,23 @@ func (k *Kubelet) Start() {
 // ChangeContainerStatusOnKubeletRestart is off by default from 1.35
 // (prober_manager.go setReadyStateOnKubeletRestart, v1.37.2).
 const KeepReadyOnRestartVersion = 35
+
+// kubeletRestartGracePeriod: a container started less than this before a restart is
+// not kept Ready (prober_manager.go kubeletRestartGracePeriod).
+const kubeletRestartGracePeriod = 10 * time.Second
+
+// reprobes reports whether a kubelet restarting at now reports pod p's probed
+// container not Ready until its readiness probe runs: always up to 1.34; from 1.35
+// when the container started less than 10 s before, or when the API's pod is not
+// Ready (the node lifecycle controller marked it NotReady while the kubelet was
+// down), as setReadyStateOnKubeletRestart keeps Ready only a pod the API holds Ready.
+func (k *Kubelet) reprobes(ps *podState, p *apiserver.Pod, now time.Duration) bool {
+	if k.cfg.Version < KeepReadyOnRestartVersion {
+		return true
+	}
+	started := ps.readyAt - p.ReadinessDelay
+	return started >= now-kubeletRestartGracePeriod || !p.IsReady()
+}
 
 // startInformers starts the informers of the kubelet's own Node and of its pods.
 func (k *Kubelet) startInformers() {

@@ -2,6 +2,7 @@ package kubelet
 
 import (
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/nodesim/nodesim/apiserver"
@@ -21,6 +22,7 @@ const (
 	ReasonTerminationByKubelet = "TerminationByKubelet"
 	MsgShutdownTerminated      = "Pod was terminated in response to imminent node shutdown."
 	MsgShutdownRejected        = "Pod was rejected as the node is shutting down."
+	MsgPodRejected             = "Pod was rejected: " // rejectPod's prefix to the admit handler's message
 )
 
 // podState is the kubelet's (and the machine's) view of one pod.
@@ -29,10 +31,13 @@ type podState struct {
 	running bool          // containers run (survives a kubelet restart, not a power-off)
 	readyAt time.Duration // when the readiness delay has passed
 	killed  bool          // containers stopped by the kubelet
-	start   sim.Handle
-	ready   sim.Handle
-	final   sim.Handle
-	dirty   bool // a status write failed or waits for a reconcile; the status manager retries
+	// shutdown: killed by the shutdown manager (a pod already terminating is killed
+	// again, with its group's grace period if shorter)
+	shutdown bool
+	start    sim.Handle
+	ready    sim.Handle
+	final    sim.Handle
+	dirty    bool // a status write failed or waits for a reconcile; the status manager retries
 	// cached: this kubelet process has the pod's status in its status manager's cache
 	// (it generated one, whether or not its write got through, or adopted it in a
 	// running start). A version of the pod that disagrees with that status
@@ -127,15 +132,17 @@ func (k *Kubelet) syncPod(p *apiserver.Pod) {
 	if ps == nil {
 		ps = &podState{uid: p.UID}
 		k.pods[key] = ps
+		if k.shuttingDown {
+			// admission (HandlePodAdditions), once per pod: a pod the kubelet already
+			// admitted is killed in its priority group instead
+			k.rejectPod(key)
+			return
+		}
 	}
 	if ps.killed {
 		return
 	}
 	if !ps.running {
-		if k.shuttingDown {
-			k.rejectPod(key)
-			return
-		}
 		if !ps.start.Pending() {
 			ps.start, _ = k.s.Engine.At(now+k.cfg.PodStartDelay, func() { k.startPod(key) })
 		}
@@ -220,7 +227,7 @@ func setNotReady(q *apiserver.Pod, now time.Duration) {
 func (k *Kubelet) startPod(key string) {
 	ps := k.pods[key]
 	p, ok := k.podInf.Get(key)
-	if ps == nil || !ok || !k.running {
+	if ps == nil || !ok || !k.running || ps.killed {
 		return
 	}
 	now := k.s.Now()
@@ -297,17 +304,21 @@ func (k *Kubelet) finalDelete(key string, uid uint64) {
 	}
 }
 
-// rejectPod is admission refusing a pod while the node shuts down.
+// rejectPod is admission refusing a pod while the node shuts down (kubelet.go
+// rejectPod: the admit handler's message after "Pod was rejected: ").
 func (k *Kubelet) rejectPod(key string) {
 	ps := k.pods[key]
+	uid := ""
 	if ps != nil {
 		ps.killed = true
+		ps.start.Cancel()
+		uid = strconv.FormatUint(ps.uid, 10)
 	}
-	k.logLine('I', posPodAdmitRejected, "Pod admission denied", "", "podUID", quote(key), "reason", quote(ReasonNodeShutdown), "message", quote(MsgShutdownRejected))
+	k.logLine('I', posPodAdmitRejected, "Pod admission denied", "", "podUID", quote(uid), "pod", quote(key), "reason", quote(ReasonNodeShutdown), "message", quote(MsgShutdownRejected))
 	k.writePodStatus(key, func(q *apiserver.Pod) {
 		q.Phase = apiserver.PodFailed
 		q.Reason = ReasonNodeShutdown
-		q.Message = MsgShutdownRejected
+		q.Message = MsgPodRejected + MsgShutdownRejected
 	})
 }
 

@@ -79,7 +79,7 @@ func (k *Kubelet) runShutdownGroup(groups []ShutdownGracePeriodByPodPriority, i 
 			continue
 		}
 		ps := k.pods[p.Key()]
-		if ps != nil && ps.killed {
+		if ps != nil && (ps.shutdown || ps.killed && !p.Deleting) {
 			continue
 		}
 		if ps == nil {
@@ -87,9 +87,16 @@ func (k *Kubelet) runShutdownGroup(groups []ShutdownGracePeriodByPodPriority, i 
 			k.pods[p.Key()] = ps
 		}
 		grace := min(period, time.Duration(p.TerminationGracePeriodSeconds)*time.Second)
+		if p.Deleting {
+			// A pod already terminating is an active pod (isPodInactive): it is killed
+			// with the group's grace if that is shorter than what its deletion has left
+			// (calculateEffectiveGracePeriod), and ends Failed like the others.
+			grace = max(0, min(grace, p.DeletionTimestamp-now))
+			ps.final.Cancel()
+		}
 		ps.start.Cancel()
 		ps.ready.Cancel()
-		ps.killed = true
+		ps.killed, ps.shutdown = true, true
 		key := p.Key()
 		k.logLine('I', posShutdownPod, "Shutdown manager killing pod with gracePeriod", "", "pod", quote(key),
 			"gracePeriod", strconv.FormatInt(int64(grace/time.Second), 10))
