@@ -129,6 +129,7 @@ func newControlPlane(w *World) (*controlPlane, error) {
 	pc.Instances = instances
 	pc.ClientTimeout = controllerTimeout
 	pc.Exact = w.opts.Exact
+	pc.RandomRenewPhase = true
 	le := cm.LeaderElection
 	pc.Election.LeaseDuration, pc.Election.RenewDeadline, pc.Election.RetryPeriod = le.LeaseDuration, le.RenewDeadline, le.RetryPeriod
 	cp.kcm, err = leaderelection.NewProcess(s, pc)

@@ -7,15 +7,25 @@
 // A LeaderElector campaigns for a Lease (kube-controller-manager uses
 // kube-system/kube-controller-manager). Until it leads it tries every
 // RetryPeriod·(1 + U[0,1)·1.2) (wait.JitterUntil, sliding). An attempt
-// (tryAcquireOrRenew) reads the Lease; when the record differs from the one it last saw,
-// it notes the instant on its own clock (observedTime). Another holder's lock is free once
+// (tryAcquireOrRenew) reads the Lease; when the record differs from the one it last read
+// (compared as client-go compares the JSON it reads: times in whole seconds), it notes
+// the instant on its own clock (observedTime). Another holder's lock is free once
 // observedTime + leaseDurationSeconds is not after now: the timestamps in the record are
 // never compared with the candidate's clock. Then it writes itself as holder (an update
 // with the resourceVersion precondition, so only one candidate wins), counting a
 // transition when the holder changes. The winner records a Leader trace record and calls
 // OnStartedLeading.
 //
-// A leader renews every RetryPeriod. A renewal round retries every RetryPeriod; if no
+// A leader renews every RetryPeriod, by client-go's fast path: while its lease is valid
+// on its own clock it updates the Lease it last wrote without reading it, and reads it
+// only when that fails (an UPDATE, then a GET, per failing attempt). The leader a
+// Process starts with (ProcessConfig.RandomRenewPhase, which scenarios set) has renewed
+// since before time zero: its renewals fall at a phase drawn per seed, not on even
+// seconds, since upstream's sliding loop has no fixed phase against any instant (a
+// review found a 9 s outage restarting kube-controller-manager in every seed when it
+// started on an even second, and in none on an odd one). Not modelled: the next round
+// starts RetryPeriod after the last one's request returned, not RetryPeriod after it
+// was sent (shows only with client latency). A renewal round retries every RetryPeriod; if no
 // attempt succeeds within RenewDeadline of the round's start, the elector stops leading and
 // calls OnStoppedLeading. It does not release the lock, so others wait leaseDuration:
 // kube-controller-manager sets ReleaseOnCancel only with the feature gate

@@ -73,8 +73,9 @@ func (p *Process) advance(now time.Duration, through bool) {
 		}
 		rec := leader.le.steadyRec
 		rec.renew = p.vLast
-		if !poll.hasObserved || rec != poll.observed {
+		if !poll.hasRaw || !sameRaw(rec, poll.raw) {
 			poll.observe(rec, at)
+			poll.raw, poll.hasRaw = rec, true
 		}
 		poll.vNext, poll.pollSeq = at+poll.c.Latency+wait, poll.next() // a healthy GET takes the latency
 	}
@@ -91,8 +92,10 @@ func (le *LeaderElector) leaveSteady(last time.Duration) {
 	if l, ok := le.s.Leases.Peek(le.key); ok {
 		nl := l.DeepCopy()
 		nl.RenewTime, nl.Steady = last, false
-		if _, err := le.s.Leases.Update(le.c, nl); err != nil {
+		if stored, err := le.s.Leases.Update(le.c, nl); err != nil {
 			le.c.TraceError("update", "leases", err)
+		} else {
+			le.lastLease = stored // as if its last virtual renewal had written it
 		}
 	}
 	rec := le.steadyRec

@@ -30,6 +30,10 @@ func newLazyRun(t require.TestingT, seed uint64, instances int, exact bool, late
 }
 
 func newLazyRunJitter(t require.TestingT, seed uint64, instances int, exact bool, latency []time.Duration, jitter float64) *lazyRun {
+	return newLazyRunPhase(t, seed, instances, exact, latency, jitter, false)
+}
+
+func newLazyRunPhase(t require.TestingT, seed uint64, instances int, exact bool, latency []time.Duration, jitter float64, phase bool) *lazyRun {
 	h := &lazyRun{e: sim.New(sim.WithSeed(seed)), tr: sim.NewTrace(false)}
 	h.s = apiserver.New(h.e, h.tr, apiserver.DefaultConfig())
 	changed := h.s.Leases.Hooks.Changed
@@ -44,6 +48,7 @@ func newLazyRunJitter(t require.TestingT, seed uint64, instances int, exact bool
 	cfg.Instances = instances
 	cfg.Exact = exact
 	cfg.Election.JitterFactor = jitter
+	cfg.RandomRenewPhase = phase
 	p, err := NewProcess(h.s, cfg)
 	require.NoError(t, err)
 	for i, l := range latency {
@@ -197,9 +202,10 @@ func TestLazyMatchesExact(t *testing.T) {
 		end := instant("end", 901, 1200)
 		// without jitter, standbys poll on the renewals' grid: same-instant order matters
 		jitter := rapid.SampledFrom([]float64{JitterFactor, JitterFactor, 0}).Draw(rt, "jitter")
-		exact := newLazyRunJitter(rt, seed, instances, true, latency, jitter)
+		phase := rapid.Bool().Draw(rt, "randomRenewPhase")
+		exact := newLazyRunPhase(rt, seed, instances, true, latency, jitter, phase)
 		exact.run(rt, acts, end)
-		lazy := newLazyRunJitter(rt, seed, instances, false, latency, jitter)
+		lazy := newLazyRunPhase(rt, seed, instances, false, latency, jitter, phase)
 		lazy.run(rt, acts, end)
 		lazy.p.Unsteady()
 		require.Equal(rt, exact.state(), lazy.state(), "actions %v, end %v", acts, end)

@@ -52,6 +52,12 @@ type Config struct {
 	RetryPeriod time.Duration
 	// JitterFactor jitters the acquire loop (client-go: 1.2).
 	JitterFactor float64
+	// FirstRenewal, if set, is when, after creating the Lease (no leader before it),
+	// this candidate renews first, instead of after RetryPeriod: the phase of the
+	// renew loop of a leader that has been renewing since before time zero. Upstream's
+	// loop is sliding (the next round starts RetryPeriod after the last returned), so
+	// its phase against any given instant is arbitrary.
+	FirstRenewal func() time.Duration
 	// Callbacks are called on leadership changes.
 	Callbacks Callbacks
 }
@@ -116,8 +122,16 @@ type LeaderElector struct {
 	observedTime time.Duration
 	reported     string
 	leading      bool
-	running      bool
-	roundStart   time.Duration
+	created      bool // this candidate created the Lease (see Config.FirstRenewal)
+	// lastLease is the Lease this candidate last wrote (the fast path updates it);
+	// took, how long its last attempt's requests took together
+	lastLease *apiserver.Lease
+	// raw is the record this candidate last read from the Lease (observedRawRecord)
+	raw        record
+	hasRaw     bool
+	took       time.Duration
+	running    bool
+	roundStart time.Duration
 
 	// Lazy mode, driven by a Process (see lazy.go). wantSteady is asked before each
 	// renewal; onSteady runs once a steady renewal was written. Both nil: exact.
@@ -211,14 +225,18 @@ func (le *LeaderElector) tryAcquire() time.Duration {
 			f()
 		}
 		if le.running && le.leading {
-			_ = le.renewT.Schedule(le.s.Now() + le.cfg.RetryPeriod)
+			first := le.cfg.RetryPeriod
+			if le.created && le.cfg.FirstRenewal != nil {
+				first = le.cfg.FirstRenewal()
+			}
+			_ = le.renewT.Schedule(le.s.Now() + first)
 			le.renewSeq = le.next()
 			le.roundStart = -1
 		}
 		return 0
 	}
 	le.pollSeq = le.next() // the loop schedules its next run right after this returns
-	return le.c.Took()
+	return le.took
 }
 
 // renewAttempt is one poll of the renew loop: rounds start RetryPeriod after a success;
@@ -245,7 +263,7 @@ func (le *LeaderElector) renewAttempt() {
 		_ = le.renewT.Schedule(now + le.cfg.RetryPeriod)
 		return
 	}
-	next := now + max(le.cfg.RetryPeriod, le.c.Took())
+	next := now + max(le.cfg.RetryPeriod, le.took)
 	if next < le.roundStart+le.cfg.RenewDeadline {
 		_ = le.renewT.Schedule(next)
 		le.renewSeq = le.next()
@@ -269,22 +287,49 @@ func (le *LeaderElector) lose() {
 func (le *LeaderElector) tryAcquireOrRenew(steady bool) bool {
 	now := le.s.Now()
 	want := record{holder: le.cfg.Identity, durationSec: int32(le.cfg.LeaseDuration / time.Second), acquire: now, renew: now}
+	le.took = 0
+	// 1. The leader's fast path: while its lease is valid on its own clock, it updates
+	// the Lease it last wrote without reading it first; a failure (the API down, or a
+	// Conflict because someone else wrote it) falls back to the read below.
+	if le.lastLease != nil && le.observed.holder == le.cfg.Identity &&
+		le.observedTime+time.Duration(le.observed.durationSec)*time.Second > now {
+		want.acquire, want.transitions = le.observed.acquire, le.observed.transitions
+		nl := le.lastLease.DeepCopy()
+		nl.HolderIdentity, nl.LeaseDurationSeconds, nl.AcquireTime, nl.RenewTime, nl.LeaseTransitions =
+			want.holder, want.durationSec, want.acquire, want.renew, want.transitions
+		nl.Steady = steady
+		stored, err := le.s.Leases.Update(le.c, nl)
+		le.took += le.c.Took()
+		if err == nil {
+			le.lastLease = stored
+			le.observe(want, now)
+			return true
+		}
+		want.acquire, want.transitions = now, 0
+	}
+	// 2. Read the lock, or create it.
 	old, err := le.s.Leases.Get(le.c, le.key)
+	le.took += le.c.Took()
 	if err != nil {
 		if !apiserver.IsNotFound(err) {
 			return false
 		}
 		l := &apiserver.Lease{ObjectMeta: apiserver.ObjectMeta{Namespace: le.cfg.LeaseNamespace, Name: le.cfg.LeaseName},
 			HolderIdentity: want.holder, LeaseDurationSeconds: want.durationSec, AcquireTime: now, RenewTime: now}
-		if _, err := le.s.Leases.Create(le.c, l); err != nil {
+		stored, err := le.s.Leases.Create(le.c, l)
+		le.took += le.c.Took()
+		if err != nil {
 			return false
 		}
+		le.lastLease = stored
+		le.created = true
 		le.observe(want, now)
 		return true
 	}
 	oldRec := recordOf(old)
-	if !le.hasObserved || oldRec != le.observed {
+	if !le.hasRaw || !sameRaw(oldRec, le.raw) {
 		le.observe(oldRec, now)
+		le.raw, le.hasRaw = oldRec, true
 	}
 	isLeader := le.observed.holder == le.cfg.Identity
 	valid := le.observedTime+time.Duration(le.observed.durationSec)*time.Second > now
@@ -300,11 +345,29 @@ func (le *LeaderElector) tryAcquireOrRenew(steady bool) bool {
 	nl.HolderIdentity, nl.LeaseDurationSeconds, nl.AcquireTime, nl.RenewTime, nl.LeaseTransitions =
 		want.holder, want.durationSec, want.acquire, want.renew, want.transitions
 	nl.Steady = steady
-	if _, err := le.s.Leases.Update(le.c, nl); err != nil {
+	stored, err := le.s.Leases.Update(le.c, nl)
+	le.took += le.c.Took()
+	if err != nil {
 		return false
 	}
+	le.lastLease = stored
 	le.observe(want, now)
 	return true
+}
+
+// sameRaw reports whether two records read from the Lease encode alike: client-go
+// compares the JSON of the LeaderElectionRecord it reads with the last one it read
+// (observedRawRecord), and metav1.Time encodes in whole seconds (RFC 3339), so two
+// renewals within one second look the same (this shows with a retryPeriod under 1 s).
+func sameRaw(a, b record) bool {
+	sec := func(d time.Duration) time.Duration {
+		if d < 0 && d%time.Second != 0 {
+			return d/time.Second - 1
+		}
+		return d / time.Second
+	}
+	return a.holder == b.holder && a.durationSec == b.durationSec && a.transitions == b.transitions &&
+		sec(a.acquire) == sec(b.acquire) && sec(a.renew) == sec(b.renew)
 }
 
 func (le *LeaderElector) observe(r record, now time.Duration) {

@@ -56,6 +56,13 @@ type ProcessConfig struct {
 	// virtually, with the same outcome. A verbose trace (sim.Trace.Wants(true)) always
 	// gets exact mode: its renewals must exist to be traced.
 	Exact bool
+	// RandomRenewPhase: the instance that creates the Lease (the leader a run starts
+	// with) renews first after a delay drawn uniform in (0, RetryPeriod] from its own
+	// stream, so that its renewals do not fall on RetryPeriod multiples of time zero in
+	// every run: it has renewed since before time zero, with upstream's sliding loop,
+	// whose phase against any given instant is arbitrary. Off, it renews RetryPeriod
+	// after it creates the Lease.
+	RandomRenewPhase bool
 }
 
 // DefaultProcessConfig is one instance with kube-controller-manager's defaults.
@@ -205,6 +212,14 @@ func (in *instance) start() {
 	cfg.Name = in.id
 	cfg.Callbacks.OnStartedLeading = in.startedLeading
 	cfg.Callbacks.OnStoppedLeading = in.stoppedLeading
+	// (RandomRenewPhase) a stream of its own: the instance's draws its acquire jitter
+	if in.p.cfg.RandomRenewPhase {
+		rp, seed, id := cfg.RetryPeriod, in.p.s.Engine.Seed(), in.id
+		cfg.FirstRenewal = func() time.Duration {
+			r := sim.NewRand(seed, "leaderelection/"+id+"/phase")
+			return rp - r.Uniform(0, rp)
+		}
+	}
 	le, err := New(in.p.s, in.c, in.r, cfg)
 	if err != nil {
 		in.err = err

@@ -32,7 +32,8 @@ const (
 
 // controllerManager applies spec.controllerManager over the version's defaults and
 // validates it as upstream does (leader election: k8s.io/client-go leaderelection
-// NewLeaderElector and component-base ValidateLeaderElectionConfiguration).
+// NewLeaderElector and component-base ValidateLeaderElectionConfiguration), and a
+// leaseDuration of whole seconds besides.
 func (p *parser) controllerManager(n *yaml.Node, cm *ControllerManager) {
 	const path = "spec.controllerManager"
 	f, ok := p.object(n, path, controllerManagerFields...)
@@ -144,7 +145,9 @@ func (p *parser) leaderElection(n *yaml.Node, path string, le *LeaderElection) {
 	}
 	if le.LeaseDuration%time.Second != 0 {
 		// the Lease stores it as spec.leaseDurationSeconds, which the contenders read
-		// back (lease/leaderelection rejects the rest)
+		// back (lease/leaderelection rejects the rest). Upstream accepts a fraction and
+		// writes it truncated (15.5 s runs as 15 s); a file is refused rather than run
+		// with a duration other than the one it states.
 		node, at := blame("leaseDuration")
 		p.fail(node, at, "a whole number of seconds (the Lease's spec.leaseDurationSeconds)", "leaseDuration %s is not a whole number of seconds", le.LeaseDuration)
 	}
