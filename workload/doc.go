@@ -96,7 +96,9 @@
 //     (the API server traces PodScheduled). A pod that fits nowhere gets a
 //     FailedScheduling trace record (pod, reason Unschedulable, message in
 //     upstream's form "0/3 nodes are available: 1 node(s) had untolerated taint
-//     {node.kubernetes.io/unreachable: }, 2 node(s) were unschedulable.") and the
+//     {node.kubernetes.io/unreachable: }, 2 node(s) were unschedulable."; from 1.34
+//     "1 node(s) had untolerated taint(s)", which names no taint: kubernetes#134740,
+//     in 1.35 and 1.34's patch releases) and the
 //     PodScheduled=False condition, and waits in the unschedulable pool until an
 //     event moves it (see "The scheduling queue" below), then in the backoff queue
 //     until its backoff ends (1 s doubling to 10 s per attempt, kube-scheduler's
@@ -363,6 +365,12 @@
 //     priority), before its backoff ends: that attempt counts, and doubles the next
 //     backoff. Pods of the error backoff queue are not taken early.
 //
+// A binding that fails (the API down, a partition) is handleBindingCycleError's: the
+// assumed pod is forgotten, an AssignedPodDelete for the others (the pods
+// NodeResourcesFit rejected move), and the pod backs off with an Error status. The
+// scheduler counts a pod it bound on its node (assumed) until its watch shows the
+// binding; an update of it from before the binding, delivered late, is ignored
+// (updatePodInSchedulingQueue ignores updates of an assumed pod).
 // In all versions a bound pod deleted or finished concerns NodeResourcesFit only
 // (the pods it rejected move), and flushUnschedulablePodsLeftover, every 30 s from
 // the scheduler's start, moves the pods in the pool for more than 5 minutes. A

@@ -16,6 +16,8 @@ import (
 const (
 	// ErrReasonUnschedulable is the NodeUnschedulable plugin's reason.
 	ErrReasonUnschedulable = "node(s) were unschedulable"
+	// ErrReasonUntoleratedTaints is TaintToleration's reason with GenericTaintMessage.
+	ErrReasonUntoleratedTaints = "node(s) had untolerated taint(s)"
 	// ErrReasonAffinity is the NodeAffinity plugin's reason (selector or required affinity).
 	ErrReasonAffinity = "node(s) didn't match Pod's node affinity/selector"
 	// ErrReasonTooManyPods is NodeResourcesFit's reason when the pod count is at allocatable.
@@ -323,7 +325,7 @@ func fitErrorMessage(total int, results []filterResult) string {
 	for _, r := range results {
 		c.add(r, 1)
 	}
-	return c.message(total)
+	return c.message(total, false)
 }
 
 // fitCounts is the histogram of a FitError's reasons, counted per reason without
@@ -389,8 +391,9 @@ func (c *fitCounts) rejectors() uint8 {
 // reset empties the histogram, keeping its storage.
 func (c *fitCounts) reset() { *c = fitCounts{taints: c.taints[:0]} }
 
-// message is the FitError of total nodes with these reasons.
-func (c *fitCounts) message(total int) string {
+// message is the FitError of total nodes with these reasons; genericTaint counts every
+// untolerated taint under one reason (SchedulerConfig.GenericTaintMessage).
+func (c *fitCounts) message(total int, genericTaint bool) string {
 	if total == 0 {
 		return ErrReasonNoNodes
 	}
@@ -401,8 +404,16 @@ func (c *fitCounts) message(total int) string {
 		}
 	}
 	add(c.unschedulable, ErrReasonUnschedulable)
-	for _, t := range c.taints {
-		add(t.n, "node(s) had untolerated taint {"+t.key+": "+t.value+"}")
+	if genericTaint {
+		n := 0
+		for _, t := range c.taints {
+			n += t.n
+		}
+		add(n, ErrReasonUntoleratedTaints)
+	} else {
+		for _, t := range c.taints {
+			add(t.n, "node(s) had untolerated taint {"+t.key+": "+t.value+"}")
+		}
 	}
 	add(c.affinity, ErrReasonAffinity)
 	add(c.tooManyPods, ErrReasonTooManyPods)

@@ -47,6 +47,11 @@ type SchedulerConfig struct {
 	// BalancedAllocation is how NodeResourcesBalancedAllocation (weight 1) scores,
 	// per release (see balancedScore).
 	BalancedAllocation BalancedMode
+	// GenericTaintMessage: TaintToleration's reason is "node(s) had untolerated
+	// taint(s)", without the taint's key and value (kubernetes#134740, from 1.35 and
+	// cherry-picked to 1.34's patch releases, #135023: taint values may be
+	// sensitive); before, "node(s) had untolerated taint {key: value}" per taint.
+	GenericTaintMessage bool
 }
 
 // BalancedMode is a release's NodeResourcesBalancedAllocation.
@@ -81,6 +86,7 @@ func SchedulerConfigFor(minor int) SchedulerConfig {
 	c := DefaultSchedulerConfig()
 	c.QueueingHints = minor >= 32
 	c.PopFromBackoffQ = minor >= 33
+	c.GenericTaintMessage = minor >= 34 // 1.34 by its patch releases
 	switch {
 	case minor >= 36:
 		c.BalancedAllocation = BalancedImprovement
@@ -472,6 +478,11 @@ func (sc *Scheduler) counted(key string, ev apiserver.Event[*apiserver.Pod]) (po
 func (sc *Scheduler) onPod(ev apiserver.Event[*apiserver.Pod]) {
 	p := ev.New
 	key := p.Key()
+	if _, assumed := sc.assumed[key]; assumed && ev.Type == apiserver.Modified && p.NodeName == "" {
+		// an update from before the binding, delivered late: upstream ignores updates
+		// of an assumed pod (updatePodInSchedulingQueue), and the cache keeps it
+		return
+	}
 	was, counted := sc.counted(key, ev)
 	if ev.Type == apiserver.Deleted {
 		if counted {
@@ -698,9 +709,12 @@ func (sc *Scheduler) bind(qp *qpod, p *apiserver.Pod, ni *nodeInfo) {
 	case apiserver.IsNotFound(err) || err == errAlreadyBound:
 		delete(sc.queued, qp.key)
 	default:
-		// the API call failed (partition, outage): an Error status, no plugin
-		// rejected the pod; it goes to the backoff queue (the error backoff queue
-		// from 1.33), and Pop does not take it early
+		// the API call failed (partition, outage): handleBindingCycleError forgets the
+		// assumed pod, an AssignedPodDelete for the others (the pods NodeResourcesFit
+		// rejected move), then the pod has an Error status, no plugin rejected it: it
+		// goes to the backoff queue (the error backoff queue from 1.33), and Pop does
+		// not take it early
+		sc.onAssignedPodDelete()
 		sc.failed(qp, 0)
 	}
 }
@@ -735,7 +749,7 @@ func (sc *Scheduler) unschedulable(qp *qpod, p *apiserver.Pod) {
 		ni.nf = verdictOf(r, ni.node, f.gen)
 		f.counts.add(r, 1)
 	}
-	msg := f.counts.message(len(sc.nodes))
+	msg := f.counts.message(len(sc.nodes), sc.cfg.GenericTaintMessage)
 	f.ok, f.version, f.pod, f.cmpOps, f.msg = true, sc.version, p, cmpOps, msg
 	sc.dirty = sc.dirty[:0]
 	sc.unschedulableBecause(qp, msg, f.counts.rejectors())
@@ -770,7 +784,7 @@ func (sc *Scheduler) refreshNoFit(p *apiserver.Pod) bool {
 			f.counts.add(f.fresh[i], 1)
 		}
 	}
-	f.version, f.msg = sc.version, f.counts.message(len(sc.nodes))
+	f.version, f.msg = sc.version, f.counts.message(len(sc.nodes), sc.cfg.GenericTaintMessage)
 	clear(sc.dirty)
 	sc.dirty = sc.dirty[:0]
 	// The full cycle filters every node, from nextStart round to it: nextStart comes

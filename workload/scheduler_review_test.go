@@ -1,0 +1,114 @@
+package workload
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/taint"
+)
+
+func podScheduledMsg(t *testing.T, w *world, key string) string {
+	p, _ := w.s.Pods.Peek(key)
+	require.NotNil(t, p)
+	c := p.Condition(apiserver.PodScheduled)
+	require.NotNil(t, c)
+	return c.Message
+}
+
+// From a review (session 15): v1.37.2 tainttoleration Filter's reason is the constant
+// "node(s) had untolerated taint(s)" (kubernetes#134740, 1.35, and 1.34's patch
+// releases); v1.31.0 and v1.33.0 name each taint {key: value}.
+func TestTaintMessageNamesNoTaintFrom134(t *testing.T) {
+	for minor, want := range map[int]string{
+		33: "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 1 node(s) were unschedulable.",
+		37: "0/3 nodes are available: 1 node(s) were unschedulable, 2 node(s) had untolerated taint(s).",
+	} {
+		w := newWorldWith(t, 1, SchedulerConfigFor(minor))
+		w.addNode("n1", nil)
+		w.addNode("n2", nil)
+		w.addNode("n3", nil)
+		_, err := w.s.Nodes.Patch(w.c, "n1", func(n *apiserver.Node) error {
+			n.Taints = append(n.Taints, taint.UnreachableNoSchedule)
+			return nil
+		})
+		require.NoError(t, err)
+		_, err = w.s.Nodes.Patch(w.c, "n2", func(n *apiserver.Node) error {
+			n.Taints = append(n.Taints, taint.Taint{Key: "dedicated", Value: "gpu", Effect: taint.NoSchedule})
+			return nil
+		})
+		require.NoError(t, err)
+		_, err = w.s.Nodes.Patch(w.c, "n3", func(n *apiserver.Node) error { n.Unschedulable = true; return nil })
+		require.NoError(t, err)
+		_, err = w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "p"}})
+		require.NoError(t, err)
+		w.run(time.Second)
+		require.Equal(t, want, podScheduledMsg(t, w, "default/p"), "1.%d", minor)
+		w.stop()
+	}
+}
+
+// From a review (session 15): a failed binding (API error) is, upstream, a Forget of the assumed pod followed by
+// MoveAllToActiveOrBackoffQueue(AssignedPodDelete) (schedule_one.go
+// handleBindingCycleError, 1.31.0, 1.33.0, 1.37.2): pods that NodeResourcesFit
+// rejected leave the unschedulable pool. nodesim's bind failure
+// only backed the pod off.
+func TestBindFailureMovesFitRejected(t *testing.T) {
+	for _, minor := range []int{31, 33, 37} {
+		t.Run(fmt.Sprint(minor), func(t *testing.T) {
+			w := newWorldWith(t, 1, SchedulerConfigFor(minor))
+			w.addNode("n1", nil)
+			// big fits nowhere (NodeResourcesFit); small fits but its binding fails
+			for _, p := range []struct {
+				name string
+				cpu  int64
+			}{{"a-big", 8000}, {"b-small", 100}} {
+				_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: p.name},
+					PodSpec: &apiserver.PodSpec{Requests: apiserver.Resources{MilliCPU: p.cpu}}})
+				require.NoError(t, err)
+			}
+			w.at(15*time.Millisecond, func() { w.sched.c.SetPartitioned(true) })
+			w.run(3 * time.Second)
+			big := w.sched.queued["default/a-big"]
+			require.NotNil(t, big)
+			small := w.sched.queued["default/b-small"]
+			require.NotNil(t, small)
+			require.Equal(t, uint8(0), small.rej, "b-small failed with an Error (binding)")
+			require.Greater(t, big.attempts, 1,
+				"upstream: the failed binding of b-small forgets it and moves a-big (AssignedPodDelete); nodesim leaves a-big in the pool")
+		})
+	}
+}
+
+// Library only (scenarios run the scheduler with WatchLatency 0). Upstream
+// ignores an update of an assumed pod that still shows it unbound
+// (eventhandlers.go updatePodInSchedulingQueue: isAssumed → return); nodesim dropped
+// the assumption at the pod's next event whatever it showed, uncounted the pod, fired
+// AssignedPodDelete and queued the bound pod again (two pods on a 4000m node asked 6000m).
+func TestStaleEventOfAssumedPodIgnored(t *testing.T) {
+	cfg := SchedulerConfigFor(33)
+	cfg.WatchLatency = 100 * time.Millisecond
+	cfg.SchedulingLatency = time.Millisecond
+	w := newWorldWith(t, 1, cfg)
+	w.addNode("n1", nil) // 4000m
+	mk := func(name, node string, cpu int64) {
+		_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name}, NodeName: node,
+			PodSpec: &apiserver.PodSpec{Requests: apiserver.Resources{MilliCPU: cpu}}})
+		require.NoError(t, err)
+	}
+	mk("blocker", "n1", 2000)
+	mk("x", "", 3000)
+	mk("y", "", 3000)
+	w.at(95*time.Millisecond, func() {
+		require.NoError(t, w.s.Pods.Delete(w.c, "default/blocker", apiserver.DeleteOptions{GracePeriodSeconds: new(int64)}))
+	})
+	w.run(2 * time.Second)
+	var sum int64
+	for _, p := range w.podsOn("n1") {
+		sum += p.Requests.MilliCPU
+	}
+	require.LessOrEqual(t, sum, int64(4000), "pods bound to n1 request more than its allocatable")
+}
