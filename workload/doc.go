@@ -68,7 +68,11 @@
 //     DoesNotExist, Gt, Lt on labels, and matchFields on metadata.name), NodeResourcesFit (pods < allocatable.pods; cpu and
 //     memory requests, when non-zero, within allocatable minus the requests of the
 //     pods already on the node, terminating ones included). As schedule_one.go,
-//     filtering starts at the node where the previous cycle stopped and ends once
+//     nodes are filtered in the scheduler cache's order (node_tree.go: one node of
+//     each zone in turn, zones in order of first appearance, a zone's nodes in order
+//     of arrival; a zone emptied leaves the order and a node whose zone changes goes
+//     to the end of its new zone), and filtering starts at the node where the previous
+//     cycle stopped and ends once
 //     enough nodes fit (the adaptive percentageOfNodesToScore: every node below 100,
 //     else 50 % − nodes/125 of them, at least 5 % and 100 nodes); only those are
 //     scored. Scores:

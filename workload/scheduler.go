@@ -212,6 +212,21 @@ type Scheduler struct {
 	spreadRaw   []int64
 	ties        []*nodeInfo
 
+	// The node tree (pkg/scheduler/backend/cache/node_tree.go): the cache lists nodes
+	// one of each zone in turn, zones in order of first appearance, a zone's nodes in
+	// order of arrival, and a cycle filters them in that order from where the last one
+	// stopped. treeZ is each node's tree zone (same index as nodes), treeZones the
+	// zones' nodes by id, treeOrder the ids of the zones that have nodes, in order;
+	// nodes is put in tree order again before a cycle when treeDirty.
+	treeZ       []uint32
+	treeZones   []treeZone
+	treeIDs     map[treeZoneKey]uint32
+	treeOrder   []uint32
+	treeDirty   bool
+	treeScratch []*nodeInfo
+	treeZ2      []uint32
+	zoneOf2     []uint32
+
 	infos    map[string]*nodeInfo
 	lastInfo *nodeInfo   // see info
 	nodes    []*nodeInfo // existing nodes, in arrival order (see setNode)
@@ -288,6 +303,7 @@ func (sc *Scheduler) Start() {
 	sc.started = true
 	e := sc.s.Engine
 	sc.infos, sc.nodes, sc.assumed, sc.queued = map[string]*nodeInfo{}, nil, map[string]podAcct{}, map[string]*qpod{}
+	sc.treeZ, sc.treeZones, sc.treeIDs, sc.treeOrder, sc.treeDirty = nil, nil, map[treeZoneKey]uint32{}, nil, false
 	sc.unsched = map[string]*qpod{}
 	// a new process's cache: no verdict, and no node of the old infos in dirty
 	sc.noFit.ok, sc.noFit.pod = false, nil
@@ -372,14 +388,20 @@ func (sc *Scheduler) setNode(n *apiserver.Node) {
 	ni := sc.info(n.Name)
 	sc.changing(ni)
 	existed := ni.node != nil
+	region, zone := apiserver.RegionZone(n.Labels)
 	if !existed {
-		// Nodes are kept in arrival order (O(1) per node: a sorted insert made booting a
-		// large fleet quadratic).
+		// appended (O(1) per node: a sorted insert made booting a large fleet
+		// quadratic); put in tree order before the next cycle
 		ni.idx = int32(len(sc.nodes))
 		sc.nodes = append(sc.nodes, ni)
 		if sc.spreadOn {
 			sc.zoneOf = append(sc.zoneOf, 0)
 		}
+		sc.treeZ = append(sc.treeZ, sc.treeAdd(ni, treeZoneKey{region, zone}))
+	} else if k := (treeZoneKey{region, zone}); sc.treeZones[sc.treeZ[ni.idx]].key != k {
+		// a node whose zone labels change moves to the end of its new zone
+		sc.treeRemove(ni, sc.treeZ[ni.idx])
+		sc.treeZ[ni.idx] = sc.treeAdd(ni, k)
 	}
 	ni.node = n
 	if sc.spreadOn {
@@ -400,6 +422,9 @@ func (sc *Scheduler) onNode(ev apiserver.Event[*apiserver.Node]) {
 				sc.zoneOf = sc.zoneOf[:last]
 			}
 			ni.node = nil
+			sc.treeRemove(ni, sc.treeZ[ni.idx])
+			sc.treeZ[ni.idx] = sc.treeZ[last]
+			sc.treeZ = sc.treeZ[:last]
 			sc.nodes[ni.idx] = sc.nodes[last]
 			sc.nodes[ni.idx].idx = ni.idx
 			sc.nodes[last] = nil
@@ -564,6 +589,7 @@ func (sc *Scheduler) selectNode(p *apiserver.Pod) *nodeInfo {
 	if n == 0 {
 		return nil
 	}
+	sc.treeList()
 	if cap(sc.scores) < n {
 		sc.scores = make([]int64, n)
 		sc.order = make([]*nodeInfo, n)
@@ -812,4 +838,86 @@ func (sc *Scheduler) unschedulableBecause(qp *qpod, msg string, rej uint8) {
 		return nil
 	})
 	sc.c.TraceError("patch", "pods", err)
+}
+
+// treeZoneKey is a node's zone in the node tree (utilnode.GetZoneKey: its region and
+// zone labels, beta or GA).
+type treeZoneKey struct{ region, zone string }
+
+// treeZone is one zone of the node tree: its nodes in order of arrival.
+type treeZone struct {
+	key   treeZoneKey
+	nodes []*nodeInfo
+}
+
+// treeAdd appends ni to the zone k, which joins the end of the zone order when it has
+// no node yet, and returns the zone's id.
+func (sc *Scheduler) treeAdd(ni *nodeInfo, k treeZoneKey) uint32 {
+	id, ok := sc.treeIDs[k]
+	if !ok {
+		id = uint32(len(sc.treeZones))
+		sc.treeIDs[k] = id
+		sc.treeZones = append(sc.treeZones, treeZone{key: k})
+	}
+	z := &sc.treeZones[id]
+	if len(z.nodes) == 0 {
+		sc.treeOrder = append(sc.treeOrder, id)
+	}
+	z.nodes = append(z.nodes, ni)
+	sc.treeDirty = true
+	return id
+}
+
+// treeRemove takes ni out of zone id, keeping the others' order; a zone left empty
+// leaves the zone order (node_tree.go removeZone).
+func (sc *Scheduler) treeRemove(ni *nodeInfo, id uint32) {
+	z := &sc.treeZones[id]
+	if i := slices.Index(z.nodes, ni); i >= 0 {
+		z.nodes = slices.Delete(z.nodes, i, i+1)
+	}
+	if len(z.nodes) == 0 {
+		if i := slices.Index(sc.treeOrder, id); i >= 0 {
+			sc.treeOrder = slices.Delete(sc.treeOrder, i, i+1)
+		}
+	}
+	sc.treeDirty = true
+}
+
+// treeList puts nodes in the node tree's order (node_tree.go list: one node of each
+// zone in turn) when a node arrived, left or changed zone since the last time, as the
+// cache's snapshot lists them anew then (updateNodeInfoSnapshotList). The per-node
+// slices indexed like nodes follow.
+func (sc *Scheduler) treeList() {
+	if !sc.treeDirty {
+		return
+	}
+	sc.treeDirty = false
+	n := len(sc.nodes)
+	out := sc.treeScratch[:0]
+	for depth := 0; len(out) < n; depth++ {
+		for _, id := range sc.treeOrder {
+			if z := sc.treeZones[id].nodes; depth < len(z) {
+				out = append(out, z[depth])
+			}
+		}
+	}
+	tz := slices.Grow(sc.treeZ2[:0], n)[:n]
+	var zo []uint32
+	if sc.spreadOn {
+		zo = slices.Grow(sc.zoneOf2[:0], n)[:n]
+	}
+	for i, ni := range out {
+		tz[i] = sc.treeZ[ni.idx]
+		if zo != nil {
+			zo[i] = sc.zoneOf[ni.idx]
+		}
+	}
+	for i, ni := range out {
+		ni.idx = int32(i)
+	}
+	sc.treeScratch, sc.nodes = sc.nodes, out
+	sc.treeZ2, sc.treeZ = sc.treeZ, tz
+	if zo != nil {
+		sc.zoneOf2, sc.zoneOf = sc.zoneOf, zo
+	}
 }

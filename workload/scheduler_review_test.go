@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/sim"
 	"github.com/nodesim/nodesim/taint"
 )
 
@@ -111,4 +112,63 @@ func TestStaleEventOfAssumedPodIgnored(t *testing.T) {
 		sum += p.Requests.MilliCPU
 	}
 	require.LessOrEqual(t, sum, int64(4000), "pods bound to n1 request more than its allocatable")
+}
+
+// The scheduler cache lists nodes zone by zone in turn (backend/cache/node_tree.go
+// list; internal/cache in 1.31), and findNodesThatPassFilters stops after
+// numFeasibleNodesToFind of them from nextStartNodeIndex. With 300 empty nodes in 3
+// zones registered zone after zone, the first cycle finds 144 feasible nodes: 48 of
+// each zone, all with equal scores, so a bare pod lands in zone c one time in three.
+// nodesim listed nodes in arrival order (the first 144 were zone a's 100 and 44 of
+// b), so in 30 seeds no pod went to zone c (a review's finding, session 15).
+func TestSchedulerFiltersInNodeTreeOrder(t *testing.T) {
+	inC := 0
+	for seed := uint64(1); seed <= 30; seed++ {
+		cfg := SchedulerConfigFor(33)
+		cfg.Rand = sim.NewRand(seed, "scheduler")
+		w := newWorldWith(t, seed, cfg)
+		for _, z := range []string{"a", "b", "c"} {
+			for i := range 100 {
+				w.addNode(fmt.Sprintf("%s-%03d", z, i), map[string]string{apiserver.LabelZone: "zone-" + z})
+			}
+		}
+		_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "p"}})
+		require.NoError(t, err)
+		w.run(time.Second)
+		if n := w.podNode("default/p"); len(n) > 0 && n[0] == 'c' {
+			inC++
+		}
+		w.stop()
+	}
+	require.Greater(t, inC, 0, "upstream draws among 48 nodes of each zone; no seed put the pod in zone c")
+}
+
+// The node tree's order through arrivals, departures and zone changes: one node of
+// each zone in turn, zones in order of first appearance (a zone that empties leaves
+// the order and comes back at its end), a zone's nodes in order of arrival (a node
+// whose zone changes goes to the end of its new zone).
+func TestNodeTreeOrderKept(t *testing.T) {
+	w := newWorld(t, 1)
+	zone := func(z string) map[string]string { return map[string]string{apiserver.LabelZone: z} }
+	order := func() []string {
+		w.run(w.e.Now() + time.Millisecond)
+		w.sched.treeList()
+		var names []string
+		for _, ni := range w.sched.nodes {
+			names = append(names, ni.name)
+		}
+		return names
+	}
+	w.addNode("a1", zone("a"))
+	w.addNode("b1", zone("b"))
+	w.addNode("a2", zone("a"))
+	w.addNode("c1", zone("c"))
+	require.Equal(t, []string{"a1", "b1", "c1", "a2"}, order())
+	require.NoError(t, w.s.Nodes.Delete(w.c, "b1", apiserver.DeleteOptions{}))
+	require.Equal(t, []string{"a1", "c1", "a2"}, order())
+	w.addNode("b2", zone("b"))
+	require.Equal(t, []string{"a1", "c1", "b2", "a2"}, order(), "zone b, emptied, comes back last")
+	_, err := w.s.Nodes.Patch(w.c, "a1", func(n *apiserver.Node) error { n.Labels = zone("c"); return nil })
+	require.NoError(t, err)
+	require.Equal(t, []string{"a2", "c1", "b2", "a1"}, order(), "a1 moved to the end of zone c")
 }
