@@ -72,7 +72,11 @@
 //     each zone in turn, zones in order of first appearance, a zone's nodes in order
 //     of arrival; a zone emptied leaves the order and a node whose zone changes goes
 //     to the end of its new zone), and filtering starts at the node where the previous
-//     cycle stopped and ends once
+//     cycle stopped (a pod whose every required-affinity term names nodes by
+//     matchFields metadata.name is filtered on those alone, NodeAffinity's
+//     PreFilterResult, and the FitError counts the others, from 1.32, as "node(s)
+//     didn't satisfy plugin(s) [NodeAffinity]"; terms that name no node in common are
+//     not modelled) and ends once
 //     enough nodes fit (the adaptive percentageOfNodesToScore: every node below 100,
 //     else 50 % − nodes/125 of them, at least 5 % and 100 nodes); only those are
 //     scored. Scores:

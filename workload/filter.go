@@ -20,6 +20,9 @@ const (
 	ErrReasonUntoleratedTaints = "node(s) had untolerated taint(s)"
 	// ErrReasonAffinity is the NodeAffinity plugin's reason (selector or required affinity).
 	ErrReasonAffinity = "node(s) didn't match Pod's node affinity/selector"
+	// ErrReasonPreFilterNodeAffinity is the status of the nodes outside NodeAffinity's
+	// PreFilterResult (a pod pinned to nodes by matchFields metadata.name), from 1.33.
+	ErrReasonPreFilterNodeAffinity = "node(s) didn't satisfy plugin(s) [NodeAffinity]"
 	// ErrReasonTooManyPods is NodeResourcesFit's reason when the pod count is at allocatable.
 	ErrReasonTooManyPods = "Too many pods"
 	// ErrReasonNoNodes is the error when the cluster has no nodes at all.
@@ -335,6 +338,8 @@ func fitErrorMessage(total int, results []filterResult) string {
 type fitCounts struct {
 	unschedulable, affinity, tooManyPods, cpu, memory int
 	taints                                            []taintCount // distinct untolerated taints are few
+	// absent: nodes outside NodeAffinity's PreFilterResult, counted from 1.33
+	absent int
 }
 
 type taintCount struct {
@@ -379,7 +384,7 @@ func (c *fitCounts) rejectors() uint8 {
 	if slices.ContainsFunc(c.taints, func(t taintCount) bool { return t.n > 0 }) {
 		r |= rejTaint
 	}
-	if c.affinity > 0 {
+	if c.affinity > 0 || c.absent > 0 {
 		r |= rejAffinity
 	}
 	if c.tooManyPods > 0 || c.cpu > 0 || c.memory > 0 {
@@ -416,9 +421,41 @@ func (c *fitCounts) message(total int, genericTaint bool) string {
 		}
 	}
 	add(c.affinity, ErrReasonAffinity)
+	add(c.absent, ErrReasonPreFilterNodeAffinity)
 	add(c.tooManyPods, ErrReasonTooManyPods)
 	add(c.cpu, "Insufficient cpu")
 	add(c.memory, "Insufficient memory")
 	sort.Strings(parts)
 	return "0/" + strconv.Itoa(total) + " nodes are available: " + strings.Join(parts, ", ") + "."
+}
+
+// pinnedNames is NodeAffinity's PreFilterResult: when every term of the pod's required
+// node affinity names nodes (matchFields metadata.name In), the union over the terms of
+// each term's intersection, sorted; ok is false when some term does not (every node is
+// a candidate). A result with no name (the terms conflict) is not modelled: ok false.
+func pinnedNames(p *apiserver.Pod) (names []string, ok bool) {
+	if len(p.RequiredNodeAffinity) == 0 {
+		return nil, false
+	}
+	for _, t := range p.RequiredNodeAffinity {
+		var term []string
+		found := false
+		for _, r := range t.MatchFields {
+			if r.Key != "metadata.name" || r.Operator != "In" {
+				continue
+			}
+			if !found {
+				term, found = slices.Clone(r.Values), true
+				continue
+			}
+			term = slices.DeleteFunc(term, func(v string) bool { return !slices.Contains(r.Values, v) })
+		}
+		if !found {
+			return nil, false
+		}
+		names = append(names, term...)
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	return names, len(names) > 0
 }

@@ -47,6 +47,11 @@ type SchedulerConfig struct {
 	// BalancedAllocation is how NodeResourcesBalancedAllocation (weight 1) scores,
 	// per release (see balancedScore).
 	BalancedAllocation BalancedMode
+	// PreFilterAbsentStatus: the nodes outside NodeAffinity's PreFilterResult (a pod
+	// pinned by matchFields metadata.name) count in the FitError as "node(s) didn't
+	// satisfy plugin(s) [NodeAffinity]" (SetAbsentNodesStatus, read in 1.33 and 1.37;
+	// 1.32 taken as 1.33); in 1.31 they are not counted.
+	PreFilterAbsentStatus bool
 	// GenericTaintMessage: TaintToleration's reason is "node(s) had untolerated
 	// taint(s)", without the taint's key and value (kubernetes#134740, from 1.35 and
 	// cherry-picked to 1.34's patch releases, #135023: taint values may be
@@ -87,6 +92,7 @@ func SchedulerConfigFor(minor int) SchedulerConfig {
 	c.QueueingHints = minor >= 32
 	c.PopFromBackoffQ = minor >= 33
 	c.GenericTaintMessage = minor >= 34 // 1.34 by its patch releases
+	c.PreFilterAbsentStatus = minor >= 32
 	switch {
 	case minor >= 36:
 		c.BalancedAllocation = BalancedImprovement
@@ -226,6 +232,7 @@ type Scheduler struct {
 	treeScratch []*nodeInfo
 	treeZ2      []uint32
 	zoneOf2     []uint32
+	pinned      []*nodeInfo // scratch: pinnedList
 
 	infos    map[string]*nodeInfo
 	lastInfo *nodeInfo   // see info
@@ -568,6 +575,15 @@ func (sc *Scheduler) runCycle() {
 	}
 	sc.Attempts++
 	qp.attempts++
+	if _, pinned := pinnedNames(p); pinned {
+		// NodeAffinity's PreFilterResult: only the named nodes are filtered
+		if best := sc.selectNode(p); best != nil {
+			sc.bind(qp, p, best)
+		} else {
+			sc.unschedulablePinned(qp, p)
+		}
+		return
+	}
 	if f := &sc.noFit; f.ok && !f.off && f.cmpOps == sc.s.Config.ComparisonOperators && sameFilterInputs(f.pod, p) &&
 		(f.version == sc.version || sc.refreshNoFit(p)) {
 		sc.unschedulableBecause(qp, f.msg, f.counts.rejectors())
@@ -594,17 +610,25 @@ func (sc *Scheduler) selectNode(p *apiserver.Pod) *nodeInfo {
 		sc.scores = make([]int64, n)
 		sc.order = make([]*nodeInfo, n)
 	}
+	// NodeAffinity's PreFilterResult: a pod pinned to named nodes is filtered on those
+	// that exist only, from the start index taken modulo their number, in tree order
+	// (upstream walks a set, in no set order)
+	list := sc.nodes
+	if names, ok := pinnedNames(p); ok {
+		list = sc.pinnedList(names)
+	}
+	m := len(list)
 	scores, order := sc.scores[:0], sc.order[:0]
 	pCPU, pMem := nonZero(p.Requests)
 	maxPrefer := int64(0)
-	want := numFeasibleNodesToFind(n)
+	want := numFeasibleNodesToFind(m)
 	processed := 0
 	mode := sc.cfg.BalancedAllocation
 	balanced := mode == BalancedAll || p.Requests.MilliCPU != 0 || p.Requests.Memory != 0
 	// Like the scheduler framework, filter from where the previous cycle stopped and
 	// stop once enough feasible nodes are found (percentageOfNodesToScore).
-	for ; processed < n && len(order) < want; processed++ {
-		ni := sc.nodes[(sc.nextStart+processed)%n]
+	for ; processed < m && len(order) < want; processed++ {
+		ni := list[(sc.nextStart+processed)%m]
 		if filterNode(p, ni.node, ni.requested, int64(ni.pods), cmpOps).code != fitOK {
 			continue
 		}
@@ -761,6 +785,37 @@ func (sc *Scheduler) assume(key string, seen, bound *apiserver.Pod) {
 	} else {
 		delete(sc.assumed, key)
 	}
+}
+
+// pinnedList is the existing nodes among names, in the nodes' order.
+func (sc *Scheduler) pinnedList(names []string) []*nodeInfo {
+	list := sc.pinned[:0]
+	for _, name := range names {
+		if ni := sc.infos[name]; ni != nil && ni.node != nil {
+			list = append(list, ni)
+		}
+	}
+	slices.SortFunc(list, func(a, b *nodeInfo) int { return int(a.idx) - int(b.idx) })
+	sc.pinned = list
+	return list
+}
+
+// unschedulablePinned is unschedulable for a pod pinned to named nodes: the FitError
+// counts the reasons of the nodes filtered and, from 1.32, the others as outside
+// NodeAffinity's PreFilterResult. The no-fit cache is not used for such pods.
+func (sc *Scheduler) unschedulablePinned(qp *qpod, p *apiserver.Pod) {
+	cmpOps := sc.s.Config.ComparisonOperators
+	names, _ := pinnedNames(p)
+	var c fitCounts
+	list := sc.pinnedList(names)
+	for _, ni := range list {
+		c.add(filterNode(p, ni.node, ni.requested, int64(ni.pods), cmpOps), 1)
+	}
+	if sc.cfg.PreFilterAbsentStatus {
+		c.absent = len(sc.nodes) - len(list)
+	}
+	rej := c.rejectors() | rejAffinity // NodeAffinity is among UnschedulablePlugins (pluginsWithNodes)
+	sc.unschedulableBecause(qp, c.message(len(sc.nodes), sc.cfg.GenericTaintMessage), rej)
 }
 
 func (sc *Scheduler) unschedulable(qp *qpod, p *apiserver.Pod) {

@@ -172,3 +172,58 @@ func TestNodeTreeOrderKept(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"a2", "c1", "b2", "a1"}, order(), "a1 moved to the end of zone c")
 }
+
+// From a review (session 15). A pod pinned with required node affinity matchFields metadata.name In [n1]:
+// NodeAffinity's PreFilter returns PreFilterResult{n1}; only n1 is filtered.
+// 1.31.0 schedule_one.go findNodesThatFitPod: the other nodes get no status, so the
+// FitError counts n1 only. 1.33.0/1.37.2: they get the absent-nodes status
+// "node(s) didn't satisfy plugin(s) [NodeAffinity]".
+func pinnedPod(name string) *apiserver.Pod {
+	return &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name},
+		PodSpec: &apiserver.PodSpec{
+			Requests: apiserver.Resources{MilliCPU: 8000},
+			RequiredNodeAffinity: []apiserver.NodeSelectorTerm{{MatchFields: []apiserver.NodeSelectorRequirement{
+				{Key: "metadata.name", Operator: "In", Values: []string{"n1"}}}}},
+		}}
+}
+
+func TestPinnedPodPreFilterMessage(t *testing.T) {
+	for _, tc := range []struct {
+		minor int
+		want  string
+	}{
+		{31, "0/3 nodes are available: 1 Insufficient cpu."},
+		{33, "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't satisfy plugin(s) [NodeAffinity]."},
+		{37, "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't satisfy plugin(s) [NodeAffinity]."},
+	} {
+		t.Run(fmt.Sprint(tc.minor), func(t *testing.T) {
+			w := newWorldWith(t, 1, SchedulerConfigFor(tc.minor))
+			w.addNode("n1", nil)
+			w.addNode("n2", nil)
+			w.addNode("n3", nil)
+			_, err := w.s.Pods.Create(w.c, pinnedPod("p"))
+			require.NoError(t, err)
+			w.run(time.Second)
+			require.Equal(t, tc.want, podScheduledMsg(t, w, "default/p"))
+		})
+	}
+}
+
+// A pinned pod's cycle filters only its nodes, so the next start index moves on by
+// the nodes it processed, not by a whole round (findNodesThatFitPod: processedNodes).
+func TestPinnedPodMovesStartIndexByItsNodes(t *testing.T) {
+	w := newWorldWith(t, 1, SchedulerConfigFor(37))
+	for i := range 150 {
+		w.addNode(fmt.Sprintf("n%03d", i), nil)
+	}
+	w.run(time.Millisecond)
+	before := w.sched.nextStart
+	p := pinnedPod("p")
+	p.Requests = apiserver.Resources{}
+	p.RequiredNodeAffinity[0].MatchFields[0].Values = []string{"n042"}
+	_, err := w.s.Pods.Create(w.c, p)
+	require.NoError(t, err)
+	w.run(time.Second)
+	require.Equal(t, "n042", w.podNode("default/p"))
+	require.Equal(t, (before+1)%150, w.sched.nextStart)
+}
