@@ -91,7 +91,9 @@ func TestScaledValue(t *testing.T) {
 	}
 }
 
-func TestDisruptionControllerStatus(t *testing.T) {
+// budgetWorld is three nodes, the web Deployment of 3 replicas and a budget over it
+// with maxUnavailable, run for 10 s.
+func budgetWorld(t *testing.T, maxUnavailable apiserver.IntOrPercent) *world {
 	w := newWorld(t, 1)
 	for _, n := range []string{"n1", "n2", "n3"} {
 		w.addNode(n, nil)
@@ -99,9 +101,14 @@ func TestDisruptionControllerStatus(t *testing.T) {
 	_, err := w.s.Deployments.Create(w.c, webDeployment(3))
 	require.NoError(t, err)
 	_, err = w.s.PDBs.Create(w.c, &apiserver.PodDisruptionBudget{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "web"},
-		Selector: apiserver.LabelSelector{"app": "web"}, MaxUnavailable: pct(50)})
+		Selector: apiserver.LabelSelector{"app": "web"}, MaxUnavailable: maxUnavailable})
 	require.NoError(t, err)
 	w.run(10 * time.Second)
+	return w
+}
+
+func TestDisruptionControllerStatus(t *testing.T) {
+	w := budgetWorld(t, pct(50))
 	b, _ := w.s.PDBs.Peek("default/web")
 	require.Equal(t, BudgetStatus{ExpectedPods: 3, DesiredHealthy: 1, CurrentHealthy: 3, DisruptionsAllowed: 2},
 		BudgetStatus{b.ExpectedPods, b.DesiredHealthy, b.CurrentHealthy, b.DisruptionsAllowed})
@@ -127,18 +134,9 @@ func TestDisruptionControllerStatus(t *testing.T) {
 // scaling the Deployment to 6 leaves the budget at 3 expected pods until a pod
 // changes.
 func TestDisruptionControllerIgnoresScaleUntilAPodChanges(t *testing.T) {
-	w := newWorld(t, 1)
-	for _, n := range []string{"n1", "n2", "n3"} {
-		w.addNode(n, nil)
-	}
-	_, err := w.s.Deployments.Create(w.c, webDeployment(3))
-	require.NoError(t, err)
-	_, err = w.s.PDBs.Create(w.c, &apiserver.PodDisruptionBudget{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "web"},
-		Selector: apiserver.LabelSelector{"app": "web"}, MaxUnavailable: num(1)})
-	require.NoError(t, err)
-	w.run(10 * time.Second)
+	w := budgetWorld(t, num(1))
 	w.rs.Stop()
-	_, err = w.s.Deployments.Patch(w.c, "default/web", func(d *apiserver.Deployment) error { d.Replicas = 6; return nil })
+	_, err := w.s.Deployments.Patch(w.c, "default/web", func(d *apiserver.Deployment) error { d.Replicas = 6; return nil })
 	require.NoError(t, err)
 	w.run(20 * time.Second)
 	b, _ := w.s.PDBs.Peek("default/web")
