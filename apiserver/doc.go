@@ -81,10 +81,18 @@
 //     path that deletes, terminating and terminal pods included, first sets
 //     DisruptionTarget=True reason EvictionByEvictionAPI (addConditionAndDeletePod).
 //
-// Not modelled: a second DELETE with a shorter grace period of a pod already
-// terminating keeps the first deletion timestamp (upstream's BeforeDelete moves it
-// earlier, and turns a negative grace period into 1 s rather than a force delete);
-// priority admission's rejections (an unknown PriorityClass, a spec.priority that
+// Deleting a pod already terminating follows rest.BeforeDelete: only a shorter grace
+// period changes anything, and it counts from the first request (the deadline moves back
+// by the old period and forward by the new one; from 1.32 not into the past, but to now
+// with 1 s, Config.ClampPastDeletion); a DELETE without one is pending and changes
+// nothing, even for a pod that has turned terminal meanwhile (it stays until a DELETE
+// with grace 0); a negative grace period counts as 1 s; a grace period of 0 deletes at
+// once. Not modelled: such a delete, and every one that resolves to grace 0, is one
+// DELETED event, where upstream first writes the deletion timestamp (a MODIFIED event)
+// and then removes the object; a write through a Node's status keeps whatever the
+// caller changed of its spec (upstream's status strategy keeps the stored spec; no
+// caller changes it); an Update without a resourceVersion is a Conflict (pods and nodes
+// allow an unconditional update upstream; no caller sends one); priority admission's rejections (an unknown PriorityClass, a spec.priority that
 // disagrees with its class: nodesim has no PriorityClass objects); and, for a watch
 // held by a partition longer than the HTTP/2 health check (≈ 45 s), upstream's relist,
 // which delivers final states only — nodesim replays every held change at the heal —

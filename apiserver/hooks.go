@@ -121,6 +121,38 @@ func (s *Server) installPodHooks() {
 		return nil
 	}
 	k.Hooks.GracefulDelete = func(p *Pod, grace *int64, now time.Duration) (*Pod, bool) {
+		// apiserver rest.BeforeDelete: a negative grace period counts as 1 s.
+		if grace != nil && *grace < 0 {
+			one := int64(1)
+			grace = &one
+		}
+		if p.Deleting {
+			// Already terminating: a request may only shorten the grace period, counted
+			// from the first request (the deadline moves back by the old period and
+			// forward by the new one); without a shorter one nothing changes (pending),
+			// whatever the pod's phase by now. A grace period of 0 deletes at once.
+			old := int64(p.DeletionGracePeriodSeconds)
+			if old == 0 {
+				return p, false
+			}
+			if grace == nil || *grace >= old {
+				return p, true
+			}
+			period := *grace
+			at := p.DeletionTimestamp - secondsToDuration(old) + secondsToDuration(period)
+			if s.Config.ClampPastDeletion && at < now {
+				// 1.32+: not into the past; a graceful request keeps 1 s
+				at = now
+				if period != 0 {
+					period = 1
+				}
+			}
+			if period == 0 {
+				return p, false
+			}
+			p.DeletionTimestamp, p.DeletionGracePeriodSeconds = at, int32(period)
+			return p, true
+		}
 		// pkg/registry/core/pod/strategy.go CheckGracefulDelete: an unscheduled pod or a
 		// terminated one is deleted at once; otherwise the grace period is the request's,
 		// or the pod's terminationGracePeriodSeconds.

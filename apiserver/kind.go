@@ -525,8 +525,9 @@ func (k *Kind[T]) Delete(c *Client, key string, opts DeleteOptions) error {
 	}
 	if k.Hooks.GracefulDelete != nil {
 		if obj, keep := k.Hooks.GracefulDelete(old.DeepCopy(), opts.GracePeriodSeconds, k.s.Now()); keep {
-			if old.Meta().Deleting && obj.Meta().DeletionTimestamp >= old.Meta().DeletionTimestamp {
-				return nil // a longer or equal grace period never extends a deletion
+			if m, o := obj.Meta(), old.Meta(); o.Deleting && m.DeletionTimestamp == o.DeletionTimestamp &&
+				m.DeletionGracePeriodSeconds == o.DeletionGracePeriodSeconds {
+				return nil // graceful deletion pending: nothing to write
 			}
 			obj.Meta().ResourceVersion = k.s.nextRV()
 			k.put(key, obj, old, true)

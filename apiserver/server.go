@@ -42,6 +42,11 @@ type Config struct {
 	DefaultUnreachableTolerationSeconds int64
 	// ComparisonOperators is the TaintTolerationComparisonOperators feature gate.
 	ComparisonOperators bool
+	// ClampPastDeletion: a DELETE that shortens a terminating pod's grace period does
+	// not move its deadline into the past: it becomes now, with 1 s (apiserver
+	// rest.BeforeDelete, read in v0.33.0 and v0.37.2, absent from v0.31.0; 1.32 taken
+	// as 1.33).
+	ClampPastDeletion bool
 }
 
 // DefaultConfig is kube-apiserver's default: 300 s for both default tolerations.

@@ -111,6 +111,7 @@ func Build(sc *Scenario, opts RunOptions) (*World, error) {
 	cfg.DefaultNotReadyTolerationSeconds = sp.APIServer.DefaultNotReadyTolerationSeconds
 	cfg.DefaultUnreachableTolerationSeconds = sp.APIServer.DefaultUnreachableTolerationSeconds
 	cfg.ComparisonOperators = sp.FeatureGates.TaintTolerationComparisonOperators // the scheduler and the DaemonSet controller read it here
+	cfg.ClampPastDeletion = minor >= 32
 	s := apiserver.New(e, tr, cfg)
 	w := &World{Engine: e, Server: s, Trace: tr, Spec: sp, opts: opts, version: minor,
 		nodes: map[string]*worldNode{}, operator: s.NewClient("kubectl", controllerTimeout), partitions: map[string][]int{}}

@@ -45,9 +45,14 @@
 // Pods: a field-selected informer on spec.nodeName. A pod seen by a running kubelet runs
 // PodStartDelay (1 s) later (PATCH phase Running, Initialized, ContainersReady and Ready —
 // False until pod.ReadinessDelay has passed, then True). A pod with a deletion timestamp
-// is killed and, when its grace period is over, the kubelet sends the final DELETE (grace
-// 0) — only while it runs and reaches the API server, so on a dead or partitioned node the
-// pod stays Terminating. The status manager puts the API in line with the running
+// is killed when the kubelet learns of it, with the pod's deletionGracePeriodSeconds
+// (the pod worker's kill; running containers take all of it in this model, a pod whose
+// containers do not run — after a power-off, or not started yet — has nothing to stop),
+// and the kubelet then sends the final DELETE (grace 0) — only while it runs and
+// reaches the API server, so on a dead or partitioned node the pod stays Terminating,
+// and a kubelet cut off or stopped when the pod was deleted kills it a grace period
+// after the heal or its start, not at the deletion timestamp. A second DELETE with a
+// shorter grace period shortens the kill (calculateEffectiveGracePeriod). The status manager puts the API in line with the running
 // containers: pods the node lifecycle controller marked Ready=False become Ready again.
 // When the kubelet's process already holds the pod's status in its cache (it generated
 // one, even if its write failed, or adopted it in a running start), seeing the changed

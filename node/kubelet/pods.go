@@ -34,6 +34,8 @@ type podState struct {
 	// shutdown: killed by the shutdown manager (a pod already terminating is killed
 	// again, with its group's grace period if shorter)
 	shutdown bool
+	// killGrace: the grace period of the kill under way (a shorter one shortens it)
+	killGrace int32
 	start    sim.Handle
 	ready    sim.Handle
 	final    sim.Handle
@@ -113,17 +115,40 @@ func (k *Kubelet) syncPod(p *apiserver.Pod) {
 			ps = &podState{uid: p.UID}
 			k.pods[key] = ps
 		}
+		grace := time.Duration(p.DeletionGracePeriodSeconds) * time.Second
+		if ps.final.Pending() {
+			// being killed: a second DELETE may shorten the grace period, and the pod
+			// worker kills with the shorter one (calculateEffectiveGracePeriod); a pod
+			// that turned terminal meanwhile goes at once
+			at := ps.final.When()
+			if !ps.shutdown && p.DeletionGracePeriodSeconds < ps.killGrace {
+				ps.killGrace = p.DeletionGracePeriodSeconds
+				at = min(at, now+grace)
+			}
+			if p.Terminal() {
+				at = now
+			}
+			if at < ps.final.When() {
+				ps.final.Cancel()
+				ps.final, _ = k.s.Engine.At(at, func() { k.finalDelete(key, p.UID) })
+			}
+			return
+		}
+		// The pod worker kills the containers when it learns of the deletion, with the
+		// pod's deletionGracePeriodSeconds, and in this model running containers take
+		// all of it: a pod deleted while the kubelet was cut off goes a grace period
+		// after the heal, not at its deletion timestamp. Containers that do not run
+		// (a machine that was off, a pod not started yet) have nothing to stop.
+		at := now
+		if ps.running && !p.Terminal() {
+			at = now + grace
+		}
 		ps.start.Cancel()
 		ps.ready.Cancel()
 		ps.running = false
 		ps.killed = true
-		if !ps.final.Pending() {
-			at := max(now, p.DeletionTimestamp)
-			if p.Terminal() {
-				at = now
-			}
-			ps.final, _ = k.s.Engine.At(at, func() { k.finalDelete(key, p.UID) })
-		}
+		ps.killGrace = p.DeletionGracePeriodSeconds
+		ps.final, _ = k.s.Engine.At(at, func() { k.finalDelete(key, p.UID) })
 		return
 	}
 	if p.Terminal() {

@@ -67,8 +67,9 @@ func TestPodTerminatingWhilePartitionedThenHeal(t *testing.T) {
 	require.True(t, w.pod("a").Deleting, "a partitioned kubelet cannot confirm: the pod stays Terminating")
 	require.False(t, w.pod("b").IsReady())
 	w.at(200*time.Second, func() { k.Client().SetPartitioned(false) })
-	w.run(201 * time.Second)
-	require.Nil(t, w.pod("a"))
+	// the kubelet learns of the deletion at the heal and kills the containers with
+	// the pod's 30 s grace period from then (the pod worker's kill), not at the
+	// deletion timestamp (60 s)
 	// The status manager's cache already holds Ready: its pod worker's sync at the
 	// delivery sends nothing, and the periodic batch (every 10 s from the kubelet's
 	// start at 0) finds the API disagreeing and patches it.
@@ -76,6 +77,10 @@ func TestPodTerminatingWhilePartitionedThenHeal(t *testing.T) {
 	require.False(t, w.pod("b").IsReady(), "not before the status manager's next periodic sync")
 	w.run(210 * time.Second)
 	require.True(t, w.pod("b").IsReady(), "the status manager sets Ready again")
+	w.run(230*time.Second - time.Millisecond)
+	require.NotNil(t, w.pod("a"))
+	w.run(230 * time.Second)
+	require.Nil(t, w.pod("a"))
 }
 
 func TestPodsAcrossStopAndPowerCycle(t *testing.T) {
@@ -92,27 +97,31 @@ func TestPodsAcrossStopAndPowerCycle(t *testing.T) {
 	w.run(100 * time.Second)
 	require.True(t, w.pod("p").Deleting)
 	k.Start()
-	w.run(101 * time.Second)
+	// the restarted kubelet kills the still-running containers with the pod's 30 s
+	// grace period from its start (a new process's pod worker), then deletes it
+	w.run(130*time.Second - time.Millisecond)
+	require.True(t, w.pod("p").Deleting)
+	w.run(130 * time.Second)
 	require.Nil(t, w.pod("p"), "the restarted kubelet finishes the deletion")
 
 	// power cycle: the containers restart (Running, Ready after the delay again)
 	w.createPod("q", "n", 30, 3*time.Second, "")
-	w.run(110 * time.Second)
+	w.run(140 * time.Second)
 	require.True(t, w.pod("q").IsReady())
 	k.PowerOff()
-	w.run(120 * time.Second)
+	w.run(150 * time.Second)
 	require.True(t, w.pod("q").IsReady(), "nobody updates a dead node's pods")
 	k.PowerOn()
 	// The sync loop skips pods until the container runtime's first check (1 s after the
 	// start): its backoff checks at 0.1, 0.3, 0.7 and 1.5 s, so pods are synced at
-	// 121.5 s, written not Ready then, running 1 s later and Ready 3 s after that.
-	w.run(121*time.Second + 499*time.Millisecond)
+	// 151.5 s, written not Ready then, running 1 s later and Ready 3 s after that.
+	w.run(151*time.Second + 499*time.Millisecond)
 	require.True(t, w.pod("q").IsReady(), "nothing is synced before the loop's first pass")
-	w.run(121*time.Second + 500*time.Millisecond)
+	w.run(151*time.Second + 500*time.Millisecond)
 	require.False(t, w.pod("q").IsReady())
-	w.run(125*time.Second + 499*time.Millisecond)
+	w.run(155*time.Second + 499*time.Millisecond)
 	require.False(t, w.pod("q").IsReady())
-	w.run(125*time.Second + 500*time.Millisecond)
+	w.run(155*time.Second + 500*time.Millisecond)
 	require.True(t, w.pod("q").IsReady())
 }
 
