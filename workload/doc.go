@@ -314,20 +314,45 @@
 //
 // Scale-down order follows ActivePodsWithRanks.Less with the LogarithmicScaleDown
 // comparison (on by default since 1.22): unassigned, then Pending before Running,
-// not ready before ready, more co-located active pods of the same controller first,
-// more recently ready first (log2 buckets), more recently created first (log2
-// buckets), ties by UID. Upstream's UIDs are random UUIDs, which makes that tie a
-// random pick; nodesim's count up, so the tie compares a permutation of them drawn
-// from the run's seed (uidOrder) rather than deleting the oldest-created pods of the
-// bucket every time. Restart counts and pod-deletion-cost are not modelled.
+// not ready before ready, more co-located active pods of the same controller first
+// (the pods of the ReplicaSets with the same controller, getIndirectlyRelatedPods: a
+// ReplicaSet no Deployment owns has none, so the rank never applies to it), more
+// recently ready first (log2 buckets), more recently created first (log2 buckets),
+// ties by UID; times in whole seconds, as metav1.Time reaches the controller, so two
+// pods Ready in one second fall through to their creation times. Upstream's UIDs are
+// random UUIDs, which makes that tie a random pick; nodesim's count up, so the tie
+// compares a permutation of them drawn from the run's seed (uidOrder) rather than
+// deleting the oldest-created pods of the bucket every time. Restart counts and
+// pod-deletion-cost are not modelled. Also not modelled (a review, session 15):
+// availableReplicas under minReadySeconds counts from the Ready time to the
+// nanosecond and is re-checked at that instant, where upstream counts from its whole
+// second and re-queues at minReadySeconds + 1 s (1.31, 1.33) or at minReadySeconds
+// (1.37: FindMinNextPodAvailabilityCheck); a Deployment's minReadySeconds is not
+// passed to its ReplicaSet; expectations do not expire after 5 minutes; and 1.36's
+// stale-cache check (StaleControllerConsistencyReplicaSet) is not modelled, which
+// shows only with a watch latency.
 //
 // DaemonSet pods and the scheduler: since 1.12 upstream creates DaemonSet pods with
 // a node affinity term matching metadata.name of the target node and lets the
 // default scheduler bind them. nodesim's node selector terms have no matchFields, so
 // the DaemonSet controller sets spec.nodeName directly, which has the same outcome
-// for the eligible node; what is lost is the scheduler's resource check for
-// DaemonSet pods (a full node still gets the pod) and the scheduling latency. The
-// pod's PodCreated record therefore names the node and there is no PodScheduled.
+// for an eligible node with room; what is lost is the scheduler's resource check for
+// DaemonSet pods and the scheduling latency: a full node still gets the pod, which
+// runs and counts Ready (upstream's stays Pending: counted scheduled, not ready), and
+// a daemon pod always takes freed room first. The pod's PodCreated record therefore
+// names the node and there is no PodScheduled.
+//
+// Not modelled (a review, session 15): upstream's DaemonSet controller has no handler
+// for a Node's deletion (its status changes when pod GC deletes the node's daemon pod),
+// and it queues a DaemonSet on a node's addition or change only when it must act:
+// 1.31 when the node's (shouldRun, shouldContinueRunning) changed (on addition, when
+// it should run); 1.33 when the node should run a pod it does not have, or has one it
+// should no longer run; 1.37 also when it has a pod and the DaemonSet counts pods
+// misscheduled. nodesim syncs the node at every change of its labels, taints,
+// unschedulable or allocatable, and at its deletion, so a DaemonSet's status can move
+// earlier than upstream's (a custom NoSchedule taint in 1.33, a node recovering in 1.33
+// before its pod is Ready again, a deleted node in every version). The failed-pod
+// backoff is keyed by DaemonSet and node, not by UID and observedGeneration.
 //
 // Disruption budgets: percentages round up for minAvailable and for maxUnavailable
 // alike (both call intstr.GetScaledValueFromIntOrPercent with roundUp = true); for

@@ -151,6 +151,10 @@ func phaseOrdinal(p apiserver.PodPhase) int {
 // a counter, and ordering them as numbers would always delete the oldest-created pods
 // of a bucket. Ties compare uidOrder(uid, salt) instead: a fixed permutation of the
 // UIDs drawn from the run's seed (salt), the same for the same seed.
+//
+// Times compare as the controller sees them, in whole seconds (metav1.Time; see
+// apiserver.ObjectMeta.CreationSecond): two pods Ready in the same second are equally
+// recent, and fall through to their creation times.
 func rankPodsForDeletion(pods []*apiserver.Pod, related []*apiserver.Pod, now time.Duration, salt uint64) {
 	onNode := map[string]int{}
 	for _, p := range related {
@@ -175,15 +179,15 @@ func rankPodsForDeletion(pods []*apiserver.Pod, related []*apiserver.Pod, now ti
 		if a.IsReady() && b.IsReady() {
 			ta, _ := podReadyTime(a)
 			tb, _ := podReadyTime(b)
-			if ta != tb {
+			if ta, tb = wholeSecond(ta), wholeSecond(tb); ta != tb {
 				if d := logRankDiff(ta, tb, now); d != 0 {
 					return d < 0
 				}
 				return uidOrder(a.UID, salt) < uidOrder(b.UID, salt)
 			}
 		}
-		if a.CreationTimestamp != b.CreationTimestamp {
-			if d := logRankDiff(a.CreationTimestamp, b.CreationTimestamp, now); d != 0 {
+		if ca, cb := wholeSecond(a.CreationTimestamp), wholeSecond(b.CreationTimestamp); ca != cb {
+			if d := logRankDiff(ca, cb, now); d != 0 {
 				return d < 0
 			}
 			return uidOrder(a.UID, salt) < uidOrder(b.UID, salt)
@@ -217,4 +221,13 @@ func log2Bucket(d time.Duration) int {
 		n++
 	}
 	return n
+}
+
+// wholeSecond is t as a client sees a metav1.Time: rounded down to the second.
+func wholeSecond(t time.Duration) time.Duration {
+	r := t - t%time.Second
+	if t%time.Second < 0 {
+		r -= time.Second
+	}
+	return r
 }

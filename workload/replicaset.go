@@ -481,7 +481,14 @@ func (rc *ReplicaSetController) manageReplicas(s *rsSync, all []*apiserver.Pod) 
 	case diff > 0:
 		n := min(diff, BurstReplicas)
 		cand := append([]*apiserver.Pod(nil), s.active...)
-		rankPodsForDeletion(cand, all, rc.s.Now(), rc.uidSalt)
+		// The related pods (the "doubled up" rank) are those of the ReplicaSets with
+		// the same controller (getIndirectlyRelatedPods); a ReplicaSet without one has
+		// none, and every pod ranks alike there.
+		related := all
+		if _, owned := s.rs.ControllerRef(); !owned {
+			related = nil
+		}
+		rankPodsForDeletion(cand, related, rc.s.Now(), rc.uidSalt)
 		rc.deletePods(s, cand[:n])
 	default:
 		rc.manageDone(s)
