@@ -36,10 +36,10 @@ type podState struct {
 	shutdown bool
 	// killGrace: the grace period of the kill under way (a shorter one shortens it)
 	killGrace int32
-	start    sim.Handle
-	ready    sim.Handle
-	final    sim.Handle
-	dirty    bool // a status write failed or waits for a reconcile; the status manager retries
+	start     sim.Handle
+	ready     sim.Handle
+	final     sim.Handle
+	dirty     bool // a status write failed or waits for a reconcile; the status manager retries
 	// cached: this kubelet process has the pod's status in its status manager's cache
 	// (it generated one, whether or not its write got through, or adopted it in a
 	// running start). A version of the pod that disagrees with that status
