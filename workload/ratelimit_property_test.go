@@ -20,19 +20,40 @@ type reviewAction struct {
 // unlimited one: for random small clusters, workloads and actions, the verbose traces
 // (every request and write) are equal.
 func TestPropertyWithinBurstAsUnlimited(t *testing.T) {
-	rapid.Check(t, func(rt *rapid.T) {
+	rapid.Check(t, withinBurstAsUnlimited(t, burstDraws{
+		maxActions: 8, gaps: []time.Duration{2 * time.Second, 10 * time.Second},
+		jitter: true, maxB: 4, nodesAdded: func(b int) int { return b%3 + 1 },
+	}))
+}
+
+// burstDraws are what a withinBurstAsUnlimited property draws its actions from.
+type burstDraws struct {
+	maxActions int
+	gaps       []time.Duration // the time between two actions, drawn once per case
+	jitter     bool            // 0–3 s more between two actions, drawn per action
+	maxB       int             // an action's second parameter
+	nodesAdded func(b int) int // how many nodes an "add nodes" action adds
+}
+
+// withinBurstAsUnlimited is the property: the same random cluster and actions, run
+// with the controllers rate limited and without a limit, give equal verbose traces.
+func withinBurstAsUnlimited(t *testing.T, d burstDraws) func(*rapid.T) {
+	return func(rt *rapid.T) {
 		seed := rapid.Uint64().Draw(rt, "seed")
 		ndeps := rapid.IntRange(0, 2).Draw(rt, "deps")
 		nds := rapid.IntRange(0, 2).Draw(rt, "dss")
 		nodes0 := rapid.IntRange(1, 3).Draw(rt, "nodes0")
-		nact := rapid.IntRange(1, 8).Draw(rt, "actions")
-		gap := rapid.SampledFrom([]time.Duration{2 * time.Second, 10 * time.Second}).Draw(rt, "gap")
+		nact := rapid.IntRange(1, d.maxActions).Draw(rt, "actions")
+		gap := rapid.SampledFrom(d.gaps).Draw(rt, "gap")
 		var acts []reviewAction
 		at := 5 * time.Second
 		for i := range nact {
-			at += gap + time.Duration(rapid.IntRange(0, 3).Draw(rt, fmt.Sprint("dt", i)))*time.Second
+			at += gap
+			if d.jitter {
+				at += time.Duration(rapid.IntRange(0, 3).Draw(rt, fmt.Sprint("dt", i))) * time.Second
+			}
 			acts = append(acts, reviewAction{at, rapid.IntRange(0, 5).Draw(rt, fmt.Sprint("k", i)),
-				rapid.IntRange(0, 5).Draw(rt, fmt.Sprint("a", i)), rapid.IntRange(0, 4).Draw(rt, fmt.Sprint("b", i))})
+				rapid.IntRange(0, 5).Draw(rt, fmt.Sprint("a", i)), rapid.IntRange(0, d.maxB).Draw(rt, fmt.Sprint("b", i))})
 		}
 		run := func(limited bool) []sim.Record {
 			w := newWorld(t, seed)
@@ -83,7 +104,7 @@ func TestPropertyWithinBurstAsUnlimited(t *testing.T) {
 							w.scaleDeployment(fmt.Sprint("d", a.a%ndeps), int32(a.b))
 						}
 					case 1:
-						for range a.b%3 + 1 {
+						for range d.nodesAdded(a.b) {
 							addNode()
 						}
 					case 2:
@@ -128,7 +149,7 @@ func TestPropertyWithinBurstAsUnlimited(t *testing.T) {
 			}
 			rt.Fatalf("traces differ: %d vs %d records", len(lim), len(unl))
 		}
-	})
+	}
 }
 
 func recAttrs(r sim.Record) string { return string(r.AppendText(nil)) }
