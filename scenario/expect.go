@@ -117,6 +117,13 @@ func (w *World) observeInitial() *observed {
 				}
 			}
 		}
+		if x.Deployment != "" {
+			// its ready replicas as restored (the first WorkloadReady record shows them
+			// at time zero, but an expectation may be judged just before)
+			if d, ok := w.Server.Deployments.Peek(x.Deployment); ok {
+				o.workReady["deployment/"+x.Deployment] = int(d.ReadyReplicas)
+			}
+		}
 		if x.Pod != "" {
 			if p, ok := w.Server.Pods.Peek(x.Pod); ok {
 				o.podSeen[x.Pod], o.podDeleted[x.Pod], o.podEvicted[x.Pod] = true, false, false
@@ -164,6 +171,7 @@ func (o *observed) apply(r *sim.Record) {
 		o.podEvicted[r.Str("pod")] = true
 	case "PodDeleted":
 		o.podDeleted[r.Str("pod")] = true
+		delete(o.podReady, r.Str("pod")) // a pod that is gone is not Ready
 	case "WorkloadReady":
 		if v, err := strconv.Atoi(r.Str("ready")); err == nil {
 			o.workReady[r.Str("workload")] = v

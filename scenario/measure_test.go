@@ -22,3 +22,24 @@ func TestMeasureEvictionWave(t *testing.T) {
 	assert.InDelta(t, 384.75, o.LastEviction, 1e-6)
 	assert.Equal(t, 1, o.NodesUnknown)
 }
+
+// From an audit of the derived answers (session 15). out-of-service.yaml evicts each
+// of its 2 pods (taint eviction) and pod GC then force-deletes them (PodEvicted again):
+// 2 pods, not 4 records. drain-pdb.yaml's Deployment starts at 0 of 0 and is scaled to
+// 4 at 30 s: its rollout is not a shortfall, and after it is whole the drain never
+// takes it below 3 of 4 (it counted 0.0 and 3.06 s from the 0 of 0 at the start).
+func TestMeasureCountsPodsAndSkipsRollouts(t *testing.T) {
+	run := func(file string) scenario.Outcome {
+		sc, err := scenario.Load(file)
+		require.NoError(t, err)
+		res, err := scenario.Run(sc, scenario.RunOptions{})
+		require.NoError(t, err)
+		return scenario.Measure(res)
+	}
+	o := run("../examples/out-of-service.yaml")
+	assert.Equal(t, 2, o.PodsEvicted)
+	o = run("../examples/drain-pdb.yaml")
+	assert.Equal(t, 0.75, o.MinReadyFraction)
+	assert.Less(t, o.SecondsBelowDesired, 3.0)
+	assert.Greater(t, o.SecondsBelowDesired, 0.0)
+}

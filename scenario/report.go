@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nodesim/nodesim/scenario/spec"
 	"github.com/nodesim/nodesim/sim"
 )
 
@@ -292,6 +293,16 @@ func buildReportModel(r *Result) *reportModel {
 		}
 		n.cur, n.since = state, t
 		bump(n.zone, n.cur, +1)
+	}
+	if r.Scenario.Spec.Start == spec.StartRunning {
+		// a running start's nodes are registered and Ready at time zero, untraced
+		for _, n := range r.Scenario.Spec.Nodes {
+			if n.Kubelet.RegisterNode {
+				row := node(n.Name)
+				row.live = true
+				setNode(row, 0, "True")
+			}
+		}
 	}
 	for rec := range r.All() {
 		t := rec.T

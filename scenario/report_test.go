@@ -226,3 +226,27 @@ func TestReportDeterministic(t *testing.T) {
 	res := reportRun(t, "large.yaml", reportLargeYAML)
 	require.Equal(t, reportHTML(t, res), reportHTML(t, res))
 }
+
+// A cluster that starts out running has its nodes Ready at time zero, untraced: the
+// report's node rows start Ready (an audit, session 15, found no Ready band for a node
+// that never changed, and "none" in fleet-day's list of nodes that left Ready).
+func TestReportRunningStartNodesStartReady(t *testing.T) {
+	res := reportRun(t, "running.yaml", `
+apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: running}
+spec:
+  duration: 5m
+  start: running
+  nodes:
+    - {name: a, zone: z}
+    - {name: b, zone: z}
+  events:
+    - at: 60s
+      stopKubelet: {node: a}
+`)
+	page := reportHTML(t, res)
+	require.Contains(t, nodeRowText(t, page, "a"), `class="band ready"`, "Ready from time zero until it went Unknown")
+	require.Contains(t, nodeRowText(t, page, "a"), `class="band unknown"`)
+	require.Contains(t, nodeRowText(t, page, "b"), `class="band ready"`, "Ready throughout, with no record")
+}

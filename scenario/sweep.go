@@ -44,12 +44,15 @@ type Outcome struct {
 	FirstNoExecute float64
 	// FirstEviction is the first PodEvicted record.
 	FirstEviction float64
-	// PodsEvicted counts PodEvicted records.
+	// PodsEvicted counts the pods with a PodEvicted record (a pod the taint eviction
+	// controller evicts and pod GC then force-deletes counts once).
 	PodsEvicted int
 	// SecondsBelowDesired is, summed over Deployments, how long each had fewer ready
-	// replicas than desired (after first becoming fully ready).
+	// replicas than desired after it first had them all (at least one: the initial
+	// rollout does not count, and a Deployment never whole counts nothing).
 	SecondsBelowDesired float64
-	// MinReadyFraction is the lowest ready/desired ratio any Deployment reached (1 if none).
+	// MinReadyFraction is the lowest ready/desired ratio any Deployment reached after it
+	// first had all its replicas ready (1 if none).
 	MinReadyFraction float64
 	// NodesUnknown counts nodes that went Unknown at least once.
 	NodesUnknown int
@@ -70,7 +73,7 @@ func (o Outcome) cells() []string {
 // Measure extracts a run's outcomes from its trace.
 func Measure(res *Result) Outcome {
 	o := Outcome{FirstUnknown: -1, FirstNoExecute: -1, FirstEviction: -1, MinReadyFraction: 1, LastEviction: -1}
-	unknown := map[string]bool{}
+	unknown, evicted := map[string]bool{}, map[string]bool{}
 	type wl struct {
 		ready, desired int
 		since          time.Duration
@@ -95,7 +98,10 @@ func Measure(res *Result) Outcome {
 				o.FirstNoExecute = sec
 			}
 		case "PodEvicted":
-			o.PodsEvicted++
+			if p := r.Str("pod"); !evicted[p] {
+				evicted[p] = true
+				o.PodsEvicted++
+			}
 			if o.FirstEviction < 0 {
 				o.FirstEviction = sec
 			}
@@ -116,7 +122,8 @@ func Measure(res *Result) Outcome {
 				if x.below {
 					below += r.T - x.since
 				}
-				x.below, x.wasFull = false, true
+				x.below = false
+				x.wasFull = x.wasFull || x.desired > 0 // 0 of 0 at the start is no rollout done
 			} else if x.wasFull && !x.below {
 				x.below, x.since = true, r.T
 			}

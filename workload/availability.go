@@ -37,8 +37,9 @@ type Summary struct {
 	// FirstFullyReady is when ready first reached desired (Settled false: never).
 	FirstFullyReady time.Duration
 	Settled         bool
-	// MinReady is the fewest ready replicas after the workload first settled (the
-	// initial rollout does not count); -1 when it never settled.
+	// MinReady is the fewest ready replicas after the workload first settled (had all
+	// of at least one desired replica ready: the initial rollout does not count); -1
+	// when it never settled.
 	MinReady int32
 	// BelowDesired is the total time below desired after settling.
 	BelowDesired time.Duration
@@ -477,8 +478,8 @@ func Summarize(wl string, samples []Sample, end time.Duration) Summary {
 		}
 		below := s.Ready < s.Desired
 		if !sum.Settled {
-			if below {
-				continue
+			if below || s.Desired == 0 {
+				continue // not whole yet; 0 of 0 (nothing asked for yet) is not whole either
 			}
 			sum.Settled, sum.FirstFullyReady, sum.MinReady = true, s.T, s.Ready
 		}

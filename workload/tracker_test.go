@@ -405,3 +405,20 @@ func TestTrackerDaemonSetFromStatus(t *testing.T) {
 	w.tk.Start()
 	require.Equal(t, int32(2), w.ready("daemonset/default/ds"))
 }
+
+// A workload that starts at 0 of 0 (nothing asked for yet) has not settled: its first
+// rollout is not a disruption (an audit, session 15, found 0 of 0 counted as whole).
+func TestSummarizeSettlesOnlyWithReplicas(t *testing.T) {
+	s := Summarize("deployment/default/web", []Sample{
+		{T: 0, Ready: 0, Desired: 0},
+		{T: 30 * time.Second, Ready: 0, Desired: 4},
+		{T: 31 * time.Second, Ready: 4, Desired: 4},
+		{T: 60 * time.Second, Ready: 3, Desired: 4},
+		{T: 61 * time.Second, Ready: 4, Desired: 4},
+	}, 100*time.Second)
+	require.True(t, s.Settled)
+	require.Equal(t, 31*time.Second, s.FirstFullyReady)
+	require.Equal(t, int32(3), s.MinReady)
+	require.Equal(t, time.Second, s.BelowDesired)
+	require.Len(t, s.Disruptions, 1)
+}
