@@ -52,18 +52,31 @@ func diffNode(tr *sim.Trace, t time.Duration, old, n *Node) {
 				sim.S("from", string(from)), sim.S("to", string(c.Status)), sim.S("reason", c.Reason))
 		}
 	}
+	// A taint is the same taint when its value is too: kubectl taint --overwrite
+	// replaces k=v1:NoSchedule by k=v2:NoSchedule (same key and effect), and the trace
+	// says so as one removed and one added, as the records name taints with their value.
 	if old != nil {
 		for _, ot := range old.Taints {
-			if !n.HasTaint(ot) {
+			if !hasTaintValue(n.Taints, ot) {
 				tr.Add(t, "TaintRemoved", sim.S("node", n.Name), sim.S("taint", ot.String()))
 			}
 		}
 	}
 	for _, nt := range n.Taints {
-		if old == nil || !old.HasTaint(nt) {
+		if old == nil || !hasTaintValue(old.Taints, nt) {
 			tr.Add(t, "TaintAdded", sim.S("node", n.Name), sim.S("taint", nt.String()))
 		}
 	}
+}
+
+// hasTaintValue reports whether ts holds t's key, value and effect.
+func hasTaintValue(ts []taint.Taint, t taint.Taint) bool {
+	for _, x := range ts {
+		if x.MatchTaint(t) && x.Value == t.Value {
+			return true
+		}
+	}
+	return false
 }
 
 // collectNodeDependents is the garbage collector's part for a deleted Node: objects

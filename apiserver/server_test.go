@@ -549,3 +549,32 @@ func TestEvictTerminatingPodGetsCondition(t *testing.T) {
 	require.NotNil(t, cond)
 	require.Equal(t, "EvictionByEvictionAPI", cond.Reason)
 }
+
+// A taint whose value changes under the same key and effect (kubectl taint
+// --overwrite) is traced as the old one removed and the new one added, so what reads
+// the trace (expectations, sweep, report) sees the value the node holds.
+func TestTaintValueChangeTraced(t *testing.T) {
+	s, _, tr := newTestServer(t)
+	c := s.NewClient("kubectl", 10*time.Second)
+	_, err := s.Nodes.Create(c, &Node{ObjectMeta: ObjectMeta{Name: "a"}})
+	require.NoError(t, err)
+	set := func(v string) {
+		_, err := s.Nodes.Patch(c, "a", func(n *Node) error {
+			n.Taints = slices.DeleteFunc(n.Taints, func(x taint.Taint) bool { return x.Key == "k" })
+			n.Taints = append(n.Taints, taint.Taint{Key: "k", Value: v, Effect: taint.NoSchedule})
+			return nil
+		})
+		require.NoError(t, err)
+	}
+	set("v1")
+	set("v2")
+	set("v2") // unchanged: nothing traced
+	var got []string
+	for _, r := range tr.Records() {
+		if r.Kind == "TaintAdded" || r.Kind == "TaintRemoved" {
+			got = append(got, r.Kind+" "+r.Str("taint"))
+		}
+	}
+	require.Equal(t, []string{"TaintAdded node.kubernetes.io/not-ready:NoSchedule",
+		"TaintAdded k=v1:NoSchedule", "TaintRemoved k=v1:NoSchedule", "TaintAdded k=v2:NoSchedule"}, got)
+}

@@ -91,3 +91,42 @@ spec:
 	}
 	require.Equal(t, []string{"40s deleteNode w1", "50s taint w1", "1m0s untaint w2"}, failed)
 }
+
+// An action aimed at a node before the addNodes event that adds its machine has
+// nothing to act on: it is traced as failed, and the node boots as usual afterwards
+// (it was traced as done and silently did nothing). The end of a partition aimed with
+// node: names the node as the partition's own Action record does.
+func TestActionsBeforeAddNodesFail(t *testing.T) {
+	sc, err := scenario.Parse("early.yaml", []byte(`apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: early}
+spec:
+  duration: 3m
+  nodes: [{name: w1}]
+  events:
+    - {at: 30s, stopKubelet: {node: late}}
+    - {at: 40s, partition: {nodes: [late, w1], for: 10s}}
+    - {at: 60s, addNodes: [{name: late}]}
+    - {at: 70s, partition: {node: late, for: 10s}}
+`))
+	require.NoError(t, err)
+	res, err := scenario.Run(sc, scenario.RunOptions{})
+	require.NoError(t, err)
+	var got []string
+	ready := false
+	for _, r := range res.Records() {
+		switch r.Kind {
+		case "ActionFailed":
+			got = append(got, r.T.String()+" failed "+r.Str("action")+" "+r.Str("node"))
+		case "Action":
+			if r.Str("action") == "heal" {
+				got = append(got, r.T.String()+" heal target="+r.Str("target")+" nodes="+r.Str("nodes"))
+			}
+		case "NodeCondition":
+			ready = ready || (r.Str("node") == "late" && r.Str("to") == "True")
+		}
+	}
+	require.Equal(t, []string{"30s failed stopKubelet late", "40s failed partition late",
+		"50s heal target=nodes=late,w1 nodes=w1", "1m20s heal target=late nodes=late"}, got)
+	require.True(t, ready, "the late node boots and turns Ready")
+}

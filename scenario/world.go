@@ -27,8 +27,11 @@ type RunOptions struct {
 	Exact bool
 	// Seed overrides spec.seed.
 	Seed *uint64
-	// Until stops the run early (0: the scenario's duration).
+	// Until stops the run early (0: the scenario's duration; see StopAtZero).
 	Until time.Duration
+	// StopAtZero stops the run at virtual time zero, once the events due then have
+	// run (Until cannot say so: its zero means the whole duration); Until is ignored.
+	StopAtZero bool
 	// Sink, when set, receives every record as it is produced.
 	Sink func(*sim.Record)
 	// NoRetain drops records after the sink saw them (for very long runs); the
@@ -383,14 +386,17 @@ func (w *World) do(ev *spec.Event) {
 		}
 		w.Trace.Add(now, "ActionFailed", sim.S("action", string(ev.Action)), sim.S("node", name), sim.S("error", err.Error()))
 	}
-	// each runs fn on the kubelet of every target node the scenario has, tracing its
-	// failures.
+	// each runs fn on the kubelet of every target node, tracing its failures; a node
+	// named before the addNodes event that adds its machine has nothing to act on.
 	each := func(fn func(k Kubelet) error) {
 		for _, name := range names {
-			if n, ok := w.nodes[name]; ok {
-				if err := fn(w.kubelet(n)); err != nil {
-					failed(name, err)
-				}
+			n, ok := w.nodes[name]
+			if !ok {
+				failed(name, errNoMachineYet)
+				continue
+			}
+			if err := fn(w.kubelet(n)); err != nil {
+				failed(name, err)
 			}
 		}
 	}
@@ -451,7 +457,12 @@ func (w *World) do(ev *spec.Event) {
 					delete(w.partitions, name)
 					healed = append(healed, name)
 				}
-				w.Trace.Add(w.Engine.Now(), "Action", sim.S("action", "heal"), sim.S("target", ev.Target.String()), sim.S("nodes", strings.Join(healed, ",")))
+				// the target as the partition's own Action record gave it
+				target := ev.Target.String()
+				if ev.Target.Node != "" {
+					target = ev.Target.Node
+				}
+				w.Trace.Add(w.Engine.Now(), "Action", sim.S("action", "heal"), sim.S("target", target), sim.S("nodes", strings.Join(healed, ",")))
 				for _, name := range healed {
 					w.kubelet(w.nodes[name]).Client().SetPartitioned(false)
 				}
@@ -524,6 +535,10 @@ func (w *World) do(ev *spec.Event) {
 
 // errPoweredOff fails a kubelet start on a machine that is off.
 var errPoweredOff = errors.New("the machine is powered off (powerOn starts it)")
+
+// errNoMachineYet fails an action on a node whose machine an addNodes event adds
+// later (the loader accepts only names of the file's nodes and addNodes entries).
+var errNoMachineYet = errors.New("the machine does not exist yet (an addNodes event adds it later)")
 
 func (w *World) cordon(name string, on bool) {
 	var err error
@@ -624,15 +639,18 @@ func (w *World) Configz(node string) ([]byte, error) {
 	return w.kubelet(n).Configz(), nil
 }
 
-// Run builds the world and runs it to the end (or opts.Until), then judges the
-// expectations against the trace.
+// Run builds the world and runs it to the end (or opts.Until, or time zero with
+// opts.StopAtZero), then judges the expectations against the trace.
 func Run(sc *Scenario, opts RunOptions) (*Result, error) {
 	w, err := Build(sc, opts)
 	if err != nil {
 		return nil, err
 	}
 	end := sc.Spec.Duration
-	if opts.Until > 0 && opts.Until < end {
+	switch {
+	case opts.StopAtZero:
+		end = 0
+	case opts.Until > 0 && opts.Until < end:
 		end = opts.Until
 	}
 	if err := w.Engine.RunUntil(end); err != nil {
