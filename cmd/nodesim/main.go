@@ -6,28 +6,82 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
 	"time"
 
 	"github.com/nodesim/nodesim/scenario"
 )
 
+// The commands' synopses, as `nodesim help` and each command's -h print them.
+const (
+	runSynopsis      = "nodesim run FILE [-o text|jsonl|json] [--report report.html] [--verbose] [--seed N] [--exact] [--check-determinism]"
+	getSynopsis      = "nodesim get nodes|pods FILE [--at DURATION]\n  nodesim get configz FILE --node NAME [--at DURATION]"
+	sweepSynopsis    = "nodesim sweep FILE [-j N] [--shard I/N] [-o csv|jsonl]"
+	validateSynopsis = "nodesim validate FILE"
+)
+
+const exitStatus = `Exit status: 0 ran and every expectation held; 1 an expectation failed (or the run
+failed); 2 the file or flags are invalid.
+`
+
 const usage = `nodesim simulates the Kubernetes node lifecycle on a virtual clock.
 
 Usage:
-  nodesim run FILE [-o text|jsonl|json] [--report report.html] [--verbose] [--seed N] [--exact] [--check-determinism]
-  nodesim get nodes|pods FILE --at DURATION
-  nodesim get configz FILE --node NAME [--at DURATION]
-  nodesim sweep FILE [-j N] [--shard I/N] [-o csv|jsonl]
-  nodesim validate FILE
+  ` + runSynopsis + `
+  ` + getSynopsis + `
+  ` + sweepSynopsis + `
+  ` + validateSynopsis + `
+  nodesim help
 
-Exit status: 0 ran and every expectation held; 1 an expectation failed (or the run
-failed); 2 the file or flags are invalid.
+nodesim COMMAND -h describes a command and its flags.
+
+` + exitStatus
+
+// Each command's -h text, before its flags.
+const (
+	runHelp = `Usage:
+  ` + runSynopsis + `
+
+Runs the scenario in FILE for spec.duration, judges its expectations and prints the run:
+  -o text   a readable timeline, the expectations' verdicts, then kubectl-style node and
+            pod tables at the end (the default)
+  -o jsonl  the trace, one JSON record a line
+  -o json   one indented JSON document: scenario, kubernetesVersion, seed, end (seconds),
+            digest (the trace's SHA-256), expectations (each with its line, ok and, when
+            it failed, detail) and trace (the jsonl records as an array)
+
+` + exitStatus
+	getHelp = `Usage:
+  ` + getSynopsis + `
+
+Runs the scenario in FILE up to --at and prints its nodes (as kubectl get nodes), its pods
+(as kubectl get pods -A -o wide) or a node's effective kubelet configuration (its /configz).
+--at is a virtual time from 0 to spec.duration: the state once every event due at or before
+it has run. --at 0s is time zero after the events due then (a booting cluster's objects are
+applied, its nodes have not registered yet). Without --at: the end of the scenario.
 `
+	sweepHelp = `Usage:
+  ` + sweepSynopsis + `
+
+Runs the scenario in FILE once per cell of spec.sweep's grid and seed and prints one row
+per run (csv with a header, or jsonl) on stdout; the summary per cell and the progress
+bar go to stderr.
+Without --shard, the shard is taken from an Indexed Job's JOB_COMPLETION_INDEX (I) and
+JOB_COMPLETIONS (N) when JOB_COMPLETION_INDEX is set.
+`
+	validateHelp = `Usage:
+  ` + validateSynopsis + `
+
+Loads and checks the scenario in FILE without running it: exit status 0 valid, 2 invalid
+(with the file, line, field and what is allowed).
+`
+)
 
 // exitError carries an exit status.
 type exitError struct {
@@ -90,28 +144,42 @@ func run(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, usage)
 		return &exitError{code: 2, err: errors.New("")}
 	}
+	var err error
 	switch args[0] {
 	case "run":
-		return cmdRun(args[1:], stdout, stderr)
+		err = cmdRun(args[1:], stdout, stderr)
 	case "get":
-		return cmdGet(args[1:], stdout, stderr)
+		err = cmdGet(args[1:], stdout, stderr)
 	case "sweep":
-		return cmdSweep(args[1:], stdout, stderr)
+		err = cmdSweep(args[1:], stdout, stderr)
 	case "validate":
-		return cmdValidate(args[1:], stdout, stderr)
+		err = cmdValidate(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
+	default:
+		return invalid("unknown command %q; allowed: run, get, sweep, validate, help", args[0])
 	}
-	return invalid("unknown command %q; allowed: run, get, sweep, validate", args[0])
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
 }
 
-// parseFlags parses flags that may come before or after the positional arguments.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+// errHelp reports that a command printed its usage for -h (run turns it into success).
+var errHelp = errors.New("help requested")
+
+// parseFlags parses flags that may come before or after the positional arguments. For
+// -h (-help, --help) it prints help and the flags to stdout and returns errHelp.
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer, help string) ([]string, error) {
 	fs.SetOutput(io.Discard)
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				printHelp(stdout, fs, help)
+				return nil, errHelp
+			}
 			return nil, invalid("%v", err)
 		}
 		args = fs.Args()
@@ -121,6 +189,35 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// printHelp prints a command's help, then its flags if it has any.
+func printHelp(w io.Writer, fs *flag.FlagSet, help string) {
+	fmt.Fprint(w, help)
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	if n > 0 {
+		fmt.Fprintln(w, "\nFlags:")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+}
+
+// isSet reports whether the command line set the flag (even to its default).
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// cannot describes why a file named by a flag cannot be written.
+func cannot(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }
 
 func load(path string) (*scenario.Scenario, error) {
@@ -133,7 +230,7 @@ func load(path string) (*scenario.Scenario, error) {
 
 func cmdValidate(args []string, stdout, _ io.Writer) error {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	pos, err := parseFlags(fs, args)
+	pos, err := parseFlags(fs, args, stdout, validateHelp)
 	if err != nil {
 		return err
 	}
@@ -149,28 +246,52 @@ func cmdValidate(args []string, stdout, _ io.Writer) error {
 	return nil
 }
 
-func cmdRun(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	out := fs.String("o", "text", "output: text, jsonl or json")
-	report := fs.String("report", "", "write a self-contained HTML report to this file")
-	verbose := fs.Bool("verbose", false, "include lease renewals, status patches and kubelet log lines")
-	seed := fs.Int64("seed", -1, "override spec.seed")
-	exact := fs.Bool("exact", false, "materialise every renewal and monitor pass (slower; same trace)")
-	det := fs.Bool("check-determinism", false, "run twice and compare trace digests")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
-	pos, err := parseFlags(fs, args)
+// openReport opens --report's file before the run, so that a path that cannot be
+// written is a flag error rather than a failure after the run. An existing file is not
+// truncated until there is a report to write (writeReport); created says that the file
+// is new, for cmdRun to remove if the run ends without a report.
+func openReport(path string) (f *os.File, created bool, err error) {
+	f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	if err == nil {
+		return f, true, nil
+	}
+	if errors.Is(err, fs.ErrExist) {
+		f, err = os.OpenFile(path, os.O_WRONLY, 0)
+	}
 	if err != nil {
+		return nil, false, invalid("--report %q: cannot write it (%s); want a file path that can be created or written", path, cannot(err))
+	}
+	return f, false, nil
+}
+
+// writeReport writes the run's HTML report to f (truncating a regular file first) and
+// closes it.
+func writeReport(f *os.File, res *scenario.Result) error {
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		if err := f.Truncate(0); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := res.WriteHTML(f); err != nil {
+		f.Close()
 		return err
 	}
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	return f.Close()
+}
+
+func cmdRun(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	out := fs.String("o", "text", "output: text, jsonl or json (see above)")
+	report := fs.String("report", "", "write a self-contained HTML report to this `file`")
+	verbose := fs.Bool("verbose", false, "include lease renewals, status patches and kubelet log lines")
+	seed := fs.String("seed", "", "override spec.seed with `N`, an integer from 0 to 18446744073709551615")
+	exact := fs.Bool("exact", false, "materialise every renewal and monitor pass (slower; same trace)")
+	det := fs.Bool("check-determinism", false, "run twice and compare trace digests")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this `file`")
+	pos, err := parseFlags(fs, args, stdout, runHelp)
+	if err != nil {
+		return err
 	}
 	if len(pos) != 1 {
 		return invalid("run takes one FILE")
@@ -180,14 +301,44 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	default:
 		return invalid("-o %q: allowed: text, jsonl, json", *out)
 	}
+	opts := scenario.RunOptions{Verbose: *verbose, Exact: *exact}
+	if isSet(fs, "seed") {
+		s, err := strconv.ParseUint(*seed, 10, 64)
+		if err != nil {
+			return invalid("--seed %q: allowed: an integer from 0 to %d, as spec.seed", *seed, uint64(math.MaxUint64))
+		}
+		opts.Seed = &s
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return invalid("--cpuprofile %q: cannot write it (%s); want a file path that can be created or written", *cpuprofile, cannot(err))
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	sc, err := load(pos[0])
 	if err != nil {
 		return err
 	}
-	opts := scenario.RunOptions{Verbose: *verbose, Exact: *exact}
-	if *seed >= 0 {
-		s := uint64(*seed)
-		opts.Seed = &s
+	var reportTo *os.File
+	if *report != "" {
+		f, created, err := openReport(*report)
+		if err != nil {
+			return err
+		}
+		reportTo = f
+		defer func() { // unless the report was written
+			if reportTo != nil {
+				reportTo.Close()
+				if created {
+					os.Remove(*report)
+				}
+			}
+		}()
 	}
 	res, err := scenario.Run(sc, opts)
 	if err != nil {
@@ -214,16 +365,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *report != "" {
-		f, err := os.Create(*report)
-		if err != nil {
-			return err
-		}
-		if err := res.WriteHTML(f); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
+	if reportTo != nil {
+		f := reportTo
+		reportTo = nil
+		if err := writeReport(f, res); err != nil {
 			return err
 		}
 	}
@@ -237,32 +382,17 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 }
 
 func cmdGet(args []string, stdout, _ io.Writer) error {
-	if len(args) == 0 {
+	fs := flag.NewFlagSet("get", flag.ContinueOnError)
+	at := fs.String("at", "", "virtual time to show: a `DURATION` from 0s to spec.duration, such as 0s, 90s or 3m; default the end")
+	node := fs.String("node", "", "node `NAME` (configz)")
+	pos, err := parseFlags(fs, args, stdout, getHelp)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
 		return invalid("get takes nodes, pods or configz")
 	}
-	what := args[0]
-	fs := flag.NewFlagSet("get", flag.ContinueOnError)
-	at := fs.String("at", "", "virtual time to show (e.g. 3m); default the end of the scenario")
-	node := fs.String("node", "", "node name (configz)")
-	pos, err := parseFlags(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return invalid("get %s takes one FILE", what)
-	}
-	sc, err := load(pos[0])
-	if err != nil {
-		return err
-	}
-	opts := scenario.RunOptions{}
-	if *at != "" {
-		d, err := time.ParseDuration(*at)
-		if err != nil || d < 0 {
-			return invalid("--at %q: want a non-negative duration such as 90s or 5m", *at)
-		}
-		opts.Until = d
-	}
+	what := pos[0]
 	switch what {
 	case "nodes", "pods":
 	case "configz":
@@ -271,6 +401,28 @@ func cmdGet(args []string, stdout, _ io.Writer) error {
 		}
 	default:
 		return invalid("get %q: allowed: nodes, pods, configz", what)
+	}
+	if len(pos) != 2 {
+		return invalid("get %s takes one FILE", what)
+	}
+	var d time.Duration
+	atSet := isSet(fs, "at")
+	if atSet {
+		if d, err = time.ParseDuration(*at); err != nil || d < 0 {
+			return invalid("--at %q: allowed: a duration from 0s to spec.duration, such as 90s or 5m", *at)
+		}
+	}
+	sc, err := load(pos[1])
+	if err != nil {
+		return err
+	}
+	opts := scenario.RunOptions{}
+	if atSet {
+		if d > sc.Spec.Duration {
+			return invalid("--at %q: allowed: 0s … %s (spec.duration of %s)", *at, sc.Spec.Duration, pos[1])
+		}
+		// RunOptions.Until 0 means the whole run: time zero has its own option.
+		opts.Until, opts.StopAtZero = d, d == 0
 	}
 	res, err := scenario.Run(sc, opts)
 	if err != nil {

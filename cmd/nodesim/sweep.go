@@ -29,6 +29,25 @@ func parseShard(s string) (int, int, error) {
 	return ii, nn, nil
 }
 
+// shardFromEnv reads the shard of an Indexed Job's pod: I from JOB_COMPLETION_INDEX
+// (idx, set), N from JOB_COMPLETIONS. Its errors name the variables, not --shard.
+func shardFromEnv(idx string) (int, int, error) {
+	const hint = "; set both (0 ≤ JOB_COMPLETION_INDEX < JOB_COMPLETIONS) or pass --shard I/N"
+	n, ok := os.LookupEnv("JOB_COMPLETIONS")
+	if !ok {
+		return 0, 0, fmt.Errorf("environment: JOB_COMPLETION_INDEX=%q is set but JOB_COMPLETIONS is not%s", idx, hint)
+	}
+	nn, err := strconv.Atoi(n)
+	if err != nil || nn < 1 {
+		return 0, 0, fmt.Errorf("environment: JOB_COMPLETIONS=%q: want a whole number ≥ 1 (the Job's completions)%s", n, hint)
+	}
+	ii, err := strconv.Atoi(idx)
+	if err != nil || ii < 0 || ii >= nn {
+		return 0, 0, fmt.Errorf("environment: JOB_COMPLETION_INDEX=%q: want a whole number from 0 to %d (below JOB_COMPLETIONS=%d)%s", idx, nn-1, nn, hint)
+	}
+	return ii, nn, nil
+}
+
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
@@ -36,10 +55,10 @@ func isTerminal(f *os.File) bool {
 
 func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
-	jobs := fs.Int("j", runtime.NumCPU(), "parallel runs")
-	shard := fs.String("shard", "", "run only share I of N (I from 0); default from JOB_COMPLETION_INDEX/JOB_COMPLETIONS")
+	jobs := fs.Int("j", runtime.NumCPU(), "`N` parallel runs")
+	shard := fs.String("shard", "", "run only share I of N, given as `I/N` with I from 0; default from JOB_COMPLETION_INDEX/JOB_COMPLETIONS")
 	out := fs.String("o", "csv", "output: csv or jsonl")
-	pos, err := parseFlags(fs, args)
+	pos, err := parseFlags(fs, args, stdout, sweepHelp)
 	if err != nil {
 		return err
 	}
@@ -53,13 +72,12 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 		return invalid("-j %d: want at least 1", *jobs)
 	}
 	si, sn := 0, 1
-	if *shard == "" {
-		if idx, ok := os.LookupEnv("JOB_COMPLETION_INDEX"); ok {
-			*shard = idx + "/" + os.Getenv("JOB_COMPLETIONS")
-		}
-	}
 	if *shard != "" {
 		if si, sn, err = parseShard(*shard); err != nil {
+			return invalid("%v", err)
+		}
+	} else if idx, ok := os.LookupEnv("JOB_COMPLETION_INDEX"); ok {
+		if si, sn, err = shardFromEnv(idx); err != nil {
 			return invalid("%v", err)
 		}
 	}
