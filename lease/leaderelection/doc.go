@@ -11,7 +11,12 @@
 // (compared as client-go compares the JSON it reads: times in whole seconds), it notes
 // the instant on its own clock (observedTime). Another holder's lock is free once
 // observedTime + leaseDurationSeconds is not after now: the timestamps in the record are
-// never compared with the candidate's clock. Then it writes itself as holder (an update
+// never compared with the candidate's clock. leaseDurationSeconds is the record's, which
+// each candidate writes as int(LeaseDuration / time.Second) (tryAcquireOrRenew): a
+// LeaseDuration of 15.5 s runs exactly as 15 s, for the leader's own fast path too (only
+// client-go's healthz Check, not modelled, uses the unrounded value); under 1 s it would
+// be 0, which the API server rejects (coordination validation: must be greater than 0),
+// so Config.Validate refuses it. Then it writes itself as holder (an update
 // with the resourceVersion precondition, so only one candidate wins), counting a
 // transition when the holder changes. The winner records a Leader trace record and calls
 // OnStartedLeading.

@@ -115,12 +115,12 @@ func (le *LeaderElector) goVirtual() {
 }
 
 // lazyOK reports whether an instance's standby polls can be virtual: its client answers,
-// and its polls come often enough that it sees every renewal well within leaseDuration
-// (otherwise exact mode could see the lock expire between two polls).
+// and its polls come often enough that it sees every renewal well within the lock's
+// leaseDurationSeconds (otherwise exact mode could see the lock expire between two polls).
 func (p *Process) lazyOK(c *apiserver.Client) bool {
 	e := p.cfg.Election
 	gap := c.Latency + e.RetryPeriod + time.Duration(e.JitterFactor*float64(e.RetryPeriod)) + 1
-	return !c.Partitioned() && gap < e.LeaseDuration
+	return !c.Partitioned() && gap < time.Duration(e.leaseDurationSeconds())*time.Second
 }
 
 // wantSteady is asked by the leader before each renewal.

@@ -3,6 +3,7 @@ package leaderelection
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/nodesim/nodesim/apiserver"
@@ -44,7 +45,10 @@ type Config struct {
 	// Name is how Leader trace records name this candidate (default Identity).
 	Name string
 	// LeaseDuration is how long, on a candidate's own clock, a non-leader waits after last
-	// seeing the record change before it may take the lock.
+	// seeing the record change before it may take the lock, in whole seconds: the
+	// candidate writes it into the Lease as leaseDurationSeconds, dropping a fraction of
+	// a second (15.5 s runs as 15 s, as client-go does), and candidates time the lock by
+	// the record's value. From 1 s (the API server rejects a Lease of 0 seconds).
 	LeaseDuration time.Duration
 	// RenewDeadline is how long a leader keeps retrying a renewal before it gives up.
 	RenewDeadline time.Duration
@@ -86,11 +90,18 @@ func (c Config) Validate() error {
 	case float64(c.RenewDeadline) <= c.JitterFactor*float64(c.RetryPeriod):
 		return fmt.Errorf("leaderelection: RenewDeadline (%v) must be greater than JitterFactor*RetryPeriod (%v*%v)",
 			c.RenewDeadline, c.JitterFactor, c.RetryPeriod)
-	case c.LeaseDuration%time.Second != 0:
-		return fmt.Errorf("leaderelection: LeaseDuration: got %v, must be whole seconds (leaseDurationSeconds)", c.LeaseDuration)
+	case c.LeaseDuration < time.Second || c.LeaseDuration/time.Second > math.MaxInt32:
+		// the Lease holds leaseDurationSeconds, an int32 the API server wants > 0
+		return fmt.Errorf("leaderelection: LeaseDuration: got %v, must be from 1s to %ds (the Lease's leaseDurationSeconds)", c.LeaseDuration, math.MaxInt32)
 	}
 	return nil
 }
+
+// leaseDurationSeconds is what the candidate writes into the Lease: client-go's
+// tryAcquireOrRenew writes int(LeaseDuration / time.Second), dropping a fraction of a
+// second, and every candidate, the leader included, times the lock by the record's
+// leaseDurationSeconds, never by its own LeaseDuration.
+func (c Config) leaseDurationSeconds() int32 { return int32(c.LeaseDuration / time.Second) }
 
 // record is a LeaderElectionRecord.
 type record struct {
@@ -286,7 +297,7 @@ func (le *LeaderElector) lose() {
 // write as lazy mode's steady renewal (apiserver.Lease.Steady).
 func (le *LeaderElector) tryAcquireOrRenew(steady bool) bool {
 	now := le.s.Now()
-	want := record{holder: le.cfg.Identity, durationSec: int32(le.cfg.LeaseDuration / time.Second), acquire: now, renew: now}
+	want := record{holder: le.cfg.Identity, durationSec: le.cfg.leaseDurationSeconds(), acquire: now, renew: now}
 	le.took = 0
 	// 1. The leader's fast path: while its lease is valid on its own clock, it updates
 	// the Lease it last wrote without reading it first; a failure (the API down, or a

@@ -21,6 +21,11 @@ type harness struct {
 }
 
 func newHarness(t *testing.T, seed uint64, instances int) *harness {
+	return newHarnessWith(t, seed, instances, func(*ProcessConfig) {})
+}
+
+// newHarnessWith is newHarness with the process configuration changed by mut.
+func newHarnessWith(t *testing.T, seed uint64, instances int, mut func(*ProcessConfig)) *harness {
 	h := &harness{e: sim.New(sim.WithSeed(seed)), tr: sim.NewTrace(true)}
 	h.s = apiserver.New(h.e, h.tr, apiserver.DefaultConfig())
 	cfg := DefaultProcessConfig(func(i int, c *apiserver.Client) (func(), error) {
@@ -28,6 +33,7 @@ func newHarness(t *testing.T, seed uint64, instances int) *harness {
 		return func() { h.stopped = append(h.stopped, fmt.Sprintf("%v %d", h.e.Now(), i)) }, nil
 	})
 	cfg.Instances = instances
+	mut(&cfg)
 	p, err := NewProcess(h.s, cfg)
 	require.NoError(t, err)
 	h.p = p
@@ -67,7 +73,10 @@ func TestConfigValidation(t *testing.T) {
 		{"lease not above renew", func(c *Config) { c.LeaseDuration = 10 * time.Second }, "greater than RenewDeadline"},
 		{"renew not above jittered retry", func(c *Config) { c.RetryPeriod = 9 * time.Second }, "JitterFactor*RetryPeriod"},
 		{"negative jitter", func(c *Config) { c.JitterFactor = -1 }, "JitterFactor"},
-		{"fractional lease", func(c *Config) { c.LeaseDuration = 15500 * time.Millisecond }, "whole seconds"},
+		{"fractional lease", func(c *Config) { c.LeaseDuration = 15500 * time.Millisecond }, ""},
+		{"sub-second lease", func(c *Config) {
+			c.LeaseDuration, c.RenewDeadline, c.RetryPeriod = 900*time.Millisecond, 800*time.Millisecond, 500*time.Millisecond
+		}, "must be from 1s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,5 +209,32 @@ func TestRestartBackOff(t *testing.T) {
 	for _, d := range []time.Duration{10, 20, 40, 80, 160, 300, 300} {
 		crash(at, at+d*s1)
 		at += d*s1 + s1
+	}
+}
+
+// A leaseDuration with a fraction of a second runs as client-go runs it: the candidate
+// writes int(LeaseDuration / time.Second) into the Lease (tryAcquireOrRenew), and every
+// candidate times the lock by the record's leaseDurationSeconds (isLeaseValid), so
+// 15.5 s behaves exactly as 15 s, in exact and in lazy mode.
+func TestFractionalLeaseDuration(t *testing.T) {
+	for _, exact := range []bool{false, true} {
+		for seed := uint64(1); seed <= 5; seed++ {
+			leaders := map[time.Duration][]string{}
+			for _, d := range []time.Duration{15 * time.Second, 15500 * time.Millisecond} {
+				h := newHarnessWith(t, seed, 3, func(c *ProcessConfig) { c.Election.LeaseDuration, c.Exact = d, exact })
+				h.p.Start()
+				require.NoError(t, h.e.RunUntil(time.Minute))
+				require.Equal(t, int32(15), h.lease(t).LeaseDurationSeconds, "%v", d)
+				h.p.Failover()
+				require.NoError(t, h.e.RunUntil(2*time.Minute))
+				for _, r := range h.tr.Records() {
+					if r.Kind == "Leader" {
+						leaders[d] = append(leaders[d], fmt.Sprint(r.T, " ", r.Str("holder")))
+					}
+				}
+				require.Len(t, leaders[d], 2, "a standby took over")
+			}
+			require.Equal(t, leaders[15*time.Second], leaders[15500*time.Millisecond], "seed %d exact %v", seed, exact)
+		}
 	}
 }

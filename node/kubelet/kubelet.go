@@ -3,6 +3,8 @@ package kubelet
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/nodesim/nodesim/apiserver"
@@ -376,19 +378,41 @@ const (
 	ReasonKubeletNotRdy  = "KubeletNotReady"
 )
 
+// SettableConditionTypes are the condition types SetCondition accepts, in the order
+// the kubelet's status setters write them; SettableConditionStatuses the statuses.
+// scenario/spec checks setCondition events against these when the file loads.
+func SettableConditionTypes() []apiserver.NodeConditionType {
+	return []apiserver.NodeConditionType{apiserver.NodeReady, apiserver.NodeMemoryPressure, apiserver.NodeDiskPressure,
+		apiserver.NodePIDPressure, apiserver.NodeNetworkUnavailable}
+}
+
+// SettableConditionStatuses are the statuses SetCondition accepts: a kubelet reports
+// True or False; Unknown is the node lifecycle controller's, for a silent kubelet.
+func SettableConditionStatuses() []apiserver.ConditionStatus {
+	return []apiserver.ConditionStatus{apiserver.ConditionTrue, apiserver.ConditionFalse}
+}
+
 // SetCondition injects a cause the kubelet itself would report:
 //
-//   - Ready False (reason ignored, always KubeletNotReady) with a message such as
-//     MsgRuntimeDown or MsgNetworkNotReady; Ready True clears the injected cause.
+//   - Ready False with a message such as MsgRuntimeDown (the default) or
+//     MsgNetworkNotReady; the reason is not used: the kubelet's ReadyCondition setter
+//     (pkg/kubelet/nodestatus/setters.go) always reports KubeletNotReady, with the
+//     runtime, network and storage errors as the message. Ready True clears the
+//     injected cause (KubeletReady).
 //   - MemoryPressure, DiskPressure, PIDPressure True or False; an empty reason or
 //     message takes upstream's (KubeletHasInsufficientMemory, …).
-//   - NetworkUnavailable True or False: reported from then on.
+//   - NetworkUnavailable True or False: reported from then on (reason default
+//     NetworkUnavailable).
 //
-// The change is posted at the next status sync, as the kubelet would. Unknown is never
-// reported by a kubelet and is refused.
+// The change is posted at the next status sync, as the kubelet would. Another type, or
+// a status other than True or False (Unknown is never reported by a kubelet), is
+// refused (SettableConditionTypes, SettableConditionStatuses).
 func (k *Kubelet) SetCondition(t apiserver.NodeConditionType, status apiserver.ConditionStatus, reason, message string) error {
-	if status != apiserver.ConditionTrue && status != apiserver.ConditionFalse {
-		return fmt.Errorf("kubelet: condition status must be True or False, got %q", status)
+	if !slices.Contains(SettableConditionStatuses(), status) {
+		return fmt.Errorf("kubelet: condition status must be %s, got %q", joinConds(SettableConditionStatuses(), " or "), status)
+	}
+	if !slices.Contains(SettableConditionTypes(), t) {
+		return fmt.Errorf("kubelet: condition type must be %s, got %q", joinConds(SettableConditionTypes(), " or "), t)
 	}
 	k.Unsteady()
 	switch t {
@@ -408,10 +432,17 @@ func (k *Kubelet) SetCondition(t apiserver.NodeConditionType, status apiserver.C
 			reason = "NetworkUnavailable"
 		}
 		k.netUnavail = &condOverride{set: true, status: status, reason: reason, message: message}
-	default:
-		return fmt.Errorf("kubelet: condition type must be Ready, MemoryPressure, DiskPressure, PIDPressure or NetworkUnavailable, got %q", t)
 	}
 	return nil
+}
+
+// joinConds joins condition types or statuses with sep.
+func joinConds[T ~string](vs []T, sep string) string {
+	ss := make([]string, len(vs))
+	for i, v := range vs {
+		ss[i] = string(v)
+	}
+	return strings.Join(ss, sep)
 }
 
 func pressureIndex(t apiserver.NodeConditionType) int {

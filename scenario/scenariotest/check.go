@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/nodesim/nodesim/scenario"
 	"pgregory.net/rapid"
@@ -99,11 +100,22 @@ func (m *Machine) Text() string {
 }
 
 // Actions returns the machine's rapid actions: one per fault kind on node-0, each
-// at a later time than the previous, and the "" check that runs the invariants.
+// at a later time than the previous, and the "" check that runs the invariants. A
+// fault that would come after the end of the run (Base's spec.duration) is not added:
+// a scenario may not have events after its end.
 func (m *Machine) Actions(rt *rapid.T) map[string]func(*rapid.T) {
+	base, err := scenario.Parse("machine.yaml", []byte(m.Base))
+	if err != nil {
+		rt.Fatalf("machine base scenario invalid: %v", err)
+	}
+	end := int(base.Spec.Duration / time.Second)
 	add := func(action, body string) func(*rapid.T) {
 		return func(t *rapid.T) {
-			m.at += rapid.IntRange(1, 60).Draw(t, "gap")
+			at := m.at + rapid.IntRange(1, 60).Draw(t, "gap")
+			if at > end {
+				return
+			}
+			m.at = at
 			m.Events = append(m.Events, fmt.Sprintf("    - at: %ds\n      %s: %s\n", m.at, action, body))
 		}
 	}

@@ -26,6 +26,8 @@ const (
 	allowInstances = "an integer ≥ 1"
 	allowQPS       = "a number of requests per second, such as 20 (0: the default 20; negative: no limit)"
 	allowBurst     = "an integer ≥ 0 (0: the default 30)"
+	// allowLeaseDuration: the Lease keeps leaseDuration in whole seconds (an int32).
+	allowLeaseDuration = "a duration from 1s to 2147483647s; a fraction of a second is dropped, as client-go drops it"
 	// leaderElectionJitter is client-go's leaderelection.JitterFactor.
 	leaderElectionJitter = 1.2
 )
@@ -33,7 +35,7 @@ const (
 // controllerManager applies spec.controllerManager over the version's defaults and
 // validates it as upstream does (leader election: k8s.io/client-go leaderelection
 // NewLeaderElector and component-base ValidateLeaderElectionConfiguration), and a
-// leaseDuration of whole seconds besides.
+// leaseDuration the Lease can hold (from 1s to 2147483647s) besides.
 func (p *parser) controllerManager(n *yaml.Node, cm *ControllerManager) {
 	const path = "spec.controllerManager"
 	f, ok := p.object(n, path, controllerManagerFields...)
@@ -143,13 +145,19 @@ func (p *parser) leaderElection(n *yaml.Node, path string, le *LeaderElection) {
 		}
 		p.fail(node, at, "leaseDuration > renewDeadline, as client-go requires", "leaseDuration %s must be greater than renewDeadline %s", le.LeaseDuration, le.RenewDeadline)
 	}
-	if le.LeaseDuration%time.Second != 0 {
-		// the Lease stores it as spec.leaseDurationSeconds, which the contenders read
-		// back (lease/leaderelection rejects the rest). Upstream accepts a fraction and
-		// writes it truncated (15.5 s runs as 15 s); a file is refused rather than run
-		// with a duration other than the one it states.
+	if d := le.LeaseDuration; d > 0 && (d < time.Second || d/time.Second > math.MaxInt32) {
+		// client-go's tryAcquireOrRenew writes int(LeaseDuration / time.Second) into the
+		// Lease's spec.leaseDurationSeconds (an int32), and every candidate, the leader
+		// included, times the lock by that number: a fraction of a second is dropped
+		// (15.5s runs as 15s, as upstream). Under 1s it is 0, which the API server
+		// rejects (spec.leaseDurationSeconds: must be greater than 0): no instance could
+		// ever take the lock, which nodesim does not model.
 		node, at := blame("leaseDuration")
-		p.fail(node, at, "a whole number of seconds (the Lease's spec.leaseDurationSeconds)", "leaseDuration %s is not a whole number of seconds", le.LeaseDuration)
+		if d < time.Second {
+			p.fail(node, at, allowLeaseDuration, "leaseDuration %s is under 1s: kube-controller-manager would write the Lease with spec.leaseDurationSeconds 0 (client-go keeps whole seconds), which the API server rejects, so no instance could ever lead", d)
+		} else {
+			p.fail(node, at, allowLeaseDuration, "leaseDuration %s does not fit the Lease's spec.leaseDurationSeconds (an int32 of seconds)", d)
+		}
 	}
 	if limit := time.Duration(leaderElectionJitter * float64(le.RetryPeriod)); le.RenewDeadline <= limit {
 		node, at := blame("renewDeadline")
@@ -322,7 +330,7 @@ func (p *parser) registerWithTaints(n *yaml.Node, path string) ([]Taint, bool) {
 	ts := make([]Taint, 0, len(items))
 	seen := map[[2]string]bool{}
 	for i, item := range items {
-		t, tok := p.taint(item, index(path, i), true, true)
+		t, tok := p.taint(item, index(path, i), taintRegister, true)
 		if !tok {
 			ok = false
 			continue

@@ -3,7 +3,10 @@
 // It is the pure "file → [Scenario]" layer of nodesim: it knows the file format
 // (docs/SCENARIOS.md, the project's public contract, "A scenario file"), the Kubernetes defaults of every
 // supported version, and the validation rules of the components it models, and
-// nothing of the simulation engine. A later step turns a [Spec] into a running world.
+// nothing of the simulation engine but what the engine would refuse: the condition
+// types and statuses a setCondition may inject are node/kubelet's
+// (SettableConditionTypes, SettableConditionStatuses), so that a file the run would
+// refuse does not validate. A later step turns a [Spec] into a running world.
 //
 //	s, err := spec.Load("kubelet-stops.yaml")
 //	if err != nil {
@@ -36,16 +39,22 @@
 // keys, alias cycles and alias bombs; unknown fields anywhere, Kubernetes manifests
 // included (decoded like `kubectl apply --validate=strict`: case-sensitive field
 // names, no coercion of numbers to strings, every unknown field reported at its line
-// with the fields the type has); wrong types; negative durations, a missing or zero
-// duration, expectations after its end (an event after it is valid and never
-// happens); negative counts; unknown or
+// with the fields the type has); wrong types; negative durations and durations
+// beyond Go's (about 292 years), a missing or zero duration, events and expectations
+// after its end (a sweep cell whose varied value puts one there is reported at that
+// value); negative counts; unknown or
 // duplicate nodes, zones, objects; zero or two actions in one event; zero or two
 // subjects, modes or predicates in one expectation; unsupported kubernetesVersion;
-// malformed taints and tolerations; unsupported kinds and fields (below).
+// malformed taints and tolerations; a setCondition type or status the kubelet does
+// not report (Unknown is the node lifecycle controller's); unsupported kinds and
+// fields (below).
 //
 // Values upstream accepts are accepted, with upstream's meaning: a zero
 // nodeLeaseDurationSeconds or maxPods means the default, negative toleration seconds
-// evict at once, a non-positive eviction rate never evicts, Lt/Gt tolerations are
+// evict at once, a non-positive eviction rate never evicts, a leaseDuration with a
+// fraction of a second runs as its whole seconds (client-go writes
+// int(LeaseDuration / time.Second) into the Lease, and every candidate times the
+// lock by that), Lt/Gt tolerations are
 // valid from 1.35 with the TaintTolerationComparisonOperators feature gate on
 // (spec.featureGates; alpha, off by default, as upstream) when their value is a
 // canonical integer. The cross-field rules of
@@ -54,7 +63,9 @@
 // tolerations, selectors matching templates, PodDisruptionBudget values) are applied
 // as upstream applies them. Where a stricter rule exists it is the format's own:
 // no negative duration anywhere (upstream leaves some unchecked), a positive
-// nodeMonitorPeriod (a zero period would never let time advance), at most
+// nodeMonitorPeriod (a zero period would never let time advance), a leaseDuration
+// from 1s (kube-controller-manager takes less, but writes a Lease of 0 seconds, which
+// the API server rejects, so that no instance ever leads: not modelled), at most
 // 1,000,000 nodes, seed counts up to 1,000,000, 1000 values per varied path,
 // aliases expanding to at most 100,000 more nodes.
 //
@@ -63,6 +74,30 @@
 // spec.objects takes Pod (v1), Deployment, ReplicaSet, DaemonSet (apps/v1) and
 // PodDisruptionBudget (policy/v1). Metadata is defaulted (namespace "default",
 // replicas 1) and server-set fields (uid, creationTimestamp, status, …) are dropped.
+// Enum-valued fields take the values the API server accepts (restartPolicy,
+// dnsPolicy, with None a dnsConfig with a nameserver, preemptionPolicy, os.name,
+// hostPath type, a container's imagePullPolicy, terminationMessagePolicy, port
+// protocol and httpGet scheme, a Deployment's strategy and a DaemonSet's
+// updateStrategy with their rollingUpdate values, a PodDisruptionBudget's
+// unhealthyPodEvictionPolicy); an empty one is what upstream's defaulting fills in.
+// Fields behind a feature gate are not checked (with the gate off the API server
+// drops them unchecked).
+//
+// A Pod or pod template without containers is accepted, and requests nothing; it is
+// created, scheduled, started, Ready and evicted like any other (the engine does not
+// model containers one by one). Upstream's API server requires at least one
+// (pkg/apis/core/validation validateContainers: spec.containers: Required value);
+// nodesim accepts none because the contract's own example scenario (the first of
+// docs/SCENARIOS.md) has a Deployment whose pod template has none, and the contract
+// must load. A container still needs a name and an image.
+//
+// A manifest is checked as far as it decodes: a value that does not decode (a wrong
+// type, a malformed quantity; an unknown or duplicate field puts its whole mapping in
+// doubt) is reported, and every check that involves it (the field, what contains it,
+// what it contains, and cross-field checks such as a selector against the template's
+// labels) is left out, since its zero stand-in would only make up problems; the
+// other checks report the rest.
+//
 // Fields that would change what happens to pods in ways nodesim does not model are
 // rejected rather than silently ignored: inter-pod (anti-)affinity, preferred node
 // affinity, topologySpreadConstraints, schedulingGates, readinessGates,
@@ -91,9 +126,14 @@
 // # Sweeps and With
 //
 // [Scenario.With] returns a copy of the scenario with one field set by its path
-// ([Paths]), validated as if the file had said so: it re-reads the file with the
-// value put in place, so a changed kubernetesVersion re-picks the defaults the file
-// leaves unset, and a changed kubelet field reaches every node that does not
-// override it. sweep.vary lists such paths in file order; every value is checked
-// when the file loads, and a bad one is reported at its own line.
+// ([Paths]: seed, duration, kubernetesVersion, start, featureGates.*, and every field
+// of controllerManager, apiServer and kubelet), validated as if the file had said
+// so: it re-reads the file with the value put in place, so a changed
+// kubernetesVersion re-picks the defaults the file leaves unset, and a changed
+// kubelet field reaches every node that does not override it. sweep.vary lists such
+// paths in file order, each with a list of values; each item is one setting, a
+// scalar (50s, 300, true) or a list or mapping (registerWithTaints: [[],
+// [a=b:NoSchedule]]), kept as flow-style YAML. Every value is checked when the file
+// loads, and a bad one is reported at its own line. The entries of nodes, objects,
+// events and expect have no paths.
 package spec

@@ -2,11 +2,13 @@ package spec
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // One test per class of bad input: each asserts the exact line, field path and
@@ -133,7 +135,7 @@ func TestWrongTypes(t *testing.T) {
 		{"seed", scenario("  seed: abc #1\n"), []want{
 			{"1", "spec.seed", `got the string "abc", want an integer`, "an integer from 0 to 18446744073709551615"}}},
 		{"duration without unit", strings.Replace(header, "duration: 10m", "duration: 600 #1", 1), []want{
-			{"1", "spec.duration", `"600" is not a duration`, "a duration such as 100s, 5m or 1h30m (≥ 0)"}}},
+			{"1", "spec.duration", `"600" is not a duration`, "a duration > 0 such as 100s, 5m or 1h30m"}}},
 		{"integer as string", scenario("  controllerManager: {instances: \"2\"} #1\n"), []want{
 			{"1", "spec.controllerManager.instances", `got the string "2", want an integer`, "an integer ≥ 1 (at most 1000)"}}},
 		{"number", scenario("  controllerManager: {nodeEvictionRate: fast} #1\n"), []want{
@@ -259,12 +261,23 @@ func TestDurations(t *testing.T) {
 			{"1", "spec.duration", "missing duration", "a duration > 0 such as 100s, 5m or 1h30m"}}},
 		{"zero duration", strings.Replace(header, "duration: 10m", "duration: 0s #1", 1), []want{
 			{"1", "spec.duration", "must be greater than 0", "a duration > 0 such as 100s, 5m or 1h30m"}}},
+		// a duration that must be > 0 says so whatever is wrong with it
+		{"negative duration", strings.Replace(header, "duration: 10m", "duration: -5m #1", 1), []want{
+			{"1", "spec.duration", "negative duration -5m", "a duration > 0 such as 100s, 5m or 1h30m"}}},
+		{"duration too large", strings.Replace(header, "duration: 10m", "duration: 999999999999h #1", 1), []want{
+			{"1", "spec.duration", "999999999999h is too large: a duration is at most 2562047h47m16.854775807s (about 292 years)", "a duration > 0 such as 100s, 5m or 1h30m"}}},
+		{"at too large", scenario("  events:\n    - at: 9223372036854775808ns #1\n      stopKubelet: {node: a}\n"), []want{
+			{"1", "spec.events[0].at", "9223372036854775808ns is too large", "a duration such as 100s, 5m or 1h30m (≥ 0)"}}},
+		{"negative and too large", scenario("  events:\n    - at: -999999999999h #1\n      stopKubelet: {node: a}\n"), []want{
+			{"1", "spec.events[0].at", "negative duration -999999999999h", "a duration such as 100s, 5m or 1h30m (≥ 0)"}}},
+		{"malformed, not too large", scenario("  events:\n    - at: 1.5.5s #1\n      stopKubelet: {node: a}\n"), []want{
+			{"1", "spec.events[0].at", `"1.5.5s" is not a duration`, "a duration such as 100s, 5m or 1h30m (≥ 0)"}}},
 		{"negative at", scenario("  events:\n    - at: -1m #1\n      stopKubelet: {node: a}\n"), []want{
 			{"1", "spec.events[0].at", "negative duration -1m", "a duration such as 100s, 5m or 1h30m (≥ 0)"}}},
 		{"missing at", scenario("  events:\n    - stopKubelet: {node: a} #1\n"), []want{
 			{"1", "spec.events[0].at", "missing at", "a duration such as 100s, 5m or 1h30m (≥ 0)"}}},
 		{"negative for", scenario("  events:\n    - at: 1m\n      partition: {zone: z1, for: -3m} #1\n"), []want{
-			{"1", "spec.events[0].partition.for", "negative duration -3m", "a duration such as 100s, 5m or 1h30m (≥ 0)"}}},
+			{"1", "spec.events[0].partition.for", "negative duration -3m", "a duration > 0 such as 100s, 5m or 1h30m"}}},
 		{"missing for", scenario("  events:\n    - at: 1m\n      apiServerOutage: {} #1\n"), []want{
 			{"1", "spec.events[0].apiServerOutage.for", "missing for", "a duration > 0 such as 100s, 5m or 1h30m"}}},
 		{"zero for", scenario("  events:\n    - at: 1m\n      apiServerOutage: {for: 0s} #1\n"), []want{
@@ -275,14 +288,18 @@ func TestDurations(t *testing.T) {
 			{"1", "spec.events[0].drain.gracePeriod", "gracePeriod 1.5s is not a whole number of seconds", "a whole number of seconds (kubectl drain --grace-period)"}}},
 		{"expectation after the end", scenario("  expect:\n    - by: 1h #1\n      node: a\n      ready: \"False\"\n"), []want{
 			{"1", "spec.expect[0].by", "1h0m0s is after the end of the run", "a time ≤ spec.duration (10m0s)"}}},
+		{"event after the end", scenario("  events:\n    - at: 11m #1\n      stopKubelet: {node: a}\n"), []want{
+			{"1", "spec.events[0].at", "11m0s is after the end of the run", "a time ≤ spec.duration (10m0s)"}}},
 		{"negative controller setting", scenario("  controllerManager: {nodeMonitorGracePeriod: -40s} #1\n"), []want{
 			{"1", "spec.controllerManager.nodeMonitorGracePeriod", "negative duration -40s", "a duration such as 100s, 5m or 1h30m (≥ 0)"}}},
 		{"zero monitor period", scenario("  controllerManager: {nodeMonitorPeriod: 0s} #1\n"), []want{
 			{"1", "spec.controllerManager.nodeMonitorPeriod", "must be greater than 0", "a duration > 0 such as 100s, 5m or 1h30m"}}},
 		{"kubelet sub-second shutdown", scenario("  kubelet: {shutdownGracePeriod: 500ms} #1\n"), []want{
 			{"1", "spec.kubelet.shutdownGracePeriod", "shutdownGracePeriod 500ms must be either zero or otherwise >= 1 sec", "0s, or a duration ≥ 1s"}}},
-		{"leader election lease of whole seconds", scenario("  controllerManager:\n    leaderElection: {leaseDuration: 15500ms} #1\n"), []want{
-			{"1", "spec.controllerManager.leaderElection.leaseDuration", "leaseDuration 15.5s is not a whole number of seconds", "a whole number of seconds (the Lease's spec.leaseDurationSeconds)"}}},
+		{"leader election lease under a second", scenario("  controllerManager:\n    leaderElection: {leaseDuration: 900ms, renewDeadline: 800ms, retryPeriod: 500ms} #1\n"), []want{
+			{"1", "spec.controllerManager.leaderElection.leaseDuration", "leaseDuration 900ms is under 1s: kube-controller-manager would write the Lease with spec.leaseDurationSeconds 0", allowLeaseDuration}}},
+		{"leader election lease beyond the Lease's int32", scenario("  controllerManager:\n    leaderElection: {leaseDuration: 596524h} #1\n"), []want{
+			{"1", "spec.controllerManager.leaderElection.leaseDuration", "does not fit the Lease's spec.leaseDurationSeconds", allowLeaseDuration}}},
 		{"leader election order", scenario("  controllerManager:\n    leaderElection: {leaseDuration: 10s} #1\n"), []want{
 			{"1", "spec.controllerManager.leaderElection.leaseDuration", "leaseDuration 10s must be greater than renewDeadline 10s", "leaseDuration > renewDeadline, as client-go requires"}}},
 		{"leader election jitter", scenario("  controllerManager:\n    leaderElection: {retryPeriod: 9s} #1\n"), []want{
@@ -290,11 +307,21 @@ func TestDurations(t *testing.T) {
 	})
 }
 
-// An event after the end of the run is valid (it never happens); an expectation
-// there could never be checked.
-func TestEventAfterTheEnd(t *testing.T) {
-	s := mustParse(t, scenario("  events:\n    - at: 11m\n      stopKubelet: {node: a}\n"))
-	require.Equal(t, 11*time.Minute, s.Spec.Events[0].At)
+// An event or an expectation at the end of the run is valid; after it, neither
+// (TestDurations) could happen.
+func TestEventAtTheEnd(t *testing.T) {
+	s := mustParse(t, scenario("  events:\n    - at: 10m\n      stopKubelet: {node: a}\n  expect:\n    - {at: 10m, node: a, ready: \"True\"}\n"))
+	require.Equal(t, 10*time.Minute, s.Spec.Events[0].At)
+	require.Equal(t, 10*time.Minute, s.Spec.Expect[0].Time)
+}
+
+// A leaseDuration with a fraction of a second is what kube-controller-manager accepts:
+// client-go writes it into the Lease in whole seconds (lease/leaderelection).
+func TestFractionalLeaseDuration(t *testing.T) {
+	s := mustParse(t, scenario("  controllerManager:\n    leaderElection: {leaseDuration: 15500ms, renewDeadline: 15200ms, retryPeriod: 1500ms}\n"))
+	require.Equal(t, LeaderElection{LeaseDuration: 15500 * time.Millisecond, RenewDeadline: 15200 * time.Millisecond, RetryPeriod: 1500 * time.Millisecond}, s.Spec.ControllerManager.LeaderElection)
+	s = mustParse(t, scenario("  controllerManager:\n    leaderElection: {leaseDuration: 1s, renewDeadline: 900ms, retryPeriod: 700ms}\n"))
+	require.Equal(t, time.Second, s.Spec.ControllerManager.LeaderElection.LeaseDuration)
 }
 
 func TestCounts(t *testing.T) {
@@ -389,6 +416,10 @@ func TestTaints(t *testing.T) {
 			{"1", "spec.expect[0].taint", "no effect", allowTaint}}},
 		{"registerWithTaints timeAdded", scenario("  kubelet:\n    registerWithTaints: [{key: k, effect: NoSchedule, timeAdded: \"2025-01-01T00:00:00Z\"}] #1\n"), []want{
 			{"1", "spec.kubelet.registerWithTaints[0].timeAdded", "the kubelet rejects a registerWithTaints taint with timeAdded", "no timeAdded"}}},
+		{"taint action timeAdded", taint("taint", `{key: k, effect: NoExecute, timeAdded: "2025-01-01T00:00:00Z"}`), []want{
+			{"1", "spec.events[0].taint.taint.timeAdded", "a taint action cannot set timeAdded (kubectl taint takes key[=value]:Effect only); a NoExecute taint gets the time of the event", "no timeAdded"}}},
+		{"expectation taint timeAdded", scenario("  expect:\n    - at: 1m\n      node: a\n      taint: {key: k, effect: NoExecute, timeAdded: \"2025-01-01T00:00:00Z\"} #1\n"), []want{
+			{"1", "spec.expect[0].taint.timeAdded", "an expectation matches a taint by key, value and effect; timeAdded is not compared", "no timeAdded"}}},
 		{"registerWithTaints duplicate", scenario("  kubelet:\n    registerWithTaints: [\"k=a:NoSchedule\", {key: k, value: b, effect: NoSchedule}] #1\n"), []want{
 			{"1", "spec.kubelet.registerWithTaints[1]", "duplicate taint k=b:NoSchedule", "one taint per key and effect"}}},
 	})
@@ -615,14 +646,20 @@ func TestObjectValidation(t *testing.T) {
 			{"1", "spec.objects[0].spec.template.metadata.labels", "selector does not match template labels", "a label selector such as {matchLabels: {app: web}} that matches the template's labels"}}},
 		{"missing selector", strings.Replace(deployment("        template:\n          metadata: {labels: {app: api}}\n          spec: {containers: [{name: app, image: nginx}]}\n"), "      spec:\n", "      spec: #1\n", 1), []want{
 			{"1", "spec.objects[0].spec.selector", "missing selector", "a label selector such as {matchLabels: {app: web}} that matches the template's labels"}}},
-		{"missing containers", deployment("        selector: {matchLabels: {app: web}}\n        template:\n          metadata: {labels: {app: web}}\n          spec: {} #1\n"), []want{
-			{"1", "spec.objects[0].spec.template.spec.containers", "missing containers", "at least one container with a name and an image"}}},
+		{"selector matchExpressions", deployment("        selector: {matchExpressions: [{key: app, operator: In, values: [web]}]} #1\n        template:\n          metadata: {labels: {app: web}}\n          spec: {containers: [{name: app, image: nginx}]}\n"), []want{
+			{"1", "spec.objects[0].spec.selector.matchExpressions", "not supported: the controllers' selectors are modelled with matchLabels only", "matchLabels"}}},
+		{"missing container name", deployment("        selector: {matchLabels: {app: web}}\n        template:\n          metadata: {labels: {app: web}}\n          spec: {containers: [{image: nginx}]} #1\n"), []want{
+			{"1", "spec.objects[0].spec.template.spec.containers[0].name", "missing container name", "a DNS label"}}},
 		{"missing image", deployment("        selector: {matchLabels: {app: web}}\n        template:\n          metadata: {labels: {app: web}}\n          spec: {containers: [{name: app}]} #1\n"), []want{
 			{"1", "spec.objects[0].spec.template.spec.containers[0].image", "missing image", "a container image such as nginx"}}},
 		{"restartPolicy in a template", deployment("        selector: {matchLabels: {app: web}}\n        template:\n          metadata: {labels: {app: web}}\n          spec: {restartPolicy: Never, containers: [{name: app, image: i}]} #1\n"), []want{
 			{"1", "spec.objects[0].spec.template.spec.restartPolicy", `restartPolicy "Never" in a workload's pod template`, "Always"}}},
 		{"strategy", deployment("        strategy: {type: BlueGreen} #1\n        selector: {matchLabels: {app: web}}\n        template:\n          metadata: {labels: {app: web}}\n          spec: {containers: [{name: app, image: i}]}\n"), []want{
-			{"1", "spec.objects[0].spec.strategy.type", `unknown strategy type "BlueGreen"`, "RollingUpdate, Recreate"}}},
+			{"1", "spec.objects[0].spec.strategy.type", `unsupported strategy type "BlueGreen"`, "RollingUpdate, Recreate"}}},
+		{"rolling update of nothing", deployment("        strategy: {rollingUpdate: {maxSurge: 0, maxUnavailable: 0%}} #1\n        selector: {matchLabels: {app: web}}\n        template:\n          metadata: {labels: {app: web}}\n          spec: {containers: [{name: app, image: i}]}\n"), []want{
+			{"1", "spec.objects[0].spec.strategy.rollingUpdate.maxUnavailable", "may not be 0 when `maxSurge` is 0", "a value > 0 when maxSurge is 0"}}},
+		{"rolling update above 100%", deployment("        strategy: {rollingUpdate: {maxUnavailable: 150%}} #1\n        selector: {matchLabels: {app: web}}\n        template:\n          metadata: {labels: {app: web}}\n          spec: {containers: [{name: app, image: i}]}\n"), []want{
+			{"1", "spec.objects[0].spec.strategy.rollingUpdate.maxUnavailable", `invalid value "150%": must not be greater than 100%`, `an integer ≥ 0 or a percentage from "0%" to "100%"`}}},
 		{"PDB with both", scenario("  objects:\n    - apiVersion: policy/v1\n      kind: PodDisruptionBudget\n      metadata: {name: b}\n      spec:\n        minAvailable: 1\n        maxUnavailable: 1 #1\n"), []want{
 			{"1", "spec.objects[0].spec.maxUnavailable", "minAvailable and maxUnavailable cannot be both set", "either minAvailable or maxUnavailable"}}},
 		{"PDB percentage", scenario("  objects:\n    - apiVersion: policy/v1\n      kind: PodDisruptionBudget\n      metadata: {name: b}\n      spec: {minAvailable: 150%} #1\n"), []want{
@@ -658,4 +695,209 @@ func TestAllErrorsCollectedAndSorted(t *testing.T) {
 	var list ErrorList
 	require.True(t, errors.As(err, &list))
 	require.Contains(t, list[0].Error(), "testdata/does-not-exist.yaml: cannot read the file")
+}
+
+// A Pod or a pod template without containers is accepted (the contract's own example
+// has one; see the package doc) and requests nothing; a container still needs a name
+// and an image (TestObjectValidation).
+func TestContainersOptional(t *testing.T) {
+	s := mustParse(t, scenario(`  objects:
+    - {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {nodeName: a}}
+    - apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web}
+      spec:
+        selector: {matchLabels: {app: web}}
+        template:
+          metadata: {labels: {app: web}}
+          spec:
+            tolerations: [{key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 60}]
+`))
+	require.Empty(t, s.Spec.Objects[0].Pod.Spec.Containers)
+	require.Empty(t, s.Spec.Objects[1].Deployment.Spec.Template.Spec.Containers)
+}
+
+// setCondition takes what the kubelet's SetCondition accepts (node/kubelet), so that a
+// file the run would refuse (ActionFailed) does not validate.
+func TestSetCondition(t *testing.T) {
+	set := func(body string) string {
+		return scenario("  events:\n    - at: 1m\n      setCondition: " + body + " #1\n")
+	}
+	const types = "Ready, MemoryPressure, DiskPressure, PIDPressure, NetworkUnavailable"
+	runErrCases(t, []errCase{
+		{"unknown type", set(`{node: a, type: Foo, status: "True"}`), []want{
+			{"1", "spec.events[0].setCondition.type", `unknown condition type "Foo": the kubelet reports only these`, types}}},
+		{"empty type", set(`{node: a, type: "", status: "True"}`), []want{
+			{"1", "spec.events[0].setCondition.type", `unknown condition type ""`, types}}},
+		{"missing type", set(`{node: a, status: "True"}`), []want{
+			{"1", "spec.events[0].setCondition.type", "missing type", types}}},
+		{"status Unknown", set(`{node: a, type: Ready, status: Unknown}`), []want{
+			{"1", "spec.events[0].setCondition.status", "a kubelet never reports Unknown", "True, False"}}},
+		{"unknown status", set(`{node: a, type: Ready, status: Maybe}`), []want{
+			{"1", "spec.events[0].setCondition.status", `unknown status "Maybe"`, "True, False"}}},
+		{"missing status", set(`{node: a, type: Ready}`), []want{
+			{"1", "spec.events[0].setCondition.status", "missing status", "True, False"}}},
+	})
+	for _, typ := range strings.Split(types, ", ") {
+		for written, status := range map[string]string{`"True"`: "True", "false": "False"} {
+			s := mustParse(t, strings.Replace(set("{node: a, type: "+typ+", status: "+written+", reason: R}"), "#1", "", 1))
+			require.Equal(t, Condition{Type: typ, Status: status, Reason: "R"}, s.Spec.Events[0].Condition)
+		}
+	}
+}
+
+// Enum-valued fields of manifests take the values the API server accepts, as it
+// checks them (pkg/apis/core/validation, pkg/apis/apps/validation).
+func TestEnums(t *testing.T) {
+	pod := func(spec, ctr string) string {
+		return scenario(`  objects:
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: p}
+      spec:
+` + spec + `        containers:
+          - name: app
+            image: nginx
+` + ctr)
+	}
+	daemonSet := func(strategy string) string {
+		return scenario(`  objects:
+    - apiVersion: apps/v1
+      kind: DaemonSet
+      metadata: {name: ds}
+      spec:
+        selector: {matchLabels: {app: ds}}
+        template: {metadata: {labels: {app: ds}}, spec: {containers: [{name: c, image: i}]}}
+        updateStrategy: ` + strategy + ` #1
+`)
+	}
+	const ctrs = "spec.objects[0].spec.containers[0]"
+	runErrCases(t, []errCase{
+		{"dnsPolicy", pod("        dnsPolicy: Whatever #1\n", ""), []want{
+			{"1", "spec.objects[0].spec.dnsPolicy", `unsupported dnsPolicy "Whatever"`, "ClusterFirstWithHostNet, ClusterFirst, Default, None"}}},
+		{"dnsPolicy None without dnsConfig", pod("        dnsPolicy: None #1\n", ""), []want{
+			{"1", "spec.objects[0].spec.dnsConfig", "must provide `dnsConfig` when `dnsPolicy` is None", "dnsConfig with at least one nameserver"}}},
+		{"dnsPolicy None without nameservers", pod("        dnsPolicy: None\n        dnsConfig: {searches: [example.com]} #1\n", ""), []want{
+			{"1", "spec.objects[0].spec.dnsConfig.nameservers", "must provide at least one DNS nameserver when `dnsPolicy` is None", "at least one nameserver"}}},
+		{"preemptionPolicy", pod("        preemptionPolicy: Sometimes #1\n", ""), []want{
+			{"1", "spec.objects[0].spec.preemptionPolicy", `unsupported preemptionPolicy "Sometimes" (the API server knows PreemptLowerPriority, Never)`, "unset, or PreemptLowerPriority (from priorityClassName)"}}},
+		{"preemptionPolicy Never", pod("        preemptionPolicy: Never #1\n", ""), []want{
+			{"1", "spec.objects[0].spec.preemptionPolicy", "the string value of PreemptionPolicy (Never) must not be provided in pod spec", "unset, or PreemptLowerPriority (from priorityClassName)"}}},
+		{"os", pod("        os: {name: plan9} #1\n", ""), []want{
+			{"1", "spec.objects[0].spec.os.name", `unsupported os "plan9"`, "linux, windows"}}},
+		{"hostPath type", pod("        volumes: [{name: v, hostPath: {path: /x, type: Folder}}] #1\n", ""), []want{
+			{"1", "spec.objects[0].spec.volumes[0].hostPath.type", `unsupported hostPath type "Folder"`, `"" (no check), BlockDevice, CharDevice, Directory, DirectoryOrCreate, File, FileOrCreate, Socket`}}},
+		{"imagePullPolicy", pod("", "            imagePullPolicy: Sometimes #1\n"), []want{
+			{"1", ctrs + ".imagePullPolicy", `unsupported imagePullPolicy "Sometimes"`, "Always, IfNotPresent, Never"}}},
+		{"init container imagePullPolicy", pod("        initContainers: [{name: init, image: i, imagePullPolicy: always}] #1\n", ""), []want{
+			{"1", "spec.objects[0].spec.initContainers[0].imagePullPolicy", `unsupported imagePullPolicy "always"`, "Always, IfNotPresent, Never"}}},
+		{"terminationMessagePolicy", pod("", "            terminationMessagePolicy: Logs #1\n"), []want{
+			{"1", ctrs + ".terminationMessagePolicy", `unsupported terminationMessagePolicy "Logs"`, "File, FallbackToLogsOnError"}}},
+		{"port protocol", pod("", "            ports: [{containerPort: 80, protocol: HTTP}] #1\n"), []want{
+			{"1", ctrs + ".ports[0].protocol", `unsupported protocol "HTTP"`, "SCTP, TCP, UDP"}}},
+		{"probe scheme", pod("", "            readinessProbe: {httpGet: {path: /, port: 80, scheme: http}} #1\n"), []want{
+			{"1", ctrs + ".readinessProbe.httpGet.scheme", `unsupported scheme "http"`, "HTTP, HTTPS"}}},
+		{"lifecycle scheme", pod("", "            lifecycle: {preStop: {httpGet: {path: /, port: 80, scheme: FTP}}} #1\n"), []want{
+			{"1", ctrs + ".lifecycle.preStop.httpGet.scheme", `unsupported scheme "FTP"`, "HTTP, HTTPS"}}},
+		{"DaemonSet updateStrategy", daemonSet("{type: Sometimes}"), []want{
+			{"1", "spec.objects[0].spec.updateStrategy.type", `unsupported updateStrategy type "Sometimes"`, "RollingUpdate, OnDelete"}}},
+		{"DaemonSet surge and unavailable", daemonSet("{rollingUpdate: {maxSurge: 1}}"), []want{
+			{"1", "spec.objects[0].spec.updateStrategy.rollingUpdate.maxSurge", "may not be set when maxUnavailable is non-zero", "0 when maxUnavailable is non-zero (maxUnavailable defaults to 1)"}}},
+		{"DaemonSet neither", daemonSet("{type: RollingUpdate, rollingUpdate: {maxUnavailable: 0}}"), []want{
+			{"1", "spec.objects[0].spec.updateStrategy.rollingUpdate.maxUnavailable", "cannot be 0 when maxSurge is 0", "a value > 0 when maxSurge is 0"}}},
+		{"DaemonSet negative", daemonSet("{rollingUpdate: {maxUnavailable: -1}}"), []want{
+			{"1", "spec.objects[0].spec.updateStrategy.rollingUpdate.maxUnavailable", "negative value -1", `an integer ≥ 0 or a percentage from "0%" to "100%"`}}},
+		{"DaemonSet bad percentage", daemonSet("{rollingUpdate: {maxUnavailable: 10 percent}}"), []want{
+			{"1", "spec.objects[0].spec.updateStrategy.rollingUpdate.maxUnavailable", `invalid value "10 percent"`, `an integer ≥ 0 or a percentage from "0%" to "100%"`}}},
+	})
+	// What the API server accepts is accepted.
+	mustParse(t, pod(`        dnsPolicy: None
+        dnsConfig: {nameservers: [1.1.1.1]}
+        preemptionPolicy: PreemptLowerPriority
+        os: {name: linux}
+        volumes: [{name: v, hostPath: {path: /x, type: ""}}, {name: w, hostPath: {path: /y, type: DirectoryOrCreate}}]
+        initContainers: [{name: init, image: i, imagePullPolicy: Never}]
+`, `            imagePullPolicy: IfNotPresent
+            terminationMessagePolicy: FallbackToLogsOnError
+            ports: [{containerPort: 80, protocol: SCTP}, {containerPort: 81}]
+            livenessProbe: {httpGet: {path: /, port: 80, scheme: HTTPS}}
+            startupProbe: {httpGet: {path: /, port: 80}}
+            lifecycle: {postStart: {httpGet: {path: /, port: 80, scheme: HTTP}}}
+`))
+	for _, st := range []string{"{type: OnDelete}", "{type: OnDelete, rollingUpdate: {maxSurge: 1}}", "{rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}", `{rollingUpdate: {maxUnavailable: "100%"}}`} {
+		mustParse(t, strings.Replace(daemonSet(st), "#1", "", 1))
+	}
+}
+
+// A manifest's validation goes on past a value that does not decode: every other
+// problem is reported, and none that the value's zero stand-in would make up.
+func TestValidationPastDecodeErrors(t *testing.T) {
+	requireErrors(t, scenario(`  objects:
+    - apiVersion: apps/v1
+      kind: DaemonSet
+      metadata: {name: ds}
+      spec:
+        selector: {matchLabels: {app: ds}}
+        template:
+          metadata: {labels: {app: ds}}
+          spec:
+            containers:
+              - name: c
+                image: nginx
+                resources: {requests: {cpu: lots}} #1
+            tolerations:
+              - key: a
+                operator: Equals #2
+        updateStrategy: {type: Sometimes} #3
+`),
+		want{"1", "spec.objects[0].spec.template.spec.containers[0].resources.requests[cpu]", "quantities must match the regular expression", "a quantity such as 500m, 2 or 1Gi"},
+		want{"2", "spec.objects[0].spec.template.spec.tolerations[0].operator", `unknown operator "Equals"`, "Equal, Exists"},
+		want{"3", "spec.objects[0].spec.updateStrategy.type", `unsupported updateStrategy type "Sometimes"`, "RollingUpdate, OnDelete"})
+
+	// A template label that does not decode makes no selector mismatch; a priority
+	// class name that does not decode, no priority mismatch; a toleration with a field
+	// that does not decode, no problem across its fields; a pod whose manifest has an
+	// error is still a pod expectations may name.
+	requireErrors(t, scenario(`  objects:
+    - apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web}
+      spec:
+        selector: {matchLabels: {app: web}}
+        template:
+          metadata: {labels: {app: 1}} #1
+          spec: {containers: [{name: c, image: i}]}
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: p}
+      spec:
+        priorityClassName: [system-node-critical] #2
+        priority: 2000001000
+        tolerations: [{key: [k], operator: Equal, value: v}] #3
+        containers: [{name: c, image: i, imagePullPolicy: Sometimes}] #4
+  expect:
+    - {at: 1m, pod: default/p, ready: "True"}
+`),
+		want{"1", "spec.objects[0].spec.template.metadata.labels[app]", "got the integer 1, want a string", "a string"},
+		want{"2", "spec.objects[1].spec.priorityClassName", "got a list, want a string", "a string"},
+		want{"3", "spec.objects[1].spec.tolerations[0].key", "got a list, want a string", "a string"},
+		want{"4", "spec.objects[1].spec.containers[0].imagePullPolicy", `unsupported imagePullPolicy "Sometimes"`, "Always, IfNotPresent, Never"})
+
+	// Nor does a field left unset by a misspelt one (no "missing image" for imagee),
+	// nor a value that does not decode make a problem of its own zero.
+	requireErrors(t, scenario(`  objects:
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: 5} #1
+      spec:
+        containers: [{name: c, imagee: nginx}] #2
+    - apiVersion: policy/v1
+      kind: PodDisruptionBudget
+      metadata: {name: b}
+      spec: {unhealthyPodEvictionPolicy: 5, selector: "app=web"} #3
+`),
+		want{"1", "spec.objects[0].metadata.name", "got the integer 5, want a string", "a string"},
+		want{"2", "spec.objects[0].spec.containers[0].imagee", "unknown field", fieldsOf(reflect.TypeFor[corev1.Container]()).names},
+		want{"3", "spec.objects[1].spec.selector", `got the string "app=web", want a mapping`, "a mapping"},
+		want{"3", "spec.objects[1].spec.unhealthyPodEvictionPolicy", "got the integer 5, want a string", "a string"})
 }

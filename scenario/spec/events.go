@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/nodesim/nodesim/node/kubelet"
 )
 
 var (
@@ -19,8 +21,23 @@ var (
 		ActionTaint:        {"taint"},
 		ActionUntaint:      {"taint"},
 	}
+	// conditionStatuses are the statuses a node's Ready expectation may name (Unknown
+	// is the node lifecycle controller's); a pod's are the first two.
 	conditionStatuses = []string{"True", "False", "Unknown"}
+	// settableTypes and settableStatuses are what setCondition may inject: what the
+	// kubelet's SetCondition accepts (node/kubelet), so that the file is refused at
+	// load rather than the event failing (ActionFailed) during the run.
+	settableTypes    = asStrings(kubelet.SettableConditionTypes())
+	settableStatuses = asStrings(kubelet.SettableConditionStatuses())
 )
+
+func asStrings[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
 
 func actionList() string { return strings.Join(actionNames(), ", ") }
 
@@ -75,8 +92,8 @@ func (p *parser) event(n *yaml.Node, path string, r *refs, global *kubeletLayer,
 	if at == nil {
 		p.fail(node, child(path, "at"), allowDuration, "missing at")
 		ok = false
-	} else if d, dok := p.duration(at, child(path, "at")); dok {
-		ev.At = d // after spec.duration is allowed: the event never happens
+	} else if d, dok := p.duration(at, child(path, "at")); dok && p.withinRun(at, child(path, "at"), d, r.end) {
+		ev.At = d
 	} else {
 		ok = false
 	}
@@ -131,7 +148,8 @@ func actionNames() []string {
 	return names
 }
 
-// withinRun checks that an expectation's time is not after the end of the run.
+// withinRun checks that an event's or an expectation's time is not after the end of
+// the run.
 func (p *parser) withinRun(n *yaml.Node, path string, t, end time.Duration) bool {
 	if end > 0 && t > end {
 		p.fail(resolve(n), path, "a time ≤ spec.duration ("+end.String()+")", "%s is after the end of the run", t)
@@ -156,21 +174,26 @@ func (p *parser) targetAction(n *yaml.Node, path string, r *refs, ev *Event) boo
 		}
 	case ActionSetCondition:
 		c := &ev.Condition
+		allowTypes := strings.Join(settableTypes, ", ")
 		if !f.has("type") {
-			p.fail(f.node, f.at("type"), "a condition type such as Ready or MemoryPressure", "missing type")
+			p.fail(f.node, f.at("type"), allowTypes, "missing type")
 			ok = false
-		} else if t, tok := p.str(f.get("type"), f.at("type"), "a condition type such as Ready or MemoryPressure"); tok && t != "" {
+		} else if t, tok := p.str(f.get("type"), f.at("type"), allowTypes); tok && slices.Contains(settableTypes, t) {
 			c.Type = t
 		} else {
 			if tok {
-				p.fail(resolve(f.get("type")), f.at("type"), "a condition type such as Ready or MemoryPressure", "empty type")
+				p.fail(resolve(f.get("type")), f.at("type"), allowTypes, "unknown condition type %q: the kubelet reports only these", t)
 			}
 			ok = false
 		}
-		if !f.has("status") {
-			p.fail(f.node, f.at("status"), strings.Join(conditionStatuses, ", "), "missing status")
+		if v := resolve(f.get("status")); !f.has("status") {
+			p.fail(f.node, f.at("status"), strings.Join(settableStatuses, ", "), "missing status")
 			ok = false
-		} else if s, sok := p.status(f.get("status"), f.at("status"), conditionStatuses); sok {
+		} else if v.Kind == yaml.ScalarNode && v.Value == "Unknown" && !slices.Contains(settableStatuses, v.Value) {
+			p.fail(v, f.at("status"), strings.Join(settableStatuses, ", "),
+				"a kubelet never reports Unknown: the node lifecycle controller sets it when the kubelet stops posting status (stopKubelet, powerOff or partition do that)")
+			ok = false
+		} else if s, sok := p.status(f.get("status"), f.at("status"), settableStatuses); sok {
 			c.Status = s
 		} else {
 			ok = false
@@ -206,7 +229,7 @@ func (p *parser) targetAction(n *yaml.Node, path string, r *refs, ev *Event) boo
 			p.fail(f.node, f.at("taint"), allowTaintMatch, "missing taint")
 			return false
 		}
-		t, tok := p.taint(f.get("taint"), f.at("taint"), true, ev.Action == ActionTaint)
+		t, tok := p.taint(f.get("taint"), f.at("taint"), taintAction, ev.Action == ActionTaint)
 		ev.Taint, ok = t, ok && tok
 	}
 	return ok

@@ -111,7 +111,7 @@ func (p *parser) expectation(n *yaml.Node, path string, r *refs) (Expectation, b
 		s, rok := p.status(pv, pat, statuses)
 		x.Ready, ok = &s, ok && rok
 	case "taint":
-		t, tok := p.taint(pv, pat, true, true)
+		t, tok := p.taint(pv, pat, taintExpect, true)
 		x.Taint, ok = &t, ok && tok
 	case "deleted", "evicted":
 		b, bok := p.boolean(pv, pat)

@@ -123,7 +123,12 @@ func allowedFor(t reflect.Type) string {
 	return "a value of type " + t.String()
 }
 
-// decodeK8s decodes n into v (settable) at path.
+// broke records that the value at path did not decode (its field keeps a zero value),
+// for the checks that follow decoding (see objCheck.broken).
+func (p *parser) broke(path string) { p.brokenPaths = append(p.brokenPaths, path) }
+
+// decodeK8s decodes n into v (settable) at path. Every value that does not decode is
+// reported, and recorded with broke.
 func (p *parser) decodeK8s(n *yaml.Node, path string, v reflect.Value) {
 	n = resolve(n)
 	t := v.Type()
@@ -141,15 +146,18 @@ func (p *parser) decodeK8s(n *yaml.Node, path string, v reflect.Value) {
 	if reflect.PointerTo(t).Implements(jsonUnmarshaler) {
 		data, ok := p.toJSON(n, path)
 		if !ok {
+			p.broke(path)
 			return
 		}
 		if err := v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(data); err != nil {
 			p.fail(n, path, allowedFor(t), "%s", strings.TrimPrefix(err.Error(), "json: "))
+			p.broke(path)
 		}
 		return
 	}
 	wrongType := func() {
 		p.fail(n, path, allowedFor(t), "got %s, want %s", describe(n), allowedFor(t))
+		p.broke(path)
 	}
 	switch t.Kind() {
 	case reflect.Struct:
@@ -158,11 +166,17 @@ func (p *parser) decodeK8s(n *yaml.Node, path string, v reflect.Value) {
 			return
 		}
 		sf := fieldsOf(t)
+		before := len(p.errs)
 		es, _ := p.entries(n, path)
+		if len(p.errs) > before { // a duplicate key: which value was meant?
+			p.broke(path)
+		}
 		for _, e := range es {
 			idx, known := sf.byName[e.key]
 			if !known {
+				// a misspelt field leaves the one meant unset: the object is broken
 				p.fail(e.keyNode, child(path, e.key), sf.names, "unknown field")
+				p.broke(path)
 				continue
 			}
 			p.decodeK8s(e.val, child(path, e.key), fieldByIndex(v, idx))
@@ -172,7 +186,11 @@ func (p *parser) decodeK8s(n *yaml.Node, path string, v reflect.Value) {
 			wrongType()
 			return
 		}
+		before := len(p.errs)
 		es, _ := p.entries(n, path)
+		if len(p.errs) > before {
+			p.broke(path)
+		}
 		m := reflect.MakeMapWithSize(t, len(es))
 		for _, e := range es {
 			ev := reflect.New(t.Elem()).Elem()
@@ -215,6 +233,7 @@ func (p *parser) decodeK8s(n *yaml.Node, path string, v reflect.Value) {
 		}
 		if n.Decode(&i) != nil || v.OverflowInt(i) {
 			p.fail(n, path, allowedFor(t), "%s is out of range", n.Value)
+			p.broke(path)
 			return
 		}
 		v.SetInt(i)
@@ -226,6 +245,7 @@ func (p *parser) decodeK8s(n *yaml.Node, path string, v reflect.Value) {
 		}
 		if n.Decode(&u) != nil || v.OverflowUint(u) {
 			p.fail(n, path, allowedFor(t), "%s is out of range", n.Value)
+			p.broke(path)
 			return
 		}
 		v.SetUint(u)
@@ -237,6 +257,7 @@ func (p *parser) decodeK8s(n *yaml.Node, path string, v reflect.Value) {
 		}
 		if n.Decode(&f) != nil || math.IsNaN(f) || math.IsInf(f, 0) || v.OverflowFloat(f) {
 			p.fail(n, path, allowedFor(t), "%s is not a finite number in range", n.Value)
+			p.broke(path)
 			return
 		}
 		v.SetFloat(f)
@@ -250,12 +271,14 @@ func (p *parser) decodeK8s(n *yaml.Node, path string, v reflect.Value) {
 func (p *parser) decodeViaJSON(n *yaml.Node, path string, v reflect.Value) {
 	data, ok := p.toJSON(n, path)
 	if !ok {
+		p.broke(path)
 		return
 	}
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.DisallowUnknownFields()
 	if err := d.Decode(v.Addr().Interface()); err != nil {
 		p.fail(n, path, allowedFor(v.Type()), "%s", strings.TrimPrefix(err.Error(), "json: "))
+		p.broke(path)
 	}
 }
 

@@ -62,19 +62,46 @@ type objCheck struct {
 	prefix  string     // path of the manifest, e.g. spec.objects[3]
 	version string
 	reg     *registry
+	// broken are the field paths (inside the manifest; "" is all of it) whose values
+	// did not decode: decoding reported them, and they hold zero values.
+	broken []string
 }
 
 // fail reports a problem with field fpath (a Kubernetes field path inside the
-// manifest) at the line of the deepest node of that path present in the file.
+// manifest) at the line of the deepest node of that path present in the file. A
+// problem with a field that did not decode, or with a part or a whole of one, is not
+// reported: decoding has reported it, and the zero value left in its place would only
+// make a second, false, problem.
 func (c *objCheck) fail(fpath, allowed, format string, args ...any) {
-	c.p.fail(nodeAt(c.root, fpath), child(c.prefix, fpath), allowed, format, args...)
+	c.failAt(fpath, fpath, allowed, format, args...)
+}
+
+// failAt is fail at the line of the field blame (when fpath, a missing field, has none).
+func (c *objCheck) failAt(blame, fpath, allowed, format string, args ...any) {
+	if c.isBroken(fpath) || c.isBroken(blame) {
+		return
+	}
+	c.p.fail(nodeAt(c.root, blame), child(c.prefix, fpath), allowed, format, args...)
+}
+
+// isBroken reports whether fpath, a field inside it or a field that contains it did
+// not decode.
+func (c *objCheck) isBroken(fpath string) bool {
+	within := func(inner, outer string) bool {
+		return outer == "" || inner == outer || strings.HasPrefix(inner, outer+".") || strings.HasPrefix(inner, outer+"[")
+	}
+	for _, b := range c.broken {
+		if within(fpath, b) || within(b, fpath) {
+			return true
+		}
+	}
+	return false
 }
 
 // objects decodes and validates spec.objects.
 func (p *parser) objects(items []*yaml.Node, version string, reg *registry) []Object {
 	var out []Object
-	var paths []string
-	var roots []*yaml.Node
+	var checks []*objCheck // of each object of out
 	seen := map[string]int{}
 	for i, item := range items {
 		path := index("spec.objects", i)
@@ -125,11 +152,15 @@ func (p *parser) objects(items []*yaml.Node, version string, reg *registry) []Ob
 			o.PDB = &policyv1.PodDisruptionBudget{}
 			target = o.PDB
 		}
-		before := len(p.errs)
+		// A manifest with values that do not decode is still validated: every check
+		// that involves such a value is left out (objCheck.fail, and the cross-field
+		// checks ask isBroken), the others report what else is wrong.
+		p.brokenPaths = nil
 		p.decodeK8s(root, path, reflect.ValueOf(target).Elem())
-		if len(p.errs) > before {
-			continue // a manifest that does not decode is not validated further
+		for _, b := range p.brokenPaths {
+			c.broken = append(c.broken, strings.TrimPrefix(strings.TrimPrefix(b, path), "."))
 		}
+		p.brokenPaths = nil
 		c.meta(o.Meta(), "metadata")
 		switch kind {
 		case "Pod":
@@ -140,15 +171,7 @@ func (p *parser) objects(items []*yaml.Node, version string, reg *registry) []Ob
 			d.Status = appsv1.DeploymentStatus{}
 			c.replicas(&d.Spec.Replicas)
 			c.workload(d.Spec.Selector, &d.Spec.Template, true)
-			switch d.Spec.Strategy.Type {
-			case "", appsv1.RollingUpdateDeploymentStrategyType:
-			case appsv1.RecreateDeploymentStrategyType:
-				if d.Spec.Strategy.RollingUpdate != nil {
-					c.fail("spec.strategy.rollingUpdate", "no rollingUpdate with type Recreate", "may not be specified when strategy type is 'Recreate'")
-				}
-			default:
-				c.fail("spec.strategy.type", "RollingUpdate, Recreate", "unknown strategy type %q", d.Spec.Strategy.Type)
-			}
+			c.deploymentStrategy(d.Spec.Strategy)
 		case "ReplicaSet":
 			rs := o.ReplicaSet
 			rs.Status = appsv1.ReplicaSetStatus{}
@@ -158,6 +181,7 @@ func (p *parser) objects(items []*yaml.Node, version string, reg *registry) []Ob
 			ds := o.DaemonSet
 			ds.Status = appsv1.DaemonSetStatus{}
 			c.workload(ds.Spec.Selector, &ds.Spec.Template, true)
+			c.daemonSetStrategy(ds.Spec.UpdateStrategy)
 		case "PodDisruptionBudget":
 			o.PDB.Status = policyv1.PodDisruptionBudgetStatus{}
 			c.pdb(o.PDB)
@@ -169,10 +193,9 @@ func (p *parser) objects(items []*yaml.Node, version string, reg *registry) []Ob
 		}
 		seen[key] = o.Line
 		out = append(out, o)
-		paths = append(paths, path)
-		roots = append(roots, root)
+		checks = append(checks, c)
 	}
-	p.checkAdoption(out, paths, roots)
+	p.checkAdoption(out, checks)
 	return out
 }
 
@@ -259,9 +282,19 @@ func (c *objCheck) workload(sel *metav1.LabelSelector, tpl *corev1.PodTemplateSp
 		c.fail("spec.selector", allowSel, "empty selector")
 		return
 	}
+	c.onlyMatchLabels(sel, "spec.selector")
 	s, ok := c.selector(sel, "spec.selector")
-	if ok && !s.Matches(labels.Set(tpl.Labels)) {
+	if ok && !c.isBroken("spec.template.metadata.labels") && !s.Matches(labels.Set(tpl.Labels)) {
 		c.fail("spec.template.metadata.labels", allowSel, "selector does not match template labels")
+	}
+}
+
+// onlyMatchLabels rejects matchExpressions in a workload's or a budget's selector:
+// the controllers model matchLabels selectors only (apiserver.LabelSelector), and a
+// selector whose expressions were dropped would select every pod of the namespace.
+func (c *objCheck) onlyMatchLabels(sel *metav1.LabelSelector, at string) {
+	if len(sel.MatchExpressions) > 0 {
+		c.fail(at+".matchExpressions", "matchLabels", "not supported: the controllers' selectors are modelled with matchLabels only")
 	}
 }
 
@@ -292,7 +325,7 @@ func (c *objCheck) selector(sel *metav1.LabelSelector, at string) (labels.Select
 			}
 		}
 	}
-	if len(c.p.errs) > before {
+	if len(c.p.errs) > before || c.isBroken(at) {
 		return nil, false
 	}
 	s, err := metav1.LabelSelectorAsSelector(sel)
@@ -322,14 +355,13 @@ func (c *objCheck) podSpec(s *corev1.PodSpec, at string, template bool) {
 	}
 	if want, ok := systemPriorities[s.PriorityClassName]; !ok {
 		c.fail(at+".priorityClassName", "system-node-critical, system-cluster-critical, or none", "PriorityClass %q is not defined (PriorityClass objects are not supported)", s.PriorityClassName)
-	} else if s.Priority != nil && *s.Priority != want {
+	} else if s.Priority != nil && *s.Priority != want && !c.isBroken(at+".priorityClassName") {
 		c.fail(at+".priority", fmt.Sprintf("unset, or %d (from priorityClassName)", want), "the integer value of priority (%d) must not be provided in pod spec; priority admission computes %d", *s.Priority, want)
 	}
 
-	// Containers, as the API server requires them.
-	if len(s.Containers) == 0 {
-		c.fail(at+".containers", "at least one container with a name and an image", "missing containers")
-	}
+	// Containers, as the API server requires them, except that none is allowed (the
+	// contract's own example has a pod template without containers; see the package
+	// doc): such a pod requests nothing and is Ready once its kubelet starts it.
 	names := map[string]bool{}
 	for _, group := range []struct {
 		field string
@@ -351,6 +383,7 @@ func (c *objCheck) podSpec(s *corev1.PodSpec, at string, template bool) {
 			}
 		}
 	}
+	c.podEnums(s, at)
 	switch s.RestartPolicy {
 	case "", corev1.RestartPolicyAlways:
 	case corev1.RestartPolicyOnFailure, corev1.RestartPolicyNever:
@@ -358,7 +391,7 @@ func (c *objCheck) podSpec(s *corev1.PodSpec, at string, template bool) {
 			c.fail(at+".restartPolicy", "Always", "restartPolicy %q in a workload's pod template", s.RestartPolicy)
 		}
 	default:
-		c.fail(at+".restartPolicy", "Always, OnFailure, Never", "unknown restartPolicy %q", s.RestartPolicy)
+		c.fail(at+".restartPolicy", "Always, OnFailure, Never", "unsupported restartPolicy %q", s.RestartPolicy)
 	}
 
 	// Where the pod may run.
@@ -385,7 +418,8 @@ func (c *objCheck) podSpec(s *corev1.PodSpec, at string, template bool) {
 	}
 	comparison := c.p.cmpOps
 	for i, t := range s.Tolerations {
-		if field, problem, allowed := tolerationProblem(t, comparison); problem != "" {
+		// one problem per toleration, found across its fields: none of them may be broken
+		if field, problem, allowed := tolerationProblem(t, comparison); problem != "" && !c.isBroken(index(at+".tolerations", i)) {
 			c.fail(index(at+".tolerations", i)+"."+field, allowed, "%s", problem)
 		}
 	}
@@ -462,12 +496,13 @@ func (c *objCheck) pdb(b *policyv1.PodDisruptionBudget) {
 		}
 	}
 	if b.Spec.Selector != nil {
+		c.onlyMatchLabels(b.Spec.Selector, "spec.selector")
 		c.selector(b.Spec.Selector, "spec.selector")
 	}
 	switch p := b.Spec.UnhealthyPodEvictionPolicy; {
 	case p == nil, *p == policyv1.IfHealthyBudget, *p == policyv1.AlwaysAllow:
 	default:
-		c.fail("spec.unhealthyPodEvictionPolicy", "IfHealthyBudget, AlwaysAllow", "unknown policy %q", *p)
+		c.fail("spec.unhealthyPodEvictionPolicy", "IfHealthyBudget, AlwaysAllow", "unsupported unhealthyPodEvictionPolicy %q", *p)
 	}
 }
 
@@ -493,13 +528,16 @@ func set(v reflect.Value, fpath string) bool {
 // checkAdoption rejects objects a controller would adopt (a bare Pod matched by a
 // ReplicaSet's or DaemonSet's selector, a ReplicaSet matched by a Deployment's):
 // adoption is not modelled, and the pod would no longer be bare.
-func (p *parser) checkAdoption(objs []Object, paths []string, roots []*yaml.Node) {
+func (p *parser) checkAdoption(objs []Object, checks []*objCheck) {
 	type owner struct {
 		kind, ns, name string
 		sel            labels.Selector
 	}
 	var podOwners, rsOwners []owner
-	for _, o := range objs {
+	for i, o := range objs {
+		if checks[i].isBroken("spec.selector") {
+			continue
+		}
 		var sel *metav1.LabelSelector
 		switch {
 		case o.ReplicaSet != nil:
@@ -533,7 +571,7 @@ func (p *parser) checkAdoption(objs []Object, paths []string, roots []*yaml.Node
 		m := o.Meta()
 		for _, w := range owners {
 			if w.ns == m.Namespace && w.sel.Matches(labels.Set(m.Labels)) {
-				p.fail(nodeAt(roots[i], "metadata.labels"), child(paths[i], "metadata.labels"), "labels that no workload's selector matches", "%s %s would be adopted by %s %s/%s (adoption is not modelled)", o.Kind, o.Key(), w.kind, w.ns, w.name)
+				checks[i].fail("metadata.labels", "labels that no workload's selector matches", "%s %s would be adopted by %s %s/%s (adoption is not modelled)", o.Kind, o.Key(), w.kind, w.ns, w.name)
 				break
 			}
 		}

@@ -356,14 +356,53 @@ func TestSweep(t *testing.T) {
 			{"1", "spec.sweep.seeds[2]", "duplicate seed 1", "each seed once"}}},
 		{"empty values", scenario("  sweep:\n    vary: {duration: []} #1\n"), []want{
 			{"1", "spec.sweep.vary[duration]", "0 values", "a list of 1 to 1000 values"}}},
-		{"non-scalar value", scenario("  sweep:\n    vary: {duration: [{a: 1}]} #1\n"), []want{
-			{"1", "spec.sweep.vary[duration][0]", "got a mapping", "a single value such as 50s or 300"}}},
+		{"null value", scenario("  sweep:\n    vary: {duration: [5m, null]} #1\n"), []want{
+			{"1", "spec.sweep.vary[duration][1]", "got null", "a value of the field, such as 50s, 300, true or [a=b:NoSchedule]"}}},
+		{"a mapping where a duration goes", scenario("  sweep:\n    vary: {duration: [{a: 1}]} #1\n"), []want{
+			{"1", "spec.sweep.vary[duration][0]", "got a mapping, want a string", "a duration > 0 such as 100s, 5m or 1h30m"}}},
+		{"duplicate list value", scenario("  sweep:\n    vary:\n      kubelet.registerWithTaints: [[], [ ]] #1\n"), []want{
+			{"1", "spec.sweep.vary[kubelet.registerWithTaints][1]", `duplicate value "[]"`, "each value once"}}},
+		{"event after the end with a varied duration", scenario("  events:\n    - {at: 9m, stopKubelet: {node: a}}\n  sweep:\n    vary:\n      duration: [20m, 5m] #1\n"), []want{
+			{"1", "spec.sweep.vary[duration][1]", "with this value, spec.events[0].at (line 11): 9m0s is after the end of the run", "a time ≤ spec.duration (5m0s)"}}},
+		{"feature gate on a version without it", scenario("  kubernetesVersion: \"1.34\"\n  sweep:\n    vary:\n      featureGates.TaintTolerationComparisonOperators: [false, true] #1\n"), []want{
+			{"1", "spec.sweep.vary[featureGates.TaintTolerationComparisonOperators][1]", "exists from Kubernetes 1.35", "false, or kubernetesVersion 1.35 or later"}}},
 	})
+}
+
+// sweep.vary takes a feature gate, and lists and mappings as values: each item of the
+// list is one setting (registerWithTaints: [] or [a=b:NoSchedule]), kept as flow-style
+// YAML that With reads back.
+func TestSweepVaryValues(t *testing.T) {
+	s := mustParse(t, scenario(`  kubernetesVersion: "1.35"
+  sweep:
+    vary:
+      featureGates.TaintTolerationComparisonOperators: [false, true]
+      kubelet.registerWithTaints: [[], ["a=b:NoSchedule"], [{key: k, effect: NoExecute}], "[c:NoSchedule]"]
+      kubelet.shutdownGracePeriodByPodPriority: [[{priority: 0, shutdownGracePeriodSeconds: 10}]]
+`))
+	require.Equal(t, []Vary{
+		{Path: "featureGates.TaintTolerationComparisonOperators", Values: []string{"false", "true"}, Line: 13},
+		{Path: "kubelet.registerWithTaints", Values: []string{"[]", `["a=b:NoSchedule"]`, "[{key: k, effect: NoExecute}]", "[c:NoSchedule]"}, Line: 14},
+		{Path: "kubelet.shutdownGracePeriodByPodPriority", Values: []string{"[{priority: 0, shutdownGracePeriodSeconds: 10}]"}, Line: 15},
+	}, s.Spec.Sweep.Vary)
+	var taints [][]Taint
+	for _, v := range s.Spec.Sweep.Vary[1].Values {
+		w, err := s.With(s.Spec.Sweep.Vary[1].Path, v)
+		require.NoError(t, err, v)
+		taints = append(taints, w.Spec.Nodes[0].Kubelet.RegisterWithTaints)
+	}
+	require.Equal(t, [][]Taint{{}, {{Key: "a", Value: "b", Effect: "NoSchedule"}}, {{Key: "k", Effect: "NoExecute"}}, {{Key: "c", Effect: "NoSchedule"}}}, taints)
+	w, err := s.With("featureGates.TaintTolerationComparisonOperators", "true")
+	require.NoError(t, err)
+	require.True(t, w.Spec.FeatureGates.TaintTolerationComparisonOperators)
+	w, err = s.With(s.Spec.Sweep.Vary[2].Path, s.Spec.Sweep.Vary[2].Values[0])
+	require.NoError(t, err)
+	require.Equal(t, []PriorityGracePeriod{{Priority: 0, ShutdownGracePeriodSeconds: 10}}, w.Spec.Kubelet.ShutdownGracePeriodByPodPriority)
 }
 
 func TestPathsAndActions(t *testing.T) {
 	require.Equal(t, []string{
-		"seed", "duration", "kubernetesVersion", "start",
+		"seed", "duration", "kubernetesVersion", "start", "featureGates.TaintTolerationComparisonOperators",
 		"controllerManager.nodeMonitorPeriod", "controllerManager.nodeMonitorGracePeriod", "controllerManager.nodeStartupGracePeriod",
 		"controllerManager.nodeEvictionRate", "controllerManager.secondaryNodeEvictionRate", "controllerManager.largeClusterSizeThreshold",
 		"controllerManager.unhealthyZoneThreshold", "controllerManager.terminatedPodGCThreshold", "controllerManager.kubeAPIQPS", "controllerManager.kubeAPIBurst", "controllerManager.instances",

@@ -19,6 +19,9 @@ const (
 // withPaths are the paths With and sweep.vary accept, relative to spec.
 var withPaths = func() []string {
 	out := []string{"seed", "duration", "kubernetesVersion", "start"}
+	for _, f := range featureGateFields {
+		out = append(out, "featureGates."+f)
+	}
 	for _, f := range controllerManagerFields {
 		if f == "leaderElection" {
 			for _, g := range leaderElectionFields {
@@ -38,12 +41,15 @@ var withPaths = func() []string {
 }()
 
 // Paths returns every path [Scenario.With] and sweep.vary accept (relative to spec;
-// a leading "spec." is also accepted): seed, duration, kubernetesVersion, start, and each
-// field of controllerManager (leaderElection.* included), apiServer and kubelet.
+// a leading "spec." is also accepted): seed, duration, kubernetesVersion, start, each
+// feature gate of featureGates, and each field of controllerManager (leaderElection.*
+// included), apiServer and kubelet. The entries of nodes, objects, events and expect
+// have no paths: a value for one node or object is set in the file (a node's kubelet:
+// overrides the varied spec.kubelet field).
 func Paths() []string { return slices.Clone(withPaths) }
 
 // With returns a copy of the scenario with one field set, as if the file had said
-// so: value is YAML ("50s", "300", "[a=b:NoSchedule]"), path one of [Paths]. The copy
+// so: value is YAML ("50s", "300", "[a=b:NoSchedule]", "[]"), path one of [Paths]. The copy
 // is validated like the file (a kubelet field changed here still loses to a node's
 // own kubelet: override, a kubernetesVersion changed here re-picks every default
 // the file leaves unset). Calls chain; setting a path again replaces its value.
@@ -149,15 +155,21 @@ func (p *parser) sweep(n *yaml.Node, path string, seed uint64) *Sweep {
 			var lines []int
 			for i, item := range items {
 				s := resolve(item)
-				if s.Kind != yaml.ScalarNode || s.ShortTag() == tagNull {
-					p.fail(s, index(at, i), "a single value such as 50s or 300", "got %s", describe(s))
+				if s.ShortTag() == tagNull {
+					p.fail(s, index(at, i), "a value of the field, such as 50s, 300, true or [a=b:NoSchedule]", "got %s", describe(s))
 					continue
 				}
-				if slices.Contains(v.Values, s.Value) {
-					p.fail(s, index(at, i), "each value once", "duplicate value %q", s.Value)
+				// each item is one setting; a list or a mapping (registerWithTaints: [],
+				// [a=b:NoSchedule]) is kept as flow-style YAML, which With reads back
+				val := s.Value
+				if s.Kind != yaml.ScalarNode {
+					val = flowYAML(s)
+				}
+				if slices.Contains(v.Values, val) {
+					p.fail(s, index(at, i), "each value once", "duplicate value %q", val)
 					continue
 				}
-				v.Values = append(v.Values, s.Value)
+				v.Values = append(v.Values, val)
 				lines = append(lines, s.Line)
 			}
 			sw.Vary = append(sw.Vary, v)
@@ -165,6 +177,28 @@ func (p *parser) sweep(n *yaml.Node, path string, seed uint64) *Sweep {
 		}
 	}
 	return sw
+}
+
+// flowYAML renders a list or mapping as one line of flow-style YAML (aliases expanded,
+// comments dropped), such as [a=b:NoSchedule] or {priority: 0, shutdownGracePeriodSeconds: 10}.
+func flowYAML(n *yaml.Node) string {
+	var cp func(n *yaml.Node) *yaml.Node
+	cp = func(n *yaml.Node) *yaml.Node {
+		n = resolve(n)
+		c := &yaml.Node{Kind: n.Kind, Tag: n.Tag, Value: n.Value, Style: n.Style &^ (yaml.LiteralStyle | yaml.FoldedStyle)}
+		if n.Kind != yaml.ScalarNode {
+			c.Style = yaml.FlowStyle
+		}
+		for _, ch := range n.Content {
+			c.Content = append(c.Content, cp(ch))
+		}
+		return c
+	}
+	out, err := yaml.Marshal(cp(n))
+	if err != nil { // not reachable for a node the parser produced; With reports it
+		return describe(n)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // checkSweep checks every sweep value by loading the file with it, and reports

@@ -71,15 +71,32 @@ func validateTaint(t Taint, needEffect bool) string {
 	return ""
 }
 
-// taint reads a taint written as a string or, when objectForm, as {key, value,
-// effect} (the KubeletConfiguration form, which also has timeAdded and rejects it).
-func (p *parser) taint(n *yaml.Node, path string, objectForm, needEffect bool) (Taint, bool) {
+// taintUse is where a taint is written, for the message about timeAdded.
+type taintUse int
+
+const (
+	taintRegister taintUse = iota // kubelet registerWithTaints
+	taintAction                   // a taint or untaint event
+	taintExpect                   // a node expectation
+)
+
+// timeAddedProblem says why a taint written as an object may not have timeAdded.
+var timeAddedProblem = map[taintUse]string{
+	taintRegister: "the kubelet rejects a registerWithTaints taint with timeAdded",
+	taintAction:   "a taint action cannot set timeAdded (kubectl taint takes key[=value]:Effect only); a NoExecute taint gets the time of the event",
+	taintExpect:   "an expectation matches a taint by key, value and effect; timeAdded is not compared",
+}
+
+// taint reads a taint written as a string or as {key, value, effect} (the
+// KubeletConfiguration form, whose timeAdded is rejected: use says where the taint
+// is written, for the message).
+func (p *parser) taint(n *yaml.Node, path string, use taintUse, needEffect bool) (Taint, bool) {
 	allowed := allowTaintMatch
 	if !needEffect {
 		allowed = allowUntaint
 	}
 	r := resolve(n)
-	if objectForm && r != nil && r.Kind == yaml.MappingNode {
+	if r != nil && r.Kind == yaml.MappingNode {
 		allowed = allowTaint
 		f, ok := p.object(r, path, "key", "value", "effect", "timeAdded")
 		if !ok {
@@ -101,7 +118,7 @@ func (p *parser) taint(n *yaml.Node, path string, objectForm, needEffect bool) (
 			}
 		}
 		if f.has("timeAdded") {
-			p.fail(resolve(f.get("timeAdded")), f.at("timeAdded"), "no timeAdded", "the kubelet rejects a registerWithTaints taint with timeAdded")
+			p.fail(resolve(f.get("timeAdded")), f.at("timeAdded"), "no timeAdded", "%s", timeAddedProblem[use])
 			ok = false
 		}
 		if !ok {
@@ -113,9 +130,7 @@ func (p *parser) taint(n *yaml.Node, path string, objectForm, needEffect bool) (
 		}
 		return t, true
 	}
-	if objectForm {
-		allowed = allowTaint
-	}
+	allowed = allowTaint
 	s, ok := p.str(n, path, allowed)
 	if !ok {
 		return Taint{}, false

@@ -82,8 +82,7 @@ type Spec struct {
 	// strictly and defaulted (namespace "default", replicas 1).
 	Objects []Object
 	// Events are the actions of spec.events in file order (not sorted by time: run
-	// them ordered by (At, index)). An event after Duration is valid and never
-	// happens (generators of random scenarios rely on that).
+	// them ordered by (At, index)); none is after Duration.
 	Events []Event
 	// Expect are the expectations of spec.expect, in file order; none is after
 	// Duration.
@@ -379,11 +378,19 @@ func (t Target) String() string {
 	return s
 }
 
-// Condition is the node condition of a setCondition event.
+// Condition is the node condition of a setCondition event: what the kubelet reports
+// from its next status update (node/kubelet Kubelet.SetCondition accepts exactly these
+// types and statuses).
 type Condition struct {
-	Type    string // Ready, MemoryPressure, DiskPressure, PIDPressure, NetworkUnavailable or any other type
-	Status  string // True, False or Unknown
-	Reason  string
+	Type   string // Ready, MemoryPressure, DiskPressure, PIDPressure or NetworkUnavailable
+	Status string // True or False (a kubelet never reports Unknown)
+	// Reason is the condition's reason, except for Ready: the kubelet's ReadyCondition
+	// setter always reports KubeletReady or KubeletNotReady (the cause goes in the
+	// message), so a Ready reason is not used. Empty: the kubelet's own
+	// (KubeletHasInsufficientMemory, …).
+	Reason string
+	// Message is the condition's message. Empty: the kubelet's own; for Ready False,
+	// "container runtime is down".
 	Message string
 }
 

@@ -3,9 +3,11 @@ package spec
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -103,6 +105,7 @@ type parser struct {
 	laterChecks []func() // checks of references, run once everything is declared
 	sweepLines  [][]int  // line of each sweep.vary value
 	cmpOps      bool     // spec.featureGates.TaintTolerationComparisonOperators
+	brokenPaths []string // paths of the manifest values decodeK8s could not decode
 }
 
 // later runs check once the whole file has been read (references may point forward,
@@ -270,30 +273,47 @@ func (p *parser) str(n *yaml.Node, path, allowed string) (string, bool) {
 // duration reads a Go duration string (100s, 5m, 1h30m; a bare 0 is allowed).
 // Negative durations are errors.
 func (p *parser) duration(n *yaml.Node, path string) (time.Duration, bool) {
-	s, ok := p.scalar(n, path, allowDuration, tagStr, tagInt)
-	if !ok {
-		return 0, false
-	}
-	d, err := time.ParseDuration(s.Value)
-	if err != nil {
-		p.fail(s, path, allowDuration, "%q is not a duration", s.Value)
-		return 0, false
-	}
-	if d < 0 {
-		p.fail(s, path, allowDuration, "negative duration %s", s.Value)
-		return 0, false
-	}
-	return d, true
+	return p.durationAllowed(n, path, allowDuration)
 }
 
 // positiveDuration reads a duration that must be > 0.
 func (p *parser) positiveDuration(n *yaml.Node, path string) (time.Duration, bool) {
-	d, ok := p.duration(n, path)
+	d, ok := p.durationAllowed(n, path, allowPosDuration)
 	if ok && d == 0 {
 		p.fail(resolve(n), path, allowPosDuration, "must be greater than 0")
 		return 0, false
 	}
 	return d, ok
+}
+
+// durationSyntax is the syntax time.ParseDuration accepts (besides a bare 0): a
+// well-formed string it rejects is out of range.
+var durationSyntax = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[-+]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+$`)
+})
+
+// durationAllowed reads a duration ≥ 0; allowed is the text of every error.
+func (p *parser) durationAllowed(n *yaml.Node, path, allowed string) (time.Duration, bool) {
+	s, ok := p.scalar(n, path, allowed, tagStr, tagInt)
+	if !ok {
+		return 0, false
+	}
+	d, err := time.ParseDuration(s.Value)
+	switch {
+	case err != nil && durationSyntax().MatchString(s.Value) && !strings.HasPrefix(s.Value, "-"):
+		p.fail(s, path, allowed, "%s is too large: a duration is at most %s (about 292 years)", s.Value, time.Duration(math.MaxInt64))
+		return 0, false
+	case err != nil && durationSyntax().MatchString(s.Value):
+		p.fail(s, path, allowed, "negative duration %s", s.Value)
+		return 0, false
+	case err != nil:
+		p.fail(s, path, allowed, "%q is not a duration", s.Value)
+		return 0, false
+	case d < 0:
+		p.fail(s, path, allowed, "negative duration %s", s.Value)
+		return 0, false
+	}
+	return d, true
 }
 
 // integer reads an integer in [lo, hi].
