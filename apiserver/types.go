@@ -313,6 +313,44 @@ type PreferredSchedulingTerm struct {
 	Preference NodeSelectorTerm
 }
 
+// Values of TopologySpreadConstraint's WhenUnsatisfiable and of its node inclusion
+// policies (core/v1 UnsatisfiableConstraintAction, NodeInclusionPolicy).
+const (
+	DoNotSchedule  = "DoNotSchedule"
+	ScheduleAnyway = "ScheduleAnyway"
+	PolicyHonor    = "Honor"
+	PolicyIgnore   = "Ignore"
+)
+
+// TopologySpreadConstraint is one entry of a pod's spec.topologySpreadConstraints,
+// with the API's defaults applied (the loader fills them in): MinDomains 1,
+// NodeAffinityPolicy Honor, NodeTaintsPolicy Ignore.
+type TopologySpreadConstraint struct {
+	MaxSkew     int32
+	TopologyKey string
+	// WhenUnsatisfiable is DoNotSchedule (a filter) or ScheduleAnyway (a score).
+	WhenUnsatisfiable string
+	// Selector is labelSelector; nil selects no pod (metav1's nil selector).
+	Selector *PodSelector
+	// MatchLabelKeys are pod label keys whose values, taken from the pod being
+	// scheduled, are added to Selector (a key the pod lacks is skipped).
+	MatchLabelKeys []string
+	MinDomains     int32
+	// NodeAffinityPolicy says whether a node must match the pod's node selector and
+	// required node affinity to count (Honor) or not (Ignore); NodeTaintsPolicy
+	// whether its NoSchedule and NoExecute taints must be tolerated (Honor).
+	NodeAffinityPolicy string
+	NodeTaintsPolicy   string
+}
+
+// PodSelector is a label selector over pods (metav1.LabelSelector): every
+// matchLabels pair and every matchExpressions requirement (In, NotIn, Exists,
+// DoesNotExist) must hold; an empty one matches every pod.
+type PodSelector struct {
+	MatchLabels      map[string]string
+	MatchExpressions []NodeSelectorRequirement
+}
+
 // Priorities of the two system priority classes (scheduling.k8s.io).
 const (
 	SystemClusterCritical         = "system-cluster-critical"
@@ -333,7 +371,11 @@ type PodSpec struct {
 	RequiredNodeAffinity []NodeSelectorTerm
 	// PreferredNodeAffinity is nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution:
 	// the scheduler's NodeAffinity score adds the weights of the terms a node matches.
-	PreferredNodeAffinity         []PreferredSchedulingTerm
+	PreferredNodeAffinity []PreferredSchedulingTerm
+	// TopologySpreadConstraints is spec.topologySpreadConstraints: the scheduler's
+	// PodTopologySpread filters on the DoNotSchedule ones and scores the
+	// ScheduleAnyway ones, instead of its system default constraints.
+	TopologySpreadConstraints     []TopologySpreadConstraint
 	PriorityClassName             string
 	Priority                      int32
 	TerminationGracePeriodSeconds int64
@@ -357,6 +399,14 @@ func (s *PodSpec) DeepCopy() *PodSpec {
 	c.NodeSelector = copyMap(s.NodeSelector)
 	c.RequiredNodeAffinity = slices.Clone(s.RequiredNodeAffinity)
 	c.PreferredNodeAffinity = slices.Clone(s.PreferredNodeAffinity)
+	c.TopologySpreadConstraints = slices.Clone(s.TopologySpreadConstraints)
+	for i := range c.TopologySpreadConstraints {
+		t := &c.TopologySpreadConstraints[i]
+		t.MatchLabelKeys = slices.Clone(t.MatchLabelKeys)
+		if t.Selector != nil {
+			t.Selector = &PodSelector{MatchLabels: copyMap(t.Selector.MatchLabels), MatchExpressions: slices.Clone(t.Selector.MatchExpressions)}
+		}
+	}
 	return &c
 }
 

@@ -74,6 +74,35 @@ func convertTerm(t corev1.NodeSelectorTerm) apiserver.NodeSelectorTerm {
 	return term
 }
 
+// convertSpread converts spec.topologySpreadConstraints with the API's defaults
+// (minDomains 1, nodeAffinityPolicy Honor, nodeTaintsPolicy Ignore).
+func convertSpread(in []corev1.TopologySpreadConstraint) []apiserver.TopologySpreadConstraint {
+	var out []apiserver.TopologySpreadConstraint
+	for _, c := range in {
+		t := apiserver.TopologySpreadConstraint{MaxSkew: c.MaxSkew, TopologyKey: c.TopologyKey,
+			WhenUnsatisfiable: string(c.WhenUnsatisfiable), MatchLabelKeys: append([]string(nil), c.MatchLabelKeys...),
+			MinDomains: 1, NodeAffinityPolicy: apiserver.PolicyHonor, NodeTaintsPolicy: apiserver.PolicyIgnore}
+		if c.MinDomains != nil {
+			t.MinDomains = *c.MinDomains
+		}
+		if c.NodeAffinityPolicy != nil {
+			t.NodeAffinityPolicy = string(*c.NodeAffinityPolicy)
+		}
+		if c.NodeTaintsPolicy != nil {
+			t.NodeTaintsPolicy = string(*c.NodeTaintsPolicy)
+		}
+		if sel := c.LabelSelector; sel != nil {
+			t.Selector = &apiserver.PodSelector{MatchLabels: copyLabels(sel.MatchLabels)}
+			for _, r := range sel.MatchExpressions {
+				t.Selector.MatchExpressions = append(t.Selector.MatchExpressions, apiserver.NodeSelectorRequirement{
+					Key: r.Key, Operator: string(r.Operator), Values: append([]string(nil), r.Values...)})
+			}
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
 // podFromSpec converts a pod spec (of a Pod or a workload template).
 func podFromSpec(meta apiserver.ObjectMeta, ps *corev1.PodSpec) *apiserver.Pod {
 	p := &apiserver.PodSpec{
@@ -81,6 +110,7 @@ func podFromSpec(meta apiserver.ObjectMeta, ps *corev1.PodSpec) *apiserver.Pod {
 		NodeSelector:                  copyLabels(ps.NodeSelector),
 		RequiredNodeAffinity:          convertAffinity(ps.Affinity),
 		PreferredNodeAffinity:         convertPreferred(ps.Affinity),
+		TopologySpreadConstraints:     convertSpread(ps.TopologySpreadConstraints),
 		PriorityClassName:             ps.PriorityClassName,
 		TerminationGracePeriodSeconds: defaultGracePeriod,
 		HostNetwork:                   ps.HostNetwork,

@@ -15,11 +15,21 @@ import (
 // which PodTopologySpread scores as well.
 func BenchmarkScheduler(b *testing.B) {
 	for _, owned := range []bool{false, true} {
-		b.Run(map[bool]string{false: "bare", true: "replicaset"}[owned], func(b *testing.B) { benchScheduler(b, owned) })
+		b.Run(map[bool]string{false: "bare", true: "replicaset"}[owned], func(b *testing.B) { benchScheduler(b, owned, nil) })
+	}
+	// pods with a zone constraint of their own, ScheduleAnyway and DoNotSchedule: each
+	// cycle counts the pods in the cache again (podspread.go), as upstream's PreScore
+	// and PreFilter do
+	zone := apiserver.TopologySpreadConstraint{MaxSkew: 1, TopologyKey: apiserver.LabelZone,
+		Selector: &apiserver.PodSelector{MatchLabels: map[string]string{"app": "web"}}, MinDomains: 1}
+	for _, when := range []string{apiserver.ScheduleAnyway, apiserver.DoNotSchedule} {
+		c := zone
+		c.WhenUnsatisfiable = when
+		b.Run("own-spread-"+when, func(b *testing.B) { benchScheduler(b, true, []apiserver.TopologySpreadConstraint{c}) })
 	}
 }
 
-func benchScheduler(b *testing.B, owned bool) {
+func benchScheduler(b *testing.B, owned bool, spread []apiserver.TopologySpreadConstraint) {
 	const nodes, pods = 1000, 10000
 	b.ReportAllocs()
 	var total time.Duration
@@ -54,7 +64,7 @@ func benchScheduler(b *testing.B, owned bool) {
 		for i := range pods {
 			_, _ = s.Pods.Create(c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: fmt.Sprintf("p-%05d", i),
 				Labels: map[string]string{"app": "web"}, OwnerReferences: refs},
-				PodSpec: &apiserver.PodSpec{Requests: apiserver.Resources{MilliCPU: 100, Memory: 128 << 20}}})
+				PodSpec: &apiserver.PodSpec{Requests: apiserver.Resources{MilliCPU: 100, Memory: 128 << 20}, TopologySpreadConstraints: spread}})
 		}
 		b.StartTimer()
 		start := time.Now()

@@ -47,6 +47,8 @@ const (
 	failTaint
 	failAffinity
 	failResources
+	failSpread      // PodTopologySpread: the skew would exceed maxSkew
+	failSpreadLabel // PodTopologySpread: the node lacks a constraint's topology key
 )
 
 // insufficient resources bits
@@ -340,6 +342,8 @@ type fitCounts struct {
 	taints                                            []taintCount // distinct untolerated taints are few
 	// absent: nodes outside NodeAffinity's PreFilterResult, counted from 1.33
 	absent int
+	// spread, spreadLabel: PodTopologySpread's two reasons
+	spread, spreadLabel int
 }
 
 type taintCount struct {
@@ -361,6 +365,10 @@ func (c *fitCounts) add(r filterResult, d int) {
 		c.taints[i].n += d
 	case failAffinity:
 		c.affinity += d
+	case failSpread:
+		c.spread += d
+	case failSpreadLabel:
+		c.spreadLabel += d
 	case failResources:
 		if r.ins&insPods != 0 {
 			c.tooManyPods += d
@@ -390,6 +398,9 @@ func (c *fitCounts) rejectors() uint8 {
 	if c.tooManyPods > 0 || c.cpu > 0 || c.memory > 0 {
 		r |= rejFit
 	}
+	if c.spread > 0 || c.spreadLabel > 0 {
+		r |= rejSpread
+	}
 	return r
 }
 
@@ -402,7 +413,7 @@ func (c *fitCounts) message(total int, genericTaint bool) string {
 	if total == 0 {
 		return ErrReasonNoNodes
 	}
-	parts := make([]string, 0, 5+len(c.taints))
+	parts := make([]string, 0, 8+len(c.taints))
 	add := func(n int, reason string) {
 		if n > 0 {
 			parts = append(parts, strconv.Itoa(n)+" "+reason)
@@ -425,6 +436,8 @@ func (c *fitCounts) message(total int, genericTaint bool) string {
 	add(c.tooManyPods, ErrReasonTooManyPods)
 	add(c.cpu, "Insufficient cpu")
 	add(c.memory, "Insufficient memory")
+	add(c.spread, ErrReasonConstraintsNotMatch)
+	add(c.spreadLabel, ErrReasonNodeLabelNotMatch)
 	sort.Strings(parts)
 	return "0/" + strconv.Itoa(total) + " nodes are available: " + strings.Join(parts, ", ") + "."
 }

@@ -31,8 +31,10 @@ const (
 	rejTaint                           // TaintToleration
 	rejAffinity                        // NodeAffinity
 	rejFit                             // NodeResourcesFit
+	rejSpread                          // PodTopologySpread
 	numRejectors     = iota
-	rejFitIndex      = numRejectors - 1
+	rejFitIndex      = 3
+	rejSpreadIndex   = 4
 )
 
 // Ticker periods of PriorityQueue.Run: the backoff flush (flushBackoffQCompleted,
@@ -349,13 +351,19 @@ func (sc *Scheduler) onNodeEvent(o, n *apiserver.Node) {
 		if o != nil && !nodeUpdateEvent(o, n) {
 			return
 		}
+		// PodTopologySpread registers Node Add, UpdateNodeLabel and UpdateNodeTaint
+		// (which spec.unschedulable turning false gives) only: a pod no other plugin
+		// rejected stays for another update.
+		spreadEvent := o == nil || !maps.Equal(o.Labels, n.Labels) || !sameTaints(o.Taints, n.Taints) || (o.Unschedulable && !n.Unschedulable)
 		ni := sc.infos[n.Name]
-		sc.moveIf(func(qp *qpod) bool { return preCheckForNode(qp.pod, ni, sc.s.Config.ComparisonOperators) })
+		sc.moveIf(func(qp *qpod) bool {
+			return (spreadEvent || qp.rej != rejSpread) && preCheckForNode(qp.pod, ni, sc.s.Config.ComparisonOperators)
+		})
 		return
 	}
 	// Hints: only the plugins that registered one of the update's events, and that
 	// rejected some pod, are asked.
-	interested := uint8(rejUnschedulable | rejTaint | rejAffinity | rejFit) // Node/Add
+	interested := uint8(rejUnschedulable | rejTaint | rejAffinity | rejFit | rejSpread) // Node/Add
 	if o != nil {
 		interested = nodeUpdatePlugins(o, n)
 	}
@@ -370,28 +378,95 @@ func (sc *Scheduler) onNodeEvent(o, n *apiserver.Node) {
 	sc.moveIf(func(qp *qpod) bool { return nodeHint(qp.pod, qp.rej&interested, o, n, cmpOps) })
 }
 
-// onAssignedPodDelete is deletePodFromCache's AssignedPodDelete event: only
-// NodeResourcesFit registers it (Pod/Delete; AssignedPod/Delete from 1.34), and its
-// hint queues every pod it rejected when the deleted pod was bound.
-func (sc *Scheduler) onAssignedPodDelete() {
-	if sc.unschedBy[rejFitIndex] == 0 {
+// onNodeDelete is deleteNodeFromCache's NodeDelete event, which moves pods from
+// 1.33 (with hints; 1.31's handler only updates the cache): of the modelled plugins
+// only PodTopologySpread registers it, and its hint queues a pod when the deleted
+// node had the topology keys of all its DoNotSchedule constraints.
+func (sc *Scheduler) onNodeDelete(o *apiserver.Node) {
+	if !sc.cfg.QueueingHints || sc.unschedBy[rejSpreadIndex] == 0 {
 		return
 	}
-	sc.moveIf(func(qp *qpod) bool { return qp.rej&rejFit != 0 })
+	sc.moveIf(func(qp *qpod) bool {
+		return qp.rej&rejSpread != 0 && labelsHaveKeys(o.Labels, constraintsOf(qp.pod, apiserver.DoNotSchedule))
+	})
+}
+
+// onAssignedPodDelete is deletePodFromCache's AssignedPodDelete event for the bound
+// pod q (gone: deleted, or terminal, which the scheduler's informer sees as a delete;
+// otherwise its resources changed). NodeResourcesFit registers it (Pod/Delete;
+// AssignedPod/Delete from 1.34), and its hint queues every pod it rejected;
+// PodTopologySpread registers it too (Pod/Delete), its hint queuing a pod of q's
+// namespace that one of its DoNotSchedule constraints' selectors matches q for
+// (isSchedulableAfterAssignedPodChange). Without hints (1.31) every pod either
+// rejected moves.
+func (sc *Scheduler) onAssignedPodDelete(q *apiserver.Pod, gone bool) {
+	fit, spread := sc.unschedBy[rejFitIndex] > 0, gone && sc.unschedBy[rejSpreadIndex] > 0
+	if !fit && !spread {
+		return
+	}
+	sc.moveIf(func(qp *qpod) bool {
+		if qp.rej&rejFit != 0 {
+			return true
+		}
+		if !spread || qp.rej&rejSpread == 0 {
+			return false
+		}
+		return !sc.cfg.QueueingHints || qp.pod.Namespace == q.Namespace && spreadSelects(qp.pod, q)
+	})
+}
+
+// onAssignedPodAdd is addPodToCache's AssignedPodAdd event for q, a pod newly bound
+// (or first seen bound): PodTopologySpread registers it, its hint queuing a pod of
+// q's namespace that one of its DoNotSchedule constraints' selectors matches q for.
+// Without hints (1.31, AssignedPodAdded) the pods it rejected in q's namespace move.
+func (sc *Scheduler) onAssignedPodAdd(q *apiserver.Pod) {
+	if sc.unschedBy[rejSpreadIndex] == 0 {
+		return
+	}
+	sc.moveIf(func(qp *qpod) bool {
+		return qp.rej&rejSpread != 0 && qp.pod.Namespace == q.Namespace && (!sc.cfg.QueueingHints || spreadSelects(qp.pod, q))
+	})
+}
+
+// honorsTaints reports whether a DoNotSchedule constraint of p has nodeTaintsPolicy
+// Honor: PodTopologySpread's hint for a change of the pod's own tolerations
+// (isSchedulableAfterTargetPodChange; the pod's label changes, its other case, do not
+// happen in nodesim).
+func honorsTaints(p *apiserver.Pod) bool {
+	for _, c := range constraintsOf(p, apiserver.DoNotSchedule) {
+		if c.honorTaints {
+			return true
+		}
+	}
+	return false
+}
+
+// spreadSelects reports whether a DoNotSchedule constraint of p selects q
+// (podLabelsMatchSpreadConstraints).
+func spreadSelects(p, q *apiserver.Pod) bool {
+	cons := constraintsOf(p, apiserver.DoNotSchedule)
+	for i := range cons {
+		if cons[i].sel.matches(q.Labels) {
+			return true
+		}
+	}
+	return false
 }
 
 // onOwnUpdate is the queue's Update for a pod in the unschedulable pool whose
 // scheduling fields changed. Without hints any update moves it (isPodUpdated);
 // with hints, TaintToleration queues it on a toleration change, NodeUnschedulable
 // when it now tolerates the unschedulable taint, NodeResourcesFit when its
-// requests went down (UpdatePodScaleDown); a changed node selector or affinity
+// requests went down (UpdatePodScaleDown), PodTopologySpread on a toleration change
+// when a DoNotSchedule constraint honors taints; a changed node selector or affinity
 // (mutable only while the pod is gated) has no hint and leaves it.
 func (sc *Scheduler) onOwnUpdate(qp *qpod, o, n *apiserver.Pod) {
 	if sc.cfg.QueueingHints {
 		tolChanged := !slices.EqualFunc(o.Tolerations, n.Tolerations, sameToleration)
 		queue := qp.rej&rejTaint != 0 && tolChanged ||
 			qp.rej&rejUnschedulable != 0 && tolChanged && taint.TolerationsTolerateTaint(n.Tolerations, unschedulableTaint, sc.s.Config.ComparisonOperators) ||
-			qp.rej&rejFit != 0 && (n.Requests.MilliCPU < o.Requests.MilliCPU || n.Requests.Memory < o.Requests.Memory)
+			qp.rej&rejFit != 0 && (n.Requests.MilliCPU < o.Requests.MilliCPU || n.Requests.Memory < o.Requests.Memory) ||
+			qp.rej&rejSpread != 0 && tolChanged && honorsTaints(n)
 		if !queue {
 			return
 		}
@@ -468,6 +543,10 @@ func nodeUpdatePlugins(o, n *apiserver.Node) uint8 {
 	if o.Allocatable != n.Allocatable {
 		r |= rejFit
 	}
+	// PodTopologySpread: Node/UpdateNodeLabel and UpdateNodeTaint
+	if !maps.Equal(o.Labels, n.Labels) || !sameTaints(o.Taints, n.Taints) {
+		r |= rejSpread
+	}
 	return r
 }
 
@@ -501,6 +580,9 @@ func nodeHint(p *apiserver.Pod, rej uint8, o, n *apiserver.Node, cmpOps bool) bo
 	if rej&rejAffinity != 0 && matchesAffinity(p, n) && (o == nil || !matchesAffinity(p, o)) {
 		return true
 	}
+	if rej&rejSpread != 0 && spreadNodeHint(p, o, n) {
+		return true
+	}
 	if rej&rejFit != 0 && insufficientResources(p, n.Allocatable, apiserver.Resources{}, 0) == 0 {
 		if o == nil {
 			return true
@@ -511,6 +593,30 @@ func nodeHint(p *apiserver.Pod, rej uint8, o, n *apiserver.Node, cmpOps bool) bo
 		}
 	}
 	return false
+}
+
+// spreadNodeHint is PodTopologySpread's isSchedulableAfterNodeChange for a node
+// added (o nil) or updated: the node has the keys of all the pod's DoNotSchedule
+// constraints and is new, or had them not before, or keeps them with a key's value
+// or its taints changed; an update that takes the keys away queues it too.
+func spreadNodeHint(p *apiserver.Pod, o, n *apiserver.Node) bool {
+	cons := constraintsOf(p, apiserver.DoNotSchedule)
+	now := labelsHaveKeys(n.Labels, cons)
+	if o == nil {
+		return now
+	}
+	if was := labelsHaveKeys(o.Labels, cons); was != now {
+		return true
+	}
+	if !now {
+		return false
+	}
+	for i := range cons {
+		if o.Labels[cons[i].key] != n.Labels[cons[i].key] {
+			return true
+		}
+	}
+	return !sameTaints(o.Taints, n.Taints)
 }
 
 func matchesAffinity(p *apiserver.Pod, n *apiserver.Node) bool {

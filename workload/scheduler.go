@@ -2,6 +2,7 @@ package workload
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -178,6 +179,10 @@ type podAcct struct {
 	node   string
 	req    apiserver.Resources
 	spread spreadKey
+	// what a pod's own spread constraints count it by (spreadTracker)
+	ns       string
+	labels   map[string]string
+	deleting bool
 }
 
 // Scheduler places pending pods (spec.nodeName empty) on nodes: filters
@@ -217,6 +222,18 @@ type Scheduler struct {
 	rsKey       string  // the last ReplicaSet key spreadScores looked up (rsKeyOf)
 	spreadRaw   []int64
 	ties        []*nodeInfo
+	// the pod's own topology spread constraints (podspread.go): hard is the filter
+	// state of the cycle's pod (nil: none), ownCounts and ownCounted scratch space
+	hard       *spreadFilter
+	ownCounts  []int32
+	ownCounted []bool
+	// trackers count the pods each selector of a pod's own constraints matches, per
+	// namespace (spreadTracker); none until such a pod is scheduled
+	trackers map[string][]*spreadTracker
+	// keyTopos hold the nodes' values of the keys those constraints name; nodesGen
+	// counts changes to the nodes and their labels, which make them stale
+	keyTopos map[string]*keyTopo
+	nodesGen uint64
 
 	// The node tree (pkg/scheduler/backend/cache/node_tree.go): the cache lists nodes
 	// one of each zone in turn, zones in order of first appearance, a zone's nodes in
@@ -323,6 +340,7 @@ func (sc *Scheduler) Start() {
 	sc.backTimer, _ = e.NewTimer(sc.flushBackoff)
 	sc.leftTimer, _ = e.NewTimer(sc.flushLeftover)
 	sc.spread, sc.spreadOn, sc.zoneOf, sc.zoneIDs, sc.zoneNames = map[uint64]*spreadOwner{}, false, nil, map[string]uint32{}, nil
+	sc.trackers, sc.keyTopos = nil, nil
 	sc.nodeInf = apiserver.NewInformer(sc.s.Nodes, sc.c, sc.cfg.WatchLatency)
 	sc.infos, sc.lastInfo = make(map[string]*nodeInfo, sc.nodeInf.Len()), nil
 	for _, n := range sc.nodeInf.List() {
@@ -410,6 +428,9 @@ func (sc *Scheduler) setNode(n *apiserver.Node) {
 		sc.treeRemove(ni, sc.treeZ[ni.idx])
 		sc.treeZ[ni.idx] = sc.treeAdd(ni, k)
 	}
+	if !existed || (len(sc.keyTopos) > 0 && !maps.Equal(ni.node.Labels, n.Labels)) {
+		sc.nodesGen++ // the keyTopos are stale
+	}
 	ni.node = n
 	if sc.spreadOn {
 		sc.setTopology(ni, sc.nodeTopology(n), existed)
@@ -429,6 +450,8 @@ func (sc *Scheduler) onNode(ev apiserver.Event[*apiserver.Node]) {
 				sc.zoneOf = sc.zoneOf[:last]
 			}
 			ni.node = nil
+			sc.nodesGen++ // node indexes move: the keyTopos are stale
+			defer sc.onNodeDelete(n)
 			sc.treeRemove(ni, sc.treeZ[ni.idx])
 			sc.treeZ[ni.idx] = sc.treeZ[last]
 			sc.treeZ = sc.treeZ[:last]
@@ -452,7 +475,7 @@ func acctOf(p *apiserver.Pod) (podAcct, bool) {
 	if p.NodeName == "" || p.Terminal() {
 		return podAcct{}, false
 	}
-	return podAcct{node: p.NodeName, req: p.Requests, spread: spreadKeyOf(p)}, true
+	return podAcct{node: p.NodeName, req: p.Requests, spread: spreadKeyOf(p), ns: p.Namespace, labels: p.Labels, deleting: p.Deleting}, true
 }
 
 // count adds (sign 1) or removes (-1) a pod's share of its node's sums.
@@ -466,6 +489,9 @@ func (sc *Scheduler) count(a podAcct, sign int64) {
 	ni.nzMem += sign * nzMem
 	ni.pods += int32(sign)
 	sc.spreadCount(a.spread, ni, int32(sign))
+	if len(sc.trackers) > 0 {
+		sc.trackCount(a, ni, int32(sign))
+	}
 }
 
 // recount moves a pod's share from what it was counted as (was, if counted) to
@@ -478,6 +504,11 @@ func (sc *Scheduler) recount(was podAcct, counted bool, p *apiserver.Pod) (freed
 			ni := sc.info(now.node)
 			sc.spreadCount(was.spread, ni, -1)
 			sc.spreadCount(now.spread, ni, 1)
+		}
+		if len(sc.trackers) > 0 && (was.deleting != now.deleting || !maps.Equal(was.labels, now.labels)) {
+			ni := sc.info(now.node)
+			sc.trackCount(was, ni, -1)
+			sc.trackCount(now, ni, 1)
 		}
 		return false
 	}
@@ -519,15 +550,20 @@ func (sc *Scheduler) onPod(ev apiserver.Event[*apiserver.Pod]) {
 	if ev.Type == apiserver.Deleted {
 		if counted {
 			sc.count(was, -1)
-			sc.onAssignedPodDelete()
+			sc.onAssignedPodDelete(p, true)
 		}
 		sc.dequeue(key)
 		return
 	}
+	_, counts := acctOf(p)
 	if sc.recount(was, counted, p) {
 		// a bound pod that finished: upstream's pod informer leaves out terminal pods
 		// (status.phase field selector), so it sees a delete
-		sc.onAssignedPodDelete()
+		sc.onAssignedPodDelete(p, !counts)
+	}
+	if counts && (ev.Type == apiserver.Added || ev.Old.NodeName == "") {
+		// the assigned pods' informer sees the pod for the first time
+		sc.onAssignedPodAdd(p)
 	}
 	if !pending(p) {
 		sc.dequeue(key)
@@ -584,7 +620,9 @@ func (sc *Scheduler) runCycle() {
 		}
 		return
 	}
-	if f := &sc.noFit; f.ok && !f.off && f.cmpOps == sc.s.Config.ComparisonOperators && sameFilterInputs(f.pod, p) &&
+	// a pod with DoNotSchedule constraints of its own is filtered against the other
+	// pods too, which the no-fit cache does not follow
+	if f := &sc.noFit; f.ok && !f.off && !hasHardSpread(p) && f.cmpOps == sc.s.Config.ComparisonOperators && sameFilterInputs(f.pod, p) &&
 		(f.version == sc.version || sc.refreshNoFit(p)) {
 		sc.unschedulableBecause(qp, f.msg, f.counts.rejectors())
 		return
@@ -617,6 +655,9 @@ func (sc *Scheduler) selectNode(p *apiserver.Pod) *nodeInfo {
 	if names, ok := pinnedNames(p); ok {
 		list = sc.pinnedList(names)
 	}
+	// PodTopologySpread's PreFilter counts over every node, pinned or not
+	hard := sc.spreadPreFilter(p)
+	sc.hard = hard
 	m := len(list)
 	scores, order := sc.scores[:0], sc.order[:0]
 	pCPU, pMem := nonZero(p.Requests)
@@ -630,6 +671,9 @@ func (sc *Scheduler) selectNode(p *apiserver.Pod) *nodeInfo {
 	for ; processed < m && len(order) < want; processed++ {
 		ni := list[(sc.nextStart+processed)%m]
 		if filterNode(p, ni.node, ni.requested, int64(ni.pods), cmpOps).code != fitOK {
+			continue
+		}
+		if hard != nil && hard.verdict(ni) != fitOK {
 			continue
 		}
 		prefer := countPreferNoSchedule(ni.node.Taints, p.Tolerations, cmpOps)
@@ -674,7 +718,12 @@ func (sc *Scheduler) selectNode(p *apiserver.Pod) *nodeInfo {
 		}
 	}
 	sc.affinity = affinity[:0]
-	sc.spreadScores(p, order, scores) // PodTopologySpread, weight 2
+	// PodTopologySpread, weight 2: the pod's own constraints, else the system defaults
+	if len(p.TopologySpreadConstraints) > 0 {
+		sc.ownSpreadScores(p, order, scores)
+	} else {
+		sc.spreadScores(p, order, scores)
+	}
 	return sc.pickBest(order, scores)
 }
 
@@ -761,10 +810,11 @@ func (sc *Scheduler) bind(qp *qpod, p *apiserver.Pod, ni *nodeInfo) {
 	default:
 		// the API call failed (partition, outage): handleBindingCycleError forgets the
 		// assumed pod, an AssignedPodDelete for the others (the pods NodeResourcesFit
-		// rejected move), then the pod has an Error status, no plugin rejected it: it
-		// goes to the backoff queue (the error backoff queue from 1.33), and Pop does
-		// not take it early
-		sc.onAssignedPodDelete()
+		// rejected move, and those PodTopologySpread rejected that the pod's labels
+		// concern), then the pod has an Error status, no plugin rejected it: it goes to
+		// the backoff queue (the error backoff queue from 1.33), and Pop does not take
+		// it early
+		sc.onAssignedPodDelete(p, true)
 		sc.failed(qp, 0)
 	}
 }
@@ -809,7 +859,7 @@ func (sc *Scheduler) unschedulablePinned(qp *qpod, p *apiserver.Pod) {
 	var c fitCounts
 	list := sc.pinnedList(names)
 	for _, ni := range list {
-		c.add(filterNode(p, ni.node, ni.requested, int64(ni.pods), cmpOps), 1)
+		c.add(sc.filterAll(p, ni, cmpOps), 1)
 	}
 	if sc.cfg.PreFilterAbsentStatus {
 		c.absent = len(sc.nodes) - len(list)
@@ -826,14 +876,34 @@ func (sc *Scheduler) unschedulable(qp *qpod, p *apiserver.Pod) {
 	}
 	f.counts.reset()
 	for _, ni := range sc.nodes {
-		r := filterNode(p, ni.node, ni.requested, int64(ni.pods), cmpOps)
+		r := sc.filterAll(p, ni, cmpOps)
 		ni.nf = verdictOf(r, ni.node, f.gen)
 		f.counts.add(r, 1)
 	}
 	msg := f.counts.message(len(sc.nodes), sc.cfg.GenericTaintMessage)
-	f.ok, f.version, f.pod, f.cmpOps, f.msg = true, sc.version, p, cmpOps, msg
+	f.ok, f.version, f.pod, f.cmpOps, f.msg = !hasHardSpread(p), sc.version, p, cmpOps, msg
 	sc.dirty = sc.dirty[:0]
 	sc.unschedulableBecause(qp, msg, f.counts.rejectors())
+}
+
+// filterAll runs every filter of the cycle's pod p on ni: filterNode's, then
+// PodTopologySpread's with the cycle's PreFilter state (sc.hard, set by selectNode).
+func (sc *Scheduler) filterAll(p *apiserver.Pod, ni *nodeInfo, cmpOps bool) filterResult {
+	r := filterNode(p, ni.node, ni.requested, int64(ni.pods), cmpOps)
+	if r.code == fitOK && sc.hard != nil {
+		r.code = sc.hard.verdict(ni)
+	}
+	return r
+}
+
+// hasHardSpread reports whether p has a DoNotSchedule topology spread constraint.
+func hasHardSpread(p *apiserver.Pod) bool {
+	for i := range p.TopologySpreadConstraints {
+		if p.TopologySpreadConstraints[i].WhenUnsatisfiable == apiserver.DoNotSchedule {
+			return true
+		}
+	}
+	return false
 }
 
 // refreshNoFit brings the no-fit cache to the current version for p, a pod with its
@@ -947,6 +1017,7 @@ func (sc *Scheduler) treeList() {
 		return
 	}
 	sc.treeDirty = false
+	sc.nodesGen++ // node indexes move: the keyTopos are stale
 	n := len(sc.nodes)
 	out := sc.treeScratch[:0]
 	for depth := 0; len(out) < n; depth++ {

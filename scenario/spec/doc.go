@@ -99,15 +99,19 @@
 // other checks report the rest.
 //
 // Fields that would change what happens to pods in ways nodesim does not model are
-// rejected rather than silently ignored: inter-pod (anti-)affinity, preferred node
-// affinity, topologySpreadConstraints, schedulingGates, readinessGates,
+// rejected rather than silently ignored: inter-pod (anti-)affinity, matchExpressions
+// in a workload's or budget's selector, schedulingGates, readinessGates,
 // resourceClaims, overhead, runtimeClassName, activeDeadlineSeconds,
 // ephemeralContainers, pod-level resources, a schedulerName other than
 // default-scheduler, persistentVolumeClaim and ephemeral volumes, a
 // priorityClassName other than the built-in system ones, ownerReferences,
 // finalizers, generateName, and a bare Pod (or ReplicaSet) that a ReplicaSet or
 // DaemonSet (or Deployment) would adopt. Everything else is accepted and left to
-// the engine: nodeName, nodeSelector and required node affinity, tolerations,
+// the engine: nodeName, nodeSelector, required and preferred node affinity,
+// topologySpreadConstraints (validated as the API server does: maxSkew > 0, a
+// topologyKey, whenUnsatisfiable, minDomains with DoNotSchedule only, the inclusion
+// policies, matchLabelKeys against the labelSelector, one constraint per key and
+// whenUnsatisfiable), tolerations,
 // priority, terminationGracePeriodSeconds, hostNetwork, container resources; and
 // cosmetic fields (images, ports, env, probes, volumes without storage, Deployment
 // strategy, minReadySeconds, annotations). Default tolerations are not added here:

@@ -548,8 +548,24 @@ func TestUnsupportedFields(t *testing.T) {
 			{"1", "spec.objects[0].spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight", "weight 0 must be in the range 1-100", "an integer from 1 to 100"}}},
 		{"preferred node affinity operator", pod("        affinity:\n          nodeAffinity:\n            preferredDuringSchedulingIgnoredDuringExecution:\n              - {weight: 5, preference: {matchExpressions: [{key: a, operator: Has}]}} #1\n"), []want{
 			{"1", "spec.objects[0].spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].preference.matchExpressions[0].operator", `not a valid selector operator "Has"`, "In, NotIn, Exists, DoesNotExist, Gt, Lt"}}},
-		{"topology spread", pod("        topologySpreadConstraints: #1\n          - {maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule}\n"), []want{
-			{"1", "spec.objects[0].spec.topologySpreadConstraints", "not supported: topology spread", scheduling}}},
+		{"topology spread maxSkew", pod("        topologySpreadConstraints:\n          - {maxSkew: 0, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule} #1\n"), []want{
+			{"1", "spec.objects[0].spec.topologySpreadConstraints[0].maxSkew", "maxSkew 0 must be greater than zero", "an integer > 0"}}},
+		{"topology spread whenUnsatisfiable", pod("        topologySpreadConstraints:\n          - {maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: Sometimes} #1\n"), []want{
+			{"1", "spec.objects[0].spec.topologySpreadConstraints[0].whenUnsatisfiable", `unsupported whenUnsatisfiable "Sometimes"`, "DoNotSchedule, ScheduleAnyway"}}},
+		{"topology spread key", pod("        topologySpreadConstraints:\n          - {maxSkew: 1, whenUnsatisfiable: DoNotSchedule} #1\n"), []want{
+			{"1", "spec.objects[0].spec.topologySpreadConstraints[0].topologyKey", "missing topologyKey", "a label key such as topology.kubernetes.io/zone"}}},
+		{"topology spread duplicate", pod("        topologySpreadConstraints:\n          - {maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}\n          - {maxSkew: 2, topologyKey: zone, whenUnsatisfiable: DoNotSchedule} #1\n"), []want{
+			{"1", "spec.objects[0].spec.topologySpreadConstraints[1]", `duplicate constraint for topologyKey "zone" and whenUnsatisfiable DoNotSchedule`, "one constraint per topologyKey and whenUnsatisfiable"}}},
+		{"topology spread minDomains", pod("        topologySpreadConstraints:\n          - {maxSkew: 1, topologyKey: zone, whenUnsatisfiable: ScheduleAnyway, minDomains: 2} #1\n"), []want{
+			{"1", "spec.objects[0].spec.topologySpreadConstraints[0].minDomains", "minDomains with whenUnsatisfiable ScheduleAnyway", "minDomains with whenUnsatisfiable DoNotSchedule only"}}},
+		{"topology spread policy", pod("        topologySpreadConstraints:\n          - {maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, nodeTaintsPolicy: Always} #1\n"), []want{
+			{"1", "spec.objects[0].spec.topologySpreadConstraints[0].nodeTaintsPolicy", `unsupported nodeTaintsPolicy "Always"`, "Honor, Ignore"}}},
+		{"topology spread matchLabelKeys", pod("        topologySpreadConstraints:\n          - maxSkew: 1\n            topologyKey: zone\n            whenUnsatisfiable: DoNotSchedule\n            labelSelector: {matchLabels: {app: web}}\n            matchLabelKeys: [app] #1\n"), []want{
+			{"1", "spec.objects[0].spec.topologySpreadConstraints[0].matchLabelKeys[0]", `"app" exists in both matchLabelKeys and labelSelector`, "a key the labelSelector does not use"}}},
+		{"topology spread matchLabelKeys without selector", pod("        topologySpreadConstraints:\n          - maxSkew: 1\n            topologyKey: zone\n            whenUnsatisfiable: DoNotSchedule\n            matchLabelKeys: [version] #1\n"), []want{
+			{"1", "spec.objects[0].spec.topologySpreadConstraints[0].matchLabelKeys[0]", "must not be specified when labelSelector is not set", "matchLabelKeys with a labelSelector"}}},
+		{"topology spread selector", pod("        topologySpreadConstraints:\n          - maxSkew: 1\n            topologyKey: zone\n            whenUnsatisfiable: DoNotSchedule\n            labelSelector: {matchExpressions: [{key: app, operator: Is}]} #1\n"), []want{
+			{"1", "spec.objects[0].spec.topologySpreadConstraints[0].labelSelector.matchExpressions[0].operator", `not a valid selector operator "Is"`, "In, NotIn, Exists, DoesNotExist"}}},
 		{"scheduler", pod("        schedulerName: my-scheduler #1\n"), []want{
 			{"1", "spec.objects[0].spec.schedulerName", `scheduler "my-scheduler" is not modelled`, "default-scheduler"}}},
 		{"persistent volume", pod("        volumes:\n          - name: data #1\n            persistentVolumeClaim: {claimName: data}\n"), []want{

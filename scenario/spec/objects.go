@@ -44,7 +44,6 @@ var unsupportedPodFields = []struct {
 }{
 	{"affinity.podAffinity", "inter-pod affinity is not modelled by the scheduler", "nodeSelector, nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
 	{"affinity.podAntiAffinity", "inter-pod anti-affinity is not modelled by the scheduler", "nodeSelector, nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
-	{"topologySpreadConstraints", "topology spread is not modelled by the scheduler", "nodeSelector, nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
 	{"schedulingGates", "scheduling gates are not modelled (nothing would remove them)", "leave it unset"},
 	{"readinessGates", "readiness gates are not modelled (nothing would set them)", "leave it unset"},
 	{"resourceClaims", "dynamic resource allocation is not modelled", "leave it unset"},
@@ -289,6 +288,74 @@ func (c *objCheck) workload(sel *metav1.LabelSelector, tpl *corev1.PodTemplateSp
 	}
 }
 
+// spreadConstraints validates spec.topologySpreadConstraints as the API server does
+// (pkg/apis/core/validation validateTopologySpreadConstraints, v1.31–v1.37).
+func (c *objCheck) spreadConstraints(cons []corev1.TopologySpreadConstraint, at string) {
+	const allowPolicy = "Honor, Ignore"
+	seen := map[[2]string]bool{}
+	for i, t := range cons {
+		ca := index(at, i)
+		if t.MaxSkew <= 0 {
+			c.fail(ca+".maxSkew", "an integer > 0", "maxSkew %d must be greater than zero", t.MaxSkew)
+		}
+		if t.TopologyKey == "" {
+			c.fail(ca+".topologyKey", "a label key such as topology.kubernetes.io/zone", "missing topologyKey")
+		} else if msgs := content.IsLabelKey(t.TopologyKey); len(msgs) > 0 {
+			c.fail(ca+".topologyKey", "a label key such as topology.kubernetes.io/zone", "invalid topologyKey %q: %s", t.TopologyKey, strings.Join(msgs, "; "))
+		}
+		switch t.WhenUnsatisfiable {
+		case corev1.DoNotSchedule, corev1.ScheduleAnyway:
+		case "":
+			c.fail(ca+".whenUnsatisfiable", "DoNotSchedule, ScheduleAnyway", "missing whenUnsatisfiable")
+		default:
+			c.fail(ca+".whenUnsatisfiable", "DoNotSchedule, ScheduleAnyway", "unsupported whenUnsatisfiable %q", t.WhenUnsatisfiable)
+		}
+		if k := [2]string{t.TopologyKey, string(t.WhenUnsatisfiable)}; seen[k] {
+			c.fail(ca, "one constraint per topologyKey and whenUnsatisfiable", "duplicate constraint for topologyKey %q and whenUnsatisfiable %s", t.TopologyKey, t.WhenUnsatisfiable)
+		} else {
+			seen[k] = true
+		}
+		if t.MinDomains != nil {
+			if *t.MinDomains <= 0 {
+				c.fail(ca+".minDomains", "an integer > 0", "minDomains %d must be greater than zero", *t.MinDomains)
+			} else if t.WhenUnsatisfiable != corev1.DoNotSchedule {
+				c.fail(ca+".minDomains", "minDomains with whenUnsatisfiable DoNotSchedule only", "minDomains with whenUnsatisfiable %s", t.WhenUnsatisfiable)
+			}
+		}
+		for _, f := range []struct {
+			name string
+			p    *corev1.NodeInclusionPolicy
+		}{{"nodeAffinityPolicy", t.NodeAffinityPolicy}, {"nodeTaintsPolicy", t.NodeTaintsPolicy}} {
+			if f.p != nil && *f.p != corev1.NodeInclusionPolicyHonor && *f.p != corev1.NodeInclusionPolicyIgnore {
+				c.fail(ca+"."+f.name, allowPolicy, "unsupported %s %q", f.name, *f.p)
+			}
+		}
+		if t.LabelSelector != nil {
+			c.selector(t.LabelSelector, ca+".labelSelector")
+		}
+		selKeys := map[string]bool{}
+		if t.LabelSelector != nil {
+			for k := range t.LabelSelector.MatchLabels {
+				selKeys[k] = true
+			}
+			for _, r := range t.LabelSelector.MatchExpressions {
+				selKeys[r.Key] = true
+			}
+		}
+		for j, k := range t.MatchLabelKeys {
+			ka := index(ca+".matchLabelKeys", j)
+			switch {
+			case len(content.IsLabelKey(k)) > 0:
+				c.fail(ka, "a label key", "invalid label key %q: %s", k, strings.Join(content.IsLabelKey(k), "; "))
+			case t.LabelSelector == nil:
+				c.fail(ka, "matchLabelKeys with a labelSelector", "must not be specified when labelSelector is not set")
+			case selKeys[k]:
+				c.fail(ka, "a key the labelSelector does not use", "%q exists in both matchLabelKeys and labelSelector", k)
+			}
+		}
+	}
+}
+
 // onlyMatchLabels rejects matchExpressions in a workload's or a budget's selector:
 // the controllers model matchLabels selectors only (apiserver.LabelSelector), and a
 // selector whose expressions were dropped would select every pod of the namespace.
@@ -384,6 +451,7 @@ func (c *objCheck) podSpec(s *corev1.PodSpec, at string, template bool) {
 		}
 	}
 	c.podEnums(s, at)
+	c.spreadConstraints(s.TopologySpreadConstraints, at+".topologySpreadConstraints")
 	switch s.RestartPolicy {
 	case "", corev1.RestartPolicyAlways:
 	case corev1.RestartPolicyOnFailure, corev1.RestartPolicyNever:
