@@ -500,12 +500,12 @@
 // (TestPropertyOwnSpreadVsUpstream) checks the verdicts and scores against a literal
 // transcription of upstream's PreFilter, Filter, PreScore, Score and NormalizeScore
 // on random clusters, through changes of pods and nodes and scheduler restarts.
-// Settle (a running start) places the replicas of a template with constraints by
-// its round-robin over the node tree like any other: that satisfies zone and
-// hostname constraints whose selector matches the ReplicaSet's own pods when every
-// node can take them, but not, in general, constraints over other keys or
-// selectors that span workloads; such a start may hold a placement the scheduler
-// would not have chosen.
+// Settle (a running start) places the replicas of a template with DoNotSchedule
+// constraints one at a time, each on the first node of its round that has room and
+// passes the filter above given the pods placed so far (settle_spread.go); one that
+// no node passes is left Pending, as the scheduler would leave it. Their
+// ScheduleAnyway constraints are not scored there: the round-robin spreads them as
+// it spreads every ReplicaSet.
 //
 // Scheduler simplifications: no preemption (upstream appends "preemption: …" to
 // the FailedScheduling message; this package does not), and only the scores named

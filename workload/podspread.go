@@ -215,8 +215,8 @@ func (sc *Scheduler) spreadMatches(p *apiserver.Pod, cons []spreadConstraint) (c
 		}
 	}
 	for i := range cons {
-		if cons[i].sel.empty() {
-			continue // countPodsMatchSelector counts none
+		if cons[i].sel.empty() || cons[i].sel.nothing {
+			continue // countPodsMatchSelector counts none; a nil selector matches none
 		}
 		for ni, c := range sc.trackerFor(p.Namespace, &cons[i].sel).byNode { // map order: each its own slot
 			if ni.node != nil { // else pods on a node the cache does not hold: in no node's list
@@ -285,10 +285,15 @@ func (sc *Scheduler) trackCount(a podAcct, ni *nodeInfo, sign int32) {
 	}
 }
 
-// same reports whether two selectors are the same one: the same selector object
-// (a template's replicas share it) with the same matchLabelKeys values.
+// same reports whether two selectors select the same pods: equal matchLabels,
+// matchExpressions and matchLabelKeys values (the replicas of a template share one
+// selector object; bare pods with equal selectors share a tracker too).
 func (s *podSel) same(o *podSel) bool {
-	return s.nothing == o.nothing && s.sel == o.sel && maps.Equal(s.extra, o.extra)
+	if s.nothing || o.nothing {
+		return s.nothing == o.nothing
+	}
+	return maps.Equal(s.extra, o.extra) && (s.sel == o.sel ||
+		maps.Equal(s.sel.MatchLabels, o.sel.MatchLabels) && slices.EqualFunc(s.sel.MatchExpressions, o.sel.MatchExpressions, sameRequirement))
 }
 
 func growZero(s *[]int32, n int) []int32 {

@@ -75,6 +75,7 @@ func Settle(s *apiserver.Server, cfg SettleConfig) error {
 	st.c = s.NewClient("settle", 30*time.Second)
 	st.conds()
 	st.indexNodes()
+	st.spreadOn = st.needsSpread()
 	if err := st.accountPods(); err != nil {
 		return err
 	}
@@ -136,6 +137,10 @@ type settler struct {
 	lastNS, lastBase       string
 	lastNames              map[uint32]struct{}
 	sizeHint               int // pods the current owner makes
+	// spreadOn: some template has DoNotSchedule spread constraints of its own, and
+	// placed counts the pods placed so far for them (settle_spread.go)
+	spreadOn bool
+	placed   []*placedSet
 }
 
 // nodeRoom is a node's name and allocatable, and what the pods counted on it
@@ -283,6 +288,10 @@ func (st *settler) accountPods() error {
 		}
 		if i, ok := st.index[p.NodeName]; ok && p.NodeName != "" && !p.Terminal() {
 			st.add(i, p)
+			if !p.Deleting {
+				var set *placedSet
+				st.record(&set, p.Namespace, p.Labels, i)
+			}
 		}
 	})
 	return err
@@ -499,6 +508,7 @@ func (st *settler) daemonSet(ds *apiserver.DaemonSet) error {
 	base := ds.Name + "-"
 	st.sizeHint = len(st.nodes)
 	var desired int32
+	var set *placedSet
 	for i, n := range st.nodes {
 		if shouldRun, _ := NodeShouldRunDaemonPod(tmpl, n, st.cmpOps); !shouldRun {
 			continue
@@ -513,6 +523,7 @@ func (st *settler) daemonSet(ds *apiserver.DaemonSet) error {
 			return err
 		}
 		st.add(int32(i), p)
+		st.record(&set, ds.Namespace, proto.Labels, int32(i))
 	}
 	if ds.DesiredNumberScheduled == desired && ds.NumberReady == desired {
 		return nil
@@ -582,12 +593,21 @@ func (st *settler) replicaSet(rs *apiserver.ReplicaSet) error {
 			return err
 		}
 	}
+	var ss *settleSpread // DoNotSchedule constraints of its own (settle_spread.go)
+	if st.spreadOn && hasHardSpread(proto) {
+		ss = st.spreadState(proto)
+	}
+	var set *placedSet
 	placed := 0
 	for j := range need {
 		i := int32(-1)
-		for t := range rounds {
-			if i = st.pick(&rounds[t], &running); i >= 0 {
-				break
+		if ss != nil {
+			i = st.pickSpread(g, ss, &running)
+		} else {
+			for t := range rounds {
+				if i = st.pick(&rounds[t], &running); i >= 0 {
+					break
+				}
 			}
 		}
 		proto := &running
@@ -609,6 +629,7 @@ func (st *settler) replicaSet(rs *apiserver.ReplicaSet) error {
 		if i >= 0 {
 			p.NodeName = st.room[i].name
 			st.add(i, p)
+			st.record(&set, rs.Namespace, proto.Labels, i)
 			placed++
 		}
 		if block == nil {
@@ -625,7 +646,7 @@ func (st *settler) replicaSet(rs *apiserver.ReplicaSet) error {
 		}
 	}
 	for t := range rounds {
-		if r := &rounds[t]; r.last >= 0 {
+		if r := &rounds[t]; r.last >= 0 && ss == nil {
 			r.tier.cursor = (r.last + 1) % len(r.tier.nodes)
 		}
 	}

@@ -165,6 +165,7 @@ func (p *parser) objects(items []*yaml.Node, version string, reg *registry) []Ob
 		case "Pod":
 			o.Pod.Status = corev1.PodStatus{}
 			c.podSpec(&o.Pod.Spec, "spec", false)
+			c.spreadConstraints(o.Pod.Spec.TopologySpreadConstraints, "spec.topologySpreadConstraints", o.Pod.Labels)
 		case "Deployment":
 			d := o.Deployment
 			d.Status = appsv1.DeploymentStatus{}
@@ -273,6 +274,7 @@ func (c *objCheck) workload(sel *metav1.LabelSelector, tpl *corev1.PodTemplateSp
 	const allowSel = "a label selector such as {matchLabels: {app: web}} that matches the template's labels"
 	c.labels(tpl.Labels, "spec.template.metadata.labels")
 	c.podSpec(&tpl.Spec, "spec.template.spec", true)
+	c.spreadConstraints(tpl.Spec.TopologySpreadConstraints, "spec.template.spec.topologySpreadConstraints", nil)
 	if sel == nil {
 		c.fail("spec.selector", allowSel, "missing selector")
 		return
@@ -289,8 +291,14 @@ func (c *objCheck) workload(sel *metav1.LabelSelector, tpl *corev1.PodTemplateSp
 }
 
 // spreadConstraints validates spec.topologySpreadConstraints as the API server does
-// (pkg/apis/core/validation validateTopologySpreadConstraints, v1.31–v1.37).
-func (c *objCheck) spreadConstraints(cons []corev1.TopologySpreadConstraint, at string) {
+// (pkg/apis/core/validation validateTopologySpreadConstraints, v1.31–v1.37). podLabels
+// are a bare pod's labels, nil for a template: from 1.34 the API server merges a
+// pod's own values of matchLabelKeys into the selector before validating
+// (ValidateMatchLabelKeysAndMismatchLabelKeys), so a key in both matchLabelKeys and
+// the selector is an error only when the pod has that label; a template is not
+// merged, but each pod stamped from it would be, so for a template any such key is
+// refused as before 1.34 (its pods would all be rejected).
+func (c *objCheck) spreadConstraints(cons []corev1.TopologySpreadConstraint, at string, podLabels map[string]string) {
 	const allowPolicy = "Honor, Ignore"
 	seen := map[[2]string]bool{}
 	for i, t := range cons {
@@ -298,10 +306,8 @@ func (c *objCheck) spreadConstraints(cons []corev1.TopologySpreadConstraint, at 
 		if t.MaxSkew <= 0 {
 			c.fail(ca+".maxSkew", "an integer > 0", "maxSkew %d must be greater than zero", t.MaxSkew)
 		}
-		if t.TopologyKey == "" {
+		if t.TopologyKey == "" { // any other value is accepted (ValidateTopologyKey)
 			c.fail(ca+".topologyKey", "a label key such as topology.kubernetes.io/zone", "missing topologyKey")
-		} else if msgs := content.IsLabelKey(t.TopologyKey); len(msgs) > 0 {
-			c.fail(ca+".topologyKey", "a label key such as topology.kubernetes.io/zone", "invalid topologyKey %q: %s", t.TopologyKey, strings.Join(msgs, "; "))
 		}
 		switch t.WhenUnsatisfiable {
 		case corev1.DoNotSchedule, corev1.ScheduleAnyway:
@@ -349,11 +355,16 @@ func (c *objCheck) spreadConstraints(cons []corev1.TopologySpreadConstraint, at 
 				c.fail(ka, "a label key", "invalid label key %q: %s", k, strings.Join(content.IsLabelKey(k), "; "))
 			case t.LabelSelector == nil:
 				c.fail(ka, "matchLabelKeys with a labelSelector", "must not be specified when labelSelector is not set")
-			case selKeys[k]:
+			case selKeys[k] && (podLabels == nil || !mergesMatchLabelKeys(c.version) || hasKey(podLabels, k)):
 				c.fail(ka, "a key the labelSelector does not use", "%q exists in both matchLabelKeys and labelSelector", k)
 			}
 		}
 	}
+}
+
+func hasKey(m map[string]string, k string) bool {
+	_, ok := m[k]
+	return ok
 }
 
 // onlyMatchLabels rejects matchExpressions in a workload's or a budget's selector:
@@ -451,7 +462,6 @@ func (c *objCheck) podSpec(s *corev1.PodSpec, at string, template bool) {
 		}
 	}
 	c.podEnums(s, at)
-	c.spreadConstraints(s.TopologySpreadConstraints, at+".topologySpreadConstraints")
 	switch s.RestartPolicy {
 	case "", corev1.RestartPolicyAlways:
 	case corev1.RestartPolicyOnFailure, corev1.RestartPolicyNever:

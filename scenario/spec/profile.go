@@ -90,3 +90,12 @@ func comparisonOperators(version string) bool {
 	i := slices.Index(versions, version)
 	return i >= slices.Index(versions, "1.35")
 }
+
+// mergesMatchLabelKeys reports whether the API server merges a pod's own values of
+// its topology spread constraints' matchLabelKeys into their labelSelector when the
+// pod is created, and validates the merged selector
+// (MatchLabelKeysInPodTopologySpreadSelectorMerge, beta and on from 1.34;
+// pkg/registry/core/pod/strategy.go mutateTopologySpreadConstraints).
+func mergesMatchLabelKeys(version string) bool {
+	return slices.Index(versions, version) >= slices.Index(versions, "1.34")
+}
