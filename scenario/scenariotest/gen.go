@@ -41,6 +41,19 @@ type GenOptions struct {
 	// ReplicaSet and DaemonSet controllers wait for tokens in small scenarios too,
 	// and raises the most replicas a Deployment is drawn with from 5 to 12.
 	RateLimits bool
+	// SpreadConstraints gives about four Deployments in five, and every bare pod left
+	// to the scheduler, 1 or 2 topologySpreadConstraints of their own (genSpread):
+	// key topology.kubernetes.io/zone or kubernetes.io/hostname, maxSkew 1 or 2,
+	// DoNotSchedule or ScheduleAnyway, a labelSelector that matches the Deployment's
+	// pods (sometimes every pod with an app label), sometimes matchLabelKeys
+	// [pod-template-hash], nodeTaintsPolicy or nodeAffinityPolicy, minDomains 2 or 3
+	// with DoNotSchedule. So that constraints bite, it also draws at least one object,
+	// Deployments twice as often as the other kinds, and up to 12 replicas (as
+	// RateLimits). Bare pods are labelled group: bare, and about half of them have no
+	// nodeName and spread over the others. WithoutSpreadConstraints removes the
+	// constraints from a file, leaving the rest of the draw. Files drawn without the
+	// option are the same as before it existed.
+	SpreadConstraints bool
 }
 
 func (o GenOptions) withDefaults() GenOptions {
@@ -166,15 +179,39 @@ func genYAML(t *rapid.T, o GenOptions) string {
 		}
 	}
 	// Objects.
-	nObj := rapid.IntRange(0, o.MaxObjects).Draw(t, "objects")
+	minObj := 0
+	if o.SpreadConstraints {
+		minObj = 1 // something to spread
+	}
+	nObj := rapid.IntRange(minObj, o.MaxObjects).Draw(t, "objects")
 	var deployments []string
 	var objs []string
 	for i := 0; i < nObj; i++ {
-		kind := rapid.SampledFrom([]string{"Pod", "Deployment", "DaemonSet"}).Draw(t, "kind")
+		kinds := []string{"Pod", "Deployment", "DaemonSet"}
+		if o.SpreadConstraints {
+			kinds = []string{"Pod", "Deployment", "DaemonSet", "Deployment"}
+		}
+		kind := rapid.SampledFrom(kinds).Draw(t, "kind")
 		tols := genTolerations(t, version)
 		switch kind {
 		case "Pod":
 			node := nodes[rapid.IntRange(0, len(nodes)-1).Draw(t, "podNode")].name
+			if o.SpreadConstraints {
+				// labelled so that the bare pods' constraints count one another; the
+				// unbound ones go through the scheduler with their constraints
+				bound := "\n        nodeName: " + node
+				var spread string
+				if rapid.Bool().Draw(t, "barePodUnbound") {
+					bound = ""
+					spread = genSpread(t, "group", "bare", useZones, false)
+				}
+				objs = append(objs, fmt.Sprintf(`    - apiVersion: v1
+      kind: Pod
+      metadata: {name: pod-%d, namespace: default, labels: {app: pod-%d, group: bare}}
+      spec:%s
+        containers: [{name: app, image: nginx}]%s%s`, i, i, bound, spread, tols))
+				break
+			}
 			objs = append(objs, fmt.Sprintf(`    - apiVersion: v1
       kind: Pod
       metadata: {name: pod-%d, namespace: default, labels: {app: pod-%d}}
@@ -185,10 +222,14 @@ func genYAML(t *rapid.T, o GenOptions) string {
 			name := fmt.Sprintf("web-%d", i)
 			deployments = append(deployments, name)
 			maxReplicas := 5
-			if o.RateLimits {
+			if o.RateLimits || o.SpreadConstraints {
 				maxReplicas = 12
 			}
 			replicas := rapid.IntRange(1, maxReplicas).Draw(t, "replicas")
+			var spread string
+			if o.SpreadConstraints && rapid.IntRange(0, 4).Draw(t, "deploymentSpread") > 0 {
+				spread = genSpread(t, "app", name, useZones, true)
+			}
 			objs = append(objs, fmt.Sprintf(`    - apiVersion: apps/v1
       kind: Deployment
       metadata: {name: %s, namespace: default}
@@ -198,7 +239,7 @@ func genYAML(t *rapid.T, o GenOptions) string {
         template:
           metadata: {labels: {app: %s}}
           spec:
-            containers: [{name: app, image: nginx}]%s`, name, replicas, name, name, indent(tols, 4)))
+            containers: [{name: app, image: nginx}]%s%s`, name, replicas, name, name, indent(spread, 4), indent(tols, 4)))
 			if rapid.Bool().Draw(t, "pdb") {
 				objs = append(objs, fmt.Sprintf(`    - apiVersion: policy/v1
       kind: PodDisruptionBudget
@@ -357,6 +398,99 @@ func genTolerations(t *rapid.T, version string) string {
 	}
 	_ = version
 	return "\n        tolerations:\n" + strings.Join(items, "\n")
+}
+
+// Topology keys of generated spread constraints.
+const (
+	keyZone     = "topology.kubernetes.io/zone"
+	keyHostname = "kubernetes.io/hostname"
+)
+
+// genSpread returns a "\n        topologySpreadConstraints:\n          - {...}" suffix
+// for a pod spec at indentation 8 with 1 or 2 constraints that the API server accepts
+// (scenario/spec spreadConstraints: maxSkew > 0, one constraint per topologyKey and
+// whenUnsatisfiable, minDomains with DoNotSchedule only, matchLabelKeys only with a
+// labelSelector and not on its keys). Their labelSelector matches the pods labelled
+// label=value (by matchLabels, or matchExpressions In), or, one time in six, every pod
+// with an app label. pod-template-hash is a label of a ReplicaSet's pods (workload
+// newReplicaSet), so matchLabelKeys [pod-template-hash] narrows a Deployment's
+// constraint to its current template; a pod without the label (a bare pod) ignores
+// the key, as upstream's mergeLabelSetWithSelector does. On unzoned nodes the zone
+// key is drawn one time in four: no node has the label, so a DoNotSchedule
+// constraint on it leaves the pod Pending ("missing required label").
+func genSpread(t *rapid.T, label, value string, zoned, templateHash bool) string {
+	n := rapid.IntRange(1, 2).Draw(t, "spreadConstraints")
+	seen := map[string]bool{}
+	var items []string
+	for i := 0; i < n; i++ {
+		key := keyHostname
+		if zoned && rapid.Bool().Draw(t, "spreadZoneKey") || !zoned && rapid.IntRange(0, 3).Draw(t, "spreadZoneKeyUnzoned") == 0 {
+			key = keyZone
+		}
+		when := rapid.SampledFrom([]string{"DoNotSchedule", "ScheduleAnyway"}).Draw(t, "whenUnsatisfiable")
+		if seen[key+"/"+when] {
+			// one constraint per topologyKey and whenUnsatisfiable
+			if when == "DoNotSchedule" {
+				when = "ScheduleAnyway"
+			} else {
+				when = "DoNotSchedule"
+			}
+		}
+		seen[key+"/"+when] = true
+		var sel string
+		switch rapid.IntRange(0, 5).Draw(t, "spreadSelector") {
+		case 0, 1, 2:
+			sel = fmt.Sprintf("{matchLabels: {%s: %s}}", label, value)
+		case 3, 4:
+			sel = fmt.Sprintf("{matchExpressions: [{key: %s, operator: In, values: [%s]}]}", label, value)
+		case 5:
+			sel = "{matchExpressions: [{key: app, operator: Exists}]}"
+		}
+		c := fmt.Sprintf("{maxSkew: %d, topologyKey: %s, whenUnsatisfiable: %s, labelSelector: %s",
+			rapid.SampledFrom([]int{1, 1, 2}).Draw(t, "maxSkew"), key, when, sel)
+		if rapid.IntRange(0, 2).Draw(t, "matchLabelKeys") == 0 && (templateHash || rapid.Bool().Draw(t, "bareMatchLabelKeys")) {
+			c += ", matchLabelKeys: [pod-template-hash]"
+		}
+		switch rapid.IntRange(0, 3).Draw(t, "nodeTaintsPolicy") {
+		case 0:
+			c += ", nodeTaintsPolicy: Honor"
+		case 1:
+			c += ", nodeTaintsPolicy: Ignore"
+		}
+		switch rapid.IntRange(0, 5).Draw(t, "nodeAffinityPolicy") {
+		case 0:
+			c += ", nodeAffinityPolicy: Honor"
+		case 1:
+			c += ", nodeAffinityPolicy: Ignore"
+		}
+		if when == "DoNotSchedule" && rapid.Bool().Draw(t, "withMinDomains") {
+			c += fmt.Sprintf(", minDomains: %d", rapid.IntRange(2, 3).Draw(t, "minDomains"))
+		}
+		items = append(items, "          - "+c+"}")
+	}
+	return "\n        topologySpreadConstraints:\n" + strings.Join(items, "\n")
+}
+
+// WithoutSpreadConstraints returns a generated file with its topologySpreadConstraints
+// removed: the same draw as far as everything else goes, for comparing runs with and
+// without them.
+func WithoutSpreadConstraints(text string) string {
+	lines := strings.Split(text, "\n")
+	out := lines[:0:0]
+	skip := -1 // indentation of the topologySpreadConstraints key being skipped
+	for _, l := range lines {
+		ind := len(l) - len(strings.TrimLeft(l, " "))
+		if skip >= 0 && ind > skip {
+			continue
+		}
+		skip = -1
+		if strings.HasPrefix(strings.TrimLeft(l, " "), "topologySpreadConstraints:") {
+			skip = ind
+			continue
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
 }
 
 func secs(t *rapid.T) string {

@@ -1,6 +1,7 @@
 package scenariotest_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -129,5 +130,37 @@ func TestGeneratorProducesValidScenarios(t *testing.T) {
 func TestCheckRunsSmallScenarios(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		scenariotest.Check(t, scenariotest.GenOptions{MaxNodes: 4, MaxEvents: 3, MaxObjects: 2})
+	})
+}
+
+// TestGeneratorSpreadConstraints: files drawn with SpreadConstraints load at every
+// version (the loader validates the constraints as the API server does), their
+// constraints reach the loaded objects, and WithoutSpreadConstraints leaves a file
+// that loads and has none.
+func TestGeneratorSpreadConstraints(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		text := scenariotest.ScenarioYAML(scenariotest.GenOptions{MaxNodes: 30, MaxEvents: 10, SpreadConstraints: true}).Draw(t, "scenario")
+		count := func(text string) int {
+			sc, err := scenario.Parse("generated.yaml", []byte(text))
+			if err != nil {
+				t.Fatalf("invalid scenario: %v\n%s", err, text)
+			}
+			n := 0
+			for _, o := range sc.Spec.Objects {
+				switch {
+				case o.Pod != nil:
+					n += len(o.Pod.Spec.TopologySpreadConstraints)
+				case o.Deployment != nil:
+					n += len(o.Deployment.Spec.Template.Spec.TopologySpreadConstraints)
+				}
+			}
+			return n
+		}
+		if want, got := strings.Count(text, "maxSkew:"), count(text); got != want {
+			t.Fatalf("%d constraints in the file, %d loaded\n%s", want, got, text)
+		}
+		if n := count(scenariotest.WithoutSpreadConstraints(text)); n != 0 {
+			t.Fatalf("%d constraints left", n)
+		}
 	})
 }

@@ -1,0 +1,126 @@
+package scenario_test
+
+import (
+	"runtime"
+	"strings"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/nodesim/nodesim/scenario"
+	"github.com/nodesim/nodesim/scenario/scenariotest"
+)
+
+// The properties below give generated Deployments and bare pods topologySpreadConstraints
+// of their own (scenariotest.GenOptions.SpreadConstraints): DoNotSchedule ones that
+// filter, with minDomains and nodeTaintsPolicy, and ScheduleAnyway ones that replace
+// the system default spreading, through the same faults as the other properties.
+var spreadOptions = scenariotest.GenOptions{MaxNodes: 12, MaxEvents: 6, MaxObjects: 4, SpreadConstraints: true}
+
+// TestPropertyLazyEqualsExactSpread: lazy and exact mode give the same trace with
+// pods spread by their own constraints.
+func TestPropertyLazyEqualsExactSpread(t *testing.T) {
+	rapid.Check(t, lazyEqualsExact(scenariotest.GenOptions{MaxNodes: 8, MaxEvents: 5, MaxObjects: 3, SpreadConstraints: true}))
+}
+
+// TestPropertyLazyEqualsExactSpreadLarge: larger fleets, more events, short grace
+// periods and rate-limited controllers, so that evicted replicas are replaced (or
+// left Pending by their constraints) while nodes flap and zones go down.
+func TestPropertyLazyEqualsExactSpreadLarge(t *testing.T) {
+	rapid.Check(t, lazyEqualsExact(scenariotest.GenOptions{MaxNodes: 30, MaxEvents: 20, MaxObjects: 5, RateLimits: true, ShortGrace: true, SpreadConstraints: true}))
+}
+
+// TestPropertyInvariantsSpread checks every invariant of the library with pods spread
+// by their own constraints.
+func TestPropertyInvariantsSpread(t *testing.T) {
+	reproDir(t)
+	rapid.Check(t, func(rt *rapid.T) { scenariotest.Check(rt, spreadOptions) })
+}
+
+// TestPropertyInvariantsSpreadVerbose: the same on smaller scenarios with the quiet
+// records, which NoUnknownWithinGrace needs.
+func TestPropertyInvariantsSpreadVerbose(t *testing.T) {
+	reproDir(t)
+	rapid.Check(t, func(rt *rapid.T) {
+		scenariotest.Check(rt, scenariotest.GenOptions{MaxNodes: 5, MaxEvents: 4, MaxObjects: 2, Verbose: true, SpreadConstraints: true})
+	})
+}
+
+// TestPropertyDeterminismSpread: a scenario with spread constraints run twice gives
+// the same trace, and so does a run with GOMAXPROCS 1 against one with 2 (the
+// constraints' per-selector trackers and interned topologies are built from maps).
+func TestPropertyDeterminismSpread(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		sc := scenariotest.Scenario(scenariotest.GenOptions{MaxNodes: 8, MaxEvents: 5, MaxObjects: 3, SpreadConstraints: true}).Draw(rt, "scenario")
+		run := func(procs int) string {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			res, err := scenario.Run(sc, scenario.RunOptions{})
+			if err != nil {
+				rt.Fatalf("run: %v", err)
+			}
+			return res.Digest()
+		}
+		a, b := run(1), run(2)
+		if a != b {
+			rt.Fatalf("GOMAXPROCS 1 gives %s, 2 gives %s", a, b)
+		}
+		if c := run(2); c != b {
+			rt.Fatalf("two runs give %s and %s", b, c)
+		}
+	})
+}
+
+// TestSpreadConstraintsChangeTraces keeps the properties above from passing
+// vacuously: over 300 fixed draws (Example seeds, independent of -rapid.checks), the
+// trace of a file with its constraints must differ from that of the same file with
+// them removed in at least 20 % of the draws, and DoNotSchedule constraints must leave
+// pods Pending for their sake (a FailedScheduling message naming the topology spread
+// constraints) in at least 10 %.
+func TestSpreadConstraintsChangeTraces(t *testing.T) {
+	if testing.Short() {
+		t.Skip("600 runs")
+	}
+	const draws = 300
+	gen := scenariotest.ScenarioYAML(spreadOptions)
+	run := func(i int, text string) *scenario.Result {
+		sc, err := scenario.Parse("generated.yaml", []byte(text))
+		if err != nil {
+			t.Fatalf("draw %d: %v\n%s", i, err, text)
+		}
+		res, err := scenario.Run(sc, scenario.RunOptions{})
+		if err != nil {
+			t.Fatalf("draw %d: run: %v", i, err)
+		}
+		return res
+	}
+	var withSpread, differ, spreadFailures int
+	for i := range draws {
+		text := gen.Example(i)
+		if !strings.Contains(text, "topologySpreadConstraints:") {
+			continue
+		}
+		withSpread++
+		plain := scenariotest.WithoutSpreadConstraints(text)
+		if strings.Contains(plain, "topologySpread") || strings.Count(plain, "\n") >= strings.Count(text, "\n") {
+			t.Fatalf("draw %d: constraints not removed:\n%s", i, plain)
+		}
+		res := run(i, text)
+		if res.Digest() != run(i, plain).Digest() {
+			differ++
+		}
+		for _, r := range res.Records() {
+			if r.Kind == "FailedScheduling" && strings.Contains(r.Str("message"), "topology spread") {
+				spreadFailures++
+				break
+			}
+		}
+	}
+	t.Logf("%d of %d draws have constraints; %d (%.0f %%) change the trace; %d (%.0f %%) have a pod Pending for its constraints",
+		withSpread, draws, differ, 100*float64(differ)/draws, spreadFailures, 100*float64(spreadFailures)/draws)
+	if differ*5 < draws {
+		t.Errorf("the constraints change the trace in %d of %d draws, fewer than 20 %%", differ, draws)
+	}
+	if spreadFailures*10 < draws {
+		t.Errorf("pods Pending for their topology spread constraints in %d of %d draws, fewer than 10 %%", spreadFailures, draws)
+	}
+}
