@@ -79,37 +79,31 @@ func (c *objCheck) podEnums(s *corev1.PodSpec, at string) {
 			c.enum(index(at+".volumes", i)+".hostPath.type", "hostPath type", string(*v.HostPath.Type), hostPathTypes)
 		}
 	}
-	for _, group := range []struct {
-		field string
-		list  []corev1.Container
-	}{{"initContainers", s.InitContainers}, {"containers", s.Containers}} {
-		for i, ctr := range group.list {
-			ca := index(at+"."+group.field, i)
-			c.enum(ca+".imagePullPolicy", "imagePullPolicy", string(ctr.ImagePullPolicy), pullPolicies)
-			c.enum(ca+".terminationMessagePolicy", "terminationMessagePolicy", string(ctr.TerminationMessagePolicy), terminationMessagePolicies)
-			for j, port := range ctr.Ports {
-				c.enum(index(ca+".ports", j)+".protocol", "protocol", string(port.Protocol), portProtocols)
+	eachContainer(s, at, func(ca string, ctr *corev1.Container) {
+		c.enum(ca+".imagePullPolicy", "imagePullPolicy", string(ctr.ImagePullPolicy), pullPolicies)
+		c.enum(ca+".terminationMessagePolicy", "terminationMessagePolicy", string(ctr.TerminationMessagePolicy), terminationMessagePolicies)
+		for j, port := range ctr.Ports {
+			c.enum(index(ca+".ports", j)+".protocol", "protocol", string(port.Protocol), portProtocols)
+		}
+		for _, pr := range []struct {
+			field string
+			probe *corev1.Probe
+		}{{"livenessProbe", ctr.LivenessProbe}, {"readinessProbe", ctr.ReadinessProbe}, {"startupProbe", ctr.StartupProbe}} {
+			if pr.probe != nil && pr.probe.HTTPGet != nil {
+				c.enum(ca+"."+pr.field+".httpGet.scheme", "scheme", string(pr.probe.HTTPGet.Scheme), uriSchemes)
 			}
-			for _, pr := range []struct {
-				field string
-				probe *corev1.Probe
-			}{{"livenessProbe", ctr.LivenessProbe}, {"readinessProbe", ctr.ReadinessProbe}, {"startupProbe", ctr.StartupProbe}} {
-				if pr.probe != nil && pr.probe.HTTPGet != nil {
-					c.enum(ca+"."+pr.field+".httpGet.scheme", "scheme", string(pr.probe.HTTPGet.Scheme), uriSchemes)
-				}
-			}
-			if l := ctr.Lifecycle; l != nil {
-				for _, h := range []struct {
-					field   string
-					handler *corev1.LifecycleHandler
-				}{{"postStart", l.PostStart}, {"preStop", l.PreStop}} {
-					if h.handler != nil && h.handler.HTTPGet != nil {
-						c.enum(ca+".lifecycle."+h.field+".httpGet.scheme", "scheme", string(h.handler.HTTPGet.Scheme), uriSchemes)
-					}
+		}
+		if l := ctr.Lifecycle; l != nil {
+			for _, h := range []struct {
+				field   string
+				handler *corev1.LifecycleHandler
+			}{{"postStart", l.PostStart}, {"preStop", l.PreStop}} {
+				if h.handler != nil && h.handler.HTTPGet != nil {
+					c.enum(ca+".lifecycle."+h.field+".httpGet.scheme", "scheme", string(h.handler.HTTPGet.Scheme), uriSchemes)
 				}
 			}
 		}
-	}
+	})
 }
 
 // deploymentStrategy checks a Deployment's strategy as ValidateDeploymentStrategy does,

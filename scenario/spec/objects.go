@@ -367,6 +367,19 @@ func hasKey(m map[string]string, k string) bool {
 	return ok
 }
 
+// eachContainer calls fn with each init container and container of s and its field
+// path below at (the pod spec's).
+func eachContainer(s *corev1.PodSpec, at string, fn func(ca string, ctr *corev1.Container)) {
+	for _, group := range []struct {
+		field string
+		list  []corev1.Container
+	}{{"initContainers", s.InitContainers}, {"containers", s.Containers}} {
+		for i := range group.list {
+			fn(index(at+"."+group.field, i), &group.list[i])
+		}
+	}
+}
+
 // onlyMatchLabels rejects matchExpressions in a workload's or a budget's selector:
 // the controllers model matchLabels selectors only (apiserver.LabelSelector), and a
 // selector whose expressions were dropped would select every pod of the namespace.
@@ -441,26 +454,20 @@ func (c *objCheck) podSpec(s *corev1.PodSpec, at string, template bool) {
 	// contract's own example has a pod template without containers; see the package
 	// doc): such a pod requests nothing and is Ready once its kubelet starts it.
 	names := map[string]bool{}
-	for _, group := range []struct {
-		field string
-		list  []corev1.Container
-	}{{"initContainers", s.InitContainers}, {"containers", s.Containers}} {
-		for i, ctr := range group.list {
-			ca := index(at+"."+group.field, i)
-			switch {
-			case ctr.Name == "":
-				c.fail(ca+".name", "a DNS label", "missing container name")
-			case len(content.IsDNS1123Label(ctr.Name)) > 0:
-				c.fail(ca+".name", "a DNS label (lower-case alphanumerics and '-', at most 63 characters)", "invalid container name %q", ctr.Name)
-			case names[ctr.Name]:
-				c.fail(ca+".name", "unique container names", "duplicate container name %q", ctr.Name)
-			}
-			names[ctr.Name] = true
-			if ctr.Image == "" {
-				c.fail(ca+".image", "a container image such as nginx", "missing image")
-			}
+	eachContainer(s, at, func(ca string, ctr *corev1.Container) {
+		switch {
+		case ctr.Name == "":
+			c.fail(ca+".name", "a DNS label", "missing container name")
+		case len(content.IsDNS1123Label(ctr.Name)) > 0:
+			c.fail(ca+".name", "a DNS label (lower-case alphanumerics and '-', at most 63 characters)", "invalid container name %q", ctr.Name)
+		case names[ctr.Name]:
+			c.fail(ca+".name", "unique container names", "duplicate container name %q", ctr.Name)
 		}
-	}
+		names[ctr.Name] = true
+		if ctr.Image == "" {
+			c.fail(ca+".image", "a container image such as nginx", "missing image")
+		}
+	})
 	c.podEnums(s, at)
 	switch s.RestartPolicy {
 	case "", corev1.RestartPolicyAlways:
