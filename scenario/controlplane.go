@@ -175,6 +175,8 @@ func (cp *controlPlane) controllers(instance int, c *apiserver.Client) (func(), 
 	teCfg.Informers = inf
 	kcmClient := flowcontrol.RateLimit{QPS: float32(cm.KubeAPIQPS), Burst: cm.KubeAPIBurst}
 	teCfg.RateLimit = kcmClient
+	nlcCfg.RateLimit = kcmClient
+	nlcCfg.EventsRand = sim.NewRand(seed, gen+"/nodelifecycle/events")
 	teCfg.Rand = sim.NewRand(seed, gen+"/taint-eviction/events")
 	rsCfg := workload.DefaultReplicaSetConfig()
 	rsCfg.Rand = sim.NewRand(seed, gen+"/replicaset")

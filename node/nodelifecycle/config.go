@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/flowcontrol"
 	"github.com/nodesim/nodesim/sim"
 )
 
@@ -87,6 +88,15 @@ type Config struct {
 	Informers *apiserver.Informers
 	// Exact makes every monitor pass visit every node (no lazy skipping of steady nodes).
 	Exact bool
+	// RateLimit is the client-side rate limit of the controller's own clientset
+	// (--kube-api-qps, --kube-api-burst: 20 and 30 in kube-controller-manager): every
+	// request of the monitor pass, the NoSchedule worker, the tainting tick and the pod
+	// worker, and every Event, waits for a token (package flowcontrol). The zero value,
+	// DefaultConfig's, is no limit, as the controller was before it had one.
+	RateLimit flowcontrol.RateLimit
+	// EventsRand draws the event writer's first retry sleep after a failed write (nil:
+	// half of flowcontrol.EventRetrySleep).
+	EventsRand *sim.Rand
 	// Rand stands in for Go's random map order where upstream walks a map whose order
 	// matters: which zones with no counted node a pass forgets (see
 	// forgetUncountedZones). It is drawn from only at passes that have such a zone. nil:
@@ -141,6 +151,9 @@ func (c Config) Validate() error {
 		return bad("PassDuration", c.PassDuration, "zero or positive and shorter than NodeMonitorPeriod")
 	case c.WatchLatency < 0:
 		return bad("WatchLatency", c.WatchLatency, "zero or positive")
+	}
+	if _, err := c.RateLimit.Limiter(); err != nil {
+		return bad("RateLimit", c.RateLimit, "a valid client rate limit ("+err.Error()+")")
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/flowcontrol"
 	"github.com/nodesim/nodesim/sim"
 	"github.com/nodesim/nodesim/taint"
 )
@@ -83,6 +84,13 @@ type nodeHealth struct {
 	node  *apiserver.Node
 	lease leaseView
 	facts nodeFacts
+
+	// the node as the open monitor pass listed it, when a handler changed it since
+	// (passSeq is that pass's), and the last pass that visited it
+	passNode          *apiserver.Node
+	passSeq, visitSeq uint64
+	// queued for the NoSchedule worker
+	nsQueued bool
 
 	labels   nodeLabels
 	leaseKey string // "kube-node-lease/name", once a pass needed it
@@ -259,8 +267,35 @@ type Controller struct {
 	// nWaiting counts the stuck nodes that wait in their tainting queue (waiting).
 	nWaiting int
 	// cacheIsLive: during this pass the lease informer holds what the API server holds
-	// and the client gets answers (see monitorPass).
+	// and the client gets answers (see listVisits).
 	cacheIsLive bool
+
+	// The client's rate limit (Config.RateLimit): the bucket and the event writer of
+	// this run (nil: no limit), and the workers that wait on it.
+	limiter *flowcontrol.Limiter
+	events  *flowcontrol.EventWriter
+	pass    passState
+	pw      worker // the monitor pass
+	epochs  []passEpoch
+	// the NoExecute tainting tick: its worker, whether a tick is in progress, the zone
+	// it is at, the queue head it works on and its swap; the grid origin of the next
+	// ticks (a tick that waited moves it: the loop is sliding)
+	tw         worker
+	tickBusy   bool
+	tickInOp   bool
+	tickZone   *zone
+	tickV      timedValue
+	tickOp     taintOp
+	tickOrigin time.Duration
+	// the NoSchedule worker (doNodeProcessingPassWorker): its queue of nodes from
+	// nsHead, whether it is on a node, and that node's swap
+	nsw    worker
+	nsQ    []*nodeHealth
+	nsHead int
+	nsBusy bool
+	nsOp   taintOp
+	// processPod's pod status writes that wait for their tokens
+	podWaiting *flowcontrol.Waiting[*apiserver.Pod]
 }
 
 // New returns a stopped controller that reads through informers on c and writes through c.
@@ -284,6 +319,18 @@ func New(s *apiserver.Server, c *apiserver.Client, cfg Config) (*Controller, err
 	if err != nil {
 		return nil, err
 	}
+	if nc.pw.timer, err = nc.e.NewTimer(nc.passResumed); err != nil {
+		return nil, err
+	}
+	if nc.tw.timer, err = nc.e.NewTimer(nc.runTick); err != nil {
+		return nil, err
+	}
+	if nc.nsw.timer, err = nc.e.NewTimer(nc.runNoSchedule); err != nil {
+		return nil, err
+	}
+	if nc.podWaiting, err = flowcontrol.NewWaiting(nc.e, nc.sendPod); err != nil {
+		return nil, err
+	}
 	return nc, nil
 }
 
@@ -304,7 +351,18 @@ func (nc *Controller) Start() {
 		nc.forgetAll()
 	}
 	nc.origin = nc.s.Now()
+	nc.tickOrigin = nc.origin
 	nc.passRan, nc.inPass, nc.tickNow = false, false, false
+	// a new process: a new clientset, whose bucket starts full, and a new recorder
+	nc.limiter, _ = nc.cfg.RateLimit.Limiter() // validated by New
+	nc.events = nil
+	if nc.limiter != nil {
+		nc.events, _ = flowcontrol.NewEventWriter(nc.e, nc.c, nc.limiter, nc.cfg.EventsRand)
+	}
+	nc.pass = passState{seq: nc.pass.seq}
+	nc.epochs = append(nc.epochs[:0], passEpoch{start: nc.origin})
+	nc.tickBusy, nc.tickZone, nc.tickInOp = false, nil, false
+	nc.nsBusy = false
 	lat := nc.cfg.WatchLatency
 	f := nc.cfg.Informers
 	nc.shared = f.Serves(nc.c, lat)
@@ -331,8 +389,9 @@ func (nc *Controller) Start() {
 	nc.leaseInf.AddComponentHandler(nc.shared, live, nc.onLease)
 	nc.podInf.AddComponentHandler(nc.shared, live, nc.onPod)
 	for _, key := range nc.nodeInf.Keys() {
-		nc.doNoScheduleTaintingPass(key)
+		nc.queueNoSchedule(nc.nodes[key])
 	}
+	nc.runNoSchedule()
 	nc.loop.Start()
 }
 
@@ -360,6 +419,23 @@ func (nc *Controller) Stop() {
 	nc.running = false
 	nc.loop.Stop()
 	nc.tick.Stop()
+	nc.pw.stop()
+	nc.tw.stop()
+	nc.nsw.stop()
+	nc.podWaiting.Drop()
+	if nc.events != nil {
+		nc.events.Stop()
+	}
+	for _, n := range nc.pass.cow {
+		n.passNode = nil
+	}
+	nc.pass = passState{seq: nc.pass.seq}
+	for _, n := range nc.nsQ[nc.nsHead:] {
+		n.nsQueued = false
+	}
+	clear(nc.nsQ)
+	nc.nsQ, nc.nsHead, nc.nsBusy = nc.nsQ[:0], 0, false
+	nc.tickBusy, nc.tickZone, nc.tickInOp = false, nil, false
 	if nc.shared {
 		return
 	}
@@ -407,6 +483,11 @@ func (nc *Controller) markActive(n *nodeHealth) {
 		return
 	}
 	n.active = true
+	if nc.pass.open && nc.pass.throttled {
+		// not visited by this pass unless it comes later (nextVisit): kept active for
+		// the next
+		n.visitOK = false
+	}
 	// Appended, and sorted by name once at the next pass: a sorted insert per node made
 	// booting a large fleet quadratic.
 	nc.active = append(nc.active, n)
@@ -457,6 +538,7 @@ func (nc *Controller) zone(key, label string) *zone {
 // nodeSeen records a node present in the cache.
 func (nc *Controller) nodeSeen(node *apiserver.Node) {
 	n := nc.health(node.Name)
+	nc.keepForPass(n)
 	if r := node.Condition(apiserver.NodeReady); r != nil {
 		if old := n.node; old == nil || !hasHeartbeat(old, r.LastHeartbeatTime) {
 			n.hbGot = nc.s.Now()
@@ -480,6 +562,7 @@ func (nc *Controller) nodeSeen(node *apiserver.Node) {
 
 // forget drops a node from the cache: deleted, or not listed yet by a restart.
 func (nc *Controller) forget(n *nodeHealth) {
+	nc.keepForPass(n)
 	n.node, n.facts = nil, nodeFacts{}
 	if n.inCache {
 		n.inCache = false
@@ -503,7 +586,10 @@ func (nc *Controller) onNode(ev apiserver.Event[*apiserver.Node]) {
 		return
 	}
 	nc.nodeSeen(ev.New)
-	nc.doNoScheduleTaintingPass(ev.New.Name)
+	nc.queueNoSchedule(nc.nodes[ev.New.Name])
+	if !nc.nsw.held {
+		nc.runNoSchedule()
+	}
 }
 
 func (nc *Controller) onLease(ev apiserver.Event[*apiserver.Lease]) {
@@ -530,36 +616,37 @@ func (nc *Controller) onLease(ev apiserver.Event[*apiserver.Lease]) {
 }
 
 // leaveSteady brings the record of a node whose Lease stops being steady to the state exact
-// mode would hold after the last pass L: a renewal R (the written renewTime) was recorded
-// by the first pass that saw it, pR, if pR ≤ L; the last status heartbeat H likewise at ph;
-// a pass that saw a new heartbeat but no new renewal (ph > pR) forgot the Lease, and the
-// pass after it recorded the Lease again. What falls after L is left to the coming passes,
-// which see exactly what exact mode's passes would.
+// mode would hold after its last visit L: a renewal R (the written renewTime) was recorded
+// by the first visit that saw it, pR, if pR ≤ L; the last status heartbeat H likewise at ph;
+// a visit that saw a new heartbeat but no new renewal (ph > pR) forgot the Lease, and the
+// visit after it recorded the Lease again. What falls after L is left to the coming visits,
+// which see exactly what exact mode's would. A visit is at its pass's start, or, in a pass
+// that waited for tokens, at the instant the pass reached the node (passEpoch).
 func (nc *Controller) leaveSteady(n *nodeHealth, l *apiserver.Lease) {
-	L, ran := nc.lastPass, nc.passRan
-	if !ran {
+	if !nc.passRan {
 		return
 	}
+	L := nc.lastVisit(n.name)
 	probe, has := time.Duration(0), false
 	bump := func(t time.Duration) {
 		if !has || t > probe {
 			probe, has = t, true
 		}
 	}
-	pR := nc.firstPassSeeing(l.RenewTime, n.leaseGot)
+	pR := nc.firstPassSeeing(n.name, l.RenewTime, n.leaseGot)
 	if pR <= L {
 		n.hasSavedLease, n.savedLeaseRenew, n.savedLeaseRV = true, l.RenewTime, l.ResourceVersion
 		bump(pR)
 	}
 	if node := n.node; node != nil {
 		if r := node.Condition(apiserver.NodeReady); r != nil && n.savedReady {
-			if ph := nc.firstPassSeeing(r.LastHeartbeatTime, n.hbGot); ph <= L {
+			if ph := nc.firstPassSeeing(n.name, r.LastHeartbeatTime, n.hbGot); ph <= L {
 				n.savedHB, n.savedLT, n.savedStatus = r.LastHeartbeatTime, r.LastTransitionTime, r.Status
 				bump(ph)
 				if ph > pR { // no new renewal in that pass: the Lease was forgotten
-					if ph+nc.step <= L {
+					if next := nc.firstVisitAfter(n.name, ph); next <= L {
 						n.hasSavedLease, n.savedLeaseRenew, n.savedLeaseRV = true, l.RenewTime, l.ResourceVersion
-						bump(ph + nc.step)
+						bump(next)
 					} else {
 						n.hasSavedLease = false
 					}
@@ -572,11 +659,12 @@ func (nc *Controller) leaveSteady(n *nodeHealth, l *apiserver.Lease) {
 	}
 }
 
-// firstPassSeeing is the first monitor pass of exact mode that saw a write made at t,
-// got being when this controller's informers handed over the first version carrying
-// it: the first pass (at Start) for writes before Start, which the informers listed;
-// otherwise the first pass strictly after the write's delivery (a change delivered at
-// the instant of a pass is seen by the next one, the pass having been scheduled first).
+// firstPassSeeing is the first visit of the node called name by exact mode's monitor
+// passes that saw a write made at t, got being when this controller's informers handed
+// over the first version carrying it: the first pass (at Start) for writes before
+// Start, which the informers listed; otherwise the first visit strictly after the
+// write's delivery (a change delivered at the instant of a pass is seen by the next
+// one, the pass having been scheduled first).
 //
 // The delivery comes WatchLatency after the write, unless this controller's client was
 // partitioned then: its watches hold the notification until the partition heals
@@ -585,16 +673,15 @@ func (nc *Controller) leaveSteady(n *nodeHealth, l *apiserver.Lease) {
 // was delivered no earlier than exact mode's write at t, so the earlier of the two is
 // that write's delivery in both cases; got alone also settles a write made at the very
 // instant a partition started, which the history cannot order.
-func (nc *Controller) firstPassSeeing(t, got time.Duration) time.Duration {
+func (nc *Controller) firstPassSeeing(name string, t, got time.Duration) time.Duration {
 	if t < nc.origin {
-		return nc.origin
+		return nc.firstVisitAfter(name, nc.origin-1)
 	}
 	d := got
 	if at, ok := nc.c.Released(t); ok {
 		d = min(d, at+nc.cfg.WatchLatency)
 	}
-	k := (d-nc.origin)/nc.step + 1
-	return nc.origin + k*nc.step
+	return nc.firstVisitAfter(name, d)
 }
 
 // hasHeartbeat reports whether node's Ready condition has lastHeartbeatTime hb.
@@ -617,12 +704,30 @@ func (nc *Controller) onPod(ev apiserver.Event[*apiserver.Pod]) {
 		return
 	}
 	if n.savedStatus != apiserver.ConditionTrue {
-		_ = nc.markPodNotReady(p, p.NodeName, nc.s.Now())
+		nc.processPod(p)
 	}
 }
 
-func (nc *Controller) event(object, reason, message string) {
-	nc.tr.Add(nc.s.Now(), "Event", sim.S("object", object), sim.S("reason", reason), sim.S("message", message))
+// processPod marks a pod bound to a node that is not ready NotReady
+// (doPodProcessingWorker): at once when its token is there and none waits before it,
+// else at its token's instant.
+func (nc *Controller) processPod(p *apiserver.Pod) {
+	if c := p.Condition(apiserver.PodReady); c == nil || c.Status == apiserver.ConditionFalse {
+		return // no request
+	}
+	now := nc.s.Now()
+	at := nc.limiter.Wait(now)
+	if at <= now && nc.podWaiting.Len() == 0 {
+		_ = nc.markPodNotReady(p, p.NodeName, now)
+		return
+	}
+	nc.podWaiting.Add(p, at)
+}
+
+// sendPod is processPod's write at its token's instant, of the version it was given
+// (a Conflict if the pod changed since).
+func (nc *Controller) sendPod(p *apiserver.Pod) {
+	_ = nc.markPodNotReady(p, p.NodeName, nc.s.Now())
 }
 
 func (nc *Controller) recordZone(z *zone, to ZoneState) {
@@ -643,12 +748,11 @@ func (nc *Controller) recordZone(z *zone, to ZoneState) {
 
 var errNoChange = errors.New("no change")
 
-// addTaints is AddOrUpdateTaintOnNode (a patch), stamping timeAdded = now.
-func (nc *Controller) addTaints(name string, ts ...taint.Taint) error {
+// addTaints is AddOrUpdateTaintOnNode's PATCH, stamping timeAdded = now.
+func (nc *Controller) addTaints(name string, now time.Duration, ts ...taint.Taint) error {
 	if len(ts) == 0 {
 		return nil
 	}
-	now := nc.s.Now()
 	_, err := nc.s.Nodes.Patch(nc.c, name, func(n *apiserver.Node) error {
 		changed := false
 		for _, t := range ts {
@@ -679,7 +783,7 @@ func (nc *Controller) addTaints(name string, ts ...taint.Taint) error {
 	return err
 }
 
-// removeTaints is RemoveTaintOffNode: no request unless the given copy has one of the taints.
+// removeTaints is RemoveTaintOffNode's PATCH: none unless the given copy has one of the taints.
 func (nc *Controller) removeTaints(name string, node *apiserver.Node, ts ...taint.Taint) error {
 	if len(ts) == 0 {
 		return nil
@@ -721,25 +825,49 @@ func (nc *Controller) removeTaints(name string, node *apiserver.Node, ts ...tain
 	return err
 }
 
-// swapTaints is SwapNodeControllerTaint: add, then remove, as two patches.
-func (nc *Controller) swapTaints(node *apiserver.Node, add []taint.Taint, remove []taint.Taint) bool {
-	if err := nc.addTaints(node.Name, add...); err != nil {
-		return false
+// queueNoSchedule adds n to the NoSchedule worker's queue (nodeUpdateQueue: a node
+// queued already is not queued twice; one being worked on is, to be done again).
+func (nc *Controller) queueNoSchedule(n *nodeHealth) {
+	if n == nil || n.nsQueued {
+		return
 	}
-	return nc.removeTaints(node.Name, node, remove...) == nil
+	n.nsQueued = true
+	nc.nsQ = append(nc.nsQ, n)
 }
 
-// doNoScheduleTaintingPass keeps the node's condition NoSchedule taints in line with its
-// conditions, adding before removing so a swap leaves no gap. A failed swap is not
-// retried (upstream logs it): the next update of the node runs the pass again.
-func (nc *Controller) doNoScheduleTaintingPass(name string) {
-	node, ok := nc.nodeInf.Get(name)
-	if !ok {
-		return
+// runNoSchedule is the NoSchedule worker (doNodeProcessingPassWorker), one worker where
+// upstream runs 8: it takes the queued nodes in order and keeps each one's condition
+// NoSchedule taints in line with its conditions (doNoScheduleTaintingPass), adding
+// before removing so a swap leaves no gap, each request after its token. Within the
+// burst it runs in the informer handler that queued the node, as it always did. A
+// failed swap is not retried (upstream logs it): the next update of the node queues it
+// again.
+func (nc *Controller) runNoSchedule() {
+	for {
+		if !nc.nsBusy {
+			if nc.nsHead == len(nc.nsQ) {
+				clear(nc.nsQ)
+				nc.nsQ, nc.nsHead = nc.nsQ[:0], 0
+				return
+			}
+			n := nc.nsQ[nc.nsHead]
+			nc.nsQ[nc.nsHead] = nil
+			nc.nsHead++
+			n.nsQueued = false
+			node, ok := nc.nodeInf.Get(n.name)
+			if !ok {
+				continue
+			}
+			add, del := node.NoScheduleTaintSwap()
+			if len(add) == 0 && len(del) == 0 {
+				continue
+			}
+			nc.swapOp(&nc.nsOp, node, add, del)
+			nc.nsBusy = true
+		}
+		if !nc.runOp(&nc.nsw, &nc.nsOp) {
+			return
+		}
+		nc.nsBusy = false
 	}
-	add, del := node.NoScheduleTaintSwap()
-	if len(add) == 0 && len(del) == 0 {
-		return
-	}
-	nc.swapTaints(node, add, del)
 }

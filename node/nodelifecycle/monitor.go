@@ -3,160 +3,16 @@ package nodelifecycle
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
 	"github.com/nodesim/nodesim/apiserver"
-	"github.com/nodesim/nodesim/taint"
 )
 
 var errShortCircuit = errors.New("nodelifecycle: lease cache is stale (NodeControllerLeaseCircuitBreaker)")
 
 var unknownConditionTypes = [...]apiserver.NodeConditionType{
 	apiserver.NodeReady, apiserver.NodeMemoryPressure, apiserver.NodeDiskPressure, apiserver.NodePIDPressure,
-}
-
-// monitorPass is monitorNodeHealth: classify nodes, update each visited node's health,
-// taint or untaint it, then handle zone disruption. It returns the modelled pass duration.
-func (nc *Controller) monitorPass() time.Duration {
-	now := nc.s.Now()
-	nc.lastPass, nc.passRan = now, true
-	nc.inPass = true
-	// classifyNodes
-	slices.SortFunc(nc.memberDirty, func(a, b *nodeHealth) int { return cmp.Compare(a.name, b.name) })
-	var added, deleted []*nodeHealth
-	for _, n := range nc.memberDirty {
-		n.memberMark = false
-		switch {
-		case n.inCache && !n.known:
-			added = append(added, n)
-		case !n.inCache && n.known:
-			deleted = append(deleted, n)
-		}
-	}
-	nc.memberDirty = nc.memberDirty[:0]
-	// addPodEvictorForNewZone, for added nodes and for newZoneRepresentatives: every zone
-	// with a cached node that is not in the zone states gets a new tainting queue with a
-	// full bucket. A zone with no counted node (only exclude-disruption nodes, or every
-	// node skipped) that handleDisruption forgot at the end of the last pass
-	// (forgetUncountedZones) gets a fresh queue and burst here; when it is forgotten at
-	// every pass (in a cluster of that zone alone, say), its NoExecute taints are limited
-	// per pass, not by nodeEvictionRate, and a node that is already tainted and re-queued
-	// first can take the pass's only token every time (upstream does this too; see
-	// TestExcludedZoneTainterRecreatedEachPass).
-	nc.addEvictors()
-	for _, n := range added {
-		nc.event("node/"+n.name, EventRegisteredNode, fmt.Sprintf("Registered Node %s in Controller", n.name))
-		n.known = true
-		if node, ok := nc.nodeInf.Get(n.name); ok {
-			_ = nc.markNodeAsReachable(n, node)
-		}
-	}
-	for _, n := range deleted {
-		nc.event("node/"+n.name, EventRemovingNode, fmt.Sprintf("Removing Node %s from Controller", n.name))
-		n.known = false
-		nc.uncount(n)
-	}
-
-	if len(nc.stuck) > 2*nc.nStuck+64 {
-		// drop the stale entries
-		kept := nc.stuck[:0]
-		for _, n := range nc.stuck {
-			if n.stuck {
-				kept = append(kept, n)
-			}
-		}
-		clear(nc.stuck[len(kept):])
-		nc.stuck = kept
-	}
-	// The circuit breaker GETs the Lease of each stale node it visits. With nothing on
-	// its way to the lease informer and a client that gets answers, every such GET
-	// returns what the informer holds: the pass reads that (cacheIsLive), and may skip
-	// the nodes that stay Unknown. Otherwise it GETs, and visits them all.
-	nc.cacheIsLive = false
-	if nc.cfg.LeaseCircuitBreaker {
-		_, failing := nc.c.Failing()
-		nc.cacheIsLive = !failing && !nc.leaseInf.InFlight()
-		if !nc.cacheIsLive && len(nc.stuck) > 0 {
-			nc.unstick()
-		}
-	}
-	if !nc.cfg.Exact && nc.nWaiting > 0 {
-		nc.prepareWaiting()
-	}
-	visit := nc.visit[:0]
-	if nc.cfg.Exact {
-		for _, key := range nc.nodeInf.Keys() {
-			visit = append(visit, nc.nodes[key])
-		}
-		for _, n := range nc.active {
-			n.active = false
-		}
-		nc.active = nc.active[:0]
-	} else {
-		if nc.activeUnsorted {
-			slices.SortFunc(nc.active, func(a, b *nodeHealth) int { return cmp.Compare(a.name, b.name) })
-			nc.activeUnsorted = false
-		}
-		visit = append(visit, nc.active...)
-	}
-	tripped, tripName := false, ""
-	for _, n := range visit {
-		n.visitOK = false
-		if !n.inCache {
-			nc.uncount(n)
-			n.visitOK = true
-			continue
-		}
-		short := nc.updateNode(n, now)
-		if short && !tripped && nc.breakerRV > nc.leaseCacheRV {
-			tripped, tripName = true, n.name
-		}
-	}
-	if !nc.cfg.Exact {
-		nc.finishWaiting(tripped, tripName, now)
-	}
-	if tripped && !nc.cfg.Exact {
-		// Exact mode would have skipped every later node of this pass, steady ones too.
-		for _, key := range nc.nodeInf.Keys() {
-			if key > tripName {
-				if n := nc.nodes[key]; !n.active {
-					nc.uncount(n)
-					nc.markActive(n)
-					n.visitOK = false // clean keeps it active until a pass counts it again
-				}
-			}
-		}
-	}
-	nc.visit = visit[:0]
-	nc.handleDisruption(now)
-	if !nc.cfg.Exact {
-		kept := nc.active[:0]
-		for _, n := range nc.active {
-			if nc.clean(n) {
-				n.active = false
-				if n.stuck {
-					nc.nStuck++
-					nc.stuck = append(nc.stuck, n)
-				}
-			} else {
-				kept = append(kept, n)
-			}
-		}
-		clear(nc.active[len(kept):])
-		nc.active = kept
-	}
-	nc.inPass = false
-	if nc.tickNow {
-		// An always-running tick due now would fire right after this pass, before anything
-		// the pass scheduled for this instant (its own watch notifications): run it here.
-		nc.tickNow = false
-		nc.tick.Stop()
-		nc.tickTarget = now
-		nc.taintingTick()
-	}
-	return nc.cfg.PassDuration
 }
 
 // clean reports whether a lazy pass may skip the node until something about it changes:
@@ -177,6 +33,11 @@ func (nc *Controller) clean(n *nodeHealth) bool {
 		return false
 	}
 	if !n.leaseSteady {
+		if nc.limiter != nil && nc.cfg.LeaseCircuitBreaker {
+			// every visit of a stale node GETs its Lease, a token each: visit it, as
+			// exact mode does
+			return false
+		}
 		n.stuck = nc.stuckUnknown(n, node)
 		if !n.stuck && nc.waitingUnknown(n, node) {
 			nc.waitSkipped(n)
@@ -482,216 +343,6 @@ func (nc *Controller) count(n *nodeHealth, node *apiserver.Node, ready bool) {
 	n.counted, n.countedZone, n.countedReady = true, l.key, ready
 }
 
-// updateNode is monitorNodeHealth's per-node work. It reports whether the node was skipped
-// by the lease circuit breaker.
-func (nc *Controller) updateNode(n *nodeHealth, now time.Duration) (short bool) {
-	node := n.node
-	var observed, current apiserver.ConditionStatus
-	var hasCurrent bool
-	for attempt := 0; ; attempt++ {
-		var err error
-		var nn *apiserver.Node
-		observed, current, hasCurrent, nn, err = nc.tryUpdateNodeHealth(n, node, now)
-		if err == nil {
-			node = nn
-			break
-		}
-		// "Update health of Node from Controller error, Skipping - no pods will be evicted"
-		if errors.Is(err, errShortCircuit) || attempt >= NodeHealthUpdateRetry {
-			nc.uncount(n)
-			return errors.Is(err, errShortCircuit)
-		}
-		node, err = nc.s.Nodes.Get(nc.c, n.name)
-		if err != nil {
-			nc.uncount(n)
-			return false
-		}
-	}
-	n.visitOK = true
-	if nc.isExcluded(n, node) {
-		nc.uncount(n)
-	} else {
-		nc.count(n, node, hasCurrent && current == apiserver.ConditionTrue)
-	}
-	if !hasCurrent {
-		n.retry = false
-		return false
-	}
-	decision := current
-	if nc.cfg.Version < CurrentReadyVersion {
-		decision = observed
-	}
-	nc.processTaintBaseEviction(n, node, decision)
-	flipped := current != apiserver.ConditionTrue && observed == apiserver.ConditionTrue
-	if flipped {
-		nc.event("node/"+n.name, EventNodeNotReady, fmt.Sprintf("Node %s status is now: %s", n.name, EventNodeNotReady))
-	}
-	if flipped || (n.retry && observed != apiserver.ConditionTrue) {
-		if err := nc.markPodsNotReady(n.name); err != nil {
-			n.retry = true
-			n.visitOK = false
-			return false
-		}
-	}
-	n.retry = false
-	return false
-}
-
-// tryUpdateNodeHealth is upstream's staleness decision. It returns the observed Ready
-// status, the current one (after the controller's own write), and the node to go on with.
-func (nc *Controller) tryUpdateNodeHealth(n *nodeHealth, node *apiserver.Node, now time.Duration) (
-	observed, current apiserver.ConditionStatus, hasCurrent bool, out *apiserver.Node, err error) {
-	if nc.cfg.LeaseCircuitBreaker && nc.breakerRV > nc.leaseCacheRV {
-		return observed, current, false, node, errShortCircuit
-	}
-	var grace time.Duration
-	// The node's Ready condition, read from its facts: a node that stays stale is not
-	// read again.
-	f := n.factsOf(node)
-	ready := f.hasReady
-	if !ready {
-		created := node.CreationTimestamp
-		observed = apiserver.ConditionUnknown
-		grace = nc.cfg.NodeStartupGracePeriod
-		if !n.hasRecord {
-			n.hasRecord = true
-			n.probe, n.readyTransition, n.probeFloor = created, created, created
-			n.hasSavedLease = false
-		}
-		n.savedReady = false
-	} else {
-		observed = f.readyStatus
-		grace = nc.cfg.NodeMonitorGracePeriod
-	}
-	hadLease, oldRenew := n.hasSavedLease, n.savedLeaseRenew
-	save := func(transition time.Duration) {
-		n.hasRecord = true
-		n.savedReady = true
-		n.savedStatus, n.savedHB, n.savedLT = f.readyStatus, f.readyHB, f.readyLT
-		n.probe = now
-		n.readyTransition = transition
-		n.hasSavedLease = false
-	}
-	switch {
-	case !n.hasRecord:
-		// "Missing timestamp for Node. Assuming now as a timestamp"
-		n.hasRecord = true
-		n.probe, n.readyTransition, n.probeFloor = now, now, now
-		n.hasSavedLease = false
-		if ready {
-			n.savedReady = true
-			n.savedStatus, n.savedHB, n.savedLT = f.readyStatus, f.readyHB, f.readyLT
-		}
-	case !n.savedReady && ready:
-		save(now)
-		n.probeFloor = now
-	case n.savedReady && ready && n.savedHB != f.readyHB:
-		transition := n.readyTransition
-		if n.savedLT != f.readyLT {
-			transition = now
-		}
-		save(transition)
-	}
-	lease := &n.lease
-	if lease.ok && (!hadLease || oldRenew < lease.renew || lease.steady) {
-		n.hasSavedLease, n.savedLeaseRenew, n.savedLeaseRV = true, lease.renew, lease.rv
-		n.probe = now
-	}
-	if ready {
-		current, hasCurrent = observed, true
-	}
-	if !(now > n.probe+grace) {
-		return observed, current, hasCurrent, node, nil
-	}
-	if nc.cfg.LeaseCircuitBreaker {
-		var savedRV uint64
-		if n.hasSavedLease {
-			savedRV = n.savedLeaseRV
-		}
-		if nc.cacheIsLive {
-			// the GET would return the informer's version (NotFound without one)
-			if lease.ok && lease.rv != savedRV {
-				nc.breakerRV = max(nc.breakerRV, lease.rv)
-				return observed, current, false, node, errShortCircuit
-			}
-		} else {
-			live, gerr := nc.s.Leases.Get(nc.c, n.leaseKeyOf())
-			switch {
-			case gerr == nil:
-				liveRV := lease.rv // the informer's version is usually the live one
-				if !lease.ok || live != lease.of {
-					liveRV = live.ResourceVersion
-				}
-				if liveRV != savedRV {
-					nc.breakerRV = max(nc.breakerRV, liveRV)
-					return observed, current, false, node, errShortCircuit
-				}
-			case !apiserver.IsNotFound(gerr):
-				return observed, current, false, node, errShortCircuit
-			}
-		}
-	}
-	// Stale: Ready, MemoryPressure, DiskPressure and PIDPressure become Unknown, written
-	// only if that changes the Ready condition (upstream compares it alone). When Ready
-	// is Unknown already (every pass until the node recovers) nothing is written, and the
-	// node goes on as it is: what the write would have changed besides Ready, the other
-	// conditions, is read by nobody after this.
-	if ready && f.readyStatus == apiserver.ConditionUnknown {
-		return observed, observed, true, node, nil
-	}
-	// Ready is missing or not Unknown, so the write changes it.
-	var cur apiserver.NodeCondition
-	stored, err := nc.s.Nodes.UpdateStatusFrom(nc.c, node, func(nn *apiserver.Node) error {
-		for _, t := range unknownConditionTypes {
-			c := nn.Condition(t)
-			if c == nil {
-				nn.Conditions = append(nn.Conditions, apiserver.NodeCondition{Type: t, Status: apiserver.ConditionUnknown,
-					Reason: ReasonNodeStatusNeverUpdated, Message: MessageNodeStatusNeverUpd,
-					LastHeartbeatTime: nn.CreationTimestamp, LastTransitionTime: now})
-			} else if c.Status != apiserver.ConditionUnknown {
-				c.Status = apiserver.ConditionUnknown
-				c.Reason = ReasonNodeStatusUnknown
-				c.Message = MessageNodeStatusUnknown
-				c.LastTransitionTime = now
-			}
-		}
-		cur = *nn.Condition(apiserver.NodeReady)
-		return nil
-	})
-	if err != nil {
-		return observed, apiserver.ConditionUnknown, true, node, err
-	}
-	n.savedReady = true
-	n.savedStatus, n.savedHB, n.savedLT = cur.Status, cur.LastHeartbeatTime, cur.LastTransitionTime
-	n.readyTransition = now
-	n.hasSavedLease = lease.ok
-	if lease.ok {
-		n.savedLeaseRenew, n.savedLeaseRV = lease.renew, lease.rv
-	}
-	return observed, cur.Status, true, stored, nil
-}
-
-// processTaintBaseEviction swaps or queues NoExecute taints by the given Ready status.
-func (nc *Controller) processTaintBaseEviction(n *nodeHealth, node *apiserver.Node, status apiserver.ConditionStatus) {
-	f := n.factsOf(node)
-	switch status {
-	case apiserver.ConditionFalse:
-		if f.unreachable {
-			nc.swapTaints(node, []taint.Taint{taint.NotReadyNoExecute}, []taint.Taint{taint.UnreachableNoExecute})
-		} else {
-			nc.markNodeForTainting(n, node, status)
-		}
-	case apiserver.ConditionUnknown:
-		if f.notReady {
-			nc.swapTaints(node, []taint.Taint{taint.UnreachableNoExecute}, []taint.Taint{taint.NotReadyNoExecute})
-		} else {
-			nc.markNodeForTainting(n, node, status)
-		}
-	case apiserver.ConditionTrue:
-		_ = nc.markNodeAsReachable(n, node)
-	}
-}
-
 func (nc *Controller) markNodeForTainting(n *nodeHealth, node *apiserver.Node, status apiserver.ConditionStatus) {
 	q := nc.zoneForNode(n, node).q
 	now := nc.s.Now()
@@ -716,40 +367,8 @@ func (nc *Controller) markNodeForTainting(n *nodeHealth, node *apiserver.Node, s
 	}
 }
 
-// markNodeAsReachable removes the NoExecute taints; n is node's record, or nil.
-func (nc *Controller) markNodeAsReachable(n *nodeHealth, node *apiserver.Node) error {
-	if err := nc.removeTaints(node.Name, node, taint.UnreachableNoExecute); err != nil {
-		return err
-	}
-	if err := nc.removeTaints(node.Name, node, taint.NotReadyNoExecute); err != nil {
-		return err
-	}
-	if nc.zoneForNode(n, node).q.remove(node.Name) {
-		if h := nc.nodes[node.Name]; h != nil && h.stuck {
-			// Out of the tainting set, its next visit adds it back. The taint removal
-			// above marks it active too when delivered, which comes first unless the
-			// watch latency is longer than a pass period.
-			nc.markActive(h)
-		}
-	}
-	return nil
-}
-
-// markPodsNotReady is MarkPodsNotReady: every pod on the node with a Ready condition that is
-// not False gets Ready=False. It reports the last error other than NotFound.
-func (nc *Controller) markPodsNotReady(nodeName string) error {
-	var errs error
-	now := nc.s.Now()
-	// The writes only reach the informer through its watch, later: the walk may go on.
-	nc.podInf.EachByIndex(apiserver.IndexNodeName, nodeName, func(p *apiserver.Pod) {
-		if err := nc.markPodNotReady(p, nodeName, now); err != nil {
-			errs = err
-		}
-	})
-	return errs
-}
-
-// markPodNotReady is MarkPodsNotReady's work on one pod; NotFound is no error.
+// markPodNotReady is MarkPodsNotReady's work on one pod (its UpdateStatus, then its
+// Event); NotFound is no error.
 func (nc *Controller) markPodNotReady(p *apiserver.Pod, nodeName string, now time.Duration) error {
 	if p.NodeName != nodeName {
 		return nil
@@ -761,13 +380,16 @@ func (nc *Controller) markPodNotReady(p *apiserver.Pod, nodeName string, now tim
 	// an UpdateStatus of the informer's version (a Conflict if it is stale)
 	nc2 := *c
 	nc2.Status = apiserver.ConditionFalse
-	if _, err := nc.s.Pods.UpdateFrom(nc.c, p, func(np *apiserver.Pod) error {
+	_, err := nc.s.Pods.UpdateFrom(nc.c, p, func(np *apiserver.Pod) error {
 		np.SetCondition(nc2, now)
 		return nil
-	}); err != nil && !apiserver.IsNotFound(err) {
-		return err
+	})
+	if apiserver.IsNotFound(err) {
+		return nil // "pod was already deleted": no Event
 	}
-	return nil
+	// the Event follows the UpdateStatus, failed or not
+	nc.podEvent(p)
+	return err
 }
 
 // computeZoneState is the zone's state for this pass. A zone with no counted node has
@@ -902,10 +524,11 @@ func (nc *Controller) forgetUncountedZones() {
 	nc.zoneOrder = order[:0]
 }
 
-// handleDisruption computes zone states and swaps the zones' limiters; when every zone is
-// fully disrupted it removes every NoExecute taint and stops tainting ("master disruption
-// mode"), and on leaving it gives every node a fresh grace period.
-func (nc *Controller) handleDisruption(now time.Duration) {
+// beginDisruption is the start of handleDisruption, after the visits: compute the zone
+// states; it reports whether every node is to be untainted first (entering master
+// disruption mode), for which it lists them.
+func (nc *Controller) beginDisruption() bool {
+	p := &nc.pass
 	allAre := true
 	for _, z := range nc.zoneList {
 		if z.total == 0 {
@@ -930,15 +553,28 @@ func (nc *Controller) handleDisruption(now time.Duration) {
 			break
 		}
 	}
+	p.allAre, p.allWas = allAre, allWas
+	if allAre && !allWas {
+		// "Controller detected that all Nodes are not-Ready. Entering master disruption mode"
+		p.untaint = append(p.untaint[:0], nc.nodeInf.List()...)
+		return true
+	}
+	return false
+}
+
+// endDisruption is the rest of handleDisruption: swap the zones' limiters and record
+// their states; when every zone is fully disrupted it stops tainting ("master
+// disruption mode", the nodes untainted by then), and on leaving it gives every node a
+// fresh grace period.
+func (nc *Controller) endDisruption() {
+	p := &nc.pass
+	now := nc.s.Now()
+	allAre, allWas := p.allAre, p.allWas
 	if allAre && allWas {
 		return
 	}
 	switch {
 	case allAre:
-		// "Controller detected that all Nodes are not-Ready. Entering master disruption mode"
-		for _, node := range nc.nodeInf.List() {
-			_ = nc.markNodeAsReachable(nil, node)
-		}
 		for _, z := range nc.zoneList {
 			if z.inStates {
 				z.q.swapLimiter(0, now)
@@ -982,15 +618,15 @@ func (nc *Controller) handleDisruption(now time.Duration) {
 // and rate-limited periods cost nothing. A far tick is first placed one period early and
 // moved from there, as an always-running tick would be scheduled.
 func (nc *Controller) scheduleTick(from time.Duration) {
-	if !nc.running {
-		return
+	if !nc.running || nc.tickBusy {
+		return // a tick in progress schedules the next when it ends
 	}
 	next, ok := time.Duration(0), false
 	for _, z := range nc.zoneList {
 		if z.q == nil || !z.q.waiting() {
 			continue
 		}
-		if t, has := z.q.limiter.firstAcceptTick(from, nc.origin, NodeEvictionPeriod); has && (!ok || t < next) {
+		if t, has := z.q.limiter.firstAcceptTick(from, nc.tickOrigin, NodeEvictionPeriod); has && (!ok || t < next) {
 			next, ok = t, true
 		}
 	}
@@ -1014,6 +650,9 @@ func (nc *Controller) scheduleTick(from time.Duration) {
 
 // taintingTick is doNoExecuteTaintingPass.
 func (nc *Controller) taintingTick() {
+	if nc.tickBusy {
+		return
+	}
 	now := nc.s.Now()
 	if now < nc.tickTarget {
 		_ = nc.tick.Schedule(nc.tickTarget)
@@ -1030,33 +669,98 @@ func (nc *Controller) taintingTick() {
 		return
 	}
 	nc.tickDeferred = false
-	for _, z := range nc.zoneList {
-		if z.q == nil || !z.q.waiting() {
+	nc.tickBusy, nc.tickZone, nc.tickInOp = true, nil, false
+	nc.tw.waited = false
+	nc.runTick()
+}
+
+// runTick carries the tainting tick on from where it stopped: each zone's queue in key
+// order (RateLimitedTimedQueue.Try), each swap of taints request by request. A tick
+// that waited for a token ends later, and the next comes a period after it (the loop
+// is sliding).
+func (nc *Controller) runTick() {
+	i := 0
+	if nc.tickZone != nil {
+		i, _ = slices.BinarySearchFunc(nc.zoneList, nc.tickZone.key, func(z *zone, k string) int { return cmp.Compare(z.key, k) })
+	}
+	for ; i < len(nc.zoneList); i++ {
+		z := nc.zoneList[i]
+		nc.tickZone = z
+		q := z.q
+		if q == nil || !q.waiting() {
 			continue
 		}
-		z.q.try(now, nc.taintAction)
+		for {
+			if !nc.tickInOp {
+				now := nc.s.Now()
+				if _, ok := q.head(); !ok {
+					break
+				}
+				if !q.limiter.tryAccept(now) {
+					break
+				}
+				v, _ := q.head()
+				if now < v.processAt {
+					break
+				}
+				nc.tickV = v
+				if done, ok, wait := nc.taintAction(v); done {
+					nc.tickFinish(q, v, ok, wait)
+					continue
+				}
+				nc.tickInOp = true
+			}
+			if !nc.runOp(&nc.tw, &nc.tickOp) {
+				return
+			}
+			nc.tickInOp = false
+			nc.tickFinish(q, nc.tickV, !nc.tickOp.failed, 0)
+		}
+	}
+	nc.tickBusy, nc.tickZone = false, nil
+	now := nc.s.Now()
+	if nc.tw.waited {
+		nc.tickOrigin = now
+		nc.tw.waited = false
 	}
 	nc.scheduleTick(now + NodeEvictionPeriod)
 }
 
-func (nc *Controller) taintAction(v timedValue) (bool, time.Duration) {
+// tickFinish is the end of Try's work on its head v: on success it leaves the heap
+// (not the set); on failure it is retried after wait + 1 ns.
+func (nc *Controller) tickFinish(q *rateLimitedTimedQueue, v timedValue, ok bool, wait time.Duration) {
+	if q.dead(&v) {
+		return // removed (or re-added) meanwhile
+	}
+	q.drop(v.item)
+	if !ok {
+		v.processAt = nc.s.Now() + wait + 1
+		q.push(v)
+	}
+}
+
+// taintAction is the tick's action on the queue's head: done reports that it needed no
+// request (ok and wait its result), else nc.tickOp is set up.
+func (nc *Controller) taintAction(v timedValue) (done, ok bool, wait time.Duration) {
 	if h := v.item.owner; h != nil && h.waiting {
 		// taken from the queue (or put back later): no longer where a skipped node waits
 		nc.markActive(h)
 	}
-	node, ok := nc.nodeInf.Get(v.name)
-	if !ok {
-		return true, 0 // "Node no longer present in nodeLister"
+	node, found := nc.nodeInf.Get(v.name)
+	if !found {
+		return true, true, 0 // "Node no longer present in nodeLister"
 	}
 	r := node.Condition(apiserver.NodeReady)
 	if r == nil {
-		return false, 50 * time.Millisecond
+		return true, false, 50 * time.Millisecond
 	}
 	switch r.Status {
 	case apiserver.ConditionFalse:
-		return nc.swapTaints(node, []taint.Taint{taint.NotReadyNoExecute}, []taint.Taint{taint.UnreachableNoExecute}), 0
+		nc.swapOp(&nc.tickOp, node, notReadySet, unreachableSet)
+		return false, false, 0
 	case apiserver.ConditionUnknown:
-		return nc.swapTaints(node, []taint.Taint{taint.UnreachableNoExecute}, []taint.Taint{taint.NotReadyNoExecute}), 0
+		nc.swapOp(&nc.tickOp, node, unreachableSet, notReadySet)
+		return false, false, 0
 	}
-	return true, 0 // "Node was in a taint queue, but it's ready now"
+	return true, true, 0 // "Node was in a taint queue, but it's ready now"
 }
