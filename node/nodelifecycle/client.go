@@ -1,7 +1,9 @@
 package nodelifecycle
 
 import (
+	"fmt"
 	"math"
+	"os"
 	"time"
 
 	"github.com/nodesim/nodesim/apiserver"
@@ -39,6 +41,21 @@ func (nc *Controller) take(w *worker) bool {
 	}
 	now := nc.s.Now()
 	at := nc.limiter.Wait(now)
+	if debugTake {
+		who := "?"
+		switch w {
+		case &nc.pw:
+			who = "pass"
+			if nc.pass.cur != nil {
+				who += " " + nc.pass.cur.name + fmt.Sprint(" step", nc.pass.step, " phase", nc.pass.phase)
+			}
+		case &nc.tw:
+			who = "tick"
+		case &nc.nsw:
+			who = "nosched " + nc.nsOp.name + fmt.Sprint(" set", nc.nsOp.i, nc.nsOp.got)
+		}
+		fmt.Fprintf(os.Stderr, "TAKE %v %v %s\n", now, at, who)
+	}
 	if at <= now {
 		return true
 	}
@@ -80,13 +97,16 @@ var (
 // PATCH applies to the node as it is when it is sent (upstream's PATCH carries the
 // resourceVersion of its GET and, on a conflict, GETs again: not modelled).
 type taintOp struct {
-	name   string
-	node   *apiserver.Node // the caller's copy
-	stamp  time.Duration   // timeAdded of the added taints: when the swap started
-	sets   [3][]taint.Taint
-	i      int  // the set in progress
-	got    bool // its GET is done: its PATCH is next
-	failed bool
+	name    string
+	node    *apiserver.Node // the caller's copy
+	stamp   time.Duration   // timeAdded of the added taints: when the swap started
+	sets    [3][]taint.Taint
+	i       int  // the set in progress
+	got     bool // its GET is done: its PATCH is next
+	failed  bool
+	sent    bool   // it sent a request
+	wrote   bool   // it wrote the node
+	wroteRV uint64 // the resourceVersion of its last write
 }
 
 // swapOp sets op up as SwapNodeControllerTaint(add, remove) of node.
@@ -112,6 +132,7 @@ func (nc *Controller) runOp(w *worker, op *taintOp) bool {
 			if !nc.take(w) {
 				return false
 			}
+			op.sent = true
 			cur, err := nc.s.Nodes.Get(nc.c, op.name)
 			if err != nil {
 				if !adding && apiserver.IsNotFound(err) {
@@ -129,6 +150,7 @@ func (nc *Controller) runOp(w *worker, op *taintOp) bool {
 			return false
 		}
 		var err error
+		nc.wroteRV = 0
 		if adding {
 			err = nc.addTaints(op.name, op.stamp, ts...)
 		} else {
@@ -137,6 +159,9 @@ func (nc *Controller) runOp(w *worker, op *taintOp) bool {
 		if err != nil {
 			op.failed = true
 			return true
+		}
+		if nc.wroteRV != 0 {
+			op.wrote, op.wroteRV = true, nc.wroteRV
 		}
 	}
 	return true
@@ -209,8 +234,9 @@ func (e *passEpoch) visitIn(name string) time.Duration {
 // firstVisitAfter is the instant of the first visit of the node called name, by exact
 // mode's passes, strictly after d, or MaxInt64 when none has happened or been placed
 // yet (a pass in progress that has not reached it, or a pass to come past the last
-// epoch's end).
-func (nc *Controller) firstVisitAfter(name string, d time.Duration) time.Duration {
+// epoch's end). With byStart, the first visit by a pass that started after d: a pass
+// works on the Node objects it listed at its start (the Lease is read at the visit).
+func (nc *Controller) firstVisitAfter(name string, d time.Duration, byStart bool) time.Duration {
 	p := &nc.pass
 	for i := range nc.epochs {
 		e := &nc.epochs[i]
@@ -231,7 +257,7 @@ func (nc *Controller) firstVisitAfter(name string, d time.Duration) time.Duratio
 		if i == len(nc.epochs)-1 && p.open && p.throttled && !nc.passedIn(name) {
 			return math.MaxInt64
 		}
-		if v := e.visitIn(name); v > d {
+		if v := e.visitIn(name); v > d && (!byStart || e.start > d) {
 			return v
 		}
 	}
@@ -302,3 +328,5 @@ func (nc *Controller) pruneEpochs() {
 		nc.epochs = nc.epochs[:n]
 	}
 }
+
+var debugTake = os.Getenv("NLC_DEBUG") != ""

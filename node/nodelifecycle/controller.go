@@ -3,6 +3,8 @@ package nodelifecycle
 import (
 	"cmp"
 	"errors"
+	"fmt"
+	"os"
 	"slices"
 	"time"
 
@@ -89,8 +91,12 @@ type nodeHealth struct {
 	// (passSeq is that pass's), and the last pass that visited it
 	passNode          *apiserver.Node
 	passSeq, visitSeq uint64
-	// queued for the NoSchedule worker
-	nsQueued bool
+	// queued for the NoSchedule worker, and the resourceVersion of the worker's last
+	// write to the node
+	nsQueued  bool
+	nsWroteRV uint64
+	// changed after this pass's visit (see markActive)
+	touched bool
 
 	labels   nodeLabels
 	leaseKey string // "kube-node-lease/name", once a pass needed it
@@ -293,7 +299,10 @@ type Controller struct {
 	nsQ    []*nodeHealth
 	nsHead int
 	nsBusy bool
+	nsCur  *nodeHealth
 	nsOp   taintOp
+	// the resourceVersion of the controller's last taint PATCH
+	wroteRV uint64
 	// processPod's pod status writes that wait for their tokens
 	podWaiting *flowcontrol.Waiting[*apiserver.Pod]
 }
@@ -434,7 +443,7 @@ func (nc *Controller) Stop() {
 		n.nsQueued = false
 	}
 	clear(nc.nsQ)
-	nc.nsQ, nc.nsHead, nc.nsBusy = nc.nsQ[:0], 0, false
+	nc.nsQ, nc.nsHead, nc.nsBusy, nc.nsCur = nc.nsQ[:0], 0, false, nil
 	nc.tickBusy, nc.tickZone, nc.tickInOp = false, nil, false
 	if nc.shared {
 		return
@@ -470,6 +479,11 @@ func (nc *Controller) health(name string) *nodeHealth {
 }
 
 func (nc *Controller) markActive(n *nodeHealth) {
+	if p := &nc.pass; p.open && p.throttled && n.visitSeq == p.seq {
+		// changed after its visit in a pass that goes on over time: the next pass
+		// must see it
+		n.touched = true
+	}
 	if n.stuck {
 		n.stuck = false
 		nc.nStuck--
@@ -538,7 +552,7 @@ func (nc *Controller) zone(key, label string) *zone {
 // nodeSeen records a node present in the cache.
 func (nc *Controller) nodeSeen(node *apiserver.Node) {
 	n := nc.health(node.Name)
-	nc.keepForPass(n)
+	nc.keepForPass(n, node)
 	if r := node.Condition(apiserver.NodeReady); r != nil {
 		if old := n.node; old == nil || !hasHeartbeat(old, r.LastHeartbeatTime) {
 			n.hbGot = nc.s.Now()
@@ -562,7 +576,7 @@ func (nc *Controller) nodeSeen(node *apiserver.Node) {
 
 // forget drops a node from the cache: deleted, or not listed yet by a restart.
 func (nc *Controller) forget(n *nodeHealth) {
-	nc.keepForPass(n)
+	nc.keepForPass(n, nil)
 	n.node, n.facts = nil, nodeFacts{}
 	if n.inCache {
 		n.inCache = false
@@ -633,18 +647,18 @@ func (nc *Controller) leaveSteady(n *nodeHealth, l *apiserver.Lease) {
 			probe, has = t, true
 		}
 	}
-	pR := nc.firstPassSeeing(n.name, l.RenewTime, n.leaseGot)
+	pR := nc.firstPassSeeing(n.name, l.RenewTime, n.leaseGot, false)
 	if pR <= L {
 		n.hasSavedLease, n.savedLeaseRenew, n.savedLeaseRV = true, l.RenewTime, l.ResourceVersion
 		bump(pR)
 	}
 	if node := n.node; node != nil {
 		if r := node.Condition(apiserver.NodeReady); r != nil && n.savedReady {
-			if ph := nc.firstPassSeeing(n.name, r.LastHeartbeatTime, n.hbGot); ph <= L {
+			if ph := nc.firstPassSeeing(n.name, r.LastHeartbeatTime, n.hbGot, true); ph <= L {
 				n.savedHB, n.savedLT, n.savedStatus = r.LastHeartbeatTime, r.LastTransitionTime, r.Status
 				bump(ph)
 				if ph > pR { // no new renewal in that pass: the Lease was forgotten
-					if next := nc.firstVisitAfter(n.name, ph); next <= L {
+					if next := nc.firstVisitAfter(n.name, ph, false); next <= L {
 						n.hasSavedLease, n.savedLeaseRenew, n.savedLeaseRV = true, l.RenewTime, l.ResourceVersion
 						bump(next)
 					} else {
@@ -657,10 +671,17 @@ func (nc *Controller) leaveSteady(n *nodeHealth, l *apiserver.Lease) {
 	if has {
 		n.probe = max(n.probeFloor, probe)
 	}
+	if debugTake && n.name == os.Getenv("NLC_NODE") {
+		var hb time.Duration
+		if n.node != nil {
+			hb = n.node.Condition(apiserver.NodeReady).LastHeartbeatTime
+		}
+		fmt.Fprintf(os.Stderr, "LEAVE %v L=%v pR=%v renew=%v got=%v probe=%v hb=%v hbGot=%v savedHB=%v savedReady=%v\n", nc.s.Now(), L, pR, l.RenewTime, n.leaseGot, n.probe, hb, n.hbGot, n.savedHB, n.savedReady)
+	}
 }
 
 // firstPassSeeing is the first visit of the node called name by exact mode's monitor
-// passes that saw a write made at t, got being when this controller's informers handed
+// passes that saw a write made at t (of its Node: byStart, or of its Lease), got being when this controller's informers handed
 // over the first version carrying it: the first pass (at Start) for writes before
 // Start, which the informers listed; otherwise the first visit strictly after the
 // write's delivery (a change delivered at the instant of a pass is seen by the next
@@ -673,15 +694,15 @@ func (nc *Controller) leaveSteady(n *nodeHealth, l *apiserver.Lease) {
 // was delivered no earlier than exact mode's write at t, so the earlier of the two is
 // that write's delivery in both cases; got alone also settles a write made at the very
 // instant a partition started, which the history cannot order.
-func (nc *Controller) firstPassSeeing(name string, t, got time.Duration) time.Duration {
+func (nc *Controller) firstPassSeeing(name string, t, got time.Duration, byStart bool) time.Duration {
 	if t < nc.origin {
-		return nc.firstVisitAfter(name, nc.origin-1)
+		return nc.firstVisitAfter(name, nc.origin-1, byStart)
 	}
 	d := got
 	if at, ok := nc.c.Released(t); ok {
 		d = min(d, at+nc.cfg.WatchLatency)
 	}
-	return nc.firstVisitAfter(name, d)
+	return nc.firstVisitAfter(name, d, byStart)
 }
 
 // hasHeartbeat reports whether node's Ready condition has lastHeartbeatTime hb.
@@ -753,7 +774,7 @@ func (nc *Controller) addTaints(name string, now time.Duration, ts ...taint.Tain
 	if len(ts) == 0 {
 		return nil
 	}
-	_, err := nc.s.Nodes.Patch(nc.c, name, func(n *apiserver.Node) error {
+	stored, err := nc.s.Nodes.Patch(nc.c, name, func(n *apiserver.Node) error {
 		changed := false
 		for _, t := range ts {
 			t.TimeAdded = now
@@ -777,6 +798,9 @@ func (nc *Controller) addTaints(name string, now time.Duration, ts ...taint.Tain
 		}
 		return nil
 	})
+	if err == nil {
+		nc.wroteRV = stored.ResourceVersion
+	}
 	if errors.Is(err, errNoChange) {
 		return nil
 	}
@@ -800,7 +824,7 @@ func (nc *Controller) removeTaints(name string, node *apiserver.Node, ts ...tain
 			return nil
 		}
 	}
-	_, err := nc.s.Nodes.Patch(nc.c, name, func(n *apiserver.Node) error {
+	stored, err := nc.s.Nodes.Patch(nc.c, name, func(n *apiserver.Node) error {
 		kept := n.Taints[:0]
 		for _, have := range n.Taints {
 			drop := false
@@ -819,35 +843,54 @@ func (nc *Controller) removeTaints(name string, node *apiserver.Node, ts ...tain
 		n.Taints = kept
 		return nil
 	})
+	if err == nil {
+		nc.wroteRV = stored.ResourceVersion
+	}
 	if errors.Is(err, errNoChange) || apiserver.IsNotFound(err) {
 		return nil
 	}
 	return err
 }
 
-// queueNoSchedule adds n to the NoSchedule worker's queue (nodeUpdateQueue: a node
-// queued already is not queued twice; one being worked on is, to be done again).
+// queueNoSchedule adds n to the NoSchedule worker's set of nodes to look at
+// (nodeUpdateQueue: a node queued already is not queued twice; one being worked on
+// is, to be done again). The worker takes them in name order, not in the order they
+// came (see runNoSchedule).
 func (nc *Controller) queueNoSchedule(n *nodeHealth) {
 	if n == nil || n.nsQueued {
 		return
 	}
 	n.nsQueued = true
-	nc.nsQ = append(nc.nsQ, n)
+	q := nc.nsQ[nc.nsHead:]
+	if len(q) == 0 || q[len(q)-1].name < n.name {
+		nc.nsQ = append(nc.nsQ, n)
+		return
+	}
+	i, _ := slices.BinarySearchFunc(q, n.name, func(h *nodeHealth, name string) int { return cmp.Compare(h.name, name) })
+	nc.nsQ = slices.Insert(nc.nsQ, nc.nsHead+i, n)
 }
 
 // runNoSchedule is the NoSchedule worker (doNodeProcessingPassWorker), one worker where
-// upstream runs 8: it takes the queued nodes in order and keeps each one's condition
-// NoSchedule taints in line with its conditions (doNoScheduleTaintingPass), adding
-// before removing so a swap leaves no gap, each request after its token. Within the
-// burst it runs in the informer handler that queued the node, as it always did. A
-// failed swap is not retried (upstream logs it): the next update of the node queues it
-// again.
+// upstream runs 8: it takes the queued nodes and keeps each one's condition NoSchedule
+// taints in line with its conditions, as the informer holds them when it takes the
+// node (doNoScheduleTaintingPass), adding before removing so a swap leaves no gap, each
+// request after its token. Within the burst it runs in the informer handler that
+// queued the node, as it always did. A failed swap is not retried (upstream logs it):
+// the next update of the node queues it again.
+//
+// Upstream's queue is first in, first out. While the worker waits for tokens every
+// update of a node queues it, a kubelet's status heartbeat too, which lazy mode's
+// steady kubelets do not write: a node queued that way and taken with nothing to
+// change costs nothing, but the order of the others would depend on it. The worker
+// takes the smallest name queued instead, so that both modes take the nodes that need
+// requests in one order.
 func (nc *Controller) runNoSchedule() {
 	for {
 		if !nc.nsBusy {
 			if nc.nsHead == len(nc.nsQ) {
 				clear(nc.nsQ)
 				nc.nsQ, nc.nsHead = nc.nsQ[:0], 0
+				nc.nsw.waited = false
 				return
 			}
 			n := nc.nsQ[nc.nsHead]
@@ -858,16 +901,27 @@ func (nc *Controller) runNoSchedule() {
 			if !ok {
 				continue
 			}
+			if node.ResourceVersion < n.nsWroteRV {
+				// queued again while the worker was on it: its own last write is on
+				// its way to the informer, whose delivery queues the node again
+				continue
+			}
 			add, del := node.NoScheduleTaintSwap()
 			if len(add) == 0 && len(del) == 0 {
 				continue
 			}
+			if debugTake {
+				fmt.Fprintf(os.Stderr, "NSPICK %v %s add=%v del=%v taints=%v rv=%v\n", nc.s.Now(), n.name, add, del, node.Taints, node.ResourceVersion)
+			}
 			nc.swapOp(&nc.nsOp, node, add, del)
-			nc.nsBusy = true
+			nc.nsBusy, nc.nsCur = true, n
 		}
 		if !nc.runOp(&nc.nsw, &nc.nsOp) {
 			return
 		}
 		nc.nsBusy = false
+		if nc.nsOp.wrote {
+			nc.nsCur.nsWroteRV = nc.nsOp.wroteRV
+		}
 	}
 }

@@ -19,7 +19,7 @@ var unknownConditionTypes = [...]apiserver.NodeConditionType{
 // its Lease is steady (heartbeats continuously), it is Ready, untainted, not queued; or
 // it stays Unknown (stuckUnknown, which sets stuck).
 func (nc *Controller) clean(n *nodeHealth) bool {
-	if !n.visitOK {
+	if !n.visitOK || n.touched {
 		return false
 	}
 	if !n.inCache {

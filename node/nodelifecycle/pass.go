@@ -3,6 +3,7 @@ package nodelifecycle
 import (
 	"cmp"
 	"fmt"
+	"os"
 	"slices"
 	"time"
 
@@ -189,7 +190,7 @@ func (nc *Controller) runPass() bool {
 					break
 				}
 				p.step = stepBegin
-				p.cur.visitOK = false
+				p.cur.visitOK, p.cur.touched = false, false
 				p.node = nc.snapNode(p.cur)
 				if p.node == nil {
 					nc.uncount(p.cur)
@@ -296,12 +297,39 @@ func (nc *Controller) snapNode(n *nodeHealth) *apiserver.Node {
 	return n.node
 }
 
-// keepForPass keeps n's node as the open pass listed it, before a handler changes it.
-func (nc *Controller) keepForPass(n *nodeHealth) {
-	if p := &nc.pass; p.open && n.passSeq != p.seq {
+// keepForPass keeps n's node as the open pass listed it, before a handler replaces it
+// with next (nil: deleted). A steady kubelet's status heartbeat written only virtually
+// before the pass began, and materialised since (it leaves steady mode), was in the
+// node exact mode listed: that version is taken as the listed one.
+func (nc *Controller) keepForPass(n *nodeHealth, next *apiserver.Node) {
+	p := &nc.pass
+	if !p.open {
+		return
+	}
+	if nc.materialisedBefore(n.node, next, p.start) {
+		if n.passSeq == p.seq {
+			n.passNode = next
+		}
+		return
+	}
+	if n.passSeq != p.seq {
 		n.passSeq, n.passNode = p.seq, n.node
 		p.cow = append(p.cow, n)
 	}
+}
+
+// materialisedBefore reports whether next, replacing old, carries a new Ready
+// heartbeat whose write reached exact mode's informer before start.
+func (nc *Controller) materialisedBefore(old, next *apiserver.Node, start time.Duration) bool {
+	if old == nil || next == nil {
+		return false
+	}
+	r, o := next.Condition(apiserver.NodeReady), old.Condition(apiserver.NodeReady)
+	if r == nil || o == nil || r.LastHeartbeatTime == o.LastHeartbeatTime || r.LastHeartbeatTime >= start {
+		return false
+	}
+	at, ok := nc.c.Released(r.LastHeartbeatTime)
+	return ok && at+nc.cfg.WatchLatency < start
 }
 
 // listVisits builds the visit list: every listed node (exact), or the active ones.
@@ -709,6 +737,9 @@ func (nc *Controller) decideHealth(n *nodeHealth, node *apiserver.Node, now time
 	}
 	if ready {
 		p.current, p.hasCurrent = p.observed, true
+	}
+	if debugTake && n.name == os.Getenv("NLC_NODE") {
+		fmt.Fprintf(os.Stderr, "VISIT %v %s probe=%v lease=%+v saved=%v/%v hb=%v savedHB=%v\n", now, n.name, n.probe, *lease, n.hasSavedLease, n.savedLeaseRenew, f.readyHB, n.savedHB)
 	}
 	return now > n.probe+grace, false
 }
