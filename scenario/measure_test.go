@@ -10,7 +10,9 @@ import (
 )
 
 // A sweep's outcomes on the eviction-burst example (seed 1): the 40 evictions the
-// taint eviction controller's client spreads from 382.8 s to 384.75 s.
+// taint eviction controller's client spreads from 383.18 s to 385.13 s (the node
+// lifecycle controller's client, busy marking the 40 pods, puts the taint 0.38 s
+// later than without its limit).
 func TestMeasureEvictionWave(t *testing.T) {
 	sc, err := scenario.Load("../examples/eviction-burst.yaml")
 	require.NoError(t, err)
@@ -18,8 +20,8 @@ func TestMeasureEvictionWave(t *testing.T) {
 	require.NoError(t, err)
 	o := scenario.Measure(res)
 	assert.Equal(t, 40, o.PodsEvicted)
-	assert.InDelta(t, 382.8, o.FirstEviction, 1e-6)
-	assert.InDelta(t, 384.75, o.LastEviction, 1e-6)
+	assert.InDelta(t, 383.18, o.FirstEviction, 1e-6)
+	assert.InDelta(t, 385.13, o.LastEviction, 1e-6)
 	assert.Equal(t, 1, o.NodesUnknown)
 }
 

@@ -702,6 +702,12 @@ func NoNoExecuteWhileAllZonesFullyDisrupted(res *scenario.Result) error {
 // (it is not in zoneToNodeConditions), and addPodEvictorForNewZone then replaces its
 // tainter, bucket full, at the start of the next one, so it may taint once per pass.
 // Its taints are not checked.
+//
+// When the controller's own client is rate limited (kubeAPIQPS > 0), a taint's PATCH
+// is sent when its client token comes, which may be long after the zone's token: two
+// taints can then land closer together than the zone's rate, though their zone tokens
+// were not. The check is then that the k-th taint since the last fresh burst comes no
+// earlier than (k-1) zone periods after that burst began.
 func NoExecuteRateLimited(res *scenario.Result) error {
 	cm := res.Scenario.Spec.ControllerManager
 	rate := max(cm.NodeEvictionRate, cm.SecondaryNodeEvictionRate)
@@ -709,25 +715,46 @@ func NoExecuteRateLimited(res *scenario.Result) error {
 		rate = 1e-9
 	}
 	gap := time.Duration(float64(time.Second)/rate) - tickSlack
+	limited := cm.KubeAPIQPS > 0
 	fresh := freshControllerTaints(res.Records())
 	zm := newZoneMembers(res.Scenario)
 	last := map[string]time.Duration{}
+	// limited: when the zone's fresh burst began, and the taints since
+	base := map[string]time.Duration{}
+	count := map[string]int{}
+	reset := func(z string, t time.Duration) {
+		delete(last, z)
+		base[z], count[z] = t, 0
+	}
 	for i := range res.Records() {
 		r := &res.Records()[i]
 		switch {
 		case r.Kind == "NodeRegistered":
 			if z := zm.zoneOf[r.Str("node")]; !zm.counted(z) {
 				// The zone had no counted node: its next pass brings a new tainter.
-				delete(last, z)
+				reset(z, r.T)
 			}
 		case r.Kind == "Leader":
 			last = map[string]time.Duration{}
+			for z := range base {
+				base[z], count[z] = r.T, 0
+			}
 		case r.Kind == "ZoneState":
-			delete(last, r.Str("zone"))
+			reset(r.Str("zone"), r.T)
 		case fresh[i]:
 			z := zm.zoneOf[r.Str("node")]
 			if !zm.counted(z) {
-				delete(last, z)
+				reset(z, r.T)
+				break
+			}
+			if limited {
+				if _, ok := base[z]; !ok {
+					base[z] = 0
+				}
+				if min := base[z] + time.Duration(count[z])*gap; count[z] > 0 && r.T < min {
+					return fmt.Errorf("zone %q: NoExecute taint on %s at %s is taint %d since %s, earlier than %s (limit %s apart)", z, r.Str("node"), at(r), count[z]+1, sim.Seconds(base[z])+"s", sim.Seconds(min)+"s", gap)
+				}
+				count[z]++
 				break
 			}
 			if t, ok := last[z]; ok && r.T-t < gap {
