@@ -1,9 +1,7 @@
 package nodelifecycle
 
 import (
-	"fmt"
 	"math"
-	"os"
 	"time"
 
 	"github.com/nodesim/nodesim/apiserver"
@@ -41,21 +39,6 @@ func (nc *Controller) take(w *worker) bool {
 	}
 	now := nc.s.Now()
 	at := nc.limiter.Wait(now)
-	if debugTake {
-		who := "?"
-		switch w {
-		case &nc.pw:
-			who = "pass"
-			if nc.pass.cur != nil {
-				who += " " + nc.pass.cur.name + fmt.Sprint(" step", nc.pass.step, " phase", nc.pass.phase)
-			}
-		case &nc.tw:
-			who = "tick"
-		case &nc.nsw:
-			who = "nosched " + nc.nsOp.name + fmt.Sprint(" set", nc.nsOp.i, nc.nsOp.got)
-		}
-		fmt.Fprintf(os.Stderr, "TAKE %v %v %s\n", now, at, who)
-	}
 	if at <= now {
 		return true
 	}
@@ -104,7 +87,6 @@ type taintOp struct {
 	i       int  // the set in progress
 	got     bool // its GET is done: its PATCH is next
 	failed  bool
-	sent    bool   // it sent a request
 	wrote   bool   // it wrote the node
 	wroteRV uint64 // the resourceVersion of its last write
 }
@@ -132,7 +114,6 @@ func (nc *Controller) runOp(w *worker, op *taintOp) bool {
 			if !nc.take(w) {
 				return false
 			}
-			op.sent = true
 			cur, err := nc.s.Nodes.Get(nc.c, op.name)
 			if err != nil {
 				if !adding && apiserver.IsNotFound(err) {
@@ -328,5 +309,3 @@ func (nc *Controller) pruneEpochs() {
 		nc.epochs = nc.epochs[:n]
 	}
 }
-
-var debugTake = os.Getenv("NLC_DEBUG") != ""

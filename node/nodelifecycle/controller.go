@@ -3,8 +3,6 @@ package nodelifecycle
 import (
 	"cmp"
 	"errors"
-	"fmt"
-	"os"
 	"slices"
 	"time"
 
@@ -264,7 +262,6 @@ type Controller struct {
 	inPass       bool
 	tickNow      bool // a tainting tick is due at the instant of the running pass
 
-	visit []*nodeHealth // scratch
 	// stuck lists the nodes skipped because they stay Unknown (lazy mode), so that they
 	// can all be visited again at once; entries whose node left that state are stale.
 	// nStuck counts the nodes in that state.
@@ -413,7 +410,7 @@ func (nc *Controller) Start() {
 func (nc *Controller) forgetAll() {
 	nc.nodes, nc.zones, nc.zoneList, nc.zoneKeys = map[string]*nodeHealth{}, map[string]*zone{}, nil, nil
 	nc.zoneSlots, nc.bigZoneMap = [zoneMapGroup]*zone{}, false
-	nc.active, nc.memberDirty, nc.stuck, nc.visit = nil, nil, nil, nil
+	nc.active, nc.memberDirty, nc.stuck = nil, nil, nil
 	nc.nStuck, nc.nWaiting = 0, 0
 	nc.activeUnsorted, nc.tickDeferred, nc.tickTarget = false, false, 0
 	nc.leaseCacheRV, nc.breakerRV, nc.lastPass = 0, 0, 0
@@ -671,13 +668,6 @@ func (nc *Controller) leaveSteady(n *nodeHealth, l *apiserver.Lease) {
 	if has {
 		n.probe = max(n.probeFloor, probe)
 	}
-	if debugTake && n.name == os.Getenv("NLC_NODE") {
-		var hb time.Duration
-		if n.node != nil {
-			hb = n.node.Condition(apiserver.NodeReady).LastHeartbeatTime
-		}
-		fmt.Fprintf(os.Stderr, "LEAVE %v L=%v pR=%v renew=%v got=%v probe=%v hb=%v hbGot=%v savedHB=%v savedReady=%v\n", nc.s.Now(), L, pR, l.RenewTime, n.leaseGot, n.probe, hb, n.hbGot, n.savedHB, n.savedReady)
-	}
 }
 
 // firstPassSeeing is the first visit of the node called name by exact mode's monitor
@@ -909,9 +899,6 @@ func (nc *Controller) runNoSchedule() {
 			add, del := node.NoScheduleTaintSwap()
 			if len(add) == 0 && len(del) == 0 {
 				continue
-			}
-			if debugTake {
-				fmt.Fprintf(os.Stderr, "NSPICK %v %s add=%v del=%v taints=%v rv=%v\n", nc.s.Now(), n.name, add, del, node.Taints, node.ResourceVersion)
 			}
 			nc.swapOp(&nc.nsOp, node, add, del)
 			nc.nsBusy, nc.nsCur = true, n

@@ -3,7 +3,6 @@ package nodelifecycle
 import (
 	"cmp"
 	"fmt"
-	"os"
 	"slices"
 	"time"
 
@@ -737,9 +736,6 @@ func (nc *Controller) decideHealth(n *nodeHealth, node *apiserver.Node, now time
 	}
 	if ready {
 		p.current, p.hasCurrent = p.observed, true
-	}
-	if debugTake && n.name == os.Getenv("NLC_NODE") {
-		fmt.Fprintf(os.Stderr, "VISIT %v %s probe=%v lease=%+v saved=%v/%v hb=%v savedHB=%v\n", now, n.name, n.probe, *lease, n.hasSavedLease, n.savedLeaseRenew, f.readyHB, n.savedHB)
 	}
 	return now > n.probe+grace, false
 }
