@@ -53,7 +53,13 @@
 //
 // Waiting holds a component's requests that wait for their tokens and sends each at
 // its token's instant, in order, behind one engine timer; the taint eviction,
-// ReplicaSet and DaemonSet controllers share it.
+// ReplicaSet and DaemonSet controllers share it, and the node lifecycle controller's
+// pod writes for pods bound to nodes that are not ready.
+//
+// The node lifecycle controller's client is limited too (its monitor pass, NoSchedule
+// worker and tainting tick are workers that each send one request at a time: a pass
+// that waits for a token suspends and goes on at its instant, node by node; see the
+// nodelifecycle package documentation).
 //
 // # Order within an instant
 //

@@ -14,6 +14,10 @@
 //   - the NoSchedule condition taints (doNoScheduleTaintingPass), event-driven from the node
 //     informer.
 //
+// Every request goes through the controller's own client, limited by Config.RateLimit
+// (kube-controller-manager's --kube-api-qps and --kube-api-burst), and its Events through
+// an event writer on that client: see "The client's rate limit" below.
+//
 // A pass classifies nodes (Event RegisteredNode / RemovingNode; a newly seen node has its
 // NoExecute taints removed), then per node runs tryUpdateNodeHealth: the controller keeps its
 // own probe timestamp, refreshed at the first pass that sees a changed Ready
@@ -170,12 +174,13 @@
 //     cluster with other zones: its fresh queue's first entry, the node already
 //     tainted, spent the token at every pass, and its other nodes were never tainted
 //     (found against the oracle; TestExcludedZoneTaintsEveryNode).
-//   - Events are trace records "Event" with object "node/NAME"; the per-pod NodeNotReady
-//     event of MarkPodsNotReady is not recorded (PodReady records show the change).
-//   - The NoSchedule pass runs synchronously in the informer handler (upstream: a work
-//     queue with 8 workers, milliseconds later).
-//   - Retries of a failed health update happen at once (upstream polls every 20 ms for up
-//     to 100 ms).
+//   - Events are trace records "Event" with object "node/NAME", recorded when emitted;
+//     the per-pod NodeNotReady event of MarkPodsNotReady is not recorded (PodReady records
+//     show the change). All of them spend the writer's tokens.
+//   - The NoSchedule pass runs in the informer handler while its worker is idle
+//     (upstream: a work queue with 8 workers, milliseconds later).
+//   - Retries of a failed health update happen at once, each after its tokens (upstream
+//     polls every 20 ms for up to 100 ms).
 //   - The tainting loop's first tick (at Start) precedes the first monitor pass and finds
 //     every queue empty, so a node queued by the first pass is tainted at Start + 100 ms
 //     (the oracle agrees). A tick due at the instant of a monitor pass runs right after the
@@ -185,26 +190,86 @@
 //   - Before a Start a pass has never run; writes made before Start are in the informers'
 //     initial list and seen by the first pass whatever WatchLatency is.
 //
-// # Not modelled: the client's rate limit
+// # The client's rate limit
 //
-// The controller's writes take effect at once. Upstream they go through the
-// node-controller clientset, limited to --kube-api-qps (20) after a burst of
-// --kube-api-burst (30), and its Events through the same clientset (package
-// flowcontrol models both, and the taint eviction controller uses them). For each
-// node a pass marks Unknown upstream spends a token on UpdateStatus (and in 1.37 one
-// on the circuit breaker's Lease GET, at every pass that finds a node stale, Unknown
-// already or not), one on the NodeNotReady Event
-// (RecordNodeStatusChange), and for each of the node's pods two, its UpdateStatus and
-// its NodeNotReady Event (MarkPodsNotReady, pkg/controller/util/node/controller_utils.go,
-// v1.31.0–v1.37.2); the NoSchedule taint that follows is a GET and a PATCH
-// (SwapNodeControllerTaint → AddOrUpdateTaintOnNode, pkg/controller/controller_utils.go),
-// as is each NoExecute taint and untaint. A zone of 300 nodes with 10 pods each is
-// about 7,200 requests, some 6 minutes at 20 a second; the pass's 8 workers wait for
-// them (workqueue.ParallelizeUntil), and the next pass starts NodeMonitorPeriod after
-// the slow one ends. nodesim marks such a zone within one grace period. Within the
-// burst the two agree. Modelling it needs passes that run over time (each node
-// visited when a worker is free, the Lease and the clock read then), which lazy mode
-// must follow exactly; docs/proposals/node-controller-rate-limit.md says how.
+// Config.RateLimit is the node-controller clientset's limit (the scenario's kubeAPIQPS
+// and kubeAPIBurst, 20 and 30 by default; the zero value, DefaultConfig's, is none). A
+// Start makes a new bucket, full, and a new event writer (flowcontrol.Limiter and
+// EventWriter), as a new process has. The requests, checked against
+// node_lifecycle_controller.go and controller_utils.go of v1.31.0, v1.33.0 and v1.37.2:
+//
+//   - a node the pass marks Unknown: its UpdateStatus (1; on a failure a GET and the
+//     whole decision again, as upstream's retry, which polls every 20 ms where nodesim
+//     retries at once); in 1.37 first the circuit breaker's GET of the Lease, at every
+//     visit that finds a node stale, Unknown already or not (the
+//     NodeControllerLeaseCircuitBreaker gate, beta and on from 1.37, absent before);
+//   - its NodeNotReady Event (the writer), and for each pod whose Ready is not False
+//     its UpdateStatus and a NodeNotReady Event (MarkPodsNotReady; the Event follows
+//     the update even when it failed, but not when the pod is gone); a pod bound later
+//     to a node that is not ready costs the same (processPod);
+//   - RegisteredNode and RemovingNode Events (the writer);
+//   - a taint added (AddOrUpdateTaintOnNode): a GET, then a PATCH if it changes the
+//     node; a taint removed (RemoveTaintOffNode): nothing when the caller's copy of the
+//     node does not carry it, else a GET, then a PATCH if the node has it. A swap
+//     (SwapNodeControllerTaint), NoSchedule or NoExecute, is an add then a removal, 1 to
+//     4 requests; markNodeAsReachable two removals. Upstream's PATCH carries the GET's
+//     resourceVersion and, on a conflict, GETs and PATCHes again; nodesim's PATCH
+//     applies to the node as it is when sent (no conflict).
+//
+// The proposal docs/proposals/node-controller-rate-limit.md counted 2 for the retry of a
+// failed UpdateStatus (3 in 1.37, whose retry GETs the Lease again) and left out the
+// Registered/RemovingNode Events.
+//
+// Each of upstream's goroutines that send requests is a worker here (client.go): it
+// sends a request at once when its token is there (within the burst nothing changes, and
+// nothing is scheduled), else keeps the token reserved and resumes at its instant, an
+// engine event. The event writer takes one token per round trip (package flowcontrol).
+//
+//   - The monitor pass (pass.go) works on the Node objects as listed at its start (a
+//     handler that changes a node during a pass keeps the listed version on the record,
+//     copy on write); the Lease, the pods and the clock are read at the node's visit.
+//     When a request must wait the pass suspends and goes on node by node at the token's
+//     instants; an UpdateStatus of a node changed since the listing meets a conflict
+//     (its GET is a token) and the node is decided again. The zone states are computed
+//     when the visits are done (handleDisruption, whose untainting on entering master
+//     disruption waits too), and the next pass starts NodeMonitorPeriod after the slow
+//     one ends (plus PassDuration; the loop is sliding). Upstream runs 8 workers over the
+//     listed nodes (workqueue.ParallelizeUntil, nodeUpdateWorkerSize); nodesim runs one,
+//     nodes in name order. The bucket sets the pace either way, but with 8 workers the
+//     next nodes' requests interleave with a node's pod writes, so which node is marked
+//     when differs: here a zone is marked in name order, each node's pods right after
+//     it, and a node that goes stale after the pass has passed it waits for the next
+//     pass (fleet-day's b-0 in some seeds).
+//   - The NoSchedule worker (doNodeProcessingPassWorker, 8 upstream, one here) takes the
+//     nodes queued by the node informer's events; within the burst it runs in the
+//     handler, as it did. It takes the smallest name queued, not the oldest: a steady
+//     kubelet does not write the status heartbeats that queue its node in exact mode,
+//     and a node queued for nothing costs nothing but would shift the order of the
+//     others. A node queued again while the worker was on it is skipped until the
+//     informer has the worker's own write, whose delivery queues it again (upstream
+//     re-reads it a round trip later). reconcileNodeLabels is not modelled.
+//   - The NoExecute tainting tick is sliding too: a tick whose swaps wait ends later, and
+//     the next is a period after it (its grid moves).
+//   - processPod's writes wait in a flowcontrol.Waiting.
+//
+// Lazy mode follows: a steady Ready node still costs nothing (its visit sends nothing).
+// leaveSteady dates a renewal by the first visit after its delivery and a status
+// heartbeat by the first pass that started after it (the pass's listed Node), each at
+// that node's visit instant: the monitor loop's history (passEpoch) keeps the periodic
+// runs and, per throttled pass, where it waited (the nodes after a given name are
+// visited at a given instant or later), for an hour. A steady kubelet's heartbeat
+// materialised during a pass but written before it counts as listed. A node that turns
+// active during a throttled pass is visited by that pass if it comes after the last node
+// visited and was listed; one changed after its visit stays active for the next pass
+// (touched). At a throttled pass's first wait the nodes skipped as waiting in a tainting
+// queue (waitingUnknown) are re-added, those before the node being visited, as exact
+// mode did at the pass's instant, and the others visited from then on; under the 1.37
+// circuit breaker with a limit, stale nodes are never skipped (stuckUnknown,
+// waitingUnknown), since each visit is a GET. Tests: TestLazyEqualsExactRateLimited (the
+// random clusters of TestLazyEqualsExact with 0–5 pods per node and QPS 1–5, burst
+// 1–10), TestRateLimitWithinBurstChangesNothing, TestRateLimitChangesTraces,
+// TestRequestsPerNodeMarkedUnknown, TestSuspendedPassHandWorked,
+// TestSuspendedPassWritesListedVersion; the reference transcription stays unlimited.
 //
 // # Upstream files followed
 //
@@ -213,9 +278,12 @@
 //     doNoScheduleTaintingPass, doNoExecuteTaintingPass, processPod, ComputeZoneState)
 //   - pkg/controller/nodelifecycle/scheduler/rate_limited_queue.go
 //   - pkg/controller/util/node/controller_utils.go (MarkPodsNotReady,
-//     SwapNodeControllerTaint, RecordNodeStatusChange)
+//     SwapNodeControllerTaint, RecordNodeStatusChange, RecordNodeEvent)
 //   - pkg/controller/controller_utils.go (AddOrUpdateTaintOnNode, RemoveTaintOffNode)
 //   - staging/src/k8s.io/client-go/util/flowcontrol/throttle.go and golang.org/x/time/rate
+//     (the zones' tainting buckets; the client's is package flowcontrol)
+//   - cmd/kube-controller-manager/app/core.go (the node-controller client) and
+//     pkg/features/kube_features.go (NodeControllerLeaseCircuitBreaker)
 //   - staging/src/k8s.io/component-helpers/node/topology/helpers.go (GetZoneKey)
 //   - pkg/controller/nodelifecycle/config/v1alpha1/defaults.go (defaults per version)
 package nodelifecycle
