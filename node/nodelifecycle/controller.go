@@ -291,10 +291,9 @@ type Controller struct {
 	tickOp     taintOp
 	tickOrigin time.Duration
 	// the NoSchedule worker (doNodeProcessingPassWorker): its queue of nodes from
-	// nsHead, whether it is on a node, and that node's swap
+	// nsQ (a heap by name), whether it is on a node, and that node's swap
 	nsw    worker
-	nsQ    []*nodeHealth
-	nsHead int
+	nsQ    nameHeap
 	nsBusy bool
 	nsCur  *nodeHealth
 	nsOp   taintOp
@@ -436,11 +435,11 @@ func (nc *Controller) Stop() {
 		n.passNode = nil
 	}
 	nc.pass = passState{seq: nc.pass.seq}
-	for _, n := range nc.nsQ[nc.nsHead:] {
+	for _, n := range nc.nsQ {
 		n.nsQueued = false
 	}
 	clear(nc.nsQ)
-	nc.nsQ, nc.nsHead, nc.nsBusy, nc.nsCur = nc.nsQ[:0], 0, false, nil
+	nc.nsQ, nc.nsBusy, nc.nsCur = nc.nsQ[:0], false, nil
 	nc.tickBusy, nc.tickZone, nc.tickInOp = false, nil, false
 	if nc.shared {
 		return
@@ -851,13 +850,48 @@ func (nc *Controller) queueNoSchedule(n *nodeHealth) {
 		return
 	}
 	n.nsQueued = true
-	q := nc.nsQ[nc.nsHead:]
-	if len(q) == 0 || q[len(q)-1].name < n.name {
-		nc.nsQ = append(nc.nsQ, n)
-		return
+	nc.nsQ.push(n)
+}
+
+// nameHeap is a min-heap of node records by name.
+type nameHeap []*nodeHealth
+
+func (h *nameHeap) push(n *nodeHealth) {
+	*h = append(*h, n)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		p := (i - 1) / 2
+		if q[p].name <= q[i].name {
+			break
+		}
+		q[p], q[i] = q[i], q[p]
+		i = p
 	}
-	i, _ := slices.BinarySearchFunc(q, n.name, func(h *nodeHealth, name string) int { return cmp.Compare(h.name, name) })
-	nc.nsQ = slices.Insert(nc.nsQ, nc.nsHead+i, n)
+}
+
+func (h *nameHeap) pop() *nodeHealth {
+	q := *h
+	n := q[0]
+	last := len(q) - 1
+	q[0] = q[last]
+	q[last] = nil
+	q = q[:last]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < len(q) && q[l].name < q[m].name {
+			m = l
+		}
+		if r := l + 1; r < len(q) && q[r].name < q[m].name {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		q[i], q[m] = q[m], q[i]
+		i = m
+	}
+	*h = q
+	return n
 }
 
 // runNoSchedule is the NoSchedule worker (doNodeProcessingPassWorker), one worker where
@@ -877,15 +911,11 @@ func (nc *Controller) queueNoSchedule(n *nodeHealth) {
 func (nc *Controller) runNoSchedule() {
 	for {
 		if !nc.nsBusy {
-			if nc.nsHead == len(nc.nsQ) {
-				clear(nc.nsQ)
-				nc.nsQ, nc.nsHead = nc.nsQ[:0], 0
+			if len(nc.nsQ) == 0 {
 				nc.nsw.waited = false
 				return
 			}
-			n := nc.nsQ[nc.nsHead]
-			nc.nsQ[nc.nsHead] = nil
-			nc.nsHead++
+			n := nc.nsQ.pop()
 			n.nsQueued = false
 			node, ok := nc.nodeInf.Get(n.name)
 			if !ok {

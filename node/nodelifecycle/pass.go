@@ -47,8 +47,7 @@ type passState struct {
 	// list is the pass's visit list (exact: every node listed at the start; lazy: the
 	// active ones then), late the nodes that turned active since, in name order from li
 	list       []*nodeHealth
-	late       []*nodeHealth
-	li         int
+	late       nameHeap
 	activeMark int    // nc.active[activeMark:] turned active since late was last filled
 	lastName   string // the last node visited
 	cow        []*nodeHealth
@@ -378,7 +377,7 @@ func (nc *Controller) listVisits() {
 		visit = append(visit, nc.active...)
 	}
 	p.list, p.i = visit, 0
-	p.late, p.li = p.late[:0], 0
+	p.late = p.late[:0]
 	p.activeMark = len(nc.active)
 	p.lastName = ""
 }
@@ -389,26 +388,21 @@ func (nc *Controller) listVisits() {
 func (nc *Controller) nextVisit() *nodeHealth {
 	p := &nc.pass
 	if !nc.cfg.Exact && len(nc.active) > p.activeMark {
-		from := len(p.late)
 		for _, n := range nc.active[p.activeMark:] {
 			if n.visitSeq != p.seq && (p.lastName == "" || n.name > p.lastName) && nc.snapNode(n) != nil {
-				p.late = append(p.late, n)
+				p.late.push(n)
 			}
 		}
 		p.activeMark = len(nc.active)
-		if len(p.late) > from {
-			slices.SortFunc(p.late[p.li:], func(a, b *nodeHealth) int { return cmp.Compare(a.name, b.name) })
-		}
 	}
 	for {
 		var n *nodeHealth
 		switch {
-		case p.i < len(p.list) && (p.li >= len(p.late) || p.list[p.i].name <= p.late[p.li].name):
+		case p.i < len(p.list) && (len(p.late) == 0 || p.list[p.i].name <= p.late[0].name):
 			n = p.list[p.i]
 			p.i++
-		case p.li < len(p.late):
-			n = p.late[p.li]
-			p.li++
+		case len(p.late) > 0:
+			n = p.late.pop()
 		default:
 			return nil
 		}
