@@ -108,8 +108,8 @@ type Config struct {
 	NoJitter bool
 	// TaintNodesByCondition: a node lifecycle controller keeps the Node's NoSchedule
 	// taints in line with its conditions and spec.unschedulable, as in every cluster.
-	// Lazy mode then keeps the kubelet out of steady mode while they are not (see
-	// canBeSteady). The scenario sets it; a kubelet on its own, whose Node keeps the
+	// Lazy mode then keeps the kubelet out of steady mode while they are not and its
+	// Node was not written since the last outage ended (see canBeSteady). The scenario sets it; a kubelet on its own, whose Node keeps the
 	// not-ready taint of its registration, leaves it off.
 	TaintNodesByCondition bool
 	// RuntimeCheckDelay (default 1 s) is when, after start, the first container runtime

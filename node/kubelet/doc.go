@@ -161,8 +161,12 @@
 //
 // With TaintNodesByCondition (a cluster: the scenario sets it), a kubelet whose Node's
 // NoSchedule taints are not in line with its conditions and spec does not go steady
-// either: the node lifecycle controller retries a failed tainting patch (an outage) only
-// at the next Node update, which may be this kubelet's own status report.
+// either, unless its Node was written since the last API-server outage ended
+// (apiserver.Server.OutageEndRV): the node lifecycle controller retries a failed
+// tainting patch (an outage) only at the next Node update, which may be this kubelet's
+// own status report; a Node written since is queued for the controller's NoSchedule
+// worker, whose client may take minutes to get to it (a fleet booting at once), and
+// goes steady meanwhile (TestSteadyWithPendingNoScheduleTaintUnlessOutage).
 //
 // # Behind a partition or an outage
 //
