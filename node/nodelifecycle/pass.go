@@ -190,7 +190,11 @@ func (nc *Controller) runPass() bool {
 				p.step = stepBegin
 				p.cur.visitOK, p.cur.touched = false, false
 				p.node = nc.snapNode(p.cur)
-				if p.node == nil {
+				if p.node == nil || p.cur.node == nil {
+					// not listed, or deleted while the pass waited: upstream visits its
+					// listed copy (its status write fails NotFound, but it counts in its
+					// zone for this pass); here it is not visited, as its Lease, deleted
+					// with it, leaves lazy mode nothing to rebuild exact mode's probe from
 					nc.uncount(p.cur)
 					p.cur.visitOK = true
 					p.cur = nil
