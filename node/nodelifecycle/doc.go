@@ -239,7 +239,11 @@
 //     next nodes' requests interleave with a node's pod writes, so which node is marked
 //     when differs: here a zone is marked in name order, each node's pods right after
 //     it, and a node that goes stale after the pass has passed it waits for the next
-//     pass (fleet-day's b-0 in some seeds).
+//     pass (fleet-day's b-0 in some seeds). A node deleted while the pass waits is not
+//     visited: upstream visits its listed copy (the status write fails NotFound, but
+//     the node counts in its zone for that pass); its Lease is deleted with it, and
+//     lazy mode, whose steady kubelet materialised only its last renewal, could not
+//     rebuild the probe that exact mode's visit would test.
 //   - The NoSchedule worker (doNodeProcessingPassWorker, 8 upstream, one here) takes the
 //     nodes queued by the node informer's events; within the burst it runs in the
 //     handler, as it did. It takes the smallest name queued, not the oldest: a steady
