@@ -75,7 +75,7 @@ func (nc *Controller) clean(n *nodeHealth) bool {
 // there to record (so its probe stays), and it is counted NotReady in its zone (which
 // so keeps its tainting queue). Whether a visit finds it stale changes nothing but the
 // circuit breaker's GET of its Lease, which only trips with a Lease change on its way
-// to the cache or a failing client: monitorPass visits every stuck node then. The rest
+// to the cache or a failing client: listVisits visits every stuck node then. The rest
 // that can change marks it active: a change of its Node or Lease (the handlers), its
 // removal from the tainting set (markNodeAsReachable). A zone down for a day was
 // otherwise thousands of no-op visits every 5 s.
