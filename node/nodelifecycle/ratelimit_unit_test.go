@@ -175,3 +175,44 @@ func TestSuspendedPassWritesListedVersion(t *testing.T) {
 	assert.Equal(t, T+9*time.Second, n.Condition(apiserver.NodeReady).LastTransitionTime)
 	assert.Equal(t, "y", n.Labels["x"])
 }
+
+// The tainting loop is sliding: a tick whose swaps wait for client tokens ends late,
+// and the next runs on a 100 ms grid from that end, not from Start. 1.34 (the pass
+// queues a node it marks Unknown), bucket of 3 at 1 QPS; zone a has a1 and a2 stopped
+// and a3 healthy (Normal: 0.1 node/s), zone b b1 stopped and b2 healthy. The pass that
+// marks them spends the bucket, so the tick after it, which takes zone a's token for a1
+// and zone b's for b1, waits for their GETs and PATCHes and ends at b1's PATCH. Ten
+// seconds later the bucket is full again, and the tick that taints a2 sends its GET and
+// PATCH at once: at an instant of the grid of b1's PATCH.
+func TestTaintingTickSlides(t *testing.T) {
+	cfg := DefaultConfig(34)
+	cfg.RateLimit = flowcontrol.RateLimit{QPS: 1, Burst: 3}
+	w := newWorld(t, cfg)
+	for _, n := range []string{"a1", "a2", "a3"} {
+		w.kubelet(n, map[string]string{apiserver.LabelZone: "a"}, true).Start()
+	}
+	for _, n := range []string{"b1", "b2"} {
+		w.kubelet(n, map[string]string{apiserver.LabelZone: "b"}, true).Start()
+	}
+	w.run(time.Millisecond)
+	w.nc.Start()
+	w.at(time.Second, func() {
+		for _, n := range []string{"a1", "a2", "b1"} {
+			w.kl[n].Stop()
+		}
+	})
+	w.run(3 * time.Minute)
+	recs := w.tr.Records()
+	ne := func(node string) time.Duration {
+		r, ok := find(recs, "TaintAdded", "node", node, "taint", "node.kubernetes.io/unreachable:NoExecute")
+		require.True(t, ok, node)
+		return r.T
+	}
+	a1, b1, a2 := ne("a1"), ne("b1"), ne("a2")
+	t.Logf("a1 %v b1 %v a2 %v", a1, b1, a2)
+	require.Less(t, a1, b1, "one tick, zone a first")
+	grid := 100 * time.Millisecond
+	assert.NotZero(t, (b1-time.Millisecond)%grid, "b1's PATCH waited: off the grid from Start")
+	assert.Zero(t, (a2-b1)%grid, "a2 on the grid of the slow tick's end")
+	assert.Greater(t, a2, b1+5*time.Second)
+}
