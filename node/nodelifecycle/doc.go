@@ -273,7 +273,8 @@
 // random clusters of TestLazyEqualsExact with 0–5 pods per node and QPS 1–5, burst
 // 1–10), TestRateLimitWithinBurstChangesNothing, TestRateLimitChangesTraces,
 // TestRequestsPerNodeMarkedUnknown, TestSuspendedPassHandWorked,
-// TestSuspendedPassWritesListedVersion; the reference transcription stays unlimited.
+// TestSuspendedPassWritesListedVersion, TestTaintingTickSlides; the reference
+// transcription stays unlimited.
 //
 // # Upstream files followed
 //
