@@ -9,8 +9,9 @@ import (
 )
 
 // The properties below draw small controller-manager client limits (kubeAPIQPS 0.5
-// to 5, burst 1 to 10), so that the taint eviction, pod GC, ReplicaSet and
-// DaemonSet controllers wait for tokens in scenarios of a few nodes: at the default
+// to 5, burst 1 to 10), so that the node lifecycle, taint eviction, pod GC,
+// ReplicaSet and DaemonSet controllers wait for tokens in scenarios of a few nodes
+// (the node lifecycle controller's monitor passes then run over time): at the default
 // 20/30 the generated scenarios seldom go past a burst.
 var rateLimitedOptions = scenariotest.GenOptions{MaxNodes: 8, MaxEvents: 6, MaxObjects: 4, RateLimits: true}
 

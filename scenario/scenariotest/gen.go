@@ -37,8 +37,8 @@ type GenOptions struct {
 	// nodeMonitorPeriod up to 60 s instead of 10 s.
 	ShortGrace bool
 	// RateLimits draws the controller-manager clients' limit (kubeAPIQPS 0.5 to 5,
-	// kubeAPIBurst 1 to 10) so that the rate-limited taint eviction, pod GC,
-	// ReplicaSet and DaemonSet controllers wait for tokens in small scenarios too,
+	// kubeAPIBurst 1 to 10) so that the rate-limited node lifecycle, taint eviction,
+	// pod GC, ReplicaSet and DaemonSet controllers wait for tokens in small scenarios too,
 	// and raises the most replicas a Deployment is drawn with from 5 to 12.
 	RateLimits bool
 	// SpreadConstraints gives about four Deployments in five, and every bare pod left
