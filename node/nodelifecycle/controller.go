@@ -92,6 +92,7 @@ type nodeHealth struct {
 	// queued for the NoSchedule worker, and the resourceVersion of the worker's last
 	// write to the node
 	nsQueued  bool
+	nsAgain   bool // queued while the worker was on it
 	nsWroteRV uint64
 	// changed after this pass's visit (see markActive)
 	touched bool
@@ -436,7 +437,7 @@ func (nc *Controller) Stop() {
 	}
 	nc.pass = passState{seq: nc.pass.seq}
 	for _, n := range nc.nsQ {
-		n.nsQueued = false
+		n.nsQueued, n.nsAgain = false, false
 	}
 	clear(nc.nsQ)
 	nc.nsQ, nc.nsBusy, nc.nsCur = nc.nsQ[:0], false, nil
@@ -850,6 +851,7 @@ func (nc *Controller) queueNoSchedule(n *nodeHealth) {
 		return
 	}
 	n.nsQueued = true
+	n.nsAgain = nc.nsBusy && nc.nsCur == n
 	nc.nsQ.push(n)
 }
 
@@ -921,10 +923,14 @@ func (nc *Controller) runNoSchedule() {
 			if !ok {
 				continue
 			}
-			if node.ResourceVersion < n.nsWroteRV {
-				// queued again while the worker was on it: its own last write is on
-				// its way to the informer, whose delivery queues the node again
-				continue
+			if n.nsAgain {
+				n.nsAgain = false
+				if node.ResourceVersion < n.nsWroteRV {
+					// queued again while the worker was on it (its requests waited): its
+					// own last write is on its way to the informer, whose delivery
+					// queues the node again
+					continue
+				}
 			}
 			add, del := node.NoScheduleTaintSwap()
 			if len(add) == 0 && len(del) == 0 {
