@@ -52,7 +52,7 @@ func (nc *Controller) clean(n *nodeHealth) bool {
 		// tainted not-ready:NoExecute yet, re-queues it (see waitingUnknown).
 		if f.notReady {
 			n.stuck = nc.inTaintingSet(n, node)
-		} else if nc.inTaintingSet(n, node) && n.queueItem.seq != 0 && n.queueItem.owner == n {
+		} else if nc.inTaintingSet(n, node) && n.queueItem.seq != 0 && n.queueItem.owner == n && !nc.tickHolds(n) {
 			nc.waitSkipped(n)
 		}
 		return n.stuck
@@ -112,7 +112,14 @@ func (nc *Controller) waitingUnknown(n *nodeHealth, node *apiserver.Node) bool {
 	if l := &n.lease; l.ok && (!n.hasSavedLease || n.savedLeaseRenew < l.renew || l.steady || l.rv != n.savedLeaseRV) {
 		return false
 	}
-	return nc.inTaintingSet(n, node) && n.queueItem.seq != 0 && n.queueItem.owner == n
+	return nc.inTaintingSet(n, node) && n.queueItem.seq != 0 && n.queueItem.owner == n && !nc.tickHolds(n)
+}
+
+// tickHolds reports whether the tainting tick is sending the swap of n's queue entry
+// (its requests waiting for tokens): a pass that re-adds n meanwhile makes the tick
+// leave the new entry in the queue when it is done, so lazy passes must not skip n.
+func (nc *Controller) tickHolds(n *nodeHealth) bool {
+	return nc.tickInOp && nc.tickV.item == n.queueItem && nc.tickV.seq == n.queueItem.seq
 }
 
 // waitSkipped marks n stuck and waiting in its tainting queue.
