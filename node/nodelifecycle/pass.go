@@ -309,8 +309,10 @@ func (nc *Controller) keepForPass(n *nodeHealth, next *apiserver.Node) {
 		return
 	}
 	if nc.materialisedBefore(n.node, next, p.start) {
-		if n.passSeq == p.seq {
-			n.passNode = next
+		if n.passSeq == p.seq && n.passNode != nil {
+			// listed before, changed since (by this controller's own writes, say): the
+			// listed version with the heartbeats
+			n.passNode = withHeartbeats(n.passNode, next)
 		}
 		return
 	}
@@ -318,6 +320,19 @@ func (nc *Controller) keepForPass(n *nodeHealth, next *apiserver.Node) {
 		n.passSeq, n.passNode = p.seq, n.node
 		p.cow = append(p.cow, n)
 	}
+}
+
+// withHeartbeats is a copy of node with each condition's lastHeartbeatTime taken from
+// the condition of that type in from.
+func withHeartbeats(node, from *apiserver.Node) *apiserver.Node {
+	cp := *node
+	cp.Conditions = slices.Clone(node.Conditions)
+	for i := range cp.Conditions {
+		if c := from.Condition(cp.Conditions[i].Type); c != nil {
+			cp.Conditions[i].LastHeartbeatTime = c.LastHeartbeatTime
+		}
+	}
+	return &cp
 }
 
 // materialisedBefore reports whether next, replacing old, carries a new Ready
