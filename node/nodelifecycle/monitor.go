@@ -22,6 +22,9 @@ func (nc *Controller) clean(n *nodeHealth) bool {
 	if !n.visitOK || n.touched {
 		return false
 	}
+	if p := &nc.pass; p.open && n.passSeq == p.seq {
+		return false // changed during this pass, whose visit saw the version it listed
+	}
 	if !n.inCache {
 		return !n.known && !n.counted
 	}
