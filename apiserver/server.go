@@ -29,7 +29,6 @@ type Server struct {
 	rv          uint64
 	uid         uint64
 	outage      bool
-	outageEndRV uint64
 	clients     []*Client
 	beforeFault []func(c *Client)
 }
@@ -102,16 +101,9 @@ func (s *Server) SetOutage(down bool) {
 	}
 	if down {
 		s.faultStarts(nil)
-	} else {
-		s.outageEndRV = s.rv
 	}
 	s.outage = down
 }
-
-// OutageEndRV is the resourceVersion last handed out when the latest outage ended (0:
-// none has): an object with a greater resourceVersion was written since the server
-// came back.
-func (s *Server) OutageEndRV() uint64 { return s.outageEndRV }
 
 // BeforeFault registers fn to run just before a fault starts: an outage (c is nil) or the
 // partition of client c. Components that skip requests while nothing changes (lazy mode,

@@ -161,12 +161,11 @@
 //
 // With TaintNodesByCondition (a cluster: the scenario sets it), a kubelet whose Node's
 // NoSchedule taints are not in line with its conditions and spec does not go steady
-// either, unless its Node was written since the last API-server outage ended
-// (apiserver.Server.OutageEndRV): the node lifecycle controller retries a failed
-// tainting patch (an outage) only at the next Node update, which may be this kubelet's
-// own status report; a Node written since is queued for the controller's NoSchedule
-// worker, whose client may take minutes to get to it (a fleet booting at once), and
-// goes steady meanwhile (TestSteadyWithPendingNoScheduleTaintUnlessOutage).
+// either: the node lifecycle controller retries a failed tainting patch (an outage) only
+// at the next Node update, which may be this kubelet's own status report. Its client
+// being rate limited, a fleet that boots at once keeps its kubelets renewing until the
+// controller has removed every node's not-ready taint (two requests a node at 20 a
+// second: about 25 minutes for 10,000 nodes).
 //
 // # Behind a partition or an outage
 //

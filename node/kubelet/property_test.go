@@ -11,7 +11,6 @@ import (
 
 	"github.com/nodesim/nodesim/apiserver"
 	"github.com/nodesim/nodesim/sim"
-	"github.com/nodesim/nodesim/taint"
 )
 
 type faultKind int
@@ -301,34 +300,4 @@ func TestExactLazyEquivalenceWithJitterLong(t *testing.T) {
 		horizon := time.Duration(rapid.IntRange(3600, 24*3600).Draw(t, "horizon")) * time.Second
 		lazyEqualsExact(t, nodes, true, false, horizon)
 	})
-}
-
-// With TaintNodesByCondition and no node lifecycle controller to remove it, the Node
-// keeps its registration's not-ready taint. The kubelet goes steady anyway: its Node was
-// written since the last outage ended (never, here), so a controller would have it
-// queued. After an outage it does not, until the Node is written again: a controller's
-// patch that failed in the outage is retried only at the next Node update.
-func TestSteadyWithPendingNoScheduleTaintUnlessOutage(t *testing.T) {
-	e := sim.New()
-	s := apiserver.New(e, sim.NewTrace(false), apiserver.DefaultConfig())
-	k, err := New(s, "n", Config{TaintNodesByCondition: true})
-	require.NoError(t, err)
-	k.Start()
-	require.NoError(t, e.RunUntil(time.Minute))
-	n, _ := s.Nodes.Peek("n")
-	require.True(t, n.HasTaint(taint.NotReadyNoSchedule), "no controller removed it")
-	require.True(t, k.Steady(), "the write that queued it came after any outage")
-	k.Unsteady()
-	s.SetOutage(true)
-	require.NoError(t, e.RunUntil(2*time.Minute))
-	s.SetOutage(false)
-	rv := s.ResourceVersion()
-	require.NoError(t, e.RunUntil(2*time.Minute+20*time.Second))
-	n, _ = s.Nodes.Peek("n")
-	require.LessOrEqual(t, n.ResourceVersion, rv, "no status report due within 20 s of the outage")
-	require.False(t, k.Steady(), "not written since the outage: a failed patch would wait for its next write")
-	require.NoError(t, e.RunUntil(20*time.Minute))
-	n, _ = s.Nodes.Peek("n")
-	require.Greater(t, n.ResourceVersion, rv, "its status report after the outage")
-	require.True(t, k.Steady())
 }

@@ -264,8 +264,10 @@
 // visited at a given instant or later), for an hour. A steady kubelet's heartbeat
 // materialised during a pass but written before it counts as listed. A node that turns
 // active during a throttled pass is visited by that pass if it comes after the last node
-// visited and was listed; one changed after its visit stays active for the next pass
-// (touched). At a throttled pass's first wait the nodes skipped as waiting in a tainting
+// visited and was listed; one changed during the pass, before its visit (which saw the
+// listed version) or after it (touched), stays active for the next pass. A node
+// re-added to its tainting queue while the tick sends its swap is not skipped as
+// waiting (tickHolds). At a throttled pass's first wait the nodes skipped as waiting in a tainting
 // queue (waitingUnknown) are re-added, those before the node being visited, as exact
 // mode did at the pass's instant, and the others visited from then on; under the 1.37
 // circuit breaker with a limit, stale nodes are never skipped (stuckUnknown,
