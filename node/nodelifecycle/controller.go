@@ -597,10 +597,38 @@ func (nc *Controller) onNode(ev apiserver.Event[*apiserver.Node]) {
 		return
 	}
 	nc.nodeSeen(ev.New)
+	if ev.Type == apiserver.Modified && nc.limiter != nil && heartbeatOnly(ev.Old, ev.New, nc.s.Now()) {
+		// A steady kubelet's status heartbeats, materialised now: exact mode's kubelet
+		// wrote them when they are dated, and the NoSchedule pass each queued then found
+		// nothing to change (a kubelet is steady only while its Node's NoSchedule taints
+		// are in line). Queued now, while the worker's own write to the node may be on its
+		// way, the node would be looked at with a view exact mode never had.
+		return
+	}
 	nc.queueNoSchedule(nc.nodes[ev.New.Name])
 	if !nc.nsw.held {
 		nc.runNoSchedule()
 	}
+}
+
+// heartbeatOnly reports whether next differs from old only in its conditions'
+// lastHeartbeatTime, its Ready heartbeat dated before now (a write made for an earlier
+// instant).
+func heartbeatOnly(old, next *apiserver.Node, now time.Duration) bool {
+	r, o := next.Condition(apiserver.NodeReady), old.Condition(apiserver.NodeReady)
+	if r == nil || o == nil || r.LastHeartbeatTime == o.LastHeartbeatTime || r.LastHeartbeatTime >= now {
+		return false
+	}
+	if next.Unschedulable != old.Unschedulable || !slices.Equal(next.Taints, old.Taints) || len(next.Conditions) != len(old.Conditions) {
+		return false
+	}
+	for i := range next.Conditions {
+		a, b := &next.Conditions[i], &old.Conditions[i]
+		if a.Type != b.Type || a.Status != b.Status {
+			return false
+		}
+	}
+	return true
 }
 
 func (nc *Controller) onLease(ev apiserver.Event[*apiserver.Lease]) {
