@@ -251,7 +251,11 @@
 //     and a node queued for nothing costs nothing but would shift the order of the
 //     others. A node queued again while the worker was on it is skipped until the
 //     informer has the worker's own write, whose delivery queues it again (upstream
-//     re-reads it a round trip later). reconcileNodeLabels is not modelled.
+//     re-reads it a round trip later). An update that only brings a steady kubelet's
+//     materialised heartbeats (dated before now) queues nothing: exact mode's kubelet
+//     wrote them when dated, and a kubelet is steady only while its Node's NoSchedule
+//     taints are in line, so their passes changed nothing. reconcileNodeLabels is not
+//     modelled.
 //   - The NoExecute tainting tick is sliding too: a tick whose swaps wait ends later, and
 //     the next is a period after it (its grid moves).
 //   - processPod's writes wait in a flowcontrol.Waiting.
