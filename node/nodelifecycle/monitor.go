@@ -736,11 +736,15 @@ func (nc *Controller) runTick() {
 	nc.scheduleTick(now + NodeEvictionPeriod)
 }
 
-// tickFinish is the end of Try's work on its head v: on success it leaves the heap
-// (not the set); on failure it is retried after wait + 1 ns.
+// tickFinish is the end of Try's work on its head v: on success the name's heap entry
+// goes (RemoveFromQueue; the set keeps the name); on failure it is replaced by v, retried
+// after wait + 1 ns (Replace). Both act on the name's entry whatever it is by now: a pass
+// that removed and re-added the name while the swap waited for tokens loses its new
+// entry, as upstream, so the node is not swapped a second time. A name with no entry
+// left (removed and not re-added) is left alone, as both calls do.
 func (nc *Controller) tickFinish(q *rateLimitedTimedQueue, v timedValue, ok bool, wait time.Duration) {
-	if q.dead(&v) {
-		return // removed (or re-added) meanwhile
+	if v.item.seq == 0 {
+		return // removed meanwhile
 	}
 	q.drop(v.item)
 	if !ok {

@@ -299,7 +299,7 @@ func (q *rateLimitedTimedQueue) try(now time.Duration, fn func(v timedValue) (bo
 			return
 		}
 		ok, wait := fn(v)
-		if q.dead(&v) {
+		if v.item.seq == 0 {
 			continue // fn removed it
 		}
 		q.drop(v.item)
