@@ -566,7 +566,26 @@ func (nc *Controller) beginDisruption() bool {
 	p.allAre, p.allWas = allAre, allWas
 	if allAre && !allWas {
 		// "Controller detected that all Nodes are not-Ready. Entering master disruption mode"
-		p.untaint = append(p.untaint[:0], nc.nodeInf.List()...)
+		// markNodeAsReachable of the nodes as the pass listed them: a taint that landed
+		// during a throttled pass is not on the listed copy, so RemoveTaintOffNode
+		// short-circuits and the taint stays; a node added since is not listed; a node
+		// deleted since is (its GET fails NotFound when its copy has a taint to remove)
+		p.untaint = p.untaint[:0]
+		for _, key := range nc.nodeInf.Keys() {
+			if node := nc.snapNode(nc.nodes[key]); node != nil {
+				p.untaint = append(p.untaint, node)
+			}
+		}
+		deleted := false
+		for _, n := range p.cow {
+			if n.node == nil && n.passSeq == p.seq && n.passNode != nil {
+				p.untaint = append(p.untaint, n.passNode)
+				deleted = true
+			}
+		}
+		if deleted {
+			slices.SortFunc(p.untaint, func(a, b *apiserver.Node) int { return cmp.Compare(a.Name, b.Name) })
+		}
 		return true
 	}
 	return false

@@ -232,6 +232,22 @@ func TestInvariantRegressions(t *testing.T) {
 				require.Equal(t, 1, onA0, "one of them on a-0, the kubelet restarted behind the partition")
 			},
 		},
+		{
+			// Review of the controller's client limit: entering master disruption mode
+			// untaints the nodes as the pass listed them. a-0's NoExecute taint landed
+			// during the throttled pass, so it stays, and a-0's pods are evicted.
+			"master-disruption-untaints-listed-copies.yaml",
+			func(t *testing.T, recs []sim.Record) {
+				taint := first(t, recs, "TaintAdded", "node", "a-0", "taint", unreachNE)
+				full := first(t, recs, "ZoneState", "zone", "a", "to", "FullDisruption")
+				require.Less(t, taint.T, full.T)
+				for _, r := range recs {
+					require.False(t, r.Kind == "TaintRemoved" && r.Str("taint") == unreachNE, "%s untainted at %v", r.Str("node"), r.T)
+				}
+				first(t, recs, "PodEvicted", "pod", "default/p0", "reason", "TaintManagerEviction")
+				first(t, recs, "PodEvicted", "pod", "default/p1", "reason", "TaintManagerEviction")
+			},
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
