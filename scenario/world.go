@@ -540,7 +540,21 @@ var errPoweredOff = errors.New("the machine is powered off (powerOn starts it)")
 // later (the loader accepts only names of the file's nodes and addNodes entries).
 var errNoMachineYet = errors.New("the machine does not exist yet (an addNodes event adds it later)")
 
+// unsteady brings the kubelet of name (if the scenario has its machine) out of steady
+// mode before an operator's write to its Node that may put the Node's NoSchedule taints
+// out of line with its spec (cordon, uncordon, a taint removed or added by hand): the node
+// lifecycle controller's NoSchedule worker does not retry a failed swap, and the next
+// Node update that queues it again may be this kubelet's own status report, which a
+// steady kubelet makes only virtually (the kubelet does not go steady again while the
+// taints are out of line, see kubelet.canBeSteady).
+func (w *World) unsteady(name string) {
+	if n, ok := w.nodes[name]; ok {
+		w.kubelet(n).Unsteady()
+	}
+}
+
 func (w *World) cordon(name string, on bool) {
+	w.unsteady(name)
 	var err error
 	if on {
 		err = eviction.Cordon(w.Server, w.operator, name)
@@ -565,6 +579,7 @@ func (w *World) drainInTurn(names []string, d spec.Drain) {
 	if len(names) > 1 {
 		for _, name := range names {
 			// a node that cannot be cordoned fails its own drain in its turn
+			w.unsteady(name)
 			_ = eviction.Cordon(w.Server, w.operator, name)
 		}
 	}
@@ -573,6 +588,7 @@ func (w *World) drainInTurn(names []string, d spec.Drain) {
 		if i == len(names) {
 			return
 		}
+		w.unsteady(names[i]) // Drain cordons it
 		if _, err := eviction.Drain(w.Server, w.operator, names[i], opts, func(error) { next(i + 1) }); err != nil {
 			w.Trace.Add(w.Engine.Now(), "ActionFailed", sim.S("action", "drain"), sim.S("node", names[i]), sim.S("error", err.Error()))
 			next(i + 1)
@@ -586,6 +602,7 @@ func (w *World) drainInTurn(names []string, d spec.Drain) {
 // taint is kubectl taint NODE KEY[=VALUE]:EFFECT --overwrite, or KEY[:EFFECT]- to
 // remove, which fails when the node has no such taint.
 func (w *World) taint(name string, t spec.Taint, add bool) error {
+	w.unsteady(name)
 	now := w.Engine.Now()
 	_, err := w.Server.Nodes.Patch(w.operator, name, func(n *apiserver.Node) error {
 		if add {
