@@ -464,6 +464,9 @@ func (nc *Controller) visitNode() bool {
 				nc.shortCircuit(n)
 				return true
 			}
+			// the conditions' LastTransitionTime is read after the Lease GET returned,
+			// so after its wait for a token
+			p.now = nc.s.Now()
 			p.step = stepWrite
 		case stepWrite:
 			// Stale: Ready, MemoryPressure, DiskPressure and PIDPressure become Unknown,

@@ -218,3 +218,29 @@ func TestTaintingTickSlides(t *testing.T) {
 	assert.Greater(t, a2, b1)
 	assert.GreaterOrEqual(t, a2-a1, 8*time.Second, "zone a's 0.1 node/s")
 }
+
+// 1.37: the Unknown conditions' LastTransitionTime is read after the circuit breaker's
+// Lease GET has returned, so after that GET's wait for a token (v1.37.2
+// tryUpdateNodeHealth). Bucket of 1 at 1 QPS, a and b stopped together: a's visit
+// starts the pass with a token at hand, so its GET comes at once and its UpdateStatus
+// a second later; b's visit starts when a's UpdateStatus is sent, and its GET waits
+// behind the Events and the NoSchedule worker's requests. b's LastTransitionTime is that
+// GET's instant, after its visit began and at least a token before its own UpdateStatus.
+func TestUnknownTransitionAfterLeaseGet(t *testing.T) {
+	w := limitedWorld(t, 37, flowcontrol.RateLimit{QPS: 1, Burst: 1}, 0, true)
+	w.at(time.Second, func() { w.kl["a"].Stop(); w.kl["b"].Stop() })
+	w.run(3 * time.Minute)
+	recs := w.tr.Records()
+	ltt := func(name string) (written, transition time.Duration) {
+		r, ok := find(recs, "NodeCondition", "node", name, "type", "Ready", "to", "Unknown")
+		require.True(t, ok, name)
+		n, _ := w.s.Nodes.Peek(name)
+		return r.T, n.Condition(apiserver.NodeReady).LastTransitionTime
+	}
+	aw, at := ltt("a")
+	bw, bt := ltt("b")
+	t.Logf("a written %v transition %v; b written %v transition %v", aw, at, bw, bt)
+	assert.Equal(t, aw-time.Second, at, "a: the GET at once, the UpdateStatus a token later")
+	assert.Greater(t, bt, aw, "b: after its visit began (a's UpdateStatus)")
+	assert.LessOrEqual(t, bt, bw-time.Second)
+}
