@@ -50,11 +50,13 @@ func (nc *Controller) take(w *worker) bool {
 	return false
 }
 
-// emit records an Event about a node in the trace and hands it to the event writer.
-func (nc *Controller) event(object, reason, message string) {
+// event records an Event about a node (its name and UID) in the trace and hands it to
+// the event writer, whose spam filter counts it by both: a node deleted and created
+// again under its name gets a fresh bucket, as the event reference carries the UID.
+func (nc *Controller) event(object string, uid uint64, reason, message string) {
 	nc.tr.Add(nc.s.Now(), "Event", sim.S("object", object), sim.S("reason", reason), sim.S("message", message))
 	if nc.events != nil {
-		nc.events.EmitAbout(flowcontrol.SpamKey{Name: object})
+		nc.events.EmitAbout(flowcontrol.SpamKey{UID: uid, Name: object})
 	}
 }
 

@@ -47,6 +47,7 @@ type nodeHealth struct {
 	// informer and known-set membership
 	inCache    bool
 	known      bool
+	knownUID   uint64 // the UID its RegisteredNode Event named (RemovingNode names it too)
 	memberMark bool
 	// nodeHealthData
 	hasRecord     bool

@@ -150,9 +150,15 @@ func (nc *Controller) runPass() bool {
 		for p.i < len(p.added) {
 			n := p.added[p.i]
 			if p.step == stepBegin {
-				nc.event("node/"+n.name, EventRegisteredNode, fmt.Sprintf("Registered Node %s in Controller", n.name))
-				n.known = true
 				node := nc.snapNode(n)
+				var uid uint64
+				if node != nil {
+					uid = node.UID
+				} else if n.node != nil {
+					uid = n.node.UID
+				}
+				nc.event("node/"+n.name, uid, EventRegisteredNode, fmt.Sprintf("Registered Node %s in Controller", n.name))
+				n.known, n.knownUID = true, uid
 				if node == nil {
 					p.i++
 					continue
@@ -172,7 +178,7 @@ func (nc *Controller) runPass() bool {
 		clear(p.added)
 		p.added = p.added[:0]
 		for _, n := range p.deleted {
-			nc.event("node/"+n.name, EventRemovingNode, fmt.Sprintf("Removing Node %s from Controller", n.name))
+			nc.event("node/"+n.name, n.knownUID, EventRemovingNode, fmt.Sprintf("Removing Node %s from Controller", n.name))
 			n.known = false
 			nc.uncount(n)
 		}
@@ -523,7 +529,7 @@ func (nc *Controller) visitNode() bool {
 				p.op.name = ""
 			}
 			if p.flipped {
-				nc.event("node/"+n.name, EventNodeNotReady, fmt.Sprintf("Node %s status is now: %s", n.name, EventNodeNotReady))
+				nc.event("node/"+n.name, p.node.UID, EventNodeNotReady, fmt.Sprintf("Node %s status is now: %s", n.name, EventNodeNotReady))
 			}
 			p.step = stepPods
 		case stepPods:

@@ -244,3 +244,29 @@ func TestUnknownTransitionAfterLeaseGet(t *testing.T) {
 	assert.Greater(t, bt, aw, "b: after its visit began (a's UpdateStatus)")
 	assert.LessOrEqual(t, bt, bw-time.Second)
 }
+
+// A node's Events count in the event writer's spam filter by the node's name and UID (the
+// event reference carries both): a node deleted and created again under its name starts
+// a fresh bucket of 25. Fourteen incarnations of x, each registered and removed (28
+// Events), pass the filter; counted by name alone, the last three were skipped.
+func TestNodeEventSpamKeyHasUID(t *testing.T) {
+	w := limitedWorld(t, 31, flowcontrol.RateLimit{QPS: 100, Burst: 100}, 0, false)
+	admin := w.s.NewClient("admin", time.Second)
+	period := DefaultNodeMonitorPeriod + DefaultPassDuration
+	for i := range 14 {
+		at := time.Second + time.Duration(2*i)*period
+		w.at(at, func() {
+			_, err := w.s.Nodes.Create(admin, &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: "x"},
+				Conditions: []apiserver.NodeCondition{{Type: apiserver.NodeReady, Status: apiserver.ConditionTrue, LastHeartbeatTime: at}}})
+			require.NoError(t, err)
+		})
+		w.at(at+period, func() { require.NoError(t, w.s.Nodes.Delete(admin, "x", apiserver.DeleteOptions{})) })
+	}
+	w.run(time.Second + 29*period)
+	recs := w.tr.Records()
+	require.Len(t, findAll(recs, "Event", "object", "node/x", "reason", EventRegisteredNode), 14)
+	require.Len(t, findAll(recs, "Event", "object", "node/x", "reason", EventRemovingNode), 14)
+	st := w.nc.events.Stats()
+	assert.Zero(t, st.Filtered)
+	assert.GreaterOrEqual(t, st.Written, uint64(28))
+}
