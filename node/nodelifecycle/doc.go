@@ -180,7 +180,7 @@
 //   - The NoSchedule pass runs in the informer handler while its worker is idle
 //     (upstream: a work queue with 8 workers, milliseconds later).
 //   - Retries of a failed health update happen at once, each after its tokens (upstream
-//     polls every 20 ms for up to 100 ms).
+//     polls every 20 ms for up to 100 ms of wall clock; with a limit, see below).
 //   - The tainting loop's first tick (at Start) precedes the first monitor pass and finds
 //     every queue empty, so a node queued by the first pass is tainted at Start + 100 ms
 //     (the oracle agrees). A tick due at the instant of a monitor pass runs right after the
@@ -235,11 +235,23 @@
 //     disruption waits too), and the next pass starts NodeMonitorPeriod after the slow
 //     one ends (plus PassDuration; the loop is sliding). Upstream runs 8 workers over the
 //     listed nodes (workqueue.ParallelizeUntil, nodeUpdateWorkerSize); nodesim runs one,
-//     nodes in name order. The bucket sets the pace either way, but with 8 workers the
-//     next nodes' requests interleave with a node's pod writes, so which node is marked
-//     when differs: here a zone is marked in name order, each node's pods right after
-//     it, and a node that goes stale after the pass has passed it waits for the next
-//     pass (fleet-day's b-0 in some seeds). A node deleted while the pass waits is not
+//     nodes in name order. That is a simplification that changes the pace, not only the
+//     order. The client's limiter serves waiting requests first come, first served, so
+//     while everyone waits each waiting goroutine gets about one token per round. Here
+//     the pass's one worker and the event writer alternate, and the writer gets about
+//     half of the bucket; upstream 8 pass workers (and the 8 NoSchedule workers, when
+//     they have work) compete with the writer's one goroutine, which gets about 1/9 to
+//     1/17 of it. So upstream marks a large zone faster than nodesim does, and its Events
+//     lag: the recorder queues at most 1,000 (client-go's maxQueuedEvents, a broadcaster
+//     that drops when full), and the Events emitted beyond that are dropped and spend no
+//     token. A review's model of that limiter (not a real cluster) put fleet-day's zone b
+//     at about 3.8 minutes instead of 6.2, with about 1,845 of its 3,300 Events dropped,
+//     and 60 nodes of 10 pods each (1.31) at 39 s instead of 69 s. The Events nodesim
+//     writes are all of them (flowcontrol.EventWriter drops at 1,000 queued too, but
+//     with half the bucket its queue stays shorter). With 8 workers the next nodes'
+//     requests also interleave with a node's pod writes: here a zone is marked in name
+//     order, each node's pods right after it, and a node that goes stale after the pass
+//     has passed it waits for the next pass (fleet-day's b-0 in some seeds). A node deleted while the pass waits is not
 //     visited: upstream visits its listed copy (the status write fails NotFound, but
 //     the node counts in its zone for that pass); its Lease is deleted with it, and
 //     lazy mode, whose steady kubelet materialised only its last renewal, could not
@@ -258,7 +270,31 @@
 //     modelled.
 //   - The NoExecute tainting tick is sliding too: a tick whose swaps wait ends later, and
 //     the next is a period after it (its grid moves).
-//   - processPod's writes wait in a flowcontrol.Waiting.
+//   - processPod's writes wait in a flowcontrol.Waiting: every pod notification reserves
+//     its token at once, so N pods bound to a NotReady node reserve N tokens ahead of
+//     the pass. Upstream has 4 pod workers (podUpdateWorkerSize), so at most 4 such
+//     requests wait at a time and the rest compete for tokens as they come. Not
+//     modelled; it matters only for pods that change while their node is not Ready.
+//   - Retries of a failed UpdateStatus: up to NodeHealthUpdateRetry more attempts, each
+//     after its tokens (and its GET's). Upstream retries under wait.PollImmediate with
+//     a 20 ms interval and a 100 ms wall-clock budget that starts after the first
+//     attempt, so when the requests wait for tokens the budget runs out after fewer
+//     attempts (about 3 when each waits 50 ms). Not modelled: it changes the count only
+//     for repeated failures (an API-server outage in 1.31 and 1.33 costs 11 tokens per
+//     stale node per pass here).
+//   - Entering master disruption mode untaints the nodes as the pass listed them
+//     (handleDisruption is handed the listed slice): a taint that landed during a
+//     throttled pass is not on its listed copy, so it stays (RemoveTaintOffNode
+//     short-circuits on the caller's copy). The reset of the probes on leaving it covers
+//     the nodes the informer holds then.
+//   - The tainting tick's swap ends by taking the node's queue entry out (or, on
+//     failure, replacing it), whatever entry the node has by then: an entry a pass
+//     re-added while the swap waited for tokens goes too, as upstream's Try removes and
+//     replaces by name (TestTickSwapRequeuedByPass).
+//   - 1.37: the Unknown conditions' LastTransitionTime is the instant the circuit
+//     breaker's Lease GET returned, after its token (TestUnknownTransitionAfterLeaseGet).
+//   - Node Events count in the writer's spam filter by name and UID, as the event
+//     reference carries both.
 //
 // Lazy mode follows: a steady Ready node still costs nothing (its visit sends nothing).
 // leaveSteady dates a renewal by the first visit after its delivery and a status
