@@ -56,7 +56,7 @@ type passState struct {
 	cur                       *nodeHealth
 	step                      visitStep
 	node                      *apiserver.Node
-	now                       time.Duration // the instant of the visit's decision
+	now                       time.Duration // the instant of the visit's decision (1.37: after the Lease GET)
 	lease                     leaseView     // the Lease it read then
 	attempt                   int
 	observed, current         apiserver.ConditionStatus
