@@ -150,7 +150,8 @@
 // loops, so they follow whatever fault the caller applies next, as in exact mode, where
 // the fault event was scheduled before the loop's timer. Stop, Crash, PowerOff,
 // SetCondition and Shutdown call Unsteady themselves; the scenario calls it before a
-// partition, an outage or a Node deletion. Pods do not prevent steady mode: pod work is
+// partition, an outage, a Node deletion or an operator's write to the Node (cordon,
+// uncordon, drain, taint: one that may put its NoSchedule taints out of line). Pods do not prevent steady mode: pod work is
 // event-driven and needs no loop. A kubelet whose status reports come less than two
 // renew intervals apart never takes the shortcut (see lazy in steady.go). With jitter
 // off (a test setting), the steady status loop keeps its timer and runs each virtual
