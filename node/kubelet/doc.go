@@ -152,8 +152,9 @@
 // SetCondition and Shutdown call Unsteady themselves; the scenario calls it before a
 // partition, an outage, a Node deletion or an operator's write to the Node (cordon,
 // uncordon, drain, taint: one that may put its NoSchedule taints out of line). Pods do
-// not prevent steady mode: pod work is event-driven and needs no loop. A kubelet whose status reports come less than two
-// renew intervals apart never takes the shortcut (see lazy in steady.go). With jitter
+// not prevent steady mode: pod work is event-driven and needs no loop. A kubelet whose
+// status reports come less than two renew intervals apart never takes the shortcut (see
+// lazy in steady.go). With jitter
 // off (a test setting), the steady status loop keeps its timer and runs each virtual
 // sync as an event that writes nothing: the syncs of nodes in phase then fall on the
 // same instants, where the engine's order is the order in which they were scheduled,
