@@ -119,8 +119,9 @@ func (nc *Controller) waitingUnknown(n *nodeHealth, node *apiserver.Node) bool {
 }
 
 // tickHolds reports whether the tainting tick is sending the swap of n's queue entry
-// (its requests waiting for tokens): a pass that re-adds n meanwhile makes the tick
-// leave the new entry in the queue when it is done, so lazy passes must not skip n.
+// (its requests waiting for tokens): a pass that re-adds n meanwhile gives it a new
+// entry, which the tick then takes out or replaces (tickFinish), so lazy passes visit n
+// as exact mode does rather than skip it as waiting.
 func (nc *Controller) tickHolds(n *nodeHealth) bool {
 	return nc.tickInOp && nc.tickV.item == n.queueItem && nc.tickV.seq == n.queueItem.seq
 }
