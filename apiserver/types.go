@@ -351,6 +351,32 @@ type PodSelector struct {
 	MatchExpressions []NodeSelectorRequirement
 }
 
+// PodAffinityTerm is one term of a pod's
+// affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution (core/v1
+// PodAffinityTerm, without matchLabelKeys and mismatchLabelKeys, which the loader
+// rejects): the pods Selector matches (nil: none) in the namespaces the term names
+// are in the topology domain, TopologyKey's value, of the node they run on.
+type PodAffinityTerm struct {
+	Selector *PodSelector
+	// Namespaces and NamespaceSelector: both empty and nil is the pod's own
+	// namespace; otherwise the namespaces listed and those NamespaceSelector (nil:
+	// none; empty: all) matches, a namespace's labels being only
+	// kubernetes.io/metadata.name=<name> (nodesim has no Namespace objects).
+	Namespaces        []string
+	NamespaceSelector *PodSelector
+	TopologyKey       string
+}
+
+// LabelMetadataName is the label the API server sets on every namespace to its name.
+const LabelMetadataName = "kubernetes.io/metadata.name"
+
+func (s *PodSelector) clone() *PodSelector {
+	if s == nil {
+		return nil
+	}
+	return &PodSelector{MatchLabels: copyMap(s.MatchLabels), MatchExpressions: slices.Clone(s.MatchExpressions)}
+}
+
 // Priorities of the two system priority classes (scheduling.k8s.io).
 const (
 	SystemClusterCritical         = "system-cluster-critical"
@@ -375,7 +401,13 @@ type PodSpec struct {
 	// TopologySpreadConstraints is spec.topologySpreadConstraints: the scheduler's
 	// PodTopologySpread filters on the DoNotSchedule ones and scores the
 	// ScheduleAnyway ones, instead of its system default constraints.
-	TopologySpreadConstraints     []TopologySpreadConstraint
+	TopologySpreadConstraints []TopologySpreadConstraint
+	// RequiredPodAntiAffinity is
+	// affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution: the
+	// scheduler's InterPodAffinity filter keeps the pod out of the topology domains of
+	// the pods a term matches, and, once it is bound, keeps out of its domain the
+	// pods one of its terms matches.
+	RequiredPodAntiAffinity       []PodAffinityTerm
 	PriorityClassName             string
 	Priority                      int32
 	TerminationGracePeriodSeconds int64
@@ -400,6 +432,12 @@ func (s *PodSpec) DeepCopy() *PodSpec {
 	c.RequiredNodeAffinity = slices.Clone(s.RequiredNodeAffinity)
 	c.PreferredNodeAffinity = slices.Clone(s.PreferredNodeAffinity)
 	c.TopologySpreadConstraints = slices.Clone(s.TopologySpreadConstraints)
+	c.RequiredPodAntiAffinity = slices.Clone(s.RequiredPodAntiAffinity)
+	for i := range c.RequiredPodAntiAffinity {
+		t := &c.RequiredPodAntiAffinity[i]
+		t.Selector, t.NamespaceSelector = t.Selector.clone(), t.NamespaceSelector.clone()
+		t.Namespaces = slices.Clone(t.Namespaces)
+	}
 	for i := range c.TopologySpreadConstraints {
 		t := &c.TopologySpreadConstraints[i]
 		t.MatchLabelKeys = slices.Clone(t.MatchLabelKeys)

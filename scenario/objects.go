@@ -103,6 +103,34 @@ func convertSpread(in []corev1.TopologySpreadConstraint) []apiserver.TopologySpr
 	return out
 }
 
+// convertPodAnti converts affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution
+// (the loader rejects the other inter-pod affinity fields).
+func convertPodAnti(a *corev1.Affinity) []apiserver.PodAffinityTerm {
+	if a == nil || a.PodAntiAffinity == nil {
+		return nil
+	}
+	var out []apiserver.PodAffinityTerm
+	for _, t := range a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution {
+		out = append(out, apiserver.PodAffinityTerm{Selector: convertPodSelector(t.LabelSelector),
+			Namespaces: append([]string(nil), t.Namespaces...), NamespaceSelector: convertPodSelector(t.NamespaceSelector),
+			TopologyKey: t.TopologyKey})
+	}
+	return out
+}
+
+// convertPodSelector converts a label selector (nil stays nil).
+func convertPodSelector(sel *metav1.LabelSelector) *apiserver.PodSelector {
+	if sel == nil {
+		return nil
+	}
+	out := &apiserver.PodSelector{MatchLabels: copyLabels(sel.MatchLabels)}
+	for _, r := range sel.MatchExpressions {
+		out.MatchExpressions = append(out.MatchExpressions, apiserver.NodeSelectorRequirement{
+			Key: r.Key, Operator: string(r.Operator), Values: append([]string(nil), r.Values...)})
+	}
+	return out
+}
+
 // podFromSpec converts a pod spec (of a Pod or a workload template).
 func podFromSpec(meta apiserver.ObjectMeta, ps *corev1.PodSpec) *apiserver.Pod {
 	p := &apiserver.PodSpec{
@@ -111,6 +139,7 @@ func podFromSpec(meta apiserver.ObjectMeta, ps *corev1.PodSpec) *apiserver.Pod {
 		RequiredNodeAffinity:          convertAffinity(ps.Affinity),
 		PreferredNodeAffinity:         convertPreferred(ps.Affinity),
 		TopologySpreadConstraints:     convertSpread(ps.TopologySpreadConstraints),
+		RequiredPodAntiAffinity:       convertPodAnti(ps.Affinity),
 		PriorityClassName:             ps.PriorityClassName,
 		TerminationGracePeriodSeconds: defaultGracePeriod,
 		HostNetwork:                   ps.HostNetwork,

@@ -68,7 +68,8 @@
 //     DoesNotExist, Gt, Lt on labels, and matchFields on metadata.name), NodeResourcesFit (pods < allocatable.pods; cpu and
 //     memory requests, when non-zero, within allocatable minus the requests of the
 //     pods already on the node, terminating ones included), PodTopologySpread for a
-//     pod with DoNotSchedule constraints of its own (below). As schedule_one.go,
+//     pod with DoNotSchedule constraints of its own (below), InterPodAffinity's
+//     required anti-affinity (below). As schedule_one.go,
 //     nodes are filtered in the scheduler cache's order (node_tree.go: one node of
 //     each zone in turn, zones in order of first appearance, a zone's nodes in order
 //     of arrival; a zone emptied leaves the order and a node whose zone changes goes
@@ -507,12 +508,65 @@
 // ScheduleAnyway constraints are not scored there: the round-robin spreads them as
 // it spreads every ReplicaSet.
 //
+// Required inter-pod anti-affinity (interpod.go;
+// pkg/scheduler/framework/plugins/interpodaffinity/filtering.go and plugin.go,
+// AffinityTerm.Matches and GetNamespacesFromPodAffinityTerm of
+// pkg/scheduler/framework/types.go, in 1.37 k8s.io/kube-scheduler/framework, and
+// the 1.31 queue's getUnschedulablePodsWithCrossTopologyTerm, of v1.31.0, v1.33.0
+// and v1.37.2): affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution
+// filters last, after PodTopologySpread. A node fails "node(s) didn't match pod
+// anti-affinity rules" when it has one of the pod's terms' topology key and a pod
+// the term matches runs on a node with the same value (a node without the key
+// ignores the term), else "node(s) didn't satisfy existing pods anti-affinity
+// rules" when a bound pod with a term that matches the pod runs on a node whose
+// value of that term's key the node shares: the rule holds both ways, so a pod
+// without terms is kept off too. Pods count as upstream's NodeInfo holds them, every
+// pod bound to a node of the cache and not terminal, terminating ones included
+// (unlike the spread constraints). A term matches a pod when its labelSelector does
+// (nil: no pod; {}: every pod) and the pod's namespace is the owner's (no namespaces
+// and no namespaceSelector) or listed or matched by namespaceSelector (nil: none;
+// {}: every namespace). nodesim has no Namespace objects: a namespace's labels are
+// kubernetes.io/metadata.name=<name> only, which the API server sets on every
+// namespace, and every namespace of a pod exists, which is what resolving the
+// incoming pod's namespaceSelector against the namespace lister
+// (mergeAffinityTermNamespacesIfNotEmpty) gives for the pods it can match. The
+// counts are kept as pods come and go (a tracker per term of the pods it matches,
+// per node; a registry of the bound pods with terms, upstream's
+// PodsWithRequiredAntiAffinity), so a cycle walks the nodes and those pods, not
+// every pod. Pods without terms pay nothing while no bound pod has terms; while
+// one has, and for a pod with terms, the no-fit cache is bypassed. The queue (no
+// label change of a bound pod happens in nodesim, so the label-update events are
+// not modelled): without hints (1.31), every pod InterPodAffinity rejected moves on
+// an assigned pod's delete, none on an assigned pod's add (the cross-topology
+// pre-filter picks pods by their required affinity terms, which are not modelled),
+// and on node events those that pass the pre-check when the event is an add or a
+// label, taint or unschedulable-to-schedulable change. With hints (from 1.32):
+// an assigned pod's add queues none (its hint asks for required affinity); its
+// delete queues a pod whose every term matches the deleted pod (1.33: a pod without
+// terms is never queued, and waits for the 5-minute flush), and from 1.36 a pod one
+// of whose terms matches it or that one of its terms matches
+// (SchedulerConfig.AntiAffinityDeleteHint; kubernetes#135325 dated by its merge, 1.34
+// to 1.36 not read); a node added queues a pod with terms, a node updated one of
+// whose terms' key the node lost or changed the value of; the hints match terms
+// with no namespace labels, so a non-empty namespaceSelector there reads none.
+// Not modelled, rejected at load: required pod affinity (podAffinity, and with it
+// the self-match exception), preferred (soft) terms of either kind and
+// InterPodAffinity's score, matchLabelKeys and mismatchLabelKeys (merged into the
+// selector at the pod's creation, MatchLabelKeysInPodAffinity). Settle (a running
+// start) does not place replicas of a template with such terms, nor those a term of
+// a pod bound before the start matches: they are restored Pending and the
+// scheduler places them as the run starts (settle_anti.go); DaemonSet pods are
+// placed on every node they should run on, terms or not. A differential property
+// test (TestPropertyAntiVsUpstream) checks the verdicts against a literal
+// transcription of upstream's PreFilter and Filter on random clusters through
+// changes.
+//
 // Scheduler simplifications: no preemption (upstream appends "preemption: …" to
 // the FailedScheduling message; this package does not), and only the scores named
 // above run. Left out: ImageLocality, which
 // upstream scores by the images a node already has (nodesim's nodes report none: at
-// most ≈17 for a 190 MB image every node has); InterPodAffinity, which a scenario
-// cannot ask for (podAffinity and podAntiAffinity are rejected when loaded). A cycle happens at one instant at the
+// most ≈17 for a 190 MB image every node has); InterPodAffinity's score, which a
+// scenario cannot ask for (preferred terms are rejected when loaded). A cycle happens at one instant at the
 // end of its SchedulingLatency, so no event arrives while a pod
 // is in flight (upstream requeues a pod whose in-flight events a hint accepts, and
 // in 1.31 one whose cycle saw any move request). The active queue orders pods by

@@ -599,11 +599,15 @@ func (st *settler) replicaSet(rs *apiserver.ReplicaSet) error {
 	}
 	var set *placedSet
 	placed := 0
+	// required anti-affinity: left to the scheduler (settle_anti.go)
+	leave := st.leavesAnti(proto)
 	for j := range need {
 		i := int32(-1)
-		if ss != nil {
+		switch {
+		case leave:
+		case ss != nil:
 			i = st.pickSpread(g, ss, &running)
-		} else {
+		default:
 			for t := range rounds {
 				if i = st.pick(&rounds[t], &running); i >= 0 {
 					break

@@ -42,8 +42,8 @@ var systemPriorities = map[string]int32{
 var unsupportedPodFields = []struct {
 	field, why, allowed string
 }{
-	{"affinity.podAffinity", "inter-pod affinity is not modelled by the scheduler", "nodeSelector, nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
-	{"affinity.podAntiAffinity", "inter-pod anti-affinity is not modelled by the scheduler", "nodeSelector, nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
+	{"affinity.podAffinity", "inter-pod affinity is not modelled by the scheduler (only required pod anti-affinity is)", "nodeSelector, nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution, podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
+	{"affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution", "only required inter-pod anti-affinity terms are modelled", "podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
 	{"schedulingGates", "scheduling gates are not modelled (nothing would remove them)", "leave it unset"},
 	{"readinessGates", "readiness gates are not modelled (nothing would set them)", "leave it unset"},
 	{"resourceClaims", "dynamic resource allocation is not modelled", "leave it unset"},
@@ -501,6 +501,9 @@ func (c *objCheck) podSpec(s *corev1.PodSpec, at string, template bool) {
 			c.nodeSelectorTerm(t.Preference, index(pat, i)+".preference")
 		}
 	}
+	if s.Affinity != nil && s.Affinity.PodAntiAffinity != nil {
+		c.podAffinityTerms(s.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution, at+".affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution")
+	}
 	comparison := c.p.cmpOps
 	for i, t := range s.Tolerations {
 		// one problem per toleration, found across its fields: none of them may be broken
@@ -659,6 +662,38 @@ func (p *parser) checkAdoption(objs []Object, checks []*objCheck) {
 				checks[i].fail("metadata.labels", "labels that no workload's selector matches", "%s %s would be adopted by %s %s/%s (adoption is not modelled)", o.Kind, o.Key(), w.kind, w.ns, w.name)
 				break
 			}
+		}
+	}
+}
+
+// podAffinityTerms validates required inter-pod (anti-)affinity terms as the API
+// server does (validatePodAffinityTerm: the selectors, the namespaces' names, a
+// topologyKey that is a label name), and rejects matchLabelKeys and
+// mismatchLabelKeys, which are not modelled.
+func (c *objCheck) podAffinityTerms(terms []corev1.PodAffinityTerm, at string) {
+	for i, t := range terms {
+		ta := index(at, i)
+		if t.LabelSelector != nil {
+			c.selector(t.LabelSelector, ta+".labelSelector")
+		}
+		if t.NamespaceSelector != nil {
+			c.selector(t.NamespaceSelector, ta+".namespaceSelector")
+		}
+		for j, ns := range t.Namespaces {
+			if msgs := content.IsDNS1123Label(ns); len(msgs) > 0 {
+				c.fail(index(ta+".namespaces", j), "a namespace name", "invalid namespace %q: %s", ns, strings.Join(msgs, "; "))
+			}
+		}
+		if t.TopologyKey == "" {
+			c.fail(ta+".topologyKey", "a label key such as kubernetes.io/hostname", "topologyKey can not be empty")
+		} else if msgs := content.IsLabelKey(t.TopologyKey); len(msgs) > 0 {
+			c.fail(ta+".topologyKey", "a label key such as kubernetes.io/hostname", "invalid topologyKey %q: %s", t.TopologyKey, strings.Join(msgs, "; "))
+		}
+		if len(t.MatchLabelKeys) > 0 {
+			c.fail(ta+".matchLabelKeys", "labelSelector", "not supported: matchLabelKeys in pod (anti-)affinity is not modelled")
+		}
+		if len(t.MismatchLabelKeys) > 0 {
+			c.fail(ta+".mismatchLabelKeys", "labelSelector", "not supported: mismatchLabelKeys in pod (anti-)affinity is not modelled")
 		}
 	}
 }

@@ -1,0 +1,237 @@
+package workload
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/nodesim/nodesim/apiserver"
+)
+
+// Required inter-pod anti-affinity, as kube-scheduler's InterPodAffinity filter
+// applies it (pkg/scheduler/framework/plugins/interpodaffinity/filtering.go,
+// plugin.go; AffinityTerm.Matches; v1.31.0, v1.33.0, v1.37.2 alike for what is
+// modelled, 1.37's hostname fast path giving the same verdicts): a node fails
+//   - "node(s) didn't match pod anti-affinity rules" when, for one of the pod's own
+//     terms, the node has the term's topology key and some pod the term matches
+//     runs on a node with the same value of it (a node without the key ignores the
+//     term);
+//   - else "node(s) didn't satisfy existing pods anti-affinity rules" when a bound
+//     pod with a term that matches the incoming pod runs on a node whose value of
+//     the term's key the node shares.
+//
+// Pods count as upstream's NodeInfo holds them: every pod bound to a node of the
+// cache that is not terminal, terminating pods included (unlike the spread
+// constraints' countPodsMatchSelector). A term matches a pod when its selector does
+// (nil: no pod; empty: every pod) and the pod's namespace is the term owner's (no
+// namespaces, no namespaceSelector), or is listed, or namespaceSelector matches it
+// (nil: none; empty {}: every namespace), a namespace's labels being only
+// kubernetes.io/metadata.name=<name>: nodesim has no Namespace objects, and the API
+// server sets that label on every namespace. Upstream resolves the incoming pod's
+// namespaceSelector against the namespaces that exist (mergeAffinityTermNamespacesIfNotEmpty),
+// which for the namespace of a pod that exists is the same.
+//
+// Counting is kept as pods come and go (Scheduler.count, recount), so that a cycle
+// walks the nodes and the pods with such terms, not every pod: termTracker counts
+// per node the pods an own term matches, and antiPods registers the bound pods that
+// have terms (upstream's NodeInfo.PodsWithRequiredAntiAffinity).
+
+// Reasons of InterPodAffinity's filter (filtering.go).
+const (
+	ErrReasonAntiAffinityRulesNotMatch         = "node(s) didn't match pod anti-affinity rules"
+	ErrReasonExistingAntiAffinityRulesNotMatch = "node(s) didn't satisfy existing pods anti-affinity rules"
+)
+
+// termMatches is AffinityTerm.Matches for term t of a pod of namespace owner, on a
+// pod of namespace ns with labels; nsLabels are the labels of ns as the caller
+// knows them (nil: none, as the queueing hints pass).
+func termMatches(t *apiserver.PodAffinityTerm, owner, ns string, labels, nsLabels map[string]string) bool {
+	in := false
+	if len(t.Namespaces) == 0 && t.NamespaceSelector == nil {
+		in = ns == owner
+	} else {
+		in = slices.Contains(t.Namespaces, ns) || t.NamespaceSelector != nil && selMatches(t.NamespaceSelector, nsLabels)
+	}
+	return in && t.Selector != nil && selMatches(t.Selector, labels)
+}
+
+// selMatches reports whether a label selector (not nil) matches labels.
+func selMatches(s *apiserver.PodSelector, labels map[string]string) bool {
+	ps := podSel{sel: s}
+	return ps.matches(labels)
+}
+
+// nsLabelsOf is the labels of namespace ns (see the file's comment).
+func nsLabelsOf(ns string) map[string]string {
+	return map[string]string{apiserver.LabelMetadataName: ns}
+}
+
+// antiPod is a bound pod with required anti-affinity terms (Scheduler.antiPods).
+type antiPod struct {
+	ni    *nodeInfo
+	ns    string
+	terms []apiserver.PodAffinityTerm
+	n     int32 // times counted (a pod is counted once; kept for safety of order)
+}
+
+// antiCount registers (sign 1) or unregisters (−1) a pod counted as a on ni, if it
+// has required anti-affinity terms.
+func (sc *Scheduler) antiCount(a podAcct, ni *nodeInfo, sign int32) {
+	if len(a.anti) == 0 {
+		return
+	}
+	e := sc.antiPods[a.key]
+	if e == nil {
+		if sign < 0 {
+			return
+		}
+		e = &antiPod{}
+		if sc.antiPods == nil {
+			sc.antiPods = map[string]*antiPod{}
+		}
+		sc.antiPods[a.key] = e
+	}
+	e.n += sign
+	if e.n <= 0 {
+		delete(sc.antiPods, a.key)
+		return
+	}
+	e.ni, e.ns, e.terms = ni, a.ns, a.anti
+}
+
+// termTracker counts, per node, the bound pods (terminating ones included) one of a
+// pod's own terms matches. The replicas of a template share their terms, so a
+// tracker serves every replica's cycle; it is made by one walk of the cache when a
+// pod first needs it and kept by every change the cache applies, as spreadTracker.
+type termTracker struct {
+	owner  string
+	term   apiserver.PodAffinityTerm
+	byNode map[*nodeInfo]int32
+}
+
+func (t *termTracker) add(a podAcct, ni *nodeInfo, sign int32) {
+	if !termMatches(&t.term, t.owner, a.ns, a.labels, nsLabelsOf(a.ns)) {
+		return
+	}
+	if c := t.byNode[ni] + sign; c != 0 {
+		t.byNode[ni] = c
+	} else {
+		delete(t.byNode, ni)
+	}
+}
+
+// termTrackerFor returns the tracker of term t of a pod of namespace owner.
+func (sc *Scheduler) termTrackerFor(owner string, t *apiserver.PodAffinityTerm) *termTracker {
+	for _, tr := range sc.termTrackers {
+		if tr.owner == owner && samePodTerm(&tr.term, t) {
+			return tr
+		}
+	}
+	tr := &termTracker{owner: owner, term: *t, byNode: map[*nodeInfo]int32{}}
+	add := func(a podAcct, ok bool) {
+		if ok {
+			tr.add(a, sc.info(a.node), 1)
+		}
+	}
+	sc.podInf.Range(func(q *apiserver.Pod) { add(acctOf(q)) })
+	for _, a := range sc.assumed { // map order: counting cannot show it
+		add(a, true)
+	}
+	sc.termTrackers = append(sc.termTrackers, tr)
+	return tr
+}
+
+// samePodTerm reports whether two terms select the same pods (the topology key aside).
+func samePodTerm(a, b *apiserver.PodAffinityTerm) bool {
+	return slices.Equal(a.Namespaces, b.Namespaces) && sameSel(a.NamespaceSelector, b.NamespaceSelector) && sameSel(a.Selector, b.Selector)
+}
+
+func sameSel(a, b *apiserver.PodSelector) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a == b || maps.Equal(a.MatchLabels, b.MatchLabels) && slices.EqualFunc(a.MatchExpressions, b.MatchExpressions, sameRequirement)
+}
+
+// antiFilter is InterPodAffinity's PreFilter state for the anti-affinity it models:
+// per own term, the topology values (by id in the term's keyTopo) holding a pod it
+// matches; per topology key of an existing pod's term that matches the pod, the
+// values whose nodes it keeps the pod off.
+type antiFilter struct {
+	own      []antiDomains
+	existing []antiDomains
+}
+
+type antiDomains struct {
+	topo      *keyTopo
+	forbidden []bool // by value id
+}
+
+// interPreFilter computes p's state; nil when InterPodAffinity's filter has nothing
+// to say (no own term, and no bound pod's term matches p: upstream's Skip).
+func (sc *Scheduler) interPreFilter(p *apiserver.Pod) *antiFilter {
+	if len(p.RequiredPodAntiAffinity) == 0 && len(sc.antiPods) == 0 {
+		return nil
+	}
+	f := &antiFilter{}
+	for i := range p.RequiredPodAntiAffinity {
+		t := &p.RequiredPodAntiAffinity[i]
+		d := antiDomains{topo: sc.topoFor(t.TopologyKey)}
+		d.forbidden = make([]bool, len(d.topo.names))
+		for ni := range sc.termTrackerFor(p.Namespace, t).byNode { // map order: marks only
+			if ni.node != nil {
+				if id := d.topo.ids[ni.idx]; id >= 0 {
+					d.forbidden[id] = true
+				}
+			}
+		}
+		f.own = append(f.own, d)
+	}
+	if len(sc.antiPods) > 0 {
+		nsl := nsLabelsOf(p.Namespace)
+		byKey := map[string]int{}
+		for _, e := range sc.antiPods { // map order: marks only
+			if e.ni.node == nil {
+				continue
+			}
+			for i := range e.terms {
+				t := &e.terms[i]
+				if !termMatches(t, e.ns, p.Namespace, p.Labels, nsl) {
+					continue
+				}
+				j, ok := byKey[t.TopologyKey]
+				if !ok {
+					j = len(f.existing)
+					byKey[t.TopologyKey] = j
+					topo := sc.topoFor(t.TopologyKey)
+					f.existing = append(f.existing, antiDomains{topo: topo, forbidden: make([]bool, len(topo.names))})
+				}
+				if id := f.existing[j].topo.ids[e.ni.idx]; id >= 0 {
+					f.existing[j].forbidden[id] = true
+				}
+			}
+		}
+		// keys in the order of first match: the verdict is the same in any order
+	}
+	if len(f.own) == 0 && len(f.existing) == 0 {
+		return nil
+	}
+	return f
+}
+
+// verdict is InterPodAffinity's Filter on node ni for the pod f was computed for.
+func (f *antiFilter) verdict(ni *nodeInfo) failCode {
+	for i := range f.own {
+		if id := f.own[i].topo.ids[ni.idx]; id >= 0 && f.own[i].forbidden[id] {
+			return failAntiAffinity
+		}
+	}
+	for i := range f.existing {
+		if id := f.existing[i].topo.ids[ni.idx]; id >= 0 && f.existing[i].forbidden[id] {
+			return failExistingAnti
+		}
+	}
+	return fitOK
+}
+
+// hasPodAnti reports whether p has required anti-affinity terms of its own.
+func hasPodAnti(p *apiserver.Pod) bool { return len(p.RequiredPodAntiAffinity) > 0 }
