@@ -1,0 +1,741 @@
+package workload
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"pgregory.net/rapid"
+
+	"github.com/nodesim/nodesim/apiserver"
+	"github.com/nodesim/nodesim/taint"
+)
+
+// A literal transcription of kube-scheduler's InterPodAffinity PreFilter and Filter
+// for required pod anti-affinity (pkg/scheduler/framework/plugins/interpodaffinity/
+// filtering.go and plugin.go's mergeAffinityTermNamespacesIfNotEmpty and
+// GetNamespaceLabelsSnapshot, v1.33.0; AffinityTerm.Matches, newAffinityTerm and
+// getNamespacesFromPodAffinityTerm of pkg/scheduler/framework/types.go), on plain
+// data: nodes (name, labels), the pods of the scheduler's snapshot (namespace,
+// labels, node, terminating, required anti-affinity terms), the namespaces that
+// exist with their labels, the pod to schedule. The selectors are apimachinery's own
+// (metav1.LabelSelectorAsSelector, labels). The pod has no required affinity terms
+// (the loader rejects them), so the affinity half of Filter is left out: with no
+// terms it passes every node.
+//
+// v1.31.0 is the same code but for merging per-node maps instead of lists. v1.37.2
+// is the same with its InterPodAffinityHostnameFastPath gate at its default (alpha,
+// off); the fast path is not transcribed.
+
+// upAntiTerm is a v1.PodAffinityTerm (without matchLabelKeys and
+// mismatchLabelKeys, which the loader rejects).
+type upAntiTerm struct {
+	LabelSelector     *metav1.LabelSelector
+	Namespaces        []string
+	TopologyKey       string
+	NamespaceSelector *metav1.LabelSelector
+}
+
+// upAPod is a pod: of the snapshot when Node is set, else the pod to schedule.
+type upAPod struct {
+	Namespace   string
+	Labels      map[string]string
+	Node        string
+	Terminating bool
+	AntiTerms   []upAntiTerm // affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution
+}
+
+type upNamespace struct {
+	Name   string
+	Labels map[string]string
+}
+
+// upANodeInfo is a NodeInfo of the snapshot: a node, its pods, and those of them
+// with required anti-affinity terms (PodsWithRequiredAntiAffinity), each pod with
+// its terms parsed (PodInfo.RequiredAntiAffinityTerms).
+type upANodeInfo struct {
+	node                         *upNode
+	pods                         []upPodInfo
+	podsWithRequiredAntiAffinity []upPodInfo
+}
+
+type upPodInfo struct {
+	Pod                       *upAPod
+	RequiredAntiAffinityTerms []upAffinityTerm
+}
+
+// --- pkg/scheduler/framework/types.go ---
+
+type upAffinityTerm struct {
+	Namespaces        sets.Set[string]
+	Selector          labels.Selector
+	TopologyKey       string
+	NamespaceSelector labels.Selector
+}
+
+// Matches returns true if the pod matches the label selector and namespaces or namespace selector.
+func (at *upAffinityTerm) Matches(pod *upAPod, nsLabels labels.Set) bool {
+	if at.Namespaces.Has(pod.Namespace) || at.NamespaceSelector.Matches(nsLabels) {
+		return at.Selector.Matches(labels.Set(pod.Labels))
+	}
+	return false
+}
+
+func upNewAffinityTerm(pod *upAPod, term *upAntiTerm) (*upAffinityTerm, error) {
+	selector, err := metav1.LabelSelectorAsSelector(term.LabelSelector)
+	if err != nil {
+		return nil, err
+	}
+
+	namespaces := upGetNamespacesFromPodAffinityTerm(pod, term)
+	nsSelector, err := metav1.LabelSelectorAsSelector(term.NamespaceSelector)
+	if err != nil {
+		return nil, err
+	}
+
+	return &upAffinityTerm{Namespaces: namespaces, Selector: selector, TopologyKey: term.TopologyKey, NamespaceSelector: nsSelector}, nil
+}
+
+func upGetAffinityTerms(pod *upAPod, v1Terms []upAntiTerm) ([]upAffinityTerm, error) {
+	if v1Terms == nil {
+		return nil, nil
+	}
+
+	var terms []upAffinityTerm
+	for i := range v1Terms {
+		t, err := upNewAffinityTerm(pod, &v1Terms[i])
+		if err != nil {
+			// We get here if the label selector failed to process
+			return nil, err
+		}
+		terms = append(terms, *t)
+	}
+	return terms, nil
+}
+
+// returns a set of names according to the namespaces indicated in podAffinityTerm.
+// If namespaces is empty it considers the given pod's namespace.
+func upGetNamespacesFromPodAffinityTerm(pod *upAPod, podAffinityTerm *upAntiTerm) sets.Set[string] {
+	names := sets.Set[string]{}
+	if len(podAffinityTerm.Namespaces) == 0 && podAffinityTerm.NamespaceSelector == nil {
+		names.Insert(pod.Namespace)
+	} else {
+		names.Insert(podAffinityTerm.Namespaces...)
+	}
+	return names
+}
+
+// NewPodInfo's share: the pod's required anti-affinity terms (a parse error leaves
+// them out, as NewPodInfo aggregates it; valid terms have none).
+func upNewPodInfo(pod *upAPod) upPodInfo {
+	terms, _ := upGetAffinityTerms(pod, pod.AntiTerms)
+	return upPodInfo{Pod: pod, RequiredAntiAffinityTerms: terms}
+}
+
+// --- plugin.go ---
+
+func upMergeAffinityTermNamespacesIfNotEmpty(at *upAffinityTerm, nsLister []upNamespace) error {
+	if at.NamespaceSelector.Empty() {
+		return nil
+	}
+	for _, n := range nsLister {
+		if at.NamespaceSelector.Matches(labels.Set(n.Labels)) {
+			at.Namespaces.Insert(n.Name)
+		}
+	}
+	at.NamespaceSelector = labels.Nothing()
+	return nil
+}
+
+func upGetNamespaceLabelsSnapshot(ns string, nsLister []upNamespace) (nsLabels labels.Set) {
+	for _, n := range nsLister {
+		if n.Name == ns {
+			// Create and return snapshot of the labels.
+			return labels.Merge(n.Labels, nil)
+		}
+	}
+	return
+}
+
+// --- filtering.go ---
+
+const (
+	upErrReasonExistingAntiAffinityRulesNotMatch = "node(s) didn't satisfy existing pods anti-affinity rules"
+	upErrReasonAntiAffinityRulesNotMatch         = "node(s) didn't match pod anti-affinity rules"
+)
+
+type upAntiPreFilterState struct {
+	// A map of topology pairs to the number of existing pods that has anti-affinity terms that match the "pod".
+	existingAntiAffinityCounts upTopologyToMatchedTermCount
+	// A map of topology pairs to the number of existing pods that match the anti-affinity terms of the "pod".
+	antiAffinityCounts upTopologyToMatchedTermCount
+	// podInfo of the incoming pod.
+	podInfo upPodInfo
+	// A copy of the incoming pod's namespace labels.
+	namespaceLabels labels.Set
+}
+
+type upTopologyPair struct {
+	key   string
+	value string
+}
+type upTopologyToMatchedTermCount map[upTopologyPair]int64
+
+func (m upTopologyToMatchedTermCount) update(node *upNode, tk string, value int64) {
+	if tv, ok := node.Labels[tk]; ok {
+		pair := upTopologyPair{key: tk, value: tv}
+		m[pair] += value
+		// value could be negative, hence we delete the entry if it is down to zero.
+		if m[pair] == 0 {
+			delete(m, pair)
+		}
+	}
+}
+
+// updates the topologyToMatchedTermCount map with the specified value
+// for each anti-affinity term matched the target pod.
+func (m upTopologyToMatchedTermCount) updateWithAntiAffinityTerms(terms []upAffinityTerm, pod *upAPod, nsLabels labels.Set, node *upNode, value int64) {
+	// Check anti-affinity terms.
+	for _, t := range terms {
+		if t.Matches(pod, nsLabels) {
+			m.update(node, t.TopologyKey, value)
+		}
+	}
+}
+
+// calculates the following for each existing pod on each node:
+//  1. Whether it has PodAntiAffinity
+//  2. Whether any AntiAffinityTerm matches the incoming pod
+func upGetExistingAntiAffinityCounts(pod *upAPod, nsLabels labels.Set, nodes []upANodeInfo) upTopologyToMatchedTermCount {
+	result := make(upTopologyToMatchedTermCount)
+	for _, nodeInfo := range nodes {
+		node := nodeInfo.node
+		for _, existingPod := range nodeInfo.podsWithRequiredAntiAffinity {
+			result.updateWithAntiAffinityTerms(existingPod.RequiredAntiAffinityTerms, pod, nsLabels, node, 1)
+		}
+	}
+	return result
+}
+
+// finds existing Pods that match anti-affinity terms of the incoming pod's
+// (anti)affinity terms (the affinity half left out: no affinity terms).
+func upGetIncomingAntiAffinityCounts(podInfo upPodInfo, allNodes []upANodeInfo) upTopologyToMatchedTermCount {
+	antiAffinityCounts := make(upTopologyToMatchedTermCount)
+	if len(podInfo.RequiredAntiAffinityTerms) == 0 {
+		return antiAffinityCounts
+	}
+	for _, nodeInfo := range allNodes {
+		node := nodeInfo.node
+		for _, existingPod := range nodeInfo.pods {
+			// The incoming pod's terms have the namespaceSelector merged into the namespaces, and so
+			// here we don't lookup the existing pod's namespace labels, hence passing nil for nsLabels.
+			antiAffinityCounts.updateWithAntiAffinityTerms(podInfo.RequiredAntiAffinityTerms, existingPod.Pod, nil, node, 1)
+		}
+	}
+	return antiAffinityCounts
+}
+
+// upAntiPreFilter returns the state, or nil for Skip.
+func upAntiPreFilter(pod *upAPod, allNodes []upANodeInfo, nsLister []upNamespace) *upAntiPreFilterState {
+	var nodesWithRequiredAntiAffinityPods []upANodeInfo
+	for _, ni := range allNodes { // HavePodsWithRequiredAntiAffinityList
+		if len(ni.podsWithRequiredAntiAffinity) > 0 {
+			nodesWithRequiredAntiAffinityPods = append(nodesWithRequiredAntiAffinityPods, ni)
+		}
+	}
+
+	s := &upAntiPreFilterState{}
+	s.podInfo = upNewPodInfo(pod)
+
+	for i := range s.podInfo.RequiredAntiAffinityTerms {
+		if err := upMergeAffinityTermNamespacesIfNotEmpty(&s.podInfo.RequiredAntiAffinityTerms[i], nsLister); err != nil {
+			panic(err)
+		}
+	}
+	s.namespaceLabels = upGetNamespaceLabelsSnapshot(pod.Namespace, nsLister)
+
+	s.existingAntiAffinityCounts = upGetExistingAntiAffinityCounts(pod, s.namespaceLabels, nodesWithRequiredAntiAffinityPods)
+	s.antiAffinityCounts = upGetIncomingAntiAffinityCounts(s.podInfo, allNodes)
+
+	if len(s.existingAntiAffinityCounts) == 0 && len(s.podInfo.RequiredAntiAffinityTerms) == 0 {
+		return nil // Skip
+	}
+	return s
+}
+
+// Checks if scheduling the pod onto this node would break any anti-affinity
+// terms indicated by the existing pods.
+func upSatisfyExistingPodsAntiAffinity(state *upAntiPreFilterState, node *upNode) bool {
+	if len(state.existingAntiAffinityCounts) > 0 {
+		// Iterate over topology pairs to get any of the pods being affected by
+		// the scheduled pod anti-affinity terms
+		for topologyKey, topologyValue := range node.Labels {
+			tp := upTopologyPair{key: topologyKey, value: topologyValue}
+			if state.existingAntiAffinityCounts[tp] > 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Checks if the node satisfies the incoming pod's anti-affinity rules.
+func upSatisfyPodAntiAffinity(state *upAntiPreFilterState, node *upNode) bool {
+	if len(state.antiAffinityCounts) > 0 {
+		for _, term := range state.podInfo.RequiredAntiAffinityTerms {
+			if topologyValue, ok := node.Labels[term.TopologyKey]; ok {
+				tp := upTopologyPair{key: term.TopologyKey, value: topologyValue}
+				if state.antiAffinityCounts[tp] > 0 {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// upAntiFilter is Filter (nil state: PreFilter's Skip, the plugin does not run).
+func upAntiFilter(state *upAntiPreFilterState, node *upNode) upStatus {
+	if state == nil {
+		return upStatus{}
+	}
+	if !upSatisfyPodAntiAffinity(state, node) {
+		return upStatus{Code: upUnschedulable, Reason: upErrReasonAntiAffinityRulesNotMatch}
+	}
+	if !upSatisfyExistingPodsAntiAffinity(state, node) {
+		return upStatus{Code: upUnschedulable, Reason: upErrReasonExistingAntiAffinityRulesNotMatch}
+	}
+	return upStatus{}
+}
+
+// --- the property ---
+
+// upAntiStatusFrom is nodesim's verdict as a Filter status, the reason taken from
+// the FailedScheduling message nodesim writes for it.
+func upAntiStatusFrom(t require.TestingT, code failCode) upStatus {
+	switch code {
+	case fitOK:
+		return upStatus{}
+	case failAntiAffinity, failExistingAnti:
+	default:
+		return upStatus{Code: fmt.Sprintf("unexpected failCode %d", code)}
+	}
+	var c fitCounts
+	c.add(filterResult{code: code}, 1)
+	msg := c.message(1, false)
+	const prefix, suffix = "0/1 nodes are available: 1 ", "."
+	require.True(t, len(msg) > len(prefix)+len(suffix) && msg[:len(prefix)] == prefix && msg[len(msg)-1:] == suffix, "message %q", msg)
+	return upStatus{Code: upUnschedulable, Reason: msg[len(prefix) : len(msg)-len(suffix)]}
+}
+
+// upAntiSnapshot is upstream's snapshot as the API server's store has it: every node
+// with the pods bound to it, terminal pods left out, pods bound to a node that does
+// not exist in no node's list.
+func upAntiSnapshot(s *apiserver.Server, terms map[string][]upAntiTerm) []upANodeInfo {
+	infos := map[string]*upANodeInfo{}
+	var names []string
+	s.Nodes.Each(func(n *apiserver.Node) {
+		infos[n.Name] = &upANodeInfo{node: &upNode{Name: n.Name, Labels: maps.Clone(n.Labels)}}
+		names = append(names, n.Name)
+	})
+	s.Pods.Each(func(p *apiserver.Pod) {
+		ni, ok := infos[p.NodeName]
+		if p.NodeName == "" || p.Phase == apiserver.PodSucceeded || p.Phase == apiserver.PodFailed || !ok {
+			return
+		}
+		pi := upNewPodInfo(&upAPod{Namespace: p.Namespace, Labels: maps.Clone(p.Labels), Node: p.NodeName, Terminating: p.Deleting,
+			AntiTerms: terms[p.Key()]})
+		ni.pods = append(ni.pods, pi)
+		if len(pi.Pod.AntiTerms) > 0 {
+			ni.podsWithRequiredAntiAffinity = append(ni.podsWithRequiredAntiAffinity, pi)
+		}
+	})
+	slices.Sort(names)
+	out := make([]upANodeInfo, 0, len(names))
+	for _, n := range names {
+		out = append(out, *infos[n])
+	}
+	return out
+}
+
+// convertAntiTerms is the loader's conversion of required anti-affinity terms.
+func convertAntiTerms(ts []upAntiTerm) []apiserver.PodAffinityTerm {
+	sel := func(s *metav1.LabelSelector) *apiserver.PodSelector {
+		if s == nil {
+			return nil
+		}
+		out := &apiserver.PodSelector{MatchLabels: maps.Clone(s.MatchLabels)}
+		for _, r := range s.MatchExpressions {
+			out.MatchExpressions = append(out.MatchExpressions, apiserver.NodeSelectorRequirement{Key: r.Key, Operator: string(r.Operator), Values: slices.Clone(r.Values)})
+		}
+		return out
+	}
+	var out []apiserver.PodAffinityTerm
+	for _, t := range ts {
+		out = append(out, apiserver.PodAffinityTerm{Selector: sel(t.LabelSelector), Namespaces: slices.Clone(t.Namespaces),
+			NamespaceSelector: sel(t.NamespaceSelector), TopologyKey: t.TopologyKey})
+	}
+	return out
+}
+
+type antiTally struct {
+	cases, checks, filtered, own, existing, mixed, terminatingMatched, nsSelector, assumed int
+}
+
+// interPreFilter(p).verdict equals a literal transcription of upstream's
+// InterPodAffinity PreFilter and Filter for required anti-affinity, on random
+// clusters built through the API server: 2–10 nodes in 1–3 zones, some without the
+// zone label (or with an empty value), most with a rack label, some without
+// kubernetes.io/hostname or sharing one value; 0–20 bound pods in three namespaces
+// labelled app/tier, a third of them with 1–2 required anti-affinity terms, some
+// terminating, some terminal, some on a node that does not exist; a pending pod with
+// 0–3 terms of its own. A term's key is zone, hostname or rack; its labelSelector
+// nil, {}, matchLabels or matchExpressions; its namespaces none or listed; its
+// namespaceSelector nil, {}, by kubernetes.io/metadata.name (matchLabels or
+// matchExpressions) or by a label no namespace has. Checked once the cluster is built
+// and after each of up to 4 rounds of changes (pods bound, left to the scheduler,
+// deleted, made terminating or terminal; nodes relabelled, deleted, re-added, added;
+// the pending pod moved to another namespace or its terms redrawn; the scheduler
+// restarted), with the bindings the scheduler made meanwhile not yet delivered
+// (assumed pods), under 1.31's, 1.33's and 1.37's configurations. Each check
+// compares every node's verdict (code and reason) for the pod and sometimes a copy
+// of it. 16 hand-made mutants of interpod.go (terminating pods dropped, reasons
+// swapped, a node without the key failing, namespace and selector defaults, tracker
+// sharing, assumed pods) all fail it at -rapid.checks=1000.
+func TestPropertyAntiVsUpstream(t *testing.T) {
+	var tally antiTally
+	defer func() {
+		t.Logf("tally: %+v", tally)
+		if t.Failed() || tally.cases < 100 {
+			return
+		}
+		share := func(what string, n, of, pct int) {
+			if n*100 < of*pct {
+				t.Errorf("%s: %d of %d, under %d%%: the property checks little", what, n, of, pct)
+			}
+		}
+		share("checks where the plugin filters", tally.filtered, tally.checks, 50)
+		share("filtered checks with an own-terms failure", tally.own, tally.filtered, 20)
+		share("filtered checks with an existing-pods failure", tally.existing, tally.filtered, 15)
+		share("filtered checks with nodes passing and failing", tally.mixed, tally.filtered, 20)
+		share("checks with a terminating pod a term matches", tally.terminatingMatched, tally.checks, 2)
+		share("checks with a namespaceSelector", tally.nsSelector, tally.checks, 10)
+	}()
+	rapid.Check(t, func(rt *rapid.T) {
+		tally.cases++
+		minor := rapid.SampledFrom([]int{31, 33, 37}).Draw(rt, "minor")
+		cfg := SchedulerConfigFor(minor)
+		latency := time.Duration(rapid.SampledFrom([]int{0, 5, 150}).Draw(rt, "latencyMs")) * time.Millisecond
+		cfg.WatchLatency = latency
+		w := newWorldWith(t, 1, cfg)
+		defer w.stop()
+		w.rs.Stop()
+		w.dep.Stop()
+
+		nsList := []upNamespace{{"default", nil}, {"other", nil}, {"team-x", nil}}
+		for i := range nsList {
+			nsList[i].Labels = map[string]string{apiserver.LabelMetadataName: nsList[i].Name}
+		}
+		nsNames := []string{"default", "other", "team-x"}
+
+		zones := []string{"a", "b", "c"}[:3-rapid.IntRange(0, 2).Draw(rt, "fewerZones")]
+		nodeLabels := func(name string) map[string]string {
+			l := map[string]string{}
+			switch z := rapid.IntRange(0, 11).Draw(rt, "zone"); z {
+			default:
+				l[apiserver.LabelZone] = zones[z%len(zones)]
+			case 5: // no zone label
+			case 6:
+				l[apiserver.LabelZone] = ""
+			}
+			if r := rapid.IntRange(0, 2).Draw(rt, "rack"); r < 2 {
+				l["rack"] = fmt.Sprint("r", r+1)
+			}
+			switch rapid.IntRange(0, 11).Draw(rt, "hostname") {
+			default:
+				l[apiserver.LabelHostname] = name
+			case 5: // none
+			case 6:
+				l[apiserver.LabelHostname] = "shared"
+			}
+			return l
+		}
+		addNode := func(name string) {
+			_, err := w.s.Nodes.Create(w.c, &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: name, Labels: nodeLabels(name)},
+				Capacity: defaultAllocatable, Allocatable: defaultAllocatable,
+				Conditions: []apiserver.NodeCondition{{Type: apiserver.NodeReady, Status: apiserver.ConditionTrue}}})
+			require.NoError(rt, err)
+			// admission added not-ready:NoSchedule; the node lifecycle controller would
+			// take it off the Ready node
+			_, err = w.s.Nodes.Patch(w.c, name, func(n *apiserver.Node) error {
+				n.Taints = removeTaint(n.Taints, taint.NotReadyNoSchedule)
+				return nil
+			})
+			require.NoError(rt, err)
+		}
+		var names []string
+		newNode := func() {
+			name := fmt.Sprintf("n%d", len(names))
+			names = append(names, name)
+			w.kub.dead[name] = true // no kubelet: terminating pods stay
+			addNode(name)
+		}
+		for range rapid.IntRange(2, 10).Draw(rt, "nodes") {
+			newNode()
+		}
+		w.kub.dead["gone"] = true
+
+		values := map[string][]string{"app": {"a", "b"}, "tier": {"x", "y"}}
+		keys := []string{"app", "tier"}
+		podLabels := func(label string) map[string]string {
+			l := map[string]string{}
+			for _, k := range keys {
+				if v := rapid.IntRange(0, 4).Draw(rt, label+k); v < 4 {
+					l[k] = values[k][v%2]
+				}
+			}
+			return l
+		}
+		drawSelector := func(label string) *metav1.LabelSelector {
+			switch rapid.IntRange(0, 9).Draw(rt, label) {
+			case 0: // nil: matches nothing
+				return nil
+			case 1:
+				return &metav1.LabelSelector{}
+			case 2, 3, 4, 5:
+				s := &metav1.LabelSelector{MatchLabels: map[string]string{}}
+				for range rapid.IntRange(1, 2).Draw(rt, label+"ml") {
+					k := rapid.SampledFrom(keys).Draw(rt, label+"mlKey")
+					s.MatchLabels[k] = rapid.SampledFrom(values[k]).Draw(rt, label+"mlValue")
+				}
+				return s
+			default:
+				s := &metav1.LabelSelector{}
+				for range rapid.IntRange(1, 2).Draw(rt, label+"me") {
+					k := rapid.SampledFrom(keys).Draw(rt, label+"meKey")
+					r := metav1.LabelSelectorRequirement{Key: k, Operator: rapid.SampledFrom([]metav1.LabelSelectorOperator{metav1.LabelSelectorOpIn,
+						metav1.LabelSelectorOpNotIn, metav1.LabelSelectorOpExists, metav1.LabelSelectorOpDoesNotExist}).Draw(rt, label+"meOp")}
+					if r.Operator == metav1.LabelSelectorOpIn || r.Operator == metav1.LabelSelectorOpNotIn {
+						r.Values = rapid.SliceOfNDistinct(rapid.SampledFrom(values[k]), 1, 2, rapid.ID).Draw(rt, label+"meValues")
+					}
+					s.MatchExpressions = append(s.MatchExpressions, r)
+				}
+				return s
+			}
+		}
+		drawTerms := func(label string, lo, hi int) []upAntiTerm {
+			var ts []upAntiTerm
+			for range rapid.IntRange(lo, hi).Draw(rt, label) {
+				t := upAntiTerm{TopologyKey: rapid.SampledFrom([]string{apiserver.LabelZone, apiserver.LabelHostname, "rack"}).Draw(rt, "key"),
+					LabelSelector: drawSelector("sel")}
+				if rapid.IntRange(0, 3).Draw(rt, "listNs") == 3 {
+					t.Namespaces = rapid.SliceOfNDistinct(rapid.SampledFrom(nsNames), 1, 2, rapid.ID).Draw(rt, "namespaces")
+				}
+				switch rapid.IntRange(0, 7).Draw(rt, "nsSel") {
+				case 4:
+					t.NamespaceSelector = &metav1.LabelSelector{}
+				case 5:
+					t.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{apiserver.LabelMetadataName: rapid.SampledFrom(nsNames).Draw(rt, "nsName")}}
+				case 6:
+					t.NamespaceSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: apiserver.LabelMetadataName,
+						Operator: rapid.SampledFrom([]metav1.LabelSelectorOperator{metav1.LabelSelectorOpIn, metav1.LabelSelectorOpNotIn}).Draw(rt, "nsOp"),
+						Values:   rapid.SliceOfNDistinct(rapid.SampledFrom(nsNames), 1, 2, rapid.ID).Draw(rt, "nsValues")}}}
+				case 7:
+					t.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"team": "x"}}
+				}
+				ts = append(ts, t)
+			}
+			return ts
+		}
+
+		terms := map[string][]upAntiTerm{} // by pod key
+		var podKeys []string
+		createPod := func(bound bool) {
+			ns, l := rapid.SampledFrom(nsNames[:2]).Draw(rt, "ns"), podLabels("pod")
+			var ts []upAntiTerm
+			if rapid.IntRange(0, 2).Draw(rt, "hasTerms") == 2 {
+				ts = drawTerms("terms", 1, 2)
+			}
+			node := ""
+			if bound {
+				node = rapid.SampledFrom(names).Draw(rt, "on")
+				if rapid.IntRange(0, 19).Draw(rt, "ghost") == 10 {
+					node = "gone"
+				}
+			}
+			name := fmt.Sprint("p", len(podKeys))
+			_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: ns, Name: name, Labels: l},
+				NodeName: node, PodSpec: &apiserver.PodSpec{RequiredPodAntiAffinity: convertAntiTerms(ts)}})
+			require.NoError(rt, err)
+			key := ns + "/" + name
+			podKeys = append(podKeys, key)
+			terms[key] = ts
+		}
+		terminating := func(key string) {
+			grace := int64(30)
+			_ = w.s.Pods.Delete(w.c, key, apiserver.DeleteOptions{GracePeriodSeconds: &grace})
+		}
+		terminal := func(key string) {
+			_, _ = w.s.Pods.Patch(w.c, key, func(p *apiserver.Pod) error { p.Phase = apiserver.PodFailed; return nil })
+		}
+		for range rapid.IntRange(0, 20).Draw(rt, "pods") {
+			createPod(true)
+			switch key := podKeys[len(podKeys)-1]; rapid.IntRange(0, 9).Draw(rt, "state") {
+			case 4:
+				terminating(key)
+			case 5:
+				terminal(key)
+			}
+		}
+
+		pend := &upAPod{Namespace: rapid.SampledFrom(nsNames).Draw(rt, "pendingNs"), Labels: podLabels("pending"), AntiTerms: drawTerms("ownTerms", 0, 3)}
+		pendingPod := func() *apiserver.Pod {
+			return &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: pend.Namespace, Name: "pending", Labels: maps.Clone(pend.Labels)},
+				PodSpec: &apiserver.PodSpec{RequiredPodAntiAffinity: convertAntiTerms(pend.AntiTerms)}}
+		}
+		p := pendingPod()
+
+		check := func(when string) {
+			tally.checks++
+			sc := w.sched
+			infos := upAntiSnapshot(w.s, terms)
+			byName := map[string]*upNode{}
+			for _, ni := range infos {
+				byName[ni.node.Name] = ni.node
+			}
+			var cacheNames []string
+			for _, ni := range sc.nodes {
+				cacheNames = append(cacheNames, ni.name)
+			}
+			require.ElementsMatch(rt, slices.Collect(maps.Keys(byName)), cacheNames, "the scheduler's nodes %s", when)
+			if len(sc.assumed) > 0 {
+				tally.assumed++
+			}
+			q := p
+			if rapid.IntRange(0, 3).Draw(rt, "copy") == 3 {
+				q = p.DeepCopy()
+			}
+			state := upAntiPreFilter(pend, infos, nsList)
+			f := sc.interPreFilter(q)
+			pass, own, existing := 0, 0, 0
+			for _, ni := range sc.nodes {
+				want := upAntiFilter(state, byName[ni.name])
+				got := upStatus{}
+				if f != nil {
+					got = upAntiStatusFrom(rt, f.verdict(ni))
+				}
+				require.Equal(rt, want, got, "Filter on %s %s", ni.name, when)
+				switch want.Reason {
+				case "":
+					pass++
+				case upErrReasonAntiAffinityRulesNotMatch:
+					own++
+				default:
+					existing++
+				}
+			}
+			if state != nil {
+				tally.filtered++
+				if own > 0 {
+					tally.own++
+				}
+				if existing > 0 {
+					tally.existing++
+				}
+				if pass > 0 && own+existing > 0 {
+					tally.mixed++
+				}
+			}
+			// what the terms exercised
+			nsl := upGetNamespaceLabelsSnapshot(pend.Namespace, nsList)
+			var ownTerms []upAffinityTerm
+			if state != nil {
+				ownTerms = state.podInfo.RequiredAntiAffinityTerms
+			}
+			term, nsSel := false, false
+			for _, t := range pend.AntiTerms {
+				nsSel = nsSel || t.NamespaceSelector != nil
+			}
+			for _, ni := range infos {
+				for _, x := range ni.pods {
+					for _, t := range x.Pod.AntiTerms {
+						nsSel = nsSel || t.NamespaceSelector != nil
+					}
+					if !x.Pod.Terminating {
+						continue
+					}
+					for _, t := range ownTerms {
+						term = term || t.Matches(x.Pod, nil)
+					}
+					for _, t := range x.RequiredAntiAffinityTerms {
+						term = term || t.Matches(pend, nsl)
+					}
+				}
+			}
+			if term {
+				tally.terminatingMatched++
+			}
+			if nsSel {
+				tally.nsSelector++
+			}
+		}
+
+		w.run(w.s.Now() + time.Second)
+		check("once built")
+		for round := range rapid.IntRange(0, 4).Draw(rt, "rounds") {
+			for range rapid.IntRange(1, 4).Draw(rt, "changes") {
+				key := ""
+				if len(podKeys) > 0 {
+					key = rapid.SampledFrom(podKeys).Draw(rt, "pod")
+				}
+				node := rapid.SampledFrom(names).Draw(rt, "node")
+				switch rapid.IntRange(0, 10).Draw(rt, "change") {
+				case 0, 1: // a pod bound at creation
+					createPod(true)
+				case 2: // a pod the scheduler binds
+					createPod(false)
+				case 3:
+					_ = w.s.Pods.Delete(w.c, key, apiserver.DeleteOptions{GracePeriodSeconds: new(int64)})
+				case 4:
+					terminating(key)
+				case 5:
+					terminal(key)
+				case 6: // relabel a node
+					l := nodeLabels(node)
+					_, _ = w.s.Nodes.Patch(w.c, node, func(n *apiserver.Node) error { n.Labels = l; return nil })
+				case 7: // delete or re-add a node
+					if _, ok := w.s.Nodes.Peek(node); ok {
+						left := 0
+						w.s.Nodes.Each(func(*apiserver.Node) { left++ })
+						if left > 1 {
+							require.NoError(rt, w.s.Nodes.Delete(w.c, node, apiserver.DeleteOptions{}))
+						}
+					} else {
+						addNode(node)
+					}
+				case 8: // a new node
+					newNode()
+				case 9: // the pending pod moved to another namespace with its terms, or its
+					// labels and terms redrawn (trackers are kept by term and owner)
+					if rapid.Bool().Draw(rt, "moveNs") {
+						pend.Namespace = rapid.SampledFrom(nsNames).Draw(rt, "pendingNs")
+					} else {
+						pend.Labels, pend.AntiTerms = podLabels("pendingRelabel"), drawTerms("ownTerms", 0, 3)
+					}
+					p = pendingPod()
+				case 10:
+					w.sched.Stop()
+					w.sched.Start()
+				}
+			}
+			w.run(w.s.Now() + latency + 50*time.Millisecond)
+			check(fmt.Sprintf("after round %d", round))
+		}
+	})
+}
