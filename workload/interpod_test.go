@@ -294,3 +294,44 @@ func TestSettleLeavesAntiPending(t *testing.T) {
 		require.Equal(t, map[string]int{"n2": 2}, on)
 	})
 }
+
+// A running start and a DaemonSet whose template has required anti-affinity terms:
+// its pods are bound on every node (the DaemonSet controller binds them itself), and
+// the scheduler then keeps the replicas their terms match off those nodes. Settle
+// placed such replicas by its round-robin, beside the DaemonSet pods, where the
+// scheduler would never have put them; they are left Pending for it as well.
+func TestReviewSettleDaemonSetAnti(t *testing.T) {
+	w := newSettleWorld(t, 1)
+	w.node("n1", "", defaultAllocatable, nil)
+	w.node("n2", "", defaultAllocatable, nil)
+	ds := nodeAgentDaemonSet()
+	ds.Namespace = "default"
+	ds.Template.Spec.PodSpec.RequiredPodAntiAffinity = []apiserver.PodAffinityTerm{antiTerm(apiserver.LabelHostname)}
+	w.restore(ds, webDeployment(2))
+	w.settle()
+	web := func() (bound, pending int) {
+		w.s.Pods.Each(func(p *apiserver.Pod) {
+			switch {
+			case p.Labels["app"] != "web":
+			case p.NodeName == "":
+				pending++
+			default:
+				bound++
+			}
+		})
+		return bound, pending
+	}
+	bound, pending := web()
+	require.Equal(t, 0, bound, "a web replica restored beside a node-agent pod whose term matches it")
+	require.Equal(t, 2, pending)
+	w.start()
+	defer w.stop()
+	require.NoError(t, w.e.RunUntil(10*time.Second))
+	bound, _ = web()
+	require.Equal(t, 0, bound)
+	w.s.Pods.Each(func(p *apiserver.Pod) {
+		if p.Labels["app"] == "web" {
+			require.Equal(t, "0/2 nodes are available: 2 node(s) didn't satisfy existing pods anti-affinity rules.", p.Condition(apiserver.PodScheduled).Message)
+		}
+	})
+}

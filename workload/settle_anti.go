@@ -1,15 +1,20 @@
 package workload
 
-import "github.com/nodesim/nodesim/apiserver"
+import (
+	"slices"
+
+	"github.com/nodesim/nodesim/apiserver"
+)
 
 // A running start and required inter-pod anti-affinity: the round-robin of
 // settle.go does not follow it, so the replicas of a template with required
 // anti-affinity terms, and those that a term of a pod bound before the start (a
-// bare pod) matches, are not placed: they are restored Pending, and the scheduler
-// places them when the run starts, one at a time against the pods bound so far, as
-// it would have. DaemonSet pods are placed on every node they should run on,
-// terms or not (the DaemonSet controller's nodeShouldRunDaemonPod does not read
-// them).
+// bare pod) or of a DaemonSet's pods matches, are not placed: they are restored
+// Pending, and the scheduler places them when the run starts, one at a time against
+// the pods bound so far, as it would have. DaemonSet pods are placed on every node
+// they should run on, terms or not, as nodesim's DaemonSet controller binds them
+// itself (nodeShouldRunDaemonPod does not read the terms; upstream's scheduler,
+// which binds them there, would run InterPodAffinity's filter on them).
 
 // leavesAnti reports whether the replicas of proto are left Pending.
 func (st *settler) leavesAnti(proto *apiserver.Pod) bool {
@@ -17,7 +22,7 @@ func (st *settler) leavesAnti(proto *apiserver.Pod) bool {
 		return true
 	}
 	nsl := nsLabelsOf(proto.Namespace)
-	for _, q := range st.prior {
+	for _, q := range slices.Concat(st.prior, st.antiDaemon) {
 		if q.NodeName == "" || q.Terminal() {
 			continue
 		}
