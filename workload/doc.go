@@ -552,14 +552,26 @@
 // Not modelled, rejected at load: required pod affinity (podAffinity, and with it
 // the self-match exception), preferred (soft) terms of either kind and
 // InterPodAffinity's score, matchLabelKeys and mismatchLabelKeys (merged into the
-// selector at the pod's creation, MatchLabelKeysInPodAffinity). Settle (a running
-// start) does not place replicas of a template with such terms, nor those a term of
-// a pod bound before the start matches: they are restored Pending and the
-// scheduler places them as the run starts (settle_anti.go); DaemonSet pods are
-// placed on every node they should run on, terms or not. A differential property
-// test (TestPropertyAntiVsUpstream) checks the verdicts against a literal
-// transcription of upstream's PreFilter and Filter on random clusters through
-// changes.
+// selector at the pod's creation, MatchLabelKeysInPodAffinity). Deliberately not
+// modelled: 1.37's InterPodAffinityHostnameFastPath (alpha, off by default), which
+// checks a kubernetes.io/hostname term against the pods of the node itself rather
+// than of every node with the same hostname label value (the two differ only when
+// nodes share a value); 1.37's InPlacePodVerticalScalingSchedulerPreemption skip
+// (alpha, off); the PreFilter extensions preemption uses (AddPod, RemovePod) and
+// nominated pods; the hints' NominatedNodeName clause; a pending pod's own label
+// change (1.37's TargetPod/UpdatePodLabel hint) and a bound pod's label change,
+// which nothing in nodesim makes; Namespace objects (see above). DaemonSet pods are
+// bound by nodesim's DaemonSet controller itself, so InterPodAffinity never filters
+// them (upstream's scheduler binds them, and would keep one whose terms a node
+// breaks Pending); their terms do keep other pods off. Settle (a running start) does
+// not place replicas of a template with such terms, nor those a term of a pod bound
+// before the start or of a DaemonSet's pods matches: they are restored Pending and
+// the scheduler places them as the run starts (settle_anti.go); DaemonSet pods are
+// placed on every node they should run on, terms or not. The delete hint's change
+// (AntiAffinityDeleteHint) is dated by its merge: 1.34 and 1.35 were not read. A
+// differential property test (TestPropertyAntiVsUpstream) checks the verdicts
+// against a literal transcription of upstream's PreFilter and Filter on random
+// clusters through changes.
 //
 // Scheduler simplifications: no preemption (upstream appends "preemption: …" to
 // the FailedScheduling message; this package does not), and only the scores named

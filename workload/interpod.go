@@ -10,7 +10,8 @@ import (
 // Required inter-pod anti-affinity, as kube-scheduler's InterPodAffinity filter
 // applies it (pkg/scheduler/framework/plugins/interpodaffinity/filtering.go,
 // plugin.go; AffinityTerm.Matches; v1.31.0, v1.33.0, v1.37.2 alike for what is
-// modelled, 1.37's hostname fast path giving the same verdicts): a node fails
+// modelled, 1.37's InterPodAffinityHostnameFastPath gate being alpha and off): a
+// node fails
 //   - "node(s) didn't match pod anti-affinity rules" when, for one of the pod's own
 //     terms, the node has the term's topology key and some pod the term matches
 //     runs on a node with the same value of it (a node without the key ignores the

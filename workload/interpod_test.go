@@ -335,3 +335,44 @@ func TestReviewSettleDaemonSetAnti(t *testing.T) {
 		}
 	})
 }
+
+// The hints match terms without namespace labels (AffinityTerm.Matches(pod, nil) in
+// isSchedulableAfterPodChange, 1.33, and isSchedulableAfterAssignedPodChange, 1.37):
+// a pod whose term reaches another namespace by a namespaceSelector on
+// kubernetes.io/metadata.name is not queued by the deletion of the pod that kept it
+// off, and waits for the unschedulable pool's 5-minute flush; listed in namespaces,
+// or without hints (1.31), it binds at once.
+func TestAntiDeleteHintNamespaceSelector(t *testing.T) {
+	for _, tc := range []struct {
+		minor  int
+		listed bool
+		fast   bool
+	}{{31, false, true}, {33, false, false}, {37, false, false}, {37, true, true}} {
+		t.Run(fmt.Sprintf("1.%d listed %v", tc.minor, tc.listed), func(t *testing.T) {
+			w := newWorldWith(t, 1, SchedulerConfigFor(tc.minor))
+			w.addNode("n1", nil)
+			w.run(time.Second)
+			w.bind(t, antiPodOf("other", "blocker", webLabels), "n1")
+			term := antiTerm(apiserver.LabelHostname)
+			if tc.listed {
+				term.Namespaces = []string{"other"}
+			} else {
+				term.NamespaceSelector = &apiserver.PodSelector{MatchLabels: map[string]string{apiserver.LabelMetadataName: "other"}}
+			}
+			w.run(2 * time.Second)
+			_, err := w.s.Pods.Create(w.c, antiPodOf("default", "p", webLabels, term))
+			require.NoError(t, err)
+			w.run(3 * time.Second)
+			require.Equal(t, "", w.podNode("default/p"))
+			require.NoError(t, w.s.Pods.Delete(w.c, "other/blocker", apiserver.DeleteOptions{}))
+			w.run(20 * time.Second)
+			if tc.fast {
+				require.Equal(t, "n1", w.podNode("default/p"))
+				return
+			}
+			require.Equal(t, "", w.podNode("default/p"), "the hint does not see the namespace's labels")
+			w.run(6 * time.Minute)
+			require.Equal(t, "n1", w.podNode("default/p"))
+		})
+	}
+}
