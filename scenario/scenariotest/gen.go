@@ -54,6 +54,17 @@ type GenOptions struct {
 	// constraints from a file, leaving the rest of the draw. Files drawn without the
 	// option are the same as before it existed.
 	SpreadConstraints bool
+	// PodAntiAffinity gives about three Deployments in five, and about half the bare
+	// pods (bound or left to the scheduler), 1 or 2 required pod anti-affinity terms
+	// (genAnti): key kubernetes.io/hostname or topology.kubernetes.io/zone, a
+	// labelSelector that matches the Deployment's own pods (or the bare pods), one
+	// time in six every pod with an app label, sometimes namespaces [default] or a
+	// namespaceSelector ({} or by kubernetes.io/metadata.name). As SpreadConstraints,
+	// it draws at least one object, Deployments twice as often and up to 12 replicas,
+	// so that terms keep pods apart and leave some Pending; bare pods are labelled
+	// group: bare. WithoutPodAntiAffinity removes the terms from a file. Files drawn
+	// without the option are the same as before it existed.
+	PodAntiAffinity bool
 }
 
 func (o GenOptions) withDefaults() GenOptions {
@@ -180,15 +191,15 @@ func genYAML(t *rapid.T, o GenOptions) string {
 	}
 	// Objects.
 	minObj := 0
-	if o.SpreadConstraints {
-		minObj = 1 // something to spread
+	if o.SpreadConstraints || o.PodAntiAffinity {
+		minObj = 1 // something to spread or keep apart
 	}
 	nObj := rapid.IntRange(minObj, o.MaxObjects).Draw(t, "objects")
 	var deployments []string
 	var objs []string
 	for i := 0; i < nObj; i++ {
 		kinds := []string{"Pod", "Deployment", "DaemonSet"}
-		if o.SpreadConstraints {
+		if o.SpreadConstraints || o.PodAntiAffinity {
 			kinds = []string{"Pod", "Deployment", "DaemonSet", "Deployment"}
 		}
 		kind := rapid.SampledFrom(kinds).Draw(t, "kind")
@@ -196,20 +207,25 @@ func genYAML(t *rapid.T, o GenOptions) string {
 		switch kind {
 		case "Pod":
 			node := nodes[rapid.IntRange(0, len(nodes)-1).Draw(t, "podNode")].name
-			if o.SpreadConstraints {
-				// labelled so that the bare pods' constraints count one another; the
-				// unbound ones go through the scheduler with their constraints
+			if o.SpreadConstraints || o.PodAntiAffinity {
+				// labelled so that the bare pods' constraints and terms count one
+				// another; the unbound ones go through the scheduler with them
 				bound := "\n        nodeName: " + node
-				var spread string
+				var spread, anti string
 				if rapid.Bool().Draw(t, "barePodUnbound") {
 					bound = ""
-					spread = genSpread(t, "group", "bare", useZones, false)
+					if o.SpreadConstraints {
+						spread = genSpread(t, "group", "bare", useZones, false)
+					}
+				}
+				if o.PodAntiAffinity && rapid.Bool().Draw(t, "barePodAnti") {
+					anti = genAnti(t, "group", "bare", useZones)
 				}
 				objs = append(objs, fmt.Sprintf(`    - apiVersion: v1
       kind: Pod
       metadata: {name: pod-%d, namespace: default, labels: {app: pod-%d, group: bare}}
       spec:%s
-        containers: [{name: app, image: nginx}]%s%s`, i, i, bound, spread, tols))
+        containers: [{name: app, image: nginx}]%s%s%s`, i, i, bound, spread, anti, tols))
 				break
 			}
 			objs = append(objs, fmt.Sprintf(`    - apiVersion: v1
@@ -222,13 +238,16 @@ func genYAML(t *rapid.T, o GenOptions) string {
 			name := fmt.Sprintf("web-%d", i)
 			deployments = append(deployments, name)
 			maxReplicas := 5
-			if o.RateLimits || o.SpreadConstraints {
+			if o.RateLimits || o.SpreadConstraints || o.PodAntiAffinity {
 				maxReplicas = 12
 			}
 			replicas := rapid.IntRange(1, maxReplicas).Draw(t, "replicas")
 			var spread string
 			if o.SpreadConstraints && rapid.IntRange(0, 4).Draw(t, "deploymentSpread") > 0 {
 				spread = genSpread(t, "app", name, useZones, true)
+			}
+			if o.PodAntiAffinity && rapid.IntRange(0, 4).Draw(t, "deploymentAnti") > 1 {
+				spread += genAnti(t, "app", name, useZones)
 			}
 			objs = append(objs, fmt.Sprintf(`    - apiVersion: apps/v1
       kind: Deployment
@@ -471,20 +490,71 @@ func genSpread(t *rapid.T, label, value string, zoned, templateHash bool) string
 	return "\n        topologySpreadConstraints:\n" + strings.Join(items, "\n")
 }
 
+// genAnti returns a "\n        affinity:\n          podAntiAffinity: ..." suffix for
+// a pod spec at indentation 8 with 1 or 2 required anti-affinity terms the API server
+// accepts (scenario/spec podAffinityTerms). Their labelSelector matches the pods
+// labelled label=value (by matchLabels, or matchExpressions In), or, one time in six,
+// every pod with an app label; one time in four a term names its namespaces
+// ([default]: the pod's own), one time in four it has a namespaceSelector ({}: every
+// namespace, or kubernetes.io/metadata.name: default). On unzoned nodes the zone key
+// is drawn one time in four: no node has the label, so the term keeps nothing off.
+func genAnti(t *rapid.T, label, value string, zoned bool) string {
+	n := rapid.IntRange(1, 2).Draw(t, "antiTerms")
+	var items []string
+	for i := 0; i < n; i++ {
+		key := keyHostname
+		if zoned && rapid.Bool().Draw(t, "antiZoneKey") || !zoned && rapid.IntRange(0, 3).Draw(t, "antiZoneKeyUnzoned") == 0 {
+			key = keyZone
+		}
+		var sel string
+		switch rapid.IntRange(0, 5).Draw(t, "antiSelector") {
+		case 0, 1, 2:
+			sel = fmt.Sprintf("{matchLabels: {%s: %s}}", label, value)
+		case 3, 4:
+			sel = fmt.Sprintf("{matchExpressions: [{key: %s, operator: In, values: [%s]}]}", label, value)
+		case 5:
+			sel = "{matchExpressions: [{key: app, operator: Exists}]}"
+		}
+		c := fmt.Sprintf("{topologyKey: %s, labelSelector: %s", key, sel)
+		switch rapid.IntRange(0, 7).Draw(t, "antiNamespaces") {
+		case 0, 1:
+			c += ", namespaces: [default]"
+		case 2:
+			c += ", namespaceSelector: {}"
+		case 3:
+			c += ", namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: default}}"
+		}
+		items = append(items, "              - "+c+"}")
+	}
+	return "\n        affinity:\n          podAntiAffinity:\n            requiredDuringSchedulingIgnoredDuringExecution:\n" + strings.Join(items, "\n")
+}
+
 // WithoutSpreadConstraints returns a generated file with its topologySpreadConstraints
 // removed: the same draw as far as everything else goes, for comparing runs with and
 // without them.
 func WithoutSpreadConstraints(text string) string {
+	return withoutKey(text, "topologySpreadConstraints:")
+}
+
+// WithoutPodAntiAffinity returns a generated file with its pod anti-affinity terms
+// removed (the generator writes no other affinity), as WithoutSpreadConstraints.
+func WithoutPodAntiAffinity(text string) string {
+	return withoutKey(text, "affinity:")
+}
+
+// withoutKey drops from a YAML text every mapping key that starts a line with key,
+// and its value.
+func withoutKey(text, key string) string {
 	lines := strings.Split(text, "\n")
 	out := lines[:0:0]
-	skip := -1 // indentation of the topologySpreadConstraints key being skipped
+	skip := -1 // indentation of the key being skipped
 	for _, l := range lines {
 		ind := len(l) - len(strings.TrimLeft(l, " "))
 		if skip >= 0 && ind > skip {
 			continue
 		}
 		skip = -1
-		if strings.HasPrefix(strings.TrimLeft(l, " "), "topologySpreadConstraints:") {
+		if strings.HasPrefix(strings.TrimLeft(l, " "), key) {
 			skip = ind
 			continue
 		}

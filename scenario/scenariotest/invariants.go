@@ -586,9 +586,9 @@ func restoredNodes(sc *scenario.Scenario) []string {
 }
 
 // restoredPods are the pods a running start restores at time zero, running and Ready
-// (workload.Settle places them), without any trace record: those still stored at the
-// end with a creation time before zero, and those the trace names without ever
-// recording their creation.
+// (workload.Settle places them) unless Settle left them Pending for the scheduler,
+// without any trace record: those still stored at the end with a creation time
+// before zero, and those the trace names without ever recording their creation.
 func restoredPods(res *scenario.Result) map[string]bool {
 	out := map[string]bool{}
 	if res.Scenario.Spec.Start != spec.StartRunning {
@@ -795,7 +795,8 @@ func NoReRegistrationWithoutRestart(res *scenario.Result) error {
 // (its ReplicaSet controller deletes pods without a record of its own). A pod the
 // kubelet kills in a graceful node shutdown (PodEvicted, reason NodeShutdown) is not
 // deleted: it stays Running and Ready, counted healthy by the budget, until its
-// status says otherwise (its PodReady record).
+// status says otherwise (its PodReady record). A restored pod is Ready from the start
+// unless the scheduler binds it (Settle left it Pending).
 func DrainsRespectPDB(res *scenario.Result) error {
 	type budget struct {
 		app string
@@ -851,6 +852,10 @@ func DrainsRespectPDB(res *scenario.Result) error {
 			replicas[target] = int32(n)
 		case "PodReady":
 			ready[p] = r.Str("to") == "True"
+		case "PodScheduled":
+			// a restored replica left Pending (required anti-affinity, spread
+			// constraints) is not Ready once bound, until its PodReady record
+			ready[p] = false
 		case "PodDeleted":
 			delete(ready, p)
 			delete(exists, p)

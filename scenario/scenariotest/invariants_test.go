@@ -9,6 +9,7 @@ import (
 	"github.com/nodesim/nodesim/scenario/scenariotest"
 	"github.com/nodesim/nodesim/sim"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	"pgregory.net/rapid"
 )
 
@@ -163,4 +164,100 @@ func TestGeneratorSpreadConstraints(t *testing.T) {
 			t.Fatalf("%d constraints left", n)
 		}
 	})
+}
+
+// TestGeneratorPodAntiAffinity: files drawn with PodAntiAffinity (with and without
+// SpreadConstraints) load at every version (the loader validates the terms as the API
+// server does), their terms reach the loaded objects, and WithoutPodAntiAffinity
+// leaves a file that loads and has none.
+func TestGeneratorPodAntiAffinity(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		spread := rapid.Bool().Draw(t, "spread")
+		text := scenariotest.ScenarioYAML(scenariotest.GenOptions{MaxNodes: 30, MaxEvents: 10, PodAntiAffinity: true, SpreadConstraints: spread}).Draw(t, "scenario")
+		count := func(text string) int {
+			sc, err := scenario.Parse("generated.yaml", []byte(text))
+			if err != nil {
+				t.Fatalf("invalid scenario: %v\n%s", err, text)
+			}
+			n := 0
+			for _, o := range sc.Spec.Objects {
+				var a *corev1.Affinity
+				switch {
+				case o.Pod != nil:
+					a = o.Pod.Spec.Affinity
+				case o.Deployment != nil:
+					a = o.Deployment.Spec.Template.Spec.Affinity
+				}
+				if a != nil && a.PodAntiAffinity != nil {
+					n += len(a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution)
+				}
+			}
+			return n
+		}
+		if want, got := strings.Count(text, "topologyKey:")-strings.Count(text, "maxSkew:"), count(text); got != want {
+			t.Fatalf("%d terms in the file, %d loaded\n%s", want, got, text)
+		}
+		plain := scenariotest.WithoutPodAntiAffinity(text)
+		if n := count(plain); n != 0 {
+			t.Fatalf("%d terms left", n)
+		}
+		if strings.Count(plain, "maxSkew:") != strings.Count(text, "maxSkew:") {
+			t.Fatalf("spread constraints removed with the terms")
+		}
+	})
+}
+
+// A running start restores the replicas of a template with required anti-affinity
+// Pending, for the scheduler: bound at 0.01 s and not yet started, such a replica is
+// Pending, so a drain at 1 s evicts it without consulting its budget (eviction.go
+// canIgnorePDB), as the API server does. DrainsRespectPDB counted every restored pod
+// as Ready and reported the budget broken (found by TestPropertyInvariantsAnti); a
+// pod the scheduler binds is not Ready until its PodReady record.
+func TestDrainsRespectPDBRestoredPending(t *testing.T) {
+	const text = `apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: restored-pending}
+spec:
+  duration: 60s
+  kubernetesVersion: "1.31"
+  start: running
+  nodes:
+    - {name: node-0, zone: zone-a}
+  objects:
+    - apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web-1, namespace: default}
+      spec:
+        replicas: 1
+        selector: {matchLabels: {app: web-1}}
+        template:
+          metadata: {labels: {app: web-1}}
+          spec:
+            containers: [{name: app, image: nginx}]
+            affinity:
+              podAntiAffinity:
+                requiredDuringSchedulingIgnoredDuringExecution:
+                  - {topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: web-1}}}
+    - apiVersion: policy/v1
+      kind: PodDisruptionBudget
+      metadata: {name: web-1, namespace: default}
+      spec:
+        minAvailable: 1
+        selector: {matchLabels: {app: web-1}}
+  events:
+    - at: 1s
+      drain: {node: node-0, timeout: 0s}
+`
+	sc, err := scenario.Parse("restored-pending.yaml", []byte(text))
+	require.NoError(t, err)
+	res, err := scenario.Run(sc, scenario.RunOptions{})
+	require.NoError(t, err)
+	evicted := 0
+	for _, r := range res.Records() {
+		if r.Kind == "PodEvicted" && r.Str("reason") == "Drain" {
+			evicted++
+		}
+	}
+	require.Equal(t, 1, evicted, "the Pending replica is evicted")
+	require.NoError(t, scenariotest.DrainsRespectPDB(res))
 }
