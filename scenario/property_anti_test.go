@@ -1,13 +1,10 @@
 package scenario_test
 
 import (
-	"runtime"
-	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
 
-	"github.com/nodesim/nodesim/scenario"
 	"github.com/nodesim/nodesim/scenario/scenariotest"
 )
 
@@ -51,24 +48,7 @@ func TestPropertyInvariantsAntiVerbose(t *testing.T) {
 // same trace, and so does a run with GOMAXPROCS 1 against one with 2 (the filter
 // state and the term trackers are built from maps).
 func TestPropertyDeterminismAnti(t *testing.T) {
-	rapid.Check(t, func(rt *rapid.T) {
-		sc := scenariotest.Scenario(scenariotest.GenOptions{MaxNodes: 8, MaxEvents: 5, MaxObjects: 3, PodAntiAffinity: true}).Draw(rt, "scenario")
-		run := func(procs int) string {
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-			res, err := scenario.Run(sc, scenario.RunOptions{})
-			if err != nil {
-				rt.Fatalf("run: %v", err)
-			}
-			return res.Digest()
-		}
-		a, b := run(1), run(2)
-		if a != b {
-			rt.Fatalf("GOMAXPROCS 1 gives %s, 2 gives %s", a, b)
-		}
-		if c := run(2); c != b {
-			rt.Fatalf("two runs give %s and %s", b, c)
-		}
-	})
+	rapid.Check(t, deterministic(scenariotest.GenOptions{MaxNodes: 8, MaxEvents: 5, MaxObjects: 3, PodAntiAffinity: true}))
 }
 
 // TestPodAntiAffinityChangesTraces keeps the properties above from passing
@@ -77,50 +57,5 @@ func TestPropertyDeterminismAnti(t *testing.T) {
 // in at least 20 % of the draws, and the terms must leave pods Pending for their sake
 // (a FailedScheduling message naming anti-affinity) in at least 10 %.
 func TestPodAntiAffinityChangesTraces(t *testing.T) {
-	if testing.Short() {
-		t.Skip("600 runs")
-	}
-	const draws = 300
-	gen := scenariotest.ScenarioYAML(antiOptions)
-	run := func(i int, text string) *scenario.Result {
-		sc, err := scenario.Parse("generated.yaml", []byte(text))
-		if err != nil {
-			t.Fatalf("draw %d: %v\n%s", i, err, text)
-		}
-		res, err := scenario.Run(sc, scenario.RunOptions{})
-		if err != nil {
-			t.Fatalf("draw %d: run: %v", i, err)
-		}
-		return res
-	}
-	var withTerms, differ, antiFailures int
-	for i := range draws {
-		text := gen.Example(i)
-		if !strings.Contains(text, "podAntiAffinity:") {
-			continue
-		}
-		withTerms++
-		plain := scenariotest.WithoutPodAntiAffinity(text)
-		if strings.Contains(plain, "podAntiAffinity") || strings.Count(plain, "\n") >= strings.Count(text, "\n") {
-			t.Fatalf("draw %d: terms not removed:\n%s", i, plain)
-		}
-		res := run(i, text)
-		if res.Digest() != run(i, plain).Digest() {
-			differ++
-		}
-		for _, r := range res.Records() {
-			if r.Kind == "FailedScheduling" && strings.Contains(r.Str("message"), "anti-affinity") {
-				antiFailures++
-				break
-			}
-		}
-	}
-	t.Logf("%d of %d draws have terms; %d (%.0f %%) change the trace; %d (%.0f %%) have a pod Pending for anti-affinity",
-		withTerms, draws, differ, 100*float64(differ)/draws, antiFailures, 100*float64(antiFailures)/draws)
-	if differ*5 < draws {
-		t.Errorf("the terms change the trace in %d of %d draws, fewer than 20 %%", differ, draws)
-	}
-	if antiFailures*10 < draws {
-		t.Errorf("pods Pending for anti-affinity in %d of %d draws, fewer than 10 %%", antiFailures, draws)
-	}
+	optionChangesTraces(t, antiOptions, "podAntiAffinity:", scenariotest.WithoutPodAntiAffinity, "anti-affinity")
 }

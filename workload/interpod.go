@@ -128,15 +128,7 @@ func (sc *Scheduler) termTrackerFor(owner string, t *apiserver.PodAffinityTerm) 
 		}
 	}
 	tr := &termTracker{owner: owner, term: *t, byNode: map[*nodeInfo]int32{}}
-	add := func(a podAcct, ok bool) {
-		if ok {
-			tr.add(a, sc.info(a.node), 1)
-		}
-	}
-	sc.podInf.Range(func(q *apiserver.Pod) { add(acctOf(q)) })
-	for _, a := range sc.assumed { // map order: counting cannot show it
-		add(a, true)
-	}
+	sc.eachCounted(func(a podAcct) { tr.add(a, sc.info(a.node), 1) })
 	sc.termTrackers = append(sc.termTrackers, tr)
 	return tr
 }

@@ -14,7 +14,6 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/nodesim/nodesim/apiserver"
-	"github.com/nodesim/nodesim/taint"
 )
 
 // A literal transcription of kube-scheduler's InterPodAffinity PreFilter and Filter
@@ -445,40 +444,8 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 		nsNames := []string{"default", "other", "team-x"}
 
 		zones := []string{"a", "b", "c"}[:3-rapid.IntRange(0, 2).Draw(rt, "fewerZones")]
-		nodeLabels := func(name string) map[string]string {
-			l := map[string]string{}
-			switch z := rapid.IntRange(0, 11).Draw(rt, "zone"); z {
-			default:
-				l[apiserver.LabelZone] = zones[z%len(zones)]
-			case 5: // no zone label
-			case 6:
-				l[apiserver.LabelZone] = ""
-			}
-			if r := rapid.IntRange(0, 2).Draw(rt, "rack"); r < 2 {
-				l["rack"] = fmt.Sprint("r", r+1)
-			}
-			switch rapid.IntRange(0, 11).Draw(rt, "hostname") {
-			default:
-				l[apiserver.LabelHostname] = name
-			case 5: // none
-			case 6:
-				l[apiserver.LabelHostname] = "shared"
-			}
-			return l
-		}
-		addNode := func(name string) {
-			_, err := w.s.Nodes.Create(w.c, &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: name, Labels: nodeLabels(name)},
-				Capacity: defaultAllocatable, Allocatable: defaultAllocatable,
-				Conditions: []apiserver.NodeCondition{{Type: apiserver.NodeReady, Status: apiserver.ConditionTrue}}})
-			require.NoError(rt, err)
-			// admission added not-ready:NoSchedule; the node lifecycle controller would
-			// take it off the Ready node
-			_, err = w.s.Nodes.Patch(w.c, name, func(n *apiserver.Node) error {
-				n.Taints = removeTaint(n.Taints, taint.NotReadyNoSchedule)
-				return nil
-			})
-			require.NoError(rt, err)
-		}
+		nodeLabels := func(name string) map[string]string { return drawNodeLabels(rt, zones, name, false) }
+		addNode := func(name string) { w.createReadyNode(rt, name, nodeLabels(name), nil, defaultAllocatable) }
 		var names []string
 		newNode := func() {
 			name := fmt.Sprintf("n%d", len(names))
@@ -577,20 +544,13 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 			podKeys = append(podKeys, key)
 			terms[key] = ts
 		}
-		terminating := func(key string) {
-			grace := int64(30)
-			_ = w.s.Pods.Delete(w.c, key, apiserver.DeleteOptions{GracePeriodSeconds: &grace})
-		}
-		terminal := func(key string) {
-			_, _ = w.s.Pods.Patch(w.c, key, func(p *apiserver.Pod) error { p.Phase = apiserver.PodFailed; return nil })
-		}
 		for range rapid.IntRange(0, 20).Draw(rt, "pods") {
 			createPod(true)
 			switch key := podKeys[len(podKeys)-1]; rapid.IntRange(0, 9).Draw(rt, "state") {
 			case 4:
-				terminating(key)
+				w.terminating(key)
 			case 5:
-				terminal(key)
+				w.terminal(key)
 			}
 		}
 
@@ -609,11 +569,7 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 			for _, ni := range infos {
 				byName[ni.node.Name] = ni.node
 			}
-			var cacheNames []string
-			for _, ni := range sc.nodes {
-				cacheNames = append(cacheNames, ni.name)
-			}
-			require.ElementsMatch(rt, slices.Collect(maps.Keys(byName)), cacheNames, "the scheduler's nodes %s", when)
+			requireCacheNodes(rt, sc, slices.Collect(maps.Keys(byName)), when)
 			if len(sc.assumed) > 0 {
 				tally.assumed++
 			}
@@ -686,56 +642,27 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 			}
 		}
 
-		w.run(w.s.Now() + time.Second)
-		check("once built")
-		for round := range rapid.IntRange(0, 4).Draw(rt, "rounds") {
-			for range rapid.IntRange(1, 4).Draw(rt, "changes") {
-				key := ""
-				if len(podKeys) > 0 {
-					key = rapid.SampledFrom(podKeys).Draw(rt, "pod")
+		w.changeRounds(rt, latency, &podKeys, func() []string { return names }, createPod, check, func(kind int, key, node string) {
+			switch kind {
+			case 6: // relabel a node
+				l := nodeLabels(node)
+				_, _ = w.s.Nodes.Patch(w.c, node, func(n *apiserver.Node) error { n.Labels = l; return nil })
+			case 7: // delete or re-add a node
+				w.deleteOrReAddNode(rt, node, addNode)
+			case 8: // a new node
+				newNode()
+			case 9: // the pending pod moved to another namespace with its terms, or its
+				// labels and terms redrawn (trackers are kept by term and owner)
+				if rapid.Bool().Draw(rt, "moveNs") {
+					pend.Namespace = rapid.SampledFrom(nsNames).Draw(rt, "pendingNs")
+				} else {
+					pend.Labels, pend.AntiTerms = podLabels("pendingRelabel"), drawTerms("ownTerms", 0, 3)
 				}
-				node := rapid.SampledFrom(names).Draw(rt, "node")
-				switch rapid.IntRange(0, 10).Draw(rt, "change") {
-				case 0, 1: // a pod bound at creation
-					createPod(true)
-				case 2: // a pod the scheduler binds
-					createPod(false)
-				case 3:
-					_ = w.s.Pods.Delete(w.c, key, apiserver.DeleteOptions{GracePeriodSeconds: new(int64)})
-				case 4:
-					terminating(key)
-				case 5:
-					terminal(key)
-				case 6: // relabel a node
-					l := nodeLabels(node)
-					_, _ = w.s.Nodes.Patch(w.c, node, func(n *apiserver.Node) error { n.Labels = l; return nil })
-				case 7: // delete or re-add a node
-					if _, ok := w.s.Nodes.Peek(node); ok {
-						left := 0
-						w.s.Nodes.Each(func(*apiserver.Node) { left++ })
-						if left > 1 {
-							require.NoError(rt, w.s.Nodes.Delete(w.c, node, apiserver.DeleteOptions{}))
-						}
-					} else {
-						addNode(node)
-					}
-				case 8: // a new node
-					newNode()
-				case 9: // the pending pod moved to another namespace with its terms, or its
-					// labels and terms redrawn (trackers are kept by term and owner)
-					if rapid.Bool().Draw(rt, "moveNs") {
-						pend.Namespace = rapid.SampledFrom(nsNames).Draw(rt, "pendingNs")
-					} else {
-						pend.Labels, pend.AntiTerms = podLabels("pendingRelabel"), drawTerms("ownTerms", 0, 3)
-					}
-					p = pendingPod()
-				case 10:
-					w.sched.Stop()
-					w.sched.Start()
-				}
+				p = pendingPod()
+			case 10:
+				w.sched.Stop()
+				w.sched.Start()
 			}
-			w.run(w.s.Now() + latency + 50*time.Millisecond)
-			check(fmt.Sprintf("after round %d", round))
-		}
+		})
 	})
 }

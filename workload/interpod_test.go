@@ -173,14 +173,7 @@ func TestAntiQueuePerVersion(t *testing.T) {
 			w := newWorldWith(t, 1, SchedulerConfigFor(tc.minor))
 			w.addNode("n1", nil)
 			w.run(time.Second)
-			var p *apiserver.Pod
-			if tc.own {
-				w.bind(t, antiPodOf("default", "blocker", webLabels), "n1")
-				p = antiPodOf("default", "p", webLabels, antiTerm(apiserver.LabelHostname))
-			} else {
-				w.bind(t, antiPodOf("default", "blocker", map[string]string{"app": "guard"}, antiTerm(apiserver.LabelHostname)), "n1")
-				p = antiPodOf("default", "p", webLabels)
-			}
+			p := w.blocked(t, tc.own)
 			w.run(2 * time.Second)
 			_, err := w.s.Pods.Create(w.c, p)
 			require.NoError(t, err)
@@ -204,14 +197,7 @@ func TestAntiQueuePerVersion(t *testing.T) {
 				w := newWorldWith(t, 1, SchedulerConfigFor(minor))
 				w.addNode("n1", nil)
 				w.run(time.Second)
-				var p *apiserver.Pod
-				if own {
-					w.bind(t, antiPodOf("default", "blocker", webLabels), "n1")
-					p = antiPodOf("default", "p", webLabels, antiTerm(apiserver.LabelHostname))
-				} else {
-					w.bind(t, antiPodOf("default", "blocker", map[string]string{"app": "guard"}, antiTerm(apiserver.LabelHostname)), "n1")
-					p = antiPodOf("default", "p", webLabels)
-				}
+				p := w.blocked(t, own)
 				w.run(2 * time.Second)
 				_, err := w.s.Pods.Create(w.c, p)
 				require.NoError(t, err)
@@ -235,6 +221,17 @@ func TestAntiQueuePerVersion(t *testing.T) {
 			})
 		}
 	}
+}
+
+// blocked binds to n1 a pod "blocker" and returns a pod "p" that InterPodAffinity
+// keeps off n1: by p's own hostname term (own), else by the blocker's.
+func (w *world) blocked(t *testing.T, own bool) *apiserver.Pod {
+	if own {
+		w.bind(t, antiPodOf("default", "blocker", webLabels), "n1")
+		return antiPodOf("default", "p", webLabels, antiTerm(apiserver.LabelHostname))
+	}
+	w.bind(t, antiPodOf("default", "blocker", map[string]string{"app": "guard"}, antiTerm(apiserver.LabelHostname)), "n1")
+	return antiPodOf("default", "p", webLabels)
 }
 
 // A running start does not place replicas its round-robin would put against

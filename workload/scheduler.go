@@ -499,6 +499,21 @@ func acctOf(p *apiserver.Pod) (podAcct, bool) {
 	return a, true
 }
 
+// eachCounted calls fn with every pod the cache counts, as counted: the pod
+// informer's bound pods that are not terminal, then the assumed ones (in map order:
+// callers only add counts). An assumed pod's cached version is the one from before
+// its binding, which is not bound: it counts as assumed only.
+func (sc *Scheduler) eachCounted(fn func(a podAcct)) {
+	sc.podInf.Range(func(q *apiserver.Pod) {
+		if a, ok := acctOf(q); ok {
+			fn(a)
+		}
+	})
+	for _, a := range sc.assumed {
+		fn(a)
+	}
+}
+
 // count adds (sign 1) or removes (-1) a pod's share of its node's sums.
 func (sc *Scheduler) count(a podAcct, sign int64) {
 	ni := sc.info(a.node)

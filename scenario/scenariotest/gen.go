@@ -442,10 +442,7 @@ func genSpread(t *rapid.T, label, value string, zoned, templateHash bool) string
 	seen := map[string]bool{}
 	var items []string
 	for i := 0; i < n; i++ {
-		key := keyHostname
-		if zoned && rapid.Bool().Draw(t, "spreadZoneKey") || !zoned && rapid.IntRange(0, 3).Draw(t, "spreadZoneKeyUnzoned") == 0 {
-			key = keyZone
-		}
+		key := genKey(t, zoned)
 		when := rapid.SampledFrom([]string{"DoNotSchedule", "ScheduleAnyway"}).Draw(t, "whenUnsatisfiable")
 		if seen[key+"/"+when] {
 			// one constraint per topologyKey and whenUnsatisfiable
@@ -456,15 +453,7 @@ func genSpread(t *rapid.T, label, value string, zoned, templateHash bool) string
 			}
 		}
 		seen[key+"/"+when] = true
-		var sel string
-		switch rapid.IntRange(0, 5).Draw(t, "spreadSelector") {
-		case 0, 1, 2:
-			sel = fmt.Sprintf("{matchLabels: {%s: %s}}", label, value)
-		case 3, 4:
-			sel = fmt.Sprintf("{matchExpressions: [{key: %s, operator: In, values: [%s]}]}", label, value)
-		case 5:
-			sel = "{matchExpressions: [{key: app, operator: Exists}]}"
-		}
+		sel := genSelector(t, label, value)
 		c := fmt.Sprintf("{maxSkew: %d, topologyKey: %s, whenUnsatisfiable: %s, labelSelector: %s",
 			rapid.SampledFrom([]int{1, 1, 2}).Draw(t, "maxSkew"), key, when, sel)
 		if rapid.IntRange(0, 2).Draw(t, "matchLabelKeys") == 0 && (templateHash || rapid.Bool().Draw(t, "bareMatchLabelKeys")) {
@@ -502,20 +491,7 @@ func genAnti(t *rapid.T, label, value string, zoned bool) string {
 	n := rapid.IntRange(1, 2).Draw(t, "antiTerms")
 	var items []string
 	for i := 0; i < n; i++ {
-		key := keyHostname
-		if zoned && rapid.Bool().Draw(t, "antiZoneKey") || !zoned && rapid.IntRange(0, 3).Draw(t, "antiZoneKeyUnzoned") == 0 {
-			key = keyZone
-		}
-		var sel string
-		switch rapid.IntRange(0, 5).Draw(t, "antiSelector") {
-		case 0, 1, 2:
-			sel = fmt.Sprintf("{matchLabels: {%s: %s}}", label, value)
-		case 3, 4:
-			sel = fmt.Sprintf("{matchExpressions: [{key: %s, operator: In, values: [%s]}]}", label, value)
-		case 5:
-			sel = "{matchExpressions: [{key: app, operator: Exists}]}"
-		}
-		c := fmt.Sprintf("{topologyKey: %s, labelSelector: %s", key, sel)
+		c := fmt.Sprintf("{topologyKey: %s, labelSelector: %s", genKey(t, zoned), genSelector(t, label, value))
 		switch rapid.IntRange(0, 7).Draw(t, "antiNamespaces") {
 		case 0, 1:
 			c += ", namespaces: [default]"
@@ -527,6 +503,29 @@ func genAnti(t *rapid.T, label, value string, zoned bool) string {
 		items = append(items, "              - "+c+"}")
 	}
 	return "\n        affinity:\n          podAntiAffinity:\n            requiredDuringSchedulingIgnoredDuringExecution:\n" + strings.Join(items, "\n")
+}
+
+// genKey draws the topology key of a spread constraint or an anti-affinity term:
+// the zone half the time on zoned nodes, one time in four on unzoned ones, else the
+// hostname.
+func genKey(t *rapid.T, zoned bool) string {
+	if zoned && rapid.Bool().Draw(t, "zoneKey") || !zoned && rapid.IntRange(0, 3).Draw(t, "zoneKeyUnzoned") == 0 {
+		return keyZone
+	}
+	return keyHostname
+}
+
+// genSelector draws a labelSelector that matches the pods labelled label=value (by
+// matchLabels, or matchExpressions In), or, one time in six, every pod with an app
+// label.
+func genSelector(t *rapid.T, label, value string) string {
+	switch rapid.IntRange(0, 5).Draw(t, "selector") {
+	case 3, 4:
+		return fmt.Sprintf("{matchExpressions: [{key: %s, operator: In, values: [%s]}]}", label, value)
+	case 5:
+		return "{matchExpressions: [{key: app, operator: Exists}]}"
+	}
+	return fmt.Sprintf("{matchLabels: {%s: %s}}", label, value)
 }
 
 // WithoutSpreadConstraints returns a generated file with its topologySpreadConstraints

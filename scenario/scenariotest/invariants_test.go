@@ -142,12 +142,8 @@ func TestGeneratorSpreadConstraints(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		text := scenariotest.ScenarioYAML(scenariotest.GenOptions{MaxNodes: 30, MaxEvents: 10, SpreadConstraints: true}).Draw(t, "scenario")
 		count := func(text string) int {
-			sc, err := scenario.Parse("generated.yaml", []byte(text))
-			if err != nil {
-				t.Fatalf("invalid scenario: %v\n%s", err, text)
-			}
 			n := 0
-			for _, o := range sc.Spec.Objects {
+			for _, o := range mustParse(t, text).Spec.Objects {
 				switch {
 				case o.Pod != nil:
 					n += len(o.Pod.Spec.TopologySpreadConstraints)
@@ -175,12 +171,8 @@ func TestGeneratorPodAntiAffinity(t *testing.T) {
 		spread := rapid.Bool().Draw(t, "spread")
 		text := scenariotest.ScenarioYAML(scenariotest.GenOptions{MaxNodes: 30, MaxEvents: 10, PodAntiAffinity: true, SpreadConstraints: spread}).Draw(t, "scenario")
 		count := func(text string) int {
-			sc, err := scenario.Parse("generated.yaml", []byte(text))
-			if err != nil {
-				t.Fatalf("invalid scenario: %v\n%s", err, text)
-			}
 			n := 0
-			for _, o := range sc.Spec.Objects {
+			for _, o := range mustParse(t, text).Spec.Objects {
 				var a *corev1.Affinity
 				switch {
 				case o.Pod != nil:
@@ -260,4 +252,13 @@ spec:
 	}
 	require.Equal(t, 1, evicted, "the Pending replica is evicted")
 	require.NoError(t, scenariotest.DrainsRespectPDB(res))
+}
+
+// mustParse parses a generated file, failing t with the file if it does not load.
+func mustParse(t *rapid.T, text string) *scenario.Scenario {
+	sc, err := scenario.Parse("generated.yaml", []byte(text))
+	if err != nil {
+		t.Fatalf("invalid scenario: %v\n%s", err, text)
+	}
+	return sc
 }
