@@ -1,0 +1,91 @@
+package scenario_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nodesim/nodesim/scenario"
+)
+
+// A required anti-affinity term as written in a manifest reaches the scheduler with
+// its defaults intact: an absent labelSelector matches no pod, {} every pod of the
+// term's namespaces; no namespaces and no namespaceSelector is the pod's own
+// namespace, namespaceSelector {} every namespace, one on kubernetes.io/metadata.name
+// the namespace of that name, and one on another label none (namespaces carry only
+// that label). One node runs a pod app=x in namespace other; the pod p of default
+// with the term is bound to it or kept Pending by InterPodAffinity.
+func TestAntiAffinityTermDefaultsFromYAML(t *testing.T) {
+	const file = `apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: anti-terms}
+spec:
+  duration: 30s
+  nodes:
+    - {name: n1}
+  objects:
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: x, namespace: other, labels: {app: x}}
+      spec:
+        nodeName: n1
+        containers: [{name: c, image: nginx}]
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: p, namespace: default}
+      spec:
+        containers: [{name: c, image: nginx}]
+        affinity:
+          podAntiAffinity:
+            requiredDuringSchedulingIgnoredDuringExecution:
+              - topologyKey: kubernetes.io/hostname
+%s
+`
+	for _, tc := range []struct {
+		term  string
+		bound bool
+	}{
+		{"", true},                  // no labelSelector: matches no pod
+		{"labelSelector: {}", true}, // every pod, of default only
+		{"labelSelector: {matchLabels: {app: x}}", true},
+		{"labelSelector: {}\nnamespaces: [other]", false},
+		{"labelSelector: {matchLabels: {app: x}}\nnamespaces: [default, other]", false},
+		{"labelSelector: {matchLabels: {app: y}}\nnamespaces: [other]", true},
+		{"labelSelector: {}\nnamespaceSelector: {}", false},
+		{"namespaceSelector: {}", true}, // still no labelSelector
+		{"labelSelector: {}\nnamespaceSelector: {matchLabels: {kubernetes.io/metadata.name: other}}", false},
+		{"labelSelector: {matchExpressions: [{key: app, operator: In, values: [x]}]}\nnamespaceSelector: {matchExpressions: [{key: kubernetes.io/metadata.name, operator: NotIn, values: [default]}]}", false},
+		{"labelSelector: {}\nnamespaceSelector: {matchLabels: {team: a}}", true},
+	} {
+		t.Run(tc.term, func(t *testing.T) {
+			var lines string
+			if tc.term != "" {
+				for _, l := range strings.Split(tc.term, "\n") {
+					lines += "                " + l + "\n"
+				}
+			}
+			sc, err := scenario.Parse("anti-terms.yaml", []byte(fmt.Sprintf(file, lines)))
+			require.NoError(t, err)
+			res, err := scenario.Run(sc, scenario.RunOptions{})
+			require.NoError(t, err)
+			bound, msg := false, ""
+			for _, r := range res.Records() {
+				if r.Str("pod") != "default/p" {
+					continue
+				}
+				switch r.Kind {
+				case "PodScheduled":
+					bound = true
+				case "FailedScheduling":
+					msg = r.Str("message")
+				}
+			}
+			require.Equal(t, tc.bound, bound, "last FailedScheduling: %q", msg)
+			if !tc.bound {
+				require.Equal(t, "0/1 nodes are available: 1 node(s) didn't match pod anti-affinity rules.", msg)
+			}
+		})
+	}
+}
