@@ -373,3 +373,36 @@ func TestAntiDeleteHintNamespaceSelector(t *testing.T) {
 		})
 	}
 }
+
+// The delete hint's two forms for a pod with two terms, only one of which the
+// deleted blocker matches: 1.33's podMatchesAllAffinityTerms skips it (it waits for
+// the unschedulable pool's flush), 1.37's podMatchesAnyAffinityTerms queues it.
+func TestAntiDeleteHintAnyTerm(t *testing.T) {
+	for _, tc := range []struct {
+		minor int
+		fast  bool
+	}{{31, true}, {33, false}, {37, true}} {
+		t.Run(fmt.Sprintf("1.%d", tc.minor), func(t *testing.T) {
+			w := newWorldWith(t, 1, SchedulerConfigFor(tc.minor))
+			w.addNode("n1", nil)
+			w.run(time.Second)
+			w.bind(t, antiPodOf("default", "blocker", webLabels), "n1")
+			other := antiTerm(apiserver.LabelHostname)
+			other.Selector = &apiserver.PodSelector{MatchLabels: map[string]string{"app": "db"}}
+			w.run(2 * time.Second)
+			_, err := w.s.Pods.Create(w.c, antiPodOf("default", "p", webLabels, antiTerm(apiserver.LabelHostname), other))
+			require.NoError(t, err)
+			w.run(3 * time.Second)
+			require.Equal(t, "", w.podNode("default/p"))
+			require.NoError(t, w.s.Pods.Delete(w.c, "default/blocker", apiserver.DeleteOptions{}))
+			w.run(20 * time.Second)
+			if tc.fast {
+				require.Equal(t, "n1", w.podNode("default/p"))
+				return
+			}
+			require.Equal(t, "", w.podNode("default/p"), "the blocker matches one term of two")
+			w.run(6 * time.Minute)
+			require.Equal(t, "n1", w.podNode("default/p"))
+		})
+	}
+}
