@@ -406,3 +406,36 @@ func TestAntiDeleteHintAnyTerm(t *testing.T) {
 		})
 	}
 }
+
+// InterPodAffinity's node-update hint (1.33, 1.37): a pod kept off n1 by its own
+// zone term is queued when n1 loses the zone label (a node without the key ignores
+// the term) and binds there; a label change that leaves the term's key alone does
+// not queue it. Without hints (1.31) any label change moves it.
+func TestAntiNodeUpdateHint(t *testing.T) {
+	for _, minor := range []int{31, 37} {
+		t.Run(fmt.Sprintf("1.%d", minor), func(t *testing.T) {
+			w := newWorldWith(t, 1, SchedulerConfigFor(minor))
+			w.addNode("n1", map[string]string{apiserver.LabelZone: "a"})
+			w.run(time.Second)
+			w.bind(t, antiPodOf("default", "blocker", webLabels), "n1")
+			w.run(2 * time.Second)
+			_, err := w.s.Pods.Create(w.c, antiPodOf("default", "p", webLabels, antiTerm(apiserver.LabelZone)))
+			require.NoError(t, err)
+			w.run(30 * time.Second) // past the backoff: in the unschedulable pool
+			require.Equal(t, "", w.podNode("default/p"))
+			attempts := w.attempts("default/p")
+			_, err = w.s.Nodes.Patch(w.c, "n1", func(n *apiserver.Node) error { n.Labels["team"] = "x"; return nil })
+			require.NoError(t, err)
+			w.run(31 * time.Second)
+			if minor < 32 {
+				require.Equal(t, attempts+1, w.attempts("default/p"), "1.31: UpdateNodeLabel moves it")
+			} else {
+				require.Equal(t, attempts, w.attempts("default/p"), "the term's key is unchanged: not queued")
+			}
+			_, err = w.s.Nodes.Patch(w.c, "n1", func(n *apiserver.Node) error { delete(n.Labels, apiserver.LabelZone); return nil })
+			require.NoError(t, err)
+			w.run(45 * time.Second)
+			require.Equal(t, "n1", w.podNode("default/p"))
+		})
+	}
+}
