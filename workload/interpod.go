@@ -110,7 +110,13 @@ type termTracker struct {
 }
 
 func (t *termTracker) add(a podAcct, ni *nodeInfo, sign int32) {
-	if !termMatches(&t.term, t.owner, a.ns, a.labels, nsLabelsOf(a.ns)) {
+	// a namespace's labels only matter to a namespaceSelector: without one, a pod's
+	// add or delete allocates nothing here
+	var nsl map[string]string
+	if t.term.NamespaceSelector != nil {
+		nsl = nsLabelsOf(a.ns)
+	}
+	if !termMatches(&t.term, t.owner, a.ns, a.labels, nsl) {
 		return
 	}
 	if c := t.byNode[ni] + sign; c != 0 {
