@@ -12,10 +12,12 @@ import (
 // BenchmarkScheduler places 10k pods on 1k nodes in 3 zones; ns/pod and allocs/pod
 // are the figures (allocations include the API server's copy of each bound pod and
 // the informer deliveries). The pods are bare, or the replicas of one ReplicaSet,
-// which PodTopologySpread scores as well.
+// which PodTopologySpread scores as well; own-spread-* give them a zone constraint,
+// own-anti ten groups of replicas, each kept to one pod per node by required
+// anti-affinity on the hostname, so that the last pods of a group fit on few nodes.
 func BenchmarkScheduler(b *testing.B) {
 	for _, owned := range []bool{false, true} {
-		b.Run(map[bool]string{false: "bare", true: "replicaset"}[owned], func(b *testing.B) { benchScheduler(b, owned, nil) })
+		b.Run(map[bool]string{false: "bare", true: "replicaset"}[owned], func(b *testing.B) { benchScheduler(b, owned, nil, false) })
 	}
 	// pods with a zone constraint of their own, ScheduleAnyway and DoNotSchedule: each
 	// cycle counts the pods in the cache again (podspread.go), as upstream's PreScore
@@ -25,11 +27,12 @@ func BenchmarkScheduler(b *testing.B) {
 	for _, when := range []string{apiserver.ScheduleAnyway, apiserver.DoNotSchedule} {
 		c := zone
 		c.WhenUnsatisfiable = when
-		b.Run("own-spread-"+when, func(b *testing.B) { benchScheduler(b, true, []apiserver.TopologySpreadConstraint{c}) })
+		b.Run("own-spread-"+when, func(b *testing.B) { benchScheduler(b, true, []apiserver.TopologySpreadConstraint{c}, false) })
 	}
+	b.Run("own-anti", func(b *testing.B) { benchScheduler(b, true, nil, true) })
 }
 
-func benchScheduler(b *testing.B, owned bool, spread []apiserver.TopologySpreadConstraint) {
+func benchScheduler(b *testing.B, owned bool, spread []apiserver.TopologySpreadConstraint, anti bool) {
 	const nodes, pods = 1000, 10000
 	b.ReportAllocs()
 	var total time.Duration
@@ -62,9 +65,18 @@ func benchScheduler(b *testing.B, owned bool, spread []apiserver.TopologySpreadC
 		}
 		sc.Start()
 		for i := range pods {
+			labels := map[string]string{"app": "web"}
+			var terms []apiserver.PodAffinityTerm
+			if anti {
+				group := fmt.Sprint(i % (pods / nodes))
+				labels["group"] = group
+				terms = []apiserver.PodAffinityTerm{{TopologyKey: apiserver.LabelHostname,
+					Selector: &apiserver.PodSelector{MatchLabels: map[string]string{"group": group}}}}
+			}
 			_, _ = s.Pods.Create(c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: fmt.Sprintf("p-%05d", i),
-				Labels: map[string]string{"app": "web"}, OwnerReferences: refs},
-				PodSpec: &apiserver.PodSpec{Requests: apiserver.Resources{MilliCPU: 100, Memory: 128 << 20}, TopologySpreadConstraints: spread}})
+				Labels: labels, OwnerReferences: refs},
+				PodSpec: &apiserver.PodSpec{Requests: apiserver.Resources{MilliCPU: 100, Memory: 128 << 20},
+					TopologySpreadConstraints: spread, RequiredPodAntiAffinity: terms}})
 		}
 		b.StartTimer()
 		start := time.Now()

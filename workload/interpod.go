@@ -34,7 +34,8 @@ import (
 // Counting is kept as pods come and go (Scheduler.count, recount), so that a cycle
 // walks the nodes and the pods with such terms, not every pod: termTracker counts
 // per node the pods an own term matches, and antiPods registers the bound pods that
-// have terms (upstream's NodeInfo.PodsWithRequiredAntiAffinity).
+// have terms (upstream's NodeInfo.PodsWithRequiredAntiAffinity), grouped by
+// namespace and terms (antiGroup) so that a cycle matches each group's terms once.
 
 // Reasons of InterPodAffinity's filter (filtering.go).
 const (
@@ -66,12 +67,23 @@ func nsLabelsOf(ns string) map[string]string {
 	return map[string]string{apiserver.LabelMetadataName: ns}
 }
 
-// antiPod is a bound pod with required anti-affinity terms (Scheduler.antiPods).
+// antiPod is a bound pod with required anti-affinity terms (Scheduler.antiPods): the
+// group it counts in, and on which node.
 type antiPod struct {
-	ni    *nodeInfo
-	ns    string
-	terms []apiserver.PodAffinityTerm
-	n     int32 // times counted (a pod is counted once; kept for safety of order)
+	g  *antiGroup
+	ni *nodeInfo
+	n  int32 // times counted (a pod is counted once; kept for safety of order)
+}
+
+// antiGroup is the bound pods of one namespace with the same required anti-affinity
+// terms (the replicas of a template, mostly), counted per node. The existing pods'
+// half of the filter asks, per term, whether it matches the incoming pod: the
+// answer is the same for every pod of a group, so a cycle asks once per group,
+// not once per pod (10,000 replicas of 10 templates are 10 questions).
+type antiGroup struct {
+	ns     string
+	terms  []apiserver.PodAffinityTerm
+	byNode map[*nodeInfo]int32
 }
 
 // antiCount registers (sign 1) or unregisters (−1) a pod counted as a on ni, if it
@@ -85,18 +97,66 @@ func (sc *Scheduler) antiCount(a podAcct, ni *nodeInfo, sign int32) {
 		if sign < 0 {
 			return
 		}
-		e = &antiPod{}
+		e = &antiPod{g: sc.antiGroupFor(a.ns, a.anti)}
 		if sc.antiPods == nil {
 			sc.antiPods = map[string]*antiPod{}
 		}
 		sc.antiPods[a.key] = e
+	}
+	if e.n > 0 {
+		sc.antiGroupCount(e.g, e.ni, -1)
 	}
 	e.n += sign
 	if e.n <= 0 {
 		delete(sc.antiPods, a.key)
 		return
 	}
-	e.ni, e.ns, e.terms = ni, a.ns, a.anti
+	e.ni = ni
+	sc.antiGroupCount(e.g, ni, 1)
+}
+
+// antiGroupFor returns the group of pods of namespace ns with these terms, made
+// when none has them yet.
+func (sc *Scheduler) antiGroupFor(ns string, terms []apiserver.PodAffinityTerm) *antiGroup {
+	for _, g := range sc.antiGroups {
+		if g.ns == ns && samePodTerms(g.terms, terms) {
+			return g
+		}
+	}
+	g := &antiGroup{ns: ns, terms: terms, byNode: map[*nodeInfo]int32{}}
+	sc.antiGroups = append(sc.antiGroups, g)
+	return g
+}
+
+// antiGroupCount adds sign to g's count on ni; a group left with no pod goes.
+func (sc *Scheduler) antiGroupCount(g *antiGroup, ni *nodeInfo, sign int32) {
+	if c := g.byNode[ni] + sign; c > 0 {
+		g.byNode[ni] = c
+		return
+	}
+	delete(g.byNode, ni)
+	if len(g.byNode) == 0 {
+		if i := slices.Index(sc.antiGroups, g); i >= 0 {
+			sc.antiGroups = slices.Delete(sc.antiGroups, i, i+1)
+		}
+	}
+}
+
+// samePodTerms reports whether two lists of terms are the same, topology keys
+// included; the replicas of a template share theirs, which the first test finds.
+func samePodTerms(a, b []apiserver.PodAffinityTerm) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) > 0 && &a[0] == &b[0] {
+		return true
+	}
+	for i := range a {
+		if a[i].TopologyKey != b[i].TopologyKey || !samePodTerm(&a[i], &b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // termTracker counts, per node, the bound pods (terminating ones included) one of a
@@ -161,8 +221,22 @@ type antiFilter struct {
 }
 
 type antiDomains struct {
+	key       string
 	topo      *keyTopo
 	forbidden []bool // by value id
+}
+
+// existingFor returns the domains of topology key for existing pods' terms, added
+// when the key is new to f.
+func (f *antiFilter) existingFor(sc *Scheduler, key string) *antiDomains {
+	for i := range f.existing {
+		if f.existing[i].key == key {
+			return &f.existing[i]
+		}
+	}
+	topo := sc.topoFor(key)
+	f.existing = append(f.existing, antiDomains{key: key, topo: topo, forbidden: make([]bool, len(topo.names))})
+	return &f.existing[len(f.existing)-1]
 }
 
 // interPreFilter computes p's state; nil when InterPodAffinity's filter has nothing
@@ -185,27 +259,21 @@ func (sc *Scheduler) interPreFilter(p *apiserver.Pod) *antiFilter {
 		}
 		f.own = append(f.own, d)
 	}
-	if len(sc.antiPods) > 0 {
+	if len(sc.antiGroups) > 0 {
 		nsl := nsLabelsOf(p.Namespace)
-		byKey := map[string]int{}
-		for _, e := range sc.antiPods { // map order: marks only
-			if e.ni.node == nil {
-				continue
-			}
-			for i := range e.terms {
-				t := &e.terms[i]
-				if !termMatches(t, e.ns, p.Namespace, p.Labels, nsl) {
+		for _, g := range sc.antiGroups {
+			for i := range g.terms {
+				t := &g.terms[i]
+				if !termMatches(t, g.ns, p.Namespace, p.Labels, nsl) {
 					continue
 				}
-				j, ok := byKey[t.TopologyKey]
-				if !ok {
-					j = len(f.existing)
-					byKey[t.TopologyKey] = j
-					topo := sc.topoFor(t.TopologyKey)
-					f.existing = append(f.existing, antiDomains{topo: topo, forbidden: make([]bool, len(topo.names))})
-				}
-				if id := f.existing[j].topo.ids[e.ni.idx]; id >= 0 {
-					f.existing[j].forbidden[id] = true
+				d := f.existingFor(sc, t.TopologyKey)
+				for ni := range g.byNode { // map order: marks only
+					if ni.node != nil {
+						if id := d.topo.ids[ni.idx]; id >= 0 {
+							d.forbidden[id] = true
+						}
+					}
 				}
 			}
 		}

@@ -246,9 +246,11 @@ type Scheduler struct {
 	nodesGen uint64
 	// required inter-pod anti-affinity (interpod.go): anti is the filter state of the
 	// cycle's pod (nil: none), antiPods the bound pods with such terms by key,
+	// antiGroups the same pods by namespace and terms, counted per node,
 	// termTrackers the counts of the pods the terms of scheduled pods match
 	anti         *antiFilter
 	antiPods     map[string]*antiPod
+	antiGroups   []*antiGroup
 	termTrackers []*termTracker
 
 	// The node tree (pkg/scheduler/backend/cache/node_tree.go): the cache lists nodes
@@ -357,7 +359,7 @@ func (sc *Scheduler) Start() {
 	sc.leftTimer, _ = e.NewTimer(sc.flushLeftover)
 	sc.spread, sc.spreadOn, sc.zoneOf, sc.zoneIDs, sc.zoneNames = map[uint64]*spreadOwner{}, false, nil, map[string]uint32{}, nil
 	sc.trackers, sc.keyTopos = nil, nil
-	sc.antiPods, sc.termTrackers = nil, nil
+	sc.antiPods, sc.antiGroups, sc.termTrackers = nil, nil, nil
 	sc.nodeInf = apiserver.NewInformer(sc.s.Nodes, sc.c, sc.cfg.WatchLatency)
 	sc.infos, sc.lastInfo = make(map[string]*nodeInfo, sc.nodeInf.Len()), nil
 	for _, n := range sc.nodeInf.List() {
