@@ -792,7 +792,9 @@ func NoReRegistrationWithoutRestart(res *scenario.Result) error {
 // (eviction.go canIgnorePDB: phase Succeeded, Failed or Pending, or a deletionTimestamp),
 // so an eviction of a pod someone had already deleted is not checked: one with an
 // earlier PodEvicted record, or one of a Deployment scaled down since it was created
-// (its ReplicaSet controller deletes pods without a record of its own). A pod the
+// (its ReplicaSet controller deletes pods without a record of its own), or created
+// after such a scale-down beyond the new count (a sync under way when the scale
+// came, its creations waiting for the controller's client tokens). A pod the
 // kubelet kills in a graceful node shutdown (PodEvicted, reason NodeShutdown) is not
 // deleted: it stays Running and Ready, counted healthy by the budget, until its
 // status says otherwise (its PodReady record). A restored pod is Ready from the start
@@ -826,11 +828,29 @@ func DrainsRespectPDB(res *scenario.Result) error {
 		ready[p], exists[p] = true, true
 	}
 	deleted := map[string]bool{} // pods whose deletion someone may have requested
+	shrunk := map[string]int32{} // "ns/name" of a Deployment → replicas after its last scale-down
 	for i := range res.Records() {
 		r := &res.Records()[i]
 		p := r.Str("pod")
 		switch r.Kind {
 		case "PodCreated":
+			for key, n := range shrunk {
+				if !strings.HasPrefix(p, key+"-") {
+					continue
+				}
+				// a pod a ReplicaSet sync already under way creates after the
+				// scale-down is surplus once the Deployment has its new count of
+				// pods not yet deleted: the next sync deletes one of them
+				live := int32(0)
+				for q := range exists {
+					if !deleted[q] && strings.HasPrefix(q, key+"-") {
+						live++
+					}
+				}
+				if live >= n {
+					deleted[p] = true
+				}
+			}
 			exists[p] = true
 		case "Action":
 			if r.Str("action") != "scale" {
@@ -841,13 +861,16 @@ func DrainsRespectPDB(res *scenario.Result) error {
 			if err != nil {
 				continue
 			}
+			_, key, _ := strings.Cut(target, "/") // namespace/name
 			if old, ok := replicas[target]; !ok || int32(n) < old {
-				_, key, _ := strings.Cut(target, "/") // namespace/name
 				for q := range exists {
 					if strings.HasPrefix(q, key+"-") {
 						deleted[q] = true
 					}
 				}
+				shrunk[key] = int32(n)
+			} else {
+				delete(shrunk, key)
 			}
 			replicas[target] = int32(n)
 		case "PodReady":

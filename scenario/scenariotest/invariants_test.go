@@ -1,6 +1,7 @@
 package scenariotest_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -251,6 +252,64 @@ spec:
 		}
 	}
 	require.Equal(t, 1, evicted, "the Pending replica is evicted")
+	require.NoError(t, scenariotest.DrainsRespectPDB(res))
+}
+
+// A Deployment of 2 scaled to 0 at once, its ReplicaSet controller's client at 0.5
+// requests a second with a burst of 1: the sync under way creates the second pod at
+// 4 s, after the scale-down, and the next sync deletes it (terminating from 8 s, gone
+// at 38 s). The drain's retry at 11 s evicts it without consulting the budget, as the
+// API server does for a pod with a deletionTimestamp (eviction.go canIgnorePDB).
+// DrainsRespectPDB exempted only the pods that existed at the scale-down and reported
+// the budget broken (found by TestPropertyInvariantsRateLimited).
+func TestDrainsRespectPDBPodCreatedAfterScaleDown(t *testing.T) {
+	const text = `apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: created-after-scale-down}
+spec:
+  duration: 60s
+  kubernetesVersion: "1.31"
+  controllerManager: {kubeAPIQPS: 0.5, kubeAPIBurst: 1}
+  nodes:
+    - {name: node-0}
+  objects:
+    - apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web-0, namespace: default}
+      spec:
+        replicas: 2
+        selector: {matchLabels: {app: web-0}}
+        template:
+          metadata: {labels: {app: web-0}}
+          spec:
+            containers: [{name: app, image: nginx}]
+    - apiVersion: policy/v1
+      kind: PodDisruptionBudget
+      metadata: {name: web-0, namespace: default}
+      spec:
+        minAvailable: 1
+        selector: {matchLabels: {app: web-0}}
+  events:
+    - at: 0s
+      scale: {deployment: default/web-0, replicas: 0}
+    - at: 6s
+      drain: {node: node-0, timeout: 0s}
+`
+	sc, err := scenario.Parse("created-after-scale-down.yaml", []byte(text))
+	require.NoError(t, err)
+	res, err := scenario.Run(sc, scenario.RunOptions{})
+	require.NoError(t, err)
+	var created, evicted []string
+	for _, r := range res.Records() {
+		switch {
+		case r.Kind == "PodCreated":
+			created = append(created, fmt.Sprintf("%s@%s", r.Str("pod"), r.T))
+		case r.Kind == "PodEvicted" && r.Str("reason") == "Drain":
+			evicted = append(evicted, fmt.Sprintf("%s@%s", r.Str("pod"), r.T))
+		}
+	}
+	require.Len(t, created, 2, "both pods are created, the second after the scale-down")
+	require.Len(t, evicted, 2, "the drain evicts both: the unstarted one at once, the terminating one on a retry")
 	require.NoError(t, scenariotest.DrainsRespectPDB(res))
 }
 
