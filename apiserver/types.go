@@ -374,7 +374,11 @@ func (s *PodSelector) clone() *PodSelector {
 	if s == nil {
 		return nil
 	}
-	return &PodSelector{MatchLabels: copyMap(s.MatchLabels), MatchExpressions: slices.Clone(s.MatchExpressions)}
+	c := &PodSelector{MatchLabels: copyMap(s.MatchLabels), MatchExpressions: slices.Clone(s.MatchExpressions)}
+	for i := range c.MatchExpressions {
+		c.MatchExpressions[i].Values = slices.Clone(c.MatchExpressions[i].Values)
+	}
+	return c
 }
 
 // Priorities of the two system priority classes (scheduling.k8s.io).
@@ -407,7 +411,12 @@ type PodSpec struct {
 	// scheduler's InterPodAffinity filter keeps the pod out of the topology domains of
 	// the pods a term matches, and, once it is bound, keeps out of its domain the
 	// pods one of its terms matches.
-	RequiredPodAntiAffinity       []PodAffinityTerm
+	RequiredPodAntiAffinity []PodAffinityTerm
+	// RequiredPodAffinity is
+	// affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution: the
+	// scheduler's InterPodAffinity filter keeps the pod to the topology domains of
+	// the pods that every term matches (a bound pod's terms bind no other pod).
+	RequiredPodAffinity           []PodAffinityTerm
 	PriorityClassName             string
 	Priority                      int32
 	TerminationGracePeriodSeconds int64
@@ -421,6 +430,17 @@ type PodSpec struct {
 	ReadinessProbePeriod time.Duration
 }
 
+// clonePodTerms returns a copy of terms that shares nothing mutable with them.
+func clonePodTerms(terms []PodAffinityTerm) []PodAffinityTerm {
+	c := slices.Clone(terms)
+	for i := range c {
+		t := &c[i]
+		t.Selector, t.NamespaceSelector = t.Selector.clone(), t.NamespaceSelector.clone()
+		t.Namespaces = slices.Clone(t.Namespaces)
+	}
+	return c
+}
+
 // DeepCopy returns a copy that shares nothing mutable with s (nil for nil).
 func (s *PodSpec) DeepCopy() *PodSpec {
 	if s == nil {
@@ -432,18 +452,12 @@ func (s *PodSpec) DeepCopy() *PodSpec {
 	c.RequiredNodeAffinity = slices.Clone(s.RequiredNodeAffinity)
 	c.PreferredNodeAffinity = slices.Clone(s.PreferredNodeAffinity)
 	c.TopologySpreadConstraints = slices.Clone(s.TopologySpreadConstraints)
-	c.RequiredPodAntiAffinity = slices.Clone(s.RequiredPodAntiAffinity)
-	for i := range c.RequiredPodAntiAffinity {
-		t := &c.RequiredPodAntiAffinity[i]
-		t.Selector, t.NamespaceSelector = t.Selector.clone(), t.NamespaceSelector.clone()
-		t.Namespaces = slices.Clone(t.Namespaces)
-	}
+	c.RequiredPodAntiAffinity = clonePodTerms(s.RequiredPodAntiAffinity)
+	c.RequiredPodAffinity = clonePodTerms(s.RequiredPodAffinity)
 	for i := range c.TopologySpreadConstraints {
 		t := &c.TopologySpreadConstraints[i]
 		t.MatchLabelKeys = slices.Clone(t.MatchLabelKeys)
-		if t.Selector != nil {
-			t.Selector = &PodSelector{MatchLabels: copyMap(t.Selector.MatchLabels), MatchExpressions: slices.Clone(t.Selector.MatchExpressions)}
-		}
+		t.Selector = t.Selector.clone()
 	}
 	return &c
 }

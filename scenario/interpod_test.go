@@ -89,3 +89,84 @@ spec:
 		})
 	}
 }
+
+// A required affinity term as written in a manifest reaches the scheduler with its
+// defaults intact, as TestAntiAffinityTermDefaultsFromYAML for anti-affinity: one
+// node runs a pod app=x in namespace other; the pod p of default (labels app=p)
+// with the term binds when the term matches x, and when nothing matches anywhere
+// but p matches its own term (the self-match exception); otherwise it stays Pending.
+func TestAffinityTermDefaultsFromYAML(t *testing.T) {
+	const file = `apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: affinity-terms}
+spec:
+  duration: 30s
+  nodes:
+    - {name: n1}
+  objects:
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: x, namespace: other, labels: {app: x}}
+      spec:
+        nodeName: n1
+        containers: [{name: c, image: nginx}]
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: p, namespace: default, labels: {app: p}}
+      spec:
+        containers: [{name: c, image: nginx}]
+        affinity:
+          podAffinity:
+            requiredDuringSchedulingIgnoredDuringExecution:
+              - topologyKey: kubernetes.io/hostname
+%s
+`
+	for _, tc := range []struct {
+		term  string
+		bound bool
+	}{
+		{"", false},                 // no labelSelector: matches no pod, p included
+		{"labelSelector: {}", true}, // every pod of default: none bound, p itself
+		{"labelSelector: {matchLabels: {app: x}}", false},
+		{"labelSelector: {matchLabels: {app: x}}\nnamespaces: [other]", true},
+		{"labelSelector: {matchLabels: {app: p}}\nnamespaces: [other]", false}, // p is not in other
+		{"labelSelector: {matchLabels: {app: p}}", true},                       // self-match
+		{"labelSelector: {}\nnamespaceSelector: {}", true},
+		{"labelSelector: {matchLabels: {app: x}}\nnamespaceSelector: {matchLabels: {kubernetes.io/metadata.name: other}}", true},
+		{"labelSelector: {}\nnamespaceSelector: {matchLabels: {team: a}}", false},
+		{"labelSelector: {}\ntopologyKey: topology.kubernetes.io/zone", false}, // n1 has no zone
+	} {
+		t.Run(tc.term, func(t *testing.T) {
+			var lines string
+			if tc.term != "" {
+				for _, l := range strings.Split(tc.term, "\n") {
+					lines += "                " + l + "\n"
+				}
+			}
+			text := fmt.Sprintf(file, lines)
+			if strings.Contains(tc.term, "topologyKey") {
+				text = strings.Replace(text, "              - topologyKey: kubernetes.io/hostname\n", "              -\n", 1)
+			}
+			sc, err := scenario.Parse("affinity-terms.yaml", []byte(text))
+			require.NoError(t, err)
+			res, err := scenario.Run(sc, scenario.RunOptions{})
+			require.NoError(t, err)
+			bound, msg := false, ""
+			for _, r := range res.Records() {
+				if r.Str("pod") != "default/p" {
+					continue
+				}
+				switch r.Kind {
+				case "PodScheduled":
+					bound = true
+				case "FailedScheduling":
+					msg = r.Str("message")
+				}
+			}
+			require.Equal(t, tc.bound, bound, "last FailedScheduling: %q", msg)
+			if !tc.bound {
+				require.Equal(t, "0/1 nodes are available: 1 node(s) didn't match pod affinity rules.", msg)
+			}
+		})
+	}
+}

@@ -104,13 +104,26 @@ func convertSpread(in []corev1.TopologySpreadConstraint) []apiserver.TopologySpr
 }
 
 // convertPodAnti converts affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution
-// (the loader rejects the other inter-pod affinity fields).
+// (the loader rejects the preferred terms).
 func convertPodAnti(a *corev1.Affinity) []apiserver.PodAffinityTerm {
 	if a == nil || a.PodAntiAffinity == nil {
 		return nil
 	}
+	return convertPodTerms(a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution)
+}
+
+// convertPodAffinity converts affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution
+// (the loader rejects the preferred terms).
+func convertPodAffinity(a *corev1.Affinity) []apiserver.PodAffinityTerm {
+	if a == nil || a.PodAffinity == nil {
+		return nil
+	}
+	return convertPodTerms(a.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution)
+}
+
+func convertPodTerms(terms []corev1.PodAffinityTerm) []apiserver.PodAffinityTerm {
 	var out []apiserver.PodAffinityTerm
-	for _, t := range a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution {
+	for _, t := range terms {
 		out = append(out, apiserver.PodAffinityTerm{Selector: convertPodSelector(t.LabelSelector),
 			Namespaces: append([]string(nil), t.Namespaces...), NamespaceSelector: convertPodSelector(t.NamespaceSelector),
 			TopologyKey: t.TopologyKey})
@@ -140,6 +153,7 @@ func podFromSpec(meta apiserver.ObjectMeta, ps *corev1.PodSpec) *apiserver.Pod {
 		PreferredNodeAffinity:         convertPreferred(ps.Affinity),
 		TopologySpreadConstraints:     convertSpread(ps.TopologySpreadConstraints),
 		RequiredPodAntiAffinity:       convertPodAnti(ps.Affinity),
+		RequiredPodAffinity:           convertPodAffinity(ps.Affinity),
 		PriorityClassName:             ps.PriorityClassName,
 		TerminationGracePeriodSeconds: defaultGracePeriod,
 		HostNetwork:                   ps.HostNetwork,

@@ -49,6 +49,7 @@ const (
 	failResources
 	failSpread       // PodTopologySpread: the skew would exceed maxSkew
 	failSpreadLabel  // PodTopologySpread: the node lacks a constraint's topology key
+	failPodAffinity  // InterPodAffinity: the pod's own required affinity
 	failAntiAffinity // InterPodAffinity: the pod's own anti-affinity
 	failExistingAnti // InterPodAffinity: a bound pod's anti-affinity
 )
@@ -346,8 +347,8 @@ type fitCounts struct {
 	absent int
 	// spread, spreadLabel: PodTopologySpread's two reasons
 	spread, spreadLabel int
-	// anti, existingAnti: InterPodAffinity's two modelled reasons
-	anti, existingAnti int
+	// podAffinity, anti, existingAnti: InterPodAffinity's three modelled reasons
+	podAffinity, anti, existingAnti int
 }
 
 type taintCount struct {
@@ -373,6 +374,8 @@ func (c *fitCounts) add(r filterResult, d int) {
 		c.spread += d
 	case failSpreadLabel:
 		c.spreadLabel += d
+	case failPodAffinity:
+		c.podAffinity += d
 	case failAntiAffinity:
 		c.anti += d
 	case failExistingAnti:
@@ -409,7 +412,7 @@ func (c *fitCounts) rejectors() uint8 {
 	if c.spread > 0 || c.spreadLabel > 0 {
 		r |= rejSpread
 	}
-	if c.anti > 0 || c.existingAnti > 0 {
+	if c.podAffinity > 0 || c.anti > 0 || c.existingAnti > 0 {
 		r |= rejInterPod
 	}
 	return r
@@ -449,6 +452,7 @@ func (c *fitCounts) message(total int, genericTaint bool) string {
 	add(c.memory, "Insufficient memory")
 	add(c.spread, ErrReasonConstraintsNotMatch)
 	add(c.spreadLabel, ErrReasonNodeLabelNotMatch)
+	add(c.podAffinity, ErrReasonAffinityRulesNotMatch)
 	add(c.anti, ErrReasonAntiAffinityRulesNotMatch)
 	add(c.existingAnti, ErrReasonExistingAntiAffinityRulesNotMatch)
 	sort.Strings(parts)

@@ -39,6 +39,7 @@ import (
 
 // Reasons of InterPodAffinity's filter (filtering.go).
 const (
+	ErrReasonAffinityRulesNotMatch             = "node(s) didn't match pod affinity rules"
 	ErrReasonAntiAffinityRulesNotMatch         = "node(s) didn't match pod anti-affinity rules"
 	ErrReasonExistingAntiAffinityRulesNotMatch = "node(s) didn't satisfy existing pods anti-affinity rules"
 )
@@ -159,13 +160,16 @@ func samePodTerms(a, b []apiserver.PodAffinityTerm) bool {
 	return true
 }
 
-// termTracker counts, per node, the bound pods (terminating ones included) one of a
-// pod's own terms matches. The replicas of a template share their terms, so a
-// tracker serves every replica's cycle; it is made by one walk of the cache when a
-// pod first needs it and kept by every change the cache applies, as spreadTracker.
+// termTracker counts, per node, the bound pods (terminating ones included) that
+// every one of terms matches: one term of a pod's own anti-affinity, or all its
+// affinity terms at once (upstream counts a pod for a pod's affinity only when it
+// matches every term). The replicas of a template share their terms, so a tracker
+// serves every replica's cycle; it is made by one walk of the cache when a pod
+// first needs it and kept by every change the cache applies, as spreadTracker.
 type termTracker struct {
 	owner  string
-	term   apiserver.PodAffinityTerm
+	terms  []apiserver.PodAffinityTerm
+	nsSel  bool // some term has a namespaceSelector
 	byNode map[*nodeInfo]int32
 }
 
@@ -173,11 +177,13 @@ func (t *termTracker) add(a podAcct, ni *nodeInfo, sign int32) {
 	// a namespace's labels only matter to a namespaceSelector: without one, a pod's
 	// add or delete allocates nothing here
 	var nsl map[string]string
-	if t.term.NamespaceSelector != nil {
+	if t.nsSel {
 		nsl = nsLabelsOf(a.ns)
 	}
-	if !termMatches(&t.term, t.owner, a.ns, a.labels, nsl) {
-		return
+	for i := range t.terms {
+		if !termMatches(&t.terms[i], t.owner, a.ns, a.labels, nsl) {
+			return
+		}
 	}
 	if c := t.byNode[ni] + sign; c != 0 {
 		t.byNode[ni] = c
@@ -186,14 +192,18 @@ func (t *termTracker) add(a podAcct, ni *nodeInfo, sign int32) {
 	}
 }
 
-// termTrackerFor returns the tracker of term t of a pod of namespace owner.
-func (sc *Scheduler) termTrackerFor(owner string, t *apiserver.PodAffinityTerm) *termTracker {
+// termTrackerFor returns the tracker of the pods every one of terms (of a pod of
+// namespace owner) matches.
+func (sc *Scheduler) termTrackerFor(owner string, terms []apiserver.PodAffinityTerm) *termTracker {
 	for _, tr := range sc.termTrackers {
-		if tr.owner == owner && samePodTerm(&tr.term, t) {
+		if tr.owner == owner && slices.EqualFunc(tr.terms, terms, func(a, b apiserver.PodAffinityTerm) bool { return samePodTerm(&a, &b) }) {
 			return tr
 		}
 	}
-	tr := &termTracker{owner: owner, term: *t, byNode: map[*nodeInfo]int32{}}
+	tr := &termTracker{owner: owner, terms: terms, byNode: map[*nodeInfo]int32{}}
+	for i := range terms {
+		tr.nsSel = tr.nsSel || terms[i].NamespaceSelector != nil
+	}
 	sc.eachCounted(func(a podAcct) { tr.add(a, sc.info(a.node), 1) })
 	sc.termTrackers = append(sc.termTrackers, tr)
 	return tr
@@ -211,19 +221,25 @@ func sameSel(a, b *apiserver.PodSelector) bool {
 	return a == b || maps.Equal(a.MatchLabels, b.MatchLabels) && slices.EqualFunc(a.MatchExpressions, b.MatchExpressions, sameRequirement)
 }
 
-// antiFilter is InterPodAffinity's PreFilter state for the anti-affinity it models:
-// per own term, the topology values (by id in the term's keyTopo) holding a pod it
-// matches; per topology key of an existing pod's term that matches the pod, the
-// values whose nodes it keeps the pod off.
+// antiFilter is InterPodAffinity's PreFilter state for what it models: per own
+// affinity term, the topology values (by id in the term's keyTopo) holding a pod
+// every affinity term matches, whether no such pod runs on a node with any of the
+// terms' keys (affNone) and whether the pod matches its own terms (affSelf); per
+// own anti-affinity term, the values holding a pod it matches; per topology key of
+// an existing pod's term that matches the pod, the values whose nodes it keeps the
+// pod off.
 type antiFilter struct {
+	aff      []antiDomains
+	affNone  bool
+	affSelf  bool
 	own      []antiDomains
 	existing []antiDomains
 }
 
 type antiDomains struct {
-	key       string
-	topo      *keyTopo
-	forbidden []bool // by value id
+	key    string
+	topo   *keyTopo
+	marked []bool // by value id: holding a pod the term matches (own terms) or kept off (existing pods' terms)
 }
 
 // existingFor returns the domains of topology key for existing pods' terms, added
@@ -235,25 +251,45 @@ func (f *antiFilter) existingFor(sc *Scheduler, key string) *antiDomains {
 		}
 	}
 	topo := sc.topoFor(key)
-	f.existing = append(f.existing, antiDomains{key: key, topo: topo, forbidden: make([]bool, len(topo.names))})
+	f.existing = append(f.existing, antiDomains{key: key, topo: topo, marked: make([]bool, len(topo.names))})
 	return &f.existing[len(f.existing)-1]
 }
 
 // interPreFilter computes p's state; nil when InterPodAffinity's filter has nothing
 // to say (no own term, and no bound pod's term matches p: upstream's Skip).
 func (sc *Scheduler) interPreFilter(p *apiserver.Pod) *antiFilter {
-	if len(p.RequiredPodAntiAffinity) == 0 && len(sc.antiPods) == 0 {
+	if len(p.RequiredPodAntiAffinity) == 0 && len(p.RequiredPodAffinity) == 0 && len(sc.antiPods) == 0 {
 		return nil
 	}
 	f := &antiFilter{}
+	if terms := p.RequiredPodAffinity; len(terms) > 0 {
+		f.affNone, f.affSelf = true, true
+		nsl := nsLabelsOf(p.Namespace)
+		for i := range terms {
+			f.affSelf = f.affSelf && termMatches(&terms[i], p.Namespace, p.Namespace, p.Labels, nsl)
+			topo := sc.topoFor(terms[i].TopologyKey)
+			f.aff = append(f.aff, antiDomains{key: terms[i].TopologyKey, topo: topo, marked: make([]bool, len(topo.names))})
+		}
+		for ni := range sc.termTrackerFor(p.Namespace, terms).byNode { // map order: marks only
+			if ni.node == nil {
+				continue
+			}
+			for i := range f.aff {
+				if id := f.aff[i].topo.ids[ni.idx]; id >= 0 {
+					f.aff[i].marked[id] = true
+					f.affNone = false
+				}
+			}
+		}
+	}
 	for i := range p.RequiredPodAntiAffinity {
 		t := &p.RequiredPodAntiAffinity[i]
 		d := antiDomains{topo: sc.topoFor(t.TopologyKey)}
-		d.forbidden = make([]bool, len(d.topo.names))
-		for ni := range sc.termTrackerFor(p.Namespace, t).byNode { // map order: marks only
+		d.marked = make([]bool, len(d.topo.names))
+		for ni := range sc.termTrackerFor(p.Namespace, p.RequiredPodAntiAffinity[i:i+1]).byNode { // map order: marks only
 			if ni.node != nil {
 				if id := d.topo.ids[ni.idx]; id >= 0 {
-					d.forbidden[id] = true
+					d.marked[id] = true
 				}
 			}
 		}
@@ -271,7 +307,7 @@ func (sc *Scheduler) interPreFilter(p *apiserver.Pod) *antiFilter {
 				for ni := range g.byNode { // map order: marks only
 					if ni.node != nil {
 						if id := d.topo.ids[ni.idx]; id >= 0 {
-							d.forbidden[id] = true
+							d.marked[id] = true
 						}
 					}
 				}
@@ -279,7 +315,7 @@ func (sc *Scheduler) interPreFilter(p *apiserver.Pod) *antiFilter {
 		}
 		// keys in the order of first match: the verdict is the same in any order
 	}
-	if len(f.own) == 0 && len(f.existing) == 0 {
+	if len(f.aff) == 0 && len(f.own) == 0 && len(f.existing) == 0 {
 		return nil
 	}
 	return f
@@ -287,18 +323,36 @@ func (sc *Scheduler) interPreFilter(p *apiserver.Pod) *antiFilter {
 
 // verdict is InterPodAffinity's Filter on node ni for the pod f was computed for.
 func (f *antiFilter) verdict(ni *nodeInfo) failCode {
+	if len(f.aff) > 0 {
+		// every term's key on the node, and a matching pod in each of its domains;
+		// or, while no pod matches anywhere, a pod that matches its own terms
+		inAll := true
+		for i := range f.aff {
+			id := f.aff[i].topo.ids[ni.idx]
+			if id < 0 {
+				return failPodAffinity
+			}
+			inAll = inAll && f.aff[i].marked[id]
+		}
+		if !inAll && !(f.affNone && f.affSelf) {
+			return failPodAffinity
+		}
+	}
 	for i := range f.own {
-		if id := f.own[i].topo.ids[ni.idx]; id >= 0 && f.own[i].forbidden[id] {
+		if id := f.own[i].topo.ids[ni.idx]; id >= 0 && f.own[i].marked[id] {
 			return failAntiAffinity
 		}
 	}
 	for i := range f.existing {
-		if id := f.existing[i].topo.ids[ni.idx]; id >= 0 && f.existing[i].forbidden[id] {
+		if id := f.existing[i].topo.ids[ni.idx]; id >= 0 && f.existing[i].marked[id] {
 			return failExistingAnti
 		}
 	}
 	return fitOK
 }
+
+// hasPodAffinity reports whether p has required affinity terms of its own.
+func hasPodAffinity(p *apiserver.Pod) bool { return len(p.RequiredPodAffinity) > 0 }
 
 // hasPodAnti reports whether p has required anti-affinity terms of its own.
 func hasPodAnti(p *apiserver.Pod) bool { return len(p.RequiredPodAntiAffinity) > 0 }

@@ -17,20 +17,20 @@ import (
 )
 
 // A literal transcription of kube-scheduler's InterPodAffinity PreFilter and Filter
-// for required pod anti-affinity (pkg/scheduler/framework/plugins/interpodaffinity/
+// for required pod affinity and anti-affinity (pkg/scheduler/framework/plugins/interpodaffinity/
 // filtering.go and plugin.go's mergeAffinityTermNamespacesIfNotEmpty and
 // GetNamespaceLabelsSnapshot, v1.33.0; AffinityTerm.Matches, newAffinityTerm and
 // getNamespacesFromPodAffinityTerm of pkg/scheduler/framework/types.go), on plain
 // data: nodes (name, labels), the pods of the scheduler's snapshot (namespace,
-// labels, node, terminating, required anti-affinity terms), the namespaces that
-// exist with their labels, the pod to schedule. The selectors are apimachinery's own
-// (metav1.LabelSelectorAsSelector, labels). The pod has no required affinity terms
-// (the loader rejects them), so the affinity half of Filter is left out: with no
-// terms it passes every node.
+// labels, node, terminating, required affinity and anti-affinity terms), the
+// namespaces that exist with their labels, the pod to schedule. The selectors are
+// apimachinery's own (metav1.LabelSelectorAsSelector, labels).
 //
 // v1.31.0 is the same code but for merging per-node maps instead of lists. v1.37.2
 // is the same with its InterPodAffinityHostnameFastPath gate at its default (alpha,
-// off); the fast path is not transcribed.
+// off): its Filter calls nodeTopologyMatchesAffinity, whose body is 1.33's
+// satisfyPodAffinity (satisfiesSelfAffinityCheck reduces to
+// podMatchesAllAffinityTerms with the gate off); the fast path is not transcribed.
 
 // upAntiTerm is a v1.PodAffinityTerm (without matchLabelKeys and
 // mismatchLabelKeys, which the loader rejects).
@@ -48,6 +48,7 @@ type upAPod struct {
 	Node        string
 	Terminating bool
 	AntiTerms   []upAntiTerm // affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution
+	AffTerms    []upAntiTerm // affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution
 }
 
 type upNamespace struct {
@@ -66,6 +67,7 @@ type upANodeInfo struct {
 
 type upPodInfo struct {
 	Pod                       *upAPod
+	RequiredAffinityTerms     []upAffinityTerm
 	RequiredAntiAffinityTerms []upAffinityTerm
 }
 
@@ -130,11 +132,12 @@ func upGetNamespacesFromPodAffinityTerm(pod *upAPod, podAffinityTerm *upAntiTerm
 	return names
 }
 
-// NewPodInfo's share: the pod's required anti-affinity terms (a parse error leaves
-// them out, as NewPodInfo aggregates it; valid terms have none).
+// NewPodInfo's share: the pod's required affinity and anti-affinity terms (a parse
+// error leaves them out, as NewPodInfo aggregates it; valid terms have none).
 func upNewPodInfo(pod *upAPod) upPodInfo {
+	affTerms, _ := upGetAffinityTerms(pod, pod.AffTerms)
 	terms, _ := upGetAffinityTerms(pod, pod.AntiTerms)
-	return upPodInfo{Pod: pod, RequiredAntiAffinityTerms: terms}
+	return upPodInfo{Pod: pod, RequiredAffinityTerms: affTerms, RequiredAntiAffinityTerms: terms}
 }
 
 // --- plugin.go ---
@@ -165,6 +168,7 @@ func upGetNamespaceLabelsSnapshot(ns string, nsLister []upNamespace) (nsLabels l
 // --- filtering.go ---
 
 const (
+	upErrReasonAffinityRulesNotMatch             = "node(s) didn't match pod affinity rules"
 	upErrReasonExistingAntiAffinityRulesNotMatch = "node(s) didn't satisfy existing pods anti-affinity rules"
 	upErrReasonAntiAffinityRulesNotMatch         = "node(s) didn't match pod anti-affinity rules"
 )
@@ -172,6 +176,8 @@ const (
 type upAntiPreFilterState struct {
 	// A map of topology pairs to the number of existing pods that has anti-affinity terms that match the "pod".
 	existingAntiAffinityCounts upTopologyToMatchedTermCount
+	// A map of topology pairs to the number of existing pods that match the affinity terms of the "pod".
+	affinityCounts upTopologyToMatchedTermCount
 	// A map of topology pairs to the number of existing pods that match the anti-affinity terms of the "pod".
 	antiAffinityCounts upTopologyToMatchedTermCount
 	// podInfo of the incoming pod.
@@ -195,6 +201,32 @@ func (m upTopologyToMatchedTermCount) update(node *upNode, tk string, value int6
 			delete(m, pair)
 		}
 	}
+}
+
+// updates the topologyToMatchedTermCount map with the specified value
+// for each affinity term if "targetPod" matches ALL terms.
+func (m upTopologyToMatchedTermCount) updateWithAffinityTerms(
+	terms []upAffinityTerm, pod *upAPod, node *upNode, value int64) {
+	if upPodMatchesAllAffinityTerms(terms, pod) {
+		for _, t := range terms {
+			m.update(node, t.TopologyKey, value)
+		}
+	}
+}
+
+// returns true IFF the given pod matches all the given terms.
+func upPodMatchesAllAffinityTerms(terms []upAffinityTerm, pod *upAPod) bool {
+	if len(terms) == 0 {
+		return false
+	}
+	for _, t := range terms {
+		// The incoming pod NamespaceSelector was merged into the Namespaces set, and so
+		// we are not explicitly passing in namespace labels.
+		if !t.Matches(pod, nil) {
+			return false
+		}
+	}
+	return true
 }
 
 // updates the topologyToMatchedTermCount map with the specified value
@@ -222,22 +254,28 @@ func upGetExistingAntiAffinityCounts(pod *upAPod, nsLabels labels.Set, nodes []u
 	return result
 }
 
-// finds existing Pods that match anti-affinity terms of the incoming pod's
-// (anti)affinity terms (the affinity half left out: no affinity terms).
-func upGetIncomingAntiAffinityCounts(podInfo upPodInfo, allNodes []upANodeInfo) upTopologyToMatchedTermCount {
+// finds existing Pods that match affinity terms of the incoming pod's (anti)affinity terms.
+// It returns a topologyToMatchedTermCount that are checked later by the affinity
+// predicate. With this topologyToMatchedTermCount available, the affinity predicate does not
+// need to check all the pods in the cluster.
+func upGetIncomingAffinityAntiAffinityCounts(podInfo upPodInfo, allNodes []upANodeInfo) (upTopologyToMatchedTermCount, upTopologyToMatchedTermCount) {
+	affinityCounts := make(upTopologyToMatchedTermCount)
 	antiAffinityCounts := make(upTopologyToMatchedTermCount)
-	if len(podInfo.RequiredAntiAffinityTerms) == 0 {
-		return antiAffinityCounts
+	if len(podInfo.RequiredAffinityTerms) == 0 && len(podInfo.RequiredAntiAffinityTerms) == 0 {
+		return affinityCounts, antiAffinityCounts
 	}
 	for _, nodeInfo := range allNodes {
 		node := nodeInfo.node
 		for _, existingPod := range nodeInfo.pods {
+			// Check affinity terms.
+			affinityCounts.updateWithAffinityTerms(podInfo.RequiredAffinityTerms, existingPod.Pod, node, 1)
+
 			// The incoming pod's terms have the namespaceSelector merged into the namespaces, and so
 			// here we don't lookup the existing pod's namespace labels, hence passing nil for nsLabels.
 			antiAffinityCounts.updateWithAntiAffinityTerms(podInfo.RequiredAntiAffinityTerms, existingPod.Pod, nil, node, 1)
 		}
 	}
-	return antiAffinityCounts
+	return affinityCounts, antiAffinityCounts
 }
 
 // upAntiPreFilter returns the state, or nil for Skip.
@@ -252,6 +290,11 @@ func upAntiPreFilter(pod *upAPod, allNodes []upANodeInfo, nsLister []upNamespace
 	s := &upAntiPreFilterState{}
 	s.podInfo = upNewPodInfo(pod)
 
+	for i := range s.podInfo.RequiredAffinityTerms {
+		if err := upMergeAffinityTermNamespacesIfNotEmpty(&s.podInfo.RequiredAffinityTerms[i], nsLister); err != nil {
+			panic(err)
+		}
+	}
 	for i := range s.podInfo.RequiredAntiAffinityTerms {
 		if err := upMergeAffinityTermNamespacesIfNotEmpty(&s.podInfo.RequiredAntiAffinityTerms[i], nsLister); err != nil {
 			panic(err)
@@ -260,9 +303,9 @@ func upAntiPreFilter(pod *upAPod, allNodes []upANodeInfo, nsLister []upNamespace
 	s.namespaceLabels = upGetNamespaceLabelsSnapshot(pod.Namespace, nsLister)
 
 	s.existingAntiAffinityCounts = upGetExistingAntiAffinityCounts(pod, s.namespaceLabels, nodesWithRequiredAntiAffinityPods)
-	s.antiAffinityCounts = upGetIncomingAntiAffinityCounts(s.podInfo, allNodes)
+	s.affinityCounts, s.antiAffinityCounts = upGetIncomingAffinityAntiAffinityCounts(s.podInfo, allNodes)
 
-	if len(s.existingAntiAffinityCounts) == 0 && len(s.podInfo.RequiredAntiAffinityTerms) == 0 {
+	if len(s.existingAntiAffinityCounts) == 0 && len(s.podInfo.RequiredAffinityTerms) == 0 && len(s.podInfo.RequiredAntiAffinityTerms) == 0 {
 		return nil // Skip
 	}
 	return s
@@ -299,10 +342,42 @@ func upSatisfyPodAntiAffinity(state *upAntiPreFilterState, node *upNode) bool {
 	return true
 }
 
+// Checks if the node satisfies the incoming pod's affinity rules.
+func upSatisfyPodAffinity(state *upAntiPreFilterState, node *upNode) bool {
+	podsExist := true
+	for _, term := range state.podInfo.RequiredAffinityTerms {
+		if topologyValue, ok := node.Labels[term.TopologyKey]; ok {
+			tp := upTopologyPair{key: term.TopologyKey, value: topologyValue}
+			if state.affinityCounts[tp] <= 0 {
+				podsExist = false
+			}
+		} else {
+			// All topology labels must exist on the node.
+			return false
+		}
+	}
+
+	if !podsExist {
+		// This pod may be the first pod in a series that have affinity to themselves. In order
+		// to not leave such pods in pending state forever, we check that if no other pod
+		// in the cluster matches the namespace and selector of this pod, the pod matches
+		// its own terms, and the node has all the requested topologies, then we allow the pod
+		// to pass the affinity check.
+		if len(state.affinityCounts) == 0 && upPodMatchesAllAffinityTerms(state.podInfo.RequiredAffinityTerms, state.podInfo.Pod) {
+			return true
+		}
+		return false
+	}
+	return true
+}
+
 // upAntiFilter is Filter (nil state: PreFilter's Skip, the plugin does not run).
 func upAntiFilter(state *upAntiPreFilterState, node *upNode) upStatus {
 	if state == nil {
 		return upStatus{}
+	}
+	if !upSatisfyPodAffinity(state, node) {
+		return upStatus{Code: upUnschedulableAndUnresolvable, Reason: upErrReasonAffinityRulesNotMatch}
 	}
 	if !upSatisfyPodAntiAffinity(state, node) {
 		return upStatus{Code: upUnschedulable, Reason: upErrReasonAntiAffinityRulesNotMatch}
@@ -321,7 +396,7 @@ func upAntiStatusFrom(t require.TestingT, code failCode) upStatus {
 	switch code {
 	case fitOK:
 		return upStatus{}
-	case failAntiAffinity, failExistingAnti:
+	case failPodAffinity, failAntiAffinity, failExistingAnti:
 	default:
 		return upStatus{Code: fmt.Sprintf("unexpected failCode %d", code)}
 	}
@@ -330,13 +405,18 @@ func upAntiStatusFrom(t require.TestingT, code failCode) upStatus {
 	msg := c.message(1, false)
 	const prefix, suffix = "0/1 nodes are available: 1 ", "."
 	require.True(t, len(msg) > len(prefix)+len(suffix) && msg[:len(prefix)] == prefix && msg[len(msg)-1:] == suffix, "message %q", msg)
-	return upStatus{Code: upUnschedulable, Reason: msg[len(prefix) : len(msg)-len(suffix)]}
+	st := upStatus{Code: upUnschedulable, Reason: msg[len(prefix) : len(msg)-len(suffix)]}
+	if code == failPodAffinity {
+		// nodesim has no preemption, for which alone the codes differ
+		st.Code = upUnschedulableAndUnresolvable
+	}
+	return st
 }
 
 // upAntiSnapshot is upstream's snapshot as the API server's store has it: every node
 // with the pods bound to it, terminal pods left out, pods bound to a node that does
 // not exist in no node's list.
-func upAntiSnapshot(s *apiserver.Server, terms map[string][]upAntiTerm) []upANodeInfo {
+func upAntiSnapshot(s *apiserver.Server, terms, affTerms map[string][]upAntiTerm) []upANodeInfo {
 	infos := map[string]*upANodeInfo{}
 	var names []string
 	s.Nodes.Each(func(n *apiserver.Node) {
@@ -349,7 +429,7 @@ func upAntiSnapshot(s *apiserver.Server, terms map[string][]upAntiTerm) []upANod
 			return
 		}
 		pi := upNewPodInfo(&upAPod{Namespace: p.Namespace, Labels: maps.Clone(p.Labels), Node: p.NodeName, Terminating: p.Deleting,
-			AntiTerms: terms[p.Key()]})
+			AntiTerms: terms[p.Key()], AffTerms: affTerms[p.Key()]})
 		ni.pods = append(ni.pods, pi)
 		if len(pi.Pod.AntiTerms) > 0 {
 			ni.podsWithRequiredAntiAffinity = append(ni.podsWithRequiredAntiAffinity, pi)
@@ -385,6 +465,9 @@ func convertAntiTerms(ts []upAntiTerm) []apiserver.PodAffinityTerm {
 
 type antiTally struct {
 	cases, checks, filtered, own, existing, mixed, terminatingMatched, nsSelector, assumed int
+	// the pending pod has affinity terms; some node fails them; the self-match
+	// exception lets some node pass; a bound pod's affinity terms match the pending pod
+	affinity, affFail, affSelf, boundAffMatches int
 }
 
 // interPreFilter(p).verdict equals a literal transcription of upstream's
@@ -425,6 +508,10 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 		share("filtered checks with nodes passing and failing", tally.mixed, tally.filtered, 20)
 		share("checks with a terminating pod a term matches", tally.terminatingMatched, tally.checks, 2)
 		share("checks with a namespaceSelector", tally.nsSelector, tally.checks, 10)
+		share("checks with affinity terms", tally.affinity, tally.checks, 30)
+		share("affinity checks with a node failing them", tally.affFail, tally.affinity, 30)
+		share("affinity checks passed by the self-match exception", tally.affSelf, tally.affinity, 5)
+		share("checks where a bound pod's affinity terms match the pod", tally.boundAffMatches, tally.checks, 5)
 	}()
 	rapid.Check(t, func(rt *rapid.T) {
 		tally.cases++
@@ -521,13 +608,18 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 			return ts
 		}
 
-		terms := map[string][]upAntiTerm{} // by pod key
+		terms := map[string][]upAntiTerm{}    // by pod key
+		affTerms := map[string][]upAntiTerm{} // by pod key
 		var podKeys []string
 		createPod := func(bound bool) {
 			ns, l := rapid.SampledFrom(nsNames[:2]).Draw(rt, "ns"), podLabels("pod")
 			var ts []upAntiTerm
 			if rapid.IntRange(0, 2).Draw(rt, "hasTerms") == 2 {
 				ts = drawTerms("terms", 1, 2)
+			}
+			var as []upAntiTerm
+			if rapid.IntRange(0, 4).Draw(rt, "hasAffTerms") == 4 {
+				as = drawTerms("affTerms", 1, 2)
 			}
 			node := ""
 			if bound {
@@ -538,11 +630,11 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 			}
 			name := fmt.Sprint("p", len(podKeys))
 			_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: ns, Name: name, Labels: l},
-				NodeName: node, PodSpec: &apiserver.PodSpec{RequiredPodAntiAffinity: convertAntiTerms(ts)}})
+				NodeName: node, PodSpec: &apiserver.PodSpec{RequiredPodAntiAffinity: convertAntiTerms(ts), RequiredPodAffinity: convertAntiTerms(as)}})
 			require.NoError(rt, err)
 			key := ns + "/" + name
 			podKeys = append(podKeys, key)
-			terms[key] = ts
+			terms[key], affTerms[key] = ts, as
 		}
 		for range rapid.IntRange(0, 20).Draw(rt, "pods") {
 			createPod(true)
@@ -554,17 +646,32 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 			}
 		}
 
+		// affinity terms in about half the cases; a label selector drawn from the
+		// pod's own labels now and then, so that the self-match exception is met
+		drawAff := func(label string, l map[string]string) []upAntiTerm {
+			if rapid.Bool().Draw(rt, label) {
+				return nil
+			}
+			ts := drawTerms(label+"Terms", 1, 2)
+			for i := range ts {
+				if len(l) > 0 && rapid.IntRange(0, 2).Draw(rt, label+"Self") == 2 {
+					ts[i].LabelSelector = &metav1.LabelSelector{MatchLabels: maps.Clone(l)}
+				}
+			}
+			return ts
+		}
 		pend := &upAPod{Namespace: rapid.SampledFrom(nsNames).Draw(rt, "pendingNs"), Labels: podLabels("pending"), AntiTerms: drawTerms("ownTerms", 0, 3)}
+		pend.AffTerms = drawAff("ownAff", pend.Labels)
 		pendingPod := func() *apiserver.Pod {
 			return &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: pend.Namespace, Name: "pending", Labels: maps.Clone(pend.Labels)},
-				PodSpec: &apiserver.PodSpec{RequiredPodAntiAffinity: convertAntiTerms(pend.AntiTerms)}}
+				PodSpec: &apiserver.PodSpec{RequiredPodAntiAffinity: convertAntiTerms(pend.AntiTerms), RequiredPodAffinity: convertAntiTerms(pend.AffTerms)}}
 		}
 		p := pendingPod()
 
 		check := func(when string) {
 			tally.checks++
 			sc := w.sched
-			infos := upAntiSnapshot(w.s, terms)
+			infos := upAntiSnapshot(w.s, terms, affTerms)
 			byName := map[string]*upNode{}
 			for _, ni := range infos {
 				byName[ni.node.Name] = ni.node
@@ -579,7 +686,7 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 			}
 			state := upAntiPreFilter(pend, infos, nsList)
 			f := sc.interPreFilter(q)
-			pass, own, existing := 0, 0, 0
+			pass, own, existing, aff := 0, 0, 0, 0
 			for _, ni := range sc.nodes {
 				want := upAntiFilter(state, byName[ni.name])
 				got := upStatus{}
@@ -592,6 +699,8 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 					pass++
 				case upErrReasonAntiAffinityRulesNotMatch:
 					own++
+				case upErrReasonAffinityRulesNotMatch:
+					aff++
 				default:
 					existing++
 				}
@@ -604,8 +713,17 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 				if existing > 0 {
 					tally.existing++
 				}
-				if pass > 0 && own+existing > 0 {
+				if pass > 0 && own+existing+aff > 0 {
 					tally.mixed++
+				}
+			}
+			if len(pend.AffTerms) > 0 {
+				tally.affinity++
+				if aff > 0 {
+					tally.affFail++
+				}
+				if pass > 0 && len(state.affinityCounts) == 0 {
+					tally.affSelf++
 				}
 			}
 			// what the terms exercised
@@ -622,6 +740,10 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 				for _, x := range ni.pods {
 					for _, t := range x.Pod.AntiTerms {
 						nsSel = nsSel || t.NamespaceSelector != nil
+					}
+					bt, _ := upGetAffinityTerms(x.Pod, x.Pod.AffTerms)
+					if upPodMatchesAllAffinityTerms(bt, pend) {
+						tally.boundAffMatches++
 					}
 					if !x.Pod.Terminating {
 						continue
@@ -657,6 +779,7 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 					pend.Namespace = rapid.SampledFrom(nsNames).Draw(rt, "pendingNs")
 				} else {
 					pend.Labels, pend.AntiTerms = podLabels("pendingRelabel"), drawTerms("ownTerms", 0, 3)
+					pend.AffTerms = drawAff("ownAff", pend.Labels)
 				}
 				p = pendingPod()
 			case 10:

@@ -426,12 +426,13 @@ func (sc *Scheduler) onAssignedPodDelete(q *apiserver.Pod, gone bool) {
 }
 
 // antiDeleteHint is InterPodAffinity's hint for the deletion of the bound pod q, for
-// a pod p it rejected (p has no required affinity: that is not modelled). The
-// hints match terms with no namespace labels (AffinityTerm.Matches(pod, nil)):
-// a non-empty namespaceSelector is read against none. Before the fix of
-// kubernetes#134393 (both false), q must match every term of p's, and a pod
-// without terms is never queued; after it, q matches some term of p's, or p
-// some term of q's.
+// a pod p it rejected (p's required affinity terms play no part: the hint asks only
+// about anti-affinity when a pod goes, 1.33 and 1.37 alike). The hints match
+// terms with no namespace labels (AffinityTerm.Matches(pod, nil)): a non-empty
+// namespaceSelector is read against none. Before the fix of kubernetes#134393
+// (both false), q must match every anti-affinity term of p's, and a pod without
+// such terms is never queued; after it, q matches some term of p's, or p some term
+// of q's.
 func antiDeleteHint(p, q *apiserver.Pod, both bool) bool {
 	if !both {
 		if len(p.RequiredPodAntiAffinity) == 0 {
@@ -458,16 +459,58 @@ func antiDeleteHint(p, q *apiserver.Pod, both bool) bool {
 }
 
 // onAssignedPodAdd is addPodToCache's AssignedPodAdd event for q, a pod newly bound
-// (or first seen bound): PodTopologySpread registers it, its hint queuing a pod of
-// q's namespace that one of its DoNotSchedule constraints' selectors matches q for.
-// Without hints (1.31, AssignedPodAdded) the pods it rejected in q's namespace move.
+// (or first seen bound). PodTopologySpread registers it, its hint queuing a pod of
+// q's namespace that one of its DoNotSchedule constraints' selectors matches q for;
+// InterPodAffinity too, its hint queuing a pod whose every required affinity term
+// matches q (isSchedulableAfterPodChange, 1.37's isSchedulableAfterAssignedPodChange;
+// the terms read no namespace labels). Without hints (1.31, AssignedPodAdded) the
+// queue first picks the pods rejected by PodTopologySpread in q's namespace and
+// those with a required affinity term that matches q, read with q's namespace
+// labels (getUnschedulablePodsWithCrossTopologyTerm), and of those moves the ones
+// either plugin rejected.
 func (sc *Scheduler) onAssignedPodAdd(q *apiserver.Pod) {
-	if sc.unschedBy[rejSpreadIndex] == 0 {
+	if sc.unschedBy[rejSpreadIndex] == 0 && sc.unschedBy[rejInterPodIndex] == 0 {
 		return
 	}
+	hints := sc.cfg.QueueingHints
 	sc.moveIf(func(qp *qpod) bool {
-		return qp.rej&rejSpread != 0 && qp.pod.Namespace == q.Namespace && (!sc.cfg.QueueingHints || spreadSelects(qp.pod, q))
+		p := qp.pod
+		if !hints {
+			if qp.rej&(rejSpread|rejInterPod) == 0 {
+				return false
+			}
+			return qp.rej&rejSpread != 0 && p.Namespace == q.Namespace || anyTermMatches(p.RequiredPodAffinity, p.Namespace, q, nsLabelsOf(q.Namespace))
+		}
+		if qp.rej&rejSpread != 0 && p.Namespace == q.Namespace && spreadSelects(p, q) {
+			return true
+		}
+		return qp.rej&rejInterPod != 0 && allTermsMatch(p.RequiredPodAffinity, p.Namespace, q)
 	})
+}
+
+// anyTermMatches reports whether one of terms (of a pod of namespace owner) matches
+// q, whose namespace has labels nsl.
+func anyTermMatches(terms []apiserver.PodAffinityTerm, owner string, q *apiserver.Pod, nsl map[string]string) bool {
+	for i := range terms {
+		if termMatches(&terms[i], owner, q.Namespace, q.Labels, nsl) {
+			return true
+		}
+	}
+	return false
+}
+
+// allTermsMatch is the hints' podMatchesAllAffinityTerms: there are terms, and
+// each (of a pod of namespace owner) matches q, read with no namespace labels.
+func allTermsMatch(terms []apiserver.PodAffinityTerm, owner string, q *apiserver.Pod) bool {
+	if len(terms) == 0 {
+		return false
+	}
+	for i := range terms {
+		if !termMatches(&terms[i], owner, q.Namespace, q.Labels, nil) {
+			return false
+		}
+	}
+	return true
 }
 
 // honorsTaints reports whether a DoNotSchedule constraint of p has nodeTaintsPolicy
@@ -629,7 +672,7 @@ func nodeHint(p *apiserver.Pod, rej uint8, o, n *apiserver.Node, cmpOps bool) bo
 	if rej&rejSpread != 0 && spreadNodeHint(p, o, n) {
 		return true
 	}
-	if rej&rejInterPod != 0 && antiNodeHint(p, o, n) {
+	if rej&rejInterPod != 0 && interNodeHint(p, o, n) {
 		return true
 	}
 	if rej&rejFit != 0 && insufficientResources(p, n.Allocatable, apiserver.Resources{}, 0) == 0 {
@@ -689,12 +732,27 @@ func preCheckForNode(p *apiserver.Pod, ni *nodeInfo, cmpOps bool) bool {
 	return !bad
 }
 
-// antiNodeHint is InterPodAffinity's isSchedulableAfterNodeChange for a pod without
-// required affinity (not modelled): a node added queues it if it has a required
-// anti-affinity term of its own; a node updated, if one of its terms' keys is gone
-// from the node or has another value. A pod without terms, rejected by the
-// existing pods' anti-affinity only, is not queued by a node event.
-func antiNodeHint(p *apiserver.Pod, o, n *apiserver.Node) bool {
+// interNodeHint is InterPodAffinity's isSchedulableAfterNodeChange: a node added
+// queues the pod if it has one of the pod's required affinity terms' keys, or the
+// pod has a required anti-affinity term; a node updated, if it gained an affinity
+// term's key or changed its value, or lost an anti-affinity term's key or changed
+// its value. A pod without terms, rejected by the existing pods' anti-affinity
+// only, is not queued by a node event.
+func interNodeHint(p *apiserver.Pod, o, n *apiserver.Node) bool {
+	for i := range p.RequiredPodAffinity {
+		k := p.RequiredPodAffinity[i].TopologyKey
+		nv, has := n.Labels[k]
+		if o == nil {
+			if has {
+				return true
+			}
+			continue
+		}
+		ov, had := o.Labels[k]
+		if has && (!had || ov != nv) {
+			return true
+		}
+	}
 	for i := range p.RequiredPodAntiAffinity {
 		if o == nil {
 			return true

@@ -956,10 +956,10 @@ func (sc *Scheduler) filterAll(p *apiserver.Pod, ni *nodeInfo, cmpOps bool) filt
 }
 
 // crossPod reports whether p is filtered against the other pods, which the no-fit
-// cache does not follow: it has DoNotSchedule spread constraints or required
-// anti-affinity terms of its own, or some bound pod has the latter.
+// cache does not follow: it has DoNotSchedule spread constraints, required
+// affinity or anti-affinity terms of its own, or some bound pod has the latter.
 func (sc *Scheduler) crossPod(p *apiserver.Pod) bool {
-	return hasHardSpread(p) || hasPodAnti(p) || len(sc.antiPods) > 0
+	return hasHardSpread(p) || hasPodAnti(p) || hasPodAffinity(p) || len(sc.antiPods) > 0
 }
 
 // hasHardSpread reports whether p has a DoNotSchedule topology spread constraint.

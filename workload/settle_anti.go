@@ -6,19 +6,21 @@ import (
 	"github.com/nodesim/nodesim/apiserver"
 )
 
-// A running start and required inter-pod anti-affinity: the round-robin of
-// settle.go does not follow it, so the replicas of a template with required
-// anti-affinity terms, and those that a term of a pod bound before the start (a
+// A running start and required inter-pod (anti-)affinity: the round-robin of
+// settle.go follows neither, so the replicas of a template with required affinity
+// or anti-affinity terms, and those that a term of a pod bound before the start (a
 // bare pod) or of a DaemonSet's pods matches, are not placed: they are restored
 // Pending, and the scheduler places them when the run starts, one at a time against
 // the pods bound so far, as it would have. DaemonSet pods are placed on every node
 // they should run on, terms or not, as nodesim's DaemonSet controller binds them
 // itself (nodeShouldRunDaemonPod does not read the terms; upstream's scheduler,
-// which binds them there, would run InterPodAffinity's filter on them).
+// which binds them there, would run InterPodAffinity's filter on them). A bound
+// pod's affinity terms keep no other pod anywhere, so only its anti-affinity terms
+// are read here.
 
 // leavesAnti reports whether the replicas of proto are left Pending.
 func (st *settler) leavesAnti(proto *apiserver.Pod) bool {
-	if hasPodAnti(proto) {
+	if hasPodAnti(proto) || hasPodAffinity(proto) {
 		return true
 	}
 	nsl := nsLabelsOf(proto.Namespace)

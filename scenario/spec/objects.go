@@ -42,8 +42,8 @@ var systemPriorities = map[string]int32{
 var unsupportedPodFields = []struct {
 	field, why, allowed string
 }{
-	{"affinity.podAffinity", "inter-pod affinity is not modelled by the scheduler (only required pod anti-affinity is)", "nodeSelector, nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution, podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
-	{"affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution", "only required inter-pod anti-affinity terms are modelled", "podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
+	{"affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution", "only required inter-pod affinity terms are modelled (InterPodAffinity's score is not)", "podAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
+	{"affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution", "only required inter-pod anti-affinity terms are modelled (InterPodAffinity's score is not)", "podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
 	{"schedulingGates", "scheduling gates are not modelled (nothing would remove them)", "leave it unset"},
 	{"readinessGates", "readiness gates are not modelled (nothing would set them)", "leave it unset"},
 	{"resourceClaims", "dynamic resource allocation is not modelled", "leave it unset"},
@@ -500,6 +500,9 @@ func (c *objCheck) podSpec(s *corev1.PodSpec, at string, template bool) {
 			}
 			c.nodeSelectorTerm(t.Preference, index(pat, i)+".preference")
 		}
+	}
+	if s.Affinity != nil && s.Affinity.PodAffinity != nil {
+		c.podAffinityTerms(s.Affinity.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution, at+".affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution")
 	}
 	if s.Affinity != nil && s.Affinity.PodAntiAffinity != nil {
 		c.podAffinityTerms(s.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution, at+".affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution")
