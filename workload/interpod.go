@@ -7,18 +7,23 @@ import (
 	"github.com/nodesim/nodesim/apiserver"
 )
 
-// Required inter-pod anti-affinity, as kube-scheduler's InterPodAffinity filter
-// applies it (pkg/scheduler/framework/plugins/interpodaffinity/filtering.go,
-// plugin.go; AffinityTerm.Matches; v1.31.0, v1.33.0, v1.37.2 alike for what is
-// modelled, 1.37's InterPodAffinityHostnameFastPath gate being alpha and off): a
-// node fails
+// Required inter-pod affinity and anti-affinity, as kube-scheduler's
+// InterPodAffinity filter applies them (pkg/scheduler/framework/plugins/
+// interpodaffinity/filtering.go, plugin.go; AffinityTerm.Matches; v1.31.0, v1.33.0,
+// v1.37.2 alike for what is modelled, 1.37's InterPodAffinityHostnameFastPath gate
+// being alpha and off): a node fails, in this order,
+//   - "node(s) didn't match pod affinity rules" when it lacks the topology key of
+//     one of the pod's own affinity terms, or, for one of them, no pod matching all
+//     of them runs on a node with the same value of the key; unless no such pod
+//     runs on a node with any of the keys and the pod matches all its terms itself;
 //   - "node(s) didn't match pod anti-affinity rules" when, for one of the pod's own
-//     terms, the node has the term's topology key and some pod the term matches
-//     runs on a node with the same value of it (a node without the key ignores the
-//     term);
+//     anti-affinity terms, the node has the term's topology key and some pod the
+//     term matches runs on a node with the same value of it (a node without the key
+//     ignores the term);
 //   - else "node(s) didn't satisfy existing pods anti-affinity rules" when a bound
-//     pod with a term that matches the incoming pod runs on a node whose value of
-//     the term's key the node shares.
+//     pod with an anti-affinity term that matches the incoming pod runs on a node
+//     whose value of the term's key the node shares (bound pods' affinity terms
+//     filter nothing).
 //
 // Pods count as upstream's NodeInfo holds them: every pod bound to a node of the
 // cache that is not terminal, terminating pods included (unlike the spread
@@ -33,9 +38,10 @@ import (
 //
 // Counting is kept as pods come and go (Scheduler.count, recount), so that a cycle
 // walks the nodes and the pods with such terms, not every pod: termTracker counts
-// per node the pods an own term matches, and antiPods registers the bound pods that
-// have terms (upstream's NodeInfo.PodsWithRequiredAntiAffinity), grouped by
-// namespace and terms (antiGroup) so that a cycle matches each group's terms once.
+// per node the pods an own anti-affinity term, or all own affinity terms, match,
+// and antiPods registers the bound pods that have anti-affinity terms (upstream's
+// NodeInfo.PodsWithRequiredAntiAffinity), grouped by namespace and terms
+// (antiGroup) so that a cycle matches each group's terms once.
 
 // Reasons of InterPodAffinity's filter (filtering.go).
 const (

@@ -99,8 +99,8 @@
 // other checks report the rest.
 //
 // Fields that would change what happens to pods in ways nodesim does not model are
-// rejected rather than silently ignored: inter-pod affinity, preferred pod
-// anti-affinity, matchLabelKeys and mismatchLabelKeys in pod anti-affinity terms, matchExpressions
+// rejected rather than silently ignored: preferred pod affinity and anti-affinity,
+// matchLabelKeys and mismatchLabelKeys in pod (anti-)affinity terms, matchExpressions
 // in a workload's or budget's selector, schedulingGates, readinessGates,
 // resourceClaims, overhead, runtimeClassName, activeDeadlineSeconds,
 // ephemeralContainers, pod-level resources, a schedulerName other than
@@ -112,7 +112,7 @@
 // topologySpreadConstraints (validated as the API server does: maxSkew > 0, a
 // topologyKey, whenUnsatisfiable, minDomains with DoNotSchedule only, the inclusion
 // policies, matchLabelKeys against the labelSelector, one constraint per key and
-// whenUnsatisfiable), required pod anti-affinity (validated as the API server's
+// whenUnsatisfiable), required pod affinity and anti-affinity (validated as the API server's
 // validatePodAffinityTerm: the selectors, namespace names, a topologyKey that is a
 // label key), tolerations,
 // priority, terminationGracePeriodSeconds, hostNetwork, container resources; and
