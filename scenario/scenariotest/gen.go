@@ -65,6 +65,18 @@ type GenOptions struct {
 	// group: bare. WithoutPodAntiAffinity removes the terms from a file. Files drawn
 	// without the option are the same as before it existed.
 	PodAntiAffinity bool
+	// PodAffinity gives about two Deployments in five, and about a third of the bare
+	// pods, one required pod affinity term (genAffinity): key kubernetes.io/hostname
+	// or topology.kubernetes.io/zone, a labelSelector that matches the pods of the
+	// object itself (a group that follows its first pod), of a Deployment drawn
+	// before it or the bare pods, or, one time in six, a Deployment that does not
+	// exist (its pods stay Pending); sometimes namespaces [default] or a
+	// namespaceSelector. As PodAntiAffinity it draws at least one object,
+	// Deployments twice as often and up to 12 replicas; bare pods are labelled
+	// group: bare. With PodAntiAffinity too, a pod spec may have both kinds of terms.
+	// WithoutPodAffinity removes the affinity terms from a file. Files drawn without
+	// the option are the same as before it existed.
+	PodAffinity bool
 }
 
 func (o GenOptions) withDefaults() GenOptions {
@@ -191,7 +203,7 @@ func genYAML(t *rapid.T, o GenOptions) string {
 	}
 	// Objects.
 	minObj := 0
-	if o.SpreadConstraints || o.PodAntiAffinity {
+	if o.SpreadConstraints || o.PodAntiAffinity || o.PodAffinity {
 		minObj = 1 // something to spread or keep apart
 	}
 	nObj := rapid.IntRange(minObj, o.MaxObjects).Draw(t, "objects")
@@ -199,7 +211,7 @@ func genYAML(t *rapid.T, o GenOptions) string {
 	var objs []string
 	for i := 0; i < nObj; i++ {
 		kinds := []string{"Pod", "Deployment", "DaemonSet"}
-		if o.SpreadConstraints || o.PodAntiAffinity {
+		if o.SpreadConstraints || o.PodAntiAffinity || o.PodAffinity {
 			kinds = []string{"Pod", "Deployment", "DaemonSet", "Deployment"}
 		}
 		kind := rapid.SampledFrom(kinds).Draw(t, "kind")
@@ -207,7 +219,7 @@ func genYAML(t *rapid.T, o GenOptions) string {
 		switch kind {
 		case "Pod":
 			node := nodes[rapid.IntRange(0, len(nodes)-1).Draw(t, "podNode")].name
-			if o.SpreadConstraints || o.PodAntiAffinity {
+			if o.SpreadConstraints || o.PodAntiAffinity || o.PodAffinity {
 				// labelled so that the bare pods' constraints and terms count one
 				// another; the unbound ones go through the scheduler with them
 				bound := "\n        nodeName: " + node
@@ -220,6 +232,9 @@ func genYAML(t *rapid.T, o GenOptions) string {
 				}
 				if o.PodAntiAffinity && rapid.Bool().Draw(t, "barePodAnti") {
 					anti = genAnti(t, "group", "bare", useZones)
+				}
+				if o.PodAffinity && rapid.IntRange(0, 2).Draw(t, "barePodAffinity") == 0 {
+					anti = withAffinity(anti, genAffinity(t, "group", "bare", deployments, useZones))
 				}
 				objs = append(objs, fmt.Sprintf(`    - apiVersion: v1
       kind: Pod
@@ -238,7 +253,7 @@ func genYAML(t *rapid.T, o GenOptions) string {
 			name := fmt.Sprintf("web-%d", i)
 			deployments = append(deployments, name)
 			maxReplicas := 5
-			if o.RateLimits || o.SpreadConstraints || o.PodAntiAffinity {
+			if o.RateLimits || o.SpreadConstraints || o.PodAntiAffinity || o.PodAffinity {
 				maxReplicas = 12
 			}
 			replicas := rapid.IntRange(1, maxReplicas).Draw(t, "replicas")
@@ -248,6 +263,14 @@ func genYAML(t *rapid.T, o GenOptions) string {
 			}
 			if o.PodAntiAffinity && rapid.IntRange(0, 4).Draw(t, "deploymentAnti") > 1 {
 				spread += genAnti(t, "app", name, useZones)
+			}
+			if o.PodAffinity && rapid.IntRange(0, 4).Draw(t, "deploymentAffinity") > 2 {
+				// the spec's affinity block, if any, is last in spread
+				affinity := ""
+				if i := strings.Index(spread, "\n        affinity:"); i >= 0 {
+					spread, affinity = spread[:i], spread[i:]
+				}
+				spread += withAffinity(affinity, genAffinity(t, "app", name, deployments[:len(deployments)-1], useZones))
 			}
 			objs = append(objs, fmt.Sprintf(`    - apiVersion: apps/v1
       kind: Deployment
@@ -505,6 +528,48 @@ func genAnti(t *rapid.T, label, value string, zoned bool) string {
 	return "\n        affinity:\n          podAntiAffinity:\n            requiredDuringSchedulingIgnoredDuringExecution:\n" + strings.Join(items, "\n")
 }
 
+// genAffinity returns a "\n          podAffinity: ..." part of an affinity block for
+// a pod spec at indentation 8, with one required affinity term the API server
+// accepts: its labelSelector matches the pods labelled label=value (the object's
+// own, by genSelector), or the pods of one of others (Deployments drawn before
+// it) or the bare pods, or, one time in six, those of a Deployment that does not
+// exist; one time in four it names its namespaces, one time in eight it has a
+// namespaceSelector, as genAnti.
+func genAffinity(t *rapid.T, label, value string, others []string, zoned bool) string {
+	sel := ""
+	switch rapid.IntRange(0, 5).Draw(t, "affinityTarget") {
+	case 0, 1:
+		sel = genSelector(t, label, value)
+	case 2, 3:
+		if len(others) > 0 {
+			sel = fmt.Sprintf("{matchLabels: {app: %s}}", rapid.SampledFrom(others).Draw(t, "affinityOther"))
+		} else {
+			sel = "{matchLabels: {group: bare}}"
+		}
+	case 4:
+		sel = "{matchLabels: {group: bare}}"
+	default:
+		sel = "{matchLabels: {app: absent}}"
+	}
+	c := fmt.Sprintf("{topologyKey: %s, labelSelector: %s", genKey(t, zoned), sel)
+	switch rapid.IntRange(0, 7).Draw(t, "affinityNamespaces") {
+	case 0, 1:
+		c += ", namespaces: [default]"
+	case 2:
+		c += ", namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: default}}"
+	}
+	return "\n          podAffinity:\n            requiredDuringSchedulingIgnoredDuringExecution:\n              - " + c + "}"
+}
+
+// withAffinity adds part (genAffinity's) to block, a pod spec's affinity block
+// (genAnti's) or "" for none.
+func withAffinity(block, part string) string {
+	if block == "" {
+		block = "\n        affinity:"
+	}
+	return block + part
+}
+
 // genKey draws the topology key of a spread constraint or an anti-affinity term:
 // the zone half the time on zoned nodes, one time in four on unzoned ones, else the
 // hostname.
@@ -539,6 +604,23 @@ func WithoutSpreadConstraints(text string) string {
 // removed (the generator writes no other affinity), as WithoutSpreadConstraints.
 func WithoutPodAntiAffinity(text string) string {
 	return withoutKey(text, "affinity:")
+}
+
+// WithoutPodAffinity returns a generated file with its required pod affinity terms
+// removed, and an affinity block left empty by that, as WithoutSpreadConstraints.
+func WithoutPodAffinity(text string) string {
+	lines := strings.Split(withoutKey(text, "podAffinity:"), "\n")
+	out := lines[:0:0]
+	for i, l := range lines {
+		if strings.TrimSpace(l) == "affinity:" {
+			ind := len(l) - len(strings.TrimLeft(l, " "))
+			if i+1 == len(lines) || len(lines[i+1])-len(strings.TrimLeft(lines[i+1], " ")) <= ind {
+				continue
+			}
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
 }
 
 // withoutKey drops from a YAML text every mapping key that starts a line with key,
