@@ -66,28 +66,34 @@ spec:
 					lines += "                " + l + "\n"
 				}
 			}
-			sc, err := scenario.Parse("anti-terms.yaml", []byte(fmt.Sprintf(file, lines)))
-			require.NoError(t, err)
-			res, err := scenario.Run(sc, scenario.RunOptions{})
-			require.NoError(t, err)
-			bound, msg := false, ""
-			for _, r := range res.Records() {
-				if r.Str("pod") != "default/p" {
-					continue
-				}
-				switch r.Kind {
-				case "PodScheduled":
-					bound = true
-				case "FailedScheduling":
-					msg = r.Str("message")
-				}
-			}
+			bound, msg := podOutcome(t, fmt.Sprintf(file, lines))
 			require.Equal(t, tc.bound, bound, "last FailedScheduling: %q", msg)
 			if !tc.bound {
 				require.Equal(t, "0/1 nodes are available: 1 node(s) didn't match pod anti-affinity rules.", msg)
 			}
 		})
 	}
+}
+
+// podOutcome runs a scenario file and reports whether its pod default/p was bound,
+// and the message of its last FailedScheduling record.
+func podOutcome(t *testing.T, text string) (bound bool, msg string) {
+	sc, err := scenario.Parse("terms.yaml", []byte(text))
+	require.NoError(t, err)
+	res, err := scenario.Run(sc, scenario.RunOptions{})
+	require.NoError(t, err)
+	for _, r := range res.Records() {
+		if r.Str("pod") != "default/p" {
+			continue
+		}
+		switch r.Kind {
+		case "PodScheduled":
+			bound = true
+		case "FailedScheduling":
+			msg = r.Str("message")
+		}
+	}
+	return bound, msg
 }
 
 // A required affinity term as written in a manifest reaches the scheduler with its
@@ -147,22 +153,7 @@ spec:
 			if strings.Contains(tc.term, "topologyKey") {
 				text = strings.Replace(text, "              - topologyKey: kubernetes.io/hostname\n", "              -\n", 1)
 			}
-			sc, err := scenario.Parse("affinity-terms.yaml", []byte(text))
-			require.NoError(t, err)
-			res, err := scenario.Run(sc, scenario.RunOptions{})
-			require.NoError(t, err)
-			bound, msg := false, ""
-			for _, r := range res.Records() {
-				if r.Str("pod") != "default/p" {
-					continue
-				}
-				switch r.Kind {
-				case "PodScheduled":
-					bound = true
-				case "FailedScheduling":
-					msg = r.Str("message")
-				}
-			}
+			bound, msg := podOutcome(t, text)
 			require.Equal(t, tc.bound, bound, "last FailedScheduling: %q", msg)
 			if !tc.bound {
 				require.Equal(t, "0/1 nodes are available: 1 node(s) didn't match pod affinity rules.", msg)

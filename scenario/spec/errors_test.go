@@ -540,7 +540,6 @@ func TestUnsupportedFields(t *testing.T) {
         containers: [{name: app, image: nginx}]
 ` + extra)
 	}
-	const scheduling = "nodeSelector, nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
 	runErrCases(t, []errCase{
 		{"preferred pod affinity", pod("        affinity:\n          podAffinity:\n            preferredDuringSchedulingIgnoredDuringExecution: #1\n              - {weight: 1, podAffinityTerm: {topologyKey: kubernetes.io/hostname}}\n"), []want{
 			{"1", "spec.objects[0].spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution", "not supported: only required inter-pod affinity terms are modelled (InterPodAffinity's score is not)", "podAffinity.requiredDuringSchedulingIgnoredDuringExecution"}}},
