@@ -93,7 +93,8 @@
 //     terms a node matches, normalized to the best node's, DefaultNormalizeScore;
 //     nodeaffinity Score, the same in 1.31–1.37) and PodTopologySpread with the
 //     pod's own ScheduleAnyway constraints, or the system default constraints for a
-//     pod that has none (weight 2; below); the
+//     pod that has none (weight 2; below), InterPodAffinity's for bound pods'
+//     required affinity terms that match the pod (weight 2; below); the
 //     highest total wins, and among equal totals the scheduler draws one, each
 //     equally likely (SchedulerConfig.Rand; the scenario's stream "scheduler";
 //     without a Rand, the first by name). In 1.31 and
@@ -529,9 +530,9 @@
 // ignores the term), else "node(s) didn't satisfy existing pods anti-affinity
 // rules" when a bound pod with a term that matches the pod runs on a node whose
 // value of that term's key the node shares: anti-affinity holds both ways, so a pod
-// without terms is kept off too. A bound pod's affinity terms filter no other pod
-// (upstream reads them only in InterPodAffinity's score, which is not modelled:
-// see below). Pods count as upstream's NodeInfo holds them, every
+// without terms is kept off too. A bound pod's affinity terms filter no other pod:
+// upstream reads them only in InterPodAffinity's score, which is modelled for them
+// (below). Pods count as upstream's NodeInfo holds them, every
 // pod bound to a node of the cache and not terminal, terminating ones included
 // (unlike the spread constraints). A term matches a pod when its labelSelector does
 // (nil: no pod; {}: every pod) and the pod's namespace is the owner's (no namespaces
@@ -568,13 +569,17 @@
 // terms with no namespace labels, so a non-empty namespaceSelector there reads none.
 // Not modelled, rejected at load: preferred (soft) terms of either kind,
 // matchLabelKeys and mismatchLabelKeys (merged into the selector at the pod's
-// creation, MatchLabelKeysInPodAffinity). Not modelled and not rejected:
-// InterPodAffinity's score for the required affinity terms of bound pods
-// (hardPodAffinityWeight 1, plugin weight 2: upstream raises the nodes in the
-// domain of a bound pod whose affinity term matches the pod being scheduled, such
-// as the zone of the web replicas that need a cache, for a new cache pod); nodesim
-// scores them as any other node, so where several zones fit, such a pod's zone may
-// differ from a real cluster's. Deliberately not
+// creation, MatchLabelKeysInPodAffinity). InterPodAffinity's score (scoring.go,
+// weight 2; 1.31, 1.33 and 1.37 alike) is modelled for what a scenario can ask
+// for, the required affinity terms of bound pods (preferred terms are rejected):
+// each bound pod (terminating ones included) with a required affinity term that
+// matches the pod being scheduled, read with that pod's namespace labels, adds
+// hardPodAffinityWeight (1) to every node with its own node's value of the term's
+// key (a new cache pod is drawn to the zone of the web replicas that need it); the
+// scored nodes' sums are mapped onto 0–100 between the lowest and the highest,
+// truncated (NormalizeScore; all 0 when they are equal), and nothing is scored
+// while no such term matches (interScores). Settle's round-robin does not score
+// them. Deliberately not
 // modelled: 1.37's InterPodAffinityHostnameFastPath (alpha, off by default), which
 // checks a kubernetes.io/hostname term against the pods of the node itself rather
 // than of every node with the same hostname label value (the two differ only when
@@ -600,9 +605,8 @@
 // the FailedScheduling message; this package does not), and only the scores named
 // above run. Left out: ImageLocality, which
 // upstream scores by the images a node already has (nodesim's nodes report none: at
-// most ≈17 for a 190 MB image every node has); InterPodAffinity's score (preferred
-// terms are rejected when loaded; bound pods' required affinity terms, which
-// upstream scores, are not scored: see above). A cycle happens at one instant at the
+// most ≈17 for a 190 MB image every node has); InterPodAffinity's score of
+// preferred terms (rejected when loaded). A cycle happens at one instant at the
 // end of its SchedulingLatency, so no event arrives while a pod
 // is in flight (upstream requeues a pod whose in-flight events a hint accepts, and
 // in 1.31 one whose cycle saw any move request). The active queue orders pods by

@@ -2,6 +2,7 @@ package workload
 
 import (
 	"maps"
+	"math"
 	"slices"
 
 	"github.com/nodesim/nodesim/apiserver"
@@ -41,7 +42,9 @@ import (
 // per node the pods an own anti-affinity term, or all own affinity terms, match,
 // and antiPods registers the bound pods that have anti-affinity terms (upstream's
 // NodeInfo.PodsWithRequiredAntiAffinity), grouped by namespace and terms
-// (antiGroup) so that a cycle matches each group's terms once.
+// (antiGroup) so that a cycle matches each group's terms once; affPods does the
+// same for the bound pods with affinity terms, which only InterPodAffinity's score
+// reads (interScores, scoring.go).
 
 // Reasons of InterPodAffinity's filter (filtering.go).
 const (
@@ -74,8 +77,9 @@ func nsLabelsOf(ns string) map[string]string {
 	return map[string]string{apiserver.LabelMetadataName: ns}
 }
 
-// antiPod is a bound pod with required anti-affinity terms (Scheduler.antiPods): the
-// group it counts in, and on which node.
+// antiPod is a bound pod with required anti-affinity terms (Scheduler.antiPods), or
+// with required affinity terms (Scheduler.affPods): the group it counts in, and on
+// which node.
 type antiPod struct {
 	g  *antiGroup
 	ni *nodeInfo
@@ -83,68 +87,86 @@ type antiPod struct {
 }
 
 // antiGroup is the bound pods of one namespace with the same required anti-affinity
-// terms (the replicas of a template, mostly), counted per node. The existing pods'
-// half of the filter asks, per term, whether it matches the incoming pod: the
-// answer is the same for every pod of a group, so a cycle asks once per group,
-// not once per pod (10,000 replicas of 10 templates are 10 questions).
+// (or affinity) terms (the replicas of a template, mostly), counted per node. The
+// existing pods' half of the filter, and of the score, asks per term whether it
+// matches the incoming pod: the answer is the same for every pod of a group, so a
+// cycle asks once per group, not once per pod (10,000 replicas of 10 templates are
+// 10 questions).
 type antiGroup struct {
 	ns     string
 	terms  []apiserver.PodAffinityTerm
 	byNode map[*nodeInfo]int32
 }
 
+// termGroups is a registry of bound pods with terms of one kind, by key and grouped.
+type termGroups struct {
+	pods   map[string]*antiPod
+	groups []*antiGroup
+}
+
 // antiCount registers (sign 1) or unregisters (−1) a pod counted as a on ni, if it
-// has required anti-affinity terms.
+// has required anti-affinity or affinity terms.
 func (sc *Scheduler) antiCount(a podAcct, ni *nodeInfo, sign int32) {
-	if len(a.anti) == 0 {
+	if a.terms == nil {
 		return
 	}
-	e := sc.antiPods[a.key]
+	if t := a.terms.RequiredPodAntiAffinity; len(t) > 0 {
+		sc.antiPods.count(a.key, a.ns, t, ni, sign)
+	}
+	if t := a.terms.RequiredPodAffinity; len(t) > 0 {
+		sc.affPods.count(a.key, a.ns, t, ni, sign)
+	}
+}
+
+// count registers (sign 1) or unregisters (−1) the pod of key, of namespace ns with
+// terms, on ni.
+func (r *termGroups) count(key, ns string, terms []apiserver.PodAffinityTerm, ni *nodeInfo, sign int32) {
+	e := r.pods[key]
 	if e == nil {
 		if sign < 0 {
 			return
 		}
-		e = &antiPod{g: sc.antiGroupFor(a.ns, a.anti)}
-		if sc.antiPods == nil {
-			sc.antiPods = map[string]*antiPod{}
+		e = &antiPod{g: r.groupFor(ns, terms)}
+		if r.pods == nil {
+			r.pods = map[string]*antiPod{}
 		}
-		sc.antiPods[a.key] = e
+		r.pods[key] = e
 	}
 	if e.n > 0 {
-		sc.antiGroupCount(e.g, e.ni, -1)
+		r.groupCount(e.g, e.ni, -1)
 	}
 	e.n += sign
 	if e.n <= 0 {
-		delete(sc.antiPods, a.key)
+		delete(r.pods, key)
 		return
 	}
 	e.ni = ni
-	sc.antiGroupCount(e.g, ni, 1)
+	r.groupCount(e.g, ni, 1)
 }
 
-// antiGroupFor returns the group of pods of namespace ns with these terms, made
-// when none has them yet.
-func (sc *Scheduler) antiGroupFor(ns string, terms []apiserver.PodAffinityTerm) *antiGroup {
-	for _, g := range sc.antiGroups {
+// groupFor returns the group of pods of namespace ns with these terms, made when
+// none has them yet.
+func (r *termGroups) groupFor(ns string, terms []apiserver.PodAffinityTerm) *antiGroup {
+	for _, g := range r.groups {
 		if g.ns == ns && samePodTerms(g.terms, terms) {
 			return g
 		}
 	}
 	g := &antiGroup{ns: ns, terms: terms, byNode: map[*nodeInfo]int32{}}
-	sc.antiGroups = append(sc.antiGroups, g)
+	r.groups = append(r.groups, g)
 	return g
 }
 
-// antiGroupCount adds sign to g's count on ni; a group left with no pod goes.
-func (sc *Scheduler) antiGroupCount(g *antiGroup, ni *nodeInfo, sign int32) {
+// groupCount adds sign to g's count on ni; a group left with no pod goes.
+func (r *termGroups) groupCount(g *antiGroup, ni *nodeInfo, sign int32) {
 	if c := g.byNode[ni] + sign; c > 0 {
 		g.byNode[ni] = c
 		return
 	}
 	delete(g.byNode, ni)
 	if len(g.byNode) == 0 {
-		if i := slices.Index(sc.antiGroups, g); i >= 0 {
-			sc.antiGroups = slices.Delete(sc.antiGroups, i, i+1)
+		if i := slices.Index(r.groups, g); i >= 0 {
+			r.groups = slices.Delete(r.groups, i, i+1)
 		}
 	}
 }
@@ -264,7 +286,7 @@ func (f *antiFilter) existingFor(sc *Scheduler, key string) *antiDomains {
 // interPreFilter computes p's state; nil when InterPodAffinity's filter has nothing
 // to say (no own term, and no bound pod's term matches p: upstream's Skip).
 func (sc *Scheduler) interPreFilter(p *apiserver.Pod) *antiFilter {
-	if len(p.RequiredPodAntiAffinity) == 0 && len(p.RequiredPodAffinity) == 0 && len(sc.antiPods) == 0 {
+	if len(p.RequiredPodAntiAffinity) == 0 && len(p.RequiredPodAffinity) == 0 && len(sc.antiPods.pods) == 0 {
 		return nil
 	}
 	f := &antiFilter{}
@@ -301,9 +323,9 @@ func (sc *Scheduler) interPreFilter(p *apiserver.Pod) *antiFilter {
 		}
 		f.own = append(f.own, d)
 	}
-	if len(sc.antiGroups) > 0 {
+	if len(sc.antiPods.groups) > 0 {
 		nsl := nsLabelsOf(p.Namespace)
-		for _, g := range sc.antiGroups {
+		for _, g := range sc.antiPods.groups {
 			for i := range g.terms {
 				t := &g.terms[i]
 				if !termMatches(t, g.ns, p.Namespace, p.Labels, nsl) {
@@ -355,6 +377,62 @@ func (f *antiFilter) verdict(ni *nodeInfo) failCode {
 		}
 	}
 	return fitOK
+}
+
+// interScores adds InterPodAffinity's score (weight 2) to the scores of the nodes of
+// order, for the part nodesim models: a bound pod with a required affinity term
+// that matches p (read with p's namespace labels) adds 1 (hardPodAffinityWeight)
+// to every node with the value of the term's key that its own node has;
+// NormalizeScore then maps the nodes' sums onto 0–100 between the lowest and the
+// highest (all 0 when they are equal). Nothing is added while no term matches.
+func (sc *Scheduler) interScores(p *apiserver.Pod, order []*nodeInfo, scores []int64) {
+	var topo map[string]map[string]int64
+	nsl := nsLabelsOf(p.Namespace)
+	for _, g := range sc.affPods.groups {
+		for i := range g.terms {
+			t := &g.terms[i]
+			if !termMatches(t, g.ns, p.Namespace, p.Labels, nsl) {
+				continue
+			}
+			for ni, c := range g.byNode { // map order: sums only
+				if ni.node == nil {
+					continue
+				}
+				v, ok := ni.node.Labels[t.TopologyKey]
+				if !ok {
+					continue
+				}
+				if topo == nil {
+					topo = map[string]map[string]int64{}
+				}
+				if topo[t.TopologyKey] == nil {
+					topo[t.TopologyKey] = map[string]int64{}
+				}
+				topo[t.TopologyKey][v] += int64(c)
+			}
+		}
+	}
+	if len(topo) == 0 {
+		return
+	}
+	raw := sc.affinity[:0]
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for _, ni := range order {
+		var r int64
+		for k, byValue := range topo { // map order: sums only
+			if v, ok := ni.node.Labels[k]; ok {
+				r += byValue[v]
+			}
+		}
+		raw = append(raw, r)
+		lo, hi = min(lo, r), max(hi, r)
+	}
+	if hi > lo {
+		for i, r := range raw {
+			scores[i] += 2 * int64(float64(MaxNodeScore)*(float64(r-lo)/float64(hi-lo)))
+		}
+	}
+	sc.affinity = raw[:0]
 }
 
 // hasPodAffinity reports whether p has required affinity terms of its own.

@@ -248,3 +248,56 @@ func TestPodAffinityQueuePerVersion(t *testing.T) {
 		})
 	}
 }
+
+// InterPodAffinity's score for bound pods' required affinity terms, worked out by
+// hand from upstream's PreScore (processExistingPod, hardPodAffinityWeight 1),
+// Score and NormalizeScore, weight 2: web pods needing app=cache in their zone, two
+// in zone b and one in zone c, raise those zones for a cache pod in proportion
+// (b 100, c 50, normalized between the lowest and the highest), and not for a pod
+// their terms do not match; a hostname term raises its pod's node only. The cache
+// pod then binds in zone b.
+func TestPodAffinityScoreOfBoundTerms(t *testing.T) {
+	w := newWorld(t, 1)
+	w.zonedNodes(1, "a", "b", "c")
+	w.addNode("x", nil)
+	w.run(time.Second)
+	zoneCache := affTerm(apiserver.LabelZone, cacheLabels)
+	w.bind(t, affPodOf("default", "w1", webLabels, zoneCache), "b-0")
+	w.bind(t, affPodOf("default", "w2", webLabels, zoneCache), "b-0")
+	w.bind(t, affPodOf("default", "w3", webLabels, zoneCache), "c-0")
+	w.run(2 * time.Second)
+	order := []*nodeInfo{w.sched.infos["a-0"], w.sched.infos["b-0"], w.sched.infos["c-0"], w.sched.infos["x"]}
+	scores := func(p *apiserver.Pod) []int64 {
+		s := make([]int64, len(order))
+		if len(w.sched.affPods.groups) > 0 {
+			w.sched.interScores(p, order, s)
+		}
+		return s
+	}
+	require.Equal(t, []int64{0, 200, 100, 0}, scores(affPodOf("default", "cache", cacheLabels)))
+	require.Equal(t, []int64{0, 0, 0, 0}, scores(affPodOf("default", "db", map[string]string{"app": "db"})))
+	require.Equal(t, []int64{0, 0, 0, 0}, scores(affPodOf("other", "cache", cacheLabels)), "the terms are for default only")
+	// a third zone-b pod's hostname term on x: b 3, c 1, x 1 (hostname x), a 0
+	w.bind(t, affPodOf("default", "w4", webLabels, affTerm(apiserver.LabelHostname, cacheLabels)), "x")
+	w.run(3 * time.Second)
+	require.Equal(t, []int64{0, 200, 2 * 50, 2 * 50}, scores(affPodOf("default", "cache", cacheLabels)))
+	w.bind(t, affPodOf("default", "w5", webLabels, zoneCache), "b-0")
+	w.run(4 * time.Second)
+	// b 3, c 1, x 1: 1/3 of 100 truncated, as upstream's int64(float64)
+	require.Equal(t, []int64{0, 200, 2 * 33, 2 * 33}, scores(affPodOf("default", "cache", cacheLabels)))
+	w.bind(t, affPodOf("default", "w6", webLabels, zoneCache), "c-0")
+	w.run(5 * time.Second)
+	// b 3, c 2, x 1: 2/3 of 100 is 66, not 67
+	require.Equal(t, []int64{0, 200, 2 * 66, 2 * 33}, scores(affPodOf("default", "cache", cacheLabels)))
+
+	_, err := w.s.Pods.Create(w.c, affPodOf("default", "cache", cacheLabels))
+	require.NoError(t, err)
+	w.run(10 * time.Second)
+	require.Equal(t, "b-0", w.podNode("default/cache"))
+	// once they are gone, nothing is scored
+	for _, n := range []string{"w1", "w2", "w3", "w4", "w5", "w6"} {
+		require.NoError(t, w.s.Pods.Delete(w.c, "default/"+n, apiserver.DeleteOptions{}))
+	}
+	w.run(11 * time.Second)
+	require.Empty(t, w.sched.affPods.groups)
+}

@@ -190,9 +190,11 @@ type podAcct struct {
 	ns       string
 	labels   map[string]string
 	deleting bool
-	// a pod's required anti-affinity terms, and its key when it has some (antiPods)
-	anti []apiserver.PodAffinityTerm
-	key  string
+	// the spec of a pod with required anti-affinity or affinity terms (for antiPods
+	// and affPods; a pointer keeps podAcct small enough to be stored in place as a
+	// map value), and then its key
+	terms *apiserver.PodSpec
+	key   string
 }
 
 // Scheduler places pending pods (spec.nodeName empty) on nodes: filters
@@ -244,13 +246,13 @@ type Scheduler struct {
 	// counts changes to the nodes and their labels, which make them stale
 	keyTopos map[string]*keyTopo
 	nodesGen uint64
-	// required inter-pod anti-affinity (interpod.go): anti is the filter state of the
-	// cycle's pod (nil: none), antiPods the bound pods with such terms by key,
-	// antiGroups the same pods by namespace and terms, counted per node,
-	// termTrackers the counts of the pods the terms of scheduled pods match
+	// required inter-pod (anti-)affinity (interpod.go): anti is the filter state of
+	// the cycle's pod (nil: none), antiPods and affPods the bound pods with
+	// anti-affinity and affinity terms, by key and by namespace and terms, counted
+	// per node, termTrackers the counts of the pods the terms of scheduled pods match
 	anti         *antiFilter
-	antiPods     map[string]*antiPod
-	antiGroups   []*antiGroup
+	antiPods     termGroups
+	affPods      termGroups
 	termTrackers []*termTracker
 
 	// The node tree (pkg/scheduler/backend/cache/node_tree.go): the cache lists nodes
@@ -359,7 +361,7 @@ func (sc *Scheduler) Start() {
 	sc.leftTimer, _ = e.NewTimer(sc.flushLeftover)
 	sc.spread, sc.spreadOn, sc.zoneOf, sc.zoneIDs, sc.zoneNames = map[uint64]*spreadOwner{}, false, nil, map[string]uint32{}, nil
 	sc.trackers, sc.keyTopos = nil, nil
-	sc.antiPods, sc.antiGroups, sc.termTrackers = nil, nil, nil
+	sc.antiPods, sc.affPods, sc.termTrackers = termGroups{}, termGroups{}, nil
 	sc.nodeInf = apiserver.NewInformer(sc.s.Nodes, sc.c, sc.cfg.WatchLatency)
 	sc.infos, sc.lastInfo = make(map[string]*nodeInfo, sc.nodeInf.Len()), nil
 	for _, n := range sc.nodeInf.List() {
@@ -495,8 +497,8 @@ func acctOf(p *apiserver.Pod) (podAcct, bool) {
 		return podAcct{}, false
 	}
 	a := podAcct{node: p.NodeName, req: p.Requests, spread: spreadKeyOf(p), ns: p.Namespace, labels: p.Labels, deleting: p.Deleting}
-	if len(p.RequiredPodAntiAffinity) > 0 {
-		a.anti, a.key = p.RequiredPodAntiAffinity, p.Key()
+	if len(p.RequiredPodAntiAffinity) > 0 || len(p.RequiredPodAffinity) > 0 {
+		a.terms, a.key = p.PodSpec, p.Key()
 	}
 	return a, true
 }
@@ -773,6 +775,10 @@ func (sc *Scheduler) selectNode(p *apiserver.Pod) *nodeInfo {
 		}
 	}
 	sc.affinity = affinity[:0]
+	// InterPodAffinity, weight 2: the bound pods' required affinity terms
+	if len(sc.affPods.groups) > 0 {
+		sc.interScores(p, order, scores)
+	}
 	// PodTopologySpread, weight 2: the pod's own constraints, else the system defaults
 	if len(p.TopologySpreadConstraints) > 0 {
 		sc.ownSpreadScores(p, order, scores)
@@ -959,7 +965,7 @@ func (sc *Scheduler) filterAll(p *apiserver.Pod, ni *nodeInfo, cmpOps bool) filt
 // cache does not follow: it has DoNotSchedule spread constraints, required
 // affinity or anti-affinity terms of its own, or some bound pod has the latter.
 func (sc *Scheduler) crossPod(p *apiserver.Pod) bool {
-	return hasHardSpread(p) || hasPodAnti(p) || hasPodAffinity(p) || len(sc.antiPods) > 0
+	return hasHardSpread(p) || hasPodAnti(p) || hasPodAffinity(p) || len(sc.antiPods.pods) > 0
 }
 
 // hasHardSpread reports whether p has a DoNotSchedule topology spread constraint.

@@ -542,7 +542,7 @@ func TestUnsupportedFields(t *testing.T) {
 	}
 	runErrCases(t, []errCase{
 		{"preferred pod affinity", pod("        affinity:\n          podAffinity:\n            preferredDuringSchedulingIgnoredDuringExecution: #1\n              - {weight: 1, podAffinityTerm: {topologyKey: kubernetes.io/hostname}}\n"), []want{
-			{"1", "spec.objects[0].spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution", "not supported: only required inter-pod affinity terms are modelled (InterPodAffinity's score is not)", "podAffinity.requiredDuringSchedulingIgnoredDuringExecution"}}},
+			{"1", "spec.objects[0].spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution", "not supported: only required inter-pod affinity terms are modelled (preferred terms would be scored)", "podAffinity.requiredDuringSchedulingIgnoredDuringExecution"}}},
 		{"pod affinity topologyKey", pod("        affinity:\n          podAffinity:\n            requiredDuringSchedulingIgnoredDuringExecution:\n" + "              - {labelSelector: {matchLabels: {app: a}}} #1\n              - {topologyKey: \"a/b/c\"} #2\n"), []want{
 			{"1", "spec.objects[0].spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey", "topologyKey can not be empty", "a label key such as kubernetes.io/hostname"},
 			{"2", "spec.objects[0].spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[1].topologyKey", `invalid topologyKey "a/b/c"`, "a label key such as kubernetes.io/hostname"}}},
@@ -554,7 +554,7 @@ func TestUnsupportedFields(t *testing.T) {
 			{"1", "spec.objects[0].spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].matchLabelKeys", "not supported: matchLabelKeys in pod (anti-)affinity is not modelled", "labelSelector"},
 			{"2", "spec.objects[0].spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].mismatchLabelKeys", "not supported: mismatchLabelKeys in pod (anti-)affinity is not modelled", "labelSelector"}}},
 		{"preferred pod anti-affinity", pod("        affinity:\n          podAntiAffinity:\n            preferredDuringSchedulingIgnoredDuringExecution: #1\n              - {weight: 1, podAffinityTerm: {topologyKey: kubernetes.io/hostname}}\n"), []want{
-			{"1", "spec.objects[0].spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution", "not supported: only required inter-pod anti-affinity terms are modelled (InterPodAffinity's score is not)", "podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"}}},
+			{"1", "spec.objects[0].spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution", "not supported: only required inter-pod anti-affinity terms are modelled (preferred terms would be scored)", "podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"}}},
 		{"pod anti-affinity topologyKey", pod("        affinity:\n          podAntiAffinity:\n            requiredDuringSchedulingIgnoredDuringExecution:\n" + "              - {labelSelector: {matchLabels: {app: a}}} #1\n              - {topologyKey: \"a/b/c\"} #2\n"), []want{
 			{"1", "spec.objects[0].spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey", "topologyKey can not be empty", "a label key such as kubernetes.io/hostname"},
 			{"2", "spec.objects[0].spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[1].topologyKey", `invalid topologyKey "a/b/c"`, "a label key such as kubernetes.io/hostname"}}},

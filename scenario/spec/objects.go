@@ -42,8 +42,8 @@ var systemPriorities = map[string]int32{
 var unsupportedPodFields = []struct {
 	field, why, allowed string
 }{
-	{"affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution", "only required inter-pod affinity terms are modelled (InterPodAffinity's score is not)", "podAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
-	{"affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution", "only required inter-pod anti-affinity terms are modelled (InterPodAffinity's score is not)", "podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
+	{"affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution", "only required inter-pod affinity terms are modelled (preferred terms would be scored)", "podAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
+	{"affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution", "only required inter-pod anti-affinity terms are modelled (preferred terms would be scored)", "podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"},
 	{"schedulingGates", "scheduling gates are not modelled (nothing would remove them)", "leave it unset"},
 	{"readinessGates", "readiness gates are not modelled (nothing would set them)", "leave it unset"},
 	{"resourceClaims", "dynamic resource allocation is not modelled", "leave it unset"},
