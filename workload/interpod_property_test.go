@@ -3,6 +3,7 @@ package workload
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -388,6 +389,112 @@ func upAntiFilter(state *upAntiPreFilterState, node *upNode) upStatus {
 	return upStatus{}
 }
 
+// --- scoring.go (PreScore's part for the incoming pod's absent preferred terms
+// left out: the loader rejects preferred terms, so only existing pods' required
+// affinity terms score, with the default hardPodAffinityWeight 1) ---
+
+type upScoreMap map[string]map[string]int64
+
+func (m upScoreMap) processTerm(term *upAffinityTerm, weight int32, pod *upAPod, nsLabels labels.Set, node *upNode, multiplier int32) {
+	if term.Matches(pod, nsLabels) {
+		if tpValue, tpValueExist := node.Labels[term.TopologyKey]; tpValueExist {
+			if m[term.TopologyKey] == nil {
+				m[term.TopologyKey] = make(map[string]int64)
+			}
+			m[term.TopologyKey][tpValue] += int64(weight * multiplier)
+		}
+	}
+}
+
+func (m upScoreMap) append(other upScoreMap) {
+	for topology, oScores := range other {
+		scores := m[topology]
+		if scores == nil {
+			m[topology] = oScores
+			continue
+		}
+		for k, v := range oScores {
+			scores[k] += v
+		}
+	}
+}
+
+const upHardPodAffinityWeight = 1
+
+func upProcessExistingPod(existingPod upPodInfo, existingPodNode *upNode, incomingPod *upAPod, nsLabels labels.Set, topoScore upScoreMap) {
+	if len(existingPodNode.Labels) == 0 {
+		return
+	}
+	// For every hard pod affinity term of <existingPod>, if <pod> matches the term,
+	// increment <p.counts> for every node in the cluster with the same <term.TopologyKey>
+	// value as that of <existingPod>'s node by the constant <args.hardPodAffinityWeight>
+	if upHardPodAffinityWeight > 0 && len(existingPodNode.Labels) != 0 {
+		for _, t := range existingPod.RequiredAffinityTerms {
+			topoScore.processTerm(&t, upHardPodAffinityWeight, incomingPod, nsLabels, existingPodNode, 1)
+		}
+	}
+}
+
+// upInterPodAffinityScores is PreScore, Score over nodes (the scored nodes), and
+// NormalizeScore, times the plugin's weight 2; all 0 when PreScore skips.
+func upInterPodAffinityScores(pod *upAPod, allNodes []upANodeInfo, nodes []*upNode, nsLister []upNamespace) []int64 {
+	out := make([]int64, len(nodes))
+	// Unless the pod being scheduled has preferred affinity terms, we only
+	// need to process nodes hosting pods with affinity.
+	topologyScore := make(upScoreMap)
+	index := -1
+	nsLabels := upGetNamespaceLabelsSnapshot(pod.Namespace, nsLister)
+	for _, nodeInfo := range allNodes {
+		topoScore := make(upScoreMap)
+		for _, existingPod := range nodeInfo.pods {
+			if len(existingPod.RequiredAffinityTerms) == 0 && len(existingPod.RequiredAntiAffinityTerms) == 0 {
+				continue // not in PodsWithAffinity
+			}
+			upProcessExistingPod(existingPod, nodeInfo.node, pod, nsLabels, topoScore)
+		}
+		if len(topoScore) > 0 {
+			index++
+			topologyScore.append(topoScore)
+		}
+	}
+	if index == -1 {
+		return out // Skip
+	}
+	for i, node := range nodes {
+		var score int64
+		for tpKey, tpValues := range topologyScore {
+			if v, exist := node.Labels[tpKey]; exist {
+				score += tpValues[v]
+			}
+		}
+		out[i] = score
+	}
+	// NormalizeScore
+	if len(topologyScore) == 0 {
+		return out
+	}
+	var minCount int64 = math.MaxInt64
+	var maxCount int64 = math.MinInt64
+	for i := range out {
+		score := out[i]
+		if score > maxCount {
+			maxCount = score
+		}
+		if score < minCount {
+			minCount = score
+		}
+	}
+	maxMinDiff := maxCount - minCount
+	for i := range out {
+		fScore := float64(0)
+		if maxMinDiff > 0 {
+			fScore = float64(MaxNodeScore) * (float64(out[i]-minCount) / float64(maxMinDiff))
+		}
+		out[i] = 2 * int64(fScore)
+	}
+	return out
+}
+
 // --- the property ---
 
 // upAntiStatusFrom is nodesim's verdict as a Filter status, the reason taken from
@@ -470,6 +577,8 @@ type antiTally struct {
 	// the pending pod has affinity terms; some node fails them; the self-match
 	// exception lets some node pass; a bound pod's affinity terms match the pending pod
 	plain, affinity, affFail, affSelf, boundAffMatches int
+	// checks where InterPodAffinity's score tells some nodes apart
+	scored int
 }
 
 // interPreFilter(p).verdict equals a literal transcription of upstream's
@@ -514,6 +623,7 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 		share("affinity checks with a node failing them", tally.affFail, tally.affinity, 30)
 		share("affinity checks passed by the self-match exception", tally.affSelf, tally.affinity, 5)
 		share("checks where a bound pod's affinity terms match the pod", tally.boundAffMatches, tally.checks, 5)
+		share("checks where the score tells nodes apart", tally.scored, tally.checks, 5)
 	}()
 	rapid.Check(t, func(rt *rapid.T) {
 		tally.cases++
@@ -688,6 +798,20 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 			}
 			state := upAntiPreFilter(pend, infos, nsList)
 			f := sc.interPreFilter(q)
+			// InterPodAffinity's score, every node scored
+			upNodes := make([]*upNode, len(sc.nodes))
+			for i, ni := range sc.nodes {
+				upNodes[i] = byName[ni.name]
+			}
+			wantScores := upInterPodAffinityScores(pend, infos, upNodes, nsList)
+			gotScores := make([]int64, len(sc.nodes))
+			if len(sc.affPods.groups) > 0 {
+				sc.interScores(q, sc.nodes, gotScores)
+			}
+			require.Equal(rt, wantScores, gotScores, "InterPodAffinity scores %s", when)
+			if slices.ContainsFunc(wantScores, func(v int64) bool { return v > 0 }) {
+				tally.scored++
+			}
 			pass, own, existing, aff := 0, 0, 0, 0
 			for _, ni := range sc.nodes {
 				want := upAntiFilter(state, byName[ni.name])
