@@ -386,7 +386,8 @@ func (f *antiFilter) verdict(ni *nodeInfo) failCode {
 // NormalizeScore then maps the nodes' sums onto 0–100 between the lowest and the
 // highest (all 0 when they are equal). Nothing is added while no term matches.
 func (sc *Scheduler) interScores(p *apiserver.Pod, order []*nodeInfo, scores []int64) {
-	var topo map[string]map[string]int64
+	// per topology key a term names, the sums by value id of the key's keyTopo
+	keys := sc.interKeys[:0]
 	nsl := nsLabelsOf(p.Namespace)
 	for _, g := range sc.affPods.groups {
 		for i := range g.terms {
@@ -394,34 +395,34 @@ func (sc *Scheduler) interScores(p *apiserver.Pod, order []*nodeInfo, scores []i
 			if !termMatches(t, g.ns, p.Namespace, p.Labels, nsl) {
 				continue
 			}
+			j := slices.IndexFunc(keys, func(k interKey) bool { return k.key == t.TopologyKey })
+			if j < 0 {
+				topo := sc.topoFor(t.TopologyKey)
+				keys = append(keys, interKey{key: t.TopologyKey, topo: topo, sums: make([]int64, len(topo.names))})
+				j = len(keys) - 1
+			}
+			k := &keys[j]
 			for ni, c := range g.byNode { // map order: sums only
 				if ni.node == nil {
 					continue
 				}
-				v, ok := ni.node.Labels[t.TopologyKey]
-				if !ok {
-					continue
+				if id := k.topo.ids[ni.idx]; id >= 0 {
+					k.sums[id] += int64(c)
 				}
-				if topo == nil {
-					topo = map[string]map[string]int64{}
-				}
-				if topo[t.TopologyKey] == nil {
-					topo[t.TopologyKey] = map[string]int64{}
-				}
-				topo[t.TopologyKey][v] += int64(c)
 			}
 		}
 	}
-	if len(topo) == 0 {
+	sc.interKeys = keys[:0]
+	if len(keys) == 0 {
 		return
 	}
 	raw := sc.affinity[:0]
 	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
 	for _, ni := range order {
 		var r int64
-		for k, byValue := range topo { // map order: sums only
-			if v, ok := ni.node.Labels[k]; ok {
-				r += byValue[v]
+		for i := range keys {
+			if id := keys[i].topo.ids[ni.idx]; id >= 0 {
+				r += keys[i].sums[id]
 			}
 		}
 		raw = append(raw, r)
@@ -433,6 +434,16 @@ func (sc *Scheduler) interScores(p *apiserver.Pod, order []*nodeInfo, scores []i
 		}
 	}
 	sc.affinity = raw[:0]
+	clear(keys[:cap(keys)]) // keep no keyTopo alive
+}
+
+// interKey is InterPodAffinity's score state for one topology key: the sums of the
+// matching terms' pods by value id of topo. A key no counted pod's node has sums
+// to 0 everywhere, which leaves every node's total as it is (upstream leaves it out).
+type interKey struct {
+	key  string
+	topo *keyTopo
+	sums []int64
 }
 
 // hasPodAffinity reports whether p has required affinity terms of its own.

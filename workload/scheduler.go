@@ -253,6 +253,7 @@ type Scheduler struct {
 	anti         *antiFilter
 	antiPods     termGroups
 	affPods      termGroups
+	interKeys    []interKey // scratch of interScores
 	termTrackers []*termTracker
 
 	// The node tree (pkg/scheduler/backend/cache/node_tree.go): the cache lists nodes
