@@ -590,11 +590,14 @@ func TestPodSpecDeepCopyPodTerms(t *testing.T) {
 			Namespaces:        []string{"default"}, TopologyKey: LabelZone}
 	}
 	s := &PodSpec{RequiredPodAntiAffinity: []PodAffinityTerm{term()}, RequiredPodAffinity: []PodAffinityTerm{term()},
+		PreferredPodAffinity:      []WeightedPodAffinityTerm{{Weight: 5, PodAffinityTerm: term()}},
+		PreferredPodAntiAffinity:  []WeightedPodAffinityTerm{{Weight: 7, PodAffinityTerm: term()}},
 		TopologySpreadConstraints: []TopologySpreadConstraint{{TopologyKey: LabelZone, Selector: term().Selector}}}
 	c := s.DeepCopy()
 	c.TopologySpreadConstraints[0].Selector.MatchExpressions[0].Values[0] = "y"
 	require.Equal(t, term().Selector, s.TopologySpreadConstraints[0].Selector)
-	for _, ts := range [][]PodAffinityTerm{c.RequiredPodAntiAffinity, c.RequiredPodAffinity} {
+	for _, ts := range [][]PodAffinityTerm{c.RequiredPodAntiAffinity, c.RequiredPodAffinity,
+		{c.PreferredPodAffinity[0].PodAffinityTerm}, {c.PreferredPodAntiAffinity[0].PodAffinityTerm}} {
 		ts[0].Selector.MatchLabels["app"] = "db"
 		ts[0].Selector.MatchExpressions[0].Values[0] = "y"
 		ts[0].NamespaceSelector.MatchLabels["team"] = "b"
@@ -603,4 +606,6 @@ func TestPodSpecDeepCopyPodTerms(t *testing.T) {
 	}
 	require.Equal(t, []PodAffinityTerm{term()}, s.RequiredPodAntiAffinity)
 	require.Equal(t, []PodAffinityTerm{term()}, s.RequiredPodAffinity)
+	require.Equal(t, []WeightedPodAffinityTerm{{Weight: 5, PodAffinityTerm: term()}}, s.PreferredPodAffinity)
+	require.Equal(t, []WeightedPodAffinityTerm{{Weight: 7, PodAffinityTerm: term()}}, s.PreferredPodAntiAffinity)
 }

@@ -367,6 +367,16 @@ type PodAffinityTerm struct {
 	TopologyKey       string
 }
 
+// WeightedPodAffinityTerm is one term of a pod's
+// affinity.podAffinity or podAntiAffinity .preferredDuringSchedulingIgnoredDuringExecution
+// (core/v1 WeightedPodAffinityTerm): Weight, 1 to 100, is what the term adds to
+// (affinity) or takes from (anti-affinity) the scheduler's InterPodAffinity score of a
+// node per matching pod in the node's topology domain.
+type WeightedPodAffinityTerm struct {
+	Weight int32
+	PodAffinityTerm
+}
+
 // LabelMetadataName is the label the API server sets on every namespace to its name.
 const LabelMetadataName = "kubernetes.io/metadata.name"
 
@@ -416,7 +426,15 @@ type PodSpec struct {
 	// affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution: the
 	// scheduler's InterPodAffinity filter keeps the pod to the topology domains of
 	// the pods that every term matches (a bound pod's terms bind no other pod).
-	RequiredPodAffinity           []PodAffinityTerm
+	RequiredPodAffinity []PodAffinityTerm
+	// PreferredPodAffinity and PreferredPodAntiAffinity are
+	// affinity.podAffinity and affinity.podAntiAffinity
+	// .preferredDuringSchedulingIgnoredDuringExecution: they filter nothing; the
+	// scheduler's InterPodAffinity score adds (affinity) or takes (anti-affinity) a
+	// term's weight per pod it matches in a node's domain, and, once the pod is
+	// bound, per pod being scheduled that the term matches.
+	PreferredPodAffinity          []WeightedPodAffinityTerm
+	PreferredPodAntiAffinity      []WeightedPodAffinityTerm
 	PriorityClassName             string
 	Priority                      int32
 	TerminationGracePeriodSeconds int64
@@ -441,6 +459,17 @@ func clonePodTerms(terms []PodAffinityTerm) []PodAffinityTerm {
 	return c
 }
 
+// cloneWeightedTerms returns a copy of terms that shares nothing mutable with them.
+func cloneWeightedTerms(terms []WeightedPodAffinityTerm) []WeightedPodAffinityTerm {
+	c := slices.Clone(terms)
+	for i := range c {
+		t := &c[i].PodAffinityTerm
+		t.Selector, t.NamespaceSelector = t.Selector.clone(), t.NamespaceSelector.clone()
+		t.Namespaces = slices.Clone(t.Namespaces)
+	}
+	return c
+}
+
 // DeepCopy returns a copy that shares nothing mutable with s (nil for nil).
 func (s *PodSpec) DeepCopy() *PodSpec {
 	if s == nil {
@@ -454,6 +483,8 @@ func (s *PodSpec) DeepCopy() *PodSpec {
 	c.TopologySpreadConstraints = slices.Clone(s.TopologySpreadConstraints)
 	c.RequiredPodAntiAffinity = clonePodTerms(s.RequiredPodAntiAffinity)
 	c.RequiredPodAffinity = clonePodTerms(s.RequiredPodAffinity)
+	c.PreferredPodAffinity = cloneWeightedTerms(s.PreferredPodAffinity)
+	c.PreferredPodAntiAffinity = cloneWeightedTerms(s.PreferredPodAntiAffinity)
 	for i := range c.TopologySpreadConstraints {
 		t := &c.TopologySpreadConstraints[i]
 		t.MatchLabelKeys = slices.Clone(t.MatchLabelKeys)

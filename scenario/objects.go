@@ -104,7 +104,7 @@ func convertSpread(in []corev1.TopologySpreadConstraint) []apiserver.TopologySpr
 }
 
 // convertPodAnti converts affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution
-// (the loader rejects the preferred terms).
+// (convertPreferredPod the preferred terms).
 func convertPodAnti(a *corev1.Affinity) []apiserver.PodAffinityTerm {
 	if a == nil || a.PodAntiAffinity == nil {
 		return nil
@@ -113,12 +113,31 @@ func convertPodAnti(a *corev1.Affinity) []apiserver.PodAffinityTerm {
 }
 
 // convertPodAffinity converts affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution
-// (the loader rejects the preferred terms).
+// (convertPreferredPod the preferred terms).
 func convertPodAffinity(a *corev1.Affinity) []apiserver.PodAffinityTerm {
 	if a == nil || a.PodAffinity == nil {
 		return nil
 	}
 	return convertPodTerms(a.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution)
+}
+
+// convertPreferredPod converts affinity.podAffinity (anti false) or
+// affinity.podAntiAffinity (anti true) .preferredDuringSchedulingIgnoredDuringExecution.
+func convertPreferredPod(a *corev1.Affinity, anti bool) []apiserver.WeightedPodAffinityTerm {
+	var terms []corev1.WeightedPodAffinityTerm
+	switch {
+	case a == nil:
+	case anti && a.PodAntiAffinity != nil:
+		terms = a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution
+	case !anti && a.PodAffinity != nil:
+		terms = a.PodAffinity.PreferredDuringSchedulingIgnoredDuringExecution
+	}
+	var out []apiserver.WeightedPodAffinityTerm
+	for _, t := range terms {
+		out = append(out, apiserver.WeightedPodAffinityTerm{Weight: t.Weight,
+			PodAffinityTerm: convertPodTerms([]corev1.PodAffinityTerm{t.PodAffinityTerm})[0]})
+	}
+	return out
 }
 
 func convertPodTerms(terms []corev1.PodAffinityTerm) []apiserver.PodAffinityTerm {
@@ -154,6 +173,8 @@ func podFromSpec(meta apiserver.ObjectMeta, ps *corev1.PodSpec) *apiserver.Pod {
 		TopologySpreadConstraints:     convertSpread(ps.TopologySpreadConstraints),
 		RequiredPodAntiAffinity:       convertPodAnti(ps.Affinity),
 		RequiredPodAffinity:           convertPodAffinity(ps.Affinity),
+		PreferredPodAffinity:          convertPreferredPod(ps.Affinity, false),
+		PreferredPodAntiAffinity:      convertPreferredPod(ps.Affinity, true),
 		PriorityClassName:             ps.PriorityClassName,
 		TerminationGracePeriodSeconds: defaultGracePeriod,
 		HostNetwork:                   ps.HostNetwork,

@@ -95,6 +95,7 @@ type antiPod struct {
 type antiGroup struct {
 	ns     string
 	terms  []apiserver.PodAffinityTerm
+	wterms []apiserver.WeightedPodAffinityTerm // the preferred terms, in prefAffPods and prefAntiPods
 	byNode map[*nodeInfo]int32
 }
 
@@ -105,28 +106,34 @@ type termGroups struct {
 }
 
 // antiCount registers (sign 1) or unregisters (−1) a pod counted as a on ni, if it
-// has required anti-affinity or affinity terms.
+// has inter-pod affinity or anti-affinity terms, required or preferred.
 func (sc *Scheduler) antiCount(a podAcct, ni *nodeInfo, sign int32) {
 	if a.terms == nil {
 		return
 	}
 	if t := a.terms.RequiredPodAntiAffinity; len(t) > 0 {
-		sc.antiPods.count(a.key, a.ns, t, ni, sign)
+		sc.antiPods.count(a.key, a.ns, t, nil, ni, sign)
 	}
 	if t := a.terms.RequiredPodAffinity; len(t) > 0 {
-		sc.affPods.count(a.key, a.ns, t, ni, sign)
+		sc.affPods.count(a.key, a.ns, t, nil, ni, sign)
+	}
+	if t := a.terms.PreferredPodAffinity; len(t) > 0 {
+		sc.prefAffPods.count(a.key, a.ns, nil, t, ni, sign)
+	}
+	if t := a.terms.PreferredPodAntiAffinity; len(t) > 0 {
+		sc.prefAntiPods.count(a.key, a.ns, nil, t, ni, sign)
 	}
 }
 
 // count registers (sign 1) or unregisters (−1) the pod of key, of namespace ns with
-// terms, on ni.
-func (r *termGroups) count(key, ns string, terms []apiserver.PodAffinityTerm, ni *nodeInfo, sign int32) {
+// terms (required registries) or wterms (preferred ones), on ni.
+func (r *termGroups) count(key, ns string, terms []apiserver.PodAffinityTerm, wterms []apiserver.WeightedPodAffinityTerm, ni *nodeInfo, sign int32) {
 	e := r.pods[key]
 	if e == nil {
 		if sign < 0 {
 			return
 		}
-		e = &antiPod{g: r.groupFor(ns, terms)}
+		e = &antiPod{g: r.groupFor(ns, terms, wterms)}
 		if r.pods == nil {
 			r.pods = map[string]*antiPod{}
 		}
@@ -146,13 +153,13 @@ func (r *termGroups) count(key, ns string, terms []apiserver.PodAffinityTerm, ni
 
 // groupFor returns the group of pods of namespace ns with these terms, made when
 // none has them yet.
-func (r *termGroups) groupFor(ns string, terms []apiserver.PodAffinityTerm) *antiGroup {
+func (r *termGroups) groupFor(ns string, terms []apiserver.PodAffinityTerm, wterms []apiserver.WeightedPodAffinityTerm) *antiGroup {
 	for _, g := range r.groups {
-		if g.ns == ns && samePodTerms(g.terms, terms) {
+		if g.ns == ns && samePodTerms(g.terms, terms) && sameWeightedTerms(g.wterms, wterms) {
 			return g
 		}
 	}
-	g := &antiGroup{ns: ns, terms: terms, byNode: map[*nodeInfo]int32{}}
+	g := &antiGroup{ns: ns, terms: terms, wterms: wterms, byNode: map[*nodeInfo]int32{}}
 	r.groups = append(r.groups, g)
 	return g
 }
@@ -169,6 +176,23 @@ func (r *termGroups) groupCount(g *antiGroup, ni *nodeInfo, sign int32) {
 			r.groups = slices.Delete(r.groups, i, i+1)
 		}
 	}
+}
+
+// sameWeightedTerms reports whether two lists of preferred terms are the same,
+// weights and topology keys included.
+func sameWeightedTerms(a, b []apiserver.WeightedPodAffinityTerm) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) > 0 && &a[0] == &b[0] {
+		return true
+	}
+	for i := range a {
+		if a[i].Weight != b[i].Weight || a[i].TopologyKey != b[i].TopologyKey || !samePodTerm(&a[i].PodAffinityTerm, &b[i].PodAffinityTerm) {
+			return false
+		}
+	}
+	return true
 }
 
 // samePodTerms reports whether two lists of terms are the same, topology keys
@@ -380,11 +404,17 @@ func (f *antiFilter) verdict(ni *nodeInfo) failCode {
 }
 
 // interScores adds InterPodAffinity's score (weight 2) to the scores of the nodes of
-// order, for the part nodesim models: a bound pod with a required affinity term
-// that matches p (read with p's namespace labels) adds 1 (hardPodAffinityWeight)
-// to every node with the value of the term's key that its own node has;
+// order. Every term below that matches adds its weight (affinity) or takes it
+// (anti-affinity) once per pod it concerns to every node that has the value of the
+// term's key that the node of that pod has:
+//   - p's own preferred terms, per bound pod they match (with that pod's namespace);
+//   - a bound pod's required affinity terms that match p (read with p's namespace
+//     labels), weight 1 (hardPodAffinityWeight), and its preferred terms that match
+//     p, with their weights.
+//
 // NormalizeScore then maps the nodes' sums onto 0–100 between the lowest and the
-// highest (all 0 when they are equal). Nothing is added while no term matches.
+// highest (all 0 when they are equal), negative sums included. Nothing is added
+// while no term matches.
 func (sc *Scheduler) interScores(p *apiserver.Pod, order []*nodeInfo, scores []int64) {
 	// per topology key a term names, the sums by value id of the key's keyTopo
 	keys := sc.interKeys[:0]
@@ -392,24 +422,34 @@ func (sc *Scheduler) interScores(p *apiserver.Pod, order []*nodeInfo, scores []i
 	for _, g := range sc.affPods.groups {
 		for i := range g.terms {
 			t := &g.terms[i]
-			if !termMatches(t, g.ns, p.Namespace, p.Labels, nsl) {
-				continue
+			if termMatches(t, g.ns, p.Namespace, p.Labels, nsl) {
+				keys = sc.interAdd(keys, t.TopologyKey, g.byNode, 1)
 			}
-			j := slices.IndexFunc(keys, func(k interKey) bool { return k.key == t.TopologyKey })
-			if j < 0 {
-				topo := sc.topoFor(t.TopologyKey)
-				keys = append(keys, interKey{key: t.TopologyKey, topo: topo, sums: make([]int64, len(topo.names))})
-				j = len(keys) - 1
-			}
-			k := &keys[j]
-			for ni, c := range g.byNode { // map order: sums only
-				if ni.node == nil {
-					continue
+		}
+	}
+	for r, sign := range [2]int64{1, -1} {
+		reg := &sc.prefAffPods
+		if r == 1 {
+			reg = &sc.prefAntiPods
+		}
+		for _, g := range reg.groups {
+			for i := range g.wterms {
+				t := &g.wterms[i]
+				if termMatches(&t.PodAffinityTerm, g.ns, p.Namespace, p.Labels, nsl) {
+					keys = sc.interAdd(keys, t.TopologyKey, g.byNode, sign*int64(t.Weight))
 				}
-				if id := k.topo.ids[ni.idx]; id >= 0 {
-					k.sums[id] += int64(c)
-				}
 			}
+		}
+	}
+	for r, sign := range [2]int64{1, -1} {
+		own := p.PreferredPodAffinity
+		if r == 1 {
+			own = p.PreferredPodAntiAffinity
+		}
+		for i := range own {
+			t := &own[i]
+			tr := sc.termTrackerFor(p.Namespace, []apiserver.PodAffinityTerm{t.PodAffinityTerm})
+			keys = sc.interAdd(keys, t.TopologyKey, tr.byNode, sign*int64(t.Weight))
 		}
 	}
 	sc.interKeys = keys[:0]
@@ -437,6 +477,41 @@ func (sc *Scheduler) interScores(p *apiserver.Pod, order []*nodeInfo, scores []i
 	clear(keys[:cap(keys)]) // keep no keyTopo alive
 }
 
+// interAdd adds w times the count of each node of byNode to the sums of key (added
+// to keys when new) at the node's value of it, and returns keys.
+func (sc *Scheduler) interAdd(keys []interKey, key string, byNode map[*nodeInfo]int32, w int64) []interKey {
+	j := slices.IndexFunc(keys, func(k interKey) bool { return k.key == key })
+	if j < 0 {
+		topo := sc.topoFor(key)
+		keys = append(keys, interKey{key: key, topo: topo, sums: make([]int64, len(topo.names))})
+		j = len(keys) - 1
+	}
+	k := &keys[j]
+	for ni, c := range byNode { // map order: sums only
+		if ni.node == nil {
+			continue
+		}
+		if id := k.topo.ids[ni.idx]; id >= 0 {
+			k.sums[id] += w * int64(c)
+		}
+	}
+	return keys
+}
+
+// interScored reports whether InterPodAffinity scores p: it has preferred terms of
+// its own, or some bound pod has required affinity or preferred terms (upstream's
+// PreScore skips the others, which all score 0).
+func (sc *Scheduler) interScored(p *apiserver.Pod) bool {
+	return len(p.PreferredPodAffinity) > 0 || len(p.PreferredPodAntiAffinity) > 0 ||
+		len(sc.affPods.groups) > 0 || len(sc.prefAffPods.groups) > 0 || len(sc.prefAntiPods.groups) > 0
+}
+
+// hasPodAffinity reports whether p has required affinity terms of its own.
+func hasPodAffinity(p *apiserver.Pod) bool { return len(p.RequiredPodAffinity) > 0 }
+
+// hasPodAnti reports whether p has required anti-affinity terms of its own.
+func hasPodAnti(p *apiserver.Pod) bool { return len(p.RequiredPodAntiAffinity) > 0 }
+
 // interKey is InterPodAffinity's score state for one topology key: the sums of the
 // matching terms' pods by value id of topo. A key no counted pod's node has sums
 // to 0 everywhere, which leaves every node's total as it is (upstream leaves it out).
@@ -445,9 +520,3 @@ type interKey struct {
 	topo *keyTopo
 	sums []int64
 }
-
-// hasPodAffinity reports whether p has required affinity terms of its own.
-func hasPodAffinity(p *apiserver.Pod) bool { return len(p.RequiredPodAffinity) > 0 }
-
-// hasPodAnti reports whether p has required anti-affinity terms of its own.
-func hasPodAnti(p *apiserver.Pod) bool { return len(p.RequiredPodAntiAffinity) > 0 }

@@ -50,6 +50,14 @@ type upAPod struct {
 	Terminating bool
 	AntiTerms   []upAntiTerm // affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution
 	AffTerms    []upAntiTerm // affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution
+	// affinity.podAffinity and podAntiAffinity .preferredDuringSchedulingIgnoredDuringExecution
+	PrefAffTerms, PrefAntiTerms []upWeightedTerm
+}
+
+// upWeightedTerm is a v1.WeightedPodAffinityTerm.
+type upWeightedTerm struct {
+	Weight          int32
+	PodAffinityTerm upAntiTerm
 }
 
 type upNamespace struct {
@@ -67,9 +75,34 @@ type upANodeInfo struct {
 }
 
 type upPodInfo struct {
-	Pod                       *upAPod
-	RequiredAffinityTerms     []upAffinityTerm
-	RequiredAntiAffinityTerms []upAffinityTerm
+	Pod                        *upAPod
+	RequiredAffinityTerms      []upAffinityTerm
+	RequiredAntiAffinityTerms  []upAffinityTerm
+	PreferredAffinityTerms     []upWeightedAffinityTerm
+	PreferredAntiAffinityTerms []upWeightedAffinityTerm
+}
+
+type upWeightedAffinityTerm struct {
+	upAffinityTerm
+	Weight int32
+}
+
+// getWeightedAffinityTerms returns the list of processed affinity terms.
+func upGetWeightedAffinityTerms(pod *upAPod, v1Terms []upWeightedTerm) ([]upWeightedAffinityTerm, error) {
+	if v1Terms == nil {
+		return nil, nil
+	}
+
+	var terms []upWeightedAffinityTerm
+	for i := range v1Terms {
+		t, err := upNewAffinityTerm(pod, &v1Terms[i].PodAffinityTerm)
+		if err != nil {
+			// We get here if the label selector failed to process
+			return nil, err
+		}
+		terms = append(terms, upWeightedAffinityTerm{upAffinityTerm: *t, Weight: v1Terms[i].Weight})
+	}
+	return terms, nil
 }
 
 // --- pkg/scheduler/framework/types.go ---
@@ -138,7 +171,10 @@ func upGetNamespacesFromPodAffinityTerm(pod *upAPod, podAffinityTerm *upAntiTerm
 func upNewPodInfo(pod *upAPod) upPodInfo {
 	affTerms, _ := upGetAffinityTerms(pod, pod.AffTerms)
 	terms, _ := upGetAffinityTerms(pod, pod.AntiTerms)
-	return upPodInfo{Pod: pod, RequiredAffinityTerms: affTerms, RequiredAntiAffinityTerms: terms}
+	prefAff, _ := upGetWeightedAffinityTerms(pod, pod.PrefAffTerms)
+	prefAnti, _ := upGetWeightedAffinityTerms(pod, pod.PrefAntiTerms)
+	return upPodInfo{Pod: pod, RequiredAffinityTerms: affTerms, RequiredAntiAffinityTerms: terms,
+		PreferredAffinityTerms: prefAff, PreferredAntiAffinityTerms: prefAnti}
 }
 
 // --- plugin.go ---
@@ -389,9 +425,10 @@ func upAntiFilter(state *upAntiPreFilterState, node *upNode) upStatus {
 	return upStatus{}
 }
 
-// --- scoring.go (PreScore's part for the incoming pod's absent preferred terms
-// left out: the loader rejects preferred terms, so only existing pods' required
-// affinity terms score, with the default hardPodAffinityWeight 1) ---
+// --- scoring.go (v1.33.0; 1.31's PreScore also skips when there are no nodes,
+// and its Score looks the node up by name; 1.37's reads PodInfo through getters;
+// the same otherwise). IgnorePreferredTermsOfExistingPods at its default (false),
+// hardPodAffinityWeight at its default (1). ---
 
 type upScoreMap map[string]map[string]int64
 
@@ -403,6 +440,12 @@ func (m upScoreMap) processTerm(term *upAffinityTerm, weight int32, pod *upAPod,
 			}
 			m[term.TopologyKey][tpValue] += int64(weight * multiplier)
 		}
+	}
+}
+
+func (m upScoreMap) processTerms(terms []upWeightedAffinityTerm, pod *upAPod, nsLabels labels.Set, node *upNode, multiplier int32) {
+	for _, term := range terms {
+		m.processTerm(&term.upAffinityTerm, term.Weight, pod, nsLabels, node, multiplier)
 	}
 }
 
@@ -419,12 +462,26 @@ func (m upScoreMap) append(other upScoreMap) {
 	}
 }
 
-const upHardPodAffinityWeight = 1
+const (
+	upHardPodAffinityWeight              = 1
+	upIgnorePreferredTermsOfExistingPods = false
+)
 
-func upProcessExistingPod(existingPod upPodInfo, existingPodNode *upNode, incomingPod *upAPod, nsLabels labels.Set, topoScore upScoreMap) {
+func upProcessExistingPod(podInfo upPodInfo, existingPod upPodInfo, existingPodNode *upNode, incomingPod *upAPod, nsLabels labels.Set, topoScore upScoreMap) {
 	if len(existingPodNode.Labels) == 0 {
 		return
 	}
+
+	// For every soft pod affinity term of <pod>, if <existingPod> matches the term,
+	// increment <p.counts> for every node in the cluster with the same <term.TopologyKey>
+	// value as that of <existingPods>`s node by the term`s weight.
+	topoScore.processTerms(podInfo.PreferredAffinityTerms, existingPod.Pod, nil, existingPodNode, 1)
+
+	// For every soft pod anti-affinity term of <pod>, if <existingPod> matches the term,
+	// decrement <p.counts> for every node in the cluster with the same <term.TopologyKey>
+	// value as that of <existingPod>`s node by the term`s weight.
+	topoScore.processTerms(podInfo.PreferredAntiAffinityTerms, existingPod.Pod, nil, existingPodNode, -1)
+
 	// For every hard pod affinity term of <existingPod>, if <pod> matches the term,
 	// increment <p.counts> for every node in the cluster with the same <term.TopologyKey>
 	// value as that of <existingPod>'s node by the constant <args.hardPodAffinityWeight>
@@ -433,42 +490,28 @@ func upProcessExistingPod(existingPod upPodInfo, existingPodNode *upNode, incomi
 			topoScore.processTerm(&t, upHardPodAffinityWeight, incomingPod, nsLabels, existingPodNode, 1)
 		}
 	}
+
+	// For every soft pod affinity term of <existingPod>, if <pod> matches the term,
+	// increment <p.counts> for every node in the cluster with the same <term.TopologyKey>
+	// value as that of <existingPod>'s node by the term's weight.
+	topoScore.processTerms(existingPod.PreferredAffinityTerms, incomingPod, nsLabels, existingPodNode, 1)
+
+	// For every soft pod anti-affinity term of <existingPod>, if <pod> matches the term,
+	// decrement <pm.counts> for every node in the cluster with the same <term.TopologyKey>
+	// value as that of <existingPod>'s node by the term's weight.
+	topoScore.processTerms(existingPod.PreferredAntiAffinityTerms, incomingPod, nsLabels, existingPodNode, -1)
+}
+
+// upPodWithAffinity is NodeInfo's test for PodsWithAffinity: affinity.podAffinity or
+// podAntiAffinity set (a pod converted without terms has neither).
+func upPodWithAffinity(p *upAPod) bool {
+	return len(p.AffTerms) > 0 || len(p.AntiTerms) > 0 || len(p.PrefAffTerms) > 0 || len(p.PrefAntiTerms) > 0
 }
 
 // upInterPodAffinityScores is PreScore, Score over nodes (the scored nodes), and
 // NormalizeScore, times the plugin's weight 2; all 0 when PreScore skips.
-func upInterPodAffinityScores(pod *upAPod, allNodes []upANodeInfo, nodes []*upNode, nsLister []upNamespace) []int64 {
-	out := make([]int64, len(nodes))
-	// Unless the pod being scheduled has preferred affinity terms, we only
-	// need to process nodes hosting pods with affinity.
-	topologyScore := make(upScoreMap)
-	index := -1
-	nsLabels := upGetNamespaceLabelsSnapshot(pod.Namespace, nsLister)
-	for _, nodeInfo := range allNodes {
-		topoScore := make(upScoreMap)
-		for _, existingPod := range nodeInfo.pods {
-			if len(existingPod.RequiredAffinityTerms) == 0 && len(existingPod.RequiredAntiAffinityTerms) == 0 {
-				continue // not in PodsWithAffinity
-			}
-			upProcessExistingPod(existingPod, nodeInfo.node, pod, nsLabels, topoScore)
-		}
-		if len(topoScore) > 0 {
-			index++
-			topologyScore.append(topoScore)
-		}
-	}
-	if index == -1 {
-		return out // Skip
-	}
-	for i, node := range nodes {
-		var score int64
-		for tpKey, tpValues := range topologyScore {
-			if v, exist := node.Labels[tpKey]; exist {
-				score += tpValues[v]
-			}
-		}
-		out[i] = score
-	}
+func upInterPodAffinityScores(pod *upAPod, allNodesList []upANodeInfo, nodes []*upNode, nsLister []upNamespace) []int64 {
+	out, topologyScore := upInterPodAffinityRaw(pod, allNodesList, nodes, nsLister)
 	// NormalizeScore
 	if len(topologyScore) == 0 {
 		return out
@@ -493,6 +536,87 @@ func upInterPodAffinityScores(pod *upAPod, allNodes []upANodeInfo, nodes []*upNo
 		out[i] = 2 * int64(fScore)
 	}
 	return out
+}
+
+// upRawMin is the lowest of the nodes' scores before NormalizeScore.
+func upRawMin(pod *upAPod, allNodesList []upANodeInfo, nodes []*upNode, nsLister []upNamespace) int64 {
+	raw, _ := upInterPodAffinityRaw(pod, allNodesList, nodes, nsLister)
+	return slices.Min(raw)
+}
+
+// upInterPodAffinityRaw is PreScore and Score over nodes: the nodes' scores and the
+// PreScore state's topologyScore (nil when PreScore skips).
+func upInterPodAffinityRaw(pod *upAPod, allNodesList []upANodeInfo, nodes []*upNode, nsLister []upNamespace) ([]int64, upScoreMap) {
+	out := make([]int64, len(nodes))
+	hasPreferredAffinityConstraints := len(pod.PrefAffTerms) > 0
+	hasPreferredAntiAffinityConstraints := len(pod.PrefAntiTerms) > 0
+	hasConstraints := hasPreferredAffinityConstraints || hasPreferredAntiAffinityConstraints
+
+	// Optionally ignore calculating preferences of existing pods' affinity rules
+	// if the incoming pod has no inter-pod affinities.
+	if upIgnorePreferredTermsOfExistingPods && !hasConstraints {
+		return out, nil // Skip
+	}
+
+	// Unless the pod being scheduled has preferred affinity terms, we only
+	// need to process nodes hosting pods with affinity.
+	var allNodes []upANodeInfo
+	if hasConstraints {
+		allNodes = allNodesList
+	} else {
+		for _, ni := range allNodesList { // HavePodsWithAffinityList
+			if slices.ContainsFunc(ni.pods, func(pi upPodInfo) bool { return upPodWithAffinity(pi.Pod) }) {
+				allNodes = append(allNodes, ni)
+			}
+		}
+	}
+
+	podInfo := upNewPodInfo(pod)
+	for i := range podInfo.PreferredAffinityTerms {
+		if err := upMergeAffinityTermNamespacesIfNotEmpty(&podInfo.PreferredAffinityTerms[i].upAffinityTerm, nsLister); err != nil {
+			panic(err)
+		}
+	}
+	for i := range podInfo.PreferredAntiAffinityTerms {
+		if err := upMergeAffinityTermNamespacesIfNotEmpty(&podInfo.PreferredAntiAffinityTerms[i].upAffinityTerm, nsLister); err != nil {
+			panic(err)
+		}
+	}
+	nsLabels := upGetNamespaceLabelsSnapshot(pod.Namespace, nsLister)
+
+	topologyScore := make(upScoreMap)
+	index := -1
+	for _, nodeInfo := range allNodes {
+		// Unless the pod being scheduled has preferred affinity terms, we only
+		// need to process pods with affinity in the node.
+		var podsToProcess []upPodInfo
+		for _, pi := range nodeInfo.pods {
+			if hasConstraints || upPodWithAffinity(pi.Pod) {
+				podsToProcess = append(podsToProcess, pi)
+			}
+		}
+		topoScore := make(upScoreMap)
+		for _, existingPod := range podsToProcess {
+			upProcessExistingPod(podInfo, existingPod, nodeInfo.node, pod, nsLabels, topoScore)
+		}
+		if len(topoScore) > 0 {
+			index++
+			topologyScore.append(topoScore)
+		}
+	}
+	if index == -1 {
+		return out, nil // Skip
+	}
+	for i, node := range nodes {
+		var score int64
+		for tpKey, tpValues := range topologyScore {
+			if v, exist := node.Labels[tpKey]; exist {
+				score += tpValues[v]
+			}
+		}
+		out[i] = score
+	}
+	return out, topologyScore
 }
 
 // --- the property ---
@@ -523,7 +647,7 @@ func upAntiStatusFrom(t require.TestingT, code failCode) upStatus {
 // upAntiSnapshot is upstream's snapshot as the API server's store has it: every node
 // with the pods bound to it, terminal pods left out, pods bound to a node that does
 // not exist in no node's list.
-func upAntiSnapshot(s *apiserver.Server, terms, affTerms map[string][]upAntiTerm) []upANodeInfo {
+func upAntiSnapshot(s *apiserver.Server, terms, affTerms map[string][]upAntiTerm, prefAff, prefAnti map[string][]upWeightedTerm) []upANodeInfo {
 	infos := map[string]*upANodeInfo{}
 	var names []string
 	s.Nodes.Each(func(n *apiserver.Node) {
@@ -536,7 +660,7 @@ func upAntiSnapshot(s *apiserver.Server, terms, affTerms map[string][]upAntiTerm
 			return
 		}
 		pi := upNewPodInfo(&upAPod{Namespace: p.Namespace, Labels: maps.Clone(p.Labels), Node: p.NodeName, Terminating: p.Deleting,
-			AntiTerms: terms[p.Key()], AffTerms: affTerms[p.Key()]})
+			AntiTerms: terms[p.Key()], AffTerms: affTerms[p.Key()], PrefAffTerms: prefAff[p.Key()], PrefAntiTerms: prefAnti[p.Key()]})
 		ni.pods = append(ni.pods, pi)
 		if len(pi.Pod.AntiTerms) > 0 {
 			ni.podsWithRequiredAntiAffinity = append(ni.podsWithRequiredAntiAffinity, pi)
@@ -570,6 +694,15 @@ func convertAntiTerms(ts []upAntiTerm) []apiserver.PodAffinityTerm {
 	return out
 }
 
+// convertWeightedTerms is the loader's conversion of preferred terms.
+func convertWeightedTerms(ts []upWeightedTerm) []apiserver.WeightedPodAffinityTerm {
+	var out []apiserver.WeightedPodAffinityTerm
+	for _, t := range ts {
+		out = append(out, apiserver.WeightedPodAffinityTerm{Weight: t.Weight, PodAffinityTerm: convertAntiTerms([]upAntiTerm{t.PodAffinityTerm})[0]})
+	}
+	return out
+}
+
 type antiTally struct {
 	cases, checks, filtered, own, existing, mixed, terminatingMatched, nsSelector, assumed int
 	// plain: checks of a pending pod without affinity terms, to which filtered, own,
@@ -577,8 +710,10 @@ type antiTally struct {
 	// the pending pod has affinity terms; some node fails them; the self-match
 	// exception lets some node pass; a bound pod's affinity terms match the pending pod
 	plain, affinity, affFail, affSelf, boundAffMatches int
-	// checks where InterPodAffinity's score tells some nodes apart
-	scored int
+	// checks where InterPodAffinity's score tells some nodes apart; of them, where
+	// the pending pod has preferred terms, where a bound pod's preferred term
+	// matches it, where some node's raw score is negative
+	scored, scoredOwnPref, scoredBoundPref, negative int
 }
 
 // interPreFilter(p).verdict equals a literal transcription of upstream's
@@ -623,7 +758,10 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 		share("affinity checks with a node failing them", tally.affFail, tally.affinity, 30)
 		share("affinity checks passed by the self-match exception", tally.affSelf, tally.affinity, 5)
 		share("checks where a bound pod's affinity terms match the pod", tally.boundAffMatches, tally.checks, 5)
-		share("checks where the score tells nodes apart", tally.scored, tally.checks, 5)
+		share("checks where the score tells nodes apart", tally.scored, tally.checks, 20)
+		share("scored checks with preferred terms of the pending pod", tally.scoredOwnPref, tally.scored, 20)
+		share("scored checks with a bound pod's preferred term matching", tally.scoredBoundPref, tally.scored, 10)
+		share("scored checks with a negative raw score", tally.negative, tally.scored, 10)
 	}()
 	rapid.Check(t, func(rt *rapid.T) {
 		tally.cases++
@@ -722,6 +860,17 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 
 		terms := map[string][]upAntiTerm{}    // by pod key
 		affTerms := map[string][]upAntiTerm{} // by pod key
+		prefAff := map[string][]upWeightedTerm{}
+		prefAnti := map[string][]upWeightedTerm{}
+		// preferred terms: weights from 1 to 100, small ones often so that sums tie
+		drawPref := func(label string, hi int) []upWeightedTerm {
+			var ws []upWeightedTerm
+			for _, t := range drawTerms(label, 0, hi) {
+				wt := int32(rapid.SampledFrom([]int{1, 2, 3, 5, 50, 100}).Draw(rt, label+"Weight"))
+				ws = append(ws, upWeightedTerm{Weight: wt, PodAffinityTerm: t})
+			}
+			return ws
+		}
 		var podKeys []string
 		createPod := func(bound bool) {
 			ns, l := rapid.SampledFrom(nsNames[:2]).Draw(rt, "ns"), podLabels("pod")
@@ -733,6 +882,10 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 			if rapid.IntRange(0, 2).Draw(rt, "hasAffTerms") == 2 {
 				as = drawTerms("affTerms", 1, 2)
 			}
+			var pa, pn []upWeightedTerm
+			if rapid.IntRange(0, 2).Draw(rt, "hasPref") == 2 {
+				pa, pn = drawPref("prefAff", 1), drawPref("prefAnti", 1)
+			}
 			node := ""
 			if bound {
 				node = rapid.SampledFrom(names).Draw(rt, "on")
@@ -742,11 +895,13 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 			}
 			name := fmt.Sprint("p", len(podKeys))
 			_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: ns, Name: name, Labels: l},
-				NodeName: node, PodSpec: &apiserver.PodSpec{RequiredPodAntiAffinity: convertAntiTerms(ts), RequiredPodAffinity: convertAntiTerms(as)}})
+				NodeName: node, PodSpec: &apiserver.PodSpec{RequiredPodAntiAffinity: convertAntiTerms(ts), RequiredPodAffinity: convertAntiTerms(as),
+					PreferredPodAffinity: convertWeightedTerms(pa), PreferredPodAntiAffinity: convertWeightedTerms(pn)}})
 			require.NoError(rt, err)
 			key := ns + "/" + name
 			podKeys = append(podKeys, key)
 			terms[key], affTerms[key] = ts, as
+			prefAff[key], prefAnti[key] = pa, pn
 		}
 		for range rapid.IntRange(0, 20).Draw(rt, "pods") {
 			createPod(true)
@@ -774,16 +929,18 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 		}
 		pend := &upAPod{Namespace: rapid.SampledFrom(nsNames).Draw(rt, "pendingNs"), Labels: podLabels("pending"), AntiTerms: drawTerms("ownTerms", 0, 3)}
 		pend.AffTerms = drawAff("ownAff", pend.Labels)
+		pend.PrefAffTerms, pend.PrefAntiTerms = drawPref("ownPrefAff", 2), drawPref("ownPrefAnti", 2)
 		pendingPod := func() *apiserver.Pod {
 			return &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: pend.Namespace, Name: "pending", Labels: maps.Clone(pend.Labels)},
-				PodSpec: &apiserver.PodSpec{RequiredPodAntiAffinity: convertAntiTerms(pend.AntiTerms), RequiredPodAffinity: convertAntiTerms(pend.AffTerms)}}
+				PodSpec: &apiserver.PodSpec{RequiredPodAntiAffinity: convertAntiTerms(pend.AntiTerms), RequiredPodAffinity: convertAntiTerms(pend.AffTerms),
+					PreferredPodAffinity: convertWeightedTerms(pend.PrefAffTerms), PreferredPodAntiAffinity: convertWeightedTerms(pend.PrefAntiTerms)}}
 		}
 		p := pendingPod()
 
 		check := func(when string) {
 			tally.checks++
 			sc := w.sched
-			infos := upAntiSnapshot(w.s, terms, affTerms)
+			infos := upAntiSnapshot(w.s, terms, affTerms, prefAff, prefAnti)
 			byName := map[string]*upNode{}
 			for _, ni := range infos {
 				byName[ni.node.Name] = ni.node
@@ -805,12 +962,35 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 			}
 			wantScores := upInterPodAffinityScores(pend, infos, upNodes, nsList)
 			gotScores := make([]int64, len(sc.nodes))
-			if len(sc.affPods.groups) > 0 {
+			if sc.interScored(q) {
 				sc.interScores(q, sc.nodes, gotScores)
+			} else {
+				require.Equal(rt, make([]int64, len(sc.nodes)), wantScores, "no term anywhere, yet upstream scores %s", when)
 			}
 			require.Equal(rt, wantScores, gotScores, "InterPodAffinity scores %s", when)
 			if slices.ContainsFunc(wantScores, func(v int64) bool { return v > 0 }) {
 				tally.scored++
+				if len(pend.PrefAffTerms)+len(pend.PrefAntiTerms) > 0 {
+					tally.scoredOwnPref++
+				}
+				nsl := labels.Set(nsLabelsOf(pend.Namespace))
+				for _, ni := range infos {
+					for _, pi := range ni.pods {
+						for _, t := range slices.Concat(pi.PreferredAffinityTerms, pi.PreferredAntiAffinityTerms) {
+							if t.Matches(pend, nsl) {
+								tally.scoredBoundPref++
+								goto counted
+							}
+						}
+					}
+				}
+			counted:
+				// a negative raw score: some node's share from anti-affinity terms alone
+				// is not known here; count checks where the pending pod or a bound pod
+				// has anti-affinity preferences and the lowest node is not 0 raw
+				if upRawMin(pend, infos, upNodes, nsList) < 0 {
+					tally.negative++
+				}
 			}
 			pass, own, existing, aff := 0, 0, 0, 0
 			for _, ni := range sc.nodes {
@@ -909,6 +1089,7 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 				} else {
 					pend.Labels, pend.AntiTerms = podLabels("pendingRelabel"), drawTerms("ownTerms", 0, 3)
 					pend.AffTerms = drawAff("ownAff", pend.Labels)
+					pend.PrefAffTerms, pend.PrefAntiTerms = drawPref("ownPrefAff", 2), drawPref("ownPrefAnti", 2)
 				}
 				p = pendingPod()
 			case 10:

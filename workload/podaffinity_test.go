@@ -269,7 +269,7 @@ func TestPodAffinityScoreOfBoundTerms(t *testing.T) {
 	order := []*nodeInfo{w.sched.infos["a-0"], w.sched.infos["b-0"], w.sched.infos["c-0"], w.sched.infos["x"]}
 	scores := func(p *apiserver.Pod) []int64 {
 		s := make([]int64, len(order))
-		if len(w.sched.affPods.groups) > 0 {
+		if w.sched.interScored(p) {
 			w.sched.interScores(p, order, s)
 		}
 		return s
@@ -300,4 +300,92 @@ func TestPodAffinityScoreOfBoundTerms(t *testing.T) {
 	}
 	w.run(11 * time.Second)
 	require.Empty(t, w.sched.affPods.groups)
+}
+
+// prefTerm is a preferred term of weight w on key for pods with labels sel.
+func prefTerm(w int32, key string, sel map[string]string) apiserver.WeightedPodAffinityTerm {
+	return apiserver.WeightedPodAffinityTerm{Weight: w, PodAffinityTerm: affTerm(key, sel)}
+}
+
+// prefPodOf is a pending pod of ns with labels and preferred affinity (aff) and
+// anti-affinity (anti) terms.
+func prefPodOf(ns, name string, labels map[string]string, aff, anti []apiserver.WeightedPodAffinityTerm) *apiserver.Pod {
+	return &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: ns, Name: name, Labels: labels},
+		PodSpec: &apiserver.PodSpec{PreferredPodAffinity: aff, PreferredPodAntiAffinity: anti}}
+}
+
+// InterPodAffinity's score for preferred terms, worked out by hand from upstream's
+// PreScore (processExistingPod), Score and NormalizeScore, weight 2. Nodes a-0, b-0,
+// c-0 in zones a, b, c and x without a zone.
+func TestPodAffinityScoreOfPreferredTerms(t *testing.T) {
+	mk := func(t *testing.T) (*world, []*nodeInfo) {
+		w := newWorld(t, 1)
+		w.zonedNodes(1, "a", "b", "c")
+		w.addNode("x", nil)
+		w.run(time.Second)
+		return w, []*nodeInfo{w.sched.infos["a-0"], w.sched.infos["b-0"], w.sched.infos["c-0"], w.sched.infos["x"]}
+	}
+	scores := func(w *world, order []*nodeInfo, p *apiserver.Pod) []int64 {
+		s := make([]int64, len(order))
+		if w.sched.interScored(p) {
+			w.sched.interScores(p, order, s)
+		}
+		return s
+	}
+	t.Run("own terms", func(t *testing.T) {
+		w, order := mk(t)
+		w.bind(t, affPodOf("default", "c1", cacheLabels), "b-0")
+		w.bind(t, affPodOf("default", "c2", cacheLabels), "b-0")
+		w.bind(t, affPodOf("default", "c3", cacheLabels), "c-0")
+		w.bind(t, affPodOf("default", "c4", cacheLabels), "x")
+		w.bind(t, affPodOf("other", "c5", cacheLabels), "a-0") // another namespace: no term's
+		w.run(2 * time.Second)
+		plain := affPodOf("default", "plain", webLabels)
+		require.False(t, w.sched.interScored(plain), "no terms anywhere: PreScore skips")
+		// zone affinity 10: a 0, b 20, c 10, x 0 (no zone)
+		aff := []apiserver.WeightedPodAffinityTerm{prefTerm(10, apiserver.LabelZone, cacheLabels)}
+		require.Equal(t, []int64{0, 200, 100, 0}, scores(w, order, prefPodOf("default", "web", webLabels, aff, nil)))
+		// and hostname anti-affinity 4: a 0, b 20-8=12, c 10-4=6, x -4; between -4
+		// and 12: a 4/16 (25), b 100, c 10/16 (62.5, truncated), x 0
+		anti := []apiserver.WeightedPodAffinityTerm{prefTerm(4, apiserver.LabelHostname, cacheLabels)}
+		require.Equal(t, []int64{50, 200, 124, 0}, scores(w, order, prefPodOf("default", "web", webLabels, aff, anti)))
+		// anti-affinity alone: a 0, b -8, c -4, x -4
+		require.Equal(t, []int64{200, 0, 100, 100}, scores(w, order, prefPodOf("default", "web", webLabels, nil, anti)))
+		// in namespace other only c5 counts: a 10 for affinity, others 0
+		require.Equal(t, []int64{200, 0, 0, 0}, scores(w, order, prefPodOf("other", "web", webLabels, aff, nil)))
+		// bound pods without terms never pay for the plain pod
+		require.Empty(t, w.sched.prefAffPods.groups)
+		require.Empty(t, w.sched.prefAntiPods.groups)
+	})
+	t.Run("bound pods' terms", func(t *testing.T) {
+		w, order := mk(t)
+		w.bind(t, prefPodOf("default", "w1", webLabels, []apiserver.WeightedPodAffinityTerm{prefTerm(10, apiserver.LabelZone, cacheLabels)}, nil), "b-0")
+		w.bind(t, prefPodOf("default", "w2", webLabels, nil, []apiserver.WeightedPodAffinityTerm{prefTerm(4, apiserver.LabelZone, cacheLabels)}), "c-0")
+		w.bind(t, affPodOf("default", "w3", webLabels, affTerm(apiserver.LabelHostname, cacheLabels)), "x")
+		w.run(2 * time.Second)
+		// a 0, b 10, c -4, x 1 (hardPodAffinityWeight); between -4 and 10: a 4/14
+		// (28), b 100, c 0, x 5/14 (35)
+		cache := affPodOf("default", "cache", cacheLabels)
+		require.True(t, w.sched.interScored(cache))
+		require.Equal(t, []int64{56, 200, 0, 70}, scores(w, order, cache))
+		require.Equal(t, []int64{0, 0, 0, 0}, scores(w, order, affPodOf("default", "db", map[string]string{"app": "db"})))
+		require.Equal(t, []int64{0, 0, 0, 0}, scores(w, order, affPodOf("other", "cache", cacheLabels)), "the terms are for default only")
+		// a second w1 in zone b: its weight counts per pod, b 20
+		w.bind(t, prefPodOf("default", "w4", webLabels, []apiserver.WeightedPodAffinityTerm{prefTerm(10, apiserver.LabelZone, cacheLabels)}, nil), "b-0")
+		w.run(3 * time.Second)
+		// a 0, b 20, c -4, x 1: a 4/24 (16), c 0, x 5/24 (20)
+		require.Equal(t, []int64{32, 200, 0, 40}, scores(w, order, cache))
+		// the cache pod binds in zone b
+		_, err := w.s.Pods.Create(w.c, cache)
+		require.NoError(t, err)
+		w.run(10 * time.Second)
+		require.Equal(t, "b-0", w.podNode("default/cache"))
+		for _, n := range []string{"w1", "w2", "w3", "w4"} {
+			require.NoError(t, w.s.Pods.Delete(w.c, "default/"+n, apiserver.DeleteOptions{}))
+		}
+		w.run(11 * time.Second)
+		require.Empty(t, w.sched.prefAffPods.groups)
+		require.Empty(t, w.sched.prefAntiPods.groups)
+		require.False(t, w.sched.interScored(affPodOf("default", "plain", webLabels)))
+	})
 }

@@ -190,9 +190,9 @@ type podAcct struct {
 	ns       string
 	labels   map[string]string
 	deleting bool
-	// the spec of a pod with required anti-affinity or affinity terms (for antiPods
-	// and affPods; a pointer keeps podAcct small enough to be stored in place as a
-	// map value), and then its key
+	// the spec of a pod with anti-affinity or affinity terms, required or preferred
+	// (for antiPods, affPods, prefAffPods and prefAntiPods; a pointer keeps podAcct
+	// small enough to be stored in place as a map value), and then its key
 	terms *apiserver.PodSpec
 	key   string
 }
@@ -250,9 +250,13 @@ type Scheduler struct {
 	// the cycle's pod (nil: none), antiPods and affPods the bound pods with
 	// anti-affinity and affinity terms, by key and by namespace and terms, counted
 	// per node, termTrackers the counts of the pods the terms of scheduled pods match
-	anti         *antiFilter
-	antiPods     termGroups
-	affPods      termGroups
+	anti     *antiFilter
+	antiPods termGroups
+	affPods  termGroups
+	// prefAffPods and prefAntiPods: the bound pods with preferred affinity and
+	// anti-affinity terms, which only the score reads
+	prefAffPods  termGroups
+	prefAntiPods termGroups
 	interKeys    []interKey // scratch of interScores
 	termTrackers []*termTracker
 
@@ -363,6 +367,7 @@ func (sc *Scheduler) Start() {
 	sc.spread, sc.spreadOn, sc.zoneOf, sc.zoneIDs, sc.zoneNames = map[uint64]*spreadOwner{}, false, nil, map[string]uint32{}, nil
 	sc.trackers, sc.keyTopos = nil, nil
 	sc.antiPods, sc.affPods, sc.termTrackers = termGroups{}, termGroups{}, nil
+	sc.prefAffPods, sc.prefAntiPods = termGroups{}, termGroups{}
 	sc.nodeInf = apiserver.NewInformer(sc.s.Nodes, sc.c, sc.cfg.WatchLatency)
 	sc.infos, sc.lastInfo = make(map[string]*nodeInfo, sc.nodeInf.Len()), nil
 	for _, n := range sc.nodeInf.List() {
@@ -498,7 +503,7 @@ func acctOf(p *apiserver.Pod) (podAcct, bool) {
 		return podAcct{}, false
 	}
 	a := podAcct{node: p.NodeName, req: p.Requests, spread: spreadKeyOf(p), ns: p.Namespace, labels: p.Labels, deleting: p.Deleting}
-	if len(p.RequiredPodAntiAffinity) > 0 || len(p.RequiredPodAffinity) > 0 {
+	if len(p.RequiredPodAntiAffinity) > 0 || len(p.RequiredPodAffinity) > 0 || len(p.PreferredPodAffinity) > 0 || len(p.PreferredPodAntiAffinity) > 0 {
 		a.terms, a.key = p.PodSpec, p.Key()
 	}
 	return a, true
@@ -776,8 +781,9 @@ func (sc *Scheduler) selectNode(p *apiserver.Pod) *nodeInfo {
 		}
 	}
 	sc.affinity = affinity[:0]
-	// InterPodAffinity, weight 2: the bound pods' required affinity terms
-	if len(sc.affPods.groups) > 0 {
+	// InterPodAffinity, weight 2: the pod's preferred terms, the bound pods' required
+	// affinity and preferred terms
+	if sc.interScored(p) {
 		sc.interScores(p, order, scores)
 	}
 	// PodTopologySpread, weight 2: the pod's own constraints, else the system defaults

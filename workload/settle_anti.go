@@ -6,9 +6,9 @@ import (
 	"github.com/nodesim/nodesim/apiserver"
 )
 
-// A running start and required inter-pod (anti-)affinity: the round-robin of
-// settle.go follows neither, so the replicas of a template with required affinity
-// or anti-affinity terms, and those that a term of a pod bound before the start (a
+// A running start and inter-pod (anti-)affinity: the round-robin of settle.go
+// follows neither, so the replicas of a template with affinity or anti-affinity
+// terms (required, or preferred, which the score reads), and those that a term of a pod bound before the start (a
 // bare pod) or of a DaemonSet's pods matches, are not placed: they are restored
 // Pending, and the scheduler places them when the run starts, one at a time against
 // the pods bound so far, as it would have. DaemonSet pods are placed on every node
@@ -20,7 +20,7 @@ import (
 
 // leavesAnti reports whether the replicas of proto are left Pending.
 func (st *settler) leavesAnti(proto *apiserver.Pod) bool {
-	if hasPodAnti(proto) || hasPodAffinity(proto) {
+	if hasPodAnti(proto) || hasPodAffinity(proto) || len(proto.PreferredPodAffinity) > 0 || len(proto.PreferredPodAntiAffinity) > 0 {
 		return true
 	}
 	nsl := nsLabelsOf(proto.Namespace)

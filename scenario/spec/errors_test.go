@@ -541,8 +541,15 @@ func TestUnsupportedFields(t *testing.T) {
 ` + extra)
 	}
 	runErrCases(t, []errCase{
-		{"preferred pod affinity", pod("        affinity:\n          podAffinity:\n            preferredDuringSchedulingIgnoredDuringExecution: #1\n              - {weight: 1, podAffinityTerm: {topologyKey: kubernetes.io/hostname}}\n"), []want{
-			{"1", "spec.objects[0].spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution", "not supported: only required inter-pod affinity terms are modelled (preferred terms would be scored)", "podAffinity.requiredDuringSchedulingIgnoredDuringExecution"}}},
+		{"preferred pod affinity", pod("        affinity:\n          podAffinity:\n            preferredDuringSchedulingIgnoredDuringExecution:\n" +
+			"              - {weight: 0, podAffinityTerm: {topologyKey: kubernetes.io/hostname}} #1\n" +
+			"              - {weight: 101, podAffinityTerm: {labelSelector: {}, topologyKey: zone}} #2\n" +
+			"              - {weight: 100, podAffinityTerm: {labelSelector: {}}} #3\n" +
+			"              - weight: 1\n                podAffinityTerm: {topologyKey: zone, labelSelector: {}, matchLabelKeys: [app]} #4\n"), []want{
+			{"1", "spec.objects[0].spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight", "weight 0 must be in the range 1-100", "an integer from 1 to 100"},
+			{"2", "spec.objects[0].spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[1].weight", "weight 101 must be in the range 1-100", "an integer from 1 to 100"},
+			{"3", "spec.objects[0].spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[2].podAffinityTerm.topologyKey", "topologyKey can not be empty", "a label key such as kubernetes.io/hostname"},
+			{"4", "spec.objects[0].spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[3].podAffinityTerm.matchLabelKeys", "not supported: matchLabelKeys in pod (anti-)affinity is not modelled", "labelSelector"}}},
 		{"pod affinity topologyKey", pod("        affinity:\n          podAffinity:\n            requiredDuringSchedulingIgnoredDuringExecution:\n" + "              - {labelSelector: {matchLabels: {app: a}}} #1\n              - {topologyKey: \"a/b/c\"} #2\n"), []want{
 			{"1", "spec.objects[0].spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey", "topologyKey can not be empty", "a label key such as kubernetes.io/hostname"},
 			{"2", "spec.objects[0].spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[1].topologyKey", `invalid topologyKey "a/b/c"`, "a label key such as kubernetes.io/hostname"}}},
@@ -553,8 +560,15 @@ func TestUnsupportedFields(t *testing.T) {
 		{"pod affinity matchLabelKeys", pod("        affinity:\n          podAffinity:\n            requiredDuringSchedulingIgnoredDuringExecution:\n" + "              - topologyKey: zone\n                labelSelector: {}\n                matchLabelKeys: [pod-template-hash] #1\n                mismatchLabelKeys: [team] #2\n"), []want{
 			{"1", "spec.objects[0].spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].matchLabelKeys", "not supported: matchLabelKeys in pod (anti-)affinity is not modelled", "labelSelector"},
 			{"2", "spec.objects[0].spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].mismatchLabelKeys", "not supported: mismatchLabelKeys in pod (anti-)affinity is not modelled", "labelSelector"}}},
-		{"preferred pod anti-affinity", pod("        affinity:\n          podAntiAffinity:\n            preferredDuringSchedulingIgnoredDuringExecution: #1\n              - {weight: 1, podAffinityTerm: {topologyKey: kubernetes.io/hostname}}\n"), []want{
-			{"1", "spec.objects[0].spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution", "not supported: only required inter-pod anti-affinity terms are modelled (preferred terms would be scored)", "podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution"}}},
+		{"preferred pod anti-affinity", pod("        affinity:\n          podAntiAffinity:\n            preferredDuringSchedulingIgnoredDuringExecution:\n" +
+			"              - {weight: -3, podAffinityTerm: {topologyKey: kubernetes.io/hostname}} #1\n" +
+			"              - weight: 7\n                podAffinityTerm: {topologyKey: \"a/b/c\", namespaces: [Bad_NS]} #2\n" +
+			"              - weight: 7\n                podAffinityTerm: {topologyKey: zone, labelSelector: {matchExpressions: [{key: app, operator: In}]}, mismatchLabelKeys: [app]} #3\n"), []want{
+			{"1", "spec.objects[0].spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight", "weight -3 must be in the range 1-100", "an integer from 1 to 100"},
+			{"2", "spec.objects[0].spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[1].podAffinityTerm.namespaces[0]", `invalid namespace "Bad_NS"`, "a namespace name"},
+			{"2", "spec.objects[0].spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[1].podAffinityTerm.topologyKey", `invalid topologyKey "a/b/c"`, "a label key such as kubernetes.io/hostname"},
+			{"3", "spec.objects[0].spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[2].podAffinityTerm.labelSelector.matchExpressions[0].values", "missing values", "at least one value with In or NotIn"},
+			{"3", "spec.objects[0].spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[2].podAffinityTerm.mismatchLabelKeys", "not supported: mismatchLabelKeys in pod (anti-)affinity is not modelled", "labelSelector"}}},
 		{"pod anti-affinity topologyKey", pod("        affinity:\n          podAntiAffinity:\n            requiredDuringSchedulingIgnoredDuringExecution:\n" + "              - {labelSelector: {matchLabels: {app: a}}} #1\n              - {topologyKey: \"a/b/c\"} #2\n"), []want{
 			{"1", "spec.objects[0].spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey", "topologyKey can not be empty", "a label key such as kubernetes.io/hostname"},
 			{"2", "spec.objects[0].spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[1].topologyKey", `invalid topologyKey "a/b/c"`, "a label key such as kubernetes.io/hostname"}}},
