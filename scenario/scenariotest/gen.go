@@ -10,6 +10,7 @@ package scenariotest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/nodesim/nodesim/scenario"
@@ -77,6 +78,21 @@ type GenOptions struct {
 	// WithoutPodAffinity removes the affinity terms from a file. Files drawn without
 	// the option are the same as before it existed.
 	PodAffinity bool
+	// PreferredPodAffinity gives about two Deployments in five, and about a third
+	// of the bare pods, 1 or 2 preferred pod affinity or anti-affinity terms
+	// (genPreferred): weight 1, 10 or 100, an affinity or anti-affinity term drawn
+	// as genAffinity's or genAnti's, under the affinity block's podAffinity or
+	// podAntiAffinity beside any required terms. As PodAntiAffinity it draws at
+	// least one object, Deployments twice as often and up to 12 replicas; bare pods
+	// are labelled group: bare. Files drawn without the option are the same as
+	// before it existed.
+	PreferredPodAffinity bool
+}
+
+// interacting reports whether some option makes pods count one another (spread
+// constraints, pod affinity or anti-affinity of either kind).
+func (o GenOptions) interacting() bool {
+	return o.SpreadConstraints || o.PodAntiAffinity || o.PodAffinity || o.PreferredPodAffinity
 }
 
 func (o GenOptions) withDefaults() GenOptions {
@@ -203,7 +219,7 @@ func genYAML(t *rapid.T, o GenOptions) string {
 	}
 	// Objects.
 	minObj := 0
-	if o.SpreadConstraints || o.PodAntiAffinity || o.PodAffinity {
+	if o.interacting() {
 		minObj = 1 // something to spread or keep apart
 	}
 	nObj := rapid.IntRange(minObj, o.MaxObjects).Draw(t, "objects")
@@ -211,7 +227,7 @@ func genYAML(t *rapid.T, o GenOptions) string {
 	var objs []string
 	for i := 0; i < nObj; i++ {
 		kinds := []string{"Pod", "Deployment", "DaemonSet"}
-		if o.SpreadConstraints || o.PodAntiAffinity || o.PodAffinity {
+		if o.interacting() {
 			kinds = []string{"Pod", "Deployment", "DaemonSet", "Deployment"}
 		}
 		kind := rapid.SampledFrom(kinds).Draw(t, "kind")
@@ -219,7 +235,7 @@ func genYAML(t *rapid.T, o GenOptions) string {
 		switch kind {
 		case "Pod":
 			node := nodes[rapid.IntRange(0, len(nodes)-1).Draw(t, "podNode")].name
-			if o.SpreadConstraints || o.PodAntiAffinity || o.PodAffinity {
+			if o.interacting() {
 				// labelled so that the bare pods' constraints and terms count one
 				// another; the unbound ones go through the scheduler with them
 				bound := "\n        nodeName: " + node
@@ -235,6 +251,9 @@ func genYAML(t *rapid.T, o GenOptions) string {
 				}
 				if o.PodAffinity && rapid.IntRange(0, 2).Draw(t, "barePodAffinity") == 0 {
 					anti = withAffinity(anti, genAffinity(t, "group", "bare", deployments, useZones))
+				}
+				if o.PreferredPodAffinity && rapid.IntRange(0, 2).Draw(t, "barePodPreferred") == 0 {
+					anti = genPreferred(t, anti, "group", "bare", deployments, useZones)
 				}
 				objs = append(objs, fmt.Sprintf(`    - apiVersion: v1
       kind: Pod
@@ -253,7 +272,7 @@ func genYAML(t *rapid.T, o GenOptions) string {
 			name := fmt.Sprintf("web-%d", i)
 			deployments = append(deployments, name)
 			maxReplicas := 5
-			if o.RateLimits || o.SpreadConstraints || o.PodAntiAffinity || o.PodAffinity {
+			if o.RateLimits || o.interacting() {
 				maxReplicas = 12
 			}
 			replicas := rapid.IntRange(1, maxReplicas).Draw(t, "replicas")
@@ -271,6 +290,13 @@ func genYAML(t *rapid.T, o GenOptions) string {
 					spread, affinity = spread[:i], spread[i:]
 				}
 				spread += withAffinity(affinity, genAffinity(t, "app", name, deployments[:len(deployments)-1], useZones))
+			}
+			if o.PreferredPodAffinity && rapid.IntRange(0, 4).Draw(t, "deploymentPreferred") > 2 {
+				affinity := ""
+				if i := strings.Index(spread, "\n        affinity:"); i >= 0 {
+					spread, affinity = spread[:i], spread[i:]
+				}
+				spread += genPreferred(t, affinity, "app", name, deployments[:len(deployments)-1], useZones)
 			}
 			objs = append(objs, fmt.Sprintf(`    - apiVersion: apps/v1
       kind: Deployment
@@ -561,6 +587,63 @@ func genAffinity(t *rapid.T, label, value string, others []string, zoned bool) s
 	return "\n          podAffinity:\n            requiredDuringSchedulingIgnoredDuringExecution:\n              - " + c + "}"
 }
 
+// genPreferred returns block, a pod spec's affinity block at indentation 8 (""
+// for none), with 1 or 2 preferred terms added: weight 1, 10 or 100, half of them
+// affinity terms drawn as genAffinity's (the object's own pods, another
+// Deployment's, the bare pods', or none), half anti-affinity terms drawn as
+// genAnti's, each under the block's podAffinity or podAntiAffinity, made when the
+// block has none.
+func genPreferred(t *rapid.T, block, label, value string, others []string, zoned bool) string {
+	if block == "" {
+		block = "\n        affinity:"
+	}
+	for range rapid.IntRange(1, 2).Draw(t, "preferredTerms") {
+		weight := rapid.SampledFrom([]int{1, 10, 100}).Draw(t, "preferredWeight")
+		var key, term string
+		if rapid.Bool().Draw(t, "preferredAnti") {
+			key = "podAntiAffinity:"
+			a := genAnti(t, label, value, zoned)
+			term = a[strings.LastIndex(a, "              - ")+len("              - "):]
+		} else {
+			key = "podAffinity:"
+			a := genAffinity(t, label, value, others, zoned)
+			term = a[strings.LastIndex(a, "              - ")+len("              - "):]
+		}
+		block = addUnder(block, key, "preferredDuringSchedulingIgnoredDuringExecution:",
+			fmt.Sprintf("{weight: %d, podAffinityTerm: %s}", weight, term))
+	}
+	return block
+}
+
+// addUnder adds item to the list list (a key at indentation 12) of the mapping
+// key (at indentation 10) in block, an affinity block at indentation 8, making
+// either when block lacks it.
+func addUnder(block, key, list, item string) string {
+	lines := strings.Split(block, "\n")
+	k := slices.Index(lines, "          "+key)
+	if k < 0 {
+		return block + "\n          " + key + "\n            " + list + "\n              - " + item
+	}
+	end := k + 1 // the end of key's value
+	for end < len(lines) && strings.HasPrefix(lines[end], "            ") {
+		end++
+	}
+	at := -1 // the end of list's value
+	for i := k + 1; i < end; i++ {
+		if lines[i] == "            "+list {
+			at = i + 1
+			for at < end && strings.HasPrefix(lines[at], "              ") {
+				at++
+			}
+		}
+	}
+	add := []string{"              - " + item}
+	if at < 0 {
+		at, add = end, []string{"            " + list, "              - " + item}
+	}
+	return strings.Join(slices.Concat(lines[:at], add, lines[at:]), "\n")
+}
+
 // withAffinity adds part (genAffinity's) to block, a pod spec's affinity block
 // (genAnti's) or "" for none.
 func withAffinity(block, part string) string {
@@ -621,6 +704,27 @@ func WithoutPodAffinity(text string) string {
 		out = append(out, l)
 	}
 	return strings.Join(out, "\n")
+}
+
+// WithoutPreferredPodAffinity returns a generated file with its preferred pod
+// affinity and anti-affinity terms removed, and the podAffinity, podAntiAffinity
+// and affinity blocks left empty by that, as WithoutSpreadConstraints.
+func WithoutPreferredPodAffinity(text string) string {
+	lines := strings.Split(withoutKey(text, "preferredDuringSchedulingIgnoredDuringExecution:"), "\n")
+	for range 2 { // podAffinity inside affinity
+		out := lines[:0:0]
+		for i, l := range lines {
+			if t := strings.TrimSpace(l); t == "affinity:" || t == "podAffinity:" || t == "podAntiAffinity:" {
+				ind := len(l) - len(strings.TrimLeft(l, " "))
+				if i+1 == len(lines) || len(lines[i+1])-len(strings.TrimLeft(lines[i+1], " ")) <= ind {
+					continue
+				}
+			}
+			out = append(out, l)
+		}
+		lines = out
+	}
+	return strings.Join(lines, "\n")
 }
 
 // withoutKey drops from a YAML text every mapping key that starts a line with key,

@@ -200,6 +200,46 @@ func TestGeneratorPodAntiAffinity(t *testing.T) {
 	})
 }
 
+// TestGeneratorPreferredPodAffinity: files drawn with PreferredPodAffinity (with
+// and without the required terms) load at every version, every preferred term
+// reaches the loaded objects, and some of them are anti-affinity terms and some
+// affinity terms, beside required terms of the same kind.
+func TestGeneratorPreferredPodAffinity(t *testing.T) {
+	var affinity, anti, beside int
+	rapid.Check(t, func(t *rapid.T) {
+		required := rapid.Bool().Draw(t, "required")
+		text := scenariotest.ScenarioYAML(scenariotest.GenOptions{MaxNodes: 30, MaxEvents: 10, PreferredPodAffinity: true,
+			PodAntiAffinity: required, PodAffinity: required}).Draw(t, "scenario")
+		n := 0
+		for _, o := range mustParse(t, text).Spec.Objects {
+			var a *corev1.Affinity
+			switch {
+			case o.Pod != nil:
+				a = o.Pod.Spec.Affinity
+			case o.Deployment != nil:
+				a = o.Deployment.Spec.Template.Spec.Affinity
+			}
+			if a != nil && a.PodAntiAffinity != nil {
+				n += len(a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution)
+				anti += len(a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution)
+				if len(a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution) > 0 && len(a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution) > 0 {
+					beside++
+				}
+			}
+			if a != nil && a.PodAffinity != nil {
+				n += len(a.PodAffinity.PreferredDuringSchedulingIgnoredDuringExecution)
+				affinity += len(a.PodAffinity.PreferredDuringSchedulingIgnoredDuringExecution)
+			}
+		}
+		if want := strings.Count(text, "podAffinityTerm:"); n != want {
+			t.Fatalf("%d preferred terms in the file, %d loaded\n%s", want, n, text)
+		}
+	})
+	if affinity == 0 || anti == 0 || beside == 0 {
+		t.Fatalf("preferred affinity terms %d, anti-affinity terms %d, beside required ones %d: some kind is never drawn", affinity, anti, beside)
+	}
+}
+
 // A running start restores the replicas of a template with required anti-affinity
 // Pending, for the scheduler: bound at 0.01 s and not yet started, such a replica is
 // Pending, so a drain at 1 s evicts it without consulting its budget (eviction.go
