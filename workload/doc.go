@@ -93,8 +93,9 @@
 //     terms a node matches, normalized to the best node's, DefaultNormalizeScore;
 //     nodeaffinity Score, the same in 1.31–1.37) and PodTopologySpread with the
 //     pod's own ScheduleAnyway constraints, or the system default constraints for a
-//     pod that has none (weight 2; below), InterPodAffinity's for bound pods'
-//     required affinity terms that match the pod (weight 2; below); the
+//     pod that has none (weight 2; below), InterPodAffinity's for the pod's own
+//     preferred terms and bound pods' required and preferred terms that match it
+//     (weight 2; below); the
 //     highest total wins, and among equal totals the scheduler draws one, each
 //     equally likely (SchedulerConfig.Rand; the scenario's stream "scheduler";
 //     without a Rand, the first by name). In 1.31 and
@@ -567,19 +568,30 @@
 // anti-affinity terms' key the node lost or changed the value of, or one of whose
 // affinity terms' key the node gained or changed the value of; the hints match
 // terms with no namespace labels, so a non-empty namespaceSelector there reads none.
-// Not modelled, rejected at load: preferred (soft) terms of either kind,
-// matchLabelKeys and mismatchLabelKeys (merged into the selector at the pod's
-// creation, MatchLabelKeysInPodAffinity). InterPodAffinity's score (scoring.go,
-// weight 2; 1.31, 1.33 and 1.37 alike) is modelled for what a scenario can ask
-// for, the required affinity terms of bound pods (preferred terms are rejected):
-// each bound pod (terminating ones included) with a required affinity term that
-// matches the pod being scheduled, read with that pod's namespace labels, adds
-// hardPodAffinityWeight (1) to every node with its own node's value of the term's
-// key (a new cache pod is drawn to the zone of the web replicas that need it); the
-// scored nodes' sums are mapped onto 0–100 between the lowest and the highest,
-// truncated (NormalizeScore; all 0 when they are equal), and nothing is scored
-// while no such term matches (interScores). Settle's round-robin does not score
-// them. Deliberately not
+// Not modelled, rejected at load: matchLabelKeys and mismatchLabelKeys (merged
+// into the selector at the pod's creation, MatchLabelKeysInPodAffinity).
+// InterPodAffinity's score (scoring.go, weight 2; 1.31, 1.33 and 1.37 alike but
+// for 1.31's PreScore skipping an empty node list, which a scored cycle never has)
+// is modelled whole, with the plugin's defaults (hardPodAffinityWeight 1,
+// IgnorePreferredTermsOfExistingPods false, neither configurable here). Every
+// bound pod (terminating ones included) adds to every node with its own node's
+// value of a term's key: the weight of each of the pending pod's preferred
+// affinity terms that match it (read with its own namespace), minus that of each
+// preferred anti-affinity term; hardPodAffinityWeight (1) for each of its required
+// affinity terms that matches the pending pod (read with the pending pod's
+// namespace labels), and the weight of each of its preferred affinity terms that
+// match the pending pod, minus that of each preferred anti-affinity term (a new
+// cache pod is drawn to the zone of the web replicas that need it). The scored
+// nodes' sums, negative ones included, are mapped onto 0–100 between the lowest
+// and the highest, truncated (NormalizeScore; all 0 when they are equal). Nothing
+// is scored for a pod without preferred terms while no bound pod has required
+// affinity or preferred terms (PreScore's skip; a pod then pays nothing), and a
+// cycle matches the bound pods' terms per group of pods with the same namespace
+// and terms (prefAffPods, prefAntiPods), the pending pod's own terms through the
+// trackers the filter uses (interScores). Settle's round-robin does not score:
+// replicas of a template with preferred terms are left Pending for the scheduler
+// as those with required ones (settle_anti.go); bound pods' terms that match a
+// template's pods do not hold its replicas back. Deliberately not
 // modelled: 1.37's InterPodAffinityHostnameFastPath (alpha, off by default), which
 // checks a kubernetes.io/hostname term against the pods of the node itself rather
 // than of every node with the same hostname label value (the two differ only when
@@ -598,15 +610,16 @@
 // placed on every node they should run on, terms or not. The delete hint's change
 // (AntiAffinityDeleteHint) is dated by its merge: 1.34 and 1.35 were not read. A
 // differential property test (TestPropertyAntiVsUpstream) checks the verdicts,
-// affinity and anti-affinity, against a literal transcription of upstream's
-// PreFilter and Filter on random clusters through changes.
+// affinity and anti-affinity, and the score, preferred terms of both kinds on the
+// pending pod and on bound pods included, against a literal transcription of
+// upstream's PreFilter, Filter, PreScore, Score and NormalizeScore on random
+// clusters through changes.
 //
 // Scheduler simplifications: no preemption (upstream appends "preemption: …" to
 // the FailedScheduling message; this package does not), and only the scores named
 // above run. Left out: ImageLocality, which
 // upstream scores by the images a node already has (nodesim's nodes report none: at
-// most ≈17 for a 190 MB image every node has); InterPodAffinity's score of
-// preferred terms (rejected when loaded). A cycle happens at one instant at the
+// most ≈17 for a 190 MB image every node has). A cycle happens at one instant at the
 // end of its SchedulingLatency, so no event arrives while a pod
 // is in flight (upstream requeues a pod whose in-flight events a hint accepts, and
 // in 1.31 one whose cycle saw any move request). The active queue orders pods by

@@ -43,8 +43,9 @@ import (
 // and antiPods registers the bound pods that have anti-affinity terms (upstream's
 // NodeInfo.PodsWithRequiredAntiAffinity), grouped by namespace and terms
 // (antiGroup) so that a cycle matches each group's terms once; affPods does the
-// same for the bound pods with affinity terms, which only InterPodAffinity's score
-// reads (interScores, scoring.go).
+// same for the bound pods with affinity terms, and prefAffPods and prefAntiPods for
+// those with preferred affinity and anti-affinity terms, which only
+// InterPodAffinity's score reads (interScores, scoring.go).
 
 // Reasons of InterPodAffinity's filter (filtering.go).
 const (

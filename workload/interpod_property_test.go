@@ -733,9 +733,15 @@ type antiTally struct {
 // restarted), with the bindings the scheduler made meanwhile not yet delivered
 // (assumed pods), under 1.31's, 1.33's and 1.37's configurations. Each check
 // compares every node's verdict (code and reason) for the pod and sometimes a copy
-// of it. 16 hand-made mutants of interpod.go (terminating pods dropped, reasons
-// swapped, a node without the key failing, namespace and selector defaults, tracker
-// sharing, assumed pods) all fail it at -rapid.checks=1000.
+// of it, and every node's InterPodAffinity score against a transcription of
+// scoring.go, with preferred affinity and anti-affinity terms (0–2 of each, weights
+// 1 to 100) on the pending pod and on a third of the bound pods. 16 hand-made
+// mutants of interpod.go's filter (terminating pods dropped, reasons swapped, a node
+// without the key failing, namespace and selector defaults, tracker sharing,
+// assumed pods) all fail it at -rapid.checks=1000, and so do 10 of its score
+// (either anti-affinity sign, symmetry dropped, either weight ignored, normalizing
+// by the maximum, rounding, the skip ignoring the pod's own terms, groups that
+// ignore weights, plugin weight 1).
 func TestPropertyAntiVsUpstream(t *testing.T) {
 	var tally antiTally
 	defer func() {
