@@ -8,6 +8,7 @@ import (
 
 	"github.com/nodesim/nodesim/scenario"
 	"github.com/nodesim/nodesim/scenario/scenariotest"
+	"github.com/nodesim/nodesim/scenario/spec"
 	"github.com/nodesim/nodesim/sim"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -174,13 +175,7 @@ func TestGeneratorPodAntiAffinity(t *testing.T) {
 		count := func(text string) int {
 			n := 0
 			for _, o := range mustParse(t, text).Spec.Objects {
-				var a *corev1.Affinity
-				switch {
-				case o.Pod != nil:
-					a = o.Pod.Spec.Affinity
-				case o.Deployment != nil:
-					a = o.Deployment.Spec.Template.Spec.Affinity
-				}
+				a := affinityOf(o)
 				if a != nil && a.PodAntiAffinity != nil {
 					n += len(a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution)
 				}
@@ -200,6 +195,18 @@ func TestGeneratorPodAntiAffinity(t *testing.T) {
 	})
 }
 
+// affinityOf is the affinity of a generated bare Pod's or Deployment's pod spec
+// (nil for the other kinds).
+func affinityOf(o spec.Object) *corev1.Affinity {
+	switch {
+	case o.Pod != nil:
+		return o.Pod.Spec.Affinity
+	case o.Deployment != nil:
+		return o.Deployment.Spec.Template.Spec.Affinity
+	}
+	return nil
+}
+
 // TestGeneratorPreferredPodAffinity: files drawn with PreferredPodAffinity (with
 // and without the required terms) load at every version, every preferred term
 // reaches the loaded objects, and some of them are anti-affinity terms and some
@@ -212,13 +219,7 @@ func TestGeneratorPreferredPodAffinity(t *testing.T) {
 			PodAntiAffinity: required, PodAffinity: required}).Draw(t, "scenario")
 		n := 0
 		for _, o := range mustParse(t, text).Spec.Objects {
-			var a *corev1.Affinity
-			switch {
-			case o.Pod != nil:
-				a = o.Pod.Spec.Affinity
-			case o.Deployment != nil:
-				a = o.Deployment.Spec.Template.Spec.Affinity
-			}
+			a := affinityOf(o)
 			if a != nil && a.PodAntiAffinity != nil {
 				n += len(a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution)
 				anti += len(a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution)
