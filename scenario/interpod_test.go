@@ -161,3 +161,62 @@ spec:
 		})
 	}
 }
+
+// Preferred inter-pod terms reach the scheduler through the loader: a-0 and b-0
+// each run a pod requesting half their CPU, so LeastAllocated prefers c-0, where
+// the cache runs. web-anti's preferred anti-affinity to the cache's zone keeps it
+// off c-0; web-plain has no terms, but the magnet pod on b-0 prefers pods labelled
+// app=web-plain in its zone (symmetry), which draws web-plain to b-0; web-near
+// prefers the cache's zone, and goes to c-0.
+func TestPreferredPodAffinityLoaded(t *testing.T) {
+	res := run(t, "preferred-pod", `
+apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+spec:
+  duration: 1m
+  start: running
+  nodes: [{name: a-0, zone: a}, {name: b-0, zone: b}, {name: c-0, zone: c}]
+  objects:
+    - {apiVersion: v1, kind: Pod, metadata: {name: fill-a}, spec: {nodeName: a-0, containers: [{name: app, image: nginx, resources: {requests: {cpu: "2"}}}]}}
+    - {apiVersion: v1, kind: Pod, metadata: {name: fill-b}, spec: {nodeName: b-0, containers: [{name: app, image: nginx, resources: {requests: {cpu: "2"}}}]}}
+    - {apiVersion: v1, kind: Pod, metadata: {name: cache, labels: {app: cache}}, spec: {nodeName: c-0, containers: [{name: app, image: nginx}]}}
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: magnet}
+      spec:
+        nodeName: b-0
+        containers: [{name: app, image: nginx}]
+        affinity:
+          podAffinity:
+            preferredDuringSchedulingIgnoredDuringExecution:
+              - {weight: 1, podAffinityTerm: {topologyKey: topology.kubernetes.io/zone, labelSelector: {matchLabels: {app: web-plain}}}}
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: web-anti, labels: {app: web-anti}}
+      spec:
+        containers: [{name: app, image: nginx}]
+        affinity:
+          podAntiAffinity:
+            preferredDuringSchedulingIgnoredDuringExecution:
+              - {weight: 100, podAffinityTerm: {topologyKey: topology.kubernetes.io/zone, labelSelector: {matchLabels: {app: cache}}}}
+    - {apiVersion: v1, kind: Pod, metadata: {name: web-plain, labels: {app: web-plain}}, spec: {containers: [{name: app, image: nginx}]}}
+    - apiVersion: v1
+      kind: Pod
+      metadata: {name: web-near, labels: {app: web-near}}
+      spec:
+        containers: [{name: app, image: nginx}]
+        affinity:
+          podAffinity:
+            preferredDuringSchedulingIgnoredDuringExecution:
+              - {weight: 5, podAffinityTerm: {topologyKey: topology.kubernetes.io/zone, labelSelector: {matchLabels: {app: cache}}}}
+`, scenario.RunOptions{})
+	for pod, node := range map[string]string{"web-plain": "b-0", "web-near": "c-0"} {
+		_, ok := first(res.Records(), "PodScheduled", "pod", "default/"+pod, "node", node)
+		require.True(t, ok, "%s runs on %s", pod, node)
+	}
+	_, ok := first(res.Records(), "PodScheduled", "pod", "default/web-anti", "node", "c-0")
+	require.False(t, ok, "web-anti keeps out of the cache's zone")
+	_, okA := first(res.Records(), "PodScheduled", "pod", "default/web-anti", "node", "a-0")
+	_, okB := first(res.Records(), "PodScheduled", "pod", "default/web-anti", "node", "b-0")
+	require.True(t, okA || okB, "web-anti is scheduled")
+}
