@@ -237,7 +237,8 @@ func (w *world) blocked(t *testing.T, own bool) *apiserver.Pod {
 // A running start does not place replicas its round-robin would put against
 // required anti-affinity: those of a template with terms, and those a bound bare
 // pod's term matches, are restored Pending; the scheduler then places the first
-// one per node and leaves the fourth Pending.
+// one per node and leaves the fourth Pending. Those of a template with preferred
+// terms are left Pending too, and the scheduler's score packs them.
 func TestSettleLeavesAntiPending(t *testing.T) {
 	bound := func(w *settleWorld) (on map[string]int, pending int) {
 		on = map[string]int{}
@@ -271,6 +272,26 @@ func TestSettleLeavesAntiPending(t *testing.T) {
 		on, pending = bound(w)
 		require.Equal(t, map[string]int{"n1": 1, "n2": 1, "n3": 1}, on)
 		require.Equal(t, 1, pending)
+	})
+	t.Run("own preferred terms", func(t *testing.T) {
+		// the round-robin would spread them; the score packs them on one node
+		w := newSettleWorld(t, 1)
+		for _, n := range []string{"n1", "n2", "n3"} {
+			w.node(n, "", defaultAllocatable, nil)
+		}
+		d := webDeployment(4)
+		d.Template.Spec.PodSpec.PreferredPodAffinity = []apiserver.WeightedPodAffinityTerm{{Weight: 100, PodAffinityTerm: antiTerm(apiserver.LabelHostname)}}
+		w.restore(d)
+		w.settle()
+		on, pending := bound(w)
+		require.Empty(t, on)
+		require.Equal(t, 4, pending)
+		w.start()
+		defer w.stop()
+		require.NoError(t, w.e.RunUntil(10*time.Second))
+		on, pending = bound(w)
+		require.Len(t, on, 1, "all on one node: %v", on)
+		require.Equal(t, 0, pending)
 	})
 	t.Run("a bound pod's terms", func(t *testing.T) {
 		w := newSettleWorld(t, 1)
