@@ -578,3 +578,34 @@ func TestTaintValueChangeTraced(t *testing.T) {
 	require.Equal(t, []string{"TaintAdded node.kubernetes.io/not-ready:NoSchedule",
 		"TaintAdded k=v1:NoSchedule", "TaintRemoved k=v1:NoSchedule", "TaintAdded k=v2:NoSchedule"}, got)
 }
+
+// DeepCopy shares none of a pod's affinity terms (and spread constraints' selectors)
+// with the original: changing the copy's selectors, namespaces and keys leaves the
+// original as it was (a selector's values were shared before).
+func TestPodSpecDeepCopyPodTerms(t *testing.T) {
+	term := func() PodAffinityTerm {
+		return PodAffinityTerm{Selector: &PodSelector{MatchLabels: map[string]string{"app": "web"},
+			MatchExpressions: []NodeSelectorRequirement{{Key: "tier", Operator: "In", Values: []string{"x"}}}},
+			NamespaceSelector: &PodSelector{MatchLabels: map[string]string{"team": "a"}},
+			Namespaces:        []string{"default"}, TopologyKey: LabelZone}
+	}
+	s := &PodSpec{RequiredPodAntiAffinity: []PodAffinityTerm{term()}, RequiredPodAffinity: []PodAffinityTerm{term()},
+		PreferredPodAffinity:      []WeightedPodAffinityTerm{{Weight: 5, PodAffinityTerm: term()}},
+		PreferredPodAntiAffinity:  []WeightedPodAffinityTerm{{Weight: 7, PodAffinityTerm: term()}},
+		TopologySpreadConstraints: []TopologySpreadConstraint{{TopologyKey: LabelZone, Selector: term().Selector}}}
+	c := s.DeepCopy()
+	c.TopologySpreadConstraints[0].Selector.MatchExpressions[0].Values[0] = "y"
+	require.Equal(t, term().Selector, s.TopologySpreadConstraints[0].Selector)
+	for _, ts := range [][]PodAffinityTerm{c.RequiredPodAntiAffinity, c.RequiredPodAffinity,
+		{c.PreferredPodAffinity[0].PodAffinityTerm}, {c.PreferredPodAntiAffinity[0].PodAffinityTerm}} {
+		ts[0].Selector.MatchLabels["app"] = "db"
+		ts[0].Selector.MatchExpressions[0].Values[0] = "y"
+		ts[0].NamespaceSelector.MatchLabels["team"] = "b"
+		ts[0].Namespaces[0] = "other"
+		ts[0].TopologyKey = LabelHostname
+	}
+	require.Equal(t, []PodAffinityTerm{term()}, s.RequiredPodAntiAffinity)
+	require.Equal(t, []PodAffinityTerm{term()}, s.RequiredPodAffinity)
+	require.Equal(t, []WeightedPodAffinityTerm{{Weight: 5, PodAffinityTerm: term()}}, s.PreferredPodAffinity)
+	require.Equal(t, []WeightedPodAffinityTerm{{Weight: 7, PodAffinityTerm: term()}}, s.PreferredPodAntiAffinity)
+}

@@ -351,6 +351,46 @@ type PodSelector struct {
 	MatchExpressions []NodeSelectorRequirement
 }
 
+// PodAffinityTerm is one term of a pod's
+// affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution (core/v1
+// PodAffinityTerm, without matchLabelKeys and mismatchLabelKeys, which the loader
+// rejects): the pods Selector matches (nil: none) in the namespaces the term names
+// are in the topology domain, TopologyKey's value, of the node they run on.
+type PodAffinityTerm struct {
+	Selector *PodSelector
+	// Namespaces and NamespaceSelector: both empty and nil is the pod's own
+	// namespace; otherwise the namespaces listed and those NamespaceSelector (nil:
+	// none; empty: all) matches, a namespace's labels being only
+	// kubernetes.io/metadata.name=<name> (nodesim has no Namespace objects).
+	Namespaces        []string
+	NamespaceSelector *PodSelector
+	TopologyKey       string
+}
+
+// WeightedPodAffinityTerm is one term of a pod's
+// affinity.podAffinity or podAntiAffinity .preferredDuringSchedulingIgnoredDuringExecution
+// (core/v1 WeightedPodAffinityTerm): Weight, 1 to 100, is what the term adds to
+// (affinity) or takes from (anti-affinity) the scheduler's InterPodAffinity score of a
+// node per matching pod in the node's topology domain.
+type WeightedPodAffinityTerm struct {
+	Weight int32
+	PodAffinityTerm
+}
+
+// LabelMetadataName is the label the API server sets on every namespace to its name.
+const LabelMetadataName = "kubernetes.io/metadata.name"
+
+func (s *PodSelector) clone() *PodSelector {
+	if s == nil {
+		return nil
+	}
+	c := &PodSelector{MatchLabels: copyMap(s.MatchLabels), MatchExpressions: slices.Clone(s.MatchExpressions)}
+	for i := range c.MatchExpressions {
+		c.MatchExpressions[i].Values = slices.Clone(c.MatchExpressions[i].Values)
+	}
+	return c
+}
+
 // Priorities of the two system priority classes (scheduling.k8s.io).
 const (
 	SystemClusterCritical         = "system-cluster-critical"
@@ -375,7 +415,26 @@ type PodSpec struct {
 	// TopologySpreadConstraints is spec.topologySpreadConstraints: the scheduler's
 	// PodTopologySpread filters on the DoNotSchedule ones and scores the
 	// ScheduleAnyway ones, instead of its system default constraints.
-	TopologySpreadConstraints     []TopologySpreadConstraint
+	TopologySpreadConstraints []TopologySpreadConstraint
+	// RequiredPodAntiAffinity is
+	// affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution: the
+	// scheduler's InterPodAffinity filter keeps the pod out of the topology domains of
+	// the pods a term matches, and, once it is bound, keeps out of its domain the
+	// pods one of its terms matches.
+	RequiredPodAntiAffinity []PodAffinityTerm
+	// RequiredPodAffinity is
+	// affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution: the
+	// scheduler's InterPodAffinity filter keeps the pod to the topology domains of
+	// the pods that every term matches (a bound pod's terms bind no other pod).
+	RequiredPodAffinity []PodAffinityTerm
+	// PreferredPodAffinity and PreferredPodAntiAffinity are
+	// affinity.podAffinity and affinity.podAntiAffinity
+	// .preferredDuringSchedulingIgnoredDuringExecution: they filter nothing; the
+	// scheduler's InterPodAffinity score adds (affinity) or takes (anti-affinity) a
+	// term's weight per pod it matches in a node's domain, and, once the pod is
+	// bound, per pod being scheduled that the term matches.
+	PreferredPodAffinity          []WeightedPodAffinityTerm
+	PreferredPodAntiAffinity      []WeightedPodAffinityTerm
 	PriorityClassName             string
 	Priority                      int32
 	TerminationGracePeriodSeconds int64
@@ -389,6 +448,28 @@ type PodSpec struct {
 	ReadinessProbePeriod time.Duration
 }
 
+// clonePodTerms returns a copy of terms that shares nothing mutable with them.
+func clonePodTerms(terms []PodAffinityTerm) []PodAffinityTerm {
+	c := slices.Clone(terms)
+	for i := range c {
+		t := &c[i]
+		t.Selector, t.NamespaceSelector = t.Selector.clone(), t.NamespaceSelector.clone()
+		t.Namespaces = slices.Clone(t.Namespaces)
+	}
+	return c
+}
+
+// cloneWeightedTerms returns a copy of terms that shares nothing mutable with them.
+func cloneWeightedTerms(terms []WeightedPodAffinityTerm) []WeightedPodAffinityTerm {
+	c := slices.Clone(terms)
+	for i := range c {
+		t := &c[i].PodAffinityTerm
+		t.Selector, t.NamespaceSelector = t.Selector.clone(), t.NamespaceSelector.clone()
+		t.Namespaces = slices.Clone(t.Namespaces)
+	}
+	return c
+}
+
 // DeepCopy returns a copy that shares nothing mutable with s (nil for nil).
 func (s *PodSpec) DeepCopy() *PodSpec {
 	if s == nil {
@@ -400,12 +481,14 @@ func (s *PodSpec) DeepCopy() *PodSpec {
 	c.RequiredNodeAffinity = slices.Clone(s.RequiredNodeAffinity)
 	c.PreferredNodeAffinity = slices.Clone(s.PreferredNodeAffinity)
 	c.TopologySpreadConstraints = slices.Clone(s.TopologySpreadConstraints)
+	c.RequiredPodAntiAffinity = clonePodTerms(s.RequiredPodAntiAffinity)
+	c.RequiredPodAffinity = clonePodTerms(s.RequiredPodAffinity)
+	c.PreferredPodAffinity = cloneWeightedTerms(s.PreferredPodAffinity)
+	c.PreferredPodAntiAffinity = cloneWeightedTerms(s.PreferredPodAntiAffinity)
 	for i := range c.TopologySpreadConstraints {
 		t := &c.TopologySpreadConstraints[i]
 		t.MatchLabelKeys = slices.Clone(t.MatchLabelKeys)
-		if t.Selector != nil {
-			t.Selector = &PodSelector{MatchLabels: copyMap(t.Selector.MatchLabels), MatchExpressions: slices.Clone(t.Selector.MatchExpressions)}
-		}
+		t.Selector = t.Selector.clone()
 	}
 	return &c
 }

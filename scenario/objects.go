@@ -103,6 +103,66 @@ func convertSpread(in []corev1.TopologySpreadConstraint) []apiserver.TopologySpr
 	return out
 }
 
+// convertPodAnti converts affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution
+// (convertPreferredPod the preferred terms).
+func convertPodAnti(a *corev1.Affinity) []apiserver.PodAffinityTerm {
+	if a == nil || a.PodAntiAffinity == nil {
+		return nil
+	}
+	return convertPodTerms(a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution)
+}
+
+// convertPodAffinity converts affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution
+// (convertPreferredPod the preferred terms).
+func convertPodAffinity(a *corev1.Affinity) []apiserver.PodAffinityTerm {
+	if a == nil || a.PodAffinity == nil {
+		return nil
+	}
+	return convertPodTerms(a.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution)
+}
+
+// convertPreferredPod converts affinity.podAffinity (anti false) or
+// affinity.podAntiAffinity (anti true) .preferredDuringSchedulingIgnoredDuringExecution.
+func convertPreferredPod(a *corev1.Affinity, anti bool) []apiserver.WeightedPodAffinityTerm {
+	var terms []corev1.WeightedPodAffinityTerm
+	switch {
+	case a == nil:
+	case anti && a.PodAntiAffinity != nil:
+		terms = a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution
+	case !anti && a.PodAffinity != nil:
+		terms = a.PodAffinity.PreferredDuringSchedulingIgnoredDuringExecution
+	}
+	var out []apiserver.WeightedPodAffinityTerm
+	for _, t := range terms {
+		out = append(out, apiserver.WeightedPodAffinityTerm{Weight: t.Weight,
+			PodAffinityTerm: convertPodTerms([]corev1.PodAffinityTerm{t.PodAffinityTerm})[0]})
+	}
+	return out
+}
+
+func convertPodTerms(terms []corev1.PodAffinityTerm) []apiserver.PodAffinityTerm {
+	var out []apiserver.PodAffinityTerm
+	for _, t := range terms {
+		out = append(out, apiserver.PodAffinityTerm{Selector: convertPodSelector(t.LabelSelector),
+			Namespaces: append([]string(nil), t.Namespaces...), NamespaceSelector: convertPodSelector(t.NamespaceSelector),
+			TopologyKey: t.TopologyKey})
+	}
+	return out
+}
+
+// convertPodSelector converts a label selector (nil stays nil).
+func convertPodSelector(sel *metav1.LabelSelector) *apiserver.PodSelector {
+	if sel == nil {
+		return nil
+	}
+	out := &apiserver.PodSelector{MatchLabels: copyLabels(sel.MatchLabels)}
+	for _, r := range sel.MatchExpressions {
+		out.MatchExpressions = append(out.MatchExpressions, apiserver.NodeSelectorRequirement{
+			Key: r.Key, Operator: string(r.Operator), Values: append([]string(nil), r.Values...)})
+	}
+	return out
+}
+
 // podFromSpec converts a pod spec (of a Pod or a workload template).
 func podFromSpec(meta apiserver.ObjectMeta, ps *corev1.PodSpec) *apiserver.Pod {
 	p := &apiserver.PodSpec{
@@ -111,6 +171,10 @@ func podFromSpec(meta apiserver.ObjectMeta, ps *corev1.PodSpec) *apiserver.Pod {
 		RequiredNodeAffinity:          convertAffinity(ps.Affinity),
 		PreferredNodeAffinity:         convertPreferred(ps.Affinity),
 		TopologySpreadConstraints:     convertSpread(ps.TopologySpreadConstraints),
+		RequiredPodAntiAffinity:       convertPodAnti(ps.Affinity),
+		RequiredPodAffinity:           convertPodAffinity(ps.Affinity),
+		PreferredPodAffinity:          convertPreferredPod(ps.Affinity, false),
+		PreferredPodAntiAffinity:      convertPreferredPod(ps.Affinity, true),
 		PriorityClassName:             ps.PriorityClassName,
 		TerminationGracePeriodSeconds: defaultGracePeriod,
 		HostNetwork:                   ps.HostNetwork,

@@ -1,7 +1,6 @@
 package scenario_test
 
 import (
-	"runtime"
 	"strings"
 	"testing"
 
@@ -50,24 +49,7 @@ func TestPropertyInvariantsSpreadVerbose(t *testing.T) {
 // the same trace, and so does a run with GOMAXPROCS 1 against one with 2 (the
 // constraints' per-selector trackers and interned topologies are built from maps).
 func TestPropertyDeterminismSpread(t *testing.T) {
-	rapid.Check(t, func(rt *rapid.T) {
-		sc := scenariotest.Scenario(scenariotest.GenOptions{MaxNodes: 8, MaxEvents: 5, MaxObjects: 3, SpreadConstraints: true}).Draw(rt, "scenario")
-		run := func(procs int) string {
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-			res, err := scenario.Run(sc, scenario.RunOptions{})
-			if err != nil {
-				rt.Fatalf("run: %v", err)
-			}
-			return res.Digest()
-		}
-		a, b := run(1), run(2)
-		if a != b {
-			rt.Fatalf("GOMAXPROCS 1 gives %s, 2 gives %s", a, b)
-		}
-		if c := run(2); c != b {
-			rt.Fatalf("two runs give %s and %s", b, c)
-		}
-	})
+	rapid.Check(t, deterministic(scenariotest.GenOptions{MaxNodes: 8, MaxEvents: 5, MaxObjects: 3, SpreadConstraints: true}))
 }
 
 // TestSpreadConstraintsChangeTraces keeps the properties above from passing
@@ -77,11 +59,21 @@ func TestPropertyDeterminismSpread(t *testing.T) {
 // pods Pending for their sake (a FailedScheduling message naming the topology spread
 // constraints) in at least 10 %.
 func TestSpreadConstraintsChangeTraces(t *testing.T) {
+	optionChangesTraces(t, spreadOptions, "topologySpreadConstraints:", scenariotest.WithoutSpreadConstraints, "topology spread")
+}
+
+// optionChangesTraces requires that a generator option matters: over 300 fixed draws
+// with opts (Example seeds, independent of -rapid.checks), the trace of a file with
+// what the option adds (marked by mark in the text) must differ from that of the same
+// file through strip in at least 20 % of the draws, and a FailedScheduling message
+// containing pending must leave a pod Pending in at least 10 % (no such check when
+// pending is "").
+func optionChangesTraces(t *testing.T, opts scenariotest.GenOptions, mark string, strip func(string) string, pending string) {
 	if testing.Short() {
 		t.Skip("600 runs")
 	}
 	const draws = 300
-	gen := scenariotest.ScenarioYAML(spreadOptions)
+	gen := scenariotest.ScenarioYAML(opts)
 	run := func(i int, text string) *scenario.Result {
 		sc, err := scenario.Parse("generated.yaml", []byte(text))
 		if err != nil {
@@ -93,34 +85,36 @@ func TestSpreadConstraintsChangeTraces(t *testing.T) {
 		}
 		return res
 	}
-	var withSpread, differ, spreadFailures int
+	var with, differ, failures int
 	for i := range draws {
 		text := gen.Example(i)
-		if !strings.Contains(text, "topologySpreadConstraints:") {
+		if !strings.Contains(text, mark) {
 			continue
 		}
-		withSpread++
-		plain := scenariotest.WithoutSpreadConstraints(text)
-		if strings.Contains(plain, "topologySpread") || strings.Count(plain, "\n") >= strings.Count(text, "\n") {
-			t.Fatalf("draw %d: constraints not removed:\n%s", i, plain)
+		with++
+		plain := strip(text)
+		if strings.Contains(plain, mark) || strings.Count(plain, "\n") >= strings.Count(text, "\n") {
+			t.Fatalf("draw %d: %s not removed:\n%s", i, mark, plain)
 		}
 		res := run(i, text)
 		if res.Digest() != run(i, plain).Digest() {
 			differ++
 		}
 		for _, r := range res.Records() {
-			if r.Kind == "FailedScheduling" && strings.Contains(r.Str("message"), "topology spread") {
-				spreadFailures++
+			if pending != "" && r.Kind == "FailedScheduling" && strings.Contains(r.Str("message"), pending) {
+				failures++
 				break
 			}
 		}
 	}
-	t.Logf("%d of %d draws have constraints; %d (%.0f %%) change the trace; %d (%.0f %%) have a pod Pending for its constraints",
-		withSpread, draws, differ, 100*float64(differ)/draws, spreadFailures, 100*float64(spreadFailures)/draws)
-	if differ*5 < draws {
-		t.Errorf("the constraints change the trace in %d of %d draws, fewer than 20 %%", differ, draws)
+	t.Logf("%d of %d draws have %s; %d (%.0f %%) change the trace", with, draws, mark, differ, 100*float64(differ)/draws)
+	if pending != "" {
+		t.Logf("%d (%.0f %%) have a pod Pending for %q", failures, 100*float64(failures)/draws, pending)
 	}
-	if spreadFailures*10 < draws {
-		t.Errorf("pods Pending for their topology spread constraints in %d of %d draws, fewer than 10 %%", spreadFailures, draws)
+	if differ*5 < draws {
+		t.Errorf("the option changes the trace in %d of %d draws, fewer than 20 %%", differ, draws)
+	}
+	if pending != "" && failures*10 < draws {
+		t.Errorf("pods Pending for %q in %d of %d draws, fewer than 10 %%", pending, failures, draws)
 	}
 }

@@ -86,8 +86,14 @@ spec:
 // TestPropertyDeterminism: a random scenario run twice gives the same trace, byte for
 // byte, and so does a run with GOMAXPROCS 1 against one with 2.
 func TestPropertyDeterminism(t *testing.T) {
-	rapid.Check(t, func(rt *rapid.T) {
-		sc := scenariotest.Scenario(scenariotest.GenOptions{MaxNodes: 8, MaxEvents: 5, MaxObjects: 3}).Draw(rt, "scenario")
+	rapid.Check(t, deterministic(scenariotest.GenOptions{MaxNodes: 8, MaxEvents: 5, MaxObjects: 3}))
+}
+
+// deterministic is the property that a scenario drawn with opts gives the same trace
+// under GOMAXPROCS 1 and 2, and in two runs.
+func deterministic(opts scenariotest.GenOptions) func(*rapid.T) {
+	return func(rt *rapid.T) {
+		sc := scenariotest.Scenario(opts).Draw(rt, "scenario")
 		run := func(procs int) string {
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 			res, err := scenario.Run(sc, scenario.RunOptions{})
@@ -103,7 +109,7 @@ func TestPropertyDeterminism(t *testing.T) {
 		if c := run(2); c != b {
 			rt.Fatalf("two runs give %s and %s", b, c)
 		}
-	})
+	}
 }
 
 // shiftUnknownEarlier is a deliberately injected bug kept in test code: it moves every

@@ -12,10 +12,12 @@ import (
 // BenchmarkScheduler places 10k pods on 1k nodes in 3 zones; ns/pod and allocs/pod
 // are the figures (allocations include the API server's copy of each bound pod and
 // the informer deliveries). The pods are bare, or the replicas of one ReplicaSet,
-// which PodTopologySpread scores as well.
+// which PodTopologySpread scores as well; own-spread-* give them a zone constraint,
+// own-anti ten groups of replicas, each kept to one pod per node by required
+// anti-affinity on the hostname, so that the last pods of a group fit on few nodes.
 func BenchmarkScheduler(b *testing.B) {
 	for _, owned := range []bool{false, true} {
-		b.Run(map[bool]string{false: "bare", true: "replicaset"}[owned], func(b *testing.B) { benchScheduler(b, owned, nil) })
+		b.Run(map[bool]string{false: "bare", true: "replicaset"}[owned], func(b *testing.B) { benchScheduler(b, owned, nil, "") })
 	}
 	// pods with a zone constraint of their own, ScheduleAnyway and DoNotSchedule: each
 	// cycle counts the pods in the cache again (podspread.go), as upstream's PreScore
@@ -25,11 +27,18 @@ func BenchmarkScheduler(b *testing.B) {
 	for _, when := range []string{apiserver.ScheduleAnyway, apiserver.DoNotSchedule} {
 		c := zone
 		c.WhenUnsatisfiable = when
-		b.Run("own-spread-"+when, func(b *testing.B) { benchScheduler(b, true, []apiserver.TopologySpreadConstraint{c}) })
+		b.Run("own-spread-"+when, func(b *testing.B) { benchScheduler(b, true, []apiserver.TopologySpreadConstraint{c}, "") })
 	}
+	// ten groups of pods, each with a hostname anti-affinity term against its own
+	// group (own-anti: one per node each) or a zone affinity term to it
+	// (own-affinity: the first of a group goes anywhere, the rest follow it)
+	b.Run("own-anti", func(b *testing.B) { benchScheduler(b, true, nil, "anti") })
+	b.Run("own-affinity", func(b *testing.B) { benchScheduler(b, true, nil, "affinity") })
 }
 
-func benchScheduler(b *testing.B, owned bool, spread []apiserver.TopologySpreadConstraint) {
+// benchScheduler schedules 10,000 pods on 1,000 nodes; inter is "", "anti" or
+// "affinity" (see BenchmarkScheduler).
+func benchScheduler(b *testing.B, owned bool, spread []apiserver.TopologySpreadConstraint, inter string) {
 	const nodes, pods = 1000, 10000
 	b.ReportAllocs()
 	var total time.Duration
@@ -62,9 +71,22 @@ func benchScheduler(b *testing.B, owned bool, spread []apiserver.TopologySpreadC
 		}
 		sc.Start()
 		for i := range pods {
+			labels := map[string]string{"app": "web"}
+			var terms, affinity []apiserver.PodAffinityTerm
+			if inter != "" {
+				group := fmt.Sprint(i % (pods / nodes))
+				labels["group"] = group
+				sel := &apiserver.PodSelector{MatchLabels: map[string]string{"group": group}}
+				if inter == "anti" {
+					terms = []apiserver.PodAffinityTerm{{TopologyKey: apiserver.LabelHostname, Selector: sel}}
+				} else {
+					affinity = []apiserver.PodAffinityTerm{{TopologyKey: apiserver.LabelZone, Selector: sel}}
+				}
+			}
 			_, _ = s.Pods.Create(c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: fmt.Sprintf("p-%05d", i),
-				Labels: map[string]string{"app": "web"}, OwnerReferences: refs},
-				PodSpec: &apiserver.PodSpec{Requests: apiserver.Resources{MilliCPU: 100, Memory: 128 << 20}, TopologySpreadConstraints: spread}})
+				Labels: labels, OwnerReferences: refs},
+				PodSpec: &apiserver.PodSpec{Requests: apiserver.Resources{MilliCPU: 100, Memory: 128 << 20},
+					TopologySpreadConstraints: spread, RequiredPodAntiAffinity: terms, RequiredPodAffinity: affinity}})
 		}
 		b.StartTimer()
 		start := time.Now()

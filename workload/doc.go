@@ -68,7 +68,8 @@
 //     DoesNotExist, Gt, Lt on labels, and matchFields on metadata.name), NodeResourcesFit (pods < allocatable.pods; cpu and
 //     memory requests, when non-zero, within allocatable minus the requests of the
 //     pods already on the node, terminating ones included), PodTopologySpread for a
-//     pod with DoNotSchedule constraints of its own (below). As schedule_one.go,
+//     pod with DoNotSchedule constraints of its own (below), InterPodAffinity's
+//     required affinity and anti-affinity (below). As schedule_one.go,
 //     nodes are filtered in the scheduler cache's order (node_tree.go: one node of
 //     each zone in turn, zones in order of first appearance, a zone's nodes in order
 //     of arrival; a zone emptied leaves the order and a node whose zone changes goes
@@ -92,7 +93,9 @@
 //     terms a node matches, normalized to the best node's, DefaultNormalizeScore;
 //     nodeaffinity Score, the same in 1.31–1.37) and PodTopologySpread with the
 //     pod's own ScheduleAnyway constraints, or the system default constraints for a
-//     pod that has none (weight 2; below); the
+//     pod that has none (weight 2; below), InterPodAffinity's for the pod's own
+//     preferred terms and bound pods' required and preferred terms that match it
+//     (weight 2; below); the
 //     highest total wins, and among equal totals the scheduler draws one, each
 //     equally likely (SchedulerConfig.Rand; the scenario's stream "scheduler";
 //     without a Rand, the first by name). In 1.31 and
@@ -507,12 +510,116 @@
 // ScheduleAnyway constraints are not scored there: the round-robin spreads them as
 // it spreads every ReplicaSet.
 //
+// Required inter-pod affinity and anti-affinity (interpod.go;
+// pkg/scheduler/framework/plugins/interpodaffinity/filtering.go and plugin.go,
+// AffinityTerm.Matches and GetNamespacesFromPodAffinityTerm of
+// pkg/scheduler/framework/types.go, in 1.37 k8s.io/kube-scheduler/framework, and
+// the 1.31 queue's getUnschedulablePodsWithCrossTopologyTerm, of v1.31.0, v1.33.0
+// and v1.37.2): affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution
+// and affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution filter
+// last, after PodTopologySpread, in upstream's order. A node fails "node(s) didn't
+// match pod affinity rules" (UnschedulableAndUnresolvable upstream, which only
+// preemption reads) when it lacks the topology key of one of the pod's affinity
+// terms, or when, for one of them, no pod that matches every affinity term of the
+// pod runs on a node with the node's value of that key (a pod counts only when it
+// matches all the terms, as upstream's affinity counts); except that while no such
+// pod runs on any node that has one of the terms' keys, a pod that itself matches
+// all its terms passes every node with all the keys (the first replica of a group
+// with affinity to itself). Else it fails "node(s) didn't match pod
+// anti-affinity rules" when it has one of the pod's terms' topology key and a pod
+// the term matches runs on a node with the same value (a node without the key
+// ignores the term), else "node(s) didn't satisfy existing pods anti-affinity
+// rules" when a bound pod with a term that matches the pod runs on a node whose
+// value of that term's key the node shares: anti-affinity holds both ways, so a pod
+// without terms is kept off too. A bound pod's affinity terms filter no other pod:
+// upstream reads them only in InterPodAffinity's score, which is modelled for them
+// (below). Pods count as upstream's NodeInfo holds them, every
+// pod bound to a node of the cache and not terminal, terminating ones included
+// (unlike the spread constraints). A term matches a pod when its labelSelector does
+// (nil: no pod; {}: every pod) and the pod's namespace is the owner's (no namespaces
+// and no namespaceSelector) or listed or matched by namespaceSelector (nil: none;
+// {}: every namespace). nodesim has no Namespace objects: a namespace's labels are
+// kubernetes.io/metadata.name=<name> only, which the API server sets on every
+// namespace, and every namespace of a pod exists, which is what resolving the
+// incoming pod's namespaceSelector against the namespace lister
+// (mergeAffinityTermNamespacesIfNotEmpty) gives for the pods it can match. The
+// counts are kept as pods come and go (a tracker per anti-affinity term, and per
+// list of affinity terms, of the pods it matches, per node; a registry of the bound pods with terms, upstream's
+// PodsWithRequiredAntiAffinity), so a cycle walks the nodes and those pods, not
+// every pod. Pods without terms pay nothing while no bound pod has anti-affinity
+// terms; while one has, and for a pod with terms of either kind, the no-fit cache
+// is bypassed. The queue (no
+// label change of a bound pod happens in nodesim, so the label-update events are
+// not modelled): without hints (1.31), every pod InterPodAffinity rejected moves on
+// an assigned pod's delete; on an assigned pod's add, the queue's cross-topology
+// pre-filter (getUnschedulablePodsWithCrossTopologyTerm) picks the pods with an
+// affinity term that matches the added pod (read with its namespace's labels), and
+// those PodTopologySpread rejected in its namespace, and moves those of them either
+// plugin rejected; on node events, those that pass the pre-check when the event is
+// an add or a label, taint or unschedulable-to-schedulable change. With hints (from
+// 1.32): an assigned pod's add queues a pod whose every affinity term matches it
+// (none for a pod without affinity terms); its delete queues a pod whose every
+// anti-affinity term matches the deleted pod (1.33: a pod without such terms is
+// never queued, and waits for the 5-minute flush), and from 1.36 a pod one of whose
+// anti-affinity terms matches it or that one of its terms matches
+// (SchedulerConfig.AntiAffinityDeleteHint; kubernetes#135325 dated by its merge, 1.34
+// to 1.36 not read); a node added queues a pod with anti-affinity terms, or with an
+// affinity term whose key the node has; a node updated, a pod one of whose
+// anti-affinity terms' key the node lost or changed the value of, or one of whose
+// affinity terms' key the node gained or changed the value of; the hints match
+// terms with no namespace labels, so a non-empty namespaceSelector there reads none.
+// Not modelled, rejected at load: matchLabelKeys and mismatchLabelKeys (merged
+// into the selector at the pod's creation, MatchLabelKeysInPodAffinity).
+// InterPodAffinity's score (scoring.go, weight 2; 1.31, 1.33 and 1.37 alike but
+// for 1.31's PreScore skipping an empty node list, which a scored cycle never has)
+// is modelled whole, with the plugin's defaults (hardPodAffinityWeight 1,
+// IgnorePreferredTermsOfExistingPods false, neither configurable here). Every
+// bound pod (terminating ones included) adds to every node with its own node's
+// value of a term's key: the weight of each of the pending pod's preferred
+// affinity terms that match it (read with its own namespace), minus that of each
+// preferred anti-affinity term; hardPodAffinityWeight (1) for each of its required
+// affinity terms that matches the pending pod (read with the pending pod's
+// namespace labels), and the weight of each of its preferred affinity terms that
+// match the pending pod, minus that of each preferred anti-affinity term (a new
+// cache pod is drawn to the zone of the web replicas that need it). The scored
+// nodes' sums, negative ones included, are mapped onto 0–100 between the lowest
+// and the highest, truncated (NormalizeScore; all 0 when they are equal). Nothing
+// is scored for a pod without preferred terms while no bound pod has required
+// affinity or preferred terms (PreScore's skip; a pod then pays nothing), and a
+// cycle matches the bound pods' terms per group of pods with the same namespace
+// and terms (prefAffPods, prefAntiPods), the pending pod's own terms through the
+// trackers the filter uses (interScores). Settle's round-robin does not score:
+// replicas of a template with preferred terms are left Pending for the scheduler
+// as those with required ones (settle_anti.go); bound pods' terms that match a
+// template's pods do not hold its replicas back. Deliberately not
+// modelled: 1.37's InterPodAffinityHostnameFastPath (alpha, off by default), which
+// checks a kubernetes.io/hostname term against the pods of the node itself rather
+// than of every node with the same hostname label value (the two differ only when
+// nodes share a value); 1.37's InPlacePodVerticalScalingSchedulerPreemption skip
+// (alpha, off); the PreFilter extensions preemption uses (AddPod, RemovePod) and
+// nominated pods; the hints' NominatedNodeName clause; a pending pod's own label
+// change (1.37's TargetPod/UpdatePodLabel hint) and a bound pod's label change,
+// which nothing in nodesim makes; Namespace objects (see above). DaemonSet pods are
+// bound by nodesim's DaemonSet controller itself, so InterPodAffinity never filters
+// them (upstream's scheduler binds them, and would keep one whose terms a node
+// breaks Pending); their anti-affinity terms do keep other pods off. Settle (a
+// running start) does not place replicas of a template with required affinity or
+// anti-affinity terms, nor those an anti-affinity term of a pod bound
+// before the start or of a DaemonSet's pods matches: they are restored Pending and
+// the scheduler places them as the run starts (settle_anti.go); DaemonSet pods are
+// placed on every node they should run on, terms or not. The delete hint's change
+// (AntiAffinityDeleteHint) is dated by its merge: 1.34 and 1.35 were not read. A
+// differential property test (TestPropertyAntiVsUpstream) checks the verdicts,
+// affinity and anti-affinity, and the score, preferred terms of both kinds on the
+// pending pod and on bound pods included, against a literal transcription of
+// upstream's PreFilter, Filter, PreScore, Score and NormalizeScore on random
+// clusters through changes.
+//
 // Scheduler simplifications: no preemption (upstream appends "preemption: …" to
 // the FailedScheduling message; this package does not), and only the scores named
 // above run. Left out: ImageLocality, which
 // upstream scores by the images a node already has (nodesim's nodes report none: at
-// most ≈17 for a 190 MB image every node has); InterPodAffinity, which a scenario
-// cannot ask for (podAffinity and podAntiAffinity are rejected when loaded). A cycle happens at one instant at the
+// most ≈17 for a 190 MB image every node has). A cycle happens at one instant at the
 // end of its SchedulingLatency, so no event arrives while a pod
 // is in flight (upstream requeues a pod whose in-flight events a hint accepts, and
 // in 1.31 one whose cycle saw any move request). The active queue orders pods by

@@ -47,8 +47,11 @@ const (
 	failTaint
 	failAffinity
 	failResources
-	failSpread      // PodTopologySpread: the skew would exceed maxSkew
-	failSpreadLabel // PodTopologySpread: the node lacks a constraint's topology key
+	failSpread       // PodTopologySpread: the skew would exceed maxSkew
+	failSpreadLabel  // PodTopologySpread: the node lacks a constraint's topology key
+	failPodAffinity  // InterPodAffinity: the pod's own required affinity
+	failAntiAffinity // InterPodAffinity: the pod's own anti-affinity
+	failExistingAnti // InterPodAffinity: a bound pod's anti-affinity
 )
 
 // insufficient resources bits
@@ -344,6 +347,8 @@ type fitCounts struct {
 	absent int
 	// spread, spreadLabel: PodTopologySpread's two reasons
 	spread, spreadLabel int
+	// podAffinity, anti, existingAnti: InterPodAffinity's three modelled reasons
+	podAffinity, anti, existingAnti int
 }
 
 type taintCount struct {
@@ -369,6 +374,12 @@ func (c *fitCounts) add(r filterResult, d int) {
 		c.spread += d
 	case failSpreadLabel:
 		c.spreadLabel += d
+	case failPodAffinity:
+		c.podAffinity += d
+	case failAntiAffinity:
+		c.anti += d
+	case failExistingAnti:
+		c.existingAnti += d
 	case failResources:
 		if r.ins&insPods != 0 {
 			c.tooManyPods += d
@@ -401,6 +412,9 @@ func (c *fitCounts) rejectors() uint8 {
 	if c.spread > 0 || c.spreadLabel > 0 {
 		r |= rejSpread
 	}
+	if c.podAffinity > 0 || c.anti > 0 || c.existingAnti > 0 {
+		r |= rejInterPod
+	}
 	return r
 }
 
@@ -413,7 +427,7 @@ func (c *fitCounts) message(total int, genericTaint bool) string {
 	if total == 0 {
 		return ErrReasonNoNodes
 	}
-	parts := make([]string, 0, 8+len(c.taints))
+	parts := make([]string, 0, 10+len(c.taints))
 	add := func(n int, reason string) {
 		if n > 0 {
 			parts = append(parts, strconv.Itoa(n)+" "+reason)
@@ -438,6 +452,9 @@ func (c *fitCounts) message(total int, genericTaint bool) string {
 	add(c.memory, "Insufficient memory")
 	add(c.spread, ErrReasonConstraintsNotMatch)
 	add(c.spreadLabel, ErrReasonNodeLabelNotMatch)
+	add(c.podAffinity, ErrReasonAffinityRulesNotMatch)
+	add(c.anti, ErrReasonAntiAffinityRulesNotMatch)
+	add(c.existingAnti, ErrReasonExistingAntiAffinityRulesNotMatch)
 	sort.Strings(parts)
 	return "0/" + strconv.Itoa(total) + " nodes are available: " + strings.Join(parts, ", ") + "."
 }

@@ -248,17 +248,7 @@ func (sc *Scheduler) trackerFor(ns string, sel *podSel) *spreadTracker {
 		}
 	}
 	t := &spreadTracker{ns: ns, sel: *sel, byNode: map[*nodeInfo]int32{}}
-	add := func(a podAcct, ok bool) {
-		if ok {
-			t.add(a, sc.info(a.node), 1)
-		}
-	}
-	// An assumed pod's cached version is the one from before its binding, which is
-	// not bound: it counts as assumed (as in spreadFor).
-	sc.podInf.Range(func(q *apiserver.Pod) { add(acctOf(q)) })
-	for _, a := range sc.assumed { // map order: counting cannot show it
-		add(a, true)
-	}
+	sc.eachCounted(func(a podAcct) { t.add(a, sc.info(a.node), 1) })
 	if sc.trackers == nil {
 		sc.trackers = map[string][]*spreadTracker{}
 	}

@@ -906,33 +906,9 @@ func TestPropertyOwnSpreadVsUpstream(t *testing.T) {
 		w.rs.Stop()
 		w.dep.Stop()
 
-		// nodes (rapid draws the ends of a range more often: the rare cases are in the
-		// middle)
+		// nodes
 		zones := []string{"a", "b", "c"}[:3-rapid.IntRange(0, 2).Draw(rt, "fewerZones")]
-		nodeLabels := func(name string) map[string]string {
-			l := map[string]string{}
-			switch z := rapid.IntRange(0, 11).Draw(rt, "zone"); z {
-			default:
-				l[apiserver.LabelZone] = zones[z%len(zones)]
-			case 5: // no zone label
-			case 6:
-				l[apiserver.LabelZone] = ""
-			}
-			if r := rapid.IntRange(0, 2).Draw(rt, "rack"); r < 2 {
-				l["rack"] = fmt.Sprint("r", r+1)
-			}
-			switch rapid.IntRange(0, 11).Draw(rt, "hostname") {
-			default:
-				l[apiserver.LabelHostname] = name
-			case 5: // none
-			case 6:
-				l[apiserver.LabelHostname] = "shared"
-			}
-			if rapid.Bool().Draw(rt, "ssd") {
-				l["disk"] = "ssd"
-			}
-			return l
-		}
+		nodeLabels := func(name string) map[string]string { return drawNodeLabels(rt, zones, name, true) }
 		nodeTaints := func() []taint.Taint {
 			switch rapid.IntRange(0, 6).Draw(rt, "taints") {
 			case 3:
@@ -946,19 +922,7 @@ func TestPropertyOwnSpreadVsUpstream(t *testing.T) {
 			}
 			return nil
 		}
-		addNode := func(name string) {
-			_, err := w.s.Nodes.Create(w.c, &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: name, Labels: nodeLabels(name)},
-				Capacity: defaultAllocatable, Allocatable: defaultAllocatable, Taints: nodeTaints(),
-				Conditions: []apiserver.NodeCondition{{Type: apiserver.NodeReady, Status: apiserver.ConditionTrue}}})
-			require.NoError(rt, err)
-			// admission added not-ready:NoSchedule; the node lifecycle controller would
-			// take it off the Ready node
-			_, err = w.s.Nodes.Patch(w.c, name, func(n *apiserver.Node) error {
-				n.Taints = removeTaint(n.Taints, taint.NotReadyNoSchedule)
-				return nil
-			})
-			require.NoError(rt, err)
-		}
+		addNode := func(name string) { w.createReadyNode(rt, name, nodeLabels(name), nodeTaints(), defaultAllocatable) }
 		var names []string
 		for i := range rapid.IntRange(2, 12).Draw(rt, "nodes") {
 			name := fmt.Sprintf("n%d", i)
@@ -1003,13 +967,6 @@ func TestPropertyOwnSpreadVsUpstream(t *testing.T) {
 			require.NoError(rt, err)
 			podKeys = append(podKeys, ns+"/"+name)
 		}
-		terminating := func(key string) { // a graceful delete: a bound pod stays, Deleting
-			grace := int64(30)
-			_ = w.s.Pods.Delete(w.c, key, apiserver.DeleteOptions{GracePeriodSeconds: &grace})
-		}
-		terminal := func(key string) {
-			_, _ = w.s.Pods.Patch(w.c, key, func(p *apiserver.Pod) error { p.Phase = apiserver.PodFailed; return nil })
-		}
 		npods := rapid.IntRange(4, 25).Draw(rt, "pods")
 		if rapid.IntRange(0, 4).Draw(rt, "fewPods") == 4 {
 			npods = rapid.IntRange(0, 3).Draw(rt, "few")
@@ -1018,9 +975,9 @@ func TestPropertyOwnSpreadVsUpstream(t *testing.T) {
 			createPod(true)
 			switch key := podKeys[len(podKeys)-1]; rapid.IntRange(0, 9).Draw(rt, "state") {
 			case 4:
-				terminating(key)
+				w.terminating(key)
 			case 5:
-				terminal(key)
+				w.terminal(key)
 			}
 		}
 
@@ -1174,11 +1131,7 @@ func TestPropertyOwnSpreadVsUpstream(t *testing.T) {
 			for _, ni := range infos { // map order: upstream's counts are sums
 				allNodes = append(allNodes, ni)
 			}
-			var cacheNames []string
-			for _, ni := range sc.nodes {
-				cacheNames = append(cacheNames, ni.name)
-			}
-			require.ElementsMatch(rt, slices.Collect(maps.Keys(infos)), cacheNames, "the scheduler's nodes %s", when)
+			requireCacheNodes(rt, sc, slices.Collect(maps.Keys(infos)), when)
 			if len(sc.assumed) > 0 {
 				tally.assumed++
 			}
@@ -1320,63 +1273,32 @@ func TestPropertyOwnSpreadVsUpstream(t *testing.T) {
 			}
 		}
 
-		w.run(w.s.Now() + time.Second)
-		check("once built")
-		for round := range rapid.IntRange(0, 4).Draw(rt, "rounds") {
-			for range rapid.IntRange(1, 4).Draw(rt, "changes") {
-				key := ""
-				if len(podKeys) > 0 {
-					key = rapid.SampledFrom(podKeys).Draw(rt, "pod")
+		w.changeRounds(rt, latency, &podKeys, func() []string { return names }, createPod, check, func(kind int, key, node string) {
+			switch kind {
+			case 6: // relabel a pod
+				l := maps.Clone(pend.Labels)
+				if rapid.Bool().Draw(rt, "relabelOther") {
+					l = podLabels("relabel")
 				}
-				node := rapid.SampledFrom(names).Draw(rt, "node")
-				switch rapid.IntRange(0, 10).Draw(rt, "change") {
-				case 0, 1: // a pod bound at creation
-					createPod(true)
-				case 2: // a pod the scheduler binds
-					createPod(false)
-				case 3:
-					_ = w.s.Pods.Delete(w.c, key, apiserver.DeleteOptions{GracePeriodSeconds: new(int64)})
-				case 4:
-					terminating(key)
-				case 5:
-					terminal(key)
-				case 6: // relabel a pod
-					l := maps.Clone(pend.Labels)
-					if rapid.Bool().Draw(rt, "relabelOther") {
-						l = podLabels("relabel")
+				_, _ = w.s.Pods.Patch(w.c, key, func(p *apiserver.Pod) error { p.Labels = l; return nil })
+			case 7: // relabel or retaint a node
+				l, ts := nodeLabels(node), nodeTaints()
+				_, _ = w.s.Nodes.Patch(w.c, node, func(n *apiserver.Node) error {
+					n.Labels = l
+					if rapid.Bool().Draw(rt, "retaint") {
+						n.Taints = ts
 					}
-					_, _ = w.s.Pods.Patch(w.c, key, func(p *apiserver.Pod) error { p.Labels = l; return nil })
-				case 7: // relabel or retaint a node
-					l, ts := nodeLabels(node), nodeTaints()
-					_, _ = w.s.Nodes.Patch(w.c, node, func(n *apiserver.Node) error {
-						n.Labels = l
-						if rapid.Bool().Draw(rt, "retaint") {
-							n.Taints = ts
-						}
-						return nil
-					})
-				case 8: // delete or re-add a node
-					if _, ok := w.s.Nodes.Peek(node); ok {
-						left := 0
-						w.s.Nodes.Each(func(*apiserver.Node) { left++ })
-						if left > 1 {
-							require.NoError(rt, w.s.Nodes.Delete(w.c, node, apiserver.DeleteOptions{}))
-						}
-					} else {
-						addNode(node)
-					}
-				case 9: // relabel the pending pod: its matchLabelKeys values change
-					pend.Labels = podLabels("pendingRelabel")
-					p.Labels = maps.Clone(pend.Labels)
-				case 10:
-					w.sched.Stop()
-					w.sched.Start()
-				}
+					return nil
+				})
+			case 8: // delete or re-add a node
+				w.deleteOrReAddNode(rt, node, addNode)
+			case 9: // relabel the pending pod: its matchLabelKeys values change
+				pend.Labels = podLabels("pendingRelabel")
+				p.Labels = maps.Clone(pend.Labels)
+			case 10:
+				w.sched.Stop()
+				w.sched.Start()
 			}
-			// the changes are delivered; the bindings the scheduler made since are not
-			// (with a 150 ms latency): their pods count as assumed
-			w.run(w.s.Now() + latency + 50*time.Millisecond)
-			check(fmt.Sprintf("after round %d", round))
-		}
+		})
 	})
 }

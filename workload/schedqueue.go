@@ -32,9 +32,11 @@ const (
 	rejAffinity                        // NodeAffinity
 	rejFit                             // NodeResourcesFit
 	rejSpread                          // PodTopologySpread
+	rejInterPod                        // InterPodAffinity
 	numRejectors     = iota
 	rejFitIndex      = 3
 	rejSpreadIndex   = 4
+	rejInterPodIndex = 5
 )
 
 // Ticker periods of PriorityQueue.Run: the backoff flush (flushBackoffQCompleted,
@@ -351,19 +353,19 @@ func (sc *Scheduler) onNodeEvent(o, n *apiserver.Node) {
 		if o != nil && !nodeUpdateEvent(o, n) {
 			return
 		}
-		// PodTopologySpread registers Node Add, UpdateNodeLabel and UpdateNodeTaint
-		// (which spec.unschedulable turning false gives) only: a pod no other plugin
-		// rejected stays for another update.
+		// PodTopologySpread and InterPodAffinity register Node Add, UpdateNodeLabel
+		// and UpdateNodeTaint (which spec.unschedulable turning false gives) only: a
+		// pod no other plugin rejected stays for another update.
 		spreadEvent := o == nil || !maps.Equal(o.Labels, n.Labels) || !sameTaints(o.Taints, n.Taints) || (o.Unschedulable && !n.Unschedulable)
 		ni := sc.infos[n.Name]
 		sc.moveIf(func(qp *qpod) bool {
-			return (spreadEvent || qp.rej != rejSpread) && preCheckForNode(qp.pod, ni, sc.s.Config.ComparisonOperators)
+			return (spreadEvent || qp.rej == 0 || qp.rej&^(rejSpread|rejInterPod) != 0) && preCheckForNode(qp.pod, ni, sc.s.Config.ComparisonOperators)
 		})
 		return
 	}
 	// Hints: only the plugins that registered one of the update's events, and that
 	// rejected some pod, are asked.
-	interested := uint8(rejUnschedulable | rejTaint | rejAffinity | rejFit | rejSpread) // Node/Add
+	interested := uint8(rejUnschedulable | rejTaint | rejAffinity | rejFit | rejSpread | rejInterPod) // Node/Add
 	if o != nil {
 		interested = nodeUpdatePlugins(o, n)
 	}
@@ -397,15 +399,23 @@ func (sc *Scheduler) onNodeDelete(o *apiserver.Node) {
 // AssignedPod/Delete from 1.34), and its hint queues every pod it rejected;
 // PodTopologySpread registers it too (Pod/Delete), its hint queuing a pod of q's
 // namespace that one of its DoNotSchedule constraints' selectors matches q for
-// (isSchedulableAfterAssignedPodChange). Without hints (1.31) every pod either
-// rejected moves.
+// (isSchedulableAfterAssignedPodChange); and InterPodAffinity (Pod/Delete,
+// AssignedPod/Delete from 1.34), its hint queuing a pod when q matches all its
+// own required anti-affinity terms (1.33's isSchedulableAfterPodChange: none, no
+// match), or from 1.36 (SchedulerConfig.AntiAffinityDeleteHint) when q matches any
+// of them or the pod matches any of q's (antiDeleteHint). Without hints (1.31)
+// every pod either rejected moves.
 func (sc *Scheduler) onAssignedPodDelete(q *apiserver.Pod, gone bool) {
 	fit, spread := sc.unschedBy[rejFitIndex] > 0, gone && sc.unschedBy[rejSpreadIndex] > 0
-	if !fit && !spread {
+	inter := gone && sc.unschedBy[rejInterPodIndex] > 0
+	if !fit && !spread && !inter {
 		return
 	}
 	sc.moveIf(func(qp *qpod) bool {
 		if qp.rej&rejFit != 0 {
+			return true
+		}
+		if inter && qp.rej&rejInterPod != 0 && (!sc.cfg.QueueingHints || antiDeleteHint(qp.pod, q, sc.cfg.AntiAffinityDeleteHint)) {
 			return true
 		}
 		if !spread || qp.rej&rejSpread == 0 {
@@ -415,17 +425,92 @@ func (sc *Scheduler) onAssignedPodDelete(q *apiserver.Pod, gone bool) {
 	})
 }
 
+// antiDeleteHint is InterPodAffinity's hint for the deletion of the bound pod q, for
+// a pod p it rejected (p's required affinity terms play no part: the hint asks only
+// about anti-affinity when a pod goes, 1.33 and 1.37 alike). The hints match
+// terms with no namespace labels (AffinityTerm.Matches(pod, nil)): a non-empty
+// namespaceSelector is read against none. Before the fix of kubernetes#134393
+// (both false), q must match every anti-affinity term of p's, and a pod without
+// such terms is never queued; after it, q matches some term of p's, or p some term
+// of q's.
+func antiDeleteHint(p, q *apiserver.Pod, both bool) bool {
+	if !both {
+		if len(p.RequiredPodAntiAffinity) == 0 {
+			return false
+		}
+		for i := range p.RequiredPodAntiAffinity {
+			if !termMatches(&p.RequiredPodAntiAffinity[i], p.Namespace, q.Namespace, q.Labels, nil) {
+				return false
+			}
+		}
+		return true
+	}
+	for i := range p.RequiredPodAntiAffinity {
+		if termMatches(&p.RequiredPodAntiAffinity[i], p.Namespace, q.Namespace, q.Labels, nil) {
+			return true
+		}
+	}
+	for i := range q.RequiredPodAntiAffinity {
+		if termMatches(&q.RequiredPodAntiAffinity[i], q.Namespace, p.Namespace, p.Labels, nil) {
+			return true
+		}
+	}
+	return false
+}
+
 // onAssignedPodAdd is addPodToCache's AssignedPodAdd event for q, a pod newly bound
-// (or first seen bound): PodTopologySpread registers it, its hint queuing a pod of
-// q's namespace that one of its DoNotSchedule constraints' selectors matches q for.
-// Without hints (1.31, AssignedPodAdded) the pods it rejected in q's namespace move.
+// (or first seen bound). PodTopologySpread registers it, its hint queuing a pod of
+// q's namespace that one of its DoNotSchedule constraints' selectors matches q for;
+// InterPodAffinity too, its hint queuing a pod whose every required affinity term
+// matches q (isSchedulableAfterPodChange, 1.37's isSchedulableAfterAssignedPodChange;
+// the terms read no namespace labels). Without hints (1.31, AssignedPodAdded) the
+// queue first picks the pods rejected by PodTopologySpread in q's namespace and
+// those with a required affinity term that matches q, read with q's namespace
+// labels (getUnschedulablePodsWithCrossTopologyTerm), and of those moves the ones
+// either plugin rejected.
 func (sc *Scheduler) onAssignedPodAdd(q *apiserver.Pod) {
-	if sc.unschedBy[rejSpreadIndex] == 0 {
+	if sc.unschedBy[rejSpreadIndex] == 0 && sc.unschedBy[rejInterPodIndex] == 0 {
 		return
 	}
+	hints := sc.cfg.QueueingHints
 	sc.moveIf(func(qp *qpod) bool {
-		return qp.rej&rejSpread != 0 && qp.pod.Namespace == q.Namespace && (!sc.cfg.QueueingHints || spreadSelects(qp.pod, q))
+		p := qp.pod
+		if !hints {
+			if qp.rej&(rejSpread|rejInterPod) == 0 {
+				return false
+			}
+			return qp.rej&rejSpread != 0 && p.Namespace == q.Namespace || anyTermMatches(p.RequiredPodAffinity, p.Namespace, q, nsLabelsOf(q.Namespace))
+		}
+		if qp.rej&rejSpread != 0 && p.Namespace == q.Namespace && spreadSelects(p, q) {
+			return true
+		}
+		return qp.rej&rejInterPod != 0 && allTermsMatch(p.RequiredPodAffinity, p.Namespace, q)
 	})
+}
+
+// anyTermMatches reports whether one of terms (of a pod of namespace owner) matches
+// q, whose namespace has labels nsl.
+func anyTermMatches(terms []apiserver.PodAffinityTerm, owner string, q *apiserver.Pod, nsl map[string]string) bool {
+	for i := range terms {
+		if termMatches(&terms[i], owner, q.Namespace, q.Labels, nsl) {
+			return true
+		}
+	}
+	return false
+}
+
+// allTermsMatch is the hints' podMatchesAllAffinityTerms: there are terms, and
+// each (of a pod of namespace owner) matches q, read with no namespace labels.
+func allTermsMatch(terms []apiserver.PodAffinityTerm, owner string, q *apiserver.Pod) bool {
+	if len(terms) == 0 {
+		return false
+	}
+	for i := range terms {
+		if !termMatches(&terms[i], owner, q.Namespace, q.Labels, nil) {
+			return false
+		}
+	}
+	return true
 }
 
 // honorsTaints reports whether a DoNotSchedule constraint of p has nodeTaintsPolicy
@@ -547,6 +632,10 @@ func nodeUpdatePlugins(o, n *apiserver.Node) uint8 {
 	if !maps.Equal(o.Labels, n.Labels) || !sameTaints(o.Taints, n.Taints) {
 		r |= rejSpread
 	}
+	// InterPodAffinity: Node/UpdateNodeLabel (with hints)
+	if !maps.Equal(o.Labels, n.Labels) {
+		r |= rejInterPod
+	}
 	return r
 }
 
@@ -581,6 +670,9 @@ func nodeHint(p *apiserver.Pod, rej uint8, o, n *apiserver.Node, cmpOps bool) bo
 		return true
 	}
 	if rej&rejSpread != 0 && spreadNodeHint(p, o, n) {
+		return true
+	}
+	if rej&rejInterPod != 0 && interNodeHint(p, o, n) {
 		return true
 	}
 	if rej&rejFit != 0 && insufficientResources(p, n.Allocatable, apiserver.Resources{}, 0) == 0 {
@@ -638,4 +730,39 @@ func preCheckForNode(p *apiserver.Pod, ni *nodeInfo, cmpOps bool) bool {
 	}
 	_, bad := taint.FindUntoleratedTaint(n.Taints, p.Tolerations, func(t taint.Taint) bool { return t.Effect == taint.NoSchedule }, cmpOps)
 	return !bad
+}
+
+// interNodeHint is InterPodAffinity's isSchedulableAfterNodeChange: a node added
+// queues the pod if it has one of the pod's required affinity terms' keys, or the
+// pod has a required anti-affinity term; a node updated, if it gained an affinity
+// term's key or changed its value, or lost an anti-affinity term's key or changed
+// its value. A pod without terms, rejected by the existing pods' anti-affinity
+// only, is not queued by a node event.
+func interNodeHint(p *apiserver.Pod, o, n *apiserver.Node) bool {
+	for i := range p.RequiredPodAffinity {
+		k := p.RequiredPodAffinity[i].TopologyKey
+		nv, has := n.Labels[k]
+		if o == nil {
+			if has {
+				return true
+			}
+			continue
+		}
+		ov, had := o.Labels[k]
+		if has && (!had || ov != nv) {
+			return true
+		}
+	}
+	for i := range p.RequiredPodAntiAffinity {
+		if o == nil {
+			return true
+		}
+		k := p.RequiredPodAntiAffinity[i].TopologyKey
+		ov, had := o.Labels[k]
+		nv, has := n.Labels[k]
+		if had && (!has || ov != nv) {
+			return true
+		}
+	}
+	return false
 }

@@ -58,6 +58,12 @@ type SchedulerConfig struct {
 	// cherry-picked to 1.34's patch releases, #135023: taint values may be
 	// sensitive); before, "node(s) had untolerated taint {key: value}" per taint.
 	GenericTaintMessage bool
+	// AntiAffinityDeleteHint: InterPodAffinity's hint for a bound pod's deletion also
+	// queues a pod the deleted pod's required anti-affinity matched, and a pod whose
+	// terms the deleted pod matches any of, not all (kubernetes#135325, merged
+	// 2025-11-17, after 1.35's code freeze: taken as from 1.36; read in v1.37.2, the
+	// older form in v1.33.0). See antiDeleteHint.
+	AntiAffinityDeleteHint bool
 }
 
 // BalancedMode is a release's NodeResourcesBalancedAllocation.
@@ -81,7 +87,7 @@ const (
 func DefaultSchedulerConfig() SchedulerConfig {
 	return SchedulerConfig{SchedulingLatency: 10 * time.Millisecond, PodInitialBackoff: time.Second, PodMaxBackoff: 10 * time.Second,
 		PodMaxInUnschedulablePodsDuration: defaultPodMaxInUnschedulable, QueueingHints: true, PopFromBackoffQ: true,
-		BalancedAllocation: BalancedImprovement}
+		BalancedAllocation: BalancedImprovement, AntiAffinityDeleteHint: true}
 }
 
 // SchedulerConfigFor is DefaultSchedulerConfig with the feature gates of Kubernetes
@@ -94,6 +100,7 @@ func SchedulerConfigFor(minor int) SchedulerConfig {
 	c.PopFromBackoffQ = minor >= 33
 	c.GenericTaintMessage = minor >= 34 // 1.34 by its patch releases
 	c.PreFilterAbsentStatus = minor >= 32
+	c.AntiAffinityDeleteHint = minor >= 36
 	switch {
 	case minor >= 36:
 		c.BalancedAllocation = BalancedImprovement
@@ -183,6 +190,11 @@ type podAcct struct {
 	ns       string
 	labels   map[string]string
 	deleting bool
+	// the spec of a pod with anti-affinity or affinity terms, required or preferred
+	// (for antiPods, affPods, prefAffPods and prefAntiPods; a pointer keeps podAcct
+	// small enough to be stored in place as a map value), and then its key
+	terms *apiserver.PodSpec
+	key   string
 }
 
 // Scheduler places pending pods (spec.nodeName empty) on nodes: filters
@@ -234,6 +246,19 @@ type Scheduler struct {
 	// counts changes to the nodes and their labels, which make them stale
 	keyTopos map[string]*keyTopo
 	nodesGen uint64
+	// required inter-pod (anti-)affinity (interpod.go): anti is the filter state of
+	// the cycle's pod (nil: none), antiPods and affPods the bound pods with
+	// anti-affinity and affinity terms, by key and by namespace and terms, counted
+	// per node, termTrackers the counts of the pods the terms of scheduled pods match
+	anti     *antiFilter
+	antiPods termGroups
+	affPods  termGroups
+	// prefAffPods and prefAntiPods: the bound pods with preferred affinity and
+	// anti-affinity terms, which only the score reads
+	prefAffPods  termGroups
+	prefAntiPods termGroups
+	interKeys    []interKey // scratch of interScores
+	termTrackers []*termTracker
 
 	// The node tree (pkg/scheduler/backend/cache/node_tree.go): the cache lists nodes
 	// one of each zone in turn, zones in order of first appearance, a zone's nodes in
@@ -341,6 +366,8 @@ func (sc *Scheduler) Start() {
 	sc.leftTimer, _ = e.NewTimer(sc.flushLeftover)
 	sc.spread, sc.spreadOn, sc.zoneOf, sc.zoneIDs, sc.zoneNames = map[uint64]*spreadOwner{}, false, nil, map[string]uint32{}, nil
 	sc.trackers, sc.keyTopos = nil, nil
+	sc.antiPods, sc.affPods, sc.termTrackers = termGroups{}, termGroups{}, nil
+	sc.prefAffPods, sc.prefAntiPods = termGroups{}, termGroups{}
 	sc.nodeInf = apiserver.NewInformer(sc.s.Nodes, sc.c, sc.cfg.WatchLatency)
 	sc.infos, sc.lastInfo = make(map[string]*nodeInfo, sc.nodeInf.Len()), nil
 	for _, n := range sc.nodeInf.List() {
@@ -475,7 +502,26 @@ func acctOf(p *apiserver.Pod) (podAcct, bool) {
 	if p.NodeName == "" || p.Terminal() {
 		return podAcct{}, false
 	}
-	return podAcct{node: p.NodeName, req: p.Requests, spread: spreadKeyOf(p), ns: p.Namespace, labels: p.Labels, deleting: p.Deleting}, true
+	a := podAcct{node: p.NodeName, req: p.Requests, spread: spreadKeyOf(p), ns: p.Namespace, labels: p.Labels, deleting: p.Deleting}
+	if len(p.RequiredPodAntiAffinity) > 0 || len(p.RequiredPodAffinity) > 0 || len(p.PreferredPodAffinity) > 0 || len(p.PreferredPodAntiAffinity) > 0 {
+		a.terms, a.key = p.PodSpec, p.Key()
+	}
+	return a, true
+}
+
+// eachCounted calls fn with every pod the cache counts, as counted: the pod
+// informer's bound pods that are not terminal, then the assumed ones (in map order:
+// callers only add counts). An assumed pod's cached version is the one from before
+// its binding, which is not bound: it counts as assumed only.
+func (sc *Scheduler) eachCounted(fn func(a podAcct)) {
+	sc.podInf.Range(func(q *apiserver.Pod) {
+		if a, ok := acctOf(q); ok {
+			fn(a)
+		}
+	})
+	for _, a := range sc.assumed {
+		fn(a)
+	}
 }
 
 // count adds (sign 1) or removes (-1) a pod's share of its node's sums.
@@ -492,6 +538,10 @@ func (sc *Scheduler) count(a podAcct, sign int64) {
 	if len(sc.trackers) > 0 {
 		sc.trackCount(a, ni, int32(sign))
 	}
+	for _, t := range sc.termTrackers {
+		t.add(a, ni, int32(sign))
+	}
+	sc.antiCount(a, ni, int32(sign))
 }
 
 // recount moves a pod's share from what it was counted as (was, if counted) to
@@ -509,6 +559,13 @@ func (sc *Scheduler) recount(was podAcct, counted bool, p *apiserver.Pod) (freed
 			ni := sc.info(now.node)
 			sc.trackCount(was, ni, -1)
 			sc.trackCount(now, ni, 1)
+		}
+		if len(sc.termTrackers) > 0 && !maps.Equal(was.labels, now.labels) {
+			ni := sc.info(now.node)
+			for _, t := range sc.termTrackers {
+				t.add(was, ni, -1)
+				t.add(now, ni, 1)
+			}
 		}
 		return false
 	}
@@ -620,9 +677,10 @@ func (sc *Scheduler) runCycle() {
 		}
 		return
 	}
-	// a pod with DoNotSchedule constraints of its own is filtered against the other
-	// pods too, which the no-fit cache does not follow
-	if f := &sc.noFit; f.ok && !f.off && !hasHardSpread(p) && f.cmpOps == sc.s.Config.ComparisonOperators && sameFilterInputs(f.pod, p) &&
+	// a pod with DoNotSchedule constraints or required anti-affinity of its own, and
+	// every pod while a bound pod has required anti-affinity, is filtered against the
+	// other pods too, which the no-fit cache does not follow
+	if f := &sc.noFit; f.ok && !f.off && !sc.crossPod(p) && f.cmpOps == sc.s.Config.ComparisonOperators && sameFilterInputs(f.pod, p) &&
 		(f.version == sc.version || sc.refreshNoFit(p)) {
 		sc.unschedulableBecause(qp, f.msg, f.counts.rejectors())
 		return
@@ -658,6 +716,8 @@ func (sc *Scheduler) selectNode(p *apiserver.Pod) *nodeInfo {
 	// PodTopologySpread's PreFilter counts over every node, pinned or not
 	hard := sc.spreadPreFilter(p)
 	sc.hard = hard
+	anti := sc.interPreFilter(p) // InterPodAffinity's, likewise
+	sc.anti = anti
 	m := len(list)
 	scores, order := sc.scores[:0], sc.order[:0]
 	pCPU, pMem := nonZero(p.Requests)
@@ -674,6 +734,9 @@ func (sc *Scheduler) selectNode(p *apiserver.Pod) *nodeInfo {
 			continue
 		}
 		if hard != nil && hard.verdict(ni) != fitOK {
+			continue
+		}
+		if anti != nil && anti.verdict(ni) != fitOK {
 			continue
 		}
 		prefer := countPreferNoSchedule(ni.node.Taints, p.Tolerations, cmpOps)
@@ -718,6 +781,11 @@ func (sc *Scheduler) selectNode(p *apiserver.Pod) *nodeInfo {
 		}
 	}
 	sc.affinity = affinity[:0]
+	// InterPodAffinity, weight 2: the pod's preferred terms, the bound pods' required
+	// affinity and preferred terms
+	if sc.interScored(p) {
+		sc.interScores(p, order, scores)
+	}
 	// PodTopologySpread, weight 2: the pod's own constraints, else the system defaults
 	if len(p.TopologySpreadConstraints) > 0 {
 		sc.ownSpreadScores(p, order, scores)
@@ -881,19 +949,30 @@ func (sc *Scheduler) unschedulable(qp *qpod, p *apiserver.Pod) {
 		f.counts.add(r, 1)
 	}
 	msg := f.counts.message(len(sc.nodes), sc.cfg.GenericTaintMessage)
-	f.ok, f.version, f.pod, f.cmpOps, f.msg = !hasHardSpread(p), sc.version, p, cmpOps, msg
+	f.ok, f.version, f.pod, f.cmpOps, f.msg = !sc.crossPod(p), sc.version, p, cmpOps, msg
 	sc.dirty = sc.dirty[:0]
 	sc.unschedulableBecause(qp, msg, f.counts.rejectors())
 }
 
 // filterAll runs every filter of the cycle's pod p on ni: filterNode's, then
-// PodTopologySpread's with the cycle's PreFilter state (sc.hard, set by selectNode).
+// PodTopologySpread's with the cycle's PreFilter state (sc.hard, set by selectNode),
+// then InterPodAffinity's (sc.anti).
 func (sc *Scheduler) filterAll(p *apiserver.Pod, ni *nodeInfo, cmpOps bool) filterResult {
 	r := filterNode(p, ni.node, ni.requested, int64(ni.pods), cmpOps)
 	if r.code == fitOK && sc.hard != nil {
 		r.code = sc.hard.verdict(ni)
 	}
+	if r.code == fitOK && sc.anti != nil {
+		r.code = sc.anti.verdict(ni)
+	}
 	return r
+}
+
+// crossPod reports whether p is filtered against the other pods, which the no-fit
+// cache does not follow: it has DoNotSchedule spread constraints, required
+// affinity or anti-affinity terms of its own, or some bound pod has the latter.
+func (sc *Scheduler) crossPod(p *apiserver.Pod) bool {
+	return hasHardSpread(p) || hasPodAnti(p) || hasPodAffinity(p) || len(sc.antiPods.pods) > 0
 }
 
 // hasHardSpread reports whether p has a DoNotSchedule topology spread constraint.

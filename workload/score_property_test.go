@@ -119,17 +119,7 @@ func TestPropertySelectNodeVsNaive(t *testing.T) {
 			for range rapid.IntRange(0, 2).Draw(rt, "prefer") {
 				ts = append(ts, taint.Taint{Key: fmt.Sprint("k", len(ts)), Effect: taint.PreferNoSchedule})
 			}
-			_, err := w.s.Nodes.Create(w.c, &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: name, Labels: l},
-				Capacity: alloc, Allocatable: alloc, Taints: ts,
-				Conditions: []apiserver.NodeCondition{{Type: apiserver.NodeReady, Status: apiserver.ConditionTrue}}})
-			require.NoError(rt, err)
-			// admission added not-ready:NoSchedule; the node lifecycle controller would
-			// remove it once the node is Ready (without this no node ever fits)
-			_, err = w.s.Nodes.Patch(w.c, name, func(n *apiserver.Node) error {
-				n.Taints = removeTaint(n.Taints, taint.NotReadyNoSchedule)
-				return nil
-			})
-			require.NoError(rt, err)
+			w.createReadyNode(rt, name, l, ts, alloc)
 		}
 		rs := w.replicaSets(rt, "x")[0]
 		req := func(n string) apiserver.Resources {

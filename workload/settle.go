@@ -141,6 +141,9 @@ type settler struct {
 	// placed counts the pods placed so far for them (settle_spread.go)
 	spreadOn bool
 	placed   []*placedSet
+	// antiDaemon: one restored pod of each DaemonSet whose template has required
+	// anti-affinity terms (settle_anti.go)
+	antiDaemon []*apiserver.Pod
 }
 
 // nodeRoom is a node's name and allocatable, and what the pods counted on it
@@ -524,6 +527,9 @@ func (st *settler) daemonSet(ds *apiserver.DaemonSet) error {
 		}
 		st.add(int32(i), p)
 		st.record(&set, ds.Namespace, proto.Labels, int32(i))
+		if desired == 1 && hasPodAnti(p) {
+			st.antiDaemon = append(st.antiDaemon, p)
+		}
 	}
 	if ds.DesiredNumberScheduled == desired && ds.NumberReady == desired {
 		return nil
@@ -599,11 +605,15 @@ func (st *settler) replicaSet(rs *apiserver.ReplicaSet) error {
 	}
 	var set *placedSet
 	placed := 0
+	// required anti-affinity: left to the scheduler (settle_anti.go)
+	leave := st.leavesAnti(proto)
 	for j := range need {
 		i := int32(-1)
-		if ss != nil {
+		switch {
+		case leave:
+		case ss != nil:
 			i = st.pickSpread(g, ss, &running)
-		} else {
+		default:
 			for t := range rounds {
 				if i = st.pick(&rounds[t], &running); i >= 0 {
 					break

@@ -10,6 +10,7 @@ package scenariotest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/nodesim/nodesim/scenario"
@@ -54,6 +55,44 @@ type GenOptions struct {
 	// constraints from a file, leaving the rest of the draw. Files drawn without the
 	// option are the same as before it existed.
 	SpreadConstraints bool
+	// PodAntiAffinity gives about three Deployments in five, and about half the bare
+	// pods (bound or left to the scheduler), 1 or 2 required pod anti-affinity terms
+	// (genAnti): key kubernetes.io/hostname or topology.kubernetes.io/zone, a
+	// labelSelector that matches the Deployment's own pods (or the bare pods), one
+	// time in six every pod with an app label, sometimes namespaces [default] or a
+	// namespaceSelector ({} or by kubernetes.io/metadata.name). As SpreadConstraints,
+	// it draws at least one object, Deployments twice as often and up to 12 replicas,
+	// so that terms keep pods apart and leave some Pending; bare pods are labelled
+	// group: bare. WithoutPodAntiAffinity removes the terms from a file. Files drawn
+	// without the option are the same as before it existed.
+	PodAntiAffinity bool
+	// PodAffinity gives about two Deployments in five, and about a third of the bare
+	// pods, one required pod affinity term (genAffinity): key kubernetes.io/hostname
+	// or topology.kubernetes.io/zone, a labelSelector that matches the pods of the
+	// object itself (a group that follows its first pod), of a Deployment drawn
+	// before it or the bare pods, or, one time in six, a Deployment that does not
+	// exist (its pods stay Pending); sometimes namespaces [default] or a
+	// namespaceSelector. As PodAntiAffinity it draws at least one object,
+	// Deployments twice as often and up to 12 replicas; bare pods are labelled
+	// group: bare. With PodAntiAffinity too, a pod spec may have both kinds of terms.
+	// WithoutPodAffinity removes the affinity terms from a file. Files drawn without
+	// the option are the same as before it existed.
+	PodAffinity bool
+	// PreferredPodAffinity gives about two Deployments in five, and about a third
+	// of the bare pods, 1 or 2 preferred pod affinity or anti-affinity terms
+	// (genPreferred): weight 1, 10 or 100, an affinity or anti-affinity term drawn
+	// as genAffinity's or genAnti's, under the affinity block's podAffinity or
+	// podAntiAffinity beside any required terms. As PodAntiAffinity it draws at
+	// least one object, Deployments twice as often and up to 12 replicas; bare pods
+	// are labelled group: bare. Files drawn without the option are the same as
+	// before it existed.
+	PreferredPodAffinity bool
+}
+
+// interacting reports whether some option makes pods count one another (spread
+// constraints, pod affinity or anti-affinity of either kind).
+func (o GenOptions) interacting() bool {
+	return o.SpreadConstraints || o.PodAntiAffinity || o.PodAffinity || o.PreferredPodAffinity
 }
 
 func (o GenOptions) withDefaults() GenOptions {
@@ -180,15 +219,15 @@ func genYAML(t *rapid.T, o GenOptions) string {
 	}
 	// Objects.
 	minObj := 0
-	if o.SpreadConstraints {
-		minObj = 1 // something to spread
+	if o.interacting() {
+		minObj = 1 // something to spread or keep apart
 	}
 	nObj := rapid.IntRange(minObj, o.MaxObjects).Draw(t, "objects")
 	var deployments []string
 	var objs []string
 	for i := 0; i < nObj; i++ {
 		kinds := []string{"Pod", "Deployment", "DaemonSet"}
-		if o.SpreadConstraints {
+		if o.interacting() {
 			kinds = []string{"Pod", "Deployment", "DaemonSet", "Deployment"}
 		}
 		kind := rapid.SampledFrom(kinds).Draw(t, "kind")
@@ -196,20 +235,31 @@ func genYAML(t *rapid.T, o GenOptions) string {
 		switch kind {
 		case "Pod":
 			node := nodes[rapid.IntRange(0, len(nodes)-1).Draw(t, "podNode")].name
-			if o.SpreadConstraints {
-				// labelled so that the bare pods' constraints count one another; the
-				// unbound ones go through the scheduler with their constraints
+			if o.interacting() {
+				// labelled so that the bare pods' constraints and terms count one
+				// another; the unbound ones go through the scheduler with them
 				bound := "\n        nodeName: " + node
-				var spread string
+				var spread, anti string
 				if rapid.Bool().Draw(t, "barePodUnbound") {
 					bound = ""
-					spread = genSpread(t, "group", "bare", useZones, false)
+					if o.SpreadConstraints {
+						spread = genSpread(t, "group", "bare", useZones, false)
+					}
+				}
+				if o.PodAntiAffinity && rapid.Bool().Draw(t, "barePodAnti") {
+					anti = genAnti(t, "group", "bare", useZones)
+				}
+				if o.PodAffinity && rapid.IntRange(0, 2).Draw(t, "barePodAffinity") == 0 {
+					anti = withAffinity(anti, genAffinity(t, "group", "bare", deployments, useZones))
+				}
+				if o.PreferredPodAffinity && rapid.IntRange(0, 2).Draw(t, "barePodPreferred") == 0 {
+					anti = genPreferred(t, anti, "group", "bare", deployments, useZones)
 				}
 				objs = append(objs, fmt.Sprintf(`    - apiVersion: v1
       kind: Pod
       metadata: {name: pod-%d, namespace: default, labels: {app: pod-%d, group: bare}}
       spec:%s
-        containers: [{name: app, image: nginx}]%s%s`, i, i, bound, spread, tols))
+        containers: [{name: app, image: nginx}]%s%s%s`, i, i, bound, spread, anti, tols))
 				break
 			}
 			objs = append(objs, fmt.Sprintf(`    - apiVersion: v1
@@ -222,13 +272,31 @@ func genYAML(t *rapid.T, o GenOptions) string {
 			name := fmt.Sprintf("web-%d", i)
 			deployments = append(deployments, name)
 			maxReplicas := 5
-			if o.RateLimits || o.SpreadConstraints {
+			if o.RateLimits || o.interacting() {
 				maxReplicas = 12
 			}
 			replicas := rapid.IntRange(1, maxReplicas).Draw(t, "replicas")
 			var spread string
 			if o.SpreadConstraints && rapid.IntRange(0, 4).Draw(t, "deploymentSpread") > 0 {
 				spread = genSpread(t, "app", name, useZones, true)
+			}
+			if o.PodAntiAffinity && rapid.IntRange(0, 4).Draw(t, "deploymentAnti") > 1 {
+				spread += genAnti(t, "app", name, useZones)
+			}
+			if o.PodAffinity && rapid.IntRange(0, 4).Draw(t, "deploymentAffinity") > 2 {
+				// the spec's affinity block, if any, is last in spread
+				affinity := ""
+				if i := strings.Index(spread, "\n        affinity:"); i >= 0 {
+					spread, affinity = spread[:i], spread[i:]
+				}
+				spread += withAffinity(affinity, genAffinity(t, "app", name, deployments[:len(deployments)-1], useZones))
+			}
+			if o.PreferredPodAffinity && rapid.IntRange(0, 4).Draw(t, "deploymentPreferred") > 2 {
+				affinity := ""
+				if i := strings.Index(spread, "\n        affinity:"); i >= 0 {
+					spread, affinity = spread[:i], spread[i:]
+				}
+				spread += genPreferred(t, affinity, "app", name, deployments[:len(deployments)-1], useZones)
 			}
 			objs = append(objs, fmt.Sprintf(`    - apiVersion: apps/v1
       kind: Deployment
@@ -423,10 +491,7 @@ func genSpread(t *rapid.T, label, value string, zoned, templateHash bool) string
 	seen := map[string]bool{}
 	var items []string
 	for i := 0; i < n; i++ {
-		key := keyHostname
-		if zoned && rapid.Bool().Draw(t, "spreadZoneKey") || !zoned && rapid.IntRange(0, 3).Draw(t, "spreadZoneKeyUnzoned") == 0 {
-			key = keyZone
-		}
+		key := genKey(t, zoned)
 		when := rapid.SampledFrom([]string{"DoNotSchedule", "ScheduleAnyway"}).Draw(t, "whenUnsatisfiable")
 		if seen[key+"/"+when] {
 			// one constraint per topologyKey and whenUnsatisfiable
@@ -437,15 +502,7 @@ func genSpread(t *rapid.T, label, value string, zoned, templateHash bool) string
 			}
 		}
 		seen[key+"/"+when] = true
-		var sel string
-		switch rapid.IntRange(0, 5).Draw(t, "spreadSelector") {
-		case 0, 1, 2:
-			sel = fmt.Sprintf("{matchLabels: {%s: %s}}", label, value)
-		case 3, 4:
-			sel = fmt.Sprintf("{matchExpressions: [{key: %s, operator: In, values: [%s]}]}", label, value)
-		case 5:
-			sel = "{matchExpressions: [{key: app, operator: Exists}]}"
-		}
+		sel := genSelector(t, label, value)
 		c := fmt.Sprintf("{maxSkew: %d, topologyKey: %s, whenUnsatisfiable: %s, labelSelector: %s",
 			rapid.SampledFrom([]int{1, 1, 2}).Draw(t, "maxSkew"), key, when, sel)
 		if rapid.IntRange(0, 2).Draw(t, "matchLabelKeys") == 0 && (templateHash || rapid.Bool().Draw(t, "bareMatchLabelKeys")) {
@@ -471,20 +528,218 @@ func genSpread(t *rapid.T, label, value string, zoned, templateHash bool) string
 	return "\n        topologySpreadConstraints:\n" + strings.Join(items, "\n")
 }
 
+// genAnti returns a "\n        affinity:\n          podAntiAffinity: ..." suffix for
+// a pod spec at indentation 8 with 1 or 2 required anti-affinity terms the API server
+// accepts (scenario/spec podAffinityTerms). Their labelSelector matches the pods
+// labelled label=value (by matchLabels, or matchExpressions In), or, one time in six,
+// every pod with an app label; one time in four a term names its namespaces
+// ([default]: the pod's own), one time in four it has a namespaceSelector ({}: every
+// namespace, or kubernetes.io/metadata.name: default). On unzoned nodes the zone key
+// is drawn one time in four: no node has the label, so the term keeps nothing off.
+func genAnti(t *rapid.T, label, value string, zoned bool) string {
+	n := rapid.IntRange(1, 2).Draw(t, "antiTerms")
+	var items []string
+	for i := 0; i < n; i++ {
+		c := fmt.Sprintf("{topologyKey: %s, labelSelector: %s", genKey(t, zoned), genSelector(t, label, value))
+		switch rapid.IntRange(0, 7).Draw(t, "antiNamespaces") {
+		case 0, 1:
+			c += ", namespaces: [default]"
+		case 2:
+			c += ", namespaceSelector: {}"
+		case 3:
+			c += ", namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: default}}"
+		}
+		items = append(items, "              - "+c+"}")
+	}
+	return "\n        affinity:\n          podAntiAffinity:\n            requiredDuringSchedulingIgnoredDuringExecution:\n" + strings.Join(items, "\n")
+}
+
+// genAffinity returns a "\n          podAffinity: ..." part of an affinity block for
+// a pod spec at indentation 8, with one required affinity term the API server
+// accepts: its labelSelector matches the pods labelled label=value (the object's
+// own, by genSelector), or the pods of one of others (Deployments drawn before
+// it) or the bare pods, or, one time in six, those of a Deployment that does not
+// exist; one time in four it names its namespaces, one time in eight it has a
+// namespaceSelector, as genAnti.
+func genAffinity(t *rapid.T, label, value string, others []string, zoned bool) string {
+	sel := ""
+	switch rapid.IntRange(0, 5).Draw(t, "affinityTarget") {
+	case 0, 1:
+		sel = genSelector(t, label, value)
+	case 2, 3:
+		if len(others) > 0 {
+			sel = fmt.Sprintf("{matchLabels: {app: %s}}", rapid.SampledFrom(others).Draw(t, "affinityOther"))
+		} else {
+			sel = "{matchLabels: {group: bare}}"
+		}
+	case 4:
+		sel = "{matchLabels: {group: bare}}"
+	default:
+		sel = "{matchLabels: {app: absent}}"
+	}
+	c := fmt.Sprintf("{topologyKey: %s, labelSelector: %s", genKey(t, zoned), sel)
+	switch rapid.IntRange(0, 7).Draw(t, "affinityNamespaces") {
+	case 0, 1:
+		c += ", namespaces: [default]"
+	case 2:
+		c += ", namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: default}}"
+	}
+	return "\n          podAffinity:\n            requiredDuringSchedulingIgnoredDuringExecution:\n              - " + c + "}"
+}
+
+// genPreferred returns block, a pod spec's affinity block at indentation 8 (""
+// for none), with 1 or 2 preferred terms added: weight 1, 10 or 100, half of them
+// affinity terms drawn as genAffinity's (the object's own pods, another
+// Deployment's, the bare pods', or none), half anti-affinity terms drawn as
+// genAnti's, each under the block's podAffinity or podAntiAffinity, made when the
+// block has none.
+func genPreferred(t *rapid.T, block, label, value string, others []string, zoned bool) string {
+	if block == "" {
+		block = "\n        affinity:"
+	}
+	for range rapid.IntRange(1, 2).Draw(t, "preferredTerms") {
+		weight := rapid.SampledFrom([]int{1, 10, 100}).Draw(t, "preferredWeight")
+		var key, term string
+		if rapid.Bool().Draw(t, "preferredAnti") {
+			key = "podAntiAffinity:"
+			a := genAnti(t, label, value, zoned)
+			term = a[strings.LastIndex(a, "              - ")+len("              - "):]
+		} else {
+			key = "podAffinity:"
+			a := genAffinity(t, label, value, others, zoned)
+			term = a[strings.LastIndex(a, "              - ")+len("              - "):]
+		}
+		block = addUnder(block, key, "preferredDuringSchedulingIgnoredDuringExecution:",
+			fmt.Sprintf("{weight: %d, podAffinityTerm: %s}", weight, term))
+	}
+	return block
+}
+
+// addUnder adds item to the list list (a key at indentation 12) of the mapping
+// key (at indentation 10) in block, an affinity block at indentation 8, making
+// either when block lacks it.
+func addUnder(block, key, list, item string) string {
+	lines := strings.Split(block, "\n")
+	k := slices.Index(lines, "          "+key)
+	if k < 0 {
+		return block + "\n          " + key + "\n            " + list + "\n              - " + item
+	}
+	end := k + 1 // the end of key's value
+	for end < len(lines) && strings.HasPrefix(lines[end], "            ") {
+		end++
+	}
+	at := -1 // the end of list's value
+	for i := k + 1; i < end; i++ {
+		if lines[i] == "            "+list {
+			at = i + 1
+			for at < end && strings.HasPrefix(lines[at], "              ") {
+				at++
+			}
+		}
+	}
+	add := []string{"              - " + item}
+	if at < 0 {
+		at, add = end, []string{"            " + list, "              - " + item}
+	}
+	return strings.Join(slices.Concat(lines[:at], add, lines[at:]), "\n")
+}
+
+// withAffinity adds part (genAffinity's) to block, a pod spec's affinity block
+// (genAnti's) or "" for none.
+func withAffinity(block, part string) string {
+	if block == "" {
+		block = "\n        affinity:"
+	}
+	return block + part
+}
+
+// genKey draws the topology key of a spread constraint or an anti-affinity term:
+// the zone half the time on zoned nodes, one time in four on unzoned ones, else the
+// hostname.
+func genKey(t *rapid.T, zoned bool) string {
+	if zoned && rapid.Bool().Draw(t, "zoneKey") || !zoned && rapid.IntRange(0, 3).Draw(t, "zoneKeyUnzoned") == 0 {
+		return keyZone
+	}
+	return keyHostname
+}
+
+// genSelector draws a labelSelector that matches the pods labelled label=value (by
+// matchLabels, or matchExpressions In), or, one time in six, every pod with an app
+// label.
+func genSelector(t *rapid.T, label, value string) string {
+	switch rapid.IntRange(0, 5).Draw(t, "selector") {
+	case 3, 4:
+		return fmt.Sprintf("{matchExpressions: [{key: %s, operator: In, values: [%s]}]}", label, value)
+	case 5:
+		return "{matchExpressions: [{key: app, operator: Exists}]}"
+	}
+	return fmt.Sprintf("{matchLabels: {%s: %s}}", label, value)
+}
+
 // WithoutSpreadConstraints returns a generated file with its topologySpreadConstraints
 // removed: the same draw as far as everything else goes, for comparing runs with and
 // without them.
 func WithoutSpreadConstraints(text string) string {
+	return withoutKey(text, "topologySpreadConstraints:")
+}
+
+// WithoutPodAntiAffinity returns a generated file with its pod anti-affinity terms
+// removed (the generator writes no other affinity), as WithoutSpreadConstraints.
+func WithoutPodAntiAffinity(text string) string {
+	return withoutKey(text, "affinity:")
+}
+
+// WithoutPodAffinity returns a generated file with its required pod affinity terms
+// removed, and an affinity block left empty by that, as WithoutSpreadConstraints.
+func WithoutPodAffinity(text string) string {
+	lines := strings.Split(withoutKey(text, "podAffinity:"), "\n")
+	out := lines[:0:0]
+	for i, l := range lines {
+		if strings.TrimSpace(l) == "affinity:" {
+			ind := len(l) - len(strings.TrimLeft(l, " "))
+			if i+1 == len(lines) || len(lines[i+1])-len(strings.TrimLeft(lines[i+1], " ")) <= ind {
+				continue
+			}
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
+}
+
+// WithoutPreferredPodAffinity returns a generated file with its preferred pod
+// affinity and anti-affinity terms removed, and the podAffinity, podAntiAffinity
+// and affinity blocks left empty by that, as WithoutSpreadConstraints.
+func WithoutPreferredPodAffinity(text string) string {
+	lines := strings.Split(withoutKey(text, "preferredDuringSchedulingIgnoredDuringExecution:"), "\n")
+	for range 2 { // podAffinity inside affinity
+		out := lines[:0:0]
+		for i, l := range lines {
+			if t := strings.TrimSpace(l); t == "affinity:" || t == "podAffinity:" || t == "podAntiAffinity:" {
+				ind := len(l) - len(strings.TrimLeft(l, " "))
+				if i+1 == len(lines) || len(lines[i+1])-len(strings.TrimLeft(lines[i+1], " ")) <= ind {
+					continue
+				}
+			}
+			out = append(out, l)
+		}
+		lines = out
+	}
+	return strings.Join(lines, "\n")
+}
+
+// withoutKey drops from a YAML text every mapping key that starts a line with key,
+// and its value.
+func withoutKey(text, key string) string {
 	lines := strings.Split(text, "\n")
 	out := lines[:0:0]
-	skip := -1 // indentation of the topologySpreadConstraints key being skipped
+	skip := -1 // indentation of the key being skipped
 	for _, l := range lines {
 		ind := len(l) - len(strings.TrimLeft(l, " "))
 		if skip >= 0 && ind > skip {
 			continue
 		}
 		skip = -1
-		if strings.HasPrefix(strings.TrimLeft(l, " "), "topologySpreadConstraints:") {
+		if strings.HasPrefix(strings.TrimLeft(l, " "), key) {
 			skip = ind
 			continue
 		}

@@ -603,9 +603,9 @@ func restoredNodes(sc *scenario.Scenario) []string {
 }
 
 // restoredPods are the pods a running start restores at time zero, running and Ready
-// (workload.Settle places them), without any trace record: those still stored at the
-// end with a creation time before zero, and those the trace names without ever
-// recording their creation.
+// (workload.Settle places them) unless Settle left them Pending for the scheduler,
+// without any trace record: those still stored at the end with a creation time
+// before zero, and those the trace names without ever recording their creation.
 func restoredPods(res *scenario.Result) map[string]bool {
 	out := map[string]bool{}
 	if res.Scenario.Spec.Start != spec.StartRunning {
@@ -858,10 +858,13 @@ func NoReRegistrationWithoutRestart(res *scenario.Result) error {
 // (eviction.go canIgnorePDB: phase Succeeded, Failed or Pending, or a deletionTimestamp),
 // so an eviction of a pod someone had already deleted is not checked: one with an
 // earlier PodEvicted record, or one of a Deployment scaled down since it was created
-// (its ReplicaSet controller deletes pods without a record of its own). A pod the
+// (its ReplicaSet controller deletes pods without a record of its own), or created
+// after such a scale-down beyond the new count (a sync under way when the scale
+// came, its creations waiting for the controller's client tokens). A pod the
 // kubelet kills in a graceful node shutdown (PodEvicted, reason NodeShutdown) is not
 // deleted: it stays Running and Ready, counted healthy by the budget, until its
-// status says otherwise (its PodReady record).
+// status says otherwise (its PodReady record). A restored pod is Ready from the start
+// unless the scheduler binds it (Settle left it Pending).
 func DrainsRespectPDB(res *scenario.Result) error {
 	type budget struct {
 		app string
@@ -891,11 +894,29 @@ func DrainsRespectPDB(res *scenario.Result) error {
 		ready[p], exists[p] = true, true
 	}
 	deleted := map[string]bool{} // pods whose deletion someone may have requested
+	shrunk := map[string]int32{} // "ns/name" of a Deployment → replicas after its last scale-down
 	for i := range res.Records() {
 		r := &res.Records()[i]
 		p := r.Str("pod")
 		switch r.Kind {
 		case "PodCreated":
+			for key, n := range shrunk {
+				if !strings.HasPrefix(p, key+"-") {
+					continue
+				}
+				// a pod a ReplicaSet sync already under way creates after the
+				// scale-down is surplus once the Deployment has its new count of
+				// pods not yet deleted: the next sync deletes one of them
+				live := int32(0)
+				for q := range exists {
+					if !deleted[q] && strings.HasPrefix(q, key+"-") {
+						live++
+					}
+				}
+				if live >= n {
+					deleted[p] = true
+				}
+			}
 			exists[p] = true
 		case "Action":
 			if r.Str("action") != "scale" {
@@ -906,17 +927,24 @@ func DrainsRespectPDB(res *scenario.Result) error {
 			if err != nil {
 				continue
 			}
+			_, key, _ := strings.Cut(target, "/") // namespace/name
 			if old, ok := replicas[target]; !ok || int32(n) < old {
-				_, key, _ := strings.Cut(target, "/") // namespace/name
 				for q := range exists {
 					if strings.HasPrefix(q, key+"-") {
 						deleted[q] = true
 					}
 				}
+				shrunk[key] = int32(n)
+			} else {
+				delete(shrunk, key)
 			}
 			replicas[target] = int32(n)
 		case "PodReady":
 			ready[p] = r.Str("to") == "True"
+		case "PodScheduled":
+			// a restored replica left Pending (required anti-affinity, spread
+			// constraints) is not Ready once bound, until its PodReady record
+			ready[p] = false
 		case "PodDeleted":
 			delete(ready, p)
 			delete(exists, p)

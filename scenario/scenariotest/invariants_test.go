@@ -1,14 +1,17 @@
 package scenariotest_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nodesim/nodesim/scenario"
 	"github.com/nodesim/nodesim/scenario/scenariotest"
+	"github.com/nodesim/nodesim/scenario/spec"
 	"github.com/nodesim/nodesim/sim"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	"pgregory.net/rapid"
 )
 
@@ -146,12 +149,8 @@ func TestGeneratorSpreadConstraints(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		text := scenariotest.ScenarioYAML(scenariotest.GenOptions{MaxNodes: 30, MaxEvents: 10, SpreadConstraints: true}).Draw(t, "scenario")
 		count := func(text string) int {
-			sc, err := scenario.Parse("generated.yaml", []byte(text))
-			if err != nil {
-				t.Fatalf("invalid scenario: %v\n%s", err, text)
-			}
 			n := 0
-			for _, o := range sc.Spec.Objects {
+			for _, o := range mustParse(t, text).Spec.Objects {
 				switch {
 				case o.Pod != nil:
 					n += len(o.Pod.Spec.TopologySpreadConstraints)
@@ -168,4 +167,206 @@ func TestGeneratorSpreadConstraints(t *testing.T) {
 			t.Fatalf("%d constraints left", n)
 		}
 	})
+}
+
+// TestGeneratorPodAntiAffinity: files drawn with PodAntiAffinity (with and without
+// SpreadConstraints) load at every version (the loader validates the terms as the API
+// server does), their terms reach the loaded objects, and WithoutPodAntiAffinity
+// leaves a file that loads and has none.
+func TestGeneratorPodAntiAffinity(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		spread := rapid.Bool().Draw(t, "spread")
+		text := scenariotest.ScenarioYAML(scenariotest.GenOptions{MaxNodes: 30, MaxEvents: 10, PodAntiAffinity: true, SpreadConstraints: spread}).Draw(t, "scenario")
+		count := func(text string) int {
+			n := 0
+			for _, o := range mustParse(t, text).Spec.Objects {
+				a := affinityOf(o)
+				if a != nil && a.PodAntiAffinity != nil {
+					n += len(a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution)
+				}
+			}
+			return n
+		}
+		if want, got := strings.Count(text, "topologyKey:")-strings.Count(text, "maxSkew:"), count(text); got != want {
+			t.Fatalf("%d terms in the file, %d loaded\n%s", want, got, text)
+		}
+		plain := scenariotest.WithoutPodAntiAffinity(text)
+		if n := count(plain); n != 0 {
+			t.Fatalf("%d terms left", n)
+		}
+		if strings.Count(plain, "maxSkew:") != strings.Count(text, "maxSkew:") {
+			t.Fatalf("spread constraints removed with the terms")
+		}
+	})
+}
+
+// affinityOf is the affinity of a generated bare Pod's or Deployment's pod spec
+// (nil for the other kinds).
+func affinityOf(o spec.Object) *corev1.Affinity {
+	switch {
+	case o.Pod != nil:
+		return o.Pod.Spec.Affinity
+	case o.Deployment != nil:
+		return o.Deployment.Spec.Template.Spec.Affinity
+	}
+	return nil
+}
+
+// TestGeneratorPreferredPodAffinity: files drawn with PreferredPodAffinity (with
+// and without the required terms) load at every version, every preferred term
+// reaches the loaded objects, and some of them are anti-affinity terms and some
+// affinity terms, beside required terms of the same kind.
+func TestGeneratorPreferredPodAffinity(t *testing.T) {
+	var affinity, anti, beside int
+	rapid.Check(t, func(t *rapid.T) {
+		required := rapid.Bool().Draw(t, "required")
+		text := scenariotest.ScenarioYAML(scenariotest.GenOptions{MaxNodes: 30, MaxEvents: 10, PreferredPodAffinity: true,
+			PodAntiAffinity: required, PodAffinity: required}).Draw(t, "scenario")
+		n := 0
+		for _, o := range mustParse(t, text).Spec.Objects {
+			a := affinityOf(o)
+			if a != nil && a.PodAntiAffinity != nil {
+				n += len(a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution)
+				anti += len(a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution)
+				if len(a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution) > 0 && len(a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution) > 0 {
+					beside++
+				}
+			}
+			if a != nil && a.PodAffinity != nil {
+				n += len(a.PodAffinity.PreferredDuringSchedulingIgnoredDuringExecution)
+				affinity += len(a.PodAffinity.PreferredDuringSchedulingIgnoredDuringExecution)
+			}
+		}
+		if want := strings.Count(text, "podAffinityTerm:"); n != want {
+			t.Fatalf("%d preferred terms in the file, %d loaded\n%s", want, n, text)
+		}
+	})
+	if affinity == 0 || anti == 0 || beside == 0 {
+		t.Fatalf("preferred affinity terms %d, anti-affinity terms %d, beside required ones %d: some kind is never drawn", affinity, anti, beside)
+	}
+}
+
+// A running start restores the replicas of a template with required anti-affinity
+// Pending, for the scheduler: bound at 0.01 s and not yet started, such a replica is
+// Pending, so a drain at 1 s evicts it without consulting its budget (eviction.go
+// canIgnorePDB), as the API server does. DrainsRespectPDB counted every restored pod
+// as Ready and reported the budget broken (found by TestPropertyInvariantsAnti); a
+// pod the scheduler binds is not Ready until its PodReady record.
+func TestDrainsRespectPDBRestoredPending(t *testing.T) {
+	const text = `apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: restored-pending}
+spec:
+  duration: 60s
+  kubernetesVersion: "1.31"
+  start: running
+  nodes:
+    - {name: node-0, zone: zone-a}
+  objects:
+    - apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web-1, namespace: default}
+      spec:
+        replicas: 1
+        selector: {matchLabels: {app: web-1}}
+        template:
+          metadata: {labels: {app: web-1}}
+          spec:
+            containers: [{name: app, image: nginx}]
+            affinity:
+              podAntiAffinity:
+                requiredDuringSchedulingIgnoredDuringExecution:
+                  - {topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: web-1}}}
+    - apiVersion: policy/v1
+      kind: PodDisruptionBudget
+      metadata: {name: web-1, namespace: default}
+      spec:
+        minAvailable: 1
+        selector: {matchLabels: {app: web-1}}
+  events:
+    - at: 1s
+      drain: {node: node-0, timeout: 0s}
+`
+	sc, err := scenario.Parse("restored-pending.yaml", []byte(text))
+	require.NoError(t, err)
+	res, err := scenario.Run(sc, scenario.RunOptions{})
+	require.NoError(t, err)
+	evicted := 0
+	for _, r := range res.Records() {
+		if r.Kind == "PodEvicted" && r.Str("reason") == "Drain" {
+			evicted++
+		}
+	}
+	require.Equal(t, 1, evicted, "the Pending replica is evicted")
+	require.NoError(t, scenariotest.DrainsRespectPDB(res))
+}
+
+// A Deployment of 2 scaled to 0 at once, its ReplicaSet controller's client at 0.5
+// requests a second with a burst of 1: the sync under way creates the second pod at
+// 4 s, after the scale-down, and the next sync deletes it (terminating from 8 s, gone
+// at 38 s). The drain's retry at 11 s evicts it without consulting the budget, as the
+// API server does for a pod with a deletionTimestamp (eviction.go canIgnorePDB).
+// DrainsRespectPDB exempted only the pods that existed at the scale-down and reported
+// the budget broken (found by TestPropertyInvariantsRateLimited). The pods tolerate
+// not-ready:NoSchedule so that the node lifecycle controller, whose client has the same
+// limit, does not delay their binding by removing the taint late.
+func TestDrainsRespectPDBPodCreatedAfterScaleDown(t *testing.T) {
+	const text = `apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: created-after-scale-down}
+spec:
+  duration: 60s
+  kubernetesVersion: "1.31"
+  controllerManager: {kubeAPIQPS: 0.5, kubeAPIBurst: 1}
+  nodes:
+    - {name: node-0}
+  objects:
+    - apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web-0, namespace: default}
+      spec:
+        replicas: 2
+        selector: {matchLabels: {app: web-0}}
+        template:
+          metadata: {labels: {app: web-0}}
+          spec:
+            containers: [{name: app, image: nginx}]
+            tolerations: [{key: node.kubernetes.io/not-ready, operator: Exists, effect: NoSchedule}]
+    - apiVersion: policy/v1
+      kind: PodDisruptionBudget
+      metadata: {name: web-0, namespace: default}
+      spec:
+        minAvailable: 1
+        selector: {matchLabels: {app: web-0}}
+  events:
+    - at: 0s
+      scale: {deployment: default/web-0, replicas: 0}
+    - at: 6s
+      drain: {node: node-0, timeout: 0s}
+`
+	sc, err := scenario.Parse("created-after-scale-down.yaml", []byte(text))
+	require.NoError(t, err)
+	res, err := scenario.Run(sc, scenario.RunOptions{})
+	require.NoError(t, err)
+	var created, evicted []string
+	for _, r := range res.Records() {
+		switch {
+		case r.Kind == "PodCreated":
+			created = append(created, fmt.Sprintf("%s@%s", r.Str("pod"), r.T))
+		case r.Kind == "PodEvicted" && r.Str("reason") == "Drain":
+			evicted = append(evicted, fmt.Sprintf("%s@%s", r.Str("pod"), r.T))
+		}
+	}
+	require.Len(t, created, 2, "both pods are created, the second after the scale-down")
+	require.Len(t, evicted, 2, "the drain evicts both: the unstarted one at once, the terminating one on a retry")
+	require.NoError(t, scenariotest.DrainsRespectPDB(res))
+}
+
+// mustParse parses a generated file, failing t with the file if it does not load.
+func mustParse(t *rapid.T, text string) *scenario.Scenario {
+	sc, err := scenario.Parse("generated.yaml", []byte(text))
+	if err != nil {
+		t.Fatalf("invalid scenario: %v\n%s", err, text)
+	}
+	return sc
 }

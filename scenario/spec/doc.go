@@ -99,7 +99,7 @@
 // other checks report the rest.
 //
 // Fields that would change what happens to pods in ways nodesim does not model are
-// rejected rather than silently ignored: inter-pod (anti-)affinity, matchExpressions
+// rejected rather than silently ignored: matchLabelKeys and mismatchLabelKeys in pod (anti-)affinity terms, matchExpressions
 // in a workload's or budget's selector, schedulingGates, readinessGates,
 // resourceClaims, overhead, runtimeClassName, activeDeadlineSeconds,
 // ephemeralContainers, pod-level resources, a schedulerName other than
@@ -111,7 +111,10 @@
 // topologySpreadConstraints (validated as the API server does: maxSkew > 0, a
 // topologyKey, whenUnsatisfiable, minDomains with DoNotSchedule only, the inclusion
 // policies, matchLabelKeys against the labelSelector, one constraint per key and
-// whenUnsatisfiable), tolerations,
+// whenUnsatisfiable), required pod affinity and anti-affinity (validated as the API server's
+// validatePodAffinityTerm: the selectors, namespace names, a topologyKey that is a
+// label key), preferred pod affinity and anti-affinity (validateWeightedPodAffinityTerms:
+// a weight from 1 to 100, the podAffinityTerm as a required term), tolerations,
 // priority, terminationGracePeriodSeconds, hostNetwork, container resources; and
 // cosmetic fields (images, ports, env, probes, volumes without storage, Deployment
 // strategy, minReadySeconds, annotations). Default tolerations are not added here:

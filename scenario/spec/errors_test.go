@@ -530,6 +530,23 @@ func TestUnsupportedKinds(t *testing.T) {
 	})
 }
 
+// requiredTermCases are the loader's errors for a pod's required terms of kind
+// podAffinity or podAntiAffinity, which are validated alike.
+func requiredTermCases(pod func(string) string, kind string) []errCase {
+	return []errCase{
+		{kind + " topologyKey", pod("        affinity:\n          " + kind + ":\n            requiredDuringSchedulingIgnoredDuringExecution:\n" + "              - {labelSelector: {matchLabels: {app: a}}} #1\n              - {topologyKey: \"a/b/c\"} #2\n"), []want{
+			{"1", "spec.objects[0].spec.affinity." + kind + ".requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey", "topologyKey can not be empty", "a label key such as kubernetes.io/hostname"},
+			{"2", "spec.objects[0].spec.affinity." + kind + ".requiredDuringSchedulingIgnoredDuringExecution[1].topologyKey", `invalid topologyKey "a/b/c"`, "a label key such as kubernetes.io/hostname"}}},
+		{kind + " selectors and namespaces", pod("        affinity:\n          " + kind + ":\n            requiredDuringSchedulingIgnoredDuringExecution:\n" + "              - topologyKey: zone\n                labelSelector: {matchExpressions: [{key: app, operator: In}]} #1\n                namespaceSelector: {matchExpressions: [{key: team, operator: Has}]} #2\n                namespaces: [Bad_NS] #3\n"), []want{
+			{"1", "spec.objects[0].spec.affinity." + kind + ".requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchExpressions[0].values", "missing values", "at least one value with In or NotIn"},
+			{"2", "spec.objects[0].spec.affinity." + kind + ".requiredDuringSchedulingIgnoredDuringExecution[0].namespaceSelector.matchExpressions[0].operator", `not a valid selector operator "Has"`, "In, NotIn, Exists, DoesNotExist"},
+			{"3", "spec.objects[0].spec.affinity." + kind + ".requiredDuringSchedulingIgnoredDuringExecution[0].namespaces[0]", `invalid namespace "Bad_NS"`, "a namespace name"}}},
+		{kind + " matchLabelKeys", pod("        affinity:\n          " + kind + ":\n            requiredDuringSchedulingIgnoredDuringExecution:\n" + "              - topologyKey: zone\n                labelSelector: {}\n                matchLabelKeys: [pod-template-hash] #1\n                mismatchLabelKeys: [team] #2\n"), []want{
+			{"1", "spec.objects[0].spec.affinity." + kind + ".requiredDuringSchedulingIgnoredDuringExecution[0].matchLabelKeys", "not supported: matchLabelKeys in pod (anti-)affinity is not modelled", "labelSelector"},
+			{"2", "spec.objects[0].spec.affinity." + kind + ".requiredDuringSchedulingIgnoredDuringExecution[0].mismatchLabelKeys", "not supported: mismatchLabelKeys in pod (anti-)affinity is not modelled", "labelSelector"}}},
+	}
+}
+
 func TestUnsupportedFields(t *testing.T) {
 	pod := func(extra string) string {
 		return scenario(`  objects:
@@ -540,10 +557,26 @@ func TestUnsupportedFields(t *testing.T) {
         containers: [{name: app, image: nginx}]
 ` + extra)
 	}
-	const scheduling = "nodeSelector, nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution"
-	runErrCases(t, []errCase{
-		{"pod anti-affinity", pod("        affinity:\n          podAntiAffinity: #1\n            requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: kubernetes.io/hostname}]\n"), []want{
-			{"1", "spec.objects[0].spec.affinity.podAntiAffinity", "not supported: inter-pod anti-affinity", scheduling}}},
+	cases := append(requiredTermCases(pod, "podAffinity"), requiredTermCases(pod, "podAntiAffinity")...)
+	runErrCases(t, append(cases, []errCase{
+		{"preferred pod affinity", pod("        affinity:\n          podAffinity:\n            preferredDuringSchedulingIgnoredDuringExecution:\n" +
+			"              - {weight: 0, podAffinityTerm: {topologyKey: kubernetes.io/hostname}} #1\n" +
+			"              - {weight: 101, podAffinityTerm: {labelSelector: {}, topologyKey: zone}} #2\n" +
+			"              - {weight: 100, podAffinityTerm: {labelSelector: {}}} #3\n" +
+			"              - weight: 1\n                podAffinityTerm: {topologyKey: zone, labelSelector: {}, matchLabelKeys: [app]} #4\n"), []want{
+			{"1", "spec.objects[0].spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight", "weight 0 must be in the range 1-100", "an integer from 1 to 100"},
+			{"2", "spec.objects[0].spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[1].weight", "weight 101 must be in the range 1-100", "an integer from 1 to 100"},
+			{"3", "spec.objects[0].spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[2].podAffinityTerm.topologyKey", "topologyKey can not be empty", "a label key such as kubernetes.io/hostname"},
+			{"4", "spec.objects[0].spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[3].podAffinityTerm.matchLabelKeys", "not supported: matchLabelKeys in pod (anti-)affinity is not modelled", "labelSelector"}}},
+		{"preferred pod anti-affinity", pod("        affinity:\n          podAntiAffinity:\n            preferredDuringSchedulingIgnoredDuringExecution:\n" +
+			"              - {weight: -3, podAffinityTerm: {topologyKey: kubernetes.io/hostname}} #1\n" +
+			"              - weight: 7\n                podAffinityTerm: {topologyKey: \"a/b/c\", namespaces: [Bad_NS]} #2\n" +
+			"              - weight: 7\n                podAffinityTerm: {topologyKey: zone, labelSelector: {matchExpressions: [{key: app, operator: In}]}, mismatchLabelKeys: [app]} #3\n"), []want{
+			{"1", "spec.objects[0].spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight", "weight -3 must be in the range 1-100", "an integer from 1 to 100"},
+			{"2", "spec.objects[0].spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[1].podAffinityTerm.namespaces[0]", `invalid namespace "Bad_NS"`, "a namespace name"},
+			{"2", "spec.objects[0].spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[1].podAffinityTerm.topologyKey", `invalid topologyKey "a/b/c"`, "a label key such as kubernetes.io/hostname"},
+			{"3", "spec.objects[0].spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[2].podAffinityTerm.labelSelector.matchExpressions[0].values", "missing values", "at least one value with In or NotIn"},
+			{"3", "spec.objects[0].spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[2].podAffinityTerm.mismatchLabelKeys", "not supported: mismatchLabelKeys in pod (anti-)affinity is not modelled", "labelSelector"}}},
 		{"preferred node affinity weight", pod("        affinity:\n          nodeAffinity:\n            preferredDuringSchedulingIgnoredDuringExecution:\n              - {weight: 0, preference: {matchExpressions: [{key: a, operator: Exists}]}} #1\n"), []want{
 			{"1", "spec.objects[0].spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight", "weight 0 must be in the range 1-100", "an integer from 1 to 100"}}},
 		{"preferred node affinity operator", pod("        affinity:\n          nodeAffinity:\n            preferredDuringSchedulingIgnoredDuringExecution:\n              - {weight: 5, preference: {matchExpressions: [{key: a, operator: Has}]}} #1\n"), []want{
@@ -584,7 +617,7 @@ func TestUnsupportedFields(t *testing.T) {
 			{"1", "spec.objects[0].metadata.generateName", "generateName is not supported", "metadata.name"}}},
 		{"resourceVersion", strings.Replace(pod(""), "metadata: {name: p}", "metadata: {name: p, resourceVersion: \"5\"} #1", 1), []want{
 			{"1", "spec.objects[0].metadata.resourceVersion", "resourceVersion should not be set on objects to be created", "leave it unset"}}},
-	})
+	}...))
 	adopt := strings.Replace(pod(""), "metadata: {name: p}", "metadata: {name: p, labels: {app: x}} #1", 1) + `    - apiVersion: apps/v1
       kind: ReplicaSet
       metadata: {name: rs}
