@@ -29,6 +29,8 @@ type Kubelet interface {
 	SetCondition(t apiserver.NodeConditionType, status apiserver.ConditionStatus, reason, message string) error
 	Shutdown() error
 	Unsteady()
+	SwapFailed()
+	LastVirtualReport() (time.Duration, bool)
 	Client() *apiserver.Client
 	Configz() []byte
 }
@@ -87,6 +89,31 @@ func steadyHolds(leaseDurationSeconds int32, cm spec.ControllerManager) bool {
 	renew := lease.DefaultRenewInterval(leaseDurationSeconds)
 	gap := renew + time.Duration(lease.JitterFactor*float64(renew)) + time.Second
 	return cm.NodeMonitorGracePeriod > gap
+}
+
+// worldKubelets is how the node lifecycle controller reaches the scenario's kubelets
+// (nodelifecycle.Kubelets): at a failed NoSchedule swap it brings the node's kubelet
+// out of steady mode. A node with no machine in the scenario has no kubelet to ask.
+type worldKubelets struct{ w *World }
+
+func (wk worldKubelets) Unsteady(node string) (time.Duration, bool) {
+	n, ok := wk.w.nodes[node]
+	if !ok {
+		return 0, false
+	}
+	k := wk.w.kubelet(n)
+	k.Unsteady()
+	return k.LastVirtualReport()
+}
+
+func (wk worldKubelets) SwapFailed(node string) (time.Duration, bool) {
+	n, ok := wk.w.nodes[node]
+	if !ok {
+		return 0, false
+	}
+	k := wk.w.kubelet(n)
+	k.SwapFailed()
+	return k.LastVirtualReport()
 }
 
 // controller is what the controller-manager runs.
@@ -163,6 +190,7 @@ func (cp *controlPlane) controllers(instance int, c *apiserver.Client) (func(), 
 	nlcCfg.LargeClusterSizeThreshold = int32(cm.LargeClusterSizeThreshold)
 	nlcCfg.UnhealthyZoneThreshold = float32(cm.UnhealthyZoneThreshold)
 	nlcCfg.Exact = w.opts.Exact
+	nlcCfg.Kubelets = worldKubelets{w}
 	nlcCfg.Rand = sim.NewRand(seed, gen+"/nodelifecycle")
 	// One shared informer factory per run, as kube-controller-manager's: one informer
 	// per kind, on which every controller registers its handlers. The controllers'

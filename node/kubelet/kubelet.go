@@ -104,6 +104,12 @@ type Kubelet struct {
 	// them reported, so the stored lastHeartbeatTime is older than lastReport.
 	vReported     bool
 	statusVirtual time.Duration // next virtual status sync while steady
+	// the last status report made only virtually, as Unsteady wrote it (hasVirtual: one
+	// was), and whether the node lifecycle controller's NoSchedule swap of this Node
+	// failed since its taints were last seen in line (see canBeSteady)
+	lastVirtual time.Duration
+	hasVirtual  bool
+	swapFailed  bool
 	// behind a partition or an outage (behind.go): the status loop runs virtually, its
 	// next sync due at behindNext, each request failing after behindTook; behindDraws,
 	// each sync's try 0 finds a change (or nothing reported yet), so it draws a report

@@ -34,17 +34,27 @@ func (k *Kubelet) canBeSteady() bool {
 	if changed || k.capacityChanged(n) {
 		return false
 	}
-	// The node lifecycle controller runs its NoSchedule tainting pass on every Node
-	// update and does not retry one whose patch failed (an outage): the next update
-	// does, and that may be this kubelet's own status report, which a steady kubelet
-	// only makes virtually. So not while that pass would still change the Node. With
-	// the controller's client rate limited that can last long (a fleet booting at once:
-	// two requests a node at 20 a second); letting a kubelet whose Node was written
-	// since the last API-server outage ended go steady then was tried and broke lazy =
-	// exact across a later outage (TestPropertyLazyEqualsExactSpreadLarge), so it
-	// waits.
+	// The node lifecycle controller's NoSchedule worker takes every updated Node and
+	// brings its NoSchedule taints in line with its conditions and spec. With the
+	// controller's client rate limited that can take long (a fleet booting at once: a
+	// GET and a PATCH a node at 20 requests a second), and the kubelet may go steady
+	// meanwhile: while its node is queued or being swapped, a status report changes
+	// nothing the worker does, except one made while the worker holds the node when
+	// the swap then fails (it queues the node again). The worker does not retry a
+	// failed swap; the next update of the node does, and that may be this kubelet's own
+	// report. So at a failed swap the controller calls SwapFailed, which brings the
+	// kubelet out of steady mode (and tells the controller when it last reported
+	// virtually), and the kubelet does not go steady again while the taints are out of
+	// line. Every cause of a failure (an API-server outage, the Node deleted, a
+	// partition of the controller's client) goes through that one place.
+	// (b6a99e5 tried instead to let the kubelet go steady when its Node was written
+	// since the last outage ended; that broke lazy = exact across a later outage,
+	// because a report made virtually while the worker held the node was never
+	// counted.)
 	if k.cfg.TaintNodesByCondition {
-		if add, del := n.NoScheduleTaintSwap(); add != nil || del != nil {
+		if add, del := n.NoScheduleTaintSwap(); add == nil && del == nil {
+			k.swapFailed = false
+		} else if k.swapFailed {
 			return false
 		}
 	}
@@ -166,6 +176,7 @@ func (k *Kubelet) Unsteady() {
 	if k.vReported {
 		k.vReported = false
 		hb := k.lastReport
+		k.lastVirtual, k.hasVirtual = hb, true
 		_, err := k.s.Nodes.PatchStatus(k.client, k.name, func(n *apiserver.Node) error {
 			for i := range n.Conditions {
 				c := &n.Conditions[i]
@@ -183,4 +194,22 @@ func (k *Kubelet) Unsteady() {
 		_ = k.statusTimer.Schedule(k.statusVirtual)
 	}
 	k.lease.Unsteady()
+}
+
+// LastVirtualReport returns the instant of the last status report this kubelet made only
+// virtually, while steady, and that Unsteady has since written; ok is false when it has
+// made none. The node lifecycle controller asks it when a NoSchedule swap of this Node
+// fails: exact mode's report, if it came while the controller's worker held the node,
+// queued the node again (nodelifecycle.Kubelets).
+func (k *Kubelet) LastVirtualReport() (at time.Duration, ok bool) {
+	return k.lastVirtual, k.hasVirtual
+}
+
+// SwapFailed is called when the node lifecycle controller's NoSchedule swap of this
+// Node failed: it leaves steady mode (Unsteady) and does not go steady again while the
+// Node's NoSchedule taints are out of line, so that its next status report queues the
+// node again, as exact mode's does (see canBeSteady).
+func (k *Kubelet) SwapFailed() {
+	k.Unsteady()
+	k.swapFailed = true
 }

@@ -97,6 +97,12 @@ type Config struct {
 	// EventsRand draws the event writer's first retry sleep after a failed write (nil:
 	// half of flowcontrol.EventRetrySleep).
 	EventsRand *sim.Rand
+	// Kubelets, when set, reaches the kubelets whose status reports lazy mode makes
+	// only virtually: when a swap of the NoSchedule worker fails, the controller brings
+	// that node's kubelet out of steady mode and asks when it last reported virtually
+	// (see Kubelets). The scenario sets it; nil is right when no kubelet is ever steady
+	// while its Node's NoSchedule taints are out of line with its conditions.
+	Kubelets Kubelets
 	// Rand stands in for Go's random map order where upstream walks a map whose order
 	// matters: which zones with no counted node a pass forgets (see
 	// forgetUncountedZones). It is drawn from only at passes that have such a zone. nil:
@@ -156,6 +162,25 @@ func (c Config) Validate() error {
 		return bad("RateLimit", c.RateLimit, "a valid client rate limit ("+err.Error()+")")
 	}
 	return nil
+}
+
+// Kubelets is what the controller needs of the node agents in lazy mode. Its NoSchedule
+// worker does not retry a swap that failed: the next update of the node queues it
+// again, and in exact mode that is often the kubelet's own status report, which a
+// steady kubelet makes only virtually. So at a failed swap the controller hands the
+// node to SwapFailed, whose kubelet from then on reports for real until its Node's
+// NoSchedule taints are in line again, and whose answer tells the controller whether a
+// report made virtually while the worker held the node would have queued it again
+// (see "The client's rate limit" in the package documentation).
+type Kubelets interface {
+	// Unsteady brings the kubelet of the named node out of steady mode now, writing
+	// what it did virtually, and returns the instant of the last status report it
+	// made only virtually (written by this call or an earlier one); ok is false when
+	// it never made one, or there is no such kubelet.
+	Unsteady(node string) (lastVirtualReport time.Duration, ok bool)
+	// SwapFailed is Unsteady for a node whose NoSchedule swap failed now; the kubelet
+	// stays out of steady mode while its Node's NoSchedule taints are out of line.
+	SwapFailed(node string) (lastVirtualReport time.Duration, ok bool)
 }
 
 func finite(f float32) bool { return !math.IsNaN(float64(f)) && !math.IsInf(float64(f), 0) }

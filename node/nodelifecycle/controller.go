@@ -317,6 +317,7 @@ func New(s *apiserver.Server, c *apiserver.Client, cfg Config) (*Controller, err
 		step:  cfg.NodeMonitorPeriod + cfg.PassDuration,
 		nodes: map[string]*nodeHealth{}, zones: map[string]*zone{}}
 	c.TrackPartitions() // for firstPassSeeing
+	c.BeforeChange(nc.clientChanges)
 	var err error
 	nc.loop, err = nc.e.NewLoop(sim.LoopConfig{Period: cfg.NodeMonitorPeriod, Sliding: true}, nc.monitorPass)
 	if err != nil {
@@ -600,10 +601,15 @@ func (nc *Controller) onNode(ev apiserver.Event[*apiserver.Node]) {
 	nc.nodeSeen(ev.New)
 	if ev.Type == apiserver.Modified && nc.limiter != nil && heartbeatOnly(ev.Old, ev.New, nc.s.Now()) {
 		// A steady kubelet's status heartbeats, materialised now: exact mode's kubelet
-		// wrote them when they are dated, and the NoSchedule pass each queued then found
-		// nothing to change (a kubelet is steady only while its Node's NoSchedule taints
-		// are in line). Queued now, while the worker's own write to the node may be on its
-		// way, the node would be looked at with a view exact mode never had.
+		// wrote them when they are dated. Each queued the node then only if it was
+		// neither queued nor held by the NoSchedule worker and out of line, or held by
+		// it. A kubelet is steady with its Node's NoSchedule taints out of line only
+		// while the worker has the node queued or in hand: the worker's failed swap
+		// brings it out of steady mode until they are in line (Kubelets). A report
+		// while the node was held matters only if the swap failed, and
+		// reportedWhileHeld looked at it then. Queued now, while the worker's own write
+		// to the node may be on its way, the node would be looked at with a view exact
+		// mode never had.
 		return
 	}
 	nc.queueNoSchedule(nc.nodes[ev.New.Name])
@@ -871,6 +877,41 @@ func (nc *Controller) removeTaints(name string, node *apiserver.Node, ts ...tain
 	return err
 }
 
+// reportedWhileHeld queues the node the NoSchedule worker holds again, as a status
+// report the kubelet made at r would have in exact mode: r is the kubelet's last
+// report made only virtually (ok), and exact mode's report reached the informer's
+// handler while the worker held the node if it came at or after the instant the worker
+// took it and was delivered at once (no watch latency, and no partition of the
+// controller's client holding it; a report delivered later carries an older heartbeat
+// and queues nothing, see heartbeatOnly). Only the last virtual report needs looking
+// at: if an earlier one since the take was delivered at once and the last one was
+// not, a partition started in between, while the worker held the node, and
+// clientChanges looked at the reports made before it then.
+func (nc *Controller) reportedWhileHeld(r time.Duration, ok bool) {
+	if !ok || !nc.nsBusy || r < nc.nsOp.stamp || nc.cfg.WatchLatency > 0 {
+		return
+	}
+	if at, ok := nc.c.Released(r); !ok || at != r {
+		return
+	}
+	nc.queueNoSchedule(nc.nsCur)
+}
+
+// clientChanges runs before what the controller's client meets changes (a partition
+// of it starts or heals, an API-server outage starts or ends): the kubelet of the node
+// the NoSchedule worker holds leaves steady mode, and its reports made so far are
+// looked at (reportedWhileHeld) while they are still delivered as they were made. A
+// partition starting now holds the reports to come, which queue nothing; without
+// this, a report made before it would be known only at the swap's failure, by then
+// hidden behind later ones.
+func (nc *Controller) clientChanges() {
+	if !nc.running || !nc.nsBusy || nc.cfg.Kubelets == nil {
+		return
+	}
+	r, ok := nc.cfg.Kubelets.Unsteady(nc.nsCur.name)
+	nc.reportedWhileHeld(r, ok)
+}
+
 // queueNoSchedule adds n to the NoSchedule worker's set of nodes to look at
 // (nodeUpdateQueue: a node queued already is not queued twice; one being worked on
 // is, to be done again). The worker takes them in name order, not in the order they
@@ -970,6 +1011,12 @@ func (nc *Controller) runNoSchedule() {
 		}
 		if !nc.runOp(&nc.nsw, &nc.nsOp) {
 			return
+		}
+		if nc.nsOp.failed && nc.cfg.Kubelets != nil {
+			// still holding the node: a report that would have queued it meanwhile
+			// queues it now, as exact mode's did, before the worker takes the next
+			r, ok := nc.cfg.Kubelets.SwapFailed(nc.nsCur.name)
+			nc.reportedWhileHeld(r, ok)
 		}
 		nc.nsBusy = false
 		if nc.nsOp.wrote {
