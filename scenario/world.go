@@ -542,11 +542,12 @@ var errNoMachineYet = errors.New("the machine does not exist yet (an addNodes ev
 
 // unsteady brings the kubelet of name (if the scenario has its machine) out of steady
 // mode before an operator's write to its Node that may put the Node's NoSchedule taints
-// out of line with its spec (cordon, uncordon, a taint removed or added by hand): the node
-// lifecycle controller's NoSchedule worker does not retry a failed swap, and the next
-// Node update that queues it again may be this kubelet's own status report, which a
-// steady kubelet makes only virtually (the kubelet does not go steady again while the
-// taints are out of line, see kubelet.canBeSteady).
+// out of line with its spec (cordon, uncordon, a taint removed or added by hand). It was
+// what kept lazy = exact when the node lifecycle controller's NoSchedule swap that
+// follows failed (its worker does not retry; the kubelet's next status report does).
+// Since session 18 the controller's failed-swap hook covers every failure
+// (worldKubelets, kubelet.Kubelet.SwapFailed); this stays, as the properties have been
+// run with it, and it costs an Unsteady per operator write.
 func (w *World) unsteady(name string) {
 	if n, ok := w.nodes[name]; ok {
 		w.kubelet(n).Unsteady()

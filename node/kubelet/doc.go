@@ -161,13 +161,17 @@
 // inherited from sync to sync, and only a timer that was never rescheduled keeps
 // exact mode's place among them (see ticks in steady.go).
 //
-// With TaintNodesByCondition (a cluster: the scenario sets it), a kubelet whose Node's
-// NoSchedule taints are not in line with its conditions and spec does not go steady
-// either: the node lifecycle controller retries a failed tainting patch (an outage) only
-// at the next Node update, which may be this kubelet's own status report. Its client
-// being rate limited, a fleet that boots at once keeps its kubelets renewing until the
-// controller has removed every node's not-ready taint (two requests a node at 20 a
-// second: about 25 minutes for 10,000 nodes).
+// With TaintNodesByCondition (a cluster: the scenario sets it), the node lifecycle
+// controller's NoSchedule worker brings every updated Node's NoSchedule taints in line
+// with its conditions and spec, and retries a failed swap only at the next Node update,
+// which may be this kubelet's own status report. A kubelet may go steady while its
+// Node's taints are out of line (a fleet booting at once: the worker, its client rate
+// limited, removes the not-ready taints at two requests a node, 20 a second), as its
+// reports change nothing the worker does until a swap fails. The controller calls
+// SwapFailed then (nodelifecycle.Kubelets, wired by the scenario): the kubelet leaves
+// steady mode, tells the controller when it last reported virtually (a report made while
+// the worker held the node queues it again), and stays out of steady mode until its
+// taints are in line, so that its next report queues the node as exact mode's does.
 //
 // # Behind a partition or an outage
 //

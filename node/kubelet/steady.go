@@ -12,7 +12,7 @@ import (
 // writing when it runs, is registered, reachable, past its start-up work, idle in its
 // status loop, its last sync succeeded, what it would report equals what is stored, and
 // (TaintNodesByCondition) the Node's NoSchedule taints are in line with its conditions
-// and spec.
+// and spec unless a NoSchedule swap of the Node failed since they last were (SwapFailed).
 func (k *Kubelet) canBeSteady() bool {
 	if !k.lazy() || !k.running || k.shuttingDown || !k.fastDone || !k.runtimeReady || !k.reported {
 		return false

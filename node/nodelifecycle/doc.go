@@ -265,9 +265,28 @@
 //     informer has the worker's own write, whose delivery queues it again (upstream
 //     re-reads it a round trip later). An update that only brings a steady kubelet's
 //     materialised heartbeats (dated before now) queues nothing: exact mode's kubelet
-//     wrote them when dated, and a kubelet is steady only while its Node's NoSchedule
-//     taints are in line, so their passes changed nothing. reconcileNodeLabels is not
-//     modelled.
+//     wrote them when dated, and a kubelet is steady with its Node's NoSchedule taints
+//     out of line only while the node is queued or being swapped, when a report
+//     changes nothing unless the swap fails. The worker does not retry a failed swap
+//     (upstream logs it); the next update of the node does, often the kubelet's own
+//     status report: one that came while the worker held the node queues it again, one
+//     after the failure queues it if nothing else did. So at a failed swap (an
+//     API-server outage, the Node deleted, a partition of the controller's client: every
+//     cause ends there) the controller calls Config.Kubelets' SwapFailed: the kubelet
+//     leaves steady mode, stays out of it until its taints are in line (its reports are
+//     real, as exact mode's), and answers with its last report made only virtually. If
+//     that came at or after the instant the worker took the node and exact mode's
+//     report reached the informer at once (no watch latency, no partition of the
+//     controller's client holding it; a later delivery carries an older heartbeat and
+//     queues nothing), the node is queued again before the worker takes the next
+//     (reportedWhileHeld). A partition or an outage starting while the worker holds a
+//     node first brings that node's kubelet out of steady mode (clientChanges), so that
+//     a report made before a partition is not hidden behind the held ones by the time
+//     the swap fails. Tests: TestBootingKubeletsGoSteadyBeforeTheirTaintIsRemoved,
+//     TestSwapFailsWithKubeletSteady, TestSwapFailsInControllerPartitionWithKubeletSteady
+//     (package scenario). With the worker's requests waiting for tokens a fleet booting
+//     at once keeps its nodes queued for minutes, and its kubelets steady meanwhile.
+//     reconcileNodeLabels is not modelled.
 //   - The NoExecute tainting tick is sliding too: a tick whose swaps wait ends later, and
 //     the next is a period after it (its grid moves).
 //   - processPod's writes wait in a flowcontrol.Waiting: every pod notification reserves
