@@ -158,4 +158,9 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// monitorWorkers is the number of the monitor pass's visitors.
+func (c Config) monitorWorkers() int {
+	return 1
+}
+
 func finite(f float32) bool { return !math.IsNaN(float64(f)) && !math.IsInf(float64(f), 0) }
