@@ -268,7 +268,10 @@
 //     clientset has no limiter, so it cannot check these paces. With several visitors
 //     the next nodes' requests interleave with a node's pod writes, and a node that goes
 //     stale after its visit started waits for the next pass (fleet-day's b-0 in some
-//     seeds). A node deleted while the pass waits is not
+//     seeds). The wait between a visit's decision and its UpdateStatus is longer with
+//     several visitors, and a kubelet may renew its Lease and go steady in it; exact
+//     mode's kubelet then posts Ready at its next sync, lazy mode's steady one does not
+//     (open: scenario/testdata/known/steady-kubelet-marked-late.yaml). A node deleted while the pass waits is not
 //     visited: upstream visits its listed copy (the status write fails NotFound, but
 //     the node counts in its zone for that pass); its Lease is deleted with it, and
 //     lazy mode, whose steady kubelet materialised only its last renewal, could not

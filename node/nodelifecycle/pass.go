@@ -136,7 +136,11 @@ func (nc *Controller) beginPass() {
 	p.phase, p.i = phaseAdded, 0
 	p.tripped, p.tripName = false, ""
 	for i := range nc.vis {
-		nc.vis[i].reset()
+		// a pass ends with every visitor idle: only a Stop leaves one holding a node
+		if v := &nc.vis[i]; v.cur != nil || v.w.held {
+			v.reset()
+		}
+		nc.vis[i].step = stepBegin
 	}
 	// classifyNodes
 	slices.SortFunc(nc.memberDirty, func(a, b *nodeHealth) int { return cmp.Compare(a.name, b.name) })
