@@ -247,15 +247,15 @@ func (nc *Controller) firstVisitAfter(name string, d time.Duration, byStart bool
 	return math.MaxInt64
 }
 
-// passedIn reports whether the open pass has visited (or is visiting) the node called
-// name.
+// passedIn reports whether the open pass has handed the node called name out to a
+// visitor (its visit started), or passed it.
 func (nc *Controller) passedIn(name string) bool {
 	p := &nc.pass
 	switch p.phase {
 	case phaseAdded:
 		return false
 	case phaseVisit:
-		return p.cur != nil && name <= p.cur.name
+		return p.handedAll || (p.lastName != "" && name <= p.lastName)
 	}
 	return true
 }

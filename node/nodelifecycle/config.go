@@ -44,6 +44,11 @@ const (
 	NodeEvictionPeriod = 100 * time.Millisecond
 	// EvictionRateLimiterBurst is the burst of every zone's token bucket.
 	EvictionRateLimiterBurst = 1
+	// DefaultMonitorWorkers is the number of the monitor pass's workers under a rate
+	// limit: monitorNodeHealth's workqueue.ParallelizeUntil(ctx, 8, …), v1.31 to v1.37.
+	DefaultMonitorWorkers = 8
+	// MaxMonitorWorkers bounds Config.MonitorWorkers.
+	MaxMonitorWorkers = 64
 	// NodeHealthUpdateRetry is how often a failed node health update is retried in a pass.
 	NodeHealthUpdateRetry = 5
 	// LeaseCircuitBreakerVersion is the first minor version in which the
@@ -94,6 +99,12 @@ type Config struct {
 	// worker, and every Event, waits for a token (package flowcontrol). The zero value,
 	// DefaultConfig's, is no limit, as the controller was before it had one.
 	RateLimit flowcontrol.RateLimit
+	// MonitorWorkers is the number of the monitor pass's workers, which visit the nodes
+	// in parallel and wait for the client's tokens each on its own (upstream's
+	// workqueue.ParallelizeUntil with 8 workers in monitorNodeHealth, v1.31 to v1.37).
+	// 0 is 8 with a RateLimit and 1 without: without a limit no visit waits, and any
+	// number of workers visits as one does.
+	MonitorWorkers int
 	// EventsRand draws the event writer's first retry sleep after a failed write (nil:
 	// half of flowcontrol.EventRetrySleep).
 	EventsRand *sim.Rand
@@ -157,6 +168,8 @@ func (c Config) Validate() error {
 		return bad("PassDuration", c.PassDuration, "zero or positive and shorter than NodeMonitorPeriod")
 	case c.WatchLatency < 0:
 		return bad("WatchLatency", c.WatchLatency, "zero or positive")
+	case c.MonitorWorkers < 0 || c.MonitorWorkers > MaxMonitorWorkers:
+		return bad("MonitorWorkers", c.MonitorWorkers, fmt.Sprintf("from 0 (the default) to %d", MaxMonitorWorkers))
 	}
 	if _, err := c.RateLimit.Limiter(); err != nil {
 		return bad("RateLimit", c.RateLimit, "a valid client rate limit ("+err.Error()+")")
@@ -181,6 +194,17 @@ type Kubelets interface {
 	// SwapFailed is Unsteady for a node whose NoSchedule swap failed now; the kubelet
 	// stays out of steady mode while its Node's NoSchedule taints are out of line.
 	SwapFailed(node string) (lastVirtualReport time.Duration, ok bool)
+}
+
+// monitorWorkers is the number of the monitor pass's visitors (see MonitorWorkers).
+func (c Config) monitorWorkers() int {
+	switch {
+	case c.MonitorWorkers > 0:
+		return c.MonitorWorkers
+	case c.RateLimit.QPS > 0:
+		return DefaultMonitorWorkers
+	}
+	return 1
 }
 
 func finite(f float32) bool { return !math.IsNaN(float64(f)) && !math.IsInf(float64(f), 0) }

@@ -280,7 +280,7 @@ type Controller struct {
 	limiter *flowcontrol.Limiter
 	events  *flowcontrol.EventWriter
 	pass    passState
-	pw      worker // the monitor pass
+	vis     []visitor // the monitor pass's workers
 	epochs  []passEpoch
 	// the NoExecute tainting tick: its worker, whether a tick is in progress, the zone
 	// it is at, the queue head it works on and its swap; the grid origin of the next
@@ -327,8 +327,11 @@ func New(s *apiserver.Server, c *apiserver.Client, cfg Config) (*Controller, err
 	if err != nil {
 		return nil, err
 	}
-	if nc.pw.timer, err = nc.e.NewTimer(nc.passResumed); err != nil {
-		return nil, err
+	nc.vis = make([]visitor, cfg.monitorWorkers())
+	for i := range nc.vis {
+		if nc.vis[i].w.timer, err = nc.e.NewTimer(func() { nc.visitorResumed(i) }); err != nil {
+			return nil, err
+		}
 	}
 	if nc.tw.timer, err = nc.e.NewTimer(nc.runTick); err != nil {
 		return nil, err
@@ -427,7 +430,9 @@ func (nc *Controller) Stop() {
 	nc.running = false
 	nc.loop.Stop()
 	nc.tick.Stop()
-	nc.pw.stop()
+	for i := range nc.vis {
+		nc.vis[i].reset()
+	}
 	nc.tw.stop()
 	nc.nsw.stop()
 	nc.podWaiting.Drop()

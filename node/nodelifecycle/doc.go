@@ -155,8 +155,9 @@
 //
 // # Decisions where upstream leaves room
 //
-//   - Order: upstream runs 8 workers over the nodes; here nodes are processed in name
-//     order, as the oracle does, so which node gets which rate-limited slot is
+//   - Order: upstream's 8 workers take the listed nodes in list order; here the list is
+//     in name order (the oracle's too), and workers that ask for tokens at the same
+//     instant ask in index order, so which node gets which rate-limited slot is
 //     reproducible. Zones are handled in key order, queue ties in insertion order.
 //   - "Strictly after": a change delivered at the instant of a pass is seen by the next
 //     pass, because the pass was scheduled first.
@@ -228,30 +229,49 @@
 //   - The monitor pass (pass.go) works on the Node objects as listed at its start (a
 //     handler that changes a node during a pass keeps the listed version on the record,
 //     copy on write); the Lease, the pods and the clock are read at the node's visit.
-//     When a request must wait the pass suspends and goes on node by node at the token's
-//     instants; an UpdateStatus of a node changed since the listing meets a conflict
-//     (its GET is a token) and the node is decided again. The zone states are computed
-//     when the visits are done (handleDisruption, whose untainting on entering master
-//     disruption waits too), and the next pass starts NodeMonitorPeriod after the slow
-//     one ends (plus PassDuration; the loop is sliding). Upstream runs 8 workers over the
-//     listed nodes (workqueue.ParallelizeUntil, nodeUpdateWorkerSize); nodesim runs one,
-//     nodes in name order. That is a simplification that changes the pace, not only the
-//     order. The client's limiter serves waiting requests first come, first served, so
-//     while everyone waits each waiting goroutine gets about one token per round. Here
-//     the pass's one worker and the event writer alternate, and the writer gets about
-//     half of the bucket; upstream 8 pass workers (and the 8 NoSchedule workers, when
-//     they have work) compete with the writer's one goroutine, which gets about 1/9 to
-//     1/17 of it. So upstream marks a large zone faster than nodesim does, and its Events
-//     lag: the recorder queues at most 1,000 (client-go's maxQueuedEvents, a broadcaster
-//     that drops when full), and the Events emitted beyond that are dropped and spend no
-//     token. A review's model of that limiter (not a real cluster) put fleet-day's zone b
-//     at about 3.8 minutes instead of 6.2, with about 1,845 of its 3,300 Events dropped,
-//     and 60 nodes of 10 pods each (1.31) at 39 s instead of 69 s. The Events nodesim
-//     writes are all of them (flowcontrol.EventWriter drops at 1,000 queued too, but
-//     with half the bucket its queue stays shorter). With 8 workers the next nodes'
-//     requests also interleave with a node's pod writes: here a zone is marked in name
-//     order, each node's pods right after it, and a node that goes stale after the pass
-//     has passed it waits for the next pass (fleet-day's b-0 in some seeds). A node deleted while the pass waits is not
+//     Like upstream (workqueue.ParallelizeUntil with 8 workers, v1.31 to v1.37) it runs
+//     Config.MonitorWorkers visitors, 8 under a limit (1 without one, where no visit
+//     waits and the number changes nothing). The nodes are handed out one at a time in
+//     name order, each to the first visitor free: a visit starts when its visitor takes
+//     it, so visit starts never decrease in name order. Each visitor sends one request
+//     at a time; when it must wait it keeps its reserved token and its own timer resumes
+//     it at the token's instant, and the others go on. Within the burst the first visitor
+//     does all the work within the pass's event (the tokens are the same as eight would
+//     get, and a healthy pass allocates nothing); at its first wait the next visitor
+//     takes the next node, and so on, each reserving in index order within that event.
+//     After that each visitor reserves again as soon as its request is sent, at its
+//     token's instant: the client's limiter serves reservations first come, first
+//     served, so while the event writer, the NoSchedule worker, the tainting tick and the
+//     visitors all wait, each gets about one token per round (the writer about 1/9 of the
+//     bucket with 8 visitors, TestWorkersShareTheBucket). The order across them is the
+//     engine's (time, sequence) order of their reservations. An UpdateStatus of a node
+//     changed since the listing meets a conflict (its GET is a token) and the node is
+//     decided again. The zone states are computed when the last visitor is done
+//     (handleDisruption, whose untainting on entering master disruption is serial, as
+//     upstream's, and waits too), and the next pass starts NodeMonitorPeriod after the
+//     slow one ends (plus PassDuration; the loop is sliding).
+//   - Round trips: a request takes effect at its token's instant and the visitor's next
+//     request is asked for at that same instant; the client's Latency (apiserver.Client,
+//     zero in every scenario) is not added. Upstream's goroutines start their requests
+//     milliseconds apart, which spreads the first round; with 20 tokens a second and
+//     nine or more waiting goroutines a round lasts about half a second, so the order
+//     within it, not its length, is what a few milliseconds change, and the model fixes
+//     that order by visitor index. The Event writer does wait for its answer (an engine
+//     event, even with no latency), as flowcontrol.EventWriter always has.
+//   - With 8 visitors upstream marks a large zone at about 8/9 of the bucket, and its
+//     Events lag: the recorder queues at most 1,000 (client-go's maxQueuedEvents, a
+//     broadcaster that drops when full), and the Events emitted beyond that are
+//     dropped and spend no token; flowcontrol.EventWriter drops likewise. Fleet-day's
+//     zone b (300 nodes of 10 pods, 1.37) is marked in about 3.8 minutes (one worker,
+//     before session 18: 6.2), and a zone of 60 nodes of 10 pods (1.31) in 45 s (one
+//     worker: 70.5 s; a review's model of the limiter: 39 s). The oracle's fake
+//     clientset has no limiter, so it cannot check these paces. With several visitors
+//     the next nodes' requests interleave with a node's pod writes, and a node that goes
+//     stale after its visit started waits for the next pass (fleet-day's b-0 in some
+//     seeds). The wait between a visit's decision and its UpdateStatus is longer with
+//     several visitors, and a kubelet may renew its Lease and go steady in it; exact
+//     mode's kubelet then posts Ready at its next sync, lazy mode's steady one does not
+//     (open: scenario/testdata/known/steady-kubelet-marked-late.yaml). A node deleted while the pass waits is not
 //     visited: upstream visits its listed copy (the status write fails NotFound, but
 //     the node counts in its zone for that pass); its Lease is deleted with it, and
 //     lazy mode, whose steady kubelet materialised only its last renewal, could not
@@ -318,13 +338,16 @@
 // Lazy mode follows: a steady Ready node still costs nothing (its visit sends nothing).
 // leaveSteady dates a renewal by the first visit after its delivery and a status
 // heartbeat by the first pass that started after it (the pass's listed Node), each at
-// that node's visit instant: the monitor loop's history (passEpoch) keeps the periodic
-// runs and, per throttled pass, where it waited (the nodes after a given name are
-// visited at a given instant or later), for an hour. A steady kubelet's heartbeat
+// the instant that node's visit started: the monitor loop's history (passEpoch) keeps
+// the periodic runs and, per throttled pass, the instants at which nodes were handed out
+// to visitors (the visits of the nodes after a given name start at a given instant or
+// later; a node lazy mode skips would have been handed out in exact mode when the next
+// node was, as its visit sends nothing), for an hour. A steady kubelet's heartbeat
 // materialised during a pass but written before it counts as listed. A node that turns
 // active during a throttled pass is visited by that pass if it comes after the last node
-// visited and was listed; one changed during the pass, before its visit (which saw the
-// listed version) or after it (touched), stays active for the next pass. A node
+// handed out, was listed, and nodes are still being handed out; one changed during the
+// pass, before its visit (which saw the listed version) or after it (touched), stays
+// active for the next pass. A node
 // re-added to its tainting queue while the tick sends its swap is not skipped as
 // waiting (tickHolds). At a throttled pass's first wait the nodes skipped as waiting in a tainting
 // queue (waitingUnknown) are re-added, those before the node being visited, as exact
@@ -334,7 +357,8 @@
 // random clusters of TestLazyEqualsExact with 0–5 pods per node and QPS 1–5, burst
 // 1–10), TestRateLimitWithinBurstChangesNothing, TestRateLimitChangesTraces,
 // TestRequestsPerNodeMarkedUnknown, TestSuspendedPassHandWorked,
-// TestSuspendedPassWritesListedVersion, TestTaintingTickSlides; the reference
+// TestSuspendedPassWritesListedVersion, TestTwoVisitorsHandWorked,
+// TestWorkersShareTheBucket, TestVisitorState, TestTaintingTickSlides; the reference
 // transcription stays unlimited.
 //
 // # Upstream files followed

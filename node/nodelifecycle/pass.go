@@ -33,8 +33,9 @@ const (
 
 // passState is a monitor pass that may run over time: within the burst of the
 // client's rate limit it runs within its start's event, as it always did; when a
-// request must wait for its token the pass suspends, and its worker's timer resumes it
-// at that instant (see the package documentation, "The client's rate limit").
+// request must wait for its token the visitor that asked suspends, and its timer
+// resumes it at that instant (see the package documentation, "The client's rate
+// limit").
 type passState struct {
 	open      bool // begun and not ended
 	throttled bool // it has waited for a token
@@ -43,16 +44,33 @@ type passState struct {
 	phase     passPhase
 
 	added, deleted []*nodeHealth
-	i              int // into added, list or untaint
+	i              int // into added or untaint
 	// list is the pass's visit list (exact: every node listed at the start; lazy: the
 	// active ones then), late the nodes that turned active since, in name order from li
 	list       []*nodeHealth
+	li         int
 	late       nameHeap
 	activeMark int    // nc.active[activeMark:] turned active since late was last filled
-	lastName   string // the last node visited
+	lastName   string // the last node handed out to a visitor
+	handedAll  bool   // every node was handed out: no visit starts any more
+	handAt     time.Duration
 	cow        []*nodeHealth
 
-	// the node being visited
+	tripped  bool
+	tripName string
+
+	// handleDisruption
+	allAre, allWas bool
+	untaint        []*apiserver.Node
+}
+
+// visitor is one of the pass's workers (upstream's goroutines of
+// workqueue.ParallelizeUntil in monitorNodeHealth): the node it visits, where that
+// visit is, and the worker whose timer resumes it when it waits for a token. Visitor 0
+// also carries the pass's serial phases (the added nodes, the untainting of
+// handleDisruption), which upstream runs outside the parallel loop.
+type visitor struct {
+	w                         worker
 	cur                       *nodeHealth
 	step                      visitStep
 	node                      *apiserver.Node
@@ -66,13 +84,15 @@ type passState struct {
 	podList                   []*apiserver.Pod
 	pi                        int
 	podErr                    bool
+}
 
-	tripped  bool
-	tripName string
-
-	// handleDisruption
-	allAre, allWas bool
-	untaint        []*apiserver.Node
+// reset drops what the visitor holds: a new pass, or a stopped controller.
+func (v *visitor) reset() {
+	v.w.stop()
+	v.cur, v.node, v.step = nil, nil, stepBegin
+	v.op = taintOp{}
+	clear(v.podList)
+	v.podList, v.pi = v.podList[:0], 0
 }
 
 // monitorPass is the monitor loop's callback (monitorNodeHealth). It returns the
@@ -80,15 +100,15 @@ type passState struct {
 // again when it ends (the loop is sliding).
 func (nc *Controller) monitorPass() time.Duration {
 	nc.beginPass()
-	if nc.runPass() {
+	if nc.runPass(nil) {
 		return nc.cfg.PassDuration
 	}
 	nc.loop.Stop()
 	return 0
 }
 
-// passResumed is the pass worker's timer: the token it waited for is there.
-func (nc *Controller) passResumed() {
+// visitorResumed is visitor i's timer: the token it waited for is there.
+func (nc *Controller) visitorResumed(i int) {
 	if !nc.pass.open {
 		return
 	}
@@ -97,7 +117,7 @@ func (nc *Controller) passResumed() {
 		_, failing := nc.c.Failing()
 		nc.cacheIsLive = !failing && !nc.leaseInf.InFlight()
 	}
-	if nc.runPass() {
+	if nc.runPass(&nc.vis[i]) {
 		// sliding: the next pass a period after this one ends
 		_ = nc.loop.StartAt(nc.s.Now() + nc.step)
 		nc.epochs = append(nc.epochs, passEpoch{start: nc.s.Now() + nc.step})
@@ -113,9 +133,15 @@ func (nc *Controller) beginPass() {
 	p := &nc.pass
 	p.seq++
 	p.open, p.throttled, p.start = true, false, now
-	p.phase, p.i, p.cur, p.step = phaseAdded, 0, nil, stepBegin
+	p.phase, p.i = phaseAdded, 0
 	p.tripped, p.tripName = false, ""
-	nc.pw.waited = false
+	for i := range nc.vis {
+		// a pass ends with every visitor idle: only a Stop leaves one holding a node
+		if v := &nc.vis[i]; v.cur != nil || v.w.held {
+			v.reset()
+		}
+		nc.vis[i].step = stepBegin
+	}
 	// classifyNodes
 	slices.SortFunc(nc.memberDirty, func(a, b *nodeHealth) int { return cmp.Compare(a.name, b.name) })
 	added, deleted := p.added[:0], p.deleted[:0]
@@ -142,14 +168,16 @@ func (nc *Controller) beginPass() {
 	nc.addEvictors()
 }
 
-// runPass carries the open pass on from where it stopped; it reports whether the pass
-// ended (false: it waits for a token).
-func (nc *Controller) runPass() bool {
+// runPass carries the open pass on from where it stopped: resumed is the visitor whose
+// token is there (nil at the pass's start). It reports whether the pass ended (false:
+// some visitor waits for a token).
+func (nc *Controller) runPass(resumed *visitor) bool {
 	p := &nc.pass
+	v0 := &nc.vis[0]
 	if p.phase == phaseAdded {
 		for p.i < len(p.added) {
 			n := p.added[p.i]
-			if p.step == stepBegin {
+			if v0.step == stepBegin {
 				node := nc.snapNode(n)
 				var uid uint64
 				if node != nil {
@@ -163,16 +191,17 @@ func (nc *Controller) runPass() bool {
 					p.i++
 					continue
 				}
-				nc.reachableOp(&p.op, node)
-				p.node, p.step = node, stepTaint
+				nc.reachableOp(&v0.op, node)
+				v0.node, v0.step = node, stepTaint
 			}
-			if !nc.runOp(&nc.pw, &p.op) {
-				return nc.suspend()
+			if !nc.runOp(&v0.w, &v0.op) {
+				nc.suspend(v0)
+				return nc.waits()
 			}
-			if !p.op.failed {
-				nc.reachableDone(n, p.node)
+			if !v0.op.failed {
+				nc.reachableDone(n, v0.node)
 			}
-			p.step = stepBegin
+			v0.step = stepBegin
 			p.i++
 		}
 		clear(p.added)
@@ -186,37 +215,32 @@ func (nc *Controller) runPass() bool {
 		p.deleted = p.deleted[:0]
 		nc.listVisits()
 		p.phase = phaseVisit
+		resumed = nil // every visitor starts
 	}
 	if p.phase == phaseVisit {
-		for {
-			if p.cur == nil {
-				if p.cur = nc.nextVisit(); p.cur == nil {
-					break
-				}
-				p.step = stepBegin
-				p.cur.visitOK, p.cur.touched = false, false
-				p.node = nc.snapNode(p.cur)
-				if p.node == nil || p.cur.node == nil {
-					// not listed, or deleted while the pass waited: upstream visits its
-					// listed copy (its status write fails NotFound, but it counts in its
-					// zone for this pass); here it is not visited, as its Lease, deleted
-					// with it, leaves lazy mode nothing to rebuild exact mode's probe from
-					nc.uncount(p.cur)
-					p.cur.visitOK = true
-					p.cur = nil
-					continue
-				}
-				p.attempt = 0
+		if resumed != nil {
+			if !nc.runVisitor(resumed) {
+				nc.suspend(resumed)
 			}
-			if !nc.visitNode() {
-				return nc.suspend()
+		} else {
+			// the visitors start in index order: within the burst the first does all
+			// the work, and the others start when it waits (ParallelizeUntil's
+			// goroutines, whose requests take milliseconds each)
+			for i := range nc.vis {
+				if v := &nc.vis[i]; !nc.runVisitor(v) {
+					nc.suspend(v)
+				}
 			}
-			p.cur = nil
+		}
+		for i := range nc.vis {
+			if nc.vis[i].cur != nil {
+				return nc.waits()
+			}
 		}
 		nc.endVisits()
 		if nc.beginDisruption() {
 			p.phase = phaseUntaint
-			p.i, p.step = 0, stepBegin
+			p.i, v0.step = 0, stepBegin
 		} else {
 			nc.endDisruption()
 			nc.endPass()
@@ -224,19 +248,21 @@ func (nc *Controller) runPass() bool {
 		}
 	}
 	// phaseUntaint: "Controller detected that all Nodes are not-Ready. Entering master
-	// disruption mode": markNodeAsReachable of every node
+	// disruption mode": markNodeAsReachable of every node, serially (upstream too), by
+	// visitor 0, idle since the visits ended
 	for p.i < len(p.untaint) {
-		if p.step == stepBegin {
-			nc.reachableOp(&p.op, p.untaint[p.i])
-			p.step = stepTaint
+		if v0.step == stepBegin {
+			nc.reachableOp(&v0.op, p.untaint[p.i])
+			v0.step = stepTaint
 		}
-		if !nc.runOp(&nc.pw, &p.op) {
-			return nc.suspend()
+		if !nc.runOp(&v0.w, &v0.op) {
+			nc.suspend(v0)
+			return nc.waits()
 		}
-		if !p.op.failed {
+		if !v0.op.failed {
 			nc.reachableDone(nil, p.untaint[p.i])
 		}
-		p.step = stepBegin
+		v0.step = stepBegin
 		p.i++
 	}
 	clear(p.untaint)
@@ -246,42 +272,86 @@ func (nc *Controller) runPass() bool {
 	return true
 }
 
-// suspend notes that the pass waits for a token (its worker's timer is set) and
-// returns false. At the first wait the pass becomes throttled: its visits from now on
-// happen at their own instants, so lazy mode stops skipping the nodes that wait in a
-// tainting queue (their re-queueing is dated by their visits; see waitingUnknown):
-// those before the node being visited are re-added as exact mode re-added them, at the
-// pass's instant, and the others visited.
-func (nc *Controller) suspend() bool {
-	p := &nc.pass
-	if !p.throttled {
-		p.throttled = true
-		nc.epochs = append(nc.epochs, passEpoch{start: p.start, throttled: true})
-		if !nc.cfg.Exact && p.phase <= phaseVisit && nc.nWaiting > 0 {
-			if p.phase == phaseVisit && p.cur != nil {
-				for _, z := range nc.zoneList {
-					if z.q != nil {
-						nc.readdWaiting(z.q, p.cur.name, nc.s.Now())
-					}
-				}
+// runVisitor carries v on: its node's visit, then the next nodes handed out, until it
+// waits for a token (false) or no node is left to hand out (true).
+func (nc *Controller) runVisitor(v *visitor) bool {
+	for {
+		if v.cur == nil {
+			if v.cur = nc.nextVisit(); v.cur == nil {
+				return true
 			}
-			nc.unstickWaiting(nil)
+			v.step = stepBegin
+			v.cur.visitOK, v.cur.touched = false, false
+			v.node = nc.snapNode(v.cur)
+			if v.node == nil || v.cur.node == nil {
+				// not listed, or deleted while the pass waited: upstream visits its
+				// listed copy (its status write fails NotFound, but it counts in its
+				// zone for this pass); here it is not visited, as its Lease, deleted
+				// with it, leaves lazy mode nothing to rebuild exact mode's probe from
+				nc.uncount(v.cur)
+				v.cur.visitOK = true
+				v.cur = nil
+				continue
+			}
+			v.attempt = 0
 		}
+		if !nc.visitNode(v) {
+			return false
+		}
+		v.cur = nil
 	}
-	if p.phase <= phaseVisit {
-		after := ""
-		if p.phase == phaseVisit && p.cur != nil {
-			after = p.cur.name
-		}
-		e := &nc.epochs[len(nc.epochs)-1]
-		if k := len(e.segs); k > 0 && e.segs[k-1].after == after {
-			e.segs[k-1].at = nc.pw.timer.When()
-		} else {
-			e.segs = append(e.segs, passSeg{after: after, at: nc.pw.timer.When()})
-		}
-	}
+}
+
+// waits ends the pass's work within this event, some visitor waiting for a token, and
+// returns false.
+func (nc *Controller) waits() bool {
 	nc.afterPassEvent()
 	return false
+}
+
+// suspend notes that v waits for a token (its worker's timer is set). At the pass's
+// first wait the pass becomes throttled: its visits from now on happen at their own
+// instants, so lazy mode stops skipping the nodes that wait in a tainting queue (their
+// re-queueing is dated by their visits; see waitingUnknown): those before the node
+// being visited (the last handed out: until the first wait the visitors work one
+// after the other) are re-added as exact mode re-added them, at the pass's instant,
+// and the others visited.
+func (nc *Controller) suspend(v *visitor) {
+	p := &nc.pass
+	if p.throttled {
+		return
+	}
+	p.throttled = true
+	nc.epochs = append(nc.epochs, passEpoch{start: p.start, throttled: true})
+	if !nc.cfg.Exact && p.phase <= phaseVisit && nc.nWaiting > 0 {
+		if p.phase == phaseVisit && v.cur != nil {
+			for _, z := range nc.zoneList {
+				if z.q != nil {
+					nc.readdWaiting(z.q, v.cur.name, nc.s.Now())
+				}
+			}
+		}
+		nc.unstickWaiting(nil)
+	}
+}
+
+// handedOut notes in a throttled pass's history that the nodes after the last one
+// handed out start their visits now or later (passSeg): a visit starts when a visitor
+// is free to take it, so visit starts never decrease in name order, and a node lazy
+// mode skips would have started its visit in exact mode at the instant the next node
+// handed out did (its visit sends nothing).
+func (nc *Controller) handedOut() {
+	p := &nc.pass
+	if !p.throttled {
+		return
+	}
+	now := nc.s.Now()
+	if now <= p.handAt {
+		return
+	}
+	p.handAt = now
+	e := &nc.epochs[len(nc.epochs)-1]
+	e.segs = append(e.segs, passSeg{after: p.lastName, at: now})
 }
 
 // afterPassEvent ends the pass's work within this event: an always-running tick due now
@@ -401,17 +471,22 @@ func (nc *Controller) listVisits() {
 		}
 		visit = append(visit, nc.active...)
 	}
-	p.list, p.i = visit, 0
+	p.list, p.li = visit, 0
 	p.late = p.late[:0]
 	p.activeMark = len(nc.active)
-	p.lastName = ""
+	p.lastName, p.handedAll, p.handAt = "", false, p.start
 }
 
-// nextVisit returns the next node to visit, in name order, or nil. In lazy mode a node
-// that turned active during the pass (a throttled pass's visits come at their own
-// instants) is visited if it comes after the last node visited and the pass listed it.
+// nextVisit hands out the next node to visit, in name order, or nil once every node
+// was handed out (upstream's ParallelizeUntil hands out the listed indices in order). In
+// lazy mode a node that turned active during the pass (a throttled pass's visits come
+// at their own instants) is visited if it comes after the last node handed out and the
+// pass listed it.
 func (nc *Controller) nextVisit() *nodeHealth {
 	p := &nc.pass
+	if p.handedAll {
+		return nil
+	}
 	if !nc.cfg.Exact && len(nc.active) > p.activeMark {
 		for _, n := range nc.active[p.activeMark:] {
 			if n.visitSeq != p.seq && (p.lastName == "" || n.name > p.lastName) && nc.snapNode(n) != nil {
@@ -423,47 +498,49 @@ func (nc *Controller) nextVisit() *nodeHealth {
 	for {
 		var n *nodeHealth
 		switch {
-		case p.i < len(p.list) && (len(p.late) == 0 || p.list[p.i].name <= p.late[0].name):
-			n = p.list[p.i]
-			p.i++
+		case p.li < len(p.list) && (len(p.late) == 0 || p.list[p.li].name <= p.late[0].name):
+			n = p.list[p.li]
+			p.li++
 		case len(p.late) > 0:
 			n = p.late.pop()
 		default:
+			nc.handedOut()
+			p.handedAll = true
 			return nil
 		}
 		if n.visitSeq == p.seq {
 			continue
 		}
+		nc.handedOut()
 		n.visitSeq = p.seq
 		p.lastName = n.name
 		return n
 	}
 }
 
-// visitNode carries the visit of p.cur on from where it stopped (monitorNodeHealth's
+// visitNode carries the visit of v.cur on from where it stopped (monitorNodeHealth's
 // updateNodeFunc); it reports whether the visit is done (false: it waits for a token).
-func (nc *Controller) visitNode() bool {
-	p := &nc.pass
-	n := p.cur
+func (nc *Controller) visitNode(v *visitor) bool {
+	n := v.cur
 	for {
-		switch p.step {
+		switch v.step {
 		case stepBegin:
-			p.now = nc.s.Now()
-			stale, short := nc.decideHealth(n, p.node, p.now)
+			v.now = nc.s.Now()
+			stale, short := nc.decideHealth(v, n, v.node, v.now)
 			if short {
 				nc.shortCircuit(n)
 				return true
 			}
 			switch {
 			case !stale:
-				p.step = stepAfter
+				v.step = stepAfter
 			case nc.cfg.LeaseCircuitBreaker:
-				p.step = stepLeaseGet
+				v.step = stepLeaseGet
 			default:
-				p.step = stepWrite
+				v.step = stepWrite
 			}
 		case stepLeaseGet:
-			if !nc.take(&nc.pw) {
+			if !nc.take(&v.w) {
 				return false
 			}
 			if nc.breakerCheck(n) {
@@ -472,8 +549,8 @@ func (nc *Controller) visitNode() bool {
 			}
 			// the conditions' LastTransitionTime is read after the Lease GET returned,
 			// so after its wait for a token
-			p.now = nc.s.Now()
-			p.step = stepWrite
+			v.now = nc.s.Now()
+			v.step = stepWrite
 		case stepWrite:
 			// Stale: Ready, MemoryPressure, DiskPressure and PIDPressure become Unknown,
 			// written only if that changes the Ready condition (upstream compares it
@@ -481,29 +558,29 @@ func (nc *Controller) visitNode() bool {
 			// nothing is written, and the node goes on as it is: what the write would
 			// have changed besides Ready, the other conditions, is read by nobody after
 			// this.
-			if f := n.factsOf(p.node); f.hasReady && f.readyStatus == apiserver.ConditionUnknown {
-				p.step = stepAfter
+			if f := n.factsOf(v.node); f.hasReady && f.readyStatus == apiserver.ConditionUnknown {
+				v.step = stepAfter
 				continue
 			}
-			if !nc.take(&nc.pw) {
+			if !nc.take(&v.w) {
 				return false
 			}
-			stored, err := nc.writeUnknown(n, p.node, p.now)
+			stored, err := nc.writeUnknown(v, n, v.node, v.now)
 			if err != nil {
-				p.current, p.hasCurrent = apiserver.ConditionUnknown, true
-				if p.attempt >= NodeHealthUpdateRetry {
+				v.current, v.hasCurrent = apiserver.ConditionUnknown, true
+				if v.attempt >= NodeHealthUpdateRetry {
 					// "Update health of Node from Controller error, Skipping - no pods will be evicted"
 					nc.uncount(n)
 					return true
 				}
-				p.attempt++
-				p.step = stepRetryGet
+				v.attempt++
+				v.step = stepRetryGet
 				continue
 			}
-			p.node, p.current, p.hasCurrent = stored, apiserver.ConditionUnknown, true
-			p.step = stepAfter
+			v.node, v.current, v.hasCurrent = stored, apiserver.ConditionUnknown, true
+			v.step = stepAfter
 		case stepRetryGet:
-			if !nc.take(&nc.pw) {
+			if !nc.take(&v.w) {
 				return false
 			}
 			node, err := nc.s.Nodes.Get(nc.c, n.name)
@@ -511,43 +588,43 @@ func (nc *Controller) visitNode() bool {
 				nc.uncount(n)
 				return true
 			}
-			p.node = node
-			p.step = stepBegin
+			v.node = node
+			v.step = stepBegin
 		case stepAfter:
-			if nc.afterHealth() {
+			if nc.afterHealth(v) {
 				return true
 			}
-			p.step = stepTaint
+			v.step = stepTaint
 		case stepTaint:
-			if p.op.name != "" {
-				if !nc.runOp(&nc.pw, &p.op) {
+			if v.op.name != "" {
+				if !nc.runOp(&v.w, &v.op) {
 					return false
 				}
-				if p.reach && !p.op.failed {
-					nc.reachableDone(n, p.node)
+				if v.reach && !v.op.failed {
+					nc.reachableDone(n, v.node)
 				}
-				p.op.name = ""
+				v.op.name = ""
 			}
-			if p.flipped {
-				nc.event("node/"+n.name, p.node.UID, EventNodeNotReady, fmt.Sprintf("Node %s status is now: %s", n.name, EventNodeNotReady))
+			if v.flipped {
+				nc.event("node/"+n.name, v.node.UID, EventNodeNotReady, fmt.Sprintf("Node %s status is now: %s", n.name, EventNodeNotReady))
 			}
-			p.step = stepPods
+			v.step = stepPods
 		case stepPods:
-			for p.pi < len(p.podList) {
-				pod := p.podList[p.pi]
+			for v.pi < len(v.podList) {
+				pod := v.podList[v.pi]
 				if c := pod.Condition(apiserver.PodReady); pod.NodeName == n.name && c != nil && c.Status != apiserver.ConditionFalse {
-					if !nc.take(&nc.pw) {
+					if !nc.take(&v.w) {
 						return false
 					}
 					if err := nc.markPodNotReady(pod, n.name, nc.s.Now()); err != nil {
-						p.podErr = true
+						v.podErr = true
 					}
 				}
-				p.podList[p.pi] = nil
-				p.pi++
+				v.podList[v.pi] = nil
+				v.pi++
 			}
-			p.podList = p.podList[:0]
-			if p.pods && p.podErr {
+			v.podList = v.podList[:0]
+			if v.pods && v.podErr {
 				// "Unable to mark all pods NotReady on node; queuing for retry"
 				n.retry = true
 				n.visitOK = false
@@ -598,53 +675,52 @@ func (nc *Controller) activateAfter(name string) {
 
 // afterHealth is the visit's work once the node's health is updated: count it in its
 // zone, read its pods if they are to be marked, and decide its NoExecute taints
-// (processTaintBaseEviction), setting p.op up when that needs requests. It reports
+// (processTaintBaseEviction), setting v.op up when that needs requests. It reports
 // whether the visit is done.
-func (nc *Controller) afterHealth() bool {
-	p := &nc.pass
-	n, node := p.cur, p.node
+func (nc *Controller) afterHealth(v *visitor) bool {
+	n, node := v.cur, v.node
 	n.visitOK = true
 	if nc.isExcluded(n, node) {
 		nc.uncount(n)
 	} else {
-		nc.count(n, node, p.hasCurrent && p.current == apiserver.ConditionTrue)
+		nc.count(n, node, v.hasCurrent && v.current == apiserver.ConditionTrue)
 	}
-	if !p.hasCurrent {
+	if !v.hasCurrent {
 		n.retry = false
 		return true
 	}
-	decision := p.current
+	decision := v.current
 	if nc.cfg.Version < CurrentReadyVersion {
-		decision = p.observed
+		decision = v.observed
 	}
-	p.flipped = p.current != apiserver.ConditionTrue && p.observed == apiserver.ConditionTrue
-	p.pods = p.flipped || (n.retry && p.observed != apiserver.ConditionTrue)
-	p.podList, p.pi, p.podErr = p.podList[:0], 0, false
-	if p.pods {
+	v.flipped = v.current != apiserver.ConditionTrue && v.observed == apiserver.ConditionTrue
+	v.pods = v.flipped || (n.retry && v.observed != apiserver.ConditionTrue)
+	v.podList, v.pi, v.podErr = v.podList[:0], 0, false
+	if v.pods {
 		// getPodsAssignedToNode: the informer's versions now; the writes to them reach
 		// the informer only through its watch, later
 		nc.podInf.EachByIndex(apiserver.IndexNodeName, n.name, func(pod *apiserver.Pod) {
-			p.podList = append(p.podList, pod)
+			v.podList = append(v.podList, pod)
 		})
 	}
-	p.op.name, p.reach = "", false
+	v.op.name, v.reach = "", false
 	f := n.factsOf(node)
 	switch decision {
 	case apiserver.ConditionFalse:
 		if f.unreachable {
-			nc.swapOp(&p.op, node, notReadySet, unreachableSet)
+			nc.swapOp(&v.op, node, notReadySet, unreachableSet)
 		} else {
 			nc.markNodeForTainting(n, node, decision)
 		}
 	case apiserver.ConditionUnknown:
 		if f.notReady {
-			nc.swapOp(&p.op, node, unreachableSet, notReadySet)
+			nc.swapOp(&v.op, node, unreachableSet, notReadySet)
 		} else {
 			nc.markNodeForTainting(n, node, decision)
 		}
 	case apiserver.ConditionTrue:
-		nc.reachableOp(&p.op, node)
-		p.reach = true
+		nc.reachableOp(&v.op, node)
+		v.reach = true
 	}
 	return false
 }
@@ -695,10 +771,9 @@ func (nc *Controller) endPass() {
 
 // decideHealth is tryUpdateNodeHealth's decision at now: it records what the node and
 // its Lease show and reports whether the node is stale, or whether the circuit breaker
-// skips it (short). It sets the pass's observed and current Ready status.
-func (nc *Controller) decideHealth(n *nodeHealth, node *apiserver.Node, now time.Duration) (stale, short bool) {
-	p := &nc.pass
-	p.observed, p.current, p.hasCurrent = "", "", false
+// skips it (short). It sets the visitor's observed and current Ready status.
+func (nc *Controller) decideHealth(v *visitor, n *nodeHealth, node *apiserver.Node, now time.Duration) (stale, short bool) {
+	v.observed, v.current, v.hasCurrent = "", "", false
 	if nc.cfg.LeaseCircuitBreaker && nc.breakerRV > nc.leaseCacheRV {
 		return false, true
 	}
@@ -709,7 +784,7 @@ func (nc *Controller) decideHealth(n *nodeHealth, node *apiserver.Node, now time
 	ready := f.hasReady
 	if !ready {
 		created := node.CreationTimestamp
-		p.observed = apiserver.ConditionUnknown
+		v.observed = apiserver.ConditionUnknown
 		grace = nc.cfg.NodeStartupGracePeriod
 		if !n.hasRecord {
 			n.hasRecord = true
@@ -718,7 +793,7 @@ func (nc *Controller) decideHealth(n *nodeHealth, node *apiserver.Node, now time
 		}
 		n.savedReady = false
 	} else {
-		p.observed = f.readyStatus
+		v.observed = f.readyStatus
 		grace = nc.cfg.NodeMonitorGracePeriod
 	}
 	hadLease, oldRenew := n.hasSavedLease, n.savedLeaseRenew
@@ -751,13 +826,13 @@ func (nc *Controller) decideHealth(n *nodeHealth, node *apiserver.Node, now time
 		save(transition)
 	}
 	lease := &n.lease
-	p.lease = *lease
+	v.lease = *lease
 	if lease.ok && (!hadLease || oldRenew < lease.renew || lease.steady) {
 		n.hasSavedLease, n.savedLeaseRenew, n.savedLeaseRV = true, lease.renew, lease.rv
 		n.probe = now
 	}
 	if ready {
-		p.current, p.hasCurrent = p.observed, true
+		v.current, v.hasCurrent = v.observed, true
 	}
 	return now > n.probe+grace, false
 }
@@ -798,7 +873,7 @@ func (nc *Controller) breakerCheck(n *nodeHealth) bool {
 
 // writeUnknown is the UpdateStatus of a stale node (its token taken): its four
 // conditions Unknown, as decided at now. It returns the stored node.
-func (nc *Controller) writeUnknown(n *nodeHealth, node *apiserver.Node, now time.Duration) (*apiserver.Node, error) {
+func (nc *Controller) writeUnknown(v *visitor, n *nodeHealth, node *apiserver.Node, now time.Duration) (*apiserver.Node, error) {
 	var cur apiserver.NodeCondition
 	stored, err := nc.s.Nodes.UpdateStatusFrom(nc.c, node, func(nn *apiserver.Node) error {
 		for _, t := range unknownConditionTypes {
@@ -823,7 +898,7 @@ func (nc *Controller) writeUnknown(n *nodeHealth, node *apiserver.Node, now time
 	n.savedReady = true
 	n.savedStatus, n.savedHB, n.savedLT = cur.Status, cur.LastHeartbeatTime, cur.LastTransitionTime
 	n.readyTransition = nc.s.Now()
-	lease := &nc.pass.lease
+	lease := &v.lease
 	n.hasSavedLease = lease.ok
 	if lease.ok {
 		n.savedLeaseRenew, n.savedLeaseRV = lease.renew, lease.rv

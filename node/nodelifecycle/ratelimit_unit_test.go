@@ -17,8 +17,15 @@ import (
 // two) and pods p0… on a.
 func limitedWorld(t *testing.T, version int, lim flowcontrol.RateLimit, pods int, two bool) *world {
 	t.Helper()
+	return limitedWorldWorkers(t, version, lim, 0, pods, two)
+}
+
+// limitedWorldWorkers is limitedWorld with Config.MonitorWorkers set to workers.
+func limitedWorldWorkers(t *testing.T, version int, lim flowcontrol.RateLimit, workers, pods int, two bool) *world {
+	t.Helper()
 	cfg := DefaultConfig(version)
 	cfg.RateLimit = lim
+	cfg.MonitorWorkers = workers
 	w := newWorld(t, cfg)
 	w.kubelet("a", nil, true).Start()
 	if two {
@@ -133,9 +140,20 @@ func TestSuspendedPassHandWorked(t *testing.T) {
 }
 
 // Node objects are those the pass listed at its start: b was relabelled at T+0.5 s,
-// while the pass waited on a's pods, and b's visit at T+5 works on the version listed
-// at T, so its UpdateStatus meets a conflict; the retry GETs b and decides again. Bucket
-// of 1 at 1 QPS, both kubelets stopped, 1.31, 2 pods on a:
+// while the pass waited, and b's visit works on the version listed at T, so its
+// UpdateStatus meets a conflict; the retry GETs b and decides again. Bucket of 1 at 1
+// QPS, both kubelets stopped, 1.31, 2 pods on a. With the default 8 workers:
+//
+//	T    worker 0: a's UpdateStatus (the token); its NodeNotReady Event reserves T+1;
+//	     p0 T+2 (worker 0 waits); worker 1 takes b: stale, its UpdateStatus T+3;
+//	     a's notification: the NoSchedule worker's GET T+4
+//	T+2  p0; its Event T+5; p1 T+6           T+3  b's UpdateStatus of the listed
+//	     version: Conflict; its GET T+7      T+4  the NoSchedule GET; its PATCH T+8
+//	T+6  p1; its Event T+9                   T+7  the GET; b is decided again, its
+//	     UpdateStatus reserves T+10
+//	T+10 b Unknown (LastTransitionTime T+7, the decision's instant)
+//
+// With one worker (MonitorWorkers 1, the model before session 18) b waits for a's pods:
 //
 //	T    a's UpdateStatus (the token); its NodeNotReady Event reserves T+1; p0 T+2 (the
 //	     pass suspends); a's notification: the NoSchedule worker's GET T+3
@@ -143,37 +161,48 @@ func TestSuspendedPassHandWorked(t *testing.T) {
 //	T+5  p1; its Event T+7; b is visited: stale, its UpdateStatus T+8
 //	T+8  b's UpdateStatus of the listed version: Conflict; its GET reserves T+9
 //	T+9  the GET; b is decided again, its UpdateStatus reserves T+10
-//	T+10 b Unknown (LastTransitionTime T+9, the decision's instant)
+//	T+10 b Unknown (LastTransitionTime T+9)
 //
-// Visiting the version current at its visit, the pass would have written b at T+8.
+// Visiting the version current at its visit, the pass would have written b at its
+// first UpdateStatus.
 func TestSuspendedPassWritesListedVersion(t *testing.T) {
-	w := limitedWorld(t, 31, flowcontrol.RateLimit{QPS: 1, Burst: 1}, 2, true)
-	w.at(time.Second, func() { w.kl["a"].Stop(); w.kl["b"].Stop() })
-	T := time.Millisecond + 8*(DefaultNodeMonitorPeriod+DefaultPassDuration)
-	admin := w.s.NewClient("admin", time.Second)
-	w.at(T+500*time.Millisecond, func() {
-		_, err := w.s.Nodes.Patch(admin, "b", func(n *apiserver.Node) error {
-			n.Labels = map[string]string{"x": "y"}
-			return nil
+	for _, tc := range []struct {
+		workers    int
+		p1, bTrans time.Duration
+	}{
+		{0, 6 * time.Second, 7 * time.Second},
+		{1, 5 * time.Second, 9 * time.Second},
+	} {
+		t.Run(fmt.Sprintf("workers=%d", tc.workers), func(t *testing.T) {
+			w := limitedWorldWorkers(t, 31, flowcontrol.RateLimit{QPS: 1, Burst: 1}, tc.workers, 2, true)
+			w.at(time.Second, func() { w.kl["a"].Stop(); w.kl["b"].Stop() })
+			T := time.Millisecond + 8*(DefaultNodeMonitorPeriod+DefaultPassDuration)
+			admin := w.s.NewClient("admin", time.Second)
+			w.at(T+500*time.Millisecond, func() {
+				_, err := w.s.Nodes.Patch(admin, "b", func(n *apiserver.Node) error {
+					n.Labels = map[string]string{"x": "y"}
+					return nil
+				})
+				require.NoError(t, err)
+			})
+			w.run(T + 12*time.Second)
+			recs := w.tr.Records()
+			a, ok := find(recs, "NodeCondition", "node", "a", "type", "Ready", "to", "Unknown")
+			require.True(t, ok)
+			assert.Equal(t, T, a.T)
+			for i, d := range []time.Duration{2 * time.Second, tc.p1} {
+				r, ok := find(recs, "PodReady", "pod", fmt.Sprintf("default/p%d", i), "to", "False")
+				require.True(t, ok, i)
+				assert.Equal(t, T+d, r.T, "p%d", i)
+			}
+			b, ok := find(recs, "NodeCondition", "node", "b", "type", "Ready", "to", "Unknown")
+			require.True(t, ok)
+			assert.Equal(t, T+10*time.Second, b.T)
+			n, _ := w.s.Nodes.Peek("b")
+			assert.Equal(t, T+tc.bTrans, n.Condition(apiserver.NodeReady).LastTransitionTime)
+			assert.Equal(t, "y", n.Labels["x"])
 		})
-		require.NoError(t, err)
-	})
-	w.run(T + 12*time.Second)
-	recs := w.tr.Records()
-	a, ok := find(recs, "NodeCondition", "node", "a", "type", "Ready", "to", "Unknown")
-	require.True(t, ok)
-	assert.Equal(t, T, a.T)
-	for i, d := range []time.Duration{2, 5} {
-		r, ok := find(recs, "PodReady", "pod", fmt.Sprintf("default/p%d", i), "to", "False")
-		require.True(t, ok, i)
-		assert.Equal(t, T+d*time.Second, r.T, "p%d", i)
 	}
-	b, ok := find(recs, "NodeCondition", "node", "b", "type", "Ready", "to", "Unknown")
-	require.True(t, ok)
-	assert.Equal(t, T+10*time.Second, b.T)
-	n, _ := w.s.Nodes.Peek("b")
-	assert.Equal(t, T+9*time.Second, n.Condition(apiserver.NodeReady).LastTransitionTime)
-	assert.Equal(t, "y", n.Labels["x"])
 }
 
 // The tainting loop is sliding: a tick whose swaps wait for client tokens ends late,

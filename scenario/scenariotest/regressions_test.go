@@ -234,18 +234,26 @@ func TestInvariantRegressions(t *testing.T) {
 		},
 		{
 			// Review of the controller's client limit: entering master disruption mode
-			// untaints the nodes as the pass listed them. a-0's NoExecute taint landed
-			// during the throttled pass, so it stays, and a-0's pods are evicted.
+			// untaints the nodes as the pass listed them. With the monitor pass's eight
+			// workers a-0 is marked and tainted by the pass before, and a-1 by the pass
+			// that finds the zone FullDisruption: a-1's NoExecute taint landed during
+			// that pass, so it stays and a-1's pods are evicted, while a-0's listed copy
+			// carries its taint, which goes.
 			"master-disruption-untaints-listed-copies.yaml",
 			func(t *testing.T, recs []sim.Record) {
-				taint := first(t, recs, "TaintAdded", "node", "a-0", "taint", unreachNE)
 				full := first(t, recs, "ZoneState", "zone", "a", "to", "FullDisruption")
+				marked := first(t, recs, "NodeCondition", "node", "a-1", "type", "Ready", "to", "Unknown")
+				taint := first(t, recs, "TaintAdded", "node", "a-1", "taint", unreachNE)
+				require.Less(t, marked.T, taint.T)
 				require.Less(t, taint.T, full.T)
+				removed := first(t, recs, "TaintRemoved", "node", "a-0", "taint", unreachNE)
+				require.Equal(t, full.T, removed.T)
 				for _, r := range recs {
-					require.False(t, r.Kind == "TaintRemoved" && r.Str("taint") == unreachNE, "%s untainted at %v", r.Str("node"), r.T)
+					require.False(t, r.Kind == "TaintRemoved" && r.Str("node") == "a-1" && r.Str("taint") == unreachNE, "a-1 untainted at %v", r.T)
+					require.False(t, r.Kind == "PodEvicted" && r.Str("node") == "a-0", "%s evicted at %v", r.Str("pod"), r.T)
 				}
-				first(t, recs, "PodEvicted", "pod", "default/p0", "reason", "TaintManagerEviction")
-				first(t, recs, "PodEvicted", "pod", "default/p1", "reason", "TaintManagerEviction")
+				first(t, recs, "PodEvicted", "pod", "default/q0", "reason", "TaintManagerEviction")
+				first(t, recs, "PodEvicted", "pod", "default/q1", "reason", "TaintManagerEviction")
 			},
 		},
 	}
