@@ -568,8 +568,16 @@
 // anti-affinity terms' key the node lost or changed the value of, or one of whose
 // affinity terms' key the node gained or changed the value of; the hints match
 // terms with no namespace labels, so a non-empty namespaceSelector there reads none.
-// Not modelled, rejected at load: matchLabelKeys and mismatchLabelKeys (merged
-// into the selector at the pod's creation, MatchLabelKeysInPodAffinity).
+// A term's matchLabelKeys and mismatchLabelKeys (MatchLabelKeysInPodAffinity, on
+// in every modelled version: beta in 1.31 and 1.32, GA and locked from 1.33) are
+// merged into its labelSelector by the API server when the pod is created, "key In
+// (value)" and "key NotIn (value)" with the pod's own values (apiserver's pod
+// admission; pkg/registry/core/pod/strategy.go mutatePodAffinity, v1.31.0 to
+// v1.37.2 alike); the scheduler, as upstream's (framework/types.go newAffinityTerm
+// reads labelSelector alone), sees only the merged selector, in its filter, score,
+// groups of bound pods and queueing hints alike. The replicas of a ReplicaSet share
+// one merged spec (the API server remembers its merges), so they still form one
+// group, and replicas of another template (another pod-template-hash) another.
 // InterPodAffinity's score (scoring.go, weight 2; 1.31, 1.33 and 1.37 alike but
 // for 1.31's PreScore skipping an empty node list, which a scored cycle never has)
 // is modelled whole, with the plugin's defaults (hardPodAffinityWeight 1,
