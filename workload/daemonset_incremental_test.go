@@ -253,12 +253,12 @@ func TestDaemonSetSyncNodeAllocs(t *testing.T) {
 	const key = "kube-system/agent"
 	ds, _ := w.ds.dsInf.Get(key)
 	st := w.ds.state[key]
-	require.Equal(t, int32(20), st.ready)
+	require.Equal(t, int32(20), st.count.ready)
 	w.ds.fullSync = true
 	allocs := testing.AllocsPerRun(10, func() {
 		require.NoError(t, w.ds.syncNodes(ds, st, key))
 	})
 	require.Zero(t, allocs)
-	require.Equal(t, int32(20), st.ready)
+	require.Equal(t, int32(20), st.count.ready)
 	w.stop()
 }
