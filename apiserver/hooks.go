@@ -121,7 +121,7 @@ func (s *Server) installLeaseHooks() {
 func (s *Server) installPodHooks() {
 	k := s.Pods
 	k.Hooks.Admit = func(p *Pod) error {
-		p.PodSpec = s.admitSpec(p.PodSpec, true)
+		p.PodSpec = s.admitSpec(p.PodSpec, p.Labels, true)
 		if p.Phase == "" {
 			p.Phase = PodPending
 		}
@@ -129,7 +129,7 @@ func (s *Server) installPodHooks() {
 	}
 	k.Hooks.AdmitUpdate = func(old, p *Pod) error {
 		if p.PodSpec != old.PodSpec { // else admitted when stored: admission is idempotent
-			p.PodSpec = s.admitSpec(p.PodSpec, false)
+			p.PodSpec = s.admitSpec(p.PodSpec, nil, false)
 		}
 		return nil
 	}
@@ -211,23 +211,40 @@ func (s *Server) installPodHooks() {
 	}
 }
 
-// admitSpec is the spec part of pod admission: on create, Priority admission (the
-// two system classes resolve to their fixed values); on create and update, the
-// DefaultTolerationSeconds plugin. It returns in itself when admission changes
-// nothing, else a changed copy: the spec may be shared (see PodSpec). The pods a
-// controller stamps from one template arrive with the template's spec, so the last
-// create's result is remembered and they share one admitted spec too. (Updates do
-// not touch it: their spec was admitted on create, so they change nothing and cost
-// nothing, and the status writes between two creates must not evict it.)
-func (s *Server) admitSpec(in *PodSpec, create bool) *PodSpec {
+// admitSpec is the spec part of pod admission: on create, the merge of the inter-pod
+// (anti-)affinity terms' label keys with the pod's labels (labelkeys.go) and
+// Priority admission (the two system classes resolve to their fixed values); on
+// create and update, the DefaultTolerationSeconds plugin. It returns in itself when
+// admission changes nothing, else a changed copy: the spec may be shared (see
+// PodSpec). The pods a controller stamps from one template arrive with the
+// template's spec, so the last create's result is remembered and they share one
+// admitted spec too (a spec with label keys has its own memory, labelKeysCache).
+// (Updates do not touch it: their spec was admitted on create, so they change
+// nothing and cost nothing, and the status writes between two creates must not
+// evict it.)
+func (s *Server) admitSpec(in *PodSpec, labels map[string]string, create bool) *PodSpec {
 	if in == nil {
 		in = &emptyPodSpec
 	}
+	if !create {
+		return s.admitDefaults(in, false)
+	}
 	nr, ur := s.Config.DefaultNotReadyTolerationSeconds, s.Config.DefaultUnreachableTolerationSeconds
+	if hasLabelKeys(in) {
+		return s.admitWithLabelKeys(in, labels, nr, ur)
+	}
 	m := &s.admitted
-	if create && m.in == in && m.notReady == nr && m.unreachable == ur {
+	if m.in == in && m.notReady == nr && m.unreachable == ur {
 		return m.out
 	}
+	out := s.admitDefaults(in, true)
+	*m = admittedSpec{in: in, out: out, notReady: nr, unreachable: ur}
+	return out
+}
+
+// admitDefaults is Priority admission (on create) and DefaultTolerationSeconds.
+func (s *Server) admitDefaults(in *PodSpec, create bool) *PodSpec {
+	nr, ur := s.Config.DefaultNotReadyTolerationSeconds, s.Config.DefaultUnreachableTolerationSeconds
 	prio := in.Priority
 	if create {
 		switch in.PriorityClassName {
@@ -243,9 +260,6 @@ func (s *Server) admitSpec(in *PodSpec, create bool) *PodSpec {
 		c := *in // the new tolerations are a new slice; the rest stays shared
 		c.Priority, c.Tolerations = prio, tols
 		out = &c
-	}
-	if create {
-		*m = admittedSpec{in: in, out: out, notReady: nr, unreachable: ur}
 	}
 	return out
 }

@@ -15,7 +15,8 @@ type Server struct {
 	Trace  *sim.Trace
 	Config Config
 
-	admitted admittedSpec // see admitSpec
+	admitted  admittedSpec   // see admitSpec
+	labelKeys labelKeysCache // see admitWithLabelKeys
 
 	Nodes  *Kind[*Node]
 	Leases *Kind[*Lease]

@@ -353,11 +353,19 @@ type PodSelector struct {
 
 // PodAffinityTerm is one term of a pod's
 // affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution (core/v1
-// PodAffinityTerm, without matchLabelKeys and mismatchLabelKeys, which the loader
-// rejects): the pods Selector matches (nil: none) in the namespaces the term names
-// are in the topology domain, TopologyKey's value, of the node they run on.
+// PodAffinityTerm): the pods Selector matches (nil: none) in the namespaces the term
+// names are in the topology domain, TopologyKey's value, of the node they run on.
 type PodAffinityTerm struct {
+	// Selector is labelSelector. On a stored pod it holds what admission merged in
+	// from MatchLabelKeys and MismatchLabelKeys (see below): the scheduler reads
+	// Selector alone, as kube-scheduler reads only labelSelector.
 	Selector *PodSelector
+	// MatchLabelKeys and MismatchLabelKeys are pod label keys whose values, taken
+	// from the pod's own labels when it is created, the API server adds to Selector
+	// as "key In (value)" and "key NotIn (value)" (a key the pod lacks is skipped;
+	// a nil Selector gets nothing). The lists stay on the pod as written.
+	MatchLabelKeys    []string
+	MismatchLabelKeys []string
 	// Namespaces and NamespaceSelector: both empty and nil is the pod's own
 	// namespace; otherwise the namespaces listed and those NamespaceSelector (nil:
 	// none; empty: all) matches, a namespace's labels being only
@@ -455,6 +463,7 @@ func clonePodTerms(terms []PodAffinityTerm) []PodAffinityTerm {
 		t := &c[i]
 		t.Selector, t.NamespaceSelector = t.Selector.clone(), t.NamespaceSelector.clone()
 		t.Namespaces = slices.Clone(t.Namespaces)
+		t.MatchLabelKeys, t.MismatchLabelKeys = slices.Clone(t.MatchLabelKeys), slices.Clone(t.MismatchLabelKeys)
 	}
 	return c
 }
@@ -466,6 +475,7 @@ func cloneWeightedTerms(terms []WeightedPodAffinityTerm) []WeightedPodAffinityTe
 		t := &c[i].PodAffinityTerm
 		t.Selector, t.NamespaceSelector = t.Selector.clone(), t.NamespaceSelector.clone()
 		t.Namespaces = slices.Clone(t.Namespaces)
+		t.MatchLabelKeys, t.MismatchLabelKeys = slices.Clone(t.MatchLabelKeys), slices.Clone(t.MismatchLabelKeys)
 	}
 	return c
 }

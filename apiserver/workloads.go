@@ -108,6 +108,10 @@ type DaemonSet struct {
 	Selector               LabelSelector
 	Template               PodTemplate
 	DesiredNumberScheduled int32
+	// CurrentNumberScheduled counts the nodes that should run a daemon pod and have
+	// one; NumberMisscheduled the nodes that have one and should not run it.
+	CurrentNumberScheduled int32
+	NumberMisscheduled     int32
 	NumberReady            int32
 }
 

@@ -216,6 +216,7 @@ func (cp *controlPlane) controllers(instance int, c *apiserver.Client) (func(), 
 	dsCfg.Informers = inf
 	dsCfg.RateLimit = kcmClient
 	dsCfg.EventsRand = sim.NewRand(seed, gen+"/daemonset/events")
+	dsCfg.Version = w.version
 	gcCfg := eviction.DefaultPodGCConfig()
 	gcCfg.TerminatedPodGCThreshold = cm.TerminatedPodGCThreshold
 	gcCfg.Informers = inf

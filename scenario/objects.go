@@ -145,7 +145,8 @@ func convertPodTerms(terms []corev1.PodAffinityTerm) []apiserver.PodAffinityTerm
 	for _, t := range terms {
 		out = append(out, apiserver.PodAffinityTerm{Selector: convertPodSelector(t.LabelSelector),
 			Namespaces: append([]string(nil), t.Namespaces...), NamespaceSelector: convertPodSelector(t.NamespaceSelector),
-			TopologyKey: t.TopologyKey})
+			TopologyKey:    t.TopologyKey,
+			MatchLabelKeys: append([]string(nil), t.MatchLabelKeys...), MismatchLabelKeys: append([]string(nil), t.MismatchLabelKeys...)})
 	}
 	return out
 }

@@ -40,7 +40,29 @@ type DaemonSetConfig struct {
 	// sync waiting for tokens at once (0: ConcurrentDaemonSetSyncs). A sync that
 	// finds its tokens takes no time and holds no worker.
 	ConcurrentSyncs int
+	// Version is the Kubernetes minor version (31…37); zero is the latest, 37. It
+	// decides which node events queue a DaemonSet (see DaemonSetController.onNode).
+	Version int
 }
+
+// Minor versions whose DaemonSet controller handles node events differently.
+const (
+	// DaemonSetNodeUpdateQueueVersion is the first minor version whose node handlers
+	// only queue the node's name and whose node worker (syncNodeUpdate) queues a
+	// DaemonSet when the node should run a pod it does not have, or has one it should
+	// no longer run (v1.33.0 daemon_controller.go 662–690, 1429–1476; PR #130514).
+	// Before it, a DaemonSet is queued when the node's (shouldRun,
+	// shouldContinueRunning) changed, or on the node's addition when it should run
+	// (v1.31.0 645–684).
+	DaemonSetNodeUpdateQueueVersion = 33
+	// DaemonSetMisscheduledRequeueVersion is the first minor version whose node worker
+	// also queues a DaemonSet that has a pod on the node while its status counts pods
+	// misscheduled (v1.37.2 1531–1588; PR #132477, in 1.35.0 and back-ported to
+	// 1.34 and 1.33 patch releases after their .0).
+	DaemonSetMisscheduledRequeueVersion = 35
+	// daemonSetLatestVersion is what a zero DaemonSetConfig.Version means.
+	daemonSetLatestVersion = 37
+)
 
 // DefaultDaemonSetConfig is the controller's configuration in a default
 // kube-controller-manager.
@@ -112,7 +134,10 @@ const (
 // changes (its Node is added, deleted or changes in a way nodeSchedulingChanged
 // reports, which covers all NodeShouldRunDaemonPod reads: name, labels, taints; a
 // pod of the DaemonSet on the node is added, changes or is deleted) until a syncNode
-// for it takes no action. A syncNode that acts (creates or deletes a pod, waits for
+// for it takes no action. A node event that upstream's handlers would not queue the
+// DaemonSet for (onNode) also leaves the node stale: upstream's next sync of the
+// DaemonSet, whatever queued it, recomputes every node, so every sync here, one of a
+// node key too, visits the stale nodes. A syncNode that acts (creates or deletes a pod, waits for
 // a failed pod's backoff, fails) leaves the node dirty, so that the next sync of the
 // whole DaemonSet calls it again, as a sync over every node would. Every node is dirty (allDirty) when the state is new or the pod template
 // (with the DaemonSet tolerations) or the comparison operators gate changed.
@@ -128,21 +153,38 @@ type dsState struct {
 	uid      uint64
 	tmpl     *apiserver.Pod // template pod with the DaemonSet tolerations
 	tmplRV   uint64
-	tmplID   templateID       // the DaemonSet template tmpl was made from
-	cmpOps   bool             // the comparison operators gate tmpl was judged with
-	nodes    map[string]uint8 // bit 1: should run; bit 2: has a ready pod
-	desired  int32
-	ready    int32
+	tmplID   templateID          // the DaemonSet template tmpl was made from
+	cmpOps   bool                // the comparison operators gate tmpl was judged with
+	nodes    map[string]uint8    // dsShouldRun, dsScheduled, dsReady
+	count    dsStatus            // the status the kept results add up to
 	dirty    map[string]struct{} // nodes the next sync of the whole DaemonSet visits
+	stale    map[string]struct{} // dirty nodes every sync visits (see above)
 	allDirty bool                // it visits every node
 	// the status last written, so that a stale informer copy does not cause the
 	// same write twice
-	wrote          bool
-	wDesired, wRdy int32
+	wrote  bool
+	wCount dsStatus
 }
 
+// dsStatus is the part of a DaemonSet's status nodesim computes
+// (updateDaemonSetStatus): desiredNumberScheduled, currentNumberScheduled,
+// numberMisscheduled, numberReady.
+type dsStatus struct{ desired, current, missched, ready int32 }
+
+func statusOf(ds *apiserver.DaemonSet) dsStatus {
+	return dsStatus{ds.DesiredNumberScheduled, ds.CurrentNumberScheduled, ds.NumberMisscheduled, ds.NumberReady}
+}
+
+func (c dsStatus) setOn(ds *apiserver.DaemonSet) {
+	ds.DesiredNumberScheduled, ds.CurrentNumberScheduled, ds.NumberMisscheduled, ds.NumberReady = c.desired, c.current, c.missched, c.ready
+}
+
+// A node's kept result: whether it should run the pod, whether it has one (the
+// pods upstream's getNodesToDaemonPods keeps: not those that are both deleted and
+// terminal), and whether the oldest of them is Ready.
 const (
 	dsShouldRun = 1 << iota
+	dsScheduled
 	dsReady
 )
 
@@ -178,6 +220,12 @@ func NewDaemonSetController(s *apiserver.Server, c *apiserver.Client, cfg Daemon
 	}
 	if _, err := cfg.RateLimit.Limiter(); err != nil {
 		return nil, fmt.Errorf("workload: DaemonSetConfig.RateLimit %+v: %v", cfg.RateLimit, err)
+	}
+	if cfg.Version != 0 && (cfg.Version < 31 || cfg.Version > daemonSetLatestVersion) {
+		return nil, fmt.Errorf("workload: DaemonSetConfig.Version %d is not modelled; it must be zero (the latest) or 31 to %d", cfg.Version, daemonSetLatestVersion)
+	}
+	if cfg.Version == 0 {
+		cfg.Version = daemonSetLatestVersion
 	}
 	if cfg.ConcurrentSyncs < 0 {
 		return nil, fmt.Errorf("workload: DaemonSetConfig.ConcurrentSyncs %d is negative; it must be zero (the default, %d) or positive", cfg.ConcurrentSyncs, ConcurrentDaemonSetSyncs)
@@ -256,16 +304,68 @@ func (dc *DaemonSetController) Stop() {
 	}
 }
 
+// onNode handles a node event as the version's handlers do. Every version ignores
+// an update that changes neither labels nor taints (shouldIgnoreNodeUpdate) and has
+// no handler for a deletion: the node's daemon pods go by pod GC, whose deletions
+// queue the DaemonSet. Otherwise a DaemonSet is queued (here: the key of its pair
+// with the node) only when the version's rule says so (nodeQueues). Either way the
+// node is marked dirty, and stale when the DaemonSet is not queued, so that the
+// next sync of the DaemonSet, whatever queues it, sees the node as it is.
 func (dc *DaemonSetController) onNode(ev apiserver.Event[*apiserver.Node]) {
 	if ev.Type == apiserver.Modified && !nodeSchedulingChanged(ev.Old, ev.New) {
 		return
 	}
+	name := ev.New.Name
 	for _, k := range dc.dsInf.Keys() {
-		if st := dc.state[k]; st != nil {
-			st.dirty[ev.New.Name] = struct{}{}
+		st := dc.state[k]
+		if st != nil {
+			st.dirty[name] = struct{}{}
 		}
-		dc.q.add(k + pairSep + ev.New.Name)
+		if st == nil || st.tmpl == nil || dc.nodeQueues(k, st, ev) {
+			// a DaemonSet not synced yet has its own key queued, whose sync visits
+			// every node: the pair key adds nothing but keeps the old order of work
+			dc.q.add(k + pairSep + name)
+			continue
+		}
+		st.stale[name] = struct{}{}
 	}
+}
+
+// nodeQueues reports whether the version's node handlers queue the DaemonSet dsKey
+// for the event ev. The DaemonSet's pod template is the one its last sync used: if
+// the template changed since, the DaemonSet's own key is queued and its sync visits
+// every node, so the answer does not matter.
+func (dc *DaemonSetController) nodeQueues(dsKey string, st *dsState, ev apiserver.Event[*apiserver.Node]) bool {
+	if ev.Type == apiserver.Deleted {
+		return false
+	}
+	cmpOps := dc.s.Config.ComparisonOperators
+	shouldRun, shouldContinue := NodeShouldRunDaemonPod(st.tmpl, ev.New, cmpOps)
+	if dc.cfg.Version < DaemonSetNodeUpdateQueueVersion {
+		if ev.Type == apiserver.Added {
+			return shouldRun
+		}
+		oldRun, oldContinue := NodeShouldRunDaemonPod(st.tmpl, ev.Old, cmpOps)
+		return oldRun != shouldRun || oldContinue != shouldContinue
+	}
+	// syncNodeUpdate: "scheduled" is any pod on the node whose controller is the
+	// DaemonSet, terminating and finished ones included
+	scheduled := false
+	dc.podInf.EachByIndex(indexDaemonPodNode, ev.New.Name, func(p *apiserver.Pod) {
+		if ref, ok := p.ControllerRef(); ok && ref.UID == st.uid {
+			scheduled = true
+		}
+	})
+	if shouldRun && !scheduled || !shouldContinue && scheduled {
+		return true
+	}
+	if dc.cfg.Version >= DaemonSetMisscheduledRequeueVersion && scheduled {
+		// the DaemonSet as the controller's informer has it
+		if ds, ok := dc.dsInf.Get(dsKey); ok && ds.NumberMisscheduled > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // markPod marks dirty the node of p for the DaemonSet that controls it.
@@ -332,7 +432,7 @@ func (dc *DaemonSetController) sync(item string) error {
 			delete(dc.byUID, st.uid)
 		}
 		st = &dsState{uid: ds.UID, nodes: map[string]uint8{},
-			dirty: map[string]struct{}{}, allDirty: true}
+			dirty: map[string]struct{}{}, stale: map[string]struct{}{}, allDirty: true}
 		dc.state[dsKey] = st
 		dc.byUID[ds.UID] = st
 	}
@@ -360,7 +460,7 @@ func (dc *DaemonSetController) sync(item string) error {
 	}
 	var err error
 	if pair {
-		err = dc.syncNode(ds, st, dsKey, node)
+		err = dc.syncPair(ds, st, dsKey, node)
 	} else {
 		err = dc.syncNodes(ds, st, dsKey)
 	}
@@ -378,6 +478,7 @@ func (dc *DaemonSetController) syncNodes(ds *apiserver.DaemonSet, st *dsState, d
 	if st.allDirty || dc.fullSync {
 		st.allDirty = false
 		clear(st.dirty)
+		clear(st.stale)
 		for _, n := range dc.nodeInf.Keys() {
 			if e := dc.syncNode(ds, st, dsKey, n); e != nil && err == nil {
 				err = e
@@ -417,6 +518,30 @@ func (dc *DaemonSetController) syncNodes(ds *apiserver.DaemonSet, st *dsState, d
 	return err
 }
 
+// syncPair is the node part of a sync of one node key: syncNode for the node and
+// for the stale nodes, in node name order.
+func (dc *DaemonSetController) syncPair(ds *apiserver.DaemonSet, st *dsState, dsKey, node string) error {
+	if len(st.stale) == 0 {
+		return dc.syncNode(ds, st, dsKey, node)
+	}
+	names := append(dc.names[:0], node)
+	for n := range st.stale {
+		if n != node {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	var err error
+	for _, n := range names {
+		if e := dc.syncNode(ds, st, dsKey, n); e != nil && err == nil {
+			err = e
+		}
+	}
+	clear(names)
+	dc.names = names[:0]
+	return err
+}
+
 // daemonPodTemplate is the pod a DaemonSet's pods are stamped from: its template
 // with the DaemonSet tolerations added (no name, no owner, no node yet).
 func daemonPodTemplate(ds *apiserver.DaemonSet) *apiserver.Pod {
@@ -446,23 +571,30 @@ func NodeShouldRunDaemonPod(p *apiserver.Pod, n *apiserver.Node, cmpOps bool) (s
 }
 
 func (dc *DaemonSetController) setNodeState(st *dsState, node string, v uint8) {
-	old := st.nodes[node]
-	if old&dsShouldRun != 0 {
-		st.desired--
-	}
-	if old&dsReady != 0 {
-		st.ready--
-	}
+	st.count.add(st.nodes[node], -1)
 	if v == 0 {
 		delete(st.nodes, node)
 		return
 	}
 	st.nodes[node] = v
-	if v&dsShouldRun != 0 {
-		st.desired++
-	}
-	if v&dsReady != 0 {
-		st.ready++
+	st.count.add(v, 1)
+}
+
+// add adds a node's kept result to the counts d times, as updateDaemonSetStatus
+// counts it: desired if it should run; current and ready (by its oldest pod) if it
+// also has a pod; misscheduled if it has a pod and should not run one.
+func (c *dsStatus) add(v uint8, d int32) {
+	switch {
+	case v&dsShouldRun != 0:
+		c.desired += d
+		if v&dsScheduled != 0 {
+			c.current += d
+		}
+		if v&dsReady != 0 {
+			c.ready += d
+		}
+	case v&dsScheduled != 0:
+		c.missched += d
 	}
 }
 
@@ -476,6 +608,7 @@ func (dc *DaemonSetController) syncNode(ds *apiserver.DaemonSet, st *dsState, ds
 // the sync s instead of being made at once.
 func (dc *DaemonSetController) syncNodeFor(ds *apiserver.DaemonSet, st *dsState, dsKey, node string, s *dsSync) error {
 	dc.nodeSyncs++
+	delete(st.stale, node)
 	acted, err := dc.syncNodeOnce(ds, st, dsKey, node, s)
 	if acted || err != nil {
 		st.dirty[node] = struct{}{}
@@ -551,6 +684,9 @@ func (dc *DaemonSetController) syncNodeOnce(ds *apiserver.DaemonSet, st *dsState
 		if oldest != nil && oldest.IsReady() {
 			v |= dsReady
 		}
+	}
+	if oldest != nil {
+		v |= dsScheduled
 	}
 	dc.setNodeState(st, node, v)
 	pb := append(append(append(dc.pairBuf[:0], dsKey...), pairSep[0]), node...)
@@ -674,14 +810,14 @@ func (dc *DaemonSetController) createPod(ds *apiserver.DaemonSet, st *dsState, n
 }
 
 func (dc *DaemonSetController) updateStatus(ds *apiserver.DaemonSet, st *dsState) error {
-	desired, ready := st.desired, st.ready
-	if (ds.DesiredNumberScheduled == desired && ds.NumberReady == ready) || (st.wrote && st.wDesired == desired && st.wRdy == ready) {
+	c := st.count
+	if statusOf(ds) == c || (st.wrote && st.wCount == c) {
 		return nil
 	}
-	st.wrote, st.wDesired, st.wRdy = true, desired, ready
+	st.wrote, st.wCount = true, c
 	dc.takeStatus(ds.Key())
 	_, err := dc.s.DaemonSets.Patch(dc.c, ds.Key(), func(x *apiserver.DaemonSet) error {
-		x.DesiredNumberScheduled, x.NumberReady = desired, ready
+		c.setOn(x)
 		return nil
 	})
 	if apiserver.IsNotFound(err) {
@@ -695,9 +831,11 @@ func (dc *DaemonSetController) updateStatus(ds *apiserver.DaemonSet, st *dsState
 }
 
 // nodeSchedulingChanged reports whether an update changed what NodeShouldRunDaemonPod
-// reads of a node: spec.unschedulable, allocatable, taints or labels.
+// reads of a node, taints or labels: the update upstream's shouldIgnoreNodeUpdate
+// does not ignore (spec.unschedulable is read as its taint; allocatable is the
+// scheduler's business).
 func nodeSchedulingChanged(o, n *apiserver.Node) bool {
-	if o.Unschedulable != n.Unschedulable || o.Allocatable != n.Allocatable || len(o.Taints) != len(n.Taints) || len(o.Labels) != len(n.Labels) {
+	if len(o.Taints) != len(n.Taints) || len(o.Labels) != len(n.Labels) {
 		return true
 	}
 	for i := range o.Taints {

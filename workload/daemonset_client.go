@@ -69,9 +69,9 @@ type dsSync struct {
 	// next: creations started; batch: the next batch's size; running: requests of
 	// the current batch (or of the deletions) not answered yet
 	next, batch, running int
-	err                  error // syncNodes' error: the first one
-	desired, ready       int32 // the status it writes
-	retried              bool  // its UpdateStatus met a conflict and was retried after a GET
+	err                  error    // syncNodes' error: the first one
+	status               dsStatus // the status it writes
+	retried              bool     // its UpdateStatus met a conflict and was retried after a GET
 	statusErr            error
 	// async: a request waited for its token, so the sync ends by workQueue.done;
 	// inSync: syncAll has not returned yet, and an end inline leaves its result in
@@ -210,6 +210,16 @@ func (dc *DaemonSetController) decide(st *dsState, dsKey, item string) dsDecisio
 		}
 		ok = fits(n)
 	}
+	if !whole {
+		// node keys visit the stale nodes too (syncPair); a whole key's dirty nodes
+		// hold them
+		for n := range st.stale {
+			if !ok {
+				break
+			}
+			ok = fits(n)
+		}
+	}
 	d := dsInline
 	if !ok {
 		d = dsPhased
@@ -302,6 +312,11 @@ func (dc *DaemonSetController) syncAll(ds *apiserver.DaemonSet, st *dsState, dsK
 		}
 		st.allDirty = false
 		clear(st.dirty)
+		clear(st.stale)
+	} else {
+		for n := range st.stale { // visited by every sync: see syncPair
+			nodes = append(nodes, n)
+		}
 	}
 	sort.Strings(nodes)
 	nodes = slices.Compact(nodes)
@@ -435,13 +450,13 @@ func (dc *DaemonSetController) send(s *dsSync, op dsOp, node string, pod *apiser
 // results as they are then: an UpdateStatus if the status changed.
 func (dc *DaemonSetController) writeStatus(s *dsSync) {
 	st, ds := s.st, s.ds
-	desired, ready := st.desired, st.ready
-	if (ds.DesiredNumberScheduled == desired && ds.NumberReady == ready) || (st.wrote && st.wDesired == desired && st.wRdy == ready) {
+	c := st.count
+	if statusOf(ds) == c || (st.wrote && st.wCount == c) {
 		dc.end(s)
 		return
 	}
-	st.wrote, st.wDesired, st.wRdy = true, desired, ready
-	s.desired, s.ready = desired, ready
+	st.wrote, st.wCount = true, c
+	s.status = c
 	dc.request(s, dsOpUpdateStatus, "", nil, false)
 }
 
@@ -450,7 +465,7 @@ func (dc *DaemonSetController) writeStatus(s *dsSync) {
 // (StatusUpdateRetries), each a request of its own.
 func (dc *DaemonSetController) sendStatus(s *dsSync) {
 	_, err := dc.s.DaemonSets.UpdateStatusFrom(dc.c, s.ds, func(x *apiserver.DaemonSet) error {
-		x.DesiredNumberScheduled, x.NumberReady = s.desired, s.ready
+		s.status.setOn(x)
 		return nil
 	})
 	switch {

@@ -213,9 +213,16 @@ func TestPropertyDaemonSetIncrementalSync(t *testing.T) {
 			events[i].At = at
 		}
 		seed := rapid.Uint64().Draw(rt, "seed")
+		// node events queue a DaemonSet per version (onNode)
+		version := rapid.SampledFrom([]int{31, 33, 37}).Draw(rt, "version")
 
 		run := func(full bool) dsOutcome {
 			w := newWorld(t, seed)
+			w.ds.Stop()
+			var err error
+			w.ds, err = NewDaemonSetController(w.s, w.c, DaemonSetConfig{Version: version})
+			require.NoError(t, err)
+			w.ds.Start()
 			w.ds.fullSync = full
 			var names []string
 			for i := range n {
@@ -226,7 +233,7 @@ func TestPropertyDaemonSetIncrementalSync(t *testing.T) {
 				names = append(names, fmt.Sprintf("n%02d", i))
 				w.addNode(names[i], l)
 			}
-			_, err := w.s.DaemonSets.Create(w.c, agentDaemonSet())
+			_, err = w.s.DaemonSets.Create(w.c, agentDaemonSet())
 			require.NoError(t, err)
 			for _, ev := range events {
 				w.at(ev.At, func() { w.applyDSEvent(ev, &names) })
@@ -253,12 +260,12 @@ func TestDaemonSetSyncNodeAllocs(t *testing.T) {
 	const key = "kube-system/agent"
 	ds, _ := w.ds.dsInf.Get(key)
 	st := w.ds.state[key]
-	require.Equal(t, int32(20), st.ready)
+	require.Equal(t, int32(20), st.count.ready)
 	w.ds.fullSync = true
 	allocs := testing.AllocsPerRun(10, func() {
 		require.NoError(t, w.ds.syncNodes(ds, st, key))
 	})
 	require.Zero(t, allocs)
-	require.Equal(t, int32(20), st.ready)
+	require.Equal(t, int32(20), st.count.ready)
 	w.stop()
 }

@@ -55,7 +55,8 @@
 //     time in whole seconds, then name, as controllers see metav1.Time); a node that
 //     no longer qualifies loses every pod at once, whatever the backoff. Work is per
 //     (DaemonSet, node), so a node change costs one node's worth of work per
-//     DaemonSet. Its requests are rate limited (below, "The DaemonSet controller's
+//     DaemonSet; which node changes queue a DaemonSet depends on the version (below,
+//     "Node events"). Its requests are rate limited (below, "The DaemonSet controller's
 //     client").
 //   - Scheduler (pkg/scheduler, default profile, reduced): pods with no nodeName
 //     that are not terminating are queued by priority, then arrival
@@ -299,7 +300,8 @@
 // nodes with none pending. With no limit at all, nodesim creates every pod at once,
 // not 250 per sync. Not modelled: the 1.36+ StaleControllerConsistencyDaemonSet
 // wait for the informer to catch up with the controller's own writes, observedGeneration,
-// and the other status fields (updated, available, misscheduled).
+// and the other status fields (updatedNumberScheduled, numberAvailable,
+// numberUnavailable; the ones modelled are under "Node events" below).
 //
 // FilterActivePods and replacement timing (docs/upstream-semantics.md §11 Q8). upstream's
 // IsPodActive is phase not Succeeded/Failed and no deletion timestamp, and the
@@ -347,16 +349,43 @@
 // a daemon pod always takes freed room first. The pod's PodCreated record therefore
 // names the node and there is no PodScheduled.
 //
-// Not modelled (a review, session 15): upstream's DaemonSet controller has no handler
-// for a Node's deletion (its status changes when pod GC deletes the node's daemon pod),
-// and it queues a DaemonSet on a node's addition or change only when it must act:
-// 1.31 when the node's (shouldRun, shouldContinueRunning) changed (on addition, when
-// it should run); 1.33 when the node should run a pod it does not have, or has one it
-// should no longer run; 1.37 also when it has a pod and the DaemonSet counts pods
-// misscheduled. nodesim syncs the node at every change of its labels, taints,
-// unschedulable or allocatable, and at its deletion, so a DaemonSet's status can move
-// earlier than upstream's (a custom NoSchedule taint in 1.33, a node recovering in 1.33
-// before its pod is Ready again, a deleted node in every version). The failed-pod
+// Node events, per version (DaemonSetConfig.Version; read in daemon_controller.go of
+// the k8s.io/kubernetes module at v1.31.0 645–684, v1.33.0 662–690 and 1429–1476,
+// v1.37.2 727–755 and 1531–1588). In every version the node informer has an add and
+// an update handler and no delete handler: a deleted node changes a DaemonSet's
+// status only when pod GC deletes its daemon pod (that deletion queues the
+// DaemonSet). An update whose labels and taints are unchanged is ignored
+// (shouldIgnoreNodeUpdate): a cordon shows through its unschedulable taint, and
+// allocatable is the scheduler's business. Otherwise a DaemonSet is queued:
+//
+//   - 1.31 (and 1.32): on an addition when the node should run its pod
+//     (NodeShouldRunDaemonPod's shouldRun); on an update when the node's
+//     (shouldRun, shouldContinueRunning) changed;
+//   - 1.33 and 1.34 (DaemonSetNodeUpdateQueueVersion; PR #130514): both handlers
+//     queue the node's name and a node worker (syncNodeUpdate) queues each
+//     DaemonSet whose node should run a pod it has none of (shouldRun and not
+//     scheduled), or has a pod it should no longer run (scheduled and not
+//     shouldContinueRunning), where scheduled is any pod on the node whose controller
+//     is the DaemonSet, terminating or finished ones included;
+//   - 1.35 to 1.37 (DaemonSetMisscheduledRequeueVersion; PR #132477, issue
+//     #132459): also when it has a pod there and the DaemonSet's status, as the
+//     informer has it, counts pods misscheduled. The fix went back to 1.34 and 1.33
+//     patch releases after their .0; nodesim's 1.33 is 1.33.0.
+//
+// So in 1.33 and 1.37 a NoSchedule taint the pods do not tolerate, on a node that
+// keeps its pod, queues nothing: desiredNumberScheduled and numberMisscheduled move at
+// the next sync, whatever queues it; in 1.33.0 the taint's removal queues nothing
+// either, and numberMisscheduled stays until then
+// (TestDaemonSetNodeTaintStatusTimingPerVersion, TestDaemonSetNodeDeletionWaitsForPodGC).
+// nodesim keeps its keys per (DaemonSet, node): a node event the version would queue
+// the DaemonSet for queues the pair's key; one it would not leaves the node dirty and
+// stale, and every sync of the DaemonSet, one of any node key too, visits the stale
+// nodes first in name order, as upstream's sync recomputes every node
+// (TestDaemonSetNodeKeySyncVisitsStaleNodes). The status a sync writes is
+// updateDaemonSetStatus's desiredNumberScheduled, currentNumberScheduled (should run
+// and has a pod: the pods getNodesToDaemonPods keeps, so not one both deleted and
+// finished), numberMisscheduled (has one and should not run it) and numberReady (the
+// oldest pod Ready); it is written when any of them changed. The failed-pod
 // backoff is keyed by DaemonSet and node, not by UID and observedGeneration.
 //
 // Disruption budgets: percentages round up for minAvailable and for maxUnavailable
@@ -568,8 +597,16 @@
 // anti-affinity terms' key the node lost or changed the value of, or one of whose
 // affinity terms' key the node gained or changed the value of; the hints match
 // terms with no namespace labels, so a non-empty namespaceSelector there reads none.
-// Not modelled, rejected at load: matchLabelKeys and mismatchLabelKeys (merged
-// into the selector at the pod's creation, MatchLabelKeysInPodAffinity).
+// A term's matchLabelKeys and mismatchLabelKeys (MatchLabelKeysInPodAffinity, on
+// in every modelled version: beta in 1.31 and 1.32, GA and locked from 1.33) are
+// merged into its labelSelector by the API server when the pod is created, "key In
+// (value)" and "key NotIn (value)" with the pod's own values (apiserver's pod
+// admission; pkg/registry/core/pod/strategy.go mutatePodAffinity, v1.31.0 to
+// v1.37.2 alike); the scheduler, as upstream's (framework/types.go newAffinityTerm
+// reads labelSelector alone), sees only the merged selector, in its filter, score,
+// groups of bound pods and queueing hints alike. The replicas of a ReplicaSet share
+// one merged spec (the API server remembers its merges), so they still form one
+// group, and replicas of another template (another pod-template-hash) another.
 // InterPodAffinity's score (scoring.go, weight 2; 1.31, 1.33 and 1.37 alike but
 // for 1.31's PreScore skipping an empty node list, which a scored cycle never has)
 // is modelled whole, with the plugin's defaults (hardPodAffinityWeight 1,

@@ -40,6 +40,64 @@ type upAntiTerm struct {
 	Namespaces        []string
 	TopologyKey       string
 	NamespaceSelector *metav1.LabelSelector
+	MatchLabelKeys    []string
+	MismatchLabelKeys []string
+}
+
+// upMergeLabelKeys is what the API server does to a pod's terms when it creates the
+// pod (pkg/registry/core/pod/strategy.go, the MatchLabelKeysInPodAffinity merge):
+// for each term with a labelSelector, "key in (value)" appended to its
+// matchExpressions per matchLabelKeys key the pod's labels have, then "key notin
+// (value)" per mismatchLabelKeys key. The terms given are not written.
+func upMergeLabelKeys(labels map[string]string, ts []upAntiTerm) []upAntiTerm {
+	out := slices.Clone(ts)
+	for i := range out {
+		t := &out[i]
+		if t.LabelSelector == nil || len(t.MatchLabelKeys)+len(t.MismatchLabelKeys) == 0 {
+			continue
+		}
+		sel := t.LabelSelector.DeepCopy()
+		for _, l := range []struct {
+			keys []string
+			op   metav1.LabelSelectorOperator
+		}{{t.MatchLabelKeys, metav1.LabelSelectorOpIn}, {t.MismatchLabelKeys, metav1.LabelSelectorOpNotIn}} {
+			for _, k := range l.keys {
+				if v, ok := labels[k]; ok {
+					sel.MatchExpressions = append(sel.MatchExpressions, metav1.LabelSelectorRequirement{Key: k, Operator: l.op, Values: []string{v}})
+				}
+			}
+		}
+		t.LabelSelector = sel
+	}
+	return out
+}
+
+// merged reports whether upMergeLabelKeys added to one of terms (ms, from ts).
+func merged(ts, ms []upAntiTerm) bool {
+	for i := range ts {
+		if ts[i].LabelSelector != nil && len(ms[i].LabelSelector.MatchExpressions) > len(ts[i].LabelSelector.MatchExpressions) {
+			return true
+		}
+	}
+	return false
+}
+
+// weightedTerms is the terms of ws without their weights.
+func weightedTerms(ws []upWeightedTerm) []upAntiTerm {
+	out := make([]upAntiTerm, len(ws))
+	for i := range ws {
+		out[i] = ws[i].PodAffinityTerm
+	}
+	return out
+}
+
+// upMergeWeighted is upMergeLabelKeys for preferred terms.
+func upMergeWeighted(labels map[string]string, ws []upWeightedTerm) []upWeightedTerm {
+	out := slices.Clone(ws)
+	for i := range out {
+		out[i].PodAffinityTerm = upMergeLabelKeys(labels, []upAntiTerm{out[i].PodAffinityTerm})[0]
+	}
+	return out
 }
 
 // upAPod is a pod: of the snapshot when Node is set, else the pod to schedule.
@@ -689,7 +747,8 @@ func convertAntiTerms(ts []upAntiTerm) []apiserver.PodAffinityTerm {
 	var out []apiserver.PodAffinityTerm
 	for _, t := range ts {
 		out = append(out, apiserver.PodAffinityTerm{Selector: sel(t.LabelSelector), Namespaces: slices.Clone(t.Namespaces),
-			NamespaceSelector: sel(t.NamespaceSelector), TopologyKey: t.TopologyKey})
+			NamespaceSelector: sel(t.NamespaceSelector), TopologyKey: t.TopologyKey,
+			MatchLabelKeys: slices.Clone(t.MatchLabelKeys), MismatchLabelKeys: slices.Clone(t.MismatchLabelKeys)})
 	}
 	return out
 }
@@ -705,6 +764,9 @@ func convertWeightedTerms(ts []upWeightedTerm) []apiserver.WeightedPodAffinityTe
 
 type antiTally struct {
 	cases, checks, filtered, own, existing, mixed, terminatingMatched, nsSelector, assumed int
+	// labelKeys: checks where a term of the pending pod or of a bound pod had a value
+	// of its matchLabelKeys or mismatchLabelKeys merged in
+	labelKeys int
 	// plain: checks of a pending pod without affinity terms, to which filtered, own,
 	// existing and mixed refer (affinity failures would hide the others); affinity:
 	// the pending pod has affinity terms; some node fails them; the self-match
@@ -760,6 +822,7 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 		share("filtered checks with nodes passing and failing", tally.mixed, tally.filtered, 20)
 		share("checks with a terminating pod a term matches", tally.terminatingMatched, tally.checks, 2)
 		share("checks with a namespaceSelector", tally.nsSelector, tally.checks, 10)
+		share("checks with label keys merged into a term", tally.labelKeys, tally.checks, 20)
 		share("checks with affinity terms", tally.affinity, tally.checks, 30)
 		share("affinity checks with a node failing them", tally.affFail, tally.affinity, 30)
 		share("affinity checks passed by the self-match exception", tally.affSelf, tally.affinity, 5)
@@ -859,6 +922,18 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 				case 7:
 					t.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"team": "x"}}
 				}
+				// matchLabelKeys and mismatchLabelKeys, which need a labelSelector and
+				// a key in one list only (the API server validates both)
+				if t.LabelSelector != nil && rapid.IntRange(0, 2).Draw(rt, "labelKeys") == 2 {
+					for _, k := range keys {
+						switch rapid.IntRange(0, 2).Draw(rt, "labelKey"+k) {
+						case 1:
+							t.MatchLabelKeys = append(t.MatchLabelKeys, k)
+						case 2:
+							t.MismatchLabelKeys = append(t.MismatchLabelKeys, k)
+						}
+					}
+				}
 				ts = append(ts, t)
 			}
 			return ts
@@ -878,6 +953,15 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 			return ws
 		}
 		var podKeys []string
+		keyed := map[string]bool{} // pods whose terms had label keys merged in
+		boundMerged := func() bool {
+			for key := range keyed { // map order: any will do
+				if p, ok := w.s.Pods.Peek(key); ok && p.NodeName != "" {
+					return true
+				}
+			}
+			return false
+		}
 		createPod := func(bound bool) {
 			ns, l := rapid.SampledFrom(nsNames[:2]).Draw(rt, "ns"), podLabels("pod")
 			var ts []upAntiTerm
@@ -906,8 +990,11 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 			require.NoError(rt, err)
 			key := ns + "/" + name
 			podKeys = append(podKeys, key)
-			terms[key], affTerms[key] = ts, as
-			prefAff[key], prefAnti[key] = pa, pn
+			// the reference sees the terms as the API server stored them
+			terms[key], affTerms[key] = upMergeLabelKeys(l, ts), upMergeLabelKeys(l, as)
+			prefAff[key], prefAnti[key] = upMergeWeighted(l, pa), upMergeWeighted(l, pn)
+			keyed[key] = merged(ts, terms[key]) || merged(as, affTerms[key]) ||
+				merged(weightedTerms(pa), weightedTerms(prefAff[key])) || merged(weightedTerms(pn), weightedTerms(prefAnti[key]))
 		}
 		for range rapid.IntRange(0, 20).Draw(rt, "pods") {
 			createPod(true)
@@ -933,13 +1020,28 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 			}
 			return ts
 		}
-		pend := &upAPod{Namespace: rapid.SampledFrom(nsNames).Draw(rt, "pendingNs"), Labels: podLabels("pending"), AntiTerms: drawTerms("ownTerms", 0, 3)}
-		pend.AffTerms = drawAff("ownAff", pend.Labels)
-		pend.PrefAffTerms, pend.PrefAntiTerms = drawPref("ownPrefAff", 2), drawPref("ownPrefAnti", 2)
+		// raw is the pending pod as written; pend, as the API server stores it (its
+		// label keys merged), is what the reference schedules
+		var raw upAPod
+		pend := &upAPod{}
+		drawPending := func() {
+			raw = upAPod{Namespace: pend.Namespace, Labels: podLabels("pending"), AntiTerms: drawTerms("ownTerms", 0, 3)}
+			raw.AffTerms = drawAff("ownAff", raw.Labels)
+			raw.PrefAffTerms, raw.PrefAntiTerms = drawPref("ownPrefAff", 2), drawPref("ownPrefAnti", 2)
+			*pend = upAPod{Namespace: raw.Namespace, Labels: raw.Labels, AntiTerms: upMergeLabelKeys(raw.Labels, raw.AntiTerms),
+				AffTerms: upMergeLabelKeys(raw.Labels, raw.AffTerms), PrefAffTerms: upMergeWeighted(raw.Labels, raw.PrefAffTerms),
+				PrefAntiTerms: upMergeWeighted(raw.Labels, raw.PrefAntiTerms)}
+		}
+		pend.Namespace = rapid.SampledFrom(nsNames).Draw(rt, "pendingNs")
+		drawPending()
+		// pendingPod is the pending pod as written, admitted by the API server as on
+		// its creation (which merges its label keys), without storing it
 		pendingPod := func() *apiserver.Pod {
-			return &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: pend.Namespace, Name: "pending", Labels: maps.Clone(pend.Labels)},
-				PodSpec: &apiserver.PodSpec{RequiredPodAntiAffinity: convertAntiTerms(pend.AntiTerms), RequiredPodAffinity: convertAntiTerms(pend.AffTerms),
-					PreferredPodAffinity: convertWeightedTerms(pend.PrefAffTerms), PreferredPodAntiAffinity: convertWeightedTerms(pend.PrefAntiTerms)}}
+			q := &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: pend.Namespace, Name: "pending", Labels: maps.Clone(raw.Labels)},
+				PodSpec: &apiserver.PodSpec{RequiredPodAntiAffinity: convertAntiTerms(raw.AntiTerms), RequiredPodAffinity: convertAntiTerms(raw.AffTerms),
+					PreferredPodAffinity: convertWeightedTerms(raw.PrefAffTerms), PreferredPodAntiAffinity: convertWeightedTerms(raw.PrefAntiTerms)}}
+			require.NoError(rt, w.s.Pods.Hooks.Admit(q))
+			return q
 		}
 		p := pendingPod()
 
@@ -1077,6 +1179,11 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 			if nsSel {
 				tally.nsSelector++
 			}
+			if merged(raw.AntiTerms, pend.AntiTerms) || merged(raw.AffTerms, pend.AffTerms) ||
+				merged(weightedTerms(raw.PrefAffTerms), weightedTerms(pend.PrefAffTerms)) ||
+				merged(weightedTerms(raw.PrefAntiTerms), weightedTerms(pend.PrefAntiTerms)) || boundMerged() {
+				tally.labelKeys++
+			}
 		}
 
 		w.changeRounds(rt, latency, &podKeys, func() []string { return names }, createPod, check, func(kind int, key, node string) {
@@ -1093,9 +1200,7 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 				if rapid.Bool().Draw(rt, "moveNs") {
 					pend.Namespace = rapid.SampledFrom(nsNames).Draw(rt, "pendingNs")
 				} else {
-					pend.Labels, pend.AntiTerms = podLabels("pendingRelabel"), drawTerms("ownTerms", 0, 3)
-					pend.AffTerms = drawAff("ownAff", pend.Labels)
-					pend.PrefAffTerms, pend.PrefAntiTerms = drawPref("ownPrefAff", 2), drawPref("ownPrefAnti", 2)
+					drawPending()
 				}
 				p = pendingPod()
 			case 10:

@@ -531,11 +531,12 @@ func (st *settler) daemonSet(ds *apiserver.DaemonSet) error {
 			st.antiDaemon = append(st.antiDaemon, p)
 		}
 	}
-	if ds.DesiredNumberScheduled == desired && ds.NumberReady == desired {
+	status := dsStatus{desired: desired, current: desired, ready: desired}
+	if statusOf(ds) == status {
 		return nil
 	}
 	_, err := st.s.DaemonSets.Patch(st.c, ds.Key(), func(x *apiserver.DaemonSet) error {
-		x.DesiredNumberScheduled, x.NumberReady = desired, desired
+		status.setOn(x)
 		return nil
 	})
 	return err

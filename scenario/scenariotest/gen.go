@@ -87,6 +87,15 @@ type GenOptions struct {
 	// are labelled group: bare. Files drawn without the option are the same as
 	// before it existed.
 	PreferredPodAffinity bool
+	// PodAffinityLabelKeys gives about half of the pod affinity and anti-affinity
+	// terms the options above draw, required and preferred, label keys
+	// (genLabelKeys): matchLabelKeys [pod-template-hash], which narrows a
+	// Deployment's term to its current template's pods and is skipped for a bare
+	// pod (it has no such label), mismatchLabelKeys [app], which turns a term into
+	// one over the pods of other apps, or both. It draws nothing without one of
+	// PodAntiAffinity, PodAffinity and PreferredPodAffinity. Files drawn without
+	// the option are the same as before it existed.
+	PodAffinityLabelKeys bool
 }
 
 // interacting reports whether some option makes pods count one another (spread
@@ -247,13 +256,13 @@ func genYAML(t *rapid.T, o GenOptions) string {
 					}
 				}
 				if o.PodAntiAffinity && rapid.Bool().Draw(t, "barePodAnti") {
-					anti = genAnti(t, "group", "bare", useZones)
+					anti = genAnti(t, "group", "bare", useZones, o.PodAffinityLabelKeys)
 				}
 				if o.PodAffinity && rapid.IntRange(0, 2).Draw(t, "barePodAffinity") == 0 {
-					anti = withAffinity(anti, genAffinity(t, "group", "bare", deployments, useZones))
+					anti = withAffinity(anti, genAffinity(t, "group", "bare", deployments, useZones, o.PodAffinityLabelKeys))
 				}
 				if o.PreferredPodAffinity && rapid.IntRange(0, 2).Draw(t, "barePodPreferred") == 0 {
-					anti = genPreferred(t, anti, "group", "bare", deployments, useZones)
+					anti = genPreferred(t, anti, "group", "bare", deployments, useZones, o.PodAffinityLabelKeys)
 				}
 				objs = append(objs, fmt.Sprintf(`    - apiVersion: v1
       kind: Pod
@@ -281,7 +290,7 @@ func genYAML(t *rapid.T, o GenOptions) string {
 				spread = genSpread(t, "app", name, useZones, true)
 			}
 			if o.PodAntiAffinity && rapid.IntRange(0, 4).Draw(t, "deploymentAnti") > 1 {
-				spread += genAnti(t, "app", name, useZones)
+				spread += genAnti(t, "app", name, useZones, o.PodAffinityLabelKeys)
 			}
 			if o.PodAffinity && rapid.IntRange(0, 4).Draw(t, "deploymentAffinity") > 2 {
 				// the spec's affinity block, if any, is last in spread
@@ -289,14 +298,14 @@ func genYAML(t *rapid.T, o GenOptions) string {
 				if i := strings.Index(spread, "\n        affinity:"); i >= 0 {
 					spread, affinity = spread[:i], spread[i:]
 				}
-				spread += withAffinity(affinity, genAffinity(t, "app", name, deployments[:len(deployments)-1], useZones))
+				spread += withAffinity(affinity, genAffinity(t, "app", name, deployments[:len(deployments)-1], useZones, o.PodAffinityLabelKeys))
 			}
 			if o.PreferredPodAffinity && rapid.IntRange(0, 4).Draw(t, "deploymentPreferred") > 2 {
 				affinity := ""
 				if i := strings.Index(spread, "\n        affinity:"); i >= 0 {
 					spread, affinity = spread[:i], spread[i:]
 				}
-				spread += genPreferred(t, affinity, "app", name, deployments[:len(deployments)-1], useZones)
+				spread += genPreferred(t, affinity, "app", name, deployments[:len(deployments)-1], useZones, o.PodAffinityLabelKeys)
 			}
 			objs = append(objs, fmt.Sprintf(`    - apiVersion: apps/v1
       kind: Deployment
@@ -536,7 +545,8 @@ func genSpread(t *rapid.T, label, value string, zoned, templateHash bool) string
 // ([default]: the pod's own), one time in four it has a namespaceSelector ({}: every
 // namespace, or kubernetes.io/metadata.name: default). On unzoned nodes the zone key
 // is drawn one time in four: no node has the label, so the term keeps nothing off.
-func genAnti(t *rapid.T, label, value string, zoned bool) string {
+// With keys, genLabelKeys adds label keys to about half the terms.
+func genAnti(t *rapid.T, label, value string, zoned, keys bool) string {
 	n := rapid.IntRange(1, 2).Draw(t, "antiTerms")
 	var items []string
 	for i := 0; i < n; i++ {
@@ -549,6 +559,9 @@ func genAnti(t *rapid.T, label, value string, zoned bool) string {
 		case 3:
 			c += ", namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: default}}"
 		}
+		if keys {
+			c += genLabelKeys(t)
+		}
 		items = append(items, "              - "+c+"}")
 	}
 	return "\n        affinity:\n          podAntiAffinity:\n            requiredDuringSchedulingIgnoredDuringExecution:\n" + strings.Join(items, "\n")
@@ -560,8 +573,8 @@ func genAnti(t *rapid.T, label, value string, zoned bool) string {
 // own, by genSelector), or the pods of one of others (Deployments drawn before
 // it) or the bare pods, or, one time in six, those of a Deployment that does not
 // exist; one time in four it names its namespaces, one time in eight it has a
-// namespaceSelector, as genAnti.
-func genAffinity(t *rapid.T, label, value string, others []string, zoned bool) string {
+// namespaceSelector, as genAnti; with keys, label keys as genAnti.
+func genAffinity(t *rapid.T, label, value string, others []string, zoned, keys bool) string {
 	sel := ""
 	switch rapid.IntRange(0, 5).Draw(t, "affinityTarget") {
 	case 0, 1:
@@ -584,6 +597,9 @@ func genAffinity(t *rapid.T, label, value string, others []string, zoned bool) s
 	case 2:
 		c += ", namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: default}}"
 	}
+	if keys {
+		c += genLabelKeys(t)
+	}
 	return "\n          podAffinity:\n            requiredDuringSchedulingIgnoredDuringExecution:\n              - " + c + "}"
 }
 
@@ -592,8 +608,8 @@ func genAffinity(t *rapid.T, label, value string, others []string, zoned bool) s
 // affinity terms drawn as genAffinity's (the object's own pods, another
 // Deployment's, the bare pods', or none), half anti-affinity terms drawn as
 // genAnti's, each under the block's podAffinity or podAntiAffinity, made when the
-// block has none.
-func genPreferred(t *rapid.T, block, label, value string, others []string, zoned bool) string {
+// block has none; with keys, label keys as genAnti.
+func genPreferred(t *rapid.T, block, label, value string, others []string, zoned, keys bool) string {
 	if block == "" {
 		block = "\n        affinity:"
 	}
@@ -602,17 +618,33 @@ func genPreferred(t *rapid.T, block, label, value string, others []string, zoned
 		var key, term string
 		if rapid.Bool().Draw(t, "preferredAnti") {
 			key = "podAntiAffinity:"
-			a := genAnti(t, label, value, zoned)
+			a := genAnti(t, label, value, zoned, keys)
 			term = a[strings.LastIndex(a, "              - ")+len("              - "):]
 		} else {
 			key = "podAffinity:"
-			a := genAffinity(t, label, value, others, zoned)
+			a := genAffinity(t, label, value, others, zoned, keys)
 			term = a[strings.LastIndex(a, "              - ")+len("              - "):]
 		}
 		block = addUnder(block, key, "preferredDuringSchedulingIgnoredDuringExecution:",
 			fmt.Sprintf("{weight: %d, podAffinityTerm: %s}", weight, term))
 	}
 	return block
+}
+
+// genLabelKeys returns the label keys of a pod (anti-)affinity term (", matchLabelKeys:
+// [...]" and so on), none half the time. The API server accepts each: the terms'
+// selectors name app or group, never pod-template-hash, and a key of
+// mismatchLabelKeys may be one the selector names.
+func genLabelKeys(t *rapid.T) string {
+	switch rapid.IntRange(0, 5).Draw(t, "labelKeys") {
+	case 3:
+		return ", matchLabelKeys: [pod-template-hash]"
+	case 4:
+		return ", mismatchLabelKeys: [app]"
+	case 5:
+		return ", matchLabelKeys: [pod-template-hash], mismatchLabelKeys: [app]"
+	}
+	return ""
 }
 
 // addUnder adds item to the list list (a key at indentation 12) of the mapping
@@ -687,6 +719,13 @@ func WithoutSpreadConstraints(text string) string {
 // removed (the generator writes no other affinity), as WithoutSpreadConstraints.
 func WithoutPodAntiAffinity(text string) string {
 	return withoutKey(text, "affinity:")
+}
+
+// WithoutLabelKeys returns a generated file with the label keys PodAffinityLabelKeys
+// drew removed from its pod (anti-)affinity terms, the terms left as they were.
+func WithoutLabelKeys(text string) string {
+	text = strings.ReplaceAll(text, ", matchLabelKeys: [pod-template-hash]", "")
+	return strings.ReplaceAll(text, ", mismatchLabelKeys: [app]", "")
 }
 
 // WithoutPodAffinity returns a generated file with its required pod affinity terms

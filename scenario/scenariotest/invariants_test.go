@@ -370,3 +370,52 @@ func mustParse(t *rapid.T, text string) *scenario.Scenario {
 	}
 	return sc
 }
+
+// TestGeneratorPodAffinityLabelKeys: files drawn with PodAffinityLabelKeys load at
+// every version (the loader validates the keys as the API server does), the keys
+// reach the loaded terms, both lists are drawn, and WithoutLabelKeys leaves the
+// same terms without them.
+func TestGeneratorPodAffinityLabelKeys(t *testing.T) {
+	var match, mismatch int
+	rapid.Check(t, func(t *rapid.T) {
+		text := scenariotest.ScenarioYAML(scenariotest.GenOptions{MaxNodes: 30, MaxEvents: 10, PodAffinityLabelKeys: true,
+			PodAntiAffinity: rapid.Bool().Draw(t, "anti"), PodAffinity: rapid.Bool().Draw(t, "affinity"), PreferredPodAffinity: true}).Draw(t, "scenario")
+		keys := func(text string) (m, mm, terms int) {
+			for _, o := range mustParse(t, text).Spec.Objects {
+				a := affinityOf(o)
+				if a == nil {
+					continue
+				}
+				var ts []corev1.PodAffinityTerm
+				if a.PodAffinity != nil {
+					ts = append(ts, a.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution...)
+					for _, w := range a.PodAffinity.PreferredDuringSchedulingIgnoredDuringExecution {
+						ts = append(ts, w.PodAffinityTerm)
+					}
+				}
+				if a.PodAntiAffinity != nil {
+					ts = append(ts, a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution...)
+					for _, w := range a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution {
+						ts = append(ts, w.PodAffinityTerm)
+					}
+				}
+				for _, x := range ts {
+					m, mm, terms = m+len(x.MatchLabelKeys), mm+len(x.MismatchLabelKeys), terms+1
+				}
+			}
+			return m, mm, terms
+		}
+		m, mm, terms := keys(text)
+		if m != strings.Count(text, "matchLabelKeys: [pod-template-hash]") || mm != strings.Count(text, "mismatchLabelKeys: [app]") {
+			t.Fatalf("%d matchLabelKeys and %d mismatchLabelKeys loaded\n%s", m, mm, text)
+		}
+		match, mismatch = match+m, mismatch+mm
+		pm, pmm, pterms := keys(scenariotest.WithoutLabelKeys(text))
+		if pm+pmm != 0 || pterms != terms {
+			t.Fatalf("without label keys: %d and %d keys left, %d terms of %d", pm, pmm, pterms, terms)
+		}
+	})
+	if match == 0 || mismatch == 0 {
+		t.Fatalf("matchLabelKeys %d, mismatchLabelKeys %d: a list is never drawn", match, mismatch)
+	}
+}

@@ -99,8 +99,11 @@
 // other checks report the rest.
 //
 // Fields that would change what happens to pods in ways nodesim does not model are
-// rejected rather than silently ignored: matchLabelKeys and mismatchLabelKeys in pod (anti-)affinity terms, matchExpressions
-// in a workload's or budget's selector, schedulingGates, readinessGates,
+// rejected rather than silently ignored: matchExpressions in a workload's or budget's
+// selector, in a DaemonSet's template the keys controller-revision-hash and
+// pod-template-generation in a pod (anti-)affinity term's matchLabelKeys or
+// mismatchLabelKeys (upstream's DaemonSet controller adds those labels, nodesim's
+// does not), schedulingGates, readinessGates,
 // resourceClaims, overhead, runtimeClassName, activeDeadlineSeconds,
 // ephemeralContainers, pod-level resources, a schedulerName other than
 // default-scheduler, persistentVolumeClaim and ephemeral volumes, a
@@ -113,7 +116,8 @@
 // policies, matchLabelKeys against the labelSelector, one constraint per key and
 // whenUnsatisfiable), required pod affinity and anti-affinity (validated as the API server's
 // validatePodAffinityTerm: the selectors, namespace names, a topologyKey that is a
-// label key), preferred pod affinity and anti-affinity (validateWeightedPodAffinityTerms:
+// label key, matchLabelKeys and mismatchLabelKeys on the selector as merged with the
+// labels of the pods, labelkeys.go), preferred pod affinity and anti-affinity (validateWeightedPodAffinityTerms:
 // a weight from 1 to 100, the podAffinityTerm as a required term), tolerations,
 // priority, terminationGracePeriodSeconds, hostNetwork, container resources; and
 // cosmetic fields (images, ports, env, probes, volumes without storage, Deployment

@@ -541,9 +541,21 @@ func requiredTermCases(pod func(string) string, kind string) []errCase {
 			{"1", "spec.objects[0].spec.affinity." + kind + ".requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchExpressions[0].values", "missing values", "at least one value with In or NotIn"},
 			{"2", "spec.objects[0].spec.affinity." + kind + ".requiredDuringSchedulingIgnoredDuringExecution[0].namespaceSelector.matchExpressions[0].operator", `not a valid selector operator "Has"`, "In, NotIn, Exists, DoesNotExist"},
 			{"3", "spec.objects[0].spec.affinity." + kind + ".requiredDuringSchedulingIgnoredDuringExecution[0].namespaces[0]", `invalid namespace "Bad_NS"`, "a namespace name"}}},
-		{kind + " matchLabelKeys", pod("        affinity:\n          " + kind + ":\n            requiredDuringSchedulingIgnoredDuringExecution:\n" + "              - topologyKey: zone\n                labelSelector: {}\n                matchLabelKeys: [pod-template-hash] #1\n                mismatchLabelKeys: [team] #2\n"), []want{
-			{"1", "spec.objects[0].spec.affinity." + kind + ".requiredDuringSchedulingIgnoredDuringExecution[0].matchLabelKeys", "not supported: matchLabelKeys in pod (anti-)affinity is not modelled", "labelSelector"},
-			{"2", "spec.objects[0].spec.affinity." + kind + ".requiredDuringSchedulingIgnoredDuringExecution[0].mismatchLabelKeys", "not supported: mismatchLabelKeys in pod (anti-)affinity is not modelled", "labelSelector"}}},
+		{kind + " label keys without selector", pod("        affinity:\n          " + kind + ":\n            requiredDuringSchedulingIgnoredDuringExecution:\n" + "              - topologyKey: zone\n                matchLabelKeys: [pod-template-hash] #1\n                mismatchLabelKeys: [team] #2\n"), []want{
+			{"1", "spec.objects[0].spec.affinity." + kind + ".requiredDuringSchedulingIgnoredDuringExecution[0].matchLabelKeys", "must not be specified when labelSelector is not set", "a labelSelector with matchLabelKeys"},
+			{"2", "spec.objects[0].spec.affinity." + kind + ".requiredDuringSchedulingIgnoredDuringExecution[0].mismatchLabelKeys", "must not be specified when labelSelector is not set", "a labelSelector with mismatchLabelKeys"}}},
+		{kind + " label keys", pod("        affinity:\n          " + kind + ":\n            requiredDuringSchedulingIgnoredDuringExecution:\n" + "              - topologyKey: zone\n                labelSelector: {}\n                matchLabelKeys: [team, tier] #1\n                mismatchLabelKeys: [\"a/b/c\", tier] #2\n"), []want{
+			{"1", "spec.objects[0].spec.affinity." + kind + ".requiredDuringSchedulingIgnoredDuringExecution[0].matchLabelKeys[1]", `"tier" exists in both matchLabelKeys and mismatchLabelKeys`, "a key in one of matchLabelKeys and mismatchLabelKeys"},
+			{"2", "spec.objects[0].spec.affinity." + kind + ".requiredDuringSchedulingIgnoredDuringExecution[0].mismatchLabelKeys[0]", `invalid label key "a/b/c"`, "a label key such as pod-template-hash"}}},
+		// The selector merged with the pod's labels (app=web, version=v1, env=prod):
+		// app is met again, version only once (the selector does not name it), team
+		// once (the pod has no such label, so nothing is merged), tier twice as
+		// written, and a key of mismatchLabelKeys may be in the selector.
+		{kind + " label keys and selector", strings.Replace(pod("        affinity:\n          "+kind+":\n            requiredDuringSchedulingIgnoredDuringExecution:\n"+
+			"              - topologyKey: zone\n                labelSelector: {matchLabels: {app: web}, matchExpressions: [{key: team, operator: Exists}, {key: tier, operator: Exists}, {key: tier, operator: Exists}, {key: env, operator: Exists}]}\n                matchLabelKeys: [app, version, team, tier] #1\n                mismatchLabelKeys: [env]\n"),
+			"metadata: {name: p}", "metadata: {name: p, labels: {app: web, version: v1, env: prod}}", 1), []want{
+			{"1", "spec.objects[0].spec.affinity." + kind + ".requiredDuringSchedulingIgnoredDuringExecution[0].matchLabelKeys[0]", `"app" exists in both matchLabelKeys and labelSelector`, "a key the labelSelector does not use"},
+			{"1", "spec.objects[0].spec.affinity." + kind + ".requiredDuringSchedulingIgnoredDuringExecution[0].matchLabelKeys[3]", `"tier" exists in both matchLabelKeys and labelSelector`, "a key the labelSelector does not use"}}},
 	}
 }
 
@@ -563,20 +575,21 @@ func TestUnsupportedFields(t *testing.T) {
 			"              - {weight: 0, podAffinityTerm: {topologyKey: kubernetes.io/hostname}} #1\n" +
 			"              - {weight: 101, podAffinityTerm: {labelSelector: {}, topologyKey: zone}} #2\n" +
 			"              - {weight: 100, podAffinityTerm: {labelSelector: {}}} #3\n" +
-			"              - weight: 1\n                podAffinityTerm: {topologyKey: zone, labelSelector: {}, matchLabelKeys: [app]} #4\n"), []want{
+			"              - weight: 1\n                podAffinityTerm: {topologyKey: zone, labelSelector: {}, matchLabelKeys: [app], mismatchLabelKeys: [app]} #4\n"), []want{
 			{"1", "spec.objects[0].spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight", "weight 0 must be in the range 1-100", "an integer from 1 to 100"},
 			{"2", "spec.objects[0].spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[1].weight", "weight 101 must be in the range 1-100", "an integer from 1 to 100"},
 			{"3", "spec.objects[0].spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[2].podAffinityTerm.topologyKey", "topologyKey can not be empty", "a label key such as kubernetes.io/hostname"},
-			{"4", "spec.objects[0].spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[3].podAffinityTerm.matchLabelKeys", "not supported: matchLabelKeys in pod (anti-)affinity is not modelled", "labelSelector"}}},
+			{"4", "spec.objects[0].spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[3].podAffinityTerm.matchLabelKeys[0]", `"app" exists in both matchLabelKeys and mismatchLabelKeys`, "a key in one of matchLabelKeys and mismatchLabelKeys"}}},
 		{"preferred pod anti-affinity", pod("        affinity:\n          podAntiAffinity:\n            preferredDuringSchedulingIgnoredDuringExecution:\n" +
 			"              - {weight: -3, podAffinityTerm: {topologyKey: kubernetes.io/hostname}} #1\n" +
 			"              - weight: 7\n                podAffinityTerm: {topologyKey: \"a/b/c\", namespaces: [Bad_NS]} #2\n" +
-			"              - weight: 7\n                podAffinityTerm: {topologyKey: zone, labelSelector: {matchExpressions: [{key: app, operator: In}]}, mismatchLabelKeys: [app]} #3\n"), []want{
+			"              - weight: 7\n                podAffinityTerm: {topologyKey: zone, labelSelector: {matchExpressions: [{key: app, operator: In}]}, mismatchLabelKeys: [app]} #3\n" +
+			"              - weight: 7\n                podAffinityTerm: {topologyKey: zone, mismatchLabelKeys: [app]} #4\n"), []want{
 			{"1", "spec.objects[0].spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight", "weight -3 must be in the range 1-100", "an integer from 1 to 100"},
 			{"2", "spec.objects[0].spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[1].podAffinityTerm.namespaces[0]", `invalid namespace "Bad_NS"`, "a namespace name"},
 			{"2", "spec.objects[0].spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[1].podAffinityTerm.topologyKey", `invalid topologyKey "a/b/c"`, "a label key such as kubernetes.io/hostname"},
 			{"3", "spec.objects[0].spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[2].podAffinityTerm.labelSelector.matchExpressions[0].values", "missing values", "at least one value with In or NotIn"},
-			{"3", "spec.objects[0].spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[2].podAffinityTerm.mismatchLabelKeys", "not supported: mismatchLabelKeys in pod (anti-)affinity is not modelled", "labelSelector"}}},
+			{"4", "spec.objects[0].spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[3].podAffinityTerm.mismatchLabelKeys", "must not be specified when labelSelector is not set", "a labelSelector with mismatchLabelKeys"}}},
 		{"preferred node affinity weight", pod("        affinity:\n          nodeAffinity:\n            preferredDuringSchedulingIgnoredDuringExecution:\n              - {weight: 0, preference: {matchExpressions: [{key: a, operator: Exists}]}} #1\n"), []want{
 			{"1", "spec.objects[0].spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight", "weight 0 must be in the range 1-100", "an integer from 1 to 100"}}},
 		{"preferred node affinity operator", pod("        affinity:\n          nodeAffinity:\n            preferredDuringSchedulingIgnoredDuringExecution:\n              - {weight: 5, preference: {matchExpressions: [{key: a, operator: Has}]}} #1\n"), []want{
@@ -949,4 +962,32 @@ func TestValidationPastDecodeErrors(t *testing.T) {
 		want{"2", "spec.objects[0].spec.containers[0].imagee", "unknown field", fieldsOf(reflect.TypeFor[corev1.Container]()).names},
 		want{"3", "spec.objects[1].spec.selector", `got the string "app=web", want a mapping`, "a mapping"},
 		want{"3", "spec.objects[1].spec.unhealthyPodEvictionPolicy", "got the integer 5, want a string", "a string"})
+}
+
+// TestLabelKeysInTemplates: a workload's template is validated with the labels its
+// pods get (the template's, and pod-template-hash for a Deployment's), as the API
+// server validates each pod after merging its label keys.
+func TestLabelKeysInTemplates(t *testing.T) {
+	workload := func(kind, term string) string {
+		replicas := "        replicas: 2\n"
+		if kind == "DaemonSet" {
+			replicas = ""
+		}
+		return scenario("  objects:\n    - apiVersion: apps/v1\n      kind: " + kind + "\n      metadata: {name: web}\n      spec:\n" + replicas +
+			"        selector: {matchLabels: {app: web}}\n        template:\n          metadata: {labels: {app: web}}\n          spec:\n            containers: [{name: app, image: nginx}]\n" +
+			"            affinity:\n              podAntiAffinity:\n                requiredDuringSchedulingIgnoredDuringExecution:\n                  - " + term + "\n")
+	}
+	const at = "spec.objects[0].spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0]"
+	runErrCases(t, []errCase{
+		{"ReplicaSet key of the template's labels", workload("ReplicaSet", "{topologyKey: zone, labelSelector: {matchLabels: {app: web}}, matchLabelKeys: [app]} #1"), []want{
+			{"1", at + ".matchLabelKeys[0]", `"app" exists in both matchLabelKeys and labelSelector: the ReplicaSet's pods have label "app", and the API server would refuse each of them (it accepts the template)`, "a key the labelSelector does not use"}}},
+		{"Deployment pod-template-hash", workload("Deployment", "{topologyKey: zone, labelSelector: {matchExpressions: [{key: pod-template-hash, operator: Exists}]}, matchLabelKeys: [pod-template-hash]} #1"), []want{
+			{"1", at + ".matchLabelKeys[0]", `the Deployment's pods have label "pod-template-hash"`, "a key the labelSelector does not use"}}},
+		{"DaemonSet revision label", workload("DaemonSet", "{topologyKey: zone, labelSelector: {matchLabels: {app: web}}, mismatchLabelKeys: [controller-revision-hash]} #1"), []want{
+			{"1", at + ".mismatchLabelKeys[0]", "not modelled: upstream's DaemonSet controller labels its pods controller-revision-hash", "a key of the template's labels"}}},
+	})
+	// A key the selector names is fine when the pods lack the label, and the usual
+	// manifest loads: matchLabelKeys [pod-template-hash] in a Deployment.
+	mustParse(t, workload("ReplicaSet", "{topologyKey: zone, labelSelector: {matchLabels: {app: web}, matchExpressions: [{key: pod-template-hash, operator: Exists}]}, matchLabelKeys: [pod-template-hash]}"))
+	mustParse(t, workload("Deployment", "{topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: web}}, matchLabelKeys: [pod-template-hash], mismatchLabelKeys: [app]}"))
 }

@@ -162,23 +162,23 @@ func (p *parser) objects(items []*yaml.Node, version string, reg *registry) []Ob
 		switch kind {
 		case "Pod":
 			o.Pod.Status = corev1.PodStatus{}
-			c.podSpec(&o.Pod.Spec, "spec", false)
+			c.podSpec(&o.Pod.Spec, "spec", podLabels{labels: o.Pod.Labels})
 			c.spreadConstraints(o.Pod.Spec.TopologySpreadConstraints, "spec.topologySpreadConstraints", o.Pod.Labels)
 		case "Deployment":
 			d := o.Deployment
 			d.Status = appsv1.DeploymentStatus{}
 			c.replicas(&d.Spec.Replicas)
-			c.workload(d.Spec.Selector, &d.Spec.Template, true)
+			c.workload(d.Spec.Selector, &d.Spec.Template, kind)
 			c.deploymentStrategy(d.Spec.Strategy)
 		case "ReplicaSet":
 			rs := o.ReplicaSet
 			rs.Status = appsv1.ReplicaSetStatus{}
 			c.replicas(&rs.Spec.Replicas)
-			c.workload(rs.Spec.Selector, &rs.Spec.Template, true)
+			c.workload(rs.Spec.Selector, &rs.Spec.Template, kind)
 		case "DaemonSet":
 			ds := o.DaemonSet
 			ds.Status = appsv1.DaemonSetStatus{}
-			c.workload(ds.Spec.Selector, &ds.Spec.Template, true)
+			c.workload(ds.Spec.Selector, &ds.Spec.Template, kind)
 			c.daemonSetStrategy(ds.Spec.UpdateStrategy)
 		case "PodDisruptionBudget":
 			o.PDB.Status = policyv1.PodDisruptionBudgetStatus{}
@@ -267,17 +267,17 @@ func (c *objCheck) replicas(r **int32) {
 	}
 }
 
-// workload validates a controller's selector and pod template.
-func (c *objCheck) workload(sel *metav1.LabelSelector, tpl *corev1.PodTemplateSpec, nonEmpty bool) {
+// workload validates a controller's (of kind) selector and pod template.
+func (c *objCheck) workload(sel *metav1.LabelSelector, tpl *corev1.PodTemplateSpec, kind string) {
 	const allowSel = "a label selector such as {matchLabels: {app: web}} that matches the template's labels"
 	c.labels(tpl.Labels, "spec.template.metadata.labels")
-	c.podSpec(&tpl.Spec, "spec.template.spec", true)
+	c.podSpec(&tpl.Spec, "spec.template.spec", templateLabels(tpl.Labels, kind))
 	c.spreadConstraints(tpl.Spec.TopologySpreadConstraints, "spec.template.spec.topologySpreadConstraints", nil)
 	if sel == nil {
 		c.fail("spec.selector", allowSel, "missing selector")
 		return
 	}
-	if nonEmpty && len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0 {
+	if len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0 {
 		c.fail("spec.selector", allowSel, "empty selector")
 		return
 	}
@@ -425,8 +425,10 @@ func (c *objCheck) selector(sel *metav1.LabelSelector, at string) (labels.Select
 	return s, true
 }
 
-// podSpec validates a pod's spec (at is "spec" or "spec.template.spec").
-func (c *objCheck) podSpec(s *corev1.PodSpec, at string, template bool) {
+// podSpec validates a pod's spec (at is "spec" or "spec.template.spec"); pl are the
+// labels its pods are created with.
+func (c *objCheck) podSpec(s *corev1.PodSpec, at string, pl podLabels) {
+	template := pl.owner != ""
 	// What nodesim does not model.
 	sv := reflect.ValueOf(s).Elem()
 	for _, u := range unsupportedPodFields {
@@ -500,12 +502,12 @@ func (c *objCheck) podSpec(s *corev1.PodSpec, at string, template bool) {
 		}
 	}
 	if s.Affinity != nil && s.Affinity.PodAffinity != nil {
-		c.podAffinityTerms(s.Affinity.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution, at+".affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution")
-		c.weightedPodAffinityTerms(s.Affinity.PodAffinity.PreferredDuringSchedulingIgnoredDuringExecution, at+".affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution")
+		c.podAffinityTerms(s.Affinity.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution, at+".affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution", pl)
+		c.weightedPodAffinityTerms(s.Affinity.PodAffinity.PreferredDuringSchedulingIgnoredDuringExecution, at+".affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution", pl)
 	}
 	if s.Affinity != nil && s.Affinity.PodAntiAffinity != nil {
-		c.podAffinityTerms(s.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution, at+".affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution")
-		c.weightedPodAffinityTerms(s.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution, at+".affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution")
+		c.podAffinityTerms(s.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution, at+".affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution", pl)
+		c.weightedPodAffinityTerms(s.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution, at+".affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution", pl)
 	}
 	comparison := c.p.cmpOps
 	for i, t := range s.Tolerations {
@@ -672,27 +674,26 @@ func (p *parser) checkAdoption(objs []Object, checks []*objCheck) {
 // weightedPodAffinityTerms validates preferred inter-pod (anti-)affinity terms as
 // the API server does (validateWeightedPodAffinityTerms: a weight from 1 to 100,
 // and the podAffinityTerm as a required term).
-func (c *objCheck) weightedPodAffinityTerms(terms []corev1.WeightedPodAffinityTerm, at string) {
+func (c *objCheck) weightedPodAffinityTerms(terms []corev1.WeightedPodAffinityTerm, at string, pl podLabels) {
 	for i, t := range terms {
 		if t.Weight < 1 || t.Weight > 100 {
 			c.fail(index(at, i)+".weight", "an integer from 1 to 100", "weight %d must be in the range 1-100", t.Weight)
 		}
-		c.podAffinityTerm(&t.PodAffinityTerm, index(at, i)+".podAffinityTerm")
+		c.podAffinityTerm(&t.PodAffinityTerm, index(at, i)+".podAffinityTerm", pl)
 	}
 }
 
 // podAffinityTerms validates required inter-pod (anti-)affinity terms as the API
 // server does (validatePodAffinityTerm: the selectors, the namespaces' names, a
-// topologyKey that is a label name), and rejects matchLabelKeys and
-// mismatchLabelKeys, which are not modelled.
-func (c *objCheck) podAffinityTerms(terms []corev1.PodAffinityTerm, at string) {
+// topologyKey that is a label name, matchLabelKeys and mismatchLabelKeys).
+func (c *objCheck) podAffinityTerms(terms []corev1.PodAffinityTerm, at string, pl podLabels) {
 	for i := range terms {
-		c.podAffinityTerm(&terms[i], index(at, i))
+		c.podAffinityTerm(&terms[i], index(at, i), pl)
 	}
 }
 
 // podAffinityTerm validates one inter-pod (anti-)affinity term at ta (podAffinityTerms).
-func (c *objCheck) podAffinityTerm(t *corev1.PodAffinityTerm, ta string) {
+func (c *objCheck) podAffinityTerm(t *corev1.PodAffinityTerm, ta string, pl podLabels) {
 	if t.LabelSelector != nil {
 		c.selector(t.LabelSelector, ta+".labelSelector")
 	}
@@ -709,10 +710,5 @@ func (c *objCheck) podAffinityTerm(t *corev1.PodAffinityTerm, ta string) {
 	} else if msgs := content.IsLabelKey(t.TopologyKey); len(msgs) > 0 {
 		c.fail(ta+".topologyKey", "a label key such as kubernetes.io/hostname", "invalid topologyKey %q: %s", t.TopologyKey, strings.Join(msgs, "; "))
 	}
-	if len(t.MatchLabelKeys) > 0 {
-		c.fail(ta+".matchLabelKeys", "labelSelector", "not supported: matchLabelKeys in pod (anti-)affinity is not modelled")
-	}
-	if len(t.MismatchLabelKeys) > 0 {
-		c.fail(ta+".mismatchLabelKeys", "labelSelector", "not supported: mismatchLabelKeys in pod (anti-)affinity is not modelled")
-	}
+	c.labelKeys(t, ta, pl)
 }
