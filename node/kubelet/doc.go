@@ -151,7 +151,15 @@
 // the fault event was scheduled before the loop's timer. Stop, Crash, PowerOff,
 // SetCondition and Shutdown call Unsteady themselves; the scenario calls it before a
 // partition, an outage, a Node deletion or an operator's write to the Node (cordon,
-// uncordon, drain, taint: one that may put its NoSchedule taints out of line). Pods do
+// uncordon, drain, taint: one that may put its NoSchedule taints out of line). A write
+// by someone else that changes the Node's conditions (or capacity) away from what the
+// kubelet would report, as the node lifecycle controller's Unknown does when it lands
+// after the kubelet came back and went steady, brings the kubelet out of steady mode
+// when its informer delivers it (onNode, re-checking what canBeSteady checked): exact
+// mode's next status sync sees the difference and PATCHes, and Unsteady resumes the
+// status loop at that sync's instant, the syncs before it (which read the older copy)
+// walked virtually. Writes that change no condition (taints, labels) leave it steady:
+// a status sync does not look at them. Pods do
 // not prevent steady mode: pod work is event-driven and needs no loop. A kubelet whose
 // status reports come less than two renew intervals apart never takes the shortcut (see
 // lazy in steady.go). With jitter

@@ -461,10 +461,26 @@ func pressureIndex(t apiserver.NodeConditionType) int {
 	return 2
 }
 
+// onNode is the kubelet's Node informer handler.
 func (k *Kubelet) onNode(ev apiserver.Event[*apiserver.Node]) {
 	k.fastQuiet = false
-	if ev.Type == apiserver.Deleted && k.steady {
+	if !k.steady {
+		return
+	}
+	if ev.Type == apiserver.Deleted {
 		// defensive: the scenario should have called Unsteady before deleting the Node.
+		k.Unsteady()
+		return
+	}
+	// Someone else wrote conditions (or capacity) other than those this kubelet
+	// reports: the node lifecycle controller's Unknown, decided at a monitor pass and
+	// written after its tokens, can land after the kubelet renewed and went steady.
+	// Exact mode's next status sync sees the difference in this informer copy and
+	// posts its own status; a steady kubelet makes that sync only virtually, so it
+	// leaves steady mode here. Unsteady walks the virtual syncs before now (they read
+	// the older copy, which matched) and schedules the status loop at the first sync
+	// at or after this delivery, so the PATCH is dated as exact mode's.
+	if _, changed := k.computeConditions(ev.New); changed || k.capacityChanged(ev.New) {
 		k.Unsteady()
 	}
 }

@@ -25,6 +25,10 @@ const (
 	fOutageEnd
 	fPressure
 	fNumKinds
+	// fMark is another client's write of every condition Unknown (the node lifecycle
+	// controller's), drawn only by TestExactLazyEquivalenceMarked: it comes with no
+	// Unsteady first, as the controller's writes do not.
+	fMark = fNumKinds + 1
 )
 
 type fault struct {
@@ -86,10 +90,15 @@ func runScheduleFrom(t require.TestingT, exact, jitter, running bool, nodes int,
 			k.StartRunning()
 		}
 	}
+	nc := s.NewClient("node-controller", 30*time.Second)
 	var seen []string
 	for _, f := range faults {
 		_, err := e.At(f.at, func() {
 			k := ks[f.node]
+			if f.kind == fMark {
+				markUnknown(s, nc, k.Name())
+				return
+			}
 			// the observer looks at every node, so every node materialises its state
 			// (the scenario itself would only unsteady the nodes the fault touches).
 			for _, k := range ks {
@@ -299,5 +308,27 @@ func TestExactLazyEquivalenceWithJitterLong(t *testing.T) {
 		nodes := rapid.IntRange(1, 2).Draw(t, "nodes")
 		horizon := time.Duration(rapid.IntRange(3600, 24*3600).Draw(t, "horizon")) * time.Second
 		lazyEqualsExact(t, nodes, true, false, horizon)
+	})
+}
+
+// The same with the node lifecycle controller's writes of Unknown at random instants,
+// which reach steady kubelets with no Unsteady first: the kubelet leaves steady mode
+// when its informer delivers the write, and posts at exact mode's next sync.
+func TestExactLazyEquivalenceMarked(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		nodes := rapid.IntRange(1, 3).Draw(t, "nodes")
+		jitter := rapid.Bool().Draw(t, "jitter")
+		running := rapid.Bool().Draw(t, "running")
+		horizon := time.Duration(rapid.IntRange(60, 1800).Draw(t, "horizon")) * time.Second
+		faults := genFaults(t, nodes, horizon)
+		for i := range rapid.IntRange(1, 4).Draw(t, "marks") {
+			at := time.Duration(rapid.Int64Range(int64(time.Second), int64(horizon)).Draw(t, fmt.Sprint("markAt", i)))
+			faults = append(faults, fault{at: at, kind: fMark, node: rapid.IntRange(0, nodes-1).Draw(t, fmt.Sprint("markNode", i))})
+		}
+		d1, t1, o1 := runScheduleFrom(t, true, jitter, running, nodes, faults, horizon+10*time.Minute)
+		d2, t2, o2 := runScheduleFrom(t, false, jitter, running, nodes, faults, horizon+10*time.Minute)
+		require.Equal(t, o1, o2)
+		require.Equal(t, t1, t2)
+		require.Equal(t, d1, d2)
 	})
 }

@@ -30,6 +30,9 @@ func (k *Kubelet) canBeSteady() bool {
 	if stored, live := k.s.Nodes.Peek(k.name); !live || stored != n {
 		return false // the kubelet's view lags the server
 	}
+	// Checked again at every Node update while steady (onNode): someone else's write of
+	// the conditions (the node lifecycle controller's Unknown) ends steady mode, as
+	// exact mode's next sync would PATCH.
 	_, changed := k.computeConditions(n)
 	if changed || k.capacityChanged(n) {
 		return false

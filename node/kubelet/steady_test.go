@@ -9,6 +9,7 @@ import (
 
 	"github.com/nodesim/nodesim/apiserver"
 	"github.com/nodesim/nodesim/sim"
+	"github.com/nodesim/nodesim/taint"
 )
 
 // walkVirtualSyncs is virtualSync called for each sync before until: same syncs, same
@@ -121,4 +122,71 @@ func TestRunningStartLeaseWithLatencyLazyEqualsExact(t *testing.T) {
 	exactRenew, exactHB := renewAt(true)
 	require.Equal(t, exactRenew, lazyRenew, "the last renewal")
 	require.Equal(t, exactHB, lazyHB, "the last heartbeat")
+}
+
+// markUnknown is the node lifecycle controller's write of a stale node: every
+// condition Unknown, heartbeats kept, through a client of its own.
+func markUnknown(s *apiserver.Server, c *apiserver.Client, name string) {
+	now := s.Now()
+	_, _ = s.Nodes.PatchStatus(c, name, func(n *apiserver.Node) error {
+		for i := range n.Conditions {
+			cd := &n.Conditions[i]
+			cd.Status, cd.Reason, cd.Message, cd.LastTransitionTime = apiserver.ConditionUnknown, "NodeStatusUnknown", "Kubelet stopped posting node status.", now
+		}
+		return nil
+	})
+}
+
+// A Node whose conditions someone else changes while its kubelet is steady: the node
+// lifecycle controller decides at a monitor pass that the node is stale and writes
+// Unknown after waiting for its client's tokens, by which time the kubelet has renewed
+// and gone steady again. Exact mode's next status sync sees the change and posts
+// Ready; lazy mode's kubelet leaves steady mode when its informer delivers the write,
+// and posts at that same sync. Without the check in onNode the lazy Node stayed
+// Unknown. A write that changes no condition (a taint) leaves the kubelet steady.
+func TestSteadyKubeletPostsAfterNodeMarkedUnknown(t *testing.T) {
+	const markAt = 30*time.Second + 500*time.Millisecond
+	run := func(exact bool) (text string, ready apiserver.NodeCondition, steadyBefore, steadyAfterTaint bool) {
+		e := sim.New(sim.WithSeed(5))
+		tr := sim.NewTrace(false)
+		s := apiserver.New(e, tr, apiserver.DefaultConfig())
+		k, err := New(s, "n", Config{Exact: exact})
+		require.NoError(t, err)
+		require.NoError(t, k.Restore(-time.Hour))
+		k.StartRunning()
+		nc := s.NewClient("node-controller", 30*time.Second)
+		_, err = e.At(10*time.Second, func() {
+			_, err := s.Nodes.Patch(nc, "n", func(n *apiserver.Node) error {
+				n.Taints = append(n.Taints[:len(n.Taints):len(n.Taints)], taint.Taint{Key: "example.com/x", Effect: taint.NoSchedule})
+				return nil
+			})
+			require.NoError(t, err)
+		})
+		require.NoError(t, err)
+		_, err = e.At(20*time.Second, func() { steadyAfterTaint = k.Steady() })
+		require.NoError(t, err)
+		_, err = e.At(markAt, func() {
+			steadyBefore = k.Steady()
+			markUnknown(s, nc, "n")
+		})
+		require.NoError(t, err)
+		require.NoError(t, e.RunUntil(markAt+time.Minute))
+		k.Unsteady()
+		n, ok := s.Nodes.Peek("n")
+		require.True(t, ok)
+		var b []byte
+		for _, r := range tr.Records() {
+			b = append(r.AppendText(b), '\n')
+		}
+		return string(b), *n.Condition(apiserver.NodeReady), steadyBefore, steadyAfterTaint
+	}
+	exactText, exactReady, _, _ := run(true)
+	lazyText, lazyReady, steady, steadyAfterTaint := run(false)
+	require.True(t, steadyAfterTaint, "a taint changes nothing the kubelet reports")
+	require.True(t, steady, "the lazy kubelet is steady when its Node is marked")
+	require.Equal(t, apiserver.ConditionTrue, exactReady.Status)
+	require.Greater(t, exactReady.LastTransitionTime, markAt, "exact mode posts Ready at its next sync")
+	require.Less(t, exactReady.LastTransitionTime, markAt+11*time.Second)
+	require.Equal(t, exactReady, lazyReady)
+	require.Equal(t, exactText, lazyText)
 }

@@ -111,8 +111,11 @@ type Config struct {
 	// Kubelets, when set, reaches the kubelets whose status reports lazy mode makes
 	// only virtually: when a swap of the NoSchedule worker fails, the controller brings
 	// that node's kubelet out of steady mode and asks when it last reported virtually
-	// (see Kubelets). The scenario sets it; nil is right when no kubelet is ever steady
-	// while its Node's NoSchedule taints are out of line with its conditions.
+	// (see Kubelets); and when the UpdateStatus of a stale node is sent, its kubelet
+	// leaves steady mode, so that a report made since the visit's decision meets the
+	// write as exact mode's does. The scenario sets it; nil is right when no kubelet is
+	// ever steady while its Node's NoSchedule taints are out of line with its
+	// conditions, nor between a monitor visit and its write.
 	Kubelets Kubelets
 	// Rand stands in for Go's random map order where upstream walks a map whose order
 	// matters: which zones with no counted node a pass forgets (see
@@ -184,7 +187,11 @@ func (c Config) Validate() error {
 // node to SwapFailed, whose kubelet from then on reports for real until its Node's
 // NoSchedule taints are in line again, and whose answer tells the controller whether a
 // report made virtually while the worker held the node would have queued it again
-// (see "The client's rate limit" in the package documentation).
+// (see "The client's rate limit" in the package documentation). The monitor pass's
+// UpdateStatus of a stale node is conditional on the node's resourceVersion, and a
+// report made since the visit decided (the kubelet came back and went steady while the
+// write waited for its token) makes exact mode's meet a conflict: the controller calls
+// Unsteady when it sends that write.
 type Kubelets interface {
 	// Unsteady brings the kubelet of the named node out of steady mode now, writing
 	// what it did virtually, and returns the instant of the last status report it

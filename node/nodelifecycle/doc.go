@@ -269,9 +269,19 @@
 //     the next nodes' requests interleave with a node's pod writes, and a node that goes
 //     stale after its visit started waits for the next pass (fleet-day's b-0 in some
 //     seeds). The wait between a visit's decision and its UpdateStatus is longer with
-//     several visitors, and a kubelet may renew its Lease and go steady in it; exact
-//     mode's kubelet then posts Ready at its next sync, lazy mode's steady one does not
-//     (open: scenario/testdata/known/steady-kubelet-marked-late.yaml). A node deleted while the pass waits is not
+//     several visitors, and a kubelet may come back, renew its Lease and go steady in
+//     it. Exact mode's kubelet then either reports before the write (a report due by
+//     time), so that the UpdateStatus meets a conflict, GETs the node and decides
+//     again, or sees Ready Unknown at its next status sync and posts Ready. So when the
+//     UpdateStatus of a stale node is sent, the controller brings the node's kubelet
+//     out of steady mode (Config.Kubelets' Unsteady, beforeWriteUnknown): a report it
+//     made virtually is written, and the write meets the same conflict. And a steady
+//     kubelet whose Node's conditions stop matching what it would report leaves steady
+//     mode when its informer delivers the change, its next sync at exact mode's
+//     instant (package kubelet). Tests: TestSteadyKubeletMarkedLate and
+//     TestSteadyKubeletReportsBeforeUnknownWrite (package scenario, the regression
+//     steady-kubelet-marked-late.yaml, found by TestPropertyLazyEqualsExactSpreadLarge).
+//     A node deleted while the pass waits is not
 //     visited: upstream visits its listed copy (the status write fails NotFound, but
 //     the node counts in its zone for that pass); its Lease is deleted with it, and
 //     lazy mode, whose steady kubelet materialised only its last renewal, could not

@@ -565,6 +565,7 @@ func (nc *Controller) visitNode(v *visitor) bool {
 			if !nc.take(&v.w) {
 				return false
 			}
+			nc.beforeWriteUnknown(n)
 			stored, err := nc.writeUnknown(v, n, v.node, v.now)
 			if err != nil {
 				v.current, v.hasCurrent = apiserver.ConditionUnknown, true
@@ -869,6 +870,22 @@ func (nc *Controller) breakerCheck(n *nodeHealth) bool {
 		return true
 	}
 	return false
+}
+
+// beforeWriteUnknown runs when the UpdateStatus of stale n is sent. The write is
+// conditional on the node's resourceVersion, and the decision behind it was made at
+// the visit, which may be tokens ago (seconds, with eight visitors under a small
+// limit): the kubelet may have come back since, renewed, gone steady, and then made a
+// status report that exact mode wrote for real, so that exact mode's UpdateStatus meets
+// a conflict, GETs the node and decides again. The kubelet leaves steady mode here,
+// writing that report, so that lazy mode's write meets the same conflict. A kubelet that
+// made no report since leaves steady mode and may go steady again at its next renewal;
+// one that is not steady only catches up a loop that ran virtually behind a fault,
+// which shows nothing.
+func (nc *Controller) beforeWriteUnknown(n *nodeHealth) {
+	if nc.cfg.Kubelets != nil {
+		_, _ = nc.cfg.Kubelets.Unsteady(n.name)
+	}
 }
 
 // writeUnknown is the UpdateStatus of a stale node (its token taken): its four
