@@ -85,7 +85,11 @@ func TestBootingKubeletsGoSteadyBeforeTheirTaintIsRemoved(t *testing.T) {
 // nothing else did. Lazy mode gets both from the controller's failed-swap hook
 // (nodelifecycle.Kubelets): the kubelet leaves steady mode there, says when it last
 // reported virtually, and reports for real until its taints are in line. Each case
-// below diverged without one of the two (found by sweeping the outage's instant).
+// below diverged without one of the two (found by sweeping seeds 1–6, QPS 0.3, 0.5
+// and 1, and the outage's instant from 10 s to 60 s with each part disabled; the
+// cases were picked again when the NoSchedule queue got eight workers). The second
+// and fourth also diverged when reportedWhileHeld compared with the latest instant any
+// worker took its node rather than the instant this node's worker took it.
 func TestSwapFailsWithKubeletSteady(t *testing.T) {
 	for _, tc := range []struct {
 		seed     int
@@ -93,14 +97,14 @@ func TestSwapFailsWithKubeletSteady(t *testing.T) {
 		outageAt int // seconds
 	}{
 		// a report while the worker held the node (reportedWhileHeld)
-		{seed: 1, qps: "0.5", outageAt: 20},
 		{seed: 2, qps: "0.5", outageAt: 26},
 		{seed: 3, qps: "1", outageAt: 29},
-		{seed: 4, qps: "1", outageAt: 35},
-		// a report after the failure (the kubelet stays out of steady mode; seed 4
-		// above needs both)
-		{seed: 1, qps: "0.5", outageAt: 32},
 		{seed: 1, qps: "1", outageAt: 26},
+		{seed: 1, qps: "0.3", outageAt: 43},
+		// a report after the failure (the kubelet stays out of steady mode)
+		{seed: 1, qps: "0.5", outageAt: 11},
+		{seed: 1, qps: "1", outageAt: 16}, // needs reportedWhileHeld too
+		{seed: 4, qps: "1", outageAt: 13},
 	} {
 		t.Run(fmt.Sprintf("seed=%d/qps=%s/outage=%ds", tc.seed, tc.qps, tc.outageAt), func(t *testing.T) {
 			ev := fmt.Sprintf("    - at: %ds\n      apiServerOutage: {for: 2s}\n", tc.outageAt)
@@ -118,17 +122,22 @@ func TestSwapFailsWithKubeletSteady(t *testing.T) {
 // again in exact mode; the reports made during it are held and queue nothing. The
 // swap's failure comes later, when the kubelet's last virtual report is one of the held
 // ones, so the controller looks at the reports when the partition starts
-// (clientChanges): the second case diverged without that (and without
-// reportedWhileHeld), the first without the kubelet staying out of steady mode after
-// the failure (its report after the heal queues the node again).
+// (clientChanges), for the node of every worker: the first two cases diverged without
+// that (and without reportedWhileHeld), the third without the kubelet staying out of
+// steady mode after the failure (its report after the heal queues the node again),
+// and the fourth when clientChanges looked at only the first worker holding a node.
+// Found by sweeping seeds 1–6, QPS 0.3, 0.5 and 1, and the partition's start from
+// 10.1 s to 89.1 s, with eight NoSchedule workers.
 func TestSwapFailsInControllerPartitionWithKubeletSteady(t *testing.T) {
 	for _, tc := range []struct {
 		seed int
 		qps  string
 		at   time.Duration
 	}{
-		{1, "0.5", 25100 * time.Millisecond},
-		{5, "0.3", 81100 * time.Millisecond},
+		{3, "1", 30100 * time.Millisecond},
+		{2, "0.5", 49100 * time.Millisecond},
+		{1, "1", 25100 * time.Millisecond},
+		{6, "0.5", 49100 * time.Millisecond},
 	} {
 		t.Run(fmt.Sprintf("seed=%d/qps=%s/at=%s", tc.seed, tc.qps, tc.at), func(t *testing.T) {
 			sc, err := scenario.Parse("boot.yaml", []byte(bootUnderLimit(tc.seed, tc.qps, "    []\n")))

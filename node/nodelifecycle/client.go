@@ -89,6 +89,7 @@ type taintOp struct {
 	i       int  // the set in progress
 	got     bool // its GET is done: its PATCH is next
 	failed  bool
+	gone    bool   // a removal met NotFound (done: the node is gone)
 	wrote   bool   // it wrote the node
 	wroteRV uint64 // the resourceVersion of its last write
 }
@@ -119,6 +120,7 @@ func (nc *Controller) runOp(w *worker, op *taintOp) bool {
 			cur, err := nc.s.Nodes.Get(nc.c, op.name)
 			if err != nil {
 				if !adding && apiserver.IsNotFound(err) {
+					op.gone = true
 					continue
 				}
 				op.failed = true
@@ -133,7 +135,7 @@ func (nc *Controller) runOp(w *worker, op *taintOp) bool {
 			return false
 		}
 		var err error
-		nc.wroteRV = 0
+		nc.wroteRV, nc.patchGone = 0, false
 		if adding {
 			err = nc.addTaints(op.name, op.stamp, ts...)
 		} else {
@@ -146,6 +148,7 @@ func (nc *Controller) runOp(w *worker, op *taintOp) bool {
 		if nc.wroteRV != 0 {
 			op.wrote, op.wroteRV = true, nc.wroteRV
 		}
+		op.gone = op.gone || nc.patchGone
 	}
 	return true
 }

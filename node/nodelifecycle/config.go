@@ -49,6 +49,12 @@ const (
 	DefaultMonitorWorkers = 8
 	// MaxMonitorWorkers bounds Config.MonitorWorkers.
 	MaxMonitorWorkers = 64
+	// DefaultNoScheduleWorkers is the number of the NoSchedule workers under a rate
+	// limit: nodeUpdateWorkerSize, the doNodeProcessingPassWorker goroutines, v1.31 to
+	// v1.37.
+	DefaultNoScheduleWorkers = 8
+	// MaxNoScheduleWorkers bounds Config.NoScheduleWorkers.
+	MaxNoScheduleWorkers = 64
 	// NodeHealthUpdateRetry is how often a failed node health update is retried in a pass.
 	NodeHealthUpdateRetry = 5
 	// LeaseCircuitBreakerVersion is the first minor version in which the
@@ -105,6 +111,12 @@ type Config struct {
 	// 0 is 8 with a RateLimit and 1 without: without a limit no visit waits, and any
 	// number of workers visits as one does.
 	MonitorWorkers int
+	// NoScheduleWorkers is the number of the NoSchedule workers, which take the nodes
+	// the node informer's events queue and bring their NoSchedule taints in line, each
+	// waiting for the client's tokens on its own (upstream's nodeUpdateWorkerSize, 8,
+	// on nodeUpdateQueue). 0 is 8 with a RateLimit and 1 without: without a limit no
+	// swap waits, and one worker does what eight would, in the same order.
+	NoScheduleWorkers int
 	// EventsRand draws the event writer's first retry sleep after a failed write (nil:
 	// half of flowcontrol.EventRetrySleep).
 	EventsRand *sim.Rand
@@ -173,6 +185,8 @@ func (c Config) Validate() error {
 		return bad("WatchLatency", c.WatchLatency, "zero or positive")
 	case c.MonitorWorkers < 0 || c.MonitorWorkers > MaxMonitorWorkers:
 		return bad("MonitorWorkers", c.MonitorWorkers, fmt.Sprintf("from 0 (the default) to %d", MaxMonitorWorkers))
+	case c.NoScheduleWorkers < 0 || c.NoScheduleWorkers > MaxNoScheduleWorkers:
+		return bad("NoScheduleWorkers", c.NoScheduleWorkers, fmt.Sprintf("from 0 (the default) to %d", MaxNoScheduleWorkers))
 	}
 	if _, err := c.RateLimit.Limiter(); err != nil {
 		return bad("RateLimit", c.RateLimit, "a valid client rate limit ("+err.Error()+")")
@@ -210,6 +224,18 @@ func (c Config) monitorWorkers() int {
 		return c.MonitorWorkers
 	case c.RateLimit.QPS > 0:
 		return DefaultMonitorWorkers
+	}
+	return 1
+}
+
+// noScheduleWorkers is the number of the NoSchedule worker's slots (see
+// NoScheduleWorkers).
+func (c Config) noScheduleWorkers() int {
+	switch {
+	case c.NoScheduleWorkers > 0:
+		return c.NoScheduleWorkers
+	case c.RateLimit.QPS > 0:
+		return DefaultNoScheduleWorkers
 	}
 	return 1
 }

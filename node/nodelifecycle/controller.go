@@ -90,10 +90,11 @@ type nodeHealth struct {
 	// (passSeq is that pass's), and the last pass that visited it
 	passNode          *apiserver.Node
 	passSeq, visitSeq uint64
-	// queued for the NoSchedule worker, and the resourceVersion of the worker's last
-	// write to the node
+	// queued for the NoSchedule workers, held by one of them, and the resourceVersion
+	// of a worker's last write to the node
 	nsQueued  bool
-	nsAgain   bool // queued while the worker was on it
+	nsHeld    bool
+	nsAgain   bool // queued while a worker held it
 	nsWroteRV uint64
 	// changed after this pass's visit (see markActive)
 	touched bool
@@ -292,15 +293,14 @@ type Controller struct {
 	tickV      timedValue
 	tickOp     taintOp
 	tickOrigin time.Duration
-	// the NoSchedule worker (doNodeProcessingPassWorker): its queue of nodes from
-	// nsQ (a heap by name), whether it is on a node, and that node's swap
-	nsw    worker
-	nsQ    nameHeap
-	nsBusy bool
-	nsCur  *nodeHealth
-	nsOp   taintOp
-	// the resourceVersion of the controller's last taint PATCH
-	wroteRV uint64
+	// the NoSchedule workers (doNodeProcessingPassWorker): their queue of nodes (a
+	// heap by name; a node held by a worker is not in it) and the workers
+	nsQ nameHeap
+	ns  []nsSlot
+	// the resourceVersion of the controller's last taint PATCH, and whether its last
+	// taint removal met NotFound
+	wroteRV   uint64
+	patchGone bool
 	// processPod's pod status writes that wait for their tokens
 	podWaiting *flowcontrol.Waiting[*apiserver.Pod]
 }
@@ -336,8 +336,11 @@ func New(s *apiserver.Server, c *apiserver.Client, cfg Config) (*Controller, err
 	if nc.tw.timer, err = nc.e.NewTimer(nc.runTick); err != nil {
 		return nil, err
 	}
-	if nc.nsw.timer, err = nc.e.NewTimer(nc.runNoSchedule); err != nil {
-		return nil, err
+	nc.ns = make([]nsSlot, cfg.noScheduleWorkers())
+	for i := range nc.ns {
+		if nc.ns[i].w.timer, err = nc.e.NewTimer(func() { nc.slotResumed(i) }); err != nil {
+			return nil, err
+		}
 	}
 	if nc.podWaiting, err = flowcontrol.NewWaiting(nc.e, nc.sendPod); err != nil {
 		return nil, err
@@ -373,7 +376,6 @@ func (nc *Controller) Start() {
 	nc.pass = passState{seq: nc.pass.seq}
 	nc.epochs = append(nc.epochs[:0], passEpoch{start: nc.origin})
 	nc.tickBusy, nc.tickZone, nc.tickInOp = false, nil, false
-	nc.nsBusy = false
 	lat := nc.cfg.WatchLatency
 	f := nc.cfg.Informers
 	nc.shared = f.Serves(nc.c, lat)
@@ -434,7 +436,6 @@ func (nc *Controller) Stop() {
 		nc.vis[i].reset()
 	}
 	nc.tw.stop()
-	nc.nsw.stop()
 	nc.podWaiting.Drop()
 	if nc.events != nil {
 		nc.events.Stop()
@@ -447,7 +448,15 @@ func (nc *Controller) Stop() {
 		n.nsQueued, n.nsAgain = false, false
 	}
 	clear(nc.nsQ)
-	nc.nsQ, nc.nsBusy, nc.nsCur = nc.nsQ[:0], false, nil
+	nc.nsQ = nc.nsQ[:0]
+	for i := range nc.ns {
+		s := &nc.ns[i]
+		s.w.stop()
+		if s.cur != nil {
+			s.cur.nsQueued, s.cur.nsHeld, s.cur.nsAgain = false, false, false
+		}
+		s.cur, s.op = nil, taintOp{}
+	}
 	nc.tickBusy, nc.tickZone, nc.tickInOp = false, nil, false
 	if nc.shared {
 		return
@@ -618,9 +627,7 @@ func (nc *Controller) onNode(ev apiserver.Event[*apiserver.Node]) {
 		return
 	}
 	nc.queueNoSchedule(nc.nodes[ev.New.Name])
-	if !nc.nsw.held {
-		nc.runNoSchedule()
-	}
+	nc.runNoSchedule()
 }
 
 // heartbeatOnly reports whether next differs from old only in its conditions'
@@ -876,57 +883,68 @@ func (nc *Controller) removeTaints(name string, node *apiserver.Node, ts ...tain
 	if err == nil {
 		nc.wroteRV = stored.ResourceVersion
 	}
-	if errors.Is(err, errNoChange) || apiserver.IsNotFound(err) {
+	nc.patchGone = apiserver.IsNotFound(err)
+	if errors.Is(err, errNoChange) || nc.patchGone {
 		return nil
 	}
 	return err
 }
 
-// reportedWhileHeld queues the node the NoSchedule worker holds again, as a status
+// reportedWhileHeld queues the node NoSchedule worker s holds again, as a status
 // report the kubelet made at r would have in exact mode: r is the kubelet's last
 // report made only virtually (ok), and exact mode's report reached the informer's
-// handler while the worker held the node if it came at or after the instant the worker
-// took it and was delivered at once (no watch latency, and no partition of the
-// controller's client holding it; a report delivered later carries an older heartbeat
-// and queues nothing, see heartbeatOnly). Only the last virtual report needs looking
-// at: if an earlier one since the take was delivered at once and the last one was
-// not, a partition started in between, while the worker held the node, and
-// clientChanges looked at the reports made before it then.
-func (nc *Controller) reportedWhileHeld(r time.Duration, ok bool) {
-	if !ok || !nc.nsBusy || r < nc.nsOp.stamp || nc.cfg.WatchLatency > 0 {
+// handler while s held the node if it came at or after the instant s took it and was
+// delivered at once (no watch latency, and no partition of the controller's client
+// holding it; a report delivered later carries an older heartbeat and queues nothing,
+// see heartbeatOnly). Only the last virtual report needs looking at: if an earlier
+// one since the take was delivered at once and the last one was not, a partition
+// started in between, while s held the node, and clientChanges looked at the reports
+// made before it then. Each worker has its own take instant: the others' nodes are
+// other kubelets'.
+func (nc *Controller) reportedWhileHeld(s *nsSlot, r time.Duration, ok bool) {
+	if !ok || s.cur == nil || r < s.op.stamp || nc.cfg.WatchLatency > 0 {
 		return
 	}
 	if at, ok := nc.c.Released(r); !ok || at != r {
 		return
 	}
-	nc.queueNoSchedule(nc.nsCur)
+	nc.queueNoSchedule(s.cur)
 }
 
 // clientChanges runs before what the controller's client meets changes (a partition
-// of it starts or heals, an API-server outage starts or ends): the kubelet of the node
-// the NoSchedule worker holds leaves steady mode, and its reports made so far are
+// of it starts or heals, an API-server outage starts or ends): the kubelet of every
+// node a NoSchedule worker holds leaves steady mode, and its reports made so far are
 // looked at (reportedWhileHeld) while they are still delivered as they were made. A
 // partition starting now holds the reports to come, which queue nothing; without
 // this, a report made before it would be known only at the swap's failure, by then
-// hidden behind later ones.
+// hidden behind later ones. The workers are looked at in index order; each node's
+// outcome depends only on its own kubelet.
 func (nc *Controller) clientChanges() {
-	if !nc.running || !nc.nsBusy || nc.cfg.Kubelets == nil {
+	if !nc.running || nc.cfg.Kubelets == nil {
 		return
 	}
-	r, ok := nc.cfg.Kubelets.Unsteady(nc.nsCur.name)
-	nc.reportedWhileHeld(r, ok)
+	for i := range nc.ns {
+		if s := &nc.ns[i]; s.cur != nil {
+			r, ok := nc.cfg.Kubelets.Unsteady(s.cur.name)
+			nc.reportedWhileHeld(s, r, ok)
+		}
+	}
 }
 
-// queueNoSchedule adds n to the NoSchedule worker's set of nodes to look at
-// (nodeUpdateQueue: a node queued already is not queued twice; one being worked on
-// is, to be done again). The worker takes them in name order, not in the order they
-// came (see runNoSchedule).
+// queueNoSchedule adds n to the NoSchedule workers' set of nodes to look at
+// (nodeUpdateQueue, a workqueue: a node queued already is not queued twice; one a
+// worker holds is marked, its dirty set, and added when the worker is done with it,
+// so that no two workers ever hold one node). The workers take them in name order, not
+// in the order they came (see runNoSchedule).
 func (nc *Controller) queueNoSchedule(n *nodeHealth) {
 	if n == nil || n.nsQueued {
 		return
 	}
 	n.nsQueued = true
-	n.nsAgain = nc.nsBusy && nc.nsCur == n
+	if n.nsHeld {
+		n.nsAgain = true
+		return
+	}
 	nc.nsQ.push(n)
 }
 
@@ -971,61 +989,115 @@ func (h *nameHeap) pop() *nodeHealth {
 	return n
 }
 
-// runNoSchedule is the NoSchedule worker (doNodeProcessingPassWorker), one worker where
-// upstream runs 8: it takes the queued nodes and keeps each one's condition NoSchedule
-// taints in line with its conditions, as the informer holds them when it takes the
-// node (doNoScheduleTaintingPass), adding before removing so a swap leaves no gap, each
-// request after its token. Within the burst it runs in the informer handler that
-// queued the node, as it always did. A failed swap is not retried (upstream logs it):
-// the next update of the node queues it again.
+// nsSlot is one NoSchedule worker: its client worker (timer, reserved token), the node
+// it holds (nil: free) and that node's swap, whose stamp is the instant it took the
+// node.
+type nsSlot struct {
+	w   worker
+	cur *nodeHealth
+	op  taintOp
+}
+
+// runNoSchedule runs the NoSchedule workers (doNodeProcessingPassWorker, W of them:
+// Config.NoScheduleWorkers, 8 under a limit as upstream's nodeUpdateWorkerSize): each
+// free worker, lowest index first, takes the smallest name queued and keeps that
+// node's condition NoSchedule taints in line with its conditions, as the informer holds
+// them when it takes the node (doNoScheduleTaintingPass), adding before removing so a
+// swap leaves no gap, each request after its token. A worker that must wait keeps its
+// reserved token and its own timer resumes it at the token's instant; the next free
+// worker takes the next node meanwhile. Within the burst no worker waits, and the first
+// does all the work in the informer handler that queued the nodes, as one worker
+// always did. A failed swap is not retried (upstream logs it): the next update of the
+// node queues it again.
 //
-// Upstream's queue is first in, first out. While the worker waits for tokens every
+// Upstream's queue is first in, first out. While the workers wait for tokens every
 // update of a node queues it, a kubelet's status heartbeat too, which lazy mode's
 // steady kubelets do not write: a node queued that way and taken with nothing to
-// change costs nothing, but the order of the others would depend on it. The worker
-// takes the smallest name queued instead, so that both modes take the nodes that need
+// change costs nothing, but the order of the others would depend on it. The workers
+// take the smallest name queued instead, so that both modes take the nodes that need
 // requests in one order.
 func (nc *Controller) runNoSchedule() {
 	for {
-		if !nc.nsBusy {
-			if len(nc.nsQ) == 0 {
-				nc.nsw.waited = false
-				return
-			}
-			n := nc.nsQ.pop()
-			n.nsQueued = false
-			node, ok := nc.nodeInf.Get(n.name)
-			if !ok {
-				continue
-			}
-			if n.nsAgain {
-				n.nsAgain = false
-				if node.ResourceVersion < n.nsWroteRV {
-					// queued again while the worker was on it (its requests waited): its
-					// own last write is on its way to the informer, whose delivery
-					// queues the node again
-					continue
-				}
-			}
-			add, del := node.NoScheduleTaintSwap()
-			if len(add) == 0 && len(del) == 0 {
-				continue
-			}
-			nc.swapOp(&nc.nsOp, node, add, del)
-			nc.nsBusy, nc.nsCur = true, n
-		}
-		if !nc.runOp(&nc.nsw, &nc.nsOp) {
+		s := nc.freeSlot()
+		if s == nil || len(nc.nsQ) == 0 {
 			return
 		}
-		if nc.nsOp.failed && nc.cfg.Kubelets != nil {
-			// still holding the node: a report that would have queued it meanwhile
-			// queues it now, as exact mode's did, before the worker takes the next
-			r, ok := nc.cfg.Kubelets.SwapFailed(nc.nsCur.name)
-			nc.reportedWhileHeld(r, ok)
+		n := nc.nsQ.pop()
+		n.nsQueued = false
+		node, ok := nc.nodeInf.Get(n.name)
+		if !ok {
+			continue
 		}
-		nc.nsBusy = false
-		if nc.nsOp.wrote {
-			nc.nsCur.nsWroteRV = nc.nsOp.wroteRV
+		if n.nsAgain {
+			n.nsAgain = false
+			if node.ResourceVersion < n.nsWroteRV {
+				// queued again while a worker held it (its requests waited): that
+				// worker's own last write is on its way to the informer, whose delivery
+				// queues the node again
+				continue
+			}
+		}
+		add, del := node.NoScheduleTaintSwap()
+		if len(add) == 0 && len(del) == 0 {
+			continue
+		}
+		nc.swapOp(&s.op, node, add, del)
+		s.cur, n.nsHeld = n, true
+		nc.runSlot(s)
+	}
+}
+
+// freeSlot is the NoSchedule worker of lowest index that holds no node, or nil.
+func (nc *Controller) freeSlot() *nsSlot {
+	for i := range nc.ns {
+		if nc.ns[i].cur == nil {
+			return &nc.ns[i]
 		}
 	}
+	return nil
+}
+
+// slotResumed is worker i's timer: its token is due. Once its swap is done, the free
+// workers take what is queued.
+func (nc *Controller) slotResumed(i int) {
+	if !nc.running || nc.ns[i].cur == nil {
+		return
+	}
+	if nc.runSlot(&nc.ns[i]) {
+		nc.runNoSchedule()
+	}
+}
+
+// runSlot carries s's swap on; it reports whether s is done with its node (false: it
+// waits for a token). A node queued again while s held it is added to the queue now.
+func (nc *Controller) runSlot(s *nsSlot) bool {
+	if !nc.runOp(&s.w, &s.op) {
+		return false
+	}
+	n := s.cur
+	switch {
+	case nc.cfg.Kubelets == nil:
+	case s.op.failed:
+		// still holding the node: a report that would have queued it meanwhile
+		// queues it now, as exact mode's did, before a worker takes the next
+		r, ok := nc.cfg.Kubelets.SwapFailed(n.name)
+		nc.reportedWhileHeld(s, r, ok)
+	case s.op.gone:
+		// A removal that met NotFound is done, with nothing written: the node was
+		// deleted, and the informer may not know yet. A report made while the worker
+		// held it queued it again in exact mode, and a worker that takes it before the
+		// deletion is delivered sends a GET (a token) to find it gone. The kubelet left
+		// steady mode before the deletion; its reports since were not virtual.
+		r, ok := nc.cfg.Kubelets.Unsteady(n.name)
+		nc.reportedWhileHeld(s, r, ok)
+	}
+	if s.op.wrote {
+		n.nsWroteRV = s.op.wroteRV
+	}
+	s.cur, n.nsHeld = nil, false
+	s.op.node = nil
+	if n.nsQueued {
+		nc.nsQ.push(n)
+	}
+	return true
 }

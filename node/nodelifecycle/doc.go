@@ -241,7 +241,7 @@
 //     takes the next node, and so on, each reserving in index order within that event.
 //     After that each visitor reserves again as soon as its request is sent, at its
 //     token's instant: the client's limiter serves reservations first come, first
-//     served, so while the event writer, the NoSchedule worker, the tainting tick and the
+//     served, so while the event writer, the NoSchedule workers, the tainting tick and the
 //     visitors all wait, each gets about one token per round (the writer about 1/9 of the
 //     bucket with 8 visitors, TestWorkersShareTheBucket). The order across them is the
 //     engine's (time, sequence) order of their reservations. An UpdateStatus of a node
@@ -262,9 +262,11 @@
 //     Events lag: the recorder queues at most 1,000 (client-go's maxQueuedEvents, a
 //     broadcaster that drops when full), and the Events emitted beyond that are
 //     dropped and spend no token; flowcontrol.EventWriter drops likewise. Fleet-day's
-//     zone b (300 nodes of 10 pods, 1.37) is marked in about 3.8 minutes (one worker,
-//     before session 18: 6.2), and a zone of 60 nodes of 10 pods (1.31) in 45 s (one
-//     worker: 70.5 s; a review's model of the limiter: 39 s). The oracle's fake
+//     zone b (300 nodes of 10 pods, 1.37) is marked in about 3.9 minutes (one monitor
+//     worker, before session 18: 6.2; eight and one NoSchedule worker: 3.8), and a zone
+//     of 60 nodes of 10 pods (1.31) in 46.7 s (one monitor worker: 70.5 s; eight and
+//     one NoSchedule worker: 45.0 s; a review's model of the limiter: 39 s): the eight
+//     NoSchedule workers take more of the bucket while the zone is marked. The oracle's fake
 //     clientset has no limiter, so it cannot check these paces. With several visitors
 //     the next nodes' requests interleave with a node's pod writes, and a node that goes
 //     stale after its visit started waits for the next pass (fleet-day's b-0 in some
@@ -286,18 +288,25 @@
 //     the node counts in its zone for that pass); its Lease is deleted with it, and
 //     lazy mode, whose steady kubelet materialised only its last renewal, could not
 //     rebuild the probe that exact mode's visit would test.
-//   - The NoSchedule worker (doNodeProcessingPassWorker, 8 upstream, one here) takes the
-//     nodes queued by the node informer's events; within the burst it runs in the
-//     handler, as it did. It takes the smallest name queued, not the oldest: a steady
-//     kubelet does not write the status heartbeats that queue its node in exact mode,
-//     and a node queued for nothing costs nothing but would shift the order of the
-//     others. A node queued again while the worker was on it is skipped until the
-//     informer has the worker's own write, whose delivery queues it again (upstream
-//     re-reads it a round trip later). An update that only brings a steady kubelet's
+//   - The NoSchedule workers (doNodeProcessingPassWorker on nodeUpdateQueue,
+//     nodeUpdateWorkerSize = 8 upstream; Config.NoScheduleWorkers, 8 under a limit, 1
+//     without) take the nodes queued by the node informer's events; within the burst
+//     the first does all the work in the handler, as one always did. Each free worker,
+//     lowest index first, takes the smallest name queued, not the oldest (upstream's
+//     workqueue is first in, first out): a steady kubelet does not write the status
+//     heartbeats that queue its node in exact mode, and a node queued for nothing costs
+//     nothing but would shift the order of the others. A worker that must wait for a
+//     token keeps it and is resumed by its own timer; the next free worker takes the
+//     next node meanwhile, so while a zone is marked its NoSchedule taints go out about
+//     eight per round of the bucket, not one. A node a worker holds is never handed to
+//     another: queued again meanwhile, it is only marked (the workqueue's dirty and
+//     processing sets) and added when its worker is done. Taken then, it is skipped
+//     until the informer has the worker's own write, whose delivery queues it again
+//     (upstream re-reads it a round trip later). An update that only brings a steady kubelet's
 //     materialised heartbeats (dated before now) queues nothing: exact mode's kubelet
 //     wrote them when dated, and a kubelet is steady with its Node's NoSchedule taints
 //     out of line only while the node is queued or being swapped, when a report
-//     changes nothing unless the swap fails. The worker does not retry a failed swap
+//     changes nothing unless the swap fails. A worker does not retry a failed swap
 //     (upstream logs it); the next update of the node does, often the kubelet's own
 //     status report: one that came while the worker held the node queues it again, one
 //     after the failure queues it if nothing else did. So at a failed swap (an
@@ -305,16 +314,24 @@
 //     cause ends there) the controller calls Config.Kubelets' SwapFailed: the kubelet
 //     leaves steady mode, stays out of it until its taints are in line (its reports are
 //     real, as exact mode's), and answers with its last report made only virtually. If
-//     that came at or after the instant the worker took the node and exact mode's
+//     that came at or after the instant that worker took the node (each worker has its
+//     own) and exact mode's
 //     report reached the informer at once (no watch latency, no partition of the
 //     controller's client holding it; a later delivery carries an older heartbeat and
 //     queues nothing), the node is queued again before the worker takes the next
-//     (reportedWhileHeld). A partition or an outage starting while the worker holds a
-//     node first brings that node's kubelet out of steady mode (clientChanges), so that
+//     (reportedWhileHeld). A removal that meets NotFound ends the swap as done, with
+//     nothing written; a report made while the worker held the node queued it again
+//     in exact mode, and a worker that takes it before the deletion reaches the
+//     informer spends a GET on it, so the controller looks at the reports then too
+//     (Unsteady and reportedWhileHeld, TestNoScheduleRemovalMeetsDeletedNode). A
+//     partition or an outage starting while workers hold nodes
+//     first brings each such node's kubelet out of steady mode (clientChanges), so that
 //     a report made before a partition is not hidden behind the held ones by the time
 //     the swap fails. Tests: TestBootingKubeletsGoSteadyBeforeTheirTaintIsRemoved,
 //     TestSwapFailsWithKubeletSteady, TestSwapFailsInControllerPartitionWithKubeletSteady
-//     (package scenario). With the worker's requests waiting for tokens a fleet booting
+//     (package scenario; their cases were picked again for eight workers, and two fail
+//     with one take instant for all workers or clientChanges for one worker only),
+//     TestTwoNoScheduleWorkersHandWorked. With the workers' requests waiting for tokens a fleet booting
 //     at once keeps its nodes queued for minutes, and its kubelets steady meanwhile.
 //     reconcileNodeLabels is not modelled.
 //   - The NoExecute tainting tick is sliding too: a tick whose swaps wait ends later, and

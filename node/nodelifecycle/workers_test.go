@@ -35,27 +35,29 @@ func workersWorld(t *testing.T, version int, lim flowcontrol.RateLimit, workers,
 	return w
 }
 
-// Two visitors share the bucket with the event writer and the NoSchedule worker, each
+// Two visitors share the bucket with the event writer and the NoSchedule workers, each
 // reserving its next token when it has sent its request, so the tokens go round. Nodes a
 // and b (3 pods each, 1.31, both kubelets stopped at 1 s, stale at T = 40.041 s),
-// bucket of 1 at 1 QPS, the default 8 workers:
+// bucket of 1 at 1 QPS, the default 8 monitor workers and 8 NoSchedule workers:
 //
-//	T    worker 0 takes a: its UpdateStatus (the token); its NodeNotReady Event
-//	     reserves T+1; a-p0 T+2 (worker 0 waits); worker 1 takes b: its UpdateStatus
-//	     T+3; workers 2–7 find no node; a's notification: the NoSchedule GET T+4
+//	T    visitor 0 takes a: its UpdateStatus (the token); its NodeNotReady Event
+//	     reserves T+1; a-p0 T+2 (visitor 0 waits); visitor 1 takes b: its UpdateStatus
+//	     T+3; visitors 2–7 find no node; a's notification: NoSchedule worker 0 takes a,
+//	     its GET T+4
 //	T+1  a's Event                        T+2  a-p0; its Event T+5; a-p1 T+6
-//	T+3  b Unknown; its Event queued; b-p0 T+7
-//	T+4  the NoSchedule GET of a; its PATCH T+8
-//	T+5  a-p0's Event; b's Event T+9      T+6  a-p1; a-p2 T+10
-//	T+7  b-p0; b-p1 T+11                  T+8  a tainted unreachable:NoSchedule; b's
-//	     GET T+12
-//	T+9  b's Event; a-p1's Event T+13     T+10 a-p2; worker 0 finds no node
-//	T+11 b-p1; b-p2 T+14                  T+12 b's GET; its PATCH T+15
-//	T+13 a-p1's Event; b-p0's T+16        T+14 b-p2; the last worker is done:
-//	     handleDisruption, FullDisruption
-//	T+15 b tainted unreachable:NoSchedule
+//	T+3  b Unknown; its Event queued; b-p0 T+7; b's notification: NoSchedule worker 1
+//	     takes b (worker 0 holds a), its GET T+8
+//	T+4  the NoSchedule GET of a; its PATCH T+9
+//	T+5  a-p0's Event; b's Event T+10     T+6  a-p1; a-p2 T+11
+//	T+7  b-p0; b-p1 T+12                  T+8  b's GET; its PATCH T+13
+//	T+9  a tainted unreachable:NoSchedule T+10 b's Event; a-p1's Event T+14
+//	T+11 a-p2; visitor 0 finds no node    T+12 b-p1; b-p2 T+15
+//	T+13 b tainted unreachable:NoSchedule T+14 a-p1's Event; b-p0's T+16
+//	T+15 b-p2; the last visitor is done: handleDisruption, FullDisruption
 //
-// With one worker b would be marked Unknown after a's pods (TestSuspendedPassWritesListedVersion).
+// With one NoSchedule worker b's GET waited for a's PATCH (T+8): b was tainted at T+15,
+// a at T+8, and the pass ended at T+14. With one monitor worker b would be marked
+// Unknown after a's pods (TestSuspendedPassWritesListedVersion).
 func TestTwoVisitorsHandWorked(t *testing.T) {
 	w := workersWorld(t, 31, flowcontrol.RateLimit{QPS: 1, Burst: 1}, 0, 3, "a", "b")
 	w.at(time.Second, func() { w.kl["a"].Stop(); w.kl["b"].Stop() })
@@ -71,14 +73,14 @@ func TestTwoVisitorsHandWorked(t *testing.T) {
 	s := time.Second
 	assert.Equal(t, time.Duration(0), at("NodeCondition", "node", "a", "type", "Ready", "to", "Unknown"))
 	assert.Equal(t, 3*s, at("NodeCondition", "node", "b", "type", "Ready", "to", "Unknown"))
-	for pod, want := range map[string]time.Duration{"a-p0": 2 * s, "a-p1": 6 * s, "a-p2": 10 * s, "b-p0": 7 * s, "b-p1": 11 * s, "b-p2": 14 * s} {
+	for pod, want := range map[string]time.Duration{"a-p0": 2 * s, "a-p1": 6 * s, "a-p2": 11 * s, "b-p0": 7 * s, "b-p1": 12 * s, "b-p2": 15 * s} {
 		assert.Equal(t, want, at("PodReady", "pod", "default/"+pod, "to", "False"), pod)
 	}
-	assert.Equal(t, 8*s, at("TaintAdded", "node", "a", "taint", "node.kubernetes.io/unreachable:NoSchedule"))
-	assert.Equal(t, 15*s, at("TaintAdded", "node", "b", "taint", "node.kubernetes.io/unreachable:NoSchedule"))
-	assert.Equal(t, 14*s, at("ZoneState", "to", string(StateFullDisruption)))
+	assert.Equal(t, 9*s, at("TaintAdded", "node", "a", "taint", "node.kubernetes.io/unreachable:NoSchedule"))
+	assert.Equal(t, 13*s, at("TaintAdded", "node", "b", "taint", "node.kubernetes.io/unreachable:NoSchedule"))
+	assert.Equal(t, 15*s, at("ZoneState", "to", string(StateFullDisruption)))
 	require.True(t, w.nc.loop.Running())
-	assert.Equal(t, T+14*s+DefaultNodeMonitorPeriod+DefaultPassDuration, w.nc.loop.Next())
+	assert.Equal(t, T+15*s+DefaultNodeMonitorPeriod+DefaultPassDuration, w.nc.loop.Next())
 }
 
 // While every worker waits, the limiter serves them first come, first served, each
