@@ -233,3 +233,29 @@ func TestReplicaSetConfigVersionValidated(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, replicaSetLatestVersion, rc.cfg.Version)
 }
+
+// A sync from counts that leaves pods Ready and not yet available, and plans its next
+// check, allocates nothing; nor does the pod handler's queueing of a pod turning
+// Ready (a delayed add of a key reuses its entry).
+func TestReplicaSetAvailabilityCheckAllocs(t *testing.T) {
+	w := newAvailWorld(t, 37)
+	_, err := w.s.ReplicaSets.Create(w.c, neverReady("web", 20, 30))
+	require.NoError(t, err)
+	for i := range 20 {
+		w.readyAt(i, 10*time.Second+time.Duration(i)*100*time.Millisecond)
+	}
+	w.run(12 * time.Second)
+	rs := w.mustRS("default/web")
+	require.Equal(t, [2]int32{20, 0}, [2]int32{rs.ReadyReplicas, rs.AvailableReplicas})
+	w.rs.podVisits = 0
+	allocs := testing.AllocsPerRun(10, func() { require.NoError(t, w.rs.sync("default/web")) })
+	require.Zero(t, allocs)
+	require.Zero(t, w.rs.podVisits)
+	d := 10 * time.Second
+	allocs = testing.AllocsPerRun(10, func() {
+		d -= time.Millisecond // earlier each time: the pending entry is replaced
+		w.rs.q.addAfter("default/web", d)
+	})
+	require.Zero(t, allocs)
+	w.stop()
+}
