@@ -74,10 +74,15 @@ func (t PodTemplate) deepCopy() PodTemplate {
 // templates are not modelled).
 type Deployment struct {
 	ObjectMeta
-	Replicas      int32
-	Selector      LabelSelector
-	Template      PodTemplate
-	ReadyReplicas int32
+	Replicas int32
+	Selector LabelSelector
+	Template PodTemplate
+	// MinReadySeconds is spec.minReadySeconds, which the Deployment controller passes
+	// to the ReplicaSet it controls.
+	MinReadySeconds int32
+	// Status: the sums over the Deployment's ReplicaSets
+	ReadyReplicas     int32
+	AvailableReplicas int32
 }
 
 // DeepCopy returns a copy that shares nothing mutable but the template's pod spec,

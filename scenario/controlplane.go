@@ -211,6 +211,7 @@ func (cp *controlPlane) controllers(instance int, c *apiserver.Client) (func(), 
 	rsCfg.Informers = inf
 	rsCfg.RateLimit = teCfg.RateLimit // each controller's own clientset, with the same flags
 	rsCfg.EventsRand = sim.NewRand(seed, gen+"/replicaset/events")
+	rsCfg.Version = w.version
 	dsCfg := workload.DefaultDaemonSetConfig()
 	dsCfg.Rand = sim.NewRand(seed, gen+"/daemonset")
 	dsCfg.Informers = inf

@@ -258,7 +258,7 @@ func selectorOf(s *metav1.LabelSelector) apiserver.LabelSelector {
 
 func convertDeployment(d *appsv1.Deployment) *apiserver.Deployment {
 	return &apiserver.Deployment{ObjectMeta: metaOf(d.Namespace, d.Name, d.Labels), Replicas: replicas(d.Spec.Replicas),
-		Selector: selectorOf(d.Spec.Selector), Template: convertTemplate(&d.Spec.Template)}
+		Selector: selectorOf(d.Spec.Selector), Template: convertTemplate(&d.Spec.Template), MinReadySeconds: d.Spec.MinReadySeconds}
 }
 
 func convertReplicaSet(r *appsv1.ReplicaSet) *apiserver.ReplicaSet {

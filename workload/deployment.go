@@ -26,8 +26,9 @@ type DeploymentConfig struct {
 }
 
 // DeploymentController gives each Deployment one ReplicaSet "<deployment>-<hash>"
-// with the Deployment's replicas, and reports the ReplicaSet's ready replicas back
-// (replica control of pkg/controller/deployment; rollouts are not modelled).
+// with the Deployment's replicas and minReadySeconds, and reports the ready and
+// available replicas of its ReplicaSets back (replica control of
+// pkg/controller/deployment; rollouts are not modelled).
 type DeploymentController struct {
 	s     *apiserver.Server
 	c     *apiserver.Client
@@ -250,7 +251,7 @@ func newReplicaSet(d *apiserver.Deployment, hash string) *apiserver.ReplicaSet {
 	return &apiserver.ReplicaSet{
 		ObjectMeta: apiserver.ObjectMeta{Namespace: d.Namespace, Name: d.Name + "-" + hash, Labels: copyLabels(labels),
 			OwnerReferences: []apiserver.OwnerReference{controllerRef(KindDeployment, &d.ObjectMeta)}},
-		Replicas: d.Replicas, Selector: sel, Template: tmpl,
+		Replicas: d.Replicas, Selector: sel, Template: tmpl, MinReadySeconds: d.MinReadySeconds,
 	}
 }
 
@@ -274,7 +275,7 @@ func (dc *DeploymentController) sync(key string) error {
 	}
 	hash, name, rsKey := dc.currentName(key, d)
 	var cur *apiserver.ReplicaSet
-	var ready int32
+	var ready, avail int32
 	older := dc.older[:0]
 	dc.rsInf.EachByIndex(indexOwner, dc.uids.of(d.UID), func(rs *apiserver.ReplicaSet) {
 		if rs.Name == name {
@@ -283,6 +284,7 @@ func (dc *DeploymentController) sync(key string) error {
 			older = append(older, rs)
 		}
 		ready += rs.ReadyReplicas
+		avail += rs.AvailableReplicas
 	})
 	err := dc.scaleDown(older)
 	clear(older)
@@ -301,14 +303,28 @@ func (dc *DeploymentController) sync(key string) error {
 			return err
 		}
 		dc.created[rsKey] = true
-	case cur != nil && cur.Replicas != d.Replicas:
-		if _, err := dc.s.ReplicaSets.Patch(dc.c, cur.Key(), func(x *apiserver.ReplicaSet) error { x.Replicas = d.Replicas; return nil }); err != nil && !apiserver.IsNotFound(err) {
-			dc.c.TraceError("patch", "replicasets", err)
-			return err
+	case cur != nil:
+		// getNewReplicaSet: the current ReplicaSet gets the Deployment's
+		// minReadySeconds (an update of its own), before any scaling.
+		if cur.MinReadySeconds != d.MinReadySeconds {
+			mr := d.MinReadySeconds
+			if _, err := dc.s.ReplicaSets.Patch(dc.c, cur.Key(), func(x *apiserver.ReplicaSet) error { x.MinReadySeconds = mr; return nil }); err != nil && !apiserver.IsNotFound(err) {
+				dc.c.TraceError("patch", "replicasets", err)
+				return err
+			}
+		}
+		if cur.Replicas != d.Replicas {
+			if _, err := dc.s.ReplicaSets.Patch(dc.c, cur.Key(), func(x *apiserver.ReplicaSet) error { x.Replicas = d.Replicas; return nil }); err != nil && !apiserver.IsNotFound(err) {
+				dc.c.TraceError("patch", "replicasets", err)
+				return err
+			}
 		}
 	}
-	if d.ReadyReplicas != ready {
-		if _, err := dc.s.Deployments.Patch(dc.c, key, func(x *apiserver.Deployment) error { x.ReadyReplicas = ready; return nil }); err != nil && !apiserver.IsNotFound(err) {
+	if d.ReadyReplicas != ready || d.AvailableReplicas != avail {
+		if _, err := dc.s.Deployments.Patch(dc.c, key, func(x *apiserver.Deployment) error {
+			x.ReadyReplicas, x.AvailableReplicas = ready, avail
+			return nil
+		}); err != nil && !apiserver.IsNotFound(err) {
 			dc.c.TraceError("patch", "deployments", err)
 			return err
 		}

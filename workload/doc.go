@@ -24,15 +24,19 @@
 //     "<rs>-<5 chars>" (apimachinery's rand alphabet, drawn from the controller's own
 //     sim.Rand stream), deletes the surplus in upstream's ActivePods order
 //     (controller_utils.go), at most BurstReplicas per sync, and writes
-//     replicas/readyReplicas/availableReplicas. Expectations (controller_utils.go
+//     replicas/readyReplicas/availableReplicas (availability under minReadySeconds:
+//     below). Expectations (controller_utils.go
 //     ControllerExpectations) stop it from acting again before its informer has
 //     shown its own creations and deletions. Its requests are rate limited (below,
 //     "The ReplicaSet controller's client").
 //   - DeploymentController (pkg/controller/deployment, replica control only): owns
-//     one ReplicaSet "<deployment>-<pod-template-hash>" with the Deployment's replicas
-//     and the pod-template-hash label; a scale propagates; readyReplicas comes from
-//     its ReplicaSets. Rollouts are not modelled: a ReplicaSet of an older template
-//     is scaled to zero.
+//     one ReplicaSet "<deployment>-<pod-template-hash>" with the Deployment's replicas,
+//     minReadySeconds and the pod-template-hash label; a scale propagates, and so does
+//     a change of minReadySeconds (getNewReplicaSet: an update of the ReplicaSet of
+//     its own, before any scaling); readyReplicas and availableReplicas are the sums
+//     of its ReplicaSets' (sync.go calculateStatus). Rollouts are not modelled: a
+//     ReplicaSet of an older template is scaled to zero; nor are the Deployment's
+//     conditions (Available, Progressing) or its progress deadline.
 //   - DaemonSetController (pkg/controller/daemon): one pod per eligible node, per
 //     NodeShouldRunDaemonPod: the template's nodeName, nodeSelector and required node
 //     affinity must match, and every NoSchedule/NoExecute taint must be tolerated by
@@ -331,13 +335,48 @@
 // compares a permutation of them drawn from the run's seed (uidOrder) rather than
 // deleting the oldest-created pods of the bucket every time. Restart counts and
 // pod-deletion-cost are not modelled. Also not modelled (a review, session 15):
-// availableReplicas under minReadySeconds counts from the Ready time to the
-// nanosecond and is re-checked at that instant, where upstream counts from its whole
-// second and re-queues at minReadySeconds + 1 s (1.31, 1.33) or at minReadySeconds
-// (1.37: FindMinNextPodAvailabilityCheck); a Deployment's minReadySeconds is not
-// passed to its ReplicaSet; expectations do not expire after 5 minutes; and 1.36's
-// stale-cache check (StaleControllerConsistencyReplicaSet) is not modelled, which
-// shows only with a watch latency.
+// expectations do not expire after 5 minutes; and 1.36's stale-cache check
+// (StaleControllerConsistencyReplicaSet) is not modelled, which shows only with a
+// watch latency.
+//
+// Availability under minReadySeconds, per version (ReplicaSetConfig.Version; read in
+// the k8s.io/kubernetes module: v1.31.0 replica_set.go 427–497 updatePod and 675–741
+// syncReplicaSet, replica_set_utils.go 86–128 calculateStatus, pkg/api/v1/pod/util.go
+// 288–304 IsPodAvailable; v1.33.0 the same at 429–499, 677–748, 95–143, 301–317;
+// v1.37.2 506–577, 755–857, 96–144, 278–294 and pkg/controller/controller_utils.go
+// 1031–1083 FindMinNextPodAvailabilityCheck). A Ready pod is available once its Ready
+// condition's lastTransitionTime plus minReadySeconds is reached. The controller
+// reads that time from its informer, as the API server serialised it: metav1.Time in
+// whole seconds (RFC 3339; apimachinery meta/v1 time.go), so a pod Ready at 10.4 s
+// counts from 10 s and, under minReadySeconds 5, is available from 15 s.
+// IsPodAvailable compares with the controller's clock, strictly before 1.37 (Before)
+// and inclusively in 1.37 (<=); the simulator counts the pod available at 15 s itself
+// in every version, as a real controller whose clock reads a few milliseconds after
+// the instant of its sync does (see reached). What differs per version is when the
+// controller looks again, which is when availableReplicas changes:
+//
+//   - 1.31 and 1.33: the pod handler queues the ReplicaSet minReadySeconds + 1 s
+//     after it sees a pod turn Ready (updatePod; not for a pod it lists already
+//     Ready, nor one being deleted), and a sync that wrote its status without error,
+//     every replica ready and not every one available, queues it minReadySeconds
+//     later; nothing else. The pod Ready at 10.4 s alone shows available at 15.4 s
+//     (the sync at 10.4 s queues 15.4 s); one of two replicas at 16.4 s (only the
+//     handler's); a settled ReplicaSet whose pods are not yet available when the
+//     controller starts waits minReadySeconds from its first sync, whatever the
+//     pods' times.
+//   - 1.34 and later (ReplicaSetAvailabilityCheckVersion; PR #132121, taken to be in
+//     1.34.0): the handler queues minReadySeconds after the change, and a sync that
+//     wrote its status without error and left a ready pod unavailable queues the
+//     ReplicaSet at the availability instant of the earliest such pod
+//     (FindMinNextPodAvailabilityCheck): available at 15 s.
+//
+// A delaying queue keeps one instant per key, the earliest, so a later queueing of
+// the same ReplicaSet is dropped (TestReplicaSetAvailabilityTimingPerVersion works
+// the cases out by hand). The Deployment's minReadySeconds reaches its ReplicaSet
+// (pkg/controller/deployment/sync.go getNewReplicaSet: v1.31.0 138–206, v1.33.0
+// 140–208, v1.37.2 146–214). Nothing else nodesim reports depends on availability:
+// WorkloadReady, the readyReplicas expectations and the disruption controller
+// (countHealthyPods: IsPodReady) count Ready pods.
 //
 // DaemonSet pods and the scheduler: since 1.12 upstream creates DaemonSet pods with
 // a node affinity term matching metadata.name of the target node and lets the
@@ -717,9 +756,10 @@
 //     (PodScheduled, Initialized, ContainersReady, Ready; a DaemonSet pod has no bind
 //     and gets PodScheduled last, as from the kubelet), all True since Since;
 //   - statuses as the controllers write them: ReplicaSet replicas, readyReplicas and
-//     availableReplicas (available when Since + minReadySeconds is before now, as
-//     podAvailable decides; otherwise the ReplicaSet controller writes it when the
-//     time comes), Deployment readyReplicas (the sum over its ReplicaSets),
+//     availableReplicas (available when Since in whole seconds plus minReadySeconds
+//     is reached, as availableAt and reached decide; otherwise the ReplicaSet
+//     controller writes it when it looks again, per version), Deployment
+//     readyReplicas and availableReplicas (the sums over its ReplicaSets),
 //     DaemonSet desiredNumberScheduled and numberReady. ObservedGeneration is not
 //     written by these controllers and stays as restored.
 //

@@ -45,9 +45,13 @@ type workQueue struct {
 	keys     []string
 	timer    *sim.Timer
 	failures map[string]int
-	later    map[string]sim.Handle
-	stopped  bool
-	batch    []string
+	// later holds each key's pending delayed add; free holds ended ones for reuse, so
+	// that a delayed add allocates nothing once the queue has run a while (the
+	// ReplicaSet controller makes one per pod turning Ready under minReadySeconds).
+	later   map[string]*delayedAdd
+	free    []*delayedAdd
+	stopped bool
+	batch   []string
 	// busyUntil is when the worker is free again after the last batch.
 	busyUntil time.Duration
 	// processing: the keys whose sync is in flight; workers: how many may be (0: no
@@ -66,7 +70,7 @@ type workQueue struct {
 }
 
 func newWorkQueue(e *sim.Engine, sync func(string) error) *workQueue {
-	q := &workQueue{e: e, sync: sync, dirty: map[string]struct{}{}, failures: map[string]int{}, later: map[string]sim.Handle{}}
+	q := &workQueue{e: e, sync: sync, dirty: map[string]struct{}{}, failures: map[string]int{}, later: map[string]*delayedAdd{}}
 	q.timer, _ = e.NewTimer(q.run)
 	return q
 }
@@ -101,6 +105,14 @@ func (q *workQueue) wake() {
 // full reports whether every worker holds a sync in flight.
 func (q *workQueue) full() bool { return q.workers > 0 && len(q.processing) >= q.workers }
 
+// delayedAdd is a pending addAfter of key. fire is bound to it once, when it is
+// first made.
+type delayedAdd struct {
+	key  string
+	h    sim.Handle
+	fire func()
+}
+
 // addAfter queues key d from now; an earlier pending addAfter for the key wins, as
 // a delaying queue keeps the earliest time.
 func (q *workQueue) addAfter(key string, d time.Duration) {
@@ -112,19 +124,43 @@ func (q *workQueue) addAfter(key string, d time.Duration) {
 		return
 	}
 	at := q.e.Now() + d
-	if h, ok := q.later[key]; ok && h.Pending() {
-		if h.When() <= at {
+	da := q.later[key]
+	if da != nil {
+		if da.h.When() <= at {
 			return
 		}
-		h.Cancel()
+		da.h.Cancel()
+	} else {
+		if n := len(q.free); n > 0 {
+			da, q.free = q.free[n-1], q.free[:n-1]
+		} else {
+			da = &delayedAdd{}
+			da.fire = func() { q.fired(da) }
+		}
+		da.key = key
 	}
-	h, err := q.e.At(at, func() {
-		delete(q.later, key)
-		q.add(key)
-	})
-	if err == nil {
-		q.later[key] = h
+	h, err := q.e.At(at, da.fire)
+	if err != nil {
+		q.release(da)
+		return
 	}
+	da.h = h
+	q.later[key] = da
+}
+
+// fired is a delayed add's instant: the key is queued now.
+func (q *workQueue) fired(da *delayedAdd) {
+	key := da.key
+	q.release(da)
+	q.add(key)
+}
+
+func (q *workQueue) release(da *delayedAdd) {
+	if q.later[da.key] == da {
+		delete(q.later, da.key)
+	}
+	da.key, da.h = "", sim.Handle{}
+	q.free = append(q.free, da)
 }
 
 func (q *workQueue) run() {
@@ -201,8 +237,8 @@ func (q *workQueue) done(key string, err error) {
 func (q *workQueue) stop() {
 	q.stopped = true
 	q.timer.Stop()
-	for _, h := range q.later { // cancelling has no observable order
-		h.Cancel()
+	for _, da := range q.later { // cancelling has no observable order
+		da.h.Cancel()
 	}
-	q.later = map[string]sim.Handle{}
+	q.later = map[string]*delayedAdd{}
 }

@@ -48,7 +48,24 @@ type ReplicaSetConfig struct {
 	// have a sync waiting for tokens at once (0: ConcurrentRSSyncs). A sync that
 	// finds its tokens takes no time and holds no worker.
 	ConcurrentSyncs int
+	// Version is the Kubernetes minor version (31…37); zero is the latest, 37. Under
+	// minReadySeconds it decides when the controller checks a ReplicaSet's pods'
+	// availability again (ReplicaSetAvailabilityCheckVersion).
+	Version int
 }
+
+// ReplicaSetAvailabilityCheckVersion is the first minor version whose ReplicaSet
+// controller, under minReadySeconds, queues the ReplicaSet minReadySeconds after it
+// sees a pod turn Ready (earlier: minReadySeconds + 1 s) and, after a sync that left
+// ready pods unavailable, checks again at the instant the first of them becomes
+// available (FindMinNextPodAvailabilityCheck; earlier: minReadySeconds after a sync
+// that found every replica ready and not every one available, and nothing
+// otherwise). Read in v1.33.0 and v1.37.2; the change is PR #132121, merged in July
+// 2025 and taken to be in 1.34.0 (the 1.34 to 1.36 sources were not at hand).
+const ReplicaSetAvailabilityCheckVersion = 34
+
+// replicaSetLatestVersion is what a zero ReplicaSetConfig.Version means.
+const replicaSetLatestVersion = 37
 
 // DefaultReplicaSetConfig is the controller's configuration in a default
 // kube-controller-manager.
@@ -135,8 +152,13 @@ type rsSync struct {
 
 	n, ready, avail int32 // the status it writes, once computed
 	computed        bool
-	retried         bool // its UpdateStatus met a conflict and was retried after a GET
-	statusErr       error
+	// at and mr: the instant and minReadySeconds the status was computed at and
+	// with; next: the earliest availability instant then among its ready pods not
+	// yet available (0: none), for the next check (planAvailabilityCheck)
+	at, mr, next time.Duration
+	gone         bool // the status write found no ReplicaSet
+	retried      bool // its UpdateStatus met a conflict and was retried after a GET
+	statusErr    error
 
 	// async: a request of the sync waited for its token, so the sync ends by
 	// workQueue.done; inSync: the queue's call of sync has not returned yet, and
@@ -169,13 +191,12 @@ type rsRequest struct {
 // and kept up to date from the informer's events (each change removes the old
 // version's contribution and adds the new one's, whatever their owners).
 //
-// Availability depends on time: a pod Ready since r is available from the first
-// instant after r+minReady. The pods Ready at the last count (at) are split into
-// avail (r+minReady < at, available from then on) and pending (the others), with
-// pendingMin the earliest r+minReady among pending. Until now passes pendingMin no
-// pending pod is available and pendingMin-now+1ns is the wait; once it passes, or
-// when a pod with r+minReady == pendingMin leaves (stale: the earliest is unknown),
-// or minReadySeconds changes, the next sync counts again.
+// Availability depends on time: a pod Ready since r is available from the instant
+// a = wholeSecond(r)+minReady on (availableAt, reached). The pods Ready at the last count (at) are split into avail (a
+// reached at at, available from then on) and pending (the others), with pendingMin
+// the earliest a among pending. Until now reaches pendingMin no pending pod is
+// available; once it does, or when a pod with a == pendingMin leaves (stale: the
+// earliest is unknown), or minReadySeconds changes, the next sync counts again.
 type rsCounts struct {
 	active, ready int32
 	minReady      time.Duration // the minReadySeconds avail and pending were split by
@@ -200,8 +221,8 @@ func (c *rsCounts) account(p *apiserver.Pod, sign int32) {
 	if c.minReady == 0 {
 		return
 	}
-	switch t := r + c.minReady; {
-	case t < c.at:
+	switch t := availableAt(r, c.minReady); {
+	case reached(t, c.at):
 		c.avail += sign
 	case sign > 0:
 		if c.pending == 0 || t < c.pendingMin {
@@ -226,6 +247,28 @@ func (c *rsCounts) reset(minReady, now time.Duration) {
 	*c = rsCounts{minReady: minReady, at: now}
 }
 
+// availableAt is the instant a pod Ready since readyAt becomes available under
+// minReady, as podutil.IsPodAvailable computes it: the Ready condition's
+// lastTransitionTime plus minReadySeconds. The controller reads the condition from
+// its informer, which holds the pod as the API server serialised it: metav1.Time in
+// whole seconds (RFC 3339), so a pod Ready at 10.4 s counts from 10 s.
+func availableAt(readyAt, minReady time.Duration) time.Duration {
+	return wholeSecond(readyAt) + minReady
+}
+
+// reached reports whether a pod whose availability instant is a counts as available
+// at the virtual instant now: from a itself on. Upstream compares with the
+// controller's clock to the nanosecond, before 1.34 strictly (the transition time
+// plus minReadySeconds Before now) and from then on inclusively (<= now); but that
+// clock is read in calculateStatus, after the sync was dequeued and its pods listed,
+// milliseconds after the instant the simulator runs the sync at, and the transition
+// time is a whole second, so at the instant a itself a real controller's clock is
+// already past a and both comparisons hold. (Counting strictly in virtual time would
+// put off a pod that turns Ready on a whole second, which a sync at that very
+// instant requeues minReadySeconds later, by a whole further minReadySeconds: a
+// delay no cluster shows.)
+func reached(a, now time.Duration) bool { return a <= now }
+
 // NewReplicaSetController builds a stopped ReplicaSet controller.
 func NewReplicaSetController(s *apiserver.Server, c *apiserver.Client, cfg ReplicaSetConfig) (*ReplicaSetController, error) {
 	if s == nil || c == nil {
@@ -239,6 +282,12 @@ func NewReplicaSetController(s *apiserver.Server, c *apiserver.Client, cfg Repli
 	}
 	if cfg.ConcurrentSyncs < 0 {
 		return nil, fmt.Errorf("workload: ReplicaSetConfig.ConcurrentSyncs %d is negative; it must be zero (the default, %d) or positive", cfg.ConcurrentSyncs, ConcurrentRSSyncs)
+	}
+	if cfg.Version != 0 && (cfg.Version < 31 || cfg.Version > replicaSetLatestVersion) {
+		return nil, fmt.Errorf("workload: ReplicaSetConfig.Version %d is not modelled; it must be zero (the latest) or 31 to %d", cfg.Version, replicaSetLatestVersion)
+	}
+	if cfg.Version == 0 {
+		cfg.Version = replicaSetLatestVersion
 	}
 	r := cfg.Rand
 	if r == nil {
@@ -331,6 +380,9 @@ func (rc *ReplicaSetController) onPod(ev apiserver.Event[*apiserver.Pod]) {
 		return
 	}
 	rsKey := rc.rsKey(p.Namespace, ref)
+	if ev.Type == apiserver.Modified && !p.Deleting {
+		rc.queueAvailabilityCheck(ev.Old, p, rsKey, ref.UID)
+	}
 	pk := p.Key()
 	if m := rc.expCreate[rsKey]; m != nil {
 		delete(m, pk)
@@ -341,6 +393,31 @@ func (rc *ReplicaSetController) onPod(ev apiserver.Event[*apiserver.Pod]) {
 		}
 	}
 	rc.q.add(rsKey)
+}
+
+// queueAvailabilityCheck is updatePod's queueing of a pod that turned Ready, for
+// the instant it may become available: the ReplicaSet (as resolveControllerRef finds
+// it in the informer, by name and UID) is queued minReadySeconds after the handler
+// sees the change, plus a second before 1.34 ("to avoid milliseconds skew"). A pod
+// being deleted takes updatePod's deletion path, which does not; nor does a pod
+// that is added Ready (a restarted controller's list): that is left to the syncs
+// (planAvailabilityCheck).
+func (rc *ReplicaSetController) queueAvailabilityCheck(old, cur *apiserver.Pod, rsKey string, uid uint64) {
+	if _, was := podReadyTime(old); was {
+		return
+	}
+	if _, is := podReadyTime(cur); !is {
+		return
+	}
+	rs, ok := rc.rsInf.Get(rsKey)
+	if !ok || rs.UID != uid || rs.MinReadySeconds <= 0 {
+		return
+	}
+	d := time.Duration(rs.MinReadySeconds) * time.Second
+	if rc.cfg.Version < ReplicaSetAvailabilityCheckVersion {
+		d += time.Second
+	}
+	rc.q.addAfter(rsKey, d)
 }
 
 // rsKey is nsKey(ns, ref.Name), the same string for every pod of a ReplicaSet.
@@ -697,66 +774,131 @@ func (rc *ReplicaSetController) deletePod(s *rsSync, p *apiserver.Pod) {
 func (rc *ReplicaSetController) manageDone(s *rsSync) {
 	rs := s.rs
 	now := rc.s.Now()
+	mr := time.Duration(rs.MinReadySeconds) * time.Second
+	s.at, s.mr = now, mr
 	if s.snapped {
-		rc.writeStatus(s, s.snapN, s.snapReady, s.snapReady, 0)
+		rc.writeStatus(s, s.snapN, s.snapReady, s.snapReady)
 		return
 	}
 	if s.listed {
 		var ready, avail int32
-		var recheck time.Duration
 		for _, p := range s.active {
 			if t, ok := podReadyTime(p); ok {
 				ready++
-				if ok, d := podAvailable(t, rs.MinReadySeconds, now); ok {
+				if a := availableAt(t, mr); mr == 0 || reached(a, now) {
 					avail++
-				} else if recheck == 0 || d < recheck {
-					recheck = d
+				} else if s.next == 0 || a < s.next {
+					s.next = a
 				}
 			}
 		}
-		rc.writeStatus(s, int32(len(s.active)), ready, avail, recheck)
+		rc.writeStatus(s, int32(len(s.active)), ready, avail)
 		return
 	}
 	c := s.counts
-	mr := time.Duration(rs.MinReadySeconds) * time.Second
-	if mr != 0 && (c.minReady != mr || c.pending > 0 && (c.stale || now > c.pendingMin)) {
+	if mr != 0 && (c.minReady != mr || c.pending > 0 && (c.stale || reached(c.pendingMin, now))) {
 		rc.count(rs, c, mr, now)
 	}
-	avail, recheck := c.ready, time.Duration(0)
+	avail := c.ready
 	if mr != 0 {
 		avail = c.avail
 		if c.pending > 0 {
-			recheck = c.pendingMin - now + time.Nanosecond
+			s.next = c.pendingMin
 		}
 	}
-	rc.writeStatus(s, c.active, c.ready, avail, recheck)
+	rc.writeStatus(s, c.active, c.ready, avail)
 }
 
-// writeStatus queues a sync recheck from now (if positive) and, if the status
-// changed, writes it (updateReplicaSetStatus).
-func (rc *ReplicaSetController) writeStatus(s *rsSync, n, ready, avail int32, recheck time.Duration) {
+// writeStatus writes the status if it changed (updateReplicaSetStatus); the sync
+// ends once it is written (or needs no write).
+func (rc *ReplicaSetController) writeStatus(s *rsSync, n, ready, avail int32) {
 	rs := s.rs
-	if recheck > 0 {
-		rc.q.addAfter(rs.Key(), recheck)
-	}
+	s.n, s.ready, s.avail, s.computed = n, ready, avail, true
 	if rs.StatusReplicas == n && rs.ReadyReplicas == ready && rs.AvailableReplicas == avail {
 		rc.end(s)
 		return
 	}
-	s.n, s.ready, s.avail, s.computed = n, ready, avail, true
 	rc.request(s, opUpdateStatus, nil, false)
+}
+
+// planAvailabilityCheck queues the ReplicaSet again for pods that are Ready but not
+// yet available, once its status is written (rs is the ReplicaSet as the write
+// returned it, or as the sync read it when nothing needed writing). Upstream does
+// this only after a successful write and without a manageReplicas error.
+//
+//   - Before 1.34 (v1.31.0 and v1.33.0 replica_set.go syncReplicaSet's end): when
+//     every replica is ready and not every one available, minReadySeconds from now
+//     ("a last line of defense"); otherwise nothing, and pods that turn Ready rely on
+//     the pod handler's queueing (onPod).
+//   - From 1.34 (v1.37.2 syncReplicaSet's end, FindMinNextPodAvailabilityCheck): when
+//     some ready pod is not available, at the availability instant of the earliest
+//     such pod as the status was computed, or at once if that instant has passed
+//     since (a sync that waited for its tokens); minReadySeconds from now when there
+//     is none (a minReadySeconds that changed since the status was computed).
+func (rc *ReplicaSetController) planAvailabilityCheck(s *rsSync, rs *apiserver.ReplicaSet) {
+	if rs.MinReadySeconds <= 0 {
+		return
+	}
+	mr := time.Duration(rs.MinReadySeconds) * time.Second
+	if rc.cfg.Version < ReplicaSetAvailabilityCheckVersion {
+		if s.ready == rs.Replicas && s.avail != rs.Replicas {
+			rc.q.addAfter(s.key, mr)
+		}
+		return
+	}
+	if s.ready == s.avail {
+		return
+	}
+	next := s.next
+	if mr != s.mr {
+		next = rc.nextAvailableAt(s, mr)
+	}
+	if next == 0 {
+		rc.q.addAfter(s.key, mr)
+		return
+	}
+	rc.q.addAfter(s.key, max(next-rc.s.Now(), 0))
+}
+
+// nextAvailableAt is the earliest availability instant under mr after the status's
+// instant among the ready pods the status was computed from (0: none), for a
+// minReadySeconds that changed between the status and its write (a conflict's GET).
+// A sync that let its list go (it waited for the write's token) or never listed
+// takes the informer's pods: the first is rare enough (a conflict and a changed
+// minReadySeconds) for the pods changed meanwhile not to matter, and the second
+// took no time.
+func (rc *ReplicaSetController) nextAvailableAt(s *rsSync, mr time.Duration) time.Duration {
+	var next time.Duration
+	visit := func(p *apiserver.Pod) {
+		if t, ok := podReadyTime(p); ok && IsPodActive(p) {
+			if a := availableAt(t, mr); a > s.at && (next == 0 || a < next) {
+				next = a
+			}
+		}
+	}
+	if s.listed && s.active != nil {
+		for _, p := range s.active {
+			visit(p)
+		}
+	} else {
+		rc.podInf.EachByIndex(indexOwner, rc.uids.of(s.rs.UID), visit)
+	}
+	return next
 }
 
 // sendStatus is updateReplicaSetStatus's UpdateStatus, with the resourceVersion the
 // sync read: after a conflict it GETs the ReplicaSet and tries once more
 // (statusUpdateRetries), each a request of its own.
 func (rc *ReplicaSetController) sendStatus(s *rsSync) {
-	_, err := rc.s.ReplicaSets.UpdateStatusFrom(rc.c, s.rs, func(x *apiserver.ReplicaSet) error {
+	updated, err := rc.s.ReplicaSets.UpdateStatusFrom(rc.c, s.rs, func(x *apiserver.ReplicaSet) error {
 		x.StatusReplicas, x.ReadyReplicas, x.AvailableReplicas = s.n, s.ready, s.avail
 		return nil
 	})
 	switch {
-	case err == nil || apiserver.IsNotFound(err):
+	case err == nil:
+		s.rs = updated
+	case apiserver.IsNotFound(err):
+		s.gone = true
 	case apiserver.IsConflict(err) && !s.retried:
 		rc.c.TraceError("update", "replicasets", err)
 		s.retried = true
@@ -770,11 +912,16 @@ func (rc *ReplicaSetController) sendStatus(s *rsSync) {
 }
 
 // end ends the sync: its error is the status write's, else manageReplicas'. A sync
-// that waited tells its queue (the workqueue's Done), unless a Stop came first.
+// that waited tells its queue (the workqueue's Done), unless a Stop came first. A
+// sync whose status is written (or needed no write) and whose manageReplicas had no
+// error plans its next availability check first.
 func (rc *ReplicaSetController) end(s *rsSync) {
 	err := s.statusErr
 	if err == nil {
 		err = s.err
+	}
+	if err == nil && s.computed && !s.gone {
+		rc.planAvailabilityCheck(s, s.rs)
 	}
 	if s.inSync {
 		s.ended, s.result = true, err
@@ -782,15 +929,4 @@ func (rc *ReplicaSetController) end(s *rsSync) {
 	}
 	rc.q.done(s.key, err)
 	rc.release(s)
-}
-
-// podAvailable reports whether a pod Ready since readyAt counts as available at now
-// under minReadySeconds (podutil.IsPodAvailable); if not, wait is how long until it
-// does.
-func podAvailable(readyAt time.Duration, minReadySeconds int32, now time.Duration) (ok bool, wait time.Duration) {
-	mr := time.Duration(minReadySeconds) * time.Second
-	if mr == 0 || readyAt+mr < now {
-		return true, 0
-	}
-	return false, readyAt + mr - now + time.Nanosecond
 }

@@ -251,9 +251,11 @@ func TestPropertyReplicaSetIncrementalSync(t *testing.T) {
 			events[i].At = at
 		}
 		seed := rapid.Uint64().Draw(rt, "seed")
+		version := rapid.SampledFrom([]int{31, 33, 37}).Draw(rt, "version")
 
 		run := func(full bool) rsOutcome {
 			w := newWorld(t, seed)
+			w.rs.cfg.Version = version // (read at each sync; nothing has synced yet)
 			w.rs.fullSync = full
 			n := nodes
 			for i := range nodes {

@@ -698,7 +698,8 @@ func (st *settler) pinnedReplicaSet(rs *apiserver.ReplicaSet, proto *apiserver.P
 // active pods of which ready have been Ready since cfg.Since.
 func (st *settler) replicaSetStatus(rs *apiserver.ReplicaSet, n, ready int32) error {
 	avail := int32(0)
-	if ok, _ := podAvailable(st.cfg.Since, rs.MinReadySeconds, st.now); ok {
+	mr := time.Duration(rs.MinReadySeconds) * time.Second
+	if mr == 0 || reached(availableAt(st.cfg.Since, mr), st.now) {
 		avail = ready
 	}
 	if rs.StatusReplicas == n && rs.ReadyReplicas == ready && rs.AvailableReplicas == avail {
@@ -711,22 +712,29 @@ func (st *settler) replicaSetStatus(rs *apiserver.ReplicaSet, n, ready int32) er
 	return err
 }
 
-// deploymentStatuses writes each Deployment's readyReplicas, the sum over the
-// ReplicaSets it controls, as the Deployment controller's sync does.
+// deploymentStatuses writes each Deployment's readyReplicas and availableReplicas,
+// the sums over the ReplicaSets it controls, as the Deployment controller's sync does.
 func (st *settler) deploymentStatuses() error {
-	ready := map[uint64]int32{}
+	type counts struct{ ready, avail int32 }
+	sum := map[uint64]counts{}
 	st.s.ReplicaSets.Each(func(rs *apiserver.ReplicaSet) {
 		if ref, ok := rs.ControllerRef(); ok && ref.Kind == KindDeployment {
-			ready[ref.UID] += rs.ReadyReplicas
+			c := sum[ref.UID]
+			c.ready += rs.ReadyReplicas
+			c.avail += rs.AvailableReplicas
+			sum[ref.UID] = c
 		}
 	})
 	for _, key := range append([]string(nil), st.s.Deployments.Keys()...) {
 		d, _ := st.s.Deployments.Peek(key)
-		if d.Deleting || d.ReadyReplicas == ready[d.UID] {
+		c := sum[d.UID]
+		if d.Deleting || d.ReadyReplicas == c.ready && d.AvailableReplicas == c.avail {
 			continue
 		}
-		r := ready[d.UID]
-		if _, err := st.s.Deployments.Patch(st.c, key, func(x *apiserver.Deployment) error { x.ReadyReplicas = r; return nil }); err != nil {
+		if _, err := st.s.Deployments.Patch(st.c, key, func(x *apiserver.Deployment) error {
+			x.ReadyReplicas, x.AvailableReplicas = c.ready, c.avail
+			return nil
+		}); err != nil {
 			return err
 		}
 	}

@@ -27,6 +27,8 @@ type settleWorld struct {
 	c     *apiserver.Client
 	sched *Scheduler
 	stops []func()
+	// version: of the ReplicaSet controller (0: the latest)
+	version int
 }
 
 func newSettleWorld(t testing.TB, seed uint64) *settleWorld {
@@ -77,7 +79,7 @@ func (w *settleWorld) settle() {
 
 // start starts the ReplicaSet, Deployment and DaemonSet controllers and the scheduler.
 func (w *settleWorld) start() {
-	rs, err := NewReplicaSetController(w.s, w.c, ReplicaSetConfig{})
+	rs, err := NewReplicaSetController(w.s, w.c, ReplicaSetConfig{Version: w.version})
 	require.NoError(w.t, err)
 	dep, err := NewDeploymentController(w.s, w.c, DeploymentConfig{})
 	require.NoError(w.t, err)

@@ -121,7 +121,9 @@
 // a weight from 1 to 100, the podAffinityTerm as a required term), tolerations,
 // priority, terminationGracePeriodSeconds, hostNetwork, container resources; and
 // cosmetic fields (images, ports, env, probes, volumes without storage, Deployment
-// strategy, minReadySeconds, annotations). Default tolerations are not added here:
+// strategy and progressDeadlineSeconds, a DaemonSet's minReadySeconds, annotations);
+// minReadySeconds of a Deployment or ReplicaSet is modelled (validated ≥ 0, and a
+// Deployment's below its progressDeadlineSeconds, 600 when unset). Default tolerations are not added here:
 // that is the simulated API server's DefaultTolerationSeconds admission.
 //
 // # References

@@ -722,6 +722,20 @@ func TestObjectValidation(t *testing.T) {
 			{"1", "spec.objects[0].spec.strategy.rollingUpdate.maxUnavailable", "may not be 0 when `maxSurge` is 0", "a value > 0 when maxSurge is 0"}}},
 		{"rolling update above 100%", deployment("        strategy: {rollingUpdate: {maxUnavailable: 150%}} #1\n        selector: {matchLabels: {app: web}}\n        template:\n          metadata: {labels: {app: web}}\n          spec: {containers: [{name: app, image: i}]}\n"), []want{
 			{"1", "spec.objects[0].spec.strategy.rollingUpdate.maxUnavailable", `invalid value "150%": must not be greater than 100%`, `an integer ≥ 0 or a percentage from "0%" to "100%"`}}},
+		// minReadySeconds ≥ 0 (ValidateNonnegativeField), and on a Deployment below
+		// progressDeadlineSeconds, which apps/v1 defaults to 600.
+		{"negative minReadySeconds", deployment("        minReadySeconds: -1 #1\n        selector: {matchLabels: {app: web}}\n        template:\n          metadata: {labels: {app: web}}\n          spec: {containers: [{name: app, image: i}]}\n"), []want{
+			{"1", "spec.objects[0].spec.minReadySeconds", "negative minReadySeconds -1", "an integer ≥ 0"}}},
+		{"negative ReplicaSet minReadySeconds", strings.Replace(deployment("        minReadySeconds: -5 #1\n        selector: {matchLabels: {app: web}}\n        template:\n          metadata: {labels: {app: web}}\n          spec: {containers: [{name: app, image: i}]}\n"), "kind: Deployment", "kind: ReplicaSet", 1), []want{
+			{"1", "spec.objects[0].spec.minReadySeconds", "negative minReadySeconds -5", "an integer ≥ 0"}}},
+		{"negative DaemonSet minReadySeconds", strings.Replace(deployment("        minReadySeconds: -2 #1\n        selector: {matchLabels: {app: web}}\n        template:\n          metadata: {labels: {app: web}}\n          spec: {containers: [{name: app, image: i}]}\n"), "kind: Deployment", "kind: DaemonSet", 1), []want{
+			{"1", "spec.objects[0].spec.minReadySeconds", "negative minReadySeconds -2", "an integer ≥ 0"}}},
+		{"minReadySeconds at the default progress deadline", deployment("        minReadySeconds: 600 #1\n        selector: {matchLabels: {app: web}}\n        template:\n          metadata: {labels: {app: web}}\n          spec: {containers: [{name: app, image: i}]}\n"), []want{
+			{"1", "spec.objects[0].spec.progressDeadlineSeconds", "progressDeadlineSeconds (600 when unset) must be greater than minReadySeconds 600", "an integer > minReadySeconds"}}},
+		{"progress deadline not above minReadySeconds", deployment("        minReadySeconds: 30\n        progressDeadlineSeconds: 30 #1\n        selector: {matchLabels: {app: web}}\n        template:\n          metadata: {labels: {app: web}}\n          spec: {containers: [{name: app, image: i}]}\n"), []want{
+			{"1", "spec.objects[0].spec.progressDeadlineSeconds", "progressDeadlineSeconds 30 must be greater than minReadySeconds 30", "an integer > minReadySeconds"}}},
+		{"negative progress deadline", deployment("        progressDeadlineSeconds: -1 #1\n        selector: {matchLabels: {app: web}}\n        template:\n          metadata: {labels: {app: web}}\n          spec: {containers: [{name: app, image: i}]}\n"), []want{
+			{"1", "spec.objects[0].spec.progressDeadlineSeconds", "negative progressDeadlineSeconds -1", "an integer > minReadySeconds"}}},
 		{"PDB with both", scenario("  objects:\n    - apiVersion: policy/v1\n      kind: PodDisruptionBudget\n      metadata: {name: b}\n      spec:\n        minAvailable: 1\n        maxUnavailable: 1 #1\n"), []want{
 			{"1", "spec.objects[0].spec.maxUnavailable", "minAvailable and maxUnavailable cannot be both set", "either minAvailable or maxUnavailable"}}},
 		{"PDB percentage", scenario("  objects:\n    - apiVersion: policy/v1\n      kind: PodDisruptionBudget\n      metadata: {name: b}\n      spec: {minAvailable: 150%} #1\n"), []want{

@@ -170,16 +170,20 @@ func (p *parser) objects(items []*yaml.Node, version string, reg *registry) []Ob
 			c.replicas(&d.Spec.Replicas)
 			c.workload(d.Spec.Selector, &d.Spec.Template, kind)
 			c.deploymentStrategy(d.Spec.Strategy)
+			c.minReadySeconds(d.Spec.MinReadySeconds)
+			c.progressDeadline(d.Spec.ProgressDeadlineSeconds, d.Spec.MinReadySeconds)
 		case "ReplicaSet":
 			rs := o.ReplicaSet
 			rs.Status = appsv1.ReplicaSetStatus{}
 			c.replicas(&rs.Spec.Replicas)
 			c.workload(rs.Spec.Selector, &rs.Spec.Template, kind)
+			c.minReadySeconds(rs.Spec.MinReadySeconds)
 		case "DaemonSet":
 			ds := o.DaemonSet
 			ds.Status = appsv1.DaemonSetStatus{}
 			c.workload(ds.Spec.Selector, &ds.Spec.Template, kind)
 			c.daemonSetStrategy(ds.Spec.UpdateStrategy)
+			c.minReadySeconds(ds.Spec.MinReadySeconds)
 		case "PodDisruptionBudget":
 			o.PDB.Status = policyv1.PodDisruptionBudgetStatus{}
 			c.pdb(o.PDB)
@@ -264,6 +268,38 @@ func (c *objCheck) replicas(r **int32) {
 	}
 	if **r < 0 {
 		c.fail("spec.replicas", "an integer ≥ 0", "negative replicas %d", **r)
+	}
+}
+
+// minReadySeconds rejects a negative spec.minReadySeconds, as the API server's
+// ValidateDeploymentSpec, ValidateReplicaSetSpec and ValidateDaemonSetSpec do
+// (ValidateNonnegativeField).
+func (c *objCheck) minReadySeconds(v int32) {
+	if v < 0 {
+		c.fail("spec.minReadySeconds", "an integer ≥ 0", "negative minReadySeconds %d", v)
+	}
+}
+
+// progressDeadline checks a Deployment's spec.progressDeadlineSeconds as
+// ValidateDeploymentSpec does after apps/v1 defaulting (600 when unset): not
+// negative, and above minReadySeconds, so a minReadySeconds of 600 or more needs a
+// progressDeadlineSeconds above it. The deadline itself is not modelled.
+func (c *objCheck) progressDeadline(pd *int32, minReady int32) {
+	v := int32(600)
+	if pd != nil {
+		v = *pd
+	}
+	switch {
+	case v < 0:
+		c.fail("spec.progressDeadlineSeconds", "an integer > minReadySeconds", "negative progressDeadlineSeconds %d", v)
+	case c.isBroken("spec.minReadySeconds"): // (its zero value compares with nothing)
+	case v <= minReady:
+		if pd == nil { // blamed on the line of minReadySeconds, the field that is there
+			c.failAt("spec.minReadySeconds", "spec.progressDeadlineSeconds", "an integer > minReadySeconds",
+				"progressDeadlineSeconds (600 when unset) must be greater than minReadySeconds %d", minReady)
+			return
+		}
+		c.fail("spec.progressDeadlineSeconds", "an integer > minReadySeconds", "progressDeadlineSeconds %d must be greater than minReadySeconds %d", v, minReady)
 	}
 }
 
