@@ -545,9 +545,11 @@ var errNoMachineYet = errors.New("the machine does not exist yet (an addNodes ev
 // out of line with its spec (cordon, uncordon, a taint removed or added by hand). It was
 // what kept lazy = exact when the node lifecycle controller's NoSchedule swap that
 // follows failed (its worker does not retry; the kubelet's next status report does).
-// Since session 18 the controller's failed-swap hook covers every failure
-// (worldKubelets, kubelet.Kubelet.SwapFailed); this stays, as the properties have been
-// run with it, and it costs an Unsteady per operator write.
+// The controller's failed-swap hook now covers every failure (worldKubelets,
+// kubelet.Kubelet.SwapFailed), so this is belt and braces: it keeps the kubelet's
+// reports real from the operator's write on, which no trace can tell from steady mode,
+// and it costs one Unsteady per operator write. Removing it needs the lazy = exact
+// properties run again at their high counts.
 func (w *World) unsteady(name string) {
 	if n, ok := w.nodes[name]; ok {
 		w.kubelet(n).Unsteady()

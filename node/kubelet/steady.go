@@ -179,6 +179,9 @@ func (k *Kubelet) Unsteady() {
 	if k.vReported {
 		k.vReported = false
 		hb := k.lastReport
+		// Never reset: the controller compares it with the instant its worker took the
+		// node (reportedWhileHeld keeps only reports at or after it), so an old value
+		// is harmless and a reset could hide a report exact mode made.
 		k.lastVirtual, k.hasVirtual = hb, true
 		_, err := k.s.Nodes.PatchStatus(k.client, k.name, func(n *apiserver.Node) error {
 			for i := range n.Conditions {

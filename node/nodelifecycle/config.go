@@ -101,7 +101,7 @@ type Config struct {
 	Exact bool
 	// RateLimit is the client-side rate limit of the controller's own clientset
 	// (--kube-api-qps, --kube-api-burst: 20 and 30 in kube-controller-manager): every
-	// request of the monitor pass, the NoSchedule worker, the tainting tick and the pod
+	// request of the monitor pass, the NoSchedule workers, the tainting tick and the pod
 	// worker, and every Event, waits for a token (package flowcontrol). The zero value,
 	// DefaultConfig's, is no limit, as the controller was before it had one.
 	RateLimit flowcontrol.RateLimit
@@ -121,7 +121,7 @@ type Config struct {
 	// half of flowcontrol.EventRetrySleep).
 	EventsRand *sim.Rand
 	// Kubelets, when set, reaches the kubelets whose status reports lazy mode makes
-	// only virtually: when a swap of the NoSchedule worker fails, the controller brings
+	// only virtually: when a swap of a NoSchedule worker fails, the controller brings
 	// that node's kubelet out of steady mode and asks when it last reported virtually
 	// (see Kubelets); and when the UpdateStatus of a stale node is sent, its kubelet
 	// leaves steady mode, so that a report made since the visit's decision meets the
@@ -228,7 +228,7 @@ func (c Config) monitorWorkers() int {
 	return 1
 }
 
-// noScheduleWorkers is the number of the NoSchedule worker's slots (see
+// noScheduleWorkers is the number of the NoSchedule workers (see
 // NoScheduleWorkers).
 func (c Config) noScheduleWorkers() int {
 	switch {

@@ -616,9 +616,9 @@ func (nc *Controller) onNode(ev apiserver.Event[*apiserver.Node]) {
 	if ev.Type == apiserver.Modified && nc.limiter != nil && heartbeatOnly(ev.Old, ev.New, nc.s.Now()) {
 		// A steady kubelet's status heartbeats, materialised now: exact mode's kubelet
 		// wrote them when they are dated. Each queued the node then only if it was
-		// neither queued nor held by the NoSchedule worker and out of line, or held by
-		// it. A kubelet is steady with its Node's NoSchedule taints out of line only
-		// while the worker has the node queued or in hand: the worker's failed swap
+		// neither queued nor held by a NoSchedule worker and out of line, or held by
+		// one. A kubelet is steady with its Node's NoSchedule taints out of line only
+		// while the node is queued or in a worker's hand: a worker's failed swap
 		// brings it out of steady mode until they are in line (Kubelets). A report
 		// while the node was held matters only if the swap failed, and
 		// reportedWhileHeld looked at it then. Queued now, while the worker's own write

@@ -178,8 +178,8 @@
 //   - Events are trace records "Event" with object "node/NAME", recorded when emitted;
 //     the per-pod NodeNotReady event of MarkPodsNotReady is not recorded (PodReady records
 //     show the change). All of them spend the writer's tokens.
-//   - The NoSchedule pass runs in the informer handler while its worker is idle
-//     (upstream: a work queue with 8 workers, milliseconds later).
+//   - The NoSchedule pass runs in the informer handler while one of its workers is
+//     idle (upstream: a work queue with 8 workers, milliseconds later).
 //   - Retries of a failed health update happen at once, each after its tokens (upstream
 //     polls every 20 ms for up to 100 ms of wall clock; with a limit, see below).
 //   - The tainting loop's first tick (at Start) precedes the first monitor pass and finds
@@ -312,17 +312,23 @@
 //     after the failure queues it if nothing else did. So at a failed swap (an
 //     API-server outage, the Node deleted, a partition of the controller's client: every
 //     cause ends there) the controller calls Config.Kubelets' SwapFailed: the kubelet
-//     leaves steady mode, stays out of it until its taints are in line (its reports are
-//     real, as exact mode's), and answers with its last report made only virtually. If
-//     that came at or after the instant that worker took the node (each worker has its
-//     own) and exact mode's
-//     report reached the informer at once (no watch latency, no partition of the
-//     controller's client holding it; a later delivery carries an older heartbeat and
-//     queues nothing), the node is queued again before the worker takes the next
-//     (reportedWhileHeld). A removal that meets NotFound ends the swap as done, with
-//     nothing written; a report made while the worker held the node queued it again
-//     in exact mode, and a worker that takes it before the deletion reaches the
-//     informer spends a GET on it, so the controller looks at the reports then too
+//     leaves steady mode, stays out of it until its taints are in line (its reports
+//     are real, as exact mode's), and answers with its last report made only
+//     virtually. If that came at or after the instant that worker took the node
+//     (each worker has its own) and exact mode's report reached the informer at
+//     once (no watch latency, no partition of the controller's client holding it; a
+//     later delivery carries an older heartbeat and queues nothing: a departure
+//     from upstream, whose handler queues every update, reachable only through the
+//     library, as scenario files have neither), the node is queued again before the
+//     worker takes the next (reportedWhileHeld). A removal that meets NotFound ends
+//     the swap as done, with nothing written (upstream's RemoveTaintOffNode returns
+//     the NotFound, so markNodeAsReachable stops before its second removal and
+//     keeps the node in the zone's NoExecute queue; nodesim goes on, which can
+//     spend one GET more on a deleted node carrying both NoExecute taints — not
+//     modelled, the node is gone); a report made while the worker held the node
+//     queued it again in exact mode, and a worker that takes it before the deletion
+//     reaches the informer spends a GET on it, so the controller looks at the
+//     reports then too
 //     (Unsteady and reportedWhileHeld, TestNoScheduleRemovalMeetsDeletedNode). A
 //     partition or an outage starting while workers hold nodes
 //     first brings each such node's kubelet out of steady mode (clientChanges), so that
