@@ -47,10 +47,13 @@ func describe(x *Expectation) string {
 		fmt.Fprintf(&b, " deleted: %t", *x.Deleted)
 	case x.Evicted != nil:
 		fmt.Fprintf(&b, " evicted: %t", *x.Evicted)
-	case x.ReadyReplicasMin != nil:
-		fmt.Fprintf(&b, " readyReplicas.min: %d", *x.ReadyReplicasMin)
-	case x.ReadyReplicasMax != nil:
-		fmt.Fprintf(&b, " readyReplicas.max: %d", *x.ReadyReplicasMax)
+	case x.ReadyReplicasMin != nil || x.ReadyReplicasMax != nil:
+		if x.ReadyReplicasMin != nil {
+			fmt.Fprintf(&b, " readyReplicas.min: %d", *x.ReadyReplicasMin)
+		}
+		if x.ReadyReplicasMax != nil {
+			fmt.Fprintf(&b, " readyReplicas.max: %d", *x.ReadyReplicasMax)
+		}
 	}
 	return b.String()
 }
@@ -207,11 +210,11 @@ func (o *observed) holds(x *Expectation) (bool, string) {
 		}
 	case x.Deployment != "":
 		got := o.workReady["deployment/"+x.Deployment]
-		switch {
-		case x.ReadyReplicasMin != nil:
-			return got >= *x.ReadyReplicasMin, fmt.Sprintf("readyReplicas=%d", got)
-		case x.ReadyReplicasMax != nil:
-			return got <= *x.ReadyReplicasMax, fmt.Sprintf("readyReplicas=%d", got)
+		if x.ReadyReplicasMin != nil || x.ReadyReplicasMax != nil {
+			// Both bounds when both are given: a range.
+			ok := (x.ReadyReplicasMin == nil || got >= *x.ReadyReplicasMin) &&
+				(x.ReadyReplicasMax == nil || got <= *x.ReadyReplicasMax)
+			return ok, fmt.Sprintf("readyReplicas=%d", got)
 		}
 	}
 	return false, "expectation has no predicate"

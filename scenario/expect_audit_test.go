@@ -62,3 +62,45 @@ spec:
 	require.True(t, res.Expectations[1].OK, res.Expectations[1].Detail)
 	require.False(t, res.Expectations[2].OK, "solo was drained and deleted by 4m")
 }
+
+// A readyReplicas expectation with both min and max is a range: both bounds are judged.
+// Before, the judge looked at min only when both were given, so a count above max
+// passed (found writing examples/node-pool-join.yaml).
+func TestExpectationReadyReplicasRange(t *testing.T) {
+	res := run(t, "expect-range.yaml", `
+apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: expect-range}
+spec:
+  duration: 1m
+  start: running
+  nodes:
+    - {name: a}
+  objects:
+    - apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web, namespace: default}
+      spec:
+        replicas: 4
+        selector: {matchLabels: {app: web}}
+        template:
+          metadata: {labels: {app: web}}
+          spec:
+            containers: [{name: web, image: nginx}]
+  expect:
+    - at: 30s
+      deployment: default/web
+      readyReplicas: {min: 1, max: 3}
+    - at: 30s
+      deployment: default/web
+      readyReplicas: {min: 5, max: 6}
+    - at: 30s
+      deployment: default/web
+      readyReplicas: {min: 3, max: 4}
+`, scenario.RunOptions{})
+	require.Len(t, res.Expectations, 3)
+	require.False(t, res.Expectations[0].OK, "4 ready is above max 3")
+	require.Contains(t, res.Expectations[0].Detail, "readyReplicas=4")
+	require.False(t, res.Expectations[1].OK, "4 ready is below min 5")
+	require.True(t, res.Expectations[2].OK, res.Expectations[2].Detail)
+}
