@@ -126,7 +126,7 @@ func (nc *Controller) runOp(w *worker, op *taintOp) bool {
 				op.failed = true
 				return true
 			}
-			if (adding && !addChanges(cur, ts, op.stamp)) || (!adding && !hasAnyTaint(cur, ts)) {
+			if (adding && !mergeTaints(cur, ts, op.stamp, false)) || (!adding && !hasAnyTaint(cur, ts)) {
 				continue
 			}
 			op.got = true
@@ -164,8 +164,12 @@ func hasAnyTaint(node *apiserver.Node, ts []taint.Taint) bool {
 	return false
 }
 
-// addChanges reports whether adding ts (timeAdded stamp) changes node's taints.
-func addChanges(node *apiserver.Node, ts []taint.Taint, stamp time.Duration) bool {
+// mergeTaints is AddOrUpdateTaintOnNode's merge of ts, stamped timeAdded = stamp, into
+// node's taints: it reports whether the merge changes them, and with apply it also
+// makes the change (the PATCH's mutation); without, it leaves node alone (the check
+// made on the GET's copy before the PATCH is sent).
+func mergeTaints(node *apiserver.Node, ts []taint.Taint, stamp time.Duration, apply bool) bool {
+	changed := false
 	for _, t := range ts {
 		t.TimeAdded = stamp
 		found := false
@@ -173,15 +177,23 @@ func addChanges(node *apiserver.Node, ts []taint.Taint, stamp time.Duration) boo
 			if node.Taints[i].Key == t.Key && node.Taints[i].Effect == t.Effect {
 				found = true
 				if node.Taints[i] != t {
-					return true
+					if !apply {
+						return true
+					}
+					node.Taints[i] = t
+					changed = true
 				}
 			}
 		}
 		if !found {
-			return true
+			if !apply {
+				return true
+			}
+			node.Taints = append(node.Taints, t)
+			changed = true
 		}
 	}
-	return false
+	return changed
 }
 
 // passSeg is a point where a throttled pass waited: the nodes whose names come after

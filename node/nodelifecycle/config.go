@@ -219,23 +219,23 @@ type Kubelets interface {
 
 // monitorWorkers is the number of the monitor pass's visitors (see MonitorWorkers).
 func (c Config) monitorWorkers() int {
-	switch {
-	case c.MonitorWorkers > 0:
-		return c.MonitorWorkers
-	case c.RateLimit.QPS > 0:
-		return DefaultMonitorWorkers
-	}
-	return 1
+	return c.workers(c.MonitorWorkers, DefaultMonitorWorkers)
 }
 
 // noScheduleWorkers is the number of the NoSchedule workers (see
 // NoScheduleWorkers).
 func (c Config) noScheduleWorkers() int {
+	return c.workers(c.NoScheduleWorkers, DefaultNoScheduleWorkers)
+}
+
+// workers is a worker count as set, else def under a rate limit and 1 without: with
+// no limit nothing waits, and one worker does what def would, in the same order.
+func (c Config) workers(set, def int) int {
 	switch {
-	case c.NoScheduleWorkers > 0:
-		return c.NoScheduleWorkers
+	case set > 0:
+		return set
 	case c.RateLimit.QPS > 0:
-		return DefaultNoScheduleWorkers
+		return def
 	}
 	return 1
 }

@@ -812,25 +812,7 @@ func (nc *Controller) addTaints(name string, now time.Duration, ts ...taint.Tain
 		return nil
 	}
 	stored, err := nc.s.Nodes.Patch(nc.c, name, func(n *apiserver.Node) error {
-		changed := false
-		for _, t := range ts {
-			t.TimeAdded = now
-			found := false
-			for i := range n.Taints {
-				if n.Taints[i].Key == t.Key && n.Taints[i].Effect == t.Effect {
-					found = true
-					if n.Taints[i] != t {
-						n.Taints[i] = t
-						changed = true
-					}
-				}
-			}
-			if !found {
-				n.Taints = append(n.Taints, t)
-				changed = true
-			}
-		}
-		if !changed {
+		if !mergeTaints(n, ts, now, true) {
 			return errNoChange
 		}
 		return nil
