@@ -505,16 +505,11 @@ func (dc *DaemonSetController) syncNodes(ds *apiserver.DaemonSet, st *dsState, d
 	for n := range st.dirty {
 		names = append(names, n)
 	}
-	sort.Strings(names) // the order of nodeInf.Keys()
-	for _, n := range names {
-		// syncNode of a deleted node drops its result, as the loop over gone
-		// nodes above does.
-		if e := dc.syncNode(ds, st, dsKey, n); e != nil && err == nil {
-			err = e
-		}
+	// syncNode of a deleted node drops its result, as the loop over gone nodes
+	// above does.
+	if e := dc.syncSorted(ds, st, dsKey, names); e != nil && err == nil {
+		err = e
 	}
-	clear(names)
-	dc.names = names[:0]
 	return err
 }
 
@@ -530,6 +525,12 @@ func (dc *DaemonSetController) syncPair(ds *apiserver.DaemonSet, st *dsState, ds
 			names = append(names, n)
 		}
 	}
+	return dc.syncSorted(ds, st, dsKey, names)
+}
+
+// syncSorted runs syncNode for names (built in dc.names' buffer, which it hands back
+// emptied) in name order, the order of nodeInf.Keys(), and returns the first error.
+func (dc *DaemonSetController) syncSorted(ds *apiserver.DaemonSet, st *dsState, dsKey string, names []string) error {
 	sort.Strings(names)
 	var err error
 	for _, n := range names {
