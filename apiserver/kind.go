@@ -56,12 +56,16 @@ type Kind[T Obj[T]] struct {
 	s          *Server
 	Resource   string
 	namespaced bool
-	items      objTable[T]
-	keyArena   []byte // see restoredKey
-	keys       keyList
-	watchers   []*watcher[T]
-	chunks     chunkPool[T] // the notification chunks its watches are not using
-	Hooks      Hooks[T]
+	// uids is the counter this kind's UIDs come from, and uidBase what they are
+	// drawn above (see leaseUIDBase)
+	uids     *uint64
+	uidBase  uint64
+	items    objTable[T]
+	keyArena []byte // see restoredKey
+	keys     keyList
+	watchers []*watcher[T]
+	chunks   chunkPool[T] // the notification chunks its watches are not using
+	Hooks    Hooks[T]
 	// watch indexes (field selectors), in the order added: per value, the stored keys
 	// with that value and the watches that select it
 	selIdx []*selIndex[T]
@@ -201,7 +205,7 @@ func (k *Kind[T]) writeCopy(obj T) T {
 // NewKind registers a resource with the server. Packages that model more kinds
 // (workloads, budgets) register them this way.
 func NewKind[T Obj[T]](s *Server, resource string, namespaced bool) *Kind[T] {
-	return &Kind[T]{s: s, Resource: resource, namespaced: namespaced}
+	return &Kind[T]{s: s, Resource: resource, namespaced: namespaced, uids: &s.uid}
 }
 
 // Len is the number of stored objects.
@@ -326,7 +330,8 @@ func (k *Kind[T]) keep(m *ObjectMeta, key string) {
 		// object instead of three, and isKey compares pointers
 		m.Namespace, m.Name = key[:ns], key[ns+1:]
 	}
-	m.UID = k.s.nextUID()
+	*k.uids++
+	m.UID = k.uidBase | *k.uids
 }
 
 // keyArenaChunk is the size of the blocks restored keys are cut from: ≈ 500 pod keys.

@@ -29,6 +29,7 @@ type Server struct {
 
 	rv          uint64
 	uid         uint64
+	leaseUID    uint64 // see leaseUIDBase
 	outage      bool
 	clients     []*Client
 	beforeFault []func(c *Client)
@@ -60,6 +61,7 @@ func New(e *sim.Engine, tr *sim.Trace, cfg Config) *Server {
 	s := &Server{Engine: e, Trace: tr, Config: cfg}
 	s.Nodes = NewKind[*Node](s, "nodes", false)
 	s.Leases = NewKind[*Lease](s, "leases", true)
+	s.Leases.uids, s.Leases.uidBase = &s.leaseUID, leaseUIDBase
 	s.Pods = NewKind[*Pod](s, "pods", true)
 	s.ReplicaSets = NewKind[*ReplicaSet](s, "replicasets", true)
 	s.Deployments = NewKind[*Deployment](s, "deployments", true)
@@ -85,8 +87,24 @@ const (
 // Now is the engine's current time.
 func (s *Server) Now() time.Duration { return s.Engine.Now() }
 
-func (s *Server) nextRV() uint64  { s.rv++; return s.rv }
-func (s *Server) nextUID() uint64 { s.uid++; return s.uid }
+func (s *Server) nextRV() uint64 { s.rv++; return s.rv }
+
+// leaseUIDBase sets Lease UIDs apart: they count on their own, above 2^62, and every
+// other kind's UIDs on one shared counter below it, so UIDs stay unique across kinds
+// (owner maps and event spam keys mix kinds). Upstream's UIDs are random UUIDs, which
+// no other object's creation moves; nodesim's stand-ins are counters, and a pod's UID
+// orders it where upstream compares UUIDs (the ReplicaSet controller's tie-break
+// between pods to delete). A kubelet's lease controller behind a partition or an
+// outage runs its backoffEnsureLease virtually in lazy mode (lease.Controller.CatchUp):
+// its materialised step is due at exact mode's instant but scheduled when the loop
+// catches up, so among the events due at that same instant it fires after everything
+// scheduled since exact mode's step was. Its Lease CREATE then took a UID after a pod
+// created at that instant where exact mode's took one before, and a scale-down deleted
+// another pod (regressions/lease-create-at-outage-end-keeps-pod-uids.yaml,
+// TestLeaseCreateKeepsPodUIDs). With their own counter, no Lease CREATE moves another
+// object's UID; no object refers to a Lease by UID. The two CREATEs' resourceVersions
+// still come in either order between the modes (not seen in any trace so far).
+const leaseUIDBase = 1 << 62
 
 // ResourceVersion is the latest resourceVersion handed out (etcd's revision).
 func (s *Server) ResourceVersion() uint64 { return s.rv }
