@@ -296,7 +296,7 @@ type Controller struct {
 	// the NoSchedule workers (doNodeProcessingPassWorker): their queue of nodes (a
 	// heap by name; a node held by a worker is not in it) and the workers
 	nsQ nameHeap
-	ns  []nsSlot
+	ns  []nsWorker
 	// the resourceVersion of the controller's last taint PATCH, and whether its last
 	// taint removal met NotFound
 	wroteRV   uint64
@@ -336,9 +336,9 @@ func New(s *apiserver.Server, c *apiserver.Client, cfg Config) (*Controller, err
 	if nc.tw.timer, err = nc.e.NewTimer(nc.runTick); err != nil {
 		return nil, err
 	}
-	nc.ns = make([]nsSlot, cfg.noScheduleWorkers())
+	nc.ns = make([]nsWorker, cfg.noScheduleWorkers())
 	for i := range nc.ns {
-		if nc.ns[i].w.timer, err = nc.e.NewTimer(func() { nc.slotResumed(i) }); err != nil {
+		if nc.ns[i].w.timer, err = nc.e.NewTimer(func() { nc.nsWorkerResumed(i) }); err != nil {
 			return nil, err
 		}
 	}
@@ -883,7 +883,7 @@ func (nc *Controller) removeTaints(name string, node *apiserver.Node, ts ...tain
 // started in between, while s held the node, and clientChanges looked at the reports
 // made before it then. Each worker has its own take instant: the others' nodes are
 // other kubelets'.
-func (nc *Controller) reportedWhileHeld(s *nsSlot, r time.Duration, ok bool) {
+func (nc *Controller) reportedWhileHeld(s *nsWorker, r time.Duration, ok bool) {
 	if !ok || s.cur == nil || r < s.op.stamp || nc.cfg.WatchLatency > 0 {
 		return
 	}
@@ -971,10 +971,10 @@ func (h *nameHeap) pop() *nodeHealth {
 	return n
 }
 
-// nsSlot is one NoSchedule worker: its client worker (timer, reserved token), the node
+// nsWorker is one NoSchedule worker: its client worker (timer, reserved token), the node
 // it holds (nil: free) and that node's swap, whose stamp is the instant it took the
 // node.
-type nsSlot struct {
+type nsWorker struct {
 	w   worker
 	cur *nodeHealth
 	op  taintOp
@@ -1000,7 +1000,7 @@ type nsSlot struct {
 // requests in one order.
 func (nc *Controller) runNoSchedule() {
 	for {
-		s := nc.freeSlot()
+		s := nc.freeNSWorker()
 		if s == nil || len(nc.nsQ) == 0 {
 			return
 		}
@@ -1025,12 +1025,12 @@ func (nc *Controller) runNoSchedule() {
 		}
 		nc.swapOp(&s.op, node, add, del)
 		s.cur, n.nsHeld = n, true
-		nc.runSlot(s)
+		nc.runNSWorker(s)
 	}
 }
 
-// freeSlot is the NoSchedule worker of lowest index that holds no node, or nil.
-func (nc *Controller) freeSlot() *nsSlot {
+// freeNSWorker is the NoSchedule worker of lowest index that holds no node, or nil.
+func (nc *Controller) freeNSWorker() *nsWorker {
 	for i := range nc.ns {
 		if nc.ns[i].cur == nil {
 			return &nc.ns[i]
@@ -1039,20 +1039,20 @@ func (nc *Controller) freeSlot() *nsSlot {
 	return nil
 }
 
-// slotResumed is worker i's timer: its token is due. Once its swap is done, the free
+// nsWorkerResumed is worker i's timer: its token is due. Once its swap is done, the free
 // workers take what is queued.
-func (nc *Controller) slotResumed(i int) {
+func (nc *Controller) nsWorkerResumed(i int) {
 	if !nc.running || nc.ns[i].cur == nil {
 		return
 	}
-	if nc.runSlot(&nc.ns[i]) {
+	if nc.runNSWorker(&nc.ns[i]) {
 		nc.runNoSchedule()
 	}
 }
 
-// runSlot carries s's swap on; it reports whether s is done with its node (false: it
+// runNSWorker carries s's swap on; it reports whether s is done with its node (false: it
 // waits for a token). A node queued again while s held it is added to the queue now.
-func (nc *Controller) runSlot(s *nsSlot) bool {
+func (nc *Controller) runNSWorker(s *nsWorker) bool {
 	if !nc.runOp(&s.w, &s.op) {
 		return false
 	}
