@@ -33,6 +33,19 @@ func dsVersionWorld(t *testing.T, version int) *world {
 	return w
 }
 
+// agentWorld is dsVersionWorld with the agent DaemonSet running on the agent nodes
+// named, run to 10 s.
+func agentWorld(t *testing.T, version int, nodes ...string) *world {
+	w := dsVersionWorld(t, version)
+	for _, n := range nodes {
+		w.addNode(n, map[string]string{"agent": "yes"})
+	}
+	_, err := w.s.DaemonSets.Create(w.c, agentDaemonSet())
+	require.NoError(t, err)
+	w.run(10 * time.Second)
+	return w
+}
+
 // dsStatusWrites records every status write of the DaemonSet "agent" after since.
 func (w *world) dsStatusWrites(since time.Duration) *[]string {
 	var out []string
@@ -95,12 +108,7 @@ func TestDaemonSetNodeTaintStatusTimingPerVersion(t *testing.T) {
 	}
 	for _, v := range []int{31, 33, 37} {
 		t.Run(fmt.Sprint(v), func(t *testing.T) {
-			w := dsVersionWorld(t, v)
-			w.addNode("n1", map[string]string{"agent": "yes"})
-			w.addNode("n2", map[string]string{"agent": "yes"})
-			_, err := w.s.DaemonSets.Create(w.c, agentDaemonSet())
-			require.NoError(t, err)
-			w.run(10 * time.Second)
+			w := agentWorld(t, v, "n1", "n2")
 			ds, _ := w.s.DaemonSets.Peek("kube-system/agent")
 			require.Equal(t, dsStatus{2, 2, 0, 2}, statusOf(ds))
 			writes := w.dsStatusWrites(11 * time.Second)
@@ -125,12 +133,7 @@ func TestDaemonSetNodeTaintStatusTimingPerVersion(t *testing.T) {
 func TestDaemonSetNodeDeletionWaitsForPodGC(t *testing.T) {
 	for _, v := range []int{31, 33, 37} {
 		t.Run(fmt.Sprint(v), func(t *testing.T) {
-			w := dsVersionWorld(t, v)
-			w.addNode("n1", map[string]string{"agent": "yes"})
-			w.addNode("n2", map[string]string{"agent": "yes"})
-			_, err := w.s.DaemonSets.Create(w.c, agentDaemonSet())
-			require.NoError(t, err)
-			w.run(10 * time.Second)
+			w := agentWorld(t, v, "n1", "n2")
 			writes := w.dsStatusWrites(11 * time.Second)
 			w.at(20*time.Second, func() { require.NoError(t, w.s.Nodes.Delete(w.c, "n1", apiserver.DeleteOptions{})) })
 			zero := int64(0)
@@ -151,12 +154,7 @@ func TestDaemonSetNodeDeletionWaitsForPodGC(t *testing.T) {
 // turning not Ready at 30 s queues the DaemonSet (here n2's node key), whose sync
 // counts n1 as it is then.
 func TestDaemonSetNodeKeySyncVisitsStaleNodes(t *testing.T) {
-	w := dsVersionWorld(t, 33)
-	w.addNode("n1", map[string]string{"agent": "yes"})
-	w.addNode("n2", map[string]string{"agent": "yes"})
-	_, err := w.s.DaemonSets.Create(w.c, agentDaemonSet())
-	require.NoError(t, err)
-	w.run(10 * time.Second)
+	w := agentWorld(t, 33, "n1", "n2")
 	writes := w.dsStatusWrites(11 * time.Second)
 	w.at(20*time.Second, func() {
 		w.patchNode("n1", func(n *apiserver.Node) { n.Taints = append(n.Taints, customNoSchedule) })
@@ -180,11 +178,7 @@ func TestDaemonSetNodeKeySyncVisitsStaleNodes(t *testing.T) {
 // unschedulable taint the DaemonSet tolerates, and an allocatable change queue nothing
 // and leave no node stale.
 func TestDaemonSetNodeIgnoresUnschedulableAndAllocatable(t *testing.T) {
-	w := dsVersionWorld(t, 31)
-	w.addNode("n1", map[string]string{"agent": "yes"})
-	_, err := w.s.DaemonSets.Create(w.c, agentDaemonSet())
-	require.NoError(t, err)
-	w.run(10 * time.Second)
+	w := agentWorld(t, 31, "n1")
 	before := w.ds.nodeSyncs
 	w.at(20*time.Second, func() {
 		w.patchNode("n1", func(n *apiserver.Node) { n.Allocatable.MilliCPU = 2000 })

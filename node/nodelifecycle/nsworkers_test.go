@@ -89,17 +89,3 @@ func TestTwoNoScheduleWorkersHandWorked(t *testing.T) {
 		assert.Nil(t, w.nc.ns[i].cur, "worker %d done", i)
 	}
 }
-
-// The number of NoSchedule workers: 8 under a limit, 1 without, or as set.
-func TestNoScheduleWorkersConfig(t *testing.T) {
-	cfg := DefaultConfig(31)
-	assert.Equal(t, 1, cfg.noScheduleWorkers())
-	cfg.RateLimit = flowcontrol.RateLimit{QPS: 20, Burst: 30}
-	assert.Equal(t, DefaultNoScheduleWorkers, cfg.noScheduleWorkers())
-	cfg.NoScheduleWorkers = 3
-	assert.Equal(t, 3, cfg.noScheduleWorkers())
-	cfg.NoScheduleWorkers = MaxNoScheduleWorkers + 1
-	require.Error(t, cfg.Validate())
-	cfg.NoScheduleWorkers = -1
-	require.Error(t, cfg.Validate())
-}

@@ -158,17 +158,30 @@ func TestVisitorState(t *testing.T) {
 	}
 }
 
-// MonitorWorkers defaults to 8 with a limit and 1 without, and is bounded.
-func TestMonitorWorkersConfig(t *testing.T) {
-	cfg := DefaultConfig(31)
-	assert.Equal(t, 1, cfg.monitorWorkers())
-	cfg.RateLimit = flowcontrol.ControllerManager
-	assert.Equal(t, DefaultMonitorWorkers, cfg.monitorWorkers())
-	cfg.MonitorWorkers = 3
-	assert.Equal(t, 3, cfg.monitorWorkers())
-	require.NoError(t, cfg.Validate())
-	cfg.MonitorWorkers = -1
-	require.ErrorContains(t, cfg.Validate(), "MonitorWorkers")
-	cfg.MonitorWorkers = MaxMonitorWorkers + 1
-	require.ErrorContains(t, cfg.Validate(), "MonitorWorkers")
+// MonitorWorkers and NoScheduleWorkers default to 8 with a limit and 1 without, take
+// a value set, and are bounded.
+func TestWorkerCountsConfig(t *testing.T) {
+	for _, c := range []struct {
+		field    string
+		set      func(*Config, int)
+		get      func(Config) int
+		def, max int
+	}{
+		{"MonitorWorkers", func(c *Config, n int) { c.MonitorWorkers = n }, Config.monitorWorkers, DefaultMonitorWorkers, MaxMonitorWorkers},
+		{"NoScheduleWorkers", func(c *Config, n int) { c.NoScheduleWorkers = n }, Config.noScheduleWorkers, DefaultNoScheduleWorkers, MaxNoScheduleWorkers},
+	} {
+		t.Run(c.field, func(t *testing.T) {
+			cfg := DefaultConfig(31)
+			assert.Equal(t, 1, c.get(cfg))
+			cfg.RateLimit = flowcontrol.ControllerManager
+			assert.Equal(t, c.def, c.get(cfg))
+			c.set(&cfg, 3)
+			assert.Equal(t, 3, c.get(cfg))
+			require.NoError(t, cfg.Validate())
+			c.set(&cfg, -1)
+			require.ErrorContains(t, cfg.Validate(), c.field)
+			c.set(&cfg, c.max+1)
+			require.ErrorContains(t, cfg.Validate(), c.field)
+		})
+	}
 }
