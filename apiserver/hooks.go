@@ -48,8 +48,8 @@ func diffNode(tr *sim.Trace, t time.Duration, old, n *Node) {
 			}
 		}
 		if from != c.Status {
-			tr.Add(t, "NodeCondition", sim.S("node", n.Name), sim.S("type", string(c.Type)),
-				sim.S("from", string(from)), sim.S("to", string(c.Status)), sim.S("reason", c.Reason))
+			tr.Add(t, "NodeCondition", sim.S("node", n.Name), sim.S("type", c.Type.String()),
+				sim.S("from", from.String()), sim.S("to", c.Status.String()), sim.S("reason", c.Reason))
 		}
 	}
 	// A taint is the same taint when its value is too: kubectl taint --overwrite
@@ -203,7 +203,7 @@ func (s *Server) installPodHooks() {
 				to = c.Status
 			}
 			if from != to {
-				tr.Add(now, "PodReady", sim.S("pod", n.Key()), sim.S("node", n.NodeName), sim.S("from", string(from)), sim.S("to", string(to)))
+				tr.Add(now, "PodReady", sim.S("pod", n.Key()), sim.S("node", n.NodeName), sim.S("from", from.String()), sim.S("to", to.String()))
 			}
 		case Deleted:
 			tr.Add(now, "PodDeleted", sim.S("pod", ev.Old.Key()), sim.S("node", ev.Old.NodeName))

@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -378,7 +377,8 @@ func TestStatusCopyConditions(t *testing.T) {
 	for _, n := range []int{0, 1, 3, 4, 5} {
 		var conds []PodCondition
 		for i := range n {
-			conds = append(conds, PodCondition{Type: PodConditionType(fmt.Sprint("C", i)), Status: ConditionTrue})
+			// types past the named ones: neither Ready nor DisruptionTarget
+			conds = append(conds, PodCondition{Type: PodConditionType(64 + i), Status: ConditionTrue})
 		}
 		p := &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "p"}, Conditions: slices.Clip(conds)}
 		want := slices.Clone(conds)

@@ -64,7 +64,7 @@ func NodeStatus(n *apiserver.Node) string {
 	switch n.ReadyStatus() {
 	case apiserver.ConditionTrue:
 		st = "Ready"
-	case "":
+	case apiserver.ConditionStatusNone:
 		st = "Unknown"
 	default:
 		st = "NotReady"

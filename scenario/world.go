@@ -488,10 +488,20 @@ func (w *World) do(ev *spec.Event) {
 			w.Server.SetOutage(false)
 		})
 	case spec.ActionSetCondition:
+		// the loader refuses what these cannot read; a spec built in Go fails here,
+		// as the kubelet's own check would fail it (ActionFailed)
 		c := ev.Condition
+		status, serr := apiserver.ParseConditionStatus(c.Status)
+		typ, terr := apiserver.ParseNodeConditionType(c.Type)
 		each(func(k Kubelet) error {
 			k.Unsteady()
-			return k.SetCondition(apiserver.NodeConditionType(c.Type), apiserver.ConditionStatus(c.Status), c.Reason, c.Message)
+			if serr != nil {
+				return serr
+			}
+			if terr != nil {
+				return terr
+			}
+			return k.SetCondition(typ, status, c.Reason, c.Message)
 		})
 	case spec.ActionDeleteNode:
 		for _, name := range names {

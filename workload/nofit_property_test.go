@@ -152,7 +152,7 @@ func checkNoFitShortcut(t *testing.T, big bool) {
 						if len(n.Conditions) > 0 {
 							c := &n.Conditions[st.x%len(n.Conditions)]
 							c.Status = map[apiserver.ConditionStatus]apiserver.ConditionStatus{apiserver.ConditionTrue: apiserver.ConditionFalse}[c.Status]
-							if c.Status == "" {
+							if c.Status == apiserver.ConditionStatusNone {
 								c.Status = apiserver.ConditionTrue
 							}
 						}

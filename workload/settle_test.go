@@ -302,7 +302,7 @@ func TestSettlePodsAsControllersCreateThem(t *testing.T) {
 		types = append(types, c.Type)
 		require.Equal(t, settleSince, c.LastTransitionTime)
 	}
-	require.Equal(t, []apiserver.PodConditionType{apiserver.PodScheduled, podInitialized, podContainersReady, apiserver.PodReady}, types)
+	require.Equal(t, []apiserver.PodConditionType{apiserver.PodScheduled, apiserver.PodInitialized, apiserver.PodContainersReady, apiserver.PodReady}, types)
 }
 
 // TestSettleCapacity: nodes are filled up to their allocatable pods, cpu and memory

@@ -161,7 +161,7 @@ func TestReadyAfterRuntimeCheck(t *testing.T) {
 	var seen []string
 	w.s.Nodes.Watch(w.kc, 0, func(ev apiserver.Event[*apiserver.Node]) {
 		if c := ev.New.Condition(apiserver.NodeReady); c != nil {
-			seen = append(seen, sim.Seconds(w.e.Now())+" "+string(c.Status)+" "+c.Message)
+			seen = append(seen, sim.Seconds(w.e.Now())+" "+c.Status.String()+" "+c.Message)
 		}
 	})
 	w.startAll("n")
@@ -281,7 +281,8 @@ func TestSetCondition(t *testing.T) {
 	require.Nil(t, n.Condition(apiserver.NodeNetworkUnavailable))
 
 	require.Error(t, k.SetCondition(apiserver.NodeReady, apiserver.ConditionUnknown, "", ""))
-	require.Error(t, k.SetCondition("Bogus", apiserver.ConditionTrue, "", ""))
+	require.Error(t, k.SetCondition(0, apiserver.ConditionTrue, "", ""), "no type")
+	require.Error(t, k.SetCondition(apiserver.NodeConditionType(99), apiserver.ConditionTrue, "", ""), "a type with no name")
 }
 
 // fastStatusUpdateOnce stops as soon as the Node the kubelet sees is Ready, even while
