@@ -9,8 +9,10 @@ import (
 // Condition types and statuses are small integers, not upstream's strings: a fleet
 // keeps four conditions per node and four per running pod, copied again at every
 // status write of a pod, and a string's 16 bytes for each of Type and Status made a
-// NodeCondition 80 bytes (four of them 320 per node) and a PodCondition 72. As one
-// byte each they make a NodeCondition 56 and a PodCondition 48 (TestSizeClasses).
+// NodeCondition 80 bytes (four of them 320 per node) and a PodCondition 72. As two
+// bytes each they make a NodeCondition 56 and a PodCondition 48 (TestSizeClasses).
+// Two, not one: `go vet` flags string(x) of a uint16 (which yields a rune, not the
+// name) but not of a uint8, which it takes for a byte.
 //
 // Each prints as upstream spells it (String, so %s and %v and every trace record are
 // unchanged), encodes as that string (MarshalText, UnmarshalText: JSON and YAML too),
@@ -20,7 +22,7 @@ import (
 
 // ConditionStatus is True, False or Unknown; the zero value, ConditionStatusNone, is
 // no status (a condition that is absent).
-type ConditionStatus uint8
+type ConditionStatus uint16
 
 // Condition statuses.
 const (
@@ -40,7 +42,7 @@ var conditionStatusNames = [...]string{
 }
 
 // NodeConditionType names a node condition; the zero value names none and prints as "".
-type NodeConditionType uint8
+type NodeConditionType uint16
 
 // Node condition types the kubelet reports.
 const (
@@ -61,7 +63,7 @@ var nodeConditionTypeNames = [...]string{
 }
 
 // PodConditionType names a pod condition; the zero value names none and prints as "".
-type PodConditionType uint8
+type PodConditionType uint16
 
 // Pod condition types: the scheduler's PodScheduled, the kubelet's Initialized,
 // ContainersReady and Ready, and DisruptionTarget (eviction, the taint eviction
@@ -135,7 +137,7 @@ func ParsePodConditionType(s string) (PodConditionType, error) {
 
 // MarshalText encodes the status as its String; a value out of range is an error.
 func (s ConditionStatus) MarshalText() ([]byte, error) {
-	return marshalName(conditionStatusNames[:], uint8(s), "ConditionStatus")
+	return marshalName(conditionStatusNames[:], uint16(s), "ConditionStatus")
 }
 
 // UnmarshalText decodes what MarshalText encodes: the empty string is
@@ -150,7 +152,7 @@ func (s *ConditionStatus) UnmarshalText(b []byte) error {
 
 // MarshalText encodes the type as its String; a value out of range is an error.
 func (t NodeConditionType) MarshalText() ([]byte, error) {
-	return marshalName(nodeConditionTypeNames[:], uint8(t), "NodeConditionType")
+	return marshalName(nodeConditionTypeNames[:], uint16(t), "NodeConditionType")
 }
 
 // UnmarshalText decodes what MarshalText encodes: the empty string is the zero
@@ -165,7 +167,7 @@ func (t *NodeConditionType) UnmarshalText(b []byte) error {
 
 // MarshalText encodes the type as its String; a value out of range is an error.
 func (t PodConditionType) MarshalText() ([]byte, error) {
-	return marshalName(podConditionTypeNames[:], uint8(t), "PodConditionType")
+	return marshalName(podConditionTypeNames[:], uint16(t), "PodConditionType")
 }
 
 // UnmarshalText decodes what MarshalText encodes: the empty string is the zero
@@ -180,23 +182,23 @@ func (t *PodConditionType) UnmarshalText(b []byte) error {
 
 // parseName is the index of s among names[1:] (names[0], the zero value's "", is not
 // a name one may parse).
-func parseName(names []string, s, what string) (uint8, error) {
+func parseName(names []string, s, what string) (uint16, error) {
 	for i := 1; i < len(names); i++ {
 		if names[i] == s {
-			return uint8(i), nil
+			return uint16(i), nil
 		}
 	}
 	return 0, fmt.Errorf("unknown %s %q: must be one of %s", what, s, strings.Join(names[1:], ", "))
 }
 
-func unmarshalName(names []string, b []byte, what string) (uint8, error) {
+func unmarshalName(names []string, b []byte, what string) (uint16, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
 	return parseName(names, string(b), what)
 }
 
-func marshalName(names []string, v uint8, typ string) ([]byte, error) {
+func marshalName(names []string, v uint16, typ string) ([]byte, error) {
 	if int(v) >= len(names) {
 		return nil, fmt.Errorf("apiserver: %s(%d) has no name", typ, v)
 	}

@@ -35,7 +35,7 @@
 // must therefore never write into a map or slice of an object they were given, nor set
 // a pod's spec field (it writes through the shared *PodSpec): Pod.EditSpec copies it.
 // A condition's type and status (NodeConditionType, PodConditionType, ConditionStatus)
-// are one-byte enums that print and encode as upstream spells them: a node's four
+// are two-byte enums that print and encode as upstream spells them: a node's four
 // conditions take 224 bytes and a pod's status copy with its four 416, not 320 and 512.
 //
 // The store indexes its objects by key in its own open-addressing table (8-byte slots

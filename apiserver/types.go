@@ -111,7 +111,7 @@ type OwnerReference struct {
 }
 
 // NodeCondition is one entry of node.status.conditions. Its Type and Status are
-// one byte each (see ConditionStatus): 56 bytes, so that a node's four conditions
+// two bytes each (see ConditionStatus): 56 bytes, so that a node's four conditions
 // take 224, an exact size class.
 type NodeCondition struct {
 	Type               NodeConditionType
@@ -254,7 +254,7 @@ const (
 )
 
 // PodCondition is one entry of pod.status.conditions: 48 bytes, its Type and Status
-// one byte each (see ConditionStatus).
+// two bytes each (see ConditionStatus).
 type PodCondition struct {
 	Type               PodConditionType
 	Status             ConditionStatus
