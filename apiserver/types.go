@@ -26,9 +26,10 @@ type ObjectMeta struct {
 	// conditions) in the 512-byte size class instead of 576, and a Lease in 176, not
 	// 192. A grace period longer than 68 years is stored as math.MaxInt32.
 	DeletionGracePeriodSeconds int32
-	Labels                     map[string]string
-	Annotations                map[string]string
-	OwnerReferences            []OwnerReference
+	// Labels are shared, never changed in place: see Labels.
+	Labels          Labels
+	Annotations     map[string]string
+	OwnerReferences []OwnerReference
 
 	// key caches Key once the object is stored, so that the store, the informers and
 	// the components share one string per object. A copy keeps it; Key checks that it
@@ -222,7 +223,6 @@ func (n *Node) statusCopy() *Node {
 }
 
 func (m ObjectMeta) deepCopy() ObjectMeta {
-	m.Labels = copyMap(m.Labels)
 	m.Annotations = copyMap(m.Annotations)
 	m.OwnerReferences = append([]OwnerReference(nil), m.OwnerReferences...)
 	return m
@@ -640,14 +640,14 @@ func (p *Pod) Meta() *ObjectMeta { return &p.ObjectMeta }
 
 // RegionZone reads a node's region and zone labels as upstream's
 // utilnode.GetZoneKey does: the beta (failure-domain) labels first, then the GA ones.
-func RegionZone(labels map[string]string) (region, zone string) {
-	zone, ok := labels[LabelZoneBeta]
+func RegionZone(labels Labels) (region, zone string) {
+	zone, ok := labels.Lookup(LabelZoneBeta)
 	if !ok {
-		zone = labels[LabelZone]
+		zone = labels.Get(LabelZone)
 	}
-	region, ok = labels[LabelRegionBeta]
+	region, ok = labels.Lookup(LabelRegionBeta)
 	if !ok {
-		region = labels[LabelRegion]
+		region = labels.Get(LabelRegion)
 	}
 	return region, zone
 }

@@ -795,7 +795,7 @@ func (dc *DaemonSetController) createPod(ds *apiserver.DaemonSet, st *dsState, n
 	for range 10 {
 		p := st.tmpl.DeepCopy()
 		p.ObjectMeta = apiserver.ObjectMeta{Namespace: ds.Namespace, Name: generateName(ds.Name+"-", dc.rand),
-			Labels: copyLabels(ds.Template.Labels), OwnerReferences: []apiserver.OwnerReference{owner}}
+			Labels: ds.Template.Labels, OwnerReferences: []apiserver.OwnerReference{owner}}
 		p.NodeName = node
 		var created *apiserver.Pod
 		if created, err = dc.s.Pods.Create(dc.c, p); err == nil {
@@ -836,16 +836,11 @@ func (dc *DaemonSetController) updateStatus(ds *apiserver.DaemonSet, st *dsState
 // does not ignore (spec.unschedulable is read as its taint; allocatable is the
 // scheduler's business).
 func nodeSchedulingChanged(o, n *apiserver.Node) bool {
-	if len(o.Taints) != len(n.Taints) || len(o.Labels) != len(n.Labels) {
+	if len(o.Taints) != len(n.Taints) || !o.Labels.Equal(n.Labels) {
 		return true
 	}
 	for i := range o.Taints {
 		if o.Taints[i].Key != n.Taints[i].Key || o.Taints[i].Value != n.Taints[i].Value || o.Taints[i].Effect != n.Taints[i].Effect {
-			return true
-		}
-	}
-	for k, v := range o.Labels {
-		if nv, ok := n.Labels[k]; !ok || nv != v {
 			return true
 		}
 	}
