@@ -200,7 +200,8 @@ func (n *Node) HasTaint(t taint.Taint) bool {
 	return false
 }
 
-// DeepCopy returns a copy that shares nothing mutable with n.
+// DeepCopy returns a copy that shares nothing mutable with n (its Labels, immutable,
+// are shared).
 func (n *Node) DeepCopy() *Node {
 	c := *n
 	c.ObjectMeta = n.ObjectMeta.deepCopy()
@@ -211,10 +212,10 @@ func (n *Node) DeepCopy() *Node {
 
 // statusCopy is the copy a status write stores (Kind.PatchStatus, UpdateStatusFrom):
 // the struct, its taints and its conditions (status writers change conditions in
-// place); labels, annotations and owner references are shared with n, which a status
-// write leaves alone. A kubelet's status patch then costs no copy of its node's labels
-// map (≈ 340 bytes and seven inserts). Other writes of a Node store a DeepCopy, so that
-// a patch may edit its labels in place.
+// place); annotations and owner references are shared with n, which a status write
+// leaves alone (labels are immutable and shared by every copy). A kubelet's status
+// patch then costs no copy of its node's annotations map. Other writes of a Node store
+// a DeepCopy, so that a patch may edit its annotations in place.
 func (n *Node) statusCopy() *Node {
 	c := *n
 	c.Taints = slices.Clone(n.Taints)

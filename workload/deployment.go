@@ -61,12 +61,12 @@ type templateHash struct {
 	rsKey string // and key
 }
 
-// templateID is a stored template's identity: its labels map and pod spec (held, so
+// templateID is a stored template's identity: its labels set and pod spec (held, so
 // that their addresses are not reused) and the node name, a field of the template's
 // pod itself. Stored objects are never changed in place, and a workload's status
 // write shares the template (ReplicaSet.StatusCopy), so the versions of one object
-// with the same identity have the same template; a template written anew has new
-// maps and is compared as a new one.
+// with the same identity have the same template; a template written anew (new
+// labels or spec) is compared as a new one.
 type templateID struct {
 	labels   apiserver.Labels
 	spec     *apiserver.PodSpec

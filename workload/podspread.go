@@ -89,7 +89,7 @@ func (sc *Scheduler) constraintsOf(p *apiserver.Pod, action string) []spreadCons
 // the node has no such label), and the values by id. The scheduler keeps one per key
 // a pod's constraints name, rebuilt at first use after the nodes or their labels
 // changed (Scheduler.nodesGen): a cycle reads values from it instead of each node's
-// label map.
+// labels.
 type keyTopo struct {
 	gen   uint64
 	ids   []int32
