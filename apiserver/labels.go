@@ -257,6 +257,31 @@ func (l Labels) String() string {
 type labelBases struct {
 	m   map[string]*labelSet
 	key []byte // scratch for the lookup key
+	// recent are the last sets found or made, tried first: the kubelets of a pool
+	// register one after another (or a few pools in turn), and comparing m with a
+	// base costs a few map reads where the keyed lookup sorts and encodes m.
+	recent [labelBasesRecent]*labelSet
+	next   int
+}
+
+// labelBasesRecent is how many interned sets InternLabels tries before its map.
+const labelBasesRecent = 8
+
+// holds reports whether shared, a set InternLabels made, is m's but for own's value.
+func (shared *labelSet) holds(m map[string]string, own string, hasOwn bool) bool {
+	ps := shared.base.pairs
+	if len(ps) != len(m) || (shared.slot >= 0) != hasOwn || hasOwn && ps[shared.slot].key != own {
+		return false
+	}
+	for i := range ps {
+		if i == shared.slot {
+			continue
+		}
+		if v, ok := m[ps[i].key]; !ok || v != ps[i].value {
+			return false
+		}
+	}
+	return true
 }
 
 // InternLabels returns the set of m's pairs (m is not kept), sharing with every set
@@ -271,6 +296,26 @@ func (s *Server) InternLabels(m map[string]string, own string) Labels {
 	}
 	c := &s.labelBases
 	ownValue, hasOwn := m[own]
+	var shared *labelSet
+	for _, r := range c.recent {
+		if r != nil && r.holds(m, own, hasOwn) {
+			shared = r
+			break
+		}
+	}
+	if shared == nil {
+		shared = c.lookup(m, own, hasOwn)
+		c.recent[c.next] = shared
+		c.next = (c.next + 1) % labelBasesRecent
+	}
+	if !hasOwn {
+		return Labels{shared}
+	}
+	return Labels{&labelSet{base: shared.base, slot: shared.slot, value: ownValue}}
+}
+
+// lookup finds or makes the shared set of m but for own's value, by m's pairs.
+func (c *labelBases) lookup(m map[string]string, own string, hasOwn bool) *labelSet {
 	var buf [16]string
 	keys := buf[:0]
 	for k := range m {
@@ -308,10 +353,7 @@ func (s *Server) InternLabels(m map[string]string, own string) Labels {
 		}
 		c.m[string(b)] = shared
 	}
-	if !hasOwn {
-		return Labels{shared}
-	}
-	return Labels{&labelSet{base: shared.base, slot: shared.slot, value: ownValue}}
+	return shared
 }
 
 // appendLen appends s with its length in front, so that no pair of strings can be
