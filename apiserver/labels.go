@@ -363,3 +363,15 @@ func appendLen(b []byte, s string) []byte {
 	b = append(b, ':')
 	return append(b, s...)
 }
+
+// NamespaceLabels is the labels of namespace ns as the API server sets them,
+// kubernetes.io/metadata.name=ns alone (nodesim has no Namespace objects, so no
+// other label). It inlines, and its three parts are separate variables (a struct
+// pointing into itself would escape: golang.org/issue/35518), so a caller that only
+// reads the set, matching a namespaceSelector, builds it on its stack.
+func NamespaceLabels(ns string) Labels {
+	pair := [1]labelPair{{LabelMetadataName, ns}}
+	base := labelBase{pairs: pair[:]}
+	set := labelSet{base: &base, slot: -1}
+	return Labels{&set}
+}

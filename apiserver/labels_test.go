@@ -249,3 +249,17 @@ func TestPropertyLabels(t *testing.T) {
 		}
 	})
 }
+
+func TestNamespaceLabels(t *testing.T) {
+	l := NamespaceLabels("team-a")
+	require.Equal(t, [][2]string{{LabelMetadataName, "team-a"}}, pairsOf(l))
+	require.True(t, l.Equal(LabelsOf(LabelMetadataName, "team-a")))
+	sel := LabelSelector{LabelMetadataName: "team-a"}
+	var sink int
+	require.Zero(t, testing.AllocsPerRun(100, func() {
+		if sel.Matches(NamespaceLabels("team-a")) {
+			sink++
+		}
+	}), "a namespace's labels, only read, are built on the stack")
+	require.NotZero(t, sink)
+}

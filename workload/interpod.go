@@ -75,7 +75,7 @@ func selMatches(s *apiserver.PodSelector, labels apiserver.Labels) bool {
 
 // nsLabelsOf is the labels of namespace ns (see the file's comment).
 func nsLabelsOf(ns string) apiserver.Labels {
-	return apiserver.LabelsOf(apiserver.LabelMetadataName, ns)
+	return apiserver.NamespaceLabels(ns)
 }
 
 // antiPod is a bound pod with required anti-affinity terms (Scheduler.antiPods), or
