@@ -443,7 +443,7 @@ func (dc *DaemonSetController) sync(item string) error {
 		// template only.
 		if st.tmpl == nil || st.cmpOps != cmpOps || !st.tmplID.same(&ds.Template) {
 			t := daemonPodTemplate(ds)
-			if st.tmpl == nil || st.cmpOps != cmpOps || !reflect.DeepEqual(t, st.tmpl) {
+			if st.tmpl == nil || st.cmpOps != cmpOps || !sameDaemonPod(t, st.tmpl) {
 				st.allDirty = true
 			}
 			st.tmpl, st.tmplID = t, idOf(&ds.Template)
@@ -829,6 +829,18 @@ func (dc *DaemonSetController) updateStatus(ds *apiserver.DaemonSet, st *dsState
 	}
 	dc.c.TraceError("patch", "daemonsets", err)
 	return err
+}
+
+// sameDaemonPod reports whether two daemon pod templates are equal: their labels by
+// value (two equal sets may be built differently, see apiserver.Labels), the rest
+// deeply.
+func sameDaemonPod(a, b *apiserver.Pod) bool {
+	if !a.Labels.Equal(b.Labels) {
+		return false
+	}
+	ac, bc := *a, *b
+	ac.Labels, bc.Labels = apiserver.Labels{}, apiserver.Labels{}
+	return reflect.DeepEqual(&ac, &bc)
 }
 
 // nodeSchedulingChanged reports whether an update changed what NodeShouldRunDaemonPod
