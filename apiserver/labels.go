@@ -178,6 +178,9 @@ func (l Labels) Equal(o Labels) bool {
 	if l.Len() != o.Len() {
 		return false
 	}
+	if l.Len() == 0 {
+		return true
+	}
 	for i := range l.s.base.pairs {
 		lk, lv := l.s.at(i)
 		ok, ov := o.s.at(i)
