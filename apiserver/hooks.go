@@ -129,7 +129,7 @@ func (s *Server) installPodHooks() {
 	}
 	k.Hooks.AdmitUpdate = func(old, p *Pod) error {
 		if p.PodSpec != old.PodSpec { // else admitted when stored: admission is idempotent
-			p.PodSpec = s.admitSpec(p.PodSpec, nil, false)
+			p.PodSpec = s.admitSpec(p.PodSpec, Labels{}, false)
 		}
 		return nil
 	}
@@ -222,7 +222,7 @@ func (s *Server) installPodHooks() {
 // (Updates do not touch it: their spec was admitted on create, so they change
 // nothing and cost nothing, and the status writes between two creates must not
 // evict it.)
-func (s *Server) admitSpec(in *PodSpec, labels map[string]string, create bool) *PodSpec {
+func (s *Server) admitSpec(in *PodSpec, labels Labels, create bool) *PodSpec {
 	if in == nil {
 		in = &emptyPodSpec
 	}

@@ -26,9 +26,10 @@ type ObjectMeta struct {
 	// conditions) in the 512-byte size class instead of 576, and a Lease in 176, not
 	// 192. A grace period longer than 68 years is stored as math.MaxInt32.
 	DeletionGracePeriodSeconds int32
-	Labels                     map[string]string
-	Annotations                map[string]string
-	OwnerReferences            []OwnerReference
+	// Labels are shared, never changed in place: see Labels.
+	Labels          Labels
+	Annotations     map[string]string
+	OwnerReferences []OwnerReference
 
 	// key caches Key once the object is stored, so that the store, the informers and
 	// the components share one string per object. A copy keeps it; Key checks that it
@@ -180,7 +181,8 @@ func (n *Node) HasTaint(t taint.Taint) bool {
 	return false
 }
 
-// DeepCopy returns a copy that shares nothing mutable with n.
+// DeepCopy returns a copy that shares nothing mutable with n (its Labels, immutable,
+// are shared).
 func (n *Node) DeepCopy() *Node {
 	c := *n
 	c.ObjectMeta = n.ObjectMeta.deepCopy()
@@ -191,10 +193,10 @@ func (n *Node) DeepCopy() *Node {
 
 // statusCopy is the copy a status write stores (Kind.PatchStatus, UpdateStatusFrom):
 // the struct, its taints and its conditions (status writers change conditions in
-// place); labels, annotations and owner references are shared with n, which a status
-// write leaves alone. A kubelet's status patch then costs no copy of its node's labels
-// map (≈ 340 bytes and seven inserts). Other writes of a Node store a DeepCopy, so that
-// a patch may edit its labels in place.
+// place); annotations and owner references are shared with n, which a status write
+// leaves alone (labels are immutable and shared by every copy). A kubelet's status
+// patch then costs no copy of its node's annotations map. Other writes of a Node store
+// a DeepCopy, so that a patch may edit its annotations in place.
 func (n *Node) statusCopy() *Node {
 	c := *n
 	c.Taints = slices.Clone(n.Taints)
@@ -203,7 +205,6 @@ func (n *Node) statusCopy() *Node {
 }
 
 func (m ObjectMeta) deepCopy() ObjectMeta {
-	m.Labels = copyMap(m.Labels)
 	m.Annotations = copyMap(m.Annotations)
 	m.OwnerReferences = append([]OwnerReference(nil), m.OwnerReferences...)
 	return m
@@ -613,14 +614,14 @@ func (p *Pod) Meta() *ObjectMeta { return &p.ObjectMeta }
 
 // RegionZone reads a node's region and zone labels as upstream's
 // utilnode.GetZoneKey does: the beta (failure-domain) labels first, then the GA ones.
-func RegionZone(labels map[string]string) (region, zone string) {
-	zone, ok := labels[LabelZoneBeta]
+func RegionZone(labels Labels) (region, zone string) {
+	zone, ok := labels.Lookup(LabelZoneBeta)
 	if !ok {
-		zone = labels[LabelZone]
+		zone = labels.Get(LabelZone)
 	}
-	region, ok = labels[LabelRegionBeta]
+	region, ok = labels.Lookup(LabelRegionBeta)
 	if !ok {
-		region = labels[LabelRegion]
+		region = labels.Get(LabelRegion)
 	}
 	return region, zone
 }

@@ -493,7 +493,7 @@ func (st *settler) daemonSet(ds *apiserver.DaemonSet) error {
 	}
 	tmpl := daemonPodTemplate(ds)
 	proto := *tmpl
-	proto.ObjectMeta = apiserver.ObjectMeta{Namespace: ds.Namespace, Labels: copyLabels(ds.Template.Labels),
+	proto.ObjectMeta = apiserver.ObjectMeta{Namespace: ds.Namespace, Labels: ds.Template.Labels,
 		OwnerReferences:   []apiserver.OwnerReference{controllerRef(KindDaemonSet, &ds.ObjectMeta)},
 		CreationTimestamp: st.cfg.Since}
 	if err := st.admit(&proto); err != nil {
