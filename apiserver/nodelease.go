@@ -39,9 +39,12 @@ func (nl *NodeLease) lease() *Lease {
 // when nothing watches the Leases yet (a running start restores them before any
 // component starts): the store keeps a 40-byte record (steadyLease) where the Lease
 // and its owner references took 224 bytes, and builds the Lease at its first read,
-// with the UID and resourceVersion it took here. A steady kubelet's renewals are
-// virtual, so in lazy mode most nodes' Leases are read by nobody but the node
-// lifecycle controller's informer; exact mode (never Steady) restores them built.
+// with the UID and resourceVersion it took here (see the package doc). A steady
+// kubelet's renewals are virtual, so nothing of the kubelet reads it until the kubelet
+// is built; the node lifecycle controller's informer lists every Lease when the
+// controller starts (its leader's first act), which builds them all, so the saving is
+// the built world's until its control plane starts. Exact mode (never Steady) restores
+// them built.
 func (s *Server) RestoreNodeLease(nl NodeLease) error {
 	k := s.Leases
 	d := &s.steadyLeases
