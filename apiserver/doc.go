@@ -62,7 +62,9 @@
 // lists, the reads of the old version behind Update, Patch and Delete — goes through
 // objTable.obj, and every comparison of a slot's key through objTable.keyOf, which
 // reads the record's key without building; a presence check (has) builds nothing. A
-// write over the slot, or a delete, clears the bit. Building writes nothing the store
+// write over the slot, or a delete, clears the bit; the records go when the last bit
+// does (the node lifecycle controller's initial list builds every Lease when it
+// starts, so a run holds the records only until then). Building writes nothing the store
 // orders by (no resourceVersion, no UID, no trace record), so it may happen at any
 // read without changing a trace. The garbage collector of a deleted Node reads the
 // records' owner UIDs and builds only the Lease it deletes. Code that reads the

@@ -119,6 +119,10 @@ func (d *steadyLeases) build(j int) *Lease {
 	return l
 }
 
+// release forgets the records: every deferred Lease is built or deleted (the node
+// lifecycle controller's initial list builds them all when it starts).
+func (d *steadyLeases) release() { *d = steadyLeases{} }
+
 // ownedBy reports whether the Lease deferred at j is owned by the Node of UID uid
 // (the garbage collector's question), without building it.
 func (d *steadyLeases) ownedBy(j int, uid uint64) bool { return d.recs[j].nodeUID == uid }

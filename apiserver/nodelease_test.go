@@ -152,6 +152,8 @@ func TestDeferredLeaseReads(t *testing.T) {
 			}
 			requireSameLeases(t, all(eager), all(lazy))
 			require.Zero(t, lazy.Leases.items.npending())
+			require.Zero(t, lazy.Leases.items.npend)
+			require.Nil(t, lazy.steadyLeases.recs, "the records go once every Lease is built")
 		})
 	}
 }
@@ -222,6 +224,7 @@ func TestDeferredLeaseWrites(t *testing.T) {
 			}
 			want, got := run(eager), run(lazy)
 			require.Equal(t, pairNodes-1-c.built, lazy.Leases.items.npending(), "Leases built by the write")
+			require.Equal(t, lazy.Leases.items.npending(), lazy.Leases.items.npend)
 			want.Leases, _ = eager.Leases.List(eager.NewClient("test", 0))
 			got.Leases, _ = lazy.Leases.List(lazy.NewClient("test", 0))
 			if d := cmp.Diff(want, got, leaseCmp); d != "" {
@@ -252,6 +255,20 @@ func TestDeferredLeaseWatched(t *testing.T) {
 	require.NoError(t, s2.RestoreNodeLease(nl))
 	require.True(t, IsAlreadyExists(s2.RestoreNodeLease(nl)))
 	require.True(t, IsAlreadyExists(s.RestoreNodeLease(nl)))
+
+	// once every deferred Lease is built the records go; a later restore defers again
+	l2, ok := s2.Leases.Peek("kube-node-lease/a")
+	require.True(t, ok)
+	require.Nil(t, s2.steadyLeases.recs)
+	nl.Node, nl.RenewTime = "b", -time.Second
+	require.NoError(t, s2.RestoreNodeLease(nl))
+	require.Equal(t, 1, s2.Leases.items.npend)
+	lb, ok := s2.Leases.Peek("kube-node-lease/b")
+	require.True(t, ok)
+	require.Equal(t, l2.UID+1, lb.UID)
+	require.Equal(t, l2.ResourceVersion+1, lb.ResourceVersion)
+	require.Equal(t, -time.Second, lb.RenewTime)
+	require.Equal(t, "b", lb.HolderIdentity)
 }
 
 // TestDeferredLeaseSaving pins what deferring saves: the record is 40 bytes, and

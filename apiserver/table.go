@@ -33,8 +33,9 @@ type objTable[T Obj[T]] struct {
 	// its first read. Every read of an object goes through obj or keyOf, so that it
 	// is built there, once, and stored like any other: the same pointer ever after.
 	// def is nil for the kinds that defer nothing (one test on their reads).
-	def  deferredSource[T]
-	pend []uint64
+	def   deferredSource[T]
+	pend  []uint64
+	npend int // bits set in pend: at 0, def is told to release what it holds
 }
 
 // deferredSource holds a kind's objects that are not built yet, by dense index.
@@ -43,6 +44,8 @@ type deferredSource[T any] interface {
 	deferredKey(j int) string
 	// build returns the object deferred at j, exactly as Restore would have stored it.
 	build(j int) T
+	// release: no object is deferred any more (all built or gone).
+	release()
 }
 
 // pending reports whether objs[j] is deferred.
@@ -55,7 +58,7 @@ func (t *objTable[T]) obj(j int) T {
 	if t.def != nil && t.pending(j) {
 		o := t.def.build(j)
 		t.objs[j] = o
-		t.pend[j/64] &^= 1 << (j % 64)
+		t.undefer(j)
 		return o
 	}
 	return t.objs[j]
@@ -71,8 +74,11 @@ func (t *objTable[T]) keyOf(j int) string {
 
 // undefer clears j's pending bit: objs[j] is being overwritten or freed.
 func (t *objTable[T]) undefer(j int) {
-	if j/64 < len(t.pend) {
+	if t.pending(j) {
 		t.pend[j/64] &^= 1 << (j % 64)
+		if t.npend--; t.npend == 0 {
+			t.def.release()
+		}
 	}
 }
 
@@ -219,6 +225,7 @@ func (t *objTable[T]) insertDeferred(i int, h uint32) int {
 		t.pend = append(t.pend, 0)
 	}
 	t.pend[j/64] |= 1 << (j % 64)
+	t.npend++
 	return j
 }
 
