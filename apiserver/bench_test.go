@@ -83,7 +83,7 @@ func BenchmarkPodStatusBurst(b *testing.B) {
 	s := New(e, sim.NewTrace(false), DefaultConfig())
 	const pods, nodes, burst = 300_000, 3_000, 30_000
 	s.Pods.Reserve(pods)
-	ready := []PodCondition{{Type: PodScheduled, Status: ConditionTrue}, {Type: "Initialized", Status: ConditionTrue}, {Type: "ContainersReady", Status: ConditionTrue}, {Type: PodReady, Status: ConditionTrue}}
+	ready := []PodCondition{{Type: PodScheduled, Status: ConditionTrue}, {Type: PodInitialized, Status: ConditionTrue}, {Type: PodContainersReady, Status: ConditionTrue}, {Type: PodReady, Status: ConditionTrue}}
 	var written []*Pod
 	for i := 0; i < pods; i++ {
 		name := fmt.Sprintf("web-%d-%08x", i%100, uint32(i)*2654435761)

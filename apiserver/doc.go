@@ -31,9 +31,21 @@
 // maps, slices and template with the previous version: ReplicaSet.StatusCopy; a Node's
 // status write through PatchStatus or UpdateStatusFrom, as the kubelet's and the node
 // lifecycle controller's are, shares its labels, annotations and owner references), and
-// the pods stamped from one template share one PodSpec. Callers
+// the pods stamped from one template share one PodSpec and the template's labels. Callers
 // must therefore never write into a map or slice of an object they were given, nor set
 // a pod's spec field (it writes through the shared *PodSpec): Pod.EditSpec copies it.
+// A condition's type and status (NodeConditionType, PodConditionType, ConditionStatus)
+// are two-byte enums that print and encode as upstream spells them: a node's four
+// conditions take 224 bytes and a pod's status copy with its four 416, not 320 and 512.
+//
+// Labels are not a map but an immutable Labels, which every copy of an object and every
+// replica of a template share: a sorted base, itself shared, and at most one value that
+// replaces the base's (32 bytes). A fleet of 100k nodes differs only in
+// kubernetes.io/hostname; the kubelet interns its Node's labels with the server
+// (Server.InternLabels: one base per distinct set of the other labels, held by the
+// Server, so that worlds run in parallel share nothing mutable), and a node's labels
+// cost 32 bytes where a map of seven cost ≈ 336. Reads (Get, Lookup, Has, All in key
+// order) allocate nothing; With and Without return a new set.
 //
 // The store indexes its objects by key in its own open-addressing table (8-byte slots
 // holding a 32-bit hash and an index into a dense slice of objects: ≈ 19 bytes per

@@ -48,8 +48,8 @@ func diffNode(tr *sim.Trace, t time.Duration, old, n *Node) {
 			}
 		}
 		if from != c.Status {
-			tr.Add(t, "NodeCondition", sim.S("node", n.Name), sim.S("type", string(c.Type)),
-				sim.S("from", string(from)), sim.S("to", string(c.Status)), sim.S("reason", c.Reason))
+			tr.Add(t, "NodeCondition", sim.S("node", n.Name), sim.S("type", c.Type.String()),
+				sim.S("from", from.String()), sim.S("to", c.Status.String()), sim.S("reason", c.Reason))
 		}
 	}
 	// A taint is the same taint when its value is too: kubectl taint --overwrite
@@ -134,7 +134,7 @@ func (s *Server) installPodHooks() {
 	}
 	k.Hooks.AdmitUpdate = func(old, p *Pod) error {
 		if p.PodSpec != old.PodSpec { // else admitted when stored: admission is idempotent
-			p.PodSpec = s.admitSpec(p.PodSpec, nil, false)
+			p.PodSpec = s.admitSpec(p.PodSpec, Labels{}, false)
 		}
 		return nil
 	}
@@ -208,7 +208,7 @@ func (s *Server) installPodHooks() {
 				to = c.Status
 			}
 			if from != to {
-				tr.Add(now, "PodReady", sim.S("pod", n.Key()), sim.S("node", n.NodeName), sim.S("from", string(from)), sim.S("to", string(to)))
+				tr.Add(now, "PodReady", sim.S("pod", n.Key()), sim.S("node", n.NodeName), sim.S("from", from.String()), sim.S("to", to.String()))
 			}
 		case Deleted:
 			tr.Add(now, "PodDeleted", sim.S("pod", ev.Old.Key()), sim.S("node", ev.Old.NodeName))
@@ -227,7 +227,7 @@ func (s *Server) installPodHooks() {
 // (Updates do not touch it: their spec was admitted on create, so they change
 // nothing and cost nothing, and the status writes between two creates must not
 // evict it.)
-func (s *Server) admitSpec(in *PodSpec, labels map[string]string, create bool) *PodSpec {
+func (s *Server) admitSpec(in *PodSpec, labels Labels, create bool) *PodSpec {
 	if in == nil {
 		in = &emptyPodSpec
 	}

@@ -30,7 +30,7 @@ func TestSharedInformers(t *testing.T) {
 	p.Stop()
 
 	// AddIndex is idempotent per name.
-	a.AddIndex("zone", func(n *Node) string { return n.Labels["zone"] })
+	a.AddIndex("zone", func(n *Node) string { return n.Labels.Get("zone") })
 	b.AddIndex("zone", func(n *Node) string { return "other" })
 	require.Equal(t, 0, a.CountByIndex("zone", "other"))
 
@@ -39,7 +39,7 @@ func TestSharedInformers(t *testing.T) {
 	live := true
 	a.AddHandlerWhile(func() bool { return live }, func(ev Event[*Node]) { got = append(got, "1:"+ev.New.Name) })
 	b.AddHandler(func(ev Event[*Node]) { got = append(got, "2:"+ev.New.Name) })
-	_, err = s.Nodes.Create(writer, &Node{ObjectMeta: ObjectMeta{Name: "b", Labels: map[string]string{"zone": "z"}}})
+	_, err = s.Nodes.Create(writer, &Node{ObjectMeta: ObjectMeta{Name: "b", Labels: NewLabels(map[string]string{"zone": "z"})}})
 	require.NoError(t, err)
 
 	// While a change is undelivered, a request gets a fresh informer (what a private

@@ -43,9 +43,9 @@ type labelKeysCache struct {
 }
 
 // matches reports whether a pod with labels gives the same merge as e's.
-func (e *mergedSpec) matches(labels map[string]string) bool {
+func (e *mergedSpec) matches(labels Labels) bool {
 	for i, k := range e.keys {
-		v, ok := labels[k]
+		v, ok := labels.Lookup(k)
 		if ok != e.has[i] || v != e.vals[i] {
 			return false
 		}
@@ -80,7 +80,7 @@ func weightedHaveKeys(terms []WeightedPodAffinityTerm) bool {
 
 // admitWithLabelKeys is admitSpec on create for a spec with label keys: the merge
 // for the pod's labels, then admission, remembered.
-func (s *Server) admitWithLabelKeys(in *PodSpec, labels map[string]string, nr, ur int64) *PodSpec {
+func (s *Server) admitWithLabelKeys(in *PodSpec, labels Labels, nr, ur int64) *PodSpec {
 	c := &s.labelKeys
 	for i := range c.entries {
 		e := &c.entries[i]
@@ -90,7 +90,7 @@ func (s *Server) admitWithLabelKeys(in *PodSpec, labels map[string]string, nr, u
 	}
 	e := mergedSpec{in: in, notReady: nr, unreachable: ur}
 	eachLabelKey(in, func(k string) {
-		v, ok := labels[k]
+		v, ok := labels.Lookup(k)
 		e.keys, e.vals, e.has = append(e.keys, k), append(e.vals, v), append(e.has, ok)
 	})
 	e.out = s.admitDefaults(mergeLabelKeys(in, labels), true)
@@ -129,7 +129,7 @@ func eachLabelKey(s *PodSpec, fn func(string)) {
 // mergeLabelKeys returns a copy of in whose terms' selectors have the pod's values
 // of their label keys merged in; the rest is shared with in (a spec is never
 // changed in place, see PodSpec).
-func mergeLabelKeys(in *PodSpec, labels map[string]string) *PodSpec {
+func mergeLabelKeys(in *PodSpec, labels Labels) *PodSpec {
 	c := *in
 	c.RequiredPodAffinity = mergeTerms(in.RequiredPodAffinity, labels)
 	c.RequiredPodAntiAffinity = mergeTerms(in.RequiredPodAntiAffinity, labels)
@@ -138,7 +138,7 @@ func mergeLabelKeys(in *PodSpec, labels map[string]string) *PodSpec {
 	return &c
 }
 
-func mergeTerms(terms []PodAffinityTerm, labels map[string]string) []PodAffinityTerm {
+func mergeTerms(terms []PodAffinityTerm, labels Labels) []PodAffinityTerm {
 	if !termsHaveKeys(terms) {
 		return terms
 	}
@@ -149,7 +149,7 @@ func mergeTerms(terms []PodAffinityTerm, labels map[string]string) []PodAffinity
 	return out
 }
 
-func mergeWeighted(terms []WeightedPodAffinityTerm, labels map[string]string) []WeightedPodAffinityTerm {
+func mergeWeighted(terms []WeightedPodAffinityTerm, labels Labels) []WeightedPodAffinityTerm {
 	if !weightedHaveKeys(terms) {
 		return terms
 	}
@@ -164,18 +164,18 @@ func mergeWeighted(terms []WeightedPodAffinityTerm, labels map[string]string) []
 // matchLabelKeys the pod has, then "key NotIn (value)" for each of its
 // mismatchLabelKeys; the selector itself when that adds nothing (nil included: it
 // matches no pod, and stays so).
-func mergeSelector(t *PodAffinityTerm, labels map[string]string) *PodSelector {
+func mergeSelector(t *PodAffinityTerm, labels Labels) *PodSelector {
 	if t.Selector == nil {
 		return nil
 	}
 	exprs := slices.Clip(t.Selector.MatchExpressions) // appending copies, never writes the shared array
 	for _, k := range t.MatchLabelKeys {
-		if v, ok := labels[k]; ok {
+		if v, ok := labels.Lookup(k); ok {
 			exprs = append(exprs, NodeSelectorRequirement{Key: k, Operator: "In", Values: []string{v}})
 		}
 	}
 	for _, k := range t.MismatchLabelKeys {
-		if v, ok := labels[k]; ok {
+		if v, ok := labels.Lookup(k); ok {
 			exprs = append(exprs, NodeSelectorRequirement{Key: k, Operator: "NotIn", Values: []string{v}})
 		}
 	}

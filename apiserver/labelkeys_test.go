@@ -31,7 +31,7 @@ func TestLabelKeysMergedOnCreate(t *testing.T) {
 	tmpl := labelKeysSpec()
 	pod := func(name, hash string) *Pod {
 		return &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: name,
-			Labels: map[string]string{"app": "web", "pod-template-hash": hash, "track": "stable"}}, PodSpec: tmpl}
+			Labels: NewLabels(map[string]string{"app": "web", "pod-template-hash": hash, "track": "stable"})}, PodSpec: tmpl}
 	}
 	p1, err := s.Pods.Create(c, pod("p1", "h1"))
 	require.NoError(t, err)
@@ -72,7 +72,7 @@ func TestLabelKeysMergedOnCreate(t *testing.T) {
 		spec := labelKeysSpec()
 		for j := range 2 {
 			p, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: fmt.Sprintf("t%d-%d", i, j),
-				Labels: map[string]string{"pod-template-hash": fmt.Sprint(i)}}, PodSpec: spec})
+				Labels: NewLabels(map[string]string{"pod-template-hash": fmt.Sprint(i)})}, PodSpec: spec})
 			require.NoError(t, err)
 			require.Equal(t, []NodeSelectorRequirement{{Key: "pod-template-hash", Operator: "In", Values: []string{fmt.Sprint(i)}}},
 				p.RequiredPodAntiAffinity[0].Selector.MatchExpressions)

@@ -15,8 +15,9 @@ type Server struct {
 	Trace  *sim.Trace
 	Config Config
 
-	admitted  admittedSpec   // see admitSpec
-	labelKeys labelKeysCache // see admitWithLabelKeys
+	admitted   admittedSpec   // see admitSpec
+	labelKeys  labelKeysCache // see admitWithLabelKeys
+	labelBases labelBases     // see InternLabels
 
 	Nodes  *Kind[*Node]
 	Leases *Kind[*Lease]

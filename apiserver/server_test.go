@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -138,7 +137,7 @@ func TestEvictRespectsBudget(t *testing.T) {
 	s, _, _ := newTestServer(t)
 	c := s.NewClient("kubectl", 30*time.Second)
 	for _, name := range []string{"w1", "w2"} {
-		_, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: name, Labels: map[string]string{"app": "w"}},
+		_, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: name, Labels: NewLabels(map[string]string{"app": "w"})},
 			NodeName: "a", Phase: PodRunning, PodSpec: &PodSpec{TerminationGracePeriodSeconds: 30}})
 		require.NoError(t, err)
 	}
@@ -156,7 +155,7 @@ func TestEvictBudgetSelectorNilAndEmpty(t *testing.T) {
 	s, _, _ := newTestServer(t)
 	c := s.NewClient("kubectl", 30*time.Second)
 	for _, name := range []string{"w1", "w2"} {
-		_, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: name, Labels: map[string]string{"app": "w"}},
+		_, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: name, Labels: NewLabels(map[string]string{"app": "w"})},
 			NodeName: "a", Phase: PodRunning, PodSpec: &PodSpec{TerminationGracePeriodSeconds: 30}})
 		require.NoError(t, err)
 	}
@@ -193,7 +192,7 @@ func TestSelectedInformer(t *testing.T) {
 func TestEvictUnhealthyPodAndNegativeBudget(t *testing.T) {
 	s, _, _ := newTestServer(t)
 	c := s.NewClient("kubectl", 30*time.Second)
-	_, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "sick", Labels: map[string]string{"app": "w"}},
+	_, err := s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "sick", Labels: NewLabels(map[string]string{"app": "w"})},
 		NodeName: "a", Phase: PodRunning, PodSpec: &PodSpec{TerminationGracePeriodSeconds: 30}})
 	require.NoError(t, err)
 	// IfHealthyBudget: a not-Ready pod of a satisfied budget goes without a disruption.
@@ -207,7 +206,7 @@ func TestEvictUnhealthyPodAndNegativeBudget(t *testing.T) {
 	b, _ := s.PDBs.Peek("default/w")
 	require.Zero(t, b.DisruptionsAllowed, "no disruption used")
 
-	_, err = s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "ok", Labels: map[string]string{"app": "w"}},
+	_, err = s.Pods.Create(c, &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "ok", Labels: NewLabels(map[string]string{"app": "w"})},
 		NodeName: "a", Phase: PodRunning, Conditions: []PodCondition{{Type: PodReady, Status: ConditionTrue}}})
 	require.NoError(t, err)
 	err = s.Evict(c, "default/ok", nil)
@@ -378,7 +377,8 @@ func TestStatusCopyConditions(t *testing.T) {
 	for _, n := range []int{0, 1, 3, 4, 5} {
 		var conds []PodCondition
 		for i := range n {
-			conds = append(conds, PodCondition{Type: PodConditionType(fmt.Sprint("C", i)), Status: ConditionTrue})
+			// types past the named ones: neither Ready nor DisruptionTarget
+			conds = append(conds, PodCondition{Type: PodConditionType(64 + i), Status: ConditionTrue})
 		}
 		p := &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "p"}, Conditions: slices.Clip(conds)}
 		want := slices.Clone(conds)
@@ -402,7 +402,7 @@ func TestStatusCopyConditions(t *testing.T) {
 func TestNodeStatusWriteCopy(t *testing.T) {
 	s, _, _ := newTestServer(t)
 	c := s.NewClient("c", time.Second)
-	n, err := s.Nodes.Create(c, &Node{ObjectMeta: ObjectMeta{Name: "n", Labels: map[string]string{"zone": "a"},
+	n, err := s.Nodes.Create(c, &Node{ObjectMeta: ObjectMeta{Name: "n", Labels: NewLabels(map[string]string{"zone": "a"}),
 		Annotations: map[string]string{"x": "y"}},
 		Taints:     []taint.Taint{{Key: "k", Effect: taint.NoSchedule}},
 		Conditions: []NodeCondition{{Type: NodeReady, Status: ConditionTrue}}})
@@ -417,18 +417,18 @@ func TestNodeStatusWriteCopy(t *testing.T) {
 	require.Equal(t, ConditionTrue, n.Conditions[0].Status, "the previous version's conditions are unchanged")
 	require.Equal(t, taints, n.Taints, "and its taints")
 	require.Equal(t, ConditionUnknown, got.Conditions[0].Status)
-	require.Equal(t, reflect.ValueOf(n.Labels).Pointer(), reflect.ValueOf(got.Labels).Pointer(), "labels shared")
+	require.True(t, n.Labels.Same(got.Labels), "labels shared")
 	require.Equal(t, reflect.ValueOf(n.Annotations).Pointer(), reflect.ValueOf(got.Annotations).Pointer(), "annotations shared")
 
 	again, err := s.Nodes.UpdateStatusFrom(c, got, func(x *Node) error { x.Conditions[0].Status = ConditionFalse; return nil })
 	require.NoError(t, err)
 	require.Equal(t, ConditionUnknown, got.Conditions[0].Status)
-	require.Equal(t, reflect.ValueOf(n.Labels).Pointer(), reflect.ValueOf(again.Labels).Pointer(), "labels shared")
+	require.True(t, n.Labels.Same(again.Labels), "labels shared")
 
-	edited, err := s.Nodes.Patch(c, "n", func(x *Node) error { x.Labels["zone"] = "b"; return nil })
+	edited, err := s.Nodes.Patch(c, "n", func(x *Node) error { x.Labels = x.Labels.With("zone", "b"); return nil })
 	require.NoError(t, err)
-	require.Equal(t, "a", again.Labels["zone"], "a plain patch edits a copy of the labels")
-	require.Equal(t, "b", edited.Labels["zone"])
+	require.Equal(t, "a", again.Labels.Get("zone"), "a plain patch leaves the stored labels as they were")
+	require.Equal(t, "b", edited.Labels.Get("zone"))
 }
 
 // Kind.Range visits every stored object once, in an order fixed by the writes.
@@ -451,26 +451,26 @@ func TestKindRange(t *testing.T) {
 func TestWorkloadStatusCopySharesMaps(t *testing.T) {
 	s, _, _ := newTestServer(t)
 	c := s.NewClient("c", time.Second)
-	rs, err := s.ReplicaSets.Create(c, &ReplicaSet{ObjectMeta: ObjectMeta{Namespace: "default", Name: "rs", Labels: map[string]string{"app": "web"}},
-		Replicas: 3, Selector: LabelSelector{"app": "web"}, Template: PodTemplate{Labels: map[string]string{"app": "web"}}})
+	rs, err := s.ReplicaSets.Create(c, &ReplicaSet{ObjectMeta: ObjectMeta{Namespace: "default", Name: "rs", Labels: NewLabels(map[string]string{"app": "web"})},
+		Replicas: 3, Selector: LabelSelector{"app": "web"}, Template: PodTemplate{Labels: NewLabels(map[string]string{"app": "web"})}})
 	require.NoError(t, err)
 	got, err := s.ReplicaSets.Patch(c, rs.Key(), func(x *ReplicaSet) error { x.ReadyReplicas = 2; return nil })
 	require.NoError(t, err)
 	require.NotSame(t, rs, got)
 	require.Equal(t, int32(0), rs.ReadyReplicas, "the previous version is unchanged")
 	require.Equal(t, int32(2), got.ReadyReplicas)
-	require.Equal(t, reflect.ValueOf(rs.Labels).Pointer(), reflect.ValueOf(got.Labels).Pointer(), "labels shared")
-	require.Equal(t, reflect.ValueOf(rs.Template.Labels).Pointer(), reflect.ValueOf(got.Template.Labels).Pointer(), "template shared")
+	require.True(t, rs.Labels.Same(got.Labels), "labels shared")
+	require.True(t, rs.Template.Labels.Same(got.Template.Labels), "template shared")
 	require.Same(t, rs.Template.Spec.PodSpec, got.Template.Spec.PodSpec)
 	require.Greater(t, got.ResourceVersion, rs.ResourceVersion)
 
-	d := &Deployment{ObjectMeta: ObjectMeta{Name: "d", Labels: map[string]string{"a": "b"}}}
+	d := &Deployment{ObjectMeta: ObjectMeta{Name: "d", Labels: NewLabels(map[string]string{"a": "b"})}}
 	dc := d.StatusCopy()
-	require.Equal(t, reflect.ValueOf(d.Labels).Pointer(), reflect.ValueOf(dc.Labels).Pointer())
+	require.True(t, d.Labels.Same(dc.Labels))
 	require.NotNil(t, dc.Template.Spec.PodSpec)
-	ds := &DaemonSet{ObjectMeta: ObjectMeta{Name: "ds", Labels: map[string]string{"a": "b"}}}
+	ds := &DaemonSet{ObjectMeta: ObjectMeta{Name: "ds", Labels: NewLabels(map[string]string{"a": "b"})}}
 	dsc := ds.StatusCopy()
-	require.Equal(t, reflect.ValueOf(ds.Labels).Pointer(), reflect.ValueOf(dsc.Labels).Pointer())
+	require.True(t, ds.Labels.Same(dsc.Labels))
 	require.NotNil(t, dsc.Template.Spec.PodSpec)
 }
 
@@ -498,7 +498,7 @@ func TestEvictUnhealthyPodEvictionPolicy(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _, _ := newTestServer(t)
 			c := s.NewClient("kubectl", 30*time.Second)
-			p := &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "p", Labels: map[string]string{"app": "w"}},
+			p := &Pod{ObjectMeta: ObjectMeta{Namespace: "default", Name: "p", Labels: NewLabels(map[string]string{"app": "w"})},
 				NodeName: "a", Phase: PodRunning, PodSpec: &PodSpec{TerminationGracePeriodSeconds: 30}}
 			if tc.ready {
 				p.Conditions = []PodCondition{{Type: PodReady, Status: ConditionTrue}}

@@ -9,9 +9,9 @@ type LabelSelector map[string]string
 
 // Matches reports whether labels satisfy the selector. An empty selector matches
 // everything, as metav1's does.
-func (sel LabelSelector) Matches(labels map[string]string) bool {
+func (sel LabelSelector) Matches(labels Labels) bool {
 	for k, v := range sel {
-		if got, ok := labels[k]; !ok || got != v {
+		if got, ok := labels.Lookup(k); !ok || got != v {
 			return false
 		}
 	}
@@ -20,7 +20,8 @@ func (sel LabelSelector) Matches(labels map[string]string) bool {
 
 // PodTemplate is what a workload stamps its pods from.
 type PodTemplate struct {
-	Labels map[string]string
+	// Labels are the pods' labels: every pod stamped from the template shares them.
+	Labels Labels
 	// Spec is a pod used as a template: its metadata other than Labels is ignored.
 	Spec Pod
 }
@@ -67,7 +68,7 @@ func (r *ReplicaSet) Meta() *ObjectMeta { return &r.ObjectMeta }
 func (r *ReplicaSet) ensureSpec() { r.Template.Spec.ensureSpec() }
 
 func (t PodTemplate) deepCopy() PodTemplate {
-	return PodTemplate{Labels: copyMap(t.Labels), Spec: *t.Spec.DeepCopy()}
+	return PodTemplate{Labels: t.Labels, Spec: *t.Spec.DeepCopy()}
 }
 
 // Deployment is an apps/v1 Deployment (replica control only; rollouts between
@@ -205,7 +206,7 @@ func (p *PodDisruptionBudget) Meta() *ObjectMeta { return &p.ObjectMeta }
 
 // Selects reports whether the budget's selector matches labels: a budget without a
 // selector protects no pod.
-func (p *PodDisruptionBudget) Selects(labels map[string]string) bool {
+func (p *PodDisruptionBudget) Selects(labels Labels) bool {
 	return p.Selector != nil && p.Selector.Matches(labels)
 }
 

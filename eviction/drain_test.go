@@ -34,7 +34,7 @@ func newWorkloadStub(w *world, minAvailable int32, readyAfter time.Duration) *wo
 
 func (st *workloadStub) changed(ev apiserver.Event[*apiserver.Pod]) {
 	w := st.w
-	if ev.Type == apiserver.Modified && ev.New.Deleting && !ev.Old.Deleting && ev.New.Labels["app"] == "web" {
+	if ev.Type == apiserver.Modified && ev.New.Deleting && !ev.Old.Deleting && ev.New.Labels.Get("app") == "web" {
 		st.n++
 		name := fmt.Sprintf("default/web-r%d", st.n)
 		w.addPod(name, "b", labels("app", "web"), func(p *apiserver.Pod) { p.Conditions = nil })
@@ -51,7 +51,7 @@ func (st *workloadStub) changed(ev apiserver.Event[*apiserver.Pod]) {
 func (st *workloadStub) syncBudget() {
 	var healthy int32
 	st.w.s.Pods.Each(func(p *apiserver.Pod) {
-		if p.Labels["app"] == "web" && p.IsReady() && !p.Deleting {
+		if p.Labels.Get("app") == "web" && p.IsReady() && !p.Deleting {
 			healthy++
 		}
 	})

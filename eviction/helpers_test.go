@@ -64,10 +64,7 @@ func daemonSetPod(p *apiserver.Pod) {
 
 func labels(kv ...string) podOpt {
 	return func(p *apiserver.Pod) {
-		p.Labels = map[string]string{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			p.Labels[kv[i]] = kv[i+1]
-		}
+		p.Labels = apiserver.LabelsOf(kv...)
 	}
 }
 

@@ -109,8 +109,8 @@ func (w *World) observeInitial() *observed {
 		if x.Node != "" {
 			if n, ok := w.Server.Nodes.Peek(x.Node); ok {
 				o.nodeDeleted[x.Node] = false
-				if st := n.ReadyStatus(); st != "" {
-					o.nodeReady[x.Node] = string(st)
+				if st := n.ReadyStatus(); st != apiserver.ConditionStatusNone {
+					o.nodeReady[x.Node] = st.String()
 				}
 				for _, t := range n.Taints {
 					if o.nodeTaints[x.Node] == nil {
@@ -130,9 +130,9 @@ func (w *World) observeInitial() *observed {
 		if x.Pod != "" {
 			if p, ok := w.Server.Pods.Peek(x.Pod); ok {
 				o.podSeen[x.Pod], o.podDeleted[x.Pod], o.podEvicted[x.Pod] = true, false, false
-				o.podReady[x.Pod] = string(apiserver.ConditionFalse)
+				o.podReady[x.Pod] = apiserver.ConditionFalse.String()
 				if p.IsReady() {
-					o.podReady[x.Pod] = string(apiserver.ConditionTrue)
+					o.podReady[x.Pod] = apiserver.ConditionTrue.String()
 				}
 			}
 		}

@@ -92,7 +92,7 @@ func convertSpread(in []corev1.TopologySpreadConstraint) []apiserver.TopologySpr
 			t.NodeTaintsPolicy = string(*c.NodeTaintsPolicy)
 		}
 		if sel := c.LabelSelector; sel != nil {
-			t.Selector = &apiserver.PodSelector{MatchLabels: copyLabels(sel.MatchLabels)}
+			t.Selector = &apiserver.PodSelector{MatchLabels: copyMap(sel.MatchLabels)}
 			for _, r := range sel.MatchExpressions {
 				t.Selector.MatchExpressions = append(t.Selector.MatchExpressions, apiserver.NodeSelectorRequirement{
 					Key: r.Key, Operator: string(r.Operator), Values: append([]string(nil), r.Values...)})
@@ -156,7 +156,7 @@ func convertPodSelector(sel *metav1.LabelSelector) *apiserver.PodSelector {
 	if sel == nil {
 		return nil
 	}
-	out := &apiserver.PodSelector{MatchLabels: copyLabels(sel.MatchLabels)}
+	out := &apiserver.PodSelector{MatchLabels: copyMap(sel.MatchLabels)}
 	for _, r := range sel.MatchExpressions {
 		out.MatchExpressions = append(out.MatchExpressions, apiserver.NodeSelectorRequirement{
 			Key: r.Key, Operator: string(r.Operator), Values: append([]string(nil), r.Values...)})
@@ -168,7 +168,7 @@ func convertPodSelector(sel *metav1.LabelSelector) *apiserver.PodSelector {
 func podFromSpec(meta apiserver.ObjectMeta, ps *corev1.PodSpec) *apiserver.Pod {
 	p := &apiserver.PodSpec{
 		Tolerations:                   convertTolerations(ps.Tolerations),
-		NodeSelector:                  copyLabels(ps.NodeSelector),
+		NodeSelector:                  copyMap(ps.NodeSelector),
 		RequiredNodeAffinity:          convertAffinity(ps.Affinity),
 		PreferredNodeAffinity:         convertPreferred(ps.Affinity),
 		TopologySpreadConstraints:     convertSpread(ps.TopologySpreadConstraints),
@@ -209,22 +209,11 @@ func podFromSpec(meta apiserver.ObjectMeta, ps *corev1.PodSpec) *apiserver.Pod {
 	return &apiserver.Pod{ObjectMeta: meta, NodeName: ps.NodeName, PodSpec: p}
 }
 
-func copyLabels(m map[string]string) map[string]string {
-	if len(m) == 0 {
-		return nil
-	}
-	c := make(map[string]string, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
-}
-
 func metaOf(ns, name string, labels map[string]string) apiserver.ObjectMeta {
 	if ns == "" {
 		ns = "default"
 	}
-	return apiserver.ObjectMeta{Namespace: ns, Name: name, Labels: copyLabels(labels)}
+	return apiserver.ObjectMeta{Namespace: ns, Name: name, Labels: apiserver.NewLabels(labels)}
 }
 
 func convertPod(p *corev1.Pod) *apiserver.Pod {
@@ -232,8 +221,8 @@ func convertPod(p *corev1.Pod) *apiserver.Pod {
 }
 
 func convertTemplate(t *corev1.PodTemplateSpec) apiserver.PodTemplate {
-	return apiserver.PodTemplate{Labels: copyLabels(t.Labels),
-		Spec: *podFromSpec(apiserver.ObjectMeta{Labels: copyLabels(t.Labels)}, &t.Spec)}
+	labels := apiserver.NewLabels(t.Labels) // the template's and its pod's: one set
+	return apiserver.PodTemplate{Labels: labels, Spec: *podFromSpec(apiserver.ObjectMeta{Labels: labels}, &t.Spec)}
 }
 
 func replicas(r *int32) int32 {
@@ -253,7 +242,7 @@ func selectorOf(s *metav1.LabelSelector) apiserver.LabelSelector {
 	if len(s.MatchLabels) == 0 {
 		return apiserver.LabelSelector{}
 	}
-	return apiserver.LabelSelector(copyLabels(s.MatchLabels))
+	return apiserver.LabelSelector(copyMap(s.MatchLabels))
 }
 
 func convertDeployment(d *appsv1.Deployment) *apiserver.Deployment {
@@ -300,4 +289,16 @@ func convertPDB(p *policyv1.PodDisruptionBudget) (*apiserver.PodDisruptionBudget
 		b.UnhealthyPodEvictionPolicy = apiserver.UnhealthyPodEvictionPolicyType(*pol)
 	}
 	return b, nil
+}
+
+// copyMap copies a selector's or a node selector's map (nil when empty).
+func copyMap(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
 }

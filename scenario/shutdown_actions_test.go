@@ -130,3 +130,40 @@ spec:
 		"50s heal target=nodes=late,w1 nodes=w1", "1m20s heal target=late nodes=late"}, got)
 	require.True(t, ready, "the late node boots and turns Ready")
 }
+
+// A setCondition whose type or status the loader would have refused, set on a parsed
+// scenario in Go, fails at run time with the allowed values (the condition types and
+// statuses are enums read from the spec's strings); the valid one still applies.
+func TestSetConditionUnreadableInGo(t *testing.T) {
+	sc, err := scenario.Parse("setcond.yaml", []byte(`apiVersion: nodesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: setcond}
+spec:
+  duration: 2m
+  nodes: [{name: w1}]
+  events:
+    - {at: 30s, setCondition: {node: w1, type: MemoryPressure, status: "True"}}
+    - {at: 40s, setCondition: {node: w1, type: MemoryPressure, status: "True"}}
+    - {at: 50s, setCondition: {node: w1, type: DiskPressure, status: "True"}}
+`))
+	require.NoError(t, err)
+	sc.Spec.Events[0].Condition.Type = "Bogus"
+	sc.Spec.Events[1].Condition.Status = "true"
+	res, err := scenario.Run(sc, scenario.RunOptions{})
+	require.NoError(t, err)
+	var failed, set []string
+	for _, r := range res.Records() {
+		switch {
+		case r.Kind == "ActionFailed":
+			failed = append(failed, r.T.String()+" "+r.Str("error"))
+		case r.Kind == "NodeCondition" && r.Str("to") == "True":
+			set = append(set, r.Str("type"))
+		}
+	}
+	require.Equal(t, []string{
+		`30s unknown node condition type "Bogus": must be one of Ready, MemoryPressure, DiskPressure, PIDPressure, NetworkUnavailable`,
+		`40s unknown condition status "true": must be one of True, False, Unknown`,
+	}, failed)
+	require.Contains(t, set, "DiskPressure")
+	require.NotContains(t, set, "MemoryPressure")
+}

@@ -64,7 +64,7 @@ func NodeStatus(n *apiserver.Node) string {
 	switch n.ReadyStatus() {
 	case apiserver.ConditionTrue:
 		st = "Ready"
-	case "":
+	case apiserver.ConditionStatusNone:
 		st = "Unknown"
 	default:
 		st = "NotReady"
@@ -78,7 +78,7 @@ func NodeStatus(n *apiserver.Node) string {
 // NodeRoles is the ROLES column: the node-role.kubernetes.io/ROLE labels, or <none>.
 func NodeRoles(n *apiserver.Node) string {
 	var roles []string
-	for k := range n.Labels {
+	for k := range n.Labels.All() {
 		if r, ok := strings.CutPrefix(k, "node-role.kubernetes.io/"); ok && r != "" {
 			roles = append(roles, r)
 		}

@@ -334,7 +334,7 @@ func (w *World) targets(t spec.Target) []string {
 			n := w.nodes[name].spec
 			if t.Zone != "" && n.Zone == t.Zone {
 				names = append(names, name)
-			} else if t.Selector != nil && apiserver.LabelSelector(t.Selector).Matches(n.Labels) {
+			} else if t.Selector != nil && selects(t.Selector, n.Labels) {
 				names = append(names, name)
 			}
 		}
@@ -488,10 +488,20 @@ func (w *World) do(ev *spec.Event) {
 			w.Server.SetOutage(false)
 		})
 	case spec.ActionSetCondition:
+		// the loader refuses what these cannot read; a spec built in Go fails here,
+		// as the kubelet's own check would fail it (ActionFailed)
 		c := ev.Condition
+		status, serr := apiserver.ParseConditionStatus(c.Status)
+		typ, terr := apiserver.ParseNodeConditionType(c.Type)
 		each(func(k Kubelet) error {
 			k.Unsteady()
-			return k.SetCondition(apiserver.NodeConditionType(c.Type), apiserver.ConditionStatus(c.Status), c.Reason, c.Message)
+			if serr != nil {
+				return serr
+			}
+			if terr != nil {
+				return terr
+			}
+			return k.SetCondition(typ, status, c.Reason, c.Message)
 		})
 	case spec.ActionDeleteNode:
 		for _, name := range names {
@@ -679,4 +689,15 @@ func Run(sc *Scenario, opts RunOptions) (*Result, error) {
 	res := &Result{Scenario: sc, Seed: w.Engine.Seed(), End: end, Trace: w.Trace, World: w}
 	res.Expectations = evaluate(w.initial, res.All(), sc.Spec.Expect)
 	return res, nil
+}
+
+// selects reports whether a target's label selector matches a node spec's labels
+// (every pair of sel, as apiserver.LabelSelector.Matches on a node's labels).
+func selects(sel, labels map[string]string) bool {
+	for k, v := range sel {
+		if got, ok := labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
 }

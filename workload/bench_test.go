@@ -50,7 +50,7 @@ func benchScheduler(b *testing.B, owned bool, spread []apiserver.TopologySpreadC
 		for i := range nodes {
 			name := fmt.Sprintf("node-%04d", i)
 			_, _ = s.Nodes.Create(c, &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: name,
-				Labels: map[string]string{apiserver.LabelHostname: name, apiserver.LabelZone: fmt.Sprint("zone-", i%3)}},
+				Labels: apiserver.NewLabels(map[string]string{apiserver.LabelHostname: name, apiserver.LabelZone: fmt.Sprint("zone-", i%3)})},
 				Allocatable: apiserver.Resources{MilliCPU: 32000, Memory: 128 << 30, Pods: 110}})
 		}
 		s.Nodes.Each(func(n *apiserver.Node) {
@@ -84,7 +84,7 @@ func benchScheduler(b *testing.B, owned bool, spread []apiserver.TopologySpreadC
 				}
 			}
 			_, _ = s.Pods.Create(c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: fmt.Sprintf("p-%05d", i),
-				Labels: labels, OwnerReferences: refs},
+				Labels: apiserver.NewLabels(labels), OwnerReferences: refs},
 				PodSpec: &apiserver.PodSpec{Requests: apiserver.Resources{MilliCPU: 100, Memory: 128 << 20},
 					TopologySpreadConstraints: spread, RequiredPodAntiAffinity: terms, RequiredPodAffinity: affinity}})
 		}

@@ -443,7 +443,7 @@ func (dc *DaemonSetController) sync(item string) error {
 		// template only.
 		if st.tmpl == nil || st.cmpOps != cmpOps || !st.tmplID.same(&ds.Template) {
 			t := daemonPodTemplate(ds)
-			if st.tmpl == nil || st.cmpOps != cmpOps || !reflect.DeepEqual(t, st.tmpl) {
+			if st.tmpl == nil || st.cmpOps != cmpOps || !sameDaemonPod(t, st.tmpl) {
 				st.allDirty = true
 			}
 			st.tmpl, st.tmplID = t, idOf(&ds.Template)
@@ -795,7 +795,7 @@ func (dc *DaemonSetController) createPod(ds *apiserver.DaemonSet, st *dsState, n
 	for range 10 {
 		p := st.tmpl.DeepCopy()
 		p.ObjectMeta = apiserver.ObjectMeta{Namespace: ds.Namespace, Name: generateName(ds.Name+"-", dc.rand),
-			Labels: copyLabels(ds.Template.Labels), OwnerReferences: []apiserver.OwnerReference{owner}}
+			Labels: ds.Template.Labels, OwnerReferences: []apiserver.OwnerReference{owner}}
 		p.NodeName = node
 		var created *apiserver.Pod
 		if created, err = dc.s.Pods.Create(dc.c, p); err == nil {
@@ -831,21 +831,28 @@ func (dc *DaemonSetController) updateStatus(ds *apiserver.DaemonSet, st *dsState
 	return err
 }
 
+// sameDaemonPod reports whether two daemon pod templates are equal: their labels by
+// value (two equal sets may be built differently, see apiserver.Labels), the rest
+// deeply.
+func sameDaemonPod(a, b *apiserver.Pod) bool {
+	if !a.Labels.Equal(b.Labels) {
+		return false
+	}
+	ac, bc := *a, *b
+	ac.Labels, bc.Labels = apiserver.Labels{}, apiserver.Labels{}
+	return reflect.DeepEqual(&ac, &bc)
+}
+
 // nodeSchedulingChanged reports whether an update changed what NodeShouldRunDaemonPod
 // reads of a node, taints or labels: the update upstream's shouldIgnoreNodeUpdate
 // does not ignore (spec.unschedulable is read as its taint; allocatable is the
 // scheduler's business).
 func nodeSchedulingChanged(o, n *apiserver.Node) bool {
-	if len(o.Taints) != len(n.Taints) || len(o.Labels) != len(n.Labels) {
+	if len(o.Taints) != len(n.Taints) || !o.Labels.Equal(n.Labels) {
 		return true
 	}
 	for i := range o.Taints {
 		if o.Taints[i].Key != n.Taints[i].Key || o.Taints[i].Value != n.Taints[i].Value || o.Taints[i].Effect != n.Taints[i].Effect {
-			return true
-		}
-	}
-	for k, v := range o.Labels {
-		if nv, ok := n.Labels[k]; !ok || nv != v {
 			return true
 		}
 	}

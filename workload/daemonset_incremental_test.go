@@ -55,7 +55,7 @@ func TestDaemonSetSyncVisitsChangedNodes(t *testing.T) {
 		// change of the DaemonSet that queues a sync of the whole DaemonSet.
 		w.ds.nodeSyncs = 0
 		w.at(40*time.Second, func() {
-			_, err := w.s.Nodes.Patch(w.c, "n17", func(n *apiserver.Node) error { delete(n.Labels, "agent"); return nil })
+			_, err := w.s.Nodes.Patch(w.c, "n17", func(n *apiserver.Node) error { n.Labels = n.Labels.Without("agent"); return nil })
 			require.NoError(t, err)
 		})
 		w.run(60 * time.Second)
@@ -129,10 +129,10 @@ func (w *world) applyDSEvent(ev dsEvent, names *[]string) {
 		}
 	case 2:
 		patchNode(func(n *apiserver.Node) {
-			if n.Labels["agent"] == "yes" {
-				delete(n.Labels, "agent")
+			if n.Labels.Get("agent") == "yes" {
+				n.Labels = n.Labels.Without("agent")
 			} else {
-				n.Labels["agent"] = "yes"
+				n.Labels = n.Labels.With("agent", "yes")
 			}
 		})
 	case 3:
@@ -184,7 +184,7 @@ func (w *world) applyDSEvent(ev dsEvent, names *[]string) {
 		patchNode(func(n *apiserver.Node) { n.Unschedulable = !n.Unschedulable })
 	default: // the DaemonSet changes, not its template (as its status writes do)
 		_, err := w.s.DaemonSets.Patch(w.c, "kube-system/agent", func(d *apiserver.DaemonSet) error {
-			d.Labels = map[string]string{"touched": fmt.Sprint(ev.At)}
+			d.Labels = apiserver.NewLabels(map[string]string{"touched": fmt.Sprint(ev.At)})
 			return nil
 		})
 		require.NoError(t, err)

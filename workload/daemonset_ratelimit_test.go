@@ -114,7 +114,7 @@ func TestDaemonSetWithinBurstAsWithoutLimit(t *testing.T) {
 		w.at(30*time.Second, func() {
 			for _, n := range []string{"b001", "b003"} {
 				_, err := w.s.Nodes.Patch(w.c, n, func(x *apiserver.Node) error {
-					x.Labels = map[string]string{apiserver.LabelHostname: n}
+					x.Labels = apiserver.NewLabels(map[string]string{apiserver.LabelHostname: n})
 					return nil
 				})
 				require.NoError(t, err)
@@ -205,7 +205,7 @@ func TestDaemonSetBatchReservesBeforeItsEvents(t *testing.T) {
 		for i := range 30 {
 			n := fmt.Sprintf("n%03d", i)
 			_, err := w.s.Nodes.Patch(w.c, n, func(x *apiserver.Node) error {
-				x.Labels = map[string]string{apiserver.LabelHostname: n}
+				x.Labels = apiserver.NewLabels(map[string]string{apiserver.LabelHostname: n})
 				return nil
 			})
 			require.NoError(t, err)

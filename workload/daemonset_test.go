@@ -13,7 +13,7 @@ func agentDaemonSet() *apiserver.DaemonSet {
 	return &apiserver.DaemonSet{
 		ObjectMeta: apiserver.ObjectMeta{Namespace: "kube-system", Name: "agent"},
 		Selector:   apiserver.LabelSelector{"app": "agent"},
-		Template: apiserver.PodTemplate{Labels: map[string]string{"app": "agent"}, Spec: apiserver.Pod{
+		Template: apiserver.PodTemplate{Labels: apiserver.NewLabels(map[string]string{"app": "agent"}), Spec: apiserver.Pod{
 			PodSpec: &apiserver.PodSpec{NodeSelector: map[string]string{"agent": "yes"}, ReadinessDelay: time.Second, TerminationGracePeriodSeconds: 30}}},
 	}
 }
@@ -48,7 +48,7 @@ func TestDaemonSetEveryEligibleNode(t *testing.T) {
 	// A new node registers with not-ready:NoSchedule (admission), which the
 	// DaemonSet tolerations do not cover; it gets its pod when the taint goes.
 	w.at(20*time.Second, func() {
-		_, err := w.s.Nodes.Create(w.c, &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: "n3", Labels: map[string]string{"agent": "yes"}}, Allocatable: defaultAllocatable})
+		_, err := w.s.Nodes.Create(w.c, &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: "n3", Labels: apiserver.NewLabels(map[string]string{"agent": "yes"})}, Allocatable: defaultAllocatable})
 		require.NoError(t, err)
 	})
 	w.run(25 * time.Second)
@@ -73,7 +73,7 @@ func TestDaemonSetEveryEligibleNode(t *testing.T) {
 
 	// The node loses its label: the pod is deleted.
 	w.at(70*time.Second, func() {
-		_, err := w.s.Nodes.Patch(w.c, "n2", func(n *apiserver.Node) error { delete(n.Labels, "agent"); return nil })
+		_, err := w.s.Nodes.Patch(w.c, "n2", func(n *apiserver.Node) error { n.Labels = n.Labels.Without("agent"); return nil })
 		require.NoError(t, err)
 	})
 	w.run(80 * time.Second)
@@ -262,7 +262,7 @@ func TestDaemonSetFailedPodsBackoffPerPod(t *testing.T) {
 		_, err := w.s.Pods.Patch(w.c, p.Key(), func(q *apiserver.Pod) error { q.Phase = apiserver.PodFailed; return nil })
 		require.NoError(t, err)
 		_, err = w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "kube-system", Name: "agent-extra",
-			Labels: map[string]string{"app": "agent"}, OwnerReferences: []apiserver.OwnerReference{controllerRef(KindDaemonSet, &ds.ObjectMeta)}},
+			Labels: apiserver.NewLabels(map[string]string{"app": "agent"}), OwnerReferences: []apiserver.OwnerReference{controllerRef(KindDaemonSet, &ds.ObjectMeta)}},
 			NodeName: "n1", Phase: apiserver.PodFailed})
 		require.NoError(t, err)
 	})

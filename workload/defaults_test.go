@@ -44,7 +44,7 @@ func TestReplicaSetBurstReplicas(t *testing.T) {
 	w := newWorld(t, 1)
 	_, err := w.s.ReplicaSets.Create(w.c, &apiserver.ReplicaSet{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "big"},
 		Replicas: 600, Selector: apiserver.LabelSelector{"app": "big"},
-		Template: apiserver.PodTemplate{Labels: map[string]string{"app": "big"}}})
+		Template: apiserver.PodTemplate{Labels: apiserver.NewLabels(map[string]string{"app": "big"})}})
 	require.NoError(t, err)
 	for w.s.Pods.Len() == 0 && w.e.Step() {
 	}

@@ -3,7 +3,6 @@ package workload
 import (
 	"fmt"
 	"hash/fnv"
-	"reflect"
 	"sort"
 	"strconv"
 	"time"
@@ -62,14 +61,14 @@ type templateHash struct {
 	rsKey string // and key
 }
 
-// templateID is a stored template's identity: its labels map and pod spec (held, so
+// templateID is a stored template's identity: its labels set and pod spec (held, so
 // that their addresses are not reused) and the node name, a field of the template's
 // pod itself. Stored objects are never changed in place, and a workload's status
 // write shares the template (ReplicaSet.StatusCopy), so the versions of one object
-// with the same identity have the same template; a template written anew has new
-// maps and is compared as a new one.
+// with the same identity have the same template; a template written anew (new
+// labels or spec) is compared as a new one.
 type templateID struct {
-	labels   map[string]string
+	labels   apiserver.Labels
 	spec     *apiserver.PodSpec
 	nodeName string
 }
@@ -81,7 +80,7 @@ func idOf(t *apiserver.PodTemplate) templateID {
 // same reports whether t is the template id was taken from.
 func (id *templateID) same(t *apiserver.PodTemplate) bool {
 	return id.spec == t.Spec.PodSpec && id.nodeName == t.Spec.NodeName &&
-		reflect.ValueOf(id.labels).UnsafePointer() == reflect.ValueOf(t.Labels).UnsafePointer()
+		id.labels.Same(t.Labels)
 }
 
 // currentName returns the hash of d's template and the name and key of its
@@ -162,15 +161,11 @@ func nsKey(ns, name string) string {
 func PodTemplateHash(t *apiserver.PodTemplate) string {
 	h := fnv.New32a()
 	w := func(s string) { _, _ = h.Write([]byte(s)); _, _ = h.Write([]byte{0}) }
-	keys := make([]string, 0, len(t.Labels))
-	for k := range t.Labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for k, v := range t.Labels.All() { // in key order
 		w(k)
-		w(t.Labels[k])
+		w(v)
 	}
+	var keys []string
 	sp := &t.Spec
 	w(sp.NodeName)
 	for _, tol := range sp.Tolerations {
@@ -237,11 +232,7 @@ func PodTemplateHash(t *apiserver.PodTemplate) string {
 // template (hash = PodTemplateHash(&d.Template)): "<deployment>-<hash>", the
 // pod-template-hash label on it, its selector and its template, owned by d.
 func newReplicaSet(d *apiserver.Deployment, hash string) *apiserver.ReplicaSet {
-	labels := copyLabels(d.Template.Labels)
-	if labels == nil {
-		labels = map[string]string{}
-	}
-	labels[LabelPodTemplateHash] = hash
+	labels := d.Template.Labels.With(LabelPodTemplateHash, hash)
 	sel := apiserver.LabelSelector(copyLabels(d.Selector))
 	if sel == nil {
 		sel = apiserver.LabelSelector{}
@@ -249,7 +240,7 @@ func newReplicaSet(d *apiserver.Deployment, hash string) *apiserver.ReplicaSet {
 	sel[LabelPodTemplateHash] = hash
 	tmpl := apiserver.PodTemplate{Labels: labels, Spec: *d.Template.Spec.DeepCopy()}
 	return &apiserver.ReplicaSet{
-		ObjectMeta: apiserver.ObjectMeta{Namespace: d.Namespace, Name: d.Name + "-" + hash, Labels: copyLabels(labels),
+		ObjectMeta: apiserver.ObjectMeta{Namespace: d.Namespace, Name: d.Name + "-" + hash, Labels: labels,
 			OwnerReferences: []apiserver.OwnerReference{controllerRef(KindDeployment, &d.ObjectMeta)}},
 		Replicas: d.Replicas, Selector: sel, Template: tmpl, MinReadySeconds: d.MinReadySeconds,
 	}

@@ -78,7 +78,7 @@ func TestDeploymentNewTemplateNewReplicaSet(t *testing.T) {
 	require.True(t, ok)
 
 	next := d.DeepCopy()
-	next.Template.Labels = map[string]string{"app": "web", "track": "canary"}
+	next.Template.Labels = apiserver.NewLabels(map[string]string{"app": "web", "track": "canary"})
 	w.at(31*time.Second, func() {
 		_, err := w.s.Deployments.Update(w.c, next)
 		require.NoError(t, err)

@@ -3,6 +3,7 @@ package workload
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -229,7 +230,7 @@ func (dc *DisruptionController) Start() {
 	live := func() bool { return dc.started && dc.run == run }
 	dc.pdbInf.AddComponentHandler(dc.shared, live, func(ev apiserver.Event[*apiserver.PodDisruptionBudget]) {
 		if ev.Type == apiserver.Deleted || ev.Type == apiserver.Modified &&
-			((ev.Old.Selector == nil) != (ev.New.Selector == nil) || !sameLabels(ev.Old.Selector, ev.New.Selector)) {
+			((ev.Old.Selector == nil) != (ev.New.Selector == nil) || !sameSelector(ev.Old.Selector, ev.New.Selector)) {
 			delete(dc.members, ev.New.Key()) // listed afresh at the next sync
 		}
 		dc.q.add(ev.New.Key())
@@ -262,17 +263,9 @@ func (dc *DisruptionController) Stop() {
 	}
 }
 
-func sameLabels(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}
+func sameLabels(a, b apiserver.Labels) bool { return a.Equal(b) }
+
+func sameSelector(a, b apiserver.LabelSelector) bool { return maps.Equal(a, b) }
 
 // onPod queues the budgets whose selector matches the pod before or after the change
 // (a walk of the namespace's budgets: it runs on every pod event), and keeps the pod

@@ -143,7 +143,10 @@ func TestDisruptionControllerIgnoresScaleUntilAPodChanges(t *testing.T) {
 	require.Equal(t, int32(3), b.ExpectedPods, "no pod changed since the scale")
 	require.Equal(t, int32(1), b.DisruptionsAllowed)
 	victim := w.podsOn("n1")[0]
-	_, err = w.s.Pods.Patch(w.c, victim.Key(), func(p *apiserver.Pod) error { p.Labels = map[string]string{"app": "web", "x": "y"}; return nil })
+	_, err = w.s.Pods.Patch(w.c, victim.Key(), func(p *apiserver.Pod) error {
+		p.Labels = apiserver.NewLabels(map[string]string{"app": "web", "x": "y"})
+		return nil
+	})
 	require.NoError(t, err)
 	w.run(21 * time.Second)
 	b, _ = w.s.PDBs.Peek("default/web")
@@ -186,10 +189,13 @@ func TestPropertyDisruptionPodSets(t *testing.T) {
 			switch rapid.IntRange(0, 8).Draw(rt, "op") {
 			case 0:
 				_, _ = w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name,
-					Labels: map[string]string{"app": rapid.SampledFrom(apps).Draw(rt, "app")}}, NodeName: "n1"})
+					Labels: apiserver.NewLabels(map[string]string{"app": rapid.SampledFrom(apps).Draw(rt, "app")})}, NodeName: "n1"})
 			case 1:
 				app := rapid.SampledFrom(apps).Draw(rt, "relabel")
-				_, _ = w.s.Pods.Patch(w.c, key, func(p *apiserver.Pod) error { p.Labels = map[string]string{"app": app}; return nil })
+				_, _ = w.s.Pods.Patch(w.c, key, func(p *apiserver.Pod) error {
+					p.Labels = apiserver.NewLabels(map[string]string{"app": app})
+					return nil
+				})
 			case 2:
 				st := apiserver.ConditionFalse
 				if rapid.Bool().Draw(rt, "ready") {

@@ -34,7 +34,7 @@ func Example() {
 	_, _ = s.Deployments.Create(c, &apiserver.Deployment{
 		ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "web"}, Replicas: 2,
 		Selector: apiserver.LabelSelector{"app": "web"},
-		Template: apiserver.PodTemplate{Labels: map[string]string{"app": "web"}},
+		Template: apiserver.PodTemplate{Labels: apiserver.NewLabels(map[string]string{"app": "web"})},
 	})
 	_ = e.RunUntil(time.Second)
 	s.Pods.Each(func(p *apiserver.Pod) { fmt.Println(p.Name, "on", p.NodeName, p.Phase) })

@@ -149,12 +149,12 @@ func insufficientResources(p *apiserver.Pod, a, requested apiserver.Resources, p
 
 // MatchesNodeSelector reports whether labels have every key/value of a pod's
 // spec.nodeSelector.
-func MatchesNodeSelector(sel map[string]string, labels map[string]string) bool {
+func MatchesNodeSelector(sel map[string]string, labels apiserver.Labels) bool {
 	if len(sel) == 0 {
 		return true
 	}
 	for k, v := range sel {
-		if got, ok := labels[k]; !ok || got != v {
+		if got, ok := labels.Lookup(k); !ok || got != v {
 			return false
 		}
 	}
@@ -230,8 +230,8 @@ func matchesField(r *apiserver.NodeSelectorRequirement, name string) bool {
 // (NotIn also matches when the label is absent), Exists and DoesNotExist look only
 // at the key, Gt and Lt parse the single value and the label value as integers
 // and match only when both parse. An unknown operator matches nothing.
-func MatchesRequirement(r *apiserver.NodeSelectorRequirement, labels map[string]string) bool {
-	v, has := labels[r.Key]
+func MatchesRequirement(r *apiserver.NodeSelectorRequirement, labels apiserver.Labels) bool {
+	v, has := labels.Lookup(r.Key)
 	switch r.Operator {
 	case "In":
 		if !has {

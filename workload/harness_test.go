@@ -87,7 +87,7 @@ func (w *world) addNode(name string, labels map[string]string) {
 		l[k] = v
 	}
 	now := w.s.Now()
-	_, err := w.s.Nodes.Create(w.c, &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: name, Labels: l},
+	_, err := w.s.Nodes.Create(w.c, &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: name, Labels: apiserver.NewLabels(l)},
 		Capacity: defaultAllocatable, Allocatable: defaultAllocatable,
 		Conditions: []apiserver.NodeCondition{{Type: apiserver.NodeReady, Status: apiserver.ConditionTrue, Reason: "KubeletReady", LastHeartbeatTime: now, LastTransitionTime: now}}})
 	require.NoError(w.t, err)
@@ -175,7 +175,7 @@ func webDeployment(replicas int32) *apiserver.Deployment {
 		ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "web"},
 		Replicas:   replicas,
 		Selector:   apiserver.LabelSelector{"app": "web"},
-		Template: apiserver.PodTemplate{Labels: map[string]string{"app": "web"}, Spec: apiserver.Pod{
+		Template: apiserver.PodTemplate{Labels: apiserver.NewLabels(map[string]string{"app": "web"}), Spec: apiserver.Pod{
 			PodSpec: &apiserver.PodSpec{TerminationGracePeriodSeconds: 30, ReadinessDelay: 5 * time.Second, Requests: apiserver.Resources{MilliCPU: 500, Memory: 512 << 20}}}},
 	}
 }

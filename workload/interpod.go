@@ -57,7 +57,7 @@ const (
 // termMatches is AffinityTerm.Matches for term t of a pod of namespace owner, on a
 // pod of namespace ns with labels; nsLabels are the labels of ns as the caller
 // knows them (nil: none, as the queueing hints pass).
-func termMatches(t *apiserver.PodAffinityTerm, owner, ns string, labels, nsLabels map[string]string) bool {
+func termMatches(t *apiserver.PodAffinityTerm, owner, ns string, labels, nsLabels apiserver.Labels) bool {
 	in := false
 	if len(t.Namespaces) == 0 && t.NamespaceSelector == nil {
 		in = ns == owner
@@ -68,14 +68,14 @@ func termMatches(t *apiserver.PodAffinityTerm, owner, ns string, labels, nsLabel
 }
 
 // selMatches reports whether a label selector (not nil) matches labels.
-func selMatches(s *apiserver.PodSelector, labels map[string]string) bool {
+func selMatches(s *apiserver.PodSelector, labels apiserver.Labels) bool {
 	ps := podSel{sel: s}
 	return ps.matches(labels)
 }
 
 // nsLabelsOf is the labels of namespace ns (see the file's comment).
-func nsLabelsOf(ns string) map[string]string {
-	return map[string]string{apiserver.LabelMetadataName: ns}
+func nsLabelsOf(ns string) apiserver.Labels {
+	return apiserver.NamespaceLabels(ns)
 }
 
 // antiPod is a bound pod with required anti-affinity terms (Scheduler.antiPods), or
@@ -229,7 +229,7 @@ type termTracker struct {
 func (t *termTracker) add(a podAcct, ni *nodeInfo, sign int32) {
 	// a namespace's labels only matter to a namespaceSelector: without one, a pod's
 	// add or delete allocates nothing here
-	var nsl map[string]string
+	var nsl apiserver.Labels
 	if t.nsSel {
 		nsl = nsLabelsOf(a.ns)
 	}

@@ -709,7 +709,7 @@ func upAntiSnapshot(s *apiserver.Server, terms, affTerms map[string][]upAntiTerm
 	infos := map[string]*upANodeInfo{}
 	var names []string
 	s.Nodes.Each(func(n *apiserver.Node) {
-		infos[n.Name] = &upANodeInfo{node: &upNode{Name: n.Name, Labels: maps.Clone(n.Labels)}}
+		infos[n.Name] = &upANodeInfo{node: &upNode{Name: n.Name, Labels: n.Labels.Map()}}
 		names = append(names, n.Name)
 	})
 	s.Pods.Each(func(p *apiserver.Pod) {
@@ -717,7 +717,7 @@ func upAntiSnapshot(s *apiserver.Server, terms, affTerms map[string][]upAntiTerm
 		if p.NodeName == "" || p.Phase == apiserver.PodSucceeded || p.Phase == apiserver.PodFailed || !ok {
 			return
 		}
-		pi := upNewPodInfo(&upAPod{Namespace: p.Namespace, Labels: maps.Clone(p.Labels), Node: p.NodeName, Terminating: p.Deleting,
+		pi := upNewPodInfo(&upAPod{Namespace: p.Namespace, Labels: p.Labels.Map(), Node: p.NodeName, Terminating: p.Deleting,
 			AntiTerms: terms[p.Key()], AffTerms: affTerms[p.Key()], PrefAffTerms: prefAff[p.Key()], PrefAntiTerms: prefAnti[p.Key()]})
 		ni.pods = append(ni.pods, pi)
 		if len(pi.Pod.AntiTerms) > 0 {
@@ -984,7 +984,7 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 				}
 			}
 			name := fmt.Sprint("p", len(podKeys))
-			_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: ns, Name: name, Labels: l},
+			_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: ns, Name: name, Labels: apiserver.NewLabels(l)},
 				NodeName: node, PodSpec: &apiserver.PodSpec{RequiredPodAntiAffinity: convertAntiTerms(ts), RequiredPodAffinity: convertAntiTerms(as),
 					PreferredPodAffinity: convertWeightedTerms(pa), PreferredPodAntiAffinity: convertWeightedTerms(pn)}})
 			require.NoError(rt, err)
@@ -1037,7 +1037,7 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 		// pendingPod is the pending pod as written, admitted by the API server as on
 		// its creation (which merges its label keys), without storing it
 		pendingPod := func() *apiserver.Pod {
-			q := &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: pend.Namespace, Name: "pending", Labels: maps.Clone(raw.Labels)},
+			q := &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: pend.Namespace, Name: "pending", Labels: apiserver.NewLabels(maps.Clone(raw.Labels))},
 				PodSpec: &apiserver.PodSpec{RequiredPodAntiAffinity: convertAntiTerms(raw.AntiTerms), RequiredPodAffinity: convertAntiTerms(raw.AffTerms),
 					PreferredPodAffinity: convertWeightedTerms(raw.PrefAffTerms), PreferredPodAntiAffinity: convertWeightedTerms(raw.PrefAntiTerms)}}
 			require.NoError(rt, w.s.Pods.Hooks.Admit(q))
@@ -1081,7 +1081,7 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 				if len(pend.PrefAffTerms)+len(pend.PrefAntiTerms) > 0 {
 					tally.scoredOwnPref++
 				}
-				nsl := labels.Set(nsLabelsOf(pend.Namespace))
+				nsl := labels.Set(nsLabelsOf(pend.Namespace).Map())
 				for _, ni := range infos {
 					for _, pi := range ni.pods {
 						for _, t := range slices.Concat(pi.PreferredAffinityTerms, pi.PreferredAntiAffinityTerms) {
@@ -1190,7 +1190,7 @@ func TestPropertyAntiVsUpstream(t *testing.T) {
 			switch kind {
 			case 6: // relabel a node
 				l := nodeLabels(node)
-				_, _ = w.s.Nodes.Patch(w.c, node, func(n *apiserver.Node) error { n.Labels = l; return nil })
+				_, _ = w.s.Nodes.Patch(w.c, node, func(n *apiserver.Node) error { n.Labels = apiserver.NewLabels(l); return nil })
 			case 7: // delete or re-add a node
 				w.deleteOrReAddNode(rt, node, addNode)
 			case 8: // a new node

@@ -17,7 +17,7 @@ func antiTerm(key string) apiserver.PodAffinityTerm {
 
 // antiPod is a pending pod of ns with labels and terms.
 func antiPodOf(ns, name string, labels map[string]string, terms ...apiserver.PodAffinityTerm) *apiserver.Pod {
-	return &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: ns, Name: name, Labels: labels},
+	return &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: ns, Name: name, Labels: apiserver.NewLabels(labels)},
 		PodSpec: &apiserver.PodSpec{RequiredPodAntiAffinity: terms}}
 }
 
@@ -243,7 +243,7 @@ func TestSettleLeavesAntiPending(t *testing.T) {
 	bound := func(w *settleWorld) (on map[string]int, pending int) {
 		on = map[string]int{}
 		w.s.Pods.Each(func(p *apiserver.Pod) {
-			if p.Labels["app"] != "web" {
+			if p.Labels.Get("app") != "web" {
 				return
 			}
 			if p.NodeName == "" {
@@ -330,7 +330,7 @@ func TestReviewSettleDaemonSetAnti(t *testing.T) {
 	web := func() (bound, pending int) {
 		w.s.Pods.Each(func(p *apiserver.Pod) {
 			switch {
-			case p.Labels["app"] != "web":
+			case p.Labels.Get("app") != "web":
 			case p.NodeName == "":
 				pending++
 			default:
@@ -348,7 +348,7 @@ func TestReviewSettleDaemonSetAnti(t *testing.T) {
 	bound, _ = web()
 	require.Equal(t, 0, bound)
 	w.s.Pods.Each(func(p *apiserver.Pod) {
-		if p.Labels["app"] == "web" {
+		if p.Labels.Get("app") == "web" {
 			require.Equal(t, "0/2 nodes are available: 2 node(s) didn't satisfy existing pods anti-affinity rules.", p.Condition(apiserver.PodScheduled).Message)
 		}
 	})
@@ -445,7 +445,7 @@ func TestAntiNodeUpdateHint(t *testing.T) {
 			w.run(30 * time.Second) // past the backoff: in the unschedulable pool
 			require.Equal(t, "", w.podNode("default/p"))
 			attempts := w.attempts("default/p")
-			_, err = w.s.Nodes.Patch(w.c, "n1", func(n *apiserver.Node) error { n.Labels["team"] = "x"; return nil })
+			_, err = w.s.Nodes.Patch(w.c, "n1", func(n *apiserver.Node) error { n.Labels = n.Labels.With("team", "x"); return nil })
 			require.NoError(t, err)
 			w.run(31 * time.Second)
 			if minor < 32 {
@@ -453,7 +453,7 @@ func TestAntiNodeUpdateHint(t *testing.T) {
 			} else {
 				require.Equal(t, attempts, w.attempts("default/p"), "the term's key is unchanged: not queued")
 			}
-			_, err = w.s.Nodes.Patch(w.c, "n1", func(n *apiserver.Node) error { delete(n.Labels, apiserver.LabelZone); return nil })
+			_, err = w.s.Nodes.Patch(w.c, "n1", func(n *apiserver.Node) error { n.Labels = n.Labels.Without(apiserver.LabelZone); return nil })
 			require.NoError(t, err)
 			w.run(45 * time.Second)
 			require.Equal(t, "n1", w.podNode("default/p"))

@@ -13,7 +13,7 @@ import (
 )
 
 func TestPreferredAffinityScore(t *testing.T) {
-	n := &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: "w1", Labels: map[string]string{"zone": "a", "disk": "ssd"}}}
+	n := &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: "w1", Labels: apiserver.NewLabels(map[string]string{"zone": "a", "disk": "ssd"})}}
 	term := func(w int32, rs ...apiserver.NodeSelectorRequirement) apiserver.PreferredSchedulingTerm {
 		return apiserver.PreferredSchedulingTerm{Weight: w, Preference: apiserver.NodeSelectorTerm{MatchExpressions: rs}}
 	}

@@ -2,7 +2,6 @@ package workload
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -96,9 +95,9 @@ func checkNoFitShortcut(t *testing.T, big bool) {
 					}
 				case 3: // relabel
 					_, _ = w.s.Nodes.Patch(w.c, node, func(n *apiserver.Node) error {
-						l := maps.Clone(n.Labels)
+						l := n.Labels.Map()
 						l["disk"] = map[string]string{"ssd": "hdd", "hdd": "ssd"}[l["disk"]]
-						n.Labels = l
+						n.Labels = apiserver.NewLabels(l)
 						return nil
 					})
 				case 4, 5: // add or replace a taint
@@ -152,7 +151,7 @@ func checkNoFitShortcut(t *testing.T, big bool) {
 						if len(n.Conditions) > 0 {
 							c := &n.Conditions[st.x%len(n.Conditions)]
 							c.Status = map[apiserver.ConditionStatus]apiserver.ConditionStatus{apiserver.ConditionTrue: apiserver.ConditionFalse}[c.Status]
-							if c.Status == "" {
+							if c.Status == apiserver.ConditionStatusNone {
 								c.Status = apiserver.ConditionTrue
 							}
 						}

@@ -17,7 +17,7 @@ func affTerm(key string, sel map[string]string) apiserver.PodAffinityTerm {
 
 // affPodOf is a pending pod of ns with labels and required affinity terms.
 func affPodOf(ns, name string, labels map[string]string, terms ...apiserver.PodAffinityTerm) *apiserver.Pod {
-	return &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: ns, Name: name, Labels: labels},
+	return &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: ns, Name: name, Labels: apiserver.NewLabels(labels)},
 		PodSpec: &apiserver.PodSpec{RequiredPodAffinity: terms}}
 }
 
@@ -233,7 +233,7 @@ func TestPodAffinityQueuePerVersion(t *testing.T) {
 			w.run(40 * time.Second)
 			require.Equal(t, "", w.podNode("default/web"))
 			attempts := w.attempts("default/web")
-			_, err := w.s.Nodes.Patch(w.c, "n1", func(n *apiserver.Node) error { n.Labels["team"] = "x"; return nil })
+			_, err := w.s.Nodes.Patch(w.c, "n1", func(n *apiserver.Node) error { n.Labels = n.Labels.With("team", "x"); return nil })
 			require.NoError(t, err)
 			w.run(50 * time.Second)
 			if minor < 32 {
@@ -241,7 +241,7 @@ func TestPodAffinityQueuePerVersion(t *testing.T) {
 			} else {
 				require.Equal(t, attempts, w.attempts("default/web"), "the term's key is still absent: not queued")
 			}
-			_, err = w.s.Nodes.Patch(w.c, "n1", func(n *apiserver.Node) error { n.Labels[apiserver.LabelZone] = "a"; return nil })
+			_, err = w.s.Nodes.Patch(w.c, "n1", func(n *apiserver.Node) error { n.Labels = n.Labels.With(apiserver.LabelZone, "a"); return nil })
 			require.NoError(t, err)
 			w.run(51 * time.Second)
 			require.Equal(t, "n1", w.podNode("default/web"), "n1 gained the key: queued, and the cache now counts")
@@ -310,7 +310,7 @@ func prefTerm(w int32, key string, sel map[string]string) apiserver.WeightedPodA
 // prefPodOf is a pending pod of ns with labels and preferred affinity (aff) and
 // anti-affinity (anti) terms.
 func prefPodOf(ns, name string, labels map[string]string, aff, anti []apiserver.WeightedPodAffinityTerm) *apiserver.Pod {
-	return &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: ns, Name: name, Labels: labels},
+	return &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: ns, Name: name, Labels: apiserver.NewLabels(labels)},
 		PodSpec: &apiserver.PodSpec{PreferredPodAffinity: aff, PreferredPodAntiAffinity: anti}}
 }
 

@@ -98,7 +98,7 @@ func controllerRef(kind string, m *apiserver.ObjectMeta) apiserver.OwnerReferenc
 // podFromTemplate stamps a pod from a template, owned by the given controller.
 func podFromTemplate(t *apiserver.PodTemplate, ns, name string, owner apiserver.OwnerReference) *apiserver.Pod {
 	p := t.Spec.DeepCopy()
-	p.ObjectMeta = apiserver.ObjectMeta{Namespace: ns, Name: name, Labels: copyLabels(t.Labels),
+	p.ObjectMeta = apiserver.ObjectMeta{Namespace: ns, Name: name, Labels: t.Labels,
 		OwnerReferences: []apiserver.OwnerReference{owner}}
 	p.Phase = ""
 	p.Reason, p.Message = "", ""

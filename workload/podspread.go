@@ -56,12 +56,12 @@ func (s *podSel) empty() bool {
 	return !s.nothing && len(s.extra) == 0 && len(s.sel.MatchLabels) == 0 && len(s.sel.MatchExpressions) == 0
 }
 
-func (s *podSel) matches(labels map[string]string) bool {
+func (s *podSel) matches(labels apiserver.Labels) bool {
 	if s.nothing {
 		return false
 	}
 	for k, v := range s.extra {
-		if got, ok := labels[k]; !ok || got != v {
+		if got, ok := labels.Lookup(k); !ok || got != v {
 			return false
 		}
 	}
@@ -89,7 +89,7 @@ func (sc *Scheduler) constraintsOf(p *apiserver.Pod, action string) []spreadCons
 // the node has no such label), and the values by id. The scheduler keeps one per key
 // a pod's constraints name, rebuilt at first use after the nodes or their labels
 // changed (Scheduler.nodesGen): a cycle reads values from it instead of each node's
-// label map.
+// labels.
 type keyTopo struct {
 	gen   uint64
 	ids   []int32
@@ -113,7 +113,7 @@ func (sc *Scheduler) topoFor(key string) *keyTopo {
 	t.names = t.names[:0]
 	index := map[string]int32{}
 	for _, ni := range sc.nodes {
-		v, ok := ni.node.Labels[key]
+		v, ok := ni.node.Labels.Lookup(key)
 		if !ok {
 			t.ids[ni.idx] = -1
 			continue
@@ -146,7 +146,7 @@ func constraintsOf(p *apiserver.Pod, action string) []spreadConstraint {
 		} else {
 			sc.sel = podSel{sel: c.Selector}
 			for _, k := range c.MatchLabelKeys {
-				if v, ok := p.Labels[k]; ok {
+				if v, ok := p.Labels.Lookup(k); ok {
 					if sc.sel.extra == nil {
 						sc.sel.extra = map[string]string{}
 					}
@@ -171,9 +171,9 @@ func hasAllKeys(idx int32, cons []spreadConstraint) bool {
 }
 
 // labelsHaveKeys is hasAllKeys on a node's labels (for nodes not in the cache).
-func labelsHaveKeys(labels map[string]string, cons []spreadConstraint) bool {
+func labelsHaveKeys(labels apiserver.Labels, cons []spreadConstraint) bool {
 	for i := range cons {
-		if _, ok := labels[cons[i].key]; !ok {
+		if !labels.Has(cons[i].key) {
 			return false
 		}
 	}

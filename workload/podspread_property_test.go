@@ -814,7 +814,7 @@ func upNodeStatusFrom(t require.TestingT, code failCode) upStatus {
 func upSnapshot(s *apiserver.Server) map[string]upNodeInfo {
 	infos := map[string]upNodeInfo{}
 	s.Nodes.Each(func(n *apiserver.Node) {
-		un := &upNode{Name: n.Name, Labels: maps.Clone(n.Labels)}
+		un := &upNode{Name: n.Name, Labels: n.Labels.Map()}
 		for _, t := range n.Taints {
 			un.Taints = append(un.Taints, upTaint{Key: t.Key, Value: t.Value, Effect: string(t.Effect)})
 		}
@@ -825,7 +825,7 @@ func upSnapshot(s *apiserver.Server) map[string]upNodeInfo {
 		if p.NodeName == "" || p.Phase == apiserver.PodSucceeded || p.Phase == apiserver.PodFailed || !ok {
 			return
 		}
-		ni.pods = append(ni.pods, upPod{Namespace: p.Namespace, Labels: maps.Clone(p.Labels), Node: p.NodeName, Terminating: p.Deleting})
+		ni.pods = append(ni.pods, upPod{Namespace: p.Namespace, Labels: p.Labels.Map(), Node: p.NodeName, Terminating: p.Deleting})
 		infos[p.NodeName] = ni
 	})
 	return infos
@@ -962,7 +962,7 @@ func TestPropertyOwnSpreadVsUpstream(t *testing.T) {
 				}
 			}
 			name := fmt.Sprint("p", len(podKeys))
-			_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: ns, Name: name, Labels: l},
+			_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: ns, Name: name, Labels: apiserver.NewLabels(l)},
 				NodeName: node, PodSpec: &apiserver.PodSpec{}})
 			require.NoError(rt, err)
 			podKeys = append(podKeys, ns+"/"+name)
@@ -1087,7 +1087,7 @@ func TestPropertyOwnSpreadVsUpstream(t *testing.T) {
 		}
 
 		// the pending pod as nodesim has it (the loader applies the API's defaults)
-		p := &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: pend.Namespace, Name: "pending", Labels: maps.Clone(pend.Labels)},
+		p := &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: pend.Namespace, Name: "pending", Labels: apiserver.NewLabels(maps.Clone(pend.Labels))},
 			PodSpec: &apiserver.PodSpec{NodeSelector: maps.Clone(pend.NodeSelector)}}
 		for _, tol := range pend.Tolerations {
 			p.Tolerations = append(p.Tolerations, taint.Toleration{Key: tol.Key, Operator: taint.Operator(tol.Operator), Value: tol.Value, Effect: taint.Effect(tol.Effect)})
@@ -1280,11 +1280,11 @@ func TestPropertyOwnSpreadVsUpstream(t *testing.T) {
 				if rapid.Bool().Draw(rt, "relabelOther") {
 					l = podLabels("relabel")
 				}
-				_, _ = w.s.Pods.Patch(w.c, key, func(p *apiserver.Pod) error { p.Labels = l; return nil })
+				_, _ = w.s.Pods.Patch(w.c, key, func(p *apiserver.Pod) error { p.Labels = apiserver.NewLabels(l); return nil })
 			case 7: // relabel or retaint a node
 				l, ts := nodeLabels(node), nodeTaints()
 				_, _ = w.s.Nodes.Patch(w.c, node, func(n *apiserver.Node) error {
-					n.Labels = l
+					n.Labels = apiserver.NewLabels(l)
 					if rapid.Bool().Draw(rt, "retaint") {
 						n.Taints = ts
 					}
@@ -1294,7 +1294,7 @@ func TestPropertyOwnSpreadVsUpstream(t *testing.T) {
 				w.deleteOrReAddNode(rt, node, addNode)
 			case 9: // relabel the pending pod: its matchLabelKeys values change
 				pend.Labels = podLabels("pendingRelabel")
-				p.Labels = maps.Clone(pend.Labels)
+				p.Labels = apiserver.NewLabels(maps.Clone(pend.Labels))
 			case 10:
 				w.sched.Stop()
 				w.sched.Start()

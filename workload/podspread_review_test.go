@@ -83,7 +83,7 @@ func TestReviewSettleBreaksDoNotSchedule(t *testing.T) {
 				continue
 			}
 			n, _ := w.s.Nodes.Peek(p.NodeName)
-			zones[n.Labels[apiserver.LabelZone]]++
+			zones[n.Labels.Get(apiserver.LabelZone)]++
 		}
 		return zones
 	}

@@ -2,7 +2,6 @@ package workload
 
 import (
 	"fmt"
-	"maps"
 	"testing"
 	"time"
 
@@ -21,13 +20,13 @@ func zoneSpread(maxSkew, minDomains int32) apiserver.TopologySpreadConstraint {
 
 // spreadPod is a pending app=web pod with constraints cons.
 func spreadPod(name string, cons ...apiserver.TopologySpreadConstraint) *apiserver.Pod {
-	return &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name, Labels: map[string]string{"app": "web"}},
+	return &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name, Labels: apiserver.NewLabels(map[string]string{"app": "web"})},
 		PodSpec: &apiserver.PodSpec{TopologySpreadConstraints: cons}}
 }
 
 // bareWeb creates a bound app=web pod with no owner.
 func (w *world) bareWeb(t *testing.T, name, node string) {
-	_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name, Labels: map[string]string{"app": "web"}},
+	_, err := w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name, Labels: apiserver.NewLabels(map[string]string{"app": "web"})},
 		NodeName: node, PodSpec: &apiserver.PodSpec{}})
 	require.NoError(t, err)
 }
@@ -66,7 +65,7 @@ func TestSpreadFilterAsUpstream(t *testing.T) {
 
 	// A pod the selector does not match counts no self match: skew 2+0−1 = 1 in a.
 	other := spreadPod("other", zoneSpread(1, 1))
-	other.Labels = map[string]string{"app": "other"}
+	other.Labels = apiserver.NewLabels(map[string]string{"app": "other"})
 	require.Equal(t, fitOK, verdicts(other)["a-0"])
 
 	// An empty selector counts no pod (countPodsMatchSelector's Empty check) but
@@ -82,7 +81,7 @@ func TestSpreadFilterAsUpstream(t *testing.T) {
 	byVersion := zoneSpread(1, 1)
 	byVersion.MatchLabelKeys = []string{"version"}
 	v2 := spreadPod("p", byVersion)
-	v2.Labels = map[string]string{"app": "web", "version": "v2"}
+	v2.Labels = apiserver.NewLabels(map[string]string{"app": "web", "version": "v2"})
 	require.Equal(t, fitOK, verdicts(v2)["a-0"])
 
 	// NodeAffinityPolicy Honor (the default): nodes outside the pod's node selector do
@@ -104,8 +103,8 @@ func TestSpreadFilterAsUpstream(t *testing.T) {
 		"c-0": failSpread, "c-1": failSpread, "d-0": fitOK, "x": failSpreadLabel, "y": failSpreadLabel}, verdicts(spreadPod("p", zoneSpread(1, 1))))
 	// and a node whose labels change (y joins zone d) too
 	_, err := w.s.Nodes.Patch(w.c, "y", func(n *apiserver.Node) error {
-		n.Labels = maps.Clone(n.Labels)
-		n.Labels[apiserver.LabelZone] = "d"
+		n.Labels = apiserver.NewLabels(n.Labels.Map())
+		n.Labels = n.Labels.With(apiserver.LabelZone, "d")
 		return nil
 	})
 	require.NoError(t, err)
@@ -138,7 +137,7 @@ func TestSpreadUnschedulableUntilPodDeleted(t *testing.T) {
 			// a pod of another namespace going changes nothing for it (with hints the
 			// pod is not even tried again)
 			attempts := w.attempts("default/p")
-			_, err = w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "other", Name: "o", Labels: map[string]string{"app": "web"}},
+			_, err = w.s.Pods.Create(w.c, &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "other", Name: "o", Labels: apiserver.NewLabels(map[string]string{"app": "web"})},
 				NodeName: "b-0", PodSpec: &apiserver.PodSpec{}})
 			require.NoError(t, err)
 			w.run(20 * time.Second)

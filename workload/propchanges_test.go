@@ -84,7 +84,7 @@ func (w *world) changeRounds(rt *rapid.T, latency time.Duration, podKeys *[]stri
 // admission added, as the node lifecycle controller would once it sees the node
 // Ready (without this no node ever fits).
 func (w *world) createReadyNode(t require.TestingT, name string, labels map[string]string, taints []taint.Taint, alloc apiserver.Resources) {
-	_, err := w.s.Nodes.Create(w.c, &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: name, Labels: labels},
+	_, err := w.s.Nodes.Create(w.c, &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: name, Labels: apiserver.NewLabels(labels)},
 		Capacity: alloc, Allocatable: alloc, Taints: taints,
 		Conditions: []apiserver.NodeCondition{{Type: apiserver.NodeReady, Status: apiserver.ConditionTrue}}})
 	require.NoError(t, err)

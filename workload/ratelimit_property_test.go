@@ -113,7 +113,7 @@ func withinBurstAsUnlimited(t *testing.T, d burstDraws) func(*rapid.T) {
 					case 3:
 						n := fmt.Sprintf("n%02d", a.a%max(nodeN, 1))
 						_, _ = w.s.Nodes.Patch(w.c, n, func(x *apiserver.Node) error {
-							x.Labels = map[string]string{apiserver.LabelHostname: n}
+							x.Labels = apiserver.NewLabels(map[string]string{apiserver.LabelHostname: n})
 							return nil
 						})
 					case 4:

@@ -33,7 +33,7 @@ func appDeployment(name string, replicas int32) *apiserver.Deployment {
 		ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name},
 		Replicas:   replicas,
 		Selector:   apiserver.LabelSelector{"app": name},
-		Template: apiserver.PodTemplate{Labels: map[string]string{"app": name}, Spec: apiserver.Pod{
+		Template: apiserver.PodTemplate{Labels: apiserver.NewLabels(map[string]string{"app": name}), Spec: apiserver.Pod{
 			PodSpec: &apiserver.PodSpec{TerminationGracePeriodSeconds: 30, ReadinessDelay: 5 * time.Second}}},
 	}
 }
@@ -63,7 +63,7 @@ func (w *world) statusTimes(name string) *[]statusAt {
 	var out []statusAt
 	w.s.ReplicaSets.Watch(w.c, 0, func(ev apiserver.Event[*apiserver.ReplicaSet]) {
 		rs := ev.New
-		if ev.Type == apiserver.Modified && rs.Namespace == "default" && rs.Labels["app"] == name && ev.Old.StatusReplicas != rs.StatusReplicas {
+		if ev.Type == apiserver.Modified && rs.Namespace == "default" && rs.Labels.Get("app") == name && ev.Old.StatusReplicas != rs.StatusReplicas {
 			out = append(out, statusAt{w.s.Now(), rs.StatusReplicas})
 		}
 	})

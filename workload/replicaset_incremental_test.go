@@ -17,7 +17,7 @@ import (
 func bareReplicaSet(name string, replicas, minReadySeconds int32) *apiserver.ReplicaSet {
 	return &apiserver.ReplicaSet{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name},
 		Replicas: replicas, Selector: apiserver.LabelSelector{"app": name}, MinReadySeconds: minReadySeconds,
-		Template: apiserver.PodTemplate{Labels: map[string]string{"app": name}, Spec: apiserver.Pod{
+		Template: apiserver.PodTemplate{Labels: apiserver.NewLabels(map[string]string{"app": name}), Spec: apiserver.Pod{
 			PodSpec: &apiserver.PodSpec{TerminationGracePeriodSeconds: 30, ReadinessDelay: 2 * time.Second, Requests: apiserver.Resources{MilliCPU: 10, Memory: 1 << 20}}}}}
 }
 
@@ -222,7 +222,9 @@ func (w *world) applyRSEvent(ev rsEvent, nodes *int) {
 			}
 		})
 	default: // the ReplicaSet changes, not its replicas (as its status writes do)
-		patchRS(func(x *apiserver.ReplicaSet) { x.Labels = map[string]string{"touched": fmt.Sprint(ev.At)} })
+		patchRS(func(x *apiserver.ReplicaSet) {
+			x.Labels = apiserver.NewLabels(map[string]string{"touched": fmt.Sprint(ev.At)})
+		})
 	}
 }
 

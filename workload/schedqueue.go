@@ -356,7 +356,7 @@ func (sc *Scheduler) onNodeEvent(o, n *apiserver.Node) {
 		// PodTopologySpread and InterPodAffinity register Node Add, UpdateNodeLabel
 		// and UpdateNodeTaint (which spec.unschedulable turning false gives) only: a
 		// pod no other plugin rejected stays for another update.
-		spreadEvent := o == nil || !maps.Equal(o.Labels, n.Labels) || !sameTaints(o.Taints, n.Taints) || (o.Unschedulable && !n.Unschedulable)
+		spreadEvent := o == nil || !o.Labels.Equal(n.Labels) || !sameTaints(o.Taints, n.Taints) || (o.Unschedulable && !n.Unschedulable)
 		ni := sc.infos[n.Name]
 		sc.moveIf(func(qp *qpod) bool {
 			return (spreadEvent || qp.rej == 0 || qp.rej&^(rejSpread|rejInterPod) != 0) && preCheckForNode(qp.pod, ni, sc.s.Config.ComparisonOperators)
@@ -439,19 +439,19 @@ func antiDeleteHint(p, q *apiserver.Pod, both bool) bool {
 			return false
 		}
 		for i := range p.RequiredPodAntiAffinity {
-			if !termMatches(&p.RequiredPodAntiAffinity[i], p.Namespace, q.Namespace, q.Labels, nil) {
+			if !termMatches(&p.RequiredPodAntiAffinity[i], p.Namespace, q.Namespace, q.Labels, apiserver.Labels{}) {
 				return false
 			}
 		}
 		return true
 	}
 	for i := range p.RequiredPodAntiAffinity {
-		if termMatches(&p.RequiredPodAntiAffinity[i], p.Namespace, q.Namespace, q.Labels, nil) {
+		if termMatches(&p.RequiredPodAntiAffinity[i], p.Namespace, q.Namespace, q.Labels, apiserver.Labels{}) {
 			return true
 		}
 	}
 	for i := range q.RequiredPodAntiAffinity {
-		if termMatches(&q.RequiredPodAntiAffinity[i], q.Namespace, p.Namespace, p.Labels, nil) {
+		if termMatches(&q.RequiredPodAntiAffinity[i], q.Namespace, p.Namespace, p.Labels, apiserver.Labels{}) {
 			return true
 		}
 	}
@@ -490,7 +490,7 @@ func (sc *Scheduler) onAssignedPodAdd(q *apiserver.Pod) {
 
 // anyTermMatches reports whether one of terms (of a pod of namespace owner) matches
 // q, whose namespace has labels nsl.
-func anyTermMatches(terms []apiserver.PodAffinityTerm, owner string, q *apiserver.Pod, nsl map[string]string) bool {
+func anyTermMatches(terms []apiserver.PodAffinityTerm, owner string, q *apiserver.Pod, nsl apiserver.Labels) bool {
 	for i := range terms {
 		if termMatches(&terms[i], owner, q.Namespace, q.Labels, nsl) {
 			return true
@@ -506,7 +506,7 @@ func allTermsMatch(terms []apiserver.PodAffinityTerm, owner string, q *apiserver
 		return false
 	}
 	for i := range terms {
-		if !termMatches(&terms[i], owner, q.Namespace, q.Labels, nil) {
+		if !termMatches(&terms[i], owner, q.Namespace, q.Labels, apiserver.Labels{}) {
 			return false
 		}
 	}
@@ -575,7 +575,7 @@ func (sc *Scheduler) moveIf(ok func(*qpod) bool) {
 // labels, taints, condition statuses or annotations changed.
 func nodeUpdateEvent(o, n *apiserver.Node) bool {
 	if (o.Unschedulable && !n.Unschedulable) || o.Allocatable != n.Allocatable ||
-		!maps.Equal(o.Labels, n.Labels) || !maps.Equal(o.Annotations, n.Annotations) || !sameTaints(o.Taints, n.Taints) {
+		!o.Labels.Equal(n.Labels) || !maps.Equal(o.Annotations, n.Annotations) || !sameTaints(o.Taints, n.Taints) {
 		return true
 	}
 	if len(o.Conditions) != len(n.Conditions) {
@@ -622,18 +622,18 @@ func nodeUpdatePlugins(o, n *apiserver.Node) uint8 {
 	if taintGone(o.Taints, n.Taints) {
 		r |= rejTaint
 	}
-	if !maps.Equal(o.Labels, n.Labels) {
+	if !o.Labels.Equal(n.Labels) {
 		r |= rejAffinity
 	}
 	if o.Allocatable != n.Allocatable {
 		r |= rejFit
 	}
 	// PodTopologySpread: Node/UpdateNodeLabel and UpdateNodeTaint
-	if !maps.Equal(o.Labels, n.Labels) || !sameTaints(o.Taints, n.Taints) {
+	if !o.Labels.Equal(n.Labels) || !sameTaints(o.Taints, n.Taints) {
 		r |= rejSpread
 	}
 	// InterPodAffinity: Node/UpdateNodeLabel (with hints)
-	if !maps.Equal(o.Labels, n.Labels) {
+	if !o.Labels.Equal(n.Labels) {
 		r |= rejInterPod
 	}
 	return r
@@ -704,7 +704,7 @@ func spreadNodeHint(p *apiserver.Pod, o, n *apiserver.Node) bool {
 		return false
 	}
 	for i := range cons {
-		if o.Labels[cons[i].key] != n.Labels[cons[i].key] {
+		if o.Labels.Get(cons[i].key) != n.Labels.Get(cons[i].key) {
 			return true
 		}
 	}
@@ -741,14 +741,14 @@ func preCheckForNode(p *apiserver.Pod, ni *nodeInfo, cmpOps bool) bool {
 func interNodeHint(p *apiserver.Pod, o, n *apiserver.Node) bool {
 	for i := range p.RequiredPodAffinity {
 		k := p.RequiredPodAffinity[i].TopologyKey
-		nv, has := n.Labels[k]
+		nv, has := n.Labels.Lookup(k)
 		if o == nil {
 			if has {
 				return true
 			}
 			continue
 		}
-		ov, had := o.Labels[k]
+		ov, had := o.Labels.Lookup(k)
 		if has && (!had || ov != nv) {
 			return true
 		}
@@ -758,8 +758,8 @@ func interNodeHint(p *apiserver.Pod, o, n *apiserver.Node) bool {
 			return true
 		}
 		k := p.RequiredPodAntiAffinity[i].TopologyKey
-		ov, had := o.Labels[k]
-		nv, has := n.Labels[k]
+		ov, had := o.Labels.Lookup(k)
+		nv, has := n.Labels.Lookup(k)
 		if had && (!has || ov != nv) {
 			return true
 		}

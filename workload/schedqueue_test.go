@@ -92,7 +92,7 @@ func TestQueueRelevantEventRetries(t *testing.T) {
 			w.run(time.Minute)
 			w.at(time.Minute, func() {
 				patchNode(t, w, "cp", func(n *apiserver.Node) {
-					n.Labels = map[string]string{"pool": "a"}
+					n.Labels = apiserver.NewLabels(map[string]string{"pool": "a"})
 					addTaint(n, taint.Taint{Key: "x", Effect: taint.NoSchedule})
 				})
 			})

@@ -2,7 +2,6 @@ package workload
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -188,7 +187,7 @@ type podAcct struct {
 	spread spreadKey
 	// what a pod's own spread constraints count it by (spreadTracker)
 	ns       string
-	labels   map[string]string
+	labels   apiserver.Labels
 	deleting bool
 	// the spec of a pod with anti-affinity or affinity terms, required or preferred
 	// (for antiPods, affPods, prefAffPods and prefAntiPods; a pointer keeps podAcct
@@ -455,7 +454,7 @@ func (sc *Scheduler) setNode(n *apiserver.Node) {
 		sc.treeRemove(ni, sc.treeZ[ni.idx])
 		sc.treeZ[ni.idx] = sc.treeAdd(ni, k)
 	}
-	if !existed || (len(sc.keyTopos) > 0 && !maps.Equal(ni.node.Labels, n.Labels)) {
+	if !existed || (len(sc.keyTopos) > 0 && !ni.node.Labels.Equal(n.Labels)) {
 		sc.nodesGen++ // the keyTopos are stale
 	}
 	ni.node = n
@@ -555,12 +554,12 @@ func (sc *Scheduler) recount(was podAcct, counted bool, p *apiserver.Pod) (freed
 			sc.spreadCount(was.spread, ni, -1)
 			sc.spreadCount(now.spread, ni, 1)
 		}
-		if len(sc.trackers) > 0 && (was.deleting != now.deleting || !maps.Equal(was.labels, now.labels)) {
+		if len(sc.trackers) > 0 && (was.deleting != now.deleting || !was.labels.Equal(now.labels)) {
 			ni := sc.info(now.node)
 			sc.trackCount(was, ni, -1)
 			sc.trackCount(now, ni, 1)
 		}
-		if len(sc.termTrackers) > 0 && !maps.Equal(was.labels, now.labels) {
+		if len(sc.termTrackers) > 0 && !was.labels.Equal(now.labels) {
 			ni := sc.info(now.node)
 			for _, t := range sc.termTrackers {
 				t.add(was, ni, -1)

@@ -168,7 +168,7 @@ func TestNodeTreeOrderKept(t *testing.T) {
 	require.Equal(t, []string{"a1", "c1", "a2"}, order())
 	w.addNode("b2", zone("b"))
 	require.Equal(t, []string{"a1", "c1", "b2", "a2"}, order(), "zone b, emptied, comes back last")
-	_, err := w.s.Nodes.Patch(w.c, "a1", func(n *apiserver.Node) error { n.Labels = zone("c"); return nil })
+	_, err := w.s.Nodes.Patch(w.c, "a1", func(n *apiserver.Node) error { n.Labels = apiserver.NewLabels(zone("c")); return nil })
 	require.NoError(t, err)
 	require.Equal(t, []string{"a2", "c1", "b2", "a1"}, order(), "a1 moved to the end of zone c")
 }

@@ -2,7 +2,6 @@ package workload
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -47,13 +46,13 @@ func TestMatchesRequirement(t *testing.T) {
 		{"unknown operator", req("zone", "Equals", "a"), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			require.Equal(t, tc.want, MatchesRequirement(&tc.r, labels))
+			require.Equal(t, tc.want, MatchesRequirement(&tc.r, apiserver.NewLabels(labels)))
 		})
 	}
 }
 
 func TestMatchesNodeSelectorTerms(t *testing.T) {
-	node := &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: "w1", Labels: map[string]string{"zone": "a"}}}
+	node := &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: "w1", Labels: apiserver.NewLabels(map[string]string{"zone": "a"})}}
 	term := func(rs ...apiserver.NodeSelectorRequirement) apiserver.NodeSelectorTerm {
 		return apiserver.NodeSelectorTerm{MatchExpressions: rs}
 	}
@@ -85,7 +84,7 @@ func TestMatchesNodeSelectorTerms(t *testing.T) {
 func TestFilterNode(t *testing.T) {
 	alloc := apiserver.Resources{MilliCPU: 1000, Memory: 1000, Pods: 3}
 	node := func(mod func(*apiserver.Node)) *apiserver.Node {
-		n := &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: "n", Labels: map[string]string{"zone": "a"}}, Allocatable: alloc}
+		n := &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: "n", Labels: apiserver.NewLabels(map[string]string{"zone": "a"})}, Allocatable: alloc}
 		if mod != nil {
 			mod(n)
 		}
@@ -302,7 +301,7 @@ func TestSchedulerRetriedOnPodDeletion(t *testing.T) {
 	require.NoError(t, err)
 	w.run(21 * time.Second)
 	w.at(21*time.Second, func() {
-		_, err := w.s.Nodes.Patch(w.c, "n1", func(n *apiserver.Node) error { n.Labels["x"] = "y"; return nil })
+		_, err := w.s.Nodes.Patch(w.c, "n1", func(n *apiserver.Node) error { n.Labels = n.Labels.With("x", "y"); return nil })
 		require.NoError(t, err)
 	})
 	w.run(21*time.Second + time.Millisecond)
@@ -349,7 +348,7 @@ func TestSchedulerAssumesBoundPods(t *testing.T) {
 		}
 		if patchFirstAt > 0 {
 			w.at(patchFirstAt, func() {
-				_, err := w.s.Pods.Patch(w.c, "default/first", func(p *apiserver.Pod) error { p.Labels = map[string]string{"x": "y"}; return nil })
+				_, err := w.s.Pods.Patch(w.c, "default/first", func(p *apiserver.Pod) error { p.Labels = apiserver.NewLabels(map[string]string{"x": "y"}); return nil })
 				require.NoError(t, err)
 			})
 		}
@@ -404,7 +403,10 @@ func TestPropertySchedulerNodeSums(t *testing.T) {
 			case 2:
 				_, _ = w.s.Pods.Patch(w.c, key, func(p *apiserver.Pod) error { p.Phase = apiserver.PodFailed; return nil })
 			case 3:
-				_, _ = w.s.Pods.Patch(w.c, key, func(p *apiserver.Pod) error { p.Labels = map[string]string{"x": fmt.Sprint(len(p.Labels))}; return nil })
+				_, _ = w.s.Pods.Patch(w.c, key, func(p *apiserver.Pod) error {
+					p.Labels = apiserver.NewLabels(map[string]string{"x": fmt.Sprint(p.Labels.Len())})
+					return nil
+				})
 			}
 			w.run(w.s.Now() + time.Duration(rapid.IntRange(0, 200).Draw(rt, "waitMs"))*time.Millisecond)
 		}
@@ -518,9 +520,9 @@ func TestPropertyNoFitShortcut(t *testing.T) {
 						PodSpec: &apiserver.PodSpec{NodeSelector: tm.sel, Tolerations: tm.tols, Requests: apiserver.Resources{MilliCPU: tm.cpu}}})
 				case 2: // relabel
 					_, _ = w.s.Nodes.Patch(w.c, node, func(n *apiserver.Node) error {
-						l := maps.Clone(n.Labels)
+						l := n.Labels.Map()
 						l["disk"] = map[string]string{"ssd": "hdd", "hdd": "ssd"}[l["disk"]]
-						n.Labels = l
+						n.Labels = apiserver.NewLabels(l)
 						return nil
 					})
 				case 3: // taint or untaint

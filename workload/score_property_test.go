@@ -181,7 +181,7 @@ func TestPropertySelectNodeVsNaive(t *testing.T) {
 		for i, ni := range order {
 			maxPrefer = max(maxPrefer, countPreferNoSchedule(ni.node.Taints, nil, false))
 			for _, pr := range prefs {
-				if ni.node.Labels[pr.key] == pr.value {
+				if ni.node.Labels.Get(pr.key) == pr.value {
 					affinity[i] += pr.weight
 				}
 			}

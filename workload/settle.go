@@ -12,13 +12,6 @@ import (
 	"github.com/nodesim/nodesim/sim"
 )
 
-// Pod condition types the kubelet writes besides those apiserver names (node/kubelet
-// names them too; workload does not import node).
-const (
-	podInitialized     apiserver.PodConditionType = "Initialized"
-	podContainersReady apiserver.PodConditionType = "ContainersReady"
-)
-
 // settleSlab is how many restored pods share one allocation: as many as fill the
 // whole 8 KiB pages that about 256 pods take, so that the slab is not rounded up to a
 // larger size class (64 pods of 352 bytes took a 24 KiB class, 9 % lost; with a Pod
@@ -235,8 +228,8 @@ func (st *settler) conds() {
 	c := func(ty apiserver.PodConditionType) apiserver.PodCondition {
 		return apiserver.PodCondition{Type: ty, Status: apiserver.ConditionTrue, LastTransitionTime: t}
 	}
-	st.bindConds = []apiserver.PodCondition{c(apiserver.PodScheduled), c(podInitialized), c(podContainersReady), c(apiserver.PodReady)}
-	st.directConds = []apiserver.PodCondition{c(podInitialized), c(podContainersReady), c(apiserver.PodReady), c(apiserver.PodScheduled)}
+	st.bindConds = []apiserver.PodCondition{c(apiserver.PodScheduled), c(apiserver.PodInitialized), c(apiserver.PodContainersReady), c(apiserver.PodReady)}
+	st.directConds = []apiserver.PodCondition{c(apiserver.PodInitialized), c(apiserver.PodContainersReady), c(apiserver.PodReady), c(apiserver.PodScheduled)}
 }
 
 // indexNodes lists the nodes and orders them as upstream's scheduler cache lists
@@ -500,7 +493,7 @@ func (st *settler) daemonSet(ds *apiserver.DaemonSet) error {
 	}
 	tmpl := daemonPodTemplate(ds)
 	proto := *tmpl
-	proto.ObjectMeta = apiserver.ObjectMeta{Namespace: ds.Namespace, Labels: copyLabels(ds.Template.Labels),
+	proto.ObjectMeta = apiserver.ObjectMeta{Namespace: ds.Namespace, Labels: ds.Template.Labels,
 		OwnerReferences:   []apiserver.OwnerReference{controllerRef(KindDaemonSet, &ds.ObjectMeta)},
 		CreationTimestamp: st.cfg.Since}
 	if err := st.admit(&proto); err != nil {

@@ -20,7 +20,7 @@ import (
 // node position: a bare pod, a DaemonSet's pods or a ReplicaSet's.
 type placedSet struct {
 	ns     string
-	labels map[string]string
+	labels apiserver.Labels
 	byNode map[int32]int32
 }
 
@@ -34,7 +34,7 @@ func (st *settler) needsSpread() bool {
 }
 
 // record counts one pod of ns with labels on node position i.
-func (st *settler) record(set **placedSet, ns string, labels map[string]string, i int32) {
+func (st *settler) record(set **placedSet, ns string, labels apiserver.Labels, i int32) {
 	if !st.spreadOn {
 		return
 	}
@@ -65,7 +65,7 @@ func (st *settler) spreadState(p *apiserver.Pod) *settleSpread {
 		dom := make([]int32, len(st.nodes))
 		cnt := make([]bool, len(st.nodes))
 		for i, n := range st.nodes {
-			v, ok := n.Labels[c.key]
+			v, ok := n.Labels.Lookup(c.key)
 			if !ok {
 				dom[i] = -1
 				continue

@@ -46,7 +46,7 @@ func (w *settleWorld) node(name, zone string, alloc apiserver.Resources, labels 
 	for k, v := range labels {
 		l[k] = v
 	}
-	_, err := w.s.Nodes.Restore(&apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: name, Labels: l, CreationTimestamp: settleSince},
+	_, err := w.s.Nodes.Restore(&apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: name, Labels: apiserver.NewLabels(l), CreationTimestamp: settleSince},
 		Taints: taints, Capacity: alloc, Allocatable: alloc,
 		Conditions: []apiserver.NodeCondition{{Type: apiserver.NodeReady, Status: apiserver.ConditionTrue, Reason: "KubeletReady",
 			LastHeartbeatTime: settleSince, LastTransitionTime: settleSince}}})
@@ -124,14 +124,14 @@ var gpuTaint = taint.Taint{Key: "dedicated", Value: "gpu", Effect: taint.NoSched
 func nodeAgentDaemonSet() *apiserver.DaemonSet {
 	return &apiserver.DaemonSet{ObjectMeta: apiserver.ObjectMeta{Namespace: "kube-system", Name: "node-agent"},
 		Selector: apiserver.LabelSelector{"app": "node-agent"},
-		Template: apiserver.PodTemplate{Labels: map[string]string{"app": "node-agent"}, Spec: apiserver.Pod{
+		Template: apiserver.PodTemplate{Labels: apiserver.NewLabels(map[string]string{"app": "node-agent"}), Spec: apiserver.Pod{
 			PodSpec: &apiserver.PodSpec{PriorityClassName: apiserver.SystemNodeCritical, TerminationGracePeriodSeconds: 30, Requests: apiserver.Resources{MilliCPU: 100, Memory: 64 << 20}}}}}
 }
 
 func cacheReplicaSet() *apiserver.ReplicaSet {
 	return &apiserver.ReplicaSet{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: "cache"},
 		Replicas: 2, Selector: apiserver.LabelSelector{"app": "cache"}, MinReadySeconds: 10,
-		Template: apiserver.PodTemplate{Labels: map[string]string{"app": "cache"}, Spec: apiserver.Pod{
+		Template: apiserver.PodTemplate{Labels: apiserver.NewLabels(map[string]string{"app": "cache"}), Spec: apiserver.Pod{
 			PodSpec: &apiserver.PodSpec{NodeSelector: map[string]string{"disk": "ssd"}, TerminationGracePeriodSeconds: 30, Requests: apiserver.Resources{MilliCPU: 250, Memory: 256 << 20}}}}}
 }
 
@@ -177,7 +177,7 @@ func TestSettleControllersFindNothingToDo(t *testing.T) {
 	hash := PodTemplateHash(&d.Template)
 	rs, ok := w.s.ReplicaSets.Peek("default/web-" + hash)
 	require.True(t, ok)
-	require.Equal(t, hash, rs.Labels[LabelPodTemplateHash])
+	require.Equal(t, hash, rs.Labels.Get(LabelPodTemplateHash))
 	require.Equal(t, apiserver.LabelSelector{"app": "web", LabelPodTemplateHash: hash}, rs.Selector)
 	require.Equal(t, []apiserver.OwnerReference{{Kind: KindDeployment, Name: "web", UID: d.UID, Controller: true}}, rs.OwnerReferences)
 	require.Equal(t, settleSince, rs.CreationTimestamp)
@@ -302,7 +302,7 @@ func TestSettlePodsAsControllersCreateThem(t *testing.T) {
 		types = append(types, c.Type)
 		require.Equal(t, settleSince, c.LastTransitionTime)
 	}
-	require.Equal(t, []apiserver.PodConditionType{apiserver.PodScheduled, podInitialized, podContainersReady, apiserver.PodReady}, types)
+	require.Equal(t, []apiserver.PodConditionType{apiserver.PodScheduled, apiserver.PodInitialized, apiserver.PodContainersReady, apiserver.PodReady}, types)
 }
 
 // TestSettleCapacity: nodes are filled up to their allocatable pods, cpu and memory
@@ -383,14 +383,14 @@ func TestSettleSpread(t *testing.T) {
 	d1 := webDeployment(3)
 	d2 := webDeployment(9)
 	d2.Name = "api"
-	d2.Template.Labels = map[string]string{"app": "api"}
+	d2.Template.Labels = apiserver.NewLabels(map[string]string{"app": "api"})
 	d2.Selector = apiserver.LabelSelector{"app": "api"}
 	w.restore(d1, d2)
 	w.settle()
 	zones := map[string]int{}
 	for _, p := range w.ownedBy(KindReplicaSet, "web-"+PodTemplateHash(&d1.Template)) {
 		n, _ := w.s.Nodes.Peek(p.NodeName)
-		zones[n.Labels[apiserver.LabelZone]]++
+		zones[n.Labels.Get(apiserver.LabelZone)]++
 	}
 	require.Equal(t, map[string]int{"zone-a": 1, "zone-b": 1, "zone-c": 1}, zones)
 	perNode := map[string]int{}
@@ -492,14 +492,14 @@ func BenchmarkSettle(b *testing.B) {
 		for i := range nodes {
 			name := fmt.Sprintf("node-%06d", i)
 			_, _ = s.Nodes.Restore(&apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: name,
-				Labels: map[string]string{apiserver.LabelHostname: name, apiserver.LabelZone: fmt.Sprintf("zone-%d", i*3/nodes)}},
+				Labels: apiserver.NewLabels(map[string]string{apiserver.LabelHostname: name, apiserver.LabelZone: fmt.Sprintf("zone-%d", i*3/nodes)})},
 				Capacity: alloc, Allocatable: alloc})
 		}
 		for i := range deployments {
 			app := fmt.Sprintf("app-%03d", i)
 			_, _ = s.Deployments.Restore(&apiserver.Deployment{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: app},
 				Replicas: replicas, Selector: apiserver.LabelSelector{"app": app},
-				Template: apiserver.PodTemplate{Labels: map[string]string{"app": app}, Spec: apiserver.Pod{
+				Template: apiserver.PodTemplate{Labels: apiserver.NewLabels(map[string]string{"app": app}), Spec: apiserver.Pod{
 					PodSpec: &apiserver.PodSpec{TerminationGracePeriodSeconds: 30, Requests: apiserver.Resources{MilliCPU: 100, Memory: 128 << 20}}}}})
 		}
 		runtime.GC()

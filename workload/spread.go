@@ -92,12 +92,12 @@ func (sc *Scheduler) zoneID(z string) uint32 {
 // nodeTopology reads what the plugin reads of a node's labels: its zone's id, and
 // whether it has the zone and the hostname labels.
 func (sc *Scheduler) nodeTopology(n *apiserver.Node) uint32 {
-	z, hasZone := n.Labels[apiserver.LabelZone]
+	z, hasZone := n.Labels.Lookup(apiserver.LabelZone)
 	t := sc.zoneID(z)
 	if hasZone {
 		t |= topoHasZone
 	}
-	if _, ok := n.Labels[apiserver.LabelHostname]; ok {
+	if n.Labels.Has(apiserver.LabelHostname) {
 		t |= topoHasHost
 	}
 	return t

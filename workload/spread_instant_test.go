@@ -48,7 +48,7 @@ func naiveSpreadScores(sc *Scheduler, p *apiserver.Pod, order []*nodeInfo) []int
 	byNode, _ := cacheSpreadCounts(sc, r.UID)
 	zoneCount := map[string]*int64{}
 	for _, ni := range order {
-		v := ni.node.Labels[apiserver.LabelZone]
+		v := ni.node.Labels.Get(apiserver.LabelZone)
 		if zoneCount[v] == nil {
 			zoneCount[v] = new(int64)
 		}
@@ -57,7 +57,7 @@ func naiveSpreadScores(sc *Scheduler, p *apiserver.Pod, order []*nodeInfo) []int
 		if !matchesAffinity(p, ni.node) {
 			continue
 		}
-		if c := zoneCount[ni.node.Labels[apiserver.LabelZone]]; c != nil {
+		if c := zoneCount[ni.node.Labels.Get(apiserver.LabelZone)]; c != nil {
 			*c += int64(byNode[ni])
 		}
 	}
@@ -66,10 +66,10 @@ func naiveSpreadScores(sc *Scheduler, p *apiserver.Pod, order []*nodeInfo) []int
 	minS, maxS := int64(math.MaxInt64), int64(0)
 	for i, ni := range order {
 		var s float64
-		if _, ok := ni.node.Labels[apiserver.LabelHostname]; ok {
+		if _, ok := ni.node.Labels.Lookup(apiserver.LabelHostname); ok {
 			s += float64(float64(byNode[ni])*wHost) + 2
 		}
-		if v, ok := ni.node.Labels[apiserver.LabelZone]; ok {
+		if v, ok := ni.node.Labels.Lookup(apiserver.LabelZone); ok {
 			s += float64(float64(*zoneCount[v])*wZone) + 4
 		}
 		raw[i] = int64(math.Round(s))
@@ -180,14 +180,14 @@ func TestPropertySpreadCountsEveryInstant(t *testing.T) {
 				z := rapid.SampledFrom(zones).Draw(rt, "relabel")
 				ssd := rapid.Bool().Draw(rt, "relabelSSD")
 				_, _ = w.s.Nodes.Patch(w.c, node, func(n *apiserver.Node) error {
-					l := maps.Clone(n.Labels)
+					l := n.Labels.Map()
 					delete(l, apiserver.LabelZone)
 					delete(l, "disk")
 					maps.Copy(l, labels(z, ssd))
 					if rapid.Bool().Draw(rt, "dropHostname") {
 						delete(l, apiserver.LabelHostname)
 					}
-					n.Labels = l
+					n.Labels = apiserver.NewLabels(l)
 					return nil
 				})
 			case 5:

@@ -2,7 +2,6 @@ package workload
 
 import (
 	"fmt"
-	"maps"
 	"testing"
 	"time"
 
@@ -37,7 +36,7 @@ func (w *world) replicaSets(t require.TestingT, names ...string) []*apiserver.Re
 
 // ownedPod is a pod of ReplicaSet rs, bound to node (unbound if "").
 func ownedPod(rs *apiserver.ReplicaSet, name, node string) *apiserver.Pod {
-	return &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name, Labels: map[string]string{"app": "web"},
+	return &apiserver.Pod{ObjectMeta: apiserver.ObjectMeta{Namespace: "default", Name: name, Labels: apiserver.NewLabels(map[string]string{"app": "web"}),
 		OwnerReferences: []apiserver.OwnerReference{{Kind: KindReplicaSet, Name: rs.Name, UID: rs.UID, Controller: true}}},
 		NodeName: node, PodSpec: &apiserver.PodSpec{}}
 }
@@ -79,8 +78,8 @@ func TestSpreadScoresAsUpstream(t *testing.T) {
 	// (nodeAffinityPolicy Honor): with a selector matching b-0 alone, zone b counts
 	// none of its pods; b-0 keeps the best score.
 	_, err = w.s.Nodes.Patch(w.c, "b-0", func(n *apiserver.Node) error {
-		n.Labels = maps.Clone(n.Labels)
-		n.Labels["disk"] = "ssd"
+		n.Labels = apiserver.NewLabels(n.Labels.Map())
+		n.Labels = n.Labels.With("disk", "ssd")
 		return nil
 	})
 	require.NoError(t, err)
@@ -113,7 +112,7 @@ func TestDeploymentSpreadsOverNodes(t *testing.T) {
 			node := fmt.Sprintf("%s-%d", z, i)
 			web := 0
 			for _, p := range w.podsOn(node) {
-				if p.Labels["app"] == "web" {
+				if p.Labels.Get("app") == "web" {
 					web++
 				}
 			}
@@ -205,11 +204,11 @@ func TestPropertySpreadCounts(t *testing.T) {
 			case 4: // relabel a node's zone
 				z := rapid.SampledFrom(zones).Draw(rt, "relabel")
 				_, _ = w.s.Nodes.Patch(w.c, node, func(n *apiserver.Node) error {
-					n.Labels = maps.Clone(n.Labels)
+					n.Labels = apiserver.NewLabels(n.Labels.Map())
 					if z == "" {
-						delete(n.Labels, apiserver.LabelZone)
+						n.Labels = n.Labels.Without(apiserver.LabelZone)
 					} else {
-						n.Labels[apiserver.LabelZone] = z
+						n.Labels = n.Labels.With(apiserver.LabelZone, z)
 					}
 					return nil
 				})
@@ -235,7 +234,7 @@ func TestPropertySpreadCounts(t *testing.T) {
 				if k := spreadKeyOf(p); k.owner == rs.UID && k.counts {
 					wantNode[p.NodeName]++
 					if n, ok := w.s.Nodes.Peek(p.NodeName); ok {
-						wantZone[n.Labels[apiserver.LabelZone]]++
+						wantZone[n.Labels.Get(apiserver.LabelZone)]++
 					}
 				}
 			})

@@ -89,7 +89,9 @@ type Config struct {
 	MaxPods int32
 
 	// Labels are the kubelet's --node-labels. The kubelet keeps the map: do not change
-	// it afterwards.
+	// it afterwards. The Node's labels are these and the defaults, interned with the
+	// API server (Server.InternLabels): the nodes of one configuration share them all
+	// but kubernetes.io/hostname.
 	Labels map[string]string
 	// Zone and Region become the topology.kubernetes.io (and beta failure-domain) labels.
 	Zone   string

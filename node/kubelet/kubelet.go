@@ -443,10 +443,10 @@ func (k *Kubelet) SetCondition(t apiserver.NodeConditionType, status apiserver.C
 }
 
 // joinConds joins condition types or statuses with sep.
-func joinConds[T ~string](vs []T, sep string) string {
+func joinConds[T fmt.Stringer](vs []T, sep string) string {
 	ss := make([]string, len(vs))
 	for i, v := range vs {
-		ss[i] = string(v)
+		ss[i] = v.String()
 	}
 	return strings.Join(ss, sep)
 }

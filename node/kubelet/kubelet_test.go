@@ -130,17 +130,16 @@ func TestRegistrationTaintsAndLabels(t *testing.T) {
 	require.True(t, n.HasTaint(taint.Taint{Key: taint.Unschedulable, Effect: taint.NoSchedule}))
 	require.True(t, n.HasTaint(taint.Taint{Key: "dedicated", Effect: taint.NoExecute}))
 	require.True(t, n.HasTaint(taint.NotReadyNoSchedule)) // TaintNodesByCondition admission
-	require.Equal(t, "z1", n.Labels[apiserver.LabelZone])
-	require.Equal(t, "z1", n.Labels[apiserver.LabelZoneBeta])
-	require.Equal(t, "r1", n.Labels[apiserver.LabelRegion])
-	require.Equal(t, "db", n.Labels["role"])
-	require.Equal(t, "n", n.Labels[apiserver.LabelHostname])
+	require.Equal(t, "z1", n.Labels.Get(apiserver.LabelZone))
+	require.Equal(t, "z1", n.Labels.Get(apiserver.LabelZoneBeta))
+	require.Equal(t, "r1", n.Labels.Get(apiserver.LabelRegion))
+	require.Equal(t, "db", n.Labels.Get("role"))
+	require.Equal(t, "n", n.Labels.Get(apiserver.LabelHostname))
 	require.Equal(t, int64(110), n.Capacity.Pods)
 
 	// re-registration reconciles default labels only: taints and custom labels stay as they are.
 	_, err := w.s.Nodes.Patch(w.kc, "n", func(n *apiserver.Node) error {
-		n.Labels[apiserver.LabelZone] = "wrong"
-		n.Labels["role"] = "edited"
+		n.Labels = n.Labels.With(apiserver.LabelZone, "wrong").With("role", "edited")
 		n.Taints = nil
 		return nil
 	})
@@ -148,8 +147,8 @@ func TestRegistrationTaintsAndLabels(t *testing.T) {
 	w.k["n"].Restart()
 	w.run(4 * time.Second)
 	n, _ = w.s.Nodes.Peek("n")
-	require.Equal(t, "z1", n.Labels[apiserver.LabelZone])
-	require.Equal(t, "edited", n.Labels["role"])
+	require.Equal(t, "z1", n.Labels.Get(apiserver.LabelZone))
+	require.Equal(t, "edited", n.Labels.Get("role"))
 	require.Empty(t, n.Taints)
 }
 
@@ -161,7 +160,7 @@ func TestReadyAfterRuntimeCheck(t *testing.T) {
 	var seen []string
 	w.s.Nodes.Watch(w.kc, 0, func(ev apiserver.Event[*apiserver.Node]) {
 		if c := ev.New.Condition(apiserver.NodeReady); c != nil {
-			seen = append(seen, sim.Seconds(w.e.Now())+" "+string(c.Status)+" "+c.Message)
+			seen = append(seen, sim.Seconds(w.e.Now())+" "+c.Status.String()+" "+c.Message)
 		}
 	})
 	w.startAll("n")
@@ -281,7 +280,8 @@ func TestSetCondition(t *testing.T) {
 	require.Nil(t, n.Condition(apiserver.NodeNetworkUnavailable))
 
 	require.Error(t, k.SetCondition(apiserver.NodeReady, apiserver.ConditionUnknown, "", ""))
-	require.Error(t, k.SetCondition("Bogus", apiserver.ConditionTrue, "", ""))
+	require.Error(t, k.SetCondition(0, apiserver.ConditionTrue, "", ""), "no type")
+	require.Error(t, k.SetCondition(apiserver.NodeConditionType(99), apiserver.ConditionTrue, "", ""), "a type with no name")
 }
 
 // fastStatusUpdateOnce stops as soon as the Node the kubelet sees is Ready, even while

@@ -9,10 +9,11 @@ import (
 	"github.com/nodesim/nodesim/sim"
 )
 
-// Pod condition types the kubelet writes besides those apiserver names.
+// Pod condition types the kubelet writes besides Ready (apiserver names them all;
+// these are kept for the callers that named them here).
 const (
-	PodInitialized     apiserver.PodConditionType = "Initialized"
-	PodContainersReady apiserver.PodConditionType = "ContainersReady"
+	PodInitialized     = apiserver.PodInitialized
+	PodContainersReady = apiserver.PodContainersReady
 )
 
 // Shutdown reasons and messages (pkg/kubelet/nodeshutdown).

@@ -95,7 +95,7 @@ func TestShutdownDoesNotRejectAdmittedPod(t *testing.T) {
 	// any update of the pod delivered to the kubelet before its containers start
 	w.at(60200*time.Millisecond, func() {
 		_, err := w.s.Pods.Patch(w.kc, "default/proxy", func(p *apiserver.Pod) error {
-			p.SetCondition(apiserver.PodCondition{Type: "example.com/gate", Status: apiserver.ConditionTrue}, w.e.Now())
+			p.Annotations = map[string]string{"example.com/gate": "open"} // a new map: the stored one is shared
 			return nil
 		})
 		require.NoError(t, err)

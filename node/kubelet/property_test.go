@@ -50,7 +50,7 @@ func observe(s *apiserver.Server, names []string) string {
 		}
 		if nok {
 			if c := nd.Condition(apiserver.NodeReady); c != nil {
-				out += " hb=" + sim.Seconds(c.LastHeartbeatTime) + " ready=" + string(c.Status)
+				out += " hb=" + sim.Seconds(c.LastHeartbeatTime) + " ready=" + c.Status.String()
 			}
 		}
 		out += "\n"

@@ -70,10 +70,7 @@ func (k *Kubelet) syncNodeStatus() {
 // registration taints and a full status.
 func (k *Kubelet) initialNode() *apiserver.Node {
 	n := &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: k.name}}
-	n.Labels = k.defaultLabels()
-	for key, v := range k.cfg.Labels { // builds a map: the order cannot show
-		n.Labels[key] = v
-	}
+	n.Labels = k.s.InternLabels(k.defaultLabels(), apiserver.LabelHostname)
 	n.Annotations = initialAnnotations // shared: stored objects are never changed in place
 	n.Unschedulable = !*k.cfg.RegisterSchedulable
 	n.Taints = append(n.Taints, k.cfg.RegisterWithTaints...)
@@ -98,6 +95,9 @@ func (k *Kubelet) initialNode() *apiserver.Node {
 // initialAnnotations are the annotations of a registered Node (read only).
 var initialAnnotations = map[string]string{AnnotationControllerManagedAttach: "true"}
 
+// defaultLabels are the Node's labels as a map: the defaults, then the --node-labels
+// over them. initialNode interns them with the server, so that the Nodes of one
+// configuration share all but their hostnames (a map is only built here, and dropped).
 func (k *Kubelet) defaultLabels() map[string]string {
 	n := 5 + len(k.cfg.Labels) // the --node-labels join them; an exact size keeps a small map small
 	if k.cfg.Zone != "" {
@@ -117,6 +117,9 @@ func (k *Kubelet) defaultLabels() map[string]string {
 	if k.cfg.Region != "" {
 		l[apiserver.LabelRegion] = k.cfg.Region
 		l[apiserver.LabelRegionBeta] = k.cfg.Region
+	}
+	for key, v := range k.cfg.Labels { // builds a map: the order cannot show
+		l[key] = v
 	}
 	return l
 }
@@ -215,19 +218,16 @@ func (k *Kubelet) reconcile(n, e *apiserver.Node) bool {
 		changed = true
 	}
 	for _, key := range defaultLabelKeys {
-		v, ok := n.Labels[key]
+		v, ok := n.Labels.Lookup(key)
 		if !ok {
 			continue
 		}
-		if e.Labels == nil {
-			e.Labels = map[string]string{}
-		}
-		if e.Labels[key] != v {
-			e.Labels[key] = v
+		if e.Labels.Get(key) != v {
+			e.Labels = e.Labels.With(key, v)
 			changed = true
 		}
-		if e.Labels[key] == "" {
-			delete(e.Labels, key)
+		if e.Labels.Get(key) == "" {
+			e.Labels = e.Labels.Without(key)
 		}
 	}
 	return changed

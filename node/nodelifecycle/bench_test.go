@@ -18,7 +18,7 @@ func steadyFleet(b *testing.B, n int) *Controller {
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("node-%06d", i)
 		_, err := s.Nodes.Create(c, &apiserver.Node{
-			ObjectMeta: apiserver.ObjectMeta{Name: name, Labels: map[string]string{apiserver.LabelZone: fmt.Sprintf("zone-%d", i%3)}},
+			ObjectMeta: apiserver.ObjectMeta{Name: name, Labels: apiserver.NewLabels(map[string]string{apiserver.LabelZone: fmt.Sprintf("zone-%d", i%3)})},
 			Conditions: []apiserver.NodeCondition{{Type: apiserver.NodeReady, Status: apiserver.ConditionTrue, Reason: "KubeletReady"}},
 		})
 		if err != nil {
@@ -76,7 +76,7 @@ func partitionedFleet(b testing.TB, n int, exact bool) *Controller {
 			conds = append(conds, apiserver.NodeCondition{Type: t, Status: apiserver.ConditionFalse, Reason: "KubeletHasNoPressure"})
 		}
 		conds = append(conds, apiserver.NodeCondition{Type: apiserver.NodeReady, Status: apiserver.ConditionTrue, Reason: "KubeletReady"})
-		if _, err := s.Nodes.Create(c, &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: name, Labels: labels}, Conditions: conds}); err != nil {
+		if _, err := s.Nodes.Create(c, &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: name, Labels: apiserver.NewLabels(labels)}, Conditions: conds}); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := s.Leases.Create(c, &apiserver.Lease{ObjectMeta: apiserver.ObjectMeta{Namespace: NodeLeaseNamespace, Name: name},

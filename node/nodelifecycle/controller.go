@@ -547,8 +547,7 @@ func (nc *Controller) zoneOf(n *apiserver.Node) (key, label string) {
 }
 
 func excluded(n *apiserver.Node) bool {
-	_, ok := n.Labels[taint.ExcludeDisruptionLabel]
-	return ok
+	return n.Labels.Has(taint.ExcludeDisruptionLabel)
 }
 
 func (nc *Controller) zone(key, label string) *zone {

@@ -98,7 +98,7 @@ func (k *fakeKubelet) Start() {
 	s, now := k.w.s, k.w.e.Now()
 	k.running = true
 	if _, ok := s.Nodes.Peek(k.name); !ok {
-		_, err := s.Nodes.Create(k.c, &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: k.name, Labels: k.labels},
+		_, err := s.Nodes.Create(k.c, &apiserver.Node{ObjectMeta: apiserver.ObjectMeta{Name: k.name, Labels: apiserver.NewLabels(k.labels)},
 			Conditions: k.conds(now)})
 		require.NoError(k.w.t, err)
 	} else {

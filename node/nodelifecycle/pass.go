@@ -774,7 +774,7 @@ func (nc *Controller) endPass() {
 // its Lease show and reports whether the node is stale, or whether the circuit breaker
 // skips it (short). It sets the visitor's observed and current Ready status.
 func (nc *Controller) decideHealth(v *visitor, n *nodeHealth, node *apiserver.Node, now time.Duration) (stale, short bool) {
-	v.observed, v.current, v.hasCurrent = "", "", false
+	v.observed, v.current, v.hasCurrent = apiserver.ConditionStatusNone, apiserver.ConditionStatusNone, false
 	if nc.cfg.LeaseCircuitBreaker && nc.breakerRV > nc.leaseCacheRV {
 		return false, true
 	}

@@ -180,7 +180,7 @@ func TestSuspendedPassWritesListedVersion(t *testing.T) {
 			admin := w.s.NewClient("admin", time.Second)
 			w.at(T+500*time.Millisecond, func() {
 				_, err := w.s.Nodes.Patch(admin, "b", func(n *apiserver.Node) error {
-					n.Labels = map[string]string{"x": "y"}
+					n.Labels = apiserver.LabelsOf("x", "y")
 					return nil
 				})
 				require.NoError(t, err)
@@ -200,7 +200,7 @@ func TestSuspendedPassWritesListedVersion(t *testing.T) {
 			assert.Equal(t, T+10*time.Second, b.T)
 			n, _ := w.s.Nodes.Peek("b")
 			assert.Equal(t, T+tc.bTrans, n.Condition(apiserver.NodeReady).LastTransitionTime)
-			assert.Equal(t, "y", n.Labels["x"])
+			assert.Equal(t, "y", n.Labels.Get("x"))
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -31,10 +32,10 @@ var (
 	settableStatuses = asStrings(kubelet.SettableConditionStatuses())
 )
 
-func asStrings[T ~string](vs []T) []string {
+func asStrings[T fmt.Stringer](vs []T) []string {
 	out := make([]string, len(vs))
 	for i, v := range vs {
-		out[i] = string(v)
+		out[i] = v.String()
 	}
 	return out
 }
