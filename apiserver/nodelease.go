@@ -126,3 +126,58 @@ func (d *steadyLeases) release() { *d = steadyLeases{} }
 // ownedBy reports whether the Lease deferred at j is owned by the Node of UID uid
 // (the garbage collector's question), without building it.
 func (d *steadyLeases) ownedBy(j int, uid uint64) bool { return d.recs[j].nodeUID == uid }
+
+// LeaseSummary is what the node lifecycle controller keeps of a Lease it lists: its
+// name, its resourceVersion, and the renewal it records (see EachLeaseSummary).
+type LeaseSummary struct {
+	Namespace, Name string
+	ResourceVersion uint64
+	RenewTime       time.Duration
+	Steady          bool
+}
+
+// Summary is l's LeaseSummary.
+func (l *Lease) Summary() LeaseSummary {
+	return LeaseSummary{Namespace: l.Namespace, Name: l.Name, ResourceVersion: l.ResourceVersion,
+		RenewTime: l.RenewTime, Steady: l.Steady}
+}
+
+// summary is the LeaseSummary of the Lease deferred at j, read from its record.
+func (d *steadyLeases) summary(j int) LeaseSummary {
+	r := &d.recs[j]
+	key := d.deferredKey(j)
+	ns := strings.IndexByte(key, '/')
+	return LeaseSummary{Namespace: key[:ns], Name: key[ns+1:], ResourceVersion: uint64(r.rv),
+		RenewTime: r.renew, Steady: true}
+}
+
+// EachLeaseSummary calls fn with the summary of every Lease inf holds, in key order:
+// List's Leases, summarised, without building a deferred one (RestoreNodeLease). The
+// informer's view decides what it holds, as for any read: a Lease it lags behind on
+// (a change not delivered yet) is the version it holds, a built object; one it shows
+// as stored and that the store has not built is read from its record. It is the node
+// lifecycle controller's initial list, which would otherwise build every steady
+// kubelet's Lease when the controller starts. fn must not change the store.
+func EachLeaseSummary(inf *Informer[*Lease], fn func(LeaseSummary)) {
+	if inf.items != nil { // a private cache: its objects are built
+		for _, key := range inf.Keys() {
+			fn(inf.items[key].Summary())
+		}
+		return
+	}
+	t := &inf.k.items
+	d, _ := t.def.(*steadyLeases)
+	var next walker
+	for _, key := range inf.Keys() {
+		if e, lagging := inf.lag.get(key); lagging {
+			fn(e.obj.Summary()) // a listed key: the informer has it (e.ok)
+			continue
+		}
+		j := t.walkIndex(key, &next)
+		if d != nil && t.pending(j) {
+			fn(d.summary(j))
+			continue
+		}
+		fn(t.obj(j).Summary())
+	}
+}

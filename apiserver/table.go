@@ -147,20 +147,30 @@ func (t *objTable[T]) index(key string) int {
 // walk that guesses wrong twice in a row (the pods of one node, which come from many
 // ReplicaSets) stops guessing.
 func (t *objTable[T]) walk(key string, w *walker) (T, bool) {
+	j := t.walkIndex(key, w)
+	if j < 0 {
+		var zero T
+		return zero, false
+	}
+	return t.obj(j), true
+}
+
+// walkIndex is walk's dense index of key's object (-1 if none), which it does not
+// build if deferred.
+func (t *objTable[T]) walkIndex(key string, w *walker) int {
 	j := w.next
 	if w.misses >= 2 || j >= len(t.objs) || t.live[j/64]&(1<<(j%64)) == 0 || t.keyOf(j) != key {
 		if w.misses < 2 {
 			w.misses++
 		}
 		if j = t.index(key); j < 0 {
-			var zero T
-			return zero, false
+			return -1
 		}
 	} else {
 		w.misses = 0
 	}
 	w.next = j + 1
-	return t.obj(j), true
+	return j
 }
 
 // walker is the state of a walk (the zero walker starts one).
