@@ -78,6 +78,11 @@ func (s *Server) RestoreNodeLease(nl NodeLease) error {
 	return nil
 }
 
+// DeferredLeases is how many of the Leases that RestoreNodeLease deferred are not
+// built yet: for tests and memory accounting (a healthy running start's run builds
+// none, see EachLeaseSummary).
+func (s *Server) DeferredLeases() int { return s.Leases.items.npend }
+
 // steadyLeases are the Leases' deferred objects (objTable.def): a record per dense
 // index of the Leases' table, valid where the table's pending bit is set.
 type steadyLeases struct {

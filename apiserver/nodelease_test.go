@@ -305,3 +305,109 @@ func TestDeferredLeaseSaving(t *testing.T) {
 	t.Logf("built %.0f B/Lease, deferred %.0f B/Lease: %.0f saved", float64(built)/n, float64(deferred)/n, saved)
 	require.GreaterOrEqual(t, saved, 170.0)
 }
+
+// leaseSummaries is what EachLeaseSummary hands out over inf, in order.
+func leaseSummaries(inf *Informer[*Lease]) (out []LeaseSummary) {
+	EachLeaseSummary(inf, func(s LeaseSummary) { out = append(out, s) })
+	return out
+}
+
+// listedSummaries is the summaries of inf.List()'s Leases (which builds them).
+func listedSummaries(inf *Informer[*Lease]) (out []LeaseSummary) {
+	for _, l := range inf.List() {
+		out = append(out, l.Summary())
+	}
+	return out
+}
+
+// TestEachLeaseSummary: the summaries of an informer's Leases are those of its List,
+// Lease for Lease, whether the Leases are deferred or built, and whatever the
+// informer's view: fresh (the store), behind the store (an update, a delete and a
+// create in flight, a deferred Lease built by its update), caught up again, stopped (a
+// private copy) or discarded; and the walk builds nothing.
+func TestEachLeaseSummary(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		setup func(t *testing.T, s *Server, inf *Informer[*Lease])
+		built int // Leases the setup builds
+	}{
+		{"Fresh", func(*testing.T, *Server, *Informer[*Lease]) {}, 0},
+		{"Lagging", func(t *testing.T, s *Server, inf *Informer[*Lease]) {
+			c := s.NewClient("test", 0)
+			for _, i := range []int{1, 2} { // n-1 deferred, n-2 built
+				_, err := s.Leases.Patch(c, leaseKey(i), func(l *Lease) error {
+					l.RenewTime, l.Steady = 3*time.Second, false
+					return nil
+				})
+				require.NoError(t, err)
+			}
+			require.NoError(t, s.Leases.Delete(c, leaseKey(3), DeleteOptions{}))
+			_, err := s.Leases.Create(c, &Lease{ObjectMeta: ObjectMeta{Namespace: "kube-node-lease", Name: "n-9"},
+				HolderIdentity: "n-9", RenewTime: 4 * time.Second})
+			require.NoError(t, err)
+			_, err = s.Leases.Create(c, &Lease{ObjectMeta: ObjectMeta{Namespace: "kube-system", Name: "kube-controller-manager"}})
+			require.NoError(t, err)
+			require.True(t, inf.InFlight())
+		}, 2},
+		{"CaughtUp", func(t *testing.T, s *Server, inf *Informer[*Lease]) {
+			_, err := s.Leases.Patch(s.NewClient("test", 0), leaseKey(4), func(l *Lease) error {
+				l.RenewTime = 5 * time.Second
+				return nil
+			})
+			require.NoError(t, err)
+			require.NoError(t, s.Engine.RunUntil(2*time.Second))
+			require.False(t, inf.InFlight())
+		}, 1},
+		{"Stopped", func(_ *testing.T, _ *Server, inf *Informer[*Lease]) { inf.Stop() }, pairNodes - 1},
+		{"Discarded", func(_ *testing.T, _ *Server, inf *Informer[*Lease]) { inf.Discard() }, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			lazy, eager := restoredPair(t)
+			view := func(s *Server) *Informer[*Lease] {
+				inf := NewInformer(s.Leases, s.NewClient("kube-controller-manager", 0), time.Second)
+				c.setup(t, s, inf)
+				return inf
+			}
+			li, ei := view(lazy), view(eager)
+			pending := lazy.Leases.items.npending()
+			require.Equal(t, pairNodes-1-c.built, pending, "Leases the setup builds")
+			want := listedSummaries(ei)
+			require.Equal(t, want, leaseSummaries(ei))
+			got := leaseSummaries(li)
+			require.Equal(t, pending, lazy.Leases.items.npending(), "EachLeaseSummary builds nothing")
+			require.Equal(t, want, got)
+			require.Equal(t, want, listedSummaries(li))
+			switch c.name {
+			case "Lagging": // the informer has n-3 still, not n-9, and n-1's old version
+				require.Len(t, got, pairNodes)
+				require.Equal(t, LeaseSummary{Namespace: "kube-node-lease", Name: "n-1", ResourceVersion: got[1].ResourceVersion,
+					RenewTime: -2 * time.Second, Steady: true}, got[1])
+			case "Discarded":
+				require.Empty(t, got)
+			default:
+				require.NotEmpty(t, got)
+			}
+		})
+	}
+}
+
+// TestInformersDiscard: discarding a factory (a process that exits) builds no
+// deferred Lease, where stopping it copies its view and builds them all.
+func TestInformersDiscard(t *testing.T) {
+	for _, discard := range []bool{false, true} {
+		lazy, _ := restoredPair(t)
+		f := NewInformers(lazy.NewClient("kube-controller-manager", 0), 0)
+		inf := SharedInformer(f, lazy.Leases)
+		require.Equal(t, pairNodes, inf.Len())
+		if discard {
+			f.Discard()
+			require.Equal(t, pairNodes-1, lazy.DeferredLeases())
+			require.Zero(t, inf.Len())
+			require.Same(t, inf, SharedInformer(f, lazy.Leases), "a stopped factory hands out its informer")
+		} else {
+			f.Stop()
+			require.Zero(t, lazy.DeferredLeases())
+			require.Equal(t, pairNodes, inf.Len())
+		}
+	}
+}
