@@ -75,10 +75,16 @@
 // objTable.obj, and every comparison of a slot's key through objTable.keyOf, which
 // reads the record's key without building; a presence check (has) builds nothing. A
 // write over the slot, or a delete, clears the bit; the records go when the last bit
-// does (the node lifecycle controller's initial list builds every Lease when it
-// starts, so a run holds the records only until then). Building writes nothing the store
-// orders by (no resourceVersion, no UID, no trace record), so it may happen at any
-// read without changing a trace. The garbage collector of a deleted Node reads the
+// does. The node lifecycle controller's initial list reads the records without building
+// (EachLeaseSummary: a Lease's name, resourceVersion, renew time and Steady, from the
+// record or the object, as the informer's view holds it), and a process that exits
+// discards its informers (Informers.Discard) where Stop would copy, and build, them
+// all: a healthy run builds no Lease and holds the records throughout
+// (TestHealthyRunningStartBuildsNoLease in package scenario); a run builds the Leases
+// of the nodes something concerns (a kubelet built for a fault, a cordon or a pod, a
+// stale node's circuit-breaker GET, a deleted Node's garbage collection). Building
+// writes nothing the store orders by (no resourceVersion, no UID, no trace record),
+// so it may happen at any read without changing a trace. The garbage collector of a deleted Node reads the
 // records' owner UIDs and builds only the Lease it deletes. Code that reads the
 // table's objs slice directly must go through obj instead: a deferred slot holds nil.
 // Exact mode's Leases are never steady and are stored built. Kind.SelectMiss lets the owner of a selected

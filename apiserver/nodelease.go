@@ -41,10 +41,10 @@ func (nl *NodeLease) lease() *Lease {
 // and its owner references took 224 bytes, and builds the Lease at its first read,
 // with the UID and resourceVersion it took here (see the package doc). A steady
 // kubelet's renewals are virtual, so nothing of the kubelet reads it until the kubelet
-// is built; the node lifecycle controller's informer lists every Lease when the
-// controller starts (its leader's first act), which builds them all, so the saving is
-// the built world's until its control plane starts. Exact mode (never Steady) restores
-// them built.
+// is built, and the node lifecycle controller lists the Leases as summaries
+// (EachLeaseSummary), so a run builds only the Leases that something reads: a built
+// kubelet's, a stale node's (the 1.37 circuit breaker's GET), a deleted Node's. Exact
+// mode (never Steady) restores them built.
 func (s *Server) RestoreNodeLease(nl NodeLease) error {
 	k := s.Leases
 	d := &s.steadyLeases
@@ -124,8 +124,7 @@ func (d *steadyLeases) build(j int) *Lease {
 	return l
 }
 
-// release forgets the records: every deferred Lease is built or deleted (the node
-// lifecycle controller's initial list builds them all when it starts).
+// release forgets the records: every deferred Lease is built or deleted.
 func (d *steadyLeases) release() { *d = steadyLeases{} }
 
 // ownedBy reports whether the Lease deferred at j is owned by the Node of UID uid

@@ -213,10 +213,12 @@
 // steady, so its renewals are virtual and nobody needs the object until something reads
 // it: the store keeps a 40-byte record in its place (the Lease and its owner reference
 // took 224 bytes per node of a 100k-node start) and builds it at the first read —
-// Adopt's Peek, a GET, a write, the garbage collector of a deleted Node, and the node
-// lifecycle controller's initial list, which builds every node's when the controller
-// starts — with the UID and resourceVersion it took at the restore, so nothing else
-// can tell. Exact mode's Lease (not steady) is stored built,
+// Adopt's Peek, a GET, a write, the garbage collector of a deleted Node — with the UID
+// and resourceVersion it took at the restore, so nothing else can tell. The node
+// lifecycle controller's initial list reads the record without building
+// (apiserver.EachLeaseSummary), so a run builds only the Leases of the nodes something
+// concerns: a kubelet built (Adopt: a fault, a cordon or drain, a pod bound to its
+// node), a stale node's circuit-breaker GET, a deleted Node's garbage collection. Exact mode's Lease (not steady) is stored built,
 // which is what the lazy = exact tests and trace comparisons check the built Lease
 // against (TestRestoredLeaseLazyEqualsExact).
 //
