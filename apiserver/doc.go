@@ -62,7 +62,32 @@
 // arena.
 //
 // Kind.Restore stores an object that existed before time zero (a cluster that starts
-// out running): no admission, no trace. Kind.SelectMiss lets the owner of a selected
+// out running): no admission, no trace. Server.RestoreNodeLease restores a steady
+// kubelet's Lease deferred: while nothing watches the Leases (a running start restores
+// them before any component starts), the Leases' table holds the zero *Lease at the
+// Lease's place, a pending bit, and a 40-byte record (steadyLease: renew time, the
+// Node's UID, the UID and resourceVersion taken at the restore, the duration, and the
+// key, already in the key arena, whence namespace, name and holder), where a built
+// Lease and its owner reference take 224 bytes. The table builds the Lease at its first
+// read and stores it as any object, so it is the same pointer ever after: every read
+// of a stored object — Peek, Get, List, Each, Range, an informer's reads and its
+// lists, the reads of the old version behind Update, Patch and Delete — goes through
+// objTable.obj, and every comparison of a slot's key through objTable.keyOf, which
+// reads the record's key without building; a presence check (has) builds nothing. A
+// write over the slot, or a delete, clears the bit; the records go when the last bit
+// does. The node lifecycle controller's initial list reads the records without building
+// (EachLeaseSummary: a Lease's name, resourceVersion, renew time and Steady, from the
+// record or the object, as the informer's view holds it), and a process that exits
+// discards its informers (Informers.Discard) where Stop would copy, and build, them
+// all: a healthy run builds no Lease and holds the records throughout
+// (TestHealthyRunningStartBuildsNoLease in package scenario); a run builds the Leases
+// of the nodes something concerns (a kubelet built for a fault, a cordon or a pod, a
+// stale node's circuit-breaker GET, a deleted Node's garbage collection). Building
+// writes nothing the store orders by (no resourceVersion, no UID, no trace record),
+// so it may happen at any read without changing a trace. The garbage collector of a deleted Node reads the
+// records' owner UIDs and builds only the Lease it deletes. Code that reads the
+// table's objs slice directly must go through obj instead: a deferred slot holds nil.
+// Exact mode's Leases are never steady and are stored built. Kind.SelectMiss lets the owner of a selected
 // watch (a kubelet's own Node and pods) be created on demand when a change for it is
 // delivered; Informer.Rewind puts its initial list back to before that change.
 //

@@ -86,8 +86,13 @@ func hasTaintValue(ts []taint.Taint, t taint.Taint) bool {
 func (s *Server) collectNodeDependents(n *Node) {
 	uid := n.UID
 	_, _ = s.Engine.At(s.Now(), func() {
+		t := &s.Leases.items
 		for _, key := range append([]string(nil), s.Leases.keys.sorted()...) {
-			l, _ := s.Leases.items.get(key)
+			// a Lease restored deferred is built only if the Node owns it
+			if j := t.index(key); j >= 0 && t.pending(j) && !s.steadyLeases.ownedBy(j, uid) {
+				continue
+			}
+			l, _ := t.get(key)
 			for _, r := range l.OwnerReferences {
 				if r.Kind == "Node" && r.UID == uid {
 					s.Leases.remove(key, l)

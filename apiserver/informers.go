@@ -25,7 +25,10 @@ type Informers struct {
 	// current informer per kind (keyed by *Kind[T], looked up only, never iterated)
 	byKind map[any]any
 	// every informer made, in creation order, to stop them all
-	all     []interface{ Stop() }
+	all []interface {
+		Stop()
+		Discard()
+	}
 	stopped bool
 }
 
@@ -46,6 +49,18 @@ func (f *Informers) Stop() {
 	f.stopped = true
 	for _, inf := range f.all {
 		inf.Stop()
+	}
+}
+
+// Discard is Stop for a process that exits: every informer the factory made is
+// discarded (Informer.Discard), its cache emptied. Its controllers are stopped and
+// read nothing again, and Stop would copy every kind its informers view out of the
+// store: a million pods, and every node Lease a running start restored unbuilt
+// (Server.RestoreNodeLease), which it would build.
+func (f *Informers) Discard() {
+	f.stopped = true
+	for _, inf := range f.all {
+		inf.Discard()
 	}
 }
 

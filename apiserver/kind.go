@@ -315,7 +315,7 @@ func (k *Kind[T]) Reserve(n int) {
 // its UID.
 func (k *Kind[T]) claim(m *ObjectMeta) (string, error) {
 	key := m.Key()
-	if _, ok := k.items.get(key); ok {
+	if k.items.has(key) {
 		return "", alreadyExists(k.Resource, m.Name)
 	}
 	k.keep(m, key)
@@ -392,6 +392,51 @@ func (k *Kind[T]) Restore(obj T) (T, error) {
 	k.keys.add(key)
 	k.notify(Event[T]{Type: Added, New: obj})
 	return obj, nil
+}
+
+// restoreDeferred is Restore of an object that the kind's deferredSource builds at
+// its first read (see objTable.def; the Leases' steadyLeases): it takes the object's
+// key from the key arena, its UID and its resourceVersion as Restore would, and
+// returns them with the dense index at which the source must keep what it needs to
+// build the object, before anything reads the store. ok is false, and nothing is
+// stored, if the object must be restored built: a watch would be told of it.
+func (k *Kind[T]) restoreDeferred(ns, name string) (key string, j int, uid, rv uint64, ok bool, err error) {
+	key = k.restoredKey(ns, name)
+	if !k.unwatched(key) {
+		return key, 0, 0, 0, false, nil
+	}
+	slot, h, exists := k.items.slot(key)
+	if exists {
+		return key, 0, 0, 0, false, alreadyExists(k.Resource, name)
+	}
+	*k.uids++
+	uid = k.uidBase | *k.uids
+	rv = k.s.nextRV()
+	if k.listedObjs != nil {
+		k.dropListedObjs()
+	}
+	j = k.items.insertDeferred(slot, h)
+	k.keys.add(key)
+	return key, j, uid, rv, true, nil
+}
+
+// unwatched reports whether an object of key stored now would reach no watch: the
+// kind has no watch and no informer over it, no SelectMiss, and its watch indexes
+// are by key (their values need no object) and select no watch for key. Restore's
+// notification of such an object does nothing.
+func (k *Kind[T]) unwatched(key string) bool {
+	if len(k.watchers) > 0 || len(k.views) > 0 || k.SelectMiss != nil {
+		return false
+	}
+	for _, ix := range k.selIdx {
+		if !ix.byKey {
+			return false
+		}
+		if sv := ix.lookup(key); sv != nil && len(sv.watchers) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Update replaces an object; obj's resourceVersion must match the stored one

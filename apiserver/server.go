@@ -28,12 +28,14 @@ type Server struct {
 	DaemonSets  *Kind[*DaemonSet]
 	PDBs        *Kind[*PodDisruptionBudget]
 
-	rv          uint64
-	uid         uint64
-	leaseUID    uint64 // see leaseUIDBase
-	outage      bool
-	clients     []*Client
-	beforeFault []func(c *Client)
+	rv       uint64
+	uid      uint64
+	leaseUID uint64 // see leaseUIDBase
+	// the node Leases restored deferred (RestoreNodeLease)
+	steadyLeases steadyLeases
+	outage       bool
+	clients      []*Client
+	beforeFault  []func(c *Client)
 }
 
 // Config holds the kube-apiserver settings the model uses.
@@ -63,6 +65,7 @@ func New(e *sim.Engine, tr *sim.Trace, cfg Config) *Server {
 	s.Nodes = NewKind[*Node](s, "nodes", false)
 	s.Leases = NewKind[*Lease](s, "leases", true)
 	s.Leases.uids, s.Leases.uidBase = &s.leaseUID, leaseUIDBase
+	s.Leases.items.def = &s.steadyLeases
 	s.Pods = NewKind[*Pod](s, "pods", true)
 	s.ReplicaSets = NewKind[*ReplicaSet](s, "replicasets", true)
 	s.Deployments = NewKind[*Deployment](s, "deployments", true)

@@ -27,6 +27,59 @@ type objTable[T Obj[T]] struct {
 	live  []uint64 // bit i: objs[i] holds an object
 	free  []int32  // indexes of objs that are free, reused last freed first
 	n     int
+
+	// Deferred objects (Kind.restoreDeferred): bit j of pend says that objs[j] holds
+	// the zero T for an object not built yet, which def names (its key) and builds at
+	// its first read. Every read of an object goes through obj or keyOf, so that it
+	// is built there, once, and stored like any other: the same pointer ever after.
+	// def is nil for the kinds that defer nothing (one test on their reads).
+	def   deferredSource[T]
+	pend  []uint64
+	npend int // bits set in pend: at 0, def is told to release what it holds
+}
+
+// deferredSource holds a kind's objects that are not built yet, by dense index.
+type deferredSource[T any] interface {
+	// deferredKey is the key of the object deferred at j.
+	deferredKey(j int) string
+	// build returns the object deferred at j, exactly as Restore would have stored it.
+	build(j int) T
+	// release: no object is deferred any more (all built or gone).
+	release()
+}
+
+// pending reports whether objs[j] is deferred.
+func (t *objTable[T]) pending(j int) bool {
+	return j/64 < len(t.pend) && t.pend[j/64]&(1<<(j%64)) != 0
+}
+
+// obj is objs[j] (which holds an object), built first if deferred.
+func (t *objTable[T]) obj(j int) T {
+	if t.def != nil && t.pending(j) {
+		o := t.def.build(j)
+		t.objs[j] = o
+		t.undefer(j)
+		return o
+	}
+	return t.objs[j]
+}
+
+// keyOf is the key of objs[j] (which holds an object), which stays deferred.
+func (t *objTable[T]) keyOf(j int) string {
+	if t.def != nil && t.pending(j) {
+		return t.def.deferredKey(j)
+	}
+	return t.objs[j].Meta().key
+}
+
+// undefer clears j's pending bit: objs[j] is being overwritten or freed.
+func (t *objTable[T]) undefer(j int) {
+	if t.pending(j) {
+		t.pend[j/64] &^= 1 << (j % 64)
+		if t.npend--; t.npend == 0 {
+			t.def.release()
+		}
+	}
 }
 
 const minSlots = 16
@@ -52,7 +105,7 @@ func (t *objTable[T]) find(key string, h uint32) (slot int, found bool) {
 		if s == 0 {
 			return i, false
 		}
-		if uint32(s>>32) == h && t.objs[uint32(s)-1].Meta().key == key {
+		if uint32(s>>32) == h && t.keyOf(int(uint32(s))-1) == key {
 			return i, true
 		}
 		if i++; i == n {
@@ -69,8 +122,11 @@ func (t *objTable[T]) get(key string) (T, bool) {
 		var zero T
 		return zero, false
 	}
-	return t.objs[j], true
+	return t.obj(j), true
 }
+
+// has reports whether key is stored, without building a deferred object.
+func (t *objTable[T]) has(key string) bool { return t.index(key) >= 0 }
 
 // index is the dense index of key's object, or -1.
 func (t *objTable[T]) index(key string) int {
@@ -91,20 +147,30 @@ func (t *objTable[T]) index(key string) int {
 // walk that guesses wrong twice in a row (the pods of one node, which come from many
 // ReplicaSets) stops guessing.
 func (t *objTable[T]) walk(key string, w *walker) (T, bool) {
+	j := t.walkIndex(key, w)
+	if j < 0 {
+		var zero T
+		return zero, false
+	}
+	return t.obj(j), true
+}
+
+// walkIndex is walk's dense index of key's object (-1 if none), which it does not
+// build if deferred.
+func (t *objTable[T]) walkIndex(key string, w *walker) int {
 	j := w.next
-	if w.misses >= 2 || j >= len(t.objs) || t.live[j/64]&(1<<(j%64)) == 0 || t.objs[j].Meta().key != key {
+	if w.misses >= 2 || j >= len(t.objs) || t.live[j/64]&(1<<(j%64)) == 0 || t.keyOf(j) != key {
 		if w.misses < 2 {
 			w.misses++
 		}
 		if j = t.index(key); j < 0 {
-			var zero T
-			return zero, false
+			return -1
 		}
 	} else {
 		w.misses = 0
 	}
 	w.next = j + 1
-	return t.objs[j], true
+	return j
 }
 
 // walker is the state of a walk (the zero walker starts one).
@@ -117,7 +183,9 @@ type walker struct {
 func (t *objTable[T]) set(key string, obj T) {
 	i, h, ok := t.slot(key)
 	if ok {
-		t.objs[uint32(t.slots[i])-1] = obj
+		j := int(uint32(t.slots[i])) - 1
+		t.undefer(j)
+		t.objs[j] = obj
 		return
 	}
 	t.insertAt(i, h, obj)
@@ -135,8 +203,8 @@ func (t *objTable[T]) slot(key string) (i int, h uint32, found bool) {
 }
 
 // insertAt stores obj (of a key not in the table) at the empty slot i that slot
-// returned for its key's hash h.
-func (t *objTable[T]) insertAt(i int, h uint32, obj T) {
+// returned for its key's hash h, and returns its dense index.
+func (t *objTable[T]) insertAt(i int, h uint32, obj T) int {
 	var j int32
 	if n := len(t.free); n > 0 {
 		j = t.free[n-1]
@@ -155,6 +223,20 @@ func (t *objTable[T]) insertAt(i int, h uint32, obj T) {
 	if t.n*4 > len(t.slots)*3 {
 		t.grow(slotsFor(2 * t.n))
 	}
+	return int(j)
+}
+
+// insertDeferred is insertAt of an object deferred (see def): its dense index, where
+// def must hold it before the table is next read.
+func (t *objTable[T]) insertDeferred(i int, h uint32) int {
+	var zero T
+	j := t.insertAt(i, h, zero)
+	for j/64 >= len(t.pend) {
+		t.pend = append(t.pend, 0)
+	}
+	t.pend[j/64] |= 1 << (j % 64)
+	t.npend++
+	return j
 }
 
 // del removes key if present.
@@ -168,6 +250,7 @@ func (t *objTable[T]) del(key string) {
 	}
 	j := int32(uint32(t.slots[i]) - 1)
 	var zero T
+	t.undefer(int(j))
 	t.objs[j] = zero
 	t.live[j/64] &^= 1 << (j % 64)
 	t.free = append(t.free, j)
@@ -246,7 +329,7 @@ func (t *objTable[T]) each(fn func(T)) {
 		for word != 0 {
 			b := bits.TrailingZeros64(word)
 			word &= word - 1
-			fn(t.objs[w*64+b])
+			fn(t.obj(w*64 + b))
 		}
 	}
 }

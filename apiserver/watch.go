@@ -311,7 +311,7 @@ func (k *Kind[T]) list(ix *selIndex[T]) {
 // selectedKeys are the stored keys whose index value is value, sorted.
 func (k *Kind[T]) selectedKeys(ix *selIndex[T], value string) []string {
 	if ix.byKey {
-		if _, ok := k.items.get(value); ok {
+		if k.items.has(value) {
 			return []string{value}
 		}
 		return nil
@@ -872,7 +872,7 @@ func (inf *Informer[T]) Keys() []string {
 func (inf *Informer[T]) mergeKeys() []string {
 	var gone []string
 	inf.lag.each(func(key string, e lagged[T]) {
-		if _, inStore := inf.k.items.get(key); e.ok && !inStore {
+		if inStore := inf.k.items.has(key); e.ok && !inStore {
 			gone = append(gone, key)
 		}
 	})

@@ -209,6 +209,19 @@
 // rewinds its informers to before the change that caused it, so the change arrives
 // through its own watch as it would have.
 //
+// The Lease goes in through apiserver.Server.RestoreNodeLease. In lazy mode it is
+// steady, so its renewals are virtual and nobody needs the object until something reads
+// it: the store keeps a 40-byte record in its place (the Lease and its owner reference
+// took 224 bytes per node of a 100k-node start) and builds it at the first read —
+// Adopt's Peek, a GET, a write, the garbage collector of a deleted Node — with the UID
+// and resourceVersion it took at the restore, so nothing else can tell. The node
+// lifecycle controller's initial list reads the record without building
+// (apiserver.EachLeaseSummary), so a run builds only the Leases of the nodes something
+// concerns: a kubelet built (Adopt: a fault, a cordon or drain, a pod bound to its
+// node), a stale node's circuit-breaker GET, a deleted Node's garbage collection. Exact mode's Lease (not steady) is stored built,
+// which is what the lazy = exact tests and trace comparisons check the built Lease
+// against (TestRestoredLeaseLazyEqualsExact).
+//
 // # Decisions where upstream was open or not modelled
 //
 //   - Q1 (1.34+ report offset): after a status change, and after the first sync of a

@@ -82,14 +82,9 @@ func (k *Kubelet) restoreObjects(since time.Duration) (Resume, error) {
 	if err != nil {
 		return Resume{}, err
 	}
-	_, err = k.s.Leases.Restore(&apiserver.Lease{
-		ObjectMeta: apiserver.ObjectMeta{Namespace: lease.NodeLeaseNamespace, Name: k.name, CreationTimestamp: since,
-			OwnerReferences: []apiserver.OwnerReference{{Kind: "Node", Name: k.name, UID: n.UID}}},
-		HolderIdentity:       k.name,
-		LeaseDurationSeconds: k.cfg.NodeLeaseDurationSeconds,
-		RenewTime:            res.Lease - period,
-		Steady:               k.lazy(),
-	})
+	err = k.s.RestoreNodeLease(apiserver.NodeLease{Namespace: lease.NodeLeaseNamespace, Node: k.name, NodeUID: n.UID,
+		Created: since, LeaseDurationSeconds: k.cfg.NodeLeaseDurationSeconds, RenewTime: res.Lease - period,
+		Steady: k.lazy()})
 	res.restored = err == nil
 	res.Steady = res.restored && k.lazy()
 	return res, err

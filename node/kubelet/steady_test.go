@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
@@ -189,4 +190,33 @@ func TestSteadyKubeletPostsAfterNodeMarkedUnknown(t *testing.T) {
 	require.Less(t, exactReady.LastTransitionTime, markAt+11*time.Second)
 	require.Equal(t, exactReady, lazyReady)
 	require.Equal(t, exactText, lazyText)
+}
+
+// A running start's Lease is restored deferred in lazy mode (apiserver.RestoreNodeLease:
+// a steady kubelet's Lease is built at its first read) and built in exact mode: read,
+// it is exact mode's, field by field (UID, resourceVersion, owner reference, renew
+// time, key), but for Steady, which only lazy mode sets.
+func TestRestoredLeaseLazyEqualsExact(t *testing.T) {
+	names := []string{"c", "a", "b"}
+	leases := func(exact bool) []*apiserver.Lease {
+		e := sim.New(sim.WithSeed(3))
+		s := apiserver.New(e, sim.NewTrace(false), apiserver.DefaultConfig())
+		for _, name := range names {
+			_, err := RestoreNode(s, name, Config{Exact: exact}, -time.Hour)
+			require.NoError(t, err)
+		}
+		out, err := s.Leases.List(s.NewClient("test", 0))
+		require.NoError(t, err)
+		return out
+	}
+	lazy, exact := leases(false), leases(true)
+	require.Len(t, lazy, len(names))
+	for i, l := range exact {
+		require.False(t, l.Steady)
+		require.True(t, lazy[i].Steady)
+		l.Steady = true
+	}
+	if d := cmp.Diff(exact, lazy, cmp.AllowUnexported(apiserver.ObjectMeta{})); d != "" {
+		t.Fatalf("(-exact +lazy):\n%s", d)
+	}
 }

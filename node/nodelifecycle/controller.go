@@ -108,17 +108,19 @@ type nodeHealth struct {
 
 // leaseView is what tryUpdateNodeHealth reads of the node's Lease in the lease informer
 // (ok false: it has none). Lease versions are never changed in place, so a copy taken
-// when the informer delivered the version is that version.
+// when the informer delivered the version is that version, and its resourceVersion
+// names it: every write stores a new copy with a new resourceVersion. It holds no
+// pointer to the Lease, so that Start's list need not build the Leases the store
+// keeps deferred (apiserver.EachLeaseSummary).
 type leaseView struct {
-	of     *apiserver.Lease
 	ok     bool
 	steady bool
 	renew  time.Duration
 	rv     uint64
 }
 
-func (v *leaseView) set(l *apiserver.Lease) {
-	*v = leaseView{of: l, ok: true, steady: l.Steady, renew: l.RenewTime, rv: l.ResourceVersion}
+func (v *leaseView) set(l apiserver.LeaseSummary) {
+	*v = leaseView{ok: true, steady: l.Steady, renew: l.RenewTime, rv: l.ResourceVersion}
 }
 
 // nodeFacts is what a visit reads of one version of the node, of: a node that stays
@@ -384,7 +386,8 @@ func (nc *Controller) Start() {
 	nc.leaseInf, _ = apiserver.InformerFor(f, nc.s.Leases, nc.c, lat)
 	nc.podInf, _ = apiserver.InformerFor(f, nc.s.Pods, nc.c, lat)
 	nc.podInf.AddIndex(apiserver.IndexNodeName, func(p *apiserver.Pod) string { return p.NodeName })
-	for _, l := range nc.leaseInf.List() {
+	// the Leases as summaries: a running start's steady Leases stay unbuilt
+	apiserver.EachLeaseSummary(nc.leaseInf, func(l apiserver.LeaseSummary) {
 		nc.leaseCacheRV = max(nc.leaseCacheRV, l.ResourceVersion)
 		if l.Namespace == NodeLeaseNamespace {
 			n := nc.health(l.Name)
@@ -392,7 +395,7 @@ func (nc *Controller) Start() {
 			n.lease.set(l)
 			n.leaseGot = nc.origin
 		}
-	}
+	})
 	for _, n := range nc.nodeInf.List() {
 		nc.nodeSeen(n)
 	}
@@ -424,7 +427,8 @@ func (nc *Controller) forgetAll() {
 }
 
 // Stop stops the loops, cancels every timer and stops the informers (unless they are
-// shared: see Config.Informers).
+// shared: see Config.Informers); the Lease informer, which nothing reads once the
+// controller stops, is discarded (apiserver.Informer.Discard).
 func (nc *Controller) Stop() {
 	if !nc.running {
 		return
@@ -462,7 +466,9 @@ func (nc *Controller) Stop() {
 		return
 	}
 	nc.nodeInf.Stop()
-	nc.leaseInf.Stop()
+	// nothing reads a stopped controller's Lease cache (a Start makes new informers),
+	// and Stop's copy would build every Lease a running start left unbuilt
+	nc.leaseInf.Discard()
 	nc.podInf.Stop()
 }
 
@@ -665,7 +671,7 @@ func (nc *Controller) onLease(ev apiserver.Event[*apiserver.Lease]) {
 	if !n.lease.ok || n.lease.renew != l.RenewTime {
 		n.leaseGot = nc.s.Now()
 	}
-	n.lease.set(l)
+	n.lease.set(l.Summary())
 	if n.leaseSteady && !l.Steady && n.hasRecord {
 		nc.leaveSteady(n, l)
 	}

@@ -84,9 +84,13 @@
 // allocates nothing (BenchmarkMonitorPassHealthy).
 //
 // A visit looks nothing up by name: the informer handlers keep on each node's record the
-// node version and what a visit reads of the Lease, and what a visit needs of a node
-// version (its Ready condition, NoExecute taints, whether the four conditions are
-// Unknown) is read once per version. A node that goes Unknown is re-queued at every
+// node version and what a visit reads of the Lease (its resourceVersion, renewTime and
+// Steady, not the object: Start's list takes them from apiserver.EachLeaseSummary, so
+// that the Leases a running start restored deferred stay unbuilt through a healthy run,
+// and the circuit breaker compares its GET's resourceVersion, which names a version
+// since stored versions never change; TestBreakerWithDeferredLeases), and what a
+// visit needs of a node version (its Ready condition, NoExecute taints, whether the
+// four conditions are Unknown) is read once per version. A node that goes Unknown is re-queued at every
 // pass while it waits in the tainting queue, as upstream does (the re-queueing decides
 // the queue's order), at a cost of a few hundred nanoseconds per visit
 // (BenchmarkMonitorPassPartitioned). Lazy passes skip such a node too once nothing new

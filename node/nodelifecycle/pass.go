@@ -858,11 +858,10 @@ func (nc *Controller) breakerCheck(n *nodeHealth) bool {
 	live, gerr := nc.s.Leases.Get(nc.c, n.leaseKeyOf())
 	switch {
 	case gerr == nil:
-		liveRV := lease.rv // the informer's version is usually the live one
-		if !lease.ok || live != lease.of {
-			liveRV = live.ResourceVersion
-		}
-		if liveRV != savedRV {
+		// the live version's resourceVersion: the informer's, when that is the live
+		// version (a stored version never changes in place; every write takes a new
+		// resourceVersion)
+		if liveRV := live.ResourceVersion; liveRV != savedRV {
 			nc.breakerRV = max(nc.breakerRV, liveRV)
 			return true
 		}
