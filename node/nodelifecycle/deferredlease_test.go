@@ -56,18 +56,7 @@ func TestBreakerWithDeferredLeases(t *testing.T) {
 		w.nc.Start()
 		w.run(time.Millisecond)
 		require.Equal(t, deferred, w.s.DeferredLeases(), "exact=%v: Start builds no Lease", exact)
-		w.at(500*time.Millisecond, func() { w.kl["n1"].Stop() })
-		w.at(100500*time.Millisecond, func() { w.kl["n2"].Stop() })
-		if patchAt > 0 {
-			w.at(patchAt, func() {
-				_, err := w.s.Leases.Patch(w.kl["n1"].c, NodeLeaseNamespace+"/n1", func(l *apiserver.Lease) error {
-					l.RenewTime = patchAt
-					return nil
-				})
-				require.NoError(t, err)
-			})
-		}
-		w.run(4 * time.Minute)
+		breakerScript(t, w, patchAt)
 		if !exact {
 			require.Equal(t, 2, w.s.DeferredLeases(), "only the stopped kubelets' Leases are built")
 		}

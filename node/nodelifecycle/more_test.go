@@ -195,6 +195,25 @@ func TestRestartAfterNodeDeletedWhileStopped(t *testing.T) {
 	}
 }
 
+// breakerScript is the circuit breaker tests' run: n1's kubelet stops at 0.5 s and
+// n2's at 100.5 s; at patchAt (if > 0) a renewal of n1's Lease is patched in, which
+// the lease cache gets a watch latency later; then four minutes pass.
+func breakerScript(t *testing.T, w *world, patchAt time.Duration) {
+	t.Helper()
+	w.at(500*time.Millisecond, func() { w.kl["n1"].Stop() })
+	w.at(100500*time.Millisecond, func() { w.kl["n2"].Stop() })
+	if patchAt > 0 {
+		w.at(patchAt, func() {
+			_, err := w.s.Leases.Patch(w.kl["n1"].c, NodeLeaseNamespace+"/n1", func(l *apiserver.Lease) error {
+				l.RenewTime = patchAt
+				return nil
+			})
+			require.NoError(t, err)
+		})
+	}
+	w.run(4 * time.Minute)
+}
+
 // A node that stays Unknown is skipped by lazy passes, but its visit GETs its Lease
 // under the circuit breaker: a renewal of it that the lease cache does not have yet
 // trips the breaker in exact mode, and the pass skips every node after it (n2, whose
@@ -210,18 +229,7 @@ func TestStuckNodeTripsBreaker(t *testing.T) {
 		w.kubelet("n2", nil, true).Start()
 		w.run(time.Millisecond)
 		w.nc.Start()
-		w.at(500*time.Millisecond, func() { w.kl["n1"].Stop() })
-		w.at(100500*time.Millisecond, func() { w.kl["n2"].Stop() })
-		if patchAt > 0 {
-			w.at(patchAt, func() {
-				_, err := w.s.Leases.Patch(w.kl["n1"].c, NodeLeaseNamespace+"/n1", func(l *apiserver.Lease) error {
-					l.RenewTime = patchAt
-					return nil
-				})
-				require.NoError(t, err)
-			})
-		}
-		w.run(4 * time.Minute)
+		breakerScript(t, w, patchAt)
 		_, tainted := find(w.tr.Records(), "TaintAdded", "node", "n1", "taint", unreachNE)
 		require.True(t, tainted, "n1 is tainted, then stays Unknown")
 		u, ok := find(w.tr.Records(), "NodeCondition", "node", "n2", "type", "Ready", "to", "Unknown")
