@@ -280,6 +280,28 @@ func TestInvariantRegressions(t *testing.T) {
 				require.Equal(t, leader.T+9*time.Second, queued.T)
 			},
 		},
+		{
+			// Property: NoNoExecuteWhileAllZonesFullyDisrupted (rate-limited generator,
+			// 20,000 cases). A new leader's zones start Initial: its first pass enters
+			// master disruption mode anew, with its tick's swap of node-1 in flight.
+			"failover-master-disruption-swap-in-flight.yaml",
+			func(t *testing.T, recs []sim.Record) {
+				var full []time.Duration
+				for _, r := range recs {
+					if r.Kind == "ZoneState" && r.Str("to") == "FullDisruption" {
+						full = append(full, r.T)
+					}
+				}
+				require.Equal(t, []time.Duration{secs(45.175), secs(70.310178708), secs(70.310178708)}, full)
+				var taints []time.Duration
+				for _, r := range recs {
+					if r.Kind == "TaintAdded" && r.Str("node") == "node-1" && r.Str("taint") == unreachNE {
+						taints = append(taints, r.T)
+					}
+				}
+				require.Equal(t, []time.Duration{secs(50.175), secs(73.310178708)}, taints)
+			},
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
