@@ -513,17 +513,41 @@ func actionNodes(r *sim.Record) []string {
 	return nil
 }
 
-// freshControllerTaints returns the indexes of TaintAdded records that are the node
+// freshControllerTaints returns the indexes of TaintAdded records that may be the node
 // lifecycle controller's rate-limited NoExecute taints: not an operator's taint
-// (an Action taint on that node at the same instant), and not a swap of not-ready for
-// unreachable (SwapNodeControllerTaint, which does not go through the limiter).
+// (an Action taint on that node at the same instant), and not a possible swap of
+// not-ready for unreachable or back.
+//
+// A swap is processTaintBaseEviction's (node_lifecycle_controller.go, v1.31.0 lines 788
+// and 798, v1.37.2 804 and 814): a monitor pass's visit finds the opposite NoExecute
+// taint on the node's listed copy and calls SwapNodeControllerTaint at once, with no
+// zone token. (The tainting tick's action is a swap too, after its zone token; leaving
+// it uncounted only loosens the checks.) The trace does not show the listed copy, which
+// may be older than the node's current taints: the pass lists at its start, and under
+// the controller's client limit its visits and their writes wait for tokens. So an add
+// counts as a swap when the node carries the opposite taint, lost it at that instant, or
+// carried it at any instant since the controller's current process started (its last
+// Leader record; its informers list nothing older). The case that needs the last: a new
+// process's first pass untaints every node it sees for the first time
+// (markNodeAsReachable in monitorNodeHealth's loop over the added nodes, serial and
+// before the visits, v1.31.0 line 690, v1.37.2 line 700), then its visit swaps from the
+// listed copy, which still carries the removed taint; the swap's own removal finds
+// nothing (RemoveTaintOffNode GETs the node and does not PATCH). With a client limit the
+// removal and the swap's add land seconds apart
+// (testdata/regressions/failover-swap-after-reachable.yaml). The price: a node that lost
+// an opposite taint earlier in the process's term and is later tainted through the queue
+// is not counted either.
 func freshControllerTaints(recs []sim.Record) map[int]bool {
 	out := map[int]bool{}
 	operator := map[string]time.Duration{} // node → time of the last operator taint action
 	nt := nodeTaints{}
 	removedAt := map[string]time.Duration{}
+	var leader time.Duration // the current controller process's start
 	for i := range recs {
 		r := &recs[i]
+		if r.Kind == "Leader" {
+			leader = r.T
+		}
 		if r.Kind == "Action" && r.Str("action") == "taint" {
 			for _, n := range actionNodes(r) {
 				operator[n] = r.T
@@ -539,9 +563,15 @@ func freshControllerTaints(recs []sim.Record) map[int]bool {
 				continue
 			}
 			swap := false
-			for k := range nt[n] {
-				if controllerNoExecute[k] && k != r.Str("taint") {
+			for k := range controllerNoExecute {
+				if k == r.Str("taint") {
+					continue
+				}
+				if _, on := nt[n][k]; on {
 					swap = true
+				}
+				if t, ok := nt[n][goneKey+k]; ok && t >= leader {
+					swap = true // on the node since the process started: maybe its listed copy
 				}
 			}
 			if t, ok := removedAt[n]; ok && t == r.T {
@@ -682,6 +712,12 @@ func (zm *zoneMembers) counted(z string) bool {
 // When the controller's client is rate limited (kubeAPIQPS > 0), the tainting tick's
 // swap in flight when the mode starts (its zone token taken before, its PATCH waiting
 // for a client token) lands after: one taint is allowed then.
+//
+// A new leader is a new process (its Leader record): its zoneStates start empty, each
+// zone Initial, so the mode ends for it until its first pass's handleDisruption finds
+// every zone FullDisruption again and enters it (the ZoneState records "from Initial"),
+// with the swap its tick started during that pass in flight
+// (testdata/regressions/failover-master-disruption-swap-in-flight.yaml).
 func NoNoExecuteWhileAllZonesFullyDisrupted(res *scenario.Result) error {
 	fresh := freshControllerTaints(res.Records())
 	zm := newZoneMembers(res.Scenario)
@@ -692,6 +728,12 @@ func NoNoExecuteWhileAllZonesFullyDisrupted(res *scenario.Result) error {
 	for i := range res.Records() {
 		r := &res.Records()[i]
 		zm.apply(r)
+		if r.Kind == "Leader" {
+			// A new process: its zones are Initial (addPodEvictorForNewZone), so it is
+			// not in master disruption mode until its first pass's handleDisruption
+			// finds them all FullDisruption; its predecessor sends nothing more.
+			zones, master, inFlight = map[string]string{}, false, 0
+		}
 		if r.Kind == "ZoneState" {
 			zones[r.Str("zone")] = r.Str("to")
 			all, any := true, false
@@ -741,7 +783,14 @@ func NoNoExecuteWhileAllZonesFullyDisrupted(res *scenario.Result) error {
 // token before it (the tainting tick sends one swap at a time; a new leader sends none
 // of its predecessor's). The check is then that the k-th taint since the fresh burst
 // began comes no earlier than k-1 zone periods after it, k-2 after a zone state change
-// or a zone's first counted node.
+// or a zone's first counted node. That is what upstream guarantees of the tokens:
+// RateLimitedTimedQueue.Try (scheduler/rate_limited_queue.go, v1.31.0 and v1.37.2
+// lines 231–256) takes the zone token (TryAccept, line 237) before it calls the swap,
+// and waits for the swap's requests before the next, so each write follows its token,
+// and the k-th token of a burst-1 bucket full at the start comes at least k-1 periods
+// after it. Which taints count is freshControllerTaints': not a swap a monitor pass
+// makes at once (no zone token), which under the client limit can land seconds after
+// the removal that emptied the node (a new process's first pass; see there).
 func NoExecuteRateLimited(res *scenario.Result) error {
 	cm := res.Scenario.Spec.ControllerManager
 	rate := max(cm.NodeEvictionRate, cm.SecondaryNodeEvictionRate)

@@ -125,6 +125,53 @@ func TestInvariantsFailOnBrokenTraces(t *testing.T) {
 	}
 }
 
+// TestNoExecuteRateLimitedSwapAfterReachable: a new controller process's first pass
+// removes node a's not-ready:NoExecute (markNodeAsReachable on every node it sees for
+// the first time), then its visit of a swaps in unreachable:NoExecute from the listed
+// copy, which still carries not-ready: no zone token. Under the client limit the two
+// writes land seconds apart, so the add is not at the removal's instant. b's taint is
+// then the new tainter's first (its bucket starts full), and may come at any time; a
+// second taint of the queue within one zone period of the start fails.
+func TestNoExecuteRateLimitedSwapAfterReachable(t *testing.T) {
+	const (
+		notReady = "node.kubernetes.io/not-ready:NoExecute"
+		unreach  = "node.kubernetes.io/unreachable:NoExecute"
+	)
+	before := []sim.Record{
+		rec(0, "Leader", "holder", "x"),
+		rec(1, "NodeRegistered", "node", "a"), rec(1, "NodeRegistered", "node", "b"),
+		rec(10, "TaintAdded", "node", "a", "taint", notReady),
+		rec(60, "Leader", "holder", "x"),
+		rec(63, "TaintRemoved", "node", "a", "taint", notReady), // the added nodes' markNodeAsReachable
+	}
+	good := append(append([]sim.Record{}, before...),
+		rec(68, "TaintAdded", "node", "a", "taint", unreach), // the visit's swap
+		rec(69, "TaintAdded", "node", "b", "taint", unreach), // the new tainter's first token
+	)
+	require.NoError(t, scenariotest.NoExecuteRateLimited(result(t, good...)))
+
+	bad := append(append([]sim.Record{}, before...),
+		rec(61, "TaintAdded", "node", "b", "taint", unreach), // the new tainter's first token
+		rec(68, "TaintAdded", "node", "a", "taint", unreach), // the visit's swap
+		rec(68.5, "TaintRemoved", "node", "b", "taint", unreach),
+		rec(69, "TaintAdded", "node", "b", "taint", unreach), // a second token before 60 + 9.9 s
+	)
+	require.ErrorContains(t, scenariotest.NoExecuteRateLimited(result(t, bad...)), "NoExecute taint on b at 69s is taint 2 since 60s")
+
+	// The process's start bounds what its listed copies can carry: a not-ready taint
+	// removed before the new leader makes a's add a queue taint, counted.
+	old := []sim.Record{
+		rec(0, "Leader", "holder", "x"),
+		rec(1, "NodeRegistered", "node", "a"), rec(1, "NodeRegistered", "node", "b"),
+		rec(10, "TaintAdded", "node", "a", "taint", notReady),
+		rec(50, "TaintRemoved", "node", "a", "taint", notReady),
+		rec(60, "Leader", "holder", "x"),
+		rec(68, "TaintAdded", "node", "a", "taint", unreach),
+		rec(69, "TaintAdded", "node", "b", "taint", unreach),
+	}
+	require.ErrorContains(t, scenariotest.NoExecuteRateLimited(result(t, old...)), "NoExecute taint on b at 69s is taint 2 since 60s")
+}
+
 func TestGeneratorProducesValidScenarios(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		sc := scenariotest.Scenario(scenariotest.GenOptions{MaxNodes: 30, MaxEvents: 10}).Draw(t, "scenario")

@@ -256,6 +256,52 @@ func TestInvariantRegressions(t *testing.T) {
 				first(t, recs, "PodEvicted", "pod", "default/q1", "reason", "TaintManagerEviction")
 			},
 		},
+		{
+			// Property: NoExecuteRateLimited (rate-limited generator, fail file
+			// ...-20261128064907-10402). A new process's first pass removes node-1's
+			// not-ready:NoExecute (markNodeAsReachable of the nodes it sees first), then
+			// its visit swaps in unreachable:NoExecute from the listed copy with no zone
+			// token; the client limit puts 5 s between the two. node-2's taint, the new
+			// tainter's first, lands 1 s after node-1's.
+			"failover-swap-after-reachable.yaml",
+			func(t *testing.T, recs []sim.Record) {
+				leader := recs[0]
+				for _, r := range recs {
+					if r.Kind == "Leader" {
+						leader = r
+					}
+				}
+				require.Equal(t, secs(61.310178708), leader.T)
+				removed := first(t, recs, "TaintRemoved", "node", "node-1", "taint", notReadyNE)
+				swapped := first(t, recs, "TaintAdded", "node", "node-1", "taint", unreachNE)
+				queued := first(t, recs, "TaintAdded", "node", "node-2", "taint", unreachNE)
+				require.Equal(t, leader.T+3*time.Second, removed.T)
+				require.Equal(t, leader.T+8*time.Second, swapped.T)
+				require.Equal(t, leader.T+9*time.Second, queued.T)
+			},
+		},
+		{
+			// Property: NoNoExecuteWhileAllZonesFullyDisrupted (rate-limited generator,
+			// 20,000 cases). A new leader's zones start Initial: its first pass enters
+			// master disruption mode anew, with its tick's swap of node-1 in flight.
+			"failover-master-disruption-swap-in-flight.yaml",
+			func(t *testing.T, recs []sim.Record) {
+				var full []time.Duration
+				for _, r := range recs {
+					if r.Kind == "ZoneState" && r.Str("to") == "FullDisruption" {
+						full = append(full, r.T)
+					}
+				}
+				require.Equal(t, []time.Duration{secs(45.175), secs(70.310178708), secs(70.310178708)}, full)
+				var taints []time.Duration
+				for _, r := range recs {
+					if r.Kind == "TaintAdded" && r.Str("node") == "node-1" && r.Str("taint") == unreachNE {
+						taints = append(taints, r.T)
+					}
+				}
+				require.Equal(t, []time.Duration{secs(50.175), secs(73.310178708)}, taints)
+			},
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
