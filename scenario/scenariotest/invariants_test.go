@@ -96,9 +96,11 @@ func TestInvariantsFailOnBrokenTraces(t *testing.T) {
 			[]sim.Record{rec(100, "TaintAdded", "node", "a", "taint", "node.kubernetes.io/unreachable:NoExecute"), rec(160, "PodEvicted", "pod", "default/p", "node", "a", "reason", "TaintManagerEviction")},
 			[]sim.Record{rec(100, "TaintAdded", "node", "a", "taint", "node.kubernetes.io/unreachable:NoExecute"), rec(160, "PodEvicted", "pod", "default/forever", "node", "a", "reason", "TaintManagerEviction")}},
 		{"NoNoExecuteWhileAllZonesFullyDisrupted", scenariotest.NoNoExecuteWhileAllZonesFullyDisrupted,
-			[]sim.Record{rec(1, "NodeRegistered", "node", "a"), rec(5, "ZoneState", "zone", "z1", "from", "Initial", "to", "PartialDisruption"), rec(6, "TaintAdded", "node", "a", "taint", "node.kubernetes.io/unreachable:NoExecute")},
+			// (zones are weighed by the nodes the controller registered: its Events)
+			[]sim.Record{rec(1, "NodeRegistered", "node", "a"), rec(5, "Event", "object", "node/a", "reason", "RegisteredNode"), rec(5, "ZoneState", "zone", "z1", "from", "Initial", "to", "PartialDisruption"), rec(6, "TaintAdded", "node", "a", "taint", "node.kubernetes.io/unreachable:NoExecute")},
 			// (the client is limited: one swap in flight may land after the mode starts)
-			[]sim.Record{rec(1, "NodeRegistered", "node", "a"), rec(1, "NodeRegistered", "node", "b"), rec(5, "ZoneState", "zone", "z1", "from", "Initial", "to", "FullDisruption"), rec(6, "TaintAdded", "node", "a", "taint", "node.kubernetes.io/unreachable:NoExecute"), rec(7, "TaintAdded", "node", "b", "taint", "node.kubernetes.io/unreachable:NoExecute")}},
+			[]sim.Record{rec(1, "NodeRegistered", "node", "a"), rec(1, "NodeRegistered", "node", "b"), rec(5, "Event", "object", "node/a", "reason", "RegisteredNode"), rec(5, "Event", "object", "node/b", "reason", "RegisteredNode"),
+				rec(5, "ZoneState", "zone", "z1", "from", "Initial", "to", "FullDisruption"), rec(6, "TaintAdded", "node", "a", "taint", "node.kubernetes.io/unreachable:NoExecute"), rec(7, "TaintAdded", "node", "b", "taint", "node.kubernetes.io/unreachable:NoExecute")}},
 		{"NoExecuteRateLimited", scenariotest.NoExecuteRateLimited,
 			[]sim.Record{rec(1, "NodeRegistered", "node", "a"), rec(1, "NodeRegistered", "node", "b"), rec(6, "TaintAdded", "node", "a", "taint", "node.kubernetes.io/unreachable:NoExecute"), rec(15.95, "TaintAdded", "node", "b", "taint", "node.kubernetes.io/unreachable:NoExecute")},
 			// the node lifecycle controller's client is limited (kubeAPIQPS 20 by default):

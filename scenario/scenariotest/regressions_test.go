@@ -302,6 +302,32 @@ func TestInvariantRegressions(t *testing.T) {
 				require.Equal(t, []time.Duration{secs(50.175), secs(73.310178708)}, taints)
 			},
 		},
+		{
+			// Property: NoNoExecuteWhileAllZonesFullyDisrupted (rate-limited generator,
+			// 20,000 cases). A monitor pass weighs the zones of the nodes it listed at
+			// its start: zone-b's node-3, deleted at 56 s, still holds zone-b Normal in
+			// the pass whose writes (waiting for client tokens) end at 56.055 s; the next
+			// pass drops it (RemovingNode) without entering master disruption mode, and
+			// zone-a goes on tainting.
+			"zone-dropped-after-pass-listed-it.yaml",
+			func(t *testing.T, recs []sim.Record) {
+				require.Equal(t, secs(56), first(t, recs, "NodeDeleted", "node", "node-3").T)
+				require.Equal(t, secs(56.055), first(t, recs, "ZoneState", "zone", "zone-a", "from", "Normal", "to", "FullDisruption").T)
+				require.Equal(t, secs(61.06), first(t, recs, "Event", "object", "node/node-3", "reason", "RemovingNode").T)
+				require.Equal(t, secs(71.66), first(t, recs, "TaintAdded", "node", "node-7", "taint", unreachNE).T)
+			},
+		},
+		{
+			// The same with v1.31 and a 1 s monitor period (node-4 of zone-b deleted at
+			// 55 s, weighed by the pass that writes at 55.24 s, dropped at 56.245 s).
+			"zone-dropped-after-pass-listed-it-v131.yaml",
+			func(t *testing.T, recs []sim.Record) {
+				require.Equal(t, secs(55), first(t, recs, "NodeDeleted", "node", "node-4").T)
+				require.Equal(t, secs(55.24), first(t, recs, "ZoneState", "zone", "zone-a", "from", "Normal", "to", "FullDisruption").T)
+				require.Equal(t, secs(56.245), first(t, recs, "Event", "object", "node/node-4", "reason", "RemovingNode").T)
+				require.Equal(t, secs(63.34), first(t, recs, "TaintAdded", "node", "node-2", "taint", unreachNE).T)
+			},
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
