@@ -968,7 +968,8 @@ func NoReRegistrationWithoutRestart(res *scenario.Result) error {
 // earlier PodEvicted record, or one of a Deployment scaled down since it was created
 // (its ReplicaSet controller deletes pods without a record of its own), or created
 // after such a scale-down beyond the new count (a sync under way when the scale
-// came, its creations waiting for the controller's client tokens). A pod the
+// came, its creations waiting for the controller's client tokens; the ReplicaSet
+// may delete such a pod rather than one the scale found). A pod the
 // kubelet kills in a graceful node shutdown (PodEvicted, reason NodeShutdown) is not
 // deleted: it stays Running and Ready, counted healthy by the budget, until its
 // status says otherwise (its PodReady record). A restored pod is Ready from the start
@@ -1002,6 +1003,7 @@ func DrainsRespectPDB(res *scenario.Result) error {
 		ready[p], exists[p] = true, true
 	}
 	deleted := map[string]bool{} // pods whose deletion someone may have requested
+	evicted := map[string]bool{} // pods whose deletion someone requested (PodEvicted)
 	shrunk := map[string]int32{} // "ns/name" of a Deployment → replicas after its last scale-down
 	for i := range res.Records() {
 		r := &res.Records()[i]
@@ -1014,10 +1016,14 @@ func DrainsRespectPDB(res *scenario.Result) error {
 				}
 				// a pod a ReplicaSet sync already under way creates after the
 				// scale-down is surplus once the Deployment has its new count of
-				// pods not yet deleted: the next sync deletes one of them
+				// active pods: the next sync deletes surplus pods, and which ones is
+				// its ranking's choice (getPodsToDelete, ActivePodsWithRanks: the
+				// newest Ready may go before the pods the scale found), so every pod
+				// not known to be deleting counts, those the scale may have deleted
+				// too
 				live := int32(0)
 				for q := range exists {
-					if !deleted[q] && strings.HasPrefix(q, key+"-") {
+					if !evicted[q] && strings.HasPrefix(q, key+"-") {
 						live++
 					}
 				}
@@ -1079,7 +1085,7 @@ func DrainsRespectPDB(res *scenario.Result) error {
 				}
 			}
 			delete(ready, p)
-			deleted[p] = true
+			deleted[p], evicted[p] = true, true
 		}
 	}
 	return nil

@@ -137,6 +137,19 @@ func TestInvariantRegressions(t *testing.T) {
 			},
 		},
 		{
+			// Property: DrainsRespectPDB (rate-limited generator, 2,000 cases). The
+			// ReplicaSet's scale-down deletes the newest Ready pod, one created after
+			// the scale while a slow sync's creations waited for client tokens; the
+			// drain evicts that terminating pod without the budget, and is refused
+			// the others.
+			"drain-evicts-newest-pod-deleted-by-scale-down.yaml",
+			func(t *testing.T, recs []sim.Record) {
+				require.Equal(t, secs(8), first(t, recs, "PodCreated", "pod", "default/web-1-97459c9bd-xf4wx").T)
+				require.Equal(t, secs(101), first(t, recs, "PodEvicted", "reason", "Drain", "pod", "default/web-1-97459c9bd-xf4wx").T)
+				require.Equal(t, secs(101), first(t, recs, "EvictionRefused", "node", "node-1").T)
+			},
+		},
+		{
 			// Property: DrainsRespectPDB (running start, in a 3,000-case run). The
 			// cluster starts out running: web-0's restored pod on node-0 is Ready with
 			// no PodReady record. Its replacement turns Ready at 3.1 s, so at the drain
