@@ -137,6 +137,20 @@ func TestInvariantRegressions(t *testing.T) {
 			},
 		},
 		{
+			// Property: DrainsRespectPDB (rate-limited generator, 20,000 cases). Pod
+			// GC's deletion of the orphaned replica (Failed, still Ready) and the
+			// drain's eviction of its replacement come at one instant: the budget's
+			// status still counts the deleted pod, and allows the eviction.
+			"drain-after-podgc-delete-same-instant.yaml",
+			func(t *testing.T, recs []sim.Record) {
+				del := first(t, recs, "PodEvicted", "reason", "PodGC", "pod", "default/web-1-97459c9bd-rcvxt")
+				ev := first(t, recs, "PodEvicted", "reason", "Drain", "pod", "default/web-1-97459c9bd-bcgmr")
+				require.Equal(t, secs(62), del.T)
+				require.Equal(t, secs(62), ev.T)
+				require.Equal(t, secs(61.01), first(t, recs, "PodReady", "pod", "default/web-1-97459c9bd-bcgmr", "to", "True").T)
+			},
+		},
+		{
 			// Property: DrainsRespectPDB (rate-limited generator, 2,000 cases). The
 			// ReplicaSet's scale-down deletes the newest Ready pod, one created after
 			// the scale while a slow sync's creations waited for client tokens; the
